@@ -1,0 +1,16 @@
+/* ns_int.h — namespace calls the EIR registry makes inside its transaction. */
+#ifndef ENRP_NS_INT_H
+#define ENRP_NS_INT_H
+
+#include <enrp/eir.h>
+
+#include "store_int.h"
+
+/* Creates the directory of new EIR E under the root (owner, group and mode
+ * from E) and returns its inode number. */
+int ns_create_eir_root(enrp_txn *t, const struct enrp_eir *e, uint64_t *ino);
+
+/* Applies E's owner, group and dir_mode to its directory inode. */
+int ns_update_eir_root(enrp_txn *t, const struct enrp_eir *e);
+
+#endif

@@ -1,0 +1,382 @@
+/*
+ * record.c — keys and values of every LMDB database.
+ *
+ * Integers are big-endian, so LMDB's byte order is numeric order.  Values lead
+ * with a version byte and are built field by field, never by dumping a padded
+ * struct.  Decoders take untrusted bytes (a damaged or foreign store): they
+ * check every length, refuse unknown versions and trailing garbage, and
+ * return -EIO rather than a half-filled struct.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record_int.h"
+
+void be32_put(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+void be64_put(uint8_t *p, uint64_t v)
+{
+	be32_put(p, v >> 32);
+	be32_put(p + 4, (uint32_t)v);
+}
+
+uint32_t be32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+uint64_t be64_get(const uint8_t *p)
+{
+	return (uint64_t)be32_get(p) << 32 | be32_get(p + 4);
+}
+
+void rec_out_init(struct rec_out *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+void rec_out_release(struct rec_out *o)
+{
+	free(o->buf);
+	memset(o, 0, sizeof(*o));
+}
+
+static uint8_t *out_reserve(struct rec_out *o, size_t n)
+{
+	if (o->err)
+		return NULL;
+	if (o->len + n > o->cap) {
+		size_t cap = o->cap ? o->cap : 128;
+		while (cap < o->len + n)
+			cap *= 2;
+		uint8_t *b = realloc(o->buf, cap);
+		if (!b) {
+			o->err = -ENOMEM;
+			return NULL;
+		}
+		o->buf = b;
+		o->cap = cap;
+	}
+	uint8_t *p = o->buf + o->len;
+	o->len += n;
+	return p;
+}
+
+void rec_put_u8(struct rec_out *o, uint8_t v)
+{
+	uint8_t *p = out_reserve(o, 1);
+	if (p)
+		*p = v;
+}
+
+void rec_put_u32(struct rec_out *o, uint32_t v)
+{
+	uint8_t *p = out_reserve(o, 4);
+	if (p)
+		be32_put(p, v);
+}
+
+void rec_put_u64(struct rec_out *o, uint64_t v)
+{
+	uint8_t *p = out_reserve(o, 8);
+	if (p)
+		be64_put(p, v);
+}
+
+void rec_put_bytes(struct rec_out *o, const void *src, size_t n)
+{
+	uint8_t *p = out_reserve(o, n);
+	if (p && n)
+		memcpy(p, src, n);
+}
+
+void rec_put_str(struct rec_out *o, const char *s)
+{
+	size_t n = strlen(s);
+	if (n > UINT16_MAX) {
+		o->err = o->err ? o->err : -ENAMETOOLONG;
+		return;
+	}
+	uint8_t *p = out_reserve(o, 2);
+	if (!p)
+		return;
+	p[0] = n >> 8;
+	p[1] = (uint8_t)n;
+	rec_put_bytes(o, s, n);
+}
+
+void rec_in_init(struct rec_in *in, const void *p, size_t n)
+{
+	in->p = p;
+	in->left = n;
+	in->err = 0;
+}
+
+static const uint8_t *in_take(struct rec_in *in, size_t n)
+{
+	if (in->err || in->left < n) {
+		in->err = -EIO;
+		return NULL;
+	}
+	const uint8_t *p = in->p;
+	in->p += n;
+	in->left -= n;
+	return p;
+}
+
+uint8_t rec_get_u8(struct rec_in *in)
+{
+	const uint8_t *p = in_take(in, 1);
+	return p ? *p : 0;
+}
+
+uint32_t rec_get_u32(struct rec_in *in)
+{
+	const uint8_t *p = in_take(in, 4);
+	return p ? be32_get(p) : 0;
+}
+
+uint64_t rec_get_u64(struct rec_in *in)
+{
+	const uint8_t *p = in_take(in, 8);
+	return p ? be64_get(p) : 0;
+}
+
+void rec_get_bytes(struct rec_in *in, void *dst, size_t n)
+{
+	const uint8_t *p = in_take(in, n);
+	if (p && n)
+		memcpy(dst, p, n);
+	else if (!p)
+		memset(dst, 0, n);
+}
+
+void rec_get_str(struct rec_in *in, char *dst, size_t dstsz)
+{
+	dst[0] = '\0';
+	const uint8_t *lp = in_take(in, 2);
+	if (!lp)
+		return;
+	size_t n = (size_t)lp[0] << 8 | lp[1];
+	if (n >= dstsz) {
+		in->err = -EIO;
+		return;
+	}
+	const uint8_t *p = in_take(in, n);
+	if (!p)
+		return;
+	/* An embedded NUL would make the C string disagree with the record. */
+	if (memchr(p, '\0', n)) {
+		in->err = -EIO;
+		return;
+	}
+	memcpy(dst, p, n);
+	dst[n] = '\0';
+}
+
+int rec_in_end(struct rec_in *in)
+{
+	if (in->err)
+		return in->err;
+	return in->left ? -EIO : 0;
+}
+
+size_t key_dirent(uint8_t *buf, uint64_t parent, const char *name)
+{
+	size_t n = strnlen(name, ENRP_NAME_MAX);
+	be64_put(buf, parent);
+	memcpy(buf + 8, name, n);
+	return 8 + n;
+}
+
+size_t key_xattr(uint8_t *buf, uint64_t ino, const char *name)
+{
+	return key_dirent(buf, ino, name);
+}
+
+int rec_inode_encode(const struct inode_rec *r, struct rec_out *o)
+{
+	rec_put_u8(o, REC_VERSION);
+	rec_put_u32(o, r->eir_id);
+	rec_put_u32(o, r->mode);
+	rec_put_u32(o, r->uid);
+	rec_put_u32(o, r->gid);
+	rec_put_u32(o, r->nlink);
+	rec_put_u64(o, r->rdev);
+	rec_put_u64(o, r->size);
+	rec_put_u64(o, (uint64_t)r->atime);
+	rec_put_u64(o, (uint64_t)r->mtime);
+	rec_put_u64(o, (uint64_t)r->ctime);
+	rec_put_u64(o, (uint64_t)r->btime);
+	rec_put_u64(o, r->parent);
+	rec_put_u8(o, r->content);
+	rec_put_str(o, r->target);
+	return o->err;
+}
+
+int rec_inode_decode(const void *p, size_t n, struct inode_rec *r)
+{
+	struct rec_in in;
+	rec_in_init(&in, p, n);
+	if (rec_get_u8(&in) != REC_VERSION)
+		return -EIO;
+	r->eir_id = rec_get_u32(&in);
+	r->mode = rec_get_u32(&in);
+	r->uid = rec_get_u32(&in);
+	r->gid = rec_get_u32(&in);
+	r->nlink = rec_get_u32(&in);
+	r->rdev = rec_get_u64(&in);
+	r->size = rec_get_u64(&in);
+	r->atime = (int64_t)rec_get_u64(&in);
+	r->mtime = (int64_t)rec_get_u64(&in);
+	r->ctime = (int64_t)rec_get_u64(&in);
+	r->btime = (int64_t)rec_get_u64(&in);
+	r->parent = rec_get_u64(&in);
+	r->content = rec_get_u8(&in);
+	rec_get_str(&in, r->target, sizeof(r->target));
+	if (r->content > ENRP_CONTENT_SEALED)
+		return -EIO;
+	return rec_in_end(&in);
+}
+
+void rec_dirent_encode(uint8_t *buf, uint64_t ino, uint32_t mode)
+{
+	be64_put(buf, ino);
+	buf[8] = (mode & S_IFMT) >> 12;
+}
+
+int rec_dirent_decode(const void *p, size_t n, uint64_t *ino, uint32_t *type)
+{
+	if (n != DIRENT_VAL_LEN)
+		return -EIO;
+	*ino = be64_get(p);
+	*type = (uint32_t)((const uint8_t *)p)[8] << 12;
+	return 0;
+}
+
+int rec_eir_encode(const struct enrp_eir *e, struct rec_out *o)
+{
+	rec_put_u8(o, REC_VERSION);
+	rec_put_u32(o, e->id);
+	rec_put_str(o, e->name);
+	rec_put_u32(o, e->owner_uid);
+	rec_put_u32(o, e->owner_gid);
+	rec_put_u32(o, e->dir_mode);
+	rec_put_u8(o, e->eir_class);
+	rec_put_u8(o, (uint8_t)e->mode);
+	rec_put_u8(o, (uint8_t)e->state);
+	rec_put_u64(o, e->quota);
+	rec_put_u32(o, e->agent_uid);
+	rec_put_u32(o, e->rpo_minutes);
+	rec_put_u64(o, (uint64_t)e->escalated_until);
+	rec_put_str(o, e->escalation_reason);
+	rec_put_str(o, e->state_reason);
+	rec_put_u64(o, e->root_ino);
+	rec_put_u64(o, (uint64_t)e->created);
+	return o->err;
+}
+
+int rec_eir_decode(const void *p, size_t n, struct enrp_eir *e)
+{
+	struct rec_in in;
+	memset(e, 0, sizeof(*e));
+	rec_in_init(&in, p, n);
+	if (rec_get_u8(&in) != REC_VERSION)
+		return -EIO;
+	e->id = rec_get_u32(&in);
+	rec_get_str(&in, e->name, sizeof(e->name));
+	e->owner_uid = rec_get_u32(&in);
+	e->owner_gid = rec_get_u32(&in);
+	e->dir_mode = rec_get_u32(&in);
+	e->eir_class = rec_get_u8(&in);
+	uint8_t mode = rec_get_u8(&in);
+	uint8_t state = rec_get_u8(&in);
+	e->quota = rec_get_u64(&in);
+	e->agent_uid = rec_get_u32(&in);
+	e->rpo_minutes = rec_get_u32(&in);
+	e->escalated_until = (int64_t)rec_get_u64(&in);
+	rec_get_str(&in, e->escalation_reason, sizeof(e->escalation_reason));
+	rec_get_str(&in, e->state_reason, sizeof(e->state_reason));
+	e->root_ino = rec_get_u64(&in);
+	e->created = (int64_t)rec_get_u64(&in);
+	if (mode > ENRP_MODE_ACTIVE || state > ENRP_STATE_DESTROYED)
+		return -EIO;
+	e->mode = (enum enrp_mode)mode;
+	e->state = (enum enrp_state)state;
+	return rec_in_end(&in);
+}
+
+void rec_usage_encode(uint8_t *buf, const struct enrp_eir_usage *u)
+{
+	buf[0] = REC_VERSION;
+	be64_put(buf + 1, u->bytes);
+	be64_put(buf + 9, u->files);
+}
+
+int rec_usage_decode(const void *p, size_t n, struct enrp_eir_usage *u)
+{
+	const uint8_t *b = p;
+	if (n != USAGE_VAL_LEN || b[0] != REC_VERSION)
+		return -EIO;
+	u->bytes = be64_get(b + 1);
+	u->files = be64_get(b + 9);
+	return 0;
+}
+
+int rec_journal_encode(const struct enrp_journal_record *r, struct rec_out *o)
+{
+	rec_put_u8(o, REC_VERSION);
+	rec_put_u64(o, r->seq);
+	rec_put_u64(o, (uint64_t)r->time_ns);
+	rec_put_u32(o, r->uid);
+	rec_put_u32(o, r->pid);
+	rec_put_str(o, r->command);
+	rec_put_str(o, r->eir);
+	rec_put_str(o, r->event);
+	rec_put_str(o, r->details);
+	rec_put_bytes(o, r->prev_hash, sizeof(r->prev_hash));
+	return o->err;
+}
+
+int rec_journal_decode(const void *p, size_t n, struct enrp_journal_record *r)
+{
+	struct rec_in in;
+	memset(r, 0, sizeof(*r));
+	rec_in_init(&in, p, n);
+	if (rec_get_u8(&in) != REC_VERSION)
+		return -EIO;
+	r->seq = rec_get_u64(&in);
+	r->time_ns = (int64_t)rec_get_u64(&in);
+	r->uid = rec_get_u32(&in);
+	r->pid = rec_get_u32(&in);
+	rec_get_str(&in, r->command, sizeof(r->command));
+	rec_get_str(&in, r->eir, sizeof(r->eir));
+	rec_get_str(&in, r->event, sizeof(r->event));
+	rec_get_str(&in, r->details, sizeof(r->details));
+	rec_get_bytes(&in, r->prev_hash, sizeof(r->prev_hash));
+	return rec_in_end(&in);
+}
+
+void rec_journal_head_encode(uint8_t *buf, uint64_t seq, const uint8_t hash[32])
+{
+	buf[0] = REC_VERSION;
+	be64_put(buf + 1, seq);
+	memcpy(buf + 9, hash, 32);
+}
+
+int rec_journal_head_decode(const void *p, size_t n, uint64_t *seq, uint8_t hash[32])
+{
+	const uint8_t *b = p;
+	if (n != JOURNAL_HEAD_LEN || b[0] != REC_VERSION)
+		return -EIO;
+	*seq = be64_get(b + 1);
+	memcpy(hash, b + 9, 32);
+	return 0;
+}

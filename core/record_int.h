@@ -1,0 +1,102 @@
+/*
+ * record_int.h — keys and values of every LMDB database (STYLE rule 19).
+ *
+ * Integers are big-endian so cursor order is numeric.  Every value leads with
+ * a version byte; decoders refuse an unknown version or a short/long buffer
+ * with -EIO ("corrupt record"), so damaged bytes never become a wild struct.
+ */
+#ifndef ENRP_RECORD_INT_H
+#define ENRP_RECORD_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <enrp/eir.h>
+#include <enrp/journal.h>
+#include <enrp/ns.h>
+
+#define REC_VERSION 1
+
+/* ---- primitive encoders ---- */
+void be32_put(uint8_t *p, uint32_t v);
+void be64_put(uint8_t *p, uint64_t v);
+uint32_t be32_get(const uint8_t *p);
+uint64_t be64_get(const uint8_t *p);
+
+/* Growable output buffer with a sticky error. */
+struct rec_out {
+	uint8_t *buf;
+	size_t len, cap;
+	int err;
+};
+void rec_out_init(struct rec_out *o);
+void rec_out_release(struct rec_out *o);
+void rec_put_u8(struct rec_out *o, uint8_t v);
+void rec_put_u32(struct rec_out *o, uint32_t v);
+void rec_put_u64(struct rec_out *o, uint64_t v);
+void rec_put_bytes(struct rec_out *o, const void *p, size_t n);
+void rec_put_str(struct rec_out *o, const char *s); /* u16 length + bytes */
+
+/* Bounded input with a sticky error. */
+struct rec_in {
+	const uint8_t *p;
+	size_t left;
+	int err;
+};
+void rec_in_init(struct rec_in *in, const void *p, size_t n);
+uint8_t rec_get_u8(struct rec_in *in);
+uint32_t rec_get_u32(struct rec_in *in);
+uint64_t rec_get_u64(struct rec_in *in);
+void rec_get_bytes(struct rec_in *in, void *dst, size_t n);
+/* Copies a u16-length string into DST (size DSTSZ, NUL-terminated); -EIO if
+ * it does not fit. */
+void rec_get_str(struct rec_in *in, char *dst, size_t dstsz);
+/* 0 when everything was consumed without error, else -EIO. */
+int rec_in_end(struct rec_in *in);
+
+/* ---- keys ---- */
+#define KEY_INO_LEN 8
+#define KEY_EIR_LEN 4
+/* parent + name; BUF must hold 8 + ENRP_NAME_MAX bytes.  Returns the length. */
+size_t key_dirent(uint8_t *buf, uint64_t parent, const char *name);
+size_t key_xattr(uint8_t *buf, uint64_t ino, const char *name);
+
+/* ---- inode ---- */
+struct inode_rec {
+	uint32_t eir_id;
+	uint32_t mode;       /* type and permission bits */
+	uint32_t uid, gid;
+	uint32_t nlink;
+	uint64_t rdev;
+	uint64_t size;
+	int64_t atime, mtime, ctime, btime; /* ns since epoch */
+	uint64_t parent;     /* directories: the containing directory */
+	uint8_t content;     /* enum enrp_content */
+	char target[ENRP_SYMLINK_MAX + 1]; /* symlinks */
+};
+int rec_inode_encode(const struct inode_rec *r, struct rec_out *o);
+int rec_inode_decode(const void *p, size_t n, struct inode_rec *r);
+
+/* ---- dirent value: child ino + file type (mode >> 12) ---- */
+#define DIRENT_VAL_LEN 9
+void rec_dirent_encode(uint8_t *buf, uint64_t ino, uint32_t mode);
+int rec_dirent_decode(const void *p, size_t n, uint64_t *ino, uint32_t *type);
+
+/* ---- EIR and usage ---- */
+int rec_eir_encode(const struct enrp_eir *e, struct rec_out *o);
+int rec_eir_decode(const void *p, size_t n, struct enrp_eir *e);
+#define USAGE_VAL_LEN 17
+void rec_usage_encode(uint8_t *buf, const struct enrp_eir_usage *u);
+int rec_usage_decode(const void *p, size_t n, struct enrp_eir_usage *u);
+
+/* ---- journal ---- */
+/* Encodes everything but HASH (which is the SHA-256 of this encoding). */
+int rec_journal_encode(const struct enrp_journal_record *r, struct rec_out *o);
+int rec_journal_decode(const void *p, size_t n, struct enrp_journal_record *r);
+
+/* journal head in DBI_META "journal_head": seq + hash */
+#define JOURNAL_HEAD_LEN 41
+void rec_journal_head_encode(uint8_t *buf, uint64_t seq, const uint8_t hash[32]);
+int rec_journal_head_decode(const void *p, size_t n, uint64_t *seq, uint8_t hash[32]);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * store_int.h — what core modules see of the store: the LMDB transaction
+ * inside an enrp_txn, the named databases, and error translation.
+ * Never installed; fs/ and tools/ cannot include it.
+ */
+#ifndef ENRP_STORE_INT_H
+#define ENRP_STORE_INT_H
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <enrp/store.h>
+
+/* The named databases.  Keys and values are built in record.c. */
+enum store_dbi {
+	DBI_META,     /* "format", "next_ino", "next_eir", "journal_head" ... */
+	DBI_EIR,      /* eir id (be32) -> eir record */
+	DBI_EIR_NAME, /* name -> eir id (be32) */
+	DBI_USAGE,    /* eir id (be32) -> usage record */
+	DBI_INODE,    /* ino (be64) -> inode record */
+	DBI_DIRENT,   /* parent ino (be64) + name -> child ino (be64) + type */
+	DBI_XATTR,    /* ino (be64) + name -> value */
+	DBI_ORPHAN,   /* ino (be64) -> "" : unlinked, still referenced */
+	DBI_SPOOL,    /* ino (be64) -> "" : inode whose bytes are in a spool file */
+	DBI_JOURNAL,  /* seq (be64) -> journal record */
+	DBI_COUNT
+};
+
+/* A hook run after the transaction that registered it is durable (files to
+ * unlink only once no metadata can point at them again).  Dropped if the
+ * transaction aborts. */
+typedef void store_hook_fn(enrp_store *st, uint64_t arg);
+
+struct store_hook {
+	store_hook_fn *fn;
+	uint64_t arg;
+};
+
+struct enrp_txn {
+	enrp_store *st;
+	MDB_txn *txn;
+	bool write;
+	int ret;                 /* sticky first error (knot-style) */
+	struct store_hook *hooks; /* registered by this txn, owned */
+	size_t nhooks, hooks_cap;
+};
+
+MDB_dbi store_dbi(const enrp_txn *t, enum store_dbi which);
+
+/* The one translation of LMDB errors (STYLE rule 11). */
+int store_mdb_err(int rc);
+
+/* Thin wrappers that translate errors and keep the sticky t->ret: after a
+ * failure every later call returns that error and does nothing. */
+int txn_get(enrp_txn *t, enum store_dbi db, const void *key, size_t klen, MDB_val *val);
+int txn_put(enrp_txn *t, enum store_dbi db, const void *key, size_t klen,
+            const void *val, size_t vlen, unsigned flags);
+int txn_del(enrp_txn *t, enum store_dbi db, const void *key, size_t klen);
+int txn_cursor(enrp_txn *t, enum store_dbi db, MDB_cursor **out);
+
+/* Next value of the counter KEY in DBI_META (starting at START), persisted. */
+int txn_next_id(enrp_txn *t, const char *key, uint64_t start, uint64_t *out);
+
+/* Registers a post-durability hook (see store_hook_fn). */
+int txn_on_durable(enrp_txn *t, store_hook_fn *fn, uint64_t arg);
+
+/* Directory paths inside the store (borrowed, valid until close). */
+const char *store_spool_dir(const enrp_store *st);
+int store_spool_dirfd(const enrp_store *st);
+
+#endif

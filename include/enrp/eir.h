@@ -1,0 +1,140 @@
+/*
+ * eir.h — the registry of electronic information resources (EIRs).
+ *
+ * Each EIR is one top-level directory of the mount with an access mode, a
+ * state on top of it, an owner, a class and a quota.  Every change made here
+ * is journalled in the same transaction as the change itself, so the audit
+ * journal can never miss or invent one.
+ */
+#ifndef ENRP_EIR_H
+#define ENRP_EIR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <enrp/store.h>
+
+#define ENRP_EIR_NAME_MAX 63
+#define ENRP_REASON_MAX 255
+#define ENRP_NO_UID UINT32_MAX
+
+enum enrp_mode {
+	ENRP_MODE_RW,     /* add, change, read */
+	ENRP_MODE_WO,     /* add and change, never read */
+	ENRP_MODE_RO,     /* read, never add or change */
+	ENRP_MODE_ACTIVE, /* the agent has rw, everyone else ro (or rw while escalated) */
+};
+
+enum enrp_state {
+	ENRP_STATE_NORMAL,    /* accepting copies as the mode allows */
+	ENRP_STATE_SUSPENDED, /* operator stopped acceptance: writes EROFS */
+	ENRP_STATE_RETIRED,   /* off the critical list: writes EROFS forever */
+	ENRP_STATE_DESTROYED, /* gone; kept only as a registry tombstone */
+};
+
+/* The name tables: "rw", "wo", "ro", "active" and "normal", "suspended",
+ * "retired", "destroyed".  _parse returns -EINVAL for anything else. */
+const char *enrp_mode_name(enum enrp_mode mode);
+int enrp_mode_parse(const char *s, enum enrp_mode *out);
+const char *enrp_state_name(enum enrp_state state);
+int enrp_state_parse(const char *s, enum enrp_state *out);
+
+/* One EIR, as callers keep it on the stack. */
+struct enrp_eir {
+	uint32_t id;                 /* stable, never reused; 0 is invalid */
+	char name[ENRP_EIR_NAME_MAX + 1]; /* directory name, see enrp_eir_name_valid */
+	uint32_t owner_uid;          /* owner of the EIR directory */
+	uint32_t owner_gid;          /* group of the EIR directory */
+	uint32_t dir_mode;           /* permission bits of the EIR directory (0770) */
+	uint8_t eir_class;           /* 1, 2 or 3: 1 has priority */
+	enum enrp_mode mode;
+	enum enrp_state state;
+	uint64_t quota;              /* bytes of live files; 0 means unlimited */
+	uint32_t agent_uid;          /* replication agent of an active EIR, or ENRP_NO_UID */
+	uint32_t rpo_minutes;        /* active EIRs: snapshot at least this often (60) */
+	int64_t escalated_until;     /* ns since epoch; 0 when not escalated */
+	char escalation_reason[ENRP_REASON_MAX + 1];
+	char state_reason[ENRP_REASON_MAX + 1]; /* why suspended or retired */
+	uint64_t root_ino;           /* inode of the EIR directory */
+	int64_t created;             /* ns since epoch */
+};
+
+/* Usage counters of an EIR, maintained by the namespace. */
+struct enrp_eir_usage {
+	uint64_t bytes;  /* logical bytes of live regular files */
+	uint64_t files;  /* live inodes (files, dirs, links...) */
+};
+
+/* Who did something: recorded in the journal with every change. */
+struct enrp_actor {
+	uint32_t uid;
+	uint32_t pid;
+	char command[64]; /* e.g. "enrpctl eir set", "enrpfs" */
+};
+
+/* Fills ACTOR with the calling process's uid and pid and COMMAND. */
+void enrp_actor_self(struct enrp_actor *actor, const char *command);
+
+/* Names: 1-63 characters of [a-z0-9._-], starting with a letter or digit. */
+bool enrp_eir_name_valid(const char *name);
+
+/* Fills SPEC with the defaults of a new EIR (rw, class 3, 0770, no quota, no
+ * agent, rpo 60) and NAME. */
+void enrp_eir_defaults(struct enrp_eir *spec, const char *name);
+
+/* Creates the EIR described by SPEC (its id, root_ino and created are
+ * assigned) together with its directory.  -EINVAL bad name or field,
+ * -EEXIST name taken (also by a destroyed EIR).  On success *OUT (if not
+ * NULL) holds the stored record. */
+int enrp_eir_create(enrp_store *st, const struct enrp_eir *spec,
+                    const struct enrp_actor *actor, struct enrp_eir *out);
+
+/* -ENOENT if no such EIR. */
+int enrp_eir_get(enrp_store *st, const char *name, struct enrp_eir *out);
+int enrp_eir_get_by_id(enrp_store *st, uint32_t id, struct enrp_eir *out);
+int enrp_eir_usage(enrp_store *st, uint32_t id, struct enrp_eir_usage *out);
+
+/* Calls CB for every EIR in name order (destroyed ones included); a non-zero
+ * return from CB stops the walk and is returned. */
+int enrp_eir_list(enrp_store *st, int (*cb)(const struct enrp_eir *eir, void *arg), void *arg);
+
+/* Fields enrp_eir_set changes. */
+enum enrp_eir_set_flags {
+	ENRP_EIR_SET_MODE     = 1 << 0,
+	ENRP_EIR_SET_OWNER    = 1 << 1, /* owner_uid and owner_gid */
+	ENRP_EIR_SET_CLASS    = 1 << 2,
+	ENRP_EIR_SET_QUOTA    = 1 << 3,
+	ENRP_EIR_SET_AGENT    = 1 << 4,
+	ENRP_EIR_SET_RPO      = 1 << 5,
+	ENRP_EIR_SET_DIR_MODE = 1 << 6,
+};
+
+/* Copies the fields named by FLAGS from NEW into the EIR NAME and journals
+ * one record listing old and new values.  -ENOENT, -EINVAL (bad value, or a
+ * destroyed EIR), 0 also when nothing changed (then nothing is journalled).
+ * Owner and dir_mode changes apply to the EIR directory's inode too. */
+int enrp_eir_set(enrp_store *st, const char *name, const struct enrp_eir *new_values,
+                 unsigned flags, const struct enrp_actor *actor);
+
+/* Grants users of an active EIR rw until UNTIL (ns since epoch) with REASON.
+ * -EINVAL if the EIR is not active, REASON is empty or UNTIL is not in the
+ * future.  Deescalate ends it now (-EALREADY if not escalated). */
+int enrp_eir_escalate(enrp_store *st, const char *name, int64_t until, const char *reason,
+                      const struct enrp_actor *actor);
+int enrp_eir_deescalate(enrp_store *st, const char *name, const struct enrp_actor *actor);
+
+/* State changes: suspend needs a reason; resume leaves suspended only;
+ * retire is final (-EALREADY if retired). */
+int enrp_eir_suspend(enrp_store *st, const char *name, const char *reason,
+                     const struct enrp_actor *actor);
+int enrp_eir_resume(enrp_store *st, const char *name, const struct enrp_actor *actor);
+int enrp_eir_retire(enrp_store *st, const char *name, const char *reason,
+                    const struct enrp_actor *actor);
+
+/* Ends every escalation whose time has passed and journals its expiry.  Sets
+ * *EXPIRED (if not NULL) to the number ended; IDS (if not NULL, room for
+ * MAX_IDS) receives their ids so the caller can invalidate caches. */
+int enrp_eir_expire_escalations(enrp_store *st, int64_t now, const struct enrp_actor *actor,
+                                uint32_t *ids, unsigned max_ids, unsigned *expired);
+
+#endif

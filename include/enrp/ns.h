@@ -1,0 +1,160 @@
+/*
+ * ns.h — the namespace: inodes, directory entries, symlinks, xattrs, and the
+ * per-EIR usage they add up to.
+ *
+ * Inode 1 is the root of the mount; its entries are the EIR directories.
+ * Inode numbers are never reused.  Every changing call checks the access
+ * policy of the inode's EIR in the same transaction as the change, so a mode
+ * change is either entirely before or entirely after an operation.
+ *
+ * Regular files keep their bytes in a spool file (spool.h) while open; the
+ * inode records the authoritative size.
+ *
+ * Thread-safety: every function may be called from any thread.
+ */
+#ifndef ENRP_NS_H
+#define ENRP_NS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <enrp/policy.h>
+#include <enrp/store.h>
+
+#define ENRP_ROOT_INO 1
+#define ENRP_NAME_MAX 255
+#define ENRP_SYMLINK_MAX 4095
+
+/* Names reserved in every EIR directory (DESIGN §3). */
+#define ENRP_SNAPSHOTS_NAME ".snapshots"
+#define ENRP_STATUS_DIR_NAME ".enrp"
+
+/* Where a regular file's bytes are. */
+enum enrp_content {
+	ENRP_CONTENT_NONE,   /* not a regular file */
+	ENRP_CONTENT_SPOOL,  /* a plain spool file, being written or not yet sealed */
+	ENRP_CONTENT_SEALED, /* an immutable chunk list (issue 3) */
+};
+
+/* Attributes of one inode. */
+struct enrp_stat {
+	struct stat st;       /* st_ino, st_mode, st_nlink, st_uid, st_gid, st_rdev,
+	                         st_size, st_blocks, st_blksize, st_[amc]tim */
+	uint32_t eir_id;      /* 0 for the root of the mount */
+	enum enrp_content content;
+};
+
+/* True for names a client may not create in an EIR directory. */
+bool enrp_ns_reserved(const char *name);
+
+/* -ENOENT (also for reserved names: the caller handles those), -ENOTDIR. */
+int enrp_ns_lookup(enrp_store *st, uint64_t parent, const char *name, struct enrp_stat *out);
+int enrp_ns_getattr(enrp_store *st, uint64_t ino, struct enrp_stat *out);
+
+/* Checks the policy for OP on INO's EIR for CALLER (data operations on open
+ * handles: read, write).  HELD is not known here and taken as false. */
+int enrp_ns_check(enrp_store *st, const struct enrp_caller *caller, uint64_t ino, enum enrp_op op);
+
+/* Creates a regular file, directory, symlink, fifo, socket or device node.
+ * MODE carries the type; RDEV for devices; TARGET only for S_IFLNK.
+ * New inodes take the caller's uid, and its gid unless the parent is setgid.
+ * Errors: -EPERM at the root of the mount, -EEXIST (also reserved names),
+ * -ENAMETOOLONG, -ENOTDIR, -ENOENT (parent gone), the policy's errno, -ENOSPC. */
+int enrp_ns_mknod(enrp_store *st, const struct enrp_caller *caller, uint64_t parent,
+                  const char *name, mode_t mode, dev_t rdev, const char *target,
+                  struct enrp_stat *out);
+
+/* Hard link.  -EXDEV across EIRs, -EPERM for directories and at the root,
+ * -EMLINK past 65000 links. */
+int enrp_ns_link(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
+                 uint64_t newparent, const char *newname, struct enrp_stat *out);
+
+/* unlink (DIR false) or rmdir (DIR true).  -ENOTEMPTY, -EISDIR, -ENOTDIR,
+ * -EPERM at the root and for EIR directories.  When the last link goes, the
+ * inode becomes an orphan: its bytes leave the EIR's usage at once, and it is
+ * freed by enrp_ns_forget() once the kernel and all handles let go of it. */
+int enrp_ns_unlink(enrp_store *st, const struct enrp_caller *caller, uint64_t parent,
+                   const char *name, bool dir);
+
+/* RENAME_NOREPLACE and RENAME_EXCHANGE as in renameat2(2); other flags
+ * -EINVAL.  -EXDEV across EIRs, -EPERM at the root, -EINVAL moving a
+ * directory under itself, -EEXIST with NOREPLACE, -ENOTEMPTY, -EISDIR,
+ * -ENOTDIR as rename(2). */
+int enrp_ns_rename(enrp_store *st, const struct enrp_caller *caller, uint64_t parent,
+                   const char *name, uint64_t newparent, const char *newname, unsigned flags);
+
+/* Copies the target (NUL-terminated, cut to SIZE - 1).  -EINVAL if not a symlink. */
+int enrp_ns_readlink(enrp_store *st, uint64_t ino, char *buf, size_t size);
+
+/* Fields enrp_ns_setattr changes. */
+enum enrp_ns_setattr_flags {
+	ENRP_SETATTR_MODE  = 1 << 0,
+	ENRP_SETATTR_UID   = 1 << 1,
+	ENRP_SETATTR_GID   = 1 << 2,
+	ENRP_SETATTR_SIZE  = 1 << 3,
+	ENRP_SETATTR_ATIME = 1 << 4,
+	ENRP_SETATTR_MTIME = 1 << 5,
+	ENRP_SETATTR_ATIME_NOW = 1 << 6,
+	ENRP_SETATTR_MTIME_NOW = 1 << 7,
+	ENRP_SETATTR_CTIME = 1 << 8,
+};
+
+/* Applies the fields of ATTR named by FLAGS (permission checks are the
+ * kernel's, under default_permissions).  A size change truncates or extends
+ * the spool file too.  -EDQUOT, -EISDIR (size of a dir), the policy's errno. */
+int enrp_ns_setattr(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
+                    const struct stat *attr, unsigned flags, struct enrp_stat *out);
+
+/* One directory entry, as enrp_ns_readdir reports it. */
+struct enrp_dirent {
+	const char *name;          /* borrowed; valid during the callback */
+	struct enrp_stat attr;
+};
+
+/* Calls CB for every entry of directory INO in name order ("." and ".." not
+ * included).  A non-zero return from CB stops the walk and is returned. */
+int enrp_ns_readdir(enrp_store *st, uint64_t ino,
+                    int (*cb)(const struct enrp_dirent *ent, void *arg), void *arg);
+
+/* The kernel and every handle have let go of INO: an orphan is freed now
+ * (with its spool file, once that is durable).  Anything else: no-op. */
+int enrp_ns_forget(enrp_store *st, uint64_t ino);
+
+/* Frees every orphan left by a crash and removes spool files no inode
+ * references.  The daemon calls it once at mount, before serving. */
+int enrp_ns_recover(enrp_store *st, uint64_t *orphans_freed, uint64_t *spools_removed);
+
+/* A write of LEN bytes at OFF into INO's spool file is about to happen: the
+ * policy allows it and the quota has room.  -EDQUOT, policy errno. */
+int enrp_ns_write_check(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
+                        uint64_t off, uint64_t len);
+
+/* Records that INO's spool file now extends to at least END (bytes were
+ * written there): grows size and usage, sets mtime and ctime.  OUT may be NULL. */
+int enrp_ns_write_done(enrp_store *st, uint64_t ino, uint64_t end, struct enrp_stat *out);
+
+/* fallocate(2) MODE 0 or FALLOC_FL_KEEP_SIZE / PUNCH_HOLE|KEEP_SIZE on INO.
+ * -EOPNOTSUPP for other modes, -EDQUOT, policy errno. */
+int enrp_ns_fallocate(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
+                      int mode, uint64_t off, uint64_t len);
+
+/* Extended attributes in the user.* namespace; other namespaces give
+ * -EOPNOTSUPP on set and -ENODATA on get.  SETXATTR FLAGS are XATTR_CREATE
+ * and XATTR_REPLACE.  For get and list, SIZE 0 asks for the size: *LEN gets
+ * it; -ERANGE when SIZE is too small. */
+int enrp_ns_setxattr(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
+                     const char *name, const void *value, size_t size, int flags);
+int enrp_ns_getxattr(enrp_store *st, uint64_t ino, const char *name, void *buf,
+                     size_t size, size_t *len);
+int enrp_ns_listxattr(enrp_store *st, uint64_t ino, char *buf, size_t size, size_t *len);
+int enrp_ns_removexattr(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
+                        const char *name);
+
+/* statfs: at the root, the store's filesystem; inside an EIR with a quota,
+ * the quota as capacity and the usage as used space. */
+int enrp_ns_statfs(enrp_store *st, uint64_t ino, struct statvfs *out);
+
+#endif

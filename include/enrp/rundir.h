@@ -1,0 +1,58 @@
+/*
+ * rundir.h — STORE/run/: the daemon's pid lock and its control socket.
+ *
+ * One enrpfs serves a store: it holds an exclusive lock on run/enrpfs.pid
+ * for its lifetime.  enrpctl tells a running daemon about changes it made
+ * (so the daemon can drop what the kernel caches) over run/control.sock and
+ * waits for the answer, so a change is in force when enrpctl returns.
+ *
+ * Protocol: one request line, one answer line, then close.
+ *   "eir-changed ID\n"  -> "ok\n"   (EIR ID's mode/state/owner changed)
+ *   "sync\n"            -> "ok\n"   (group commit now)
+ *   "ping\n"            -> "ok PID\n"
+ * Anything else -> "error unknown request\n".
+ */
+#ifndef ENRP_RUNDIR_H
+#define ENRP_RUNDIR_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <enrp/store.h>
+
+/* Takes the daemon lock of STORE_PATH.  Returns the lock descriptor (keep it
+ * open while serving), or -EBUSY with *HOLDER set to the serving pid (0 if
+ * unknown), or -errno. */
+int enrp_rundir_lock(const char *store_path, pid_t *holder);
+
+/* Writes our pid into the locked pid file (after daemonising). */
+int enrp_rundir_write_pid(int lock_fd);
+
+/* Pid of the daemon serving STORE_PATH, or 0 when none. */
+pid_t enrp_rundir_daemon_pid(const char *store_path);
+
+/* Daemon side: creates and listens on run/control.sock (mode 0600).  Returns
+ * the listening descriptor or -errno. */
+int enrp_control_listen(const char *store_path);
+
+/* Daemon side: the handler of one request line (without the newline).  It
+ * writes the answer line (without newline) into REPLY. */
+typedef void enrp_control_handler(const char *request, char *reply, size_t reply_size,
+                                  void *arg);
+
+/* Daemon side: accepts and serves one connection on LISTEN_FD.  Returns 0,
+ * or -errno of accept (EINTR/EAGAIN included). */
+int enrp_control_serve_one(int listen_fd, enrp_control_handler *handler, void *arg);
+
+/* Client side: sends REQUEST (without newline) to the daemon of STORE_PATH
+ * and copies its answer into REPLY (may be NULL).  Waits at most TIMEOUT_MS.
+ * -ENOENT/-ECONNREFUSED when no daemon is serving (not an error for callers
+ * that only notify), -ETIMEDOUT, -EPROTO on an "error" answer. */
+int enrp_control_request(const char *store_path, const char *request, char *reply,
+                         size_t reply_size, int timeout_ms);
+
+/* Client side: tells a running daemon that EIR ID changed, and waits until
+ * it has applied it.  0 also when no daemon runs. */
+int enrp_control_notify_eir(const char *store_path, uint32_t id);
+
+#endif

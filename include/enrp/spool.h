@@ -1,0 +1,23 @@
+/*
+ * spool.h — plain staging files that hold the bytes of regular files while
+ * they are written (STORE/spool/<16 hex digits of the inode>).
+ *
+ * The daemon holds a spool descriptor only while a client handle needs it;
+ * nothing is cached per inode.
+ */
+#ifndef ENRP_SPOOL_H
+#define ENRP_SPOOL_H
+
+#include <stdint.h>
+
+#include <enrp/store.h>
+
+/* Opens INO's spool file read-write (creating it with CREATE).  Returns the
+ * descriptor, which the caller closes, or -errno. */
+int enrp_spool_open(enrp_store *st, uint64_t ino, int create);
+
+/* Makes the spool file's bytes and its directory entry durable (fsync of the
+ * file, and of the spool directory the first time). */
+int enrp_spool_sync(enrp_store *st, int fd);
+
+#endif

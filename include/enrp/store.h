@@ -1,0 +1,83 @@
+/*
+ * store.h — the store: a directory holding an LMDB environment (meta/),
+ * spool files (spool/), chunk files (chunks/) and the daemon's run/ dir.
+ *
+ * All metadata access goes through enrp_store_read() and enrp_store_write(),
+ * which run a callback inside a transaction.  Callbacks receive an opaque
+ * enrp_txn that only core modules can use (core/store_int.h).
+ *
+ * Two commit disciplines, chosen at open:
+ *   - default (enrpctl): every enrp_store_write() is its own transaction,
+ *     durable when it returns.
+ *   - ENRP_STORE_GROUP_COMMIT (enrpfs): writes are applied atomically and
+ *     visible at once to this process, and made durable together by a group
+ *     commit at most one second later, or at once by enrp_store_sync().
+ *     See the top comment of core/store.c for what each kind of crash loses.
+ *
+ * Thread-safety: an enrp_store may be used from any number of threads.
+ */
+#ifndef ENRP_STORE_H
+#define ENRP_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* On-disk format this binary writes and understands. */
+#define ENRP_STORE_FORMAT 1
+
+typedef struct enrp_store enrp_store;
+typedef struct enrp_txn enrp_txn;
+
+enum enrp_store_open_flags {
+	ENRP_STORE_RDONLY       = 1 << 0, /* never writes (enrpctl show/list) */
+	ENRP_STORE_GROUP_COMMIT = 1 << 1, /* the daemon's batched durability */
+};
+
+/* A unit of work run inside a transaction.  It must have no side effects
+ * outside the transaction: it may be run twice (after the map has grown), and
+ * its changes vanish if it returns an error. */
+typedef int enrp_txn_fn(enrp_txn *txn, void *arg);
+
+/* Creates a new, empty store at PATH (mode 0700; PATH must not exist or be an
+ * empty directory).  -EEXIST if PATH holds anything, -errno of mkdir/LMDB. */
+int enrp_store_create(const char *path);
+
+/* Opens the store at PATH.  -ENOENT: no such directory; -EPROTONOSUPPORT: not
+ * an enrp store, or one of a format this binary does not understand (the
+ * reason is logged at ENRP_LOG_ERR); -EACCES; -EIO.  Caller closes with
+ * enrp_store_close(). */
+int enrp_store_open(const char *path, unsigned flags, enrp_store **out);
+
+/* Commits pending group work durably, then releases everything.  NULL is a
+ * no-op. */
+void enrp_store_close(enrp_store *st);
+
+/* The store directory as given to open.  Borrowed; valid until close. */
+const char *enrp_store_path(const enrp_store *st);
+
+/* Runs FN in a read view that sees every write this process has made.
+ * Returns FN's result, or -EIO/-ENOMEM if no transaction could be begun. */
+int enrp_store_read(enrp_store *st, enrp_txn_fn *fn, void *arg);
+
+/* Runs FN in a write transaction; FN's changes apply all or nothing.
+ * Returns FN's result; -ENOSPC when the map cannot grow further or the disk
+ * is full; -EROFS for a store opened ENRP_STORE_RDONLY. */
+int enrp_store_write(enrp_store *st, enrp_txn_fn *fn, void *arg);
+
+/* Makes every write that returned before this call durable (a no-op without
+ * ENRP_STORE_GROUP_COMMIT).  -EIO/-ENOSPC if the commit failed. */
+int enrp_store_sync(enrp_store *st);
+
+/* Commits the pending group if it is older than the group interval (1 s) or
+ * idle; the daemon's flusher thread calls it periodically. */
+int enrp_store_flush_due(enrp_store *st);
+
+/* Format version found on disk (for `enrpctl status`). */
+unsigned enrp_store_format(const enrp_store *st);
+
+#ifdef ENRP_INTERNAL
+/* Number of group commits done so far (tests of the durability design). */
+uint64_t enrp_store_commit_count(const enrp_store *st);
+#endif
+
+#endif

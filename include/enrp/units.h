@@ -1,0 +1,30 @@
+/*
+ * units.h — parsing and printing of sizes, durations and times, shared by
+ * enrpctl and the tests so every command accepts the same spellings.
+ */
+#ifndef ENRP_UNITS_H
+#define ENRP_UNITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "0", "1024", "512K", "50G", "1.5T", "2TiB", "none" (= 0, unlimited).
+ * Suffixes K M G T P (powers of 1024), optional "i" and "B".  -EINVAL for
+ * anything else, -ERANGE past 2^63. */
+int enrp_size_parse(const char *s, uint64_t *out);
+
+/* "1.5G" style, at most BUFSZ bytes; "0" for zero. */
+void enrp_size_format(uint64_t bytes, char *buf, size_t bufsz);
+
+/* "90s", "30m", "2h", "7d", "1w", or a combination "1h30m".  Result in ns.
+ * -EINVAL for empty, zero-length units or junk, -ERANGE on overflow. */
+int enrp_duration_parse(const char *s, int64_t *out_ns);
+
+/* "2026-11-21", "2026-11-21T10:00", "2026-11-21T10:00:00Z" (UTC), "now",
+ * or "-7d" style relative to NOW.  -EINVAL otherwise. */
+int enrp_time_parse(const char *s, int64_t now_ns, int64_t *out_ns);
+
+/* "2026-11-21T10:00:00Z" (UTC, seconds). */
+void enrp_time_format(int64_t ns, char *buf, size_t bufsz);
+
+#endif
