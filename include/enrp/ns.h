@@ -136,11 +136,6 @@ int enrp_ns_write_check(enrp_store *st, const struct enrp_caller *caller, uint64
  * written there): grows size and usage, sets mtime and ctime.  OUT may be NULL. */
 int enrp_ns_write_done(enrp_store *st, uint64_t ino, uint64_t end, struct enrp_stat *out);
 
-/* fallocate(2) MODE 0 or FALLOC_FL_KEEP_SIZE / PUNCH_HOLE|KEEP_SIZE on INO.
- * -EOPNOTSUPP for other modes, -EDQUOT, policy errno. */
-int enrp_ns_fallocate(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
-                      int mode, uint64_t off, uint64_t len);
-
 /* Extended attributes in the user.* namespace; other namespaces give
  * -EOPNOTSUPP on set and -ENODATA on get.  SETXATTR FLAGS are XATTR_CREATE
  * and XATTR_REPLACE.  For get and list, SIZE 0 asks for the size: *LEN gets

@@ -15,7 +15,7 @@
 
 /* The operation classes of the mode table. */
 enum enrp_op {
-	ENRP_OP_INSPECT, /* lookup, getattr, readdir, readlink, statfs, xattr reads, .enrp/* */
+	ENRP_OP_INSPECT, /* lookup, getattr, readdir, readlink, statfs, xattr reads, .enrp files */
 	ENRP_OP_READ,    /* open for read (O_RDONLY, O_RDWR), read, .snapshots/ content */
 	ENRP_OP_WRITE,   /* create, write, truncate, mkdir, mknod, symlink, link, rename,
 	                    setattr, setxattr, removexattr, fallocate */

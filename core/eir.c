@@ -1,0 +1,832 @@
+/*
+ * eir.c — the EIR registry: names, modes, states, escalation, usage.
+ *
+ * Layout: DBI_EIR maps be32(id) to rec_eir_encode(); DBI_EIR_NAME maps the
+ * name to be32(id); DBI_USAGE maps be32(id) to the usage counters.  Ids come
+ * from the "next_eir" counter and are never reused; names are never reused
+ * either (a destroyed EIR keeps its name as a tombstone, so the journal's EIR
+ * names stay unambiguous for as long as the journal is kept).
+ *
+ * Every change runs in one enrp_store_write() callback that also appends its
+ * journal record (journal_append_txn), so a change and its record commit
+ * together or not at all.  Callbacks may run twice (map growth): they rebuild
+ * all their outputs from the transaction each time.
+ *
+ * Active mode: the agent (agent_uid) writes, everyone else reads; an active
+ * EIR without an agent is allowed (the agent may be set up later), and then
+ * only an escalation lets anybody write.  Escalation is meaningful only in
+ * active mode: leaving active ends it.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <enrp/enrp.h>
+#include <enrp/units.h>
+
+#include "eir_int.h"
+#include "journal_int.h"
+#include "ns_int.h"
+#include "record_int.h"
+
+/* An rpo longer than a year is a typo, not a recovery point objective. */
+#define RPO_MAX_MINUTES (366u * 24 * 60)
+#define DETAILS_SIZE (ENRP_JOURNAL_DETAILS_MAX + 1)
+
+static const char *const mode_names[] = {
+	[ENRP_MODE_RW] = "rw",
+	[ENRP_MODE_WO] = "wo",
+	[ENRP_MODE_RO] = "ro",
+	[ENRP_MODE_ACTIVE] = "active",
+};
+
+static const char *const state_names[] = {
+	[ENRP_STATE_NORMAL] = "normal",
+	[ENRP_STATE_SUSPENDED] = "suspended",
+	[ENRP_STATE_RETIRED] = "retired",
+	[ENRP_STATE_DESTROYED] = "destroyed",
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *enrp_mode_name(enum enrp_mode mode)
+{
+	return (unsigned)mode < NELEM(mode_names) ? mode_names[mode] : "?";
+}
+
+int enrp_mode_parse(const char *s, enum enrp_mode *out)
+{
+	for (unsigned i = 0; i < NELEM(mode_names); i++) {
+		if (strcmp(s, mode_names[i]) == 0) {
+			*out = (enum enrp_mode)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *enrp_state_name(enum enrp_state state)
+{
+	return (unsigned)state < NELEM(state_names) ? state_names[state] : "?";
+}
+
+int enrp_state_parse(const char *s, enum enrp_state *out)
+{
+	for (unsigned i = 0; i < NELEM(state_names); i++) {
+		if (strcmp(s, state_names[i]) == 0) {
+			*out = (enum enrp_state)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+void enrp_actor_self(struct enrp_actor *actor, const char *command)
+{
+	memset(actor, 0, sizeof(*actor));
+	actor->uid = (uint32_t)getuid();
+	actor->pid = (uint32_t)getpid();
+	snprintf(actor->command, sizeof(actor->command), "%s", command ? command : "");
+}
+
+bool enrp_eir_name_valid(const char *name)
+{
+	size_t n = 0;
+
+	if (!name)
+		return false;
+	for (const char *p = name; *p; p++, n++) {
+		char c = *p;
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		/* A leading '.' or '-' would make "..", hidden names or options. */
+		if (!alnum && (n == 0 || (c != '.' && c != '_' && c != '-')))
+			return false;
+		if (n >= ENRP_EIR_NAME_MAX)
+			return false;
+	}
+	return n > 0;
+}
+
+void enrp_eir_defaults(struct enrp_eir *spec, const char *name)
+{
+	memset(spec, 0, sizeof(*spec));
+	/* A name that does not fit is left empty rather than cut, so create
+	 * refuses it instead of creating a different name. */
+	if (name && strlen(name) <= ENRP_EIR_NAME_MAX)
+		memcpy(spec->name, name, strlen(name) + 1);
+	spec->dir_mode = 0770;
+	spec->eir_class = 3;
+	spec->mode = ENRP_MODE_RW;
+	spec->state = ENRP_STATE_NORMAL;
+	spec->quota = 0;
+	spec->agent_uid = ENRP_NO_UID;
+	spec->rpo_minutes = 60;
+}
+
+static bool reason_valid(const char *reason, bool required)
+{
+	if (!reason || !reason[0])
+		return !required;
+	return strlen(reason) <= ENRP_REASON_MAX;
+}
+
+/* The fields a client of create/set may choose. */
+static int validate_fields(const struct enrp_eir *e)
+{
+	if (!enrp_eir_name_valid(e->name))
+		return -EINVAL;
+	if (e->eir_class < 1 || e->eir_class > 3)
+		return -EINVAL;
+	if (e->dir_mode > 07777)
+		return -EINVAL;
+	if ((unsigned)e->mode > ENRP_MODE_ACTIVE)
+		return -EINVAL;
+	if (e->rpo_minutes < 1 || e->rpo_minutes > RPO_MAX_MINUTES)
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- records inside a transaction ---- */
+
+static int eir_put(enrp_txn *t, const struct enrp_eir *e)
+{
+	struct rec_out o;
+	uint8_t key[KEY_EIR_LEN];
+	int rc;
+
+	be32_put(key, e->id);
+	rec_out_init(&o);
+	rc = rec_eir_encode(e, &o);
+	if (!rc)
+		rc = txn_put(t, DBI_EIR, key, sizeof(key), o.buf, o.len, 0);
+	rec_out_release(&o);
+	return rc;
+}
+
+int eir_get_txn(enrp_txn *t, uint32_t id, struct enrp_eir *out)
+{
+	uint8_t key[KEY_EIR_LEN];
+	MDB_val v;
+	int rc;
+
+	be32_put(key, id);
+	rc = txn_get(t, DBI_EIR, key, sizeof(key), &v);
+	if (rc)
+		return rc;
+	return rec_eir_decode(v.mv_data, v.mv_size, out);
+}
+
+static int id_by_name(enrp_txn *t, const char *name, uint32_t *id)
+{
+	MDB_val v;
+	int rc;
+
+	/* Also keeps over-long keys away from LMDB, which would call them
+	 * MDB_BAD_VALSIZE: no EIR can have an invalid name. */
+	if (!enrp_eir_name_valid(name))
+		return -ENOENT;
+	rc = txn_get(t, DBI_EIR_NAME, name, strlen(name), &v);
+	if (rc)
+		return rc;
+	if (v.mv_size != 4)
+		return -EIO;
+	*id = be32_get(v.mv_data);
+	return 0;
+}
+
+static int get_by_name_txn(enrp_txn *t, const char *name, struct enrp_eir *out)
+{
+	uint32_t id;
+	int rc = id_by_name(t, name, &id);
+	if (rc)
+		return rc;
+	return eir_get_txn(t, id, out);
+}
+
+int eir_usage_get_txn(enrp_txn *t, uint32_t id, struct enrp_eir_usage *out)
+{
+	uint8_t key[KEY_EIR_LEN];
+	MDB_val v;
+	int rc;
+
+	be32_put(key, id);
+	rc = txn_get(t, DBI_USAGE, key, sizeof(key), &v);
+	if (rc)
+		return rc;
+	return rec_usage_decode(v.mv_data, v.mv_size, out);
+}
+
+static int usage_put(enrp_txn *t, uint32_t id, const struct enrp_eir_usage *u)
+{
+	uint8_t key[KEY_EIR_LEN], val[USAGE_VAL_LEN];
+
+	be32_put(key, id);
+	rec_usage_encode(val, u);
+	return txn_put(t, DBI_USAGE, key, sizeof(key), val, sizeof(val), 0);
+}
+
+/* Adds D to *V, saturating at 0 and UINT64_MAX: a counter that drifted
+ * (a crash between a change and its accounting in older stores, fsck) must
+ * never wrap around into an absurd quota figure. */
+static uint64_t add_clamped(uint64_t v, int64_t d)
+{
+	if (d < 0) {
+		uint64_t m = (uint64_t)(-(d + 1)) + 1;
+		return m > v ? 0 : v - m;
+	}
+	return UINT64_MAX - v < (uint64_t)d ? UINT64_MAX : v + (uint64_t)d;
+}
+
+int eir_usage_add(enrp_txn *t, uint32_t id, int64_t dbytes, int64_t dfiles)
+{
+	struct enrp_eir_usage u;
+	int rc;
+
+	if (!dbytes && !dfiles)
+		return 0;
+	rc = eir_usage_get_txn(t, id, &u);
+	if (rc)
+		return rc;
+	u.bytes = add_clamped(u.bytes, dbytes);
+	u.files = add_clamped(u.files, dfiles);
+	return usage_put(t, id, &u);
+}
+
+/* ---- create ---- */
+
+static void fmt_uid(char *buf, size_t size, uint32_t uid)
+{
+	if (uid == ENRP_NO_UID)
+		snprintf(buf, size, "none");
+	else
+		snprintf(buf, size, "%u", uid);
+}
+
+struct create_ctx {
+	const struct enrp_eir *spec;
+	const struct enrp_actor *actor;
+	struct enrp_eir e;
+};
+
+static int create_fn(enrp_txn *t, void *arg)
+{
+	struct create_ctx *c = arg;
+	struct enrp_eir *e = &c->e;
+	struct enrp_eir_usage zero = { 0, 0 };
+	char details[DETAILS_SIZE], agent[16];
+	uint8_t idval[4];
+	uint64_t id;
+	uint32_t old;
+	int rc;
+
+	*e = *c->spec;
+	/* Server-assigned fields: a new EIR starts normal and unescalated. */
+	e->state = ENRP_STATE_NORMAL;
+	e->escalated_until = 0;
+	e->escalation_reason[0] = '\0';
+	e->state_reason[0] = '\0';
+
+	rc = id_by_name(t, e->name, &old);
+	if (rc == 0)
+		return -EEXIST;
+	if (rc != -ENOENT)
+		return rc;
+	rc = txn_next_id(t, "next_eir", 1, &id);
+	if (rc)
+		return rc;
+	if (id == 0 || id >= UINT32_MAX)
+		return -ENOSPC;
+	e->id = (uint32_t)id;
+	e->created = enrp_now_ns();
+
+	/* Usage first: the namespace may account the new directory. */
+	rc = usage_put(t, e->id, &zero);
+	if (rc)
+		return rc;
+	rc = ns_create_eir_root(t, e, &e->root_ino);
+	if (rc)
+		return rc;
+	rc = eir_put(t, e);
+	if (rc)
+		return rc;
+	be32_put(idval, e->id);
+	rc = txn_put(t, DBI_EIR_NAME, e->name, strlen(e->name), idval, sizeof(idval),
+	             MDB_NOOVERWRITE);
+	if (rc)
+		return rc;
+
+	fmt_uid(agent, sizeof(agent), e->agent_uid);
+	snprintf(details, sizeof(details),
+	         "id=%u mode=%s class=%u owner=%u group=%u dir_mode=%04o quota=%llu agent=%s rpo=%u",
+	         e->id, enrp_mode_name(e->mode), e->eir_class, e->owner_uid, e->owner_gid,
+	         e->dir_mode, (unsigned long long)e->quota, agent, e->rpo_minutes);
+	return journal_append_txn(t, c->actor, e->name, "eir-create", details);
+}
+
+int enrp_eir_create(enrp_store *st, const struct enrp_eir *spec,
+                    const struct enrp_actor *actor, struct enrp_eir *out)
+{
+	struct create_ctx c = { .spec = spec, .actor = actor };
+	int rc = validate_fields(spec);
+
+	if (rc)
+		return rc;
+	rc = enrp_store_write(st, create_fn, &c);
+	if (!rc && out)
+		*out = c.e;
+	return rc;
+}
+
+/* ---- reads ---- */
+
+struct get_ctx {
+	const char *name;
+	uint32_t id;
+	struct enrp_eir *eir;
+	struct enrp_eir_usage *usage;
+};
+
+static int get_name_fn(enrp_txn *t, void *arg)
+{
+	struct get_ctx *c = arg;
+	return get_by_name_txn(t, c->name, c->eir);
+}
+
+static int get_id_fn(enrp_txn *t, void *arg)
+{
+	struct get_ctx *c = arg;
+	return eir_get_txn(t, c->id, c->eir);
+}
+
+static int usage_fn(enrp_txn *t, void *arg)
+{
+	struct get_ctx *c = arg;
+	return eir_usage_get_txn(t, c->id, c->usage);
+}
+
+int enrp_eir_get(enrp_store *st, const char *name, struct enrp_eir *out)
+{
+	struct get_ctx c = { .name = name, .eir = out };
+	return enrp_store_read(st, get_name_fn, &c);
+}
+
+int enrp_eir_get_by_id(enrp_store *st, uint32_t id, struct enrp_eir *out)
+{
+	struct get_ctx c = { .id = id, .eir = out };
+	return enrp_store_read(st, get_id_fn, &c);
+}
+
+int enrp_eir_usage(enrp_store *st, uint32_t id, struct enrp_eir_usage *out)
+{
+	struct get_ctx c = { .id = id, .usage = out };
+	return enrp_store_read(st, usage_fn, &c);
+}
+
+struct list_ctx {
+	struct enrp_eir *v;
+	size_t n, cap;
+};
+
+static int list_fn(enrp_txn *t, void *arg)
+{
+	struct list_ctx *c = arg;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, mrc;
+
+	c->n = 0;
+	rc = txn_cursor(t, DBI_EIR_NAME, &cur);
+	if (rc)
+		return rc;
+	while ((mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		if (v.mv_size != 4) {
+			rc = -EIO;
+			goto out_close;
+		}
+		if (c->n == c->cap) {
+			size_t cap = c->cap ? c->cap * 2 : 16;
+			struct enrp_eir *nv = realloc(c->v, cap * sizeof(*nv));
+			if (!nv) {
+				rc = -ENOMEM;
+				goto out_close;
+			}
+			c->v = nv;
+			c->cap = cap;
+		}
+		rc = eir_get_txn(t, be32_get(v.mv_data), &c->v[c->n]);
+		if (rc)
+			goto out_close;
+		c->n++;
+	}
+	if (mrc != MDB_NOTFOUND)
+		rc = store_mdb_err(mrc);
+out_close:
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int enrp_eir_list(enrp_store *st, int (*cb)(const struct enrp_eir *eir, void *arg), void *arg)
+{
+	struct list_ctx c = { NULL, 0, 0 };
+	int rc;
+
+	/* Collect first, call back afterwards: CB runs outside the read
+	 * transaction, so it may use the store (even write) without holding a
+	 * reader slot across it.  A registry is hundreds of EIRs, not millions. */
+	rc = enrp_store_read(st, list_fn, &c);
+	for (size_t i = 0; !rc && i < c.n; i++)
+		rc = cb(&c.v[i], arg);
+	free(c.v);
+	return rc;
+}
+
+/* ---- changes ---- */
+
+/* Appends " key=..." to a details buffer, cutting silently at its end. */
+static void details_add(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void details_add(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	if (len + 1 >= size)
+		return;
+	if (len)
+		buf[len++] = ' ';
+	buf[len] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+struct set_ctx {
+	const char *name;
+	const struct enrp_eir *nv;
+	unsigned flags;
+	const struct enrp_actor *actor;
+};
+
+static int set_fn(enrp_txn *t, void *arg)
+{
+	struct set_ctx *c = arg;
+	struct enrp_eir old, e;
+	char details[DETAILS_SIZE] = "", a[16], b[16];
+	const char *event = "eir-set";
+	bool root_changed = false;
+	int rc;
+
+	rc = get_by_name_txn(t, c->name, &old);
+	if (rc)
+		return rc;
+	if (old.state == ENRP_STATE_DESTROYED)
+		return -EINVAL;
+	e = old;
+
+	if (c->flags & ENRP_EIR_SET_MODE && c->nv->mode != old.mode) {
+		e.mode = c->nv->mode;
+		event = "mode-change";
+		details_add(details, sizeof(details), "mode=%s->%s", enrp_mode_name(old.mode),
+		            enrp_mode_name(e.mode));
+		if (old.mode == ENRP_MODE_ACTIVE && old.escalated_until) {
+			e.escalated_until = 0;
+			e.escalation_reason[0] = '\0';
+			details_add(details, sizeof(details), "escalation=ended");
+		}
+	}
+	if (c->flags & ENRP_EIR_SET_OWNER &&
+	    (c->nv->owner_uid != old.owner_uid || c->nv->owner_gid != old.owner_gid)) {
+		e.owner_uid = c->nv->owner_uid;
+		e.owner_gid = c->nv->owner_gid;
+		root_changed = true;
+		details_add(details, sizeof(details), "owner=%u:%u->%u:%u", old.owner_uid,
+		            old.owner_gid, e.owner_uid, e.owner_gid);
+	}
+	if (c->flags & ENRP_EIR_SET_CLASS && c->nv->eir_class != old.eir_class) {
+		e.eir_class = c->nv->eir_class;
+		details_add(details, sizeof(details), "class=%u->%u", old.eir_class, e.eir_class);
+	}
+	if (c->flags & ENRP_EIR_SET_QUOTA && c->nv->quota != old.quota) {
+		e.quota = c->nv->quota;
+		details_add(details, sizeof(details), "quota=%llu->%llu",
+		            (unsigned long long)old.quota, (unsigned long long)e.quota);
+	}
+	if (c->flags & ENRP_EIR_SET_AGENT && c->nv->agent_uid != old.agent_uid) {
+		e.agent_uid = c->nv->agent_uid;
+		fmt_uid(a, sizeof(a), old.agent_uid);
+		fmt_uid(b, sizeof(b), e.agent_uid);
+		details_add(details, sizeof(details), "agent=%s->%s", a, b);
+	}
+	if (c->flags & ENRP_EIR_SET_RPO && c->nv->rpo_minutes != old.rpo_minutes) {
+		e.rpo_minutes = c->nv->rpo_minutes;
+		details_add(details, sizeof(details), "rpo=%u->%u", old.rpo_minutes, e.rpo_minutes);
+	}
+	if (c->flags & ENRP_EIR_SET_DIR_MODE && c->nv->dir_mode != old.dir_mode) {
+		e.dir_mode = c->nv->dir_mode;
+		root_changed = true;
+		details_add(details, sizeof(details), "dir_mode=%04o->%04o", old.dir_mode,
+		            e.dir_mode);
+	}
+	if (!details[0])
+		return 0;
+	rc = validate_fields(&e);
+	if (rc)
+		return rc;
+	if (root_changed) {
+		rc = ns_update_eir_root(t, &e);
+		if (rc)
+			return rc;
+	}
+	rc = eir_put(t, &e);
+	if (rc)
+		return rc;
+	return journal_append_txn(t, c->actor, e.name, event, details);
+}
+
+int enrp_eir_set(enrp_store *st, const char *name, const struct enrp_eir *new_values,
+                 unsigned flags, const struct enrp_actor *actor)
+{
+	struct set_ctx c = { name, new_values, flags, actor };
+
+	if (flags & ~(unsigned)(ENRP_EIR_SET_MODE | ENRP_EIR_SET_OWNER | ENRP_EIR_SET_CLASS |
+	                        ENRP_EIR_SET_QUOTA | ENRP_EIR_SET_AGENT | ENRP_EIR_SET_RPO |
+	                        ENRP_EIR_SET_DIR_MODE))
+		return -EINVAL;
+	return enrp_store_write(st, set_fn, &c);
+}
+
+/* One state or escalation change: the callback receives the current record,
+ * changes it (or returns an errno) and fills DETAILS; this file's common
+ * path writes it and its journal record. */
+enum change_kind {
+	CHANGE_ESCALATE,
+	CHANGE_DEESCALATE,
+	CHANGE_SUSPEND,
+	CHANGE_RESUME,
+	CHANGE_RETIRE,
+};
+
+struct change_ctx {
+	const char *name;
+	enum change_kind kind;
+	int64_t until;
+	int64_t now;
+	const char *reason;
+	const struct enrp_actor *actor;
+};
+
+static const char *const change_events[] = {
+	[CHANGE_ESCALATE] = "escalate",
+	[CHANGE_DEESCALATE] = "deescalate",
+	[CHANGE_SUSPEND] = "suspend",
+	[CHANGE_RESUME] = "resume",
+	[CHANGE_RETIRE] = "retire",
+};
+
+static int apply_change(const struct change_ctx *c, struct enrp_eir *e, char *details,
+                        size_t size)
+{
+	char when[40], prev[40];
+
+	if (e->state == ENRP_STATE_DESTROYED)
+		return -EINVAL;
+	switch (c->kind) {
+	case CHANGE_ESCALATE:
+		if (e->mode != ENRP_MODE_ACTIVE || e->state == ENRP_STATE_RETIRED)
+			return -EINVAL;
+		enrp_time_format(c->until, when, sizeof(when));
+		if (e->escalated_until > c->now) {
+			enrp_time_format(e->escalated_until, prev, sizeof(prev));
+			snprintf(details, size, "until=%s previous=%s reason=%s", when, prev, c->reason);
+		} else {
+			snprintf(details, size, "until=%s reason=%s", when, c->reason);
+		}
+		e->escalated_until = c->until;
+		snprintf(e->escalation_reason, sizeof(e->escalation_reason), "%s", c->reason);
+		return 0;
+	case CHANGE_DEESCALATE:
+		if (e->escalated_until == 0 || e->escalated_until <= c->now)
+			return -EALREADY;
+		enrp_time_format(e->escalated_until, when, sizeof(when));
+		snprintf(details, size, "until=%s", when);
+		e->escalated_until = 0;
+		e->escalation_reason[0] = '\0';
+		return 0;
+	case CHANGE_SUSPEND:
+		if (e->state == ENRP_STATE_SUSPENDED)
+			return -EALREADY;
+		if (e->state != ENRP_STATE_NORMAL)
+			return -EINVAL;
+		e->state = ENRP_STATE_SUSPENDED;
+		snprintf(e->state_reason, sizeof(e->state_reason), "%s", c->reason);
+		snprintf(details, size, "reason=%s", c->reason);
+		return 0;
+	case CHANGE_RESUME:
+		if (e->state == ENRP_STATE_NORMAL)
+			return -EALREADY;
+		if (e->state != ENRP_STATE_SUSPENDED)
+			return -EINVAL;
+		/* The reason of the suspension it ends, for the reader of the log. */
+		snprintf(details, size, "suspended-for=%s", e->state_reason);
+		e->state = ENRP_STATE_NORMAL;
+		e->state_reason[0] = '\0';
+		return 0;
+	case CHANGE_RETIRE:
+		if (e->state == ENRP_STATE_RETIRED)
+			return -EALREADY;
+		snprintf(details, size, "from=%s reason=%s", enrp_state_name(e->state), c->reason);
+		e->state = ENRP_STATE_RETIRED;
+		snprintf(e->state_reason, sizeof(e->state_reason), "%s", c->reason);
+		/* Writes are refused forever now; an escalation would only
+		 * mislead whoever reads the status. */
+		e->escalated_until = 0;
+		e->escalation_reason[0] = '\0';
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int change_fn(enrp_txn *t, void *arg)
+{
+	struct change_ctx *c = arg;
+	struct enrp_eir e;
+	char details[DETAILS_SIZE] = "";
+	int rc;
+
+	rc = get_by_name_txn(t, c->name, &e);
+	if (rc)
+		return rc;
+	rc = apply_change(c, &e, details, sizeof(details));
+	if (rc)
+		return rc;
+	rc = eir_put(t, &e);
+	if (rc)
+		return rc;
+	return journal_append_txn(t, c->actor, e.name, change_events[c->kind], details);
+}
+
+static int change(enrp_store *st, struct change_ctx *c)
+{
+	/* One clock reading for the decision and its record. */
+	c->now = enrp_now_ns();
+	return enrp_store_write(st, change_fn, c);
+}
+
+int enrp_eir_escalate(enrp_store *st, const char *name, int64_t until, const char *reason,
+                      const struct enrp_actor *actor)
+{
+	struct change_ctx c = { name, CHANGE_ESCALATE, until, 0, reason, actor };
+
+	if (!reason_valid(reason, true))
+		return -EINVAL;
+	c.now = enrp_now_ns();
+	if (until <= c.now)
+		return -EINVAL;
+	return enrp_store_write(st, change_fn, &c);
+}
+
+int enrp_eir_deescalate(enrp_store *st, const char *name, const struct enrp_actor *actor)
+{
+	struct change_ctx c = { name, CHANGE_DEESCALATE, 0, 0, "", actor };
+	return change(st, &c);
+}
+
+int enrp_eir_suspend(enrp_store *st, const char *name, const char *reason,
+                     const struct enrp_actor *actor)
+{
+	struct change_ctx c = { name, CHANGE_SUSPEND, 0, 0, reason, actor };
+
+	if (!reason_valid(reason, true))
+		return -EINVAL;
+	return change(st, &c);
+}
+
+int enrp_eir_resume(enrp_store *st, const char *name, const struct enrp_actor *actor)
+{
+	struct change_ctx c = { name, CHANGE_RESUME, 0, 0, "", actor };
+	return change(st, &c);
+}
+
+int enrp_eir_retire(enrp_store *st, const char *name, const char *reason,
+                    const struct enrp_actor *actor)
+{
+	struct change_ctx c = { name, CHANGE_RETIRE, 0, 0, reason ? reason : "", actor };
+
+	/* The reason is optional here: retirement follows an external decision
+	 * (removal from the critical list) that has its own paperwork. */
+	if (!reason_valid(reason, false))
+		return -EINVAL;
+	return change(st, &c);
+}
+
+/* ---- escalation expiry ---- */
+
+struct expire_ctx {
+	int64_t now;
+	const struct enrp_actor *actor;
+	uint32_t *ids;
+	unsigned max_ids;
+	unsigned expired;
+	uint32_t *due; /* scratch: ids to end, owned */
+	size_t ndue, cap;
+};
+
+/* Pass one collects, pass two changes: puts into DBI_EIR while a cursor walks
+ * it are legal in LMDB, but collecting first keeps the walk obviously right. */
+static int expire_collect(enrp_txn *t, struct expire_ctx *c)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	struct enrp_eir e;
+	int rc, mrc;
+
+	rc = txn_cursor(t, DBI_EIR, &cur);
+	if (rc)
+		return rc;
+	while ((mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		rc = rec_eir_decode(v.mv_data, v.mv_size, &e);
+		if (rc)
+			goto out_close;
+		if (e.escalated_until == 0 || e.escalated_until > c->now)
+			continue;
+		if (c->ndue == c->cap) {
+			size_t cap = c->cap ? c->cap * 2 : 16;
+			uint32_t *nd = realloc(c->due, cap * sizeof(*nd));
+			if (!nd) {
+				rc = -ENOMEM;
+				goto out_close;
+			}
+			c->due = nd;
+			c->cap = cap;
+		}
+		c->due[c->ndue++] = e.id;
+	}
+	if (mrc != MDB_NOTFOUND)
+		rc = store_mdb_err(mrc);
+out_close:
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+static int expire_fn(enrp_txn *t, void *arg)
+{
+	struct expire_ctx *c = arg;
+	char details[DETAILS_SIZE], when[40];
+	struct enrp_eir e;
+	int rc;
+
+	c->expired = 0;
+	c->ndue = 0;
+	rc = expire_collect(t, c);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < c->ndue; i++) {
+		rc = eir_get_txn(t, c->due[i], &e);
+		if (rc)
+			return rc;
+		enrp_time_format(e.escalated_until, when, sizeof(when));
+		snprintf(details, sizeof(details), "until=%s reason=%s", when, e.escalation_reason);
+		e.escalated_until = 0;
+		e.escalation_reason[0] = '\0';
+		rc = eir_put(t, &e);
+		if (rc)
+			return rc;
+		rc = journal_append_txn(t, c->actor, e.name, "escalation-expired", details);
+		if (rc)
+			return rc;
+		if (c->ids && c->expired < c->max_ids)
+			c->ids[c->expired] = e.id;
+		c->expired++;
+	}
+	return 0;
+}
+
+static int expire_check_fn(enrp_txn *t, void *arg)
+{
+	struct expire_ctx *c = arg;
+	c->ndue = 0;
+	return expire_collect(t, c);
+}
+
+int enrp_eir_expire_escalations(enrp_store *st, int64_t now, const struct enrp_actor *actor,
+                                uint32_t *ids, unsigned max_ids, unsigned *expired)
+{
+	struct expire_ctx c = { .now = now, .actor = actor, .ids = ids, .max_ids = max_ids };
+	int rc;
+
+	if (expired)
+		*expired = 0;
+	/* The daemon calls this every second: look before taking the writer
+	 * lock, which is needed only when something is due. */
+	rc = enrp_store_read(st, expire_check_fn, &c);
+	if (!rc && c.ndue)
+		rc = enrp_store_write(st, expire_fn, &c);
+	if (!rc && expired)
+		*expired = c.expired;
+	free(c.due);
+	return rc;
+}

@@ -1,0 +1,1312 @@
+/*
+ * ns.c — inodes, directory entries, symlinks, xattrs, orphans and usage.
+ *
+ * Invariants (each kept within one transaction):
+ *   - every dirent (parent, name) -> ino points at an existing inode of the
+ *     same EIR, and a directory's record names its one parent;
+ *   - nlink counts dirents (plus "." and ".." for directories);
+ *   - an inode with nlink 0 is in DBI_ORPHAN until enrp_ns_forget() frees it;
+ *   - an EIR's usage.bytes is the sum of the sizes of its regular files with
+ *     nlink > 0, and usage.files the count of its inodes with nlink > 0;
+ *   - a regular file whose bytes live in a spool file is in DBI_SPOOL.
+ *
+ * Every changing operation decides access with enrp_policy_check() on the
+ * EIR record read in the same transaction, so it is atomic with respect to
+ * mode changes.  The root of the mount (inode 1) is the registry's view:
+ * clients change nothing there (EPERM).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <enrp/enrp.h>
+#include <enrp/ns.h>
+#include <enrp/policy.h>
+
+#include "eir_int.h"
+#include "ns_int.h"
+#include "record_int.h"
+#include "spool_int.h"
+#include "store_int.h"
+
+#define NS_LINK_MAX 65000
+#define XATTR_VALUE_MAX 65536
+#define ST_BLKSIZE 4096
+
+static bool is_dir(const struct inode_rec *r)
+{
+	return S_ISDIR(r->mode);
+}
+
+static bool is_reg(const struct inode_rec *r)
+{
+	return S_ISREG(r->mode);
+}
+
+static int inode_get(enrp_txn *t, uint64_t ino, struct inode_rec *r)
+{
+	uint8_t key[8];
+	MDB_val v;
+	be64_put(key, ino);
+	int rc = txn_get(t, DBI_INODE, key, sizeof(key), &v);
+	if (rc)
+		return rc;
+	rc = rec_inode_decode(v.mv_data, v.mv_size, r);
+	if (rc)
+		enrp_log(ENRP_LOG_ERR, "inode %llu: corrupt record", (unsigned long long)ino);
+	return rc;
+}
+
+static int inode_put(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
+{
+	uint8_t key[8];
+	struct rec_out o;
+	be64_put(key, ino);
+	rec_out_init(&o);
+	int rc = rec_inode_encode(r, &o);
+	if (rc == 0)
+		rc = txn_put(t, DBI_INODE, key, sizeof(key), o.buf, o.len, 0);
+	rec_out_release(&o);
+	return rc;
+}
+
+/* The root of the mount exists from the first EIR on; before that (an empty
+ * store) it is synthesised. */
+static int root_get(enrp_txn *t, struct inode_rec *r)
+{
+	int rc = inode_get(t, ENRP_ROOT_INO, r);
+	if (rc != -ENOENT)
+		return rc;
+	memset(r, 0, sizeof(*r));
+	r->mode = S_IFDIR | 0755;
+	r->nlink = 2;
+	r->parent = ENRP_ROOT_INO;
+	return 0;
+}
+
+static int any_inode_get(enrp_txn *t, uint64_t ino, struct inode_rec *r)
+{
+	return ino == ENRP_ROOT_INO ? root_get(t, r) : inode_get(t, ino, r);
+}
+
+static int dirent_get(enrp_txn *t, uint64_t parent, const char *name, uint64_t *ino,
+                      uint32_t *type)
+{
+	uint8_t key[8 + ENRP_NAME_MAX];
+	MDB_val v;
+	size_t klen = key_dirent(key, parent, name);
+	int rc = txn_get(t, DBI_DIRENT, key, klen, &v);
+	if (rc)
+		return rc;
+	return rec_dirent_decode(v.mv_data, v.mv_size, ino, type);
+}
+
+static int dirent_put(enrp_txn *t, uint64_t parent, const char *name, uint64_t ino,
+                      uint32_t mode)
+{
+	uint8_t key[8 + ENRP_NAME_MAX], val[DIRENT_VAL_LEN];
+	size_t klen = key_dirent(key, parent, name);
+	rec_dirent_encode(val, ino, mode);
+	return txn_put(t, DBI_DIRENT, key, klen, val, sizeof(val), 0);
+}
+
+static int dirent_del(enrp_txn *t, uint64_t parent, const char *name)
+{
+	uint8_t key[8 + ENRP_NAME_MAX];
+	size_t klen = key_dirent(key, parent, name);
+	return txn_del(t, DBI_DIRENT, key, klen);
+}
+
+/* Calls CB for each key of DB that starts with the 8-byte PREFIX. */
+static int prefix_walk(enrp_txn *t, enum store_dbi db, uint64_t prefix,
+                       int (*cb)(enrp_txn *t, const MDB_val *k, const MDB_val *v, void *arg),
+                       void *arg)
+{
+	MDB_cursor *cur;
+	uint8_t pk[8];
+	be64_put(pk, prefix);
+	int rc = txn_cursor(t, db, &cur);
+	if (rc)
+		return rc;
+	MDB_val k = { .mv_size = 8, .mv_data = pk }, v;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (mrc == 0) {
+		if (k.mv_size < 8 || memcmp(k.mv_data, pk, 8) != 0)
+			break;
+		rc = cb(t, &k, &v, arg);
+		if (rc)
+			break;
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
+		rc = store_mdb_err(mrc);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+static int stop_at_first(enrp_txn *t, const MDB_val *k, const MDB_val *v, void *arg)
+{
+	(void)t, (void)k, (void)v, (void)arg;
+	return 1;
+}
+
+static int dir_is_empty(enrp_txn *t, uint64_t ino)
+{
+	int rc = prefix_walk(t, DBI_DIRENT, ino, stop_at_first, NULL);
+	if (rc < 0)
+		return rc;
+	return rc == 0;
+}
+
+static void ns_to_ts(int64_t ns, struct timespec *ts)
+{
+	ts->tv_sec = ns / 1000000000;
+	ts->tv_nsec = ns % 1000000000;
+	if (ts->tv_nsec < 0) {
+		ts->tv_sec--;
+		ts->tv_nsec += 1000000000;
+	}
+}
+
+static int64_t ts_to_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+static void fill_stat(uint64_t ino, const struct inode_rec *r, struct enrp_stat *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct stat *s = &out->st;
+	s->st_ino = ino;
+	s->st_mode = r->mode;
+	s->st_nlink = r->nlink;
+	s->st_uid = r->uid;
+	s->st_gid = r->gid;
+	s->st_rdev = r->rdev;
+	s->st_size = (off_t)(is_dir(r) ? ST_BLKSIZE : r->size);
+	s->st_blksize = ST_BLKSIZE;
+	s->st_blocks = (blkcnt_t)((r->size + 511) / 512);
+	ns_to_ts(r->atime, &s->st_atim);
+	ns_to_ts(r->mtime, &s->st_mtim);
+	ns_to_ts(r->ctime, &s->st_ctim);
+	out->eir_id = r->eir_id;
+	out->content = (enum enrp_content)r->content;
+}
+
+bool enrp_ns_reserved(const char *name)
+{
+	return strcmp(name, ENRP_SNAPSHOTS_NAME) == 0 || strcmp(name, ENRP_STATUS_DIR_NAME) == 0;
+}
+
+static int name_check(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || strchr(name, '/'))
+		return -EINVAL;
+	if (n > ENRP_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return -EEXIST;
+	return 0;
+}
+
+/* Is PARENT the directory of an EIR (where the reserved names live)? */
+static bool is_eir_root(const struct inode_rec *parent)
+{
+	return parent->eir_id != 0 && parent->parent == ENRP_ROOT_INO;
+}
+
+/* The policy decision for OP on an inode of EIR EIR_ID, read in this txn. */
+static int policy_txn(enrp_txn *t, uint32_t eir_id, const struct enrp_caller *caller,
+                      enum enrp_op op)
+{
+	if (eir_id == 0)
+		return op == ENRP_OP_INSPECT ? 0 : -EPERM;
+	struct enrp_eir e;
+	int rc = eir_get_txn(t, eir_id, &e);
+	if (rc)
+		return rc == -ENOENT ? -EIO : rc;
+	return enrp_policy_check(&e, op, caller, enrp_now_ns(), false);
+}
+
+/* Usage bytes of a regular file count only while it is linked. */
+static int usage_bytes_delta(enrp_txn *t, const struct inode_rec *r, int64_t delta)
+{
+	if (!is_reg(r) || r->nlink == 0 || delta == 0)
+		return 0;
+	return eir_usage_add(t, r->eir_id, delta, 0);
+}
+
+static int quota_check(enrp_txn *t, uint32_t eir_id, uint64_t grow)
+{
+	if (grow == 0)
+		return 0;
+	struct enrp_eir e;
+	struct enrp_eir_usage u;
+	int rc = eir_get_txn(t, eir_id, &e);
+	if (rc == 0)
+		rc = eir_usage_get_txn(t, eir_id, &u);
+	if (rc)
+		return rc;
+	if (e.quota && (u.bytes + grow > e.quota || u.bytes + grow < u.bytes))
+		return -EDQUOT;
+	return 0;
+}
+
+/* ---- lookups ---- */
+
+struct lookup_args {
+	uint64_t parent;
+	const char *name;
+	uint64_t ino;
+	struct enrp_stat *out;
+};
+
+static int lookup_fn(enrp_txn *t, void *arg)
+{
+	struct lookup_args *a = arg;
+	struct inode_rec p, c;
+	uint32_t type;
+	uint64_t ino;
+	int rc = any_inode_get(t, a->parent, &p);
+	if (rc)
+		return rc;
+	if (!is_dir(&p))
+		return -ENOTDIR;
+	rc = dirent_get(t, a->parent, a->name, &ino, &type);
+	if (rc)
+		return rc;
+	rc = inode_get(t, ino, &c);
+	if (rc)
+		return rc == -ENOENT ? -EIO : rc; /* a dangling dirent is damage */
+	fill_stat(ino, &c, a->out);
+	return 0;
+}
+
+int enrp_ns_lookup(enrp_store *st, uint64_t parent, const char *name, struct enrp_stat *out)
+{
+	if (strlen(name) > ENRP_NAME_MAX)
+		return -ENAMETOOLONG;
+	struct lookup_args a = { .parent = parent, .name = name, .out = out };
+	return enrp_store_read(st, lookup_fn, &a);
+}
+
+static int getattr_fn(enrp_txn *t, void *arg)
+{
+	struct lookup_args *a = arg;
+	struct inode_rec r;
+	int rc = any_inode_get(t, a->ino, &r);
+	if (rc == 0)
+		fill_stat(a->ino, &r, a->out);
+	return rc;
+}
+
+int enrp_ns_getattr(enrp_store *st, uint64_t ino, struct enrp_stat *out)
+{
+	struct lookup_args a = { .ino = ino, .out = out };
+	return enrp_store_read(st, getattr_fn, &a);
+}
+
+struct check_args {
+	const struct enrp_caller *caller;
+	uint64_t ino;
+	enum enrp_op op;
+	uint64_t off, len;
+	struct enrp_stat *out;
+};
+
+static int check_fn(enrp_txn *t, void *arg)
+{
+	struct check_args *a = arg;
+	struct inode_rec r;
+	int rc = any_inode_get(t, a->ino, &r);
+	if (rc)
+		return rc;
+	return policy_txn(t, r.eir_id, a->caller, a->op);
+}
+
+int enrp_ns_check(enrp_store *st, const struct enrp_caller *caller, uint64_t ino, enum enrp_op op)
+{
+	struct check_args a = { .caller = caller, .ino = ino, .op = op };
+	return enrp_store_read(st, check_fn, &a);
+}
+
+/* ---- creation ---- */
+
+struct mknod_args {
+	const struct enrp_caller *caller;
+	uint64_t parent;
+	const char *name;
+	mode_t mode;
+	dev_t rdev;
+	const char *target;
+	struct enrp_stat *out;
+};
+
+static int new_inode(enrp_txn *t, uint64_t *ino)
+{
+	/* 1 is the root; numbers are never reused, so no generation is needed. */
+	return txn_next_id(t, "next_ino", ENRP_ROOT_INO + 1, ino);
+}
+
+static int mknod_fn(enrp_txn *t, void *arg)
+{
+	struct mknod_args *a = arg;
+	struct inode_rec p, r;
+	uint64_t ino, existing;
+	uint32_t type;
+	int rc = any_inode_get(t, a->parent, &p);
+	if (rc)
+		return rc;
+	if (!is_dir(&p))
+		return -ENOTDIR;
+	if (a->parent == ENRP_ROOT_INO)
+		return -EPERM;
+	if (p.nlink == 0)
+		return -ENOENT; /* creating in a removed directory */
+	rc = policy_txn(t, p.eir_id, a->caller, ENRP_OP_WRITE);
+	if (rc)
+		return rc;
+	if (is_eir_root(&p) && enrp_ns_reserved(a->name))
+		return -EEXIST;
+	rc = dirent_get(t, a->parent, a->name, &existing, &type);
+	if (rc == 0)
+		return -EEXIST;
+	if (rc != -ENOENT)
+		return rc;
+	if (S_ISDIR(a->mode) && p.nlink >= NS_LINK_MAX)
+		return -EMLINK;
+
+	int64_t now = enrp_now_ns();
+	memset(&r, 0, sizeof(r));
+	r.eir_id = p.eir_id;
+	r.mode = a->mode;
+	r.uid = a->caller->uid;
+	r.gid = a->caller->gid;
+	if (p.mode & S_ISGID) {
+		/* BSD group semantics under a setgid directory, as ext4 does. */
+		r.gid = p.gid;
+		if (S_ISDIR(a->mode))
+			r.mode |= S_ISGID;
+	}
+	r.nlink = S_ISDIR(a->mode) ? 2 : 1;
+	r.rdev = (S_ISCHR(a->mode) || S_ISBLK(a->mode)) ? a->rdev : 0;
+	r.atime = r.mtime = r.ctime = r.btime = now;
+	r.parent = S_ISDIR(a->mode) ? a->parent : 0;
+	if (S_ISREG(a->mode))
+		r.content = ENRP_CONTENT_SPOOL;
+	if (S_ISLNK(a->mode)) {
+		size_t n = strlen(a->target);
+		if (n == 0)
+			return -ENOENT;
+		if (n > ENRP_SYMLINK_MAX)
+			return -ENAMETOOLONG;
+		memcpy(r.target, a->target, n + 1);
+		r.size = n;
+	}
+	rc = new_inode(t, &ino);
+	if (rc)
+		return rc;
+	inode_put(t, ino, &r);
+	dirent_put(t, a->parent, a->name, ino, r.mode);
+	if (S_ISREG(a->mode)) {
+		uint8_t k[8];
+		be64_put(k, ino);
+		txn_put(t, DBI_SPOOL, k, 8, "", 0, 0);
+	}
+	if (S_ISDIR(a->mode))
+		p.nlink++;
+	p.mtime = p.ctime = now;
+	inode_put(t, a->parent, &p);
+	eir_usage_add(t, r.eir_id, 0, 1);
+	if (t->ret)
+		return t->ret;
+	fill_stat(ino, &r, a->out);
+	return 0;
+}
+
+int enrp_ns_mknod(enrp_store *st, const struct enrp_caller *caller, uint64_t parent,
+                  const char *name, mode_t mode, dev_t rdev, const char *target,
+                  struct enrp_stat *out)
+{
+	int rc = name_check(name);
+	if (rc)
+		return rc;
+	switch (mode & S_IFMT) {
+	case S_IFREG: case S_IFDIR: case S_IFCHR: case S_IFBLK: case S_IFIFO: case S_IFSOCK:
+		break;
+	case S_IFLNK:
+		if (!target)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	struct mknod_args a = { caller, parent, name, mode, rdev, target, out };
+	return enrp_store_write(st, mknod_fn, &a);
+}
+
+/* ---- links ---- */
+
+struct link_args {
+	const struct enrp_caller *caller;
+	uint64_t ino, newparent;
+	const char *newname;
+	struct enrp_stat *out;
+};
+
+static int link_fn(enrp_txn *t, void *arg)
+{
+	struct link_args *a = arg;
+	struct inode_rec r, p;
+	uint64_t existing;
+	uint32_t type;
+	int rc = any_inode_get(t, a->newparent, &p);
+	if (rc == 0)
+		rc = inode_get(t, a->ino, &r);
+	if (rc)
+		return rc;
+	if (!is_dir(&p))
+		return -ENOTDIR;
+	if (a->newparent == ENRP_ROOT_INO || is_dir(&r))
+		return -EPERM;
+	if (p.eir_id != r.eir_id)
+		return -EXDEV;
+	if (r.nlink == 0 || p.nlink == 0)
+		return -ENOENT;
+	rc = policy_txn(t, p.eir_id, a->caller, ENRP_OP_WRITE);
+	if (rc)
+		return rc;
+	if (is_eir_root(&p) && enrp_ns_reserved(a->newname))
+		return -EEXIST;
+	rc = dirent_get(t, a->newparent, a->newname, &existing, &type);
+	if (rc == 0)
+		return -EEXIST;
+	if (rc != -ENOENT)
+		return rc;
+	if (r.nlink >= NS_LINK_MAX)
+		return -EMLINK;
+	int64_t now = enrp_now_ns();
+	r.nlink++;
+	r.ctime = now;
+	p.mtime = p.ctime = now;
+	inode_put(t, a->ino, &r);
+	inode_put(t, a->newparent, &p);
+	dirent_put(t, a->newparent, a->newname, a->ino, r.mode);
+	if (t->ret)
+		return t->ret;
+	fill_stat(a->ino, &r, a->out);
+	return 0;
+}
+
+int enrp_ns_link(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
+                 uint64_t newparent, const char *newname, struct enrp_stat *out)
+{
+	int rc = name_check(newname);
+	if (rc)
+		return rc;
+	struct link_args a = { caller, ino, newparent, newname, out };
+	return enrp_store_write(st, link_fn, &a);
+}
+
+/* Drops one link of R (inode INO); at zero it becomes an orphan and leaves
+ * the EIR's usage.  R is written back by the caller. */
+static int drop_link(enrp_txn *t, uint64_t ino, struct inode_rec *r)
+{
+	int64_t size = is_reg(r) ? (int64_t)r->size : 0;
+	r->nlink = is_dir(r) ? 0 : r->nlink - 1;
+	r->ctime = enrp_now_ns();
+	if (r->nlink == 0) {
+		uint8_t k[8];
+		be64_put(k, ino);
+		txn_put(t, DBI_ORPHAN, k, 8, "", 0, 0);
+		eir_usage_add(t, r->eir_id, -size, -1);
+	}
+	return t->ret;
+}
+
+struct unlink_args {
+	const struct enrp_caller *caller;
+	uint64_t parent;
+	const char *name;
+	bool dir;
+};
+
+static int unlink_fn(enrp_txn *t, void *arg)
+{
+	struct unlink_args *a = arg;
+	struct inode_rec p, c;
+	uint64_t ino;
+	uint32_t type;
+	int rc = any_inode_get(t, a->parent, &p);
+	if (rc)
+		return rc;
+	if (!is_dir(&p))
+		return -ENOTDIR;
+	if (a->parent == ENRP_ROOT_INO)
+		return -EPERM;
+	if (is_eir_root(&p) && enrp_ns_reserved(a->name))
+		return -EPERM;
+	rc = dirent_get(t, a->parent, a->name, &ino, &type);
+	if (rc)
+		return rc;
+	rc = inode_get(t, ino, &c);
+	if (rc)
+		return rc == -ENOENT ? -EIO : rc;
+	if (a->dir && !is_dir(&c))
+		return -ENOTDIR;
+	if (!a->dir && is_dir(&c))
+		return -EISDIR;
+	rc = policy_txn(t, p.eir_id, a->caller, ENRP_OP_REMOVE);
+	if (rc)
+		return rc;
+	if (a->dir) {
+		rc = dir_is_empty(t, ino);
+		if (rc < 0)
+			return rc;
+		if (!rc)
+			return -ENOTEMPTY;
+		p.nlink--;
+	}
+	dirent_del(t, a->parent, a->name);
+	p.mtime = p.ctime = enrp_now_ns();
+	inode_put(t, a->parent, &p);
+	drop_link(t, ino, &c);
+	inode_put(t, ino, &c);
+	return t->ret;
+}
+
+int enrp_ns_unlink(enrp_store *st, const struct enrp_caller *caller, uint64_t parent,
+                   const char *name, bool dir)
+{
+	if (strlen(name) > ENRP_NAME_MAX)
+		return -ENAMETOOLONG;
+	struct unlink_args a = { caller, parent, name, dir };
+	return enrp_store_write(st, unlink_fn, &a);
+}
+
+/* ---- rename ---- */
+
+struct rename_args {
+	const struct enrp_caller *caller;
+	uint64_t parent, newparent;
+	const char *name, *newname;
+	unsigned flags;
+};
+
+/* -EINVAL if directory INO is DIR or one of DIR's ancestors. */
+static int check_not_ancestor(enrp_txn *t, uint64_t ino, uint64_t dir)
+{
+	for (int depth = 0; dir != ENRP_ROOT_INO; depth++) {
+		if (dir == ino)
+			return -EINVAL;
+		struct inode_rec r;
+		int rc = inode_get(t, dir, &r);
+		if (rc)
+			return rc;
+		if (depth > 100000)
+			return -ELOOP; /* a parent cycle is damage, not a deep tree */
+		dir = r.parent;
+	}
+	return 0;
+}
+
+/* Reads one inode into OUT, or, when INO is the same as an inode already
+ * loaded, shares the caller's copy, so a rename within one directory updates
+ * one record and not two stale ones. */
+static int rename_fn(enrp_txn *t, void *arg)
+{
+	struct rename_args *a = arg;
+	struct inode_rec pbuf, npbuf, src, dst;
+	struct inode_rec *p = &pbuf, *np = &npbuf;
+	uint64_t sino, dino;
+	uint32_t type;
+	bool exchange = a->flags & RENAME_EXCHANGE;
+	int rc = any_inode_get(t, a->parent, p);
+	if (rc)
+		return rc;
+	if (a->newparent == a->parent)
+		np = p;
+	else if ((rc = any_inode_get(t, a->newparent, np)))
+		return rc;
+	if (!is_dir(p) || !is_dir(np))
+		return -ENOTDIR;
+	if (a->parent == ENRP_ROOT_INO || a->newparent == ENRP_ROOT_INO)
+		return -EPERM;
+	if (p->eir_id != np->eir_id)
+		return -EXDEV;
+	if ((is_eir_root(p) && enrp_ns_reserved(a->name)) ||
+	    (is_eir_root(np) && enrp_ns_reserved(a->newname)))
+		return -EPERM;
+	rc = dirent_get(t, a->parent, a->name, &sino, &type);
+	if (rc)
+		return rc;
+	if ((rc = inode_get(t, sino, &src)))
+		return rc == -ENOENT ? -EIO : rc;
+	rc = dirent_get(t, a->newparent, a->newname, &dino, &type);
+	bool dst_exists = rc == 0;
+	if (rc && rc != -ENOENT)
+		return rc;
+	if (dst_exists && (rc = inode_get(t, dino, &dst)))
+		return rc == -ENOENT ? -EIO : rc;
+	rc = policy_txn(t, p->eir_id, a->caller, ENRP_OP_WRITE);
+	if (rc)
+		return rc;
+	if (exchange && !dst_exists)
+		return -ENOENT;
+	if ((a->flags & RENAME_NOREPLACE) && dst_exists)
+		return -EEXIST;
+	if (dst_exists && dino == sino)
+		return 0; /* same file under both names: rename(2) does nothing */
+	if (is_dir(&src) && (rc = check_not_ancestor(t, sino, a->newparent)))
+		return rc;
+	if (exchange && is_dir(&dst) && (rc = check_not_ancestor(t, dino, a->parent)))
+		return rc;
+
+	int64_t now = enrp_now_ns();
+	if (exchange) {
+		dirent_put(t, a->parent, a->name, dino, dst.mode);
+		dirent_put(t, a->newparent, a->newname, sino, src.mode);
+		if (p != np) {
+			if (is_dir(&src)) {
+				src.parent = a->newparent;
+				p->nlink--;
+				np->nlink++;
+			}
+			if (is_dir(&dst)) {
+				dst.parent = a->parent;
+				np->nlink--;
+				p->nlink++;
+			}
+		}
+		dst.ctime = now;
+		inode_put(t, dino, &dst);
+	} else {
+		if (dst_exists) {
+			if (is_dir(&src) && !is_dir(&dst))
+				return -ENOTDIR;
+			if (!is_dir(&src) && is_dir(&dst))
+				return -EISDIR;
+			if (is_dir(&dst)) {
+				rc = dir_is_empty(t, dino);
+				if (rc < 0)
+					return rc;
+				if (!rc)
+					return -ENOTEMPTY;
+				np->nlink--;
+			}
+			drop_link(t, dino, &dst);
+			inode_put(t, dino, &dst);
+		}
+		dirent_del(t, a->parent, a->name);
+		dirent_put(t, a->newparent, a->newname, sino, src.mode);
+		if (is_dir(&src) && p != np) {
+			src.parent = a->newparent;
+			p->nlink--;
+			np->nlink++;
+		}
+	}
+	src.ctime = now;
+	inode_put(t, sino, &src);
+	p->mtime = p->ctime = now;
+	np->mtime = np->ctime = now;
+	inode_put(t, a->parent, p);
+	if (np != p)
+		inode_put(t, a->newparent, np);
+	return t->ret;
+}
+
+int enrp_ns_rename(enrp_store *st, const struct enrp_caller *caller, uint64_t parent,
+                   const char *name, uint64_t newparent, const char *newname, unsigned flags)
+{
+	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL;
+	if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE))
+		return -EINVAL;
+	int rc = name_check(newname);
+	if (rc)
+		return rc == -EEXIST ? -EBUSY : rc;
+	if (strlen(name) > ENRP_NAME_MAX)
+		return -ENAMETOOLONG;
+	struct rename_args a = { caller, parent, newparent, name, newname, flags };
+	return enrp_store_write(st, rename_fn, &a);
+}
+
+/* ---- symlinks and directories ---- */
+
+struct readlink_args {
+	uint64_t ino;
+	char *buf;
+	size_t size;
+};
+
+static int readlink_fn(enrp_txn *t, void *arg)
+{
+	struct readlink_args *a = arg;
+	struct inode_rec r;
+	int rc = inode_get(t, a->ino, &r);
+	if (rc)
+		return rc;
+	if (!S_ISLNK(r.mode))
+		return -EINVAL;
+	snprintf(a->buf, a->size, "%s", r.target);
+	return 0;
+}
+
+int enrp_ns_readlink(enrp_store *st, uint64_t ino, char *buf, size_t size)
+{
+	if (size == 0)
+		return -EINVAL;
+	struct readlink_args a = { ino, buf, size };
+	return enrp_store_read(st, readlink_fn, &a);
+}
+
+struct readdir_args {
+	int (*cb)(const struct enrp_dirent *ent, void *arg);
+	void *arg;
+	uint64_t ino;
+};
+
+static int readdir_one(enrp_txn *t, const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct readdir_args *a = arg;
+	char name[ENRP_NAME_MAX + 1];
+	uint64_t ino;
+	uint32_t type;
+	struct inode_rec r;
+	struct enrp_dirent ent;
+	size_t n = k->mv_size - 8;
+	if (n > ENRP_NAME_MAX || rec_dirent_decode(v->mv_data, v->mv_size, &ino, &type))
+		return -EIO;
+	memcpy(name, (const char *)k->mv_data + 8, n);
+	name[n] = '\0';
+	int rc = inode_get(t, ino, &r);
+	if (rc)
+		return rc == -ENOENT ? -EIO : rc;
+	ent.name = name;
+	fill_stat(ino, &r, &ent.attr);
+	return a->cb(&ent, a->arg);
+}
+
+static int readdir_fn(enrp_txn *t, void *arg)
+{
+	struct readdir_args *a = arg;
+	struct inode_rec r;
+	int rc = any_inode_get(t, a->ino, &r);
+	if (rc)
+		return rc;
+	if (!is_dir(&r))
+		return -ENOTDIR;
+	return prefix_walk(t, DBI_DIRENT, a->ino, readdir_one, a);
+}
+
+int enrp_ns_readdir(enrp_store *st, uint64_t ino,
+                    int (*cb)(const struct enrp_dirent *ent, void *arg), void *arg)
+{
+	struct readdir_args a = { cb, arg, ino };
+	return enrp_store_read(st, readdir_fn, &a);
+}
+
+/* ---- setattr and writes ---- */
+
+struct setattr_args {
+	const struct enrp_caller *caller;
+	uint64_t ino;
+	const struct stat *attr;
+	unsigned flags;
+	struct enrp_stat *out;
+};
+
+static int setattr_fn(enrp_txn *t, void *arg)
+{
+	struct setattr_args *a = arg;
+	struct inode_rec r;
+	int rc = any_inode_get(t, a->ino, &r);
+	if (rc)
+		return rc;
+	if (a->ino == ENRP_ROOT_INO)
+		return -EPERM;
+	rc = policy_txn(t, r.eir_id, a->caller, ENRP_OP_WRITE);
+	if (rc)
+		return rc;
+	/* The registry owns the EIR directory's owner and mode. */
+	if (is_dir(&r) && r.parent == ENRP_ROOT_INO &&
+	    (a->flags & (ENRP_SETATTR_MODE | ENRP_SETATTR_UID | ENRP_SETATTR_GID)))
+		return -EPERM;
+	int64_t now = enrp_now_ns();
+	if (a->flags & ENRP_SETATTR_SIZE) {
+		if (is_dir(&r))
+			return -EISDIR;
+		if (!is_reg(&r))
+			return -EINVAL;
+		uint64_t size = (uint64_t)a->attr->st_size;
+		if (r.nlink && size > r.size && (rc = quota_check(t, r.eir_id, size - r.size)))
+			return rc;
+		/* Idempotent, so safe if this transaction is ever re-run. */
+		rc = spool_truncate(t->st, a->ino, size);
+		if (rc)
+			return rc;
+		usage_bytes_delta(t, &r, (int64_t)size - (int64_t)r.size);
+		r.size = size;
+		r.mtime = now;
+	}
+	if (a->flags & ENRP_SETATTR_MODE)
+		r.mode = (r.mode & S_IFMT) | (a->attr->st_mode & 07777);
+	if (a->flags & ENRP_SETATTR_UID)
+		r.uid = a->attr->st_uid;
+	if (a->flags & ENRP_SETATTR_GID)
+		r.gid = a->attr->st_gid;
+	if (a->flags & ENRP_SETATTR_ATIME_NOW)
+		r.atime = now;
+	else if (a->flags & ENRP_SETATTR_ATIME)
+		r.atime = ts_to_ns(&a->attr->st_atim);
+	if (a->flags & ENRP_SETATTR_MTIME_NOW)
+		r.mtime = now;
+	else if (a->flags & ENRP_SETATTR_MTIME)
+		r.mtime = ts_to_ns(&a->attr->st_mtim);
+	if (a->flags & ENRP_SETATTR_CTIME)
+		r.ctime = ts_to_ns(&a->attr->st_ctim);
+	else
+		r.ctime = now;
+	inode_put(t, a->ino, &r);
+	if (t->ret)
+		return t->ret;
+	if (a->out)
+		fill_stat(a->ino, &r, a->out);
+	return 0;
+}
+
+int enrp_ns_setattr(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
+                    const struct stat *attr, unsigned flags, struct enrp_stat *out)
+{
+	if ((flags & ENRP_SETATTR_SIZE) && attr->st_size < 0)
+		return -EINVAL;
+	struct setattr_args a = { caller, ino, attr, flags, out };
+	return enrp_store_write(st, setattr_fn, &a);
+}
+
+static int write_check_fn(enrp_txn *t, void *arg)
+{
+	struct check_args *a = arg;
+	struct inode_rec r;
+	int rc = inode_get(t, a->ino, &r);
+	if (rc)
+		return rc;
+	if (!is_reg(&r))
+		return -EINVAL;
+	rc = policy_txn(t, r.eir_id, a->caller, ENRP_OP_WRITE);
+	if (rc)
+		return rc;
+	uint64_t end = a->off + a->len;
+	if (end < a->off)
+		return -EFBIG;
+	if (r.nlink && end > r.size)
+		return quota_check(t, r.eir_id, end - r.size);
+	return 0;
+}
+
+int enrp_ns_write_check(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
+                        uint64_t off, uint64_t len)
+{
+	struct check_args a = { .caller = caller, .ino = ino, .off = off, .len = len };
+	return enrp_store_read(st, write_check_fn, &a);
+}
+
+static int write_done_fn(enrp_txn *t, void *arg)
+{
+	struct check_args *a = arg;
+	struct inode_rec r;
+	int rc = inode_get(t, a->ino, &r);
+	if (rc)
+		return rc;
+	if (a->off > r.size) {
+		usage_bytes_delta(t, &r, (int64_t)(a->off - r.size));
+		r.size = a->off;
+	}
+	r.mtime = r.ctime = enrp_now_ns();
+	inode_put(t, a->ino, &r);
+	if (t->ret)
+		return t->ret;
+	if (a->out)
+		fill_stat(a->ino, &r, a->out);
+	return 0;
+}
+
+int enrp_ns_write_done(enrp_store *st, uint64_t ino, uint64_t end, struct enrp_stat *out)
+{
+	struct check_args a = { .ino = ino, .off = end, .out = out };
+	return enrp_store_write(st, write_done_fn, &a);
+}
+
+/* ---- xattrs ---- */
+
+static bool xattr_name_ours(const char *name)
+{
+	return strncmp(name, "user.", 5) == 0 && name[5] != '\0';
+}
+
+struct xattr_args {
+	const struct enrp_caller *caller;
+	uint64_t ino;
+	const char *name;
+	const void *value;
+	void *buf;
+	size_t size;
+	size_t *len;
+	int flags;
+};
+
+static int setxattr_fn(enrp_txn *t, void *arg)
+{
+	struct xattr_args *a = arg;
+	struct inode_rec r;
+	uint8_t key[8 + ENRP_NAME_MAX];
+	MDB_val v;
+	int rc = any_inode_get(t, a->ino, &r);
+	if (rc)
+		return rc;
+	rc = policy_txn(t, r.eir_id, a->caller, ENRP_OP_WRITE);
+	if (rc)
+		return rc;
+	size_t klen = key_xattr(key, a->ino, a->name);
+	rc = txn_get(t, DBI_XATTR, key, klen, &v);
+	if (rc && rc != -ENOENT)
+		return rc;
+	if (rc == 0 && (a->flags & XATTR_CREATE))
+		return -EEXIST;
+	if (rc == -ENOENT && (a->flags & XATTR_REPLACE))
+		return -ENODATA;
+	if (a->value == NULL) { /* removal */
+		if (rc == -ENOENT)
+			return -ENODATA;
+		txn_del(t, DBI_XATTR, key, klen);
+	} else {
+		txn_put(t, DBI_XATTR, key, klen, a->value, a->size, 0);
+	}
+	r.ctime = enrp_now_ns();
+	inode_put(t, a->ino, &r);
+	return t->ret;
+}
+
+int enrp_ns_setxattr(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
+                     const char *name, const void *value, size_t size, int flags)
+{
+	if (strlen(name) > ENRP_NAME_MAX)
+		return -ERANGE;
+	if (!xattr_name_ours(name))
+		return -EOPNOTSUPP;
+	if (size > XATTR_VALUE_MAX)
+		return -E2BIG;
+	struct xattr_args a = { .caller = caller, .ino = ino, .name = name,
+	                        .value = value ? value : "", .size = size, .flags = flags };
+	return enrp_store_write(st, setxattr_fn, &a);
+}
+
+int enrp_ns_removexattr(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
+                        const char *name)
+{
+	if (strlen(name) > ENRP_NAME_MAX || !xattr_name_ours(name))
+		return -ENODATA;
+	struct xattr_args a = { .caller = caller, .ino = ino, .name = name };
+	return enrp_store_write(st, setxattr_fn, &a);
+}
+
+static int getxattr_fn(enrp_txn *t, void *arg)
+{
+	struct xattr_args *a = arg;
+	uint8_t key[8 + ENRP_NAME_MAX];
+	MDB_val v;
+	size_t klen = key_xattr(key, a->ino, a->name);
+	int rc = txn_get(t, DBI_XATTR, key, klen, &v);
+	if (rc)
+		return rc == -ENOENT ? -ENODATA : rc;
+	*a->len = v.mv_size;
+	if (a->size == 0)
+		return 0;
+	if (a->size < v.mv_size)
+		return -ERANGE;
+	memcpy(a->buf, v.mv_data, v.mv_size);
+	return 0;
+}
+
+int enrp_ns_getxattr(enrp_store *st, uint64_t ino, const char *name, void *buf,
+                     size_t size, size_t *len)
+{
+	if (strlen(name) > ENRP_NAME_MAX || !xattr_name_ours(name))
+		return -ENODATA;
+	struct xattr_args a = { .ino = ino, .name = name, .buf = buf, .size = size, .len = len };
+	return enrp_store_read(st, getxattr_fn, &a);
+}
+
+static int listxattr_one(enrp_txn *t, const MDB_val *k, const MDB_val *v, void *arg)
+{
+	(void)t, (void)v;
+	struct xattr_args *a = arg;
+	size_t n = k->mv_size - 8;
+	if (a->size && *a->len + n + 1 <= a->size) {
+		memcpy((char *)a->buf + *a->len, (const char *)k->mv_data + 8, n);
+		((char *)a->buf)[*a->len + n] = '\0';
+	}
+	*a->len += n + 1;
+	return 0;
+}
+
+static int listxattr_fn(enrp_txn *t, void *arg)
+{
+	struct xattr_args *a = arg;
+	*a->len = 0;
+	int rc = prefix_walk(t, DBI_XATTR, a->ino, listxattr_one, a);
+	if (rc)
+		return rc;
+	if (a->size && *a->len > a->size)
+		return -ERANGE;
+	return 0;
+}
+
+int enrp_ns_listxattr(enrp_store *st, uint64_t ino, char *buf, size_t size, size_t *len)
+{
+	struct xattr_args a = { .ino = ino, .buf = buf, .size = size, .len = len };
+	return enrp_store_read(st, listxattr_fn, &a);
+}
+
+/* ---- statfs ---- */
+
+struct statfs_args {
+	uint64_t ino;
+	struct enrp_eir eir;
+	struct enrp_eir_usage usage;
+	bool have_eir;
+};
+
+static int statfs_fn(enrp_txn *t, void *arg)
+{
+	struct statfs_args *a = arg;
+	struct inode_rec r;
+	int rc = any_inode_get(t, a->ino, &r);
+	if (rc || r.eir_id == 0)
+		return rc;
+	rc = eir_get_txn(t, r.eir_id, &a->eir);
+	if (rc == 0)
+		rc = eir_usage_get_txn(t, r.eir_id, &a->usage);
+	a->have_eir = rc == 0;
+	return rc;
+}
+
+int enrp_ns_statfs(enrp_store *st, uint64_t ino, struct statvfs *out)
+{
+	struct statfs_args a = { .ino = ino };
+	int rc = enrp_store_read(st, statfs_fn, &a);
+	if (rc)
+		return rc;
+	if (statvfs(enrp_store_path(st), out) < 0)
+		return -errno;
+	out->f_namemax = ENRP_NAME_MAX;
+	if (a.have_eir && a.eir.quota) {
+		/* The EIR's quota is its capacity (DESIGN §3), never more than
+		 * the disk really has free. */
+		uint64_t bs = out->f_frsize ? out->f_frsize : ST_BLKSIZE;
+		uint64_t used = a.usage.bytes < a.eir.quota ? a.usage.bytes : a.eir.quota;
+		uint64_t total = a.eir.quota / bs;
+		uint64_t freeb = (a.eir.quota - used) / bs;
+		out->f_blocks = total;
+		if (freeb < out->f_bavail)
+			out->f_bavail = freeb;
+		out->f_bfree = out->f_bavail;
+	}
+	return 0;
+}
+
+/* ---- orphans and recovery ---- */
+
+static int xattr_del_one(enrp_txn *t, const MDB_val *k, const MDB_val *v, void *arg)
+{
+	(void)v;
+	uint64_t *count = arg;
+	(*count)++;
+	MDB_val key = *k;
+	int rc = mdb_del(t->txn, store_dbi(t, DBI_XATTR), &key, NULL);
+	return rc ? (t->ret = store_mdb_err(rc)) : 0;
+}
+
+/* Frees orphan INO: inode, xattrs, index entries; the spool file goes after
+ * the commit is durable. */
+static int free_orphan(enrp_txn *t, uint64_t ino)
+{
+	struct inode_rec r;
+	uint8_t k[8];
+	be64_put(k, ino);
+	int rc = inode_get(t, ino, &r);
+	if (rc == 0 && r.nlink != 0)
+		return 0; /* relinked? not an orphan any more */
+	/* Deleting while walking: restart the walk until nothing is left. */
+	for (;;) {
+		uint64_t count = 0;
+		rc = prefix_walk(t, DBI_XATTR, ino, xattr_del_one, &count);
+		if (rc || count == 0)
+			break;
+	}
+	if (rc)
+		return rc;
+	txn_del(t, DBI_INODE, k, 8);
+	txn_del(t, DBI_ORPHAN, k, 8);
+	if (txn_del(t, DBI_SPOOL, k, 8) == 0)
+		txn_on_durable(t, spool_unlink_hook, ino);
+	return t->ret;
+}
+
+static int forget_fn(enrp_txn *t, void *arg)
+{
+	uint64_t ino = *(uint64_t *)arg;
+	uint8_t k[8];
+	MDB_val v;
+	be64_put(k, ino);
+	int rc = txn_get(t, DBI_ORPHAN, k, 8, &v);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	return free_orphan(t, ino);
+}
+
+int enrp_ns_forget(enrp_store *st, uint64_t ino)
+{
+	return enrp_store_write(st, forget_fn, &ino);
+}
+
+struct recover_args {
+	uint64_t orphans;
+};
+
+static int recover_fn(enrp_txn *t, void *arg)
+{
+	struct recover_args *a = arg;
+	MDB_cursor *cur;
+	int rc;
+	/* Free one at a time from the start: freeing deletes the cursor's key. */
+	for (;;) {
+		rc = txn_cursor(t, DBI_ORPHAN, &cur);
+		if (rc)
+			return rc;
+		MDB_val k, v;
+		int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+		uint64_t ino = mrc == 0 && k.mv_size == 8 ? be64_get(k.mv_data) : 0;
+		mdb_cursor_close(cur);
+		if (mrc == MDB_NOTFOUND)
+			return 0;
+		if (mrc)
+			return t->ret = store_mdb_err(mrc);
+		if (ino == 0)
+			return t->ret = -EIO;
+		rc = free_orphan(t, ino);
+		if (rc)
+			return rc;
+		a->orphans++;
+	}
+}
+
+struct spool_known_args {
+	uint64_t ino;
+	bool known;
+};
+
+static int spool_known_fn(enrp_txn *t, void *arg)
+{
+	struct spool_known_args *a = arg;
+	uint8_t k[8];
+	MDB_val v;
+	be64_put(k, a->ino);
+	int rc = txn_get(t, DBI_SPOOL, k, 8, &v);
+	a->known = rc == 0;
+	return rc == -ENOENT ? 0 : rc;
+}
+
+int enrp_ns_recover(enrp_store *st, uint64_t *orphans_freed, uint64_t *spools_removed)
+{
+	struct recover_args a = { 0 };
+	int rc = enrp_store_write(st, recover_fn, &a);
+	if (rc == 0)
+		rc = enrp_store_sync(st);
+	if (rc)
+		return rc;
+	if (orphans_freed)
+		*orphans_freed = a.orphans;
+
+	/* Spool files no inode references: creations lost with their group. */
+	uint64_t removed = 0;
+	int dfd = dup(store_spool_dirfd(st));
+	if (dfd < 0)
+		return -errno;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	rewinddir(d);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		struct spool_known_args k = { 0 };
+		if (!spool_parse_name(de->d_name, &k.ino))
+			continue;
+		rc = enrp_store_read(st, spool_known_fn, &k);
+		if (rc)
+			break;
+		if (!k.known && unlinkat(store_spool_dirfd(st), de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	if (spools_removed)
+		*spools_removed = removed;
+	return rc;
+}
+
+/* ---- for the EIR registry ---- */
+
+int ns_create_eir_root(enrp_txn *t, const struct enrp_eir *e, uint64_t *ino)
+{
+	struct inode_rec root, r;
+	int rc = inode_get(t, ENRP_ROOT_INO, &root);
+	if (rc == -ENOENT) {
+		rc = root_get(t, &root);
+		root.atime = root.mtime = root.ctime = root.btime = enrp_now_ns();
+	}
+	if (rc)
+		return rc;
+	int64_t now = enrp_now_ns();
+	memset(&r, 0, sizeof(r));
+	r.eir_id = e->id;
+	r.mode = S_IFDIR | (e->dir_mode & 07777);
+	r.uid = e->owner_uid;
+	r.gid = e->owner_gid;
+	r.nlink = 2;
+	r.parent = ENRP_ROOT_INO;
+	r.atime = r.mtime = r.ctime = r.btime = now;
+	rc = new_inode(t, ino);
+	if (rc)
+		return rc;
+	inode_put(t, *ino, &r);
+	dirent_put(t, ENRP_ROOT_INO, e->name, *ino, r.mode);
+	root.nlink++;
+	root.mtime = root.ctime = now;
+	inode_put(t, ENRP_ROOT_INO, &root);
+	return t->ret;
+}
+
+int ns_update_eir_root(enrp_txn *t, const struct enrp_eir *e)
+{
+	struct inode_rec r;
+	int rc = inode_get(t, e->root_ino, &r);
+	if (rc)
+		return rc;
+	r.mode = S_IFDIR | (e->dir_mode & 07777);
+	r.uid = e->owner_uid;
+	r.gid = e->owner_gid;
+	r.ctime = enrp_now_ns();
+	return inode_put(t, e->root_ino, &r);
+}

@@ -1,0 +1,877 @@
+/*
+ * store.c — the LMDB environment, its databases, the schema version, and the
+ * transaction wrappers every other core module goes through.
+ *
+ * Concurrency.  One mutex (st->lock) serialises every use of the environment
+ * inside a process: a FUSE daemon on two cores gains nothing from parallel
+ * B-tree walks of a few microseconds, and one lock makes map resizing (which
+ * remaps the file under every reader) trivially safe.  Other processes
+ * (enrpctl) share the environment through LMDB's own locking.  Lock order:
+ * st->lock, then LMDB's writer mutex, then nothing.  The writer-intent flock
+ * (below) is taken before LMDB's writer mutex and never while waiting for
+ * st->lock.
+ *
+ * Durability design.  A synced LMDB commit costs ~300 us here, an unsynced
+ * one ~3 us, and an untar makes several metadata operations per file, so a
+ * flush per operation is too slow; a bare MDB_NOSYNC is unsafe, because on a
+ * power loss the disk may hold a meta page pointing at pages it never wrote.
+ * Instead the daemon (ENRP_STORE_GROUP_COMMIT) uses group commit, the way
+ * journalling filesystems do:
+ *
+ *   - a committer thread begins one write transaction (the "group"), and
+ *     every metadata operation runs in a nested transaction inside it, so each
+ *     operation is atomic on its own (a failing rename leaves nothing behind)
+ *     and visible at once to the whole daemon;
+ *   - the group is committed, with LMDB's normal synced commit, when it is one
+ *     second old, when it has been idle for a few milliseconds, when another
+ *     process wants to write (writer-intent flock), and at once when a client
+ *     calls fsync, fdatasync, fsyncdir or syncfs (enrp_store_sync), so
+ *     concurrent fsyncs share one disk flush;
+ *   - files that metadata stopped referencing (spool files of freed inodes)
+ *     are unlinked only after the commit that freed them is durable.
+ *
+ * What each kind of crash can lose:
+ *
+ *   SIGKILL of enrpfs: the open group, i.e. the metadata changes of at most
+ *   the last second that no client had fsync'd.  Nothing that was fsync'd or
+ *   committed.  The environment is untouched: an uncommitted transaction is
+ *   never referenced by a meta page (pages LMDB spills early are free pages).
+ *   Spool bytes written to the kernel survive; a spool file whose inode was
+ *   in the lost group is removed at the next mount (enrp_ns_recover), and an
+ *   inode whose last size update was lost shows its older size.
+ *
+ *   OS crash or power loss: the same, plus spool bytes that were written but
+ *   not fsync'd may read back as zeros.  LMDB's synced commit writes and
+ *   flushes the data pages before the meta page that points at them, and
+ *   keeps two meta pages, so the newest fully written commit is what opens:
+ *   the environment cannot be corrupted.  fsync of a file flushes its spool
+ *   bytes (and the spool directory) before forcing the commit.
+ *
+ * enrpctl (default mode) commits every write on its own, synced, so a change
+ * it reports is durable.
+ */
+#define ENRP_INTERNAL 1 /* defines the test-only accessors declared in store.h */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <enrp/enrp.h>
+
+#include "record_int.h"
+#include "store_int.h"
+
+#define MAP_INITIAL ((size_t)256 << 20)
+#define MAP_CEILING ((size_t)1 << 40)
+#define GROUP_MAX_AGE_NS 1000000000LL   /* "flushed at least every second" */
+#define GROUP_IDLE_NS 20000000LL        /* commit a quiet group after 20 ms */
+#define GROUP_TICK_NS 5000000LL         /* committer wake-up period */
+
+static const char *const dbi_names[DBI_COUNT] = {
+	[DBI_META] = "meta",         [DBI_EIR] = "eir",       [DBI_EIR_NAME] = "eir_name",
+	[DBI_USAGE] = "usage",       [DBI_INODE] = "inode",   [DBI_DIRENT] = "dirent",
+	[DBI_XATTR] = "xattr",       [DBI_ORPHAN] = "orphan", [DBI_SPOOL] = "spool",
+	[DBI_JOURNAL] = "journal",
+};
+
+struct enrp_store {
+	char *path;
+	char *spool_path;
+	int spool_dirfd;
+	int intent_fd;     /* run/writer.lock: "a writer is waiting" (see group) */
+	unsigned flags;
+	unsigned format;
+	MDB_env *env;
+	MDB_dbi dbi[DBI_COUNT];
+
+	pthread_mutex_t lock;   /* serialises all LMDB use in this process */
+	pthread_cond_t cond;    /* protected by lock: group state changes */
+	MDB_txn *rtxn;          /* protected by lock: reset read txn, reused */
+
+	/* Group commit (ENRP_STORE_GROUP_COMMIT); all protected by lock. */
+	MDB_txn *group;
+	struct store_hook *ghooks;
+	size_t nghooks, ghooks_cap;
+	int64_t group_born, group_touched; /* CLOCK_MONOTONIC ns */
+	bool begin_wanted;
+	uint64_t sync_wanted;   /* highest commit number a sync waits for */
+	uint64_t commits;       /* groups committed so far */
+	int group_err;          /* a failed group commit: the daemon must stop */
+	bool stopping;
+	pthread_t committer;
+	bool committer_started;
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int store_mdb_err(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return 0;
+	case MDB_NOTFOUND:
+		return -ENOENT;
+	case MDB_KEYEXIST:
+		return -EEXIST;
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+		return -ENOSPC;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+		enrp_log(ENRP_LOG_ERR, "metadata store is damaged: %s", mdb_strerror(rc));
+		return -EIO;
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+		return -EPROTONOSUPPORT;
+	default:
+		if (rc > 0 && rc < 4096)
+			return -rc; /* plain errno from the OS */
+		enrp_log(ENRP_LOG_ERR, "metadata store error: %s", mdb_strerror(rc));
+		return -EIO;
+	}
+}
+
+MDB_dbi store_dbi(const enrp_txn *t, enum store_dbi which)
+{
+	return t->st->dbi[which];
+}
+
+int txn_get(enrp_txn *t, enum store_dbi db, const void *key, size_t klen, MDB_val *val)
+{
+	if (t->ret)
+		return t->ret;
+	MDB_val k = { .mv_size = klen, .mv_data = (void *)key };
+	int rc = mdb_get(t->txn, t->st->dbi[db], &k, val);
+	/* A missing key is an answer, not a failure of the transaction. */
+	if (rc == MDB_NOTFOUND)
+		return -ENOENT;
+	if (rc)
+		t->ret = store_mdb_err(rc);
+	return t->ret;
+}
+
+int txn_put(enrp_txn *t, enum store_dbi db, const void *key, size_t klen,
+            const void *val, size_t vlen, unsigned flags)
+{
+	if (t->ret)
+		return t->ret;
+	if (!t->write)
+		return t->ret = -EROFS;
+	MDB_val k = { .mv_size = klen, .mv_data = (void *)key };
+	MDB_val v = { .mv_size = vlen, .mv_data = (void *)val };
+	int rc = mdb_put(t->txn, t->st->dbi[db], &k, &v, flags);
+	if (rc == MDB_KEYEXIST)
+		return -EEXIST;
+	if (rc)
+		t->ret = store_mdb_err(rc);
+	return t->ret;
+}
+
+int txn_del(enrp_txn *t, enum store_dbi db, const void *key, size_t klen)
+{
+	if (t->ret)
+		return t->ret;
+	if (!t->write)
+		return t->ret = -EROFS;
+	MDB_val k = { .mv_size = klen, .mv_data = (void *)key };
+	int rc = mdb_del(t->txn, t->st->dbi[db], &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return -ENOENT;
+	if (rc)
+		t->ret = store_mdb_err(rc);
+	return t->ret;
+}
+
+int txn_cursor(enrp_txn *t, enum store_dbi db, MDB_cursor **out)
+{
+	if (t->ret)
+		return t->ret;
+	int rc = mdb_cursor_open(t->txn, t->st->dbi[db], out);
+	if (rc)
+		t->ret = store_mdb_err(rc);
+	return t->ret;
+}
+
+int txn_next_id(enrp_txn *t, const char *key, uint64_t start, uint64_t *out)
+{
+	MDB_val v;
+	uint64_t next = start;
+	int rc = txn_get(t, DBI_META, key, strlen(key), &v);
+	if (rc == 0) {
+		if (v.mv_size != 8)
+			return t->ret = -EIO;
+		next = be64_get(v.mv_data);
+	} else if (rc != -ENOENT) {
+		return rc;
+	}
+	uint8_t buf[8];
+	be64_put(buf, next + 1);
+	rc = txn_put(t, DBI_META, key, strlen(key), buf, sizeof(buf), 0);
+	if (rc)
+		return rc;
+	*out = next;
+	return 0;
+}
+
+static int hooks_push(struct store_hook **v, size_t *n, size_t *cap, store_hook_fn *fn,
+                      uint64_t arg)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct store_hook *nv = realloc(*v, ncap * sizeof(**v));
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = ncap;
+	}
+	(*v)[(*n)++] = (struct store_hook){ fn, arg };
+	return 0;
+}
+
+int txn_on_durable(enrp_txn *t, store_hook_fn *fn, uint64_t arg)
+{
+	if (t->ret)
+		return t->ret;
+	int rc = hooks_push(&t->hooks, &t->nhooks, &t->hooks_cap, fn, arg);
+	if (rc)
+		t->ret = rc;
+	return rc;
+}
+
+static void run_hooks(enrp_store *st, struct store_hook *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h[i].fn(st, h[i].arg);
+}
+
+const char *store_spool_dir(const enrp_store *st)
+{
+	return st->spool_path;
+}
+
+int store_spool_dirfd(const enrp_store *st)
+{
+	return st->spool_dirfd;
+}
+
+const char *enrp_store_path(const enrp_store *st)
+{
+	return st->path;
+}
+
+unsigned enrp_store_format(const enrp_store *st)
+{
+	return st->format;
+}
+
+uint64_t enrp_store_commit_count(const enrp_store *st)
+{
+	return st->commits;
+}
+
+/* ---- environment lifecycle ---- */
+
+static char *path_join(const char *a, const char *b)
+{
+	char *p;
+	if (asprintf(&p, "%s/%s", a, b) < 0)
+		return NULL;
+	return p;
+}
+
+/* Grows the map after MDB_MAP_FULL.  Called with st->lock held and no
+ * transaction of this process alive, as mdb_env_set_mapsize requires. */
+static int grow_map(enrp_store *st)
+{
+	MDB_envinfo info;
+	mdb_env_info(st->env, &info);
+	if (info.me_mapsize >= MAP_CEILING) {
+		enrp_log(ENRP_LOG_ERR, "metadata map is at its ceiling (%zu bytes)", info.me_mapsize);
+		return -ENOSPC;
+	}
+	size_t next = info.me_mapsize * 2;
+	if (next > MAP_CEILING)
+		next = MAP_CEILING;
+	int rc = mdb_env_set_mapsize(st->env, next);
+	if (rc)
+		return store_mdb_err(rc);
+	enrp_log(ENRP_LOG_INFO, "metadata map grown to %zu MiB", next >> 20);
+	return 0;
+}
+
+/* mdb_txn_begin with the retries of STYLE rule 16: another process grew the
+ * map (adopt its size) or a dead process left reader slots (reclaim them). */
+static int begin_txn(enrp_store *st, MDB_txn *parent, unsigned flags, MDB_txn **out)
+{
+	int rc = 0;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		rc = mdb_txn_begin(st->env, parent, flags, out);
+		if (rc == MDB_MAP_RESIZED) {
+			mdb_env_set_mapsize(st->env, 0);
+			continue;
+		}
+		if (rc == MDB_READERS_FULL) {
+			int dead = 0;
+			mdb_reader_check(st->env, &dead);
+			continue;
+		}
+		break;
+	}
+	return store_mdb_err(rc);
+}
+
+static int renew_read(enrp_store *st)
+{
+	int rc = 0;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (!st->rtxn)
+			return begin_txn(st, NULL, MDB_RDONLY, &st->rtxn);
+		rc = mdb_txn_renew(st->rtxn);
+		if (rc == MDB_MAP_RESIZED) {
+			mdb_txn_abort(st->rtxn);
+			st->rtxn = NULL;
+			mdb_env_set_mapsize(st->env, 0);
+			continue;
+		}
+		if (rc == MDB_READERS_FULL) {
+			int dead = 0;
+			mdb_reader_check(st->env, &dead);
+			continue;
+		}
+		break;
+	}
+	return store_mdb_err(rc);
+}
+
+static int read_format(enrp_store *st, MDB_txn *txn)
+{
+	MDB_val k = { .mv_size = 6, .mv_data = (void *)"format" }, v;
+	int rc = mdb_get(txn, st->dbi[DBI_META], &k, &v);
+	if (rc || v.mv_size != 4) {
+		enrp_log(ENRP_LOG_ERR, "'%s' is not an enrp store (no format record)", st->path);
+		return -EPROTONOSUPPORT;
+	}
+	st->format = be32_get(v.mv_data);
+	if (st->format > ENRP_STORE_FORMAT) {
+		enrp_log(ENRP_LOG_ERR,
+		         "store '%s' has format %u, newer than this enrp understands (%u); "
+		         "use the enrp release that created it",
+		         st->path, st->format, ENRP_STORE_FORMAT);
+		return -EPROTONOSUPPORT;
+	}
+	if (st->format < 1) {
+		enrp_log(ENRP_LOG_ERR, "store '%s' has unknown format %u", st->path, st->format);
+		return -EPROTONOSUPPORT;
+	}
+	return 0;
+}
+
+/* Opens every database in one transaction (STYLE rule 14); CREATE only from
+ * enrp_store_create.  The format is checked before anything else is used. */
+static int open_dbis(enrp_store *st, bool create)
+{
+	MDB_txn *txn;
+	int rc = begin_txn(st, NULL, (st->flags & ENRP_STORE_RDONLY) ? MDB_RDONLY : 0, &txn);
+	if (rc)
+		return rc;
+	unsigned f = create ? MDB_CREATE : 0;
+	int mrc = mdb_dbi_open(txn, dbi_names[DBI_META], f, &st->dbi[DBI_META]);
+	if (mrc == MDB_NOTFOUND) {
+		enrp_log(ENRP_LOG_ERR, "'%s' is not an enrp store (no metadata)", st->path);
+		rc = -EPROTONOSUPPORT;
+		goto out_abort;
+	}
+	if (mrc) {
+		rc = store_mdb_err(mrc);
+		goto out_abort;
+	}
+	if (create) {
+		uint8_t fmt[4];
+		be32_put(fmt, ENRP_STORE_FORMAT);
+		MDB_val k = { .mv_size = 6, .mv_data = (void *)"format" };
+		MDB_val v = { .mv_size = 4, .mv_data = fmt };
+		mrc = mdb_put(txn, st->dbi[DBI_META], &k, &v, 0);
+		if (mrc) {
+			rc = store_mdb_err(mrc);
+			goto out_abort;
+		}
+	}
+	rc = read_format(st, txn);
+	if (rc)
+		goto out_abort;
+	for (int i = 0; i < DBI_COUNT; i++) {
+		if (i == DBI_META)
+			continue;
+		mrc = mdb_dbi_open(txn, dbi_names[i], f, &st->dbi[i]);
+		if (mrc) {
+			enrp_log(ENRP_LOG_ERR, "store '%s' lacks database '%s': %s", st->path,
+			         dbi_names[i], mdb_strerror(mrc));
+			rc = mrc == MDB_NOTFOUND ? -EPROTONOSUPPORT : store_mdb_err(mrc);
+			goto out_abort;
+		}
+	}
+	mrc = mdb_txn_commit(txn);
+	return store_mdb_err(mrc);
+out_abort:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+static void *committer_main(void *arg);
+
+static int open_env(const char *path, unsigned flags, bool create, enrp_store **out)
+{
+	int rc;
+	enrp_store *st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->flags = flags;
+	st->spool_dirfd = -1;
+	st->intent_fd = -1;
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&st->cond, &ca);
+	pthread_condattr_destroy(&ca);
+
+	st->path = strdup(path);
+	st->spool_path = path_join(path, "spool");
+	char *meta = path_join(path, "meta");
+	char *intent = path_join(path, "run/writer.lock");
+	if (!st->path || !st->spool_path || !meta || !intent) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	struct stat sb;
+	if (stat(path, &sb) < 0) {
+		rc = -errno;
+		goto out_free;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		enrp_log(ENRP_LOG_ERR, "'%s' is not a directory", path);
+		rc = -ENOTDIR;
+		goto out_free;
+	}
+	if (stat(meta, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		enrp_log(ENRP_LOG_ERR, "'%s' is not an enrp store (no meta/ directory)", path);
+		rc = -EPROTONOSUPPORT;
+		goto out_free;
+	}
+	st->spool_dirfd = open(st->spool_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->spool_dirfd < 0 && !(flags & ENRP_STORE_RDONLY)) {
+		rc = -errno;
+		enrp_log(ENRP_LOG_ERR, "cannot open '%s': %s", st->spool_path, strerror(-rc));
+		goto out_free;
+	}
+	if (!(flags & ENRP_STORE_RDONLY)) {
+		st->intent_fd = open(intent, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (st->intent_fd < 0) {
+			rc = -errno;
+			enrp_log(ENRP_LOG_ERR, "cannot open '%s': %s", intent, strerror(-rc));
+			goto out_free;
+		}
+	}
+
+	int mrc = mdb_env_create(&st->env);
+	if (mrc) {
+		rc = store_mdb_err(mrc);
+		goto out_free;
+	}
+	mdb_env_set_maxdbs(st->env, DBI_COUNT + 4);
+	mdb_env_set_maxreaders(st->env, 254);
+	size_t map = MAP_INITIAL;
+	const char *env_map = getenv("ENRP_LMDB_MAPSIZE"); /* tests of map growth */
+	if (env_map && strtoull(env_map, NULL, 10) >= (1 << 20))
+		map = strtoull(env_map, NULL, 10);
+	mdb_env_set_mapsize(st->env, map);
+	unsigned eflags = MDB_NOTLS | MDB_NORDAHEAD;
+	if (flags & ENRP_STORE_RDONLY)
+		eflags |= MDB_RDONLY;
+	mrc = mdb_env_open(st->env, meta, eflags, 0600);
+	if (mrc) {
+		rc = mrc == ENOENT || mrc == EACCES ? -mrc : store_mdb_err(mrc);
+		if (mrc == MDB_INVALID || mrc == MDB_VERSION_MISMATCH)
+			enrp_log(ENRP_LOG_ERR, "'%s' does not hold an enrp metadata store: %s", meta,
+			         mdb_strerror(mrc));
+		goto out_env;
+	}
+	rc = open_dbis(st, create);
+	if (rc)
+		goto out_env;
+	if (flags & ENRP_STORE_GROUP_COMMIT) {
+		rc = -pthread_create(&st->committer, NULL, committer_main, st);
+		if (rc)
+			goto out_env;
+		st->committer_started = true;
+	}
+	free(meta);
+	free(intent);
+	*out = st;
+	return 0;
+
+out_env:
+	mdb_env_close(st->env);
+	st->env = NULL;
+out_free:
+	if (st->spool_dirfd >= 0)
+		close(st->spool_dirfd);
+	if (st->intent_fd >= 0)
+		close(st->intent_fd);
+	free(meta);
+	free(intent);
+	free(st->path);
+	free(st->spool_path);
+	pthread_mutex_destroy(&st->lock);
+	pthread_cond_destroy(&st->cond);
+	free(st);
+	return rc;
+}
+
+int enrp_store_open(const char *path, unsigned flags, enrp_store **out)
+{
+	return open_env(path, flags, false, out);
+}
+
+static int fsync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = fsync(fd) < 0 ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+int enrp_store_create(const char *path)
+{
+	static const char *const subdirs[] = { "meta", "spool", "chunks", "run" };
+	int rc;
+	if (mkdir(path, 0700) < 0) {
+		if (errno != EEXIST)
+			return -errno;
+		/* An existing empty directory is fine (a fresh mount point of a disk). */
+		int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			return -errno;
+		DIR *d = fdopendir(dfd);
+		if (!d) {
+			close(dfd);
+			return -ENOMEM;
+		}
+		struct dirent *de;
+		bool empty = true;
+		while ((de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				empty = false;
+		closedir(d);
+		if (!empty)
+			return -EEXIST;
+		if (chmod(path, 0700) < 0)
+			return -errno;
+	}
+	for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		char *p = path_join(path, subdirs[i]);
+		if (!p)
+			return -ENOMEM;
+		rc = mkdir(p, 0700) < 0 ? -errno : 0;
+		free(p);
+		if (rc)
+			return rc;
+	}
+	enrp_store *st;
+	rc = open_env(path, 0, true, &st);
+	if (rc)
+		return rc;
+	enrp_store_close(st);
+	return fsync_path(path);
+}
+
+/* ---- transactions ---- */
+
+static void txn_release(enrp_txn *t)
+{
+	free(t->hooks);
+	t->hooks = NULL;
+	t->nhooks = t->hooks_cap = 0;
+}
+
+int enrp_store_read(enrp_store *st, enrp_txn_fn *fn, void *arg)
+{
+	enrp_txn t = { .st = st };
+	int rc;
+	pthread_mutex_lock(&st->lock);
+	if (st->group) {
+		/* Our own uncommitted group is the truth for this process. */
+		t.txn = st->group;
+		rc = fn(&t, arg);
+	} else {
+		rc = renew_read(st);
+		if (rc == 0) {
+			t.txn = st->rtxn;
+			rc = fn(&t, arg);
+			mdb_txn_reset(st->rtxn);
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	txn_release(&t);
+	return rc;
+}
+
+/* Runs FN in a nested transaction of the open group.  Called with st->lock. */
+static int group_apply(enrp_store *st, enrp_txn_fn *fn, void *arg)
+{
+	enrp_txn t = { .st = st, .write = true };
+	int rc = begin_txn(st, st->group, 0, &t.txn);
+	if (rc)
+		return rc;
+	rc = fn(&t, arg);
+	if (rc == 0 && t.ret)
+		rc = t.ret;
+	if (rc) {
+		mdb_txn_abort(t.txn);
+	} else {
+		rc = store_mdb_err(mdb_txn_commit(t.txn));
+		for (size_t i = 0; rc == 0 && i < t.nhooks; i++)
+			rc = hooks_push(&st->ghooks, &st->nghooks, &st->ghooks_cap, t.hooks[i].fn,
+			                t.hooks[i].arg);
+		st->group_touched = mono_ns();
+	}
+	txn_release(&t);
+	return rc;
+}
+
+/* Waits (st->lock held) until the committer has a group open. */
+static int group_wait_open(enrp_store *st)
+{
+	while (!st->group && !st->group_err && !st->stopping) {
+		st->begin_wanted = true;
+		pthread_cond_broadcast(&st->cond);
+		pthread_cond_wait(&st->cond, &st->lock);
+	}
+	if (st->group_err)
+		return st->group_err;
+	return st->group ? 0 : -ESHUTDOWN;
+}
+
+/* Asks for a commit of everything applied so far and waits for it. */
+static int group_sync_locked(enrp_store *st)
+{
+	if (!st->group)
+		return st->group_err;
+	uint64_t target = st->commits + 1;
+	if (st->sync_wanted < target)
+		st->sync_wanted = target;
+	pthread_cond_broadcast(&st->cond);
+	while (st->commits < target && !st->group_err)
+		pthread_cond_wait(&st->cond, &st->lock);
+	return st->group_err;
+}
+
+static int write_group(enrp_store *st, enrp_txn_fn *fn, void *arg)
+{
+	pthread_mutex_lock(&st->lock);
+	int rc = group_wait_open(st);
+	if (rc == 0)
+		rc = group_apply(st, fn, arg);
+	if (rc == -ENOSPC && !st->group_err) {
+		/* The map is full: make the group durable, grow, and retry once in
+		 * a fresh group.  The nested txn kept the failure out of the group. */
+		rc = group_sync_locked(st);
+		if (rc == 0 && !st->group)
+			rc = grow_map(st);
+		if (rc == 0)
+			rc = group_wait_open(st);
+		if (rc == 0)
+			rc = group_apply(st, fn, arg);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+static int write_single(enrp_store *st, enrp_txn_fn *fn, void *arg)
+{
+	int rc;
+	pthread_mutex_lock(&st->lock);
+	/* Announce the write so a daemon holding a group commits it now. */
+	while (flock(st->intent_fd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		enrp_txn t = { .st = st, .write = true };
+		rc = begin_txn(st, NULL, 0, &t.txn);
+		if (rc)
+			break;
+		rc = fn(&t, arg);
+		if (rc == 0 && t.ret)
+			rc = t.ret;
+		if (rc) {
+			mdb_txn_abort(t.txn);
+		} else {
+			rc = store_mdb_err(mdb_txn_commit(t.txn));
+			if (rc == 0)
+				run_hooks(st, t.hooks, t.nhooks);
+		}
+		txn_release(&t);
+		if (rc != -ENOSPC || attempt)
+			break;
+		if (grow_map(st))
+			break;
+	}
+	flock(st->intent_fd, LOCK_UN);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int enrp_store_write(enrp_store *st, enrp_txn_fn *fn, void *arg)
+{
+	if (st->flags & ENRP_STORE_RDONLY)
+		return -EROFS;
+	if (st->flags & ENRP_STORE_GROUP_COMMIT)
+		return write_group(st, fn, arg);
+	return write_single(st, fn, arg);
+}
+
+int enrp_store_sync(enrp_store *st)
+{
+	if (!(st->flags & ENRP_STORE_GROUP_COMMIT))
+		return 0;
+	pthread_mutex_lock(&st->lock);
+	int rc = group_sync_locked(st);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int enrp_store_flush_due(enrp_store *st)
+{
+	/* The committer does this on its own clock; kept for callers that want
+	 * to nudge it (e.g. before reporting status). */
+	pthread_mutex_lock(&st->lock);
+	pthread_cond_broadcast(&st->cond);
+	int rc = st->group_err;
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+/* ---- the committer thread ---- */
+
+static bool writer_waiting(enrp_store *st)
+{
+	if (flock(st->intent_fd, LOCK_EX | LOCK_NB) == 0) {
+		flock(st->intent_fd, LOCK_UN);
+		return false;
+	}
+	return errno == EWOULDBLOCK;
+}
+
+/* Commits the open group (st->lock held).  Hooks run after the commit is
+ * durable; a failed commit loses the group, so the store refuses all further
+ * writes rather than acknowledging changes it might not keep. */
+static void group_commit(enrp_store *st)
+{
+	struct store_hook *hooks = st->ghooks;
+	size_t nhooks = st->nghooks;
+	st->ghooks = NULL;
+	st->nghooks = st->ghooks_cap = 0;
+	int rc = store_mdb_err(mdb_txn_commit(st->group));
+	st->group = NULL;
+	if (rc) {
+		enrp_log(ENRP_LOG_ERR, "group commit failed: %s; refusing further writes",
+		         strerror(-rc));
+		st->group_err = rc == -ENOSPC ? -ENOSPC : -EIO;
+	} else {
+		st->commits++;
+		run_hooks(st, hooks, nhooks);
+	}
+	free(hooks);
+	pthread_cond_broadcast(&st->cond);
+}
+
+static void *committer_main(void *arg)
+{
+	enrp_store *st = arg;
+	pthread_mutex_lock(&st->lock);
+	for (;;) {
+		int64_t now = mono_ns();
+		if (st->group) {
+			bool due = st->sync_wanted > st->commits || st->stopping ||
+			           now - st->group_born >= GROUP_MAX_AGE_NS ||
+			           now - st->group_touched >= GROUP_IDLE_NS || writer_waiting(st);
+			if (due)
+				group_commit(st);
+		}
+		if (st->stopping && !st->group)
+			break;
+		if (!st->group && st->begin_wanted && !st->group_err) {
+			/* Let a waiting enrpctl writer through before taking LMDB's
+			 * writer mutex again, so it cannot starve under load. */
+			while (flock(st->intent_fd, LOCK_EX) < 0 && errno == EINTR)
+				;
+			int rc = begin_txn(st, NULL, 0, &st->group);
+			flock(st->intent_fd, LOCK_UN);
+			if (rc) {
+				st->group = NULL;
+				st->group_err = rc;
+				enrp_log(ENRP_LOG_ERR, "cannot begin metadata transaction: %s",
+				         strerror(-rc));
+			} else {
+				st->group_born = st->group_touched = mono_ns();
+			}
+			st->begin_wanted = false;
+			pthread_cond_broadcast(&st->cond);
+			continue;
+		}
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += GROUP_TICK_NS;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		if (!st->group && !st->begin_wanted && !st->stopping)
+			pthread_cond_wait(&st->cond, &st->lock);
+		else
+			pthread_cond_timedwait(&st->cond, &st->lock, &ts);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
+void enrp_store_close(enrp_store *st)
+{
+	if (!st)
+		return;
+	if (st->committer_started) {
+		pthread_mutex_lock(&st->lock);
+		st->stopping = true;
+		pthread_cond_broadcast(&st->cond);
+		pthread_mutex_unlock(&st->lock);
+		pthread_join(st->committer, NULL);
+	}
+	if (st->rtxn)
+		mdb_txn_abort(st->rtxn);
+	free(st->ghooks);
+	mdb_env_close(st->env);
+	if (st->spool_dirfd >= 0)
+		close(st->spool_dirfd);
+	if (st->intent_fd >= 0)
+		close(st->intent_fd);
+	pthread_mutex_destroy(&st->lock);
+	pthread_cond_destroy(&st->cond);
+	free(st->path);
+	free(st->spool_path);
+	free(st);
+}

@@ -1,0 +1,166 @@
+/*
+ * fs.h — the per-mount state of enrpfs and the prototypes of its FUSE ops.
+ *
+ * fs/ translates FUSE requests into core calls and nothing more (DESIGN §1):
+ * access decisions, quotas and metadata are core's.  What lives here is what
+ * only the driver can know: the kernel's lookup counts, open handles, the
+ * virtual .snapshots/.enrp trees and kernel cache invalidation.
+ *
+ * Lock order: fs->mode_lock (read side held across a data read's policy
+ * check and reply), then fs->nodes.lock.  Neither is held while calling
+ * fuse_lowlevel_notify_*.
+ */
+#ifndef ENRP_FS_H
+#define ENRP_FS_H
+
+#define FUSE_USE_VERSION 314
+
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <enrp/eir.h>
+#include <enrp/journal.h>
+#include <enrp/ns.h>
+#include <enrp/policy.h>
+#include <enrp/store.h>
+
+/* Kernel lookup counts and open handles per inode (inode.c). */
+struct node {
+	uint64_t ino;
+	uint32_t eir_id;
+	uint64_t nlookup;   /* protected by nodes.lock */
+	uint32_t nopen;     /* protected by nodes.lock */
+	struct node *next;  /* hash chain */
+};
+
+struct node_table {
+	pthread_mutex_t lock;
+	struct node **buckets; /* protected by lock */
+	size_t nbuckets, count;
+};
+
+struct fs {
+	enrp_store *st;
+	const char *store_path;
+	struct fuse_session *se;
+	enrp_denials *denials;
+	struct enrp_actor actor;        /* the daemon, for journal records */
+	pthread_rwlock_t mode_lock;     /* see file-top comment */
+	struct node_table nodes;
+	double timeout;                 /* entry and attr cache, seconds */
+	int control_fd;
+	pthread_t control_thread, maint_thread;
+	bool threads_started;
+	_Atomic bool stopping;
+};
+
+/* inode.c */
+int nodes_init(struct node_table *t);
+void nodes_release(struct node_table *t);
+/* One more kernel reference to INO (after a successful reply_entry/create). */
+void node_ref(struct fs *fs, uint64_t ino, uint32_t eir_id);
+/* The kernel forgot N references; frees an orphan when nothing holds it. */
+void node_forget(struct fs *fs, uint64_t ino, uint64_t n);
+void node_open(struct fs *fs, uint64_t ino, uint32_t eir_id);
+void node_close(struct fs *fs, uint64_t ino);
+/* Copies the inode numbers of EIR_ID (all when 0) into a new array. */
+int nodes_of_eir(struct fs *fs, uint32_t eir_id, uint64_t **inos, size_t *n);
+
+/* An open directory: a snapshot of its entries taken at opendir (and again
+ * at offset 0, so rewinddir sees changes), served by offset = index. */
+struct dir_entry {
+	char *name;
+	struct enrp_stat attr;
+};
+
+struct dir_handle {
+	struct dir_entry *v;
+	size_t n, cap;
+	uint64_t ino;
+};
+
+int dir_add(struct dir_handle *d, const char *name, const struct enrp_stat *attr);
+void dir_free(struct dir_handle *d);
+
+/* The caller of REQ, for core's policy. */
+void caller_of(fuse_req_t req, struct enrp_caller *caller);
+/* Replies with RC (< 0) and notes a policy denial for the audit journal. */
+void reply_denied(fuse_req_t req, struct fs *fs, uint32_t eir_id, enum enrp_op op, int rc);
+/* fuse_entry_param from a core stat. */
+void entry_of(struct fs *fs, const struct enrp_stat *s, struct fuse_entry_param *e);
+/* The EIR of INO (for denial records); 0 when unknown. */
+uint32_t eir_of(struct fs *fs, fuse_ino_t ino);
+/* Reply for calls that create or look up an entry: the entry, or RC as a
+ * denial in the EIR of WHERE. */
+void reply_entry_stat(fuse_req_t req, struct fs *fs, int rc, const struct enrp_stat *s,
+                      enum enrp_op op, fuse_ino_t where);
+
+/* hidden.c — the virtual .snapshots/ and .enrp/ trees. */
+bool hidden_ino(fuse_ino_t ino);
+/* Lookup of NAME in an EIR directory: 1 if NAME is one of ours (replied),
+ * 0 if not. */
+int hidden_lookup_in_eir(fuse_req_t req, struct fs *fs, fuse_ino_t parent, const char *name);
+void hidden_lookup(fuse_req_t req, struct fs *fs, fuse_ino_t parent, const char *name);
+void hidden_getattr(fuse_req_t req, struct fs *fs, fuse_ino_t ino);
+void hidden_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi);
+void hidden_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                 struct fuse_file_info *fi);
+void hidden_release(fuse_req_t req, struct fuse_file_info *fi);
+void hidden_opendir(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi);
+
+/* notify.c — control socket and periodic maintenance. */
+int notify_start(struct fs *fs);
+void notify_stop(struct fs *fs);
+void invalidate_eir(struct fs *fs, uint32_t eir_id);
+
+/* ops: one function per FUSE request (ops_*.c). */
+void op_init(void *userdata, struct fuse_conn_info *conn);
+void op_destroy(void *userdata);
+void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
+void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup);
+void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets);
+void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                struct fuse_file_info *fi);
+void op_readlink(fuse_req_t req, fuse_ino_t ino);
+void op_statfs(fuse_req_t req, fuse_ino_t ino);
+void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
+void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
+void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name);
+void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname);
+void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
+void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+               const char *newname, unsigned int flags);
+void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                struct fuse_file_info *fi);
+void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                    struct fuse_file_info *fi);
+void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
+void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+               struct fuse_file_info *fi);
+void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi);
+void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+              struct fuse_file_info *fi);
+void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
+void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+                  struct fuse_file_info *fi);
+void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+                 size_t size, int flags);
+void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
+void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
+
+static inline struct fs *fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+#endif

@@ -1,0 +1,222 @@
+/*
+ * hidden.c — the virtual trees reachable by name in every EIR directory but
+ * never listed (like ZFS's .zfs): .snapshots/ and .enrp/.
+ *
+ * Their inode numbers carry HIDDEN_BIT, the EIR id and a kind, so they need
+ * no table and no forget bookkeeping; real inode numbers never reach that
+ * bit.  .enrp files are rendered by core (status.h) when opened and served
+ * with direct_io, so each open sees the EIR as it is then.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <enrp/status.h>
+
+#include "fs.h"
+
+#define HIDDEN_BIT (1ull << 62)
+
+enum hidden_kind {
+	HK_SNAPSHOTS = 1,
+	HK_STATUS_DIR = 2,
+	HK_FILE_BASE = 16, /* + enum enrp_status_file */
+};
+
+struct hidden_file {
+	char *buf;
+	size_t len;
+};
+
+bool hidden_ino(fuse_ino_t ino)
+{
+	return ino & HIDDEN_BIT;
+}
+
+static fuse_ino_t hidden_make(uint32_t eir_id, unsigned kind)
+{
+	return HIDDEN_BIT | (uint64_t)eir_id << 8 | kind;
+}
+
+static uint32_t hidden_eir(fuse_ino_t ino)
+{
+	return (uint32_t)((ino & ~HIDDEN_BIT) >> 8);
+}
+
+static unsigned hidden_kind(fuse_ino_t ino)
+{
+	return ino & 0xff;
+}
+
+/* Attributes of a hidden inode: owned like its EIR directory, read-only. */
+static int hidden_stat(struct fs *fs, fuse_ino_t ino, struct enrp_stat *out)
+{
+	struct enrp_eir e;
+	struct enrp_stat root;
+	unsigned kind = hidden_kind(ino);
+	int rc = enrp_eir_get_by_id(fs->st, hidden_eir(ino), &e);
+	if (rc == 0)
+		rc = enrp_ns_getattr(fs->st, e.root_ino, &root);
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	out->eir_id = e.id;
+	out->st = root.st;
+	out->st.st_ino = ino;
+	if (kind >= HK_FILE_BASE) {
+		char *buf;
+		size_t len;
+		rc = enrp_status_render(fs->st, e.id, kind - HK_FILE_BASE, &buf, &len);
+		if (rc)
+			return rc;
+		free(buf);
+		out->st.st_mode = S_IFREG | 0444;
+		out->st.st_nlink = 1;
+		out->st.st_size = (off_t)len;
+		out->st.st_blocks = (blkcnt_t)((len + 511) / 512);
+	} else {
+		out->st.st_mode = S_IFDIR | 0555;
+		out->st.st_nlink = 2;
+	}
+	return 0;
+}
+
+static void reply_hidden_entry(fuse_req_t req, struct fs *fs, fuse_ino_t ino)
+{
+	struct enrp_stat s;
+	int rc = hidden_stat(fs, ino, &s);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	struct fuse_entry_param e;
+	entry_of(fs, &s, &e);
+	/* Rendered files change size at any time: never cache their attrs. */
+	if (hidden_kind(ino) >= HK_FILE_BASE)
+		e.attr_timeout = 0;
+	fuse_reply_entry(req, &e);
+}
+
+int hidden_lookup_in_eir(fuse_req_t req, struct fs *fs, fuse_ino_t parent, const char *name)
+{
+	struct enrp_stat s;
+	struct enrp_eir e;
+	if (enrp_ns_getattr(fs->st, parent, &s) || s.eir_id == 0 ||
+	    enrp_eir_get_by_id(fs->st, s.eir_id, &e) || e.root_ino != parent)
+		return 0;
+	unsigned kind = strcmp(name, ENRP_SNAPSHOTS_NAME) == 0 ? HK_SNAPSHOTS : HK_STATUS_DIR;
+	reply_hidden_entry(req, fs, hidden_make(e.id, kind));
+	return 1;
+}
+
+void hidden_lookup(fuse_req_t req, struct fs *fs, fuse_ino_t parent, const char *name)
+{
+	if (hidden_kind(parent) == HK_STATUS_DIR) {
+		for (unsigned f = 0; f < ENRP_STATUS_FILE_COUNT; f++) {
+			if (strcmp(name, enrp_status_file_name(f)) == 0) {
+				reply_hidden_entry(req, fs, hidden_make(hidden_eir(parent),
+				                                        HK_FILE_BASE + f));
+				return;
+			}
+		}
+	}
+	fuse_reply_err(req, ENOENT);
+}
+
+void hidden_getattr(fuse_req_t req, struct fs *fs, fuse_ino_t ino)
+{
+	struct enrp_stat s;
+	int rc = hidden_stat(fs, ino, &s);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &s.st, hidden_kind(ino) >= HK_FILE_BASE ? 0 : fs->timeout);
+}
+
+void hidden_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	unsigned kind = hidden_kind(ino);
+	if (kind < HK_FILE_BASE) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	struct hidden_file *h = calloc(1, sizeof(*h));
+	if (!h) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	int rc = enrp_status_render(fs->st, hidden_eir(ino), kind - HK_FILE_BASE, &h->buf,
+	                            &h->len);
+	if (rc) {
+		free(h);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uintptr_t)h;
+	fi->direct_io = 1;
+	if (fuse_reply_open(req, fi) != 0) {
+		free(h->buf);
+		free(h);
+	}
+}
+
+void hidden_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                 struct fuse_file_info *fi)
+{
+	(void)ino;
+	struct hidden_file *h = (struct hidden_file *)(uintptr_t)fi->fh;
+	if ((size_t)off >= h->len) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	size_t n = h->len - (size_t)off;
+	fuse_reply_buf(req, h->buf + off, n < size ? n : size);
+}
+
+void hidden_release(fuse_req_t req, struct fuse_file_info *fi)
+{
+	struct hidden_file *h = (struct hidden_file *)(uintptr_t)fi->fh;
+	free(h->buf);
+	free(h);
+	fuse_reply_err(req, 0);
+}
+
+void hidden_opendir(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dir_handle *d = calloc(1, sizeof(*d));
+	struct enrp_stat s;
+	int rc = d ? hidden_stat(fs, ino, &s) : -ENOMEM;
+	if (rc)
+		goto out_err;
+	if (hidden_kind(ino) >= HK_FILE_BASE) {
+		rc = -ENOTDIR;
+		goto out_err;
+	}
+	d->ino = ino;
+	s.st.st_ino = 0;
+	if (dir_add(d, ".", &s) || dir_add(d, "..", &s)) {
+		rc = -ENOMEM;
+		goto out_err;
+	}
+	if (hidden_kind(ino) == HK_STATUS_DIR) {
+		for (unsigned f = 0; f < ENRP_STATUS_FILE_COUNT; f++) {
+			struct enrp_stat fst;
+			rc = hidden_stat(fs, hidden_make(hidden_eir(ino), HK_FILE_BASE + f), &fst);
+			if (rc == 0)
+				rc = dir_add(d, enrp_status_file_name(f), &fst);
+			if (rc)
+				goto out_err;
+		}
+	}
+	fi->fh = (uintptr_t)d;
+	if (fuse_reply_open(req, fi) != 0)
+		dir_free(d);
+	return;
+out_err:
+	dir_free(d);
+	fuse_reply_err(req, -rc);
+}

@@ -1,0 +1,175 @@
+/*
+ * inode.c — the kernel's lookup counts and open handles per inode.
+ *
+ * Only inodes the kernel holds are here (DESIGN §3: the kernel's lookup count
+ * decides what stays in memory; nothing is cached per inode beyond this small
+ * record).  An unlinked inode stays an orphan in core until its count is 0
+ * and no handle is open; then it is freed (STYLE rule 22).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "fs.h"
+
+static size_t bucket_of(const struct node_table *t, uint64_t ino)
+{
+	return (size_t)((ino * 0x9E3779B97F4A7C15ull) >> 20) & (t->nbuckets - 1);
+}
+
+int nodes_init(struct node_table *t)
+{
+	t->nbuckets = 1 << 16;
+	t->count = 0;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	if (!t->buckets)
+		return -ENOMEM;
+	pthread_mutex_init(&t->lock, NULL);
+	return 0;
+}
+
+void nodes_release(struct node_table *t)
+{
+	for (size_t i = 0; t->buckets && i < t->nbuckets; i++) {
+		struct node *n = t->buckets[i];
+		while (n) {
+			struct node *next = n->next;
+			free(n);
+			n = next;
+		}
+	}
+	free(t->buckets);
+	t->buckets = NULL;
+	pthread_mutex_destroy(&t->lock);
+}
+
+/* Doubles the table when chains grow long; called with the lock held. */
+static void grow(struct node_table *t)
+{
+	size_t nb = t->nbuckets * 2;
+	struct node **b = calloc(nb, sizeof(*b));
+	if (!b)
+		return; /* longer chains, still correct */
+	size_t old = t->nbuckets;
+	struct node **ob = t->buckets;
+	t->buckets = b;
+	t->nbuckets = nb;
+	for (size_t i = 0; i < old; i++) {
+		struct node *n = ob[i];
+		while (n) {
+			struct node *next = n->next;
+			size_t k = bucket_of(t, n->ino);
+			n->next = b[k];
+			b[k] = n;
+			n = next;
+		}
+	}
+	free(ob);
+}
+
+static struct node **find(struct node_table *t, uint64_t ino)
+{
+	struct node **pp = &t->buckets[bucket_of(t, ino)];
+	while (*pp && (*pp)->ino != ino)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static struct node *get_or_add(struct node_table *t, uint64_t ino, uint32_t eir_id)
+{
+	struct node **pp = find(t, ino);
+	if (*pp)
+		return *pp;
+	struct node *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->ino = ino;
+	n->eir_id = eir_id;
+	*pp = n;
+	if (++t->count > t->nbuckets * 2)
+		grow(t);
+	return n;
+}
+
+/* Drops NODE when nothing holds it; returns true if the caller must tell
+ * core (which frees the inode only if it is an orphan). */
+static bool drop_if_unused(struct node_table *t, uint64_t ino)
+{
+	struct node **pp = find(t, ino);
+	struct node *n = *pp;
+	if (!n || n->nlookup || n->nopen)
+		return false;
+	*pp = n->next;
+	free(n);
+	t->count--;
+	return true;
+}
+
+void node_ref(struct fs *fs, uint64_t ino, uint32_t eir_id)
+{
+	if (ino == ENRP_ROOT_INO || hidden_ino(ino))
+		return;
+	pthread_mutex_lock(&fs->nodes.lock);
+	struct node *n = get_or_add(&fs->nodes, ino, eir_id);
+	if (n)
+		n->nlookup++;
+	pthread_mutex_unlock(&fs->nodes.lock);
+}
+
+void node_forget(struct fs *fs, uint64_t ino, uint64_t count)
+{
+	if (ino == ENRP_ROOT_INO || hidden_ino(ino))
+		return;
+	pthread_mutex_lock(&fs->nodes.lock);
+	struct node *n = *find(&fs->nodes, ino);
+	bool gone = false;
+	if (n) {
+		n->nlookup = n->nlookup > count ? n->nlookup - count : 0;
+		gone = drop_if_unused(&fs->nodes, ino);
+	}
+	pthread_mutex_unlock(&fs->nodes.lock);
+	if (gone)
+		enrp_ns_forget(fs->st, ino);
+}
+
+void node_open(struct fs *fs, uint64_t ino, uint32_t eir_id)
+{
+	pthread_mutex_lock(&fs->nodes.lock);
+	struct node *n = get_or_add(&fs->nodes, ino, eir_id);
+	if (n)
+		n->nopen++;
+	pthread_mutex_unlock(&fs->nodes.lock);
+}
+
+void node_close(struct fs *fs, uint64_t ino)
+{
+	pthread_mutex_lock(&fs->nodes.lock);
+	struct node *n = *find(&fs->nodes, ino);
+	bool gone = false;
+	if (n) {
+		if (n->nopen)
+			n->nopen--;
+		gone = drop_if_unused(&fs->nodes, ino);
+	}
+	pthread_mutex_unlock(&fs->nodes.lock);
+	if (gone)
+		enrp_ns_forget(fs->st, ino);
+}
+
+int nodes_of_eir(struct fs *fs, uint32_t eir_id, uint64_t **inos, size_t *count)
+{
+	pthread_mutex_lock(&fs->nodes.lock);
+	size_t cap = fs->nodes.count ? fs->nodes.count : 1, n = 0;
+	uint64_t *v = malloc(cap * sizeof(*v));
+	if (!v) {
+		pthread_mutex_unlock(&fs->nodes.lock);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < fs->nodes.nbuckets; i++)
+		for (struct node *nd = fs->nodes.buckets[i]; nd; nd = nd->next)
+			if ((eir_id == 0 || nd->eir_id == eir_id) && n < cap)
+				v[n++] = nd->ino;
+	pthread_mutex_unlock(&fs->nodes.lock);
+	*inos = v;
+	*count = n;
+	return 0;
+}

@@ -1,0 +1,135 @@
+/*
+ * notify.c — the control socket (changes made by enrpctl) and the periodic
+ * maintenance thread (denial records, escalation expiry).
+ *
+ * An EIR change is applied before the answer goes back to enrpctl, so it is
+ * in force for every operation that starts after enrpctl returns (DESIGN
+ * §2): the new mode is already committed (core reads it on every op); what is
+ * left is the kernel's caches.  Taking fs->mode_lock for writing waits out
+ * data reads that passed their check under the old mode; the kernel's pages
+ * and attributes of the EIR's inodes are then invalidated — with no lock
+ * held, since the kernel may wait on a read in flight that needs our reply.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <enrp/enrp.h>
+#include <enrp/rundir.h>
+
+#include "fs.h"
+
+void invalidate_eir(struct fs *fs, uint32_t eir_id)
+{
+	pthread_rwlock_wrlock(&fs->mode_lock);
+	pthread_rwlock_unlock(&fs->mode_lock);
+
+	uint64_t *inos;
+	size_t n;
+	if (nodes_of_eir(fs, eir_id, &inos, &n) == 0) {
+		for (size_t i = 0; i < n; i++)
+			fuse_lowlevel_notify_inval_inode(fs->se, inos[i], 0, 0);
+		free(inos);
+	}
+	struct enrp_eir e;
+	if (enrp_eir_get_by_id(fs->st, eir_id, &e) == 0) {
+		fuse_lowlevel_notify_inval_inode(fs->se, e.root_ino, 0, 0);
+		fuse_lowlevel_notify_inval_entry(fs->se, ENRP_ROOT_INO, e.name, strlen(e.name));
+	}
+	fuse_lowlevel_notify_inval_inode(fs->se, ENRP_ROOT_INO, 0, 0);
+}
+
+static void control_handler(const char *request, char *reply, size_t reply_size, void *arg)
+{
+	struct fs *fs = arg;
+	unsigned long id;
+	char tail;
+	if (sscanf(request, "eir-changed %lu%c", &id, &tail) == 1 && id && id <= UINT32_MAX) {
+		invalidate_eir(fs, (uint32_t)id);
+		snprintf(reply, reply_size, "ok");
+	} else if (strcmp(request, "sync") == 0) {
+		int rc = enrp_store_sync(fs->st);
+		if (rc)
+			snprintf(reply, reply_size, "error %s", enrp_strerror(rc));
+		else
+			snprintf(reply, reply_size, "ok");
+	} else if (strcmp(request, "ping") == 0) {
+		snprintf(reply, reply_size, "ok %d", (int)getpid());
+	} else {
+		snprintf(reply, reply_size, "error unknown request");
+	}
+}
+
+static void block_signals(void)
+{
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+}
+
+static void *control_main(void *arg)
+{
+	struct fs *fs = arg;
+	block_signals();
+	while (!fs->stopping) {
+		struct pollfd p = { .fd = fs->control_fd, .events = POLLIN };
+		int n = poll(&p, 1, 200);
+		if (n > 0)
+			enrp_control_serve_one(fs->control_fd, control_handler, fs);
+	}
+	return NULL;
+}
+
+static void *maint_main(void *arg)
+{
+	struct fs *fs = arg;
+	block_signals();
+	while (!fs->stopping) {
+		int64_t now = enrp_now_ns();
+		enrp_denials_flush(fs->denials, &fs->actor, now, false);
+		uint32_t ids[64];
+		unsigned expired = 0;
+		if (enrp_eir_expire_escalations(fs->st, now, &fs->actor, ids, 64, &expired) == 0)
+			for (unsigned i = 0; i < expired && i < 64; i++)
+				invalidate_eir(fs, ids[i]);
+		for (int i = 0; i < 10 && !fs->stopping; i++)
+			usleep(100000);
+	}
+	return NULL;
+}
+
+int notify_start(struct fs *fs)
+{
+	fs->control_fd = enrp_control_listen(fs->store_path);
+	if (fs->control_fd < 0)
+		return fs->control_fd;
+	int rc = -pthread_create(&fs->control_thread, NULL, control_main, fs);
+	if (rc) {
+		close(fs->control_fd);
+		return rc;
+	}
+	rc = -pthread_create(&fs->maint_thread, NULL, maint_main, fs);
+	if (rc) {
+		fs->stopping = true;
+		pthread_join(fs->control_thread, NULL);
+		close(fs->control_fd);
+		return rc;
+	}
+	fs->threads_started = true;
+	return 0;
+}
+
+void notify_stop(struct fs *fs)
+{
+	if (!fs->threads_started)
+		return;
+	fs->stopping = true;
+	pthread_join(fs->control_thread, NULL);
+	pthread_join(fs->maint_thread, NULL);
+	close(fs->control_fd);
+	fs->threads_started = false;
+}

@@ -1,0 +1,167 @@
+/*
+ * ops_entry.c — lookup, forget, getattr, setattr, readlink, statfs, and the
+ * helpers every op uses to reply.
+ *
+ * Negative lookups are never cached (ENOENT, not an entry with a timeout):
+ * enrpctl creates EIRs behind the kernel's back (STYLE rule 24).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "fs.h"
+
+void caller_of(fuse_req_t req, struct enrp_caller *caller)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	caller->uid = ctx->uid;
+	caller->gid = ctx->gid;
+	caller->pid = (uint32_t)ctx->pid;
+}
+
+/* Policy denials go to the audit journal, aggregated (DESIGN §4). */
+void reply_denied(fuse_req_t req, struct fs *fs, uint32_t eir_id, enum enrp_op op, int rc)
+{
+	if ((rc == -EACCES || rc == -EROFS || rc == -EPERM || rc == -EDQUOT) && eir_id) {
+		struct enrp_eir e;
+		if (enrp_eir_get_by_id(fs->st, eir_id, &e) == 0)
+			enrp_denials_note(fs->denials, e.name, fuse_req_ctx(req)->uid, op, rc);
+	}
+	fuse_reply_err(req, -rc);
+}
+
+uint32_t eir_of(struct fs *fs, fuse_ino_t ino)
+{
+	struct enrp_stat s;
+	return enrp_ns_getattr(fs->st, ino, &s) == 0 ? s.eir_id : 0;
+}
+
+void entry_of(struct fs *fs, const struct enrp_stat *s, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = s->st.st_ino;
+	e->generation = 1;
+	e->attr = s->st;
+	e->attr_timeout = fs->timeout;
+	e->entry_timeout = fs->timeout;
+}
+
+void reply_entry_stat(fuse_req_t req, struct fs *fs, int rc, const struct enrp_stat *s,
+                      enum enrp_op op, fuse_ino_t where)
+{
+	if (rc) {
+		reply_denied(req, fs, eir_of(fs, where), op, rc);
+		return;
+	}
+	struct fuse_entry_param e;
+	entry_of(fs, s, &e);
+	/* Count the reference before the kernel can forget it. */
+	node_ref(fs, e.ino, s->eir_id);
+	if (fuse_reply_entry(req, &e) != 0)
+		node_forget(fs, e.ino, 1);
+}
+
+
+void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = fs_of(req);
+	if (hidden_ino(parent)) {
+		hidden_lookup(req, fs, parent, name);
+		return;
+	}
+	if (enrp_ns_reserved(name) && hidden_lookup_in_eir(req, fs, parent, name))
+		return;
+	struct enrp_stat s;
+	int rc = enrp_ns_lookup(fs->st, parent, name, &s);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	reply_entry_stat(req, fs, 0, &s, ENRP_OP_INSPECT, parent);
+}
+
+void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	node_forget(fs_of(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	struct fs *fs = fs_of(req);
+	for (size_t i = 0; i < count; i++)
+		node_forget(fs, forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)fi;
+	struct fs *fs = fs_of(req);
+	if (hidden_ino(ino)) {
+		hidden_getattr(req, fs, ino);
+		return;
+	}
+	struct enrp_stat s;
+	int rc = enrp_ns_getattr(fs->st, ino, &s);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &s.st, fs->timeout);
+}
+
+void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                struct fuse_file_info *fi)
+{
+	(void)fi;
+	static const struct { int fuse; unsigned ours; } map[] = {
+		{ FUSE_SET_ATTR_MODE, ENRP_SETATTR_MODE },
+		{ FUSE_SET_ATTR_UID, ENRP_SETATTR_UID },
+		{ FUSE_SET_ATTR_GID, ENRP_SETATTR_GID },
+		{ FUSE_SET_ATTR_SIZE, ENRP_SETATTR_SIZE },
+		{ FUSE_SET_ATTR_ATIME, ENRP_SETATTR_ATIME },
+		{ FUSE_SET_ATTR_MTIME, ENRP_SETATTR_MTIME },
+		{ FUSE_SET_ATTR_ATIME_NOW, ENRP_SETATTR_ATIME_NOW },
+		{ FUSE_SET_ATTR_MTIME_NOW, ENRP_SETATTR_MTIME_NOW },
+		{ FUSE_SET_ATTR_CTIME, ENRP_SETATTR_CTIME },
+	};
+	struct fs *fs = fs_of(req);
+	if (hidden_ino(ino)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	unsigned flags = 0;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (to_set & map[i].fuse)
+			flags |= map[i].ours;
+	struct enrp_caller caller;
+	struct enrp_stat s;
+	caller_of(req, &caller);
+	int rc = enrp_ns_setattr(fs->st, &caller, ino, attr, flags, &s);
+	if (rc)
+		reply_denied(req, fs, eir_of(fs, ino), ENRP_OP_WRITE, rc);
+	else
+		fuse_reply_attr(req, &s.st, fs->timeout);
+}
+
+void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char target[ENRP_SYMLINK_MAX + 1];
+	int rc = enrp_ns_readlink(fs_of(req)->st, ino, target, sizeof(target));
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_readlink(req, target);
+}
+
+void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+	struct fs *fs = fs_of(req);
+	if (hidden_ino(ino))
+		ino = ENRP_ROOT_INO;
+	int rc = enrp_ns_statfs(fs->st, ino, &sv);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_statfs(req, &sv);
+}

@@ -1,0 +1,263 @@
+/*
+ * ops_file.c — open files: create, open, read, write, flush, release, fsync,
+ * fallocate.
+ *
+ * A handle owns one spool descriptor, opened when the handle is and closed
+ * with it (no descriptor per inode).  The access policy is re-checked on
+ * every read and write, so a handle opened before a mode change obeys the
+ * new mode (DESIGN §4).  Reads hold fs->mode_lock for reading across check
+ * and reply: an enrpctl change waits for reads that passed the old check to
+ * finish before it invalidates the kernel's page cache, so no page read
+ * under the old mode survives the change.
+ *
+ * The kernel's writeback cache is off: with it, writes would be acknowledged
+ * before the daemon saw them, and a switch to ro or a full quota would
+ * surface only at close/fsync (see docs/design.md).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <enrp/spool.h>
+
+#include "fs.h"
+
+struct open_file {
+	int fd;
+	uint64_t ino;
+	uint32_t eir_id;
+};
+
+/* The policy operations an open with FLAGS needs. */
+static int open_check(struct fs *fs, const struct enrp_caller *caller, fuse_ino_t ino,
+                      int flags, enum enrp_op *denied_op)
+{
+	int acc = flags & O_ACCMODE;
+	int rc = 0;
+	if (acc == O_RDONLY || acc == O_RDWR) {
+		*denied_op = ENRP_OP_READ;
+		rc = enrp_ns_check(fs->st, caller, ino, ENRP_OP_READ);
+	}
+	if (rc == 0 && (acc != O_RDONLY || (flags & O_TRUNC))) {
+		*denied_op = ENRP_OP_WRITE;
+		rc = enrp_ns_check(fs->st, caller, ino, ENRP_OP_WRITE);
+	}
+	return rc;
+}
+
+static int handle_new(struct fs *fs, const struct enrp_stat *s, struct fuse_file_info *fi)
+{
+	struct open_file *h = malloc(sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->fd = enrp_spool_open(fs->st, s->st.st_ino, 1);
+	if (h->fd < 0) {
+		int rc = h->fd;
+		free(h);
+		return rc;
+	}
+	h->ino = s->st.st_ino;
+	h->eir_id = s->eir_id;
+	fi->fh = (uintptr_t)h;
+	node_open(fs, h->ino, h->eir_id);
+	return 0;
+}
+
+static void handle_free(struct fs *fs, struct open_file *h)
+{
+	close(h->fd);
+	node_close(fs, h->ino);
+	free(h);
+}
+
+static struct open_file *handle_of(const struct fuse_file_info *fi)
+{
+	return (struct open_file *)(uintptr_t)fi->fh;
+}
+
+void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+               struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	if (hidden_ino(parent)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	struct enrp_caller caller;
+	struct enrp_stat s;
+	caller_of(req, &caller);
+	int acc = fi->flags & O_ACCMODE;
+	if (acc != O_WRONLY) {
+		/* O_CREAT|O_RDWR in a write-only EIR: creating is allowed, reading
+		 * is not; refuse before creating anything. */
+		int rc = enrp_ns_check(fs->st, &caller, parent, ENRP_OP_READ);
+		if (rc) {
+			reply_denied(req, fs, eir_of(fs, parent), ENRP_OP_READ, rc);
+			return;
+		}
+	}
+	int rc = enrp_ns_mknod(fs->st, &caller, parent, name, S_IFREG | (mode & 07777), 0, NULL,
+	                       &s);
+	if (rc) {
+		reply_denied(req, fs, eir_of(fs, parent), ENRP_OP_WRITE, rc);
+		return;
+	}
+	rc = handle_new(fs, &s, fi);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	struct fuse_entry_param e;
+	entry_of(fs, &s, &e);
+	node_ref(fs, e.ino, s.eir_id);
+	if (fuse_reply_create(req, &e, fi) != 0) {
+		node_forget(fs, e.ino, 1);
+		handle_free(fs, handle_of(fi));
+	}
+}
+
+void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	if (hidden_ino(ino)) {
+		hidden_open(req, fs, ino, fi);
+		return;
+	}
+	struct enrp_caller caller;
+	struct enrp_stat s;
+	enum enrp_op op = ENRP_OP_READ;
+	caller_of(req, &caller);
+	int rc = enrp_ns_getattr(fs->st, ino, &s);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	rc = open_check(fs, &caller, ino, fi->flags, &op);
+	if (rc) {
+		reply_denied(req, fs, s.eir_id, op, rc);
+		return;
+	}
+	if (fi->flags & O_TRUNC) {
+		struct stat attr = { .st_size = 0 };
+		rc = enrp_ns_setattr(fs->st, &caller, ino, &attr, ENRP_SETATTR_SIZE, &s);
+		if (rc) {
+			reply_denied(req, fs, s.eir_id, ENRP_OP_WRITE, rc);
+			return;
+		}
+	}
+	rc = handle_new(fs, &s, fi);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	if (fuse_reply_open(req, fi) != 0)
+		handle_free(fs, handle_of(fi));
+}
+
+void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	if (hidden_ino(ino)) {
+		hidden_read(req, ino, size, off, fi);
+		return;
+	}
+	struct open_file *h = handle_of(fi);
+	struct enrp_caller caller;
+	caller_of(req, &caller);
+	pthread_rwlock_rdlock(&fs->mode_lock);
+	int rc = enrp_ns_check(fs->st, &caller, ino, ENRP_OP_READ);
+	if (rc) {
+		pthread_rwlock_unlock(&fs->mode_lock);
+		reply_denied(req, fs, h->eir_id, ENRP_OP_READ, rc);
+		return;
+	}
+	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	buf.buf[0].fd = h->fd;
+	buf.buf[0].pos = off;
+	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+	pthread_rwlock_unlock(&fs->mode_lock);
+}
+
+void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off_t off,
+              struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct open_file *h = handle_of(fi);
+	struct enrp_caller caller;
+	caller_of(req, &caller);
+	int rc = enrp_ns_write_check(fs->st, &caller, ino, (uint64_t)off, size);
+	if (rc) {
+		reply_denied(req, fs, h->eir_id, ENRP_OP_WRITE, rc);
+		return;
+	}
+	ssize_t n = pwrite(h->fd, data, size, off);
+	if (n < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	rc = enrp_ns_write_done(fs->st, ino, (uint64_t)off + (uint64_t)n, NULL);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino, (void)fi;
+	fuse_reply_err(req, 0);
+}
+
+void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	if (hidden_ino(ino)) {
+		hidden_release(req, fi);
+		return;
+	}
+	handle_free(fs, handle_of(fi));
+	fuse_reply_err(req, 0);
+}
+
+void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void)datasync;
+	struct fs *fs = fs_of(req);
+	if (hidden_ino(ino)) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	/* Bytes first, then the metadata that makes them reachable. */
+	int rc = enrp_spool_sync(fs->st, handle_of(fi)->fd);
+	if (rc == 0)
+		rc = enrp_store_sync(fs->st);
+	fuse_reply_err(req, -rc);
+}
+
+void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+                  struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct open_file *h = handle_of(fi);
+	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	struct enrp_caller caller;
+	caller_of(req, &caller);
+	bool grows = !(mode & FALLOC_FL_KEEP_SIZE);
+	int rc = enrp_ns_write_check(fs->st, &caller, ino, (uint64_t)offset,
+	                             grows ? (uint64_t)length : 0);
+	if (rc) {
+		reply_denied(req, fs, h->eir_id, ENRP_OP_WRITE, rc);
+		return;
+	}
+	if (fallocate(h->fd, mode, offset, length) < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	rc = grows ? enrp_ns_write_done(fs->st, ino, (uint64_t)offset + (uint64_t)length, NULL) : 0;
+	fuse_reply_err(req, -rc);
+}

@@ -1,0 +1,228 @@
+/*
+ * test_policy.c — the access decision against DESIGN.md §4, exhaustively.
+ *
+ * The expectation is a literal table written from the DESIGN table, not
+ * derived from policy.c's logic: one row per (state, mode, op), one column
+ * per (caller kind, escalation, hold).  Codes: '.' allowed, 'A' EACCES,
+ * 'R' EROFS, 'P' EPERM, 'N' ENOENT.
+ */
+#include <errno.h>
+
+#include <enrp/policy.h>
+
+#include "../tap.h"
+
+#define NOW 1000000000000000000LL /* 2001-09-09, any fixed instant */
+#define OWNER 1000
+#define OTHER 1001
+#define AGENT 2000
+
+enum kind { K_OWNER, K_OTHER, K_ROOT, K_AGENT, K_COUNT };
+static const char *const kind_names[K_COUNT] = { "owner", "other", "root", "agent" };
+static const uint32_t kind_uid[K_COUNT] = { OWNER, OTHER, 0, AGENT };
+
+enum esc { E_NONE, E_ACTIVE, E_EXPIRED, E_COUNT };
+static const char *const esc_names[E_COUNT] = { "not escalated", "escalated", "escalation expired" };
+
+/*
+ * Columns, per caller kind (owner other root agent), six each:
+ *   not escalated (free, held), escalated (free, held), expired (free, held)
+ */
+struct row {
+	enum enrp_state state;
+	enum enrp_mode mode;
+	enum enrp_op op;
+	const char *expect; /* 4 groups of 6, separated by spaces */
+};
+
+#define S_N ENRP_STATE_NORMAL
+#define S_S ENRP_STATE_SUSPENDED
+#define S_R ENRP_STATE_RETIRED
+#define S_D ENRP_STATE_DESTROYED
+#define M_RW ENRP_MODE_RW
+#define M_WO ENRP_MODE_WO
+#define M_RO ENRP_MODE_RO
+#define M_AC ENRP_MODE_ACTIVE
+#define O_I ENRP_OP_INSPECT
+#define O_R ENRP_OP_READ
+#define O_W ENRP_OP_WRITE
+#define O_X ENRP_OP_REMOVE
+
+static const struct row table[] = {
+	/*                        owner  other  root   agent */
+	{ S_N, M_RW, O_I, "...... ...... ...... ......" },
+	{ S_N, M_RW, O_R, "...... ...... ...... ......" },
+	{ S_N, M_RW, O_W, ".P.P.P .P.P.P .P.P.P .P.P.P" },
+	{ S_N, M_RW, O_X, ".P.P.P .P.P.P .P.P.P .P.P.P" },
+	{ S_N, M_WO, O_I, "...... ...... ...... ......" },
+	{ S_N, M_WO, O_R, "AAAAAA AAAAAA AAAAAA AAAAAA" },
+	{ S_N, M_WO, O_W, ".P.P.P .P.P.P .P.P.P .P.P.P" },
+	{ S_N, M_WO, O_X, ".P.P.P .P.P.P .P.P.P .P.P.P" },
+	{ S_N, M_RO, O_I, "...... ...... ...... ......" },
+	{ S_N, M_RO, O_R, "...... ...... ...... ......" },
+	{ S_N, M_RO, O_W, "RRRRRR RRRRRR RRRRRR RRRRRR" },
+	{ S_N, M_RO, O_X, "RRRRRR RRRRRR RRRRRR RRRRRR" },
+	{ S_N, M_AC, O_I, "...... ...... ...... ......" },
+	{ S_N, M_AC, O_R, "...... ...... ...... ......" },
+	{ S_N, M_AC, O_W, "RR.PRR RR.PRR RR.PRR .P.P.P" },
+	{ S_N, M_AC, O_X, "RR.PRR RR.PRR RR.PRR .P.P.P" },
+
+	{ S_S, M_RW, O_I, "...... ...... ...... ......" },
+	{ S_S, M_RW, O_R, "...... ...... ...... ......" },
+	{ S_S, M_RW, O_W, "RRRRRR RRRRRR RRRRRR RRRRRR" },
+	{ S_S, M_RW, O_X, "RRRRRR RRRRRR RRRRRR RRRRRR" },
+	{ S_S, M_WO, O_I, "...... ...... ...... ......" },
+	{ S_S, M_WO, O_R, "AAAAAA AAAAAA AAAAAA AAAAAA" },
+	{ S_S, M_WO, O_W, "RRRRRR RRRRRR RRRRRR RRRRRR" },
+	{ S_S, M_WO, O_X, "RRRRRR RRRRRR RRRRRR RRRRRR" },
+	{ S_S, M_RO, O_I, "...... ...... ...... ......" },
+	{ S_S, M_RO, O_R, "...... ...... ...... ......" },
+	{ S_S, M_RO, O_W, "RRRRRR RRRRRR RRRRRR RRRRRR" },
+	{ S_S, M_RO, O_X, "RRRRRR RRRRRR RRRRRR RRRRRR" },
+	{ S_S, M_AC, O_I, "...... ...... ...... ......" },
+	{ S_S, M_AC, O_R, "...... ...... ...... ......" },
+	{ S_S, M_AC, O_W, "RRRRRR RRRRRR RRRRRR RRRRRR" },
+	{ S_S, M_AC, O_X, "RRRRRR RRRRRR RRRRRR RRRRRR" },
+
+	{ S_R, M_RW, O_I, "...... ...... ...... ......" },
+	{ S_R, M_RW, O_R, "...... ...... ...... ......" },
+	{ S_R, M_RW, O_W, "RRRRRR RRRRRR RRRRRR RRRRRR" },
+	{ S_R, M_RW, O_X, "RRRRRR RRRRRR RRRRRR RRRRRR" },
+	{ S_R, M_WO, O_I, "...... ...... ...... ......" },
+	{ S_R, M_WO, O_R, "AAAAAA AAAAAA AAAAAA AAAAAA" },
+	{ S_R, M_WO, O_W, "RRRRRR RRRRRR RRRRRR RRRRRR" },
+	{ S_R, M_WO, O_X, "RRRRRR RRRRRR RRRRRR RRRRRR" },
+	{ S_R, M_RO, O_I, "...... ...... ...... ......" },
+	{ S_R, M_RO, O_R, "...... ...... ...... ......" },
+	{ S_R, M_RO, O_W, "RRRRRR RRRRRR RRRRRR RRRRRR" },
+	{ S_R, M_RO, O_X, "RRRRRR RRRRRR RRRRRR RRRRRR" },
+	{ S_R, M_AC, O_I, "...... ...... ...... ......" },
+	{ S_R, M_AC, O_R, "...... ...... ...... ......" },
+	{ S_R, M_AC, O_W, "RRRRRR RRRRRR RRRRRR RRRRRR" },
+	{ S_R, M_AC, O_X, "RRRRRR RRRRRR RRRRRR RRRRRR" },
+
+	{ S_D, M_RW, O_I, "NNNNNN NNNNNN NNNNNN NNNNNN" },
+	{ S_D, M_RW, O_R, "NNNNNN NNNNNN NNNNNN NNNNNN" },
+	{ S_D, M_RW, O_W, "NNNNNN NNNNNN NNNNNN NNNNNN" },
+	{ S_D, M_RW, O_X, "NNNNNN NNNNNN NNNNNN NNNNNN" },
+	{ S_D, M_WO, O_I, "NNNNNN NNNNNN NNNNNN NNNNNN" },
+	{ S_D, M_WO, O_R, "NNNNNN NNNNNN NNNNNN NNNNNN" },
+	{ S_D, M_WO, O_W, "NNNNNN NNNNNN NNNNNN NNNNNN" },
+	{ S_D, M_WO, O_X, "NNNNNN NNNNNN NNNNNN NNNNNN" },
+	{ S_D, M_RO, O_I, "NNNNNN NNNNNN NNNNNN NNNNNN" },
+	{ S_D, M_RO, O_R, "NNNNNN NNNNNN NNNNNN NNNNNN" },
+	{ S_D, M_RO, O_W, "NNNNNN NNNNNN NNNNNN NNNNNN" },
+	{ S_D, M_RO, O_X, "NNNNNN NNNNNN NNNNNN NNNNNN" },
+	{ S_D, M_AC, O_I, "NNNNNN NNNNNN NNNNNN NNNNNN" },
+	{ S_D, M_AC, O_R, "NNNNNN NNNNNN NNNNNN NNNNNN" },
+	{ S_D, M_AC, O_W, "NNNNNN NNNNNN NNNNNN NNNNNN" },
+	{ S_D, M_AC, O_X, "NNNNNN NNNNNN NNNNNN NNNNNN" },
+};
+
+#define NROWS (sizeof(table) / sizeof(table[0]))
+
+static int code_errno(char c)
+{
+	switch (c) {
+	case '.': return 0;
+	case 'A': return -EACCES;
+	case 'R': return -EROFS;
+	case 'P': return -EPERM;
+	case 'N': return -ENOENT;
+	default: return 1; /* a typo in the table fails loudly */
+	}
+}
+
+static void eir_for(struct enrp_eir *e, enum enrp_state state, enum enrp_mode mode,
+                    enum esc esc)
+{
+	enrp_eir_defaults(e, "policy");
+	e->id = 1;
+	e->owner_uid = OWNER;
+	e->owner_gid = OWNER;
+	e->agent_uid = AGENT;
+	e->state = state;
+	e->mode = mode;
+	e->escalated_until = esc == E_ACTIVE ? NOW + 1 : esc == E_EXPIRED ? NOW : 0;
+}
+
+/* Every combination, checked in one assertion per row so the TAP output
+ * stays readable; a failing combination is named in a diag line. */
+static void full_table(void)
+{
+	bool seen[4][4][4] = { { { false } } };
+
+	for (size_t r = 0; r < NROWS; r++) {
+		const struct row *row = &table[r];
+		int bad = 0;
+
+		seen[row->state][row->mode][row->op] = true;
+		for (int k = 0; k < K_COUNT; k++) {
+			for (int es = 0; es < E_COUNT; es++) {
+				for (int held = 0; held < 2; held++) {
+					struct enrp_eir e;
+					struct enrp_caller c = { kind_uid[k], kind_uid[k], 4242 };
+					char code = row->expect[k * 7 + es * 2 + held];
+					int want = code_errno(code);
+					eir_for(&e, row->state, row->mode, (enum esc)es);
+					int got = enrp_policy_check(&e, row->op, &c, NOW, held);
+					if (got != want) {
+						bad++;
+						diag("%s %s %s by %s, %s, %s: got %d want %d",
+						     enrp_state_name(row->state), enrp_mode_name(row->mode),
+						     enrp_op_name(row->op), kind_names[k], esc_names[es],
+						     held ? "held" : "not held", got, want);
+					}
+				}
+			}
+		}
+		ok(bad == 0, "%s/%s/%s: all 24 caller combinations", enrp_state_name(row->state),
+		   enrp_mode_name(row->mode), enrp_op_name(row->op));
+	}
+
+	int missing = 0;
+	for (int s = 0; s < 4; s++)
+		for (int m = 0; m < 4; m++)
+			for (int o = 0; o < 4; o++)
+				missing += !seen[s][m][o];
+	is_int(missing, 0, "the table covers every state x mode x op");
+}
+
+static void edges(void)
+{
+	struct enrp_eir e;
+	struct enrp_caller nobody = { ENRP_NO_UID, ENRP_NO_UID, 1 };
+	struct enrp_caller agent = { AGENT, AGENT, 1 };
+
+	eir_for(&e, ENRP_STATE_NORMAL, ENRP_MODE_ACTIVE, E_NONE);
+	e.agent_uid = ENRP_NO_UID;
+	is_int(enrp_policy_check(&e, ENRP_OP_WRITE, &nobody, NOW, false), -EROFS,
+	       "active without agent: uid ENRP_NO_UID is nobody's agent");
+	is_int(enrp_policy_check(&e, ENRP_OP_WRITE, &agent, NOW, false), -EROFS,
+	       "active without agent: former agent uid gets ro");
+	e.escalated_until = NOW + 1;
+	is_int(enrp_policy_check(&e, ENRP_OP_WRITE, &agent, NOW, false), 0,
+	       "active without agent: escalation grants rw");
+	is_int(enrp_policy_check(&e, ENRP_OP_WRITE, &agent, NOW + 1, false), -EROFS,
+	       "escalation ends exactly at escalated_until");
+
+	eir_for(&e, ENRP_STATE_NORMAL, ENRP_MODE_RW, E_NONE);
+	is_int(enrp_policy_check(&e, (enum enrp_op)ENRP_OP_COUNT, &agent, NOW, false), -EINVAL,
+	       "unknown op: -EINVAL");
+	e.mode = (enum enrp_mode)17;
+	is_int(enrp_policy_check(&e, ENRP_OP_WRITE, &agent, NOW, false), -EROFS,
+	       "unknown mode fails closed for writes");
+
+	is_str(enrp_op_name(ENRP_OP_INSPECT), "inspect", "op name inspect");
+	is_str(enrp_op_name(ENRP_OP_READ), "read", "op name read");
+	is_str(enrp_op_name(ENRP_OP_WRITE), "write", "op name write");
+	is_str(enrp_op_name(ENRP_OP_REMOVE), "remove", "op name remove");
+	is_str(enrp_op_name((enum enrp_op)9), "?", "op name out of range");
+}
+
+int main(void)
+{
+	full_table();
+	edges();
+	return done_testing();
+}

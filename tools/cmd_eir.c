@@ -1,0 +1,1139 @@
+/*
+ * cmd_eir.c — `enrpctl eir VERB`: the EIR registry.
+ *
+ *   create NAME --owner USER[:GROUP] [--class N] [--mode M] [--quota SIZE]
+ *               [--agent USER] [--rpo MINUTES] [--dir-mode OCTAL]
+ *   list [--json]            show NAME [--json]
+ *   set NAME [--mode M] [--owner U[:G]] [--class N] [--quota SIZE]
+ *            [--agent USER|none] [--rpo MINUTES] [--dir-mode OCTAL]
+ *   escalate NAME --for DURATION --reason TEXT     deescalate NAME
+ *   suspend NAME --reason TEXT   resume NAME       retire NAME --reason TEXT
+ *
+ * Arguments are checked completely before the store is opened, so a typo is
+ * a usage error (exit 2) that touches nothing.  Core checks every value
+ * again inside the transaction that applies it; the checks here exist to say
+ * precisely what was wrong.  The pre-reads of the current record (for set,
+ * escalate, resume...) only choose the wording of an error: the decision is
+ * core's, in its own transaction.
+ *
+ * After every successful change the running enrpfs, if any, is told through
+ * the control socket and has applied the change when enrpctl returns
+ * (DESIGN §2); the journal record is written by core in the change's own
+ * transaction.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <enrp/eir.h>
+#include <enrp/enrp.h>
+#include <enrp/units.h>
+
+#include "ctl.h"
+
+/* A year: longer is a typo, not a recovery-point objective. */
+#define RPO_MAX_MINUTES 525600u
+
+/* --- help ---------------------------------------------------------------- */
+
+static const struct ctl_help eir_help = {
+	"enrpctl [-S STORE] eir VERB [OPTIONS] [NAME]",
+	"Creates, lists, shows and changes the EIRs (electronic information\n"
+	"resources) of the store.  Each EIR is one directory at the root of the\n"
+	"mount, with an access mode, a state, an owner, a class and a quota.\n"
+	"Every change is journalled and applied by a running enrpfs before\n"
+	"enrpctl returns.\n",
+};
+
+static const struct ctl_help create_help = {
+	"enrpctl eir create NAME --owner USER[:GROUP] [--class 1|2|3]\n"
+	"           [--mode rw|wo|ro|active] [--quota SIZE] [--agent USER]\n"
+	"           [--rpo MINUTES] [--dir-mode OCTAL]",
+	"Creates the EIR NAME and its directory at the root of the mount.  NAME is\n"
+	"1-63 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or\n"
+	"digit.\n"
+	"\n"
+	"Options:\n"
+	"  --owner USER[:GROUP]  owner of the EIR directory, by name or number;\n"
+	"                        the group defaults to USER's primary group (required)\n"
+	"  --class 1|2|3         resource class; 1 has priority (default 3)\n"
+	"  --mode MODE           access mode: rw, wo, ro or active (default rw)\n"
+	"  --quota SIZE          limit on the logical bytes of live files, e.g. 50G;\n"
+	"                        'none' for no limit (default none)\n"
+	"  --agent USER          replication agent of an active EIR (required with\n"
+	"                        --mode active)\n"
+	"  --rpo MINUTES         an active EIR is snapshotted at least this often\n"
+	"                        (default 60)\n"
+	"  --dir-mode OCTAL      permission bits of the EIR directory (default 0770)\n"
+	"  -S, --store STORE     the store\n"
+	"  -h, --help            show this help\n",
+};
+
+static const struct ctl_help list_help = {
+	"enrpctl eir list [--json]",
+	"Lists every EIR: NAME MODE STATE CLASS OWNER QUOTA USED FILES.\n"
+	"\n"
+	"Options:\n"
+	"  --json             print a JSON array of objects, as 'eir show --json'\n"
+	"  -S, --store STORE  the store\n"
+	"  -h, --help         show this help\n",
+};
+
+static const struct ctl_help show_help = {
+	"enrpctl eir show NAME [--json]",
+	"Shows every setting of the EIR NAME, its escalation, the reason for its\n"
+	"state and its usage, as 'key: value' lines.\n"
+	"\n"
+	"Options:\n"
+	"  --json             print one JSON object\n"
+	"  -S, --store STORE  the store\n"
+	"  -h, --help         show this help\n",
+};
+
+static const struct ctl_help set_help = {
+	"enrpctl eir set NAME [--mode MODE] [--owner USER[:GROUP]] [--class 1|2|3]\n"
+	"           [--quota SIZE] [--agent USER|none] [--rpo MINUTES]\n"
+	"           [--dir-mode OCTAL]",
+	"Changes settings of the EIR NAME (at least one option).  A mode change is\n"
+	"in force for every operation on the mount once enrpctl returns.\n"
+	"\n"
+	"Options:\n"
+	"  --mode MODE           access mode: rw, wo, ro or active\n"
+	"  --owner USER[:GROUP]  owner of the EIR directory; the group defaults to\n"
+	"                        USER's primary group\n"
+	"  --class 1|2|3         resource class; 1 has priority\n"
+	"  --quota SIZE          limit on the logical bytes of live files; 'none'\n"
+	"                        for no limit\n"
+	"  --agent USER|none     replication agent of an active EIR\n"
+	"  --rpo MINUTES         snapshot interval of an active EIR\n"
+	"  --dir-mode OCTAL      permission bits of the EIR directory\n"
+	"  -S, --store STORE     the store\n"
+	"  -h, --help            show this help\n",
+};
+
+static const struct ctl_help escalate_help = {
+	"enrpctl eir escalate NAME --for DURATION --reason TEXT",
+	"Grants the users of the active EIR NAME read-write access for DURATION\n"
+	"(e.g. 30m, 2h, 1d, 1h30m), or until 'eir deescalate'.\n"
+	"\n"
+	"Options:\n"
+	"  --for DURATION     how long the escalation lasts (required)\n"
+	"  --reason TEXT      why, for the journal (required, at most 255 bytes)\n"
+	"  -S, --store STORE  the store\n"
+	"  -h, --help         show this help\n",
+};
+
+static const struct ctl_help deescalate_help = {
+	"enrpctl eir deescalate NAME",
+	"Ends the escalation of the EIR NAME now.\n"
+	"\n"
+	"Options:\n"
+	"  -S, --store STORE  the store\n"
+	"  -h, --help         show this help\n",
+};
+
+static const struct ctl_help suspend_help = {
+	"enrpctl eir suspend NAME --reason TEXT",
+	"Stops accepting copies for the EIR NAME: writes fail with EROFS, reads\n"
+	"follow the mode, until 'eir resume'.\n"
+	"\n"
+	"Options:\n"
+	"  --reason TEXT      why, for the journal and 'eir show' (required, at\n"
+	"                     most 255 bytes)\n"
+	"  -S, --store STORE  the store\n"
+	"  -h, --help         show this help\n",
+};
+
+static const struct ctl_help resume_help = {
+	"enrpctl eir resume NAME",
+	"Accepts copies for the suspended EIR NAME again.\n"
+	"\n"
+	"Options:\n"
+	"  -S, --store STORE  the store\n"
+	"  -h, --help         show this help\n",
+};
+
+static const struct ctl_help retire_help = {
+	"enrpctl eir retire NAME --reason TEXT",
+	"Retires the EIR NAME (removed from the critical list): writes fail with\n"
+	"EROFS for ever, and its data is kept until its retention expires.  This\n"
+	"cannot be undone.\n"
+	"\n"
+	"Options:\n"
+	"  --reason TEXT      why, for the journal and 'eir show' (required, at\n"
+	"                     most 255 bytes)\n"
+	"  -S, --store STORE  the store\n"
+	"  -h, --help         show this help\n",
+};
+
+/* --- argument parsing ---------------------------------------------------- */
+
+/* Decimal digits only (no sign, no spaces), at most MAX. */
+static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
+{
+	if (!*s || strspn(s, "0123456789") != strlen(s))
+		return false;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static int check_name(const char *name)
+{
+	if (enrp_eir_name_valid(name))
+		return CTL_OK;
+	if (strlen(name) > ENRP_EIR_NAME_MAX)
+		ctl_err("invalid EIR name '%.*s...': longer than %d characters", 32, name,
+		        ENRP_EIR_NAME_MAX);
+	else
+		ctl_err("invalid EIR name '%s'", name);
+	ctl_hint("a name is 1-%d characters of a-z, 0-9, '.', '_' and '-', starting with "
+	         "a letter or digit", ENRP_EIR_NAME_MAX);
+	return CTL_USAGE;
+}
+
+/* USER by name, else by number (< ENRP_NO_UID).  *GID and *HAVE_GID give
+ * the primary group when USER has an account. */
+static int parse_user(const char *s, uint32_t *uid, uint32_t *gid, bool *have_gid)
+{
+	const struct passwd *pw = *s ? getpwnam(s) : NULL;
+	*have_gid = false;
+	if (pw) {
+		*uid = (uint32_t)pw->pw_uid;
+	} else if (parse_u32(s, ENRP_NO_UID - 1, uid)) {
+		pw = getpwuid((uid_t)*uid);
+	} else {
+		ctl_err("no user named '%s'", s);
+		ctl_hint("give an existing user name or a numeric uid");
+		return CTL_USAGE;
+	}
+	if (pw) {
+		*gid = (uint32_t)pw->pw_gid;
+		*have_gid = true;
+	}
+	return CTL_OK;
+}
+
+static int parse_group(const char *s, uint32_t *gid)
+{
+	const struct group *gr = *s ? getgrnam(s) : NULL;
+	if (gr) {
+		*gid = (uint32_t)gr->gr_gid;
+		return CTL_OK;
+	}
+	if (parse_u32(s, UINT32_MAX - 1, gid))
+		return CTL_OK;
+	ctl_err("no group named '%s'", s);
+	ctl_hint("give an existing group name or a numeric gid");
+	return CTL_USAGE;
+}
+
+/* USER[:GROUP]. */
+static int parse_owner(const char *s, uint32_t *uid, uint32_t *gid)
+{
+	char *user = ctl_xstrdup(s);
+	char *group = strchr(user, ':');
+	bool have_gid;
+	int rc;
+
+	if (group)
+		*group++ = '\0';
+	if (!*user || (group && !*group)) {
+		ctl_err("invalid owner '%s'", s);
+		ctl_hint("give USER or USER:GROUP, by name or number");
+		rc = CTL_USAGE;
+		goto out;
+	}
+	rc = parse_user(user, uid, gid, &have_gid);
+	if (rc != CTL_OK)
+		goto out;
+	if (group) {
+		rc = parse_group(group, gid);
+	} else if (!have_gid) {
+		ctl_err("user %s has no account, so no primary group", user);
+		ctl_hint("give the group too: --owner %s:GROUP", user);
+		rc = CTL_USAGE;
+	}
+out:
+	free(user);
+	return rc;
+}
+
+static int parse_class(const char *s, uint8_t *out)
+{
+	if (!strcmp(s, "1") || !strcmp(s, "2") || !strcmp(s, "3")) {
+		*out = (uint8_t)(s[0] - '0');
+		return CTL_OK;
+	}
+	ctl_err("invalid class '%s'", s);
+	ctl_hint("the class is 1, 2 or 3 (class 1 has priority)");
+	return CTL_USAGE;
+}
+
+static int parse_mode(const char *s, enum enrp_mode *out)
+{
+	if (enrp_mode_parse(s, out) == 0)
+		return CTL_OK;
+	ctl_err("invalid mode '%s'", s);
+	ctl_hint("the mode is one of rw, wo, ro, active");
+	return CTL_USAGE;
+}
+
+static int parse_quota(const char *s, uint64_t *out)
+{
+	int rc = enrp_size_parse(s, out);
+	if (rc == 0)
+		return CTL_OK;
+	if (rc == -ERANGE)
+		ctl_err("size '%s' is too large", s);
+	else
+		ctl_err("invalid size '%s'", s);
+	ctl_hint("give bytes with an optional K, M, G, T or P suffix (e.g. 50G), "
+	         "or 'none' for no limit");
+	return CTL_USAGE;
+}
+
+static int parse_agent(const char *s, bool allow_none, uint32_t *out)
+{
+	uint32_t gid;
+	bool have_gid;
+	if (allow_none && !strcmp(s, "none")) {
+		*out = ENRP_NO_UID;
+		return CTL_OK;
+	}
+	return parse_user(s, out, &gid, &have_gid);
+}
+
+static int parse_rpo(const char *s, uint32_t *out)
+{
+	if (parse_u32(s, RPO_MAX_MINUTES, out) && *out > 0)
+		return CTL_OK;
+	ctl_err("invalid rpo '%s'", s);
+	ctl_hint("give whole minutes, 1 to %u (e.g. 60)", RPO_MAX_MINUTES);
+	return CTL_USAGE;
+}
+
+static int parse_dir_mode(const char *s, uint32_t *out)
+{
+	size_t len = strlen(s);
+	if (len > 0 && len <= 5 && strspn(s, "01234567") == len) {
+		unsigned long v = strtoul(s, NULL, 8);
+		if (v <= 07777) {
+			*out = (uint32_t)v;
+			return CTL_OK;
+		}
+	}
+	ctl_err("invalid directory mode '%s'", s);
+	ctl_hint("give octal permission bits, e.g. 0770 or 2770");
+	return CTL_USAGE;
+}
+
+static int check_reason(const char *what, const char *s)
+{
+	size_t len = strlen(s);
+	if (len == 0) {
+		ctl_err("the %s is empty", what);
+		ctl_hint("say why, for the journal: --reason TEXT");
+		return CTL_USAGE;
+	}
+	if (len > ENRP_REASON_MAX) {
+		ctl_err("the %s is too long (%zu bytes; at most %d)", what, len, ENRP_REASON_MAX);
+		ctl_hint("shorten it; the details can go into your ticket system");
+		return CTL_USAGE;
+	}
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			ctl_err("the %s contains a control character", what);
+			ctl_hint("give it as one line of text");
+			return CTL_USAGE;
+		}
+	}
+	if (!utf8_valid(s)) {
+		ctl_err("the %s is not valid UTF-8", what);
+		ctl_hint("give it as UTF-8 text (check the terminal's and LANG's encoding)");
+		return CTL_USAGE;
+	}
+	return CTL_OK;
+}
+
+/* The setting options shared by create and set, as given. */
+struct eir_opts {
+	const char *owner, *class_, *mode, *quota, *agent, *rpo, *dir_mode;
+};
+
+#define EIR_SETTING_OPTIONS \
+	{ "owner",    required_argument, NULL, 'o' }, \
+	{ "class",    required_argument, NULL, 'c' }, \
+	{ "mode",     required_argument, NULL, 'm' }, \
+	{ "quota",    required_argument, NULL, 'q' }, \
+	{ "agent",    required_argument, NULL, 'a' }, \
+	{ "rpo",      required_argument, NULL, 'r' }, \
+	{ "dir-mode", required_argument, NULL, 'd' }
+
+/* Stores a setting option; false if C is not one. */
+static bool eir_opts_take(struct eir_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'o': o->owner = arg; return true;
+	case 'c': o->class_ = arg; return true;
+	case 'm': o->mode = arg; return true;
+	case 'q': o->quota = arg; return true;
+	case 'a': o->agent = arg; return true;
+	case 'r': o->rpo = arg; return true;
+	case 'd': o->dir_mode = arg; return true;
+	default: return false;
+	}
+}
+
+/* Parses the options given in O into E and sets the ENRP_EIR_SET_* flags of
+ * the fields given. */
+static int eir_opts_apply(const struct eir_opts *o, bool allow_none_agent, struct enrp_eir *e,
+                          unsigned *flags)
+{
+	int rc = CTL_OK;
+	*flags = 0;
+	if (o->mode && (rc = parse_mode(o->mode, &e->mode)) == CTL_OK)
+		*flags |= ENRP_EIR_SET_MODE;
+	if (rc == CTL_OK && o->owner &&
+	    (rc = parse_owner(o->owner, &e->owner_uid, &e->owner_gid)) == CTL_OK)
+		*flags |= ENRP_EIR_SET_OWNER;
+	if (rc == CTL_OK && o->class_ && (rc = parse_class(o->class_, &e->eir_class)) == CTL_OK)
+		*flags |= ENRP_EIR_SET_CLASS;
+	if (rc == CTL_OK && o->quota && (rc = parse_quota(o->quota, &e->quota)) == CTL_OK)
+		*flags |= ENRP_EIR_SET_QUOTA;
+	if (rc == CTL_OK && o->agent &&
+	    (rc = parse_agent(o->agent, allow_none_agent, &e->agent_uid)) == CTL_OK)
+		*flags |= ENRP_EIR_SET_AGENT;
+	if (rc == CTL_OK && o->rpo && (rc = parse_rpo(o->rpo, &e->rpo_minutes)) == CTL_OK)
+		*flags |= ENRP_EIR_SET_RPO;
+	if (rc == CTL_OK && o->dir_mode &&
+	    (rc = parse_dir_mode(o->dir_mode, &e->dir_mode)) == CTL_OK)
+		*flags |= ENRP_EIR_SET_DIR_MODE;
+	return rc;
+}
+
+/* The single NAME operand, checked. */
+static int name_operand(struct ctl *ctl, const struct ctl_help *help, int argc, char **argv,
+                        const char **name)
+{
+	if (optind >= argc)
+		return ctl_usage_error(ctl, help, "no EIR name given");
+	if (optind + 1 < argc)
+		return ctl_usage_error(ctl, help, "too many arguments");
+	*name = argv[optind];
+	return check_name(*name);
+}
+
+/* Parses the arguments of a verb that takes only the common options (plus
+ * --json if JSON) and, if NAME is not NULL, one EIR name.  Returns
+ * CTL_CONTINUE to go on, or the exit status (CTL_OK after --help). */
+static int simple_verb_args(struct ctl *ctl, const struct ctl_help *help, bool json, int argc,
+                            char **argv, const char **name)
+{
+	static const struct option opts[] = { CTL_OPTS_COMMON };
+	static const struct option json_opts[] = { CTL_OPT_JSON, CTL_OPTS_COMMON };
+	int c, rc;
+
+	ctl_getopt_begin(ctl, argv);
+	while ((c = getopt_long(argc, argv, "hS:", json ? json_opts : opts, NULL)) != -1) {
+		rc = ctl_common_option(ctl, c, optarg, help);
+		if (rc != CTL_CONTINUE)
+			return rc;
+	}
+	if (name) {
+		rc = name_operand(ctl, help, argc, argv, name);
+		return rc == CTL_OK ? CTL_CONTINUE : rc;
+	}
+	if (optind < argc)
+		return ctl_usage_error(ctl, help, "too many arguments");
+	return CTL_CONTINUE;
+}
+
+/* Reads the EIR NAME, reporting failure.  Refuses a destroyed one. */
+static int get_live(struct ctl *ctl, const char *name, struct enrp_eir *eir)
+{
+	int rc = enrp_eir_get(ctl->store, name, eir);
+	if (rc < 0)
+		return ctl_eir_error("read", name, rc);
+	if (eir->state == ENRP_STATE_DESTROYED) {
+		ctl_err("EIR '%s' is destroyed", name);
+		ctl_hint("a destroyed EIR cannot be changed; 'enrpctl audit show --eir %s' "
+		         "shows its history", name);
+		return CTL_FAIL;
+	}
+	return CTL_OK;
+}
+
+/* --- shared with status -------------------------------------------------- */
+
+struct collect {
+	struct eir_row *rows;
+	size_t n, cap;
+};
+
+static int collect_cb(const struct enrp_eir *eir, void *arg)
+{
+	struct collect *c = arg;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->rows = ctl_xrealloc(c->rows, c->cap, sizeof(*c->rows));
+	}
+	c->rows[c->n++] = (struct eir_row){ .eir = *eir };
+	return 0;
+}
+
+int eir_collect(struct ctl *ctl, struct eir_row **rows, size_t *n)
+{
+	struct collect c = { 0 };
+	/* Usage is read after the walk: no nested reads inside core's callback. */
+	int rc = enrp_eir_list(ctl->store, collect_cb, &c);
+	if (rc < 0) {
+		free(c.rows);
+		return rc;
+	}
+	for (size_t i = 0; i < c.n; i++)
+		c.rows[i].have_usage =
+			enrp_eir_usage(ctl->store, c.rows[i].eir.id, &c.rows[i].usage) == 0;
+	*rows = c.rows;
+	*n = c.n;
+	return 0;
+}
+
+static bool escalated_now(const struct enrp_eir *e, int64_t now)
+{
+	return e->escalated_until != 0 && e->escalated_until > now;
+}
+
+static void json_kv_time(struct json *j, const char *key, int64_t ns)
+{
+	char buf[TIME_BUF];
+	if (ns == 0) {
+		json_kv_str(j, key, NULL);
+		return;
+	}
+	time_iso(ns, buf);
+	json_kv_str(j, key, buf);
+}
+
+void eir_json(struct json *j, const struct eir_row *row, int64_t now)
+{
+	const struct enrp_eir *e = &row->eir;
+	char buf[32];
+	char *s;
+
+	json_object_begin(j);
+	json_kv_str(j, "name", e->name);
+	json_kv_u64(j, "id", e->id);
+	json_kv_str(j, "mode", enrp_mode_name(e->mode));
+	json_kv_str(j, "state", enrp_state_name(e->state));
+	json_kv_str(j, "state_reason", e->state_reason[0] ? e->state_reason : NULL);
+	json_kv_u64(j, "class", e->eir_class);
+	s = user_name(e->owner_uid);
+	json_kv_str(j, "owner", s);
+	free(s);
+	json_kv_u64(j, "owner_uid", e->owner_uid);
+	s = group_name(e->owner_gid);
+	json_kv_str(j, "group", s);
+	free(s);
+	json_kv_u64(j, "owner_gid", e->owner_gid);
+	snprintf(buf, sizeof(buf), "%04" PRIo32, e->dir_mode);
+	json_kv_str(j, "dir_mode", buf);
+	json_kv_u64(j, "quota", e->quota);
+	json_key(j, "used");
+	if (row->have_usage)
+		json_u64(j, row->usage.bytes);
+	else
+		json_null(j);
+	json_key(j, "files");
+	if (row->have_usage)
+		json_u64(j, row->usage.files);
+	else
+		json_null(j);
+	if (e->agent_uid == ENRP_NO_UID) {
+		json_kv_str(j, "agent", NULL);
+		json_key(j, "agent_uid");
+		json_null(j);
+	} else {
+		s = user_name(e->agent_uid);
+		json_kv_str(j, "agent", s);
+		free(s);
+		json_kv_u64(j, "agent_uid", e->agent_uid);
+	}
+	json_kv_u64(j, "rpo_minutes", e->rpo_minutes);
+	json_kv_bool(j, "escalated", escalated_now(e, now));
+	json_kv_time(j, "escalated_until", e->escalated_until);
+	json_kv_i64(j, "escalated_until_ns", e->escalated_until);
+	json_kv_str(j, "escalation_reason",
+	             e->escalation_reason[0] ? e->escalation_reason : NULL);
+	json_kv_time(j, "created", e->created);
+	json_kv_i64(j, "created_ns", e->created);
+	json_object_end(j);
+}
+
+/* --- create -------------------------------------------------------------- */
+
+static int eir_create(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = { EIR_SETTING_OPTIONS, CTL_OPTS_COMMON };
+	struct eir_opts o = { 0 };
+	struct enrp_eir spec, out;
+	const char *name;
+	unsigned flags;
+	int c, rc;
+
+	ctl_getopt_begin(ctl, argv);
+	while ((c = getopt_long(argc, argv, "hS:", opts, NULL)) != -1) {
+		if (eir_opts_take(&o, c, optarg))
+			continue;
+		rc = ctl_common_option(ctl, c, optarg, &create_help);
+		if (rc != CTL_CONTINUE)
+			return rc;
+	}
+	rc = name_operand(ctl, &create_help, argc, argv, &name);
+	if (rc != CTL_OK)
+		return rc;
+	if (!o.owner)
+		return ctl_usage_error(ctl, &create_help, "an EIR needs an owner: --owner USER");
+
+	enrp_eir_defaults(&spec, name);
+	rc = eir_opts_apply(&o, false, &spec, &flags);
+	if (rc != CTL_OK)
+		return rc;
+	if (spec.mode == ENRP_MODE_ACTIVE && spec.agent_uid == ENRP_NO_UID) {
+		ctl_err("an active EIR needs a replication agent");
+		ctl_hint("name its account with --agent USER");
+		return CTL_USAGE;
+	}
+
+	rc = ctl_open_store(ctl);
+	if (rc != CTL_OK)
+		return rc;
+	rc = enrp_eir_create(ctl->store, &spec, &ctl->actor, &out);
+	if (rc == -EEXIST) {
+		ctl_err("EIR '%s' already exists", name);
+		ctl_hint("choose another name; 'enrpctl eir show %s' shows the existing one "
+		         "(the name of a destroyed EIR is never reused)", name);
+		return CTL_FAIL;
+	}
+	if (rc < 0)
+		return ctl_eir_error("create", name, rc);
+	printf("created EIR '%s'\n", name);
+	return ctl_notify_eir(ctl, name, out.id);
+}
+
+/* --- list and show ------------------------------------------------------- */
+
+
+static int eir_list(struct ctl *ctl, int argc, char **argv)
+{
+	static const char *const headers[] = {
+		"NAME", "MODE", "STATE", "CLASS", "OWNER", "QUOTA", "USED", "FILES",
+	};
+	struct eir_row *rows;
+	size_t n;
+	int rc = simple_verb_args(ctl, &list_help, true, argc, argv, NULL);
+	if (rc != CTL_CONTINUE)
+		return rc;
+	rc = ctl_open_store(ctl);
+	if (rc != CTL_OK)
+		return rc;
+	rc = eir_collect(ctl, &rows, &n);
+	if (rc < 0) {
+		ctl_err("cannot list the EIRs of '%s': %s", ctl->store_path, enrp_strerror(rc));
+		ctl_hint("see the messages above, if any");
+		return CTL_FAIL;
+	}
+
+	int64_t now = enrp_now_ns();
+	if (ctl->json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_array_begin(&j);
+		for (size_t i = 0; i < n; i++)
+			eir_json(&j, &rows[i], now);
+		json_array_end(&j);
+		json_finish(&j);
+	} else {
+		struct table *t = table_new(8, headers);
+		table_align_right(t, 5);
+		table_align_right(t, 6);
+		table_align_right(t, 7);
+		for (size_t i = 0; i < n; i++) {
+			const struct enrp_eir *e = &rows[i].eir;
+			char quota[SIZE_BUF], used[SIZE_BUF];
+			char *owner = user_label(e->owner_uid);
+			quota_human(e->quota, quota);
+			size_human(rows[i].usage.bytes, used);
+			table_row(t);
+			table_cell(t, "%s", e->name);
+			table_cell(t, "%s", enrp_mode_name(e->mode));
+			table_cell(t, "%s", enrp_state_name(e->state));
+			table_cell(t, "%u", (unsigned)e->eir_class);
+			table_cell(t, "%s", owner);
+			table_cell(t, "%s", quota);
+			table_cell(t, "%s", rows[i].have_usage ? used : "-");
+			if (rows[i].have_usage)
+				table_cell(t, "%" PRIu64, rows[i].usage.files);
+			else
+				table_cell(t, "-");
+			free(owner);
+		}
+		table_print(t, stdout);
+		table_free(t);
+	}
+	free(rows);
+	return CTL_OK;
+}
+
+/* "name (id)" when the id has a name, else "id". */
+static void print_account(const char *key, char *name, uint32_t id)
+{
+	if (name)
+		printf("%s: %s (%" PRIu32 ")\n", key, name, id);
+	else
+		printf("%s: %" PRIu32 "\n", key, id);
+	free(name);
+}
+
+static void print_time(const char *key, int64_t ns, const char *suffix)
+{
+	char buf[TIME_BUF];
+	time_iso(ns, buf);
+	printf("%s: %s%s\n", key, buf, suffix);
+}
+
+static void show_text(const struct eir_row *row, int64_t now)
+{
+	const struct enrp_eir *e = &row->eir;
+	char buf[SIZE_BUF];
+
+	printf("name: %s\n", e->name);
+	printf("id: %" PRIu32 "\n", e->id);
+	printf("mode: %s\n", enrp_mode_name(e->mode));
+	printf("state: %s\n", enrp_state_name(e->state));
+	printf("state-reason: %s\n", e->state_reason[0] ? e->state_reason : "-");
+	printf("class: %u\n", (unsigned)e->eir_class);
+	print_account("owner", user_name(e->owner_uid), e->owner_uid);
+	print_account("group", group_name(e->owner_gid), e->owner_gid);
+	printf("dir-mode: %04" PRIo32 "\n", e->dir_mode);
+	quota_human(e->quota, buf);
+	printf("quota: %s\n", buf);
+	if (row->have_usage) {
+		size_human(row->usage.bytes, buf);
+		printf("used: %s\n", buf);
+		printf("files: %" PRIu64 "\n", row->usage.files);
+	} else {
+		printf("used: -\n");
+		printf("files: -\n");
+	}
+	if (e->agent_uid == ENRP_NO_UID)
+		printf("agent: none\n");
+	else
+		print_account("agent", user_name(e->agent_uid), e->agent_uid);
+	printf("rpo: %" PRIu32 " minutes\n", e->rpo_minutes);
+	if (e->escalated_until == 0)
+		printf("escalated-until: none\n");
+	else
+		print_time("escalated-until", e->escalated_until,
+		           escalated_now(e, now) ? "" : " (expired)");
+	printf("escalation-reason: %s\n",
+	       e->escalation_reason[0] ? e->escalation_reason : "-");
+	print_time("created", e->created, "");
+}
+
+static int eir_show(struct ctl *ctl, int argc, char **argv)
+{
+	struct eir_row row = { 0 };
+	const char *name;
+	int rc = simple_verb_args(ctl, &show_help, true, argc, argv, &name);
+	if (rc != CTL_CONTINUE)
+		return rc;
+	rc = ctl_open_store(ctl);
+	if (rc != CTL_OK)
+		return rc;
+	rc = enrp_eir_get(ctl->store, name, &row.eir);
+	if (rc < 0)
+		return ctl_eir_error("read", name, rc);
+	row.have_usage = enrp_eir_usage(ctl->store, row.eir.id, &row.usage) == 0;
+
+	int64_t now = enrp_now_ns();
+	if (ctl->json) {
+		struct json j;
+		json_init(&j, stdout);
+		eir_json(&j, &row, now);
+		json_finish(&j);
+	} else {
+		show_text(&row, now);
+	}
+	return CTL_OK;
+}
+
+/* --- set ----------------------------------------------------------------- */
+
+/* Field FLAG of E for the "old -> new" lines of set.  Caller frees. */
+static char *describe(const struct enrp_eir *e, unsigned flag)
+{
+	char buf[SIZE_BUF];
+	char *a, *b;
+
+	switch (flag) {
+	case ENRP_EIR_SET_MODE:
+		return ctl_xstrdup(enrp_mode_name(e->mode));
+	case ENRP_EIR_SET_OWNER:
+		a = user_label(e->owner_uid);
+		b = group_label(e->owner_gid);
+		char *both = ctl_xmalloc(strlen(a) + strlen(b) + 2);
+		sprintf(both, "%s:%s", a, b);
+		free(a);
+		free(b);
+		return both;
+	case ENRP_EIR_SET_CLASS:
+		snprintf(buf, sizeof(buf), "%u", (unsigned)e->eir_class);
+		return ctl_xstrdup(buf);
+	case ENRP_EIR_SET_QUOTA:
+		quota_human(e->quota, buf);
+		return ctl_xstrdup(buf);
+	case ENRP_EIR_SET_AGENT:
+		return e->agent_uid == ENRP_NO_UID ? ctl_xstrdup("none") : user_label(e->agent_uid);
+	case ENRP_EIR_SET_RPO:
+		snprintf(buf, sizeof(buf), "%" PRIu32, e->rpo_minutes);
+		return ctl_xstrdup(buf);
+	case ENRP_EIR_SET_DIR_MODE:
+		snprintf(buf, sizeof(buf), "%04" PRIo32, e->dir_mode);
+		return ctl_xstrdup(buf);
+	}
+	return ctl_xstrdup("?");
+}
+
+static bool differs(const struct enrp_eir *a, const struct enrp_eir *b, unsigned flag)
+{
+	switch (flag) {
+	case ENRP_EIR_SET_MODE:     return a->mode != b->mode;
+	case ENRP_EIR_SET_OWNER:    return a->owner_uid != b->owner_uid ||
+	                                   a->owner_gid != b->owner_gid;
+	case ENRP_EIR_SET_CLASS:    return a->eir_class != b->eir_class;
+	case ENRP_EIR_SET_QUOTA:    return a->quota != b->quota;
+	case ENRP_EIR_SET_AGENT:    return a->agent_uid != b->agent_uid;
+	case ENRP_EIR_SET_RPO:      return a->rpo_minutes != b->rpo_minutes;
+	case ENRP_EIR_SET_DIR_MODE: return a->dir_mode != b->dir_mode;
+	}
+	return false;
+}
+
+static const struct {
+	unsigned flag;
+	const char *key;
+} set_fields[] = {
+	{ ENRP_EIR_SET_MODE, "mode" },
+	{ ENRP_EIR_SET_OWNER, "owner" },
+	{ ENRP_EIR_SET_CLASS, "class" },
+	{ ENRP_EIR_SET_QUOTA, "quota" },
+	{ ENRP_EIR_SET_AGENT, "agent" },
+	{ ENRP_EIR_SET_RPO, "rpo" },
+	{ ENRP_EIR_SET_DIR_MODE, "dir-mode" },
+};
+
+#define NSET_FIELDS (sizeof(set_fields) / sizeof(set_fields[0]))
+
+static int eir_set(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = { EIR_SETTING_OPTIONS, CTL_OPTS_COMMON };
+	struct eir_opts o = { 0 };
+	struct enrp_eir cur, want;
+	const char *name;
+	unsigned given, changed = 0;
+	int c, rc;
+
+	ctl_getopt_begin(ctl, argv);
+	while ((c = getopt_long(argc, argv, "hS:", opts, NULL)) != -1) {
+		if (eir_opts_take(&o, c, optarg))
+			continue;
+		rc = ctl_common_option(ctl, c, optarg, &set_help);
+		if (rc != CTL_CONTINUE)
+			return rc;
+	}
+	rc = name_operand(ctl, &set_help, argc, argv, &name);
+	if (rc != CTL_OK)
+		return rc;
+	/* Parse into a scratch record first: all syntax errors before the store. */
+	enrp_eir_defaults(&want, name);
+	rc = eir_opts_apply(&o, true, &want, &given);
+	if (rc != CTL_OK)
+		return rc;
+	if (!given)
+		return ctl_usage_error(ctl, &set_help, "nothing to change");
+
+	rc = ctl_open_store(ctl);
+	if (rc != CTL_OK)
+		return rc;
+	rc = get_live(ctl, name, &cur);
+	if (rc != CTL_OK)
+		return rc;
+	struct enrp_eir next = cur;
+	rc = eir_opts_apply(&o, true, &next, &given); /* same values, onto the record */
+	if (rc != CTL_OK)
+		return rc;
+	for (size_t i = 0; i < NSET_FIELDS; i++)
+		if ((given & set_fields[i].flag) && differs(&cur, &next, set_fields[i].flag))
+			changed |= set_fields[i].flag;
+	if (!changed) {
+		printf("EIR '%s' unchanged\n", name);
+		return CTL_OK;
+	}
+	if (next.mode == ENRP_MODE_ACTIVE && next.agent_uid == ENRP_NO_UID) {
+		ctl_err("an active EIR needs a replication agent");
+		ctl_hint("name its account with --agent USER");
+		return CTL_FAIL;
+	}
+
+	rc = enrp_eir_set(ctl->store, name, &next, changed, &ctl->actor);
+	if (rc < 0)
+		return ctl_eir_error("change", name, rc);
+	printf("updated EIR '%s'\n", name);
+	for (size_t i = 0; i < NSET_FIELDS; i++) {
+		if (!(changed & set_fields[i].flag))
+			continue;
+		char *before = describe(&cur, set_fields[i].flag);
+		char *after = describe(&next, set_fields[i].flag);
+		printf("  %s: %s -> %s\n", set_fields[i].key, before, after);
+		free(before);
+		free(after);
+	}
+	return ctl_notify_eir(ctl, name, cur.id);
+}
+
+/* --- escalation and state ------------------------------------------------ */
+
+/* Parses NAME and the --for/--reason options a verb takes (FOR_OUT or
+ * REASON_OUT NULL: not taken).  Returns CTL_CONTINUE or the exit status. */
+static int state_verb_args(struct ctl *ctl, const struct ctl_help *help, int argc, char **argv,
+                           const char **name, const char **for_out, const char **reason_out)
+{
+	static const struct option opts[] = {
+		{ "for",    required_argument, NULL, 'f' },
+		{ "reason", required_argument, NULL, 'R' },
+		CTL_OPTS_COMMON,
+	};
+	const char *dur = NULL, *reason = NULL;
+	int c, rc;
+
+	ctl_getopt_begin(ctl, argv);
+	while ((c = getopt_long(argc, argv, "hS:", opts, NULL)) != -1) {
+		if (c == 'f' && for_out) {
+			dur = optarg;
+			continue;
+		}
+		if (c == 'R' && reason_out) {
+			reason = optarg;
+			continue;
+		}
+		if (c == 'f' || c == 'R') /* an option this verb does not take */
+			return ctl_usage_error(ctl, help, "'%s' takes no --%s", ctl->command,
+			                       c == 'f' ? "for" : "reason");
+		rc = ctl_common_option(ctl, c, optarg, help);
+		if (rc != CTL_CONTINUE)
+			return rc;
+	}
+	rc = name_operand(ctl, help, argc, argv, name);
+	if (rc != CTL_OK)
+		return rc;
+	if (for_out) {
+		if (!dur)
+			return ctl_usage_error(ctl, help, "how long? give --for DURATION");
+		*for_out = dur;
+	}
+	if (reason_out) {
+		if (!reason)
+			return ctl_usage_error(ctl, help, "why? give --reason TEXT");
+		rc = check_reason("reason", reason);
+		if (rc != CTL_OK)
+			return rc;
+		*reason_out = reason;
+	}
+	return CTL_CONTINUE;
+}
+
+static int eir_escalate(struct ctl *ctl, int argc, char **argv)
+{
+	const char *name, *dur, *reason;
+	struct enrp_eir eir;
+	int64_t ns;
+	int rc = state_verb_args(ctl, &escalate_help, argc, argv, &name, &dur, &reason);
+	if (rc != CTL_CONTINUE)
+		return rc;
+	rc = enrp_duration_parse(dur, &ns);
+	if (rc < 0 || ns <= 0) {
+		if (rc == -ERANGE)
+			ctl_err("duration '%s' is too long", dur);
+		else
+			ctl_err("invalid duration '%s'", dur);
+		ctl_hint("give a duration such as 90s, 30m, 2h, 7d, 1w or 1h30m");
+		return CTL_USAGE;
+	}
+	int64_t now = enrp_now_ns();
+	if (ns > INT64_MAX - now) {
+		ctl_err("duration '%s' is too long", dur);
+		ctl_hint("give a duration such as 2h or 7d");
+		return CTL_USAGE;
+	}
+	int64_t until = now + ns;
+
+	rc = ctl_open_store(ctl);
+	if (rc != CTL_OK)
+		return rc;
+	rc = get_live(ctl, name, &eir);
+	if (rc != CTL_OK)
+		return rc;
+	if (eir.mode != ENRP_MODE_ACTIVE) {
+		ctl_err("cannot escalate EIR '%s': its mode is %s, not active", name,
+		        enrp_mode_name(eir.mode));
+		ctl_hint("only the users of an active EIR are escalated; change the mode with "
+		         "'enrpctl eir set %s --mode MODE'", name);
+		return CTL_FAIL;
+	}
+	rc = enrp_eir_escalate(ctl->store, name, until, reason, &ctl->actor);
+	if (rc < 0)
+		return ctl_eir_error("escalate", name, rc);
+	char buf[TIME_BUF];
+	time_iso(until, buf);
+	printf("escalated EIR '%s' until %s\n", name, buf);
+	return ctl_notify_eir(ctl, name, eir.id);
+}
+
+static int eir_deescalate(struct ctl *ctl, int argc, char **argv)
+{
+	const char *name;
+	struct enrp_eir eir;
+	int rc = state_verb_args(ctl, &deescalate_help, argc, argv, &name, NULL, NULL);
+	if (rc != CTL_CONTINUE)
+		return rc;
+	rc = ctl_open_store(ctl);
+	if (rc != CTL_OK)
+		return rc;
+	rc = get_live(ctl, name, &eir);
+	if (rc != CTL_OK)
+		return rc;
+	rc = enrp_eir_deescalate(ctl->store, name, &ctl->actor);
+	if (rc == -EALREADY) {
+		ctl_err("EIR '%s' is not escalated", name);
+		ctl_hint("'enrpctl eir show %s' shows its escalation", name);
+		return CTL_FAIL;
+	}
+	if (rc < 0)
+		return ctl_eir_error("deescalate", name, rc);
+	printf("deescalated EIR '%s'\n", name);
+	return ctl_notify_eir(ctl, name, eir.id);
+}
+
+static int eir_suspend(struct ctl *ctl, int argc, char **argv)
+{
+	const char *name, *reason;
+	struct enrp_eir eir;
+	int rc = state_verb_args(ctl, &suspend_help, argc, argv, &name, NULL, &reason);
+	if (rc != CTL_CONTINUE)
+		return rc;
+	rc = ctl_open_store(ctl);
+	if (rc != CTL_OK)
+		return rc;
+	rc = get_live(ctl, name, &eir);
+	if (rc != CTL_OK)
+		return rc;
+	if (eir.state == ENRP_STATE_RETIRED) {
+		ctl_err("cannot suspend EIR '%s': it is retired", name);
+		ctl_hint("a retired EIR accepts no copies anyway");
+		return CTL_FAIL;
+	}
+	rc = enrp_eir_suspend(ctl->store, name, reason, &ctl->actor);
+	if (rc == -EALREADY) {
+		ctl_err("EIR '%s' is already suspended", name);
+		ctl_hint("'enrpctl eir resume %s' ends the suspension", name);
+		return CTL_FAIL;
+	}
+	if (rc < 0)
+		return ctl_eir_error("suspend", name, rc);
+	printf("suspended EIR '%s'\n", name);
+	return ctl_notify_eir(ctl, name, eir.id);
+}
+
+static int eir_resume(struct ctl *ctl, int argc, char **argv)
+{
+	const char *name;
+	struct enrp_eir eir;
+	int rc = state_verb_args(ctl, &resume_help, argc, argv, &name, NULL, NULL);
+	if (rc != CTL_CONTINUE)
+		return rc;
+	rc = ctl_open_store(ctl);
+	if (rc != CTL_OK)
+		return rc;
+	rc = get_live(ctl, name, &eir);
+	if (rc != CTL_OK)
+		return rc;
+	if (eir.state != ENRP_STATE_SUSPENDED) {
+		ctl_err("EIR '%s' is not suspended (state: %s)", name, enrp_state_name(eir.state));
+		ctl_hint("only a suspended EIR can be resumed");
+		return CTL_FAIL;
+	}
+	rc = enrp_eir_resume(ctl->store, name, &ctl->actor);
+	if (rc < 0)
+		return ctl_eir_error("resume", name, rc);
+	printf("resumed EIR '%s'\n", name);
+	return ctl_notify_eir(ctl, name, eir.id);
+}
+
+static int eir_retire(struct ctl *ctl, int argc, char **argv)
+{
+	const char *name, *reason;
+	struct enrp_eir eir;
+	int rc = state_verb_args(ctl, &retire_help, argc, argv, &name, NULL, &reason);
+	if (rc != CTL_CONTINUE)
+		return rc;
+	rc = ctl_open_store(ctl);
+	if (rc != CTL_OK)
+		return rc;
+	rc = get_live(ctl, name, &eir);
+	if (rc != CTL_OK)
+		return rc;
+	if (eir.state != ENRP_STATE_RETIRED)
+		rc = enrp_eir_retire(ctl->store, name, reason, &ctl->actor);
+	else
+		rc = -EALREADY;
+	if (rc == -EALREADY) {
+		ctl_err("EIR '%s' is already retired", name);
+		ctl_hint("retirement is final; 'enrpctl eir show %s' shows why", name);
+		return CTL_FAIL;
+	}
+	if (rc < 0)
+		return ctl_eir_error("retire", name, rc);
+	printf("retired EIR '%s'\n", name);
+	return ctl_notify_eir(ctl, name, eir.id);
+}
+
+/* --- the verb table ------------------------------------------------------ */
+
+static const struct ctl_verb eir_verbs[] = {
+	{ "create",     eir_create,     NEED_STORE_RW, "create an EIR and its directory" },
+	{ "list",       eir_list,       NEED_STORE_RO, "list the EIRs" },
+	{ "show",       eir_show,       NEED_STORE_RO, "show the settings, state and usage of an EIR" },
+	{ "set",        eir_set,        NEED_STORE_RW, "change the settings of an EIR" },
+	{ "escalate",   eir_escalate,   NEED_STORE_RW, "grant the users of an active EIR rw for a while" },
+	{ "deescalate", eir_deescalate, NEED_STORE_RW, "end an escalation now" },
+	{ "suspend",    eir_suspend,    NEED_STORE_RW, "stop accepting copies, with a reason" },
+	{ "resume",     eir_resume,     NEED_STORE_RW, "accept copies again" },
+	{ "retire",     eir_retire,     NEED_STORE_RW, "retire an EIR for ever, with a reason" },
+};
+
+int cmd_eir(struct ctl *ctl, int argc, char **argv)
+{
+	return ctl_dispatch(ctl, "eir", &eir_help, eir_verbs,
+	                    sizeof(eir_verbs) / sizeof(eir_verbs[0]), argc, argv);
+}

@@ -1,0 +1,113 @@
+/*
+ * cmd_init.c — `enrpctl init`: create a new, empty store.
+ *
+ * The store path comes from the operand, else from -S/--store (global or
+ * here), else from $ENRP_STORE.  An operand and a different -S is a usage
+ * error rather than a guess.  Encryption (--encrypt --keyfile) is accepted
+ * by the parser but not available in this version.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <enrp/enrp.h>
+#include <enrp/store.h>
+
+#include "ctl.h"
+
+static const struct ctl_help init_help = {
+	"enrpctl init [--encrypt --keyfile FILE] STORE",
+	"Creates a new, empty store in the directory STORE (mode 0700).  STORE must\n"
+	"not exist, or be an empty directory.  Without the operand, the store named\n"
+	"by -S or $ENRP_STORE is created.\n"
+	"\n"
+	"Options:\n"
+	"  -S, --store STORE  the store to create (instead of the operand)\n"
+	"      --encrypt      encrypt the store's data (not available in this version)\n"
+	"      --keyfile FILE master key file of an encrypted store\n"
+	"  -h, --help         show this help\n",
+};
+
+int cmd_init(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "store",   required_argument, NULL, 'S' },
+		{ "encrypt", no_argument,       NULL, 'E' },
+		{ "keyfile", required_argument, NULL, 'K' },
+		{ "help",    no_argument,       NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool encrypt = false;
+	const char *keyfile = NULL;
+	const char *opt_store = NULL;
+	int c, rc;
+
+	ctl_getopt_begin(ctl, argv);
+	while ((c = getopt_long(argc, argv, "hS:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'E':
+			encrypt = true;
+			break;
+		case 'K':
+			keyfile = optarg;
+			break;
+		case 'S':
+			opt_store = optarg;
+			break;
+		default:
+			rc = ctl_common_option(ctl, c, optarg, &init_help);
+			if (rc != CTL_CONTINUE)
+				return rc;
+		}
+	}
+
+	const char *path = NULL;
+	if (optind < argc)
+		path = argv[optind++];
+	if (optind < argc)
+		return ctl_usage_error(ctl, &init_help, "too many arguments");
+	if (path && opt_store && strcmp(path, opt_store))
+		return ctl_usage_error(ctl, &init_help, "two stores given: '%s' and '%s'",
+		                       opt_store, path);
+	if (!path)
+		path = opt_store ? opt_store : ctl->store_path;
+	if (!path || !*path)
+		return ctl_usage_error(ctl, &init_help, "no store given");
+	if (encrypt && !keyfile)
+		return ctl_usage_error(ctl, &init_help, "--encrypt needs --keyfile FILE");
+	if (keyfile && !encrypt)
+		return ctl_usage_error(ctl, &init_help, "--keyfile needs --encrypt");
+	if (encrypt) {
+		ctl_err("encryption is not available yet in this version");
+		ctl_hint("create the store without --encrypt, or use a newer enrpctl");
+		return CTL_FAIL;
+	}
+
+	rc = enrp_store_create(path);
+	switch (-rc) {
+	case 0:
+		printf("initialised store at %s\n", path);
+		return CTL_OK;
+	case EEXIST:
+	case ENOTEMPTY:
+		ctl_err("cannot create store '%s': the path exists and is not an empty directory",
+		        path);
+		ctl_hint("choose a new path, or use the store there with 'enrpctl -S %s status'",
+		         path);
+		return CTL_FAIL;
+	case ENOENT:
+		ctl_err("cannot create store '%s': the parent directory does not exist", path);
+		ctl_hint("create the parent directory first (mkdir -p)");
+		return CTL_FAIL;
+	case EACCES:
+	case EPERM:
+		ctl_err("cannot create store '%s': permission denied", path);
+		ctl_hint("run enrpctl as a user who may write the parent directory (usually root)");
+		return CTL_FAIL;
+	default:
+		ctl_err("cannot create store '%s': %s", path, enrp_strerror(rc));
+		ctl_hint("see the messages above, if any, and check the path");
+		return CTL_FAIL;
+	}
+}

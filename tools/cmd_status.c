@@ -1,0 +1,129 @@
+/*
+ * cmd_status.c — `enrpctl status`: the store, its daemon and its EIRs at a
+ * glance.
+ *
+ * Read-only: the store is opened ENRP_STORE_RDONLY and the daemon is only
+ * looked up through its pid lock, never contacted, so status works while
+ * enrpfs is busy or hung.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <enrp/enrp.h>
+#include <enrp/rundir.h>
+#include <enrp/store.h>
+
+#include "ctl.h"
+
+static const struct ctl_help status_help = {
+	"enrpctl [-S STORE] status [--json]",
+	"Shows the store's path and format version, whether an enrpfs serves it,\n"
+	"and for every EIR its mode, state, usage against its quota and its\n"
+	"number of files.\n"
+	"\n"
+	"Options:\n"
+	"  --json             print one JSON object\n"
+	"  -S, --store STORE  the store\n"
+	"  -h, --help         show this help\n",
+};
+
+static void status_text(struct ctl *ctl, pid_t daemon, const struct eir_row *rows, size_t n)
+{
+	static const char *const headers[] = {
+		"NAME", "MODE", "STATE", "USED", "QUOTA", "FILES",
+	};
+
+	printf("store: %s\n", ctl->store_path);
+	printf("format: %u\n", enrp_store_format(ctl->store));
+	if (daemon > 0)
+		printf("daemon: running, pid %ld\n", (long)daemon);
+	else
+		printf("daemon: not running\n");
+	printf("eirs: %zu\n", n);
+	if (n == 0)
+		return;
+
+	struct table *t = table_new(6, headers);
+	table_align_right(t, 3);
+	table_align_right(t, 4);
+	table_align_right(t, 5);
+	for (size_t i = 0; i < n; i++) {
+		const struct enrp_eir *e = &rows[i].eir;
+		char used[SIZE_BUF], quota[SIZE_BUF];
+		size_human(rows[i].usage.bytes, used);
+		quota_human(e->quota, quota);
+		table_row(t);
+		table_cell(t, "%s", e->name);
+		table_cell(t, "%s", enrp_mode_name(e->mode));
+		table_cell(t, "%s", enrp_state_name(e->state));
+		table_cell(t, "%s", rows[i].have_usage ? used : "-");
+		table_cell(t, "%s", quota);
+		if (rows[i].have_usage)
+			table_cell(t, "%" PRIu64, rows[i].usage.files);
+		else
+			table_cell(t, "-");
+	}
+	putchar('\n');
+	table_print(t, stdout);
+	table_free(t);
+}
+
+static void status_json(struct ctl *ctl, pid_t daemon, const struct eir_row *rows, size_t n)
+{
+	struct json j;
+	int64_t now = enrp_now_ns();
+
+	json_init(&j, stdout);
+	json_object_begin(&j);
+	json_kv_str(&j, "store", ctl->store_path);
+	json_kv_u64(&j, "format", enrp_store_format(ctl->store));
+	json_kv_bool(&j, "daemon_running", daemon > 0);
+	json_key(&j, "daemon_pid");
+	if (daemon > 0)
+		json_i64(&j, daemon);
+	else
+		json_null(&j);
+	json_key(&j, "eirs");
+	json_array_begin(&j);
+	for (size_t i = 0; i < n; i++)
+		eir_json(&j, &rows[i], now);
+	json_array_end(&j);
+	json_object_end(&j);
+	json_finish(&j);
+}
+
+int cmd_status(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = { CTL_OPT_JSON, CTL_OPTS_COMMON };
+	struct eir_row *rows;
+	size_t n;
+	int c, rc;
+
+	ctl_getopt_begin(ctl, argv);
+	while ((c = getopt_long(argc, argv, "hS:", opts, NULL)) != -1) {
+		rc = ctl_common_option(ctl, c, optarg, &status_help);
+		if (rc != CTL_CONTINUE)
+			return rc;
+	}
+	if (optind < argc)
+		return ctl_usage_error(ctl, &status_help, "too many arguments");
+
+	rc = ctl_open_store(ctl);
+	if (rc != CTL_OK)
+		return rc;
+	rc = eir_collect(ctl, &rows, &n);
+	if (rc < 0) {
+		ctl_err("cannot list the EIRs of '%s': %s", ctl->store_path, enrp_strerror(rc));
+		ctl_hint("see the messages above, if any");
+		return CTL_FAIL;
+	}
+	pid_t daemon = enrp_rundir_daemon_pid(ctl->store_path);
+	if (ctl->json)
+		status_json(ctl, daemon, rows, n);
+	else
+		status_text(ctl, daemon, rows, n);
+	free(rows);
+	return CTL_OK;
+}

@@ -1,0 +1,225 @@
+/*
+ * ctl.h — enrpctl's shared state, command and verb tables, and output helpers.
+ *
+ * enrpctl is a git.c-style dispatcher: tools/enrpctl.c parses the global
+ * options (-S, --json, --help, --version) and runs one command from its
+ * table; a command with verbs (eir, audit) dispatches them from its own table
+ * in tools/cmd_<group>.c with ctl_dispatch(), and each verb parses its own
+ * options with getopt_long.
+ *
+ * The store is opened lazily, by ctl_open_store() after a verb has parsed
+ * its options, so that `--help` and usage errors never need a store.
+ *
+ * Exit status: CTL_OK (0), CTL_FAIL (1), CTL_USAGE (2).  Data goes to
+ * stdout, diagnostics to stderr as "enrpctl: what went wrong" followed by a
+ * "hint: what to do" line.
+ */
+#ifndef ENRP_CTL_H
+#define ENRP_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <enrp/eir.h>
+#include <enrp/store.h>
+
+enum ctl_exit {
+	CTL_OK = 0,
+	CTL_FAIL = 1,
+	CTL_USAGE = 2,
+};
+
+/* Returned by ctl_common_option() when the option was handled and parsing
+ * goes on; any other value is the exit status to return at once. */
+#define CTL_CONTINUE (-1)
+
+/* What a command or verb needs before it runs. */
+enum ctl_need {
+	NEED_NOTHING  = 0,      /* no store (init creates one) */
+	NEED_STORE_RO = 1 << 0, /* opened ENRP_STORE_RDONLY */
+	NEED_STORE_RW = 1 << 1, /* opened for writing */
+};
+
+struct ctl {
+	const char *store_path; /* -S/--store, else $ENRP_STORE; NULL when neither */
+	enrp_store *store;      /* set by ctl_open_store(); closed by main */
+	unsigned need;          /* NEED_* of the running command or verb */
+	bool json;              /* --json, global or per verb */
+	bool tty;               /* isatty(2): progress output allowed */
+	char command[64];       /* "enrpctl eir create": the journal's actor command */
+	struct enrp_actor actor;/* filled by ctl_open_store() */
+};
+
+/* Help of one command or verb: USAGE is the synopsis after "usage: ", TEXT
+ * the description and options (ends with a newline). */
+struct ctl_help {
+	const char *usage;
+	const char *text;
+};
+
+/* One verb of a command group. */
+struct ctl_verb {
+	const char *name;
+	int (*fn)(struct ctl *ctl, int argc, char **argv); /* argv[0] is the verb */
+	unsigned need;       /* NEED_*: how the store is opened for this verb */
+	const char *summary; /* one line for the group's help */
+};
+
+/* Options every verb takes, to end its getopt_long table ("hS:"), and the
+ * --json option of the verbs that print data. */
+#define CTL_OPTS_COMMON \
+	{ "store", required_argument, NULL, 'S' }, \
+	{ "help",  no_argument,       NULL, 'h' }, \
+	{ NULL, 0, NULL, 0 }
+#define CTL_OPT_JSON { "json", no_argument, NULL, 'j' }
+
+/* Command groups: argv[0] is the command name; return an exit status. */
+int cmd_init(struct ctl *ctl, int argc, char **argv);
+int cmd_eir(struct ctl *ctl, int argc, char **argv);
+int cmd_status(struct ctl *ctl, int argc, char **argv);
+int cmd_audit(struct ctl *ctl, int argc, char **argv);
+
+/* --- enrpctl.c: shared plumbing ----------------------------------------- */
+
+/* Runs the verb named by argv[1] from VERBS (N entries) of GROUP; prints the
+ * group help (GROUP_HELP) for "--help"/"-h", and usage on stderr with exit 2
+ * for a missing or unknown verb. */
+int ctl_dispatch(struct ctl *ctl, const char *group, const struct ctl_help *group_help,
+                 const struct ctl_verb *verbs, size_t n, int argc, char **argv);
+
+/* Prepares getopt_long for a verb or command whose arguments are ARGV: resets
+ * getopt and makes its messages start with ctl->command. */
+void ctl_getopt_begin(struct ctl *ctl, char **argv);
+
+/* Handles the options every verb and command shares: 'h' (--help: HELP on
+ * stdout, exit 0), 'S' (--store), 'j' (--json), '?' and ':' (getopt already
+ * said what was wrong; prints the usage line, exit 2).  Returns CTL_CONTINUE
+ * or the exit status. */
+int ctl_common_option(struct ctl *ctl, int c, const char *arg, const struct ctl_help *help);
+
+/* Prints "enrpctl: MSG" on stderr, then the usage line of HELP and the
+ * --help hint; returns CTL_USAGE. */
+int ctl_usage_error(struct ctl *ctl, const struct ctl_help *help, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Prints HELP ("usage: ..." then the text) on F. */
+void ctl_print_help(FILE *f, const struct ctl_help *help);
+
+/* Opens the store as ctl->need says (no-op if open).  Reports a missing store
+ * path (exit 2) and every open error with a hint (exit 1).  Returns CTL_OK,
+ * CTL_FAIL or CTL_USAGE. */
+int ctl_open_store(struct ctl *ctl);
+
+/* "enrpctl: MSG" on stderr. */
+void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "hint: MSG" on stderr. */
+void ctl_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "enrpctl: warning: MSG" on stderr. */
+void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Reports an EIR lookup or change error: -ENOENT as "no EIR named 'x'" with
+ * the 'eir list' hint, else "cannot WHAT EIR 'x': strerror".  Returns
+ * CTL_FAIL. */
+int ctl_eir_error(const char *what, const char *name, int err);
+
+/* Tells a running enrpfs that EIR ID changed.  A missing daemon is not an
+ * error; any other failure is warned about.  Returns CTL_OK or CTL_FAIL. */
+int ctl_notify_eir(struct ctl *ctl, const char *name, uint32_t id);
+
+/* Memory that cannot be had ends enrpctl: prints and exits 1. */
+void *ctl_xmalloc(size_t size);
+void *ctl_xrealloc(void *p, size_t nmemb, size_t size);
+char *ctl_xstrdup(const char *s);
+
+/* --- cmd_eir.c: shared with status ------------------------------------- */
+
+/* One EIR with its usage counters (HAVE_USAGE false if they were not found). */
+struct eir_row {
+	struct enrp_eir eir;
+	struct enrp_eir_usage usage;
+	bool have_usage;
+};
+
+/* Reads every EIR, in name order, with its usage into a new array (*ROWS, *N;
+ * caller frees with free()).  0 or -errno of the store; reports nothing. */
+int eir_collect(struct ctl *ctl, struct eir_row **rows, size_t *n);
+
+struct json;
+/* Writes ROW as one JSON object (the format of `eir show --json`). */
+void eir_json(struct json *j, const struct eir_row *row, int64_t now);
+
+/* --- output.c: tables, JSON, sizes, names ------------------------------- */
+
+/* An aligned table: cells are collected, then printed with each column as
+ * wide as its widest cell, two spaces apart; the last column is not padded.
+ * Memory failures end enrpctl (ctl_xmalloc). */
+struct table;
+
+struct table *table_new(size_t ncols, const char *const *headers);
+/* Right-aligns column COL (numbers). */
+void table_align_right(struct table *t, size_t col);
+/* Starts a new row; then exactly ncols table_cell() calls fill it. */
+void table_row(struct table *t);
+void table_cell(struct table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void table_print(const struct table *t, FILE *f);
+void table_free(struct table *t); /* NULL is a no-op */
+
+/* A streaming JSON writer with 2-space indentation.  Strings are escaped
+ * (quotes, backslashes, control characters) and invalid UTF-8 is replaced by
+ * U+FFFD, so the output is always valid JSON.  Nesting is at most
+ * JSON_DEPTH_MAX deep (a programmer invariant, asserted). */
+#define JSON_DEPTH_MAX 16
+
+struct json {
+	FILE *f;
+	int depth;
+	bool first[JSON_DEPTH_MAX]; /* nothing written yet at this level */
+	bool after_key;             /* a key was written; its value comes next */
+};
+
+void json_init(struct json *j, FILE *f);
+void json_object_begin(struct json *j);
+void json_object_end(struct json *j);
+void json_array_begin(struct json *j);
+void json_array_end(struct json *j);
+void json_key(struct json *j, const char *key);
+void json_str(struct json *j, const char *s); /* NULL writes null */
+void json_u64(struct json *j, uint64_t v);
+void json_i64(struct json *j, int64_t v);
+void json_bool(struct json *j, bool v);
+void json_null(struct json *j);
+/* Ends the document with a newline. */
+void json_finish(struct json *j);
+/* key + value shorthands. */
+void json_kv_str(struct json *j, const char *key, const char *s);
+void json_kv_u64(struct json *j, const char *key, uint64_t v);
+void json_kv_i64(struct json *j, const char *key, int64_t v);
+void json_kv_bool(struct json *j, const char *key, bool v);
+/* Whether S is valid UTF-8 (no overlong forms, surrogates or values past
+ * U+10FFFF). */
+bool utf8_valid(const char *s);
+/* Writes S as a quoted, escaped JSON string on F. */
+void json_write_string(FILE *f, const char *s);
+
+/* Sizes: "50G" style; a quota of 0 is "none". */
+#define SIZE_BUF 32
+void size_human(uint64_t bytes, char buf[SIZE_BUF]);
+void quota_human(uint64_t quota, char buf[SIZE_BUF]);
+
+/* Times: "2026-11-21T10:00:00Z". */
+#define TIME_BUF 40
+void time_iso(int64_t ns, char buf[TIME_BUF]);
+
+/* Lower-case hex of N bytes into BUF (room for 2*N+1). */
+void hex_encode(const uint8_t *data, size_t n, char *buf);
+
+/* The user or group name of an id, or NULL when it has none.  Caller frees. */
+char *user_name(uint32_t uid);
+char *group_name(uint32_t gid);
+/* The name, or the number in decimal when there is no name.  Caller frees. */
+char *user_label(uint32_t uid);
+char *group_label(uint32_t gid);
+
+#endif

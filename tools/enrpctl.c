@@ -1,0 +1,391 @@
+/*
+ * enrpctl.c — the administrators' tool: global options, the command table,
+ * and the plumbing every command shares (verb dispatch, option handling,
+ * opening the store, error reporting).
+ *
+ *   enrpctl [-S STORE] [--json] COMMAND [VERB] [OPTIONS] [ARGS]
+ *
+ * Global options stop at the first non-option (the command), so a command's
+ * own options never collide with them.  Each command gets argv starting at
+ * its own name and parses the rest with getopt_long (GNU permutation, so
+ * options may follow operands: `eir create NAME --owner bob`).
+ *
+ * Exit status: 0 success, 1 failure, 2 usage.  libenrp reports details
+ * through the log sink set here, which prints "enrpctl: MSG" on stderr.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <enrp/enrp.h>
+#include <enrp/rundir.h>
+#include <enrp/store.h>
+
+#include "ctl.h"
+
+struct cmd {
+	const char *name;
+	int (*fn)(struct ctl *ctl, int argc, char **argv);
+	unsigned need; /* NEED_*; a group's verbs refine it */
+	const char *summary;
+};
+
+static const struct cmd commands[] = {
+	{ "init",   cmd_init,   NEED_NOTHING,  "create a new store" },
+	{ "eir",    cmd_eir,    NEED_STORE_RW, "create, list, show and change EIRs" },
+	{ "status", cmd_status, NEED_STORE_RO, "show the store, its daemon and its EIRs" },
+	{ "audit",  cmd_audit,  NEED_STORE_RO, "show and verify the audit journal" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	fputs("usage: enrpctl [-S STORE] [--json] COMMAND [ARGS]\n"
+	      "       enrpctl --help | --version\n"
+	      "\n"
+	      "Administers an enrp backup store (see enrpctl(8)).\n"
+	      "\n"
+	      "Commands:\n", f);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-8s  %s\n", commands[i].name, commands[i].summary);
+	fputs("\n"
+	      "Global options:\n"
+	      "  -S, --store STORE  the store directory (default: $ENRP_STORE)\n"
+	      "      --json         print data as JSON\n"
+	      "  -h, --help         show this help\n"
+	      "      --version      show the version\n"
+	      "\n"
+	      "Run 'enrpctl COMMAND --help' for the options of a command.\n", f);
+}
+
+/* --- diagnostics --------------------------------------------------------- */
+
+static void vreport(const char *prefix, const char *fmt, va_list ap)
+{
+	fputs(prefix, stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void ctl_err(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("enrpctl: ", fmt, ap);
+	va_end(ap);
+}
+
+void ctl_hint(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("hint: ", fmt, ap);
+	va_end(ap);
+}
+
+void ctl_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("enrpctl: warning: ", fmt, ap);
+	va_end(ap);
+}
+
+static void log_sink(enum enrp_log_level level, const char *msg, void *ctx)
+{
+	(void)ctx;
+	if (level == ENRP_LOG_WARNING)
+		fprintf(stderr, "enrpctl: warning: %s\n", msg);
+	else
+		fprintf(stderr, "enrpctl: %s\n", msg);
+}
+
+void *ctl_xmalloc(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+	if (!p) {
+		ctl_err("out of memory");
+		exit(CTL_FAIL);
+	}
+	return p;
+}
+
+void *ctl_xrealloc(void *p, size_t nmemb, size_t size)
+{
+	if (nmemb && size > SIZE_MAX / nmemb) {
+		ctl_err("out of memory");
+		exit(CTL_FAIL);
+	}
+	size_t bytes = nmemb * size;
+	void *q = realloc(p, bytes ? bytes : 1);
+	if (!q) {
+		ctl_err("out of memory");
+		exit(CTL_FAIL);
+	}
+	return q;
+}
+
+char *ctl_xstrdup(const char *s)
+{
+	char *p = strdup(s);
+	if (!p) {
+		ctl_err("out of memory");
+		exit(CTL_FAIL);
+	}
+	return p;
+}
+
+/* What to do about an error of the store itself. */
+static void store_error_hint(int err)
+{
+	switch (-err) {
+	case ENOSPC:
+		ctl_hint("free space on the store's file system, then try again");
+		break;
+	case EACCES:
+	case EPERM:
+		ctl_hint("run enrpctl as the store's owner (usually root)");
+		break;
+	case EIO:
+	case EBADMSG:
+		ctl_hint("see the messages above; 'dmesg' may show a disk error");
+		break;
+	default:
+		ctl_hint("see the messages above, if any, and enrpctl(8)");
+		break;
+	}
+}
+
+int ctl_eir_error(const char *what, const char *name, int err)
+{
+	if (err == -ENOENT) {
+		ctl_err("no EIR named '%s'", name);
+		ctl_hint("run 'enrpctl eir list' to see the EIRs");
+		return CTL_FAIL;
+	}
+	ctl_err("cannot %s EIR '%s': %s", what, name, enrp_strerror(err));
+	store_error_hint(err);
+	return CTL_FAIL;
+}
+
+int ctl_notify_eir(struct ctl *ctl, const char *name, uint32_t id)
+{
+	int rc = enrp_control_notify_eir(ctl->store_path, id);
+	/* No daemon serving the store: nothing caches the old settings. */
+	if (rc == 0 || rc == -ENOENT || rc == -ECONNREFUSED)
+		return CTL_OK;
+	ctl_warn("the change to EIR '%s' is stored, but the running enrpfs could not be told: %s",
+	         name, enrp_strerror(rc));
+	ctl_hint("the mount may act on the old settings until enrpfs is restarted; "
+	         "see 'enrpctl status'");
+	return CTL_FAIL;
+}
+
+/* --- help and options ---------------------------------------------------- */
+
+void ctl_print_help(FILE *f, const struct ctl_help *help)
+{
+	fprintf(f, "usage: %s\n", help->usage);
+	if (help->text && *help->text)
+		fprintf(f, "\n%s", help->text);
+}
+
+int ctl_usage_error(struct ctl *ctl, const struct ctl_help *help, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("enrpctl: ", fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "usage: %s\n", help->usage);
+	fprintf(stderr, "hint: run '%s --help' for details\n", ctl->command);
+	return CTL_USAGE;
+}
+
+void ctl_getopt_begin(struct ctl *ctl, char **argv)
+{
+	/* getopt prefixes its messages with argv[0]: "enrpctl eir create: ..." */
+	argv[0] = ctl->command;
+	optind = 0; /* GNU: full re-initialisation for a new argv */
+	opterr = 1;
+}
+
+int ctl_common_option(struct ctl *ctl, int c, const char *arg, const struct ctl_help *help)
+{
+	switch (c) {
+	case 'h':
+		ctl_print_help(stdout, help);
+		return CTL_OK;
+	case 'S':
+		ctl->store_path = arg;
+		return CTL_CONTINUE;
+	case 'j':
+		ctl->json = true;
+		return CTL_CONTINUE;
+	default: /* '?' or ':': getopt has said what was wrong */
+		fprintf(stderr, "usage: %s\n", help->usage);
+		fprintf(stderr, "hint: run '%s --help' for details\n", ctl->command);
+		return CTL_USAGE;
+	}
+}
+
+int ctl_dispatch(struct ctl *ctl, const char *group, const struct ctl_help *group_help,
+                 const struct ctl_verb *verbs, size_t n, int argc, char **argv)
+{
+	const char *verb = argc > 1 ? argv[1] : NULL;
+	FILE *f = stdout;
+	int rc = CTL_OK;
+
+	if (!verb) {
+		ctl_err("'%s' needs a verb", group);
+		f = stderr;
+		rc = CTL_USAGE;
+	} else if (!strcmp(verb, "-h") || !strcmp(verb, "--help")) {
+		f = stdout;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(verb, verbs[i].name))
+				continue;
+			snprintf(ctl->command, sizeof(ctl->command), "enrpctl %s %s", group,
+			         verbs[i].name);
+			ctl->need = verbs[i].need;
+			return verbs[i].fn(ctl, argc - 1, argv + 1);
+		}
+		ctl_err("'%s' is not a verb of '%s'", verb, group);
+		f = stderr;
+		rc = CTL_USAGE;
+	}
+
+	ctl_print_help(f, group_help);
+	fputs("\nVerbs:\n", f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "  %-12s  %s\n", verbs[i].name, verbs[i].summary);
+	fprintf(f, "\nRun 'enrpctl %s VERB --help' for the options of a verb.\n", group);
+	return rc;
+}
+
+/* --- the store ----------------------------------------------------------- */
+
+int ctl_open_store(struct ctl *ctl)
+{
+	if (ctl->store)
+		return CTL_OK;
+	if (!ctl->store_path || !*ctl->store_path) {
+		ctl_err("no store given");
+		ctl_hint("name one with 'enrpctl -S STORE ...', or set ENRP_STORE");
+		return CTL_USAGE;
+	}
+	const char *path = ctl->store_path;
+	unsigned flags = (ctl->need & NEED_STORE_RW) ? 0 : ENRP_STORE_RDONLY;
+	int rc = enrp_store_open(path, flags, &ctl->store);
+	if (rc == 0) {
+		enrp_actor_self(&ctl->actor, ctl->command);
+		return CTL_OK;
+	}
+	ctl->store = NULL;
+	switch (-rc) {
+	case ENOENT:
+		ctl_err("cannot open store '%s': no such store", path);
+		ctl_hint("create one with 'enrpctl init %s'", path);
+		break;
+	case EPROTONOSUPPORT:
+		ctl_err("cannot open store '%s': store format not supported", path);
+		ctl_hint("this enrpctl understands store format %d; a store made by a newer "
+		         "enrp needs that version, and a path that is not a store needs "
+		         "checking", ENRP_STORE_FORMAT);
+		break;
+	case EACCES:
+	case EPERM:
+		ctl_err("cannot open store '%s': permission denied", path);
+		ctl_hint("run enrpctl as the store's owner (usually root)");
+		break;
+	case ENOTDIR:
+		ctl_err("cannot open store '%s': not a directory", path);
+		ctl_hint("give the store directory made by 'enrpctl init'");
+		break;
+	default:
+		ctl_err("cannot open store '%s': %s", path, enrp_strerror(rc));
+		store_error_hint(rc);
+		break;
+	}
+	return CTL_FAIL;
+}
+
+/* --- main ---------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	static char prog[] = "enrpctl";
+	static const struct option opts[] = {
+		{ "store",   required_argument, NULL, 'S' },
+		{ "json",    no_argument,       NULL, 'j' },
+		{ "help",    no_argument,       NULL, 'h' },
+		{ "version", no_argument,       NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl ctl = { .tty = isatty(STDERR_FILENO) == 1 };
+	int c, rc;
+
+	enrp_log_set_sink(log_sink, NULL, ENRP_LOG_NOTICE);
+	const char *env = getenv("ENRP_STORE");
+	if (env && *env)
+		ctl.store_path = env;
+
+	if (argc < 1)
+		return CTL_USAGE;
+	argv[0] = prog;
+	/* "+": stop at the command; its options are its own. */
+	while ((c = getopt_long(argc, argv, "+hS:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'S':
+			ctl.store_path = optarg;
+			break;
+		case 'j':
+			ctl.json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return CTL_OK;
+		case 'V':
+			printf("enrpctl %s (store format %d)\n", ENRP_VERSION, ENRP_STORE_FORMAT);
+			return CTL_OK;
+		default:
+			usage(stderr);
+			return CTL_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		ctl_err("no command given");
+		usage(stderr);
+		return CTL_USAGE;
+	}
+
+	const char *name = argv[optind];
+	const struct cmd *cmd = NULL;
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(name, commands[i].name))
+			cmd = &commands[i];
+	if (!cmd) {
+		ctl_err("'%s' is not an enrpctl command", name);
+		usage(stderr);
+		return CTL_USAGE;
+	}
+
+	snprintf(ctl.command, sizeof(ctl.command), "enrpctl %s", cmd->name);
+	ctl.need = cmd->need;
+	rc = cmd->fn(&ctl, argc - optind, argv + optind);
+	enrp_store_close(ctl.store);
+
+	/* A full disk or closed pipe on stdout is a failure, not a success. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			ctl_err("cannot write output: %s", strerror(errno));
+		if (rc == CTL_OK)
+			rc = CTL_FAIL;
+	}
+	return rc;
+}
