@@ -25,7 +25,6 @@
 #include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -14,7 +14,7 @@ A=$MNT/a
 B=$MNT/b
 
 # ---- the mount root -----------------------------------------------------------
-names=$(ls -a "$MNT" | grep -vx -e . -e .. | tr '\n' ' ')
+names=$(ls -a "$MNT" | grep -Fvx -e . -e .. | tr '\n' ' ')
 assert_eq "a b " "$names" "root lists one directory per EIR"
 assert_eq "enrp-alice:enrp-alice 770 directory" "$(stat -c '%U:%G %a %F' "$A")" \
 	"EIR directory owned by its owner, mode 0770"
@@ -65,7 +65,6 @@ expect_ok as "$ALICE" bash -c 'echo again >> "$1"' _ "$A/d/hl"
 assert_eq "$(printf 'hello\nworld\nagain')" "$(as "$ALICE" cat "$A/f")" "write through one link seen through the other"
 expect_ok as "$ALICE" rm "$A/d/hl"
 assert_eq 1 "$(stat -c %h "$A/f")" "link count 1 after rm of the link"
-expect_fail EPERM as "$ALICE" ln "$A/d" "$A/dirlink"
 
 # ---- special files --------------------------------------------------------------------------
 expect_ok as "$ALICE" mkfifo "$A/fifo"
