@@ -15,7 +15,15 @@
  * Active mode: the agent (agent_uid) writes, everyone else reads; an active
  * EIR without an agent is allowed (the agent may be set up later), and then
  * only an escalation lets anybody write.  Escalation is meaningful only in
- * active mode: leaving active ends it.
+ * active mode: leaving active ends it, and so does retiring.
+ *
+ * Transitions and their errnos (a destroyed EIR refuses all with -EINVAL):
+ *   suspend   normal -> suspended; -EALREADY if suspended, -EINVAL if retired
+ *   resume    suspended -> normal; -EALREADY if normal, -EINVAL if retired
+ *   retire    normal|suspended -> retired; -EALREADY if retired; reason optional
+ *   escalate  active, not retired (a suspended EIR may be escalated: the
+ *             grant takes effect when it resumes); replaces a running one
+ *   deescalate -EALREADY unless an escalation is in force
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -385,7 +385,9 @@ static int read_format(enrp_store *st, MDB_txn *txn)
 static int open_dbis(enrp_store *st, bool create)
 {
 	MDB_txn *txn;
-	int rc = begin_txn(st, NULL, (st->flags & ENRP_STORE_RDONLY) ? MDB_RDONLY : 0, &txn);
+	/* A read transaction suffices to open existing databases, and does not
+	 * wait for a daemon's group to release LMDB's writer lock. */
+	int rc = begin_txn(st, NULL, create ? 0 : MDB_RDONLY, &txn);
 	if (rc)
 		return rc;
 	unsigned f = create ? MDB_CREATE : 0;
@@ -465,6 +467,10 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 	if (!S_ISDIR(sb.st_mode)) {
 		enrp_log(ENRP_LOG_ERR, "'%s' is not a directory", path);
 		rc = -ENOTDIR;
+		goto out_free;
+	}
+	if (stat(meta, &sb) < 0 && errno != ENOENT) {
+		rc = -errno;
 		goto out_free;
 	}
 	if (stat(meta, &sb) < 0 || !S_ISDIR(sb.st_mode)) {

@@ -65,6 +65,7 @@ static void usage(FILE *f)
 
 /* --- diagnostics --------------------------------------------------------- */
 
+__attribute__((format(printf, 2, 0)))
 static void vreport(const char *prefix, const char *fmt, va_list ap)
 {
 	fputs(prefix, stderr);

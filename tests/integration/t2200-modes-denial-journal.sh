@@ -52,7 +52,7 @@ fi
 
 # Unmounting flushes the remaining counts.
 umount_fs
-check=$(ctl audit show --event denied --json | "$PY" - "$uid" <<'EOF'
+summarise=$(cat <<'EOF'
 import json, re, sys
 uid = sys.argv[1]
 recs = json.load(sys.stdin)
@@ -74,6 +74,7 @@ for rec in recs[:2]:
 print("\n".join(out))
 EOF
 )
+check=$(ctl audit show --event denied --json | "$PY" -c "$summarise" "$uid")
 printf '%s\n' "$check" | grep '^sample' | sed 's/^/# /'
 field() { printf '%s\n' "$check" | sed -n "s/^$1 //p"; }
 recs=$(field w-records)

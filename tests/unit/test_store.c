@@ -1,0 +1,274 @@
+/*
+ * test_store.c — the store: creation, refusal of foreign and newer stores,
+ * read-only opens, map growth, group commit (atomic nested operations,
+ * visibility, durability on sync, concurrent writers) and a second process
+ * writing while the daemon holds a group.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <enrp/store.h>
+
+#include "record_int.h"
+#include "store_int.h"
+
+#include "../tap.h"
+
+static const char *tmp;
+
+static char *path_of(const char *name)
+{
+	static char buf[8][256];
+	static int i;
+	char *p = buf[i++ % 8];
+	snprintf(p, 256, "%s/%s", tmp, name);
+	return p;
+}
+
+/* ---- key/value helpers run as transactions ---- */
+
+struct kv {
+	const char *key;
+	uint64_t value;
+	int fail_after_put; /* returns this error after the put */
+};
+
+static int put_fn(enrp_txn *t, void *arg)
+{
+	struct kv *kv = arg;
+	uint8_t v[8];
+	be64_put(v, kv->value);
+	int rc = txn_put(t, DBI_META, kv->key, strlen(kv->key), v, 8, 0);
+	return rc ? rc : kv->fail_after_put;
+}
+
+static int get_fn(enrp_txn *t, void *arg)
+{
+	struct kv *kv = arg;
+	MDB_val v;
+	int rc = txn_get(t, DBI_META, kv->key, strlen(kv->key), &v);
+	if (rc)
+		return rc;
+	kv->value = be64_get(v.mv_data);
+	return 0;
+}
+
+static int incr_fn(enrp_txn *t, void *arg)
+{
+	struct kv *kv = arg;
+	uint64_t cur = 0;
+	MDB_val v;
+	int rc = txn_get(t, DBI_META, kv->key, strlen(kv->key), &v);
+	if (rc == 0)
+		cur = be64_get(v.mv_data);
+	else if (rc != -ENOENT)
+		return rc;
+	uint8_t nv[8];
+	be64_put(nv, cur + 1);
+	return txn_put(t, DBI_META, kv->key, strlen(kv->key), nv, 8, 0);
+}
+
+static uint64_t get_value(enrp_store *st, const char *key, int *rc)
+{
+	struct kv kv = { .key = key };
+	*rc = enrp_store_read(st, get_fn, &kv);
+	return kv.value;
+}
+
+static void creation_and_refusal(void)
+{
+	enrp_store *st = NULL;
+	is_int(enrp_store_create(path_of("a")), 0, "create a new store");
+	struct stat sb;
+	ok(stat(path_of("a"), &sb) == 0 && (sb.st_mode & 07777) == 0700, "store is mode 0700");
+	ok(stat(path_of("a/spool"), &sb) == 0 && S_ISDIR(sb.st_mode), "spool/ exists");
+	is_int(enrp_store_create(path_of("a")), -EEXIST, "create over a store: -EEXIST");
+	is_int(enrp_store_open(path_of("missing"), 0, &st), -ENOENT, "open missing: -ENOENT");
+	mkdir(path_of("plain"), 0700);
+	is_int(enrp_store_open(path_of("plain"), 0, &st), -EPROTONOSUPPORT,
+	       "open a plain directory: -EPROTONOSUPPORT");
+
+	is_int(enrp_store_open(path_of("a"), 0, &st), 0, "open the store");
+	is_int(enrp_store_format(st), ENRP_STORE_FORMAT, "format is current");
+	struct kv kv = { .key = "format" };
+	enrp_store_close(st);
+	is_int(enrp_store_open(path_of("a"), ENRP_STORE_RDONLY, &st), 0, "open read-only");
+	is_int(enrp_store_write(st, put_fn, &kv), -EROFS, "write on a read-only open: -EROFS");
+	enrp_store_close(st);
+}
+
+static int set_format_fn(enrp_txn *t, void *arg)
+{
+	uint8_t v[4];
+	be32_put(v, *(uint32_t *)arg);
+	return txn_put(t, DBI_META, "format", 6, v, 4, 0);
+}
+
+static void newer_format(void)
+{
+	enrp_store *st;
+	enrp_store_create(path_of("newer"));
+	enrp_store_open(path_of("newer"), 0, &st);
+	uint32_t fmt = ENRP_STORE_FORMAT + 1;
+	is_int(enrp_store_write(st, set_format_fn, &fmt), 0, "write a newer format number");
+	enrp_store_close(st);
+	st = NULL;
+	is_int(enrp_store_open(path_of("newer"), 0, &st), -EPROTONOSUPPORT,
+	       "a newer store is refused: -EPROTONOSUPPORT");
+	ok(st == NULL, "and no handle is returned");
+	is_int(enrp_store_open(path_of("newer"), ENRP_STORE_RDONLY, &st), -EPROTONOSUPPORT,
+	       "also read-only");
+}
+
+struct bulk {
+	int n, base;
+};
+
+static int bulk_fn(enrp_txn *t, void *arg)
+{
+	struct bulk *b = arg;
+	char key[32];
+	uint8_t val[200];
+	memset(val, 0xab, sizeof(val));
+	for (int i = 0; i < b->n; i++) {
+		int klen = snprintf(key, sizeof(key), "bulk-%08d", b->base + i);
+		int rc = txn_put(t, DBI_INODE, key, (size_t)klen, val, sizeof(val), 0);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static void map_growth(unsigned flags, const char *name)
+{
+	enrp_store *st;
+	setenv("ENRP_LMDB_MAPSIZE", "1048576", 1);
+	enrp_store_create(path_of(name));
+	is_int(enrp_store_open(path_of(name), flags, &st), 0, "%s: open with a 1 MiB map", name);
+	int rc = 0;
+	for (int round = 0; round < 40 && rc == 0; round++) {
+		struct bulk b = { .n = 500, .base = round * 500 };
+		rc = enrp_store_write(st, bulk_fn, &b);
+	}
+	is_int(rc, 0, "%s: 20000 records (~5 MiB) written: the map grew", name);
+	is_int(enrp_store_sync(st), 0, "%s: sync", name);
+	enrp_store_close(st);
+	unsetenv("ENRP_LMDB_MAPSIZE");
+	is_int(enrp_store_open(path_of(name), ENRP_STORE_RDONLY, &st), 0, "%s: reopen", name);
+	enrp_store_close(st);
+}
+
+static void *incr_thread(void *arg)
+{
+	enrp_store *st = arg;
+	struct kv kv = { .key = "counter" };
+	for (int i = 0; i < 500; i++)
+		enrp_store_write(st, incr_fn, &kv);
+	return NULL;
+}
+
+static void group_commit(void)
+{
+	enrp_store *st;
+	int rc;
+	enrp_store_create(path_of("group"));
+	is_int(enrp_store_open(path_of("group"), ENRP_STORE_GROUP_COMMIT, &st), 0,
+	       "open with group commit");
+
+	struct kv good = { .key = "k1", .value = 41 };
+	is_int(enrp_store_write(st, put_fn, &good), 0, "a write in the group");
+	is_int(get_value(st, "k1", &rc), 41, "is visible at once to this process");
+
+	struct kv bad = { .key = "k2", .value = 7, .fail_after_put = -EINVAL };
+	is_int(enrp_store_write(st, put_fn, &bad), -EINVAL, "a failing operation reports its error");
+	get_value(st, "k2", &rc);
+	is_int(rc, -ENOENT, "and leaves nothing behind (nested transaction)");
+	is_int(get_value(st, "k1", &rc), 41, "while the group's earlier work survives");
+
+	uint64_t before = enrp_store_commit_count(st);
+	is_int(enrp_store_sync(st), 0, "sync");
+	ok(enrp_store_commit_count(st) > before, "sync commits the group");
+
+	/* Another process sees what was synced. */
+	pid_t pid = fork();
+	if (pid == 0) {
+		enrp_store *ro;
+		int crc;
+		if (enrp_store_open(path_of("group"), ENRP_STORE_RDONLY, &ro))
+			_exit(3);
+		uint64_t v = get_value(ro, "k1", &crc);
+		enrp_store_close(ro);
+		_exit(crc == 0 && v == 41 ? 0 : 4);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a second process reads synced data");
+
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, incr_thread, st);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	is_int(get_value(st, "counter", &rc), 2000, "4 threads x 500 increments: no lost update");
+
+	/* A writer in another process (enrpctl) gets through while this one
+	 * keeps its group busy. */
+	pid = fork();
+	if (pid == 0) {
+		enrp_store *w;
+		if (enrp_store_open(path_of("group"), 0, &w))
+			_exit(3);
+		struct kv kv = { .key = "from-child", .value = 99 };
+		int crc = enrp_store_write(w, put_fn, &kv);
+		enrp_store_close(w);
+		_exit(crc ? 4 : 0);
+	}
+	int done = 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; !done; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (t1.tv_sec - t0.tv_sec > 30)
+			break; /* a generous bound: starvation, not slowness, fails */
+		struct kv kv = { .key = "busy" };
+		enrp_store_write(st, incr_fn, &kv);
+		done = waitpid(pid, &status, WNOHANG) == pid;
+	}
+	if (!done)
+		waitpid(pid, &status, 0);
+	diag("the other writer took %.1f ms", (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	     (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	ok(done, "the other process's write completed while this one kept writing");
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "and succeeded");
+	enrp_store_sync(st);
+	is_int(get_value(st, "from-child", &rc), 99, "its write is visible after our next group");
+	enrp_store_close(st);
+
+	/* Close commits what was not yet synced. */
+	is_int(enrp_store_open(path_of("group"), ENRP_STORE_GROUP_COMMIT, &st), 0, "reopen");
+	struct kv last = { .key = "last", .value = 5 };
+	enrp_store_write(st, put_fn, &last);
+	enrp_store_close(st);
+	enrp_store_open(path_of("group"), ENRP_STORE_RDONLY, &st);
+	is_int(get_value(st, "last", &rc), 5, "close makes the open group durable");
+	enrp_store_close(st);
+}
+
+int main(void)
+{
+	tmp = tap_tmpdir();
+	if (!tmp)
+		return 2;
+	creation_and_refusal();
+	newer_format();
+	map_growth(0, "grow-single");
+	map_growth(ENRP_STORE_GROUP_COMMIT, "grow-group");
+	group_commit();
+	tap_rmrf(tmp);
+	return done_testing();
+}
