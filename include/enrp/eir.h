@@ -123,8 +123,11 @@ int enrp_eir_escalate(enrp_store *st, const char *name, int64_t until, const cha
                       const struct enrp_actor *actor);
 int enrp_eir_deescalate(enrp_store *st, const char *name, const struct enrp_actor *actor);
 
-/* State changes: suspend needs a reason; resume leaves suspended only;
- * retire is final (-EALREADY if retired). */
+/* State changes: suspend needs a reason (-EINVAL) and -EALREADY if
+ * suspended; resume leaves suspended only (-EALREADY if normal, -EINVAL if
+ * retired); retire is final (-EALREADY if retired), its reason optional.
+ * All: -ENOENT no such EIR, -EINVAL destroyed.  Escalate also -EINVAL on a
+ * retired EIR; retiring or leaving active ends an escalation. */
 int enrp_eir_suspend(enrp_store *st, const char *name, const char *reason,
                      const struct enrp_actor *actor);
 int enrp_eir_resume(enrp_store *st, const char *name, const struct enrp_actor *actor);

@@ -34,7 +34,8 @@ struct enrp_journal_record {
 };
 
 /* Appends one record in its own write.  DETAILS is printf-formatted and cut
- * at ENRP_JOURNAL_DETAILS_MAX.  -ENOSPC, -EIO. */
+ * at ENRP_JOURNAL_DETAILS_MAX.  -EINVAL empty or over-long EVENT, -EEXIST a
+ * record already exists past the head (tampered journal), -ENOSPC, -EIO. */
 int enrp_journal_append(enrp_store *st, const struct enrp_actor *actor, const char *eir,
                         const char *event, const char *details_fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -46,7 +47,8 @@ struct enrp_journal_filter {
 };
 
 /* Calls CB for each record matching FILTER (NULL: all), oldest first; a
- * non-zero return from CB stops and is returned. */
+ * non-zero return from CB stops and is returned; -EIO at a record that
+ * cannot be decoded (enrp_journal_verify says where and why). */
 int enrp_journal_iter(enrp_store *st, const struct enrp_journal_filter *filter,
                       int (*cb)(const struct enrp_journal_record *rec, void *arg), void *arg);
 

@@ -28,7 +28,8 @@ int enrp_rundir_lock(const char *store_path, pid_t *holder);
 /* Writes our pid into the locked pid file (after daemonising). */
 int enrp_rundir_write_pid(int lock_fd);
 
-/* Pid of the daemon serving STORE_PATH, or 0 when none. */
+/* Pid of the daemon serving STORE_PATH, or 0 when none (1 if one holds the
+ * lock but has not written its pid yet). */
 pid_t enrp_rundir_daemon_pid(const char *store_path);
 
 /* Daemon side: creates and listens on run/control.sock (mode 0600).  Returns

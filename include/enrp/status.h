@@ -22,7 +22,7 @@ enum enrp_status_file {
 const char *enrp_status_file_name(enum enrp_status_file f);
 
 /* Renders file F of EIR ID into a new buffer (*BUF, *LEN), which the caller
- * frees with free().  -ENOENT no such EIR, -ENOMEM. */
+ * frees with free().  -ENOENT no such EIR, -EINVAL unknown F, -ENOMEM. */
 int enrp_status_render(enrp_store *st, uint32_t eir_id, enum enrp_status_file f,
                        char **buf, size_t *len);
 

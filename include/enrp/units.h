@@ -21,7 +21,8 @@ void enrp_size_format(uint64_t bytes, char *buf, size_t bufsz);
 int enrp_duration_parse(const char *s, int64_t *out_ns);
 
 /* "2026-11-21", "2026-11-21T10:00", "2026-11-21T10:00:00Z" (UTC), "now",
- * or "-7d" style relative to NOW.  -EINVAL otherwise. */
+ * or "-7d"/"+7d" style relative to NOW.  -EINVAL otherwise, -ERANGE outside
+ * what int64 ns can hold (1677..2262). */
 int enrp_time_parse(const char *s, int64_t now_ns, int64_t *out_ns);
 
 /* "2026-11-21T10:00:00Z" (UTC, seconds). */

@@ -164,7 +164,7 @@ run_config active+susp active suspended 0
 
 # ---- escalation: grant and revoke, journalled -----------------------------------------
 reset_eir
-expect_ok as "$BOB" bash -c 'echo base > "$1/esc-file"' _ "$E"
+expect_ok as "$BOB" bash -c 'echo base > "$1/esc-file" && chmod 666 "$1/esc-file"' _ "$E"
 set_mode team active
 expect_fail EROFS as "$BOB" bash -c 'echo x >> "$1/esc-file"' _ "$E"
 expect_ok as "$AGENT" bash -c 'echo agent >> "$1/esc-file"' _ "$E"

@@ -1,0 +1,121 @@
+#!/bin/bash
+# t3000: rsync into EIRs, as the owner (DESIGN §3): -a, -aHAX, -W, --inplace,
+# delta transfers, --delete, --partial into an rw EIR; -aW (also --inplace and
+# --delete) into a wo EIR; and an rsync daemon pushing into the mount.  Each
+# copy is checked byte for byte, with its metadata, and by a second rsync that
+# finds nothing to do.
+. "$(dirname "$0")/lib.sh"
+setup
+
+mk_eir rw --owner "$ALICE"
+mk_eir wo --owner "$ALICE" --mode wo
+mount_fs
+SRC=$T/src
+mkdir "$SRC"
+chown "$ALICE:" "$SRC"
+as "$ALICE" "$PY" "$LIB_DIR/mktree.py" "$SRC" 200 1 || die "mktree failed"
+
+# The facts of a tree that rsync -a preserves, comparable across trees.
+tree_meta() { (cd "$1" && find . -printf '%P|%y|%m|%s|%T@|%l\n' | LC_ALL=C sort); }
+tree_sums() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum); }
+# Hard-link groups: each file's first name among the names of its inode.
+tree_links() {
+	(cd "$1" && find . -type f -links +1 -printf '%i %P\n' | LC_ALL=C sort -k2 |
+		awk '{ if (!($1 in first)) first[$1] = $2; print $2, first[$1] }')
+}
+tree_xattrs() { (cd "$1" && getfattr -R -h -d -m '^user\.' . 2>/dev/null); }
+
+# verify_tree SRC DST LABEL [H] [X]: DST holds what rsync -a[H][X] makes of SRC.
+verify_tree() {
+	local src=$1 dst=$2 label=$3 flags=${4:-} out
+	out=$(diff -r --no-dereference "$src" "$dst" 2>&1)
+	assert_eq "" "$out" "$label: diff -r finds no difference"
+	assert_eq "$(tree_sums "$src")" "$(tree_sums "$dst")" "$label: sha256 of every file matches"
+	assert_eq "$(tree_meta "$src")" "$(tree_meta "$dst")" "$label: types, modes, sizes, mtimes, link targets match"
+	case $flags in *H*)
+		assert_eq "$(tree_links "$src")" "$(tree_links "$dst")" "$label: hard-link groups match" ;;
+	esac
+	case $flags in *X*)
+		assert_eq "$(tree_xattrs "$src")" "$(tree_xattrs "$dst")" "$label: user xattrs match" ;;
+	esac
+	out=$(as "$ALICE" rsync -ani"$flags" --delete "$src/" "$dst/" 2>&1)
+	assert_eq "" "$out" "$label: a second rsync -ani$flags --delete has nothing to do"
+}
+
+# ---- rw EIR ----------------------------------------------------------------------
+R=$MNT/rw
+expect_ok as "$ALICE" rsync -a "$SRC/" "$R/a/"
+verify_tree "$SRC" "$R/a" "rsync -a"
+expect_ok as "$ALICE" rsync -aHAX "$SRC/" "$R/hax/"
+verify_tree "$SRC" "$R/hax" "rsync -aHAX" HX
+expect_ok as "$ALICE" rsync -aW "$SRC/" "$R/w/"
+verify_tree "$SRC" "$R/w" "rsync -aW"
+
+# Next backup: the tree changes; transfer again in every style.
+as "$ALICE" "$PY" "$LIB_DIR/mktree.py" --mutate "$SRC" 2 || die "mutate failed"
+expect_ok as "$ALICE" rsync -aHAX --inplace --delete "$SRC/" "$R/hax/"
+verify_tree "$SRC" "$R/hax" "rsync -aHAX --inplace --delete (update)" HX
+expect_ok as "$ALICE" rsync -a --no-whole-file --delete "$SRC/" "$R/a/"
+verify_tree "$SRC" "$R/a" "rsync -a --no-W --delete (delta update)"
+expect_ok as "$ALICE" rsync -a --no-whole-file --inplace --partial --delete "$SRC/" "$R/w/"
+verify_tree "$SRC" "$R/w" "rsync -a --no-W --inplace --partial --delete (delta in place)"
+assert_true "--delete removed files deleted at the source" test ! -e "$R/hax/links/sub/h2" -a ! -e "$R/a/links/sub/h2"
+
+# The owner compares checksums after the transfer (regulation; DESIGN §3, §5):
+# once nothing is pending, .enrp/SHA256SUMS lists every file with its sha256.
+nothing_pending() { [ "$(status_field rw pending_files)" = 0 ]; }
+if poll_until 120 nothing_pending; then
+	pass "all files verified within 120 s"
+	out=$(cd "$R" && as "$ALICE" sha256sum --quiet -c .enrp/SHA256SUMS 2>&1)
+	assert_eq "" "$out" "sha256sum -c .enrp/SHA256SUMS passes in the EIR"
+	want=$(cd "$R" && find hax -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+	got=$(grep -F '  hax/' "$R/.enrp/SHA256SUMS" | LC_ALL=C sort -k2)
+	assert_eq "$want" "$got" ".enrp/SHA256SUMS lists each file of hax/ with its sha256"
+else
+	fail "files still pending 120 s after the transfer: $(status_field rw pending_files)"
+fi
+
+# ---- wo EIR: add and change, never read ------------------------------------------------
+W=$MNT/wo
+SRC2=$T/src2
+mkdir "$SRC2"
+chown "$ALICE:" "$SRC2"
+as "$ALICE" "$PY" "$LIB_DIR/mktree.py" "$SRC2" 150 7 || die "mktree failed"
+expect_ok as "$ALICE" rsync -aW "$SRC2/" "$W/t/"
+expect_fail EACCES as "$ALICE" cat "$W/t/empty" "$W/t/readonly.txt"
+as "$ALICE" "$PY" "$LIB_DIR/mktree.py" --mutate "$SRC2" 8 || die "mutate failed"
+expect_ok as "$ALICE" rsync -aW --inplace --delete "$SRC2/" "$W/t/"
+as "$ALICE" "$PY" "$LIB_DIR/mktree.py" --mutate "$SRC2" 9 || die "mutate failed"
+expect_ok as "$ALICE" rsync -aW --delete "$SRC2/" "$W/t/"
+expect_ok as "$ALICE" rsync -aHXW "$SRC2/" "$W/hx/"
+set_mode wo rw
+verify_tree "$SRC2" "$W/t" "rsync -aW into wo (three passes, checked in rw)"
+verify_tree "$SRC2" "$W/hx" "rsync -aHXW into wo (checked in rw)" HX
+set_mode wo wo
+
+# ---- an rsync daemon writing into the mount ---------------------------------------------
+port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+expect_ok as "$ALICE" mkdir "$R/daemon"
+cat >"$T/rsyncd.conf" <<EOF
+pid file = $T/rsyncd.pid
+use chroot = no
+munge symlinks = no
+[eir]
+	path = $R/daemon
+	uid = $ALICE
+	gid = $ALICE
+	read only = false
+EOF
+rsync --daemon --no-detach --address=127.0.0.1 --port="$port" --config="$T/rsyncd.conf" \
+	--log-file="$T/rsyncd.log" &
+CLEANUP_PIDS+=("$!")
+daemon_up() { rsync "rsync://127.0.0.1:$port/" | grep -q '^eir'; }
+poll_until 20 daemon_up || die "rsync daemon did not come up on port $port"
+expect_ok rsync -a "$SRC/" "rsync://127.0.0.1:$port/eir/tree/"
+verify_tree "$SRC" "$R/daemon/tree" "rsync daemon push"
+as "$ALICE" "$PY" "$LIB_DIR/mktree.py" --mutate "$SRC" 3 || die "mutate failed"
+expect_ok rsync -a --delete "$SRC/" "rsync://127.0.0.1:$port/eir/tree/"
+verify_tree "$SRC" "$R/daemon/tree" "rsync daemon push (delta update with --delete)"
+assert_eq "enrp-alice" "$(stat -c %U "$R/daemon/tree/empty")" "daemon wrote as its uid"
+
+finish
