@@ -175,8 +175,14 @@ static void ns_to_ts(int64_t ns, struct timespec *ts)
 	}
 }
 
+/* Times past what int64 nanoseconds hold (1677..2262) are clamped, as the
+ * kernel clamps to a filesystem's time range. */
 static int64_t ts_to_ns(const struct timespec *ts)
 {
+	if (ts->tv_sec >= INT64_MAX / 1000000000)
+		return INT64_MAX;
+	if (ts->tv_sec <= INT64_MIN / 1000000000)
+		return INT64_MIN;
 	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
 }
 
@@ -642,6 +648,8 @@ static int rename_fn(enrp_txn *t, void *arg)
 		return -EPERM;
 	if (p->eir_id != np->eir_id)
 		return -EXDEV;
+	if (p->nlink == 0 || np->nlink == 0)
+		return -ENOENT; /* a removed directory takes no new entries */
 	if ((is_eir_root(p) && enrp_ns_reserved(a->name)) ||
 	    (is_eir_root(np) && enrp_ns_reserved(a->newname)))
 		return -EPERM;
@@ -667,6 +675,8 @@ static int rename_fn(enrp_txn *t, void *arg)
 		return 0; /* same file under both names: rename(2) does nothing */
 	if (is_dir(&src) && (rc = check_not_ancestor(t, sino, a->newparent)))
 		return rc;
+	if (is_dir(&src) && p != np && !(dst_exists && is_dir(&dst)) && np->nlink >= NS_LINK_MAX)
+		return -EMLINK;
 	if (exchange && is_dir(&dst) && (rc = check_not_ancestor(t, dino, a->parent)))
 		return rc;
 
@@ -926,6 +936,8 @@ static int write_done_fn(enrp_txn *t, void *arg)
 	int rc = inode_get(t, a->ino, &r);
 	if (rc)
 		return rc;
+	if (!is_reg(&r))
+		return -EINVAL;
 	if (a->off > r.size) {
 		usage_bytes_delta(t, &r, (int64_t)(a->off - r.size));
 		r.size = a->off;
@@ -1004,6 +1016,8 @@ int enrp_ns_setxattr(enrp_store *st, const struct enrp_caller *caller, uint64_t 
 		return -EOPNOTSUPP;
 	if (size > XATTR_VALUE_MAX)
 		return -E2BIG;
+	if (!value && size)
+		return -EINVAL;
 	struct xattr_args a = { .caller = caller, .ino = ino, .name = name,
 	                        .value = value ? value : "", .size = size, .flags = flags };
 	return enrp_store_write(st, setxattr_fn, &a);
@@ -1136,15 +1150,20 @@ static int xattr_del_one(enrp_txn *t, const MDB_val *k, const MDB_val *v, void *
 }
 
 /* Frees orphan INO: inode, xattrs, index entries; the spool file goes after
- * the commit is durable. */
+ * the commit is durable.  Returns 1 (nothing freed) for a stale entry. */
 static int free_orphan(enrp_txn *t, uint64_t ino)
 {
 	struct inode_rec r;
 	uint8_t k[8];
 	be64_put(k, ino);
 	int rc = inode_get(t, ino, &r);
-	if (rc == 0 && r.nlink != 0)
-		return 0; /* relinked? not an orphan any more */
+	if (rc == 0 && r.nlink != 0) {
+		/* A stale index entry (damage): drop it, keep the live inode. */
+		enrp_log(ENRP_LOG_WARNING, "inode %llu is linked but listed as orphan; unlisted",
+		         (unsigned long long)ino);
+		txn_del(t, DBI_ORPHAN, k, 8);
+		return t->ret ? t->ret : 1;
+	}
 	/* Deleting while walking: restart the walk until nothing is left. */
 	for (;;) {
 		uint64_t count = 0;
@@ -1172,7 +1191,8 @@ static int forget_fn(enrp_txn *t, void *arg)
 		return 0;
 	if (rc)
 		return rc;
-	return free_orphan(t, ino);
+	rc = free_orphan(t, ino);
+	return rc > 0 ? 0 : rc;
 }
 
 int enrp_ns_forget(enrp_store *st, uint64_t ino)
@@ -1205,9 +1225,10 @@ static int recover_fn(enrp_txn *t, void *arg)
 		if (ino == 0)
 			return t->ret = -EIO;
 		rc = free_orphan(t, ino);
-		if (rc)
+		if (rc < 0)
 			return rc;
-		a->orphans++;
+		if (rc == 0)
+			a->orphans++;
 	}
 }
 

@@ -26,6 +26,14 @@
 #include <enrp/policy.h>
 #include <enrp/store.h>
 
+/* Every open handle starts with this (handle.c). */
+struct handle {
+	_Atomic unsigned refs;         /* the open, plus each op using it */
+	void (*destroy)(struct handle *h);
+	int64_t released_at;           /* protected by fs->dead_lock */
+	struct handle *next_dead;      /* protected by fs->dead_lock */
+};
+
 /* Kernel lookup counts and open handles per inode (inode.c). */
 struct node {
 	uint64_t ino;
@@ -53,6 +61,8 @@ struct fs {
 	int control_fd;
 	pthread_t control_thread, maint_thread;
 	bool threads_started;
+	pthread_mutex_t dead_lock;
+	struct handle *dead;            /* released handles awaiting the reaper */
 	_Atomic bool stopping;
 };
 
@@ -76,13 +86,26 @@ struct dir_entry {
 };
 
 struct dir_handle {
+	struct handle h;
 	struct dir_entry *v;
 	size_t n, cap;
 	uint64_t ino;
 };
 
 int dir_add(struct dir_handle *d, const char *name, const struct enrp_stat *attr);
+/* A new, empty directory handle for INO, or NULL. */
+struct dir_handle *dir_new(uint64_t ino);
 void dir_free(struct dir_handle *d);
+
+/* handle.c */
+void handle_init(struct handle *h, void (*destroy)(struct handle *h));
+/* Takes a reference for the duration of one op; handle_put gives it back. */
+struct handle *handle_get(const struct fuse_file_info *fi);
+void handle_put(struct handle *h);
+/* RELEASE: drops the open's reference; the reaper destroys it later. */
+void handle_release(struct fs *fs, const struct fuse_file_info *fi);
+/* Destroys released handles nothing uses any more (all of them with ALL). */
+void handles_reap(struct fs *fs, bool all);
 
 /* The caller of REQ, for core's policy. */
 void caller_of(fuse_req_t req, struct enrp_caller *caller);

@@ -24,6 +24,7 @@ enum hidden_kind {
 };
 
 struct hidden_file {
+	struct handle h;
 	char *buf;
 	size_t len;
 };
@@ -133,6 +134,13 @@ void hidden_getattr(fuse_req_t req, struct fs *fs, fuse_ino_t ino)
 		fuse_reply_attr(req, &s.st, hidden_kind(ino) >= HK_FILE_BASE ? 0 : fs->timeout);
 }
 
+static void hidden_file_destroy(struct handle *h)
+{
+	struct hidden_file *f = (struct hidden_file *)h;
+	free(f->buf);
+	free(f);
+}
+
 void hidden_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	unsigned kind = hidden_kind(ino);
@@ -149,6 +157,7 @@ void hidden_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	handle_init(&h->h, hidden_file_destroy);
 	int rc = enrp_status_render(fs->st, hidden_eir(ino), kind - HK_FILE_BASE, &h->buf,
 	                            &h->len);
 	if (rc) {
@@ -158,36 +167,33 @@ void hidden_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file
 	}
 	fi->fh = (uintptr_t)h;
 	fi->direct_io = 1;
-	if (fuse_reply_open(req, fi) != 0) {
-		free(h->buf);
-		free(h);
-	}
+	if (fuse_reply_open(req, fi) != 0)
+		hidden_file_destroy(&h->h);
 }
 
 void hidden_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                  struct fuse_file_info *fi)
 {
 	(void)ino;
-	struct hidden_file *h = (struct hidden_file *)(uintptr_t)fi->fh;
+	struct hidden_file *h = (struct hidden_file *)handle_get(fi);
 	if ((size_t)off >= h->len) {
 		fuse_reply_buf(req, NULL, 0);
-		return;
+	} else {
+		size_t n = h->len - (size_t)off;
+		fuse_reply_buf(req, h->buf + off, n < size ? n : size);
 	}
-	size_t n = h->len - (size_t)off;
-	fuse_reply_buf(req, h->buf + off, n < size ? n : size);
+	handle_put(&h->h);
 }
 
 void hidden_release(fuse_req_t req, struct fuse_file_info *fi)
 {
-	struct hidden_file *h = (struct hidden_file *)(uintptr_t)fi->fh;
-	free(h->buf);
-	free(h);
+	handle_release(fs_of(req), fi);
 	fuse_reply_err(req, 0);
 }
 
 void hidden_opendir(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct dir_handle *d = calloc(1, sizeof(*d));
+	struct dir_handle *d = dir_new(ino);
 	struct enrp_stat s;
 	int rc = d ? hidden_stat(fs, ino, &s) : -ENOMEM;
 	if (rc)
@@ -196,7 +202,6 @@ void hidden_opendir(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_f
 		rc = -ENOTDIR;
 		goto out_err;
 	}
-	d->ino = ino;
 	s.st.st_ino = 0;
 	if (dir_add(d, ".", &s) || dir_add(d, "..", &s)) {
 		rc = -ENOMEM;

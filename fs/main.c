@@ -283,6 +283,7 @@ int main(int argc, char *argv[])
 		         (unsigned long long)spools);
 	enrp_actor_self(&fs.actor, "enrpfs");
 	pthread_rwlock_init(&fs.mode_lock, NULL);
+	pthread_mutex_init(&fs.dead_lock, NULL);
 	if (nodes_init(&fs.nodes) || enrp_denials_new(fs.st, &fs.denials)) {
 		fprintf(stderr, "enrpfs: out of memory\n");
 		goto out_store;
@@ -313,6 +314,7 @@ int main(int argc, char *argv[])
 	}
 	ret = ret < 0 ? 1 : 0;
 	notify_stop(&fs);
+	handles_reap(&fs, true);
 	enrp_denials_flush(fs.denials, &fs.actor, enrp_now_ns(), true);
 out_unmount:
 	fuse_session_unmount(fs.se);
@@ -326,6 +328,7 @@ out_nodes:
 	enrp_denials_free(fs.denials);
 	nodes_release(&fs.nodes);
 	pthread_rwlock_destroy(&fs.mode_lock);
+	pthread_mutex_destroy(&fs.dead_lock);
 out_store:
 	enrp_store_close(fs.st);
 out_lock:

@@ -96,8 +96,10 @@ static void *maint_main(void *arg)
 		if (enrp_eir_expire_escalations(fs->st, now, &fs->actor, ids, 64, &expired) == 0)
 			for (unsigned i = 0; i < expired && i < 64; i++)
 				invalidate_eir(fs, ids[i]);
-		for (int i = 0; i < 10 && !fs->stopping; i++)
+		for (int i = 0; i < 10 && !fs->stopping; i++) {
 			usleep(100000);
+			handles_reap(fs, false);
+		}
 	}
 	return NULL;
 }

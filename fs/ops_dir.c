@@ -136,6 +136,21 @@ void dir_free(struct dir_handle *d)
 	free(d);
 }
 
+static void dir_destroy(struct handle *h)
+{
+	dir_free((struct dir_handle *)h);
+}
+
+struct dir_handle *dir_new(uint64_t ino)
+{
+	struct dir_handle *d = calloc(1, sizeof(*d));
+	if (d) {
+		handle_init(&d->h, dir_destroy);
+		d->ino = ino;
+	}
+	return d;
+}
+
 static int collect_entry(const struct enrp_dirent *ent, void *arg)
 {
 	return dir_add(arg, ent->name, &ent->attr);
@@ -162,12 +177,11 @@ void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		hidden_opendir(req, fs, ino, fi);
 		return;
 	}
-	struct dir_handle *d = calloc(1, sizeof(*d));
+	struct dir_handle *d = dir_new(ino);
 	if (!d) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	d->ino = ino;
 	int rc = dir_fill(fs, d);
 	if (rc) {
 		dir_free(d);
@@ -179,8 +193,8 @@ void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		dir_free(d);
 }
 
-static void read_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-                     struct fuse_file_info *fi, bool plus)
+static void read_dir_held(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                          struct fuse_file_info *fi, bool plus)
 {
 	struct fs *fs = fs_of(req);
 	struct dir_handle *d = (struct dir_handle *)(uintptr_t)fi->fh;
@@ -236,6 +250,14 @@ static void read_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	free(refs);
 }
 
+static void read_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                     struct fuse_file_info *fi, bool plus)
+{
+	struct handle *h = handle_get(fi);
+	read_dir_held(req, ino, size, off, fi, plus);
+	handle_put(h);
+}
+
 void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                 struct fuse_file_info *fi)
 {
@@ -251,7 +273,7 @@ void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	dir_free((struct dir_handle *)(uintptr_t)fi->fh);
+	handle_release(fs_of(req), fi);
 	fuse_reply_err(req, 0);
 }
 

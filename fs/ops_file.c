@@ -24,6 +24,7 @@
 #include "fs.h"
 
 struct open_file {
+	struct handle h;
 	int fd;
 	uint64_t ino;
 	uint32_t eir_id;
@@ -46,11 +47,19 @@ static int open_check(struct fs *fs, const struct enrp_caller *caller, fuse_ino_
 	return rc;
 }
 
+static void open_file_destroy(struct handle *hh)
+{
+	struct open_file *h = (struct open_file *)hh;
+	close(h->fd);
+	free(h);
+}
+
 static int handle_new(struct fs *fs, const struct enrp_stat *s, struct fuse_file_info *fi)
 {
 	struct open_file *h = malloc(sizeof(*h));
 	if (!h)
 		return -ENOMEM;
+	handle_init(&h->h, open_file_destroy);
 	h->fd = enrp_spool_open(fs->st, s->st.st_ino, 1);
 	if (h->fd < 0) {
 		int rc = h->fd;
@@ -64,16 +73,21 @@ static int handle_new(struct fs *fs, const struct enrp_stat *s, struct fuse_file
 	return 0;
 }
 
+/* For an open whose reply never reached the kernel: nothing else has it. */
 static void handle_free(struct fs *fs, struct open_file *h)
 {
-	close(h->fd);
 	node_close(fs, h->ino);
-	free(h);
+	open_file_destroy(&h->h);
 }
 
 static struct open_file *handle_of(const struct fuse_file_info *fi)
 {
 	return (struct open_file *)(uintptr_t)fi->fh;
+}
+
+static struct open_file *file_get(const struct fuse_file_info *fi)
+{
+	return (struct open_file *)handle_get(fi);
 }
 
 void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -87,16 +101,9 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	struct enrp_caller caller;
 	struct enrp_stat s;
 	caller_of(req, &caller);
-	int acc = fi->flags & O_ACCMODE;
-	if (acc != O_WRONLY) {
-		/* O_CREAT|O_RDWR in a write-only EIR: creating is allowed, reading
-		 * is not; refuse before creating anything. */
-		int rc = enrp_ns_check(fs->st, &caller, parent, ENRP_OP_READ);
-		if (rc) {
-			reply_denied(req, fs, eir_of(fs, parent), ENRP_OP_READ, rc);
-			return;
-		}
-	}
+	/* Creating a new file is a write, whatever the access mode: mkstemp(3),
+	 * which rsync uses for every file, creates with O_RDWR.  In a write-only
+	 * EIR each read through such a handle is still refused (op_read). */
 	int rc = enrp_ns_mknod(fs->st, &caller, parent, name, S_IFREG | (mode & 07777), 0, NULL,
 	                       &s);
 	if (rc) {
@@ -162,7 +169,7 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse
 		hidden_read(req, ino, size, off, fi);
 		return;
 	}
-	struct open_file *h = handle_of(fi);
+	struct open_file *h = file_get(fi);
 	struct enrp_caller caller;
 	caller_of(req, &caller);
 	pthread_rwlock_rdlock(&fs->mode_lock);
@@ -170,38 +177,37 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse
 	if (rc) {
 		pthread_rwlock_unlock(&fs->mode_lock);
 		reply_denied(req, fs, h->eir_id, ENRP_OP_READ, rc);
-		return;
+	} else {
+		struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+		buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+		buf.buf[0].fd = h->fd;
+		buf.buf[0].pos = off;
+		fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+		pthread_rwlock_unlock(&fs->mode_lock);
 	}
-	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
-	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	buf.buf[0].fd = h->fd;
-	buf.buf[0].pos = off;
-	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
-	pthread_rwlock_unlock(&fs->mode_lock);
+	handle_put(&h->h);
 }
 
 void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off_t off,
               struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	struct open_file *h = handle_of(fi);
+	struct open_file *h = file_get(fi);
 	struct enrp_caller caller;
 	caller_of(req, &caller);
 	int rc = enrp_ns_write_check(fs->st, &caller, ino, (uint64_t)off, size);
-	if (rc) {
-		reply_denied(req, fs, h->eir_id, ENRP_OP_WRITE, rc);
-		return;
+	ssize_t n = 0;
+	if (rc == 0) {
+		n = pwrite(h->fd, data, size, off);
+		rc = n < 0 ? -errno : 0;
 	}
-	ssize_t n = pwrite(h->fd, data, size, off);
-	if (n < 0) {
-		fuse_reply_err(req, errno);
-		return;
-	}
-	rc = enrp_ns_write_done(fs->st, ino, (uint64_t)off + (uint64_t)n, NULL);
+	if (rc == 0)
+		rc = enrp_ns_write_done(fs->st, ino, (uint64_t)off + (uint64_t)n, NULL);
 	if (rc)
-		fuse_reply_err(req, -rc);
+		reply_denied(req, fs, h->eir_id, ENRP_OP_WRITE, rc);
 	else
 		fuse_reply_write(req, (size_t)n);
+	handle_put(&h->h);
 }
 
 void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -217,7 +223,8 @@ void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		hidden_release(req, fi);
 		return;
 	}
-	handle_free(fs, handle_of(fi));
+	node_close(fs, handle_of(fi)->ino);
+	handle_release(fs, fi);
 	fuse_reply_err(req, 0);
 }
 
@@ -230,7 +237,9 @@ void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_inf
 		return;
 	}
 	/* Bytes first, then the metadata that makes them reachable. */
-	int rc = enrp_spool_sync(fs->st, handle_of(fi)->fd);
+	struct open_file *h = file_get(fi);
+	int rc = enrp_spool_sync(fs->st, h->fd);
+	handle_put(&h->h);
 	if (rc == 0)
 		rc = enrp_store_sync(fs->st);
 	fuse_reply_err(req, -rc);
@@ -240,24 +249,23 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
                   struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	struct open_file *h = handle_of(fi);
 	if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) {
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
+	struct open_file *h = file_get(fi);
 	struct enrp_caller caller;
 	caller_of(req, &caller);
 	bool grows = !(mode & FALLOC_FL_KEEP_SIZE);
 	int rc = enrp_ns_write_check(fs->st, &caller, ino, (uint64_t)offset,
 	                             grows ? (uint64_t)length : 0);
-	if (rc) {
+	if (rc == 0 && fallocate(h->fd, mode, offset, length) < 0)
+		rc = -errno;
+	if (rc == 0 && grows)
+		rc = enrp_ns_write_done(fs->st, ino, (uint64_t)offset + (uint64_t)length, NULL);
+	if (rc)
 		reply_denied(req, fs, h->eir_id, ENRP_OP_WRITE, rc);
-		return;
-	}
-	if (fallocate(h->fd, mode, offset, length) < 0) {
-		fuse_reply_err(req, errno);
-		return;
-	}
-	rc = grows ? enrp_ns_write_done(fs->st, ino, (uint64_t)offset + (uint64_t)length, NULL) : 0;
-	fuse_reply_err(req, -rc);
+	else
+		fuse_reply_err(req, 0);
+	handle_put(&h->h);
 }

@@ -163,6 +163,18 @@ assert_eq() {
 	fail "$3: expected '$1', got '$2'"
 }
 
+# assert_text_eq WANT GOT DESCRIPTION: like assert_eq for multi-line text;
+# on failure shows the first lines of a diff instead of both texts.
+assert_text_eq() {
+	if [ "$1" == "$2" ]; then
+		pass "$3"
+		return 0
+	fi
+	fail "$3: texts differ (- expected, + got):"
+	diff -u <(printf '%s\n' "$1") <(printf '%s\n' "$2") | sed -n '3,30s/^/#   /p'
+	return 1
+}
+
 # assert_match REGEX TEXT DESCRIPTION (extended regex, grep -E)
 assert_match() {
 	if printf '%s\n' "$2" | grep -Eq -- "$1"; then

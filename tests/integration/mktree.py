@@ -6,6 +6,8 @@ odd names, assorted permissions and old mtimes.  Deterministic for a seed.
 
 mktree.py --mutate DIR SEED — changes the tree the way a next backup would:
 appends, in-place middle edits, new files, deletions, an xattr change.
+
+mktree.py --settle DIR BASE — old mtimes for directories and fresh entries.
 """
 import os
 import random
@@ -56,8 +58,21 @@ def build(root, nfiles, seed):
     os.setxattr(os.path.join(root, "empty"), "user.empty", b"")
     # special
     os.mkfifo(os.path.join(root, "links/fifo"))
-    for d in ("a/b/c", "data", "odd names"):
-        os.utime(os.path.join(root, d), (1000000000, 1000000000))
+    settle_dirs(root, 1000000000)
+
+
+def settle_dirs(root, base):
+    """Gives every directory, and every entry with a fresh mtime, an old one
+    (children first).  rsync leaves the mtime of a directory, symlink or
+    fifo alone when it is within the second of the copy's (also on ext4), so
+    fresh "now" mtimes would make exact comparisons flaky."""
+    fresh = base  # anything newer than the base is "fresh"
+    for i, (dp, dns, fns) in enumerate(sorted(os.walk(root), key=lambda w: -len(w[0]))):
+        for n in fns + [d for d in dns if os.path.islink(os.path.join(dp, d))]:
+            p = os.path.join(dp, n)
+            if os.lstat(p).st_mtime > fresh:
+                os.utime(p, (base + 7, base + 7), follow_symlinks=False)
+        os.utime(dp, (base + i * 1000, base + i * 1000 + 1))
 
 
 def mutate(root, seed):
@@ -76,11 +91,15 @@ def mutate(root, seed):
     for i in range(20):
         write(os.path.join(root, "a/b/new%02d-%d.dat" % (i, seed)), rnd.randbytes(rnd.randrange(20000)))
     os.setxattr(os.path.join(root, "links/h1"), "user.origin", b"mutated %d" % seed)
-    os.unlink(os.path.join(root, "links/sub/h2"))
+    if os.path.exists(os.path.join(root, "links/sub/h2")):
+        os.unlink(os.path.join(root, "links/sub/h2"))
+    settle_dirs(root, 1100000000 + seed * 100000)
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--mutate":
+    if sys.argv[1] == "--settle":
+        settle_dirs(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "--mutate":
         mutate(sys.argv[2], int(sys.argv[3]))
     else:
         build(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 200,

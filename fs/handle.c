@@ -1,0 +1,83 @@
+/*
+ * handle.c — lifetime of open handles (files, directories, .enrp files).
+ *
+ * The kernel may send RELEASE while the daemon is still serving a READ on
+ * the same handle in another thread: a read killed by a fatal signal is
+ * abandoned by the kernel (the process exits and closes the file) while its
+ * request is in our hands.  Freeing at release would then let the read use a
+ * freed buffer or, worse, a closed descriptor number that another open has
+ * since reused — another file's bytes.  So every op holds a reference while
+ * it uses a handle, release only drops the open's reference and queues the
+ * handle, and the reaper destroys it once nothing holds it and a grace
+ * period has passed (covering an op that received the request but has not
+ * yet taken its reference).
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "fs.h"
+
+#define HANDLE_GRACE_NS 2000000000LL
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void handle_init(struct handle *h, void (*destroy)(struct handle *h))
+{
+	atomic_init(&h->refs, 1);
+	h->destroy = destroy;
+	h->released_at = 0;
+	h->next_dead = NULL;
+}
+
+struct handle *handle_get(const struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	atomic_fetch_add(&h->refs, 1);
+	return h;
+}
+
+void handle_put(struct handle *h)
+{
+	atomic_fetch_sub(&h->refs, 1);
+}
+
+void handle_release(struct fs *fs, const struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	pthread_mutex_lock(&fs->dead_lock);
+	h->released_at = mono_ns();
+	h->next_dead = fs->dead;
+	fs->dead = h;
+	pthread_mutex_unlock(&fs->dead_lock);
+	atomic_fetch_sub(&h->refs, 1);
+}
+
+void handles_reap(struct fs *fs, bool all)
+{
+	int64_t now = mono_ns();
+	struct handle *doomed = NULL;
+	pthread_mutex_lock(&fs->dead_lock);
+	struct handle **pp = &fs->dead;
+	while (*pp) {
+		struct handle *h = *pp;
+		if (all || (atomic_load(&h->refs) == 0 && now - h->released_at >= HANDLE_GRACE_NS)) {
+			*pp = h->next_dead;
+			h->next_dead = doomed;
+			doomed = h;
+		} else {
+			pp = &h->next_dead;
+		}
+	}
+	pthread_mutex_unlock(&fs->dead_lock);
+	while (doomed) {
+		struct handle *next = doomed->next_dead;
+		doomed->destroy(doomed);
+		doomed = next;
+	}
+}
