@@ -263,6 +263,21 @@ int eir_usage_add(enrp_txn *t, uint32_t id, int64_t dbytes, int64_t dfiles)
 	return usage_put(t, id, &u);
 }
 
+int eir_usage_add_stored(enrp_txn *t, uint32_t id, int64_t dstored, int64_t dchunks)
+{
+	struct enrp_eir_usage u;
+	int rc;
+
+	if (!dstored && !dchunks)
+		return 0;
+	rc = eir_usage_get_txn(t, id, &u);
+	if (rc)
+		return rc;
+	u.stored = add_clamped(u.stored, dstored);
+	u.chunks = add_clamped(u.chunks, dchunks);
+	return usage_put(t, id, &u);
+}
+
 /* ---- create ---- */
 
 static void fmt_uid(char *buf, size_t size, uint32_t uid)
@@ -283,7 +298,7 @@ static int create_fn(enrp_txn *t, void *arg)
 {
 	struct create_ctx *c = arg;
 	struct enrp_eir *e = &c->e;
-	struct enrp_eir_usage zero = { 0, 0 };
+	struct enrp_eir_usage zero = { 0 };
 	char details[DETAILS_SIZE], agent[16];
 	uint8_t idval[4];
 	uint64_t id;

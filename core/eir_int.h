@@ -11,5 +11,7 @@ int eir_get_txn(enrp_txn *t, uint32_t id, struct enrp_eir *out);
 int eir_usage_get_txn(enrp_txn *t, uint32_t id, struct enrp_eir_usage *out);
 /* Adds signed deltas to the usage counters of EIR ID (clamped at 0). */
 int eir_usage_add(enrp_txn *t, uint32_t id, int64_t dbytes, int64_t dfiles);
+/* The same for the stored side: chunk bytes and chunk count. */
+int eir_usage_add_stored(enrp_txn *t, uint32_t id, int64_t dstored, int64_t dchunks);
 
 #endif

@@ -48,6 +48,10 @@ const char *enrp_strerror(int err)
 		return "quota of the EIR exceeded";
 	case EBADMSG:
 		return "data failed its integrity check";
+	case EKEYREJECTED:
+		return "the key file does not hold this store's key";
+	case ENOKEY:
+		return "the store is encrypted and no key file was given";
 	default:
 		return strerror(err);
 	}

@@ -30,6 +30,7 @@
 #include <enrp/ns.h>
 #include <enrp/policy.h>
 
+#include "chunk_int.h"
 #include "eir_int.h"
 #include "ns_int.h"
 #include "record_int.h"
@@ -204,6 +205,18 @@ static void fill_stat(uint64_t ino, const struct inode_rec *r, struct enrp_stat 
 	ns_to_ts(r->ctime, &s->st_ctim);
 	out->eir_id = r->eir_id;
 	out->content = (enum enrp_content)r->content;
+	if (r->content == ENRP_CONTENT_SEALED)
+		out->state = (r->flags & INODE_CORRUPT) ? ENRP_FILE_CORRUPT : ENRP_FILE_VERIFIED;
+	else
+		out->state = (r->flags & INODE_QUEUED) ? ENRP_FILE_PENDING : ENRP_FILE_OPEN;
+	memcpy(out->sha256, r->sha256, sizeof(out->sha256));
+	out->sealed_at = r->sealed_at;
+}
+
+const char *enrp_file_state_name(enum enrp_file_state s)
+{
+	static const char *const names[] = { "open", "pending", "verified", "corrupt" };
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
 
 bool enrp_ns_reserved(const char *name)
@@ -857,6 +870,10 @@ static int setattr_fn(enrp_txn *t, void *arg)
 		if (!is_reg(&r))
 			return -EINVAL;
 		uint64_t size = (uint64_t)a->attr->st_size;
+		/* A sealed file's chunks are immutable: the caller turns it back
+		 * into a spool file first (enrp_ingest_unseal). */
+		if (r.content == ENRP_CONTENT_SEALED && size != r.size)
+			return -EBUSY;
 		if (r.nlink && size > r.size && (rc = quota_check(t, r.eir_id, size - r.size)))
 			return rc;
 		/* Idempotent, so safe if this transaction is ever re-run. */
@@ -864,6 +881,8 @@ static int setattr_fn(enrp_txn *t, void *arg)
 		if (rc)
 			return rc;
 		usage_bytes_delta(t, &r, (int64_t)size - (int64_t)r.size);
+		if (size != r.size)
+			r.gen++;
 		r.size = size;
 		r.mtime = now;
 	}
@@ -938,10 +957,13 @@ static int write_done_fn(enrp_txn *t, void *arg)
 		return rc;
 	if (!is_reg(&r))
 		return -EINVAL;
+	if (r.content != ENRP_CONTENT_SPOOL)
+		return -EBUSY;
 	if (a->off > r.size) {
 		usage_bytes_delta(t, &r, (int64_t)(a->off - r.size));
 		r.size = a->off;
 	}
+	r.gen++; /* a seal started before this write must not commit */
 	r.mtime = r.ctime = enrp_now_ns();
 	inode_put(t, a->ino, &r);
 	if (t->ret)
@@ -1173,10 +1195,20 @@ static int free_orphan(enrp_txn *t, uint64_t ino)
 	}
 	if (rc)
 		return rc;
+	if (rc == 0 && r.content == ENRP_CONTENT_SEALED && (rc = extent_release(t, r.eir_id, ino)))
+		return rc;
+	MDB_val sv;
+	if (txn_get(t, DBI_SPOOL, k, 8, &sv) == 0) {
+		if (sv.mv_size == QUEUE_KEY_LEN) {
+			uint8_t qk[QUEUE_KEY_LEN];
+			memcpy(qk, sv.mv_data, sizeof(qk));
+			txn_del(t, DBI_QUEUE, qk, sizeof(qk));
+		}
+		txn_del(t, DBI_SPOOL, k, 8);
+		txn_on_durable(t, spool_unlink_hook, ino);
+	}
 	txn_del(t, DBI_INODE, k, 8);
 	txn_del(t, DBI_ORPHAN, k, 8);
-	if (txn_del(t, DBI_SPOOL, k, 8) == 0)
-		txn_on_durable(t, spool_unlink_hook, ino);
 	return t->ret;
 }
 

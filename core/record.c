@@ -217,6 +217,10 @@ int rec_inode_encode(const struct inode_rec *r, struct rec_out *o)
 	rec_put_u64(o, (uint64_t)r->btime);
 	rec_put_u64(o, r->parent);
 	rec_put_u8(o, r->content);
+	rec_put_u8(o, r->flags);
+	rec_put_u64(o, r->gen);
+	rec_put_u64(o, (uint64_t)r->sealed_at);
+	rec_put_bytes(o, r->sha256, sizeof(r->sha256));
 	rec_put_str(o, r->target);
 	return o->err;
 }
@@ -240,6 +244,10 @@ int rec_inode_decode(const void *p, size_t n, struct inode_rec *r)
 	r->btime = (int64_t)rec_get_u64(&in);
 	r->parent = rec_get_u64(&in);
 	r->content = rec_get_u8(&in);
+	r->flags = rec_get_u8(&in);
+	r->gen = rec_get_u64(&in);
+	r->sealed_at = (int64_t)rec_get_u64(&in);
+	rec_get_bytes(&in, r->sha256, sizeof(r->sha256));
 	rec_get_str(&in, r->target, sizeof(r->target));
 	if (r->content > ENRP_CONTENT_SEALED)
 		return -EIO;
@@ -318,6 +326,8 @@ void rec_usage_encode(uint8_t *buf, const struct enrp_eir_usage *u)
 	buf[0] = REC_VERSION;
 	be64_put(buf + 1, u->bytes);
 	be64_put(buf + 9, u->files);
+	be64_put(buf + 17, u->stored);
+	be64_put(buf + 25, u->chunks);
 }
 
 int rec_usage_decode(const void *p, size_t n, struct enrp_eir_usage *u)
@@ -327,6 +337,86 @@ int rec_usage_decode(const void *p, size_t n, struct enrp_eir_usage *u)
 		return -EIO;
 	u->bytes = be64_get(b + 1);
 	u->files = be64_get(b + 9);
+	u->stored = be64_get(b + 17);
+	u->chunks = be64_get(b + 25);
+	return 0;
+}
+
+void key_queue(uint8_t buf[QUEUE_KEY_LEN], uint8_t eir_class, int64_t queued_at, uint64_t ino)
+{
+	buf[0] = eir_class;
+	be64_put(buf + 1, (uint64_t)queued_at);
+	be64_put(buf + 9, ino);
+}
+
+uint64_t key_queue_ino(const uint8_t buf[QUEUE_KEY_LEN])
+{
+	return be64_get(buf + 9);
+}
+
+void key_chunk(uint8_t buf[CHUNK_KEY_LEN], uint32_t eir_id, const uint8_t digest[32])
+{
+	be32_put(buf, eir_id);
+	memcpy(buf + 4, digest, 32);
+}
+
+void rec_chunk_encode(uint8_t buf[CHUNK_VAL_LEN], const struct chunk_rec *c)
+{
+	buf[0] = REC_VERSION;
+	be64_put(buf + 1, c->refs);
+	be32_put(buf + 9, c->stored_len);
+	be32_put(buf + 13, c->plain_len);
+}
+
+int rec_chunk_decode(const void *p, size_t n, struct chunk_rec *c)
+{
+	const uint8_t *b = p;
+	if (n != CHUNK_VAL_LEN || b[0] != REC_VERSION)
+		return -EIO;
+	c->refs = be64_get(b + 1);
+	c->stored_len = be32_get(b + 9);
+	c->plain_len = be32_get(b + 13);
+	return 0;
+}
+
+int rec_extent_encode(const struct extent_ent *v, size_t n, struct rec_out *o)
+{
+	rec_put_u8(o, REC_VERSION);
+	rec_put_u64(o, n);
+	for (size_t i = 0; i < n; i++) {
+		rec_put_bytes(o, v[i].digest, 32);
+		rec_put_u32(o, v[i].plain_len);
+	}
+	return o->err;
+}
+
+int rec_extent_decode(const void *p, size_t len, struct extent_ent **v, size_t *n)
+{
+	struct rec_in in;
+	rec_in_init(&in, p, len);
+	*v = NULL;
+	*n = 0;
+	if (rec_get_u8(&in) != REC_VERSION)
+		return -EIO;
+	uint64_t count = rec_get_u64(&in);
+	if (in.err || count > in.left / EXTENT_ENT_LEN)
+		return -EIO;
+	struct extent_ent *e = calloc(count ? count : 1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < count; i++) {
+		rec_get_bytes(&in, e[i].digest, 32);
+		e[i].plain_len = rec_get_u32(&in);
+		if (e[i].plain_len == 0)
+			in.err = -EIO;
+	}
+	int rc = rec_in_end(&in);
+	if (rc) {
+		free(e);
+		return rc;
+	}
+	*v = e;
+	*n = count;
 	return 0;
 }
 

@@ -72,8 +72,15 @@ struct inode_rec {
 	int64_t atime, mtime, ctime, btime; /* ns since epoch */
 	uint64_t parent;     /* directories: the containing directory */
 	uint8_t content;     /* enum enrp_content */
+	uint8_t flags;       /* INODE_* */
+	uint64_t gen;        /* bumped by every change of a regular file's bytes */
+	int64_t sealed_at;   /* platform clock when sealed, ns; 0 if not */
+	uint8_t sha256[32];  /* of the whole file, once sealed */
 	char target[ENRP_SYMLINK_MAX + 1]; /* symlinks */
 };
+
+#define INODE_CORRUPT (1u << 0) /* a chunk of this sealed file failed its check */
+#define INODE_QUEUED (1u << 1)  /* in DBI_QUEUE, waiting to be sealed */
 int rec_inode_encode(const struct inode_rec *r, struct rec_out *o);
 int rec_inode_decode(const void *p, size_t n, struct inode_rec *r);
 
@@ -85,9 +92,36 @@ int rec_dirent_decode(const void *p, size_t n, uint64_t *ino, uint32_t *type);
 /* ---- EIR and usage ---- */
 int rec_eir_encode(const struct enrp_eir *e, struct rec_out *o);
 int rec_eir_decode(const void *p, size_t n, struct enrp_eir *e);
-#define USAGE_VAL_LEN 17
+#define USAGE_VAL_LEN 33
 void rec_usage_encode(uint8_t *buf, const struct enrp_eir_usage *u);
 int rec_usage_decode(const void *p, size_t n, struct enrp_eir_usage *u);
+
+/* ---- seal queue, chunks, extents ---- */
+#define QUEUE_KEY_LEN 17
+void key_queue(uint8_t buf[QUEUE_KEY_LEN], uint8_t eir_class, int64_t queued_at, uint64_t ino);
+uint64_t key_queue_ino(const uint8_t buf[QUEUE_KEY_LEN]);
+
+#define CHUNK_KEY_LEN 36
+void key_chunk(uint8_t buf[CHUNK_KEY_LEN], uint32_t eir_id, const uint8_t digest[32]);
+
+struct chunk_rec {
+	uint64_t refs;       /* sealed files (and later snapshots) using it */
+	uint32_t stored_len; /* bytes of the chunk file */
+	uint32_t plain_len;
+};
+#define CHUNK_VAL_LEN 17
+void rec_chunk_encode(uint8_t buf[CHUNK_VAL_LEN], const struct chunk_rec *c);
+int rec_chunk_decode(const void *p, size_t n, struct chunk_rec *c);
+
+/* A sealed file's chunk list: entries in file order, offsets implied. */
+struct extent_ent {
+	uint8_t digest[32];
+	uint32_t plain_len;
+};
+#define EXTENT_ENT_LEN 36
+int rec_extent_encode(const struct extent_ent *v, size_t n, struct rec_out *o);
+/* Allocates *V (caller frees); -EIO on damage. */
+int rec_extent_decode(const void *p, size_t len, struct extent_ent **v, size_t *n);
 
 /* ---- journal ---- */
 /* Encodes everything but HASH (which is the SHA-256 of this encoding). */

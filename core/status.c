@@ -5,7 +5,10 @@
  * namespace, so it is never stale; fs/ renders at open and serves reads from
  * that buffer, so one open handle sees one consistent text.
  *
- * "pending" and the pending_files count come from a walk of the EIR's tree.
+ * SHA256SUMS lists every verified file as sha256sum(1) writes it, so an
+ * owner can run `sha256sum -c` against their source files; "pending" lists
+ * the files not yet verified.  Both, and the counts in "status", come from a
+ * walk of the EIR's tree.
  * That is O(inodes of the EIR) per render, acceptable while the only readers
  * are people and scripts polling a status file; an index of pending inodes
  * (DBI_SPOOL carries one already) can replace it without changing the
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <enrp/codec.h>
 #include <enrp/eir.h>
 #include <enrp/enrp.h>
 #include <enrp/ns.h>
@@ -56,7 +60,9 @@ struct child {
 	char *name;
 	uint64_t ino;
 	bool dir;
-	bool pending;
+	enum enrp_file_state state;
+	uint8_t sha256[32];
+	int64_t sealed_at;
 };
 
 struct children {
@@ -68,9 +74,8 @@ static int collect_fn(const struct enrp_dirent *ent, void *arg)
 {
 	struct children *c = arg;
 	bool dir = S_ISDIR(ent->attr.st.st_mode);
-	bool pending = S_ISREG(ent->attr.st.st_mode) && ent->attr.content == ENRP_CONTENT_SPOOL;
 
-	if (!dir && !pending)
+	if (!dir && !S_ISREG(ent->attr.st.st_mode))
 		return 0;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 32;
@@ -86,14 +91,49 @@ static int collect_fn(const struct enrp_dirent *ent, void *arg)
 		return -ENOMEM;
 	x->ino = ent->attr.st.st_ino;
 	x->dir = dir;
-	x->pending = pending;
+	x->state = ent->attr.state;
+	memcpy(x->sha256, ent->attr.sha256, 32);
+	x->sealed_at = ent->attr.sealed_at;
 	c->n++;
 	return 0;
 }
 
-/* Counts pending files under DIR (path PREFIX, "" at the EIR directory) and,
- * when OUT is not NULL, lists them there. */
-static int walk(enrp_store *st, uint64_t dir, const char *prefix, FILE *out, uint64_t *count)
+/* What a walk of the tree produces. */
+struct tally {
+	enum enrp_status_file listing; /* which list OUT receives, if any */
+	FILE *out;
+	uint64_t pending, verified, corrupt;
+	int64_t last_sealed;
+};
+
+static bool is_pending(enum enrp_file_state s)
+{
+	return s == ENRP_FILE_OPEN || s == ENRP_FILE_PENDING;
+}
+
+/* One SHA256SUMS line as sha256sum(1) writes it: a name holding a
+ * backslash or newline is escaped, and the line then starts with '\'. */
+static void put_sum(FILE *out, const uint8_t sha[32], const char *prefix, const char *name)
+{
+	char hex[65];
+	bool esc = strpbrk(prefix, "\\\n") || strpbrk(name, "\\\n");
+	enrp_hex(sha, 32, hex);
+	if (esc)
+		fputc('\\', out);
+	fprintf(out, "%s  ", hex);
+	if (esc) {
+		put_escaped(out, prefix);
+		put_escaped(out, name);
+	} else {
+		fputs(prefix, out);
+		fputs(name, out);
+	}
+	fputc('\n', out);
+}
+
+/* Walks the regular files under DIR (path PREFIX, "" at the EIR directory),
+ * counting them into T and listing the ones T asks for. */
+static int walk(enrp_store *st, uint64_t dir, const char *prefix, struct tally *t)
 {
 	struct children c = { NULL, 0, 0 };
 	int rc;
@@ -105,22 +145,33 @@ static int walk(enrp_store *st, uint64_t dir, const char *prefix, FILE *out, uin
 		rc = 0;
 	for (size_t i = 0; !rc && i < c.n; i++) {
 		const struct child *x = &c.v[i];
-		if (x->pending) {
-			(*count)++;
-			if (out) {
-				put_escaped(out, prefix);
-				put_escaped(out, x->name);
-				fputc('\n', out);
-			}
-		}
 		if (x->dir) {
 			char *sub;
 			if (asprintf(&sub, "%s%s/", prefix, x->name) < 0) {
 				rc = -ENOMEM;
 				break;
 			}
-			rc = walk(st, x->ino, sub, out, count);
+			rc = walk(st, x->ino, sub, t);
 			free(sub);
+			continue;
+		}
+		if (is_pending(x->state)) {
+			t->pending++;
+			if (t->out && t->listing == ENRP_STATUS_PENDING) {
+				put_escaped(t->out, prefix);
+				put_escaped(t->out, x->name);
+				fputc('\n', t->out);
+			}
+		} else {
+			if (x->state == ENRP_FILE_CORRUPT)
+				t->corrupt++;
+			else
+				t->verified++;
+			if (x->sealed_at > t->last_sealed)
+				t->last_sealed = x->sealed_at;
+			if (t->out && t->listing == ENRP_STATUS_SHA256SUMS &&
+			    x->state == ENRP_FILE_VERIFIED)
+				put_sum(t->out, x->sha256, prefix, x->name);
 		}
 	}
 	for (size_t i = 0; i < c.n; i++)
@@ -132,13 +183,13 @@ static int walk(enrp_store *st, uint64_t dir, const char *prefix, FILE *out, uin
 static int render_status(enrp_store *st, const struct enrp_eir *e, FILE *out)
 {
 	struct enrp_eir_usage u;
-	uint64_t pending = 0;
+	struct tally t = { .out = NULL };
 	int rc;
 
 	rc = enrp_eir_usage(st, e->id, &u);
 	if (rc)
 		return rc;
-	rc = walk(st, e->root_ino, "", NULL, &pending);
+	rc = walk(st, e->root_ino, "", &t);
 	if (rc)
 		return rc;
 
@@ -154,16 +205,23 @@ static int render_status(enrp_store *st, const struct enrp_eir *e, FILE *out)
 	fprintf(out, "owner_uid: %u\n", e->owner_uid);
 	fprintf(out, "quota: %llu\n", (unsigned long long)e->quota);
 	fprintf(out, "usage_bytes: %llu\n", (unsigned long long)u.bytes);
+	fprintf(out, "stored_bytes: %llu\n", (unsigned long long)u.stored);
 	fprintf(out, "files: %llu\n", (unsigned long long)u.files);
 	if (e->mode == ENRP_MODE_ACTIVE && e->escalated_until > enrp_now_ns()) {
 		char when[40];
 		enrp_time_format(e->escalated_until, when, sizeof(when));
 		fprintf(out, "escalated_until: %s\n", when);
 	}
-	fprintf(out, "pending_files: %llu\n", (unsigned long long)pending);
-	/* Transfers are verified once files are sealed with their checksums
-	 * (next issue); until then nothing has been verified. */
-	fputs("last_verified_transfer: none\n", out);
+	fprintf(out, "pending_files: %llu\n", (unsigned long long)t.pending);
+	fprintf(out, "verified_files: %llu\n", (unsigned long long)t.verified);
+	fprintf(out, "corrupt_files: %llu\n", (unsigned long long)t.corrupt);
+	if (t.last_sealed) {
+		char when[40];
+		enrp_time_format(t.last_sealed, when, sizeof(when));
+		fprintf(out, "last_verified_transfer: %s\n", when);
+	} else {
+		fputs("last_verified_transfer: none\n", out);
+	}
 	return 0;
 }
 
@@ -171,7 +229,6 @@ int enrp_status_render(enrp_store *st, uint32_t eir_id, enum enrp_status_file f,
                        char **buf, size_t *len)
 {
 	struct enrp_eir e;
-	uint64_t count = 0;
 	FILE *out;
 	int rc;
 
@@ -186,19 +243,11 @@ int enrp_status_render(enrp_store *st, uint32_t eir_id, enum enrp_status_file f,
 	if (!out)
 		return -ENOMEM;
 
-	switch (f) {
-	case ENRP_STATUS_STATUS:
+	if (f == ENRP_STATUS_STATUS) {
 		rc = render_status(st, &e, out);
-		break;
-	case ENRP_STATUS_SHA256SUMS:
-		/* Empty until files are sealed with their SHA-256 (next issue):
-		 * it will list every verified file as "HEX  PATH", the format
-		 * `sha256sum -c` reads, with sha256sum's escaping. */
-		rc = 0;
-		break;
-	case ENRP_STATUS_PENDING:
-		rc = walk(st, e.root_ino, "", out, &count);
-		break;
+	} else {
+		struct tally t = { .listing = f, .out = out };
+		rc = walk(st, e.root_ino, "", &t);
 	}
 
 	/* fclose finalises *buf and *len; a failed write shows up here. */

@@ -80,13 +80,15 @@ static const char *const dbi_names[DBI_COUNT] = {
 	[DBI_META] = "meta",         [DBI_EIR] = "eir",       [DBI_EIR_NAME] = "eir_name",
 	[DBI_USAGE] = "usage",       [DBI_INODE] = "inode",   [DBI_DIRENT] = "dirent",
 	[DBI_XATTR] = "xattr",       [DBI_ORPHAN] = "orphan", [DBI_SPOOL] = "spool",
-	[DBI_JOURNAL] = "journal",
+	[DBI_JOURNAL] = "journal",   [DBI_QUEUE] = "queue",   [DBI_CHUNK] = "chunk",
+	[DBI_EXTENT] = "extent",     [DBI_KEYS] = "keys",
 };
 
 struct enrp_store {
 	char *path;
 	char *spool_path;
 	int spool_dirfd;
+	int chunks_dirfd;
 	int intent_fd;     /* run/writer.lock: "a writer is waiting" (see group) */
 	unsigned flags;
 	unsigned format;
@@ -268,6 +270,11 @@ int store_spool_dirfd(const enrp_store *st)
 	return st->spool_dirfd;
 }
 
+int store_chunks_dirfd(const enrp_store *st)
+{
+	return st->chunks_dirfd;
+}
+
 const char *enrp_store_path(const enrp_store *st)
 {
 	return st->path;
@@ -443,6 +450,7 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 		return -ENOMEM;
 	st->flags = flags;
 	st->spool_dirfd = -1;
+	st->chunks_dirfd = -1;
 	st->intent_fd = -1;
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_condattr_t ca;
@@ -484,6 +492,9 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 		enrp_log(ENRP_LOG_ERR, "cannot open '%s': %s", st->spool_path, strerror(-rc));
 		goto out_free;
 	}
+	char *chunks = path_join(path, "chunks");
+	st->chunks_dirfd = chunks ? open(chunks, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	free(chunks);
 	if (!(flags & ENRP_STORE_RDONLY)) {
 		st->intent_fd = open(intent, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (st->intent_fd < 0) {
@@ -536,6 +547,8 @@ out_env:
 out_free:
 	if (st->spool_dirfd >= 0)
 		close(st->spool_dirfd);
+	if (st->chunks_dirfd >= 0)
+		close(st->chunks_dirfd);
 	if (st->intent_fd >= 0)
 		close(st->intent_fd);
 	free(meta);
@@ -873,6 +886,8 @@ void enrp_store_close(enrp_store *st)
 	mdb_env_close(st->env);
 	if (st->spool_dirfd >= 0)
 		close(st->spool_dirfd);
+	if (st->chunks_dirfd >= 0)
+		close(st->chunks_dirfd);
 	if (st->intent_fd >= 0)
 		close(st->intent_fd);
 	pthread_mutex_destroy(&st->lock);

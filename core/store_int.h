@@ -22,8 +22,12 @@ enum store_dbi {
 	DBI_DIRENT,   /* parent ino (be64) + name -> child ino (be64) + type */
 	DBI_XATTR,    /* ino (be64) + name -> value */
 	DBI_ORPHAN,   /* ino (be64) -> "" : unlinked, still referenced */
-	DBI_SPOOL,    /* ino (be64) -> "" : inode whose bytes are in a spool file */
+	DBI_SPOOL,    /* ino (be64) -> "" or its DBI_QUEUE key: bytes in a spool file */
 	DBI_JOURNAL,  /* seq (be64) -> journal record */
+	DBI_QUEUE,    /* class (u8) + queued_at (be64) + ino (be64) -> "" : files to seal */
+	DBI_CHUNK,    /* eir id (be32) + digest -> chunk record (refcount, sizes) */
+	DBI_EXTENT,   /* ino (be64) -> chunk list of a sealed file */
+	DBI_KEYS,     /* eir id (be32) -> data key wrapped by the master key */
 	DBI_COUNT
 };
 
@@ -68,5 +72,6 @@ int txn_on_durable(enrp_txn *t, store_hook_fn *fn, uint64_t arg);
 /* Directory paths inside the store (borrowed, valid until close). */
 const char *store_spool_dir(const enrp_store *st);
 int store_spool_dirfd(const enrp_store *st);
+int store_chunks_dirfd(const enrp_store *st);
 
 #endif

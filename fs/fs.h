@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include <enrp/eir.h>
+#include <enrp/ingest.h>
 #include <enrp/journal.h>
 #include <enrp/ns.h>
 #include <enrp/policy.h>
@@ -51,6 +52,8 @@ struct node_table {
 
 struct fs {
 	enrp_store *st;
+	enrp_vault *vault;
+	enrp_ingest *ing;
 	const char *store_path;
 	struct fuse_session *se;
 	enrp_denials *denials;

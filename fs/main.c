@@ -28,9 +28,16 @@
 struct options {
 	char *store;
 	int seen_nonopts;
+	unsigned workers;
+	int compress;
+	char *keyfile;
 };
 
+#define OPT(t, p) { t, offsetof(struct options, p), 1 }
 static const struct fuse_opt option_spec[] = {
+	OPT("workers=%u", workers),
+	OPT("compress=%d", compress),
+	OPT("keyfile=%s", keyfile),
 	FUSE_OPT_END,
 };
 
@@ -116,7 +123,13 @@ static void usage(FILE *out)
 	        "    -d                debug: foreground, log every request\n"
 	        "    -s                single-threaded\n"
 	        "    -o opt[,opt...]   mount options (see enrpfs(8)); default_permissions,\n"
-	        "                      allow_other, nodev and nosuid are always set\n");
+	        "                      allow_other, nodev and nosuid are always set\n"
+	        "\n"
+	        "enrpfs options:\n"
+	        "    -o workers=N      sealing threads (default: number of cores)\n"
+	        "    -o compress=N     zstd level of new chunks, 1..19 (default 3)\n"
+	        "    -o keyfile=PATH   master key of an encrypted store (default: the\n"
+	        "                      path recorded by 'enrpctl init --encrypt')\n");
 }
 
 static bool foreground;
@@ -281,12 +294,36 @@ int main(int argc, char *argv[])
 		enrp_log(ENRP_LOG_NOTICE, "recovered: freed %llu orphaned inodes, removed %llu "
 		         "unreferenced spool files", (unsigned long long)orphans,
 		         (unsigned long long)spools);
+	rc = enrp_vault_open(fs.st, o.keyfile, &fs.vault);
+	if (rc) {
+		fprintf(stderr, "enrpfs: cannot open the keys of store '%s': %s\n", store,
+		        rc == -ENOKEY ? "the store is encrypted and no key file is known"
+		                      : enrp_strerror(rc));
+		if (rc == -ENOKEY || rc == -ENOENT)
+			fprintf(stderr, "hint: mount with -o keyfile=PATH\n");
+		goto out_store;
+	}
+	struct enrp_ingest_config icfg = {
+		.workers = o.workers ? o.workers : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
+		.zstd_level = o.compress,
+	};
+	if (o.compress && (o.compress < 1 || o.compress > 19)) {
+		fprintf(stderr, "enrpfs: compress=%d is not a zstd level 1..19\n", o.compress);
+		ret = 2;
+		goto out_vault;
+	}
+	rc = enrp_ingest_open(fs.st, fs.vault, &icfg, &fs.ing);
+	if (rc) {
+		fprintf(stderr, "enrpfs: cannot start sealing in store '%s': %s\n", store,
+		        enrp_strerror(rc));
+		goto out_vault;
+	}
 	enrp_actor_self(&fs.actor, "enrpfs");
 	pthread_rwlock_init(&fs.mode_lock, NULL);
 	pthread_mutex_init(&fs.dead_lock, NULL);
 	if (nodes_init(&fs.nodes) || enrp_denials_new(fs.st, &fs.denials)) {
 		fprintf(stderr, "enrpfs: out of memory\n");
-		goto out_store;
+		goto out_ingest;
 	}
 	fs.se = fuse_session_new(&args, &enrp_ops, sizeof(enrp_ops), &fs);
 	if (!fs.se)
@@ -329,6 +366,10 @@ out_nodes:
 	nodes_release(&fs.nodes);
 	pthread_rwlock_destroy(&fs.mode_lock);
 	pthread_mutex_destroy(&fs.dead_lock);
+out_ingest:
+	enrp_ingest_close(fs.ing);
+out_vault:
+	enrp_vault_close(fs.vault);
 out_store:
 	enrp_store_close(fs.st);
 out_lock:
@@ -337,6 +378,7 @@ out_args:
 	fuse_loop_cfg_destroy(loop);
 	free(cmd.mountpoint);
 	free(o.store);
+	free(o.keyfile);
 	fuse_opt_free_args(&args);
 	return ret;
 }

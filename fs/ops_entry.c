@@ -136,7 +136,23 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	struct enrp_caller caller;
 	struct enrp_stat s;
 	caller_of(req, &caller);
-	int rc = enrp_ns_setattr(fs->st, &caller, ino, attr, flags, &s);
+	int rc = 0;
+	bool resize = flags & ENRP_SETATTR_SIZE, writing = false;
+	if (resize) {
+		/* A truncate is a write: no sealing meanwhile, and a sealed file
+		 * becomes a spool file first (empty when cut to zero).  The policy
+		 * is checked before any copying. */
+		rc = enrp_ns_check(fs->st, &caller, ino, ENRP_OP_WRITE);
+		if (rc == 0) {
+			enrp_ingest_writer_open(fs->ing, ino);
+			writing = true;
+			rc = enrp_ingest_unseal(fs->ing, ino, attr->st_size == 0);
+		}
+	}
+	if (rc == 0)
+		rc = enrp_ns_setattr(fs->st, &caller, ino, attr, flags, &s);
+	if (writing)
+		enrp_ingest_writer_close(fs->ing, ino); /* queues the changed file */
 	if (rc)
 		reply_denied(req, fs, eir_of(fs, ino), ENRP_OP_WRITE, rc);
 	else

@@ -19,15 +19,18 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <enrp/ingest.h>
 #include <enrp/spool.h>
 
 #include "fs.h"
 
 struct open_file {
 	struct handle h;
-	int fd;
+	int fd;               /* spool descriptor, or -1 */
+	enrp_reader *reader;  /* a sealed file opened for reading */
 	uint64_t ino;
 	uint32_t eir_id;
+	bool writer;          /* registered with enrp_ingest_writer_open */
 };
 
 /* The policy operations an open with FLAGS needs. */
@@ -50,24 +53,60 @@ static int open_check(struct fs *fs, const struct enrp_caller *caller, fuse_ino_
 static void open_file_destroy(struct handle *hh)
 {
 	struct open_file *h = (struct open_file *)hh;
-	close(h->fd);
+	if (h->fd >= 0)
+		close(h->fd);
+	enrp_reader_close(h->reader);
 	free(h);
 }
 
-static int handle_new(struct fs *fs, const struct enrp_stat *s, struct fuse_file_info *fi)
+/* The bytes of INO for reading: its spool file, or its chunks once sealed
+ * (it may be sealed, or unsealed, between our look and our open). */
+static int open_for_reading(struct fs *fs, struct open_file *h)
 {
-	struct open_file *h = malloc(sizeof(*h));
+	for (int attempt = 0; attempt < 3; attempt++) {
+		int rc = enrp_reader_open(fs->ing, h->ino, &h->reader);
+		if (rc != -EINVAL)
+			return rc;
+		h->fd = enrp_spool_open(fs->st, h->ino, 0);
+		if (h->fd >= 0 || h->fd != -ENOENT)
+			return h->fd < 0 ? h->fd : 0;
+	}
+	/* Neither sealed nor spooled: an empty file whose spool a crash lost. */
+	h->fd = enrp_spool_open(fs->st, h->ino, 1);
+	return h->fd < 0 ? h->fd : 0;
+}
+
+/* A handle on INO.  A writing handle stops INO from being sealed while it
+ * is open, and turns a sealed file back into a spool file first (copying
+ * its bytes, or none with TRUNCATE). */
+static int handle_new(struct fs *fs, const struct enrp_stat *s, bool write, bool truncate,
+                      struct fuse_file_info *fi)
+{
+	struct open_file *h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	handle_init(&h->h, open_file_destroy);
-	h->fd = enrp_spool_open(fs->st, s->st.st_ino, 1);
-	if (h->fd < 0) {
-		int rc = h->fd;
-		free(h);
-		return rc;
-	}
+	h->fd = -1;
 	h->ino = s->st.st_ino;
 	h->eir_id = s->eir_id;
+	int rc;
+	if (write) {
+		enrp_ingest_writer_open(fs->ing, h->ino);
+		h->writer = true;
+		rc = enrp_ingest_unseal(fs->ing, h->ino, truncate);
+		if (rc == 0) {
+			h->fd = enrp_spool_open(fs->st, h->ino, 1);
+			rc = h->fd < 0 ? h->fd : 0;
+		}
+	} else {
+		rc = open_for_reading(fs, h);
+	}
+	if (rc) {
+		if (h->writer)
+			enrp_ingest_writer_close(fs->ing, h->ino);
+		open_file_destroy(&h->h);
+		return rc;
+	}
 	fi->fh = (uintptr_t)h;
 	node_open(fs, h->ino, h->eir_id);
 	return 0;
@@ -76,6 +115,8 @@ static int handle_new(struct fs *fs, const struct enrp_stat *s, struct fuse_file
 /* For an open whose reply never reached the kernel: nothing else has it. */
 static void handle_free(struct fs *fs, struct open_file *h)
 {
+	if (h->writer)
+		enrp_ingest_writer_close(fs->ing, h->ino);
 	node_close(fs, h->ino);
 	open_file_destroy(&h->h);
 }
@@ -110,7 +151,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		reply_denied(req, fs, eir_of(fs, parent), ENRP_OP_WRITE, rc);
 		return;
 	}
-	rc = handle_new(fs, &s, fi);
+	rc = handle_new(fs, &s, true, false, fi);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -145,18 +186,21 @@ void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		reply_denied(req, fs, s.eir_id, op, rc);
 		return;
 	}
-	if (fi->flags & O_TRUNC) {
-		struct stat attr = { .st_size = 0 };
-		rc = enrp_ns_setattr(fs->st, &caller, ino, &attr, ENRP_SETATTR_SIZE, &s);
-		if (rc) {
-			reply_denied(req, fs, s.eir_id, ENRP_OP_WRITE, rc);
-			return;
-		}
-	}
-	rc = handle_new(fs, &s, fi);
+	bool write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
+	bool truncate = fi->flags & O_TRUNC;
+	rc = handle_new(fs, &s, write, truncate, fi);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
+	}
+	if (truncate) {
+		struct stat attr = { .st_size = 0 };
+		rc = enrp_ns_setattr(fs->st, &caller, ino, &attr, ENRP_SETATTR_SIZE, &s);
+		if (rc) {
+			handle_free(fs, handle_of(fi));
+			reply_denied(req, fs, s.eir_id, ENRP_OP_WRITE, rc);
+			return;
+		}
 	}
 	if (fuse_reply_open(req, fi) != 0)
 		handle_free(fs, handle_of(fi));
@@ -177,6 +221,15 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse
 	if (rc) {
 		pthread_rwlock_unlock(&fs->mode_lock);
 		reply_denied(req, fs, h->eir_id, ENRP_OP_READ, rc);
+	} else if (h->reader) {
+		char *data = malloc(size ? size : 1);
+		ssize_t n = data ? enrp_reader_read(h->reader, data, size, (uint64_t)off) : -ENOMEM;
+		if (n < 0)
+			fuse_reply_err(req, (int)-n);
+		else
+			fuse_reply_buf(req, data, (size_t)n);
+		pthread_rwlock_unlock(&fs->mode_lock);
+		free(data);
 	} else {
 		struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
 		buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
@@ -223,7 +276,10 @@ void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		hidden_release(req, fi);
 		return;
 	}
-	node_close(fs, handle_of(fi)->ino);
+	struct open_file *h = handle_of(fi);
+	if (h->writer)
+		enrp_ingest_writer_close(fs->ing, h->ino); /* the last close queues it */
+	node_close(fs, h->ino);
 	handle_release(fs, fi);
 	fuse_reply_err(req, 0);
 }
@@ -238,7 +294,9 @@ void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_inf
 	}
 	/* Bytes first, then the metadata that makes them reachable. */
 	struct open_file *h = file_get(fi);
-	int rc = enrp_spool_sync(fs->st, h->fd);
+	int rc = h->fd >= 0 ? enrp_spool_sync(fs->st, h->fd) : 0;
+	if (rc == 0 && h->writer)
+		rc = enrp_ingest_enqueue(fs->ing, h->ino);
 	handle_put(&h->h);
 	if (rc == 0)
 		rc = enrp_store_sync(fs->st);

@@ -3,16 +3,20 @@
  *
  * The store path comes from the operand, else from -S/--store (global or
  * here), else from $ENRP_STORE.  An operand and a different -S is a usage
- * error rather than a guess.  Encryption (--encrypt --keyfile) is accepted
- * by the parser but not available in this version.
+ * error rather than a guess.  With --encrypt the store's data is encrypted
+ * under the master key in FILE (created, mode 0400, when it does not exist;
+ * it must live outside the store); a store whose encryption could not be set
+ * up is removed again, so init either succeeds whole or leaves nothing.
  */
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <enrp/enrp.h>
 #include <enrp/store.h>
+#include <enrp/vault.h>
 
 #include "ctl.h"
 
@@ -24,10 +28,47 @@ static const struct ctl_help init_help = {
 	"\n"
 	"Options:\n"
 	"  -S, --store STORE  the store to create (instead of the operand)\n"
-	"      --encrypt      encrypt the store's data (not available in this version)\n"
-	"      --keyfile FILE master key file of an encrypted store\n"
+	"      --encrypt      encrypt the store's data (AES-256-GCM, one key per EIR)\n"
+	"      --keyfile FILE the master key file: created (mode 0400) if absent; keep\n"
+	"                     it outside the store, and a copy of it somewhere safe\n"
 	"  -h, --help         show this help\n",
 };
+
+static int remove_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	return remove(p);
+}
+
+/* Encrypts the new, empty store at PATH; on failure removes it again. */
+static int setup_encryption(const char *path, const char *keyfile)
+{
+	enrp_store *st;
+	int rc = enrp_store_open(path, 0, &st);
+	if (rc == 0) {
+		rc = enrp_vault_init(st, keyfile);
+		enrp_store_close(st);
+	}
+	if (rc == 0)
+		return 0;
+	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	switch (-rc) {
+	case EPERM:
+		ctl_err("cannot use key file '%s': it is readable or writable by others", keyfile);
+		ctl_hint("chmod 0400 '%s' (and keep it owned by root)", keyfile);
+		break;
+	case EINVAL:
+		ctl_err("cannot use key file '%s': not a 32-byte key file outside the store",
+		        keyfile);
+		ctl_hint("give a path outside the store; enrpctl creates the file if it is absent");
+		break;
+	default:
+		ctl_err("cannot set up encryption with key file '%s': %s", keyfile,
+		        enrp_strerror(rc));
+		ctl_hint("check the key file's path and permissions");
+	}
+	return CTL_FAIL;
+}
 
 int cmd_init(struct ctl *ctl, int argc, char **argv)
 {
@@ -78,16 +119,17 @@ int cmd_init(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error(ctl, &init_help, "--encrypt needs --keyfile FILE");
 	if (keyfile && !encrypt)
 		return ctl_usage_error(ctl, &init_help, "--keyfile needs --encrypt");
-	if (encrypt) {
-		ctl_err("encryption is not available yet in this version");
-		ctl_hint("create the store without --encrypt, or use a newer enrpctl");
-		return CTL_FAIL;
-	}
-
 	rc = enrp_store_create(path);
+	if (rc == 0 && encrypt) {
+		rc = setup_encryption(path, keyfile);
+		if (rc)
+			return rc;
+	}
 	switch (-rc) {
 	case 0:
-		printf("initialised store at %s\n", path);
+		printf("initialised %sstore at %s\n", encrypt ? "encrypted " : "", path);
+		if (encrypt)
+			printf("master key: %s (keep a copy apart from the store)\n", keyfile);
 		return CTL_OK;
 	case EEXIST:
 	case ENOTEMPTY:

@@ -49,6 +49,7 @@ struct ctl {
 	bool json;              /* --json, global or per verb */
 	bool tty;               /* isatty(2): progress output allowed */
 	char command[64];       /* "enrpctl eir create": the journal's actor command */
+	char getopt_prog[80];   /* "enrpctl: eir create": how getopt's messages start */
 	struct enrp_actor actor;/* filled by ctl_open_store() */
 };
 
@@ -80,6 +81,7 @@ int cmd_init(struct ctl *ctl, int argc, char **argv);
 int cmd_eir(struct ctl *ctl, int argc, char **argv);
 int cmd_status(struct ctl *ctl, int argc, char **argv);
 int cmd_audit(struct ctl *ctl, int argc, char **argv);
+int cmd_scrub(struct ctl *ctl, int argc, char **argv);
 
 /* --- enrpctl.c: shared plumbing ----------------------------------------- */
 

@@ -39,6 +39,7 @@ static const struct cmd commands[] = {
 	{ "eir",    cmd_eir,    NEED_STORE_RW, "create, list, show and change EIRs" },
 	{ "status", cmd_status, NEED_STORE_RO, "show the store, its daemon and its EIRs" },
 	{ "audit",  cmd_audit,  NEED_STORE_RO, "show and verify the audit journal" },
+	{ "scrub",  cmd_scrub,  NEED_STORE_RW, "verify every chunk and file checksum" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -209,8 +210,11 @@ int ctl_usage_error(struct ctl *ctl, const struct ctl_help *help, const char *fm
 
 void ctl_getopt_begin(struct ctl *ctl, char **argv)
 {
-	/* getopt prefixes its messages with argv[0]: "enrpctl eir create: ..." */
-	argv[0] = ctl->command;
+	/* getopt prefixes its messages with argv[0]; make them read like ours:
+	 * "enrpctl: eir create: unrecognized option '--x'". */
+	const char *verb = strncmp(ctl->command, "enrpctl ", 8) == 0 ? ctl->command + 8 : ctl->command;
+	snprintf(ctl->getopt_prog, sizeof(ctl->getopt_prog), "enrpctl: %s", verb);
+	argv[0] = ctl->getopt_prog;
 	optind = 0; /* GNU: full re-initialisation for a new argv */
 	opterr = 1;
 }

@@ -63,6 +63,8 @@ struct enrp_eir {
 struct enrp_eir_usage {
 	uint64_t bytes;  /* logical bytes of live regular files */
 	uint64_t files;  /* live inodes (files, dirs, links...) */
+	uint64_t stored; /* bytes of the EIR's chunk files (compressed, encrypted) */
+	uint64_t chunks; /* chunks the EIR stores */
 };
 
 /* Who did something: recorded in the journal with every change. */

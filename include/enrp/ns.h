@@ -39,12 +39,26 @@ enum enrp_content {
 	ENRP_CONTENT_SEALED, /* an immutable chunk list (issue 3) */
 };
 
+/* What is known of a regular file's content (the enrp.state attribute). */
+enum enrp_file_state {
+	ENRP_FILE_OPEN,     /* in a spool file, not yet queued for sealing */
+	ENRP_FILE_PENDING,  /* queued: its checksum is being computed */
+	ENRP_FILE_VERIFIED, /* sealed: chunk list and SHA-256 committed */
+	ENRP_FILE_CORRUPT,  /* sealed, but a chunk failed its check */
+};
+
+/* "open", "pending", "verified", "corrupt". */
+const char *enrp_file_state_name(enum enrp_file_state s);
+
 /* Attributes of one inode. */
 struct enrp_stat {
 	struct stat st;       /* st_ino, st_mode, st_nlink, st_uid, st_gid, st_rdev,
 	                         st_size, st_blocks, st_blksize, st_[amc]tim */
 	uint32_t eir_id;      /* 0 for the root of the mount */
 	enum enrp_content content;
+	enum enrp_file_state state;  /* regular files only */
+	uint8_t sha256[32];   /* when state is VERIFIED or CORRUPT */
+	int64_t sealed_at;    /* platform clock, ns; 0 when not sealed */
 };
 
 /* True for names a client may not create in an EIR directory. */

@@ -68,9 +68,17 @@ die() {
 }
 
 # Ends the test: exit 0 only when every check passed and at least one ran.
+# A daemon that vanished while its mount is still there is a failure too.
 finish() {
 	if [ "$CHECKS" -eq 0 ]; then
 		die "no checks ran"
+	fi
+	if [ -n "$MNT" ] && is_mounted "$MNT"; then
+		if have_daemon && stat "$MNT/" >/dev/null 2>&1; then
+			pass "enrpfs still serving at the end of the test"
+		else
+			fail "enrpfs is gone but $MNT is still mounted (crashed or killed?)"
+		fi
 	fi
 	printf '# %s: %d checks, %d failed\n' "$TEST_NAME" "$CHECKS" "$FAILS"
 	[ "$FAILS" -eq 0 ] && exit 0
@@ -263,8 +271,9 @@ cleanup() {
 		eval "$c" >/dev/null 2>&1
 	done
 	for p in "${CLEANUP_PIDS[@]}"; do
-		kill "$p" 2>/dev/null && sleep 0.2
-		kill -9 "$p" 2>/dev/null
+		kill "$p" 2>/dev/null || continue
+		poll_until 5 pid_gone "$p" || kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
 	done
 	for m in "$MNT" "${EXTRA_MOUNTS[@]}"; do
 		[ -n "$m" ] || continue

@@ -55,6 +55,18 @@ mount_fs
 assert_eq "$(printf 'kept\nafter TERM\nafter INT')" "$(cat "$MNT/e/file")" "appends survive"
 umount_fs
 
+# ---- foreground (-f): SIGINT ends it with status 0 --------------------------------------
+"$ENRPFS" "$STORE" "$MNT" -f >"$T/fg.log" 2>&1 &
+fg_pid=$!
+CLEANUP_PIDS+=("$fg_pid")
+if poll_until 20 is_mounted "$MNT"; then pass "enrpfs -f mounts"; else fail "enrpfs -f did not mount in 20 s: $(cat "$T/fg.log")"; fi
+assert_true "enrpfs -f stays in the foreground" kill -0 "$fg_pid"
+assert_match '^kept' "$(cat "$MNT/e/file" 2>&1)" "enrpfs -f serves the data"
+kill -INT "$fg_pid"
+wait "$fg_pid"
+assert_eq 0 "$?" "enrpfs -f exits 0 on SIGINT"
+assert_true "enrpfs -f unmounted on SIGINT" not_mounted "$MNT"
+
 # ---- mount -t fuse.enrpfs and an fstab line ------------------------------------------
 # mount(8) runs mount.fuse3 with a clean environment, which finds "enrpfs" in
 # the default PATH only: link our binary into /usr/local/sbin for the test.

@@ -164,6 +164,21 @@ while IFS= read -r line; do
 done <<<"$results"
 [ "$rc" -eq 0 ] || fail "python driver exited $rc"
 
+# .enrp/status is not served stale from the page cache after a change.
+set_mode e rw
+assert_eq rw "$(status_field e mode)" ".enrp/status says rw"
+exec 4<"$E/.enrp/status"
+head -c 10 <&4 >/dev/null
+set_mode e ro
+assert_eq ro "$(status_field e mode)" ".enrp/status says ro right after eir set --mode ro"
+set_mode e wo
+assert_eq wo "$(status_field e mode)" ".enrp/status says wo (readable in wo) right after the change"
+exec 4<&-
+expect_ok ctl eir suspend e --reason "status staleness"
+assert_eq suspended "$(status_field e state)" ".enrp/status says suspended right after eir suspend"
+expect_ok ctl eir resume e
+assert_eq normal "$(status_field e state)" ".enrp/status says normal right after eir resume"
+
 # Attributes are not served stale either: a chmod refused after ro.
 set_mode e rw
 expect_ok touch "$E/attr"

@@ -137,7 +137,7 @@ static void create_get_list(void)
 	is_int(enrp_eir_get(st, "Not/A/Name", &g), -ENOENT, "get invalid name: -ENOENT");
 	is_int(enrp_eir_get_by_id(st, 999, &g), -ENOENT, "get unknown id: -ENOENT");
 
-	struct enrp_eir_usage u = { 9, 9 };
+	struct enrp_eir_usage u = { 9, 9, 9, 9 };
 	is_int(enrp_eir_usage(st, e.id, &u), 0, "usage read");
 	ok(u.bytes == 0 && u.files == 0, "usage starts at zero");
 

@@ -106,7 +106,7 @@ static int64_t size_of(uint64_t ino)
 
 static struct enrp_eir_usage usage_of(uint32_t id)
 {
-	struct enrp_eir_usage u = { UINT64_MAX, UINT64_MAX };
+	struct enrp_eir_usage u = { UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX };
 	int rc = enrp_eir_usage(st, id, &u);
 	if (rc)
 		ok(0, "enrp_eir_usage(%u): %s", id, strerror(-rc));

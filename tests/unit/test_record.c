@@ -121,6 +121,10 @@ static void inode(void)
 	a.nlink = 2;
 	a.rdev = 0x0801;
 	a.size = 1ULL << 40;
+	a.flags = INODE_CORRUPT;
+	a.gen = 0x0102030405060708ULL;
+	a.sealed_at = 1795264734000000001LL;
+	memset(a.sha256, 0xa5, sizeof(a.sha256));
 	a.atime = -5;
 	a.mtime = 1700000000123456789LL;
 	a.ctime = 3;
@@ -136,17 +140,21 @@ static void inode(void)
 	ok(b.eir_id == a.eir_id && b.mode == a.mode && b.uid == a.uid && b.gid == a.gid &&
 	   b.nlink == a.nlink && b.rdev == a.rdev && b.size == a.size && b.atime == a.atime &&
 	   b.mtime == a.mtime && b.ctime == a.ctime && b.btime == a.btime &&
-	   b.parent == a.parent && b.content == a.content && strcmp(b.target, a.target) == 0,
+	   b.parent == a.parent && b.content == a.content && strcmp(b.target, a.target) == 0 &&
+	   b.flags == a.flags && b.gen == a.gen && b.sealed_at == a.sealed_at &&
+	   memcmp(b.sha256, a.sha256, 32) == 0,
 	   "inode: round trip keeps every field");
 	damaged("inode", dec_inode, o.buf, o.len, &b);
 	bad_version("inode", dec_inode, o.buf, o.len, &b);
 	garbage("inode", dec_inode, o.buf, o.len, &b);
 
-	/* content is the byte before the target's u16 length. */
+	/* content precedes flags (1), gen (8), sealed_at (8), sha256 (32) and
+	 * the target's u16 length. */
 	size_t tlen = strlen(a.target);
-	o.buf[o.len - tlen - 3] = ENRP_CONTENT_SEALED + 1;
+	size_t content_at = o.len - tlen - 2 - 32 - 8 - 8 - 1 - 1;
+	o.buf[content_at] = ENRP_CONTENT_SEALED + 1;
 	is_int(rec_inode_decode(o.buf, o.len, &b), -EIO, "inode: unknown content kind gives -EIO");
-	o.buf[o.len - tlen - 3] = ENRP_CONTENT_SPOOL;
+	o.buf[content_at] = ENRP_CONTENT_SPOOL;
 	o.buf[o.len - 1] = '\0';
 	is_int(rec_inode_decode(o.buf, o.len, &b), -EIO, "inode: NUL inside a string gives -EIO");
 	rec_out_release(&o);
@@ -256,12 +264,12 @@ static void journal(void)
 
 static void fixed(void)
 {
-	struct enrp_eir_usage u = { 123456789012ULL, 42 }, v;
+	struct enrp_eir_usage u = { 123456789012ULL, 42, 77, 3 }, v;
 	uint8_t ubuf[USAGE_VAL_LEN];
 
 	rec_usage_encode(ubuf, &u);
 	ok(rec_usage_decode(ubuf, sizeof(ubuf), &v) == 0 && v.bytes == u.bytes &&
-	   v.files == u.files, "usage: round trip");
+	   v.files == u.files && v.stored == u.stored && v.chunks == u.chunks, "usage: round trip");
 	damaged("usage", dec_usage, ubuf, sizeof(ubuf), &v);
 	bad_version("usage", dec_usage, ubuf, sizeof(ubuf), &v);
 	garbage("usage", dec_usage, ubuf, sizeof(ubuf), &v);

@@ -1,0 +1,248 @@
+/*
+ * chunk.c — chunk files and the per-EIR chunk index.
+ *
+ * A chunk lives at STORE/chunks/<eir id>/<d0d1>/<d2d3>/<64 hex digits>.
+ * Chunks are shared only within one EIR (its directory and its key): the
+ * index key is (eir id, digest).
+ *
+ * Crash safety.  A chunk file is written under a temporary name in the EIR's
+ * tmp/ directory and renamed into place, so a visible chunk file is always
+ * complete.  The seal pipeline writes all new chunks of a file, makes them
+ * durable with one syncfs(2), and only then commits the index entries and
+ * the chunk list that point at them: metadata never points at a chunk that a
+ * crash could lose.  A crash in between leaves chunk files nothing
+ * references, which garbage collection removes; an index entry whose
+ * reference count drops to zero is removed at once, its file likewise left
+ * to GC (a snapshot taken later may still find it useful, and removing files
+ * must wait until no metadata can point at them again).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <enrp/enrp.h>
+
+#include "chunk_int.h"
+#include "eir_int.h"
+
+static void hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* "<eir>/ab/cd/<hex>" relative to chunks/, and its two parent levels. */
+static void chunk_rel(uint32_t eir_id, const uint8_t digest[32], char *buf, size_t n)
+{
+	char h[65];
+	hex(digest, 32, h);
+	snprintf(buf, n, "%u/%.2s/%.2s/%s", eir_id, h, h + 2, h);
+}
+
+static int mkdir_p_at(int dfd, char *rel)
+{
+	/* Creates each parent of REL (a relative path) in turn. */
+	for (char *p = strchr(rel, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		int rc = mkdirat(dfd, rel, 0700) < 0 && errno != EEXIST ? -errno : 0;
+		*p = '/';
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int chunk_write(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], const void *frame,
+                size_t n, bool *written)
+{
+	char rel[128], tmp[128];
+	int dfd = store_chunks_dirfd(st);
+	*written = false;
+	chunk_rel(eir_id, digest, rel, sizeof(rel));
+	if (faccessat(dfd, rel, F_OK, 0) == 0)
+		return 0; /* an earlier, unfinished seal already wrote it */
+	int rc = mkdir_p_at(dfd, rel);
+	if (rc)
+		return rc;
+	static _Atomic unsigned long counter;
+	snprintf(tmp, sizeof(tmp), "%u/tmp/%d.%lu", eir_id, (int)getpid(), ++counter);
+	if ((rc = mkdir_p_at(dfd, tmp)))
+		return rc;
+	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	const uint8_t *p = frame;
+	size_t left = n;
+	while (left) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && renameat(dfd, tmp, dfd, rel) < 0)
+		rc = -errno;
+	if (rc) {
+		unlinkat(dfd, tmp, 0);
+		return rc;
+	}
+	*written = true;
+	return 0;
+}
+
+int chunk_sync(enrp_store *st)
+{
+	return syncfs(store_chunks_dirfd(st)) < 0 ? -errno : 0;
+}
+
+int chunk_read(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], uint8_t **buf,
+               size_t *n)
+{
+	char rel[128];
+	chunk_rel(eir_id, digest, rel, sizeof(rel));
+	int fd = openat(store_chunks_dirfd(st), rel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat sb;
+	int rc = 0;
+	uint8_t *b = NULL;
+	if (fstat(fd, &sb) < 0) {
+		rc = -errno;
+		goto out_close;
+	}
+	b = malloc(sb.st_size ? (size_t)sb.st_size : 1);
+	if (!b) {
+		rc = -ENOMEM;
+		goto out_close;
+	}
+	size_t got = 0;
+	while (got < (size_t)sb.st_size) {
+		ssize_t r = pread(fd, b + got, (size_t)sb.st_size - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = r < 0 ? -errno : -EIO;
+			break;
+		}
+		got += (size_t)r;
+	}
+	if (rc) {
+		free(b);
+		goto out_close;
+	}
+	*buf = b;
+	*n = got;
+out_close:
+	close(fd);
+	return rc;
+}
+
+int chunk_lookup(enrp_txn *t, uint32_t eir_id, const uint8_t digest[32], struct chunk_rec *out)
+{
+	uint8_t key[CHUNK_KEY_LEN];
+	MDB_val v;
+	key_chunk(key, eir_id, digest);
+	int rc = txn_get(t, DBI_CHUNK, key, sizeof(key), &v);
+	if (rc)
+		return rc;
+	return rec_chunk_decode(v.mv_data, v.mv_size, out);
+}
+
+static int chunk_store(enrp_txn *t, uint32_t eir_id, const uint8_t digest[32],
+                       const struct chunk_rec *c)
+{
+	uint8_t key[CHUNK_KEY_LEN], val[CHUNK_VAL_LEN];
+	key_chunk(key, eir_id, digest);
+	rec_chunk_encode(val, c);
+	return txn_put(t, DBI_CHUNK, key, sizeof(key), val, sizeof(val), 0);
+}
+
+int chunk_ref(enrp_txn *t, uint32_t eir_id, const uint8_t digest[32], uint32_t stored_len,
+              uint32_t plain_len)
+{
+	struct chunk_rec c;
+	int rc = chunk_lookup(t, eir_id, digest, &c);
+	if (rc == -ENOENT) {
+		c = (struct chunk_rec){ .refs = 0, .stored_len = stored_len, .plain_len = plain_len };
+		rc = eir_usage_add_stored(t, eir_id, stored_len, 1);
+	}
+	if (rc)
+		return rc;
+	c.refs++;
+	return chunk_store(t, eir_id, digest, &c);
+}
+
+int chunk_unref(enrp_txn *t, uint32_t eir_id, const uint8_t digest[32])
+{
+	struct chunk_rec c;
+	int rc = chunk_lookup(t, eir_id, digest, &c);
+	if (rc)
+		return rc == -ENOENT ? -EIO : rc; /* a chunk list names a chunk the index lacks */
+	if (c.refs > 1) {
+		c.refs--;
+		return chunk_store(t, eir_id, digest, &c);
+	}
+	uint8_t key[CHUNK_KEY_LEN];
+	key_chunk(key, eir_id, digest);
+	rc = txn_del(t, DBI_CHUNK, key, sizeof(key));
+	if (rc == 0)
+		rc = eir_usage_add_stored(t, eir_id, -(int64_t)c.stored_len, -1);
+	return rc;
+}
+
+int extent_get(enrp_txn *t, uint64_t ino, struct extent_ent **v, size_t *n)
+{
+	uint8_t key[8];
+	MDB_val val;
+	be64_put(key, ino);
+	int rc = txn_get(t, DBI_EXTENT, key, sizeof(key), &val);
+	if (rc)
+		return rc;
+	return rec_extent_decode(val.mv_data, val.mv_size, v, n);
+}
+
+int extent_put(enrp_txn *t, uint64_t ino, const struct extent_ent *v, size_t n)
+{
+	uint8_t key[8];
+	struct rec_out o;
+	be64_put(key, ino);
+	rec_out_init(&o);
+	int rc = rec_extent_encode(v, n, &o);
+	if (rc == 0)
+		rc = txn_put(t, DBI_EXTENT, key, sizeof(key), o.buf, o.len, 0);
+	rec_out_release(&o);
+	return rc;
+}
+
+int extent_release(enrp_txn *t, uint32_t eir_id, uint64_t ino)
+{
+	struct extent_ent *v;
+	size_t n;
+	int rc = extent_get(t, ino, &v, &n);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = chunk_unref(t, eir_id, v[i].digest);
+	free(v);
+	if (rc)
+		return rc;
+	uint8_t key[8];
+	be64_put(key, ino);
+	return txn_del(t, DBI_EXTENT, key, sizeof(key));
+}

@@ -1,0 +1,44 @@
+/*
+ * chunk_int.h — chunk files (STORE/chunks/<eir>/ab/cd/<digest>) and the
+ * per-EIR chunk index, for the seal pipeline, the reader and the namespace.
+ */
+#ifndef ENRP_CHUNK_INT_H
+#define ENRP_CHUNK_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record_int.h"
+#include "store_int.h"
+
+/* Writes FRAME as chunk DIGEST of EIR unless a chunk file of that name is
+ * already there.  The file is complete when visible (tmp + rename) but not
+ * durable until chunk_sync().  Sets *WRITTEN when it wrote.  -errno. */
+int chunk_write(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], const void *frame,
+                size_t n, bool *written);
+
+/* Makes every chunk written so far durable: one syncfs(2) of the chunk
+ * filesystem instead of an fsync per chunk. */
+int chunk_sync(enrp_store *st);
+
+/* Reads chunk DIGEST of EIR into a new buffer (*BUF, *N; caller frees).
+ * -ENOENT missing, -EIO unreadable. */
+int chunk_read(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], uint8_t **buf,
+               size_t *n);
+
+/* Index, inside a transaction. */
+int chunk_lookup(enrp_txn *t, uint32_t eir_id, const uint8_t digest[32], struct chunk_rec *out);
+/* One more user of the chunk (creating the entry, and counting its stored
+ * bytes in the EIR's usage, the first time). */
+int chunk_ref(enrp_txn *t, uint32_t eir_id, const uint8_t digest[32], uint32_t stored_len,
+              uint32_t plain_len);
+/* One user less; at zero the entry goes (the file stays for GC). */
+int chunk_unref(enrp_txn *t, uint32_t eir_id, const uint8_t digest[32]);
+
+/* A sealed file's chunk list (caller frees *V). */
+int extent_get(enrp_txn *t, uint64_t ino, struct extent_ent **v, size_t *n);
+int extent_put(enrp_txn *t, uint64_t ino, const struct extent_ent *v, size_t n);
+/* Drops INO's chunk list and its references. */
+int extent_release(enrp_txn *t, uint32_t eir_id, uint64_t ino);
+
+#endif

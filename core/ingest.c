@@ -1,0 +1,1207 @@
+/*
+ * ingest.c — the seal pipeline: spool file -> SHA-256 + FastCDC chunks ->
+ * zstd (+ AES-256-GCM) -> chunk files -> one commit.
+ *
+ * Queue.  DBI_QUEUE is keyed (EIR class, time queued, ino), so a cursor from
+ * the start yields class 1 first and then the oldest.  It lives in LMDB, so
+ * a file queued before a crash is sealed after it; at start every spool file
+ * nobody writes is queued as well (its last close may have been in the
+ * metadata a crash lost).
+ *
+ * Never sealing stale data.  A file is sealed only when no handle that can
+ * write it is open (ing->writers) — checked under ing->lock, which the
+ * commit also holds, so a writer cannot slip in between check and commit —
+ * and only if its generation (bumped by every change of its bytes) is the
+ * one the worker started from.  Otherwise the worker commits nothing and the
+ * file stays queued.
+ *
+ * Crash safety of a seal: chunks are written and made durable (one syncfs)
+ * before the transaction that references them; the spool file is removed
+ * only after that transaction is durable (txn_on_durable).  A crash at any
+ * point leaves either the spool file with the file still queued, or the
+ * sealed file; at worst unreferenced chunk files, which GC removes.
+ *
+ * Unsealing (a sealed file opened for writing) copies the bytes back into a
+ * spool file and fsyncs it before the commit that drops the chunk list, so a
+ * crash never loses a verified file.
+ *
+ * Lock order: ing->unseal_lock, ing->lock, then the store's.  The chunk
+ * cache lock is a leaf.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <enrp/cdc.h>
+#include <enrp/codec.h>
+#include <enrp/enrp.h>
+#include <enrp/ingest.h>
+#include <enrp/journal.h>
+#include <enrp/spool.h>
+
+#include "chunk_int.h"
+#include "eir_int.h"
+#include "journal_int.h"
+#include "record_int.h"
+#include "spool_int.h"
+#include "store_int.h"
+
+#define WRITER_BUCKETS 1024
+#define DEFAULT_CACHE (64u << 20)
+#define READ_BLOCK (4u << 20)
+
+struct writer {
+	uint64_t ino;
+	unsigned count;
+	struct writer *next;
+};
+
+struct cache_ent {
+	uint32_t eir_id;
+	uint8_t digest[32];
+	uint8_t *data;
+	size_t len;
+	struct cache_ent *prev, *next; /* LRU, most recent first */
+	struct cache_ent *hnext;       /* hash chain */
+};
+
+#define CACHE_BUCKETS 4096
+
+struct enrp_ingest {
+	enrp_store *st;
+	enrp_vault *vault;
+	struct enrp_cdc_params cdc;
+	int zstd_level;
+	struct enrp_actor actor;
+
+	pthread_mutex_t lock;
+	pthread_cond_t work;          /* protected by lock: something was queued, or stop */
+	pthread_cond_t idle;          /* protected by lock: a worker finished a file */
+	bool stopping;                /* protected by lock */
+	uint64_t *busy;               /* protected by lock: inos being sealed */
+	unsigned nbusy;
+	struct writer *writers[WRITER_BUCKETS]; /* protected by lock */
+
+	pthread_mutex_t unseal_lock;  /* one copy-back at a time */
+
+	pthread_t *threads;
+	unsigned nthreads;
+
+	pthread_key_t codec_key;      /* per-thread enrp_codec for readers */
+
+	pthread_mutex_t cache_lock;
+	struct cache_ent *lru_head, *lru_tail; /* protected by cache_lock */
+	struct cache_ent *cache_hash[CACHE_BUCKETS];
+	size_t cache_bytes, cache_max;
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- writers (protected by ing->lock) ---- */
+
+static struct writer **writer_slot(enrp_ingest *ing, uint64_t ino)
+{
+	struct writer **pp = &ing->writers[(ino * 0x9E3779B97F4A7C15ull) >> 54];
+	while (*pp && (*pp)->ino != ino)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static unsigned writers_of(enrp_ingest *ing, uint64_t ino)
+{
+	struct writer *w = *writer_slot(ing, ino);
+	return w ? w->count : 0;
+}
+
+void enrp_ingest_writer_open(enrp_ingest *ing, uint64_t ino)
+{
+	pthread_mutex_lock(&ing->lock);
+	struct writer **pp = writer_slot(ing, ino);
+	if (!*pp)
+		*pp = calloc(1, sizeof(**pp));
+	if (*pp) {
+		(*pp)->ino = ino;
+		(*pp)->count++;
+	} else {
+		enrp_log(ENRP_LOG_ERR, "out of memory tracking writers of inode %llu",
+		         (unsigned long long)ino);
+	}
+	pthread_mutex_unlock(&ing->lock);
+}
+
+void enrp_ingest_writer_close(enrp_ingest *ing, uint64_t ino)
+{
+	bool last = false;
+	pthread_mutex_lock(&ing->lock);
+	struct writer **pp = writer_slot(ing, ino);
+	struct writer *w = *pp;
+	if (w && --w->count == 0) {
+		*pp = w->next;
+		free(w);
+		last = true;
+	}
+	pthread_mutex_unlock(&ing->lock);
+	if (last)
+		enrp_ingest_enqueue(ing, ino);
+}
+
+/* ---- the durable queue ---- */
+
+static int inode_get(enrp_txn *t, uint64_t ino, struct inode_rec *r)
+{
+	uint8_t key[8];
+	MDB_val v;
+	be64_put(key, ino);
+	int rc = txn_get(t, DBI_INODE, key, sizeof(key), &v);
+	return rc ? rc : rec_inode_decode(v.mv_data, v.mv_size, r);
+}
+
+static int inode_put(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
+{
+	uint8_t key[8];
+	struct rec_out o;
+	be64_put(key, ino);
+	rec_out_init(&o);
+	int rc = rec_inode_encode(r, &o);
+	if (rc == 0)
+		rc = txn_put(t, DBI_INODE, key, sizeof(key), o.buf, o.len, 0);
+	rec_out_release(&o);
+	return rc;
+}
+
+static int enqueue_fn(enrp_txn *t, void *arg)
+{
+	uint64_t ino = *(uint64_t *)arg;
+	struct inode_rec r;
+	struct enrp_eir e;
+	uint8_t k[8], qk[QUEUE_KEY_LEN];
+	MDB_val v;
+	int rc = inode_get(t, ino, &r);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	if (!S_ISREG(r.mode) || r.content != ENRP_CONTENT_SPOOL || r.nlink == 0 ||
+	    (r.flags & INODE_QUEUED))
+		return 0;
+	rc = eir_get_txn(t, r.eir_id, &e);
+	if (rc)
+		return rc;
+	be64_put(k, ino);
+	if (txn_get(t, DBI_SPOOL, k, 8, &v) == 0 && v.mv_size == QUEUE_KEY_LEN)
+		return 0;
+	key_queue(qk, e.eir_class, enrp_now_ns(), ino);
+	txn_put(t, DBI_QUEUE, qk, sizeof(qk), "", 0, 0);
+	txn_put(t, DBI_SPOOL, k, 8, qk, sizeof(qk), 0);
+	r.flags |= INODE_QUEUED;
+	inode_put(t, ino, &r);
+	return t->ret;
+}
+
+int enrp_ingest_enqueue(enrp_ingest *ing, uint64_t ino)
+{
+	int rc = enrp_store_write(ing->st, enqueue_fn, &ino);
+	pthread_mutex_lock(&ing->lock);
+	pthread_cond_broadcast(&ing->work);
+	pthread_mutex_unlock(&ing->lock);
+	return rc;
+}
+
+/* Removes INO's queue entry (and its QUEUED flag) in this transaction. */
+static int dequeue_txn(enrp_txn *t, uint64_t ino, struct inode_rec *r)
+{
+	uint8_t k[8];
+	MDB_val v;
+	be64_put(k, ino);
+	int rc = txn_get(t, DBI_SPOOL, k, 8, &v);
+	if (rc == 0 && v.mv_size == QUEUE_KEY_LEN) {
+		uint8_t qk[QUEUE_KEY_LEN];
+		memcpy(qk, v.mv_data, sizeof(qk));
+		rc = txn_del(t, DBI_QUEUE, qk, sizeof(qk));
+		if (rc && rc != -ENOENT)
+			return rc;
+		rc = txn_put(t, DBI_SPOOL, k, 8, "", 0, 0);
+	} else if (rc == -ENOENT) {
+		rc = 0;
+	}
+	r->flags &= ~INODE_QUEUED;
+	return rc;
+}
+
+struct pick_args {
+	uint64_t cand[64];
+	unsigned n;
+};
+
+static int pick_fn(enrp_txn *t, void *arg)
+{
+	struct pick_args *a = arg;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = txn_cursor(t, DBI_QUEUE, &cur);
+	if (rc)
+		return rc;
+	a->n = 0;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (mrc == 0 && a->n < 64) {
+		if (k.mv_size == QUEUE_KEY_LEN)
+			a->cand[a->n++] = key_queue_ino(k.mv_data);
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return mrc && mrc != MDB_NOTFOUND ? store_mdb_err(mrc) : 0;
+}
+
+static bool is_busy(enrp_ingest *ing, uint64_t ino)
+{
+	for (unsigned i = 0; i < ing->nbusy; i++)
+		if (ing->busy[i] == ino)
+			return true;
+	return false;
+}
+
+static void unbusy(enrp_ingest *ing, uint64_t ino)
+{
+	for (unsigned i = 0; i < ing->nbusy; i++) {
+		if (ing->busy[i] == ino) {
+			ing->busy[i] = ing->busy[--ing->nbusy];
+			break;
+		}
+	}
+	pthread_cond_broadcast(&ing->idle);
+}
+
+/* Next queued inode nobody seals or writes, marked busy; 0 if none. */
+static uint64_t pick(enrp_ingest *ing)
+{
+	struct pick_args a;
+	if (enrp_store_read(ing->st, pick_fn, &a) || a.n == 0)
+		return 0;
+	uint64_t ino = 0;
+	pthread_mutex_lock(&ing->lock);
+	for (unsigned i = 0; i < a.n && !ino; i++) {
+		if (!is_busy(ing, a.cand[i]) && writers_of(ing, a.cand[i]) == 0) {
+			ino = a.cand[i];
+			ing->busy[ing->nbusy++] = ino;
+		}
+	}
+	pthread_mutex_unlock(&ing->lock);
+	return ino;
+}
+
+/* ---- sealing one file ---- */
+
+struct seal_job {
+	uint64_t ino;
+	struct inode_rec r;        /* as read at the start */
+	const struct enrp_eir_key *key;
+	struct extent_ent *v;      /* the chunk list being built */
+	uint32_t *stored;          /* stored length of each chunk */
+	size_t n, cap;
+	uint8_t sha[32];
+	bool wrote;
+	const struct enrp_actor *actor;
+};
+
+static int job_push(struct seal_job *j, const uint8_t digest[32], uint32_t plain,
+                    uint32_t stored)
+{
+	if (j->n == j->cap) {
+		size_t cap = j->cap ? j->cap * 2 : 64;
+		struct extent_ent *v = realloc(j->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		j->v = v;
+		uint32_t *s = realloc(j->stored, cap * sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		j->stored = s;
+		j->cap = cap;
+	}
+	memcpy(j->v[j->n].digest, digest, 32);
+	j->v[j->n].plain_len = plain;
+	j->stored[j->n++] = stored;
+	return 0;
+}
+
+static int start_fn(enrp_txn *t, void *arg)
+{
+	struct seal_job *j = arg;
+	return inode_get(t, j->ino, &j->r);
+}
+
+struct known_args {
+	uint32_t eir_id;
+	const uint8_t *digest;
+	struct chunk_rec c;
+};
+
+static int known_fn(enrp_txn *t, void *arg)
+{
+	struct known_args *a = arg;
+	return chunk_lookup(t, a->eir_id, a->digest, &a->c);
+}
+
+/* Worker-owned buffers and contexts, reused for every file. */
+struct worker {
+	enrp_ingest *ing;
+	enrp_codec *codec;
+	enrp_sha256 *sha;
+	uint8_t *buf;      /* READ_BLOCK + max chunk */
+	size_t bufsz;
+	uint8_t *frame;
+	size_t framesz;
+};
+
+static int store_chunk(struct worker *w, struct seal_job *j, const uint8_t *p, size_t n)
+{
+	uint8_t digest[32];
+	int rc = enrp_codec_name(w->codec, j->key, p, n, digest);
+	if (rc)
+		return rc;
+	struct known_args k = { .eir_id = j->r.eir_id, .digest = digest };
+	rc = enrp_store_read(w->ing->st, known_fn, &k);
+	if (rc == 0)
+		return job_push(j, digest, (uint32_t)n, k.c.stored_len);
+	if (rc != -ENOENT)
+		return rc;
+	size_t flen;
+	rc = enrp_codec_encode(w->codec, j->key, digest, p, n, w->frame, w->framesz, &flen);
+	if (rc)
+		return rc;
+	bool written;
+	rc = chunk_write(w->ing->st, j->r.eir_id, digest, w->frame, flen, &written);
+	if (rc)
+		return rc;
+	j->wrote |= written;
+	return job_push(j, digest, (uint32_t)n, (uint32_t)flen);
+}
+
+/* Reads the spool file (zeros past its end, up to the recorded size: bytes a
+ * power loss took that were never fsync'd), hashes and chunks it. */
+static int chunk_file(struct worker *w, struct seal_job *j)
+{
+	const struct enrp_cdc_params *cdc = &w->ing->cdc;
+	uint64_t size = j->r.size, pos = 0;
+	size_t have = 0;
+	int fd = enrp_spool_open(w->ing->st, j->ino, 0);
+	if (fd < 0 && fd != -ENOENT)
+		return fd;
+	int rc = enrp_sha256_reset(w->sha);
+	while (rc == 0 && (pos < size || have)) {
+		/* Refill so the window holds max_size bytes or the rest. */
+		while (rc == 0 && have < cdc->max_size && pos < size) {
+			size_t want = w->bufsz - have;
+			if (want > size - pos)
+				want = (size_t)(size - pos);
+			ssize_t got = fd >= 0 ? pread(fd, w->buf + have, want, (off_t)pos) : 0;
+			if (got < 0) {
+				rc = errno == EINTR ? 0 : -errno;
+				continue;
+			}
+			if (got == 0) {
+				memset(w->buf + have, 0, want);
+				got = (ssize_t)want;
+			}
+			rc = enrp_sha256_update(w->sha, w->buf + have, (size_t)got);
+			have += (size_t)got;
+			pos += (uint64_t)got;
+		}
+		if (rc || have == 0)
+			break;
+		size_t cut = enrp_cdc_next(cdc, w->buf, have);
+		rc = store_chunk(w, j, w->buf, cut);
+		memmove(w->buf, w->buf + cut, have - cut);
+		have -= cut;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0)
+		rc = enrp_sha256_final(w->sha, j->sha);
+	return rc;
+}
+
+static int commit_fn(enrp_txn *t, void *arg)
+{
+	struct seal_job *j = arg;
+	struct inode_rec r;
+	char hex[65], details[256];
+	int rc = inode_get(t, j->ino, &r);
+	if (rc)
+		return rc;
+	if (r.content != ENRP_CONTENT_SPOOL || r.gen != j->r.gen || r.size != j->r.size)
+		return -EAGAIN; /* changed while we read it: seal again later */
+	if (r.nlink == 0)
+		return -ESTALE;
+	for (size_t i = 0; i < j->n; i++)
+		chunk_ref(t, r.eir_id, j->v[i].digest, j->stored[i], j->v[i].plain_len);
+	extent_put(t, j->ino, j->v, j->n);
+	dequeue_txn(t, j->ino, &r);
+	uint8_t k[8];
+	be64_put(k, j->ino);
+	txn_del(t, DBI_SPOOL, k, 8);
+	txn_on_durable(t, spool_unlink_hook, j->ino);
+	r.content = ENRP_CONTENT_SEALED;
+	r.flags &= ~INODE_CORRUPT;
+	memcpy(r.sha256, j->sha, 32);
+	r.sealed_at = enrp_now_ns();
+	inode_put(t, j->ino, &r);
+	if (t->ret)
+		return t->ret;
+	struct enrp_eir e;
+	if ((rc = eir_get_txn(t, r.eir_id, &e)))
+		return rc;
+	enrp_hex(j->sha, 32, hex);
+	snprintf(details, sizeof(details), "ino=%llu size=%llu sha256=%s chunks=%zu",
+	         (unsigned long long)j->ino, (unsigned long long)r.size, hex, j->n);
+	return journal_append_txn(t, j->actor, e.name, "verified", details);
+}
+
+/* Drops a queue entry that can never be sealed (file gone or unlinked). */
+static int drop_fn(enrp_txn *t, void *arg)
+{
+	uint64_t ino = *(uint64_t *)arg;
+	struct inode_rec r;
+	int rc = inode_get(t, ino, &r);
+	if (rc == -ENOENT) {
+		/* Find the entry by scanning: the inode that named it is gone. */
+		MDB_cursor *cur;
+		MDB_val k, v;
+		if ((rc = txn_cursor(t, DBI_QUEUE, &cur)))
+			return rc;
+		int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+		while (mrc == 0) {
+			if (k.mv_size == QUEUE_KEY_LEN && key_queue_ino(k.mv_data) == ino) {
+				mrc = mdb_cursor_del(cur, 0);
+				break;
+			}
+			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		}
+		mdb_cursor_close(cur);
+		return mrc && mrc != MDB_NOTFOUND ? store_mdb_err(mrc) : 0;
+	}
+	if (rc)
+		return rc;
+	rc = dequeue_txn(t, ino, &r);
+	return rc ? rc : inode_put(t, ino, &r);
+}
+
+static void seal_one(struct worker *w, uint64_t ino)
+{
+	enrp_ingest *ing = w->ing;
+	struct seal_job j = { .ino = ino, .actor = &ing->actor };
+	int rc = enrp_store_read(ing->st, start_fn, &j);
+	if (rc == 0 && (!S_ISREG(j.r.mode) || j.r.content != ENRP_CONTENT_SPOOL || !j.r.nlink))
+		rc = -ESTALE;
+	if (rc == 0)
+		rc = enrp_vault_eir_key(ing->vault, j.r.eir_id, &j.key);
+	if (rc == 0)
+		rc = chunk_file(w, &j);
+	/* New chunks are durable before anything points at them. */
+	if (rc == 0 && j.wrote)
+		rc = chunk_sync(ing->st);
+	if (rc == 0) {
+		pthread_mutex_lock(&ing->lock);
+		if (writers_of(ing, ino))
+			rc = -EAGAIN; /* reopened for writing: its close queues it again */
+		else
+			rc = enrp_store_write(ing->st, commit_fn, &j);
+		pthread_mutex_unlock(&ing->lock);
+	}
+	if (rc == -ESTALE || rc == -ENOENT) {
+		enrp_store_write(ing->st, drop_fn, &ino);
+	} else if (rc && rc != -EAGAIN) {
+		enrp_log(ENRP_LOG_ERR, "cannot seal inode %llu: %s; will retry",
+		         (unsigned long long)ino, enrp_strerror(rc));
+		/* Back off so a persistent failure (disk full) does not spin. */
+		sleep(1);
+	}
+	free(j.v);
+	free(j.stored);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	enrp_ingest *ing = w->ing;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (;;) {
+		pthread_mutex_lock(&ing->lock);
+		bool stop = ing->stopping;
+		pthread_mutex_unlock(&ing->lock);
+		if (stop)
+			break;
+		uint64_t ino = pick(ing);
+		if (!ino) {
+			/* Nothing to do, or only files still being written. */
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			pthread_mutex_lock(&ing->lock);
+			if (!ing->stopping)
+				pthread_cond_timedwait(&ing->work, &ing->lock, &ts);
+			pthread_mutex_unlock(&ing->lock);
+			continue;
+		}
+		seal_one(w, ino);
+		pthread_mutex_lock(&ing->lock);
+		unbusy(ing, ino);
+		pthread_mutex_unlock(&ing->lock);
+	}
+	return NULL;
+}
+
+static void worker_free(struct worker *w)
+{
+	if (!w)
+		return;
+	enrp_codec_free(w->codec);
+	enrp_sha256_free(w->sha);
+	free(w->buf);
+	free(w->frame);
+	free(w);
+}
+
+static struct worker *worker_new(enrp_ingest *ing)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->ing = ing;
+	w->bufsz = READ_BLOCK + ing->cdc.max_size;
+	w->buf = malloc(w->bufsz);
+	w->framesz = enrp_codec_bound(ing->cdc.max_size);
+	w->frame = malloc(w->framesz);
+	if (!w->buf || !w->frame || enrp_codec_new(ing->zstd_level, &w->codec) ||
+	    enrp_sha256_new(&w->sha)) {
+		worker_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* ---- chunking parameters recorded in the store ---- */
+
+struct cdc_args {
+	struct enrp_cdc_params p;
+	char gear[64];
+	bool found;
+};
+
+static int cdc_fn(enrp_txn *t, void *arg)
+{
+	struct cdc_args *a = arg;
+	MDB_val v;
+	int rc = txn_get(t, DBI_META, "cdc", 3, &v);
+	if (rc == 0) {
+		struct rec_in in;
+		rec_in_init(&in, v.mv_data, v.mv_size);
+		if (rec_get_u8(&in) != REC_VERSION)
+			return -EIO;
+		a->p.min_size = rec_get_u32(&in);
+		a->p.avg_size = rec_get_u32(&in);
+		a->p.max_size = rec_get_u32(&in);
+		rec_get_str(&in, a->gear, sizeof(a->gear));
+		a->found = true;
+		return rec_in_end(&in);
+	}
+	if (rc != -ENOENT || !t->write)
+		return rc == -ENOENT ? 0 : rc;
+	struct rec_out o;
+	rec_out_init(&o);
+	rec_put_u8(&o, REC_VERSION);
+	rec_put_u32(&o, a->p.min_size);
+	rec_put_u32(&o, a->p.avg_size);
+	rec_put_u32(&o, a->p.max_size);
+	rec_put_str(&o, enrp_cdc_gear_id());
+	rc = o.err ? o.err : txn_put(t, DBI_META, "cdc", 3, o.buf, o.len, 0);
+	rec_out_release(&o);
+	snprintf(a->gear, sizeof(a->gear), "%s", enrp_cdc_gear_id());
+	return rc;
+}
+
+/* The store's chunking parameters win over this binary's defaults, so
+ * deduplication stays consistent across versions; they are recorded by the
+ * first writer. */
+static int load_cdc(enrp_ingest *ing)
+{
+	struct cdc_args a = { .found = false };
+	enrp_cdc_defaults(&a.p);
+	int rc = enrp_store_write(ing->st, cdc_fn, &a);
+	if (rc == -EROFS)
+		rc = enrp_store_read(ing->st, cdc_fn, &a);
+	if (rc)
+		return rc;
+	if (a.found && strcmp(a.gear, enrp_cdc_gear_id()) != 0) {
+		enrp_log(ENRP_LOG_ERR, "store chunks with gear table '%s', this enrp has '%s'",
+		         a.gear, enrp_cdc_gear_id());
+		return -EPROTONOSUPPORT;
+	}
+	if (enrp_cdc_validate(&a.p)) {
+		enrp_log(ENRP_LOG_ERR, "store records invalid chunking parameters");
+		return -EPROTONOSUPPORT;
+	}
+	ing->cdc = a.p;
+	return 0;
+}
+
+struct ino_list {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int spool_list_fn(enrp_txn *t, void *arg)
+{
+	struct ino_list *l = arg;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = txn_cursor(t, DBI_SPOOL, &cur);
+	if (rc)
+		return rc;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (mrc == 0) {
+		if (k.mv_size == 8 && v.mv_size != QUEUE_KEY_LEN) {
+			if (l->n == l->cap) {
+				size_t cap = l->cap ? l->cap * 2 : 256;
+				uint64_t *nv = realloc(l->v, cap * sizeof(*nv));
+				if (!nv) {
+					rc = -ENOMEM;
+					break;
+				}
+				l->v = nv;
+				l->cap = cap;
+			}
+			l->v[l->n++] = be64_get(k.mv_data);
+		}
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
+		rc = store_mdb_err(mrc);
+	return rc;
+}
+
+/* Queues every spool file not yet queued: nobody writes any at start, and a
+ * file's last close may have been in the metadata a crash lost. */
+static int requeue_all(enrp_ingest *ing)
+{
+	struct ino_list l = { 0 };
+	int rc = enrp_store_read(ing->st, spool_list_fn, &l);
+	for (size_t i = 0; rc == 0 && i < l.n; i++)
+		rc = enrp_store_write(ing->st, enqueue_fn, &l.v[i]);
+	free(l.v);
+	return rc;
+}
+
+static void codec_destroy(void *p)
+{
+	enrp_codec_free(p);
+}
+
+int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest_config *cfg,
+                     enrp_ingest **out)
+{
+	int rc;
+	enrp_ingest *ing = calloc(1, sizeof(*ing));
+	if (!ing)
+		return -ENOMEM;
+	ing->st = st;
+	ing->vault = vault;
+	ing->zstd_level = cfg->zstd_level ? cfg->zstd_level : 3;
+	ing->cache_max = cfg->cache_bytes ? cfg->cache_bytes : DEFAULT_CACHE;
+	enrp_actor_self(&ing->actor, "enrpfs seal");
+	pthread_mutex_init(&ing->lock, NULL);
+	pthread_mutex_init(&ing->unseal_lock, NULL);
+	pthread_mutex_init(&ing->cache_lock, NULL);
+	pthread_cond_init(&ing->work, NULL);
+	pthread_cond_init(&ing->idle, NULL);
+	if ((rc = -pthread_key_create(&ing->codec_key, codec_destroy))) {
+		free(ing);
+		return rc;
+	}
+	if (ing->zstd_level < 1 || ing->zstd_level > 19) {
+		rc = -EINVAL;
+		goto out_free;
+	}
+	if ((rc = load_cdc(ing)))
+		goto out_free;
+	if (cfg->workers) {
+		if ((rc = requeue_all(ing)))
+			goto out_free;
+		ing->busy = calloc(cfg->workers, sizeof(*ing->busy));
+		ing->threads = calloc(cfg->workers, sizeof(*ing->threads));
+		if (!ing->busy || !ing->threads) {
+			rc = -ENOMEM;
+			goto out_free;
+		}
+		for (unsigned i = 0; i < cfg->workers; i++) {
+			struct worker *w = worker_new(ing);
+			if (!w) {
+				rc = -ENOMEM;
+				goto out_free;
+			}
+			rc = -pthread_create(&ing->threads[i], NULL, worker_main, w);
+			if (rc) {
+				worker_free(w);
+				goto out_free;
+			}
+			ing->nthreads++;
+		}
+	}
+	*out = ing;
+	return 0;
+out_free:
+	enrp_ingest_close(ing);
+	return rc;
+}
+
+void enrp_ingest_close(enrp_ingest *ing)
+{
+	if (!ing)
+		return;
+	pthread_mutex_lock(&ing->lock);
+	ing->stopping = true;
+	pthread_cond_broadcast(&ing->work);
+	pthread_mutex_unlock(&ing->lock);
+	for (unsigned i = 0; i < ing->nthreads; i++) {
+		void *w;
+		pthread_join(ing->threads[i], &w);
+	}
+	free(ing->threads);
+	free(ing->busy);
+	for (size_t b = 0; b < WRITER_BUCKETS; b++) {
+		while (ing->writers[b]) {
+			struct writer *w = ing->writers[b];
+			ing->writers[b] = w->next;
+			free(w);
+		}
+	}
+	struct cache_ent *e = ing->lru_head;
+	while (e) {
+		struct cache_ent *next = e->next;
+		free(e->data);
+		free(e);
+		e = next;
+	}
+	/* This thread's reader codec, if any; other threads' go with them. */
+	codec_destroy(pthread_getspecific(ing->codec_key));
+	pthread_setspecific(ing->codec_key, NULL);
+	pthread_key_delete(ing->codec_key);
+	pthread_mutex_destroy(&ing->lock);
+	pthread_mutex_destroy(&ing->unseal_lock);
+	pthread_mutex_destroy(&ing->cache_lock);
+	pthread_cond_destroy(&ing->work);
+	pthread_cond_destroy(&ing->idle);
+	free(ing);
+}
+
+static int queue_empty_fn(enrp_txn *t, void *arg)
+{
+	struct pick_args *a = arg;
+	return pick_fn(t, a);
+}
+
+int enrp_ingest_wait_idle(enrp_ingest *ing, int timeout_ms)
+{
+	int64_t deadline = mono_ns() + (int64_t)timeout_ms * 1000000;
+	for (;;) {
+		struct pick_args a;
+		int rc = enrp_store_read(ing->st, queue_empty_fn, &a);
+		if (rc)
+			return rc;
+		pthread_mutex_lock(&ing->lock);
+		bool idle = a.n == 0 && ing->nbusy == 0;
+		pthread_mutex_unlock(&ing->lock);
+		if (idle)
+			return 0;
+		if (mono_ns() > deadline)
+			return -ETIMEDOUT;
+		usleep(20000);
+	}
+}
+
+/* ---- chunk cache (decoded chunks, LRU, bounded) ---- */
+
+static size_t cache_bucket(uint32_t eir_id, const uint8_t digest[32])
+{
+	return ((size_t)digest[0] << 8 | digest[1] | (size_t)eir_id << 4) % CACHE_BUCKETS;
+}
+
+static void lru_unlink(enrp_ingest *ing, struct cache_ent *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		ing->lru_head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		ing->lru_tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void lru_push(enrp_ingest *ing, struct cache_ent *e)
+{
+	e->prev = NULL;
+	e->next = ing->lru_head;
+	if (ing->lru_head)
+		ing->lru_head->prev = e;
+	ing->lru_head = e;
+	if (!ing->lru_tail)
+		ing->lru_tail = e;
+}
+
+static void cache_evict(enrp_ingest *ing, struct cache_ent *e)
+{
+	lru_unlink(ing, e);
+	struct cache_ent **pp = &ing->cache_hash[cache_bucket(e->eir_id, e->digest)];
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	ing->cache_bytes -= e->len;
+	free(e->data);
+	free(e);
+}
+
+/* Copies bytes [OFF, OFF+N) of a cached chunk into DST: true on a hit. */
+static bool cache_copy(enrp_ingest *ing, uint32_t eir_id, const uint8_t digest[32], void *dst,
+                       size_t off, size_t n)
+{
+	bool hit = false;
+	pthread_mutex_lock(&ing->cache_lock);
+	struct cache_ent *e = ing->cache_hash[cache_bucket(eir_id, digest)];
+	while (e && !(e->eir_id == eir_id && memcmp(e->digest, digest, 32) == 0))
+		e = e->hnext;
+	if (e && off + n <= e->len) {
+		memcpy(dst, e->data + off, n);
+		lru_unlink(ing, e);
+		lru_push(ing, e);
+		hit = true;
+	}
+	pthread_mutex_unlock(&ing->cache_lock);
+	return hit;
+}
+
+/* Takes ownership of DATA. */
+static void cache_put(enrp_ingest *ing, uint32_t eir_id, const uint8_t digest[32], uint8_t *data,
+                      size_t len)
+{
+	struct cache_ent *e = calloc(1, sizeof(*e));
+	if (!e || len > ing->cache_max) {
+		free(e);
+		free(data);
+		return;
+	}
+	e->eir_id = eir_id;
+	memcpy(e->digest, digest, 32);
+	e->data = data;
+	e->len = len;
+	pthread_mutex_lock(&ing->cache_lock);
+	size_t b = cache_bucket(eir_id, digest);
+	struct cache_ent *dup = ing->cache_hash[b];
+	while (dup && !(dup->eir_id == eir_id && memcmp(dup->digest, digest, 32) == 0))
+		dup = dup->hnext;
+	if (dup)
+		cache_evict(ing, dup);
+	while (ing->cache_bytes + len > ing->cache_max && ing->lru_tail)
+		cache_evict(ing, ing->lru_tail);
+	e->hnext = ing->cache_hash[b];
+	ing->cache_hash[b] = e;
+	lru_push(ing, e);
+	ing->cache_bytes += len;
+	pthread_mutex_unlock(&ing->cache_lock);
+}
+
+static enrp_codec *thread_codec(enrp_ingest *ing)
+{
+	enrp_codec *c = pthread_getspecific(ing->codec_key);
+	if (!c && enrp_codec_new(ing->zstd_level, &c) == 0)
+		pthread_setspecific(ing->codec_key, c);
+	return c;
+}
+
+/* Reads, verifies and decodes one chunk into a new buffer of PLAIN_LEN. */
+static int load_chunk(enrp_ingest *ing, uint32_t eir_id, const struct enrp_eir_key *key,
+                      const uint8_t digest[32], uint32_t plain_len, uint8_t **out)
+{
+	uint8_t *frame = NULL, *plain = NULL;
+	size_t flen, plen;
+	enrp_codec *codec = thread_codec(ing);
+	if (!codec)
+		return -ENOMEM;
+	int rc = chunk_read(ing->st, eir_id, digest, &frame, &flen);
+	if (rc)
+		return rc;
+	plain = malloc(plain_len ? plain_len : 1);
+	if (!plain) {
+		free(frame);
+		return -ENOMEM;
+	}
+	rc = enrp_codec_decode(codec, key, digest, frame, flen, plain, plain_len, &plen);
+	free(frame);
+	/* A frame longer than its chunk list says is damage, not a bad call. */
+	if (rc == -EINVAL || (rc == 0 && plen != plain_len))
+		rc = -EBADMSG;
+	if (rc) {
+		free(plain);
+		return rc;
+	}
+	*out = plain;
+	return 0;
+}
+
+/* ---- unseal: copy back into a spool file ---- */
+
+struct unseal_args {
+	uint64_t ino;
+	bool truncate;
+	struct inode_rec r;
+	struct extent_ent *v;
+	size_t n;
+};
+
+static int unseal_start_fn(enrp_txn *t, void *arg)
+{
+	struct unseal_args *a = arg;
+	int rc = inode_get(t, a->ino, &a->r);
+	if (rc || a->r.content != ENRP_CONTENT_SEALED)
+		return rc;
+	return a->truncate ? 0 : extent_get(t, a->ino, &a->v, &a->n);
+}
+
+static int unseal_commit_fn(enrp_txn *t, void *arg)
+{
+	struct unseal_args *a = arg;
+	struct inode_rec r;
+	uint8_t k[8];
+	int rc = inode_get(t, a->ino, &r);
+	if (rc)
+		return rc;
+	if (r.content != ENRP_CONTENT_SEALED || r.gen != a->r.gen)
+		return -EAGAIN;
+	if ((rc = extent_release(t, r.eir_id, a->ino)))
+		return rc;
+	be64_put(k, a->ino);
+	txn_put(t, DBI_SPOOL, k, 8, "", 0, 0);
+	if (a->truncate && r.size && r.nlink)
+		eir_usage_add(t, r.eir_id, -(int64_t)r.size, 0);
+	if (a->truncate)
+		r.size = 0;
+	r.content = ENRP_CONTENT_SPOOL;
+	r.flags &= ~(INODE_CORRUPT | INODE_QUEUED);
+	memset(r.sha256, 0, sizeof(r.sha256));
+	r.sealed_at = 0;
+	r.gen++;
+	return inode_put(t, a->ino, &r);
+}
+
+/* Writes the sealed bytes of A into INO's spool file, durably. */
+static int copy_back(enrp_ingest *ing, struct unseal_args *a)
+{
+	const struct enrp_eir_key *key;
+	int rc = enrp_vault_eir_key(ing->vault, a->r.eir_id, &key);
+	if (rc)
+		return rc;
+	char name[SPOOL_NAME_LEN + 1];
+	spool_name(name, a->ino);
+	unlinkat(store_spool_dirfd(ing->st), name, 0); /* a stale one from a crash */
+	int fd = enrp_spool_open(ing->st, a->ino, 1);
+	if (fd < 0)
+		return fd;
+	uint64_t off = 0;
+	for (size_t i = 0; rc == 0 && i < a->n; i++) {
+		uint8_t *plain;
+		rc = load_chunk(ing, a->r.eir_id, key, a->v[i].digest, a->v[i].plain_len, &plain);
+		if (rc)
+			break;
+		size_t done = 0;
+		while (rc == 0 && done < a->v[i].plain_len) {
+			ssize_t w = pwrite(fd, plain + done, a->v[i].plain_len - done,
+			                   (off_t)(off + done));
+			if (w < 0 && errno != EINTR)
+				rc = -errno;
+			else if (w > 0)
+				done += (size_t)w;
+		}
+		free(plain);
+		off += a->v[i].plain_len;
+	}
+	if (rc == 0 && off != a->r.size)
+		rc = -EIO; /* chunk list and size disagree: damage */
+	if (rc == 0)
+		rc = enrp_spool_sync(ing->st, fd);
+	close(fd);
+	return rc;
+}
+
+int enrp_ingest_unseal(enrp_ingest *ing, uint64_t ino, bool truncate)
+{
+	struct unseal_args a = { .ino = ino, .truncate = truncate };
+	pthread_mutex_lock(&ing->unseal_lock);
+	int rc = enrp_store_read(ing->st, unseal_start_fn, &a);
+	/* The seal that made this file removes its spool file once durable;
+	 * wait for that before writing a new one under the same name. */
+	if (rc == 0 && a.r.content == ENRP_CONTENT_SEALED)
+		rc = enrp_store_sync(ing->st);
+	if (rc == 0 && a.r.content == ENRP_CONTENT_SEALED) {
+		if (truncate)
+			rc = spool_truncate(ing->st, ino, 0);
+		else
+			rc = copy_back(ing, &a);
+		if (rc == 0)
+			rc = enrp_store_write(ing->st, unseal_commit_fn, &a);
+	}
+	pthread_mutex_unlock(&ing->unseal_lock);
+	free(a.v);
+	return rc;
+}
+
+/* ---- readers ---- */
+
+struct enrp_reader {
+	enrp_ingest *ing;
+	uint64_t ino;
+	uint32_t eir_id;
+	const struct enrp_eir_key *key;
+	struct extent_ent *v;
+	uint64_t *offs;   /* offset of each chunk, plus the size at [n] */
+	size_t n;
+};
+
+static int reader_fn(enrp_txn *t, void *arg)
+{
+	struct enrp_reader *r = arg;
+	struct inode_rec rec;
+	int rc = inode_get(t, r->ino, &rec);
+	if (rc)
+		return rc;
+	if (rec.content != ENRP_CONTENT_SEALED)
+		return -EINVAL;
+	r->eir_id = rec.eir_id;
+	return extent_get(t, r->ino, &r->v, &r->n);
+}
+
+int enrp_reader_open(enrp_ingest *ing, uint64_t ino, enrp_reader **out)
+{
+	enrp_reader *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->ing = ing;
+	r->ino = ino;
+	int rc = enrp_store_read(ing->st, reader_fn, r);
+	if (rc == 0)
+		rc = enrp_vault_eir_key(ing->vault, r->eir_id, &r->key);
+	if (rc == 0) {
+		r->offs = malloc((r->n + 1) * sizeof(*r->offs));
+		if (!r->offs)
+			rc = -ENOMEM;
+	}
+	if (rc) {
+		enrp_reader_close(r);
+		return rc;
+	}
+	uint64_t off = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		r->offs[i] = off;
+		off += r->v[i].plain_len;
+	}
+	r->offs[r->n] = off;
+	*out = r;
+	return 0;
+}
+
+void enrp_reader_close(enrp_reader *r)
+{
+	if (!r)
+		return;
+	free(r->v);
+	free(r->offs);
+	free(r);
+}
+
+struct corrupt_args {
+	uint64_t ino;
+	const uint8_t *digest;
+	int err;
+	const struct enrp_actor *actor;
+};
+
+static int corrupt_fn(enrp_txn *t, void *arg)
+{
+	struct corrupt_args *a = arg;
+	struct inode_rec r;
+	struct enrp_eir e;
+	char hex[65], details[200];
+	int rc = inode_get(t, a->ino, &r);
+	if (rc == 0)
+		rc = eir_get_txn(t, r.eir_id, &e);
+	if (rc)
+		return rc;
+	bool first = !(r.flags & INODE_CORRUPT);
+	r.flags |= INODE_CORRUPT;
+	if ((rc = inode_put(t, a->ino, &r)) || !first)
+		return rc;
+	enrp_hex(a->digest, 32, hex);
+	snprintf(details, sizeof(details), "ino=%llu chunk=%s error=%s", (unsigned long long)a->ino,
+	         hex, a->err == -ENOENT ? "missing" : a->err == -EBADMSG ? "checksum" : "unreadable");
+	return journal_append_txn(t, a->actor, e.name, "chunk-damaged", details);
+}
+
+ssize_t enrp_reader_read(enrp_reader *r, void *buf, size_t size, uint64_t off)
+{
+	uint64_t end = r->offs[r->n];
+	if (off >= end || size == 0)
+		return 0;
+	if (size > end - off)
+		size = (size_t)(end - off);
+	/* The chunk holding OFF: the last whose start is <= OFF. */
+	size_t lo = 0, hi = r->n;
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+		if (r->offs[mid] <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	size_t done = 0;
+	for (size_t i = lo; done < size && i < r->n; i++) {
+		uint64_t cstart = r->offs[i];
+		size_t in = (size_t)(off + done - cstart);
+		size_t take = r->v[i].plain_len - in;
+		if (take > size - done)
+			take = size - done;
+		if (cache_copy(r->ing, r->eir_id, r->v[i].digest, (uint8_t *)buf + done, in, take)) {
+			done += take;
+			continue;
+		}
+		uint8_t *plain;
+		int rc = load_chunk(r->ing, r->eir_id, r->key, r->v[i].digest, r->v[i].plain_len,
+		                    &plain);
+		if (rc == -EBADMSG || rc == -ENOENT || rc == -EIO) {
+			struct corrupt_args c = { r->ino, r->v[i].digest, rc, &r->ing->actor };
+			enrp_store_write(r->ing->st, corrupt_fn, &c);
+			enrp_log(ENRP_LOG_ERR, "inode %llu: chunk failed its check (%s)",
+			         (unsigned long long)r->ino, enrp_strerror(rc));
+			return -EIO;
+		}
+		if (rc)
+			return rc;
+		memcpy((uint8_t *)buf + done, plain + in, take);
+		done += take;
+		cache_put(r->ing, r->eir_id, r->v[i].digest, plain, r->v[i].plain_len);
+	}
+	return (ssize_t)done;
+}

@@ -1,0 +1,253 @@
+/*
+ * vault.c — the glue between a store and its keys (DESIGN §9).
+ *
+ * DBI_META "encryption" = version | check value (32) | key file path, set
+ * once at init on an empty store.  DBI_KEYS holds each EIR's data key
+ * wrapped by the master key (keys.c), created the first time the EIR needs
+ * one.  Unwrapped keys are cached for the life of the vault and wiped when
+ * it closes.  Lock order: v->lock, then the store's.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <enrp/enrp.h>
+#include <enrp/keys.h>
+#include <enrp/vault.h>
+
+#include "record_int.h"
+#include "store_int.h"
+
+#define ENC_KEY "encryption"
+
+struct cached_key {
+	uint32_t eir_id;
+	struct enrp_eir_key key;
+};
+
+struct enrp_vault {
+	enrp_store *st;
+	enrp_master *master;        /* NULL: store not encrypted */
+	pthread_mutex_t lock;
+	struct cached_key *keys;    /* protected by lock */
+	size_t nkeys, cap;
+};
+
+struct enc_info {
+	bool encrypted;
+	uint8_t check[32];
+	char path[PATH_MAX];
+};
+
+static int enc_get(enrp_txn *t, struct enc_info *info)
+{
+	MDB_val v;
+	memset(info, 0, sizeof(*info));
+	int rc = txn_get(t, DBI_META, ENC_KEY, strlen(ENC_KEY), &v);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	struct rec_in in;
+	rec_in_init(&in, v.mv_data, v.mv_size);
+	if (rec_get_u8(&in) != REC_VERSION)
+		return -EIO;
+	rec_get_bytes(&in, info->check, sizeof(info->check));
+	rec_get_str(&in, info->path, sizeof(info->path));
+	rc = rec_in_end(&in);
+	info->encrypted = rc == 0;
+	return rc;
+}
+
+static int enc_get_fn(enrp_txn *t, void *arg)
+{
+	return enc_get(t, arg);
+}
+
+struct init_args {
+	const uint8_t *check;
+	const char *path;
+};
+
+static int init_fn(enrp_txn *t, void *arg)
+{
+	struct init_args *a = arg;
+	struct enc_info cur;
+	MDB_val v;
+	int rc = enc_get(t, &cur);
+	if (rc)
+		return rc;
+	if (cur.encrypted)
+		return -EEXIST;
+	/* Keys for existing EIRs would be missing, and their chunks are plain. */
+	rc = txn_get(t, DBI_META, "next_eir", 8, &v);
+	if (rc == 0)
+		return -EEXIST;
+	if (rc != -ENOENT)
+		return rc;
+	struct rec_out o;
+	rec_out_init(&o);
+	rec_put_u8(&o, REC_VERSION);
+	rec_put_bytes(&o, a->check, 32);
+	rec_put_str(&o, a->path);
+	rc = o.err ? o.err : txn_put(t, DBI_META, ENC_KEY, strlen(ENC_KEY), o.buf, o.len, 0);
+	rec_out_release(&o);
+	return rc;
+}
+
+int enrp_vault_init(enrp_store *st, const char *keyfile)
+{
+	char abs[PATH_MAX], store_abs[PATH_MAX];
+	enrp_master *m = NULL;
+	uint8_t check[32];
+	int rc = enrp_master_create(keyfile);
+	if (rc && rc != -EEXIST)
+		return rc;
+	if (!realpath(keyfile, abs) || !realpath(enrp_store_path(st), store_abs))
+		return -errno;
+	size_t sl = strlen(store_abs);
+	if (strncmp(abs, store_abs, sl) == 0 && (abs[sl] == '/' || abs[sl] == '\0')) {
+		enrp_log(ENRP_LOG_ERR, "key file '%s' is inside the store; keep it apart", abs);
+		return -EINVAL;
+	}
+	rc = enrp_master_load(abs, &m);
+	if (rc == 0)
+		rc = enrp_master_check_value(m, check);
+	enrp_master_free(m);
+	if (rc)
+		return rc;
+	struct init_args a = { check, abs };
+	return enrp_store_write(st, init_fn, &a);
+}
+
+int enrp_vault_info(enrp_store *st, bool *encrypted, char *path, size_t pathsz)
+{
+	struct enc_info info;
+	int rc = enrp_store_read(st, enc_get_fn, &info);
+	if (rc)
+		return rc;
+	*encrypted = info.encrypted;
+	if (path && pathsz)
+		snprintf(path, pathsz, "%s", info.path);
+	return 0;
+}
+
+int enrp_vault_open(enrp_store *st, const char *keyfile, enrp_vault **out)
+{
+	struct enc_info info;
+	int rc = enrp_store_read(st, enc_get_fn, &info);
+	if (rc)
+		return rc;
+	enrp_vault *v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->st = st;
+	pthread_mutex_init(&v->lock, NULL);
+	if (info.encrypted) {
+		const char *path = keyfile ? keyfile : info.path;
+		if (!path[0]) {
+			rc = -ENOKEY;
+			goto out_free;
+		}
+		rc = enrp_master_load(path, &v->master);
+		if (rc == 0)
+			rc = enrp_master_verify(v->master, info.check);
+		if (rc == -EKEYREJECTED)
+			enrp_log(ENRP_LOG_ERR, "key file '%s' does not hold this store's key", path);
+		if (rc)
+			goto out_free;
+	}
+	*out = v;
+	return 0;
+out_free:
+	enrp_vault_close(v);
+	return rc;
+}
+
+void enrp_vault_close(enrp_vault *v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->nkeys; i++)
+		enrp_eir_key_wipe(&v->keys[i].key);
+	free(v->keys);
+	enrp_master_free(v->master);
+	pthread_mutex_destroy(&v->lock);
+	free(v);
+}
+
+bool enrp_vault_encrypted(const enrp_vault *v)
+{
+	return v->master != NULL;
+}
+
+struct key_args {
+	enrp_vault *v;
+	uint32_t eir_id;
+	struct enrp_eir_key key;
+};
+
+static int key_fn(enrp_txn *t, void *arg)
+{
+	struct key_args *a = arg;
+	uint8_t k[KEY_EIR_LEN], wrapped[ENRP_WRAPPED_KEY_LEN];
+	MDB_val val;
+	be32_put(k, a->eir_id);
+	int rc = txn_get(t, DBI_KEYS, k, sizeof(k), &val);
+	if (rc == 0) {
+		if (val.mv_size != ENRP_WRAPPED_KEY_LEN)
+			return -EIO;
+		return enrp_master_unwrap_eir_key(a->v->master, a->eir_id, val.mv_data, &a->key);
+	}
+	if (rc != -ENOENT)
+		return rc;
+	rc = enrp_master_new_eir_key(a->v->master, a->eir_id, wrapped, &a->key);
+	if (rc == 0)
+		rc = txn_put(t, DBI_KEYS, k, sizeof(k), wrapped, sizeof(wrapped), 0);
+	return rc;
+}
+
+int enrp_vault_eir_key(enrp_vault *v, uint32_t eir_id, const struct enrp_eir_key **out)
+{
+	*out = NULL;
+	if (!v->master)
+		return 0;
+	int rc = 0;
+	pthread_mutex_lock(&v->lock);
+	for (size_t i = 0; i < v->nkeys; i++) {
+		if (v->keys[i].eir_id == eir_id) {
+			*out = &v->keys[i].key;
+			goto out_unlock;
+		}
+	}
+	if (v->nkeys == v->cap) {
+		/* Entries are handed out by address: grow by a fresh block only
+		 * while empty, else refuse rather than move live keys. */
+		if (v->cap) {
+			rc = -ENOMEM;
+			goto out_unlock;
+		}
+		v->keys = calloc(4096, sizeof(*v->keys));
+		if (!v->keys) {
+			rc = -ENOMEM;
+			goto out_unlock;
+		}
+		v->cap = 4096;
+	}
+	struct key_args a = { .v = v, .eir_id = eir_id };
+	rc = enrp_store_write(v->st, key_fn, &a);
+	if (rc == -EROFS) /* a read-only open: unwrap without creating */
+		rc = enrp_store_read(v->st, key_fn, &a);
+	if (rc == 0) {
+		v->keys[v->nkeys].eir_id = eir_id;
+		v->keys[v->nkeys].key = a.key;
+		*out = &v->keys[v->nkeys++].key;
+	}
+	enrp_eir_key_wipe(&a.key);
+out_unlock:
+	pthread_mutex_unlock(&v->lock);
+	return rc;
+}

@@ -1,0 +1,75 @@
+/*
+ * ingest.h — the seal pipeline (DESIGN §5) and reads of sealed files.
+ *
+ * A regular file is written into a spool file.  When its last writer closes
+ * (or on fsync) it is queued durably; background workers, class 1 first and
+ * then oldest first, compute its SHA-256, cut it into content-defined
+ * chunks, compress (and encrypt) each, store the chunks the EIR does not
+ * have yet, and commit chunk list, checksum and state in one transaction
+ * before the spool file goes.  A file written again while being sealed is
+ * not sealed from stale data.
+ *
+ * Thread-safety: every function may be called from any thread.
+ */
+#ifndef ENRP_INGEST_H
+#define ENRP_INGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <enrp/policy.h>
+#include <enrp/store.h>
+#include <enrp/vault.h>
+
+typedef struct enrp_ingest enrp_ingest;
+
+struct enrp_ingest_config {
+	unsigned workers;   /* sealing threads; 0: none (enrpctl: reads and scrub only) */
+	int zstd_level;     /* 1..19; 0 means 3 */
+	size_t cache_bytes; /* decompressed chunk cache; 0 means 64 MiB */
+};
+
+/* Starts the pipeline on ST with the keys of VAULT (borrowed; must outlive
+ * the pipeline).  With workers, every spool file not being written is queued
+ * (files closed before a crash are sealed after it).  -ENOMEM, -EINVAL. */
+int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest_config *cfg,
+                     enrp_ingest **out);
+
+/* Stops the workers (a file being sealed stays queued) and frees.  NULL ok. */
+void enrp_ingest_close(enrp_ingest *ing);
+
+/* A handle that may write INO was opened / closed.  While one is open, INO
+ * is never sealed; when the last one closes, INO is queued. */
+void enrp_ingest_writer_open(enrp_ingest *ing, uint64_t ino);
+void enrp_ingest_writer_close(enrp_ingest *ing, uint64_t ino);
+
+/* Queues INO (fsync).  0 also when it is already queued or sealed. */
+int enrp_ingest_enqueue(enrp_ingest *ing, uint64_t ino);
+
+/* Before INO is changed: a sealed file becomes a spool file again, a copy of
+ * its bytes (made durable first, so a crash never loses a verified file) —
+ * or an empty one with TRUNCATE.  No-op for a file that is not sealed.
+ * -EIO/-EBADMSG when its chunks cannot be read back, -ENOSPC. */
+int enrp_ingest_unseal(enrp_ingest *ing, uint64_t ino, bool truncate);
+
+/* Waits until nothing is queued or being sealed, at most TIMEOUT_MS.
+ * -ETIMEDOUT. */
+int enrp_ingest_wait_idle(enrp_ingest *ing, int timeout_ms);
+
+/* ---- sealed-file reads ---- */
+
+typedef struct enrp_reader enrp_reader;
+
+/* Opens sealed file INO for reading.  -EINVAL if INO is not sealed. */
+int enrp_reader_open(enrp_ingest *ing, uint64_t ino, enrp_reader **out);
+void enrp_reader_close(enrp_reader *r);
+
+/* Reads up to SIZE bytes at OFF (fewer at end of file).  Every chunk is
+ * checked before a byte of it is returned; a chunk that fails makes the call
+ * fail with -EIO, marks the file corrupt and journals it.  Returns the
+ * number of bytes read or -errno. */
+ssize_t enrp_reader_read(enrp_reader *r, void *buf, size_t size, uint64_t off);
+
+#endif
