@@ -72,6 +72,15 @@ struct cache_ent {
 };
 
 #define CACHE_BUCKETS 4096
+#define PREFETCH_SLOTS 16
+
+/* A chunk to decode into the cache ahead of a sequential reader. */
+struct prefetch {
+	uint32_t eir_id;
+	const struct enrp_eir_key *key; /* borrowed from the vault */
+	uint8_t digest[32];
+	uint32_t plain_len;
+};
 
 struct enrp_ingest {
 	enrp_store *st;
@@ -99,6 +108,16 @@ struct enrp_ingest {
 	struct cache_ent *lru_head, *lru_tail; /* protected by cache_lock */
 	struct cache_ent *cache_hash[CACHE_BUCKETS];
 	size_t cache_bytes, cache_max;
+
+	/* Read-ahead: a bounded ring; a full ring drops requests (they are
+	 * hints: the reader decodes for itself when the chunk is not there). */
+	pthread_mutex_t pf_lock;
+	pthread_cond_t pf_cond;       /* protected by pf_lock */
+	struct prefetch pf[PREFETCH_SLOTS];
+	unsigned pf_head, pf_count;   /* protected by pf_lock */
+	bool pf_stop;
+	pthread_t pf_thread;
+	bool pf_started;
 };
 
 static int64_t mono_ns(void)
@@ -531,6 +550,8 @@ static void seal_one(struct worker *w, uint64_t ino)
 	free(j.stored);
 }
 
+static void worker_free(struct worker *w);
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -561,6 +582,7 @@ static void *worker_main(void *arg)
 		unbusy(ing, ino);
 		pthread_mutex_unlock(&ing->lock);
 	}
+	worker_free(w);
 	return NULL;
 }
 
@@ -711,6 +733,8 @@ static void codec_destroy(void *p)
 	enrp_codec_free(p);
 }
 
+static void *prefetch_main(void *arg);
+
 int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest_config *cfg,
                      enrp_ingest **out)
 {
@@ -728,6 +752,8 @@ int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest
 	pthread_mutex_init(&ing->cache_lock, NULL);
 	pthread_cond_init(&ing->work, NULL);
 	pthread_cond_init(&ing->idle, NULL);
+	pthread_mutex_init(&ing->pf_lock, NULL);
+	pthread_cond_init(&ing->pf_cond, NULL);
 	if ((rc = -pthread_key_create(&ing->codec_key, codec_destroy))) {
 		free(ing);
 		return rc;
@@ -739,6 +765,9 @@ int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest
 	if ((rc = load_cdc(ing)))
 		goto out_free;
 	if (cfg->workers) {
+		if ((rc = -pthread_create(&ing->pf_thread, NULL, prefetch_main, ing)))
+			goto out_free;
+		ing->pf_started = true;
 		if ((rc = requeue_all(ing)))
 			goto out_free;
 		ing->busy = calloc(cfg->workers, sizeof(*ing->busy));
@@ -780,6 +809,15 @@ void enrp_ingest_close(enrp_ingest *ing)
 		void *w;
 		pthread_join(ing->threads[i], &w);
 	}
+	if (ing->pf_started) {
+		pthread_mutex_lock(&ing->pf_lock);
+		ing->pf_stop = true;
+		pthread_cond_broadcast(&ing->pf_cond);
+		pthread_mutex_unlock(&ing->pf_lock);
+		pthread_join(ing->pf_thread, NULL);
+	}
+	pthread_mutex_destroy(&ing->pf_lock);
+	pthread_cond_destroy(&ing->pf_cond);
 	free(ing->threads);
 	free(ing->busy);
 	for (size_t b = 0; b < WRITER_BUCKETS; b++) {
@@ -963,6 +1001,56 @@ static int load_chunk(enrp_ingest *ing, uint32_t eir_id, const struct enrp_eir_k
 	return 0;
 }
 
+static bool cache_has(enrp_ingest *ing, uint32_t eir_id, const uint8_t digest[32])
+{
+	pthread_mutex_lock(&ing->cache_lock);
+	struct cache_ent *e = ing->cache_hash[cache_bucket(eir_id, digest)];
+	while (e && !(e->eir_id == eir_id && memcmp(e->digest, digest, 32) == 0))
+		e = e->hnext;
+	pthread_mutex_unlock(&ing->cache_lock);
+	return e != NULL;
+}
+
+static void prefetch_request(enrp_ingest *ing, const struct prefetch *p)
+{
+	if (!ing->pf_started || cache_has(ing, p->eir_id, p->digest))
+		return;
+	pthread_mutex_lock(&ing->pf_lock);
+	if (ing->pf_count < PREFETCH_SLOTS) {
+		ing->pf[(ing->pf_head + ing->pf_count++) % PREFETCH_SLOTS] = *p;
+		pthread_cond_signal(&ing->pf_cond);
+	}
+	pthread_mutex_unlock(&ing->pf_lock);
+}
+
+static void *prefetch_main(void *arg)
+{
+	enrp_ingest *ing = arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&ing->pf_lock);
+	while (!ing->pf_stop) {
+		if (!ing->pf_count) {
+			pthread_cond_wait(&ing->pf_cond, &ing->pf_lock);
+			continue;
+		}
+		struct prefetch p = ing->pf[ing->pf_head];
+		ing->pf_head = (ing->pf_head + 1) % PREFETCH_SLOTS;
+		ing->pf_count--;
+		pthread_mutex_unlock(&ing->pf_lock);
+		uint8_t *plain;
+		if (!cache_has(ing, p.eir_id, p.digest) &&
+		    load_chunk(ing, p.eir_id, p.key, p.digest, p.plain_len, &plain) == 0)
+			cache_put(ing, p.eir_id, p.digest, plain, p.plain_len);
+		pthread_mutex_lock(&ing->pf_lock);
+	}
+	pthread_mutex_unlock(&ing->pf_lock);
+	codec_destroy(pthread_getspecific(ing->codec_key));
+	pthread_setspecific(ing->codec_key, NULL);
+	return NULL;
+}
+
 /* ---- unseal: copy back into a spool file ---- */
 
 struct unseal_args {
@@ -1079,6 +1167,7 @@ struct enrp_reader {
 	struct extent_ent *v;
 	uint64_t *offs;   /* offset of each chunk, plus the size at [n] */
 	size_t n;
+	uint64_t next_off; /* where a sequential reader reads next */
 };
 
 static int reader_fn(enrp_txn *t, void *arg)
@@ -1203,5 +1292,19 @@ ssize_t enrp_reader_read(enrp_reader *r, void *buf, size_t size, uint64_t off)
 		done += take;
 		cache_put(r->ing, r->eir_id, r->v[i].digest, plain, r->v[i].plain_len);
 	}
+	/* Sequential: decode the chunk after the one this read ended in while
+	 * the client works on what it got. */
+	if (off == r->next_off) {
+		uint64_t end_off = off + done;
+		size_t next = lo;
+		while (next < r->n && r->offs[next + 1] <= end_off)
+			next++;
+		if (next + 1 < r->n) {
+			struct prefetch p = { r->eir_id, r->key, { 0 }, r->v[next + 1].plain_len };
+			memcpy(p.digest, r->v[next + 1].digest, 32);
+			prefetch_request(r->ing, &p);
+		}
+	}
+	r->next_off = off + done;
 	return (ssize_t)done;
 }

@@ -101,6 +101,10 @@ void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
 	/* Writes must reach the daemon to be checked: see ops_file.c. */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* Dumps arrive in large sequential writes: 1 MiB requests cut the
+	 * per-request cost of FUSE eightfold against the 128 KiB default. */
+	conn->max_write = 1 << 20;
+	conn->max_readahead = 1 << 20;
 }
 
 void op_destroy(void *userdata)

@@ -558,6 +558,16 @@ void eir_json(struct json *j, const struct eir_row *row, int64_t now)
 		json_u64(j, row->usage.files);
 	else
 		json_null(j);
+	json_key(j, "stored");
+	if (row->have_usage)
+		json_u64(j, row->usage.stored);
+	else
+		json_null(j);
+	json_key(j, "chunks");
+	if (row->have_usage)
+		json_u64(j, row->usage.chunks);
+	else
+		json_null(j);
 	if (e->agent_uid == ENRP_NO_UID) {
 		json_kv_str(j, "agent", NULL);
 		json_key(j, "agent_uid");

@@ -20,8 +20,9 @@
 static const struct ctl_help status_help = {
 	"enrpctl [-S STORE] status [--json]",
 	"Shows the store's path and format version, whether an enrpfs serves it,\n"
-	"and for every EIR its mode, state, usage against its quota and its\n"
-	"number of files.\n"
+	"and for every EIR its mode, state, usage against its quota, its number of\n"
+	"files, the bytes its chunks take on disk (STORED) and the ratio of logical\n"
+	"to stored bytes that deduplication and compression achieve (RATIO).\n"
 	"\n"
 	"Options:\n"
 	"  --json             print one JSON object\n"
@@ -32,7 +33,7 @@ static const struct ctl_help status_help = {
 static void status_text(struct ctl *ctl, pid_t daemon, const struct eir_row *rows, size_t n)
 {
 	static const char *const headers[] = {
-		"NAME", "MODE", "STATE", "USED", "QUOTA", "FILES",
+		"NAME", "MODE", "STATE", "USED", "QUOTA", "FILES", "STORED", "RATIO",
 	};
 
 	printf("store: %s\n", ctl->store_path);
@@ -45,10 +46,9 @@ static void status_text(struct ctl *ctl, pid_t daemon, const struct eir_row *row
 	if (n == 0)
 		return;
 
-	struct table *t = table_new(6, headers);
-	table_align_right(t, 3);
-	table_align_right(t, 4);
-	table_align_right(t, 5);
+	struct table *t = table_new(8, headers);
+	for (size_t col = 3; col < 8; col++)
+		table_align_right(t, col);
 	for (size_t i = 0; i < n; i++) {
 		const struct enrp_eir *e = &rows[i].eir;
 		char used[SIZE_BUF], quota[SIZE_BUF];
@@ -60,10 +60,23 @@ static void status_text(struct ctl *ctl, pid_t daemon, const struct eir_row *row
 		table_cell(t, "%s", enrp_state_name(e->state));
 		table_cell(t, "%s", rows[i].have_usage ? used : "-");
 		table_cell(t, "%s", quota);
-		if (rows[i].have_usage)
-			table_cell(t, "%" PRIu64, rows[i].usage.files);
-		else
+		if (rows[i].have_usage) {
+			const struct enrp_eir_usage *u = &rows[i].usage;
+			char stored[SIZE_BUF];
+			size_human(u->stored, stored);
+			table_cell(t, "%" PRIu64, u->files);
+			table_cell(t, "%s", stored);
+			/* Logical bytes per stored byte: what dedup and compression
+			 * save together (pending files count once sealed). */
+			if (u->stored)
+				table_cell(t, "%.2fx", (double)u->bytes / (double)u->stored);
+			else
+				table_cell(t, "-");
+		} else {
 			table_cell(t, "-");
+			table_cell(t, "-");
+			table_cell(t, "-");
+		}
 	}
 	putchar('\n');
 	table_print(t, stdout);
