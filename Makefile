@@ -33,7 +33,7 @@ LIB    := $(BUILD)/libenrp.a
 ENRPFS := $(BUILD)/enrpfs
 ENRPCTL:= $(BUILD)/enrpctl
 
-.PHONY: all test unit integration check check-layering check-asan check-valgrind \
+.PHONY: all test unit integration check check-layering check-asan check-tsan check-valgrind \
         install uninstall clean demo
 all: $(ENRPFS) $(ENRPCTL) $(UNIT_BIN)
 
@@ -60,7 +60,8 @@ check-layering:
 	@! grep -nE '#include *<(lmdb|zstd|openssl/[a-z_]+)\.h>|"[a-z_]+_int\.h"' fs/*.[ch] tools/*.[ch] \
 	  || { echo "layering: fs/ and tools/ must include only <enrp/*.h>"; exit 1; }
 
-test: all check-layering
+# The quick loop: unit tests and the integration tests on real mounts.
+check: all check-layering
 	BUILD=$(BUILD) tests/run
 
 unit: all
@@ -69,11 +70,30 @@ unit: all
 integration: all
 	BUILD=$(BUILD) tests/run --integration
 
-check: test
+# Everything CI runs (and the README's test command): the suite, then again
+# under AddressSanitizer+UBSan, the threaded code under ThreadSanitizer, and
+# the unit tests under valgrind.
+test: check check-asan check-tsan check-valgrind
 
+# Reports go to files, so those of a daemonised enrpfs (whose stderr is
+# /dev/null) are seen too; any report fails the target.
+SANLOG := $(CURDIR)/build-asan/sanitizer-logs
 check-asan:
-	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
-	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" test
+	rm -rf $(SANLOG) && mkdir -p $(SANLOG)
+	ASAN_OPTIONS=log_path=$(SANLOG)/asan:detect_leaks=1 \
+	UBSAN_OPTIONS=log_path=$(SANLOG)/ubsan:print_stacktrace=1 \
+	  $(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" check
+	@if [ -n "$$(ls -A $(SANLOG))" ]; then \
+	  echo "check-asan: sanitizer reports:"; cat $(SANLOG)/*; exit 1; fi
+
+# The threaded code (group commit, seal workers, denial aggregation, the
+# control socket) under ThreadSanitizer.
+TSAN_TESTS := test_store test_ingest test_journal test_rundir
+check-tsan:
+	$(MAKE) BUILD=build-tsan OPT="-O1 -g -fno-omit-frame-pointer" SAN="-fsanitize=thread" all
+	BUILD=build-tsan TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	  tests/run --unit $(TSAN_TESTS)
 
 check-valgrind: all
 	BUILD=$(BUILD) VALGRIND=1 tests/run --unit
@@ -91,6 +111,6 @@ demo: all
 	tools/demo.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-tsan
 
 -include $(CORE_OBJ:.o=.d) $(FS_OBJ:.o=.d) $(TOOLS_OBJ:.o=.d)
