@@ -34,7 +34,7 @@ ENRPFS := $(BUILD)/enrpfs
 ENRPCTL:= $(BUILD)/enrpctl
 
 .PHONY: all test unit integration check check-layering check-asan check-tsan check-valgrind \
-        install uninstall clean demo
+        install uninstall clean demo crash
 all: $(ENRPFS) $(ENRPCTL) $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c
@@ -97,6 +97,13 @@ check-tsan:
 
 check-valgrind: all
 	BUILD=$(BUILD) VALGRIND=1 tests/run --unit
+
+# SIGKILL enrpfs under random workloads, recover, check (CRASH_RUNS, CRASH_SEED).
+crash: all
+	BUILD=$(BUILD) tests/crash/run
+
+bench: all
+	BUILD=$(BUILD) tests/bench/run
 
 install: $(ENRPFS) $(ENRPCTL)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8

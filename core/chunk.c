@@ -67,8 +67,9 @@ int chunk_write(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], const
 	int dfd = store_chunks_dirfd(st);
 	*written = false;
 	chunk_rel(eir_id, digest, rel, sizeof(rel));
-	if (faccessat(dfd, rel, F_OK, 0) == 0)
-		return 0; /* an earlier, unfinished seal already wrote it */
+	/* Called only for a chunk the index does not vouch for: a file already
+	 * there (a crash between write and commit, or a damaged copy) is
+	 * replaced, never trusted. */
 	int rc = mkdir_p_at(dfd, rel);
 	if (rc)
 		return rc;

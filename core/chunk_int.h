@@ -11,9 +11,10 @@
 #include "record_int.h"
 #include "store_int.h"
 
-/* Writes FRAME as chunk DIGEST of EIR unless a chunk file of that name is
- * already there.  The file is complete when visible (tmp + rename) but not
- * durable until chunk_sync().  Sets *WRITTEN when it wrote.  -errno. */
+/* Writes FRAME as chunk DIGEST of EIR, replacing a file of that name (which
+ * nothing vouches for: callers write only chunks the index lacks or that
+ * failed their check).  The file is complete when visible (tmp + rename) but
+ * not durable until chunk_sync().  Sets *WRITTEN.  -errno. */
 int chunk_write(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], const void *frame,
                 size_t n, bool *written);
 

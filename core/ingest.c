@@ -38,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include <enrp/cdc.h>
 #include <enrp/codec.h>
 #include <enrp/enrp.h>
@@ -381,7 +383,24 @@ struct worker {
 	size_t bufsz;
 	uint8_t *frame;
 	size_t framesz;
+	uint8_t *check;    /* max chunk: an existing chunk decoded for comparison */
 };
+
+/* Does the stored chunk DIGEST hold exactly P[0..N)?  Reads and decodes it:
+ * a file must never be called verified on the strength of a chunk that a
+ * disk has since damaged. */
+static bool stored_chunk_matches(struct worker *w, struct seal_job *j, const uint8_t digest[32],
+                                 const uint8_t *p, size_t n)
+{
+	uint8_t *frame;
+	size_t flen, plen;
+	if (chunk_read(w->ing->st, j->r.eir_id, digest, &frame, &flen))
+		return false;
+	int rc = enrp_codec_decode(w->codec, j->key, digest, frame, flen, w->check,
+	                           w->ing->cdc.max_size, &plen);
+	free(frame);
+	return rc == 0 && plen == n && memcmp(w->check, p, n) == 0;
+}
 
 static int store_chunk(struct worker *w, struct seal_job *j, const uint8_t *p, size_t n)
 {
@@ -391,10 +410,16 @@ static int store_chunk(struct worker *w, struct seal_job *j, const uint8_t *p, s
 		return rc;
 	struct known_args k = { .eir_id = j->r.eir_id, .digest = digest };
 	rc = enrp_store_read(w->ing->st, known_fn, &k);
-	if (rc == 0)
+	if (rc == 0 && stored_chunk_matches(w, j, digest, p, n))
 		return job_push(j, digest, (uint32_t)n, k.c.stored_len);
-	if (rc != -ENOENT)
+	if (rc == 0) {
+		char hex[65];
+		enrp_hex(digest, 32, hex);
+		enrp_log(ENRP_LOG_WARNING, "EIR %u: chunk %s was damaged; rewriting it from "
+		         "inode %llu", j->r.eir_id, hex, (unsigned long long)j->ino);
+	} else if (rc != -ENOENT) {
 		return rc;
+	}
 	size_t flen;
 	rc = enrp_codec_encode(w->codec, j->key, digest, p, n, w->frame, w->framesz, &flen);
 	if (rc)
@@ -594,6 +619,7 @@ static void worker_free(struct worker *w)
 	enrp_sha256_free(w->sha);
 	free(w->buf);
 	free(w->frame);
+	free(w->check);
 	free(w);
 }
 
@@ -607,7 +633,8 @@ static struct worker *worker_new(enrp_ingest *ing)
 	w->buf = malloc(w->bufsz);
 	w->framesz = enrp_codec_bound(ing->cdc.max_size);
 	w->frame = malloc(w->framesz);
-	if (!w->buf || !w->frame || enrp_codec_new(ing->zstd_level, &w->codec) ||
+	w->check = malloc(ing->cdc.max_size);
+	if (!w->buf || !w->frame || !w->check || enrp_codec_new(ing->zstd_level, &w->codec) ||
 	    enrp_sha256_new(&w->sha)) {
 		worker_free(w);
 		return NULL;
@@ -993,6 +1020,15 @@ static int load_chunk(enrp_ingest *ing, uint32_t eir_id, const struct enrp_eir_k
 	/* A frame longer than its chunk list says is damage, not a bad call. */
 	if (rc == -EINVAL || (rc == 0 && plen != plain_len))
 		rc = -EBADMSG;
+	if (rc == 0 && !key) {
+		/* zstd's checksum proves the frame is intact, not that it is this
+		 * chunk: a plain chunk must also hash to its name.  (An encrypted
+		 * frame is bound to its name by the GCM tag.) */
+		uint8_t name[32];
+		rc = enrp_codec_name(codec, NULL, plain, plen, name);
+		if (rc == 0 && CRYPTO_memcmp(name, digest, 32) != 0)
+			rc = -EBADMSG;
+	}
 	if (rc) {
 		free(plain);
 		return rc;
@@ -1096,6 +1132,8 @@ static int unseal_commit_fn(enrp_txn *t, void *arg)
 	return inode_put(t, a->ino, &r);
 }
 
+static void mark_corrupt(enrp_ingest *ing, uint64_t ino, const uint8_t digest[32], int err);
+
 /* Writes the sealed bytes of A into INO's spool file, durably. */
 static int copy_back(enrp_ingest *ing, struct unseal_args *a)
 {
@@ -1113,6 +1151,10 @@ static int copy_back(enrp_ingest *ing, struct unseal_args *a)
 	for (size_t i = 0; rc == 0 && i < a->n; i++) {
 		uint8_t *plain;
 		rc = load_chunk(ing, a->r.eir_id, key, a->v[i].digest, a->v[i].plain_len, &plain);
+		if (rc == -EBADMSG || rc == -ENOENT || rc == -EIO) {
+			mark_corrupt(ing, a->ino, a->v[i].digest, rc);
+			rc = -EIO;
+		}
 		if (rc)
 			break;
 		size_t done = 0;
@@ -1249,6 +1291,15 @@ static int corrupt_fn(enrp_txn *t, void *arg)
 	return journal_append_txn(t, a->actor, e.name, "chunk-damaged", details);
 }
 
+/* A chunk of INO failed its check: the file is corrupt, once journalled. */
+static void mark_corrupt(enrp_ingest *ing, uint64_t ino, const uint8_t digest[32], int err)
+{
+	struct corrupt_args c = { ino, digest, err, &ing->actor };
+	enrp_store_write(ing->st, corrupt_fn, &c);
+	enrp_log(ENRP_LOG_ERR, "inode %llu: chunk failed its check (%s)", (unsigned long long)ino,
+	         enrp_strerror(err));
+}
+
 ssize_t enrp_reader_read(enrp_reader *r, void *buf, size_t size, uint64_t off)
 {
 	uint64_t end = r->offs[r->n];
@@ -1280,10 +1331,7 @@ ssize_t enrp_reader_read(enrp_reader *r, void *buf, size_t size, uint64_t off)
 		int rc = load_chunk(r->ing, r->eir_id, r->key, r->v[i].digest, r->v[i].plain_len,
 		                    &plain);
 		if (rc == -EBADMSG || rc == -ENOENT || rc == -EIO) {
-			struct corrupt_args c = { r->ino, r->v[i].digest, rc, &r->ing->actor };
-			enrp_store_write(r->ing->st, corrupt_fn, &c);
-			enrp_log(ENRP_LOG_ERR, "inode %llu: chunk failed its check (%s)",
-			         (unsigned long long)r->ino, enrp_strerror(rc));
+			mark_corrupt(r->ing, r->ino, r->v[i].digest, rc);
 			return -EIO;
 		}
 		if (rc)

@@ -5,8 +5,11 @@
  * each file is checked in its own short read transactions, so a scrub of a
  * large store never holds a transaction across chunk I/O and never blocks
  * the daemon.  A file sealed or changed meanwhile is checked as it is when
- * reached, or skipped if it is gone.  Shared chunks are checked once and
- * remembered (by digest) for the rest of the scrub.
+ * reached, or skipped if it is gone.  Every chunk a file uses is read for
+ * that file (its bytes feed the file's checksum); the verdicts are
+ * remembered per (EIR, digest) — chunks are stored per EIR — so each stored
+ * chunk is counted once.  A file marked corrupt that now checks clean (a
+ * repeated transfer rewrote its damaged chunk) loses the mark, journalled.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -26,34 +29,37 @@
 #include "record_int.h"
 #include "store_int.h"
 
-/* Digests already judged in this scrub (open addressing; grows). */
+#define SEEN_KEY_LEN 36 /* eir id (be32) + digest */
+
+/* Stored chunks already judged in this scrub (open addressing; grows). */
 struct seen {
-	uint8_t (*key)[32];
+	uint8_t (*key)[SEEN_KEY_LEN];
 	int8_t *verdict; /* 0 empty, 1 good, -1 damaged */
 	size_t cap, n;
 };
 
-static size_t seen_slot(const struct seen *s, const uint8_t d[32])
+static size_t seen_slot(const struct seen *s, const uint8_t d[SEEN_KEY_LEN])
 {
 	size_t h;
-	memcpy(&h, d, sizeof(h));
+	memcpy(&h, d + 4, sizeof(h));
+	h ^= (size_t)d[3] * 0x9E3779B97F4A7C15ull;
 	size_t i = h & (s->cap - 1);
-	while (s->verdict[i] && memcmp(s->key[i], d, 32) != 0)
+	while (s->verdict[i] && memcmp(s->key[i], d, SEEN_KEY_LEN) != 0)
 		i = (i + 1) & (s->cap - 1);
 	return i;
 }
 
-static int seen_get(const struct seen *s, const uint8_t d[32])
+static int seen_get(const struct seen *s, const uint8_t d[SEEN_KEY_LEN])
 {
 	return s->cap ? s->verdict[seen_slot(s, d)] : 0;
 }
 
-static int seen_put(struct seen *s, const uint8_t d[32], int verdict)
+static int seen_put(struct seen *s, const uint8_t d[SEEN_KEY_LEN], int verdict)
 {
 	if (2 * (s->n + 1) > s->cap) {
 		struct seen g = { 0 };
 		g.cap = s->cap ? s->cap * 2 : 1024;
-		g.key = calloc(g.cap, 32);
+		g.key = calloc(g.cap, SEEN_KEY_LEN);
 		g.verdict = calloc(g.cap, 1);
 		if (!g.key || !g.verdict) {
 			free(g.key);
@@ -63,7 +69,7 @@ static int seen_put(struct seen *s, const uint8_t d[32], int verdict)
 		for (size_t i = 0; i < s->cap; i++) {
 			if (s->verdict[i]) {
 				size_t j = seen_slot(&g, s->key[i]);
-				memcpy(g.key[j], s->key[i], 32);
+				memcpy(g.key[j], s->key[i], SEEN_KEY_LEN);
 				g.verdict[j] = s->verdict[i];
 				g.n++;
 			}
@@ -75,7 +81,7 @@ static int seen_put(struct seen *s, const uint8_t d[32], int verdict)
 	size_t i = seen_slot(s, d);
 	if (!s->verdict[i])
 		s->n++;
-	memcpy(s->key[i], d, 32);
+	memcpy(s->key[i], d, SEEN_KEY_LEN);
 	s->verdict[i] = (int8_t)verdict;
 	return 0;
 }
@@ -156,7 +162,7 @@ struct finding {
 	uint64_t gen;
 	const struct enrp_actor *actor;
 	char details[256];
-	bool mark;
+	bool mark; /* true: damaged; false: clean again */
 };
 
 static int finding_fn(enrp_txn *t, void *arg)
@@ -171,10 +177,10 @@ static int finding_fn(enrp_txn *t, void *arg)
 		return rc;
 	if (r.content != ENRP_CONTENT_SEALED || r.gen != f->gen)
 		return 0; /* changed since we read it: not the file we judged */
-	if (f->mark && !(r.flags & INODE_CORRUPT)) {
+	if (f->mark != !!(r.flags & INODE_CORRUPT)) {
 		uint8_t k[8];
 		struct rec_out o;
-		r.flags |= INODE_CORRUPT;
+		r.flags ^= INODE_CORRUPT;
 		be64_put(k, f->ino);
 		rec_out_init(&o);
 		rc = rec_inode_encode(&r, &o);
@@ -184,7 +190,8 @@ static int finding_fn(enrp_txn *t, void *arg)
 		if (rc)
 			return rc;
 	}
-	return journal_append_txn(t, f->actor, e.name, "scrub-damage", f->details);
+	return journal_append_txn(t, f->actor, e.name, f->mark ? "scrub-damage" : "scrub-repaired",
+	                          f->details);
 }
 
 /* Reads, authenticates, decodes and re-names one chunk.  0 good, -EBADMSG
@@ -256,7 +263,10 @@ int enrp_scrub(enrp_store *st, enrp_vault *vault, const char *eir,
 		bool damaged = false;
 		enrp_sha256_reset(sha);
 		for (size_t c = 0; c < f.n && rc == 0; c++) {
-			int verdict = seen_get(&seen, f.v[c].digest);
+			uint8_t sk[SEEN_KEY_LEN];
+			be32_put(sk, f.r.eir_id);
+			memcpy(sk + 4, f.v[c].digest, 32);
+			int verdict = seen_get(&seen, sk);
 			int crc = check_chunk(st, codec, key, f.r.eir_id, &f.v[c], plain);
 			if (crc == -ENOMEM) {
 				rc = crc;
@@ -266,7 +276,7 @@ int enrp_scrub(enrp_store *st, enrp_vault *vault, const char *eir,
 				out->chunks++;
 				if (crc)
 					out->chunks_damaged++;
-				rc = seen_put(&seen, f.v[c].digest, crc ? -1 : 1);
+				rc = seen_put(&seen, sk, crc ? -1 : 1);
 			}
 			if (crc) {
 				damaged = true;
@@ -294,6 +304,12 @@ int enrp_scrub(enrp_store *st, enrp_vault *vault, const char *eir,
 			else
 				snprintf(fd.details, sizeof(fd.details), "ino=%llu checksum mismatch",
 				         (unsigned long long)f.ino);
+			if ((rc = enrp_store_write(st, finding_fn, &fd)))
+				goto out;
+		} else if (f.r.flags & INODE_CORRUPT) {
+			struct finding fd = { .ino = f.ino, .gen = f.r.gen, .actor = actor, .mark = false };
+			snprintf(fd.details, sizeof(fd.details), "ino=%llu checks clean again",
+			         (unsigned long long)f.ino);
 			if ((rc = enrp_store_write(st, finding_fn, &fd)))
 				goto out;
 		}

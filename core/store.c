@@ -47,6 +47,14 @@
  *   the environment cannot be corrupted.  fsync of a file flushes its spool
  *   bytes (and the spool directory) before forcing the commit.
  *
+ * Disk full.  LMDB writes a commit's pages with pwrite, so a full disk
+ * would make a commit fail after its operations were acknowledged.  Before
+ * it begins a group the committer therefore reserves disk blocks beyond
+ * what the environment uses (fallocate, KEEP_SIZE: LMDB sees the same file),
+ * at least HEADROOM more than a group can dirty; when the reservation fails
+ * no group begins and writers get -ENOSPC at once, nothing acknowledged is
+ * lost, and writing resumes as soon as space returns.
+ *
  * enrpctl (default mode) commits every write on its own, synced, so a change
  * it reports is durable.
  */
@@ -57,6 +65,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +84,8 @@
 #define GROUP_MAX_AGE_NS 1000000000LL   /* "flushed at least every second" */
 #define GROUP_IDLE_NS 20000000LL        /* commit a quiet group after 20 ms */
 #define GROUP_TICK_NS 5000000LL         /* committer wake-up period */
+#define HEADROOM_MIN ((off_t)16 << 20)  /* reserved ahead of LMDB's last page */
+#define HEADROOM_STEP ((off_t)32 << 20) /* reserved at a time */
 
 static const char *const dbi_names[DBI_COUNT] = {
 	[DBI_META] = "meta",         [DBI_EIR] = "eir",       [DBI_EIR_NAME] = "eir_name",
@@ -108,6 +119,8 @@ struct enrp_store {
 	uint64_t sync_wanted;   /* highest commit number a sync waits for */
 	uint64_t commits;       /* groups committed so far */
 	int group_err;          /* a failed group commit: the daemon must stop */
+	int begin_err;          /* a group could not begin (disk full): transient */
+	off_t reserved;         /* bytes of the data file reserved with fallocate */
 	bool stopping;
 	pthread_t committer;
 	bool committer_started;
@@ -440,6 +453,36 @@ out_abort:
 	return rc;
 }
 
+/* Keeps disk blocks reserved ahead of the environment's last page (see
+ * "Disk full" above).  Called by the committer, st->lock held, no group. */
+static int reserve_headroom(enrp_store *st)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	int fd;
+	if (mdb_env_info(st->env, &info) || mdb_env_stat(st->env, &ms) ||
+	    mdb_env_get_fd(st->env, &fd))
+		return 0; /* nothing to measure by: do not block writes on it */
+	off_t used = (off_t)(info.me_last_pgno + 1) * ms.ms_psize;
+	if (st->reserved - used >= HEADROOM_MIN)
+		return 0;
+	off_t want = used + HEADROOM_STEP;
+	if (want > (off_t)info.me_mapsize)
+		want = (off_t)info.me_mapsize;
+	if (want <= st->reserved)
+		return 0;
+	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, want) < 0) {
+		if (errno == EOPNOTSUPP)
+			return 0; /* a filesystem without it: no better guarantee to give */
+		int rc = -errno;
+		enrp_log(ENRP_LOG_WARNING, "cannot reserve space for metadata: %s; refusing "
+		         "writes until there is room", strerror(-rc));
+		return rc;
+	}
+	st->reserved = want;
+	return 0;
+}
+
 static void *committer_main(void *arg);
 
 static int open_env(const char *path, unsigned flags, bool create, enrp_store **out)
@@ -677,11 +720,14 @@ static int group_apply(enrp_store *st, enrp_txn_fn *fn, void *arg)
 /* Waits (st->lock held) until the committer has a group open. */
 static int group_wait_open(enrp_store *st)
 {
-	while (!st->group && !st->group_err && !st->stopping) {
+	st->begin_err = 0;
+	while (!st->group && !st->group_err && !st->stopping && !st->begin_err) {
 		st->begin_wanted = true;
 		pthread_cond_broadcast(&st->cond);
 		pthread_cond_wait(&st->cond, &st->lock);
 	}
+	if (!st->group && st->begin_err)
+		return st->begin_err;
 	if (st->group_err)
 		return st->group_err;
 	return st->group ? 0 : -ESHUTDOWN;
@@ -822,6 +868,11 @@ static void group_commit(enrp_store *st)
 static void *committer_main(void *arg)
 {
 	enrp_store *st = arg;
+	/* Signals are the program's: a SIGINT taken here would never wake the
+	 * thread that waits for it (fuse_session_loop_mt's main thread). */
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	pthread_mutex_lock(&st->lock);
 	for (;;) {
 		int64_t now = mono_ns();
@@ -835,11 +886,18 @@ static void *committer_main(void *arg)
 		if (st->stopping && !st->group)
 			break;
 		if (!st->group && st->begin_wanted && !st->group_err) {
+			int rc = reserve_headroom(st);
+			if (rc) {
+				st->begin_err = rc;
+				st->begin_wanted = false;
+				pthread_cond_broadcast(&st->cond);
+				continue;
+			}
 			/* Let a waiting enrpctl writer through before taking LMDB's
 			 * writer mutex again, so it cannot starve under load. */
 			while (flock(st->intent_fd, LOCK_EX) < 0 && errno == EINTR)
 				;
-			int rc = begin_txn(st, NULL, 0, &st->group);
+			rc = begin_txn(st, NULL, 0, &st->group);
 			flock(st->intent_fd, LOCK_UN);
 			if (rc) {
 				st->group = NULL;

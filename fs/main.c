@@ -137,13 +137,15 @@ static void usage(FILE *out)
 }
 
 static bool foreground;
+static bool daemonised;
 static int status_fd = -1;
 
 static void log_sink(enum enrp_log_level level, const char *msg, void *ctx)
 {
 	(void)ctx;
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
-	if (status_fd >= 0 || foreground)
+	/* Until the terminal is let go, the user who started us reads this. */
+	if (!daemonised)
 		fprintf(stderr, "enrpfs: %s\n", msg);
 	else
 		syslog(prio[level], "%s", msg);
@@ -178,6 +180,7 @@ static void daemon_done(void)
 {
 	if (status_fd < 0)
 		return;
+	daemonised = true;
 	int nul = open("/dev/null", O_RDWR);
 	if (nul >= 0) {
 		dup2(nul, 0);

@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <enrp/enrp.h>
 #include <enrp/store.h>
@@ -40,8 +41,15 @@ static int remove_one(const char *p, const struct stat *sb, int flag, struct FTW
 	return remove(p);
 }
 
-/* Encrypts the new, empty store at PATH; on failure removes it again. */
-static int setup_encryption(const char *path, const char *keyfile)
+/* The same, sparing the top directory, which existed before init. */
+static int remove_below(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return ftw->level == 0 ? 0 : remove_one(p, sb, flag, ftw);
+}
+
+/* Encrypts the new, empty store at PATH; on failure removes what init made
+ * (the directory too, unless it was there before: KEEP_TOP). */
+static int setup_encryption(const char *path, const char *keyfile, bool keep_top)
 {
 	enrp_store *st;
 	int rc = enrp_store_open(path, 0, &st);
@@ -51,16 +59,14 @@ static int setup_encryption(const char *path, const char *keyfile)
 	}
 	if (rc == 0)
 		return 0;
-	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	nftw(path, keep_top ? remove_below : remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	/* For these the library has already said exactly what is wrong. */
 	switch (-rc) {
 	case EPERM:
-		ctl_err("cannot use key file '%s': it is readable or writable by others", keyfile);
 		ctl_hint("chmod 0400 '%s' (and keep it owned by root)", keyfile);
 		break;
 	case EINVAL:
-		ctl_err("cannot use key file '%s': not a 32-byte key file outside the store",
-		        keyfile);
-		ctl_hint("give a path outside the store; enrpctl creates the file if it is absent");
+		ctl_hint("give a 32-byte key file outside the store; enrpctl creates it if absent");
 		break;
 	default:
 		ctl_err("cannot set up encryption with key file '%s': %s", keyfile,
@@ -119,9 +125,11 @@ int cmd_init(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error(ctl, &init_help, "--encrypt needs --keyfile FILE");
 	if (keyfile && !encrypt)
 		return ctl_usage_error(ctl, &init_help, "--keyfile needs --encrypt");
+	struct stat before;
+	bool existed = stat(path, &before) == 0;
 	rc = enrp_store_create(path);
 	if (rc == 0 && encrypt) {
-		rc = setup_encryption(path, keyfile);
+		rc = setup_encryption(path, keyfile, existed);
 		if (rc)
 			return rc;
 	}

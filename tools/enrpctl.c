@@ -40,6 +40,7 @@ static const struct cmd commands[] = {
 	{ "status", cmd_status, NEED_STORE_RO, "show the store, its daemon and its EIRs" },
 	{ "audit",  cmd_audit,  NEED_STORE_RO, "show and verify the audit journal" },
 	{ "scrub",  cmd_scrub,  NEED_STORE_RW, "verify every chunk and file checksum" },
+	{ "fsck",   cmd_fsck,   NEED_STORE_RW, "check (and --repair) the store's consistency" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

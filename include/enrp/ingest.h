@@ -51,7 +51,8 @@ int enrp_ingest_enqueue(enrp_ingest *ing, uint64_t ino);
 /* Before INO is changed: a sealed file becomes a spool file again, a copy of
  * its bytes (made durable first, so a crash never loses a verified file) —
  * or an empty one with TRUNCATE.  No-op for a file that is not sealed.
- * -EIO/-EBADMSG when its chunks cannot be read back, -ENOSPC. */
+ * -EIO when a chunk is missing or fails its check (the file is then marked
+ * corrupt and journalled, as by a read), -ENOENT no such inode, -ENOSPC. */
 int enrp_ingest_unseal(enrp_ingest *ing, uint64_t ino, bool truncate);
 
 /* Waits until nothing is queued or being sealed, at most TIMEOUT_MS.

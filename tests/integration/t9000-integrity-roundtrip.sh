@@ -125,8 +125,11 @@ if [ "$rc" -ne 0 ] && printf '%s' "$out" | grep -Eq 'No such attribute|No data a
 else
 	fail "enrp.sha256 of an open file: exit $rc, '$out' (expected ENODATA)"
 fi
-grep -qx 'src/s1' "$MNT/e/.enrp/pending" && pass ".enrp/pending lists the open file" ||
+if grep -qx 'src/s1' "$MNT/e/.enrp/pending"; then
+	pass ".enrp/pending lists the open file"
+else
 	fail ".enrp/pending does not list the open file: $(cat "$MNT/e/.enrp/pending")"
+fi
 printf 'Z' >&7
 exec 7>&-
 printf 'Z' >>"$SRC/s1"

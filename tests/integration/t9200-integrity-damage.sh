@@ -21,6 +21,8 @@ victim() {
 	find "$STORE/chunks/$(eir_id "$1")" -type f ! -name "$(sha "$T/small")" | sort | sed -n '3p'
 }
 audit_damaged() { audit_count --event chunk-damaged --eir "$1"; }
+# The daemon's journal records may land a moment after the failing read.
+audit_has() { [ "$(audit_count --event "$1" --eir "$2")" -gt "$3" ]; }
 # read_fails_eio FILE: cat FILE fails with EIO.
 read_fails_eio() { expect_fail EIO cat "$1"; }
 
@@ -63,6 +65,7 @@ mount_fs
 # ---- flipped byte: read first ----------------------------------------------------------------------
 before=$(audit_damaged flip)
 read_fails_eio "$MNT/flip/big"
+poll_until 10 audit_has chunk-damaged flip "$before"
 expect_fail EIO cmp "$T/big" "$MNT/flip/big"
 expect_fail EIO dd if="$MNT/flip/big" of=/dev/null bs=1M status=none
 poll_until 10 is_state corrupt "$MNT/flip/big"
@@ -97,6 +100,7 @@ if [ "$n" -ge 1 ]; then pass "trunc: scrub-damage journalled ($n)"; else fail "t
 # ---- deleted chunk ---------------------------------------------------------------------------------
 read_fails_eio "$MNT/del/big"
 poll_until 10 is_state corrupt "$MNT/del/big"
+poll_until 10 audit_has chunk-damaged del 0
 assert_eq corrupt "$(state "$MNT/del/big")" "del: enrp.state corrupt after reading a file with a missing chunk"
 n=$(audit_damaged del)
 if [ "$n" -ge 1 ]; then pass "del: chunk-damaged journalled ($n)"; else fail "del: no chunk-damaged record"; fi
@@ -108,10 +112,21 @@ rc=$?
 assert_eq 1 "$rc" "scrub of the whole store exits 1"
 dmg=$(printf '%s\n' "$out" | sed -n 's/.*; \([0-9]*\) damaged files\{0,1\},.*/\1/p' | tail -n1)
 assert_eq 3 "$dmg" "scrub of the whole store: 3 damaged files ($out)"
+# Chunks are stored per EIR (chunks/<eir>/...): four EIRs hold four copies of
+# every chunk, and the flip, trunc and del EIRs each have one bad copy.
+nfiles=$(find "$STORE/chunks" -type f | wc -l)
+dchunks=$(printf '%s\n' "$out" | sed -n 's/.* \([0-9]*\) damaged chunks\{0,1\}$/\1/p' | tail -n1)
+assert_eq 3 "$dchunks" "scrub of the whole store: 3 damaged chunks (one per damaged EIR)"
+checked=$(printf '%s\n' "$out" | sed -n 's/.*, \([0-9]*\) chunks checked;.*/\1/p' | tail -n1)
+if [ "${checked:-0}" -ge "$nfiles" ]; then
+	pass "scrub of the whole store checked $checked chunks (>= the $nfiles chunk files present)"
+else
+	fail "scrub of the whole store says '$checked chunks checked' but the store holds $nfiles chunk files (4 EIRs)"
+fi
 expect_exit 0 ctl scrub clean
 expect_exit 1 ctl scrub flip
 out=$(ctl scrub --json clean)
-assert_match '"damaged_files": *0|"files_damaged": *0' "$out" "scrub --json of the clean EIR reports 0 damaged files"
+assert_match '"files_damaged": *0[,}]' "$out" "scrub --json of the clean EIR reports 0 damaged files"
 expect_ok cmp "$T/big" "$MNT/clean/big"
 assert_eq verified "$(state "$MNT/clean/big")" "clean: verified after the scrubs"
 n=$(audit_count --event scrub)
