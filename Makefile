@@ -121,3 +121,79 @@ clean:
 	rm -rf build build-asan build-tsan
 
 -include $(CORE_OBJ:.o=.d) $(FS_OBJ:.o=.d) $(TOOLS_OBJ:.o=.d)
+
+# ---- fuzzing (tests/fuzz/README.md) ----
+# libFuzzer targets built with clang, ASan and UBSan; the core sources each
+# target needs are compiled again, instrumented, under $(FUZZ_BUILD)/.
+# `fuzz` builds them, `fuzz-regress` replays the saved crashes, `fuzz-run`
+# does that and then fuzzes each target for FUZZ_SECONDS from its committed
+# seed corpus (new inputs go to $(FUZZ_BUILD)/work, never into the tree).
+FUZZ_CC      ?= clang
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SEED    ?= 1
+FUZZ_TARGETS := records frame units
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
+                -DENRP_INTERNAL -Iinclude -Icore $(shell pkg-config --cflags fuse3 lmdb libzstd libcrypto) \
+                -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
+FUZZ_LIBS    := $(shell pkg-config --libs lmdb libzstd libcrypto) -pthread
+FUZZ_ENV     := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 \
+                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+.PHONY: fuzz fuzz-run fuzz-regress fuzz-seeds
+fuzz: $(FUZZ_BIN)
+
+$(FUZZ_BUILD)/core/%.o: core/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%.o: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+.SECONDARY: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%.o)
+# The core sources each target links.
+$(FUZZ_BUILD)/fuzz_records: $(FUZZ_BUILD)/core/record.o
+$(FUZZ_BUILD)/fuzz_frame: $(FUZZ_BUILD)/core/codec.o $(FUZZ_BUILD)/core/log.o
+$(FUZZ_BUILD)/fuzz_units: $(FUZZ_BUILD)/core/units.o
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz_%.o
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(FUZZ_LIBS)
+
+# Each saved crash input, run once; fails if any still crashes.
+fuzz-regress: fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  files=$$(find tests/fuzz/regress/$$t -type f ! -name '.*' 2>/dev/null | sort); \
+	  [ -n "$$files" ] || continue; \
+	  echo "fuzz-regress: $$t: $$(echo $$files | wc -w) inputs"; \
+	  $(FUZZ_ENV) $(FUZZ_BUILD)/fuzz_$$t -runs=1 $$files >$(FUZZ_BUILD)/regress-$$t.log 2>&1 \
+	    || { cat $(FUZZ_BUILD)/regress-$$t.log; echo "fuzz-regress: $$t: FAILED"; exit 1; }; \
+	done; echo "fuzz-regress: ok"
+
+# Deterministic for a given FUZZ_SEED (one job, one worker).
+fuzz-run: fuzz-regress
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  rm -rf $(FUZZ_BUILD)/work/$$t; mkdir -p $(FUZZ_BUILD)/work/$$t $(FUZZ_BUILD)/artifacts/$$t; \
+	  dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+	  echo "fuzz-run: $$t for $(FUZZ_SECONDS)s (seed $(FUZZ_SEED))"; \
+	  $(FUZZ_ENV) $(FUZZ_BUILD)/fuzz_$$t -seed=$(FUZZ_SEED) -max_total_time=$(FUZZ_SECONDS) \
+	    -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 $$dict \
+	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t/ \
+	    $(FUZZ_BUILD)/work/$$t tests/fuzz/corpus/$$t >$(FUZZ_BUILD)/run-$$t.log 2>&1 \
+	    || { tail -n 60 $(FUZZ_BUILD)/run-$$t.log; \
+	         echo "fuzz-run: $$t: crash saved in $(FUZZ_BUILD)/artifacts/$$t/"; exit 1; }; \
+	  grep -E '^#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec' \
+	    $(FUZZ_BUILD)/run-$$t.log || true; \
+	done; echo "fuzz-run: ok"
+
+# Regenerates tests/fuzz/corpus/ from real encodings (plain cc, the core
+# sources it needs linked in).
+fuzz-seeds:
+	@mkdir -p $(FUZZ_BUILD)
+	$(CC) -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O1 -g -DENRP_INTERNAL -Iinclude -Icore \
+	  $(PKG_CFLAGS) -o $(FUZZ_BUILD)/make_seeds tests/fuzz/make_seeds.c core/record.c \
+	  core/codec.c core/log.c $(FUZZ_LIBS)
+	$(FUZZ_BUILD)/make_seeds tests/fuzz/corpus
+
+-include $(wildcard $(FUZZ_BUILD)/*.d $(FUZZ_BUILD)/core/*.d)

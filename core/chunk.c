@@ -24,6 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include <enrp/enrp.h>
 
 #include "chunk_int.h"
@@ -149,6 +151,31 @@ int chunk_read(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], uint8_
 	*n = got;
 out_close:
 	close(fd);
+	return rc;
+}
+
+int chunk_fetch(enrp_store *st, enrp_codec *codec, uint32_t eir_id,
+                const struct enrp_eir_key *key, const uint8_t digest[32], uint32_t plain_len,
+                uint8_t *plain, bool check_name)
+{
+	uint8_t *frame, name[32];
+	size_t flen, plen;
+	int rc = chunk_read(st, eir_id, digest, &frame, &flen);
+	if (rc)
+		return rc;
+	rc = enrp_codec_decode(codec, key, digest, frame, flen, plain, plain_len, &plen);
+	free(frame);
+	/* A frame longer than its chunk list says is damage, not a bad call;
+	 * so is a frame that does not parse. */
+	if (rc == -EINVAL || rc == -EIO || (rc == 0 && plen != plain_len))
+		rc = -EBADMSG;
+	if (rc == 0 && (check_name || !key)) {
+		/* zstd's checksum proves a frame intact, not that it is this chunk;
+		 * an encrypted frame is bound to its name by the GCM tag. */
+		rc = enrp_codec_name(codec, key, plain, plen, name);
+		if (rc == 0 && CRYPTO_memcmp(name, digest, 32) != 0)
+			rc = -EBADMSG;
+	}
 	return rc;
 }
 

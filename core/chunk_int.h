@@ -5,8 +5,11 @@
 #ifndef ENRP_CHUNK_INT_H
 #define ENRP_CHUNK_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <enrp/codec.h>
 
 #include "record_int.h"
 #include "store_int.h"
@@ -26,6 +29,16 @@ int chunk_sync(enrp_store *st);
  * -ENOENT missing, -EIO unreadable. */
 int chunk_read(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], uint8_t **buf,
                size_t *n);
+
+/* Reads chunk DIGEST of EIR and decodes it into PLAIN (PLAIN_LEN bytes, the
+ * length its chunk list records), verifying it first: GCM tag or zstd
+ * checksum, the recorded length, and with CHECK_NAME that its bytes hash to
+ * DIGEST (always done for plain chunks, whose frames are not bound to their
+ * name).  -EBADMSG damaged, -ENOENT missing, -EIO unreadable, -ENOMEM.  On
+ * error PLAIN holds nothing to use. */
+int chunk_fetch(enrp_store *st, enrp_codec *codec, uint32_t eir_id,
+                const struct enrp_eir_key *key, const uint8_t digest[32], uint32_t plain_len,
+                uint8_t *plain, bool check_name);
 
 /* Index, inside a transaction. */
 int chunk_lookup(enrp_txn *t, uint32_t eir_id, const uint8_t digest[32], struct chunk_rec *out);

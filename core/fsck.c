@@ -45,6 +45,7 @@
 #include "chunk_int.h"
 #include "eir_int.h"
 #include "journal_int.h"
+#include "ns_int.h"
 #include "record_int.h"
 #include "spool_int.h"
 #include "store_int.h"
@@ -1023,28 +1024,6 @@ static void scan_chunks(struct fsck *f)
 
 /* ---- repair ---- */
 
-static int inode_get(enrp_txn *t, uint64_t ino, struct inode_rec *r)
-{
-	uint8_t key[8];
-	MDB_val v;
-	be64_put(key, ino);
-	int rc = txn_get(t, DBI_INODE, key, sizeof(key), &v);
-	return rc ? rc : rec_inode_decode(v.mv_data, v.mv_size, r);
-}
-
-static int inode_put(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
-{
-	uint8_t key[8];
-	struct rec_out o;
-	be64_put(key, ino);
-	rec_out_init(&o);
-	int rc = rec_inode_encode(r, &o);
-	if (rc == 0)
-		rc = txn_put(t, DBI_INODE, key, sizeof(key), o.buf, o.len, 0);
-	rec_out_release(&o);
-	return rc;
-}
-
 /* The spool index, the queue and the QUEUED flag of INO made to agree: a
  * spool file with links is queued afresh, anything else is unqueued. */
 static int queue_normalize(enrp_txn *t, uint64_t ino)
@@ -1052,7 +1031,7 @@ static int queue_normalize(enrp_txn *t, uint64_t ino)
 	struct inode_rec r;
 	uint8_t k[8];
 	MDB_val v;
-	int rc = inode_get(t, ino, &r);
+	int rc = ns_inode_get(t, ino, &r);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	be64_put(k, ino);
@@ -1071,11 +1050,11 @@ static int queue_normalize(enrp_txn *t, uint64_t ino)
 	if (r.content != ENRP_CONTENT_SPOOL) {
 		if (indexed && (rc = txn_del(t, DBI_SPOOL, k, 8)) && rc != -ENOENT)
 			return rc;
-		return inode_put(t, ino, &r);
+		return ns_inode_put(t, ino, &r);
 	}
 	if (r.nlink == 0) {
 		txn_put(t, DBI_SPOOL, k, 8, "", 0, 0);
-		return inode_put(t, ino, &r);
+		return ns_inode_put(t, ino, &r);
 	}
 	struct enrp_eir e;
 	if ((rc = eir_get_txn(t, r.eir_id, &e)))
@@ -1085,7 +1064,7 @@ static int queue_normalize(enrp_txn *t, uint64_t ino)
 	txn_put(t, DBI_QUEUE, qk, sizeof(qk), "", 0, 0);
 	txn_put(t, DBI_SPOOL, k, 8, qk, sizeof(qk), 0);
 	r.flags |= INODE_QUEUED;
-	return inode_put(t, ino, &r);
+	return ns_inode_put(t, ino, &r);
 }
 
 static int usage_set(enrp_txn *t, uint32_t id, const struct enrp_eir_usage *u)
@@ -1111,13 +1090,13 @@ static int apply_fn(enrp_txn *t, void *arg)
 			break;
 		case A_FIX_NLINK:
 		case A_FIX_PARENT:
-			if ((rc = inode_get(t, a->ino, &r)))
+			if ((rc = ns_inode_get(t, a->ino, &r)))
 				break;
 			if (a->type == A_FIX_NLINK)
 				r.nlink = (uint32_t)a->val;
 			else
 				r.parent = a->val;
-			rc = inode_put(t, a->ino, &r);
+			rc = ns_inode_put(t, a->ino, &r);
 			break;
 		case A_ORPHAN_ADD:
 			rc = txn_put(t, DBI_ORPHAN, k, 8, "", 0, 0);

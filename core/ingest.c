@@ -38,8 +38,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include <enrp/cdc.h>
 #include <enrp/codec.h>
 #include <enrp/enrp.h>
@@ -50,6 +48,7 @@
 #include "chunk_int.h"
 #include "eir_int.h"
 #include "journal_int.h"
+#include "ns_int.h"
 #include "record_int.h"
 #include "spool_int.h"
 #include "store_int.h"
@@ -179,28 +178,6 @@ void enrp_ingest_writer_close(enrp_ingest *ing, uint64_t ino)
 
 /* ---- the durable queue ---- */
 
-static int inode_get(enrp_txn *t, uint64_t ino, struct inode_rec *r)
-{
-	uint8_t key[8];
-	MDB_val v;
-	be64_put(key, ino);
-	int rc = txn_get(t, DBI_INODE, key, sizeof(key), &v);
-	return rc ? rc : rec_inode_decode(v.mv_data, v.mv_size, r);
-}
-
-static int inode_put(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
-{
-	uint8_t key[8];
-	struct rec_out o;
-	be64_put(key, ino);
-	rec_out_init(&o);
-	int rc = rec_inode_encode(r, &o);
-	if (rc == 0)
-		rc = txn_put(t, DBI_INODE, key, sizeof(key), o.buf, o.len, 0);
-	rec_out_release(&o);
-	return rc;
-}
-
 static int enqueue_fn(enrp_txn *t, void *arg)
 {
 	uint64_t ino = *(uint64_t *)arg;
@@ -208,7 +185,7 @@ static int enqueue_fn(enrp_txn *t, void *arg)
 	struct enrp_eir e;
 	uint8_t k[8], qk[QUEUE_KEY_LEN];
 	MDB_val v;
-	int rc = inode_get(t, ino, &r);
+	int rc = ns_inode_get(t, ino, &r);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc)
@@ -226,7 +203,7 @@ static int enqueue_fn(enrp_txn *t, void *arg)
 	txn_put(t, DBI_QUEUE, qk, sizeof(qk), "", 0, 0);
 	txn_put(t, DBI_SPOOL, k, 8, qk, sizeof(qk), 0);
 	r.flags |= INODE_QUEUED;
-	inode_put(t, ino, &r);
+	ns_inode_put(t, ino, &r);
 	return t->ret;
 }
 
@@ -359,7 +336,7 @@ static int job_push(struct seal_job *j, const uint8_t digest[32], uint32_t plain
 static int start_fn(enrp_txn *t, void *arg)
 {
 	struct seal_job *j = arg;
-	return inode_get(t, j->ino, &j->r);
+	return ns_inode_get(t, j->ino, &j->r);
 }
 
 struct known_args {
@@ -392,14 +369,9 @@ struct worker {
 static bool stored_chunk_matches(struct worker *w, struct seal_job *j, const uint8_t digest[32],
                                  const uint8_t *p, size_t n)
 {
-	uint8_t *frame;
-	size_t flen, plen;
-	if (chunk_read(w->ing->st, j->r.eir_id, digest, &frame, &flen))
-		return false;
-	int rc = enrp_codec_decode(w->codec, j->key, digest, frame, flen, w->check,
-	                           w->ing->cdc.max_size, &plen);
-	free(frame);
-	return rc == 0 && plen == n && memcmp(w->check, p, n) == 0;
+	return chunk_fetch(w->ing->st, w->codec, j->r.eir_id, j->key, digest, (uint32_t)n, w->check,
+	                   false) == 0 &&
+	       memcmp(w->check, p, n) == 0;
 }
 
 static int store_chunk(struct worker *w, struct seal_job *j, const uint8_t *p, size_t n)
@@ -481,7 +453,7 @@ static int commit_fn(enrp_txn *t, void *arg)
 	struct seal_job *j = arg;
 	struct inode_rec r;
 	char hex[65], details[256];
-	int rc = inode_get(t, j->ino, &r);
+	int rc = ns_inode_get(t, j->ino, &r);
 	if (rc)
 		return rc;
 	if (r.content != ENRP_CONTENT_SPOOL || r.gen != j->r.gen || r.size != j->r.size)
@@ -500,7 +472,7 @@ static int commit_fn(enrp_txn *t, void *arg)
 	r.flags &= ~INODE_CORRUPT;
 	memcpy(r.sha256, j->sha, 32);
 	r.sealed_at = enrp_now_ns();
-	inode_put(t, j->ino, &r);
+	ns_inode_put(t, j->ino, &r);
 	if (t->ret)
 		return t->ret;
 	struct enrp_eir e;
@@ -517,7 +489,7 @@ static int drop_fn(enrp_txn *t, void *arg)
 {
 	uint64_t ino = *(uint64_t *)arg;
 	struct inode_rec r;
-	int rc = inode_get(t, ino, &r);
+	int rc = ns_inode_get(t, ino, &r);
 	if (rc == -ENOENT) {
 		/* Find the entry by scanning: the inode that named it is gone. */
 		MDB_cursor *cur;
@@ -538,7 +510,7 @@ static int drop_fn(enrp_txn *t, void *arg)
 	if (rc)
 		return rc;
 	rc = dequeue_txn(t, ino, &r);
-	return rc ? rc : inode_put(t, ino, &r);
+	return rc ? rc : ns_inode_put(t, ino, &r);
 }
 
 static void seal_one(struct worker *w, uint64_t ino)
@@ -1002,33 +974,13 @@ static enrp_codec *thread_codec(enrp_ingest *ing)
 static int load_chunk(enrp_ingest *ing, uint32_t eir_id, const struct enrp_eir_key *key,
                       const uint8_t digest[32], uint32_t plain_len, uint8_t **out)
 {
-	uint8_t *frame = NULL, *plain = NULL;
-	size_t flen, plen;
 	enrp_codec *codec = thread_codec(ing);
-	if (!codec)
-		return -ENOMEM;
-	int rc = chunk_read(ing->st, eir_id, digest, &frame, &flen);
-	if (rc)
-		return rc;
-	plain = malloc(plain_len ? plain_len : 1);
-	if (!plain) {
-		free(frame);
+	uint8_t *plain = malloc(plain_len ? plain_len : 1);
+	if (!codec || !plain) {
+		free(plain);
 		return -ENOMEM;
 	}
-	rc = enrp_codec_decode(codec, key, digest, frame, flen, plain, plain_len, &plen);
-	free(frame);
-	/* A frame longer than its chunk list says is damage, not a bad call. */
-	if (rc == -EINVAL || (rc == 0 && plen != plain_len))
-		rc = -EBADMSG;
-	if (rc == 0 && !key) {
-		/* zstd's checksum proves the frame is intact, not that it is this
-		 * chunk: a plain chunk must also hash to its name.  (An encrypted
-		 * frame is bound to its name by the GCM tag.) */
-		uint8_t name[32];
-		rc = enrp_codec_name(codec, NULL, plain, plen, name);
-		if (rc == 0 && CRYPTO_memcmp(name, digest, 32) != 0)
-			rc = -EBADMSG;
-	}
+	int rc = chunk_fetch(ing->st, codec, eir_id, key, digest, plain_len, plain, false);
 	if (rc) {
 		free(plain);
 		return rc;
@@ -1100,7 +1052,7 @@ struct unseal_args {
 static int unseal_start_fn(enrp_txn *t, void *arg)
 {
 	struct unseal_args *a = arg;
-	int rc = inode_get(t, a->ino, &a->r);
+	int rc = ns_inode_get(t, a->ino, &a->r);
 	if (rc || a->r.content != ENRP_CONTENT_SEALED)
 		return rc;
 	return a->truncate ? 0 : extent_get(t, a->ino, &a->v, &a->n);
@@ -1111,7 +1063,7 @@ static int unseal_commit_fn(enrp_txn *t, void *arg)
 	struct unseal_args *a = arg;
 	struct inode_rec r;
 	uint8_t k[8];
-	int rc = inode_get(t, a->ino, &r);
+	int rc = ns_inode_get(t, a->ino, &r);
 	if (rc)
 		return rc;
 	if (r.content != ENRP_CONTENT_SEALED || r.gen != a->r.gen)
@@ -1129,7 +1081,7 @@ static int unseal_commit_fn(enrp_txn *t, void *arg)
 	memset(r.sha256, 0, sizeof(r.sha256));
 	r.sealed_at = 0;
 	r.gen++;
-	return inode_put(t, a->ino, &r);
+	return ns_inode_put(t, a->ino, &r);
 }
 
 static void mark_corrupt(enrp_ingest *ing, uint64_t ino, const uint8_t digest[32], int err);
@@ -1216,7 +1168,7 @@ static int reader_fn(enrp_txn *t, void *arg)
 {
 	struct enrp_reader *r = arg;
 	struct inode_rec rec;
-	int rc = inode_get(t, r->ino, &rec);
+	int rc = ns_inode_get(t, r->ino, &rec);
 	if (rc)
 		return rc;
 	if (rec.content != ENRP_CONTENT_SEALED)
@@ -1276,14 +1228,14 @@ static int corrupt_fn(enrp_txn *t, void *arg)
 	struct inode_rec r;
 	struct enrp_eir e;
 	char hex[65], details[200];
-	int rc = inode_get(t, a->ino, &r);
+	int rc = ns_inode_get(t, a->ino, &r);
 	if (rc == 0)
 		rc = eir_get_txn(t, r.eir_id, &e);
 	if (rc)
 		return rc;
 	bool first = !(r.flags & INODE_CORRUPT);
 	r.flags |= INODE_CORRUPT;
-	if ((rc = inode_put(t, a->ino, &r)) || !first)
+	if ((rc = ns_inode_put(t, a->ino, &r)) || !first)
 		return rc;
 	enrp_hex(a->digest, 32, hex);
 	snprintf(details, sizeof(details), "ino=%llu chunk=%s error=%s", (unsigned long long)a->ino,

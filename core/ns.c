@@ -51,7 +51,7 @@ static bool is_reg(const struct inode_rec *r)
 	return S_ISREG(r->mode);
 }
 
-static int inode_get(enrp_txn *t, uint64_t ino, struct inode_rec *r)
+int ns_inode_get(enrp_txn *t, uint64_t ino, struct inode_rec *r)
 {
 	uint8_t key[8];
 	MDB_val v;
@@ -65,7 +65,7 @@ static int inode_get(enrp_txn *t, uint64_t ino, struct inode_rec *r)
 	return rc;
 }
 
-static int inode_put(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
+int ns_inode_put(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
 {
 	uint8_t key[8];
 	struct rec_out o;
@@ -82,7 +82,7 @@ static int inode_put(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
  * store) it is synthesised. */
 static int root_get(enrp_txn *t, struct inode_rec *r)
 {
-	int rc = inode_get(t, ENRP_ROOT_INO, r);
+	int rc = ns_inode_get(t, ENRP_ROOT_INO, r);
 	if (rc != -ENOENT)
 		return rc;
 	memset(r, 0, sizeof(*r));
@@ -94,7 +94,7 @@ static int root_get(enrp_txn *t, struct inode_rec *r)
 
 static int any_inode_get(enrp_txn *t, uint64_t ino, struct inode_rec *r)
 {
-	return ino == ENRP_ROOT_INO ? root_get(t, r) : inode_get(t, ino, r);
+	return ino == ENRP_ROOT_INO ? root_get(t, r) : ns_inode_get(t, ino, r);
 }
 
 static int dirent_get(enrp_txn *t, uint64_t parent, const char *name, uint64_t *ino,
@@ -302,7 +302,7 @@ static int lookup_fn(enrp_txn *t, void *arg)
 	rc = dirent_get(t, a->parent, a->name, &ino, &type);
 	if (rc)
 		return rc;
-	rc = inode_get(t, ino, &c);
+	rc = ns_inode_get(t, ino, &c);
 	if (rc)
 		return rc == -ENOENT ? -EIO : rc; /* a dangling dirent is damage */
 	fill_stat(ino, &c, a->out);
@@ -433,7 +433,7 @@ static int mknod_fn(enrp_txn *t, void *arg)
 	rc = new_inode(t, &ino);
 	if (rc)
 		return rc;
-	inode_put(t, ino, &r);
+	ns_inode_put(t, ino, &r);
 	dirent_put(t, a->parent, a->name, ino, r.mode);
 	if (S_ISREG(a->mode)) {
 		uint8_t k[8];
@@ -443,7 +443,7 @@ static int mknod_fn(enrp_txn *t, void *arg)
 	if (S_ISDIR(a->mode))
 		p.nlink++;
 	p.mtime = p.ctime = now;
-	inode_put(t, a->parent, &p);
+	ns_inode_put(t, a->parent, &p);
 	eir_usage_add(t, r.eir_id, 0, 1);
 	if (t->ret)
 		return t->ret;
@@ -489,7 +489,7 @@ static int link_fn(enrp_txn *t, void *arg)
 	uint32_t type;
 	int rc = any_inode_get(t, a->newparent, &p);
 	if (rc == 0)
-		rc = inode_get(t, a->ino, &r);
+		rc = ns_inode_get(t, a->ino, &r);
 	if (rc)
 		return rc;
 	if (!is_dir(&p))
@@ -516,8 +516,8 @@ static int link_fn(enrp_txn *t, void *arg)
 	r.nlink++;
 	r.ctime = now;
 	p.mtime = p.ctime = now;
-	inode_put(t, a->ino, &r);
-	inode_put(t, a->newparent, &p);
+	ns_inode_put(t, a->ino, &r);
+	ns_inode_put(t, a->newparent, &p);
 	dirent_put(t, a->newparent, a->newname, a->ino, r.mode);
 	if (t->ret)
 		return t->ret;
@@ -576,7 +576,7 @@ static int unlink_fn(enrp_txn *t, void *arg)
 	rc = dirent_get(t, a->parent, a->name, &ino, &type);
 	if (rc)
 		return rc;
-	rc = inode_get(t, ino, &c);
+	rc = ns_inode_get(t, ino, &c);
 	if (rc)
 		return rc == -ENOENT ? -EIO : rc;
 	if (a->dir && !is_dir(&c))
@@ -596,9 +596,9 @@ static int unlink_fn(enrp_txn *t, void *arg)
 	}
 	dirent_del(t, a->parent, a->name);
 	p.mtime = p.ctime = enrp_now_ns();
-	inode_put(t, a->parent, &p);
+	ns_inode_put(t, a->parent, &p);
 	drop_link(t, ino, &c);
-	inode_put(t, ino, &c);
+	ns_inode_put(t, ino, &c);
 	return t->ret;
 }
 
@@ -627,7 +627,7 @@ static int check_not_ancestor(enrp_txn *t, uint64_t ino, uint64_t dir)
 		if (dir == ino)
 			return -EINVAL;
 		struct inode_rec r;
-		int rc = inode_get(t, dir, &r);
+		int rc = ns_inode_get(t, dir, &r);
 		if (rc)
 			return rc;
 		if (depth > 100000)
@@ -669,13 +669,13 @@ static int rename_fn(enrp_txn *t, void *arg)
 	rc = dirent_get(t, a->parent, a->name, &sino, &type);
 	if (rc)
 		return rc;
-	if ((rc = inode_get(t, sino, &src)))
+	if ((rc = ns_inode_get(t, sino, &src)))
 		return rc == -ENOENT ? -EIO : rc;
 	rc = dirent_get(t, a->newparent, a->newname, &dino, &type);
 	bool dst_exists = rc == 0;
 	if (rc && rc != -ENOENT)
 		return rc;
-	if (dst_exists && (rc = inode_get(t, dino, &dst)))
+	if (dst_exists && (rc = ns_inode_get(t, dino, &dst)))
 		return rc == -ENOENT ? -EIO : rc;
 	rc = policy_txn(t, p->eir_id, a->caller, ENRP_OP_WRITE);
 	if (rc)
@@ -710,7 +710,7 @@ static int rename_fn(enrp_txn *t, void *arg)
 			}
 		}
 		dst.ctime = now;
-		inode_put(t, dino, &dst);
+		ns_inode_put(t, dino, &dst);
 	} else {
 		if (dst_exists) {
 			if (is_dir(&src) && !is_dir(&dst))
@@ -726,7 +726,7 @@ static int rename_fn(enrp_txn *t, void *arg)
 				np->nlink--;
 			}
 			drop_link(t, dino, &dst);
-			inode_put(t, dino, &dst);
+			ns_inode_put(t, dino, &dst);
 		}
 		dirent_del(t, a->parent, a->name);
 		dirent_put(t, a->newparent, a->newname, sino, src.mode);
@@ -737,12 +737,12 @@ static int rename_fn(enrp_txn *t, void *arg)
 		}
 	}
 	src.ctime = now;
-	inode_put(t, sino, &src);
+	ns_inode_put(t, sino, &src);
 	p->mtime = p->ctime = now;
 	np->mtime = np->ctime = now;
-	inode_put(t, a->parent, p);
+	ns_inode_put(t, a->parent, p);
 	if (np != p)
-		inode_put(t, a->newparent, np);
+		ns_inode_put(t, a->newparent, np);
 	return t->ret;
 }
 
@@ -774,7 +774,7 @@ static int readlink_fn(enrp_txn *t, void *arg)
 {
 	struct readlink_args *a = arg;
 	struct inode_rec r;
-	int rc = inode_get(t, a->ino, &r);
+	int rc = ns_inode_get(t, a->ino, &r);
 	if (rc)
 		return rc;
 	if (!S_ISLNK(r.mode))
@@ -810,7 +810,7 @@ static int readdir_one(enrp_txn *t, const MDB_val *k, const MDB_val *v, void *ar
 		return -EIO;
 	memcpy(name, (const char *)k->mv_data + 8, n);
 	name[n] = '\0';
-	int rc = inode_get(t, ino, &r);
+	int rc = ns_inode_get(t, ino, &r);
 	if (rc)
 		return rc == -ENOENT ? -EIO : rc;
 	ent.name = name;
@@ -904,7 +904,7 @@ static int setattr_fn(enrp_txn *t, void *arg)
 		r.ctime = ts_to_ns(&a->attr->st_ctim);
 	else
 		r.ctime = now;
-	inode_put(t, a->ino, &r);
+	ns_inode_put(t, a->ino, &r);
 	if (t->ret)
 		return t->ret;
 	if (a->out)
@@ -925,7 +925,7 @@ static int write_check_fn(enrp_txn *t, void *arg)
 {
 	struct check_args *a = arg;
 	struct inode_rec r;
-	int rc = inode_get(t, a->ino, &r);
+	int rc = ns_inode_get(t, a->ino, &r);
 	if (rc)
 		return rc;
 	if (!is_reg(&r))
@@ -952,7 +952,7 @@ static int write_done_fn(enrp_txn *t, void *arg)
 {
 	struct check_args *a = arg;
 	struct inode_rec r;
-	int rc = inode_get(t, a->ino, &r);
+	int rc = ns_inode_get(t, a->ino, &r);
 	if (rc)
 		return rc;
 	if (!is_reg(&r))
@@ -965,7 +965,7 @@ static int write_done_fn(enrp_txn *t, void *arg)
 	}
 	r.gen++; /* a seal started before this write must not commit */
 	r.mtime = r.ctime = enrp_now_ns();
-	inode_put(t, a->ino, &r);
+	ns_inode_put(t, a->ino, &r);
 	if (t->ret)
 		return t->ret;
 	if (a->out)
@@ -1025,7 +1025,7 @@ static int setxattr_fn(enrp_txn *t, void *arg)
 		txn_put(t, DBI_XATTR, key, klen, a->value, a->size, 0);
 	}
 	r.ctime = enrp_now_ns();
-	inode_put(t, a->ino, &r);
+	ns_inode_put(t, a->ino, &r);
 	return t->ret;
 }
 
@@ -1178,7 +1178,7 @@ static int free_orphan(enrp_txn *t, uint64_t ino)
 	struct inode_rec r;
 	uint8_t k[8];
 	be64_put(k, ino);
-	int rc = inode_get(t, ino, &r);
+	int rc = ns_inode_get(t, ino, &r);
 	if (rc == 0 && r.nlink != 0) {
 		/* A stale index entry (damage): drop it, keep the live inode. */
 		enrp_log(ENRP_LOG_WARNING, "inode %llu is linked but listed as orphan; unlisted",
@@ -1324,7 +1324,7 @@ int enrp_ns_recover(enrp_store *st, uint64_t *orphans_freed, uint64_t *spools_re
 int ns_create_eir_root(enrp_txn *t, const struct enrp_eir *e, uint64_t *ino)
 {
 	struct inode_rec root, r;
-	int rc = inode_get(t, ENRP_ROOT_INO, &root);
+	int rc = ns_inode_get(t, ENRP_ROOT_INO, &root);
 	if (rc == -ENOENT) {
 		rc = root_get(t, &root);
 		root.atime = root.mtime = root.ctime = root.btime = enrp_now_ns();
@@ -1343,23 +1343,23 @@ int ns_create_eir_root(enrp_txn *t, const struct enrp_eir *e, uint64_t *ino)
 	rc = new_inode(t, ino);
 	if (rc)
 		return rc;
-	inode_put(t, *ino, &r);
+	ns_inode_put(t, *ino, &r);
 	dirent_put(t, ENRP_ROOT_INO, e->name, *ino, r.mode);
 	root.nlink++;
 	root.mtime = root.ctime = now;
-	inode_put(t, ENRP_ROOT_INO, &root);
+	ns_inode_put(t, ENRP_ROOT_INO, &root);
 	return t->ret;
 }
 
 int ns_update_eir_root(enrp_txn *t, const struct enrp_eir *e)
 {
 	struct inode_rec r;
-	int rc = inode_get(t, e->root_ino, &r);
+	int rc = ns_inode_get(t, e->root_ino, &r);
 	if (rc)
 		return rc;
 	r.mode = S_IFDIR | (e->dir_mode & 07777);
 	r.uid = e->owner_uid;
 	r.gid = e->owner_gid;
 	r.ctime = enrp_now_ns();
-	return inode_put(t, e->root_ino, &r);
+	return ns_inode_put(t, e->root_ino, &r);
 }

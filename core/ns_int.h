@@ -4,7 +4,12 @@
 
 #include <enrp/eir.h>
 
+#include "record_int.h"
 #include "store_int.h"
+
+/* One inode record: -ENOENT, -EIO for a record that does not decode. */
+int ns_inode_get(enrp_txn *t, uint64_t ino, struct inode_rec *r);
+int ns_inode_put(enrp_txn *t, uint64_t ino, const struct inode_rec *r);
 
 /* Creates the directory of new EIR E under the root (owner, group and mode
  * from E) and returns its inode number. */

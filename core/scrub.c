@@ -26,6 +26,7 @@
 #include "chunk_int.h"
 #include "eir_int.h"
 #include "journal_int.h"
+#include "ns_int.h"
 #include "record_int.h"
 #include "store_int.h"
 
@@ -97,15 +98,6 @@ struct list_args {
 	size_t n, cap;
 };
 
-static int inode_get(enrp_txn *t, uint64_t ino, struct inode_rec *r)
-{
-	uint8_t key[8];
-	MDB_val v;
-	be64_put(key, ino);
-	int rc = txn_get(t, DBI_INODE, key, sizeof(key), &v);
-	return rc ? rc : rec_inode_decode(v.mv_data, v.mv_size, r);
-}
-
 static int list_fn(enrp_txn *t, void *arg)
 {
 	struct list_args *a = arg;
@@ -118,7 +110,7 @@ static int list_fn(enrp_txn *t, void *arg)
 	while (mrc == 0 && rc == 0) {
 		struct inode_rec r;
 		uint64_t ino = k.mv_size == 8 ? be64_get(k.mv_data) : 0;
-		if (ino && inode_get(t, ino, &r) == 0 && (!a->only_eir || r.eir_id == a->only_eir)) {
+		if (ino && ns_inode_get(t, ino, &r) == 0 && (!a->only_eir || r.eir_id == a->only_eir)) {
 			if (a->n == a->cap) {
 				size_t cap = a->cap ? a->cap * 2 : 256;
 				struct target *nv = realloc(a->v, cap * sizeof(*nv));
@@ -149,7 +141,7 @@ struct file_args {
 static int file_fn(enrp_txn *t, void *arg)
 {
 	struct file_args *a = arg;
-	int rc = inode_get(t, a->ino, &a->r);
+	int rc = ns_inode_get(t, a->ino, &a->r);
 	if (rc)
 		return rc;
 	if (a->r.content != ENRP_CONTENT_SEALED)
@@ -170,7 +162,7 @@ static int finding_fn(enrp_txn *t, void *arg)
 	struct finding *f = arg;
 	struct inode_rec r;
 	struct enrp_eir e;
-	int rc = inode_get(t, f->ino, &r);
+	int rc = ns_inode_get(t, f->ino, &r);
 	if (rc == 0)
 		rc = eir_get_txn(t, r.eir_id, &e);
 	if (rc)
@@ -178,16 +170,8 @@ static int finding_fn(enrp_txn *t, void *arg)
 	if (r.content != ENRP_CONTENT_SEALED || r.gen != f->gen)
 		return 0; /* changed since we read it: not the file we judged */
 	if (f->mark != !!(r.flags & INODE_CORRUPT)) {
-		uint8_t k[8];
-		struct rec_out o;
 		r.flags ^= INODE_CORRUPT;
-		be64_put(k, f->ino);
-		rec_out_init(&o);
-		rc = rec_inode_encode(&r, &o);
-		if (rc == 0)
-			rc = txn_put(t, DBI_INODE, k, 8, o.buf, o.len, 0);
-		rec_out_release(&o);
-		if (rc)
+		if ((rc = ns_inode_put(t, f->ino, &r)))
 			return rc;
 	}
 	return journal_append_txn(t, f->actor, e.name, f->mark ? "scrub-damage" : "scrub-repaired",
@@ -199,23 +183,8 @@ static int finding_fn(enrp_txn *t, void *arg)
 static int check_chunk(enrp_store *st, enrp_codec *codec, const struct enrp_eir_key *key,
                        uint32_t eir_id, const struct extent_ent *c, uint8_t *plain)
 {
-	uint8_t *frame, name[32];
-	size_t flen, plen;
-	int rc = chunk_read(st, eir_id, c->digest, &frame, &flen);
-	if (rc == -ENOMEM)
-		return rc;
-	if (rc)
-		return -EBADMSG;
-	rc = enrp_codec_decode(codec, key, c->digest, frame, flen, plain, c->plain_len, &plen);
-	free(frame);
-	if (rc == -ENOMEM)
-		return rc;
-	if (rc || plen != c->plain_len)
-		return -EBADMSG;
-	rc = enrp_codec_name(codec, key, plain, plen, name);
-	if (rc)
-		return rc;
-	return CRYPTO_memcmp(name, c->digest, 32) == 0 ? 0 : -EBADMSG;
+	int rc = chunk_fetch(st, codec, eir_id, key, c->digest, c->plain_len, plain, true);
+	return rc == -ENOMEM || rc == 0 ? rc : -EBADMSG;
 }
 
 int enrp_scrub(enrp_store *st, enrp_vault *vault, const char *eir,

@@ -32,7 +32,9 @@ struct enrp_vault {
 	enrp_store *st;
 	enrp_master *master;        /* NULL: store not encrypted */
 	pthread_mutex_t lock;
-	struct cached_key *keys;    /* protected by lock */
+	/* protected by lock; each key is its own allocation because callers
+	 * hold its address, while this index of them may grow */
+	struct cached_key **keys;
 	size_t nkeys, cap;
 };
 
@@ -171,8 +173,10 @@ void enrp_vault_close(enrp_vault *v)
 {
 	if (!v)
 		return;
-	for (size_t i = 0; i < v->nkeys; i++)
-		enrp_eir_key_wipe(&v->keys[i].key);
+	for (size_t i = 0; i < v->nkeys; i++) {
+		enrp_eir_key_wipe(&v->keys[i]->key);
+		free(v->keys[i]);
+	}
 	free(v->keys);
 	enrp_master_free(v->master);
 	pthread_mutex_destroy(&v->lock);
@@ -218,33 +222,37 @@ int enrp_vault_eir_key(enrp_vault *v, uint32_t eir_id, const struct enrp_eir_key
 	int rc = 0;
 	pthread_mutex_lock(&v->lock);
 	for (size_t i = 0; i < v->nkeys; i++) {
-		if (v->keys[i].eir_id == eir_id) {
-			*out = &v->keys[i].key;
+		if (v->keys[i]->eir_id == eir_id) {
+			*out = &v->keys[i]->key;
 			goto out_unlock;
 		}
 	}
 	if (v->nkeys == v->cap) {
-		/* Entries are handed out by address: grow by a fresh block only
-		 * while empty, else refuse rather than move live keys. */
-		if (v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 16;
+		struct cached_key **nk = realloc(v->keys, cap * sizeof(*nk));
+		if (!nk) {
 			rc = -ENOMEM;
 			goto out_unlock;
 		}
-		v->keys = calloc(4096, sizeof(*v->keys));
-		if (!v->keys) {
-			rc = -ENOMEM;
-			goto out_unlock;
-		}
-		v->cap = 4096;
+		v->keys = nk;
+		v->cap = cap;
+	}
+	struct cached_key *ck = calloc(1, sizeof(*ck));
+	if (!ck) {
+		rc = -ENOMEM;
+		goto out_unlock;
 	}
 	struct key_args a = { .v = v, .eir_id = eir_id };
 	rc = enrp_store_write(v->st, key_fn, &a);
 	if (rc == -EROFS) /* a read-only open: unwrap without creating */
 		rc = enrp_store_read(v->st, key_fn, &a);
 	if (rc == 0) {
-		v->keys[v->nkeys].eir_id = eir_id;
-		v->keys[v->nkeys].key = a.key;
-		*out = &v->keys[v->nkeys++].key;
+		ck->eir_id = eir_id;
+		ck->key = a.key;
+		v->keys[v->nkeys++] = ck;
+		*out = &ck->key;
+	} else {
+		free(ck);
 	}
 	enrp_eir_key_wipe(&a.key);
 out_unlock:
