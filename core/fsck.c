@@ -586,6 +586,9 @@ static void check_inode(struct fsck *f, struct ient *e)
 		       "not registered", e->eir_id);
 	/* links and orphans */
 	if (e->nlink == 0) {
+		/* An orphan's bytes stay charged until it is freed (ns.c). */
+		if (ee && reg && !e->links)
+			ee->calc.bytes += e->size;
 		if (e->links) {
 			uint32_t want = dir ? 2 + e->subdirs : e->links;
 			report(f, "nlink", ENRP_FSCK_PROBLEM, true, obj,

@@ -1072,7 +1072,7 @@ static int unseal_commit_fn(enrp_txn *t, void *arg)
 		return rc;
 	be64_put(k, a->ino);
 	txn_put(t, DBI_SPOOL, k, 8, "", 0, 0);
-	if (a->truncate && r.size && r.nlink)
+	if (a->truncate && r.size)
 		eir_usage_add(t, r.eir_id, -(int64_t)r.size, 0);
 	if (a->truncate)
 		r.size = 0;

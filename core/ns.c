@@ -6,8 +6,11 @@
  *     same EIR, and a directory's record names its one parent;
  *   - nlink counts dirents (plus "." and ".." for directories);
  *   - an inode with nlink 0 is in DBI_ORPHAN until enrp_ns_forget() frees it;
- *   - an EIR's usage.bytes is the sum of the sizes of its regular files with
- *     nlink > 0, and usage.files the count of its inodes with nlink > 0;
+ *   - an EIR's usage.bytes is the sum of the sizes of its regular files,
+ *     unlinked ones still open (orphans) included until they are freed — as
+ *     ext4 keeps an open, unlinked file's blocks charged, so writing through
+ *     such a handle cannot escape the quota — and usage.files the count of
+ *     its inodes with nlink > 0;
  *   - a regular file whose bytes live in a spool file is in DBI_SPOOL.
  *
  * Every changing operation decides access with enrp_policy_check() on the
@@ -255,10 +258,10 @@ static int policy_txn(enrp_txn *t, uint32_t eir_id, const struct enrp_caller *ca
 	return enrp_policy_check(&e, op, caller, enrp_now_ns(), false);
 }
 
-/* Usage bytes of a regular file count only while it is linked. */
+/* A regular file's bytes count until its inode is freed (see the top). */
 static int usage_bytes_delta(enrp_txn *t, const struct inode_rec *r, int64_t delta)
 {
-	if (!is_reg(r) || r->nlink == 0 || delta == 0)
+	if (!is_reg(r) || delta == 0)
 		return 0;
 	return eir_usage_add(t, r->eir_id, delta, 0);
 }
@@ -536,17 +539,17 @@ int enrp_ns_link(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
 }
 
 /* Drops one link of R (inode INO); at zero it becomes an orphan and leaves
- * the EIR's usage.  R is written back by the caller. */
+ * the EIR's file count (its bytes stay charged until it is freed).  R is
+ * written back by the caller. */
 static int drop_link(enrp_txn *t, uint64_t ino, struct inode_rec *r)
 {
-	int64_t size = is_reg(r) ? (int64_t)r->size : 0;
 	r->nlink = is_dir(r) ? 0 : r->nlink - 1;
 	r->ctime = enrp_now_ns();
 	if (r->nlink == 0) {
 		uint8_t k[8];
 		be64_put(k, ino);
 		txn_put(t, DBI_ORPHAN, k, 8, "", 0, 0);
-		eir_usage_add(t, r->eir_id, -size, -1);
+		eir_usage_add(t, r->eir_id, 0, -1);
 	}
 	return t->ret;
 }
@@ -874,7 +877,7 @@ static int setattr_fn(enrp_txn *t, void *arg)
 		 * into a spool file first (enrp_ingest_unseal). */
 		if (r.content == ENRP_CONTENT_SEALED && size != r.size)
 			return -EBUSY;
-		if (r.nlink && size > r.size && (rc = quota_check(t, r.eir_id, size - r.size)))
+		if (size > r.size && (rc = quota_check(t, r.eir_id, size - r.size)))
 			return rc;
 		/* Idempotent, so safe if this transaction is ever re-run. */
 		rc = spool_truncate(t->st, a->ino, size);
@@ -936,7 +939,7 @@ static int write_check_fn(enrp_txn *t, void *arg)
 	uint64_t end = a->off + a->len;
 	if (end < a->off)
 		return -EFBIG;
-	if (r.nlink && end > r.size)
+	if (end > r.size)
 		return quota_check(t, r.eir_id, end - r.size);
 	return 0;
 }
@@ -1034,6 +1037,8 @@ int enrp_ns_setxattr(enrp_store *st, const struct enrp_caller *caller, uint64_t 
 {
 	if (strlen(name) > ENRP_NAME_MAX)
 		return -ERANGE;
+	if (strcmp(name, "user.") == 0)
+		return -EINVAL; /* a namespace with no name in it, as the VFS says */
 	if (!xattr_name_ours(name))
 		return -EOPNOTSUPP;
 	if (size > XATTR_VALUE_MAX)
@@ -1179,7 +1184,10 @@ static int free_orphan(enrp_txn *t, uint64_t ino)
 	uint8_t k[8];
 	be64_put(k, ino);
 	int rc = ns_inode_get(t, ino, &r);
-	if (rc == 0 && r.nlink != 0) {
+	if (rc && rc != -ENOENT)
+		return rc;
+	bool have = rc == 0; /* a missing record leaves only index entries to drop */
+	if (have && r.nlink != 0) {
 		/* A stale index entry (damage): drop it, keep the live inode. */
 		enrp_log(ENRP_LOG_WARNING, "inode %llu is linked but listed as orphan; unlisted",
 		         (unsigned long long)ino);
@@ -1195,8 +1203,10 @@ static int free_orphan(enrp_txn *t, uint64_t ino)
 	}
 	if (rc)
 		return rc;
-	if (rc == 0 && r.content == ENRP_CONTENT_SEALED && (rc = extent_release(t, r.eir_id, ino)))
+	if (have && r.content == ENRP_CONTENT_SEALED && (rc = extent_release(t, r.eir_id, ino)))
 		return rc;
+	if (have && is_reg(&r) && r.size)
+		eir_usage_add(t, r.eir_id, -(int64_t)r.size, 0);
 	MDB_val sv;
 	if (txn_get(t, DBI_SPOOL, k, 8, &sv) == 0) {
 		if (sv.mv_size == QUEUE_KEY_LEN) {

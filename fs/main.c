@@ -127,7 +127,7 @@ static void usage(FILE *out)
 	        "    -d                debug: foreground, log every request\n"
 	        "    -s                single-threaded\n"
 	        "    -o opt[,opt...]   mount options (see enrpfs(8)); default_permissions,\n"
-	        "                      allow_other, nodev and nosuid are always set\n"
+	        "                      allow_other, nodev, nosuid and noatime are always set\n"
 	        "\n"
 	        "enrpfs options:\n"
 	        "    -o workers=N      sealing threads (default: number of cores)\n"
@@ -205,7 +205,10 @@ static int add_mount_options(struct fuse_args *args, const char *store)
 {
 	char opt[PATH_MAX + 128];
 	bool plain = !strpbrk(store, ", \t\n\\");
-	snprintf(opt, sizeof(opt), "-odefault_permissions,allow_other,nodev,nosuid,subtype=enrpfs%s%s",
+	/* noatime: the kernel leaves atime to a FUSE daemon, and a backup store
+	 * has no use for read times (retention never looks at client times). */
+	snprintf(opt, sizeof(opt),
+	         "-odefault_permissions,allow_other,nodev,nosuid,noatime,subtype=enrpfs%s%s",
 	         plain ? ",fsname=" : "", plain ? store : "");
 	return fuse_opt_add_arg(args, opt);
 }
