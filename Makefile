@@ -142,7 +142,7 @@ FUZZ_ENV     := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
-.PHONY: fuzz fuzz-run fuzz-regress fuzz-seeds
+.PHONY: fuzz fuzz-run fuzz-regress fuzz-seeds fuzz-clean
 fuzz: $(FUZZ_BIN)
 
 $(FUZZ_BUILD)/core/%.o: core/%.c
@@ -161,15 +161,19 @@ $(FUZZ_BUILD)/fuzz_units: $(FUZZ_BUILD)/core/units.o
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz_%.o
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(FUZZ_LIBS)
 
-# Each saved crash input, run once; fails if any still crashes.
+# Each saved crash input, run once; fails if any still crashes (all are run,
+# and each failure is named).
 fuzz-regress: fuzz
-	@set -e; for t in $(FUZZ_TARGETS); do \
-	  files=$$(find tests/fuzz/regress/$$t -type f ! -name '.*' 2>/dev/null | sort); \
-	  [ -n "$$files" ] || continue; \
-	  echo "fuzz-regress: $$t: $$(echo $$files | wc -w) inputs"; \
-	  $(FUZZ_ENV) $(FUZZ_BUILD)/fuzz_$$t -runs=1 $$files >$(FUZZ_BUILD)/regress-$$t.log 2>&1 \
-	    || { cat $(FUZZ_BUILD)/regress-$$t.log; echo "fuzz-regress: $$t: FAILED"; exit 1; }; \
-	done; echo "fuzz-regress: ok"
+	@fail=0; n=0; for t in $(FUZZ_TARGETS); do \
+	  for f in $$(find tests/fuzz/regress/$$t -type f ! -name '.*' 2>/dev/null | sort); do \
+	    n=$$((n + 1)); \
+	    if ! $(FUZZ_ENV) $(FUZZ_BUILD)/fuzz_$$t $$f >$(FUZZ_BUILD)/regress.log 2>&1; then \
+	      fail=$$((fail + 1)); echo "fuzz-regress: FAIL $$f"; \
+	      grep -m1 -E 'property failed|runtime error|ERROR: [A-Za-z]+Sanitizer' \
+	        $(FUZZ_BUILD)/regress.log | sed 's/^/    /'; \
+	    fi; \
+	  done; \
+	done; echo "fuzz-regress: $$((n - fail)) passed, $$fail failed"; [ $$fail -eq 0 ]
 
 # Deterministic for a given FUZZ_SEED (one job, one worker).
 fuzz-run: fuzz-regress
@@ -183,7 +187,7 @@ fuzz-run: fuzz-regress
 	    $(FUZZ_BUILD)/work/$$t tests/fuzz/corpus/$$t >$(FUZZ_BUILD)/run-$$t.log 2>&1 \
 	    || { tail -n 60 $(FUZZ_BUILD)/run-$$t.log; \
 	         echo "fuzz-run: $$t: crash saved in $(FUZZ_BUILD)/artifacts/$$t/"; exit 1; }; \
-	  grep -E '^#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec' \
+	  grep -E '^#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::average_exec_per_sec' \
 	    $(FUZZ_BUILD)/run-$$t.log || true; \
 	done; echo "fuzz-run: ok"
 
@@ -191,9 +195,12 @@ fuzz-run: fuzz-regress
 # sources it needs linked in).
 fuzz-seeds:
 	@mkdir -p $(FUZZ_BUILD)
-	$(CC) -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O1 -g -DENRP_INTERNAL -Iinclude -Icore \
+	$(CC) -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O1 -g $(WARN) -DENRP_INTERNAL -Iinclude -Icore \
 	  $(PKG_CFLAGS) -o $(FUZZ_BUILD)/make_seeds tests/fuzz/make_seeds.c core/record.c \
 	  core/codec.c core/log.c $(FUZZ_LIBS)
 	$(FUZZ_BUILD)/make_seeds tests/fuzz/corpus
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
 
 -include $(wildcard $(FUZZ_BUILD)/*.d $(FUZZ_BUILD)/core/*.d)

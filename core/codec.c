@@ -139,7 +139,9 @@ static int zstd_error(size_t code, const char *what, bool decoding)
 		rc = decoding ? -EBADMSG : -EIO;
 		break;
 	default:
-		rc = -EIO;
+		/* Decoding, any other complaint of zstd's is about the bytes too
+		 * (found by fuzzing: literals_headerWrong was not listed). */
+		rc = decoding ? -EBADMSG : -EIO;
 		break;
 	}
 	enrp_log(rc == -EBADMSG ? ENRP_LOG_DEBUG : ENRP_LOG_ERR, "codec: %s: %s", what,
@@ -499,6 +501,8 @@ static int scratch_reserve(enrp_codec *c, size_t n)
 {
 	uint8_t *p;
 
+	if (n == 0)
+		n = 1; /* never hand out NULL: NULL + 0 is undefined behaviour */
 	if (c->scratch_cap >= n)
 		return 0;
 	p = malloc(n);

@@ -262,7 +262,8 @@ void rec_dirent_encode(uint8_t *buf, uint64_t ino, uint32_t mode)
 
 int rec_dirent_decode(const void *p, size_t n, uint64_t *ino, uint32_t *type)
 {
-	if (n != DIRENT_VAL_LEN)
+	/* A type with bits outside S_IFMT would not survive re-encoding. */
+	if (n != DIRENT_VAL_LEN || ((const uint8_t *)p)[8] > (S_IFMT >> 12))
 		return -EIO;
 	*ino = be64_get(p);
 	*type = (uint32_t)((const uint8_t *)p)[8] << 12;

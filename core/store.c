@@ -47,6 +47,13 @@
  *   the environment cannot be corrupted.  fsync of a file flushes its spool
  *   bytes (and the spool directory) before forcing the commit.
  *
+ * Map full.  A nested operation that meets MDB_MAP_FULL fails alone and is
+ * retried after the map grows; but the group's own commit also needs pages
+ * (LMDB's free list), and a failing group commit would lose acknowledged
+ * operations.  So the committer never begins a group unless the map has room
+ * for the whole environment again plus GROUP_ROOM, growing it first, and a
+ * group ends after GROUP_MAX_OPS operations, far less than that room holds.
+ *
  * Disk full.  LMDB writes a commit's pages with pwrite, so a full disk
  * would make a commit fail after its operations were acknowledged.  Before
  * it begins a group the committer therefore reserves disk blocks beyond
@@ -84,6 +91,8 @@
 #define GROUP_MAX_AGE_NS 1000000000LL   /* "flushed at least every second" */
 #define GROUP_IDLE_NS 20000000LL        /* commit a quiet group after 20 ms */
 #define GROUP_TICK_NS 5000000LL         /* committer wake-up period */
+#define GROUP_ROOM ((size_t)16 << 20)   /* map room kept beyond twice the used size */
+#define GROUP_MAX_OPS 20000             /* operations per group at most */
 #define HEADROOM_MIN ((off_t)16 << 20)  /* reserved ahead of LMDB's last page */
 #define HEADROOM_STEP ((off_t)32 << 20) /* reserved at a time */
 
@@ -116,6 +125,7 @@ struct enrp_store {
 	size_t nghooks, ghooks_cap;
 	int64_t group_born, group_touched; /* CLOCK_MONOTONIC ns */
 	bool begin_wanted;
+	unsigned group_ops;     /* operations applied to the open group */
 	uint64_t sync_wanted;   /* highest commit number a sync waits for */
 	uint64_t commits;       /* groups committed so far */
 	int group_err;          /* a failed group commit: the daemon must stop */
@@ -453,6 +463,32 @@ out_abort:
 	return rc;
 }
 
+/* Grows the map until it holds twice what is used plus GROUP_ROOM (see "Map
+ * full" above).  Called by the committer, st->lock held, no transaction of
+ * this process alive. */
+static int ensure_map_room(enrp_store *st)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	if (mdb_env_info(st->env, &info) || mdb_env_stat(st->env, &ms))
+		return 0;
+	size_t used = (info.me_last_pgno + 1) * ms.ms_psize;
+	size_t want = 2 * used + GROUP_ROOM;
+	if (info.me_mapsize >= want)
+		return 0;
+	size_t next = info.me_mapsize;
+	while (next < want && next < MAP_CEILING)
+		next *= 2;
+	if (next > MAP_CEILING)
+		next = MAP_CEILING;
+	if (next <= info.me_mapsize)
+		return -ENOSPC;
+	int rc = store_mdb_err(mdb_env_set_mapsize(st->env, next));
+	if (rc == 0)
+		enrp_log(ENRP_LOG_INFO, "metadata map grown to %zu MiB", next >> 20);
+	return rc;
+}
+
 /* Keeps disk blocks reserved ahead of the environment's last page (see
  * "Disk full" above).  Called by the committer, st->lock held, no group. */
 static int reserve_headroom(enrp_store *st)
@@ -712,6 +748,7 @@ static int group_apply(enrp_store *st, enrp_txn_fn *fn, void *arg)
 			rc = hooks_push(&st->ghooks, &st->nghooks, &st->ghooks_cap, t.hooks[i].fn,
 			                t.hooks[i].arg);
 		st->group_touched = mono_ns();
+		st->group_ops++;
 	}
 	txn_release(&t);
 	return rc;
@@ -878,6 +915,7 @@ static void *committer_main(void *arg)
 		int64_t now = mono_ns();
 		if (st->group) {
 			bool due = st->sync_wanted > st->commits || st->stopping ||
+			           st->group_ops >= GROUP_MAX_OPS ||
 			           now - st->group_born >= GROUP_MAX_AGE_NS ||
 			           now - st->group_touched >= GROUP_IDLE_NS || writer_waiting(st);
 			if (due)
@@ -886,7 +924,9 @@ static void *committer_main(void *arg)
 		if (st->stopping && !st->group)
 			break;
 		if (!st->group && st->begin_wanted && !st->group_err) {
-			int rc = reserve_headroom(st);
+			int rc = ensure_map_room(st);
+			if (rc == 0)
+				rc = reserve_headroom(st);
 			if (rc) {
 				st->begin_err = rc;
 				st->begin_wanted = false;
@@ -906,6 +946,7 @@ static void *committer_main(void *arg)
 				         strerror(-rc));
 			} else {
 				st->group_born = st->group_touched = mono_ns();
+				st->group_ops = 0;
 			}
 			st->begin_wanted = false;
 			pthread_cond_broadcast(&st->cond);

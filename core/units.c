@@ -75,9 +75,10 @@ int enrp_size_parse(const char *s, uint64_t *out)
 		if (!is_digit(*s))
 			return -EINVAL;
 		for (; is_digit(*s); s++) {
-			/* Digits past 18 cannot change a byte count below 2^63. */
+			/* Past 18 digits a fraction could still decide a byte
+			 * (fuzzing showed both ways): refuse rather than guess. */
 			if (frac_digits == FRAC_DIGITS_MAX)
-				continue;
+				return -EINVAL;
 			frac = frac * 10 + (uint64_t)(*s - '0');
 			frac_den *= 10;
 			frac_digits++;
@@ -126,6 +127,12 @@ void enrp_size_format(uint64_t bytes, char *buf, size_t bufsz)
 		u++;
 		unit <<= 10;
 		tenths = (uint64_t)(((unsigned __int128)bytes * 10 + unit / 2) / unit);
+	}
+	/* Rounding up at the very top would print a size the parser refuses
+	 * (8192P is 2^63): print such a size exactly instead. */
+	if (bytes < (uint64_t)1 << 63 && (unsigned __int128)tenths * unit >= (unsigned __int128)10 << 63) {
+		snprintf(buf, bufsz, "%llu", (unsigned long long)bytes);
+		return;
 	}
 	if (tenths % 10 == 0)
 		snprintf(buf, bufsz, "%llu%c", (unsigned long long)(tenths / 10), units[u]);
@@ -233,7 +240,7 @@ static int parse_absolute(const char *s, int64_t *out_ns)
 	tm.tm_sec = sec;
 	time_t t = timegm(&tm);
 	/* ns since the epoch in int64 covers 1677..2262. */
-	if (t > INT64_MAX / NS_PER_SEC || t < INT64_MIN / NS_PER_SEC + 1)
+	if (t > INT64_MAX / NS_PER_SEC || t < INT64_MIN / NS_PER_SEC)
 		return -ERANGE;
 	*out_ns = (int64_t)t * NS_PER_SEC;
 	return 0;
