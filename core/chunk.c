@@ -72,14 +72,17 @@ int chunk_write(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], const
 	/* Called only for a chunk the index does not vouch for: a file already
 	 * there (a crash between write and commit, or a damaged copy) is
 	 * replaced, never trusted. */
-	int rc = mkdir_p_at(dfd, rel);
-	if (rc)
-		return rc;
 	static _Atomic unsigned long counter;
 	snprintf(tmp, sizeof(tmp), "%u/tmp/%d.%lu", eir_id, (int)getpid(), ++counter);
-	if ((rc = mkdir_p_at(dfd, tmp)))
-		return rc;
+	/* Directories are made only when missing: after the first chunks of an
+	 * EIR they nearly always exist, and each mkdirat is a syscall. */
+	int rc = 0;
 	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT) {
+		if ((rc = mkdir_p_at(dfd, tmp)))
+			return rc;
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	}
 	if (fd < 0)
 		return -errno;
 	const uint8_t *p = frame;
@@ -97,8 +100,12 @@ int chunk_write(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], const
 	}
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
-	if (rc == 0 && renameat(dfd, tmp, dfd, rel) < 0)
+	if (rc == 0 && renameat(dfd, tmp, dfd, rel) < 0) {
 		rc = -errno;
+		if (rc == -ENOENT && (rc = mkdir_p_at(dfd, rel)) == 0 &&
+		    renameat(dfd, tmp, dfd, rel) < 0)
+			rc = -errno;
+	}
 	if (rc) {
 		unlinkat(dfd, tmp, 0);
 		return rc;

@@ -74,6 +74,14 @@ struct cache_ent {
 
 #define CACHE_BUCKETS 4096
 #define PREFETCH_SLOTS 16
+#define PREFETCH_AHEAD 4     /* chunks decoded ahead of a sequential reader */
+#define LOADING_MAX 64
+
+/* A chunk being decoded: others wait for it instead of decoding it again. */
+struct loading {
+	uint32_t eir_id;
+	uint8_t digest[32];
+};
 
 /* A chunk to decode into the cache ahead of a sequential reader. */
 struct prefetch {
@@ -106,6 +114,9 @@ struct enrp_ingest {
 	pthread_key_t codec_key;      /* per-thread enrp_codec for readers */
 
 	pthread_mutex_t cache_lock;
+	pthread_cond_t cache_cond;    /* protected by cache_lock: a load ended */
+	struct loading loading[LOADING_MAX]; /* protected by cache_lock */
+	unsigned nloading;            /* protected by cache_lock */
 	struct cache_ent *lru_head, *lru_tail; /* protected by cache_lock */
 	struct cache_ent *cache_hash[CACHE_BUCKETS];
 	size_t cache_bytes, cache_max;
@@ -410,13 +421,19 @@ static int chunk_file(struct worker *w, struct seal_job *j)
 {
 	const struct enrp_cdc_params *cdc = &w->ing->cdc;
 	uint64_t size = j->r.size, pos = 0;
-	size_t have = 0;
+	size_t have = 0, start = 0; /* the window is w->buf[start, start + have) */
 	int fd = enrp_spool_open(w->ing->st, j->ino, 0);
 	if (fd < 0 && fd != -ENOENT)
 		return fd;
 	int rc = enrp_sha256_reset(w->sha);
 	while (rc == 0 && (pos < size || have)) {
-		/* Refill so the window holds max_size bytes or the rest. */
+		/* Refill so the window holds max_size bytes or the rest.  Only the
+		 * tail (< max_size) moves to the front, once per refill, not after
+		 * every chunk. */
+		if (have < cdc->max_size && pos < size && start) {
+			memmove(w->buf, w->buf + start, have);
+			start = 0;
+		}
 		while (rc == 0 && have < cdc->max_size && pos < size) {
 			size_t want = w->bufsz - have;
 			if (want > size - pos)
@@ -436,9 +453,9 @@ static int chunk_file(struct worker *w, struct seal_job *j)
 		}
 		if (rc || have == 0)
 			break;
-		size_t cut = enrp_cdc_next(cdc, w->buf, have);
-		rc = store_chunk(w, j, w->buf, cut);
-		memmove(w->buf, w->buf + cut, have - cut);
+		size_t cut = enrp_cdc_next(cdc, w->buf + start, have);
+		rc = store_chunk(w, j, w->buf + start, cut);
+		start += cut;
 		have -= cut;
 	}
 	if (fd >= 0)
@@ -749,6 +766,7 @@ int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest
 	pthread_mutex_init(&ing->lock, NULL);
 	pthread_mutex_init(&ing->unseal_lock, NULL);
 	pthread_mutex_init(&ing->cache_lock, NULL);
+	pthread_cond_init(&ing->cache_cond, NULL);
 	pthread_cond_init(&ing->work, NULL);
 	pthread_cond_init(&ing->idle, NULL);
 	pthread_mutex_init(&ing->pf_lock, NULL);
@@ -840,6 +858,7 @@ void enrp_ingest_close(enrp_ingest *ing)
 	pthread_mutex_destroy(&ing->lock);
 	pthread_mutex_destroy(&ing->unseal_lock);
 	pthread_mutex_destroy(&ing->cache_lock);
+	pthread_cond_destroy(&ing->cache_cond);
 	pthread_cond_destroy(&ing->work);
 	pthread_cond_destroy(&ing->idle);
 	free(ing);
@@ -999,6 +1018,57 @@ static bool cache_has(enrp_ingest *ing, uint32_t eir_id, const uint8_t digest[32
 	return e != NULL;
 }
 
+enum { LOAD_CACHED, LOAD_MINE, LOAD_UNTRACKED };
+
+static int loading_index(enrp_ingest *ing, uint32_t eir_id, const uint8_t digest[32])
+{
+	for (unsigned i = 0; i < ing->nloading; i++)
+		if (ing->loading[i].eir_id == eir_id && memcmp(ing->loading[i].digest, digest, 32) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Single flight: LOAD_CACHED when the chunk is in the cache (after waiting
+ * for a decode of it under way), else LOAD_MINE and the caller decodes it
+ * and calls load_end(); LOAD_UNTRACKED when the table is full. */
+static int load_claim(enrp_ingest *ing, uint32_t eir_id, const uint8_t digest[32])
+{
+	int rc;
+	pthread_mutex_lock(&ing->cache_lock);
+	for (;;) {
+		struct cache_ent *e = ing->cache_hash[cache_bucket(eir_id, digest)];
+		while (e && !(e->eir_id == eir_id && memcmp(e->digest, digest, 32) == 0))
+			e = e->hnext;
+		if (e) {
+			rc = LOAD_CACHED;
+			break;
+		}
+		if (loading_index(ing, eir_id, digest) < 0) {
+			if (ing->nloading == LOADING_MAX) {
+				rc = LOAD_UNTRACKED;
+				break;
+			}
+			ing->loading[ing->nloading].eir_id = eir_id;
+			memcpy(ing->loading[ing->nloading++].digest, digest, 32);
+			rc = LOAD_MINE;
+			break;
+		}
+		pthread_cond_wait(&ing->cache_cond, &ing->cache_lock);
+	}
+	pthread_mutex_unlock(&ing->cache_lock);
+	return rc;
+}
+
+static void load_end(enrp_ingest *ing, uint32_t eir_id, const uint8_t digest[32])
+{
+	pthread_mutex_lock(&ing->cache_lock);
+	int i = loading_index(ing, eir_id, digest);
+	if (i >= 0)
+		ing->loading[i] = ing->loading[--ing->nloading];
+	pthread_cond_broadcast(&ing->cache_cond);
+	pthread_mutex_unlock(&ing->cache_lock);
+}
+
 static void prefetch_request(enrp_ingest *ing, const struct prefetch *p)
 {
 	if (!ing->pf_started || cache_has(ing, p->eir_id, p->digest))
@@ -1028,9 +1098,12 @@ static void *prefetch_main(void *arg)
 		ing->pf_count--;
 		pthread_mutex_unlock(&ing->pf_lock);
 		uint8_t *plain;
-		if (!cache_has(ing, p.eir_id, p.digest) &&
+		int claim = load_claim(ing, p.eir_id, p.digest);
+		if (claim != LOAD_CACHED &&
 		    load_chunk(ing, p.eir_id, p.key, p.digest, p.plain_len, &plain) == 0)
 			cache_put(ing, p.eir_id, p.digest, plain, p.plain_len);
+		if (claim == LOAD_MINE)
+			load_end(ing, p.eir_id, p.digest);
 		pthread_mutex_lock(&ing->pf_lock);
 	}
 	pthread_mutex_unlock(&ing->pf_lock);
@@ -1161,7 +1234,8 @@ struct enrp_reader {
 	struct extent_ent *v;
 	uint64_t *offs;   /* offset of each chunk, plus the size at [n] */
 	size_t n;
-	uint64_t next_off; /* where a sequential reader reads next */
+	_Atomic uint64_t next_off; /* where a sequential reader reads next (the
+	                            * kernel sends read-ahead on several threads) */
 };
 
 static int reader_fn(enrp_txn *t, void *arg)
@@ -1279,9 +1353,19 @@ ssize_t enrp_reader_read(enrp_reader *r, void *buf, size_t size, uint64_t off)
 			done += take;
 			continue;
 		}
+		/* Decoded by someone else meanwhile (the prefetcher, or a read-ahead
+		 * request on another thread): wait for it rather than decode twice. */
+		int claim = load_claim(r->ing, r->eir_id, r->v[i].digest);
+		if (claim == LOAD_CACHED &&
+		    cache_copy(r->ing, r->eir_id, r->v[i].digest, (uint8_t *)buf + done, in, take)) {
+			done += take;
+			continue;
+		}
 		uint8_t *plain;
 		int rc = load_chunk(r->ing, r->eir_id, r->key, r->v[i].digest, r->v[i].plain_len,
 		                    &plain);
+		if (rc && claim == LOAD_MINE)
+			load_end(r->ing, r->eir_id, r->v[i].digest);
 		if (rc == -EBADMSG || rc == -ENOENT || rc == -EIO) {
 			mark_corrupt(r->ing, r->ino, r->v[i].digest, rc);
 			return -EIO;
@@ -1291,17 +1375,21 @@ ssize_t enrp_reader_read(enrp_reader *r, void *buf, size_t size, uint64_t off)
 		memcpy((uint8_t *)buf + done, plain + in, take);
 		done += take;
 		cache_put(r->ing, r->eir_id, r->v[i].digest, plain, r->v[i].plain_len);
+		if (claim == LOAD_MINE)
+			load_end(r->ing, r->eir_id, r->v[i].digest);
 	}
-	/* Sequential: decode the chunk after the one this read ended in while
-	 * the client works on what it got. */
-	if (off == r->next_off) {
+	/* Sequential (within 4 MiB of where the last read ended: the kernel's
+	 * read-ahead arrives on several threads, out of order): decode the next
+	 * PREFETCH_AHEAD chunks while the client works on what it got. */
+	uint64_t expect = r->next_off;
+	if (off + (4u << 20) >= expect && off <= expect + (4u << 20)) {
 		uint64_t end_off = off + done;
 		size_t next = lo;
 		while (next < r->n && r->offs[next + 1] <= end_off)
 			next++;
-		if (next + 1 < r->n) {
-			struct prefetch p = { r->eir_id, r->key, { 0 }, r->v[next + 1].plain_len };
-			memcpy(p.digest, r->v[next + 1].digest, 32);
+		for (size_t k = next + 1; k < r->n && k <= next + PREFETCH_AHEAD; k++) {
+			struct prefetch p = { r->eir_id, r->key, { 0 }, r->v[k].plain_len };
+			memcpy(p.digest, r->v[k].digest, 32);
 			prefetch_request(r->ing, &p);
 		}
 	}
