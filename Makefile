@@ -34,7 +34,7 @@ ENRPFS := $(BUILD)/enrpfs
 ENRPCTL:= $(BUILD)/enrpctl
 
 .PHONY: all test unit integration check check-layering check-asan check-tsan check-valgrind \
-        install uninstall clean demo crash
+        install uninstall clean demo crash bench bench-quick
 all: $(ENRPFS) $(ENRPCTL) $(UNIT_BIN)
 
 $(BUILD)/%.o: %.c
@@ -71,9 +71,14 @@ integration: all
 	BUILD=$(BUILD) tests/run --integration
 
 # Everything CI runs (and the README's test command): the suite, then again
-# under AddressSanitizer+UBSan, the threaded code under ThreadSanitizer, and
-# the unit tests under valgrind.
-test: check check-asan check-tsan check-valgrind
+# under AddressSanitizer+UBSan, the threaded code under ThreadSanitizer, the
+# unit tests under valgrind, the crash harness (CRASH_RUNS, 30), each fuzzer
+# for FUZZ_SECONDS (60) after its regression inputs, and the benchmarks on
+# small data (so none of these harnesses rots).
+test: check check-asan check-tsan check-valgrind crash fuzz-run bench-quick
+
+bench-quick: all
+	BUILD=$(BUILD) BENCH_QUICK=1 tests/bench/run
 
 # Reports go to files, so those of a daemonised enrpfs (whose stderr is
 # /dev/null) are seen too; any report fails the target.

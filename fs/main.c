@@ -223,6 +223,15 @@ int main(int argc, char *argv[])
 	char store[PATH_MAX];
 	int ret = 1, rc, lock_fd = -1;
 
+	/* A daemon keeps nothing its starter left open (a pipe held open would
+	 * keep the starter waiting, a stray descriptor pins a file); only a
+	 * pre-opened FUSE descriptor given as /dev/fd/N must survive. */
+	bool fd_passed = false;
+	for (int i = 1; i < argc; i++)
+		fd_passed |= strncmp(argv[i], "/dev/fd/", 8) == 0;
+	if (!fd_passed)
+		close_range(3, ~0U, 0);
+
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			break;
