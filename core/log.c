@@ -52,6 +52,8 @@ const char *enrp_strerror(int err)
 		return "the key file does not hold this store's key";
 	case ENOKEY:
 		return "the store is encrypted and no key file was given";
+	case ETIMEDOUT:
+		return "timed out waiting for the running enrpfs (is it stopped or hung?)";
 	default:
 		return strerror(err);
 	}

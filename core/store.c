@@ -126,6 +126,10 @@ struct enrp_store {
 	int64_t group_born, group_touched; /* CLOCK_MONOTONIC ns */
 	bool begin_wanted;
 	unsigned group_ops;     /* operations applied to the open group */
+	uint64_t group_pages;   /* worst-case pages the open group may have dirtied */
+	uint64_t group_budget;  /* pages the open group may dirty within the reserved
+	                           disk blocks (UINT64_MAX: no reservation possible) */
+	int group_fd;           /* run/group.lock: held (flock) while a group is open */
 	uint64_t sync_wanted;   /* highest commit number a sync waits for */
 	uint64_t commits;       /* groups committed so far */
 	int group_err;          /* a failed group commit: the daemon must stop */
@@ -175,6 +179,20 @@ MDB_dbi store_dbi(const enrp_txn *t, enum store_dbi which)
 	return t->st->dbi[which];
 }
 
+/* Worst-case pages a change may dirty: a copy-on-write path from the root
+ * to a leaf, a split, and the overflow pages of a large value. */
+static uint64_t change_pages(size_t vlen)
+{
+	return 6 + vlen / 4096;
+}
+
+/* Records the translated error of a failed LMDB change. */
+static int change_failed(enrp_txn *t, int rc)
+{
+	t->map_full = rc == MDB_MAP_FULL || rc == MDB_TXN_FULL;
+	return t->ret = store_mdb_err(rc);
+}
+
 int txn_get(enrp_txn *t, enum store_dbi db, const void *key, size_t klen, MDB_val *val)
 {
 	if (t->ret)
@@ -198,11 +216,12 @@ int txn_put(enrp_txn *t, enum store_dbi db, const void *key, size_t klen,
 		return t->ret = -EROFS;
 	MDB_val k = { .mv_size = klen, .mv_data = (void *)key };
 	MDB_val v = { .mv_size = vlen, .mv_data = (void *)val };
+	t->pages += change_pages(vlen);
 	int rc = mdb_put(t->txn, t->st->dbi[db], &k, &v, flags);
 	if (rc == MDB_KEYEXIST)
 		return -EEXIST;
 	if (rc)
-		t->ret = store_mdb_err(rc);
+		return change_failed(t, rc);
 	return t->ret;
 }
 
@@ -213,11 +232,12 @@ int txn_del(enrp_txn *t, enum store_dbi db, const void *key, size_t klen)
 	if (!t->write)
 		return t->ret = -EROFS;
 	MDB_val k = { .mv_size = klen, .mv_data = (void *)key };
+	t->pages += change_pages(0);
 	int rc = mdb_del(t->txn, t->st->dbi[db], &k, NULL);
 	if (rc == MDB_NOTFOUND)
 		return -ENOENT;
 	if (rc)
-		t->ret = store_mdb_err(rc);
+		return change_failed(t, rc);
 	return t->ret;
 }
 
@@ -519,6 +539,21 @@ static int reserve_headroom(enrp_store *st)
 	return 0;
 }
 
+/* Pages a new group may dirty without needing disk blocks that were not
+ * reserved: half of what reserve_headroom set aside beyond the used size
+ * (the other half for LMDB's free list and the meta pages). */
+static uint64_t group_budget(enrp_store *st)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	if (st->reserved == 0 || mdb_env_info(st->env, &info) || mdb_env_stat(st->env, &ms))
+		return UINT64_MAX; /* no reservation possible here: the map room rules */
+	off_t used = (off_t)(info.me_last_pgno + 1) * ms.ms_psize;
+	if (st->reserved <= used)
+		return 0;
+	return (uint64_t)(st->reserved - used) / ms.ms_psize / 2;
+}
+
 static void *committer_main(void *arg);
 
 static int open_env(const char *path, unsigned flags, bool create, enrp_store **out)
@@ -531,6 +566,7 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 	st->spool_dirfd = -1;
 	st->chunks_dirfd = -1;
 	st->intent_fd = -1;
+	st->group_fd = -1;
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -542,7 +578,8 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 	st->spool_path = path_join(path, "spool");
 	char *meta = path_join(path, "meta");
 	char *intent = path_join(path, "run/writer.lock");
-	if (!st->path || !st->spool_path || !meta || !intent) {
+	char *group = path_join(path, "run/group.lock");
+	if (!st->path || !st->spool_path || !meta || !intent || !group) {
 		rc = -ENOMEM;
 		goto out_free;
 	}
@@ -576,9 +613,11 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 	free(chunks);
 	if (!(flags & ENRP_STORE_RDONLY)) {
 		st->intent_fd = open(intent, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (st->intent_fd < 0) {
+		st->group_fd = open(group, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (st->intent_fd < 0 || st->group_fd < 0) {
 			rc = -errno;
-			enrp_log(ENRP_LOG_ERR, "cannot open '%s': %s", intent, strerror(-rc));
+			enrp_log(ENRP_LOG_ERR, "cannot open '%s': %s", st->intent_fd < 0 ? intent : group,
+			         strerror(-rc));
 			goto out_free;
 		}
 	}
@@ -617,6 +656,7 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 	}
 	free(meta);
 	free(intent);
+	free(group);
 	*out = st;
 	return 0;
 
@@ -630,8 +670,11 @@ out_free:
 		close(st->chunks_dirfd);
 	if (st->intent_fd >= 0)
 		close(st->intent_fd);
+	if (st->group_fd >= 0)
+		close(st->group_fd);
 	free(meta);
 	free(intent);
+	free(group);
 	free(st->path);
 	free(st->spool_path);
 	pthread_mutex_destroy(&st->lock);
@@ -730,25 +773,37 @@ int enrp_store_read(enrp_store *st, enrp_txn_fn *fn, void *arg)
 	return rc;
 }
 
-/* Runs FN in a nested transaction of the open group.  Called with st->lock. */
-static int group_apply(enrp_store *st, enrp_txn_fn *fn, void *arg)
+/* Runs FN in a nested transaction of the open group.  Called with st->lock.
+ * *MAP_FULL: it failed because LMDB's map is full.  *OVER: it would take the
+ * group past its page budget, so nothing was applied: commit, then retry. */
+static int group_apply(enrp_store *st, enrp_txn_fn *fn, void *arg, bool *map_full, bool *over)
 {
 	enrp_txn t = { .st = st, .write = true };
+	*map_full = *over = false;
 	int rc = begin_txn(st, st->group, 0, &t.txn);
 	if (rc)
 		return rc;
 	rc = fn(&t, arg);
 	if (rc == 0 && t.ret)
 		rc = t.ret;
-	if (rc) {
+	if (rc == 0 && st->group_ops && st->group_pages + t.pages > st->group_budget) {
+		mdb_txn_abort(t.txn);
+		*over = true;
+	} else if (rc) {
+		*map_full = t.map_full;
 		mdb_txn_abort(t.txn);
 	} else {
-		rc = store_mdb_err(mdb_txn_commit(t.txn));
+		int crc = mdb_txn_commit(t.txn);
+		*map_full = crc == MDB_MAP_FULL || crc == MDB_TXN_FULL;
+		rc = store_mdb_err(crc);
 		for (size_t i = 0; rc == 0 && i < t.nhooks; i++)
 			rc = hooks_push(&st->ghooks, &st->nghooks, &st->ghooks_cap, t.hooks[i].fn,
 			                t.hooks[i].arg);
-		st->group_touched = mono_ns();
-		st->group_ops++;
+		if (rc == 0) {
+			st->group_touched = mono_ns();
+			st->group_ops++;
+			st->group_pages += t.pages;
+		}
 	}
 	txn_release(&t);
 	return rc;
@@ -786,23 +841,56 @@ static int group_sync_locked(enrp_store *st)
 
 static int write_group(enrp_store *st, enrp_txn_fn *fn, void *arg)
 {
+	int rc = 0;
 	pthread_mutex_lock(&st->lock);
-	int rc = group_wait_open(st);
-	if (rc == 0)
-		rc = group_apply(st, fn, arg);
-	if (rc == -ENOSPC && !st->group_err) {
-		/* The map is full: make the group durable, grow, and retry once in
-		 * a fresh group.  The nested txn kept the failure out of the group. */
-		rc = group_sync_locked(st);
-		if (rc == 0 && !st->group)
-			rc = grow_map(st);
-		if (rc == 0)
-			rc = group_wait_open(st);
-		if (rc == 0)
-			rc = group_apply(st, fn, arg);
+	for (int attempt = 0; attempt < 4; attempt++) {
+		bool map_full, over;
+		rc = group_wait_open(st);
+		if (rc)
+			break;
+		rc = group_apply(st, fn, arg, &map_full, &over);
+		if (over) {
+			/* The group has used the disk blocks reserved for it: commit
+			 * it; a new group reserves again (or reports ENOSPC). */
+			if ((rc = group_sync_locked(st)))
+				break;
+			continue;
+		}
+		if (map_full && !st->group_err) {
+			/* Make the group durable, grow the map, retry in a fresh group.
+			 * The nested txn kept the failure out of the group. */
+			rc = group_sync_locked(st);
+			if (rc == 0 && !st->group)
+				rc = grow_map(st);
+			if (rc)
+				break;
+			continue;
+		}
+		break;
 	}
 	pthread_mutex_unlock(&st->lock);
 	return rc;
+}
+
+#define GROUP_WAIT_NS (10 * 1000000000LL)
+
+static int wait_group_lock(enrp_store *st)
+{
+	int64_t deadline = mono_ns() + GROUP_WAIT_NS;
+	for (;;) {
+		if (flock(st->group_fd, LOCK_EX | LOCK_NB) == 0) {
+			flock(st->group_fd, LOCK_UN);
+			return 0;
+		}
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (mono_ns() > deadline) {
+			enrp_log(ENRP_LOG_ERR, "the enrpfs serving '%s' holds the metadata write "
+			         "lock and does not respond; nothing was changed", st->path);
+			return -ETIMEDOUT;
+		}
+		usleep(2000);
+	}
 }
 
 static int write_single(enrp_store *st, enrp_txn_fn *fn, void *arg)
@@ -812,7 +900,12 @@ static int write_single(enrp_store *st, enrp_txn_fn *fn, void *arg)
 	/* Announce the write so a daemon holding a group commits it now. */
 	while (flock(st->intent_fd, LOCK_EX) < 0 && errno == EINTR)
 		;
-	for (int attempt = 0; attempt < 2; attempt++) {
+	/* Then wait for its group to end — with a deadline: a stopped or hung
+	 * daemon holds LMDB's writer mutex, on which mdb_txn_begin would block
+	 * for ever.  (It cannot begin another: we hold the intent lock.) */
+	int locked = wait_group_lock(st);
+	rc = locked;
+	for (int attempt = 0; locked == 0 && attempt < 2; attempt++) {
 		enrp_txn t = { .st = st, .write = true };
 		rc = begin_txn(st, NULL, 0, &t.txn);
 		if (rc)
@@ -823,12 +916,15 @@ static int write_single(enrp_store *st, enrp_txn_fn *fn, void *arg)
 		if (rc) {
 			mdb_txn_abort(t.txn);
 		} else {
-			rc = store_mdb_err(mdb_txn_commit(t.txn));
+			int crc = mdb_txn_commit(t.txn);
+			t.map_full = crc == MDB_MAP_FULL || crc == MDB_TXN_FULL;
+			rc = store_mdb_err(crc);
 			if (rc == 0)
 				run_hooks(st, t.hooks, t.nhooks);
 		}
 		txn_release(&t);
-		if (rc != -ENOSPC || attempt)
+		/* Only a full map grows it; a full disk is just reported. */
+		if (!t.map_full || attempt)
 			break;
 		if (grow_map(st))
 			break;
@@ -890,6 +986,7 @@ static void group_commit(enrp_store *st)
 	st->nghooks = st->ghooks_cap = 0;
 	int rc = store_mdb_err(mdb_txn_commit(st->group));
 	st->group = NULL;
+	flock(st->group_fd, LOCK_UN);
 	if (rc) {
 		enrp_log(ENRP_LOG_ERR, "group commit failed: %s; refusing further writes",
 		         strerror(-rc));
@@ -937,7 +1034,11 @@ static void *committer_main(void *arg)
 			 * writer mutex again, so it cannot starve under load. */
 			while (flock(st->intent_fd, LOCK_EX) < 0 && errno == EINTR)
 				;
+			while (flock(st->group_fd, LOCK_EX) < 0 && errno == EINTR)
+				;
 			rc = begin_txn(st, NULL, 0, &st->group);
+			if (rc)
+				flock(st->group_fd, LOCK_UN);
 			flock(st->intent_fd, LOCK_UN);
 			if (rc) {
 				st->group = NULL;
@@ -947,6 +1048,8 @@ static void *committer_main(void *arg)
 			} else {
 				st->group_born = st->group_touched = mono_ns();
 				st->group_ops = 0;
+				st->group_pages = 0;
+				st->group_budget = group_budget(st);
 			}
 			st->begin_wanted = false;
 			pthread_cond_broadcast(&st->cond);
@@ -989,6 +1092,8 @@ void enrp_store_close(enrp_store *st)
 		close(st->chunks_dirfd);
 	if (st->intent_fd >= 0)
 		close(st->intent_fd);
+	if (st->group_fd >= 0)
+		close(st->group_fd);
 	pthread_mutex_destroy(&st->lock);
 	pthread_cond_destroy(&st->cond);
 	free(st->path);

@@ -46,6 +46,8 @@ struct enrp_txn {
 	MDB_txn *txn;
 	bool write;
 	int ret;                 /* sticky first error (knot-style) */
+	bool map_full;           /* the error was LMDB's map (not the disk) being full */
+	uint64_t pages;          /* worst-case pages this txn's changes may dirty */
 	struct store_hook *hooks; /* registered by this txn, owned */
 	size_t nhooks, hooks_cap;
 };

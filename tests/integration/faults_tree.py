@@ -6,10 +6,21 @@
                              plus a few symlinks and empty directories
   xattrs DIR                 print "relpath\\tname=hexvalue" for every user.*
                              xattr under DIR, sorted (for comparing trees)
+  burst DIR PREFIX SECONDS ACKED
+                             as fast as one process can: create DIR/PREFIXn
+                             and set two 60000-byte user.* xattrs on it, for
+                             SECONDS or until an operation fails; append each
+                             acknowledged file to ACKED; print
+                             "acked N" and "error ENAME strerror" (or "error none")
+  churn DIR STOPFILE         metadata operations without pause (create, set
+                             an xattr, rename, unlink) in DIR until STOPFILE
+                             exists; exit 1 on the first failure
 """
+import errno
 import os
 import random
 import sys
+import time
 
 
 def mktree(root, nfiles, seed):
@@ -53,9 +64,50 @@ def xattrs(root):
     sys.stdout.write("".join(line + "\n" for line in out))
 
 
+def burst(d, prefix, seconds, acked):
+    val = os.urandom(60000)
+    end = time.monotonic() + float(seconds)
+    n = 0
+    err = "none"
+    with open(acked, "a") as out:
+        while time.monotonic() < end:
+            p = os.path.join(d, "%s%d" % (prefix, n))
+            try:
+                os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+                os.setxattr(p, "user.a", val)
+                os.setxattr(p, "user.b", val)
+            except OSError as e:
+                err = "%s %s" % (errno.errorcode.get(e.errno, str(e.errno)), os.strerror(e.errno))
+                break
+            out.write(p + "\n")
+            n += 1
+    print("acked %d" % n)
+    print("error %s" % err)
+
+
+def churn(d, stopfile):
+    i = 0
+    while not os.path.exists(stopfile):
+        p = os.path.join(d, "churn%d" % (i % 100))
+        q = p + ".r"
+        try:
+            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.write(fd, b"%d\n" % i)
+            os.close(fd)
+            os.setxattr(p, "user.n", b"%d" % i)
+            os.rename(p, q)
+            if i % 2:
+                os.unlink(q)
+        except OSError as e:
+            sys.stderr.write("churn: %s: %s\n" % (p, os.strerror(e.errno)))
+            sys.exit(1)
+        i += 1
+    print("churn %d" % i)
+
+
 def main():
     op, args = sys.argv[1], sys.argv[2:]
-    {"mktree": mktree, "xattrs": xattrs}[op](*args)
+    {"mktree": mktree, "xattrs": xattrs, "burst": burst, "churn": churn}[op](*args)
 
 
 if __name__ == "__main__":
