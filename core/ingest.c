@@ -25,8 +25,8 @@
  * spool file and fsyncs it before the commit that drops the chunk list, so a
  * crash never loses a verified file.
  *
- * Lock order: ing->unseal_lock, ing->lock, then the store's.  The chunk
- * cache lock is a leaf.
+ * Lock order: ing->unseal_lock, ing->lock, then the store's.  Reads of
+ * sealed files and the chunk cache are reader.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,46 +49,20 @@
 #include "eir_int.h"
 #include "journal_int.h"
 #include "ns_int.h"
+#include "reader_int.h"
 #include "record_int.h"
 #include "spool_int.h"
 #include "store_int.h"
 
 #define WRITER_BUCKETS 1024
 #define DEFAULT_CACHE (64u << 20)
+#define DEFAULT_DECODERS_MAX 8
 #define READ_BLOCK (4u << 20)
 
 struct writer {
 	uint64_t ino;
 	unsigned count;
 	struct writer *next;
-};
-
-struct cache_ent {
-	uint32_t eir_id;
-	uint8_t digest[32];
-	uint8_t *data;
-	size_t len;
-	struct cache_ent *prev, *next; /* LRU, most recent first */
-	struct cache_ent *hnext;       /* hash chain */
-};
-
-#define CACHE_BUCKETS 4096
-#define PREFETCH_SLOTS 16
-#define PREFETCH_AHEAD 4     /* chunks decoded ahead of a sequential reader */
-#define LOADING_MAX 64
-
-/* A chunk being decoded: others wait for it instead of decoding it again. */
-struct loading {
-	uint32_t eir_id;
-	uint8_t digest[32];
-};
-
-/* A chunk to decode into the cache ahead of a sequential reader. */
-struct prefetch {
-	uint32_t eir_id;
-	const struct enrp_eir_key *key; /* borrowed from the vault */
-	uint8_t digest[32];
-	uint32_t plain_len;
 };
 
 struct enrp_ingest {
@@ -111,25 +85,7 @@ struct enrp_ingest {
 	pthread_t *threads;
 	unsigned nthreads;
 
-	pthread_key_t codec_key;      /* per-thread enrp_codec for readers */
-
-	pthread_mutex_t cache_lock;
-	pthread_cond_t cache_cond;    /* protected by cache_lock: a load ended */
-	struct loading loading[LOADING_MAX]; /* protected by cache_lock */
-	unsigned nloading;            /* protected by cache_lock */
-	struct cache_ent *lru_head, *lru_tail; /* protected by cache_lock */
-	struct cache_ent *cache_hash[CACHE_BUCKETS];
-	size_t cache_bytes, cache_max;
-
-	/* Read-ahead: a bounded ring; a full ring drops requests (they are
-	 * hints: the reader decodes for itself when the chunk is not there). */
-	pthread_mutex_t pf_lock;
-	pthread_cond_t pf_cond;       /* protected by pf_lock */
-	struct prefetch pf[PREFETCH_SLOTS];
-	unsigned pf_head, pf_count;   /* protected by pf_lock */
-	bool pf_stop;
-	pthread_t pf_thread;
-	bool pf_started;
+	struct chunk_cache *cc;       /* decoded chunks, for copy-back and readers */
 };
 
 static int64_t mono_ns(void)
@@ -744,12 +700,23 @@ static int requeue_all(enrp_ingest *ing)
 	return rc;
 }
 
-static void codec_destroy(void *p)
+/* Read-ahead decoders when none are asked for.  On a cold cache a decoder
+ * spends about half its time waiting for its chunk file to come off the
+ * disk (measured: two decoders on two CPUs were each ~50% busy), so more
+ * decoders than CPUs keep both the CPUs and the disk queue full: 4 per CPU,
+ * at most 8 (more measured no faster and only cost stacks). */
+static unsigned default_decoders(void)
 {
-	enrp_codec_free(p);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	return n >= DEFAULT_DECODERS_MAX / 4 ? DEFAULT_DECODERS_MAX : (unsigned)n * 4;
 }
 
-static void *prefetch_main(void *arg);
+struct chunk_cache *ingest_chunk_cache(enrp_ingest *ing)
+{
+	return ing->cc;
+}
 
 int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest_config *cfg,
                      enrp_ingest **out)
@@ -761,30 +728,23 @@ int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest
 	ing->st = st;
 	ing->vault = vault;
 	ing->zstd_level = cfg->zstd_level ? cfg->zstd_level : 3;
-	ing->cache_max = cfg->cache_bytes ? cfg->cache_bytes : DEFAULT_CACHE;
 	enrp_actor_self(&ing->actor, "enrpfs seal");
 	pthread_mutex_init(&ing->lock, NULL);
 	pthread_mutex_init(&ing->unseal_lock, NULL);
-	pthread_mutex_init(&ing->cache_lock, NULL);
-	pthread_cond_init(&ing->cache_cond, NULL);
 	pthread_cond_init(&ing->work, NULL);
 	pthread_cond_init(&ing->idle, NULL);
-	pthread_mutex_init(&ing->pf_lock, NULL);
-	pthread_cond_init(&ing->pf_cond, NULL);
-	if ((rc = -pthread_key_create(&ing->codec_key, codec_destroy))) {
-		free(ing);
-		return rc;
-	}
 	if (ing->zstd_level < 1 || ing->zstd_level > 19) {
 		rc = -EINVAL;
 		goto out_free;
 	}
 	if ((rc = load_cdc(ing)))
 		goto out_free;
+	/* No workers (enrpctl): nothing reads ahead either. */
+	unsigned decoders = !cfg->workers ? 0 : cfg->decoders ? cfg->decoders : default_decoders();
+	if ((rc = chunk_cache_open(st, vault, cfg->cache_bytes ? cfg->cache_bytes : DEFAULT_CACHE,
+	                           decoders, &ing->actor, &ing->cc)))
+		goto out_free;
 	if (cfg->workers) {
-		if ((rc = -pthread_create(&ing->pf_thread, NULL, prefetch_main, ing)))
-			goto out_free;
-		ing->pf_started = true;
 		if ((rc = requeue_all(ing)))
 			goto out_free;
 		ing->busy = calloc(cfg->workers, sizeof(*ing->busy));
@@ -826,15 +786,7 @@ void enrp_ingest_close(enrp_ingest *ing)
 		void *w;
 		pthread_join(ing->threads[i], &w);
 	}
-	if (ing->pf_started) {
-		pthread_mutex_lock(&ing->pf_lock);
-		ing->pf_stop = true;
-		pthread_cond_broadcast(&ing->pf_cond);
-		pthread_mutex_unlock(&ing->pf_lock);
-		pthread_join(ing->pf_thread, NULL);
-	}
-	pthread_mutex_destroy(&ing->pf_lock);
-	pthread_cond_destroy(&ing->pf_cond);
+	chunk_cache_close(ing->cc);
 	free(ing->threads);
 	free(ing->busy);
 	for (size_t b = 0; b < WRITER_BUCKETS; b++) {
@@ -844,21 +796,8 @@ void enrp_ingest_close(enrp_ingest *ing)
 			free(w);
 		}
 	}
-	struct cache_ent *e = ing->lru_head;
-	while (e) {
-		struct cache_ent *next = e->next;
-		free(e->data);
-		free(e);
-		e = next;
-	}
-	/* This thread's reader codec, if any; other threads' go with them. */
-	codec_destroy(pthread_getspecific(ing->codec_key));
-	pthread_setspecific(ing->codec_key, NULL);
-	pthread_key_delete(ing->codec_key);
 	pthread_mutex_destroy(&ing->lock);
 	pthread_mutex_destroy(&ing->unseal_lock);
-	pthread_mutex_destroy(&ing->cache_lock);
-	pthread_cond_destroy(&ing->cache_cond);
 	pthread_cond_destroy(&ing->work);
 	pthread_cond_destroy(&ing->idle);
 	free(ing);
@@ -887,229 +826,6 @@ int enrp_ingest_wait_idle(enrp_ingest *ing, int timeout_ms)
 			return -ETIMEDOUT;
 		usleep(20000);
 	}
-}
-
-/* ---- chunk cache (decoded chunks, LRU, bounded) ---- */
-
-static size_t cache_bucket(uint32_t eir_id, const uint8_t digest[32])
-{
-	return ((size_t)digest[0] << 8 | digest[1] | (size_t)eir_id << 4) % CACHE_BUCKETS;
-}
-
-static void lru_unlink(enrp_ingest *ing, struct cache_ent *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		ing->lru_head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		ing->lru_tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void lru_push(enrp_ingest *ing, struct cache_ent *e)
-{
-	e->prev = NULL;
-	e->next = ing->lru_head;
-	if (ing->lru_head)
-		ing->lru_head->prev = e;
-	ing->lru_head = e;
-	if (!ing->lru_tail)
-		ing->lru_tail = e;
-}
-
-static void cache_evict(enrp_ingest *ing, struct cache_ent *e)
-{
-	lru_unlink(ing, e);
-	struct cache_ent **pp = &ing->cache_hash[cache_bucket(e->eir_id, e->digest)];
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	ing->cache_bytes -= e->len;
-	free(e->data);
-	free(e);
-}
-
-/* Copies bytes [OFF, OFF+N) of a cached chunk into DST: true on a hit. */
-static bool cache_copy(enrp_ingest *ing, uint32_t eir_id, const uint8_t digest[32], void *dst,
-                       size_t off, size_t n)
-{
-	bool hit = false;
-	pthread_mutex_lock(&ing->cache_lock);
-	struct cache_ent *e = ing->cache_hash[cache_bucket(eir_id, digest)];
-	while (e && !(e->eir_id == eir_id && memcmp(e->digest, digest, 32) == 0))
-		e = e->hnext;
-	if (e && off + n <= e->len) {
-		memcpy(dst, e->data + off, n);
-		lru_unlink(ing, e);
-		lru_push(ing, e);
-		hit = true;
-	}
-	pthread_mutex_unlock(&ing->cache_lock);
-	return hit;
-}
-
-/* Takes ownership of DATA. */
-static void cache_put(enrp_ingest *ing, uint32_t eir_id, const uint8_t digest[32], uint8_t *data,
-                      size_t len)
-{
-	struct cache_ent *e = calloc(1, sizeof(*e));
-	if (!e || len > ing->cache_max) {
-		free(e);
-		free(data);
-		return;
-	}
-	e->eir_id = eir_id;
-	memcpy(e->digest, digest, 32);
-	e->data = data;
-	e->len = len;
-	pthread_mutex_lock(&ing->cache_lock);
-	size_t b = cache_bucket(eir_id, digest);
-	struct cache_ent *dup = ing->cache_hash[b];
-	while (dup && !(dup->eir_id == eir_id && memcmp(dup->digest, digest, 32) == 0))
-		dup = dup->hnext;
-	if (dup)
-		cache_evict(ing, dup);
-	while (ing->cache_bytes + len > ing->cache_max && ing->lru_tail)
-		cache_evict(ing, ing->lru_tail);
-	e->hnext = ing->cache_hash[b];
-	ing->cache_hash[b] = e;
-	lru_push(ing, e);
-	ing->cache_bytes += len;
-	pthread_mutex_unlock(&ing->cache_lock);
-}
-
-static enrp_codec *thread_codec(enrp_ingest *ing)
-{
-	enrp_codec *c = pthread_getspecific(ing->codec_key);
-	if (!c && enrp_codec_new(ing->zstd_level, &c) == 0)
-		pthread_setspecific(ing->codec_key, c);
-	return c;
-}
-
-/* Reads, verifies and decodes one chunk into a new buffer of PLAIN_LEN. */
-static int load_chunk(enrp_ingest *ing, uint32_t eir_id, const struct enrp_eir_key *key,
-                      const uint8_t digest[32], uint32_t plain_len, uint8_t **out)
-{
-	enrp_codec *codec = thread_codec(ing);
-	uint8_t *plain = malloc(plain_len ? plain_len : 1);
-	if (!codec || !plain) {
-		free(plain);
-		return -ENOMEM;
-	}
-	int rc = chunk_fetch(ing->st, codec, eir_id, key, digest, plain_len, plain, false);
-	if (rc) {
-		free(plain);
-		return rc;
-	}
-	*out = plain;
-	return 0;
-}
-
-static bool cache_has(enrp_ingest *ing, uint32_t eir_id, const uint8_t digest[32])
-{
-	pthread_mutex_lock(&ing->cache_lock);
-	struct cache_ent *e = ing->cache_hash[cache_bucket(eir_id, digest)];
-	while (e && !(e->eir_id == eir_id && memcmp(e->digest, digest, 32) == 0))
-		e = e->hnext;
-	pthread_mutex_unlock(&ing->cache_lock);
-	return e != NULL;
-}
-
-enum { LOAD_CACHED, LOAD_MINE, LOAD_UNTRACKED };
-
-static int loading_index(enrp_ingest *ing, uint32_t eir_id, const uint8_t digest[32])
-{
-	for (unsigned i = 0; i < ing->nloading; i++)
-		if (ing->loading[i].eir_id == eir_id && memcmp(ing->loading[i].digest, digest, 32) == 0)
-			return (int)i;
-	return -1;
-}
-
-/* Single flight: LOAD_CACHED when the chunk is in the cache (after waiting
- * for a decode of it under way), else LOAD_MINE and the caller decodes it
- * and calls load_end(); LOAD_UNTRACKED when the table is full. */
-static int load_claim(enrp_ingest *ing, uint32_t eir_id, const uint8_t digest[32])
-{
-	int rc;
-	pthread_mutex_lock(&ing->cache_lock);
-	for (;;) {
-		struct cache_ent *e = ing->cache_hash[cache_bucket(eir_id, digest)];
-		while (e && !(e->eir_id == eir_id && memcmp(e->digest, digest, 32) == 0))
-			e = e->hnext;
-		if (e) {
-			rc = LOAD_CACHED;
-			break;
-		}
-		if (loading_index(ing, eir_id, digest) < 0) {
-			if (ing->nloading == LOADING_MAX) {
-				rc = LOAD_UNTRACKED;
-				break;
-			}
-			ing->loading[ing->nloading].eir_id = eir_id;
-			memcpy(ing->loading[ing->nloading++].digest, digest, 32);
-			rc = LOAD_MINE;
-			break;
-		}
-		pthread_cond_wait(&ing->cache_cond, &ing->cache_lock);
-	}
-	pthread_mutex_unlock(&ing->cache_lock);
-	return rc;
-}
-
-static void load_end(enrp_ingest *ing, uint32_t eir_id, const uint8_t digest[32])
-{
-	pthread_mutex_lock(&ing->cache_lock);
-	int i = loading_index(ing, eir_id, digest);
-	if (i >= 0)
-		ing->loading[i] = ing->loading[--ing->nloading];
-	pthread_cond_broadcast(&ing->cache_cond);
-	pthread_mutex_unlock(&ing->cache_lock);
-}
-
-static void prefetch_request(enrp_ingest *ing, const struct prefetch *p)
-{
-	if (!ing->pf_started || cache_has(ing, p->eir_id, p->digest))
-		return;
-	pthread_mutex_lock(&ing->pf_lock);
-	if (ing->pf_count < PREFETCH_SLOTS) {
-		ing->pf[(ing->pf_head + ing->pf_count++) % PREFETCH_SLOTS] = *p;
-		pthread_cond_signal(&ing->pf_cond);
-	}
-	pthread_mutex_unlock(&ing->pf_lock);
-}
-
-static void *prefetch_main(void *arg)
-{
-	enrp_ingest *ing = arg;
-	sigset_t all;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	pthread_mutex_lock(&ing->pf_lock);
-	while (!ing->pf_stop) {
-		if (!ing->pf_count) {
-			pthread_cond_wait(&ing->pf_cond, &ing->pf_lock);
-			continue;
-		}
-		struct prefetch p = ing->pf[ing->pf_head];
-		ing->pf_head = (ing->pf_head + 1) % PREFETCH_SLOTS;
-		ing->pf_count--;
-		pthread_mutex_unlock(&ing->pf_lock);
-		uint8_t *plain;
-		int claim = load_claim(ing, p.eir_id, p.digest);
-		if (claim != LOAD_CACHED &&
-		    load_chunk(ing, p.eir_id, p.key, p.digest, p.plain_len, &plain) == 0)
-			cache_put(ing, p.eir_id, p.digest, plain, p.plain_len);
-		if (claim == LOAD_MINE)
-			load_end(ing, p.eir_id, p.digest);
-		pthread_mutex_lock(&ing->pf_lock);
-	}
-	pthread_mutex_unlock(&ing->pf_lock);
-	codec_destroy(pthread_getspecific(ing->codec_key));
-	pthread_setspecific(ing->codec_key, NULL);
-	return NULL;
 }
 
 /* ---- unseal: copy back into a spool file ---- */
@@ -1157,8 +873,6 @@ static int unseal_commit_fn(enrp_txn *t, void *arg)
 	return ns_inode_put(t, a->ino, &r);
 }
 
-static void mark_corrupt(enrp_ingest *ing, uint64_t ino, const uint8_t digest[32], int err);
-
 /* Writes the sealed bytes of A into INO's spool file, durably. */
 static int copy_back(enrp_ingest *ing, struct unseal_args *a)
 {
@@ -1175,9 +889,9 @@ static int copy_back(enrp_ingest *ing, struct unseal_args *a)
 	uint64_t off = 0;
 	for (size_t i = 0; rc == 0 && i < a->n; i++) {
 		uint8_t *plain;
-		rc = load_chunk(ing, a->r.eir_id, key, a->v[i].digest, a->v[i].plain_len, &plain);
+		rc = chunk_cache_load(ing->cc, a->r.eir_id, key, a->v[i].digest, a->v[i].plain_len, &plain);
 		if (rc == -EBADMSG || rc == -ENOENT || rc == -EIO) {
-			mark_corrupt(ing, a->ino, a->v[i].digest, rc);
+			chunk_cache_mark_corrupt(ing->cc, a->ino, a->v[i].digest, rc);
 			rc = -EIO;
 		}
 		if (rc)
@@ -1222,177 +936,4 @@ int enrp_ingest_unseal(enrp_ingest *ing, uint64_t ino, bool truncate)
 	pthread_mutex_unlock(&ing->unseal_lock);
 	free(a.v);
 	return rc;
-}
-
-/* ---- readers ---- */
-
-struct enrp_reader {
-	enrp_ingest *ing;
-	uint64_t ino;
-	uint32_t eir_id;
-	const struct enrp_eir_key *key;
-	struct extent_ent *v;
-	uint64_t *offs;   /* offset of each chunk, plus the size at [n] */
-	size_t n;
-	_Atomic uint64_t next_off; /* where a sequential reader reads next (the
-	                            * kernel sends read-ahead on several threads) */
-};
-
-static int reader_fn(enrp_txn *t, void *arg)
-{
-	struct enrp_reader *r = arg;
-	struct inode_rec rec;
-	int rc = ns_inode_get(t, r->ino, &rec);
-	if (rc)
-		return rc;
-	if (rec.content != ENRP_CONTENT_SEALED)
-		return -EINVAL;
-	r->eir_id = rec.eir_id;
-	return extent_get(t, r->ino, &r->v, &r->n);
-}
-
-int enrp_reader_open(enrp_ingest *ing, uint64_t ino, enrp_reader **out)
-{
-	enrp_reader *r = calloc(1, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	r->ing = ing;
-	r->ino = ino;
-	int rc = enrp_store_read(ing->st, reader_fn, r);
-	if (rc == 0)
-		rc = enrp_vault_eir_key(ing->vault, r->eir_id, &r->key);
-	if (rc == 0) {
-		r->offs = malloc((r->n + 1) * sizeof(*r->offs));
-		if (!r->offs)
-			rc = -ENOMEM;
-	}
-	if (rc) {
-		enrp_reader_close(r);
-		return rc;
-	}
-	uint64_t off = 0;
-	for (size_t i = 0; i < r->n; i++) {
-		r->offs[i] = off;
-		off += r->v[i].plain_len;
-	}
-	r->offs[r->n] = off;
-	*out = r;
-	return 0;
-}
-
-void enrp_reader_close(enrp_reader *r)
-{
-	if (!r)
-		return;
-	free(r->v);
-	free(r->offs);
-	free(r);
-}
-
-struct corrupt_args {
-	uint64_t ino;
-	const uint8_t *digest;
-	int err;
-	const struct enrp_actor *actor;
-};
-
-static int corrupt_fn(enrp_txn *t, void *arg)
-{
-	struct corrupt_args *a = arg;
-	struct inode_rec r;
-	struct enrp_eir e;
-	char hex[65], details[200];
-	int rc = ns_inode_get(t, a->ino, &r);
-	if (rc == 0)
-		rc = eir_get_txn(t, r.eir_id, &e);
-	if (rc)
-		return rc;
-	bool first = !(r.flags & INODE_CORRUPT);
-	r.flags |= INODE_CORRUPT;
-	if ((rc = ns_inode_put(t, a->ino, &r)) || !first)
-		return rc;
-	enrp_hex(a->digest, 32, hex);
-	snprintf(details, sizeof(details), "ino=%llu chunk=%s error=%s", (unsigned long long)a->ino,
-	         hex, a->err == -ENOENT ? "missing" : a->err == -EBADMSG ? "checksum" : "unreadable");
-	return journal_append_txn(t, a->actor, e.name, "chunk-damaged", details);
-}
-
-/* A chunk of INO failed its check: the file is corrupt, once journalled. */
-static void mark_corrupt(enrp_ingest *ing, uint64_t ino, const uint8_t digest[32], int err)
-{
-	struct corrupt_args c = { ino, digest, err, &ing->actor };
-	enrp_store_write(ing->st, corrupt_fn, &c);
-	enrp_log(ENRP_LOG_ERR, "inode %llu: chunk failed its check (%s)", (unsigned long long)ino,
-	         enrp_strerror(err));
-}
-
-ssize_t enrp_reader_read(enrp_reader *r, void *buf, size_t size, uint64_t off)
-{
-	uint64_t end = r->offs[r->n];
-	if (off >= end || size == 0)
-		return 0;
-	if (size > end - off)
-		size = (size_t)(end - off);
-	/* The chunk holding OFF: the last whose start is <= OFF. */
-	size_t lo = 0, hi = r->n;
-	while (hi - lo > 1) {
-		size_t mid = (lo + hi) / 2;
-		if (r->offs[mid] <= off)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	size_t done = 0;
-	for (size_t i = lo; done < size && i < r->n; i++) {
-		uint64_t cstart = r->offs[i];
-		size_t in = (size_t)(off + done - cstart);
-		size_t take = r->v[i].plain_len - in;
-		if (take > size - done)
-			take = size - done;
-		if (cache_copy(r->ing, r->eir_id, r->v[i].digest, (uint8_t *)buf + done, in, take)) {
-			done += take;
-			continue;
-		}
-		/* Decoded by someone else meanwhile (the prefetcher, or a read-ahead
-		 * request on another thread): wait for it rather than decode twice. */
-		int claim = load_claim(r->ing, r->eir_id, r->v[i].digest);
-		if (claim == LOAD_CACHED &&
-		    cache_copy(r->ing, r->eir_id, r->v[i].digest, (uint8_t *)buf + done, in, take)) {
-			done += take;
-			continue;
-		}
-		uint8_t *plain;
-		int rc = load_chunk(r->ing, r->eir_id, r->key, r->v[i].digest, r->v[i].plain_len,
-		                    &plain);
-		if (rc && claim == LOAD_MINE)
-			load_end(r->ing, r->eir_id, r->v[i].digest);
-		if (rc == -EBADMSG || rc == -ENOENT || rc == -EIO) {
-			mark_corrupt(r->ing, r->ino, r->v[i].digest, rc);
-			return -EIO;
-		}
-		if (rc)
-			return rc;
-		memcpy((uint8_t *)buf + done, plain + in, take);
-		done += take;
-		cache_put(r->ing, r->eir_id, r->v[i].digest, plain, r->v[i].plain_len);
-		if (claim == LOAD_MINE)
-			load_end(r->ing, r->eir_id, r->v[i].digest);
-	}
-	/* Sequential (within 4 MiB of where the last read ended: the kernel's
-	 * read-ahead arrives on several threads, out of order): decode the next
-	 * PREFETCH_AHEAD chunks while the client works on what it got. */
-	uint64_t expect = r->next_off;
-	if (off + (4u << 20) >= expect && off <= expect + (4u << 20)) {
-		uint64_t end_off = off + done;
-		size_t next = lo;
-		while (next < r->n && r->offs[next + 1] <= end_off)
-			next++;
-		for (size_t k = next + 1; k < r->n && k <= next + PREFETCH_AHEAD; k++) {
-			struct prefetch p = { r->eir_id, r->key, { 0 }, r->v[k].plain_len };
-			memcpy(p.digest, r->v[k].digest, 32);
-			prefetch_request(r->ing, &p);
-		}
-	}
-	r->next_off = off + done;
-	return (ssize_t)done;
 }

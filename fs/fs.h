@@ -22,6 +22,7 @@
 
 #include <enrp/eir.h>
 #include <enrp/ingest.h>
+#include <enrp/reader.h>
 #include <enrp/journal.h>
 #include <enrp/ns.h>
 #include <enrp/policy.h>

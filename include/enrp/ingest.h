@@ -1,5 +1,6 @@
 /*
- * ingest.h — the seal pipeline (DESIGN §5) and reads of sealed files.
+ * ingest.h — the seal pipeline (DESIGN §5); reads of sealed files are
+ * reader.h's.
  *
  * A regular file is written into a spool file.  When its last writer closes
  * (or on fsync) it is queued durably; background workers, class 1 first and
@@ -29,6 +30,7 @@ struct enrp_ingest_config {
 	unsigned workers;   /* sealing threads; 0: none (enrpctl: reads and scrub only) */
 	int zstd_level;     /* 1..19; 0 means 3 */
 	size_t cache_bytes; /* decompressed chunk cache; 0 means 64 MiB */
+	unsigned decoders;  /* read-ahead decoder threads; 0 means 4 per CPU, at most 8 */
 };
 
 /* Starts the pipeline on ST with the keys of VAULT (borrowed; must outlive
@@ -58,19 +60,5 @@ int enrp_ingest_unseal(enrp_ingest *ing, uint64_t ino, bool truncate);
 /* Waits until nothing is queued or being sealed, at most TIMEOUT_MS.
  * -ETIMEDOUT. */
 int enrp_ingest_wait_idle(enrp_ingest *ing, int timeout_ms);
-
-/* ---- sealed-file reads ---- */
-
-typedef struct enrp_reader enrp_reader;
-
-/* Opens sealed file INO for reading.  -EINVAL if INO is not sealed. */
-int enrp_reader_open(enrp_ingest *ing, uint64_t ino, enrp_reader **out);
-void enrp_reader_close(enrp_reader *r);
-
-/* Reads up to SIZE bytes at OFF (fewer at end of file).  Every chunk is
- * checked before a byte of it is returned; a chunk that fails makes the call
- * fail with -EIO, marks the file corrupt and journals it.  Returns the
- * number of bytes read or -errno. */
-ssize_t enrp_reader_read(enrp_reader *r, void *buf, size_t size, uint64_t off);
 
 #endif

@@ -36,6 +36,7 @@
 #include <enrp/eir.h>
 #include <enrp/enrp.h>
 #include <enrp/ingest.h>
+#include <enrp/reader.h>
 #include <enrp/journal.h>
 #include <enrp/keys.h>
 #include <enrp/ns.h>

@@ -1,0 +1,587 @@
+/*
+ * reader.c — reads of sealed files: a bounded cache of decoded chunks, a
+ * pool of decoder threads that works ahead of sequential readers, and the
+ * reader itself.
+ *
+ * Why a pool.  Decoding a chunk (read its file, check it, zstd-decompress,
+ * SHA-256 the result against its name) costs ~2 ms of CPU for 256 KiB, and
+ * on a cold cache each chunk file is one more disk round trip.  One thread
+ * decoding in the order the client reads leaves the other cores idle and
+ * the disk waiting; DECODERS threads each take the next chunk a sequential
+ * reader will want, so decode and I/O overlap across cores.
+ *
+ * Single flight.  A chunk being decoded is listed in cc->loading; anyone
+ * else who needs it waits for it instead of decoding it a second time.  A
+ * decoder never waits: a chunk someone else is decoding is simply skipped.
+ *
+ * Every byte handed out comes from a chunk that passed chunk_fetch()'s
+ * checks, whether a reader or a decoder decoded it; a chunk that fails is
+ * not cached, so the reader that needs it decodes it itself and reports it.
+ *
+ * Lock order: pf_lock, then cache_lock (a leaf).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <enrp/codec.h>
+#include <enrp/enrp.h>
+#include <enrp/reader.h>
+
+#include "chunk_int.h"
+#include "eir_int.h"
+#include "journal_int.h"
+#include "ns_int.h"
+#include "reader_int.h"
+#include "record_int.h"
+#include "store_int.h"
+
+#define CACHE_BUCKETS 4096
+#define LOADING_MAX 64
+#define PF_SLOTS 64
+/* Chunks decoded ahead of a sequential reader: ~4 MiB at the 256 KiB
+ * average chunk, enough to keep every decoder and the disk busy while the
+ * client consumes what it got, and a sixteenth of the default cache. */
+#define PF_AHEAD 16
+#define MAX_DECODERS 32
+
+struct cache_ent {
+	uint32_t eir_id;
+	uint8_t digest[32];
+	uint8_t *data;
+	size_t len;
+	struct cache_ent *prev, *next; /* LRU, most recent first */
+	struct cache_ent *hnext;       /* hash chain */
+};
+
+/* A chunk being decoded: others wait for it instead of decoding it again. */
+struct loading {
+	uint32_t eir_id;
+	uint8_t digest[32];
+};
+
+/* A chunk to decode into the cache ahead of a sequential reader. */
+struct prefetch {
+	uint32_t eir_id;
+	const struct enrp_eir_key *key; /* borrowed from the vault */
+	uint8_t digest[32];
+	uint32_t plain_len;
+};
+
+struct chunk_cache {
+	enrp_store *st;
+	enrp_vault *vault;
+	struct enrp_actor actor;
+	pthread_key_t codec_key;      /* per-thread enrp_codec */
+
+	pthread_mutex_t cache_lock;
+	pthread_cond_t cache_cond;    /* protected by cache_lock: a load ended */
+	struct loading loading[LOADING_MAX]; /* protected by cache_lock */
+	unsigned nloading;            /* protected by cache_lock */
+	struct cache_ent *lru_head, *lru_tail; /* protected by cache_lock */
+	struct cache_ent *hash[CACHE_BUCKETS]; /* protected by cache_lock */
+	size_t bytes, max;            /* protected by cache_lock */
+
+	/* Read-ahead: a bounded ring; a full ring drops requests (they are
+	 * hints: a reader decodes for itself when the chunk is not there). */
+	pthread_mutex_t pf_lock;
+	pthread_cond_t pf_cond;       /* protected by pf_lock */
+	struct prefetch pf[PF_SLOTS]; /* protected by pf_lock */
+	unsigned pf_head, pf_count;   /* protected by pf_lock */
+	bool pf_stop;                 /* protected by pf_lock */
+	pthread_t decoders[MAX_DECODERS];
+	unsigned ndecoders;
+};
+
+static void codec_destroy(void *p)
+{
+	enrp_codec_free(p);
+}
+
+static enrp_codec *thread_codec(struct chunk_cache *cc)
+{
+	enrp_codec *c = pthread_getspecific(cc->codec_key);
+	if (!c && enrp_codec_new(3, &c) == 0)
+		pthread_setspecific(cc->codec_key, c);
+	return c;
+}
+
+/* ---- the cache (LRU, bounded) ---- */
+
+static bool same(const struct cache_ent *e, uint32_t eir_id, const uint8_t digest[32])
+{
+	return e->eir_id == eir_id && memcmp(e->digest, digest, 32) == 0;
+}
+
+static size_t bucket(uint32_t eir_id, const uint8_t digest[32])
+{
+	return ((size_t)digest[0] << 8 | digest[1] | (size_t)eir_id << 4) % CACHE_BUCKETS;
+}
+
+/* Caller holds cache_lock. */
+static struct cache_ent *find(struct chunk_cache *cc, uint32_t eir_id, const uint8_t digest[32])
+{
+	struct cache_ent *e = cc->hash[bucket(eir_id, digest)];
+	while (e && !same(e, eir_id, digest))
+		e = e->hnext;
+	return e;
+}
+
+static void lru_unlink(struct chunk_cache *cc, struct cache_ent *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		cc->lru_head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		cc->lru_tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void lru_push(struct chunk_cache *cc, struct cache_ent *e)
+{
+	e->prev = NULL;
+	e->next = cc->lru_head;
+	if (cc->lru_head)
+		cc->lru_head->prev = e;
+	cc->lru_head = e;
+	if (!cc->lru_tail)
+		cc->lru_tail = e;
+}
+
+static void evict(struct chunk_cache *cc, struct cache_ent *e)
+{
+	lru_unlink(cc, e);
+	struct cache_ent **pp = &cc->hash[bucket(e->eir_id, e->digest)];
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	cc->bytes -= e->len;
+	free(e->data);
+	free(e);
+}
+
+/* Copies bytes [OFF, OFF+N) of a cached chunk into DST: true on a hit. */
+static bool cache_copy(struct chunk_cache *cc, uint32_t eir_id, const uint8_t digest[32],
+                       void *dst, size_t off, size_t n)
+{
+	bool hit = false;
+	pthread_mutex_lock(&cc->cache_lock);
+	struct cache_ent *e = find(cc, eir_id, digest);
+	if (e && off + n <= e->len) {
+		memcpy(dst, e->data + off, n);
+		lru_unlink(cc, e);
+		lru_push(cc, e);
+		hit = true;
+	}
+	pthread_mutex_unlock(&cc->cache_lock);
+	return hit;
+}
+
+/* Takes ownership of DATA. */
+static void cache_put(struct chunk_cache *cc, uint32_t eir_id, const uint8_t digest[32],
+                      uint8_t *data, size_t len)
+{
+	struct cache_ent *e = calloc(1, sizeof(*e));
+	if (!e || len > cc->max) {
+		free(e);
+		free(data);
+		return;
+	}
+	e->eir_id = eir_id;
+	memcpy(e->digest, digest, 32);
+	e->data = data;
+	e->len = len;
+	pthread_mutex_lock(&cc->cache_lock);
+	struct cache_ent *dup = find(cc, eir_id, digest);
+	if (dup)
+		evict(cc, dup);
+	while (cc->bytes + len > cc->max && cc->lru_tail)
+		evict(cc, cc->lru_tail);
+	size_t b = bucket(eir_id, digest);
+	e->hnext = cc->hash[b];
+	cc->hash[b] = e;
+	lru_push(cc, e);
+	cc->bytes += len;
+	pthread_mutex_unlock(&cc->cache_lock);
+}
+
+int chunk_cache_load(struct chunk_cache *cc, uint32_t eir_id, const struct enrp_eir_key *key,
+                     const uint8_t digest[32], uint32_t plain_len, uint8_t **out)
+{
+	enrp_codec *codec = thread_codec(cc);
+	uint8_t *plain = malloc(plain_len ? plain_len : 1);
+	if (!codec || !plain) {
+		free(plain);
+		return -ENOMEM;
+	}
+	int rc = chunk_fetch(cc->st, codec, eir_id, key, digest, plain_len, plain, false);
+	if (rc) {
+		free(plain);
+		return rc;
+	}
+	*out = plain;
+	return 0;
+}
+
+/* ---- single flight ---- */
+
+enum claim { CLAIM_CACHED, CLAIM_MINE, CLAIM_BUSY, CLAIM_UNTRACKED };
+
+/* Caller holds cache_lock. */
+static int loading_index(struct chunk_cache *cc, uint32_t eir_id, const uint8_t digest[32])
+{
+	for (unsigned i = 0; i < cc->nloading; i++)
+		if (cc->loading[i].eir_id == eir_id && memcmp(cc->loading[i].digest, digest, 32) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* CLAIM_CACHED when the chunk is in the cache; CLAIM_MINE when the caller
+ * is to decode it and call load_end(); CLAIM_UNTRACKED when the table is
+ * full (decode, no load_end()).  A decode under way by someone else: with
+ * WAIT, wait for it and look again; without, CLAIM_BUSY. */
+static enum claim load_claim(struct chunk_cache *cc, uint32_t eir_id, const uint8_t digest[32],
+                             bool wait)
+{
+	enum claim rc;
+	pthread_mutex_lock(&cc->cache_lock);
+	for (;;) {
+		if (find(cc, eir_id, digest)) {
+			rc = CLAIM_CACHED;
+			break;
+		}
+		if (loading_index(cc, eir_id, digest) < 0) {
+			if (cc->nloading == LOADING_MAX) {
+				rc = CLAIM_UNTRACKED;
+				break;
+			}
+			cc->loading[cc->nloading].eir_id = eir_id;
+			memcpy(cc->loading[cc->nloading++].digest, digest, 32);
+			rc = CLAIM_MINE;
+			break;
+		}
+		if (!wait) {
+			rc = CLAIM_BUSY;
+			break;
+		}
+		pthread_cond_wait(&cc->cache_cond, &cc->cache_lock);
+	}
+	pthread_mutex_unlock(&cc->cache_lock);
+	return rc;
+}
+
+static void load_end(struct chunk_cache *cc, uint32_t eir_id, const uint8_t digest[32])
+{
+	pthread_mutex_lock(&cc->cache_lock);
+	int i = loading_index(cc, eir_id, digest);
+	if (i >= 0)
+		cc->loading[i] = cc->loading[--cc->nloading];
+	pthread_cond_broadcast(&cc->cache_cond);
+	pthread_mutex_unlock(&cc->cache_lock);
+}
+
+/* ---- decoders ---- */
+
+static void prefetch_request(struct chunk_cache *cc, const struct prefetch *p)
+{
+	if (!cc->ndecoders)
+		return;
+	pthread_mutex_lock(&cc->pf_lock);
+	for (unsigned i = 0; i < cc->pf_count; i++) {
+		const struct prefetch *q = &cc->pf[(cc->pf_head + i) % PF_SLOTS];
+		if (q->eir_id == p->eir_id && memcmp(q->digest, p->digest, 32) == 0) {
+			pthread_mutex_unlock(&cc->pf_lock);
+			return;
+		}
+	}
+	if (cc->pf_count < PF_SLOTS) {
+		cc->pf[(cc->pf_head + cc->pf_count++) % PF_SLOTS] = *p;
+		pthread_cond_signal(&cc->pf_cond);
+	}
+	pthread_mutex_unlock(&cc->pf_lock);
+}
+
+static void *decoder_main(void *arg)
+{
+	struct chunk_cache *cc = arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&cc->pf_lock);
+	while (!cc->pf_stop) {
+		if (!cc->pf_count) {
+			pthread_cond_wait(&cc->pf_cond, &cc->pf_lock);
+			continue;
+		}
+		struct prefetch p = cc->pf[cc->pf_head];
+		cc->pf_head = (cc->pf_head + 1) % PF_SLOTS;
+		cc->pf_count--;
+		pthread_mutex_unlock(&cc->pf_lock);
+		if (load_claim(cc, p.eir_id, p.digest, false) == CLAIM_MINE) {
+			uint8_t *plain;
+			if (chunk_cache_load(cc, p.eir_id, p.key, p.digest, p.plain_len, &plain) == 0)
+				cache_put(cc, p.eir_id, p.digest, plain, p.plain_len);
+			load_end(cc, p.eir_id, p.digest);
+		}
+		pthread_mutex_lock(&cc->pf_lock);
+	}
+	pthread_mutex_unlock(&cc->pf_lock);
+	codec_destroy(pthread_getspecific(cc->codec_key));
+	pthread_setspecific(cc->codec_key, NULL);
+	return NULL;
+}
+
+int chunk_cache_open(enrp_store *st, enrp_vault *vault, size_t cache_bytes, unsigned decoders,
+                     const struct enrp_actor *actor, struct chunk_cache **out)
+{
+	struct chunk_cache *cc = calloc(1, sizeof(*cc));
+	if (!cc)
+		return -ENOMEM;
+	int rc = -pthread_key_create(&cc->codec_key, codec_destroy);
+	if (rc) {
+		free(cc);
+		return rc;
+	}
+	cc->st = st;
+	cc->vault = vault;
+	cc->actor = *actor;
+	cc->max = cache_bytes;
+	pthread_mutex_init(&cc->cache_lock, NULL);
+	pthread_cond_init(&cc->cache_cond, NULL);
+	pthread_mutex_init(&cc->pf_lock, NULL);
+	pthread_cond_init(&cc->pf_cond, NULL);
+	if (decoders > MAX_DECODERS)
+		decoders = MAX_DECODERS;
+	for (unsigned i = 0; i < decoders; i++) {
+		if ((rc = -pthread_create(&cc->decoders[i], NULL, decoder_main, cc))) {
+			chunk_cache_close(cc);
+			return rc;
+		}
+		cc->ndecoders++;
+	}
+	*out = cc;
+	return 0;
+}
+
+void chunk_cache_close(struct chunk_cache *cc)
+{
+	if (!cc)
+		return;
+	pthread_mutex_lock(&cc->pf_lock);
+	cc->pf_stop = true;
+	pthread_cond_broadcast(&cc->pf_cond);
+	pthread_mutex_unlock(&cc->pf_lock);
+	for (unsigned i = 0; i < cc->ndecoders; i++)
+		pthread_join(cc->decoders[i], NULL);
+	while (cc->lru_head)
+		evict(cc, cc->lru_head);
+	/* This thread's codec, if any; the decoders' went with them. */
+	codec_destroy(pthread_getspecific(cc->codec_key));
+	pthread_setspecific(cc->codec_key, NULL);
+	pthread_key_delete(cc->codec_key);
+	pthread_mutex_destroy(&cc->pf_lock);
+	pthread_cond_destroy(&cc->pf_cond);
+	pthread_mutex_destroy(&cc->cache_lock);
+	pthread_cond_destroy(&cc->cache_cond);
+	free(cc);
+}
+
+/* ---- damage ---- */
+
+struct corrupt_args {
+	uint64_t ino;
+	const uint8_t *digest;
+	int err;
+	const struct enrp_actor *actor;
+};
+
+static int corrupt_fn(enrp_txn *t, void *arg)
+{
+	struct corrupt_args *a = arg;
+	struct inode_rec r;
+	struct enrp_eir e;
+	char hex[65], details[200];
+	int rc = ns_inode_get(t, a->ino, &r);
+	if (rc == 0)
+		rc = eir_get_txn(t, r.eir_id, &e);
+	if (rc)
+		return rc;
+	bool first = !(r.flags & INODE_CORRUPT);
+	r.flags |= INODE_CORRUPT;
+	if ((rc = ns_inode_put(t, a->ino, &r)) || !first)
+		return rc;
+	enrp_hex(a->digest, 32, hex);
+	snprintf(details, sizeof(details), "ino=%llu chunk=%s error=%s", (unsigned long long)a->ino,
+	         hex, a->err == -ENOENT ? "missing" : a->err == -EBADMSG ? "checksum" : "unreadable");
+	return journal_append_txn(t, a->actor, e.name, "chunk-damaged", details);
+}
+
+void chunk_cache_mark_corrupt(struct chunk_cache *cc, uint64_t ino, const uint8_t digest[32],
+                              int err)
+{
+	struct corrupt_args c = { ino, digest, err, &cc->actor };
+	enrp_store_write(cc->st, corrupt_fn, &c);
+	enrp_log(ENRP_LOG_ERR, "inode %llu: chunk failed its check (%s)", (unsigned long long)ino,
+	         enrp_strerror(err));
+}
+
+/* ---- readers ---- */
+
+struct enrp_reader {
+	struct chunk_cache *cc;
+	uint64_t ino;
+	uint32_t eir_id;
+	const struct enrp_eir_key *key;
+	struct extent_ent *v;
+	uint64_t *offs;   /* offset of each chunk, plus the size at [n] */
+	size_t n;
+	/* Where a sequential reader reads next, and the chunks already handed
+	 * to the decoders (the kernel sends read-ahead on several threads). */
+	_Atomic uint64_t next_off;
+	_Atomic size_t requested;
+};
+
+static int reader_fn(enrp_txn *t, void *arg)
+{
+	struct enrp_reader *r = arg;
+	struct inode_rec rec;
+	int rc = ns_inode_get(t, r->ino, &rec);
+	if (rc)
+		return rc;
+	if (rec.content != ENRP_CONTENT_SEALED)
+		return -EINVAL;
+	r->eir_id = rec.eir_id;
+	return extent_get(t, r->ino, &r->v, &r->n);
+}
+
+int enrp_reader_open(enrp_ingest *ing, uint64_t ino, enrp_reader **out)
+{
+	enrp_reader *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->cc = ingest_chunk_cache(ing);
+	r->ino = ino;
+	int rc = enrp_store_read(r->cc->st, reader_fn, r);
+	if (rc == 0)
+		rc = enrp_vault_eir_key(r->cc->vault, r->eir_id, &r->key);
+	if (rc == 0) {
+		r->offs = malloc((r->n + 1) * sizeof(*r->offs));
+		if (!r->offs)
+			rc = -ENOMEM;
+	}
+	if (rc) {
+		enrp_reader_close(r);
+		return rc;
+	}
+	uint64_t off = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		r->offs[i] = off;
+		off += r->v[i].plain_len;
+	}
+	r->offs[r->n] = off;
+	*out = r;
+	return 0;
+}
+
+void enrp_reader_close(enrp_reader *r)
+{
+	if (!r)
+		return;
+	free(r->v);
+	free(r->offs);
+	free(r);
+}
+
+/* Copies [IN, IN+TAKE) of chunk I into DST, decoding it if no one has. */
+static int read_chunk(enrp_reader *r, size_t i, uint8_t *dst, size_t in, size_t take)
+{
+	struct chunk_cache *cc = r->cc;
+	const uint8_t *digest = r->v[i].digest;
+	if (cache_copy(cc, r->eir_id, digest, dst, in, take))
+		return 0;
+	/* Being decoded by a decoder or by a read-ahead request on another
+	 * thread: wait for it rather than decode it twice. */
+	enum claim claim = load_claim(cc, r->eir_id, digest, true);
+	if (claim == CLAIM_CACHED && cache_copy(cc, r->eir_id, digest, dst, in, take))
+		return 0;
+	uint8_t *plain;
+	int rc = chunk_cache_load(cc, r->eir_id, r->key, digest, r->v[i].plain_len, &plain);
+	if (rc == 0) {
+		memcpy(dst, plain + in, take);
+		cache_put(cc, r->eir_id, digest, plain, r->v[i].plain_len);
+	}
+	if (claim == CLAIM_MINE)
+		load_end(cc, r->eir_id, digest);
+	if (rc == -EBADMSG || rc == -ENOENT || rc == -EIO) {
+		chunk_cache_mark_corrupt(cc, r->ino, digest, rc);
+		rc = -EIO;
+	}
+	return rc;
+}
+
+/* Hands the decoders the chunks after FIRST up to PF_AHEAD past LAST, each
+ * once: those this request needs too, so they decode in parallel with the
+ * one this thread decodes.  Races between threads only repeat requests,
+ * which the ring and the single flight absorb. */
+static void read_ahead(enrp_reader *r, size_t first, size_t last)
+{
+	size_t upto = last + PF_AHEAD < r->n - 1 ? last + PF_AHEAD : r->n - 1;
+	size_t from = atomic_exchange(&r->requested, upto);
+	if (from < first || from > upto) /* a new reader, or it went back */
+		from = first;
+	for (size_t k = from + 1; k <= upto; k++) {
+		struct prefetch p = { r->eir_id, r->key, { 0 }, r->v[k].plain_len };
+		memcpy(p.digest, r->v[k].digest, 32);
+		prefetch_request(r->cc, &p);
+	}
+}
+
+ssize_t enrp_reader_read(enrp_reader *r, void *buf, size_t size, uint64_t off)
+{
+	uint64_t end = r->offs[r->n];
+	if (off >= end || size == 0)
+		return 0;
+	if (size > end - off)
+		size = (size_t)(end - off);
+	/* The chunk holding OFF: the last whose start is <= OFF. */
+	size_t lo = 0, hi = r->n;
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+		if (r->offs[mid] <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	/* Sequential (within 4 MiB of where the last read ended: the kernel's
+	 * read-ahead arrives on several threads, out of order): start the
+	 * decoders on what comes next before decoding what is asked now. */
+	uint64_t expect = r->next_off;
+	if (off + (4u << 20) >= expect && off <= expect + (4u << 20)) {
+		size_t last = lo;
+		while (last + 1 < r->n && r->offs[last + 1] < off + size)
+			last++;
+		read_ahead(r, lo, last);
+	}
+	size_t done = 0;
+	for (size_t i = lo; done < size && i < r->n; i++) {
+		size_t in = (size_t)(off + done - r->offs[i]);
+		size_t take = r->v[i].plain_len - in;
+		if (take > size - done)
+			take = size - done;
+		int rc = read_chunk(r, i, (uint8_t *)buf + done, in, take);
+		if (rc)
+			return rc;
+		done += take;
+	}
+	r->next_off = off + done;
+	return (ssize_t)done;
+}

@@ -1,0 +1,40 @@
+/*
+ * reader_int.h — the decoded-chunk cache and its decoder pool, shared by
+ * sealed-file readers (reader.c) and the copy-back of ingest.c.
+ */
+#ifndef ENRP_READER_INT_H
+#define ENRP_READER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <enrp/eir.h>
+#include <enrp/ingest.h>
+#include <enrp/store.h>
+#include <enrp/vault.h>
+
+struct chunk_cache;
+
+/* A cache of at most CACHE_BYTES decoded bytes with DECODERS read-ahead
+ * threads (0: no read-ahead; readers decode for themselves).  ACTOR signs
+ * the "chunk-damaged" records.  -ENOMEM, -errno of pthread_create. */
+int chunk_cache_open(enrp_store *st, enrp_vault *vault, size_t cache_bytes, unsigned decoders,
+                     const struct enrp_actor *actor, struct chunk_cache **out);
+/* Stops the decoders and frees.  NULL ok. */
+void chunk_cache_close(struct chunk_cache *cc);
+
+/* Reads, verifies and decodes chunk DIGEST of EIR into a new buffer of
+ * PLAIN_LEN bytes (caller frees).  Bypasses the cache: for copy-back, which
+ * reads every chunk once.  -EBADMSG, -ENOENT, -EIO as chunk_fetch, -ENOMEM. */
+int chunk_cache_load(struct chunk_cache *cc, uint32_t eir_id, const struct enrp_eir_key *key,
+                     const uint8_t digest[32], uint32_t plain_len, uint8_t **out);
+
+/* A chunk of INO failed its check (ERR): marks the file corrupt and
+ * journals "chunk-damaged" the first time. */
+void chunk_cache_mark_corrupt(struct chunk_cache *cc, uint64_t ino, const uint8_t digest[32],
+                              int err);
+
+/* ingest.c: the cache of the pipeline ING. */
+struct chunk_cache *ingest_chunk_cache(enrp_ingest *ing);
+
+#endif
