@@ -739,8 +739,8 @@ int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest
 	}
 	if ((rc = load_cdc(ing)))
 		goto out_free;
-	/* No workers (enrpctl): nothing reads ahead either. */
-	unsigned decoders = !cfg->workers ? 0 : cfg->decoders ? cfg->decoders : default_decoders();
+	/* No workers (enrpctl) and no explicit decoders: nothing reads ahead. */
+	unsigned decoders = cfg->decoders ? cfg->decoders : cfg->workers ? default_decoders() : 0;
 	if ((rc = chunk_cache_open(st, vault, cfg->cache_bytes ? cfg->cache_bytes : DEFAULT_CACHE,
 	                           decoders, &ing->actor, &ing->cc)))
 		goto out_free;

@@ -30,7 +30,8 @@ struct enrp_ingest_config {
 	unsigned workers;   /* sealing threads; 0: none (enrpctl: reads and scrub only) */
 	int zstd_level;     /* 1..19; 0 means 3 */
 	size_t cache_bytes; /* decompressed chunk cache; 0 means 64 MiB */
-	unsigned decoders;  /* read-ahead decoder threads; 0 means 4 per CPU, at most 8 */
+	unsigned decoders;  /* read-ahead decoder threads; 0 means 4 per CPU (at most
+	                     * 8) with workers, none without */
 };
 
 /* Starts the pipeline on ST with the keys of VAULT (borrowed; must outlive

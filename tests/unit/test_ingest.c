@@ -217,14 +217,21 @@ static enrp_vault *vault_plain(enrp_store *st)
 	return v;
 }
 
-static enrp_ingest *ingest(enrp_store *st, enrp_vault *v, unsigned workers, size_t cache)
+static enrp_ingest *ingest_with(enrp_store *st, enrp_vault *v, unsigned workers, size_t cache,
+                                unsigned decoders)
 {
-	struct enrp_ingest_config cfg = { .workers = workers, .cache_bytes = cache };
+	struct enrp_ingest_config cfg = { .workers = workers, .cache_bytes = cache,
+		                          .decoders = decoders };
 	enrp_ingest *ing;
 	int rc = enrp_ingest_open(st, v, &cfg, &ing);
 	if (rc)
 		bail("enrp_ingest_open", rc);
 	return ing;
+}
+
+static enrp_ingest *ingest(enrp_store *st, enrp_vault *v, unsigned workers, size_t cache)
+{
+	return ingest_with(st, v, workers, cache, 0);
 }
 
 static void pwrite_all(int fd, const uint8_t *p, size_t n, off_t off)
@@ -1178,12 +1185,15 @@ static void reader(void)
 	enrp_reader *r;
 	uint8_t *buf = malloc(8 * MiB);
 	char why[200];
-	/* Twice: default cache, then a cache smaller than some chunks (evictions,
-	 * and chunks too large to cache at all). */
-	const size_t caches[2] = { 0, 2 * MiB + 100 };
-	for (int pass = 0; pass < 2; pass++) {
-		ing = ingest(st, v, 0, caches[pass]);
-		is_int(enrp_reader_open(ing, f, &r), 0, "[cache %zu] reader_open", caches[pass]);
+	/* Default cache, then a cache smaller than some chunks (evictions, and
+	 * chunks too large to cache at all); each without read-ahead and with
+	 * 8 decoders racing the readers for the same chunks. */
+	const size_t caches[4] = { 0, 2 * MiB + 100, 0, 2 * MiB + 100 };
+	const unsigned decoders[4] = { 0, 0, 8, 8 };
+	for (int pass = 0; pass < 4; pass++) {
+		ing = ingest_with(st, v, 0, caches[pass], decoders[pass]);
+		is_int(enrp_reader_open(ing, f, &r), 0, "[cache %zu, %u decoders] reader_open", caches[pass],
+		       decoders[pass]);
 		int fails = 0;
 		why[0] = '\0';
 		uint64_t off = 0;
@@ -1199,7 +1209,8 @@ static void reader(void)
 			if (i < ex.n)
 				off += ex.v[i].plain_len;
 		}
-		is_int(fails, 0, "[cache %zu] reads at every chunk boundary +-1 %s", caches[pass], why);
+		is_int(fails, 0, "[cache %zu, %u decoders] reads at every chunk boundary +-1 %s", caches[pass],
+		       decoders[pass], why);
 		fails = 0;
 		why[0] = '\0';
 		off = 0;
@@ -1211,7 +1222,8 @@ static void reader(void)
 			             ex.v[i + 2].plain_len / 2;
 			fails += read_check(r, p, n, from, len, buf, why, sizeof(why));
 		}
-		is_int(fails, 0, "[cache %zu] reads across two boundaries %s", caches[pass], why);
+		is_int(fails, 0, "[cache %zu, %u decoders] reads across two boundaries %s", caches[pass],
+		       decoders[pass], why);
 		is_int(enrp_reader_read(r, buf, 100, n), 0, "read at EOF: 0");
 		is_int(enrp_reader_read(r, buf, 100, n + 1), 0, "read past EOF: 0");
 		is_int(enrp_reader_read(r, buf, 100, UINT64_MAX), 0, "read at offset 2^64-1: 0");
@@ -1230,7 +1242,8 @@ static void reader(void)
 			size_t len = (size_t)((x >> 40) % (i % 10 == 0 ? 5 * MiB : 70 * KiB)) + 1;
 			fails += read_check(r, p, n, o, len, buf, why, sizeof(why));
 		}
-		is_int(fails, 0, "[cache %zu] 300 random reads match the source %s", caches[pass], why);
+		is_int(fails, 0, "[cache %zu, %u decoders] 300 random reads match the source %s", caches[pass],
+		       decoders[pass], why);
 
 		struct reader_thread t[2] = { { r, p, n, 77 + (uint64_t)pass, 0 },
 			                      { r, p, n, 99 + (uint64_t)pass, 0 } };
@@ -1239,8 +1252,8 @@ static void reader(void)
 			pthread_create(&th[i], NULL, reader_thread_main, &t[i]);
 		for (int i = 0; i < 2; i++)
 			pthread_join(th[i], NULL);
-		is_int(t[0].fails + t[1].fails, 0, "[cache %zu] two threads share a reader",
-		       caches[pass]);
+		is_int(t[0].fails + t[1].fails, 0, "[cache %zu, %u decoders] two threads share a reader",
+		       caches[pass], decoders[pass]);
 		enrp_reader_close(r);
 		enrp_ingest_close(ing);
 	}
@@ -1334,12 +1347,15 @@ static void damage(void)
 	chunk_path(st, d.id, eg.v[eg.n - 1].digest, path, sizeof(path));
 	is_int(unlink(path), 0, "remove g's last chunk file");
 
-	ing = ingest(st, v, 0, 0);
+	/* With decoders: one of them meets the damaged chunk first, after the
+	 * first read; it must neither cache it nor report it, the reader must. */
+	ing = ingest_with(st, v, 0, 0, 4);
 	enrp_reader *r;
 	uint8_t *buf = malloc(n);
 	is_int(enrp_reader_open(ing, f, &r), 0, "reader on the damaged file");
 	ok(enrp_reader_read(r, buf, ef.v[0].plain_len, 0) == (ssize_t)ef.v[0].plain_len &&
 	   memcmp(buf, p, ef.v[0].plain_len) == 0, "its first chunk still reads");
+	usleep(200 * 1000); /* the decoders have tried chunk 2 by now */
 	is_int(attr_of(st, f).state, ENRP_FILE_VERIFIED, "still verified");
 	is_int(enrp_reader_read(r, buf, 10, ef.v[0].plain_len + 5), -EIO,
 	       "a read in the damaged chunk: -EIO");
