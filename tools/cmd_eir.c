@@ -972,6 +972,27 @@ static int state_verb_args(struct ctl *ctl, const struct ctl_help *help, int arg
 	return CTL_CONTINUE;
 }
 
+/* Opens the store and reads NAME's EIR, which must not be deleted:
+ * CTL_CONTINUE or the exit status. */
+static int state_verb_open(struct ctl *ctl, const char *name, struct enrp_eir *eir)
+{
+	int rc = ctl_open_store(ctl);
+	if (rc == CTL_OK)
+		rc = get_live(ctl, name, eir);
+	return rc == CTL_OK ? CTL_CONTINUE : rc;
+}
+
+/* The end every state verb shares: RC of the library call for VERB, then
+ * the DONE line and the daemon told. */
+static int state_verb_done(struct ctl *ctl, const struct enrp_eir *eir, const char *verb,
+                           const char *done, int rc)
+{
+	if (rc < 0)
+		return ctl_eir_error(verb, eir->name, rc);
+	printf("%s EIR '%s'\n", done, eir->name);
+	return ctl_notify_eir(ctl, eir->name, eir->id);
+}
+
 static int eir_escalate(struct ctl *ctl, int argc, char **argv)
 {
 	const char *name, *dur, *reason;
@@ -997,11 +1018,8 @@ static int eir_escalate(struct ctl *ctl, int argc, char **argv)
 	}
 	int64_t until = now + ns;
 
-	rc = ctl_open_store(ctl);
-	if (rc != CTL_OK)
-		return rc;
-	rc = get_live(ctl, name, &eir);
-	if (rc != CTL_OK)
+	rc = state_verb_open(ctl, name, &eir);
+	if (rc != CTL_CONTINUE)
 		return rc;
 	if (eir.mode != ENRP_MODE_ACTIVE) {
 		ctl_err("cannot escalate EIR '%s': its mode is %s, not active", name,
@@ -1024,13 +1042,9 @@ static int eir_deescalate(struct ctl *ctl, int argc, char **argv)
 	const char *name;
 	struct enrp_eir eir;
 	int rc = state_verb_args(ctl, &deescalate_help, argc, argv, &name, NULL, NULL);
+	if (rc == CTL_CONTINUE)
+		rc = state_verb_open(ctl, name, &eir);
 	if (rc != CTL_CONTINUE)
-		return rc;
-	rc = ctl_open_store(ctl);
-	if (rc != CTL_OK)
-		return rc;
-	rc = get_live(ctl, name, &eir);
-	if (rc != CTL_OK)
 		return rc;
 	rc = enrp_eir_deescalate(ctl->store, name, &ctl->actor);
 	if (rc == -EALREADY) {
@@ -1038,10 +1052,7 @@ static int eir_deescalate(struct ctl *ctl, int argc, char **argv)
 		ctl_hint("'enrpctl eir show %s' shows its escalation", name);
 		return CTL_FAIL;
 	}
-	if (rc < 0)
-		return ctl_eir_error("deescalate", name, rc);
-	printf("deescalated EIR '%s'\n", name);
-	return ctl_notify_eir(ctl, name, eir.id);
+	return state_verb_done(ctl, &eir, "deescalate", "deescalated", rc);
 }
 
 static int eir_suspend(struct ctl *ctl, int argc, char **argv)
@@ -1049,13 +1060,9 @@ static int eir_suspend(struct ctl *ctl, int argc, char **argv)
 	const char *name, *reason;
 	struct enrp_eir eir;
 	int rc = state_verb_args(ctl, &suspend_help, argc, argv, &name, NULL, &reason);
+	if (rc == CTL_CONTINUE)
+		rc = state_verb_open(ctl, name, &eir);
 	if (rc != CTL_CONTINUE)
-		return rc;
-	rc = ctl_open_store(ctl);
-	if (rc != CTL_OK)
-		return rc;
-	rc = get_live(ctl, name, &eir);
-	if (rc != CTL_OK)
 		return rc;
 	if (eir.state == ENRP_STATE_RETIRED) {
 		ctl_err("cannot suspend EIR '%s': it is retired", name);
@@ -1068,10 +1075,7 @@ static int eir_suspend(struct ctl *ctl, int argc, char **argv)
 		ctl_hint("'enrpctl eir resume %s' ends the suspension", name);
 		return CTL_FAIL;
 	}
-	if (rc < 0)
-		return ctl_eir_error("suspend", name, rc);
-	printf("suspended EIR '%s'\n", name);
-	return ctl_notify_eir(ctl, name, eir.id);
+	return state_verb_done(ctl, &eir, "suspend", "suspended", rc);
 }
 
 static int eir_resume(struct ctl *ctl, int argc, char **argv)
@@ -1079,13 +1083,9 @@ static int eir_resume(struct ctl *ctl, int argc, char **argv)
 	const char *name;
 	struct enrp_eir eir;
 	int rc = state_verb_args(ctl, &resume_help, argc, argv, &name, NULL, NULL);
+	if (rc == CTL_CONTINUE)
+		rc = state_verb_open(ctl, name, &eir);
 	if (rc != CTL_CONTINUE)
-		return rc;
-	rc = ctl_open_store(ctl);
-	if (rc != CTL_OK)
-		return rc;
-	rc = get_live(ctl, name, &eir);
-	if (rc != CTL_OK)
 		return rc;
 	if (eir.state != ENRP_STATE_SUSPENDED) {
 		ctl_err("EIR '%s' is not suspended (state: %s)", name, enrp_state_name(eir.state));
@@ -1093,10 +1093,7 @@ static int eir_resume(struct ctl *ctl, int argc, char **argv)
 		return CTL_FAIL;
 	}
 	rc = enrp_eir_resume(ctl->store, name, &ctl->actor);
-	if (rc < 0)
-		return ctl_eir_error("resume", name, rc);
-	printf("resumed EIR '%s'\n", name);
-	return ctl_notify_eir(ctl, name, eir.id);
+	return state_verb_done(ctl, &eir, "resume", "resumed", rc);
 }
 
 static int eir_retire(struct ctl *ctl, int argc, char **argv)
@@ -1104,27 +1101,18 @@ static int eir_retire(struct ctl *ctl, int argc, char **argv)
 	const char *name, *reason;
 	struct enrp_eir eir;
 	int rc = state_verb_args(ctl, &retire_help, argc, argv, &name, NULL, &reason);
+	if (rc == CTL_CONTINUE)
+		rc = state_verb_open(ctl, name, &eir);
 	if (rc != CTL_CONTINUE)
 		return rc;
-	rc = ctl_open_store(ctl);
-	if (rc != CTL_OK)
-		return rc;
-	rc = get_live(ctl, name, &eir);
-	if (rc != CTL_OK)
-		return rc;
-	if (eir.state != ENRP_STATE_RETIRED)
-		rc = enrp_eir_retire(ctl->store, name, reason, &ctl->actor);
-	else
-		rc = -EALREADY;
+	rc = eir.state == ENRP_STATE_RETIRED ? -EALREADY
+	                                      : enrp_eir_retire(ctl->store, name, reason, &ctl->actor);
 	if (rc == -EALREADY) {
 		ctl_err("EIR '%s' is already retired", name);
 		ctl_hint("retirement is final; 'enrpctl eir show %s' shows why", name);
 		return CTL_FAIL;
 	}
-	if (rc < 0)
-		return ctl_eir_error("retire", name, rc);
-	printf("retired EIR '%s'\n", name);
-	return ctl_notify_eir(ctl, name, eir.id);
+	return state_verb_done(ctl, &eir, "retire", "retired", rc);
 }
 
 /* --- the verb table ------------------------------------------------------ */

@@ -138,4 +138,19 @@ assert_eq "2 a act" "$(ctl eir list --json | "$PY" -c 'import json, sys; l = jso
 assert_true "global --json before the command works" bash -c \
 	'(exec -a enrpctl "$1" -S "$2" --json eir list) | "$3" -m json.tool' _ "$ENRPCTL" "$STORE" "$PY"
 
+# ---- repeated state changes: refused, and the state stays -----------------------------------
+mk_eir rep --owner "$ALICE"
+expect_ok ctl eir suspend rep --reason "maintenance"
+bad 1 'already suspended' "${S[@]}" eir suspend rep --reason again
+assert_eq "suspended" "$(ctl eir show rep --json | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["state"])')" \
+	"a second suspend leaves it suspended"
+expect_ok ctl eir resume rep
+bad 1 'not suspended' "${S[@]}" eir resume rep
+expect_ok ctl eir retire rep --reason "decommissioned"
+bad 1 'already retired' "${S[@]}" eir retire rep --reason again
+bad 1 'retired' "${S[@]}" eir suspend rep --reason "too late"
+n=$(audit_count)
+bad 1 'already retired' "${S[@]}" eir retire rep --reason again
+assert_eq "$n" "$(audit_count)" "a refused retire journals nothing"
+
 finish
