@@ -1,6 +1,6 @@
 /*
- * ops_file.c — open files: create, open, read, write, flush, release, fsync,
- * fallocate.
+ * ops_file.c — open files: create, open, read, write, release, fsync,
+ * fallocate.  (No flush: see the operation table in main.c.)
  *
  * A handle owns one spool descriptor, opened when the handle is and closed
  * with it (no descriptor per inode).  The access policy is re-checked on
@@ -261,12 +261,6 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off
 	else
 		fuse_reply_write(req, (size_t)n);
 	handle_put(&h->h);
-}
-
-void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	(void)ino, (void)fi;
-	fuse_reply_err(req, 0);
 }
 
 void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
