@@ -78,9 +78,10 @@ static int open_for_reading(struct fs *fs, struct open_file *h)
 
 /* A handle on INO.  A writing handle stops INO from being sealed while it
  * is open, and turns a sealed file back into a spool file first (copying
- * its bytes, or none with TRUNCATE). */
+ * its bytes, or none with TRUNCATE); a file made by this very request
+ * (FRESH) cannot be sealed yet, so it skips that look. */
 static int handle_new(struct fs *fs, const struct enrp_stat *s, bool write, bool truncate,
-                      struct fuse_file_info *fi)
+                      bool fresh, struct fuse_file_info *fi)
 {
 	struct open_file *h = calloc(1, sizeof(*h));
 	if (!h)
@@ -93,7 +94,7 @@ static int handle_new(struct fs *fs, const struct enrp_stat *s, bool write, bool
 	if (write) {
 		enrp_ingest_writer_open(fs->ing, h->ino);
 		h->writer = true;
-		rc = enrp_ingest_unseal(fs->ing, h->ino, truncate);
+		rc = fresh ? 0 : enrp_ingest_unseal(fs->ing, h->ino, truncate);
 		if (rc == 0) {
 			h->fd = enrp_spool_open(fs->st, h->ino, 1);
 			rc = h->fd < 0 ? h->fd : 0;
@@ -151,7 +152,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		reply_denied(req, fs, eir_of(fs, parent), ENRP_OP_WRITE, rc);
 		return;
 	}
-	rc = handle_new(fs, &s, true, false, fi);
+	rc = handle_new(fs, &s, true, false, true, fi);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -188,7 +189,7 @@ void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	bool write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
 	bool truncate = fi->flags & O_TRUNC;
-	rc = handle_new(fs, &s, write, truncate, fi);
+	rc = handle_new(fs, &s, write, truncate, false, fi);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
