@@ -21,12 +21,26 @@
  * point leaves either the spool file with the file still queued, or the
  * sealed file; at worst unreferenced chunk files, which GC removes.
  *
+ * One file on every CPU.  The worker that owns a file reads it, computes its
+ * SHA-256 and cuts it into chunks (FastCDC): cheap work, GB/s.  A file
+ * larger than one chunk can be hands each chunk to the compressor pool (one
+ * thread per CPU, shared by every worker), where naming, the dedup check
+ * (reading a known chunk back), zstd, encryption and the chunk file write
+ * run in parallel.  At most ing->window chunks of a file are in flight, each
+ * a copy of its bytes, and the worker takes their results in file order, so
+ * the chunk list is the one a serial seal makes; while its window is full
+ * the worker stores queued chunks itself instead of sleeping.  Every chunk in
+ * flight is finished before the syncfs, error or not, so the crash-safety
+ * argument above is unchanged.  Smaller files are stored by their worker
+ * alone: for one chunk, a handoff costs more than it can win.
+ *
  * Unsealing (a sealed file opened for writing) copies the bytes back into a
  * spool file and fsyncs it before the commit that drops the chunk list, so a
  * crash never loses a verified file.
  *
- * Lock order: ing->unseal_lock, ing->lock, then the store's.  Reads of
- * sealed files and the chunk cache are reader.c's.
+ * Lock order: ing->unseal_lock, ing->lock, then the store's.  ing->pool_lock
+ * is a leaf: taken with no other lock held, nothing taken under it.  Reads
+ * of sealed files and the chunk cache are reader.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +72,7 @@
 #define DEFAULT_CACHE (64u << 20)
 #define DEFAULT_DECODERS_MAX 8
 #define READ_BLOCK (4u << 20)
+#define WINDOW_PER_THREAD 2
 
 struct writer {
 	uint64_t ino;
@@ -84,6 +99,16 @@ struct enrp_ingest {
 
 	pthread_t *threads;
 	unsigned nthreads;
+
+	/* The compressor pool: chunks of large files, from every worker. */
+	pthread_mutex_t pool_lock;
+	pthread_cond_t pool_push;     /* protected by pool_lock: a slot was queued, or stop */
+	pthread_cond_t pool_done;     /* protected by pool_lock: a slot is done */
+	struct slot *pool_head, *pool_tail; /* protected by pool_lock: queued slots */
+	bool pool_stopping;           /* protected by pool_lock */
+	pthread_t *compressors;
+	unsigned ncompressors;
+	unsigned window;              /* chunks of one file in flight; 0: no pool */
 
 	struct chunk_cache *cc;       /* decoded chunks, for copy-back and readers */
 };
@@ -265,46 +290,54 @@ static uint64_t pick(enrp_ingest *ing)
 	return ino;
 }
 
-/* ---- sealing one file ---- */
+/* ---- per-thread codec state ---- */
 
-struct seal_job {
-	uint64_t ino;
-	struct inode_rec r;        /* as read at the start */
-	const struct enrp_eir_key *key;
-	struct extent_ent *v;      /* the chunk list being built */
-	uint32_t *stored;          /* stored length of each chunk */
-	size_t n, cap;
-	uint8_t sha[32];
-	bool wrote;
-	const struct enrp_actor *actor;
+/* A codec and the buffers one chunk needs: one per worker and one per
+ * compressor (STYLE 27).  The buffers grow to the largest chunk met and are
+ * freed when their thread goes idle, so an idle daemon holds none. */
+struct coder {
+	enrp_codec *codec;
+	uint8_t *frame;    /* the encoded chunk */
+	size_t framesz;
+	uint8_t *check;    /* an existing chunk, decoded for comparison */
+	size_t checksz;
 };
 
-static int job_push(struct seal_job *j, const uint8_t digest[32], uint32_t plain,
-                    uint32_t stored)
+/* Makes *P hold at least N bytes; its contents are not kept. */
+static int grow(uint8_t **p, size_t *cap, size_t n)
 {
-	if (j->n == j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 64;
-		struct extent_ent *v = realloc(j->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		j->v = v;
-		uint32_t *s = realloc(j->stored, cap * sizeof(*s));
-		if (!s)
-			return -ENOMEM;
-		j->stored = s;
-		j->cap = cap;
-	}
-	memcpy(j->v[j->n].digest, digest, 32);
-	j->v[j->n].plain_len = plain;
-	j->stored[j->n++] = stored;
-	return 0;
+	if (*p && *cap >= n)
+		return 0;
+	free(*p);
+	*p = malloc(n ? n : 1);
+	*cap = *p ? n : 0;
+	return *p ? 0 : -ENOMEM;
 }
 
-static int start_fn(enrp_txn *t, void *arg)
+static void coder_idle(struct coder *c)
 {
-	struct seal_job *j = arg;
-	return ns_inode_get(t, j->ino, &j->r);
+	free(c->frame);
+	free(c->check);
+	c->frame = c->check = NULL;
+	c->framesz = c->checksz = 0;
 }
+
+/* ---- one chunk ---- */
+
+/* What a chunk is stored for: fixed while the file is being sealed, read by
+ * the worker and the compressors alike. */
+struct chunk_ctx {
+	enrp_store *st;
+	uint32_t eir_id;
+	const struct enrp_eir_key *key;
+	uint64_t ino;
+};
+
+struct chunk_out {
+	uint8_t digest[32];
+	uint32_t stored;   /* length of its frame */
+	bool written;      /* a chunk file was written (syncfs before commit) */
+};
 
 struct known_args {
 	uint32_t eir_id;
@@ -318,102 +351,308 @@ static int known_fn(enrp_txn *t, void *arg)
 	return chunk_lookup(t, a->eir_id, a->digest, &a->c);
 }
 
-/* Worker-owned buffers and contexts, reused for every file. */
-struct worker {
-	enrp_ingest *ing;
-	enrp_codec *codec;
-	enrp_sha256 *sha;
-	uint8_t *buf;      /* READ_BLOCK + max chunk */
-	size_t bufsz;
-	uint8_t *frame;
-	size_t framesz;
-	uint8_t *check;    /* max chunk: an existing chunk decoded for comparison */
-};
-
 /* Does the stored chunk DIGEST hold exactly P[0..N)?  Reads and decodes it:
  * a file must never be called verified on the strength of a chunk that a
  * disk has since damaged. */
-static bool stored_chunk_matches(struct worker *w, struct seal_job *j, const uint8_t digest[32],
-                                 const uint8_t *p, size_t n)
+static bool stored_chunk_matches(struct coder *c, const struct chunk_ctx *x,
+                                 const uint8_t digest[32], const uint8_t *p, size_t n)
 {
-	return chunk_fetch(w->ing->st, w->codec, j->r.eir_id, j->key, digest, (uint32_t)n, w->check,
+	return grow(&c->check, &c->checksz, n) == 0 &&
+	       chunk_fetch(x->st, c->codec, x->eir_id, x->key, digest, (uint32_t)n, c->check,
 	                   false) == 0 &&
-	       memcmp(w->check, p, n) == 0;
+	       memcmp(c->check, p, n) == 0;
 }
 
-static int store_chunk(struct worker *w, struct seal_job *j, const uint8_t *p, size_t n)
+/* Names the N bytes at P, and writes them as a chunk file unless the EIR
+ * has that chunk already (checked by reading it back).  Thread-safe for
+ * distinct C: two threads storing the same new chunk both write it, and the
+ * second rename replaces the first with an equal file. */
+static int store_chunk(struct coder *c, const struct chunk_ctx *x, const uint8_t *p, size_t n,
+                       struct chunk_out *out)
 {
-	uint8_t digest[32];
-	int rc = enrp_codec_name(w->codec, j->key, p, n, digest);
+	int rc = enrp_codec_name(c->codec, x->key, p, n, out->digest);
 	if (rc)
 		return rc;
-	struct known_args k = { .eir_id = j->r.eir_id, .digest = digest };
-	rc = enrp_store_read(w->ing->st, known_fn, &k);
-	if (rc == 0 && stored_chunk_matches(w, j, digest, p, n))
-		return job_push(j, digest, (uint32_t)n, k.c.stored_len);
+	out->written = false;
+	struct known_args k = { .eir_id = x->eir_id, .digest = out->digest };
+	rc = enrp_store_read(x->st, known_fn, &k);
+	if (rc == 0 && stored_chunk_matches(c, x, out->digest, p, n)) {
+		out->stored = k.c.stored_len;
+		return 0;
+	}
 	if (rc == 0) {
 		char hex[65];
-		enrp_hex(digest, 32, hex);
+		enrp_hex(out->digest, 32, hex);
 		enrp_log(ENRP_LOG_WARNING, "EIR %u: chunk %s was damaged; rewriting it from "
-		         "inode %llu", j->r.eir_id, hex, (unsigned long long)j->ino);
+		         "inode %llu", x->eir_id, hex, (unsigned long long)x->ino);
 	} else if (rc != -ENOENT) {
 		return rc;
 	}
 	size_t flen;
-	rc = enrp_codec_encode(w->codec, j->key, digest, p, n, w->frame, w->framesz, &flen);
+	if ((rc = grow(&c->frame, &c->framesz, enrp_codec_bound(n))))
+		return rc;
+	rc = enrp_codec_encode(c->codec, x->key, out->digest, p, n, c->frame, c->framesz, &flen);
 	if (rc)
 		return rc;
-	bool written;
-	rc = chunk_write(w->ing->st, j->r.eir_id, digest, w->frame, flen, &written);
-	if (rc)
+	rc = chunk_write(x->st, x->eir_id, out->digest, c->frame, flen, &out->written);
+	out->stored = (uint32_t)flen;
+	return rc;
+}
+
+/* ---- the compressor pool ---- */
+
+/* One chunk handed to the pool.  The worker that owns it fills PLAIN, N and
+ * CTX before pool_push(); a compressor (or a waiting worker) fills RC and
+ * OUT and then sets DONE. */
+struct slot {
+	const struct chunk_ctx *ctx;
+	uint8_t *plain;
+	size_t cap, n;
+	int rc;
+	struct chunk_out out;
+	bool done;          /* protected by pool_lock */
+	struct slot *next;  /* protected by pool_lock */
+};
+
+static void pool_push(enrp_ingest *ing, struct slot *s)
+{
+	pthread_mutex_lock(&ing->pool_lock);
+	s->done = false;
+	s->next = NULL;
+	if (ing->pool_tail)
+		ing->pool_tail->next = s;
+	else
+		ing->pool_head = s;
+	ing->pool_tail = s;
+	pthread_cond_signal(&ing->pool_push);
+	pthread_mutex_unlock(&ing->pool_lock);
+}
+
+/* The oldest queued slot, or NULL.  Called with pool_lock held. */
+static struct slot *pool_pop(enrp_ingest *ing)
+{
+	struct slot *s = ing->pool_head;
+	if (s) {
+		ing->pool_head = s->next;
+		if (!ing->pool_head)
+			ing->pool_tail = NULL;
+	}
+	return s;
+}
+
+/* Runs S unlocked and marks it done.  Called with pool_lock held. */
+static void pool_run(enrp_ingest *ing, struct coder *c, struct slot *s)
+{
+	pthread_mutex_unlock(&ing->pool_lock);
+	s->rc = store_chunk(c, s->ctx, s->plain, s->n, &s->out);
+	pthread_mutex_lock(&ing->pool_lock);
+	s->done = true;
+	pthread_cond_broadcast(&ing->pool_done);
+}
+
+/* Waits until S is done, running queued slots (anyone's) with C meanwhile:
+ * a worker whose window is full helps rather than sleeps, and the pool
+ * cannot stall even with no compressor thread. */
+static void pool_wait(enrp_ingest *ing, struct coder *c, struct slot *s)
+{
+	pthread_mutex_lock(&ing->pool_lock);
+	while (!s->done) {
+		struct slot *o = pool_pop(ing);
+		if (o)
+			pool_run(ing, c, o);
+		else
+			pthread_cond_wait(&ing->pool_done, &ing->pool_lock);
+	}
+	pthread_mutex_unlock(&ing->pool_lock);
+}
+
+struct compressor {
+	enrp_ingest *ing;
+	struct coder c;
+};
+
+static void *compressor_main(void *arg)
+{
+	struct compressor *cp = arg;
+	enrp_ingest *ing = cp->ing;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&ing->pool_lock);
+	for (;;) {
+		struct slot *s = pool_pop(ing);
+		if (s) {
+			pool_run(ing, &cp->c, s);
+			continue;
+		}
+		if (ing->pool_stopping)
+			break;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		if (pthread_cond_timedwait(&ing->pool_push, &ing->pool_lock, &ts) == ETIMEDOUT)
+			coder_idle(&cp->c); /* a second without work: give the buffers back */
+	}
+	pthread_mutex_unlock(&ing->pool_lock);
+	coder_idle(&cp->c);
+	enrp_codec_free(cp->c.codec);
+	free(cp);
+	return NULL;
+}
+
+/* ---- sealing one file ---- */
+
+struct seal_job {
+	uint64_t ino;
+	struct inode_rec r;        /* as read at the start */
+	struct chunk_ctx ctx;
+	struct extent_ent *v;      /* the chunk list being built */
+	uint32_t *stored;          /* stored length of each chunk */
+	size_t n, cap;
+	uint8_t sha[32];
+	bool wrote;
+	const struct enrp_actor *actor;
+};
+
+/* Appends a stored chunk of PLAIN bytes to J's chunk list. */
+static int job_take(struct seal_job *j, const struct chunk_out *o, size_t plain)
+{
+	if (j->n == j->cap) {
+		size_t cap = j->cap ? j->cap * 2 : 64;
+		struct extent_ent *v = realloc(j->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		j->v = v;
+		uint32_t *s = realloc(j->stored, cap * sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		j->stored = s;
+		j->cap = cap;
+	}
+	memcpy(j->v[j->n].digest, o->digest, 32);
+	j->v[j->n].plain_len = (uint32_t)plain;
+	j->stored[j->n++] = o->stored;
+	j->wrote |= o->written;
+	return 0;
+}
+
+static int start_fn(enrp_txn *t, void *arg)
+{
+	struct seal_job *j = arg;
+	return ns_inode_get(t, j->ino, &j->r);
+}
+
+/* Worker-owned contexts, reused for every file. */
+struct worker {
+	enrp_ingest *ing;
+	struct coder c;
+	enrp_sha256 *sha;
+};
+
+/* The chunks of one file in flight in the pool: slot i % n holds chunk i,
+ * so the chunk list is taken in file order. */
+struct window {
+	struct slot *s;
+	size_t n;                  /* 0: the worker stores every chunk itself */
+	size_t pushed, taken;
+};
+
+/* Takes the oldest chunk in flight into J's chunk list, once it is done. */
+static int window_take(struct worker *w, struct seal_job *j, struct window *win)
+{
+	struct slot *s = &win->s[win->taken++ % win->n];
+	pool_wait(w->ing, &w->c, s);
+	return s->rc ? s->rc : job_take(j, &s->out, s->n);
+}
+
+/* Stores the N bytes at P, the next chunk of J: at once, or by the pool
+ * (P is copied; at most win->n chunks of a file are in flight). */
+static int emit(struct worker *w, struct seal_job *j, struct window *win, const uint8_t *p,
+                size_t n)
+{
+	int rc;
+	if (!win->n) {
+		struct chunk_out o;
+		rc = store_chunk(&w->c, &j->ctx, p, n, &o);
+		return rc ? rc : job_take(j, &o, n);
+	}
+	if (win->pushed - win->taken == win->n && (rc = window_take(w, j, win)))
 		return rc;
-	j->wrote |= written;
-	return job_push(j, digest, (uint32_t)n, (uint32_t)flen);
+	struct slot *s = &win->s[win->pushed % win->n];
+	if ((rc = grow(&s->plain, &s->cap, n)))
+		return rc;
+	memcpy(s->plain, p, n);
+	s->n = n;
+	s->ctx = &j->ctx;
+	pool_push(w->ing, s);
+	win->pushed++;
+	return 0;
 }
 
 /* Reads the spool file (zeros past its end, up to the recorded size: bytes a
- * power loss took that were never fsync'd), hashes and chunks it. */
+ * power loss took that were never fsync'd), hashes and chunks it.  A file
+ * larger than one chunk can be has its chunks stored by the pool, in
+ * parallel, while this thread reads, hashes and cuts the rest. */
 static int chunk_file(struct worker *w, struct seal_job *j)
 {
-	const struct enrp_cdc_params *cdc = &w->ing->cdc;
+	enrp_ingest *ing = w->ing;
+	const struct enrp_cdc_params *cdc = &ing->cdc;
 	uint64_t size = j->r.size, pos = 0;
-	size_t have = 0, start = 0; /* the window is w->buf[start, start + have) */
-	int fd = enrp_spool_open(w->ing->st, j->ino, 0);
-	if (fd < 0 && fd != -ENOENT)
-		return fd;
-	int rc = enrp_sha256_reset(w->sha);
+	size_t have = 0, start = 0; /* the window is buf[start, start + have) */
+	struct window win = { .n = 0 };
+	size_t bufsz = size < READ_BLOCK + cdc->max_size ? (size_t)size
+	                                                 : READ_BLOCK + cdc->max_size;
+	uint8_t *buf = malloc(bufsz ? bufsz : 1);
+	if (!buf)
+		return -ENOMEM;
+	if (size > cdc->max_size && ing->window) {
+		win.s = calloc(ing->window, sizeof(*win.s));
+		win.n = win.s ? ing->window : 0; /* no memory for a window: serial */
+	}
+	int fd = enrp_spool_open(ing->st, j->ino, 0);
+	int rc = fd < 0 && fd != -ENOENT ? fd : enrp_sha256_reset(w->sha);
 	while (rc == 0 && (pos < size || have)) {
 		/* Refill so the window holds max_size bytes or the rest.  Only the
 		 * tail (< max_size) moves to the front, once per refill, not after
 		 * every chunk. */
 		if (have < cdc->max_size && pos < size && start) {
-			memmove(w->buf, w->buf + start, have);
+			memmove(buf, buf + start, have);
 			start = 0;
 		}
 		while (rc == 0 && have < cdc->max_size && pos < size) {
-			size_t want = w->bufsz - have;
+			size_t want = bufsz - have;
 			if (want > size - pos)
 				want = (size_t)(size - pos);
-			ssize_t got = fd >= 0 ? pread(fd, w->buf + have, want, (off_t)pos) : 0;
+			ssize_t got = fd >= 0 ? pread(fd, buf + have, want, (off_t)pos) : 0;
 			if (got < 0) {
 				rc = errno == EINTR ? 0 : -errno;
 				continue;
 			}
 			if (got == 0) {
-				memset(w->buf + have, 0, want);
+				memset(buf + have, 0, want);
 				got = (ssize_t)want;
 			}
-			rc = enrp_sha256_update(w->sha, w->buf + have, (size_t)got);
+			rc = enrp_sha256_update(w->sha, buf + have, (size_t)got);
 			have += (size_t)got;
 			pos += (uint64_t)got;
 		}
 		if (rc || have == 0)
 			break;
-		size_t cut = enrp_cdc_next(cdc, w->buf + start, have);
-		rc = store_chunk(w, j, w->buf + start, cut);
+		size_t cut = enrp_cdc_next(cdc, buf + start, have);
+		rc = emit(w, j, &win, buf + start, cut);
 		start += cut;
 		have -= cut;
 	}
+	/* Every chunk in flight finishes before its slot goes, error or not. */
+	while (win.taken < win.pushed) {
+		int trc = window_take(w, j, &win);
+		if (rc == 0)
+			rc = trc;
+	}
+	for (size_t i = 0; i < win.n; i++)
+		free(win.s[i].plain);
+	free(win.s);
+	free(buf);
 	if (fd >= 0)
 		close(fd);
 	if (rc == 0)
@@ -494,7 +733,10 @@ static void seal_one(struct worker *w, uint64_t ino)
 	if (rc == 0 && (!S_ISREG(j.r.mode) || j.r.content != ENRP_CONTENT_SPOOL || !j.r.nlink))
 		rc = -ESTALE;
 	if (rc == 0)
-		rc = enrp_vault_eir_key(ing->vault, j.r.eir_id, &j.key);
+		rc = enrp_vault_eir_key(ing->vault, j.r.eir_id, &j.ctx.key);
+	j.ctx.st = ing->st;
+	j.ctx.eir_id = j.r.eir_id;
+	j.ctx.ino = ino;
 	if (rc == 0)
 		rc = chunk_file(w, &j);
 	/* New chunks are durable before anything points at them. */
@@ -538,6 +780,7 @@ static void *worker_main(void *arg)
 		uint64_t ino = pick(ing);
 		if (!ino) {
 			/* Nothing to do, or only files still being written. */
+			coder_idle(&w->c);
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += 1;
@@ -560,11 +803,9 @@ static void worker_free(struct worker *w)
 {
 	if (!w)
 		return;
-	enrp_codec_free(w->codec);
+	coder_idle(&w->c);
+	enrp_codec_free(w->c.codec);
 	enrp_sha256_free(w->sha);
-	free(w->buf);
-	free(w->frame);
-	free(w->check);
 	free(w);
 }
 
@@ -574,13 +815,7 @@ static struct worker *worker_new(enrp_ingest *ing)
 	if (!w)
 		return NULL;
 	w->ing = ing;
-	w->bufsz = READ_BLOCK + ing->cdc.max_size;
-	w->buf = malloc(w->bufsz);
-	w->framesz = enrp_codec_bound(ing->cdc.max_size);
-	w->frame = malloc(w->framesz);
-	w->check = malloc(ing->cdc.max_size);
-	if (!w->buf || !w->frame || !w->check || enrp_codec_new(ing->zstd_level, &w->codec) ||
-	    enrp_sha256_new(&w->sha)) {
+	if (enrp_codec_new(ing->zstd_level, &w->c.codec) || enrp_sha256_new(&w->sha)) {
 		worker_free(w);
 		return NULL;
 	}
@@ -705,12 +940,16 @@ static int requeue_all(enrp_ingest *ing)
  * disk (measured: two decoders on two CPUs were each ~50% busy), so more
  * decoders than CPUs keep both the CPUs and the disk queue full: 4 per CPU,
  * at most 8 (more measured no faster and only cost stacks). */
-static unsigned default_decoders(void)
+static unsigned cpus(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	if (n < 1)
-		n = 1;
-	return n >= DEFAULT_DECODERS_MAX / 4 ? DEFAULT_DECODERS_MAX : (unsigned)n * 4;
+	return n < 1 ? 1 : (unsigned)n;
+}
+
+static unsigned default_decoders(void)
+{
+	unsigned n = cpus();
+	return n >= DEFAULT_DECODERS_MAX / 4 ? DEFAULT_DECODERS_MAX : n * 4;
 }
 
 struct chunk_cache *ingest_chunk_cache(enrp_ingest *ing)
@@ -733,6 +972,9 @@ int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest
 	pthread_mutex_init(&ing->unseal_lock, NULL);
 	pthread_cond_init(&ing->work, NULL);
 	pthread_cond_init(&ing->idle, NULL);
+	pthread_mutex_init(&ing->pool_lock, NULL);
+	pthread_cond_init(&ing->pool_push, NULL);
+	pthread_cond_init(&ing->pool_done, NULL);
 	if (ing->zstd_level < 1 || ing->zstd_level > 19) {
 		rc = -EINVAL;
 		goto out_free;
@@ -749,10 +991,31 @@ int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest
 			goto out_free;
 		ing->busy = calloc(cfg->workers, sizeof(*ing->busy));
 		ing->threads = calloc(cfg->workers, sizeof(*ing->threads));
-		if (!ing->busy || !ing->threads) {
+		unsigned ncomp = cfg->compressors ? cfg->compressors : cpus();
+		ing->compressors = calloc(ncomp, sizeof(*ing->compressors));
+		if (!ing->busy || !ing->threads || !ing->compressors) {
 			rc = -ENOMEM;
 			goto out_free;
 		}
+		for (unsigned i = 0; i < ncomp; i++) {
+			struct compressor *cp = calloc(1, sizeof(*cp));
+			if (!cp || (rc = enrp_codec_new(ing->zstd_level, &cp->c.codec))) {
+				free(cp);
+				rc = -ENOMEM;
+				goto out_free;
+			}
+			cp->ing = ing;
+			rc = -pthread_create(&ing->compressors[i], NULL, compressor_main, cp);
+			if (rc) {
+				enrp_codec_free(cp->c.codec);
+				free(cp);
+				goto out_free;
+			}
+			ing->ncompressors++;
+		}
+		/* Enough chunks in flight to keep every compressor and the
+		 * worker itself busy while the worker cuts the next ones. */
+		ing->window = WINDOW_PER_THREAD * (ing->ncompressors + 1);
 		for (unsigned i = 0; i < cfg->workers; i++) {
 			struct worker *w = worker_new(ing);
 			if (!w) {
@@ -786,6 +1049,14 @@ void enrp_ingest_close(enrp_ingest *ing)
 		void *w;
 		pthread_join(ing->threads[i], &w);
 	}
+	/* After the workers: none waits for a slot any more. */
+	pthread_mutex_lock(&ing->pool_lock);
+	ing->pool_stopping = true;
+	pthread_cond_broadcast(&ing->pool_push);
+	pthread_mutex_unlock(&ing->pool_lock);
+	for (unsigned i = 0; i < ing->ncompressors; i++)
+		pthread_join(ing->compressors[i], NULL);
+	free(ing->compressors);
 	chunk_cache_close(ing->cc);
 	free(ing->threads);
 	free(ing->busy);
@@ -800,6 +1071,9 @@ void enrp_ingest_close(enrp_ingest *ing)
 	pthread_mutex_destroy(&ing->unseal_lock);
 	pthread_cond_destroy(&ing->work);
 	pthread_cond_destroy(&ing->idle);
+	pthread_mutex_destroy(&ing->pool_lock);
+	pthread_cond_destroy(&ing->pool_push);
+	pthread_cond_destroy(&ing->pool_done);
 	free(ing);
 }
 

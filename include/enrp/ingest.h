@@ -32,6 +32,9 @@ struct enrp_ingest_config {
 	size_t cache_bytes; /* decompressed chunk cache; 0 means 64 MiB */
 	unsigned decoders;  /* read-ahead decoder threads; 0 means 4 per CPU (at most
 	                     * 8) with workers, none without */
+	unsigned compressors; /* threads that store the chunks of files larger than
+	                       * one chunk, for every worker; 0 means one per CPU
+	                       * (with workers) */
 };
 
 /* Starts the pipeline on ST with the keys of VAULT (borrowed; must outlive

@@ -1830,6 +1830,162 @@ static void cdc_params(void)
 	free(p);
 }
 
+/* ---- the compressor pool: one file on every CPU ---- */
+
+static enrp_ingest *ingest_pool(enrp_store *st, enrp_vault *v, unsigned workers,
+                                unsigned compressors)
+{
+	struct enrp_ingest_config cfg = { .workers = workers, .compressors = compressors };
+	enrp_ingest *ing;
+	int rc = enrp_ingest_open(st, v, &cfg, &ing);
+	if (rc)
+		bail("enrp_ingest_open", rc);
+	return ing;
+}
+
+/* Compressible bytes that do not repeat (16 letters), so zstd has work and
+ * every chunk is distinct. */
+static uint8_t *rows_buf(size_t n, uint64_t seed)
+{
+	uint8_t *p = random_buf(n, seed);
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)('a' + (p[i] & 15));
+	return p;
+}
+
+/* Does INO's chunk list equal the one a serial seal makes of P[0..N)
+ * (FastCDC with the defaults, in file order, each chunk named by its
+ * SHA-256)?  *COUNT gets its length. */
+static bool list_is_serial(enrp_store *st, uint64_t ino, const uint8_t *p, size_t n,
+                           size_t *count)
+{
+	struct enrp_cdc_params cdc;
+	struct ext_args ex;
+	enrp_codec *c;
+	enrp_cdc_defaults(&cdc);
+	*count = 0;
+	if (extents_of(st, ino, &ex) || enrp_codec_new(3, &c))
+		return false;
+	bool same = true;
+	size_t i = 0;
+	for (size_t off = 0; off < n && same; i++) {
+		size_t cut = enrp_cdc_next(&cdc, p + off, n - off);
+		uint8_t d[32];
+		enrp_codec_name(c, NULL, p + off, cut, d);
+		same = i < ex.n && ex.v[i].plain_len == cut && memcmp(ex.v[i].digest, d, 32) == 0;
+		off += cut;
+	}
+	same = same && i == ex.n;
+	*count = ex.n;
+	enrp_codec_free(c);
+	free(ex.v);
+	return same;
+}
+
+static void pooled(void)
+{
+	enrp_store *st = store_new("pool", GC);
+	enrp_vault *v = vault_plain(st);
+	struct enrp_eir e;
+	make_eir(st, "pool", 1, &e);
+	const size_t n = 24 * MiB + 12345, m = 9 * MiB + 3;
+	uint8_t *x = rows_buf(n, 21), *y = random_buf(m, 22), *z = rows_buf(m, 23);
+	size_t cnt = 0;
+
+	/* 1. One file, three compressors: the serial chunk list, in order. */
+	enrp_ingest *ing = ingest_pool(st, v, 1, 3);
+	uint64_t f = new_file(st, e.root_ino, "big", x, n);
+	enrp_ingest_enqueue(ing, f);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "a 24 MiB file sealed by the pool");
+	struct enrp_stat s = attr_of(st, f);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, x, n), "verified with its SHA-256");
+	bool serial = list_is_serial(st, f, x, n, &cnt);
+	ok(serial && cnt > 40, "chunk list equals the serial one, in file order (%zu chunks)", cnt);
+	is_int(chunk_files(st, e.id), distinct_chunks(x, n), "one chunk file per distinct chunk");
+	ok(reads_back(ing, f, x, n), "reads back");
+	enrp_ingest_close(ing);
+
+	/* 2. Two workers sealing two large files at once share the pool; one
+	 * compressor, so the workers store chunks themselves as well. */
+	ing = ingest_pool(st, v, 2, 1);
+	uint64_t g = new_file(st, e.root_ino, "random", y, m);
+	uint64_t h = new_file(st, e.root_ino, "rows", z, m);
+	enrp_ingest_enqueue(ing, g);
+	enrp_ingest_enqueue(ing, h);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "two large files sealed at once");
+	ok(attr_of(st, g).state == ENRP_FILE_VERIFIED && list_is_serial(st, g, y, m, &cnt),
+	   "the first has its own chunks, in order (%zu)", cnt);
+	ok(attr_of(st, h).state == ENRP_FILE_VERIFIED && list_is_serial(st, h, z, m, &cnt),
+	   "the second too (%zu)", cnt);
+	struct enrp_stat sg = attr_of(st, g), sh = attr_of(st, h);
+	ok(sha_is(&sg, y, m) && sha_is(&sh, z, m), "both with their SHA-256");
+
+	/* 3. Written while the pool stored its chunks: nothing committed from
+	 * the stale bytes; sealed again with the new ones. */
+	uint8_t *zk = rows_buf(m, 24);
+	uint64_t k = new_file(st, e.root_ino, "changed", zk, m);
+	gate_arm();
+	enrp_ingest_enqueue(ing, k);
+	ok(gate_wait_held(), "a worker is held after the pool wrote the chunks");
+	put_bytes(st, k, y, MiB, 4 * MiB);
+	gate_release();
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "idle");
+	memcpy(zk + 4 * MiB, y, MiB);
+	s = attr_of(st, k);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, zk, m) && list_is_serial(st, k, zk, m, &cnt),
+	   "sealed with the new bytes and their chunk list");
+	is_int(journal_count(st, "verified", k), 1, "one 'verified' record: the stale seal committed nothing");
+	ok(reads_back(ing, k, zk, m), "reads back the new bytes");
+
+	/* 4. A stored chunk damaged on disk is not vouched for by a copy sealed
+	 * through the pool: the compressor reads it back, finds the damage and
+	 * writes it again, which heals the first file too. */
+	struct ext_args ex;
+	char path[1200];
+	is_int(extents_of(st, f, &ex), 0, "chunk list of big");
+	chunk_path(st, e.id, ex.v[ex.n / 2].digest, path, sizeof(path));
+	is_int(flip_byte(path, -1), 0, "damage a chunk in the middle of big");
+	struct enrp_eir_usage u0 = usage_of(st, e.id);
+	int64_t refs0 = refs_of(st, e.id, ex.v[ex.n / 2].digest);
+	uint64_t f2 = new_file(st, e.root_ino, "big-again", x, n);
+	enrp_ingest_enqueue(ing, f2);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "a copy of big sealed");
+	s = attr_of(st, f2);
+	ok(s.state == ENRP_FILE_VERIFIED && list_is_serial(st, f2, x, n, &cnt), "the copy is verified");
+	struct enrp_eir_usage u1 = usage_of(st, e.id);
+	ok(u1.chunks == u0.chunks && u1.stored == u0.stored, "deduplicated: no chunk counted twice");
+	is_int(refs_of(st, e.id, ex.v[ex.n / 2].digest), 2 * refs0, "the healed chunk has both users");
+	ok(reads_back(ing, f, x, n), "big reads back: its damaged chunk was rewritten");
+	free(ex.v);
+
+	/* 5. Chunk files cannot be written: the seal fails as a whole, every
+	 * chunk in flight is waited for, and it is retried. */
+	char tmpdir[600];
+	snprintf(tmpdir, sizeof(tmpdir), "%s/chunks/%u/tmp", enrp_store_path(st), e.id);
+	tap_rmrf(tmpdir);
+	int fd = open(tmpdir, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ok(fd >= 0, "chunks/<eir>/tmp is a file now");
+	if (fd >= 0)
+		close(fd);
+	uint64_t w = new_file(st, e.root_ino, "unwritable", y + 1, m - 1);
+	enrp_ingest_enqueue(ing, w);
+	is_int(enrp_ingest_wait_idle(ing, 300), -ETIMEDOUT, "not sealed while chunks cannot be written");
+	ok(attr_of(st, w).state == ENRP_FILE_PENDING && queue_of(st).n == 1, "still pending and queued");
+	unlink(tmpdir);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "sealed once they can");
+	s = attr_of(st, w);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, y + 1, m - 1) &&
+	   list_is_serial(st, w, y + 1, m - 1, &cnt), "verified, with the serial chunk list");
+
+	enrp_ingest_close(ing);
+	enrp_vault_close(v);
+	enrp_store_close(st);
+	free(zk);
+	free(x);
+	free(y);
+	free(z);
+}
+
 static void quiet_sink(enum enrp_log_level level, const char *msg, void *ctx)
 {
 	(void)ctx;
@@ -1859,6 +2015,7 @@ int main(void)
 	encryption();
 	edge_files();
 	cdc_params();
+	pooled();
 
 	pthread_mutex_lock(&gate_mu);
 	ok(syncfs_calls > 0, "the syncfs gate saw the pipeline's chunk syncs (%u)", syncfs_calls);
