@@ -28,7 +28,9 @@
  *     calls fsync, fdatasync, fsyncdir or syncfs (enrp_store_sync), so
  *     concurrent fsyncs share one disk flush;
  *   - files that metadata stopped referencing (spool files of freed inodes)
- *     are unlinked only after the commit that freed them is durable.
+ *     are unlinked only after the commit that freed them is durable,
+ *     by the committer with st->lock released (reads go on meanwhile; no
+ *     group begins and no sync returns before they are done).
  *
  * What each kind of crash can lose:
  *
@@ -135,6 +137,7 @@ struct enrp_store {
 	int group_err;          /* a failed group commit: the daemon must stop */
 	int begin_err;          /* a group could not begin (disk full): transient */
 	off_t reserved;         /* bytes of the data file reserved with fallocate */
+	bool in_hooks;          /* the committer runs a commit's hooks, unlocked */
 	bool stopping;
 	pthread_t committer;
 	bool committer_started;
@@ -825,10 +828,11 @@ static int group_wait_open(enrp_store *st)
 	return st->group ? 0 : -ESHUTDOWN;
 }
 
-/* Asks for a commit of everything applied so far and waits for it. */
+/* Asks for a commit of everything applied so far and waits for it (and
+ * for the hooks of the commit that is ending, if one is). */
 static int group_sync_locked(enrp_store *st)
 {
-	if (!st->group)
+	if (!st->group && !st->in_hooks)
 		return st->group_err;
 	uint64_t target = st->commits + 1;
 	if (st->sync_wanted < target)
@@ -976,8 +980,11 @@ static bool writer_waiting(enrp_store *st)
 }
 
 /* Commits the open group (st->lock held).  Hooks run after the commit is
- * durable; a failed commit loses the group, so the store refuses all further
- * writes rather than acknowledging changes it might not keep. */
+ * durable, with st->lock released so that reads go on meanwhile (they see
+ * the committed state the hooks act on); the commit counts as done, and
+ * syncs return, only once its hooks have run.  A failed commit loses the
+ * group, so the store refuses all further writes rather than acknowledging
+ * changes it might not keep. */
 static void group_commit(enrp_store *st)
 {
 	struct store_hook *hooks = st->ghooks;
@@ -992,8 +999,14 @@ static void group_commit(enrp_store *st)
 		         strerror(-rc));
 		st->group_err = rc == -ENOSPC ? -ENOSPC : -EIO;
 	} else {
+		if (nhooks) {
+			st->in_hooks = true;
+			pthread_mutex_unlock(&st->lock);
+			run_hooks(st, hooks, nhooks);
+			pthread_mutex_lock(&st->lock);
+			st->in_hooks = false;
+		}
 		st->commits++;
-		run_hooks(st, hooks, nhooks);
 	}
 	free(hooks);
 	pthread_cond_broadcast(&st->cond);
