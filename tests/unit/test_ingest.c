@@ -1905,8 +1905,7 @@ static void pooled(void)
 	ok(reads_back(ing, f, x, n), "reads back");
 	enrp_ingest_close(ing);
 
-	/* 2. Two workers sealing two large files at once share the pool; one
-	 * compressor, so the workers store chunks themselves as well. */
+	/* 2. Two workers sealing two large files at once share one compressor. */
 	ing = ingest_pool(st, v, 2, 1);
 	uint64_t g = new_file(st, e.root_ino, "random", y, m);
 	uint64_t h = new_file(st, e.root_ino, "rows", z, m);
