@@ -883,6 +883,8 @@ static void scan_spool(struct fsck *f, bool record_only)
 			continue;
 		uint64_t ino;
 		snprintf(obj, sizeof(obj), "spool/%.100s", de->d_name);
+		if (spool_parse_pool_name(de->d_name, &ino))
+			continue; /* an emptied spool file kept for reuse (spool.c) */
 		if (!spool_parse_name(de->d_name, &ino)) {
 			if (!record_only)
 				report(f, "spool-unknown-file", ENRP_FSCK_INFO, false, obj,

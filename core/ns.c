@@ -1301,8 +1301,9 @@ int enrp_ns_recover(enrp_store *st, uint64_t *orphans_freed, uint64_t *spools_re
 	if (orphans_freed)
 		*orphans_freed = a.orphans;
 
-	/* Spool files no inode references: creations lost with their group. */
-	uint64_t removed = 0;
+	/* Spool files no inode references: creations lost with their group.
+	 * Pool files (spool.c) are listed again for reuse. */
+	uint64_t removed = 0, pooled;
 	int dfd = dup(store_spool_dirfd(st));
 	if (dfd < 0)
 		return -errno;
@@ -1312,9 +1313,15 @@ int enrp_ns_recover(enrp_store *st, uint64_t *orphans_freed, uint64_t *spools_re
 		return -errno;
 	}
 	rewinddir(d);
+	spool_pool_reset(st);
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		struct spool_known_args k = { 0 };
+		if (spool_parse_pool_name(de->d_name, &pooled)) {
+			if (!spool_pool_add(st, pooled))
+				unlinkat(store_spool_dirfd(st), de->d_name, 0);
+			continue;
+		}
 		if (!spool_parse_name(de->d_name, &k.ino))
 			continue;
 		rc = enrp_store_read(st, spool_known_fn, &k);

@@ -7,12 +7,40 @@
  * enrp_ns_recover() removes; removal waits until the metadata that freed the
  * inode is durable (spool_unlink_hook), so a crash can never leave an inode
  * pointing at a removed spool file.
+ *
+ * Recycling.  In a transfer of many small files, allocating one ext4 inode
+ * per spool file and freeing it after the seal is the most expensive thing
+ * the daemon does: ext4 without a journal skips recently freed inodes when
+ * it allocates, so a spool directory that churns through thousands of files
+ * makes every new one scan its block group (measured here: 0.3-1 ms per
+ * create, against ~0.05 ms for a rename).  So the daemon
+ * (ENRP_STORE_GROUP_COMMIT) keeps the files it no longer needs: the hook
+ * empties one (ftruncate to 0, which frees its blocks as unlink would) and
+ * renames it to a pool name "p<16 hex>" (the inode it last served, so names
+ * never collide); a spool file that must be created is a pool file renamed
+ * into place.  Pool files are empty, belong to no inode, and are kept across
+ * mounts (enrp_ns_recover lists them again); at most POOL_MAX are kept.
+ * enrpctl never recycles.
+ *
+ * A spool file still open anywhere (a reader that opened it while the file
+ * was pending keeps reading those bytes after the seal) must never be
+ * emptied or handed to another file.  The hook therefore takes a write lease
+ * first, which the kernel grants only when no other descriptor of the file
+ * is open in any process; without it the file is unlinked as before.  An
+ * open that resolved the name before the rename and completes after it
+ * (it waits for the lease) is caught by enrp_spool_open, which checks that
+ * the name still leads to the inode it opened.  A reused file is emptied
+ * again if a crash undid the truncate.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <enrp/enrp.h>
@@ -20,15 +48,26 @@
 
 #include "spool_int.h"
 
+#define POOL_MAX 65536
+
+struct spool_pool {
+	pthread_mutex_t lock;
+	uint64_t *v;      /* protected by lock: pool names (inode numbers) */
+	size_t n, cap;    /* protected by lock */
+};
+
 void spool_name(char *buf, uint64_t ino)
 {
 	snprintf(buf, SPOOL_NAME_LEN + 1, "%016" PRIx64, ino);
 }
 
-bool spool_parse_name(const char *name, uint64_t *ino)
+static void pool_name(char *buf, uint64_t id)
 {
-	if (strlen(name) != SPOOL_NAME_LEN)
-		return false;
+	snprintf(buf, SPOOL_NAME_LEN + 2, "p%016" PRIx64, id);
+}
+
+static bool parse_hex16(const char *name, uint64_t *out)
+{
 	uint64_t v = 0;
 	for (int i = 0; i < SPOOL_NAME_LEN; i++) {
 		char c = name[i];
@@ -41,17 +80,152 @@ bool spool_parse_name(const char *name, uint64_t *ino)
 			return false;
 		v = v << 4 | (uint64_t)d;
 	}
-	*ino = v;
+	*out = v;
 	return true;
+}
+
+bool spool_parse_name(const char *name, uint64_t *ino)
+{
+	return strlen(name) == SPOOL_NAME_LEN && parse_hex16(name, ino);
+}
+
+bool spool_parse_pool_name(const char *name, uint64_t *id)
+{
+	return strlen(name) == SPOOL_NAME_LEN + 1 && name[0] == 'p' && parse_hex16(name + 1, id);
+}
+
+struct spool_pool *spool_pool_new(void)
+{
+	struct spool_pool *p = calloc(1, sizeof(*p));
+	if (p)
+		pthread_mutex_init(&p->lock, NULL);
+	return p;
+}
+
+void spool_pool_free(struct spool_pool *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_destroy(&p->lock);
+	free(p->v);
+	free(p);
+}
+
+void spool_pool_reset(enrp_store *st)
+{
+	struct spool_pool *p = store_spool_pool(st);
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->n = 0;
+	pthread_mutex_unlock(&p->lock);
+}
+
+bool spool_pool_add(enrp_store *st, uint64_t id)
+{
+	struct spool_pool *p = store_spool_pool(st);
+	if (!p)
+		return false;
+	bool added = false;
+	pthread_mutex_lock(&p->lock);
+	if (p->n < POOL_MAX) {
+		if (p->n == p->cap) {
+			size_t cap = p->cap ? p->cap * 2 : 256;
+			uint64_t *v = realloc(p->v, cap * sizeof(*v));
+			if (v) {
+				p->v = v;
+				p->cap = cap;
+			}
+		}
+		if (p->n < p->cap) {
+			p->v[p->n++] = id;
+			added = true;
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	return added;
+}
+
+static bool pool_pop(struct spool_pool *p, uint64_t *id)
+{
+	bool got = false;
+	pthread_mutex_lock(&p->lock);
+	if (p->n) {
+		*id = p->v[--p->n];
+		got = true;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return got;
+}
+
+/* Renames a pool file to NAME and opens it, emptied.  -ENOENT when the pool
+ * has nothing to give, -EEXIST when NAME exists already. */
+static int pool_take(enrp_store *st, const char *name)
+{
+	struct spool_pool *p = store_spool_pool(st);
+	int dfd = store_spool_dirfd(st);
+	uint64_t id;
+	while (p && pool_pop(p, &id)) {
+		char pname[SPOOL_NAME_LEN + 2];
+		pool_name(pname, id);
+		if (renameat2(dfd, pname, dfd, name, RENAME_NOREPLACE) < 0) {
+			int err = errno;
+			if (err == ENOENT)
+				continue; /* removed behind our back: try the next */
+			spool_pool_add(st, id);
+			return -err;
+		}
+		int fd = openat(dfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			return -errno;
+		/* Empty already, unless a crash undid the truncate.  (Truncating
+		 * an empty file is not free on ext4: its next close would force
+		 * the new bytes to disk, auto_da_alloc.) */
+		struct stat sb;
+		if (fstat(fd, &sb) < 0 || (sb.st_size != 0 && ftruncate(fd, 0) < 0)) {
+			int rc = -errno;
+			close(fd);
+			return rc;
+		}
+		return fd;
+	}
+	return -ENOENT;
+}
+
+/* With recycling, the file NAME led to when FD was opened may have been
+ * emptied into the pool since (see the top): then it is not ours. */
+static int still_named(enrp_store *st, int fd, const char *name)
+{
+	struct stat a, b;
+	if (fstat(fd, &a) < 0)
+		return -errno;
+	if (fstatat(store_spool_dirfd(st), name, &b, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	return a.st_ino == b.st_ino && a.st_dev == b.st_dev ? 0 : -ENOENT;
 }
 
 int enrp_spool_open(enrp_store *st, uint64_t ino, int create)
 {
 	char name[SPOOL_NAME_LEN + 1];
 	spool_name(name, ino);
-	int fd = openat(store_spool_dirfd(st), name,
-	                O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
-	return fd < 0 ? -errno : fd;
+	if (create) {
+		int fd = pool_take(st, name);
+		if (fd >= 0)
+			return fd;
+		/* -ENOENT: nothing pooled; -EEXIST: open the existing file. */
+	}
+	for (int attempt = 0;; attempt++) {
+		int fd = openat(store_spool_dirfd(st), name,
+		                O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
+		if (fd < 0 || !store_spool_pool(st))
+			return fd < 0 ? -errno : fd;
+		int rc = still_named(st, fd, name);
+		if (rc == 0)
+			return fd;
+		close(fd);
+		if (!create || attempt == 2)
+			return rc;
+	}
 }
 
 int enrp_spool_sync(enrp_store *st, int fd)
@@ -64,10 +238,50 @@ int enrp_spool_sync(enrp_store *st, int fd)
 	return 0;
 }
 
+/* Empties INO's spool file and renames it into the pool; false when it
+ * cannot (no pool, pool full, no such file), and the caller unlinks. */
+static bool recycle(enrp_store *st, const char *name, uint64_t ino)
+{
+	struct spool_pool *p = store_spool_pool(st);
+	if (!p)
+		return false;
+	pthread_mutex_lock(&p->lock);
+	bool room = p->n < POOL_MAX;
+	pthread_mutex_unlock(&p->lock);
+	if (!room)
+		return false;
+	int dfd = store_spool_dirfd(st);
+	int fd = openat(dfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	/* A lease break (an open racing us) must not signal the process: the
+	 * signal is set to one whose default is to be ignored, and the owner
+	 * cleared as soon as the lease is ours. */
+	fcntl(fd, F_SETSIG, SIGURG);
+	if (fcntl(fd, F_SETLEASE, F_WRLCK) < 0) {
+		close(fd); /* open elsewhere (or no leases here): unlink it */
+		return false;
+	}
+	fcntl(fd, F_SETOWN, 0);
+	char pname[SPOOL_NAME_LEN + 2];
+	pool_name(pname, ino);
+	bool moved = ftruncate(fd, 0) == 0 &&
+	             renameat2(dfd, name, dfd, pname, RENAME_NOREPLACE) == 0;
+	fcntl(fd, F_SETLEASE, F_UNLCK);
+	close(fd);
+	if (!moved)
+		return false;
+	if (!spool_pool_add(st, ino))
+		unlinkat(dfd, pname, 0); /* the pool filled meanwhile */
+	return true;
+}
+
 void spool_unlink_hook(enrp_store *st, uint64_t ino)
 {
 	char name[SPOOL_NAME_LEN + 1];
 	spool_name(name, ino);
+	if (recycle(st, name, ino))
+		return;
 	if (unlinkat(store_spool_dirfd(st), name, 0) < 0 && errno != ENOENT)
 		enrp_log(ENRP_LOG_WARNING, "cannot remove spool file %s: %s", name, strerror(errno));
 }

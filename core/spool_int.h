@@ -13,9 +13,22 @@
 void spool_name(char *buf, uint64_t ino);
 /* Parses a spool file name; false for anything that is not one. */
 bool spool_parse_name(const char *name, uint64_t *ino);
-/* store_hook_fn: unlinks INO's spool file once its inode is durably gone. */
+/* Parses a pool file name ("p" and 16 hex digits, see spool.c). */
+bool spool_parse_pool_name(const char *name, uint64_t *id);
+/* store_hook_fn: once its inode durably stopped using it, INO's spool file
+ * is emptied into the pool (the daemon) or unlinked. */
 void spool_unlink_hook(enrp_store *st, uint64_t ino);
 /* Truncates INO's spool file to SIZE, creating it if absent. */
 int spool_truncate(enrp_store *st, uint64_t ino, uint64_t size);
+
+/* The pool of emptied spool files, owned by the store (store_spool_pool;
+ * NULL when the store does not recycle).  Thread-safe. */
+struct spool_pool *spool_pool_new(void);
+void spool_pool_free(struct spool_pool *p);
+/* Forgets every pooled name (before enrp_ns_recover lists them again). */
+void spool_pool_reset(enrp_store *st);
+/* Adds the pool file named after ID; false when there is no pool or it is
+ * full (the caller removes the file). */
+bool spool_pool_add(enrp_store *st, uint64_t id);
 
 #endif

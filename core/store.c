@@ -28,9 +28,10 @@
  *     calls fsync, fdatasync, fsyncdir or syncfs (enrp_store_sync), so
  *     concurrent fsyncs share one disk flush;
  *   - files that metadata stopped referencing (spool files of freed inodes)
- *     are unlinked only after the commit that freed them is durable,
- *     by the committer with st->lock released (reads go on meanwhile; no
- *     group begins and no sync returns before they are done).
+ *     are unlinked (or pooled, spool.c) only after the commit that freed
+ *     them is durable, by the committer with st->lock released (reads go
+ *     on meanwhile; no group begins and no sync returns before they are
+ *     done).
  *
  * What each kind of crash can lose:
  *
@@ -86,6 +87,7 @@
 #include <enrp/enrp.h>
 
 #include "record_int.h"
+#include "spool_int.h"
 #include "store_int.h"
 
 #define MAP_INITIAL ((size_t)256 << 20)
@@ -111,6 +113,7 @@ struct enrp_store {
 	char *spool_path;
 	int spool_dirfd;
 	int chunks_dirfd;
+	struct spool_pool *pool; /* emptied spool files (daemon only; spool.c) */
 	int intent_fd;     /* run/writer.lock: "a writer is waiting" (see group) */
 	unsigned flags;
 	unsigned format;
@@ -319,6 +322,11 @@ int store_spool_dirfd(const enrp_store *st)
 int store_chunks_dirfd(const enrp_store *st)
 {
 	return st->chunks_dirfd;
+}
+
+struct spool_pool *store_spool_pool(const enrp_store *st)
+{
+	return st->pool;
 }
 
 const char *enrp_store_path(const enrp_store *st)
@@ -652,6 +660,11 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 	if (rc)
 		goto out_env;
 	if (flags & ENRP_STORE_GROUP_COMMIT) {
+		st->pool = spool_pool_new();
+		if (!st->pool) {
+			rc = -ENOMEM;
+			goto out_env;
+		}
 		rc = -pthread_create(&st->committer, NULL, committer_main, st);
 		if (rc)
 			goto out_env;
@@ -664,6 +677,7 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 	return 0;
 
 out_env:
+	spool_pool_free(st->pool);
 	mdb_env_close(st->env);
 	st->env = NULL;
 out_free:
@@ -1098,6 +1112,7 @@ void enrp_store_close(enrp_store *st)
 	if (st->rtxn)
 		mdb_txn_abort(st->rtxn);
 	free(st->ghooks);
+	spool_pool_free(st->pool);
 	mdb_env_close(st->env);
 	if (st->spool_dirfd >= 0)
 		close(st->spool_dirfd);

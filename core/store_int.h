@@ -75,5 +75,7 @@ int txn_on_durable(enrp_txn *t, store_hook_fn *fn, uint64_t arg);
 const char *store_spool_dir(const enrp_store *st);
 int store_spool_dirfd(const enrp_store *st);
 int store_chunks_dirfd(const enrp_store *st);
+/* The daemon's pool of emptied spool files (spool.c), or NULL. */
+struct spool_pool *store_spool_pool(const enrp_store *st);
 
 #endif

@@ -63,6 +63,7 @@ struct fs {
 	struct node_table nodes;
 	double timeout;                 /* entry and attr cache, seconds */
 	int control_fd;
+	int null_fd;                    /* /dev/null, for op_release (ops_file.c) */
 	pthread_t control_thread, maint_thread;
 	bool threads_started;
 	pthread_mutex_t dead_lock;

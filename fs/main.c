@@ -220,7 +220,7 @@ int main(int argc, char *argv[])
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct options o = { 0 };
 	struct fuse_cmdline_opts cmd = { 0 };
-	struct fs fs = { .timeout = 1.0, .control_fd = -1 };
+	struct fs fs = { .timeout = 1.0, .control_fd = -1, .null_fd = -1 };
 	struct fuse_loop_config *loop = NULL;
 	char store[PATH_MAX];
 	int ret = 1, rc, lock_fd = -1;
@@ -342,6 +342,7 @@ int main(int argc, char *argv[])
 	enrp_actor_self(&fs.actor, "enrpfs");
 	pthread_rwlock_init(&fs.mode_lock, NULL);
 	pthread_mutex_init(&fs.dead_lock, NULL);
+	fs.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nodes_init(&fs.nodes) || enrp_denials_new(fs.st, &fs.denials)) {
 		fprintf(stderr, "enrpfs: out of memory\n");
 		goto out_ingest;
@@ -388,6 +389,8 @@ out_nodes:
 	pthread_rwlock_destroy(&fs.mode_lock);
 	pthread_mutex_destroy(&fs.dead_lock);
 out_ingest:
+	if (fs.null_fd >= 0)
+		close(fs.null_fd);
 	enrp_ingest_close(fs.ing);
 out_vault:
 	enrp_vault_close(fs.vault);

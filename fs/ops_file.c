@@ -272,6 +272,13 @@ void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	struct open_file *h = handle_of(fi);
+	/* Let go of the spool file now, not when the reaper destroys the
+	 * handle: a spool file nobody holds can be recycled once its file is
+	 * sealed (core/spool.c).  The descriptor number stays ours, on
+	 * /dev/null, so an abandoned request still racing this one reads or
+	 * writes nothing instead of another file (see handle.c). */
+	if (h->fd >= 0 && fs->null_fd >= 0)
+		dup3(fs->null_fd, h->fd, O_CLOEXEC);
 	if (h->writer)
 		enrp_ingest_writer_close(fs->ing, h->ino); /* the last close queues it */
 	node_close(fs, h->ino);

@@ -25,7 +25,8 @@ EOF
 log "source: $(find "$SRC" -type f | wc -l) files, $(du -sh "$SRC" | cut -f1)"
 : >"$T/synced.txt"
 
-# Every spool file must belong to an inode that is still in the tree.
+# Every spool file must belong to an inode that is still in the tree (pool
+# files must be empty).
 spool_orphans() {
 	local name want p
 	want=$(find "$MNT" -type f -printf '%i\n' 2>/dev/null | while read -r i; do printf '%016x\n' "$i"; done | sort -u)
@@ -33,6 +34,10 @@ spool_orphans() {
 		[ -e "$p" ] || continue
 		name=${p##*/}
 		case $name in
+		p[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f])
+			# The daemon's pool of emptied spool files (core/spool.c).
+			[ -s "$p" ] && echo "$name(a pooled spool file that is not empty)"
+			continue ;;
 		[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]) ;;
 		*) echo "$name(not an inode name)"; continue ;;
 		esac
