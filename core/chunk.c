@@ -14,10 +14,14 @@
  * references, which garbage collection removes; an index entry whose
  * reference count drops to zero is removed at once, its file likewise left
  * to GC (a snapshot taken later may still find it useful, and removing files
- * must wait until no metadata can point at them again).
+ * must wait until no metadata can point at them again).  A temporary file
+ * of a writer that died before its rename is removed when the next daemon
+ * starts (chunk_tmp_sweep).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +116,60 @@ int chunk_write(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], const
 	}
 	*written = true;
 	return 0;
+}
+
+/* A temporary chunk file "PID.N" whose writer is gone: another process
+ * (this one's are in use; a live pid may be a writer, or a reused pid — its
+ * file is then left for the next start). */
+static bool tmp_is_stale(const char *name)
+{
+	char *end;
+	errno = 0;
+	long pid = strtol(name, &end, 10);
+	if (errno || end == name || *end != '.' || pid <= 0)
+		return false;
+	return pid != (long)getpid() && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+int chunk_tmp_sweep(enrp_store *st, unsigned *removed)
+{
+	int cfd = store_chunks_dirfd(st);
+	*removed = 0;
+	int dfd = openat(cfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *top = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!top) {
+		int rc = -errno;
+		if (dfd >= 0)
+			close(dfd);
+		return rc;
+	}
+	struct dirent *e;
+	char rel[64];
+	int rc = 0;
+	while ((e = readdir(top))) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || strlen(e->d_name) > 10)
+			continue;
+		snprintf(rel, sizeof(rel), "%s/tmp", e->d_name);
+		int tfd = openat(cfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		DIR *t = tfd >= 0 ? fdopendir(tfd) : NULL;
+		if (!t) {
+			if (tfd >= 0)
+				close(tfd);
+			continue; /* no tmp/ yet: this EIR never had a chunk written */
+		}
+		struct dirent *f;
+		while ((f = readdir(t))) {
+			if (!tmp_is_stale(f->d_name))
+				continue;
+			if (unlinkat(dirfd(t), f->d_name, 0) == 0)
+				(*removed)++;
+			else if (errno != ENOENT && rc == 0)
+				rc = -errno;
+		}
+		closedir(t);
+	}
+	closedir(top);
+	return rc;
 }
 
 int chunk_sync(enrp_store *st)

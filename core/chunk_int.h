@@ -21,6 +21,12 @@
 int chunk_write(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], const void *frame,
                 size_t n, bool *written);
 
+/* Removes the temporary chunk files (STORE/chunks/EIR/tmp/PID.N) of writers
+ * that died before renaming them, counting them in *REMOVED: called by the
+ * daemon at start, before its workers write.  -errno of the first failure;
+ * the sweep goes on past it. */
+int chunk_tmp_sweep(enrp_store *st, unsigned *removed);
+
 /* Makes every chunk written so far durable: one syncfs(2) of the chunk
  * filesystem instead of an fsync per chunk. */
 int chunk_sync(enrp_store *st);

@@ -982,6 +982,16 @@ int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest
 	                           decoders, &ing->actor, &ing->cc)))
 		goto out_free;
 	if (cfg->workers) {
+		/* Only a daemon has workers, and only one runs on a store: a
+		 * temporary chunk file of a dead writer is garbage now. */
+		unsigned swept;
+		int src = chunk_tmp_sweep(st, &swept);
+		if (src)
+			enrp_log(ENRP_LOG_WARNING, "temporary chunk files left by a crash: %s",
+			         enrp_strerror(src));
+		else if (swept)
+			enrp_log(ENRP_LOG_INFO, "removed %u temporary chunk file(s) left by a crash",
+			         swept);
 		if ((rc = requeue_all(ing)))
 			goto out_free;
 		ing->busy = calloc(cfg->workers, sizeof(*ing->busy));

@@ -1992,6 +1992,71 @@ static void quiet_sink(enum enrp_log_level level, const char *msg, void *ctx)
 		fprintf(stderr, "log %d: %s\n", (int)level, msg);
 }
 
+/* ---- temporary chunk files of a dead writer ---- */
+
+static void touch_at(const char *dir, const char *name)
+{
+	char path[700];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, "partial frame", 13) != 13)
+		bail("touch", -errno);
+	close(fd);
+}
+
+static void tmp_sweep(void)
+{
+	enrp_store *st = store_new("sweep", GC);
+	enrp_vault *v = vault_plain(st);
+	struct enrp_eir e;
+	make_eir(st, "sw", 2, &e);
+	char dir[600], name[64];
+	snprintf(dir, sizeof(dir), "%s/chunks/%u/tmp", store_path("sweep"), e.id);
+	mkdir(store_path("sweep"), 0700);
+	snprintf(name, sizeof(name), "%s/chunks/%u", store_path("sweep"), e.id);
+	mkdir(name, 0700);
+	is_int(mkdir(dir, 0700), 0, "an EIR's chunk tmp/ directory");
+	/* A pid that is surely dead: a child that has exited and been reaped. */
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	snprintf(name, sizeof(name), "%d.17", (int)dead);
+	touch_at(dir, name);
+	char mine[64], live[64];
+	snprintf(mine, sizeof(mine), "%d.3", (int)getpid());
+	snprintf(live, sizeof(live), "%d.5", (int)getppid());
+	touch_at(dir, mine);
+	touch_at(dir, live);
+	touch_at(dir, "not-a-temp-name");
+
+	enrp_ingest *ing = ingest_with(st, v, 0, 0, 0);
+	enrp_ingest_close(ing);
+	char path[800];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	ok(access(path, F_OK) == 0, "without workers (enrpctl) nothing is swept");
+	ing = ingest(st, v, 1, 0);
+	ok(access(path, F_OK) < 0 && errno == ENOENT,
+	   "a daemon's start removes the temporary chunk file of a dead writer");
+	snprintf(path, sizeof(path), "%s/%s", dir, mine);
+	ok(access(path, F_OK) == 0, "this process's own temporary files stay");
+	snprintf(path, sizeof(path), "%s/%s", dir, live);
+	ok(access(path, F_OK) == 0, "a live process's temporary files stay");
+	snprintf(path, sizeof(path), "%s/not-a-temp-name", dir);
+	ok(access(path, F_OK) == 0, "files not named PID.N stay");
+	/* And the pipeline still writes chunks through tmp/ afterwards. */
+	const size_t n = 3 * MiB;
+	uint8_t *p = random_buf(n, 31);
+	uint64_t f = new_file(st, e.root_ino, "after", p, n);
+	enrp_ingest_enqueue(ing, f);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "a file sealed after the sweep");
+	ok(reads_back(ing, f, p, n), "and reads back");
+	enrp_ingest_close(ing);
+	free(p);
+	enrp_vault_close(v);
+	enrp_store_close(st);
+}
+
 int main(void)
 {
 	tmp = tap_tmpdir();
@@ -2015,6 +2080,7 @@ int main(void)
 	edge_files();
 	cdc_params();
 	pooled();
+	tmp_sweep();
 
 	pthread_mutex_lock(&gate_mu);
 	ok(syncfs_calls > 0, "the syncfs gate saw the pipeline's chunk syncs (%u)", syncfs_calls);
