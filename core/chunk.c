@@ -149,7 +149,7 @@ int chunk_tmp_sweep(enrp_store *st, unsigned *removed)
 	while ((e = readdir(top))) {
 		if (e->d_name[0] < '0' || e->d_name[0] > '9' || strlen(e->d_name) > 10)
 			continue;
-		snprintf(rel, sizeof(rel), "%s/tmp", e->d_name);
+		snprintf(rel, sizeof(rel), "%.16s/tmp", e->d_name);
 		int tfd = openat(cfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		DIR *t = tfd >= 0 ? fdopendir(tfd) : NULL;
 		if (!t) {
