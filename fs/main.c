@@ -53,8 +53,9 @@ static int option_proc(void *data, const char *arg, int key, struct fuse_args *o
 }
 
 /* No .flush: close(2) has nothing to do here (writes are synchronous and
- * fsync is its own request), and leaving it out makes the kernel stop
- * sending FLUSH after the first ENOSYS: one round trip less per close. */
+ * fsync is its own request).  Without a handler libfuse answers the first
+ * FLUSH with "not implemented" and the kernel sends none after it: one
+ * round trip less per close. */
 static const struct fuse_lowlevel_ops enrp_ops = {
 	.init = op_init,
 	.destroy = op_destroy,
