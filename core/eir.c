@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include <enrp/enrp.h>
+#include <enrp/policy.h>
 #include <enrp/units.h>
 
 #include "eir_int.h"
@@ -125,7 +126,7 @@ void enrp_eir_defaults(struct enrp_eir *spec, const char *name)
 	 * refuses it instead of creating a different name. */
 	if (name && strlen(name) <= ENRP_EIR_NAME_MAX)
 		memcpy(spec->name, name, strlen(name) + 1);
-	spec->dir_mode = 0770;
+	spec->dir_mode = 0700;
 	spec->eir_class = 3;
 	spec->mode = ENRP_MODE_RW;
 	spec->state = ENRP_STATE_NORMAL;
@@ -139,6 +140,16 @@ static bool reason_valid(const char *reason, bool required)
 	if (!reason || !reason[0])
 		return !required;
 	return strlen(reason) <= ENRP_REASON_MAX;
+}
+
+/* Who may enter an EIR is the registry's decision (enrp_policy_eir_dir):
+ * its directory's bits may let the owner's group or everyone look, never
+ * write there, and carry no setuid, setgid or sticky bit.  Checked when the
+ * bits are chosen, so an older record with 0770 can still be changed
+ * otherwise (its group write bit is not presented anyway). */
+static bool dir_mode_valid(uint32_t mode)
+{
+	return (mode & ~(uint32_t)ENRP_DIR_MODE_ALLOWED) == 0;
 }
 
 /* The fields a client of create/set may choose. */
@@ -354,6 +365,8 @@ int enrp_eir_create(enrp_store *st, const struct enrp_eir *spec,
 {
 	struct create_ctx c = { .spec = spec, .actor = actor };
 	int rc = validate_fields(spec);
+	if (rc == 0 && !dir_mode_valid(spec->dir_mode))
+		rc = -EINVAL;
 
 	if (rc)
 		return rc;
@@ -515,6 +528,7 @@ static int set_fn(enrp_txn *t, void *arg)
 		event = "mode-change";
 		details_add(details, sizeof(details), "mode=%s->%s", enrp_mode_name(old.mode),
 		            enrp_mode_name(e.mode));
+		root_changed = true; /* entering an active EIR depends on the agent */
 		if (old.mode == ENRP_MODE_ACTIVE && old.escalated_until) {
 			e.escalated_until = 0;
 			e.escalation_reason[0] = '\0';
@@ -543,12 +557,15 @@ static int set_fn(enrp_txn *t, void *arg)
 		fmt_uid(a, sizeof(a), old.agent_uid);
 		fmt_uid(b, sizeof(b), e.agent_uid);
 		details_add(details, sizeof(details), "agent=%s->%s", a, b);
+		root_changed = true;
 	}
 	if (c->flags & ENRP_EIR_SET_RPO && c->nv->rpo_minutes != old.rpo_minutes) {
 		e.rpo_minutes = c->nv->rpo_minutes;
 		details_add(details, sizeof(details), "rpo=%u->%u", old.rpo_minutes, e.rpo_minutes);
 	}
 	if (c->flags & ENRP_EIR_SET_DIR_MODE && c->nv->dir_mode != old.dir_mode) {
+		if (!dir_mode_valid(c->nv->dir_mode))
+			return -EINVAL;
 		e.dir_mode = c->nv->dir_mode;
 		root_changed = true;
 		details_add(details, sizeof(details), "dir_mode=%04o->%04o", old.dir_mode,

@@ -42,6 +42,11 @@ struct node {
 	uint32_t eir_id;
 	uint64_t nlookup;   /* protected by nodes.lock */
 	uint32_t nopen;     /* protected by nodes.lock */
+	uint32_t nwriters;  /* protected by nodes.lock: open handles that write */
+	/* The account whose writing session is open (it created or emptied the
+	 * file, and its bytes since are all its own writes), or ENRP_NO_UID.
+	 * Protected by nodes.lock; ends when the last writer closes. */
+	uint32_t session_uid;
 	struct node *next;  /* hash chain */
 };
 
@@ -78,8 +83,17 @@ void nodes_release(struct node_table *t);
 void node_ref(struct fs *fs, uint64_t ino, uint32_t eir_id);
 /* The kernel forgot N references; frees an orphan when nothing holds it. */
 void node_forget(struct fs *fs, uint64_t ino, uint64_t n);
-void node_open(struct fs *fs, uint64_t ino, uint32_t eir_id);
-void node_close(struct fs *fs, uint64_t ino);
+/* An open handle on INO (WRITER: one that can write) comes and goes. */
+void node_open(struct fs *fs, uint64_t ino, uint32_t eir_id, bool writer);
+void node_close(struct fs *fs, uint64_t ino, bool writer);
+/* Writing sessions (the rewrite rule of write-only EIRs, core/policy.h):
+ * UID created or emptied INO, which is open for writing. */
+void node_session_begin(struct fs *fs, uint64_t ino, uint32_t uid);
+/* Is the open session of INO UID's?  Then UID may rewrite INO's bytes. */
+bool node_session_owned(struct fs *fs, uint64_t ino, uint32_t uid);
+/* Someone else changed INO's bytes: from now on the file holds bytes its
+ * session's writer did not write, so the session is over. */
+void node_session_end(struct fs *fs, uint64_t ino);
 /* Copies the inode numbers of EIR_ID (all when 0) into a new array. */
 int nodes_of_eir(struct fs *fs, uint32_t eir_id, uint64_t **inos, size_t *n);
 

@@ -84,6 +84,7 @@ static struct node *get_or_add(struct node_table *t, uint64_t ino, uint32_t eir_
 		return NULL;
 	n->ino = ino;
 	n->eir_id = eir_id;
+	n->session_uid = ENRP_NO_UID;
 	*pp = n;
 	if (++t->count > t->nbuckets * 2)
 		grow(t);
@@ -131,16 +132,18 @@ void node_forget(struct fs *fs, uint64_t ino, uint64_t count)
 		enrp_ns_forget(fs->st, ino);
 }
 
-void node_open(struct fs *fs, uint64_t ino, uint32_t eir_id)
+void node_open(struct fs *fs, uint64_t ino, uint32_t eir_id, bool writer)
 {
 	pthread_mutex_lock(&fs->nodes.lock);
 	struct node *n = get_or_add(&fs->nodes, ino, eir_id);
-	if (n)
+	if (n) {
 		n->nopen++;
+		n->nwriters += writer;
+	}
 	pthread_mutex_unlock(&fs->nodes.lock);
 }
 
-void node_close(struct fs *fs, uint64_t ino)
+void node_close(struct fs *fs, uint64_t ino, bool writer)
 {
 	pthread_mutex_lock(&fs->nodes.lock);
 	struct node *n = *find(&fs->nodes, ino);
@@ -148,11 +151,42 @@ void node_close(struct fs *fs, uint64_t ino)
 	if (n) {
 		if (n->nopen)
 			n->nopen--;
+		if (writer && n->nwriters && --n->nwriters == 0)
+			n->session_uid = ENRP_NO_UID;
 		gone = drop_if_unused(&fs->nodes, ino);
 	}
 	pthread_mutex_unlock(&fs->nodes.lock);
 	if (gone)
 		enrp_ns_forget(fs->st, ino);
+}
+
+void node_session_begin(struct fs *fs, uint64_t ino, uint32_t uid)
+{
+	pthread_mutex_lock(&fs->nodes.lock);
+	struct node *n = *find(&fs->nodes, ino);
+	/* Without a writing handle there is no session to remember: the next
+	 * open for writing starts from whatever the file then holds. */
+	if (n && n->nwriters)
+		n->session_uid = uid;
+	pthread_mutex_unlock(&fs->nodes.lock);
+}
+
+bool node_session_owned(struct fs *fs, uint64_t ino, uint32_t uid)
+{
+	pthread_mutex_lock(&fs->nodes.lock);
+	struct node *n = *find(&fs->nodes, ino);
+	bool own = n && n->session_uid == uid && uid != ENRP_NO_UID;
+	pthread_mutex_unlock(&fs->nodes.lock);
+	return own;
+}
+
+void node_session_end(struct fs *fs, uint64_t ino)
+{
+	pthread_mutex_lock(&fs->nodes.lock);
+	struct node *n = *find(&fs->nodes, ino);
+	if (n)
+		n->session_uid = ENRP_NO_UID;
+	pthread_mutex_unlock(&fs->nodes.lock);
 }
 
 int nodes_of_eir(struct fs *fs, uint32_t eir_id, uint64_t **inos, size_t *count)

@@ -102,6 +102,10 @@ void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
 	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
 		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+	/* The registry's ACL of each EIR directory says who may enter it
+	 * (ops_xattr.c); the kernel enforces it only with this capability. */
+	if (conn->capable & FUSE_CAP_POSIX_ACL)
+		conn->want |= FUSE_CAP_POSIX_ACL;
 	/* Writes must reach the daemon to be checked: see ops_file.c. */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	/* Dumps arrive in large sequential writes: 1 MiB requests cut the

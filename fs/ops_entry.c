@@ -149,8 +149,17 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 			rc = enrp_ingest_unseal(fs->ing, ino, attr->st_size == 0);
 		}
 	}
+	/* Shortening a file is a rewrite unless its writing session is the
+	 * caller's (core/policy.h); emptying it starts the caller's session. */
+	bool own = resize && node_session_owned(fs, ino, caller.uid);
+	if (own)
+		flags |= ENRP_SETATTR_OWN_SESSION;
 	if (rc == 0)
 		rc = enrp_ns_setattr(fs->st, &caller, ino, attr, flags, &s);
+	if (rc == 0 && resize && attr->st_size == 0)
+		node_session_begin(fs, ino, caller.uid);
+	else if (rc == 0 && resize && !own)
+		node_session_end(fs, ino);
 	if (writing)
 		enrp_ingest_writer_close(fs->ing, ino); /* queues the changed file */
 	if (rc)

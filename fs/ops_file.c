@@ -13,6 +13,17 @@
  * The kernel's writeback cache is off: with it, writes would be acknowledged
  * before the daemon saw them, and a switch to ro or a full quota would
  * surface only at close/fsync (see docs/design.md).
+ *
+ * Write-only EIRs (DESIGN §4: no byte comes back, by any path).  A handle
+ * opened in a wo EIR bypasses the page cache (FOPEN_DIRECT_IO): every read,
+ * pread, readv, sendfile, splice and copy_file_range through it reaches
+ * op_read and is refused, a shared mmap is refused by the kernel (ENODEV)
+ * and a private one faults through op_read (SIGBUS).  A handle opened before
+ * the EIR became wo is page-cached; the switch drops the cached pages
+ * (notify.c), its reads reach op_read, and its writes are refused, since the
+ * kernel would keep their pages and serve them to that handle's readers
+ * without asking.  And a writer may only rewrite or cut bytes it wrote in
+ * its own writing session (inode.c): see ENRP_POLICY_REWRITE.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +42,7 @@ struct open_file {
 	uint64_t ino;
 	uint32_t eir_id;
 	bool writer;          /* registered with enrp_ingest_writer_open */
+	bool cached;          /* the kernel caches this handle's pages */
 };
 
 /* The policy operations an open with FLAGS needs. */
@@ -76,6 +88,14 @@ static int open_for_reading(struct fs *fs, struct open_file *h)
 	return h->fd < 0 ? h->fd : 0;
 }
 
+/* Whether handles on files of EIR_ID must bypass the page cache. */
+static bool uncached(struct fs *fs, uint32_t eir_id)
+{
+	struct enrp_eir e;
+	/* Unknown: bypass, the safe side. */
+	return enrp_eir_get_by_id(fs->st, eir_id, &e) != 0 || enrp_policy_uncached(&e);
+}
+
 /* A handle on INO.  A writing handle stops INO from being sealed while it
  * is open, and turns a sealed file back into a spool file first (copying
  * its bytes, or none with TRUNCATE); a file made by this very request
@@ -90,6 +110,8 @@ static int handle_new(struct fs *fs, const struct enrp_stat *s, bool write, bool
 	h->fd = -1;
 	h->ino = s->st.st_ino;
 	h->eir_id = s->eir_id;
+	fi->direct_io = uncached(fs, s->eir_id);
+	h->cached = !fi->direct_io;
 	int rc;
 	if (write) {
 		enrp_ingest_writer_open(fs->ing, h->ino);
@@ -109,7 +131,7 @@ static int handle_new(struct fs *fs, const struct enrp_stat *s, bool write, bool
 		return rc;
 	}
 	fi->fh = (uintptr_t)h;
-	node_open(fs, h->ino, h->eir_id);
+	node_open(fs, h->ino, h->eir_id, h->writer);
 	return 0;
 }
 
@@ -118,7 +140,7 @@ static void handle_free(struct fs *fs, struct open_file *h)
 {
 	if (h->writer)
 		enrp_ingest_writer_close(fs->ing, h->ino);
-	node_close(fs, h->ino);
+	node_close(fs, h->ino, h->writer);
 	open_file_destroy(&h->h);
 }
 
@@ -157,6 +179,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		fuse_reply_err(req, -rc);
 		return;
 	}
+	node_session_begin(fs, s.st.st_ino, caller.uid);
 	struct fuse_entry_param e;
 	entry_of(fs, &s, &e);
 	node_ref(fs, e.ino, s.eir_id);
@@ -202,6 +225,7 @@ void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			reply_denied(req, fs, s.eir_id, ENRP_OP_WRITE, rc);
 			return;
 		}
+		node_session_begin(fs, ino, caller.uid);
 	}
 	if (fuse_reply_open(req, fi) != 0)
 		handle_free(fs, handle_of(fi));
@@ -249,7 +273,12 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off
 	struct open_file *h = file_get(fi);
 	struct enrp_caller caller;
 	caller_of(req, &caller);
-	int rc = enrp_ns_write_check(fs->st, &caller, ino, (uint64_t)off, size);
+	bool own = node_session_owned(fs, ino, caller.uid);
+	unsigned flags = ENRP_WRITE_CHANGES_BYTES | (own ? ENRP_WRITE_OWN_SESSION : 0) |
+	                 (h->cached ? ENRP_WRITE_CACHED : 0);
+	int rc = enrp_ns_write_check(fs->st, &caller, ino, (uint64_t)off, size, flags);
+	if (rc == 0 && !own)
+		node_session_end(fs, ino);
 	ssize_t n = 0;
 	if (rc == 0) {
 		n = pwrite(h->fd, data, size, off);
@@ -281,7 +310,7 @@ void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		dup3(fs->null_fd, h->fd, O_CLOEXEC);
 	if (h->writer)
 		enrp_ingest_writer_close(fs->ing, h->ino); /* the last close queues it */
-	node_close(fs, h->ino);
+	node_close(fs, h->ino, h->writer);
 	handle_release(fs, fi);
 	fuse_reply_err(req, 0);
 }
@@ -317,8 +346,18 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 	struct enrp_caller caller;
 	caller_of(req, &caller);
 	bool grows = !(mode & FALLOC_FL_KEEP_SIZE);
+	/* A punched hole turns bytes into zeros: a change of bytes, checked
+	 * like a write of the range; a reservation changes none. */
+	bool punch = mode & FALLOC_FL_PUNCH_HOLE;
+	bool own = punch && node_session_owned(fs, ino, caller.uid);
+	unsigned flags = punch ? ENRP_WRITE_CHANGES_BYTES | (own ? ENRP_WRITE_OWN_SESSION : 0) |
+	                         (h->cached ? ENRP_WRITE_CACHED : 0)
+	                       : 0;
 	int rc = enrp_ns_write_check(fs->st, &caller, ino, (uint64_t)offset,
-	                             grows ? (uint64_t)length : 0);
+	                             punch ? (uint64_t)length : grows ? (uint64_t)length : 0,
+	                             flags);
+	if (rc == 0 && punch && !own)
+		node_session_end(fs, ino);
 	if (rc == 0 && fallocate(h->fd, mode, offset, length) < 0)
 		rc = -errno;
 	if (rc == 0 && grows)

@@ -4,7 +4,18 @@
  * §5): enrp.sha256 (hex SHA-256 of a verified file, ENODATA before) and
  * enrp.state (open, pending, verified, corrupt).  Being outside user.*, rsync
  * -X and cp never copy them; they are not listed, and setting them is EPERM.
+ *
+ * Who may enter an EIR directory is the registry's decision
+ * (enrp_policy_eir_dir): besides its presented owner, further accounts (the
+ * owner of an active EIR, its agent) are named entries of a POSIX ACL that
+ * this file serves as the directory's system.posix_acl_access, and the
+ * kernel enforces it (FUSE_CAP_POSIX_ACL, main.c).  A client's ACL change of
+ * the EIR directory is accepted and changes nothing, like its chmod
+ * (core/ns.c), so `rsync -aA` exits 0 and access never widens; the kernel
+ * drops the ACL it cached when the call returns and asks again.  No other
+ * inode has an ACL: setting one fails with EOPNOTSUPP (core/ns.c).
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +26,101 @@
 
 #define XATTR_SHA256 "enrp.sha256"
 #define XATTR_STATE "enrp.state"
+#define XATTR_ACL_ACCESS "system.posix_acl_access"
+
+/* The kernel's POSIX ACL xattr format (linux/posix_acl_xattr.h): a version
+ * word, then entries of tag, permission and id, little-endian. */
+#define ACL_XATTR_VERSION 2
+#define ACL_USER_OBJ 0x01
+#define ACL_USER 0x02
+#define ACL_GROUP_OBJ 0x04
+#define ACL_GROUP 0x08
+#define ACL_MASK 0x10
+#define ACL_OTHER 0x20
+#define ACL_NO_ID 0xffffffffu
+#define ACL_ENTRY_LEN 8
+#define ACL_MAX_LEN (4 + ACL_ENTRY_LEN * (4 + ENRP_DIR_ENTRANTS_MAX))
+
+static size_t acl_put(uint8_t *p, uint16_t tag, unsigned perm, uint32_t id)
+{
+	uint16_t t = htole16(tag), pm = htole16((uint16_t)perm);
+	uint32_t i = htole32(id);
+	memcpy(p, &t, 2);
+	memcpy(p + 2, &pm, 2);
+	memcpy(p + 4, &i, 4);
+	return ACL_ENTRY_LEN;
+}
+
+/* Encodes A as an access ACL into BUF; returns its length. */
+static size_t acl_encode(const struct enrp_dir_access *a, uint8_t buf[ACL_MAX_LEN])
+{
+	uint32_t version = htole32(ACL_XATTR_VERSION);
+	size_t n = 0;
+	memcpy(buf, &version, 4);
+	n += 4;
+	n += acl_put(buf + n, ACL_USER_OBJ, a->user_perm, ACL_NO_ID);
+	for (unsigned i = 0; i < a->nentrants; i++)
+		if (!a->entrants[i].group)
+			n += acl_put(buf + n, ACL_USER, a->entrants[i].perm, a->entrants[i].id);
+	n += acl_put(buf + n, ACL_GROUP_OBJ, a->group_perm, ACL_NO_ID);
+	for (unsigned i = 0; i < a->nentrants; i++)
+		if (a->entrants[i].group)
+			n += acl_put(buf + n, ACL_GROUP, a->entrants[i].perm, a->entrants[i].id);
+	n += acl_put(buf + n, ACL_MASK, a->mask, ACL_NO_ID);
+	n += acl_put(buf + n, ACL_OTHER, a->other_perm, ACL_NO_ID);
+	return n;
+}
+
+/* True if INO is the directory of an EIR; *E gets its record. */
+static bool eir_dir(struct fs *fs, fuse_ino_t ino, struct enrp_eir *e)
+{
+	struct enrp_stat s;
+	return ino != ENRP_ROOT_INO && enrp_ns_getattr(fs->st, ino, &s) == 0 && s.eir_id &&
+	       enrp_eir_get_by_id(fs->st, s.eir_id, e) == 0 && e->root_ino == ino;
+}
+
+/* The registry's ACL of an EIR directory; ENODATA elsewhere, and where the
+ * mode bits already say who may enter. */
+static void acl_get(fuse_req_t req, struct fs *fs, fuse_ino_t ino, size_t size)
+{
+	struct enrp_eir e;
+	struct enrp_dir_access a;
+	if (!eir_dir(fs, ino, &e)) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	enrp_policy_eir_dir(&e, &a);
+	if (a.nentrants == 0) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	uint8_t buf[ACL_MAX_LEN];
+	size_t len = acl_encode(&a, buf);
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, (const char *)buf, len);
+}
+
+/* A client's ACL change of an EIR directory: accepted where the mode
+ * allows changes, and ignored (see the top of this file).  Returns false
+ * when INO is not an EIR directory. */
+static bool acl_change_of_eir_dir(fuse_req_t req, struct fs *fs, fuse_ino_t ino)
+{
+	struct enrp_eir e;
+	if (!eir_dir(fs, ino, &e))
+		return false;
+	struct enrp_caller caller;
+	caller_of(req, &caller);
+	int rc = enrp_ns_check(fs->st, &caller, ino, ENRP_OP_WRITE);
+	if (rc)
+		reply_denied(req, fs, e.id, ENRP_OP_WRITE, rc);
+	else
+		fuse_reply_err(req, 0);
+	return true;
+}
 
 static bool virtual_name(const char *name)
 {
@@ -70,6 +176,8 @@ void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *v
 		fuse_reply_err(req, EPERM);
 		return;
 	}
+	if (strcmp(name, XATTR_ACL_ACCESS) == 0 && acl_change_of_eir_dir(req, fs, ino))
+		return;
 	struct enrp_caller caller;
 	caller_of(req, &caller);
 	int rc = enrp_ns_setxattr(fs->st, &caller, ino, name, value, size, flags);
@@ -90,6 +198,8 @@ void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		fuse_reply_err(req, EPERM);
 		return;
 	}
+	if (strcmp(name, XATTR_ACL_ACCESS) == 0 && acl_change_of_eir_dir(req, fs, ino))
+		return;
 	struct enrp_caller caller;
 	caller_of(req, &caller);
 	int rc = enrp_ns_removexattr(fs->st, &caller, ino, name);
@@ -108,6 +218,10 @@ void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	}
 	if (virtual_name(name)) {
 		virtual_get(req, fs, ino, name, size);
+		return;
+	}
+	if (strcmp(name, XATTR_ACL_ACCESS) == 0) {
+		acl_get(req, fs, ino, size);
 		return;
 	}
 	char *buf = size ? malloc(size) : NULL;

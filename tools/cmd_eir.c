@@ -32,6 +32,7 @@
 
 #include <enrp/eir.h>
 #include <enrp/enrp.h>
+#include <enrp/policy.h>
 #include <enrp/units.h>
 
 #include "ctl.h"
@@ -69,7 +70,8 @@ static const struct ctl_help create_help = {
 	"                        --mode active)\n"
 	"  --rpo MINUTES         an active EIR is snapshotted at least this often\n"
 	"                        (default 60)\n"
-	"  --dir-mode OCTAL      permission bits of the EIR directory (default 0770)\n"
+	"  --dir-mode OCTAL      permission bits of the EIR directory (default 0700,\n"
+	"                        at most 0755)\n"
 	"  -S, --store STORE     the store\n"
 	"  -h, --help            show this help\n",
 };
@@ -111,7 +113,7 @@ static const struct ctl_help set_help = {
 	"                        for no limit\n"
 	"  --agent USER|none     replication agent of an active EIR\n"
 	"  --rpo MINUTES         snapshot interval of an active EIR\n"
-	"  --dir-mode OCTAL      permission bits of the EIR directory\n"
+	"  --dir-mode OCTAL      permission bits of the EIR directory (at most 0755)\n"
 	"  -S, --store STORE     the store\n"
 	"  -h, --help            show this help\n",
 };
@@ -327,13 +329,21 @@ static int parse_dir_mode(const char *s, uint32_t *out)
 	size_t len = strlen(s);
 	if (len > 0 && len <= 5 && strspn(s, "01234567") == len) {
 		unsigned long v = strtoul(s, NULL, 8);
-		if (v <= 07777) {
+		if ((v & ~(unsigned long)ENRP_DIR_MODE_ALLOWED) == 0) {
 			*out = (uint32_t)v;
 			return CTL_OK;
 		}
+		if (v <= 07777) {
+			ctl_err("directory mode '%s' would let others than the registry decides "
+			        "into the EIR", s);
+			ctl_hint("group and other may read and search (at most 0755), never write; "
+			         "no setuid, setgid or sticky bit; the owner and the agent are let "
+			         "in by the registry");
+			return CTL_USAGE;
+		}
 	}
 	ctl_err("invalid directory mode '%s'", s);
-	ctl_hint("give octal permission bits, e.g. 0770 or 2770");
+	ctl_hint("give octal permission bits, e.g. 0700 or 0750");
 	return CTL_USAGE;
 }
 

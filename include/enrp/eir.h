@@ -45,7 +45,8 @@ struct enrp_eir {
 	char name[ENRP_EIR_NAME_MAX + 1]; /* directory name, see enrp_eir_name_valid */
 	uint32_t owner_uid;          /* owner of the EIR directory */
 	uint32_t owner_gid;          /* group of the EIR directory */
-	uint32_t dir_mode;           /* permission bits of the EIR directory (0770) */
+	uint32_t dir_mode;           /* permission bits of the EIR directory (0700; at most
+	                                ENRP_DIR_MODE_ALLOWED, see enrp_policy_eir_dir) */
 	uint8_t eir_class;           /* 1, 2 or 3: 1 has priority */
 	enum enrp_mode mode;
 	enum enrp_state state;
@@ -80,7 +81,7 @@ void enrp_actor_self(struct enrp_actor *actor, const char *command);
 /* Names: 1-63 characters of [a-z0-9._-], starting with a letter or digit. */
 bool enrp_eir_name_valid(const char *name);
 
-/* Fills SPEC with the defaults of a new EIR (rw, class 3, 0770, no quota, no
+/* Fills SPEC with the defaults of a new EIR (rw, class 3, 0700, no quota, no
  * agent, rpo 60) and NAME. */
 void enrp_eir_defaults(struct enrp_eir *spec, const char *name);
 

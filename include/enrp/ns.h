@@ -114,11 +114,18 @@ enum enrp_ns_setattr_flags {
 	ENRP_SETATTR_ATIME_NOW = 1 << 6,
 	ENRP_SETATTR_MTIME_NOW = 1 << 7,
 	ENRP_SETATTR_CTIME = 1 << 8,
+	/* Not a field: the caller is the writer of INO's current writing
+	 * session (it made or emptied the file and has had it open for writing
+	 * since), so it may shorten it even in a write-only EIR. */
+	ENRP_SETATTR_OWN_SESSION = 1 << 9,
 };
 
 /* Applies the fields of ATTR named by FLAGS (permission checks are the
  * kernel's, under default_permissions).  A size change truncates or extends
- * the spool file too.  -EDQUOT, -EISDIR (size of a dir), the policy's errno. */
+ * the spool file too.  On an EIR directory, mode, uid and gid belong to the
+ * registry: they are accepted and left as they are.  In a write-only EIR a
+ * shortening truncate (not to 0) needs ENRP_SETATTR_OWN_SESSION.  -EDQUOT,
+ * -EISDIR (size of a dir), the policy's errno. */
 int enrp_ns_setattr(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
                     const struct stat *attr, unsigned flags, struct enrp_stat *out);
 
@@ -142,10 +149,23 @@ int enrp_ns_forget(enrp_store *st, uint64_t ino);
  * of emptied spool files is listed again (another process removes them). */
 int enrp_ns_recover(enrp_store *st, uint64_t *orphans_freed, uint64_t *spools_removed);
 
+/* What enrp_ns_write_check is told about a write. */
+enum enrp_ns_write_flags {
+	/* Through a handle whose pages the kernel caches (ENRP_POLICY_CACHED). */
+	ENRP_WRITE_CACHED = 1 << 0,
+	/* The caller is the writer of INO's current writing session (see
+	 * ENRP_SETATTR_OWN_SESSION): it may rewrite what it wrote. */
+	ENRP_WRITE_OWN_SESSION = 1 << 1,
+	/* The range's bytes change (write, hole punch), as opposed to a mere
+	 * reservation of space; below the end of the file that is a rewrite. */
+	ENRP_WRITE_CHANGES_BYTES = 1 << 2,
+};
+
 /* A write of LEN bytes at OFF into INO's spool file is about to happen: the
- * policy allows it and the quota has room.  -EDQUOT, policy errno. */
+ * policy allows it (FLAGS: enum enrp_ns_write_flags) and the quota has room.
+ * -EDQUOT, policy errno (-EACCES for a rewrite or a cached handle in wo). */
 int enrp_ns_write_check(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
-                        uint64_t off, uint64_t len);
+                        uint64_t off, uint64_t len, unsigned flags);
 
 /* Records that INO's spool file now extends to at least END (bytes were
  * written there): grows size and usage, sets mtime and ctime.  OUT may be NULL. */

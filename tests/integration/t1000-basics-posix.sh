@@ -16,8 +16,8 @@ B=$MNT/b
 # ---- the mount root -----------------------------------------------------------
 names=$(ls -a "$MNT" | grep -Fvx -e . -e .. | tr '\n' ' ')
 assert_eq "a b " "$names" "root lists one directory per EIR"
-assert_eq "enrp-alice:enrp-alice 770 directory" "$(stat -c '%U:%G %a %F' "$A")" \
-	"EIR directory owned by its owner, mode 0770"
+assert_eq "enrp-alice:enrp-alice 700 directory" "$(stat -c '%U:%G %a %F' "$A")" \
+	"EIR directory owned by its owner, mode 0700"
 assert_match '(^|,)nodev(,|$)' "$(awk -v m="$MNT" '$2 == m { print $4 }' /proc/mounts)" \
 	"mount is nodev"
 expect_fail EPERM mkdir "$MNT/newdir"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # t1200: EIRs of different owners are isolated by ordinary Unix permissions
-# on the 0770 EIR directories (DESIGN §3): each owner works in their own and
+# on the 0700 EIR directories (DESIGN §3): each owner works in their own and
 # cannot see into or change the other's (EACCES).
 . "$(dirname "$0")/lib.sh"
 setup
@@ -11,8 +11,8 @@ mount_fs
 AD=$MNT/alice-db
 BD=$MNT/bob-fs
 
-assert_eq "enrp-alice:enrp-alice 770" "$(stat -c '%U:%G %a' "$AD")" "alice's EIR"
-assert_eq "enrp-bob:enrp-bob 770" "$(stat -c '%U:%G %a' "$BD")" "bob's EIR"
+assert_eq "enrp-alice:enrp-alice 700" "$(stat -c '%U:%G %a' "$AD")" "alice's EIR"
+assert_eq "enrp-bob:enrp-bob 700" "$(stat -c '%U:%G %a' "$BD")" "bob's EIR"
 
 for who in "$ALICE:$AD" "$BOB:$BD"; do
 	u=${who%%:*}

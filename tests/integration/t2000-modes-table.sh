@@ -1,14 +1,15 @@
 #!/bin/bash
 # t2000: the access-mode table of DESIGN §4, generated: every mode (and the
 # escalated, suspended and retired variants) x every caller (the owner, another
-# user with Unix access through the EIR's group, the active EIR's agent, root)
+# user — let in to search by --dir-mode 0755, working in a directory of its
+# own — the active EIR's agent, root)
 # x every operation, each cell asserted with its exact errno.  The expected
 # value comes from expect_cell below, written from DESIGN §4 independently of
 # core/policy.c.  Also: escalation and its expiry, suspend/resume/retire.
 . "$(dirname "$0")/lib.sh"
 setup
 
-mk_eir team --owner "$ALICE:$TEAM" --agent "$AGENT"
+mk_eir team --owner "$ALICE:$TEAM" --agent "$AGENT" --dir-mode 0755
 mount_fs
 E=$MNT/team
 CALLERS=("$ALICE" "$BOB" "$AGENT" root)
@@ -35,6 +36,11 @@ expect_cell() {
 	INSPECT) echo ok ;;
 	READ) read_verdict "$1" ;;
 	WRITE | REMOVE) write_verdict "$1" "$2" "$3" "$4" ;;
+	SHRINK) # cutting bytes the caller did not write in its own session:
+		# a write, and in wo refused (a checksum of the rest would tell)
+		w=$(write_verdict "$1" "$2" "$3" "$4")
+		if [ "$w" = ok ] && [ "$1" = wo ]; then echo EACCES; else echo "$w"; fi
+		;;
 	RDWR) # open O_RDWR is a read and a write: refused if either is
 		r=$(read_verdict "$1")
 		w=$(write_verdict "$1" "$2" "$3" "$4")
@@ -57,7 +63,7 @@ OPS=(
 	"rdwr|RDWR|exec 3<>\"\$1/f\""
 	"create|WRITE|echo new > \"\$1/new\""
 	"append|WRITE|echo more >> \"\$1/app\""
-	"truncate|WRITE|truncate -s 2 \"\$1/tr\""
+	"truncate|SHRINK|truncate -s 2 \"\$1/tr\""
 	"mkdir|WRITE|mkdir \"\$1/nd\""
 	"mkfifo|WRITE|mkfifo \"\$1/np\""
 	"symlink|WRITE|ln -s f \"\$1/nl\""
@@ -71,7 +77,7 @@ OPS=(
 	"rmdir|REMOVE|rmdir \"\$1/rd\""
 )
 
-FIXTURE='set -e; mkdir "$1"; cd "$1"
+FIXTURE='set -e; cd "$1"
 echo data > f; setfattr -n user.k -v v f
 echo two > f2; echo u > u; mkdir rd; ln -s f l
 echo app > app; echo trunc > tr; echo ch > ch; echo tm > tm; echo sx > sx
@@ -114,6 +120,9 @@ run_config() {
 	reset_eir
 	for c in "${CALLERS[@]}"; do
 		d=$E/$label-$c
+		# The EIR directory lets only its owner write (the registry
+		# decides); each caller gets a directory of its own below it.
+		mkdir "$d" && chown "$c:" "$d" || die "cannot make $d"
 		out=$(as "$c" bash -c "$FIXTURE" _ "$d" 2>&1) || die "fixture for $c in $label: $out"
 		snap[$c]=$(snapshot "$d")
 	done
@@ -164,17 +173,20 @@ run_config active+susp active suspended 0
 
 # ---- escalation: grant and revoke, journalled -----------------------------------------
 reset_eir
-expect_ok as "$BOB" bash -c 'echo base > "$1/esc-file" && chmod 666 "$1/esc-file"' _ "$E"
+# A directory everyone may write in, for the callers the EIR directory keeps
+# out of its own entries.
+mkdir -m 0777 "$E/esc" || die "mkdir esc"
+expect_ok as "$BOB" bash -c 'echo base > "$1/esc/esc-file" && chmod 666 "$1/esc/esc-file"' _ "$E"
 set_mode team active
-expect_fail EROFS as "$BOB" bash -c 'echo x >> "$1/esc-file"' _ "$E"
-expect_ok as "$AGENT" bash -c 'echo agent >> "$1/esc-file"' _ "$E"
+expect_fail EROFS as "$BOB" bash -c 'echo x >> "$1/esc/esc-file"' _ "$E"
+expect_ok as "$AGENT" bash -c 'echo agent >> "$1/esc/esc-file"' _ "$E"
 expect_ok ctl eir escalate team --for 2h --reason "restore drill"
-expect_ok as "$BOB" bash -c 'echo escalated >> "$1/esc-file"' _ "$E"
+expect_ok as "$BOB" bash -c 'echo escalated >> "$1/esc/esc-file"' _ "$E"
 expect_ok as "$ALICE" touch "$E/esc-alice"
 expect_ok ctl eir deescalate team
-expect_fail EROFS as "$BOB" bash -c 'echo after >> "$1/esc-file"' _ "$E"
+expect_fail EROFS as "$BOB" bash -c 'echo after >> "$1/esc/esc-file"' _ "$E"
 expect_fail EROFS as "$ALICE" rm "$E/esc-alice"
-assert_eq "$(printf 'base\nagent\nescalated')" "$(cat "$E/esc-file")" "escalated write kept, others refused"
+assert_eq "$(printf 'base\nagent\nescalated')" "$(cat "$E/esc/esc-file")" "escalated write kept, others refused"
 assert_match '^[1-9]' "$(audit_count --eir team --event escalate)" "escalate journalled"
 assert_match '^[1-9]' "$(audit_count --eir team --event deescalate)" "deescalate journalled"
 expect_exit 1 ctl eir deescalate team
@@ -183,7 +195,7 @@ expect_exit 1 ctl eir deescalate team
 expect_ok ctl eir escalate team --for 2s --reason "short window"
 bob_refused() {
 	local err
-	err=$(as "$BOB" bash -c 'echo late >> "$1/esc-expiry"' _ "$E" 2>&1) && return 1
+	err=$(as "$BOB" bash -c 'echo late >> "$1/esc/esc-expiry"' _ "$E" 2>&1) && return 1
 	case $err in *"$(errmsg EROFS)"*) return 0 ;; esac
 	return 1
 }
@@ -198,7 +210,7 @@ if poll_until 30 expired; then
 else
 	fail "no escalation-expired record 30 s after expiry"
 fi
-expect_ok as "$AGENT" bash -c 'echo agent-still >> "$1/esc-file"' _ "$E"
+expect_ok as "$AGENT" bash -c 'echo agent-still >> "$1/esc/esc-file"' _ "$E"
 
 # ---- escalation is only for active EIRs -------------------------------------------------
 set_mode team rw
@@ -208,7 +220,7 @@ expect_exit 1 ctl eir escalate team --for 1h --reason "not active"
 expect_ok ctl eir suspend team --reason "operator stop"
 assert_eq suspended "$(status_field team state)" ".enrp/status state: suspended"
 expect_fail EROFS as "$ALICE" bash -c 'echo x > "$1/susp"' _ "$E"
-expect_ok as "$ALICE" cat "$E/esc-file"
+expect_ok as "$ALICE" cat "$E/esc/esc-file"
 expect_ok ctl eir resume team
 assert_eq normal "$(status_field team state)" ".enrp/status state: normal after resume"
 expect_ok as "$ALICE" bash -c 'echo x > "$1/resumed"' _ "$E"
@@ -218,10 +230,10 @@ run_config rw+retired rw retired 0
 assert_eq retired "$(status_field team state)" ".enrp/status state: retired"
 expect_exit 1 ctl eir resume team
 expect_fail EROFS as "$ALICE" bash -c 'echo x > "$1/after-retire"' _ "$E"
-expect_ok as "$ALICE" cat "$E/esc-file"
+expect_ok as "$ALICE" cat "$E/esc/esc-file"
 expect_ok ctl eir set team --mode wo
 expect_fail EROFS as "$ALICE" bash -c 'echo x > "$1/after-retire"' _ "$E"
-expect_fail EACCES as "$ALICE" cat "$E/esc-file"
+expect_fail EACCES as "$ALICE" cat "$E/esc/esc-file"
 expect_ok ctl audit verify
 
 printf '\n'

@@ -3,8 +3,9 @@
 # MDB_MAP_RESIZED handling).  A store made and served with a 1 MiB map
 # (ENRP_LMDB_MAPSIZE) receives a tree of ~5000 small files with user.*
 # xattrs, by tar and by rsync -aX at once, while enrpctl flips the EIR's
-# mode between rw and wo (both allow every operation of a transfer) and
-# its class, and enrpctl status runs in a loop.  Every operation succeeds,
+# mode between rw and active with root as its agent (both allow every
+# operation of the transfers, which run as root; a switch to wo would end
+# writing through handles opened before it) and its class, and enrpctl status runs in a loop.  Every operation succeeds,
 # the trees are identical to the source (content, xattrs), the daemon grew
 # its map without failing a group commit, a remount with the default map
 # size serves the same tree, and the journal and fsck are clean.
@@ -21,7 +22,7 @@ FG_PID=
 # A fresh store made with the tiny map (setup's store was made without it).
 rm -rf "$STORE"
 ENRP_LMDB_MAPSIZE=$SMALL "$ENRPCTL" init "$STORE" >/dev/null || die "init with a 1 MiB map"
-ENRP_LMDB_MAPSIZE=$SMALL mk_eir e --owner root
+ENRP_LMDB_MAPSIZE=$SMALL mk_eir e --owner root --agent root
 E=$MNT/e
 
 mount_fg() { # [ENV=VALUE...]
@@ -54,7 +55,7 @@ STOP=$T/stop
 	n=0
 	while [ ! -e "$STOP" ]; do
 		n=$((n + 1))
-		if [ $((n % 2)) -eq 1 ]; then m=wo; c=1; else m=rw; c=3; fi
+		if [ $((n % 2)) -eq 1 ]; then m=active; c=1; else m=rw; c=3; fi
 		out=$(ENRP_LMDB_MAPSIZE=$SMALL timeout 60 "$ENRPCTL" -S "$STORE" eir set e --mode "$m" --class "$c" 2>&1) ||
 			echo "eir set --mode $m --class $c: exit $? $out" >>"$T/ctl.fail"
 		sleep 0.05

@@ -108,9 +108,9 @@ static void create_get_list(void)
 	uint64_t before = nrec();
 
 	enrp_eir_defaults(&spec, "billing");
-	ok(spec.mode == ENRP_MODE_RW && spec.eir_class == 3 && spec.dir_mode == 0770 &&
+	ok(spec.mode == ENRP_MODE_RW && spec.eir_class == 3 && spec.dir_mode == 0700 &&
 	   spec.quota == 0 && spec.agent_uid == ENRP_NO_UID && spec.rpo_minutes == 60,
-	   "defaults: rw, class 3, 0770, unlimited, no agent, rpo 60");
+	   "defaults: rw, class 3, 0700, unlimited, no agent, rpo 60");
 	spec.mode = ENRP_MODE_WO;
 	spec.eir_class = 1;
 	spec.owner_uid = 1000;
@@ -120,12 +120,12 @@ static void create_get_list(void)
 	ok(e.id >= 1 && e.root_ino > ENRP_ROOT_INO && e.created > 0 &&
 	   e.state == ENRP_STATE_NORMAL, "create assigns id, root_ino, created");
 	journalled(before, "billing", "eir-create",
-	           "id=1 mode=wo class=1 owner=1000 group=1000 dir_mode=0770 quota=53687091200 "
+	           "id=1 mode=wo class=1 owner=1000 group=1000 dir_mode=0700 quota=53687091200 "
 	           "agent=none rpo=60");
 
 	is_int(enrp_ns_getattr(st, e.root_ino, &sa), 0, "the EIR directory exists");
-	ok(S_ISDIR(sa.st.st_mode) && (sa.st.st_mode & 07777) == 0770 && sa.st.st_uid == 1000 &&
-	   sa.st.st_gid == 1000 && sa.eir_id == e.id, "directory: owner, group, 0770, eir id");
+	ok(S_ISDIR(sa.st.st_mode) && (sa.st.st_mode & 07777) == 0700 && sa.st.st_uid == 1000 &&
+	   sa.st.st_gid == 1000 && sa.eir_id == e.id, "directory: owner, group, 0700, eir id");
 	is_int(enrp_ns_lookup(st, ENRP_ROOT_INO, "billing", &sa), 0, "listed under the root");
 	is_int(sa.st.st_ino, e.root_ino, "root entry points at the directory");
 
@@ -248,13 +248,24 @@ static void set(void)
 	before = nrec();
 	nv.owner_uid = 1500;
 	nv.owner_gid = 1501;
-	nv.dir_mode = 02750;
+	/* Bits that would let others in than the registry decides are refused,
+	 * and nothing changes (not even the other fields of the call). */
+	static const uint32_t wider[] = { 0770, 0757, 0775, 02750, 04700, 01700, 0777 };
+	for (size_t i = 0; i < sizeof(wider) / sizeof(wider[0]); i++) {
+		nv.dir_mode = wider[i];
+		is_int(enrp_eir_set(st, "billing", &nv, ENRP_EIR_SET_OWNER | ENRP_EIR_SET_DIR_MODE,
+		                    &actor), -EINVAL, "dir_mode %04o: -EINVAL", wider[i]);
+	}
+	is_int(nrec(), before, "refused dir modes: nothing journalled");
+	enrp_eir_get(st, "billing", &g);
+	ok(g.owner_uid == 1000 && g.dir_mode == 0700, "refused dir modes: nothing changed");
+	nv.dir_mode = 0750;
 	is_int(enrp_eir_set(st, "billing", &nv, ENRP_EIR_SET_OWNER | ENRP_EIR_SET_DIR_MODE, &actor),
 	       0, "set owner and dir_mode");
-	journalled(before, "billing", "eir-set", "owner=1000:1000->1500:1501 dir_mode=0770->2750");
+	journalled(before, "billing", "eir-set", "owner=1000:1000->1500:1501 dir_mode=0700->0750");
 	enrp_eir_get(st, "billing", &g);
 	enrp_ns_getattr(st, g.root_ino, &sa);
-	ok(sa.st.st_uid == 1500 && sa.st.st_gid == 1501 && (sa.st.st_mode & 07777) == 02750 &&
+	ok(sa.st.st_uid == 1500 && sa.st.st_gid == 1501 && (sa.st.st_mode & 07777) == 0750 &&
 	   S_ISDIR(sa.st.st_mode), "owner and dir_mode reach the directory inode");
 
 	before = nrec();
@@ -279,7 +290,7 @@ static void set(void)
 	       "set unknown EIR: -ENOENT");
 	is_int(nrec(), before, "refused sets journal nothing");
 	enrp_eir_get(st, "billing", &g);
-	ok(g.eir_class == 2 && g.dir_mode == 02750 && g.rpo_minutes == 30,
+	ok(g.eir_class == 2 && g.dir_mode == 0750 && g.rpo_minutes == 30,
 	   "refused sets change nothing");
 }
 

@@ -927,20 +927,23 @@ static void setattr_tests(void)
 	is_int(set_size(&user, l, 10), -EINVAL, "size of a symlink: -EINVAL");
 	is_int(size_of(l), 6, "the symlink keeps its size");
 
-	/* The EIR directory: the registry owns owner and mode. */
+	/* The EIR directory: the registry owns owner and mode; a client's
+	 * chmod/chown (rsync -a sends them for ".") is accepted and ignored. */
 	memset(&a, 0, sizeof(a));
 	a.st_mode = 0777;
 	a.st_uid = 2000;
 	a.st_gid = 2000;
-	is_int(enrp_ns_setattr(st, &user, ra, &a, ENRP_SETATTR_MODE, &s), -EPERM,
-	       "chmod of the EIR directory: -EPERM");
-	is_int(enrp_ns_setattr(st, &user, ra, &a, ENRP_SETATTR_UID, &s), -EPERM,
-	       "chown of the EIR directory: -EPERM");
-	is_int(enrp_ns_setattr(st, &user, ra, &a, ENRP_SETATTR_GID, &s), -EPERM,
-	       "chgrp of the EIR directory: -EPERM");
+	is_int(enrp_ns_setattr(st, &user, ra, &a, ENRP_SETATTR_MODE, &s), 0,
+	       "chmod of the EIR directory: accepted");
+	is_int(s.st.st_mode, S_IFDIR | 0700, "and the reply shows the mode unchanged");
+	is_int(enrp_ns_setattr(st, &user, ra, &a, ENRP_SETATTR_UID, &s), 0,
+	       "chown of the EIR directory: accepted");
+	is_int(enrp_ns_setattr(st, &user, ra, &a, ENRP_SETATTR_GID, &s), 0,
+	       "chgrp of the EIR directory: accepted");
 	is_int(enrp_ns_getattr(st, ra, &s), 0, "getattr EIR directory");
-	is_int(s.st.st_mode, S_IFDIR | 0770, "its mode is unchanged");
+	is_int(s.st.st_mode, S_IFDIR | 0700, "its mode is unchanged");
 	is_int(s.st.st_uid, 1000, "its owner is unchanged");
+	is_int(s.st.st_gid, 1000, "its group is unchanged");
 	a.st_atim = (struct timespec){ .tv_sec = 1234, .tv_nsec = 0 };
 	a.st_mtim = (struct timespec){ .tv_sec = 5678, .tv_nsec = 0 };
 	is_int(enrp_ns_setattr(st, &user, ra, &a, ENRP_SETATTR_ATIME | ENRP_SETATTR_MTIME, &s), 0,
@@ -966,13 +969,13 @@ static void quota_tests(void)
 	uint64_t g = mk(rq, "g", S_IFREG | 0644);
 	uint64_t d = mk(rq, "d", S_IFDIR | 0755);
 
-	is_int(enrp_ns_write_check(st, &user, f, 0, MiB), 0, "write of exactly the quota: 0");
-	is_int(enrp_ns_write_check(st, &user, f, 0, MiB + 1), -EDQUOT, "one byte more: -EDQUOT");
-	is_int(enrp_ns_write_check(st, &user, f, MiB, 1), -EDQUOT, "one byte at 1 MiB: -EDQUOT");
-	is_int(enrp_ns_write_check(st, &user, f, UINT64_MAX, 2), -EFBIG,
+	is_int(enrp_ns_write_check(st, &user, f, 0, MiB, 0), 0, "write of exactly the quota: 0");
+	is_int(enrp_ns_write_check(st, &user, f, 0, MiB + 1, 0), -EDQUOT, "one byte more: -EDQUOT");
+	is_int(enrp_ns_write_check(st, &user, f, MiB, 1, 0), -EDQUOT, "one byte at 1 MiB: -EDQUOT");
+	is_int(enrp_ns_write_check(st, &user, f, UINT64_MAX, 2, 0), -EFBIG,
 	       "offset + length overflows: -EFBIG");
-	is_int(enrp_ns_write_check(st, &user, d, 0, 1), -EINVAL, "write check on a dir: -EINVAL");
-	is_int(enrp_ns_write_check(st, &user, NO_INO, 0, 1), -ENOENT,
+	is_int(enrp_ns_write_check(st, &user, d, 0, 1, 0), -EINVAL, "write check on a dir: -EINVAL");
+	is_int(enrp_ns_write_check(st, &user, NO_INO, 0, 1, 0), -ENOENT,
 	       "write check on no inode: -ENOENT");
 
 	is_int(enrp_ns_write_done(st, f, 600000, &s), 0, "write_done to 600000");
@@ -982,11 +985,11 @@ static void quota_tests(void)
 	is_int(enrp_ns_write_done(st, f, 1000, NULL), 0, "write_done below the size");
 	is_int(size_of(f), 600000, "does not shrink the file");
 	is_int(usage_of(quota.id).bytes, 600000, "nor the usage");
-	is_int(enrp_ns_write_check(st, &user, f, 0, 600000), 0,
+	is_int(enrp_ns_write_check(st, &user, f, 0, 600000, 0), 0,
 	       "overwriting existing bytes needs no quota");
-	is_int(enrp_ns_write_check(st, &user, g, 0, 500000), -EDQUOT,
+	is_int(enrp_ns_write_check(st, &user, g, 0, 500000, 0), -EDQUOT,
 	       "500000 more with 600000 used: -EDQUOT");
-	is_int(enrp_ns_write_check(st, &user, g, 0, MiB - 600000), 0, "the rest fits exactly");
+	is_int(enrp_ns_write_check(st, &user, g, 0, MiB - 600000, 0), 0, "the rest fits exactly");
 
 	is_int(set_size(&user, g, 500000), -EDQUOT, "truncate g up past the quota: -EDQUOT");
 	is_int(size_of(g), 0, "g keeps size 0");
@@ -994,7 +997,7 @@ static void quota_tests(void)
 	is_int(usage_of(quota.id).bytes, 600000, "usage unchanged");
 	is_int(set_size(&user, g, MiB - 600000), 0, "truncate g up to exactly the quota");
 	is_int(usage_of(quota.id).bytes, MiB, "usage is the quota");
-	is_int(enrp_ns_write_check(st, &user, g, MiB - 600000, 1), -EDQUOT, "full: -EDQUOT");
+	is_int(enrp_ns_write_check(st, &user, g, MiB - 600000, 1, 0), -EDQUOT, "full: -EDQUOT");
 	is_int(set_size(&user, g, 10), 0, "shrinking is always allowed");
 	is_int(usage_of(quota.id).bytes, 600000 + 10, "usage follows");
 	is_int(set_size(&user, g, MiB - 600000), 0, "and grow back");
@@ -1006,15 +1009,15 @@ static void quota_tests(void)
 	uint64_t h = mk(rq, "h", S_IFREG | 0644);
 	is_int(enrp_ns_unlink(st, &user, rq, "f", false), 0, "unlink f (600000 bytes)");
 	is_int(usage_of(quota.id).bytes, MiB, "an open orphan's bytes stay charged");
-	is_int(enrp_ns_write_check(st, &user, h, 0, 600000), -EDQUOT,
+	is_int(enrp_ns_write_check(st, &user, h, 0, 600000, 0), -EDQUOT,
 	       "so the space is not free before forget");
-	is_int(enrp_ns_write_check(st, &user, f, 0, 2 * MiB), -EDQUOT,
+	is_int(enrp_ns_write_check(st, &user, f, 0, 2 * MiB, 0), -EDQUOT,
 	       "writing past the quota through the orphan: -EDQUOT (no bypass)");
-	is_int(enrp_ns_write_check(st, &user, f, 0, 600000), 0,
+	is_int(enrp_ns_write_check(st, &user, f, 0, 600000, 0), 0,
 	       "rewriting the orphan's own bytes is allowed");
 	is_int(enrp_ns_forget(st, f), 0, "forget f");
 	is_int(usage_of(quota.id).bytes, MiB - 600000, "freed: its bytes are released");
-	is_int(enrp_ns_write_check(st, &user, h, 0, 600000), 0, "now the space is free");
+	is_int(enrp_ns_write_check(st, &user, h, 0, 600000, 0), 0, "now the space is free");
 	is_int(set_size(&user, h, 600000), 0, "truncate h up to 600000");
 	is_int(usage_of(quota.id).bytes, MiB, "full again");
 	is_int(enrp_ns_unlink(st, &user, rq, "h", false), 0, "unlink h");
@@ -1204,7 +1207,7 @@ static void policy(void)
 	is_int(set_size(&user, f, 10), -EROFS, "ro: truncate -EROFS");
 	is_int(enrp_ns_setxattr(st, &user, f, "user.y", "1", 1, 0), -EROFS, "ro: setxattr -EROFS");
 	is_int(enrp_ns_removexattr(st, &user, f, "user.x"), -EROFS, "ro: removexattr -EROFS");
-	is_int(enrp_ns_write_check(st, &user, f, 0, 1), -EROFS, "ro: write_check -EROFS");
+	is_int(enrp_ns_write_check(st, &user, f, 0, 1, 0), -EROFS, "ro: write_check -EROFS");
 	is_int(enrp_ns_check(st, &user, f, ENRP_OP_READ), 0, "ro: check READ 0");
 	is_int(enrp_ns_check(st, &user, f, ENRP_OP_INSPECT), 0, "ro: check INSPECT 0");
 	is_int(enrp_ns_check(st, &user, f, ENRP_OP_WRITE), -EROFS, "ro: check WRITE -EROFS");
@@ -1225,7 +1228,7 @@ static void policy(void)
 	is_int(enrp_ns_check(st, &user, f, ENRP_OP_INSPECT), 0, "wo: check INSPECT 0");
 	is_int(enrp_ns_mknod(st, &user, rp, "wo-new", S_IFREG | 0644, 0, NULL, &s), 0,
 	       "wo: mknod 0");
-	is_int(enrp_ns_write_check(st, &user, s.st.st_ino, 0, 10), 0, "wo: write_check 0");
+	is_int(enrp_ns_write_check(st, &user, s.st.st_ino, 0, 10, 0), 0, "wo: write_check 0");
 	is_int(enrp_ns_unlink(st, &user, rp, "wo-new", false), 0, "wo: unlink 0");
 	enrp_ns_forget(st, s.st.st_ino);
 
@@ -1235,7 +1238,7 @@ static void policy(void)
 	is_int(s.st.st_uid, agent.uid, "owned by the agent");
 	uint64_t ag = s.st.st_ino;
 	is_int(enrp_ns_check(st, &agent, ag, ENRP_OP_WRITE), 0, "active: agent check WRITE 0");
-	is_int(enrp_ns_write_check(st, &agent, ag, 0, 10), 0, "active: agent write_check 0");
+	is_int(enrp_ns_write_check(st, &agent, ag, 0, 10, 0), 0, "active: agent write_check 0");
 	is_int(enrp_ns_rename(st, &agent, rp, "by-agent", rp, "by-agent2", 0), 0,
 	       "active: agent rename 0");
 	is_int(enrp_ns_setxattr(st, &agent, ag, "user.a", "1", 1, 0), 0, "active: agent setxattr 0");
@@ -1266,7 +1269,7 @@ static void policy(void)
 	is_int(enrp_ns_unlink(st, &user, rp, "victim", false), -EROFS, "suspended: unlink -EROFS");
 	is_int(enrp_ns_setxattr(st, &user, f, "user.y", "1", 1, 0), -EROFS,
 	       "suspended: setxattr -EROFS");
-	is_int(enrp_ns_write_check(st, &user, f, 0, 1), -EROFS, "suspended: write_check -EROFS");
+	is_int(enrp_ns_write_check(st, &user, f, 0, 1, 0), -EROFS, "suspended: write_check -EROFS");
 	is_int(enrp_ns_check(st, &user, f, ENRP_OP_READ), 0, "suspended: check READ 0");
 	is_int(enrp_ns_check(st, &user, f, ENRP_OP_WRITE), -EROFS, "suspended: check WRITE -EROFS");
 	is_int(enrp_eir_resume(st, "pol", &actor), 0, "resume");

@@ -165,7 +165,7 @@ static void full_table(void)
 					char code = row->expect[k * 7 + es * 2 + held];
 					int want = code_errno(code);
 					eir_for(&e, row->state, row->mode, (enum esc)es);
-					int got = enrp_policy_check(&e, row->op, &c, NOW, held);
+					int got = enrp_policy_check(&e, row->op, &c, NOW, held ? ENRP_POLICY_HELD : 0);
 					if (got != want) {
 						bad++;
 						diag("%s %s %s by %s, %s, %s: got %d want %d",
@@ -196,21 +196,21 @@ static void edges(void)
 
 	eir_for(&e, ENRP_STATE_NORMAL, ENRP_MODE_ACTIVE, E_NONE);
 	e.agent_uid = ENRP_NO_UID;
-	is_int(enrp_policy_check(&e, ENRP_OP_WRITE, &nobody, NOW, false), -EROFS,
+	is_int(enrp_policy_check(&e, ENRP_OP_WRITE, &nobody, NOW, 0), -EROFS,
 	       "active without agent: uid ENRP_NO_UID is nobody's agent");
-	is_int(enrp_policy_check(&e, ENRP_OP_WRITE, &agent, NOW, false), -EROFS,
+	is_int(enrp_policy_check(&e, ENRP_OP_WRITE, &agent, NOW, 0), -EROFS,
 	       "active without agent: former agent uid gets ro");
 	e.escalated_until = NOW + 1;
-	is_int(enrp_policy_check(&e, ENRP_OP_WRITE, &agent, NOW, false), 0,
+	is_int(enrp_policy_check(&e, ENRP_OP_WRITE, &agent, NOW, 0), 0,
 	       "active without agent: escalation grants rw");
-	is_int(enrp_policy_check(&e, ENRP_OP_WRITE, &agent, NOW + 1, false), -EROFS,
+	is_int(enrp_policy_check(&e, ENRP_OP_WRITE, &agent, NOW + 1, 0), -EROFS,
 	       "escalation ends exactly at escalated_until");
 
 	eir_for(&e, ENRP_STATE_NORMAL, ENRP_MODE_RW, E_NONE);
-	is_int(enrp_policy_check(&e, (enum enrp_op)ENRP_OP_COUNT, &agent, NOW, false), -EINVAL,
+	is_int(enrp_policy_check(&e, (enum enrp_op)ENRP_OP_COUNT, &agent, NOW, 0), -EINVAL,
 	       "unknown op: -EINVAL");
 	e.mode = (enum enrp_mode)17;
-	is_int(enrp_policy_check(&e, ENRP_OP_WRITE, &agent, NOW, false), -EROFS,
+	is_int(enrp_policy_check(&e, ENRP_OP_WRITE, &agent, NOW, 0), -EROFS,
 	       "unknown mode fails closed for writes");
 
 	is_str(enrp_op_name(ENRP_OP_INSPECT), "inspect", "op name inspect");
