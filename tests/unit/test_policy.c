@@ -165,7 +165,8 @@ static void full_table(void)
 					char code = row->expect[k * 7 + es * 2 + held];
 					int want = code_errno(code);
 					eir_for(&e, row->state, row->mode, (enum esc)es);
-					int got = enrp_policy_check(&e, row->op, &c, NOW, held ? ENRP_POLICY_HELD : 0);
+					unsigned flags = held ? ENRP_POLICY_HELD : 0;
+					int got = enrp_policy_check(&e, row->op, &c, NOW, flags);
 					if (got != want) {
 						bad++;
 						diag("%s %s %s by %s, %s, %s: got %d want %d",
@@ -220,9 +221,112 @@ static void edges(void)
 	is_str(enrp_op_name((enum enrp_op)9), "?", "op name out of range");
 }
 
+/* The write-only flags: a page-cached handle, a rewrite of bytes the caller
+ * did not write.  Codes per (cached, rewrite) in {00, 10, 01, 11}, not held
+ * then held; the owner calls, not escalated. */
+static void wo_flags(void)
+{
+	static const struct {
+		enum enrp_state state;
+		enum enrp_mode mode;
+		enum enrp_op op;
+		const char *expect; /* 8 codes: 00 10 01 11 free, then held */
+	} rows[] = {
+		{ S_N, M_RW, O_W, "....PPPP" },
+		{ S_N, M_WO, O_W, ".AAAPAAA" },
+		{ S_N, M_WO, O_X, ".AAAPAAA" },
+		{ S_N, M_WO, O_R, "AAAAAAAA" },
+		{ S_N, M_WO, O_I, "........" },
+		{ S_N, M_RO, O_W, "RRRRRRRR" },
+		{ S_N, M_AC, O_W, "RRRRRRRR" },
+		{ S_S, M_WO, O_W, "RRRRRRRR" },
+		{ S_R, M_WO, O_W, "RRRRRRRR" },
+		{ S_D, M_WO, O_W, "NNNNNNNN" },
+	};
+	struct enrp_caller owner = { OWNER, OWNER, 1 };
+	for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		int bad = 0;
+		for (int i = 0; i < 8; i++) {
+			struct enrp_eir e;
+			eir_for(&e, rows[r].state, rows[r].mode, E_NONE);
+			unsigned flags = ((i & 1) ? ENRP_POLICY_CACHED : 0) |
+			                 ((i & 2) ? ENRP_POLICY_REWRITE : 0) |
+			                 ((i & 4) ? ENRP_POLICY_HELD : 0);
+			int got = enrp_policy_check(&e, rows[r].op, &owner, NOW, flags);
+			int want = code_errno(rows[r].expect[i]);
+			if (got != want) {
+				bad++;
+				diag("flags %#x: got %d want %d", flags, got, want);
+			}
+		}
+		ok(bad == 0, "wo flags: %s/%s/%s", enrp_state_name(rows[r].state),
+		   enrp_mode_name(rows[r].mode), enrp_op_name(rows[r].op));
+	}
+	struct enrp_eir e;
+	eir_for(&e, S_N, M_WO, E_NONE);
+	ok(enrp_policy_uncached(&e), "wo: handles bypass the page cache");
+	for (enum enrp_mode m = M_RW; m <= M_AC; m++) {
+		eir_for(&e, S_N, m, E_NONE);
+		if (m != M_WO)
+			ok(!enrp_policy_uncached(&e), "%s: handles may be cached", enrp_mode_name(m));
+	}
+}
+
+/* Who may enter an EIR directory. */
+static void eir_dir(void)
+{
+	struct enrp_eir e;
+	struct enrp_dir_access a;
+
+	eir_for(&e, S_N, M_RW, E_NONE);
+	e.owner_gid = 500;
+	e.dir_mode = 0700;
+	enrp_policy_eir_dir(&e, &a);
+	ok(a.uid == OWNER && a.gid == 500 && a.mode == 0700 && a.nentrants == 0,
+	   "rw: the owner's, 0700, no ACL");
+
+	e.mode = M_AC;
+	enrp_policy_eir_dir(&e, &a);
+	ok(a.uid == AGENT && a.gid == 500 && a.nentrants == 1 && !a.entrants[0].group &&
+	   a.entrants[0].id == OWNER && a.entrants[0].perm == 7 && a.mask == 7 &&
+	   a.group_perm == 0 && a.other_perm == 0 && a.mode == 0770,
+	   "active: the agent's, the owner a named rwx entry, mask rwx, group nothing");
+
+	e.agent_uid = ENRP_NO_UID;
+	enrp_policy_eir_dir(&e, &a);
+	ok(a.uid == OWNER && a.nentrants == 0 && a.mode == 0700, "active without agent: the owner's");
+
+	e.agent_uid = OWNER;
+	enrp_policy_eir_dir(&e, &a);
+	ok(a.uid == OWNER && a.nentrants == 0, "active whose agent is the owner: one account");
+
+	eir_for(&e, S_N, M_WO, E_NONE);
+	e.dir_mode = 0755;
+	enrp_policy_eir_dir(&e, &a);
+	ok(a.uid == OWNER && a.nentrants == 0 && a.mode == 0755,
+	   "wo with 0755: the agent of a non-active EIR is nobody; bits as set");
+
+	/* Bits an older record may carry are never presented. */
+	e.dir_mode = 07777;
+	enrp_policy_eir_dir(&e, &a);
+	ok(a.mode == 0755, "07777 is presented as 0755 (no group/other write, no special bits)");
+
+	eir_for(&e, S_N, M_AC, E_NONE);
+	e.dir_mode = 0750;
+	enrp_policy_eir_dir(&e, &a);
+	ok(a.group_perm == 5 && a.mask == 7 && a.mode == 0770 && a.user_perm == 7,
+	   "active with 0750: group r-x under a rwx mask");
+	e.dir_mode = 0500;
+	enrp_policy_eir_dir(&e, &a);
+	ok(a.user_perm == 5 && a.entrants[0].perm == 5 && a.mask == 5 && a.mode == 0550,
+	   "the owner's entry has the owner's bits");
+}
+
 int main(void)
 {
 	full_table();
 	edges();
+	wo_flags();
+	eir_dir();
 	return done_testing();
 }
