@@ -291,6 +291,10 @@ int eir_usage_add_stored(enrp_txn *t, uint32_t id, int64_t dstored, int64_t dchu
 
 /* ---- create ---- */
 
+/* Appends " key=..." to a details buffer, cutting silently at its end. */
+static void details_add(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 static void fmt_uid(char *buf, size_t size, uint32_t uid)
 {
 	if (uid == ENRP_NO_UID)
@@ -357,6 +361,9 @@ static int create_fn(enrp_txn *t, void *arg)
 	         "id=%u mode=%s class=%u owner=%u group=%u dir_mode=%04o quota=%llu agent=%s rpo=%u",
 	         e->id, enrp_mode_name(e->mode), e->eir_class, e->owner_uid, e->owner_gid,
 	         e->dir_mode, (unsigned long long)e->quota, agent, e->rpo_minutes);
+	if (e->max_files)
+		details_add(details, sizeof(details), "max_files=%llu",
+		            (unsigned long long)e->max_files);
 	return journal_append_txn(t, c->actor, e->name, "eir-create", details);
 }
 
@@ -481,9 +488,6 @@ int enrp_eir_list(enrp_store *st, int (*cb)(const struct enrp_eir *eir, void *ar
 
 /* ---- changes ---- */
 
-/* Appends " key=..." to a details buffer, cutting silently at its end. */
-static void details_add(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 static void details_add(char *buf, size_t size, const char *fmt, ...)
 {
@@ -547,6 +551,11 @@ static int set_fn(enrp_txn *t, void *arg)
 		e.eir_class = c->nv->eir_class;
 		details_add(details, sizeof(details), "class=%u->%u", old.eir_class, e.eir_class);
 	}
+	if (c->flags & ENRP_EIR_SET_MAX_FILES && c->nv->max_files != old.max_files) {
+		e.max_files = c->nv->max_files;
+		details_add(details, sizeof(details), "max_files=%llu->%llu",
+		            (unsigned long long)old.max_files, (unsigned long long)e.max_files);
+	}
 	if (c->flags & ENRP_EIR_SET_QUOTA && c->nv->quota != old.quota) {
 		e.quota = c->nv->quota;
 		details_add(details, sizeof(details), "quota=%llu->%llu",
@@ -594,7 +603,7 @@ int enrp_eir_set(enrp_store *st, const char *name, const struct enrp_eir *new_va
 
 	if (flags & ~(unsigned)(ENRP_EIR_SET_MODE | ENRP_EIR_SET_OWNER | ENRP_EIR_SET_CLASS |
 	                        ENRP_EIR_SET_QUOTA | ENRP_EIR_SET_AGENT | ENRP_EIR_SET_RPO |
-	                        ENRP_EIR_SET_DIR_MODE))
+	                        ENRP_EIR_SET_DIR_MODE | ENRP_EIR_SET_MAX_FILES))
 		return -EINVAL;
 	return enrp_store_write(st, set_fn, &c);
 }

@@ -41,6 +41,7 @@
 #include <enrp/journal.h>
 #include <enrp/ns.h>
 #include <enrp/rundir.h>
+#include <enrp/spool.h>
 
 #include "chunk_int.h"
 #include "eir_int.h"
@@ -52,8 +53,16 @@
 
 enum { SP_NONE, SP_PLAIN, SP_QUEUED };
 
+/* Disk space a spool file may hold past what its EIR is charged for
+ * before fsck calls it unaccounted: allocation is in blocks, and ext4
+ * keeps small preallocations of its own for files written in pieces. */
+#define SPOOL_SLACK ((uint64_t)1 << 20)
+
 struct ient {
 	uint64_t ino, size, parent, dparent, ext_sum;
+	uint64_t alloc_end;   /* space reserved past size (see ns_charge) */
+	uint64_t xattr_bytes; /* names and values of its xattrs */
+	uint64_t spool_alloc; /* bytes its spool file has on disk */
 	uint32_t eir_id, mode, nlink, links, subdirs;
 	uint8_t content, flags, spool;
 	uint8_t qkey[QUEUE_KEY_LEN];
@@ -94,7 +103,7 @@ enum act_type {
 	A_SPOOL_DEL, A_QUEUE_DEL, A_QUEUE_NORMALIZE, A_EXTENT_DEL, A_CHUNK_SET, A_CHUNK_DEL,
 	A_USAGE_SET,
 	/* after the commit */
-	A_FREE_ORPHAN, A_UNLINK_SPOOL, A_UNLINK_CHUNK,
+	A_FREE_ORPHAN, A_UNLINK_SPOOL, A_UNLINK_CHUNK, A_TRIM_SPOOL,
 };
 
 struct action {
@@ -324,6 +333,7 @@ static int load_inodes(enrp_txn *t, struct fsck *f)
 		e->nlink = r.nlink;
 		e->content = r.content;
 		e->flags = r.flags;
+		e->alloc_end = r.alloc_end;
 		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(cur);
@@ -429,6 +439,11 @@ static int load_simple(enrp_txn *t, struct fsck *f, enum store_dbi db)
 				}
 				free(x);
 			}
+		} else if (db == DBI_XATTR) {
+			/* Charged to the EIR like bytes (ns.c); one of a missing
+			 * inode is freed with nothing and charges nothing. */
+			if (k.mv_size >= 8 && (e = ifind(f, be64_get(k.mv_data))))
+				e->xattr_bytes += (k.mv_size - 8) + v.mv_size;
 		} else if (db == DBI_CHUNK) {
 			struct cidx *c = PUSH(f, idx);
 			if (c) {
@@ -465,6 +480,8 @@ static int load_fn(enrp_txn *t, void *arg)
 		rc = load_simple(t, f, DBI_EXTENT);
 	if (rc == 0)
 		rc = load_simple(t, f, DBI_CHUNK);
+	if (rc == 0)
+		rc = load_simple(t, f, DBI_XATTR);
 	return rc;
 }
 
@@ -572,6 +589,15 @@ static void check_queue(struct fsck *f)
 	}
 }
 
+/* What an inode charges to its EIR (ns_charge, plus its xattrs). */
+static uint64_t charge(const struct ient *e)
+{
+	uint64_t bytes = 0;
+	if (S_ISREG(e->mode))
+		bytes = e->size > e->alloc_end ? e->size : e->alloc_end;
+	return bytes + e->xattr_bytes;
+}
+
 static void check_inode(struct fsck *f, struct ient *e)
 {
 	char obj[128];
@@ -587,8 +613,8 @@ static void check_inode(struct fsck *f, struct ient *e)
 	/* links and orphans */
 	if (e->nlink == 0) {
 		/* An orphan's bytes stay charged until it is freed (ns.c). */
-		if (ee && reg && !e->links)
-			ee->calc.bytes += e->size;
+		if (ee && !e->links)
+			ee->calc.bytes += charge(e);
 		if (e->links) {
 			uint32_t want = dir ? 2 + e->subdirs : e->links;
 			report(f, "nlink", ENRP_FSCK_PROBLEM, true, obj,
@@ -636,11 +662,10 @@ static void check_inode(struct fsck *f, struct ient *e)
 					a->val = e->dparent;
 			}
 		}
-		if (ee && e->ino != ee->e.root_ino) {
+		if (ee && e->ino != ee->e.root_ino)
 			ee->calc.files++;
-			if (reg)
-				ee->calc.bytes += e->size;
-		}
+		if (ee)
+			ee->calc.bytes += charge(e);
 	}
 
 	/* content */
@@ -659,6 +684,17 @@ static void check_inode(struct fsck *f, struct ient *e)
 		if (!e->spool_file && e->size > 0 && store_spool_dirfd(f->st) >= 0)
 			report(f, "spool-data-lost", ENRP_FSCK_PROBLEM, false, obj,
 			       "has %" PRIu64 " bytes in a spool file that does not exist", e->size);
+		/* Disk space no quota sees: what the spool file holds past the
+		 * bytes and reservations its EIR is charged for (allocation
+		 * is in blocks, and ext4 may round up to a cluster). */
+		uint64_t charged = e->size > e->alloc_end ? e->size : e->alloc_end;
+		if (e->spool_file && e->spool_alloc > charged + SPOOL_SLACK) {
+			report(f, "spool-unaccounted", ENRP_FSCK_PROBLEM, true, obj,
+			       "its spool file holds %" PRIu64 " bytes on disk, %" PRIu64 " more than "
+			       "the %" PRIu64 " its EIR is charged for", e->spool_alloc,
+			       e->spool_alloc - charged, charged);
+			act(f, A_TRIM_SPOOL, e->ino);
+		}
 		if (e->has_extent) {
 			report(f, "extent-stale", ENRP_FSCK_PROBLEM, true, obj,
 			       "is a spool file but has a chunk list");
@@ -894,8 +930,12 @@ static void scan_spool(struct fsck *f, bool record_only)
 		struct ient *e = ifind(f, ino);
 		if (record_only) {
 			f->res->spool_files++;
-			if (e)
+			struct stat sb;
+			if (e) {
 				e->spool_file = true;
+				if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+					e->spool_alloc = (uint64_t)sb.st_blocks * 512;
+			}
 			continue;
 		}
 		if (e && (e->spool != SP_NONE || e->content == ENRP_CONTENT_SPOOL))
@@ -1169,6 +1209,20 @@ static int apply(struct fsck *f)
 			if (unlinkat(store_spool_dirfd(f->st), a->path, 0) < 0 && errno != ENOENT)
 				enrp_log(ENRP_LOG_ERR, "fsck: cannot remove spool/%s: %s", a->path,
 				         strerror(errno));
+		} else if (a->type == A_TRIM_SPOOL) {
+			/* Growing a file by a byte and cutting it back frees every
+			 * block past its end and leaves its bytes as they are. */
+			struct stat sb;
+			int fd = enrp_spool_open(f->st, a->ino, 0);
+			int trc = fd < 0 ? fd : 0;
+			if (trc == 0 && (fstat(fd, &sb) < 0 || ftruncate(fd, sb.st_size + 1) < 0 ||
+			                 ftruncate(fd, sb.st_size) < 0))
+				trc = -errno;
+			if (fd >= 0)
+				close(fd);
+			if (trc)
+				enrp_log(ENRP_LOG_ERR, "fsck: cannot trim the spool file of inode %" PRIu64
+				         ": %s", a->ino, enrp_strerror(trc));
 		} else if (a->type == A_UNLINK_CHUNK) {
 			if (unlinkat(store_chunks_dirfd(f->st), a->path, 0) < 0 && errno != ENOENT)
 				enrp_log(ENRP_LOG_ERR, "fsck: cannot remove chunks/%s: %s", a->path,

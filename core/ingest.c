@@ -677,6 +677,7 @@ static int commit_fn(enrp_txn *t, void *arg)
 	txn_on_durable(t, spool_unlink_hook, j->ino);
 	r.content = ENRP_CONTENT_SEALED;
 	r.flags &= ~INODE_CORRUPT;
+	ns_spool_released(t, &r); /* space reserved past the end goes with the spool */
 	memcpy(r.sha256, j->sha, 32);
 	r.sealed_at = enrp_now_ns();
 	ns_inode_put(t, j->ino, &r);

@@ -6,11 +6,14 @@
  *     same EIR, and a directory's record names its one parent;
  *   - nlink counts dirents (plus "." and ".." for directories);
  *   - an inode with nlink 0 is in DBI_ORPHAN until enrp_ns_forget() frees it;
- *   - an EIR's usage.bytes is the sum of the sizes of its regular files,
- *     unlinked ones still open (orphans) included until they are freed — as
- *     ext4 keeps an open, unlinked file's blocks charged, so writing through
- *     such a handle cannot escape the quota — and usage.files the count of
- *     its inodes with nlink > 0;
+ *   - an EIR's usage.bytes is what its clients made the platform hold: for
+ *     each regular file its size, or the end of the space reserved past it
+ *     with fallocate(KEEP_SIZE) if that is further (ns_charge), plus the
+ *     names and values of every inode's xattrs; unlinked files still open
+ *     (orphans) included until they are freed — as ext4 keeps an open,
+ *     unlinked file's blocks charged, so writing through such a handle
+ *     cannot escape the quota — and usage.files the count of its inodes
+ *     with nlink > 0, which EIR.max_files bounds;
  *   - a regular file whose bytes live in a spool file is in DBI_SPOOL.
  *
  * Every changing operation decides access with enrp_policy_check() on the
@@ -265,12 +268,21 @@ static int policy_txn(enrp_txn *t, uint32_t eir_id, const struct enrp_caller *ca
 	return policy_flags_txn(t, eir_id, caller, op, 0);
 }
 
-/* A regular file's bytes count until its inode is freed (see the top). */
-static int usage_bytes_delta(enrp_txn *t, const struct inode_rec *r, int64_t delta)
+uint64_t ns_charge(const struct inode_rec *r)
 {
-	if (!is_reg(r) || delta == 0)
+	if (!is_reg(r))
 		return 0;
-	return eir_usage_add(t, r->eir_id, delta, 0);
+	return r->alloc_end > r->size ? r->alloc_end : r->size;
+}
+
+/* R's charge changed from OLD (see the top); it counts until R is freed. */
+static int charge_changed(enrp_txn *t, const struct inode_rec *r, uint64_t old)
+{
+	uint64_t now = ns_charge(r);
+	if (now == old)
+		return 0;
+	return eir_usage_add(t, r->eir_id, now > old ? (int64_t)(now - old) : -(int64_t)(old - now),
+	                     0);
 }
 
 static int quota_check(enrp_txn *t, uint32_t eir_id, uint64_t grow)
@@ -287,6 +299,19 @@ static int quota_check(enrp_txn *t, uint32_t eir_id, uint64_t grow)
 	if (e.quota && (u.bytes + grow > e.quota || u.bytes + grow < u.bytes))
 		return -EDQUOT;
 	return 0;
+}
+
+/* One more inode in EIR_ID: -EDQUOT past its max_files. */
+static int files_check(enrp_txn *t, uint32_t eir_id)
+{
+	struct enrp_eir e;
+	struct enrp_eir_usage u;
+	int rc = eir_get_txn(t, eir_id, &e);
+	if (rc == 0 && e.max_files)
+		rc = eir_usage_get_txn(t, eir_id, &u);
+	if (rc)
+		return rc;
+	return e.max_files && u.files >= e.max_files ? -EDQUOT : 0;
 }
 
 /* ---- lookups ---- */
@@ -413,6 +438,9 @@ static int mknod_fn(enrp_txn *t, void *arg)
 		return rc;
 	if (S_ISDIR(a->mode) && p.nlink >= NS_LINK_MAX)
 		return -EMLINK;
+	rc = files_check(t, p.eir_id);
+	if (rc)
+		return rc;
 
 	int64_t now = enrp_now_ns();
 	memset(&r, 0, sizeof(r));
@@ -894,16 +922,22 @@ static int setattr_fn(enrp_txn *t, void *arg)
 		 * into a spool file first (enrp_ingest_unseal). */
 		if (r.content == ENRP_CONTENT_SEALED && size != r.size)
 			return -EBUSY;
-		if (size > r.size && (rc = quota_check(t, r.eir_id, size - r.size)))
+		uint64_t old = ns_charge(&r);
+		uint64_t grown = size > old ? size - old : 0;
+		if (grown && (rc = quota_check(t, r.eir_id, grown)))
 			return rc;
 		/* Idempotent, so safe if this transaction is ever re-run. */
 		rc = spool_truncate(t->st, a->ino, size);
 		if (rc)
 			return rc;
-		usage_bytes_delta(t, &r, (int64_t)size - (int64_t)r.size);
 		if (size != r.size)
 			r.gen++;
+		/* Cutting a file frees every block past its new end, reserved
+		 * ones included; growing it keeps them. */
+		if (size < r.size)
+			r.alloc_end = 0;
 		r.size = size;
+		charge_changed(t, &r, old);
 		r.mtime = now;
 	}
 	if (flags & ENRP_SETATTR_MODE)
@@ -962,8 +996,9 @@ static int write_check_fn(enrp_txn *t, void *arg)
 	uint64_t end = a->off + a->len;
 	if (end < a->off)
 		return -EFBIG;
-	if (end > r.size)
-		return quota_check(t, r.eir_id, end - r.size);
+	uint64_t charged = ns_charge(&r);
+	if (end > charged && !(a->flags & ENRP_WRITE_PUNCH))
+		return quota_check(t, r.eir_id, end - charged);
 	return 0;
 }
 
@@ -972,7 +1007,11 @@ int enrp_ns_write_check(enrp_store *st, const struct enrp_caller *caller, uint64
 {
 	struct check_args a = { .caller = caller, .ino = ino, .off = off, .len = len,
 	                        .flags = flags };
-	return enrp_store_read(st, write_check_fn, &a);
+	int rc = enrp_store_read(st, write_check_fn, &a);
+	/* The policy and the quota speak first; then the disk's reserve. */
+	if (rc == 0 && len && !(flags & ENRP_WRITE_PUNCH))
+		rc = enrp_store_data_room(st, len);
+	return rc;
 }
 
 static int write_done_fn(enrp_txn *t, void *arg)
@@ -986,9 +1025,22 @@ static int write_done_fn(enrp_txn *t, void *arg)
 		return -EINVAL;
 	if (r.content != ENRP_CONTENT_SPOOL)
 		return -EBUSY;
+	uint64_t old = ns_charge(&r);
+	if (a->flags & ENRP_WRITE_RESERVED) {
+		/* Space reserved past the end: charged, the size unchanged. */
+		if (a->off > r.alloc_end)
+			r.alloc_end = a->off;
+		charge_changed(t, &r, old);
+		ns_inode_put(t, a->ino, &r);
+		if (t->ret)
+			return t->ret;
+		if (a->out)
+			fill_stat(a->ino, &r, a->out);
+		return 0;
+	}
 	if (a->off > r.size) {
-		usage_bytes_delta(t, &r, (int64_t)(a->off - r.size));
 		r.size = a->off;
+		charge_changed(t, &r, old);
 	}
 	r.gen++; /* a seal started before this write must not commit */
 	r.mtime = r.ctime = enrp_now_ns();
@@ -1003,6 +1055,12 @@ static int write_done_fn(enrp_txn *t, void *arg)
 int enrp_ns_write_done(enrp_store *st, uint64_t ino, uint64_t end, struct enrp_stat *out)
 {
 	struct check_args a = { .ino = ino, .off = end, .out = out };
+	return enrp_store_write(st, write_done_fn, &a);
+}
+
+int enrp_ns_reserve_done(enrp_store *st, uint64_t ino, uint64_t end)
+{
+	struct check_args a = { .ino = ino, .off = end, .flags = ENRP_WRITE_RESERVED };
 	return enrp_store_write(st, write_done_fn, &a);
 }
 
@@ -1044,13 +1102,20 @@ static int setxattr_fn(enrp_txn *t, void *arg)
 		return -EEXIST;
 	if (rc == -ENOENT && (a->flags & XATTR_REPLACE))
 		return -ENODATA;
+	/* Names and values count against the quota (see the top). */
+	uint64_t had = rc == 0 ? (klen - 8) + v.mv_size : 0;
+	uint64_t will = a->value ? (klen - 8) + a->size : 0;
 	if (a->value == NULL) { /* removal */
 		if (rc == -ENOENT)
 			return -ENODATA;
 		txn_del(t, DBI_XATTR, key, klen);
 	} else {
+		if (will > had && (rc = quota_check(t, r.eir_id, will - had)))
+			return rc;
 		txn_put(t, DBI_XATTR, key, klen, a->value, a->size, 0);
 	}
+	if (will != had)
+		eir_usage_add(t, r.eir_id, (int64_t)will - (int64_t)had, 0);
 	r.ctime = enrp_now_ns();
 	ns_inode_put(t, a->ino, &r);
 	return t->ret;
@@ -1190,11 +1255,15 @@ int enrp_ns_statfs(enrp_store *st, uint64_t ino, struct statvfs *out)
 
 /* ---- orphans and recovery ---- */
 
+struct xattr_del {
+	uint64_t count, bytes;
+};
+
 static int xattr_del_one(enrp_txn *t, const MDB_val *k, const MDB_val *v, void *arg)
 {
-	(void)v;
-	uint64_t *count = arg;
-	(*count)++;
+	struct xattr_del *x = arg;
+	x->count++;
+	x->bytes += (k->mv_size - 8) + v->mv_size;
 	MDB_val key = *k;
 	int rc = mdb_del(t->txn, store_dbi(t, DBI_XATTR), &key, NULL);
 	return rc ? (t->ret = store_mdb_err(rc)) : 0;
@@ -1219,18 +1288,20 @@ static int free_orphan(enrp_txn *t, uint64_t ino)
 		return t->ret ? t->ret : 1;
 	}
 	/* Deleting while walking: restart the walk until nothing is left. */
+	uint64_t xattr_bytes = 0;
 	for (;;) {
-		uint64_t count = 0;
-		rc = prefix_walk(t, DBI_XATTR, ino, xattr_del_one, &count);
-		if (rc || count == 0)
+		struct xattr_del x = { 0, 0 };
+		rc = prefix_walk(t, DBI_XATTR, ino, xattr_del_one, &x);
+		xattr_bytes += x.bytes;
+		if (rc || x.count == 0)
 			break;
 	}
 	if (rc)
 		return rc;
 	if (have && r.content == ENRP_CONTENT_SEALED && (rc = extent_release(t, r.eir_id, ino)))
 		return rc;
-	if (have && is_reg(&r) && r.size)
-		eir_usage_add(t, r.eir_id, -(int64_t)r.size, 0);
+	if (have && ns_charge(&r) + xattr_bytes)
+		eir_usage_add(t, r.eir_id, -(int64_t)(ns_charge(&r) + xattr_bytes), 0);
 	MDB_val sv;
 	if (txn_get(t, DBI_SPOOL, k, 8, &sv) == 0) {
 		if (sv.mv_size == QUEUE_KEY_LEN) {
@@ -1392,6 +1463,13 @@ int ns_create_eir_root(enrp_txn *t, const struct enrp_eir *e, uint64_t *ino)
 	root.mtime = root.ctime = now;
 	ns_inode_put(t, ENRP_ROOT_INO, &root);
 	return t->ret;
+}
+
+int ns_spool_released(enrp_txn *t, struct inode_rec *r)
+{
+	uint64_t old = ns_charge(r);
+	r->alloc_end = 0;
+	return charge_changed(t, r, old);
 }
 
 int ns_update_eir_root(enrp_txn *t, const struct enrp_eir *e)

@@ -18,4 +18,12 @@ int ns_create_eir_root(enrp_txn *t, const struct enrp_eir *e, uint64_t *ino);
 /* Applies E's owner, group and dir_mode to its directory inode. */
 int ns_update_eir_root(enrp_txn *t, const struct enrp_eir *e);
 
+/* What R charges to its EIR's usage for its content: a regular file's size,
+ * or the end of the space reserved past it if further; 0 otherwise. */
+uint64_t ns_charge(const struct inode_rec *r);
+
+/* R's spool file is gone (its file was sealed): space reserved past its end
+ * is no longer held.  Updates R (written back by the caller) and usage. */
+int ns_spool_released(enrp_txn *t, struct inode_rec *r);
+
 #endif

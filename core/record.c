@@ -203,7 +203,7 @@ size_t key_xattr(uint8_t *buf, uint64_t ino, const char *name)
 
 int rec_inode_encode(const struct inode_rec *r, struct rec_out *o)
 {
-	rec_put_u8(o, REC_VERSION);
+	rec_put_u8(o, REC_VERSION_2);
 	rec_put_u32(o, r->eir_id);
 	rec_put_u32(o, r->mode);
 	rec_put_u32(o, r->uid);
@@ -222,6 +222,7 @@ int rec_inode_encode(const struct inode_rec *r, struct rec_out *o)
 	rec_put_u64(o, (uint64_t)r->sealed_at);
 	rec_put_bytes(o, r->sha256, sizeof(r->sha256));
 	rec_put_str(o, r->target);
+	rec_put_u64(o, r->alloc_end);
 	return o->err;
 }
 
@@ -229,7 +230,8 @@ int rec_inode_decode(const void *p, size_t n, struct inode_rec *r)
 {
 	struct rec_in in;
 	rec_in_init(&in, p, n);
-	if (rec_get_u8(&in) != REC_VERSION)
+	uint8_t version = rec_get_u8(&in);
+	if (version != REC_VERSION && version != REC_VERSION_2)
 		return -EIO;
 	r->eir_id = rec_get_u32(&in);
 	r->mode = rec_get_u32(&in);
@@ -249,6 +251,7 @@ int rec_inode_decode(const void *p, size_t n, struct inode_rec *r)
 	r->sealed_at = (int64_t)rec_get_u64(&in);
 	rec_get_bytes(&in, r->sha256, sizeof(r->sha256));
 	rec_get_str(&in, r->target, sizeof(r->target));
+	r->alloc_end = version == REC_VERSION_2 ? rec_get_u64(&in) : 0;
 	if (r->content > ENRP_CONTENT_SEALED)
 		return -EIO;
 	return rec_in_end(&in);
@@ -272,7 +275,7 @@ int rec_dirent_decode(const void *p, size_t n, uint64_t *ino, uint32_t *type)
 
 int rec_eir_encode(const struct enrp_eir *e, struct rec_out *o)
 {
-	rec_put_u8(o, REC_VERSION);
+	rec_put_u8(o, REC_VERSION_2);
 	rec_put_u32(o, e->id);
 	rec_put_str(o, e->name);
 	rec_put_u32(o, e->owner_uid);
@@ -289,6 +292,7 @@ int rec_eir_encode(const struct enrp_eir *e, struct rec_out *o)
 	rec_put_str(o, e->state_reason);
 	rec_put_u64(o, e->root_ino);
 	rec_put_u64(o, (uint64_t)e->created);
+	rec_put_u64(o, e->max_files);
 	return o->err;
 }
 
@@ -297,7 +301,8 @@ int rec_eir_decode(const void *p, size_t n, struct enrp_eir *e)
 	struct rec_in in;
 	memset(e, 0, sizeof(*e));
 	rec_in_init(&in, p, n);
-	if (rec_get_u8(&in) != REC_VERSION)
+	uint8_t version = rec_get_u8(&in);
+	if (version != REC_VERSION && version != REC_VERSION_2)
 		return -EIO;
 	e->id = rec_get_u32(&in);
 	rec_get_str(&in, e->name, sizeof(e->name));
@@ -315,6 +320,7 @@ int rec_eir_decode(const void *p, size_t n, struct enrp_eir *e)
 	rec_get_str(&in, e->state_reason, sizeof(e->state_reason));
 	e->root_ino = rec_get_u64(&in);
 	e->created = (int64_t)rec_get_u64(&in);
+	e->max_files = version == REC_VERSION_2 ? rec_get_u64(&in) : 0;
 	if (mode > ENRP_MODE_ACTIVE || state > ENRP_STATE_DESTROYED)
 		return -EIO;
 	e->mode = (enum enrp_mode)mode;

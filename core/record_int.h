@@ -16,6 +16,9 @@
 #include <enrp/ns.h>
 
 #define REC_VERSION 1
+/* Inode and EIR records gained fields in store format 2 (alloc_end,
+ * max_files); their decoders read version 1 too, with the new fields 0. */
+#define REC_VERSION_2 2
 
 /* ---- primitive encoders ---- */
 void be32_put(uint8_t *p, uint32_t v);
@@ -69,6 +72,9 @@ struct inode_rec {
 	uint32_t nlink;
 	uint64_t rdev;
 	uint64_t size;
+	/* A spool file's space reserved past SIZE (fallocate KEEP_SIZE) reaches
+	 * this offset; 0 when none.  The EIR is charged max(size, alloc_end). */
+	uint64_t alloc_end;
 	int64_t atime, mtime, ctime, btime; /* ns since epoch */
 	uint64_t parent;     /* directories: the containing directory */
 	uint8_t content;     /* enum enrp_content */

@@ -61,9 +61,15 @@
  * would make a commit fail after its operations were acknowledged.  Before
  * it begins a group the committer therefore reserves disk blocks beyond
  * what the environment uses (fallocate, KEEP_SIZE: LMDB sees the same file),
- * at least HEADROOM more than a group can dirty; when the reservation fails
- * no group begins and writers get -ENOSPC at once, nothing acknowledged is
- * lost, and writing resumes as soon as space returns.
+ * at least HEADROOM more than a group can dirty.  The reservation outlives
+ * the process (a new one starts from the blocks the file already has), and
+ * when it cannot grow, groups still begin within what is left of it, each
+ * limited to half of that (group_budget): a full disk never stops an rm or
+ * recovery at mount while reserved blocks remain.  Only when none remain
+ * does no group begin; writers get -ENOSPC at once, nothing acknowledged is
+ * lost, and writing resumes as soon as space returns.  Client data stops
+ * earlier, at a reserve of free space (enrp_store_data_room), so the
+ * reservation can normally grow even on a disk clients have filled.
  *
  * enrpctl (default mode) commits every write on its own, synced, so a change
  * it reports is durable.
@@ -81,6 +87,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,6 +106,8 @@
 #define GROUP_MAX_OPS 20000             /* operations per group at most */
 #define HEADROOM_MIN ((off_t)16 << 20)  /* reserved ahead of LMDB's last page */
 #define HEADROOM_STEP ((off_t)32 << 20) /* reserved at a time */
+#define HEADROOM_EMERGENCY ((off_t)1 << 20) /* enough for groups of a few operations */
+#define ROOM_REFRESH_NS 100000000LL     /* free space re-read at least this often */
 
 static const char *const dbi_names[DBI_COUNT] = {
 	[DBI_META] = "meta",         [DBI_EIR] = "eir",       [DBI_EIR_NAME] = "eir_name",
@@ -140,6 +149,12 @@ struct enrp_store {
 	int group_err;          /* a failed group commit: the daemon must stop */
 	int begin_err;          /* a group could not begin (disk full): transient */
 	off_t reserved;         /* bytes of the data file reserved with fallocate */
+
+	/* Free space for client data (enrp_store_data_room). */
+	pthread_mutex_t room_lock;
+	uint64_t room_free;     /* protected by room_lock: bytes free, as last read */
+	uint64_t room_reserve;  /* protected by room_lock */
+	int64_t room_read_at;   /* protected by room_lock: CLOCK_MONOTONIC ns */
 	bool in_hooks;          /* the committer runs a commit's hooks, unlocked */
 	bool stopping;
 	pthread_t committer;
@@ -494,6 +509,36 @@ out_abort:
 	return rc;
 }
 
+/* A writer of an older store marks it with this binary's format first, so
+ * that an older binary refuses the records it cannot read (format 2 added
+ * fields to inode and EIR records; their version-1 form still decodes).
+ * Called before any other transaction of this process. */
+static int upgrade_format(enrp_store *st)
+{
+	if (st->format >= ENRP_STORE_FORMAT)
+		return 0;
+	MDB_txn *txn;
+	int rc = begin_txn(st, NULL, 0, &txn);
+	if (rc)
+		return rc;
+	uint8_t fmt[4];
+	be32_put(fmt, ENRP_STORE_FORMAT);
+	MDB_val k = { .mv_size = 6, .mv_data = (void *)"format" };
+	MDB_val v = { .mv_size = 4, .mv_data = fmt };
+	rc = store_mdb_err(mdb_put(txn, st->dbi[DBI_META], &k, &v, 0));
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	rc = store_mdb_err(mdb_txn_commit(txn));
+	if (rc == 0) {
+		enrp_log(ENRP_LOG_NOTICE, "store '%s' upgraded from format %u to %u", st->path,
+		         st->format, ENRP_STORE_FORMAT);
+		st->format = ENRP_STORE_FORMAT;
+	}
+	return rc;
+}
+
 /* Grows the map until it holds twice what is used plus GROUP_ROOM (see "Map
  * full" above).  Called by the committer, st->lock held, no transaction of
  * this process alive. */
@@ -542,6 +587,9 @@ static int reserve_headroom(enrp_store *st)
 		if (errno == EOPNOTSUPP)
 			return 0; /* a filesystem without it: no better guarantee to give */
 		int rc = -errno;
+		/* What is still reserved keeps small groups going (group_budget). */
+		if (st->reserved - used >= HEADROOM_EMERGENCY)
+			return 0;
 		enrp_log(ENRP_LOG_WARNING, "cannot reserve space for metadata: %s; refusing "
 		         "writes until there is room", strerror(-rc));
 		return rc;
@@ -567,6 +615,42 @@ static uint64_t group_budget(enrp_store *st)
 
 static void *committer_main(void *arg);
 
+/* The blocks the data file already has: a reservation made by an earlier
+ * process, still there after a crash or a full disk. */
+static void adopt_reservation(enrp_store *st)
+{
+	int fd;
+	struct stat sb;
+	if (mdb_env_get_fd(st->env, &fd) == 0 && fstat(fd, &sb) == 0)
+		st->reserved = (off_t)sb.st_blocks * 512;
+}
+
+int enrp_store_data_room(enrp_store *st, uint64_t len)
+{
+	int64_t now = mono_ns();
+	int rc = 0;
+	pthread_mutex_lock(&st->room_lock);
+	bool close = st->room_free < st->room_reserve + len + ((uint64_t)64 << 20);
+	if (st->room_read_at == 0 || now - st->room_read_at > ROOM_REFRESH_NS || close) {
+		struct statvfs sv;
+		if (fstatvfs(st->spool_dirfd, &sv) == 0) {
+			uint64_t bs = sv.f_frsize ? sv.f_frsize : sv.f_bsize;
+			uint64_t total = (uint64_t)sv.f_blocks * bs;
+			st->room_free = (uint64_t)sv.f_bavail * bs;
+			st->room_reserve = total / 32;
+			if (st->room_reserve < ((uint64_t)1 << 20))
+				st->room_reserve = (uint64_t)1 << 20;
+			if (st->room_reserve > ((uint64_t)256 << 20))
+				st->room_reserve = (uint64_t)256 << 20;
+			st->room_read_at = now;
+		}
+	}
+	if (st->room_read_at && st->room_free < st->room_reserve + len)
+		rc = -ENOSPC;
+	pthread_mutex_unlock(&st->room_lock);
+	return rc;
+}
+
 static int open_env(const char *path, unsigned flags, bool create, enrp_store **out)
 {
 	int rc;
@@ -579,6 +663,7 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 	st->intent_fd = -1;
 	st->group_fd = -1;
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->room_lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -657,9 +742,12 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 		goto out_env;
 	}
 	rc = open_dbis(st, create);
+	if (rc == 0 && !(flags & ENRP_STORE_RDONLY))
+		rc = upgrade_format(st);
 	if (rc)
 		goto out_env;
 	if (flags & ENRP_STORE_GROUP_COMMIT) {
+		adopt_reservation(st);
 		st->pool = spool_pool_new();
 		if (!st->pool) {
 			rc = -ENOMEM;
@@ -695,6 +783,7 @@ out_free:
 	free(st->path);
 	free(st->spool_path);
 	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->room_lock);
 	pthread_cond_destroy(&st->cond);
 	free(st);
 	return rc;
@@ -1123,6 +1212,7 @@ void enrp_store_close(enrp_store *st)
 	if (st->group_fd >= 0)
 		close(st->group_fd);
 	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->room_lock);
 	pthread_cond_destroy(&st->cond);
 	free(st->path);
 	free(st->spool_path);

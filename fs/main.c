@@ -312,7 +312,13 @@ int main(int argc, char *argv[])
 	}
 	uint64_t orphans = 0, spools = 0;
 	rc = enrp_ns_recover(fs.st, &orphans, &spools);
-	if (rc) {
+	if (rc == -ENOSPC) {
+		/* A full disk must not keep the store from mounting: reads go on,
+		 * writes get ENOSPC until there is room, and the orphans are freed
+		 * as the kernel forgets them or at the next mount. */
+		enrp_log(ENRP_LOG_WARNING, "the disk of store '%s' is full: recovery postponed; "
+		         "writes will fail with ENOSPC until space is freed", store);
+	} else if (rc) {
 		fprintf(stderr, "enrpfs: cannot recover store '%s': %s\n", store, enrp_strerror(rc));
 		goto out_store;
 	}

@@ -347,21 +347,25 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 	caller_of(req, &caller);
 	bool grows = !(mode & FALLOC_FL_KEEP_SIZE);
 	/* A punched hole turns bytes into zeros: a change of bytes, checked
-	 * like a write of the range; a reservation changes none. */
+	 * like a write of the range.  A reservation changes none, but its
+	 * space is charged to the quota like bytes, kept or not past the end. */
 	bool punch = mode & FALLOC_FL_PUNCH_HOLE;
 	bool own = punch && node_session_owned(fs, ino, caller.uid);
-	unsigned flags = punch ? ENRP_WRITE_CHANGES_BYTES | (own ? ENRP_WRITE_OWN_SESSION : 0) |
+	unsigned flags = punch ? ENRP_WRITE_PUNCH | ENRP_WRITE_CHANGES_BYTES |
+	                         (own ? ENRP_WRITE_OWN_SESSION : 0) |
 	                         (h->cached ? ENRP_WRITE_CACHED : 0)
 	                       : 0;
-	int rc = enrp_ns_write_check(fs->st, &caller, ino, (uint64_t)offset,
-	                             punch ? (uint64_t)length : grows ? (uint64_t)length : 0,
+	uint64_t end = (uint64_t)offset + (uint64_t)length;
+	int rc = enrp_ns_write_check(fs->st, &caller, ino, (uint64_t)offset, (uint64_t)length,
 	                             flags);
 	if (rc == 0 && punch && !own)
 		node_session_end(fs, ino);
 	if (rc == 0 && fallocate(h->fd, mode, offset, length) < 0)
 		rc = -errno;
 	if (rc == 0 && grows)
-		rc = enrp_ns_write_done(fs->st, ino, (uint64_t)offset + (uint64_t)length, NULL);
+		rc = enrp_ns_write_done(fs->st, ino, end, NULL);
+	else if (rc == 0 && !punch)
+		rc = enrp_ns_reserve_done(fs->st, ino, end);
 	if (rc)
 		reply_denied(req, fs, h->eir_id, ENRP_OP_WRITE, rc);
 	else

@@ -53,8 +53,8 @@ static const struct ctl_help eir_help = {
 
 static const struct ctl_help create_help = {
 	"enrpctl eir create NAME --owner USER[:GROUP] [--class 1|2|3]\n"
-	"           [--mode rw|wo|ro|active] [--quota SIZE] [--agent USER]\n"
-	"           [--rpo MINUTES] [--dir-mode OCTAL]",
+	"           [--mode rw|wo|ro|active] [--quota SIZE] [--max-files N]\n"
+	"           [--agent USER] [--rpo MINUTES] [--dir-mode OCTAL]",
 	"Creates the EIR NAME and its directory at the root of the mount.  NAME is\n"
 	"1-63 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or\n"
 	"digit.\n"
@@ -64,8 +64,11 @@ static const struct ctl_help create_help = {
 	"                        the group defaults to USER's primary group (required)\n"
 	"  --class 1|2|3         resource class; 1 has priority (default 3)\n"
 	"  --mode MODE           access mode: rw, wo, ro or active (default rw)\n"
-	"  --quota SIZE          limit on the logical bytes of live files, e.g. 50G;\n"
+	"  --quota SIZE          limit on what the EIR holds (bytes of live files,\n"
+	"                        space reserved with fallocate, xattrs), e.g. 50G;\n"
 	"                        'none' for no limit (default none)\n"
+	"  --max-files N         limit on its files, directories and links of\n"
+	"                        every kind; 'none' for no limit (default none)\n"
 	"  --agent USER          replication agent of an active EIR (required with\n"
 	"                        --mode active)\n"
 	"  --rpo MINUTES         an active EIR is snapshotted at least this often\n"
@@ -99,8 +102,8 @@ static const struct ctl_help show_help = {
 
 static const struct ctl_help set_help = {
 	"enrpctl eir set NAME [--mode MODE] [--owner USER[:GROUP]] [--class 1|2|3]\n"
-	"           [--quota SIZE] [--agent USER|none] [--rpo MINUTES]\n"
-	"           [--dir-mode OCTAL]",
+	"           [--quota SIZE] [--max-files N] [--agent USER|none]\n"
+	"           [--rpo MINUTES] [--dir-mode OCTAL]",
 	"Changes settings of the EIR NAME (at least one option).  A mode change is\n"
 	"in force for every operation on the mount once enrpctl returns.\n"
 	"\n"
@@ -109,8 +112,10 @@ static const struct ctl_help set_help = {
 	"  --owner USER[:GROUP]  owner of the EIR directory; the group defaults to\n"
 	"                        USER's primary group\n"
 	"  --class 1|2|3         resource class; 1 has priority\n"
-	"  --quota SIZE          limit on the logical bytes of live files; 'none'\n"
+	"  --quota SIZE          limit on what the EIR holds (bytes of live files,\n"
+	"                        space reserved with fallocate, xattrs); 'none'\n"
 	"                        for no limit\n"
+	"  --max-files N         limit on its inodes; 'none' for no limit\n"
 	"  --agent USER|none     replication agent of an active EIR\n"
 	"  --rpo MINUTES         snapshot interval of an active EIR\n"
 	"  --dir-mode OCTAL      permission bits of the EIR directory (at most 0755)\n"
@@ -304,6 +309,23 @@ static int parse_quota(const char *s, uint64_t *out)
 	return CTL_USAGE;
 }
 
+static int parse_max_files(const char *s, uint64_t *out)
+{
+	if (!strcmp(s, "none")) {
+		*out = 0;
+		return CTL_OK;
+	}
+	size_t len = strlen(s);
+	if (len > 0 && len <= 18 && strspn(s, "0123456789") == len) {
+		*out = strtoull(s, NULL, 10);
+		if (*out > 0)
+			return CTL_OK;
+	}
+	ctl_err("invalid file limit '%s'", s);
+	ctl_hint("give a whole number of files, at least 1 (e.g. 1000000), or 'none'");
+	return CTL_USAGE;
+}
+
 static int parse_agent(const char *s, bool allow_none, uint32_t *out)
 {
 	uint32_t gid;
@@ -377,7 +399,7 @@ static int check_reason(const char *what, const char *s)
 
 /* The setting options shared by create and set, as given. */
 struct eir_opts {
-	const char *owner, *class_, *mode, *quota, *agent, *rpo, *dir_mode;
+	const char *owner, *class_, *mode, *quota, *agent, *rpo, *dir_mode, *max_files;
 };
 
 #define EIR_SETTING_OPTIONS \
@@ -387,7 +409,8 @@ struct eir_opts {
 	{ "quota",    required_argument, NULL, 'q' }, \
 	{ "agent",    required_argument, NULL, 'a' }, \
 	{ "rpo",      required_argument, NULL, 'r' }, \
-	{ "dir-mode", required_argument, NULL, 'd' }
+	{ "dir-mode", required_argument, NULL, 'd' }, \
+	{ "max-files", required_argument, NULL, 'F' }
 
 /* Stores a setting option; false if C is not one. */
 static bool eir_opts_take(struct eir_opts *o, int c, const char *arg)
@@ -400,6 +423,7 @@ static bool eir_opts_take(struct eir_opts *o, int c, const char *arg)
 	case 'a': o->agent = arg; return true;
 	case 'r': o->rpo = arg; return true;
 	case 'd': o->dir_mode = arg; return true;
+	case 'F': o->max_files = arg; return true;
 	default: return false;
 	}
 }
@@ -428,6 +452,9 @@ static int eir_opts_apply(const struct eir_opts *o, bool allow_none_agent, struc
 	if (rc == CTL_OK && o->dir_mode &&
 	    (rc = parse_dir_mode(o->dir_mode, &e->dir_mode)) == CTL_OK)
 		*flags |= ENRP_EIR_SET_DIR_MODE;
+	if (rc == CTL_OK && o->max_files &&
+	    (rc = parse_max_files(o->max_files, &e->max_files)) == CTL_OK)
+		*flags |= ENRP_EIR_SET_MAX_FILES;
 	return rc;
 }
 
@@ -558,6 +585,7 @@ void eir_json(struct json *j, const struct eir_row *row, int64_t now)
 	snprintf(buf, sizeof(buf), "%04" PRIo32, e->dir_mode);
 	json_kv_str(j, "dir_mode", buf);
 	json_kv_u64(j, "quota", e->quota);
+	json_kv_u64(j, "max_files", e->max_files);
 	json_key(j, "used");
 	if (row->have_usage)
 		json_u64(j, row->usage.bytes);
@@ -747,6 +775,10 @@ static void show_text(const struct eir_row *row, int64_t now)
 	printf("dir-mode: %04" PRIo32 "\n", e->dir_mode);
 	quota_human(e->quota, buf);
 	printf("quota: %s\n", buf);
+	if (e->max_files)
+		printf("max-files: %" PRIu64 "\n", e->max_files);
+	else
+		printf("max-files: none\n");
 	if (row->have_usage) {
 		size_human(row->usage.bytes, buf);
 		printf("used: %s\n", buf);
@@ -830,6 +862,11 @@ static char *describe(const struct enrp_eir *e, unsigned flag)
 	case ENRP_EIR_SET_DIR_MODE:
 		snprintf(buf, sizeof(buf), "%04" PRIo32, e->dir_mode);
 		return ctl_xstrdup(buf);
+	case ENRP_EIR_SET_MAX_FILES:
+		if (!e->max_files)
+			return ctl_xstrdup("none");
+		snprintf(buf, sizeof(buf), "%" PRIu64, e->max_files);
+		return ctl_xstrdup(buf);
 	}
 	return ctl_xstrdup("?");
 }
@@ -845,6 +882,7 @@ static bool differs(const struct enrp_eir *a, const struct enrp_eir *b, unsigned
 	case ENRP_EIR_SET_AGENT:    return a->agent_uid != b->agent_uid;
 	case ENRP_EIR_SET_RPO:      return a->rpo_minutes != b->rpo_minutes;
 	case ENRP_EIR_SET_DIR_MODE: return a->dir_mode != b->dir_mode;
+	case ENRP_EIR_SET_MAX_FILES: return a->max_files != b->max_files;
 	}
 	return false;
 }
@@ -860,6 +898,7 @@ static const struct {
 	{ ENRP_EIR_SET_AGENT, "agent" },
 	{ ENRP_EIR_SET_RPO, "rpo" },
 	{ ENRP_EIR_SET_DIR_MODE, "dir-mode" },
+	{ ENRP_EIR_SET_MAX_FILES, "max-files" },
 };
 
 #define NSET_FIELDS (sizeof(set_fields) / sizeof(set_fields[0]))

@@ -50,7 +50,10 @@ struct enrp_eir {
 	uint8_t eir_class;           /* 1, 2 or 3: 1 has priority */
 	enum enrp_mode mode;
 	enum enrp_state state;
-	uint64_t quota;              /* bytes of live files; 0 means unlimited */
+	uint64_t quota;              /* bytes the EIR's clients may make the platform hold
+	                                (live files, space reserved with fallocate,
+	                                xattr names and values); 0 means unlimited */
+	uint64_t max_files;          /* live inodes at most; 0 means unlimited */
 	uint32_t agent_uid;          /* replication agent of an active EIR, or ENRP_NO_UID */
 	uint32_t rpo_minutes;        /* active EIRs: snapshot at least this often (60) */
 	int64_t escalated_until;     /* ns since epoch; 0 when not escalated */
@@ -62,7 +65,9 @@ struct enrp_eir {
 
 /* Usage counters of an EIR, maintained by the namespace. */
 struct enrp_eir_usage {
-	uint64_t bytes;  /* logical bytes of live regular files */
+	uint64_t bytes;  /* bytes charged to the quota: each regular file's size
+	                    (or the end of space reserved past it, if further),
+	                    plus xattr names and values */
 	uint64_t files;  /* live inodes (files, dirs, links...) */
 	uint64_t stored; /* bytes of the EIR's chunk files (compressed, encrypted) */
 	uint64_t chunks; /* chunks the EIR stores */
@@ -110,6 +115,7 @@ enum enrp_eir_set_flags {
 	ENRP_EIR_SET_AGENT    = 1 << 4,
 	ENRP_EIR_SET_RPO      = 1 << 5,
 	ENRP_EIR_SET_DIR_MODE = 1 << 6,
+	ENRP_EIR_SET_MAX_FILES = 1 << 7,
 };
 
 /* Copies the fields named by FLAGS from NEW into the EIR NAME and journals

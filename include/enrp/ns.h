@@ -159,6 +159,12 @@ enum enrp_ns_write_flags {
 	/* The range's bytes change (write, hole punch), as opposed to a mere
 	 * reservation of space; below the end of the file that is a rewrite. */
 	ENRP_WRITE_CHANGES_BYTES = 1 << 2,
+	/* Not a write: space reserved past the end (fallocate KEEP_SIZE),
+	 * charged to the quota like bytes (enrp_ns_reserve_done). */
+	ENRP_WRITE_RESERVED = 1 << 3,
+	/* A hole punched into the range: its bytes change (with
+	 * ENRP_WRITE_CHANGES_BYTES) but it needs no space and charges nothing. */
+	ENRP_WRITE_PUNCH = 1 << 4,
 };
 
 /* A write of LEN bytes at OFF into INO's spool file is about to happen: the
@@ -170,6 +176,11 @@ int enrp_ns_write_check(enrp_store *st, const struct enrp_caller *caller, uint64
 /* Records that INO's spool file now extends to at least END (bytes were
  * written there): grows size and usage, sets mtime and ctime.  OUT may be NULL. */
 int enrp_ns_write_done(enrp_store *st, uint64_t ino, uint64_t end, struct enrp_stat *out);
+
+/* Records that INO's spool file has space reserved up to END past its size
+ * (fallocate KEEP_SIZE, checked first with enrp_ns_write_check): charged to
+ * the EIR's quota until the file is sealed or freed. */
+int enrp_ns_reserve_done(enrp_store *st, uint64_t ino, uint64_t end);
 
 /* Extended attributes in the user.* namespace; other namespaces give
  * -EOPNOTSUPP on set and -ENODATA on get.  SETXATTR FLAGS are XATTR_CREATE

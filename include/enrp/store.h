@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 /* On-disk format this binary writes and understands. */
-#define ENRP_STORE_FORMAT 1
+#define ENRP_STORE_FORMAT 2
 
 typedef struct enrp_store enrp_store;
 typedef struct enrp_txn enrp_txn;
@@ -71,6 +71,14 @@ int enrp_store_sync(enrp_store *st);
 /* Commits the pending group if it is older than the group interval (1 s) or
  * idle; the daemon's flusher thread calls it periodically. */
 int enrp_store_flush_due(enrp_store *st);
+
+/* Room on the store's disk for LEN more bytes of client data: -ENOSPC when
+ * writing them would eat into the reserve kept for what must go on when the
+ * disk is full (metadata commits — rm included —, seals, recovery at
+ * mount): 1/32 of the filesystem, at least 1 MiB, at most 256 MiB.
+ * Thread-safe; reads the filesystem's free space at most every 100 ms, and
+ * at once when it is close to the reserve. */
+int enrp_store_data_room(enrp_store *st, uint64_t len);
 
 /* Format version found on disk (for `enrpctl status`). */
 unsigned enrp_store_format(const enrp_store *st);

@@ -528,6 +528,8 @@ static void unlink_rmdir(void)
 	is_int(spool_size(f), 5000, "uf: spool file of 5000 bytes");
 	struct enrp_eir_usage u0 = usage_of(alpha.id);
 	is_int(enrp_ns_setxattr(st, &user, f, "user.keep", "v", 1, 0), 0, "xattr on uf");
+	is_int(usage_of(alpha.id).bytes, u0.bytes + 10, "its name and value are charged (9 + 1)");
+	u0.bytes += 10;
 	is_int(enrp_ns_unlink(st, &user, d, "uf", false), 0, "unlink uf");
 	is_int(ino_of(d, "uf"), -ENOENT, "the name is gone");
 	struct enrp_eir_usage u = usage_of(alpha.id);
@@ -553,7 +555,7 @@ static void unlink_rmdir(void)
 	is_int(len, 0, "lists nothing");
 	is_int(enrp_ns_forget(st, f), 0, "a second forget: 0");
 	u = usage_of(alpha.id);
-	is_int(u.bytes, u0.bytes - 5000, "freeing the orphan releases its bytes, once");
+	is_int(u.bytes, u0.bytes - 5010, "freeing the orphan releases its bytes and xattrs, once");
 	is_int(u.files, u0.files - 1, "and leaves the file count alone");
 
 	is_int(enrp_ns_unlink(st, &user, ra, "ud", true), 0, "rmdir ud (now empty)");

@@ -68,7 +68,7 @@ static void bad_version(const char *what, decode_fn *dec, const uint8_t *buf, si
 	uint8_t tmp[8192];
 
 	memcpy(tmp, buf, len);
-	tmp[0] = REC_VERSION + 1;
+	tmp[0] = REC_VERSION_2 + 1;
 	is_int(dec(tmp, len, scratch), -EIO, "%s: unknown version gives -EIO", what);
 }
 
@@ -131,6 +131,7 @@ static void inode(void)
 	a.btime = 4;
 	a.parent = 99;
 	a.content = ENRP_CONTENT_SPOOL;
+	a.alloc_end = (1ULL << 41) + 3;
 	strcpy(a.target, "../some/where");
 
 	rec_out_init(&o);
@@ -142,20 +143,28 @@ static void inode(void)
 	   b.mtime == a.mtime && b.ctime == a.ctime && b.btime == a.btime &&
 	   b.parent == a.parent && b.content == a.content && strcmp(b.target, a.target) == 0 &&
 	   b.flags == a.flags && b.gen == a.gen && b.sealed_at == a.sealed_at &&
-	   memcmp(b.sha256, a.sha256, 32) == 0,
+	   memcmp(b.sha256, a.sha256, 32) == 0 && b.alloc_end == a.alloc_end,
 	   "inode: round trip keeps every field");
+	/* A record of store format 1 (no alloc_end) still decodes, with 0. */
+	o.buf[0] = REC_VERSION;
+	is_int(rec_inode_decode(o.buf, o.len - 8, &b), 0, "inode: a version-1 record decodes");
+	ok(b.alloc_end == 0 && b.size == a.size && strcmp(b.target, a.target) == 0,
+	   "inode: version 1 has no reservation");
+	is_int(rec_inode_decode(o.buf, o.len, &b), -EIO,
+	       "inode: version 1 with the new field is too long");
+	o.buf[0] = REC_VERSION_2;
 	damaged("inode", dec_inode, o.buf, o.len, &b);
 	bad_version("inode", dec_inode, o.buf, o.len, &b);
 	garbage("inode", dec_inode, o.buf, o.len, &b);
 
-	/* content precedes flags (1), gen (8), sealed_at (8), sha256 (32) and
-	 * the target's u16 length. */
+	/* content precedes flags (1), gen (8), sealed_at (8), sha256 (32),
+	 * the target's u16 length and bytes, and alloc_end (8). */
 	size_t tlen = strlen(a.target);
-	size_t content_at = o.len - tlen - 2 - 32 - 8 - 8 - 1 - 1;
+	size_t content_at = o.len - 8 - tlen - 2 - 32 - 8 - 8 - 1 - 1;
 	o.buf[content_at] = ENRP_CONTENT_SEALED + 1;
 	is_int(rec_inode_decode(o.buf, o.len, &b), -EIO, "inode: unknown content kind gives -EIO");
 	o.buf[content_at] = ENRP_CONTENT_SPOOL;
-	o.buf[o.len - 1] = '\0';
+	o.buf[o.len - 8 - 1] = '\0';
 	is_int(rec_inode_decode(o.buf, o.len, &b), -EIO, "inode: NUL inside a string gives -EIO");
 	rec_out_release(&o);
 
@@ -189,6 +198,7 @@ static void eir(void)
 	strcpy(a.state_reason, "disk replacement");
 	a.root_ino = 12345;
 	a.created = 1700000000000000000LL;
+	a.max_files = 1000000;
 
 	rec_out_init(&o);
 	is_int(rec_eir_encode(&a, &o), 0, "eir: encode");
@@ -200,7 +210,12 @@ static void eir(void)
 	   b.escalated_until == a.escalated_until &&
 	   strcmp(b.escalation_reason, a.escalation_reason) == 0 &&
 	   strcmp(b.state_reason, a.state_reason) == 0 && b.root_ino == a.root_ino &&
-	   b.created == a.created, "eir: round trip keeps every field");
+	   b.created == a.created && b.max_files == a.max_files,
+	   "eir: round trip keeps every field");
+	o.buf[0] = REC_VERSION;
+	is_int(rec_eir_decode(o.buf, o.len - 8, &b), 0, "eir: a version-1 record decodes");
+	ok(b.max_files == 0 && b.quota == a.quota, "eir: version 1 has no file limit");
+	o.buf[0] = REC_VERSION_2;
 	damaged("eir", dec_eir, o.buf, o.len, &b);
 	bad_version("eir", dec_eir, o.buf, o.len, &b);
 	garbage("eir", dec_eir, o.buf, o.len, &b);
