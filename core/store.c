@@ -790,6 +790,28 @@ int enrp_store_read(enrp_store *st, enrp_txn_fn *fn, void *arg)
 	return rc;
 }
 
+int store_read_committed(enrp_store *st, enrp_txn_fn *fn, void *arg)
+{
+	enrp_txn t = { .st = st };
+	pthread_mutex_lock(&st->lock);
+	/* Never the open group: LMDB shows a new read transaction only commits
+	 * whose synced meta page is written, so what it sees is durable. */
+	int rc = renew_read(st);
+	if (rc == 0) {
+		t.txn = st->rtxn;
+		rc = fn(&t, arg);
+		mdb_txn_reset(st->rtxn);
+	}
+	pthread_mutex_unlock(&st->lock);
+	txn_release(&t);
+	return rc;
+}
+
+bool store_group_commit(const enrp_store *st)
+{
+	return st->flags & ENRP_STORE_GROUP_COMMIT;
+}
+
 /* Runs FN in a nested transaction of the open group.  Called with st->lock.
  * *MAP_FULL: it failed because LMDB's map is full.  *OVER: it would take the
  * group past its page budget, so nothing was applied: commit, then retry. */
@@ -913,6 +935,8 @@ static int wait_group_lock(enrp_store *st)
 
 static int write_single(enrp_store *st, enrp_txn_fn *fn, void *arg)
 {
+	struct store_hook *hooks = NULL;
+	size_t nhooks = 0;
 	int rc;
 	pthread_mutex_lock(&st->lock);
 	/* Announce the write so a daemon holding a group commits it now. */
@@ -937,8 +961,11 @@ static int write_single(enrp_store *st, enrp_txn_fn *fn, void *arg)
 			int crc = mdb_txn_commit(t.txn);
 			t.map_full = crc == MDB_MAP_FULL || crc == MDB_TXN_FULL;
 			rc = store_mdb_err(crc);
-			if (rc == 0)
-				run_hooks(st, t.hooks, t.nhooks);
+			if (rc == 0) {
+				hooks = t.hooks;
+				nhooks = t.nhooks;
+				t.hooks = NULL;
+			}
 		}
 		txn_release(&t);
 		/* Only a full map grows it; a full disk is just reported. */
@@ -949,6 +976,10 @@ static int write_single(enrp_store *st, enrp_txn_fn *fn, void *arg)
 	}
 	flock(st->intent_fd, LOCK_UN);
 	pthread_mutex_unlock(&st->lock);
+	/* Hooks run unlocked, as a group's do: they may read the store (the
+	 * journal's syslog mirror does) and must not hold a daemon's writes. */
+	run_hooks(st, hooks, nhooks);
+	free(hooks);
 	return rc;
 }
 
