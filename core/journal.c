@@ -78,18 +78,6 @@ void journal_id(const uint8_t hash1[32], char id[ENRP_JOURNAL_ID_LEN + 1])
 	id[ENRP_JOURNAL_ID_LEN] = '\0';
 }
 
-void enrp_journal_anchor_format(uint64_t seq, const uint8_t hash[32],
-                                char buf[ENRP_JOURNAL_ANCHOR_BUF])
-{
-	static const char hex[] = "0123456789abcdef";
-	int n = snprintf(buf, ENRP_JOURNAL_ANCHOR_BUF, "%llu:", (unsigned long long)seq);
-	for (int i = 0; i < 32; i++) {
-		buf[n + 2 * i] = hex[hash[i] >> 4];
-		buf[n + 2 * i + 1] = hex[hash[i] & 15];
-	}
-	buf[n + 64] = '\0';
-}
-
 /* Reads the head; an absent head is an empty journal (seq 0, zero hash). */
 static int head_get(enrp_txn *t, uint64_t *seq, uint8_t hash[32], bool *present)
 {

@@ -1,6 +1,7 @@
 /*
- * journal_mirror.c — the audit journal's syslog mirror, and the anchors an
- * auditor checks the journal against (DESIGN §7).
+ * journal_mirror.c — the audit journal's syslog mirror: what is sent when,
+ * where to, and what happens when the target does not take it (DESIGN §7).
+ * The bytes of a message, and the parser of anchors, are journal_syslog.c.
  *
  * Why.  The journal is a hash chain in LMDB; whoever holds the store's files
  * can rewrite it whole (edit or delete records and re-hash everything after,
@@ -81,13 +82,11 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,402 +107,6 @@
 #define POLL_WAIT_MS 200   /* a tick waits this long for a full queue */
 #define ALL_WAIT_MS 2000   /* enrpctl waits this long for a full queue */
 #define LOCK_WAIT_MS 5000  /* enrpctl waits this long for another sender */
-
-#define PRI_NOTICE 85 /* authpriv (10) * 8 + notice (5) */
-#define PRI_ALERT 81  /* authpriv * 8 + alert (1) */
-
-static const char hexdig[] = "0123456789abcdef";
-
-static void hex_of(const uint8_t *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hexdig[p[i] >> 4];
-		out[2 * i + 1] = hexdig[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Exactly 2*N hex digits in S (length LEN) into OUT. */
-static bool unhex(const char *s, size_t len, uint8_t *out, size_t n)
-{
-	if (len != 2 * n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
-}
-
-/* A decimal sequence number >= 1 in S (length LEN), no sign, no overflow. */
-static bool parse_seq(const char *s, size_t len, uint64_t *out)
-{
-	uint64_t v = 0;
-	if (len == 0 || len > 20)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		unsigned d = (unsigned)(s[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	if (v == 0)
-		return false;
-	*out = v;
-	return true;
-}
-
-/* ---- targets ---- */
-
-int journal_target_parse(const char *s, struct journal_target *t)
-{
-	memset(t, 0, sizeof(*t));
-	if (!s || strlen(s) > ENRP_JOURNAL_TARGET_MAX)
-		return -EINVAL;
-	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
-			return -EINVAL;
-	if (strcmp(s, "none") == 0) {
-		t->kind = TARGET_NONE;
-		return 0;
-	}
-	if (strncmp(s, "unix:", 5) == 0) {
-		const char *path = s + 5;
-		if (path[0] != '/' || strlen(path) >= sizeof(t->path))
-			return -EINVAL;
-		t->kind = TARGET_UNIX;
-		strcpy(t->path, path);
-		return 0;
-	}
-	if (strncmp(s, "udp:", 4) != 0)
-		return -EINVAL;
-	const char *h = s + 4, *colon;
-	size_t hlen;
-	bool v6 = h[0] == '[';
-	if (v6) {
-		const char *close = strchr(h, ']');
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		h++;
-		hlen = (size_t)(close - h);
-		colon = close + 1;
-	} else {
-		colon = strrchr(h, ':');
-		if (!colon)
-			return -EINVAL;
-		hlen = (size_t)(colon - h);
-	}
-	if (hlen == 0 || hlen >= sizeof(t->host))
-		return -EINVAL;
-	memcpy(t->host, h, hlen);
-	t->host[hlen] = '\0';
-	uint8_t addr[16];
-	if (inet_pton(v6 ? AF_INET6 : AF_INET, t->host, addr) != 1)
-		return -EINVAL;
-	const char *port = colon + 1;
-	unsigned long p = 0;
-	if (!*port || strlen(port) > 5)
-		return -EINVAL;
-	for (const char *q = port; *q; q++) {
-		if (*q < '0' || *q > '9')
-			return -EINVAL;
-		p = p * 10 + (unsigned long)(*q - '0');
-	}
-	if (p == 0 || p > 65535)
-		return -EINVAL;
-	t->kind = TARGET_UDP;
-	t->port = (unsigned)p;
-	return 0;
-}
-
-int enrp_journal_target_check(const char *target)
-{
-	struct journal_target t;
-	return journal_target_parse(target, &t);
-}
-
-/* ---- the message ---- */
-
-struct sbuf {
-	char *p;
-	size_t size, len;
-	bool over;
-};
-
-static void sb_putc(struct sbuf *b, char c)
-{
-	if (b->len + 1 >= b->size) {
-		b->over = true;
-		return;
-	}
-	b->p[b->len++] = c;
-	b->p[b->len] = '\0';
-}
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	if (b->over)
-		return;
-	va_start(ap, fmt);
-	int n = vsnprintf(b->p + b->len, b->size - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= b->size - b->len) {
-		b->over = true;
-		b->p[b->len] = '\0';
-		return;
-	}
-	b->len += (size_t)n;
-}
-
-/* A byte that would end a line, or is not text: \xHH. */
-static void sb_escaped_byte(struct sbuf *b, unsigned char c)
-{
-	sb_putc(b, '\\');
-	sb_putc(b, 'x');
-	sb_putc(b, hexdig[c >> 4]);
-	sb_putc(b, hexdig[c & 15]);
-}
-
-/* name="value" with RFC 5424's escapes ('"', '\' and ']' after a
- * backslash); a PARAM-VALUE must be UTF-8, so anything but printable ASCII
- * becomes \xHH (which a reader sees as those four characters). */
-static void sb_param(struct sbuf *b, const char *name, const char *value)
-{
-	sb_printf(b, " %s=\"", name);
-	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-		if (*p == '"' || *p == '\\' || *p == ']') {
-			sb_putc(b, '\\');
-			sb_putc(b, (char)*p);
-		} else if (*p < 0x20 || *p >= 0x7f) {
-			sb_escaped_byte(b, *p);
-		} else {
-			sb_putc(b, (char)*p);
-		}
-	}
-	sb_putc(b, '"');
-}
-
-/* Free text: every byte but control ones (and backslash, so that \xHH
- * stays unambiguous) as is. */
-static void sb_text(struct sbuf *b, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '\\')
-			sb_escaped_byte(b, *p);
-		else
-			sb_putc(b, (char)*p);
-	}
-}
-
-/* "<PRI>1 TIMESTAMP HOST enrp PID MSGID " */
-static void sb_header(struct sbuf *b, int pri, int64_t time_ns, const char *host, int pid,
-                      const char *msgid)
-{
-	int64_t sec = time_ns / 1000000000, ns = time_ns % 1000000000;
-	if (ns < 0) {
-		sec--;
-		ns += 1000000000;
-	}
-	time_t tt = (time_t)sec;
-	struct tm tm;
-	if (!gmtime_r(&tt, &tm) || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
-		sb_printf(b, "<%d>1 - ", pri); /* RFC 5424's NILVALUE: no usable time */
-	} else {
-		sb_printf(b, "<%d>1 %04d-%02d-%02dT%02d:%02d:%02d.%06dZ ", pri, tm.tm_year + 1900,
-		          tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		          (int)(ns / 1000));
-	}
-	bool host_ok = host && *host && strlen(host) <= 255;
-	for (const char *p = host; host_ok && *p; p++)
-		if ((unsigned char)*p < 33 || (unsigned char)*p > 126)
-			host_ok = false;
-	sb_printf(b, "%s enrp %d %s ", host_ok ? host : "-", pid, msgid);
-}
-
-size_t journal_syslog_format(const struct enrp_journal_record *r, const char *journal,
-                             const char *host, int pid, char *buf, size_t size)
-{
-	struct sbuf b = { buf, size, 0, size == 0 };
-	char hash[65], prev[65], num[24];
-
-	if (size)
-		buf[0] = '\0';
-	sb_header(&b, PRI_NOTICE, r->time_ns, host, pid, "journal");
-	hex_of(r->hash, 32, hash);
-	hex_of(r->prev_hash, 32, prev);
-	sb_printf(&b, "[%s", JOURNAL_SD_ID);
-	sb_param(&b, "journal", journal);
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->seq);
-	sb_param(&b, "seq", num);
-	sb_param(&b, "hash", hash);
-	sb_param(&b, "prev", prev);
-	snprintf(num, sizeof(num), "%lld", (long long)r->time_ns);
-	sb_param(&b, "time", num);
-	sb_param(&b, "event", r->event);
-	sb_param(&b, "eir", r->eir);
-	snprintf(num, sizeof(num), "%u", r->uid);
-	sb_param(&b, "uid", num);
-	snprintf(num, sizeof(num), "%u", r->pid);
-	sb_param(&b, "pid", num);
-	sb_param(&b, "cmd", r->command);
-	sb_printf(&b, "] %s %s", r->event, r->eir[0] ? r->eir : "-");
-	if (r->details[0]) {
-		sb_putc(&b, ' ');
-		sb_text(&b, r->details);
-	}
-	return b.over ? 0 : b.len;
-}
-
-/* ---- anchors ---- */
-
-static bool blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
-static int bad(const char **why, const char *what)
-{
-	if (why)
-		*why = what;
-	return -EINVAL;
-}
-
-/* "SEQ:HASH", blanks and a '#' comment after it allowed. */
-static int parse_plain(const char *s, size_t len, struct enrp_journal_anchor *a, const char **why)
-{
-	size_t i = 0, j;
-	while (i < len && s[i] >= '0' && s[i] <= '9')
-		i++;
-	if (!parse_seq(s, i, &a->seq))
-		return bad(why, "the sequence number must be a decimal number from 1 on");
-	j = ++i; /* past ':' */
-	while (j < len && hexval((unsigned char)s[j]) >= 0)
-		j++;
-	if (!unhex(s + i, j - i, a->hash, 32))
-		return bad(why, "the hash must be 64 hexadecimal digits");
-	while (j < len && blank(s[j]))
-		j++;
-	if (j < len && s[j] != '#')
-		return bad(why, "unexpected text after SEQ:HASH");
-	a->journal[0] = '\0';
-	return 1;
-}
-
-/* One SD-ELEMENT from S (just past "[SD-ID"), to its ']'. */
-static int parse_sd(const char *s, size_t len, struct enrp_journal_anchor *a, const char **why)
-{
-	bool have_seq = false, have_hash = false, have_journal = false;
-	size_t i = 0;
-	char val[80];
-
-	for (;;) {
-		if (i < len && s[i] == ']')
-			break;
-		if (i >= len || s[i] != ' ')
-			return bad(why, "structured data element not closed by ']'");
-		i++;
-		size_t n0 = i;
-		while (i < len && s[i] != '=' && s[i] != ' ' && s[i] != ']' && s[i] != '"' &&
-		       (unsigned char)s[i] > 32 && (unsigned char)s[i] < 127)
-			i++;
-		size_t nlen = i - n0;
-		if (nlen == 0 || nlen > 32 || i + 1 >= len || s[i] != '=' || s[i + 1] != '"')
-			return bad(why, "malformed parameter in the structured data");
-		i += 2;
-		/* The value, unescaped; only short ones matter here. */
-		size_t vlen = 0;
-		bool too_long = false;
-		for (;;) {
-			if (i >= len)
-				return bad(why, "parameter value not closed by '\"'");
-			char c = s[i++];
-			if (c == '"')
-				break;
-			if (c == ']')
-				return bad(why, "unescaped ']' in a parameter value");
-			if (c == '\\' && i < len && (s[i] == '"' || s[i] == '\\' || s[i] == ']'))
-				c = s[i++];
-			if (vlen + 1 < sizeof(val))
-				val[vlen++] = c;
-			else
-				too_long = true;
-		}
-		const char *name = s + n0;
-#define NAME_IS(lit) (nlen == sizeof(lit) - 1 && memcmp(name, lit, nlen) == 0)
-		if (NAME_IS("seq")) {
-			if (have_seq)
-				return bad(why, "parameter seq given twice");
-			have_seq = true;
-			if (too_long || !parse_seq(val, vlen, &a->seq))
-				return bad(why, "seq is not a sequence number from 1 on");
-		} else if (NAME_IS("hash")) {
-			if (have_hash)
-				return bad(why, "parameter hash given twice");
-			have_hash = true;
-			if (too_long || !unhex(val, vlen, a->hash, 32))
-				return bad(why, "hash is not 64 hexadecimal digits");
-		} else if (NAME_IS("journal")) {
-			uint8_t id[ENRP_JOURNAL_ID_LEN / 2];
-			if (have_journal)
-				return bad(why, "parameter journal given twice");
-			have_journal = true;
-			if (too_long || !unhex(val, vlen, id, sizeof(id)))
-				return bad(why, "journal is not 16 hexadecimal digits");
-			hex_of(id, sizeof(id), a->journal);
-		}
-#undef NAME_IS
-	}
-	if (!have_seq || !have_hash || !have_journal)
-		return bad(why, "the structured data lacks journal, seq or hash");
-	return 1;
-}
-
-int enrp_journal_anchor_parse(const char *line, size_t len, struct enrp_journal_anchor *a,
-                              const char **why)
-{
-	static const char sd[] = "[" JOURNAL_SD_ID;
-	size_t i = 0;
-
-	while (i < len && blank(line[i]))
-		i++;
-	while (len > i && blank(line[len - 1]))
-		len--;
-	if (i == len || line[i] == '#')
-		return 0;
-	const char *at = memmem(line + i, len - i, sd, sizeof(sd) - 1);
-	if (at) {
-		/* The first such element is the header's: MSG, which a client can
-		 * fill, comes after it. */
-		size_t off = (size_t)(at - line) + sizeof(sd) - 1;
-		if (off < len && line[off] != ' ' && line[off] != ']')
-			return 0; /* another SD-ID that starts alike ("enrp@324730") */
-		return parse_sd(line + off, len - off, a, why);
-	}
-	/* Meant as SEQ:HASH when it starts with digits and ':'. */
-	size_t j = i;
-	while (j < len && line[j] >= '0' && line[j] <= '9')
-		j++;
-	if (j > i && j < len && line[j] == ':')
-		return parse_plain(line + i, len - i, a, why);
-	return 0;
-}
 
 /* ---- the setting ---- */
 
@@ -584,8 +187,8 @@ static int run_path(enrp_store *st, const char *name, char *buf, size_t size)
 static bool parse_cp(const char *line, struct cp *c)
 {
 	const char *sp = strchr(line, ' ');
-	return sp && parse_seq(line, (size_t)(sp - line), &c->seq) &&
-	       unhex(sp + 1, strlen(sp + 1), c->hash, 32);
+	return sp && journal_parse_seq(line, (size_t)(sp - line), &c->seq) &&
+	       journal_unhex(sp + 1, strlen(sp + 1), c->hash, 32);
 }
 
 /* 0 with *S read (zeros when there is no file yet); -EIO when it cannot be
@@ -659,7 +262,7 @@ static int state_write(enrp_store *st, const struct mstate *s)
 	fprintf(f, STATE_MAGIC "\nfailing-since %lld\nerror %s\n", (long long)s->failing_since,
 	        s->error);
 	for (unsigned i = 0; i < s->ncp; i++) {
-		hex_of(s->cp[i].hash, 32, hex);
+		journal_hex(s->cp[i].hash, 32, hex);
 		fprintf(f, "cp %llu %s\n", (unsigned long long)s->cp[i].seq, hex);
 	}
 	int rc = ferror(f) ? -EIO : 0;
@@ -930,28 +533,17 @@ static void host_name(char host[256])
 static void alarm_diverged(struct conn *c, const struct mread *m, const struct mstate *s,
                            const char *what)
 {
-	char host[256], hash[65], buf[1024];
-	struct sbuf b = { buf, sizeof(buf), 0, false };
-	char num[24];
+	char host[256], buf[1024];
 
 	enrp_log(ENRP_LOG_ERR, "journal: %s (record %llu was mirrored, the journal now ends at "
 	         "record %llu): the journal was changed, cut or rolled back after it was "
 	         "mirrored; mirroring goes on from its present state",
 	         what, (unsigned long long)s->seq, (unsigned long long)m->head);
 	host_name(host);
-	hex_of(s->hash, 32, hash);
-	sb_header(&b, PRI_ALERT, enrp_now_ns(), host, (int)getpid(), "alarm");
-	sb_printf(&b, "[enrpAlarm@32473");
-	sb_param(&b, "journal", m->journal);
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)s->seq);
-	sb_param(&b, "mirrored_seq", num);
-	sb_param(&b, "mirrored_hash", hash);
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)m->head);
-	sb_param(&b, "head_seq", num);
-	sb_printf(&b, "] %s: the audit journal was changed, cut or rolled back after it was "
-	          "mirrored", what);
-	if (!b.over)
-		conn_send(c, buf, b.len, 0);
+	size_t n = journal_syslog_alarm(m->journal, s->seq, s->hash, m->head, what, enrp_now_ns(),
+	                                host, (int)getpid(), buf, sizeof(buf));
+	if (n)
+		conn_send(c, buf, n, 0);
 }
 
 static void set_failing(struct mstate *s, const char *target, int err)

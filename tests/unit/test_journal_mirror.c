@@ -243,6 +243,11 @@ static void formatter(void)
 	ok(strncmp(buf, "<85>1 2026-12-01T23:55:52.705016Z - enrp 1 journal [", 52) == 0,
 	   "a host name with a blank becomes '-'");
 	ok(strchr(buf, '\n') == NULL, "one line");
+	journal_syslog_format(&r, "0123456789abcdef", "x[enrp@32473", 1, buf, sizeof(buf));
+	ok(strncmp(buf, "<85>1 2026-12-01T23:55:52.705016Z - enrp 1 journal [", 52) == 0,
+	   "a host name with '[' becomes '-'");
+	journal_syslog_format(&r, "0123456789abcdef", "fe80::1", 1, buf, sizeof(buf));
+	ok(strstr(buf, "Z fe80::1 enrp 1 journal [") != NULL, "an IPv6 address is a host name");
 
 	struct enrp_journal_anchor a;
 	is_int(enrp_journal_anchor_parse(buf, strlen(buf), &a, NULL), 1,
@@ -329,6 +334,7 @@ static void parser(void)
 	static const char *const sd_ok[] = {
 		"<85>1 - h enrp 1 journal [enrp@32473 journal=\"0123456789abcdef\" seq=\"5\" hash=\"" HASH_HEX "\"] x",
 		"2026-12-01T23:55:52+00:00 vm <85>1 - h enrp 1 journal [enrp@32473 hash=\"" HASH_HEX "\" future=\"a\\\"\\]b\" seq=\"5\" journal=\"0123456789ABCDEF\"]",
+		"x[enrp@32473x [enrp@32473 journal=\"0123456789abcdef\" seq=\"5\" hash=\"" HASH_HEX "\"]",
 		"Dec  1 23:55:52 vm 1 2026-12-01T23:55:52Z vm enrp 1 journal [enrp@32473 cmd=\"x\\\\\" journal=\"0123456789abcdef\" seq=\"5\" hash=\"" HASH_HEX "\"][other@1 a=\"b\"] msg",
 	};
 	for (size_t i = 0; i < sizeof(sd_ok) / sizeof(sd_ok[0]); i++) {
