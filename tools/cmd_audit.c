@@ -32,7 +32,9 @@ static const struct ctl_help audit_help = {
 	"enrpctl [-S STORE] audit VERB [OPTIONS]",
 	"Reads and verifies the audit journal: every administrative action,\n"
 	"verification result and denied operation, each record chained to the\n"
-	"previous one by its SHA-256.\n",
+	"previous one by its SHA-256, and anchors it outside the store: every\n"
+	"record is mirrored to syslog, and 'head' prints the head for auditors\n"
+	"to keep ('verify --anchors' checks both).\n",
 };
 
 static const struct ctl_help show_help = {
