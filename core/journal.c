@@ -116,19 +116,6 @@ int journal_get_txn(enrp_txn *t, uint64_t seq, struct enrp_journal_record *r)
 	return sha256(v.mv_data, v.mv_size, r->hash);
 }
 
-/* One mirror hook per transaction, naming its last record: the hook sends
- * everything pending anyway. */
-static int mirror_on_durable(enrp_txn *t, uint64_t seq)
-{
-	for (size_t i = 0; i < t->nhooks; i++) {
-		if (t->hooks[i].fn == journal_mirror_hook) {
-			t->hooks[i].arg = seq;
-			return 0;
-		}
-	}
-	return txn_on_durable(t, journal_mirror_hook, seq);
-}
-
 int journal_append_txn(enrp_txn *t, const struct enrp_actor *actor, const char *eir,
                        const char *event, const char *details)
 {
@@ -170,8 +157,9 @@ int journal_append_txn(enrp_txn *t, const struct enrp_actor *actor, const char *
 		goto out_release;
 	rec_journal_head_encode(head, r.seq, r.hash);
 	rc = txn_put(t, DBI_META, HEAD_KEY, strlen(HEAD_KEY), head, sizeof(head), 0);
+	/* One send per commit, of everything up to the durable head. */
 	if (rc == 0)
-		rc = mirror_on_durable(t, r.seq);
+		rc = txn_on_durable_once(t, journal_mirror_hook, r.seq);
 out_release:
 	rec_out_release(&o);
 	return rc;

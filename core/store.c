@@ -279,8 +279,15 @@ int txn_next_id(enrp_txn *t, const char *key, uint64_t start, uint64_t *out)
 }
 
 static int hooks_push(struct store_hook **v, size_t *n, size_t *cap, store_hook_fn *fn,
-                      uint64_t arg)
+                      uint64_t arg, bool once)
 {
+	for (size_t i = 0; once && i < *n; i++) {
+		if ((*v)[i].once && (*v)[i].fn == fn) {
+			if ((*v)[i].arg < arg)
+				(*v)[i].arg = arg;
+			return 0;
+		}
+	}
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 16;
 		struct store_hook *nv = realloc(*v, ncap * sizeof(**v));
@@ -289,7 +296,7 @@ static int hooks_push(struct store_hook **v, size_t *n, size_t *cap, store_hook_
 		*v = nv;
 		*cap = ncap;
 	}
-	(*v)[(*n)++] = (struct store_hook){ fn, arg };
+	(*v)[(*n)++] = (struct store_hook){ fn, arg, once };
 	return 0;
 }
 
@@ -297,7 +304,17 @@ int txn_on_durable(enrp_txn *t, store_hook_fn *fn, uint64_t arg)
 {
 	if (t->ret)
 		return t->ret;
-	int rc = hooks_push(&t->hooks, &t->nhooks, &t->hooks_cap, fn, arg);
+	int rc = hooks_push(&t->hooks, &t->nhooks, &t->hooks_cap, fn, arg, false);
+	if (rc)
+		t->ret = rc;
+	return rc;
+}
+
+int txn_on_durable_once(enrp_txn *t, store_hook_fn *fn, uint64_t arg)
+{
+	if (t->ret)
+		return t->ret;
+	int rc = hooks_push(&t->hooks, &t->nhooks, &t->hooks_cap, fn, arg, true);
 	if (rc)
 		t->ret = rc;
 	return rc;
@@ -837,7 +854,7 @@ static int group_apply(enrp_store *st, enrp_txn_fn *fn, void *arg, bool *map_ful
 		rc = store_mdb_err(crc);
 		for (size_t i = 0; rc == 0 && i < t.nhooks; i++)
 			rc = hooks_push(&st->ghooks, &st->nghooks, &st->ghooks_cap, t.hooks[i].fn,
-			                t.hooks[i].arg);
+			                t.hooks[i].arg, t.hooks[i].once);
 		if (rc == 0) {
 			st->group_touched = mono_ns();
 			st->group_ops++;

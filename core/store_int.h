@@ -39,6 +39,7 @@ typedef void store_hook_fn(enrp_store *st, uint64_t arg);
 struct store_hook {
 	store_hook_fn *fn;
 	uint64_t arg;
+	bool once;   /* txn_on_durable_once: one per commit, the highest ARG */
 };
 
 struct enrp_txn {
@@ -72,6 +73,11 @@ int txn_next_id(enrp_txn *t, const char *key, uint64_t start, uint64_t *out);
  * order registered, after the commit, with no store lock held (they may
  * read the store), and before the next group of the daemon begins. */
 int txn_on_durable(enrp_txn *t, store_hook_fn *fn, uint64_t arg);
+
+/* The same, but FN runs once per commit, whatever number of transactions
+ * of a group registered it, with the highest ARG registered (the journal's
+ * mirror: one send of everything up to the last record, not one each). */
+int txn_on_durable_once(enrp_txn *t, store_hook_fn *fn, uint64_t arg);
 
 /* Like enrp_store_read(), but never through the daemon's open group: the
  * view holds only committed, hence durable, data. */
