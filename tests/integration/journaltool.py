@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """journaltool.py — the audit journal tests' helpers (t6100, t6200).
 
-  recv unix PATH OUT         a syslog collector: binds a unix datagram socket
+  recv unix PATH OUT [MS]    a syslog collector: binds a unix datagram socket
                              at PATH and appends each datagram to OUT as one
-                             line; runs until killed
+                             line (taking MS milliseconds over each, to be a
+                             slow one); runs until killed
   recv udp PORTFILE OUT      the same on 127.0.0.1, port chosen by the kernel
                              and written to PORTFILE
   tamper META OP [N]         rewrites the LMDB environment META (no daemon
@@ -37,9 +38,10 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 
 
-def recv(kind, where, out):
+def recv(kind, where, out, delay_ms=0):
     if kind == "unix":
         s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         s.bind(where)
@@ -52,6 +54,8 @@ def recv(kind, where, out):
     with open(out, "ab", buffering=0) as f:
         while True:
             f.write(s.recv(65536) + b"\n")
+            if delay_ms:
+                time.sleep(delay_ms / 1000)
 
 
 # ---- LMDB records ----------------------------------------------------------
@@ -239,8 +243,8 @@ def stream(path):
 
 def main():
     a = sys.argv[1:]
-    if len(a) == 4 and a[0] == "recv":
-        recv(a[1], a[2], a[3])
+    if len(a) in (4, 5) and a[0] == "recv":
+        recv(a[1], a[2], a[3], int(a[4]) if len(a) == 5 else 0)
     elif len(a) == 4 and a[0] == "tamper":
         tamper(a[1], a[2], int(a[3]))
     elif len(a) == 2 and a[0] == "stream":
