@@ -93,8 +93,8 @@ check-asan:
 	  echo "check-asan: sanitizer reports:"; cat $(SANLOG)/*; exit 1; fi
 
 # The threaded code (group commit, seal workers, denial aggregation, the
-# control socket) under ThreadSanitizer.
-TSAN_TESTS := test_store test_ingest test_journal test_rundir
+# journal mirror's hooks, the control socket) under ThreadSanitizer.
+TSAN_TESTS := test_store test_ingest test_journal test_journal_mirror test_rundir
 check-tsan:
 	$(MAKE) BUILD=build-tsan OPT="-O1 -g -fno-omit-frame-pointer" SAN="-fsanitize=thread" all
 	BUILD=build-tsan TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
