@@ -93,8 +93,8 @@ check-asan:
 	  echo "check-asan: sanitizer reports:"; cat $(SANLOG)/*; exit 1; fi
 
 # The threaded code (group commit, seal workers, denial aggregation, the
-# control socket) under ThreadSanitizer.
-TSAN_TESTS := test_store test_ingest test_journal test_rundir
+# journal mirror's hooks, the control socket) under ThreadSanitizer.
+TSAN_TESTS := test_store test_ingest test_journal test_journal_mirror test_rundir
 check-tsan:
 	$(MAKE) BUILD=build-tsan OPT="-O1 -g -fno-omit-frame-pointer" SAN="-fsanitize=thread" all
 	BUILD=build-tsan TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
@@ -137,7 +137,7 @@ FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_SEED    ?= 1
-FUZZ_TARGETS := records frame units
+FUZZ_TARGETS := records frame units anchor
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
                 -DENRP_INTERNAL -Iinclude -Icore $(shell pkg-config --cflags fuse3 lmdb libzstd libcrypto) \
@@ -163,6 +163,7 @@ $(FUZZ_BUILD)/fuzz_%.o: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h
 $(FUZZ_BUILD)/fuzz_records: $(FUZZ_BUILD)/core/record.o
 $(FUZZ_BUILD)/fuzz_frame: $(FUZZ_BUILD)/core/codec.o $(FUZZ_BUILD)/core/log.o
 $(FUZZ_BUILD)/fuzz_units: $(FUZZ_BUILD)/core/units.o
+$(FUZZ_BUILD)/fuzz_anchor: $(FUZZ_BUILD)/core/journal_syslog.o
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz_%.o
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(FUZZ_LIBS)
 
@@ -202,7 +203,7 @@ fuzz-seeds:
 	@mkdir -p $(FUZZ_BUILD)
 	$(CC) -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O1 -g $(WARN) -DENRP_INTERNAL -Iinclude -Icore \
 	  $(PKG_CFLAGS) -o $(FUZZ_BUILD)/make_seeds tests/fuzz/make_seeds.c core/record.c \
-	  core/codec.c core/log.c $(FUZZ_LIBS)
+	  core/codec.c core/log.c core/journal_syslog.c $(FUZZ_LIBS)
 	$(FUZZ_BUILD)/make_seeds tests/fuzz/corpus
 
 fuzz-clean:

@@ -13,11 +13,17 @@
  * for the last one), removing one leaves a gap, swapping two puts a record
  * under the wrong key, and cutting the tail disagrees with the head.  Somebody
  * with write access to the LMDB file could rewrite the whole chain and the
- * head consistently; mirroring records to syslog (a SIEM outside the host) is
- * what catches that, not this file.
+ * head consistently (or put an older data.mdb back): the chain alone cannot
+ * tell.  What can is an anchor kept outside the store, "record SEQ had hash
+ * H": the head an auditor saved (enrp_journal_head), or the syslog stream
+ * that journal_mirror.c sends every record to as it becomes durable.  Since
+ * each hash covers its predecessor's, a chain that verifies and holds the
+ * anchored hash at SEQ proves records 1..SEQ unchanged;
+ * enrp_journal_verify_anchors() checks both in one walk.
  *
  * A record is appended in the same transaction as the change it describes
- * (journal_append_txn), so the two commit or vanish together.
+ * (journal_append_txn), so the two commit or vanish together; the same
+ * transaction registers the mirror's hook, which runs once it is durable.
  *
  * Readers (iter, verify) walk the journal in batches, each in its own short
  * read transaction, and call back outside any transaction: a journal of
@@ -62,6 +68,16 @@ static void copy_str(char *dst, size_t dstsz, const char *src)
 	snprintf(dst, dstsz, "%s", src ? src : "");
 }
 
+void journal_id(const uint8_t hash1[32], char id[ENRP_JOURNAL_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < ENRP_JOURNAL_ID_LEN / 2; i++) {
+		id[2 * i] = hex[hash1[i] >> 4];
+		id[2 * i + 1] = hex[hash1[i] & 15];
+	}
+	id[ENRP_JOURNAL_ID_LEN] = '\0';
+}
+
 /* Reads the head; an absent head is an empty journal (seq 0, zero hash). */
 static int head_get(enrp_txn *t, uint64_t *seq, uint8_t hash[32], bool *present)
 {
@@ -79,6 +95,25 @@ static int head_get(enrp_txn *t, uint64_t *seq, uint8_t hash[32], bool *present)
 	if (present)
 		*present = true;
 	return rec_journal_head_decode(v.mv_data, v.mv_size, seq, hash);
+}
+
+int journal_head_txn(enrp_txn *t, uint64_t *seq, uint8_t hash[32])
+{
+	return head_get(t, seq, hash, NULL);
+}
+
+int journal_get_txn(enrp_txn *t, uint64_t seq, struct enrp_journal_record *r)
+{
+	uint8_t key[8];
+	MDB_val v;
+
+	be64_put(key, seq);
+	int rc = txn_get(t, DBI_JOURNAL, key, sizeof(key), &v);
+	if (rc)
+		return rc;
+	if (rec_journal_decode(v.mv_data, v.mv_size, r) || r->seq != seq)
+		return -EIO;
+	return sha256(v.mv_data, v.mv_size, r->hash);
 }
 
 int journal_append_txn(enrp_txn *t, const struct enrp_actor *actor, const char *eir,
@@ -122,6 +157,9 @@ int journal_append_txn(enrp_txn *t, const struct enrp_actor *actor, const char *
 		goto out_release;
 	rec_journal_head_encode(head, r.seq, r.hash);
 	rc = txn_put(t, DBI_META, HEAD_KEY, strlen(HEAD_KEY), head, sizeof(head), 0);
+	/* One send per commit, of everything up to the durable head. */
+	if (rc == 0)
+		rc = txn_on_durable_once(t, journal_mirror_hook, r.seq);
 out_release:
 	rec_out_release(&o);
 	return rc;
@@ -315,17 +353,151 @@ static bool verify_one(struct enrp_journal_verdict *out, const struct batch *b, 
 	return true;
 }
 
-int enrp_journal_verify(enrp_store *st, struct enrp_journal_verdict *out)
+/* ---- anchors ---- */
+
+/* One anchored record: the first anchor naming it, and another that gives
+ * it a different hash (evidence that two journals were mirrored as one). */
+struct anchored {
+	const struct enrp_journal_anchor *a;
+	const struct enrp_journal_anchor *conflict;
+};
+
+static int anchor_cmp(const void *x, const void *y)
 {
-	struct batch *b = malloc(sizeof(*b));
+	const struct enrp_journal_anchor *a = *(const struct enrp_journal_anchor *const *)x;
+	const struct enrp_journal_anchor *b = *(const struct enrp_journal_anchor *const *)y;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* The first 12 hex digits of a hash, enough to tell two apart in a message. */
+static const char *short_hex(const uint8_t h[32], char buf[13])
+{
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < 6; i++) {
+		buf[2 * i] = hex[h[i] >> 4];
+		buf[2 * i + 1] = hex[h[i] & 15];
+	}
+	buf[12] = '\0';
+	return buf;
+}
+
+/* Keeps the anchors of journal ID (or of none in particular), sorted by seq
+ * with repeats merged, in *OUT (caller frees); *NOUT of them. */
+static int anchors_select(const struct enrp_journal_anchor *an, size_t n, const char *id,
+                          struct enrp_journal_verdict *v, struct anchored **out, size_t *nout)
+{
+	const struct enrp_journal_anchor **p = malloc((n ? n : 1) * sizeof(*p));
+	struct anchored *u = malloc((n ? n : 1) * sizeof(*u));
+	size_t m = 0, k = 0;
+
+	if (!p || !u) {
+		free(p);
+		free(u);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (an[i].journal[0] && strcmp(an[i].journal, id) != 0)
+			v->foreign++;
+		else
+			p[m++] = &an[i];
+	}
+	/* Stable order is not needed: merged repeats are equal, and of two that
+	 * conflict, either one names the conflict. */
+	qsort(p, m, sizeof(*p), anchor_cmp);
+	for (size_t i = 0; i < m; i++) {
+		if (k && u[k - 1].a->seq == p[i]->seq) {
+			if (!u[k - 1].conflict && memcmp(u[k - 1].a->hash, p[i]->hash, 32) != 0)
+				u[k - 1].conflict = p[i];
+			continue;
+		}
+		u[k].a = p[i];
+		u[k].conflict = NULL;
+		k++;
+	}
+	free(p);
+	*out = u;
+	*nout = k;
+	return 0;
+}
+
+/* Record SEQ (hash H) against its anchor X; LAST_GOOD is the highest anchor
+ * that held so far (0: none).  False, with the verdict, when it fails. */
+static bool anchor_check(struct enrp_journal_verdict *out, const struct anchored *x,
+                         const uint8_t h[32], uint64_t last_good, const char *last_where)
+{
+	unsigned long long s = x->a->seq;
+	char x1[13], x2[13];
+
+	out->by_anchor = true;
+	if (x->conflict) {
+		verdict_bad(out, s, "anchors disagree about record %llu: %s gives %s, %s gives "
+		            "%s; the anchors hold two different journals (the journal was rewritten "
+		            "or rolled back while being mirrored, or lines were forged)",
+		            s, x->a->where, short_hex(x->a->hash, x1), x->conflict->where,
+		            short_hex(x->conflict->hash, x2));
+		return false;
+	}
+	if (CRYPTO_memcmp(h, x->a->hash, 32) == 0) {
+		out->by_anchor = false;
+		return true;
+	}
+	if (last_good + 1 == s)
+		verdict_bad(out, s, "record %llu differs from its anchor (%s): hash %s, anchored %s; "
+		            "record %llu was changed or replaced and the chain re-hashed",
+		            s, x->a->where, short_hex(h, x1), short_hex(x->a->hash, x2), s);
+	else if (last_good)
+		verdict_bad(out, s, "record %llu differs from its anchor (%s): hash %s, anchored %s; "
+		            "a record from %llu to %llu was changed, removed or inserted and the "
+		            "chain re-hashed (record %llu still matches %s)",
+		            s, x->a->where, short_hex(h, x1), short_hex(x->a->hash, x2),
+		            (unsigned long long)last_good + 1, s, (unsigned long long)last_good,
+		            last_where);
+	else
+		verdict_bad(out, s, "record %llu differs from its anchor (%s): hash %s, anchored %s; "
+		            "a record from 1 to %llu was changed, removed or inserted and the chain "
+		            "re-hashed", s, x->a->where, short_hex(h, x1), short_hex(x->a->hash, x2), s);
+	return false;
+}
+
+static int read_first_fn(enrp_txn *t, void *arg)
+{
+	int rc = journal_get_txn(t, 1, arg);
+	return rc == -ENOENT ? 1 : rc;
+}
+
+int enrp_journal_verify_anchors(enrp_store *st, const struct enrp_journal_anchor *anchors,
+                                size_t n, struct enrp_journal_verdict *out)
+{
+	struct enrp_journal_record *first = NULL;
+	struct anchored *u = NULL;
+	size_t nu = 0, k = 0;
+	struct batch *b = NULL;
 	uint8_t prev_hash[32] = { 0 };
-	uint64_t last = 0;
-	int rc = 0;
+	uint64_t last = 0, last_good = 0;
+	const char *last_where = "";
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->intact = true;
-	if (!b)
-		return -ENOMEM;
+	if (n) {
+		/* The journal's name decides which anchors are about it. */
+		first = malloc(sizeof(*first));
+		if (!first)
+			return -ENOMEM;
+		rc = enrp_store_read(st, read_first_fn, first);
+		if (rc < 0)
+			goto out_free;
+		if (rc == 0)
+			journal_id(first->hash, out->journal);
+		rc = anchors_select(anchors, n, out->journal, out, &u, &nu);
+		if (rc)
+			goto out_free;
+	}
+	b = malloc(sizeof(*b));
+	if (!b) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
 	b->from = 0;
 	for (;;) {
 		rc = enrp_store_read(st, batch_fn, b);
@@ -337,6 +509,17 @@ int enrp_journal_verify(enrp_store *st, struct enrp_journal_verdict *out)
 			out->records++;
 			last++;
 			memcpy(prev_hash, b->rec[i].hash, 32);
+			memcpy(out->last_hash, b->rec[i].hash, 32);
+			out->last_time_ns = b->rec[i].time_ns;
+			if (last == 1 && !out->journal[0])
+				journal_id(b->rec[i].hash, out->journal);
+			for (; k < nu && u[k].a->seq == last; k++) {
+				if (!anchor_check(out, &u[k], b->rec[i].hash, last_good, last_where))
+					goto out_free;
+				out->anchors++;
+				last_good = out->covered = last;
+				last_where = u[k].a->where;
+			}
 		}
 		if (b->at_end)
 			break;
@@ -357,8 +540,76 @@ int enrp_journal_verify(enrp_store *st, struct enrp_journal_verdict *out)
 		verdict_bad(out, last, "record %llu: does not match the journal head (changed)",
 		            (unsigned long long)last);
 	}
+	if (!out->intact)
+		goto out_free;
+	if (k < nu) {
+		const struct anchored *x = &u[k];
+		char x1[13];
+		out->by_anchor = true;
+		if (x->conflict)
+			anchor_check(out, x, x->a->hash, last_good, last_where);
+		else
+			verdict_bad(out, last + 1, "the journal ends at record %llu, but an anchor "
+			            "names record %llu (%s, %s): records from %llu on were removed from "
+			            "the end (tail cut, or an older data.mdb put back)",
+			            (unsigned long long)last, (unsigned long long)x->a->seq,
+			            short_hex(x->a->hash, x1), x->a->where, (unsigned long long)last + 1);
+	} else if (n && nu == 0) {
+		out->by_anchor = true;
+		verdict_bad(out, 1, "none of the %zu anchors is about this journal (%s): they name "
+		            "journal %s (%s); record 1 was changed or removed, or the anchors come "
+		            "from another store", n, out->journal[0] ? out->journal : "empty",
+		            anchors[0].journal, anchors[0].where);
+	}
 out_free:
 	free(b);
+	free(u);
+	free(first);
+	return rc < 0 ? rc : 0;
+}
+
+int enrp_journal_verify(enrp_store *st, struct enrp_journal_verdict *out)
+{
+	return enrp_journal_verify_anchors(st, NULL, 0, out);
+}
+
+/* ---- the head ---- */
+
+struct head_ctx {
+	struct enrp_journal_head *h;
+	struct enrp_journal_record r;
+};
+
+static int head_fn(enrp_txn *t, void *arg)
+{
+	struct head_ctx *c = arg;
+	uint8_t stored[32];
+	int rc = head_get(t, &c->h->seq, stored, NULL);
+	if (rc || c->h->seq == 0)
+		return rc;
+	rc = journal_get_txn(t, c->h->seq, &c->r);
+	if (rc)
+		return rc == -ENOENT ? -EIO : rc;
+	memcpy(c->h->hash, c->r.hash, 32);
+	c->h->time_ns = c->r.time_ns;
+	rc = journal_get_txn(t, 1, &c->r);
+	if (rc)
+		return rc == -ENOENT ? -EIO : rc;
+	journal_id(c->r.hash, c->h->journal);
+	return 0;
+}
+
+int enrp_journal_head(enrp_store *st, struct enrp_journal_head *out)
+{
+	struct head_ctx *c = malloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	memset(out, 0, sizeof(*out));
+	c->h = out;
+	int rc = enrp_store_read(st, head_fn, c);
+	free(c);
+	if (rc)
+		memset(out, 0, sizeof(*out));
 	return rc;
 }
 

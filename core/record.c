@@ -477,3 +477,25 @@ int rec_journal_head_decode(const void *p, size_t n, uint64_t *seq, uint8_t hash
 	memcpy(hash, b + 9, 32);
 	return 0;
 }
+
+int rec_mirror_encode(const struct mirror_rec *m, struct rec_out *o)
+{
+	rec_put_u8(o, REC_VERSION);
+	rec_put_str(o, m->target);
+	rec_put_str(o, m->prev);
+	rec_put_u64(o, m->since);
+	return o->err;
+}
+
+int rec_mirror_decode(const void *p, size_t n, struct mirror_rec *m)
+{
+	struct rec_in in;
+	memset(m, 0, sizeof(*m));
+	rec_in_init(&in, p, n);
+	if (rec_get_u8(&in) != REC_VERSION)
+		return -EIO;
+	rec_get_str(&in, m->target, sizeof(m->target));
+	rec_get_str(&in, m->prev, sizeof(m->prev));
+	m->since = rec_get_u64(&in);
+	return rec_in_end(&in);
+}

@@ -139,4 +139,14 @@ int rec_journal_decode(const void *p, size_t n, struct enrp_journal_record *r);
 void rec_journal_head_encode(uint8_t *buf, uint64_t seq, const uint8_t hash[32]);
 int rec_journal_head_decode(const void *p, size_t n, uint64_t *seq, uint8_t hash[32]);
 
+/* syslog mirror setting in DBI_META "journal_mirror" (journal_mirror.c) */
+struct mirror_rec {
+	char target[ENRP_JOURNAL_TARGET_MAX + 1]; /* where records go from SINCE on */
+	char prev[ENRP_JOURNAL_TARGET_MAX + 1];   /* where records before SINCE go */
+	uint64_t since;                           /* seq of the record that set TARGET
+	                                             (0: set when the store was made) */
+};
+int rec_mirror_encode(const struct mirror_rec *m, struct rec_out *o);
+int rec_mirror_decode(const void *p, size_t n, struct mirror_rec *m);
+
 #endif

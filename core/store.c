@@ -294,8 +294,15 @@ int txn_next_id(enrp_txn *t, const char *key, uint64_t start, uint64_t *out)
 }
 
 static int hooks_push(struct store_hook **v, size_t *n, size_t *cap, store_hook_fn *fn,
-                      uint64_t arg)
+                      uint64_t arg, bool once)
 {
+	for (size_t i = 0; once && i < *n; i++) {
+		if ((*v)[i].once && (*v)[i].fn == fn) {
+			if ((*v)[i].arg < arg)
+				(*v)[i].arg = arg;
+			return 0;
+		}
+	}
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 16;
 		struct store_hook *nv = realloc(*v, ncap * sizeof(**v));
@@ -304,7 +311,7 @@ static int hooks_push(struct store_hook **v, size_t *n, size_t *cap, store_hook_
 		*v = nv;
 		*cap = ncap;
 	}
-	(*v)[(*n)++] = (struct store_hook){ fn, arg };
+	(*v)[(*n)++] = (struct store_hook){ fn, arg, once };
 	return 0;
 }
 
@@ -312,7 +319,17 @@ int txn_on_durable(enrp_txn *t, store_hook_fn *fn, uint64_t arg)
 {
 	if (t->ret)
 		return t->ret;
-	int rc = hooks_push(&t->hooks, &t->nhooks, &t->hooks_cap, fn, arg);
+	int rc = hooks_push(&t->hooks, &t->nhooks, &t->hooks_cap, fn, arg, false);
+	if (rc)
+		t->ret = rc;
+	return rc;
+}
+
+int txn_on_durable_once(enrp_txn *t, store_hook_fn *fn, uint64_t arg)
+{
+	if (t->ret)
+		return t->ret;
+	int rc = hooks_push(&t->hooks, &t->nhooks, &t->hooks_cap, fn, arg, true);
 	if (rc)
 		t->ret = rc;
 	return rc;
@@ -879,6 +896,28 @@ int enrp_store_read(enrp_store *st, enrp_txn_fn *fn, void *arg)
 	return rc;
 }
 
+int store_read_committed(enrp_store *st, enrp_txn_fn *fn, void *arg)
+{
+	enrp_txn t = { .st = st };
+	pthread_mutex_lock(&st->lock);
+	/* Never the open group: LMDB shows a new read transaction only commits
+	 * whose synced meta page is written, so what it sees is durable. */
+	int rc = renew_read(st);
+	if (rc == 0) {
+		t.txn = st->rtxn;
+		rc = fn(&t, arg);
+		mdb_txn_reset(st->rtxn);
+	}
+	pthread_mutex_unlock(&st->lock);
+	txn_release(&t);
+	return rc;
+}
+
+bool store_group_commit(const enrp_store *st)
+{
+	return st->flags & ENRP_STORE_GROUP_COMMIT;
+}
+
 /* Runs FN in a nested transaction of the open group.  Called with st->lock.
  * *MAP_FULL: it failed because LMDB's map is full.  *OVER: it would take the
  * group past its page budget, so nothing was applied: commit, then retry. */
@@ -904,7 +943,7 @@ static int group_apply(enrp_store *st, enrp_txn_fn *fn, void *arg, bool *map_ful
 		rc = store_mdb_err(crc);
 		for (size_t i = 0; rc == 0 && i < t.nhooks; i++)
 			rc = hooks_push(&st->ghooks, &st->nghooks, &st->ghooks_cap, t.hooks[i].fn,
-			                t.hooks[i].arg);
+			                t.hooks[i].arg, t.hooks[i].once);
 		if (rc == 0) {
 			st->group_touched = mono_ns();
 			st->group_ops++;
@@ -1002,6 +1041,8 @@ static int wait_group_lock(enrp_store *st)
 
 static int write_single(enrp_store *st, enrp_txn_fn *fn, void *arg)
 {
+	struct store_hook *hooks = NULL;
+	size_t nhooks = 0;
 	int rc;
 	pthread_mutex_lock(&st->lock);
 	/* Announce the write so a daemon holding a group commits it now. */
@@ -1026,8 +1067,11 @@ static int write_single(enrp_store *st, enrp_txn_fn *fn, void *arg)
 			int crc = mdb_txn_commit(t.txn);
 			t.map_full = crc == MDB_MAP_FULL || crc == MDB_TXN_FULL;
 			rc = store_mdb_err(crc);
-			if (rc == 0)
-				run_hooks(st, t.hooks, t.nhooks);
+			if (rc == 0) {
+				hooks = t.hooks;
+				nhooks = t.nhooks;
+				t.hooks = NULL;
+			}
 		}
 		txn_release(&t);
 		/* Only a full map grows it; a full disk is just reported. */
@@ -1038,6 +1082,10 @@ static int write_single(enrp_store *st, enrp_txn_fn *fn, void *arg)
 	}
 	flock(st->intent_fd, LOCK_UN);
 	pthread_mutex_unlock(&st->lock);
+	/* Hooks run unlocked, as a group's do: they may read the store (the
+	 * journal's syslog mirror does) and must not hold a daemon's writes. */
+	run_hooks(st, hooks, nhooks);
+	free(hooks);
 	return rc;
 }
 

@@ -39,6 +39,7 @@ typedef void store_hook_fn(enrp_store *st, uint64_t arg);
 struct store_hook {
 	store_hook_fn *fn;
 	uint64_t arg;
+	bool once;   /* txn_on_durable_once: one per commit, the highest ARG */
 };
 
 struct enrp_txn {
@@ -68,8 +69,22 @@ int txn_cursor(enrp_txn *t, enum store_dbi db, MDB_cursor **out);
 /* Next value of the counter KEY in DBI_META (starting at START), persisted. */
 int txn_next_id(enrp_txn *t, const char *key, uint64_t start, uint64_t *out);
 
-/* Registers a post-durability hook (see store_hook_fn). */
+/* Registers a post-durability hook (see store_hook_fn).  Hooks run in the
+ * order registered, after the commit, with no store lock held (they may
+ * read the store), and before the next group of the daemon begins. */
 int txn_on_durable(enrp_txn *t, store_hook_fn *fn, uint64_t arg);
+
+/* The same, but FN runs once per commit, whatever number of transactions
+ * of a group registered it, with the highest ARG registered (the journal's
+ * mirror: one send of everything up to the last record, not one each). */
+int txn_on_durable_once(enrp_txn *t, store_hook_fn *fn, uint64_t arg);
+
+/* Like enrp_store_read(), but never through the daemon's open group: the
+ * view holds only committed, hence durable, data. */
+int store_read_committed(enrp_store *st, enrp_txn_fn *fn, void *arg);
+
+/* Whether the store was opened ENRP_STORE_GROUP_COMMIT (the daemon). */
+bool store_group_commit(const enrp_store *st);
 
 /* Directory paths inside the store (borrowed, valid until close). */
 const char *store_spool_dir(const enrp_store *st);

@@ -406,6 +406,10 @@ out_ingest:
 out_vault:
 	enrp_vault_close(fs.vault);
 out_store:
+	/* Make the last records durable and mirror what the commit hook and the
+	 * tick left pending, waiting for a slow syslog as enrpctl does. */
+	enrp_store_sync(fs.st);
+	enrp_journal_mirror_flush(fs.st);
 	enrp_store_close(fs.st);
 out_lock:
 	close(lock_fd);

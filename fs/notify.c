@@ -91,6 +91,9 @@ static void *maint_main(void *arg)
 	while (!fs->stopping) {
 		int64_t now = enrp_now_ns();
 		enrp_denials_flush(fs->denials, &fs->actor, now, false);
+		/* Journal records the syslog mirror could not send yet (a target
+		 * that was down, a record enrpctl left pending). */
+		enrp_journal_mirror_poll(fs->st);
 		uint32_t ids[64];
 		unsigned expired = 0;
 		if (enrp_eir_expire_escalations(fs->st, now, &fs->actor, ids, 64, &expired) == 0)

@@ -7,6 +7,8 @@
  * under the master key in FILE (created, mode 0400, when it does not exist;
  * it must live outside the store); a store whose encryption could not be set
  * up is removed again, so init either succeeds whole or leaves nothing.
+ * --mirror sets where the audit journal is mirrored from its first record
+ * on (without it: the local syslog socket, /dev/log).
  */
 #include <errno.h>
 #include <ftw.h>
@@ -16,13 +18,14 @@
 #include <sys/stat.h>
 
 #include <enrp/enrp.h>
+#include <enrp/journal.h>
 #include <enrp/store.h>
 #include <enrp/vault.h>
 
 #include "ctl.h"
 
 static const struct ctl_help init_help = {
-	"enrpctl init [--encrypt --keyfile FILE] STORE",
+	"enrpctl init [--encrypt --keyfile FILE] [--mirror TARGET] STORE",
 	"Creates a new, empty store in the directory STORE (mode 0700).  STORE must\n"
 	"not exist, or be an empty directory.  Without the operand, the store named\n"
 	"by -S or $ENRP_STORE is created.\n"
@@ -32,6 +35,11 @@ static const struct ctl_help init_help = {
 	"      --encrypt      encrypt the store's data (AES-256-GCM, one key per EIR)\n"
 	"      --keyfile FILE the master key file: created (mode 0400) if absent; keep\n"
 	"                     it outside the store, and a copy of it somewhere safe\n"
+	"      --mirror TARGET\n"
+	"                     where every audit journal record is mirrored (syslog,\n"
+	"                     RFC 5424): unix:/PATH (a datagram socket), udp:ADDR:PORT\n"
+	"                     (numeric address; [IPv6]), or none; default unix:/dev/log.\n"
+	"                     Later changes: 'enrpctl audit mirror --target'\n"
 	"  -h, --help         show this help\n",
 };
 
@@ -76,17 +84,38 @@ static int setup_encryption(const char *path, const char *keyfile, bool keep_top
 	return CTL_FAIL;
 }
 
+/* Sets the first mirror target of the new store at PATH; on failure
+ * removes what init made, as setup_encryption() does. */
+static int setup_mirror(const char *path, const char *target, bool keep_top)
+{
+	enrp_store *st;
+	int rc = enrp_store_open(path, 0, &st);
+	if (rc == 0) {
+		rc = enrp_journal_mirror_init(st, target);
+		enrp_store_close(st);
+	}
+	if (rc == 0)
+		return 0;
+	nftw(path, keep_top ? remove_below : remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	ctl_err("cannot set the journal mirror of '%s' to '%s': %s", path, target,
+	        enrp_strerror(rc));
+	ctl_hint("see the messages above, if any; nothing was created");
+	return CTL_FAIL;
+}
+
 int cmd_init(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "store",   required_argument, NULL, 'S' },
 		{ "encrypt", no_argument,       NULL, 'E' },
 		{ "keyfile", required_argument, NULL, 'K' },
+		{ "mirror",  required_argument, NULL, 'M' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool encrypt = false;
 	const char *keyfile = NULL;
+	const char *mirror = NULL;
 	const char *opt_store = NULL;
 	int c, rc;
 
@@ -98,6 +127,9 @@ int cmd_init(struct ctl *ctl, int argc, char **argv)
 			break;
 		case 'K':
 			keyfile = optarg;
+			break;
+		case 'M':
+			mirror = optarg;
 			break;
 		case 'S':
 			opt_store = optarg;
@@ -125,11 +157,19 @@ int cmd_init(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error(ctl, &init_help, "--encrypt needs --keyfile FILE");
 	if (keyfile && !encrypt)
 		return ctl_usage_error(ctl, &init_help, "--keyfile needs --encrypt");
+	if (mirror && enrp_journal_target_check(mirror))
+		return ctl_usage_error(ctl, &init_help, "invalid mirror target '%s': give "
+		                       "unix:/PATH, udp:ADDR:PORT, udp:[ADDR6]:PORT or none", mirror);
 	struct stat before;
 	bool existed = stat(path, &before) == 0;
 	rc = enrp_store_create(path);
 	if (rc == 0 && encrypt) {
 		rc = setup_encryption(path, keyfile, existed);
+		if (rc)
+			return rc;
+	}
+	if (rc == 0 && mirror) {
+		rc = setup_mirror(path, mirror, existed);
 		if (rc)
 			return rc;
 	}

@@ -2,8 +2,9 @@
  * make_seeds.c — writes the seed corpora of the fuzz targets from real
  * encodings: records from core/record.c's encoders, frames from
  * enrp_codec_encode() (keyed ones with the frame target's fixed key and
- * digest, so they decode there), zstd frames for the wrapped modes, and the
- * unit spellings the documentation names.
+ * digest, so they decode there), zstd frames for the wrapped modes, the
+ * unit spellings the documentation names, and the journal mirror's own
+ * syslog messages, anchor lines and target spellings.
  *
  *   make fuzz-seeds      (= build-fuzz/make_seeds tests/fuzz/corpus)
  *
@@ -21,6 +22,7 @@
 
 #include <enrp/codec.h>
 
+#include "journal_int.h"
 #include "record_int.h"
 
 #include "fuzz_common.h"
@@ -333,6 +335,60 @@ static void units(void)
 	}
 }
 
+/* ---- anchor: selector digit, then a line, a record, a target or an alarm ---- */
+
+static void anchors(void)
+{
+	static const char *const lines[] = {
+		"0",
+		"0# heads kept by the auditor",
+		"012:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+		"0  7:000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F  # noted",
+		"0Nov 21 10:00:01 host sshd[78]: Accepted publickey for root",
+		"0<13>1 2026-11-21T10:00:00Z host cron 77 - - (root) CMD (run-parts)",
+		"2unix:/dev/log", "2unix:/run/enrp/audit.sock", "2udp:127.0.0.1:514",
+		"2udp:[2001:db8::1]:6514", "2none", "2tcp:10.0.0.1:514",
+	};
+	struct enrp_journal_record r;
+	char buf[JOURNAL_SYSLOG_MAX + 64], name[64];
+	uint8_t raw[256];
+
+	mkdirs("anchor");
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		snprintf(name, sizeof(name), "line-%02zu", i);
+		seed("anchor", name, (uint8_t)lines[i][0], lines[i] + 1, strlen(lines[i]) - 1);
+	}
+	/* A real message, bare and behind a collector's prefix. */
+	memset(&r, 0, sizeof(r));
+	r.seq = 42;
+	r.time_ns = 1796169352705016960LL;
+	r.uid = 1001;
+	r.pid = 77;
+	strcpy(r.command, "enrpctl eir set");
+	strcpy(r.eir, "a");
+	strcpy(r.event, "mode-change");
+	strcpy(r.details, "mode=rw->ro path=\"x]\\\n\"");
+	for (int i = 0; i < 32; i++) {
+		r.hash[i] = (uint8_t)i;
+		r.prev_hash[i] = (uint8_t)(0xff - i);
+	}
+	size_t n = journal_syslog_format(&r, "0123456789abcdef", "vm", 555, buf, sizeof(buf));
+	seed("anchor", "message", 0, buf, n);
+	char line[sizeof(buf) + 64];
+	int m = snprintf(line, sizeof(line), "Dec  1 23:55:52 vm %s", buf);
+	seed("anchor", "message-prefixed", 0, line, (size_t)m);
+	n = journal_syslog_alarm("0123456789abcdef", 8, r.hash, 4, "the journal is shorter",
+	                         1796169352705016960LL, "vm", 555, buf, sizeof(buf));
+	seed("anchor", "alarm-line", 0, buf, n);
+	/* Raw bytes for the record and alarm builders. */
+	for (size_t i = 0; i < sizeof(raw); i++)
+		raw[i] = (uint8_t)(i * 37 + 11);
+	static const char strs[] = "enrpctl\0a\0eir-create\0vm\0owner=1001 mode=rw";
+	memcpy(raw + 96, strs, sizeof(strs));
+	seed("anchor", "record", 1, raw, 96 + sizeof(strs));
+	seed("anchor", "alarm", 3, raw, 96);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -343,5 +399,6 @@ int main(int argc, char **argv)
 	records();
 	frames();
 	units();
+	anchors();
 	return 0;
 }

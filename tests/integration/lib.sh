@@ -317,7 +317,9 @@ setup() {
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	cd "$T" || die "cd $T"
-	ctl_nostore init "$STORE" >/dev/null || die "enrpctl init $STORE failed"
+	# No journal mirror: tests must not write to the host's syslog (the
+	# journal tests, t6*, point theirs at a receiver of their own).
+	ctl_nostore init --mirror none "$STORE" >/dev/null || die "enrpctl init $STORE failed"
 	log "tmpdir $T"
 }
 
