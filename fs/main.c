@@ -22,6 +22,8 @@
 
 #include <enrp/enrp.h>
 #include <enrp/rundir.h>
+#include <enrp/store.h>
+#include <enrp/trust.h>
 
 #include "fs.h"
 
@@ -271,6 +273,16 @@ int main(int argc, char *argv[])
 	fs.store_path = store;
 
 	/* Refuse clearly, before daemonising, what can be refused now. */
+	struct enrp_trust_problem tp;
+	if (enrp_store_check(o.store, &tp) == -EPERM) {
+		if (strcmp(tp.path, store))
+			fprintf(stderr, "enrpfs: cannot open store '%s': '%s' %s\n", store, tp.path, tp.why);
+		else
+			fprintf(stderr, "enrpfs: cannot open store '%s': it %s\n", store, tp.why);
+		fprintf(stderr, "hint: %s (a store and every directory above it must be root's "
+		        "alone; nothing was changed)\n", tp.fix);
+		goto out_args;
+	}
 	enrp_store *probe;
 	rc = enrp_store_open(store, ENRP_STORE_RDONLY, &probe);
 	if (rc) {

@@ -115,6 +115,10 @@ void ctl_print_help(FILE *f, const struct ctl_help *help);
  * CTL_FAIL or CTL_USAGE. */
 int ctl_open_store(struct ctl *ctl);
 
+/* Reports a store that is not root's alone (enrp_store_check's -EPERM):
+ * "cannot WHAT store 'PATH': 'X' is ..." and the hint with the fix. */
+void ctl_store_not_roots(const char *what, const char *path, const struct enrp_trust_problem *p);
+
 /* "enrpctl: MSG" on stderr. */
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "hint: MSG" on stderr. */

@@ -276,6 +276,16 @@ int ctl_dispatch(struct ctl *ctl, const char *group, const struct ctl_help *grou
 
 /* --- the store ----------------------------------------------------------- */
 
+void ctl_store_not_roots(const char *what, const char *path, const struct enrp_trust_problem *p)
+{
+	if (!strcmp(p->path, path))
+		ctl_err("cannot %s store '%s': it %s", what, path, p->why);
+	else
+		ctl_err("cannot %s store '%s': '%s' %s", what, path, p->path, p->why);
+	ctl_hint("%s (a store and every directory above it must be root's alone; "
+	         "nothing was changed)", p->fix);
+}
+
 int ctl_open_store(struct ctl *ctl)
 {
 	if (ctl->store)
@@ -287,7 +297,14 @@ int ctl_open_store(struct ctl *ctl)
 	}
 	const char *path = ctl->store_path;
 	unsigned flags = (ctl->need & NEED_STORE_RW) ? 0 : ENRP_STORE_RDONLY;
-	int rc = enrp_store_open(path, flags, &ctl->store);
+	/* Other errors of the check are the open's to report, in its words. */
+	struct enrp_trust_problem p;
+	int rc = enrp_store_check(path, &p);
+	if (rc == -EPERM) {
+		ctl_store_not_roots("open", path, &p);
+		return CTL_FAIL;
+	}
+	rc = enrp_store_open(path, flags, &ctl->store);
 	if (rc == 0) {
 		enrp_actor_self(&ctl->actor, ctl->command);
 		return CTL_OK;
