@@ -402,6 +402,35 @@ int enrp_eir_get_by_id(enrp_store *st, uint32_t id, struct enrp_eir *out)
 	return enrp_store_read(st, get_id_fn, &c);
 }
 
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+void enrp_eir_statfs(uint64_t quota, uint64_t max_files, const struct enrp_eir_usage *u,
+                     const struct statvfs *disk, struct statvfs *out)
+{
+	*out = *disk;
+	uint64_t unit = disk->f_frsize ? disk->f_frsize : disk->f_bsize;
+	uint64_t disk_free = disk->f_bavail > UINT64_MAX / (unit ? unit : 1)
+	                     ? UINT64_MAX : (uint64_t)disk->f_bavail * unit;
+	uint64_t room = disk_free;
+	if (quota)
+		room = min_u64(room, quota > u->bytes ? quota - u->bytes : 0);
+	out->f_bsize = 1;
+	out->f_frsize = 1;
+	out->f_blocks = u->bytes + min_u64(room, UINT64_MAX - u->bytes);
+	out->f_bfree = out->f_blocks - u->bytes;
+	out->f_bavail = out->f_bfree;
+
+	uint64_t ifree = disk->f_favail;
+	if (max_files)
+		ifree = min_u64(ifree, max_files > u->files ? max_files - u->files : 0);
+	out->f_files = u->files + min_u64(ifree, UINT64_MAX - u->files);
+	out->f_ffree = out->f_files - u->files;
+	out->f_favail = out->f_ffree;
+}
+
 int enrp_eir_usage(enrp_store *st, uint32_t id, struct enrp_eir_usage *out)
 {
 	struct get_ctx c = { .id = id, .usage = out };

@@ -453,6 +453,61 @@ static void verified(void)
 	ok(v.intact && v.records > 10, "the journal of all these changes is intact");
 }
 
+/* enrp_eir_statfs as a table: limits, usage and disk in, what df shows out
+ * (bytes: f_frsize is 1, so blocks are bytes). */
+static void statfs_table(void)
+{
+	static const uint64_t G = 1ull << 30, M = 1ull << 20;
+	static const struct {
+		const char *what;
+		uint64_t quota, max_files, bytes, files;
+		uint64_t disk_avail_blocks, disk_frsize, disk_favail;
+		uint64_t size, used, avail, inodes, iused, ifree;
+	} rows[] = {
+		{ "100G quota on a disk with 24G free: empty EIR uses 0, may write 24G",
+		  100 * G, 0, 0, 0, 24 * G / 4096, 4096, 1000, 24 * G, 0, 24 * G, 1000, 0, 1000 },
+		{ "1M quota, 12345 bytes used: used exactly, size the quota",
+		  M, 0, 12345, 2, 1000000, 4096, 500, M, 12345, M - 12345, 502, 2, 500 },
+		{ "no quota: size is usage + what the disk has",
+		  0, 0, 5, 1, 1000, 4096, 9, 5 + 4096000, 5, 4096000, 10, 1, 9 },
+		{ "quota lowered below usage: size = usage, nothing free",
+		  1000, 0, 5000, 3, 1000, 4096, 9, 5000, 5000, 0, 12, 3, 9 },
+		{ "disk full: nothing free whatever the quota",
+		  G, 0, 7, 1, 0, 4096, 0, 7, 7, 0, 1, 1, 0 },
+		{ "an inode limit: free inodes are what it leaves",
+		  0, 10, 0, 7, 1000, 4096, 100, 4096000, 0, 4096000, 10, 7, 3 },
+		{ "an inode limit already passed: none free",
+		  0, 10, 0, 12, 1000, 4096, 100, 4096000, 0, 4096000, 12, 12, 0 },
+		{ "an inode limit beyond the disk's inodes: the disk's",
+		  0, 1000, 0, 7, 1000, 4096, 5, 4096000, 0, 4096000, 12, 7, 5 },
+		{ "f_frsize 0: f_bsize counts",
+		  0, 0, 0, 0, 10, 0, 1, 40960, 0, 40960, 1, 0, 1 },
+		{ "a disk too big to count in bytes: clamped, no wrap",
+		  0, 0, 10, 0, UINT64_MAX / 2, 4096, 1, UINT64_MAX, 10, UINT64_MAX - 10, 1, 0, 1 },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct statvfs disk = { .f_bsize = 4096, .f_frsize = rows[i].disk_frsize,
+		                        .f_blocks = 1ull << 40, .f_bfree = rows[i].disk_avail_blocks,
+		                        .f_bavail = rows[i].disk_avail_blocks, .f_files = 1ull << 30,
+		                        .f_ffree = rows[i].disk_favail, .f_favail = rows[i].disk_favail,
+		                        .f_fsid = 42, .f_namemax = 255 };
+		struct enrp_eir_usage u = { .bytes = rows[i].bytes, .files = rows[i].files };
+		struct statvfs out;
+		enrp_eir_statfs(rows[i].quota, rows[i].max_files, &u, &disk, &out);
+		const char *w = rows[i].what;
+		ok(out.f_frsize == 1 && out.f_bsize == 1, "%s: counted in bytes", w);
+		is_int(out.f_blocks, rows[i].size, "%s: size", w);
+		is_int(out.f_blocks - out.f_bfree, rows[i].used, "%s: used (size - free)", w);
+		is_int(out.f_bavail, rows[i].avail, "%s: available", w);
+		ok(out.f_bfree == out.f_bavail, "%s: free = available", w);
+		ok(!rows[i].quota || out.f_bavail <= rows[i].quota, "%s: never more than the quota", w);
+		is_int(out.f_files, rows[i].inodes, "%s: inodes", w);
+		is_int(out.f_files - out.f_ffree, rows[i].iused, "%s: inodes used", w);
+		is_int(out.f_favail, rows[i].ifree, "%s: inodes free", w);
+		ok(out.f_fsid == 42 && out.f_namemax == 255, "%s: the rest is the disk's", w);
+	}
+}
+
 int main(void)
 {
 	const char *tmp = tap_tmpdir();
@@ -477,6 +532,7 @@ int main(void)
 	states();
 	usage();
 	verified();
+	statfs_table();
 
 	enrp_store_close(st);
 	tap_rmrf(tmp);
