@@ -18,12 +18,17 @@
  * active mode: leaving active ends it, and so does retiring.
  *
  * Transitions and their errnos (a destroyed EIR refuses all with -EINVAL):
- *   suspend   normal -> suspended; -EALREADY if suspended, -EINVAL if retired
- *   resume    suspended -> normal; -EALREADY if normal, -EINVAL if retired
+ *   suspend   normal -> suspended; -EALREADY if suspended
+ *   resume    suspended -> normal; -EALREADY if normal
  *   retire    normal|suspended -> retired; -EALREADY if retired; reason optional
- *   escalate  active, not retired (a suspended EIR may be escalated: the
- *             grant takes effect when it resumes); replaces a running one
+ *   escalate  active (a suspended EIR may be escalated: the grant takes
+ *             effect when it resumes); replaces a running one
  *   deescalate -EALREADY unless an escalation is in force
+ * Retirement is final: every change to a retired EIR, a settings change
+ * (enrp_eir_set) included, fails with -EROFS before anything is compared or
+ * journalled; only retire itself answers -EALREADY.  What its lifecycle
+ * still holds (its data kept until its retention expires, then destruction)
+ * is not a change of its record.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -537,6 +542,8 @@ static int set_fn(enrp_txn *t, void *arg)
 		return rc;
 	if (old.state == ENRP_STATE_DESTROYED)
 		return -EINVAL;
+	if (old.state == ENRP_STATE_RETIRED)
+		return -EROFS;
 	e = old;
 
 	if (c->flags & ENRP_EIR_SET_MODE && c->nv->mode != old.mode) {
@@ -646,9 +653,11 @@ static int apply_change(const struct change_ctx *c, struct enrp_eir *e, char *de
 
 	if (e->state == ENRP_STATE_DESTROYED)
 		return -EINVAL;
+	if (e->state == ENRP_STATE_RETIRED)
+		return c->kind == CHANGE_RETIRE ? -EALREADY : -EROFS;
 	switch (c->kind) {
 	case CHANGE_ESCALATE:
-		if (e->mode != ENRP_MODE_ACTIVE || e->state == ENRP_STATE_RETIRED)
+		if (e->mode != ENRP_MODE_ACTIVE)
 			return -EINVAL;
 		enrp_time_format(c->until, when, sizeof(when));
 		if (e->escalated_until > c->now) {

@@ -888,6 +888,10 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 	rc = get_live(ctl, name, &cur);
 	if (rc != CTL_OK)
 		return rc;
+	/* Even a change to the same values: nothing is "unchanged" about a
+	 * record that no longer changes. */
+	if (cur.state == ENRP_STATE_RETIRED)
+		return ctl_eir_error("change", name, -EROFS);
 	struct enrp_eir next = cur;
 	rc = eir_opts_apply(&o, true, &next, &given); /* same values, onto the record */
 	if (rc != CTL_OK)
@@ -972,13 +976,17 @@ static int state_verb_args(struct ctl *ctl, const struct ctl_help *help, int arg
 	return CTL_CONTINUE;
 }
 
-/* Opens the store and reads NAME's EIR, which must not be deleted:
+/* Opens the store and reads NAME's EIR for VERB, which must not be deleted,
+ * nor retired unless VERB is retire (which says "already retired" itself):
  * CTL_CONTINUE or the exit status. */
-static int state_verb_open(struct ctl *ctl, const char *name, struct enrp_eir *eir)
+static int state_verb_open(struct ctl *ctl, const char *verb, const char *name,
+                           struct enrp_eir *eir)
 {
 	int rc = ctl_open_store(ctl);
 	if (rc == CTL_OK)
 		rc = get_live(ctl, name, eir);
+	if (rc == CTL_OK && eir->state == ENRP_STATE_RETIRED && strcmp(verb, "retire"))
+		return ctl_eir_error(verb, name, -EROFS);
 	return rc == CTL_OK ? CTL_CONTINUE : rc;
 }
 
@@ -1018,7 +1026,7 @@ static int eir_escalate(struct ctl *ctl, int argc, char **argv)
 	}
 	int64_t until = now + ns;
 
-	rc = state_verb_open(ctl, name, &eir);
+	rc = state_verb_open(ctl, "escalate", name, &eir);
 	if (rc != CTL_CONTINUE)
 		return rc;
 	if (eir.mode != ENRP_MODE_ACTIVE) {
@@ -1043,7 +1051,7 @@ static int eir_deescalate(struct ctl *ctl, int argc, char **argv)
 	struct enrp_eir eir;
 	int rc = state_verb_args(ctl, &deescalate_help, argc, argv, &name, NULL, NULL);
 	if (rc == CTL_CONTINUE)
-		rc = state_verb_open(ctl, name, &eir);
+		rc = state_verb_open(ctl, "deescalate", name, &eir);
 	if (rc != CTL_CONTINUE)
 		return rc;
 	rc = enrp_eir_deescalate(ctl->store, name, &ctl->actor);
@@ -1061,14 +1069,9 @@ static int eir_suspend(struct ctl *ctl, int argc, char **argv)
 	struct enrp_eir eir;
 	int rc = state_verb_args(ctl, &suspend_help, argc, argv, &name, NULL, &reason);
 	if (rc == CTL_CONTINUE)
-		rc = state_verb_open(ctl, name, &eir);
+		rc = state_verb_open(ctl, "suspend", name, &eir);
 	if (rc != CTL_CONTINUE)
 		return rc;
-	if (eir.state == ENRP_STATE_RETIRED) {
-		ctl_err("cannot suspend EIR '%s': it is retired", name);
-		ctl_hint("a retired EIR accepts no copies anyway");
-		return CTL_FAIL;
-	}
 	rc = enrp_eir_suspend(ctl->store, name, reason, &ctl->actor);
 	if (rc == -EALREADY) {
 		ctl_err("EIR '%s' is already suspended", name);
@@ -1084,7 +1087,7 @@ static int eir_resume(struct ctl *ctl, int argc, char **argv)
 	struct enrp_eir eir;
 	int rc = state_verb_args(ctl, &resume_help, argc, argv, &name, NULL, NULL);
 	if (rc == CTL_CONTINUE)
-		rc = state_verb_open(ctl, name, &eir);
+		rc = state_verb_open(ctl, "resume", name, &eir);
 	if (rc != CTL_CONTINUE)
 		return rc;
 	if (eir.state != ENRP_STATE_SUSPENDED) {
@@ -1102,7 +1105,7 @@ static int eir_retire(struct ctl *ctl, int argc, char **argv)
 	struct enrp_eir eir;
 	int rc = state_verb_args(ctl, &retire_help, argc, argv, &name, NULL, &reason);
 	if (rc == CTL_CONTINUE)
-		rc = state_verb_open(ctl, name, &eir);
+		rc = state_verb_open(ctl, "retire", name, &eir);
 	if (rc != CTL_CONTINUE)
 		return rc;
 	rc = eir.state == ENRP_STATE_RETIRED ? -EALREADY

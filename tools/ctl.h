@@ -127,7 +127,8 @@ void ctl_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Reports an EIR lookup or change error: -ENOENT as "no EIR named 'x'" with
- * the 'eir list' hint, else "cannot WHAT EIR 'x': strerror".  Returns
+ * the 'eir list' hint, -EROFS as "cannot WHAT EIR 'x': it is retired, and
+ * retirement is final", else "cannot WHAT EIR 'x': strerror".  Returns
  * CTL_FAIL. */
 int ctl_eir_error(const char *what, const char *name, int err);
 

@@ -171,6 +171,13 @@ int ctl_eir_error(const char *what, const char *name, int err)
 		ctl_hint("run 'enrpctl eir list' to see the EIRs");
 		return CTL_FAIL;
 	}
+	if (err == -EROFS) {
+		ctl_err("cannot %s EIR '%s': it is retired, and retirement is final", what, name);
+		ctl_hint("a retired EIR keeps its data, read-only, until its retention expires; "
+		         "nothing else about it changes ('enrpctl eir show %s' shows why it was "
+		         "retired)", name);
+		return CTL_FAIL;
+	}
 	ctl_err("cannot %s EIR '%s': %s", what, name, enrp_strerror(err));
 	store_error_hint(err);
 	return CTL_FAIL;

@@ -134,7 +134,8 @@ enum enrp_eir_set_flags {
 
 /* Copies the fields named by FLAGS from NEW into the EIR NAME and journals
  * one record listing old and new values.  -ENOENT, -EINVAL (bad value, or a
- * destroyed EIR), 0 also when nothing changed (then nothing is journalled).
+ * destroyed EIR), -EROFS (a retired EIR: retirement is final, whatever the
+ * values), 0 also when nothing changed (then nothing is journalled).
  * Owner and dir_mode changes apply to the EIR directory's inode too. */
 int enrp_eir_set(enrp_store *st, const char *name, const struct enrp_eir *new_values,
                  unsigned flags, const struct enrp_actor *actor);
@@ -147,10 +148,11 @@ int enrp_eir_escalate(enrp_store *st, const char *name, int64_t until, const cha
 int enrp_eir_deescalate(enrp_store *st, const char *name, const struct enrp_actor *actor);
 
 /* State changes: suspend needs a reason (-EINVAL) and -EALREADY if
- * suspended; resume leaves suspended only (-EALREADY if normal, -EINVAL if
- * retired); retire is final (-EALREADY if retired), its reason optional.
- * All: -ENOENT no such EIR, -EINVAL destroyed.  Escalate also -EINVAL on a
- * retired EIR; retiring or leaving active ends an escalation. */
+ * suspended; resume leaves suspended only (-EALREADY if normal); retire is
+ * final (-EALREADY if retired), its reason optional.  All, escalate and
+ * deescalate too: -ENOENT no such EIR, -EINVAL destroyed, -EROFS retired
+ * (except retire); nothing is journalled on an error.  Retiring or leaving
+ * active ends an escalation. */
 int enrp_eir_suspend(enrp_store *st, const char *name, const char *reason,
                      const struct enrp_actor *actor);
 int enrp_eir_resume(enrp_store *st, const char *name, const struct enrp_actor *actor);

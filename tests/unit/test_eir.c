@@ -400,8 +400,32 @@ static void states(void)
 	ok(g.state == ENRP_STATE_RETIRED, "retired");
 	before = nrec();
 	is_int(enrp_eir_retire(st, "archive", "x", &actor), -EALREADY, "retire twice: -EALREADY");
-	is_int(enrp_eir_resume(st, "archive", &actor), -EINVAL, "resume a retired EIR: -EINVAL");
-	is_int(enrp_eir_suspend(st, "archive", "x", &actor), -EINVAL, "suspend a retired EIR: -EINVAL");
+	is_int(enrp_eir_resume(st, "archive", &actor), -EROFS, "resume a retired EIR: -EROFS");
+	is_int(enrp_eir_suspend(st, "archive", "x", &actor), -EROFS, "suspend a retired EIR: -EROFS");
+	is_int(enrp_eir_deescalate(st, "archive", &actor), -EROFS, "deescalate a retired EIR: -EROFS");
+	/* Retirement is final: no setting changes either, not even to the
+	 * values it has. */
+	struct enrp_eir nv = g;
+	nv.mode = ENRP_MODE_RO;
+	nv.quota = 1 << 20;
+	nv.owner_uid = 4242;
+	nv.owner_gid = 4242;
+	nv.eir_class = 1;
+	nv.dir_mode = 0700;
+	nv.rpo_minutes = 5;
+	static const unsigned each[] = { ENRP_EIR_SET_MODE, ENRP_EIR_SET_OWNER, ENRP_EIR_SET_CLASS,
+	                                 ENRP_EIR_SET_QUOTA, ENRP_EIR_SET_AGENT, ENRP_EIR_SET_RPO,
+	                                 ENRP_EIR_SET_DIR_MODE };
+	for (size_t i = 0; i < sizeof(each) / sizeof(each[0]); i++)
+		is_int(enrp_eir_set(st, "archive", &nv, each[i], &actor), -EROFS,
+		       "set field 0x%x of a retired EIR: -EROFS", each[i]);
+	is_int(enrp_eir_set(st, "archive", &g, ENRP_EIR_SET_MODE, &actor), -EROFS,
+	       "set a retired EIR to the values it has: -EROFS");
+	struct enrp_eir after;
+	enrp_eir_get(st, "archive", &after);
+	ok(after.mode == g.mode && after.quota == g.quota && after.owner_uid == g.owner_uid &&
+	   after.dir_mode == g.dir_mode && after.eir_class == g.eir_class &&
+	   after.state == ENRP_STATE_RETIRED, "the retired EIR's record is unchanged");
 	is_int(nrec(), before, "refused changes of a retired EIR journal nothing");
 
 	/* Retiring an active, escalated EIR ends the escalation. */
@@ -409,8 +433,8 @@ static void states(void)
 	is_int(enrp_eir_retire(st, "crm", NULL, &actor), 0, "retire without a reason is allowed");
 	enrp_eir_get(st, "crm", &g);
 	ok(g.state == ENRP_STATE_RETIRED && g.escalated_until == 0, "retire ended the escalation");
-	is_int(enrp_eir_escalate(st, "crm", enrp_now_ns() + 3600 * S, "x", &actor), -EINVAL,
-	       "escalate a retired EIR: -EINVAL");
+	is_int(enrp_eir_escalate(st, "crm", enrp_now_ns() + 3600 * S, "x", &actor), -EROFS,
+	       "escalate a retired EIR: -EROFS");
 }
 
 struct usage_args {
