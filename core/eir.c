@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include <enrp/enrp.h>
+#include <enrp/text.h>
 #include <enrp/units.h>
 
 #include "eir_int.h"
@@ -139,11 +140,22 @@ void enrp_eir_defaults(struct enrp_eir *spec, const char *name)
 	spec->rpo_minutes = 60;
 }
 
+/* A reason is one line of UTF-8 text: no C0 or C1 control, no DEL (what
+ * enrpctl shows of it is escaped all the same). */
 static bool reason_valid(const char *reason, bool required)
 {
 	if (!reason || !reason[0])
 		return !required;
-	return strlen(reason) <= ENRP_REASON_MAX;
+	if (strlen(reason) > ENRP_REASON_MAX)
+		return false;
+	for (const char *p = reason; *p;) {
+		unsigned cp;
+		size_t n = enrp_utf8_decode(p, &cp);
+		if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return false;
+		p += n;
+	}
+	return true;
 }
 
 /* The fields a client of create/set may choose. */

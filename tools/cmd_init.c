@@ -138,9 +138,9 @@ int cmd_init(struct ctl *ctl, int argc, char **argv)
 	}
 	switch (-rc) {
 	case 0:
-		printf("initialised %sstore at %s\n", encrypt ? "encrypted " : "", path);
+		ctl_line(stdout, "initialised %sstore at %s", encrypt ? "encrypted " : "", path);
 		if (encrypt)
-			printf("master key: %s (keep a copy apart from the store)\n", keyfile);
+			ctl_line(stdout, "master key: %s (keep a copy apart from the store)", keyfile);
 		return CTL_OK;
 	case EPERM:
 		ctl_store_not_roots("create", path, &prob);

@@ -386,6 +386,12 @@ static void states(void)
 	free(buf);
 
 	before = nrec();
+	is_int(enrp_eir_suspend(st, "archive", "C1 \xc2\x9b control", &actor), -EINVAL,
+	       "a reason with a C1 control: -EINVAL");
+	is_int(enrp_eir_suspend(st, "archive", "bad \xff UTF-8", &actor), -EINVAL,
+	       "a reason that is not UTF-8: -EINVAL");
+	is_int(enrp_eir_suspend(st, "archive", "two\nlines", &actor), -EINVAL,
+	       "a reason with a newline: -EINVAL");
 	is_int(enrp_eir_resume(st, "archive", &actor), 0, "resume");
 	journalled(before, "archive", "resume", "suspended-for=disk swap");
 	enrp_eir_get(st, "archive", &g);
