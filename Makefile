@@ -33,7 +33,7 @@ LIB    := $(BUILD)/libenrp.a
 ENRPFS := $(BUILD)/enrpfs
 ENRPCTL:= $(BUILD)/enrpctl
 
-.PHONY: all test unit integration check check-layering check-asan check-tsan check-valgrind \
+.PHONY: all test unit integration check check-deps check-layering check-asan check-tsan check-valgrind \
         install uninstall clean demo crash bench bench-quick
 all: $(ENRPFS) $(ENRPCTL) $(UNIT_BIN)
 
@@ -70,12 +70,17 @@ unit: all
 integration: all
 	BUILD=$(BUILD) tests/run --integration
 
-# Everything CI runs (and the README's test command): the suite, then again
-# under AddressSanitizer+UBSan, the threaded code under ThreadSanitizer, the
+# Every program and Python module the suites and the bench use comes from
+# tools/packages.txt or Debian's base system (tools/depcheck.py).
+check-deps:
+	tools/deps.sh --check
+
+# Everything CI runs (and the README's test command): check-deps, the suite,
+# then again under AddressSanitizer+UBSan, the threaded code under ThreadSanitizer, the
 # unit tests under valgrind, the crash harness (CRASH_RUNS, 30), each fuzzer
 # for FUZZ_SECONDS (60) after its regression inputs, and the benchmarks on
 # small data (so none of these harnesses rots).
-test: check check-asan check-tsan check-valgrind crash fuzz-run bench-quick
+test: check-deps check check-asan check-tsan check-valgrind crash fuzz-run bench-quick
 
 bench-quick: all
 	BUILD=$(BUILD) BENCH_QUICK=1 tests/bench/run

@@ -18,12 +18,17 @@
  * active mode: leaving active ends it, and so does retiring.
  *
  * Transitions and their errnos (a destroyed EIR refuses all with -EINVAL):
- *   suspend   normal -> suspended; -EALREADY if suspended, -EINVAL if retired
- *   resume    suspended -> normal; -EALREADY if normal, -EINVAL if retired
+ *   suspend   normal -> suspended; -EALREADY if suspended
+ *   resume    suspended -> normal; -EALREADY if normal
  *   retire    normal|suspended -> retired; -EALREADY if retired; reason optional
- *   escalate  active, not retired (a suspended EIR may be escalated: the
- *             grant takes effect when it resumes); replaces a running one
+ *   escalate  active (a suspended EIR may be escalated: the grant takes
+ *             effect when it resumes); replaces a running one
  *   deescalate -EALREADY unless an escalation is in force
+ * Retirement is final: every change to a retired EIR, a settings change
+ * (enrp_eir_set) included, fails with -EROFS before anything is compared or
+ * journalled; only retire itself answers -EALREADY.  What its lifecycle
+ * still holds (its data kept until its retention expires, then destruction)
+ * is not a change of its record.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -34,6 +39,7 @@
 
 #include <enrp/enrp.h>
 #include <enrp/policy.h>
+#include <enrp/text.h>
 #include <enrp/units.h>
 
 #include "eir_int.h"
@@ -135,11 +141,22 @@ void enrp_eir_defaults(struct enrp_eir *spec, const char *name)
 	spec->rpo_minutes = 60;
 }
 
+/* A reason is one line of UTF-8 text: no C0 or C1 control, no DEL (what
+ * enrpctl shows of it is escaped all the same). */
 static bool reason_valid(const char *reason, bool required)
 {
 	if (!reason || !reason[0])
 		return !required;
-	return strlen(reason) <= ENRP_REASON_MAX;
+	if (strlen(reason) > ENRP_REASON_MAX)
+		return false;
+	for (const char *p = reason; *p;) {
+		unsigned cp;
+		size_t n = enrp_utf8_decode(p, &cp);
+		if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return false;
+		p += n;
+	}
+	return true;
 }
 
 /* Who may enter an EIR is the registry's decision (enrp_policy_eir_dir):
@@ -422,6 +439,35 @@ int enrp_eir_get_by_id(enrp_store *st, uint32_t id, struct enrp_eir *out)
 	return enrp_store_read(st, get_id_fn, &c);
 }
 
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+void enrp_eir_statfs(uint64_t quota, uint64_t max_files, const struct enrp_eir_usage *u,
+                     const struct statvfs *disk, struct statvfs *out)
+{
+	*out = *disk;
+	uint64_t unit = disk->f_frsize ? disk->f_frsize : disk->f_bsize;
+	uint64_t disk_free = disk->f_bavail > UINT64_MAX / (unit ? unit : 1)
+	                     ? UINT64_MAX : (uint64_t)disk->f_bavail * unit;
+	uint64_t room = disk_free;
+	if (quota)
+		room = min_u64(room, quota > u->bytes ? quota - u->bytes : 0);
+	out->f_bsize = 1;
+	out->f_frsize = 1;
+	out->f_blocks = u->bytes + min_u64(room, UINT64_MAX - u->bytes);
+	out->f_bfree = out->f_blocks - u->bytes;
+	out->f_bavail = out->f_bfree;
+
+	uint64_t ifree = disk->f_favail;
+	if (max_files)
+		ifree = min_u64(ifree, max_files > u->files ? max_files - u->files : 0);
+	out->f_files = u->files + min_u64(ifree, UINT64_MAX - u->files);
+	out->f_ffree = out->f_files - u->files;
+	out->f_favail = out->f_ffree;
+}
+
 int enrp_eir_usage(enrp_store *st, uint32_t id, struct enrp_eir_usage *out)
 {
 	struct get_ctx c = { .id = id, .usage = out };
@@ -525,6 +571,8 @@ static int set_fn(enrp_txn *t, void *arg)
 		return rc;
 	if (old.state == ENRP_STATE_DESTROYED)
 		return -EINVAL;
+	if (old.state == ENRP_STATE_RETIRED)
+		return -EROFS;
 	e = old;
 
 	if (c->flags & ENRP_EIR_SET_MODE && c->nv->mode != old.mode) {
@@ -643,9 +691,11 @@ static int apply_change(const struct change_ctx *c, struct enrp_eir *e, char *de
 
 	if (e->state == ENRP_STATE_DESTROYED)
 		return -EINVAL;
+	if (e->state == ENRP_STATE_RETIRED)
+		return c->kind == CHANGE_RETIRE ? -EALREADY : -EROFS;
 	switch (c->kind) {
 	case CHANGE_ESCALATE:
-		if (e->mode != ENRP_MODE_ACTIVE || e->state == ENRP_STATE_RETIRED)
+		if (e->mode != ENRP_MODE_ACTIVE)
 			return -EINVAL;
 		enrp_time_format(c->until, when, sizeof(when));
 		if (e->escalated_until > c->now) {

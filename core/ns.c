@@ -1235,21 +1235,16 @@ int enrp_ns_statfs(enrp_store *st, uint64_t ino, struct statvfs *out)
 	int rc = enrp_store_read(st, statfs_fn, &a);
 	if (rc)
 		return rc;
-	if (statvfs(enrp_store_path(st), out) < 0)
+	struct statvfs disk;
+	if (statvfs(enrp_store_path(st), &disk) < 0)
 		return -errno;
+	/* Inside an EIR, its own accounting; at the root, the store's disk.
+	 * No per-EIR inode limit exists yet: 0 (none) until one does. */
+	if (a.have_eir)
+		enrp_eir_statfs(a.eir.quota, a.eir.max_files, &a.usage, &disk, out);
+	else
+		*out = disk;
 	out->f_namemax = ENRP_NAME_MAX;
-	if (a.have_eir && a.eir.quota) {
-		/* The EIR's quota is its capacity (DESIGN §3), never more than
-		 * the disk really has free. */
-		uint64_t bs = out->f_frsize ? out->f_frsize : ST_BLKSIZE;
-		uint64_t used = a.usage.bytes < a.eir.quota ? a.usage.bytes : a.eir.quota;
-		uint64_t total = a.eir.quota / bs;
-		uint64_t freeb = (a.eir.quota - used) / bs;
-		out->f_blocks = total;
-		if (freeb < out->f_bavail)
-			out->f_bavail = freeb;
-		out->f_bfree = out->f_bavail;
-	}
 	return 0;
 }
 

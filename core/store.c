@@ -668,6 +668,54 @@ int enrp_store_data_room(enrp_store *st, uint64_t len)
 	return rc;
 }
 
+/* The store's own directories and its LMDB files, and what each may not
+ * grant to anyone but root (077: nothing at all). */
+static const struct {
+	const char *name;
+	mode_t type, forbidden;
+} store_parts[] = {
+	{ "meta", S_IFDIR, 077 },  { "spool", S_IFDIR, 077 },  { "chunks", S_IFDIR, 077 },
+	{ "run", S_IFDIR, 077 },   { "meta/data.mdb", S_IFREG, 022 },
+	{ "meta/lock.mdb", S_IFREG, 022 },
+};
+
+int enrp_store_check(const char *path, struct enrp_trust_problem *p)
+{
+	char real[PATH_MAX], part[PATH_MAX + 32];
+	bool exists;
+	int rc = enrp_trust_walk(path, real, &exists, p);
+	if (rc)
+		return rc;
+	if (!exists)
+		return -ENOENT;
+	/* A directory without meta/ is no store, which open says in its words. */
+	struct stat sb;
+	snprintf(part, sizeof(part), "%s/meta", real);
+	if (lstat(part, &sb) < 0 && errno == ENOENT)
+		return -ENOENT;
+	rc = enrp_trust_own(real, S_IFDIR, 077, p);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < sizeof(store_parts) / sizeof(store_parts[0]); i++) {
+		snprintf(part, sizeof(part), "%s/%s", real, store_parts[i].name);
+		rc = enrp_trust_own(part, store_parts[i].type, store_parts[i].forbidden, p);
+		/* A missing part is for open to judge ("not an enrp store"). */
+		if (rc && rc != -ENOENT)
+			return rc;
+	}
+	return 0;
+}
+
+/* enrp_store_check for open: the problem is logged. */
+static int check_owner(const char *path)
+{
+	struct enrp_trust_problem p;
+	int rc = enrp_store_check(path, &p);
+	if (rc == -EPERM)
+		enrp_log(ENRP_LOG_ERR, "store '%s' is not root's alone: '%s' %s", path, p.path, p.why);
+	return rc == -ENOENT ? 0 : rc;
+}
+
 static int open_env(const char *path, unsigned flags, bool create, enrp_store **out)
 {
 	int rc;
@@ -701,6 +749,11 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 		rc = -errno;
 		goto out_free;
 	}
+	/* Before anything in it is opened: a store someone else can change is
+	 * someone else's. */
+	rc = S_ISDIR(sb.st_mode) ? check_owner(path) : 0;
+	if (rc)
+		goto out_free;
 	if (!S_ISDIR(sb.st_mode)) {
 		enrp_log(ENRP_LOG_ERR, "'%s' is not a directory", path);
 		rc = -ENOTDIR;
@@ -821,39 +874,68 @@ static int fsync_path(const char *path)
 	return rc;
 }
 
-int enrp_store_create(const char *path)
+/* Makes the existing directory PATH, owned by root, the top of a new store:
+ * mode 0700 first (so nobody else can add an entry meanwhile), then it must
+ * be empty; if it is not, its mode is put back. */
+static int adopt_dir(const char *path, struct enrp_trust_problem *p)
 {
-	static const char *const subdirs[] = { "meta", "spool", "chunks", "run" };
-	int rc;
-	if (mkdir(path, 0700) < 0) {
-		if (errno != EEXIST)
-			return -errno;
-		/* An existing empty directory is fine (a fresh mount point of a disk). */
-		int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0)
-			return -errno;
-		DIR *d = fdopendir(dfd);
-		if (!d) {
-			close(dfd);
-			return -ENOMEM;
-		}
+	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ELOOP || errno == ENOTDIR ? -EEXIST : -errno;
+	struct stat sb;
+	int rc = fstat(dfd, &sb) < 0 ? -errno : 0;
+	if (rc == 0 && sb.st_uid != 0) {
+		close(dfd);
+		return enrp_trust_own(path, S_IFDIR, 0, p);
+	}
+	if (rc == 0 && fchmod(dfd, 0700) < 0)
+		rc = -errno;
+	if (rc) {
+		close(dfd);
+		return rc;
+	}
+	int dup_fd = dup(dfd);
+	DIR *d = dup_fd < 0 ? NULL : fdopendir(dup_fd);
+	if (!d) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		rc = -ENOMEM;
+	} else {
 		struct dirent *de;
-		bool empty = true;
 		while ((de = readdir(d)))
 			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-				empty = false;
+				rc = -EEXIST;
 		closedir(d);
-		if (!empty)
-			return -EEXIST;
-		if (chmod(path, 0700) < 0)
+	}
+	if (rc && fchmod(dfd, sb.st_mode & 07777) < 0)
+		enrp_log(ENRP_LOG_WARNING, "cannot restore the mode of '%s': %s", path, strerror(errno));
+	close(dfd);
+	return rc;
+}
+
+int enrp_store_create_checked(const char *path, struct enrp_trust_problem *p)
+{
+	static const char *const subdirs[] = { "meta", "spool", "chunks", "run" };
+	bool exists;
+	int rc = enrp_trust_walk(path, NULL, &exists, p);
+	if (rc)
+		return rc;
+	if (!exists) {
+		if (mkdir(path, 0700) < 0)
 			return -errno;
+	} else {
+		/* An existing empty directory is fine (a fresh mount point of a
+		 * disk), if root owns it. */
+		rc = adopt_dir(path, p);
+		if (rc)
+			return rc;
 	}
 	for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
-		char *p = path_join(path, subdirs[i]);
-		if (!p)
+		char *sub = path_join(path, subdirs[i]);
+		if (!sub)
 			return -ENOMEM;
-		rc = mkdir(p, 0700) < 0 ? -errno : 0;
-		free(p);
+		rc = mkdir(sub, 0700) < 0 ? -errno : 0;
+		free(sub);
 		if (rc)
 			return rc;
 	}
@@ -863,6 +945,15 @@ int enrp_store_create(const char *path)
 		return rc;
 	enrp_store_close(st);
 	return fsync_path(path);
+}
+
+int enrp_store_create(const char *path)
+{
+	struct enrp_trust_problem p;
+	int rc = enrp_store_create_checked(path, &p);
+	if (rc == -EPERM)
+		enrp_log(ENRP_LOG_ERR, "cannot create store '%s': '%s' %s", path, p.path, p.why);
+	return rc;
 }
 
 /* ---- transactions ---- */

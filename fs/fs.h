@@ -141,6 +141,8 @@ void reply_entry_stat(fuse_req_t req, struct fs *fs, int rc, const struct enrp_s
 
 /* hidden.c — the virtual .snapshots/ and .enrp/ trees. */
 bool hidden_ino(fuse_ino_t ino);
+/* The EIR a hidden inode belongs to. */
+uint32_t hidden_eir(fuse_ino_t ino);
 /* Lookup of NAME in an EIR directory: 1 if NAME is one of ours (replied),
  * 0 if not. */
 int hidden_lookup_in_eir(fuse_req_t req, struct fs *fs, fuse_ino_t parent, const char *name);

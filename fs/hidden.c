@@ -39,7 +39,7 @@ static fuse_ino_t hidden_make(uint32_t eir_id, unsigned kind)
 	return HIDDEN_BIT | (uint64_t)eir_id << 8 | kind;
 }
 
-static uint32_t hidden_eir(fuse_ino_t ino)
+uint32_t hidden_eir(fuse_ino_t ino)
 {
 	return (uint32_t)((ino & ~HIDDEN_BIT) >> 8);
 }

@@ -8,48 +8,113 @@
  * error reaches the terminal and the exit status.  The store is opened only
  * in the child: an LMDB environment must not cross fork().
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <mntent.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include <enrp/enrp.h>
 #include <enrp/rundir.h>
+#include <enrp/store.h>
+#include <enrp/text.h>
+#include <enrp/trust.h>
+#include <enrp/vault.h>
 
 #include "fs.h"
 
+/* Sealing threads: more than this only adds memory (each holds up to
+ * 2 x (compressors + 1) chunks in flight) and contention for the CPUs. */
+#define WORKERS_MAX 64
+
 struct options {
 	char *store;
+	char *mountpoint;   /* as given */
 	int seen_nonopts;
-	unsigned workers;
-	int compress;
+	unsigned workers;   /* 0: one per CPU */
+	int compress;       /* 0: the library's default */
 	char *keyfile;
 };
 
-#define OPT(t, p) { t, offsetof(struct options, p), 1 }
+enum { KEY_WORKERS, KEY_COMPRESS, KEY_KEYFILE };
 static const struct fuse_opt option_spec[] = {
-	OPT("workers=%u", workers),
-	OPT("compress=%d", compress),
-	OPT("keyfile=%s", keyfile),
+	FUSE_OPT_KEY("workers=", KEY_WORKERS),
+	FUSE_OPT_KEY("compress=", KEY_COMPRESS),
+	FUSE_OPT_KEY("keyfile=", KEY_KEYFILE),
 	FUSE_OPT_END,
 };
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A decimal number LO..HI, the whole of S; false otherwise. */
+static bool parse_num(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end || errno || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
 
 static int option_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
 	(void)outargs;
 	struct options *o = data;
-	if (key == FUSE_OPT_KEY_NONOPT && o->seen_nonopts++ == 0) {
-		o->store = strdup(arg);
-		return 0; /* ours: the store; the next one is the mountpoint */
+	const char *val = strchr(arg, '=');
+	long v;
+	switch (key) {
+	case FUSE_OPT_KEY_NONOPT:
+		/* Both operands are ours: libfuse would judge a missing mount
+		 * point a usage error, and check nothing else about it. */
+		switch (o->seen_nonopts++) {
+		case 0:
+			o->store = strdup(arg);
+			return o->store ? 0 : -1;
+		case 1:
+			o->mountpoint = strdup(arg);
+			return o->mountpoint ? 0 : -1;
+		default:
+			say("enrpfs: unexpected argument '%s'", arg);
+			return -1;
+		}
+	case KEY_WORKERS:
+		if (!parse_num(val + 1, 1, WORKERS_MAX, &v)) {
+			say("enrpfs: bad option '%s': workers is a number of threads, 1..%d",
+			    arg, WORKERS_MAX);
+			return -1;
+		}
+		o->workers = (unsigned)v;
+		return 0;
+	case KEY_COMPRESS:
+		if (!parse_num(val + 1, 1, 19, &v)) {
+			say("enrpfs: bad option '%s': compress is a zstd level, 1..19", arg);
+			return -1;
+		}
+		o->compress = (int)v;
+		return 0;
+	case KEY_KEYFILE:
+		if (!val[1]) {
+			say("enrpfs: bad option '%s': keyfile needs the path of a key file", arg);
+			return -1;
+		}
+		free(o->keyfile);
+		o->keyfile = strdup(val + 1);
+		return o->keyfile ? 0 : -1;
+	default:
+		return 1;
 	}
-	return 1;
 }
 
 /* No .flush: close(2) has nothing to do here (writes are synchronous and
@@ -137,25 +202,79 @@ static void usage(FILE *out)
 	        "                      allow_other, nodev, nosuid and noatime are always set\n"
 	        "\n"
 	        "enrpfs options:\n"
-	        "    -o workers=N      sealing threads (default: number of cores)\n"
+	        "    -o workers=N      sealing threads, 1..64 (default: number of cores)\n"
 	        "    -o compress=N     zstd level of new chunks, 1..19 (default 3)\n"
 	        "    -o keyfile=PATH   master key of an encrypted store (default: the\n"
-	        "                      path recorded by 'enrpctl init --encrypt')\n");
+	        "                      path recorded by 'enrpctl init --encrypt')\n"
+	        "\n"
+	        "MOUNTPOINT must be an empty directory outside the store and outside every\n"
+	        "enrpfs mount.  Exit status: 0 mounted, 1 failure, 2 usage error.\n");
 }
 
 static bool foreground;
 static bool daemonised;
 static int status_fd = -1;
 
+/* Every message enrpfs writes goes through here: one line, with whatever it
+ * quotes (paths, option values, names) escaped by enrp_text_escape, so no
+ * byte of a user's string reaches the terminal or syslog as a control.  Our
+ * own formats hold no controls; the line break is added here. */
+static void emit(int prio, const char *msg)
+{
+	char buf[4 * PATH_MAX];
+	enrp_text_escape(buf, sizeof(buf), msg);
+	/* Until the terminal is let go, the user who started us reads this. */
+	if (!daemonised)
+		fprintf(stderr, "%s\n", buf);
+	else
+		syslog(prio, "%s", buf);
+}
+
+static void say(const char *fmt, ...)
+{
+	char msg[4 * PATH_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	emit(LOG_ERR, msg);
+}
+
 static void log_sink(enum enrp_log_level level, const char *msg, void *ctx)
 {
 	(void)ctx;
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
-	/* Until the terminal is let go, the user who started us reads this. */
-	if (!daemonised)
-		fprintf(stderr, "enrpfs: %s\n", msg);
-	else
-		syslog(prio[level], "%s", msg);
+	char line[4 * PATH_MAX];
+	snprintf(line, sizeof(line), "%s%s", daemonised ? "" : "enrpfs: ", msg);
+	emit(prio[level], line);
+}
+
+/* libfuse's messages ("fuse: unknown option(s): `-o x'") come in pieces;
+ * they are collected up to the newline and said as ours. */
+static void fuse_log_sink(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	static char line[1024];
+	static size_t len;
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	char piece_buf[1024];
+	vsnprintf(piece_buf, sizeof(piece_buf), fmt, ap);
+	pthread_mutex_lock(&lock);
+	for (const char *p = piece_buf; *p; p++) {
+		if (*p != '\n') {
+			if (len < sizeof(line) - 1)
+				line[len++] = *p;
+			continue;
+		}
+		line[len] = '\0';
+		const char *msg = strncmp(line, "fuse: ", 6) == 0 ? line + 6 : line;
+		if (level <= FUSE_LOG_ERR || !daemonised) {
+			char out[1100];
+			snprintf(out, sizeof(out), "%s%s", daemonised ? "" : "enrpfs: ", msg);
+			emit(level <= FUSE_LOG_ERR ? LOG_ERR : LOG_INFO, out);
+		}
+		len = 0;
+	}
+	pthread_mutex_unlock(&lock);
 }
 
 /* Forks; the parent waits for "ok" from the child and exits with its
@@ -220,6 +339,137 @@ static int add_mount_options(struct fuse_args *args, const char *store)
 	return fuse_opt_add_arg(args, opt);
 }
 
+/* The mount holding PATH (absolute, no symlinks): the deepest entry of
+ * /proc/self/mounts whose directory is PATH or above it; of several on one
+ * directory, the last (the one on top).  false when none is found. */
+static bool mount_of(const char *path, char *dir, char *type, char *src)
+{
+	FILE *f = setmntent("/proc/self/mounts", "re");
+	if (!f)
+		return false;
+	struct mntent m;
+	char buf[3 * PATH_MAX];
+	size_t best = 0;
+	bool found = false;
+	while (getmntent_r(f, &m, buf, sizeof(buf))) {
+		size_t n = strlen(m.mnt_dir);
+		bool above = !strcmp(m.mnt_dir, "/") ||
+		             (!strncmp(path, m.mnt_dir, n) && (path[n] == '/' || !path[n]));
+		if (!above || n < best || strlen(m.mnt_type) >= 64 || strlen(m.mnt_fsname) >= PATH_MAX)
+			continue;
+		best = n;
+		found = true;
+		snprintf(dir, PATH_MAX, "%s", m.mnt_dir);
+		snprintf(type, 64, "%s", m.mnt_type);
+		snprintf(src, PATH_MAX, "%s", m.mnt_fsname);
+	}
+	endmntent(f);
+	return found;
+}
+
+/* Whether PATH is BASE or below it (both absolute, no symlinks). */
+static bool is_below(const char *path, const char *base)
+{
+	size_t n = strlen(base);
+	if (!strcmp(base, "/"))
+		return true;
+	return !strncmp(path, base, n) && (path[n] == '/' || !path[n]);
+}
+
+/* The store (ARG as given, STORE resolved): root's alone, and not served
+ * through another enrpfs mount.  0, or 1 after saying why. */
+static int check_store(const char *arg, const char *store)
+{
+	struct enrp_trust_problem tp;
+	if (enrp_store_check(arg, &tp) == -EPERM) {
+		if (strcmp(tp.path, store))
+			say("enrpfs: cannot open store '%s': '%s' %s", store, tp.path, tp.why);
+		else
+			say("enrpfs: cannot open store '%s': it %s", store, tp.why);
+		say("hint: %s (a store and every directory above it must be root's alone; "
+		    "nothing was changed)", tp.fix);
+		return 1;
+	}
+	char dir[PATH_MAX], type[64], src[PATH_MAX];
+	if (mount_of(store, dir, type, src) && !strcmp(type, "fuse.enrpfs")) {
+		say("enrpfs: cannot open store '%s': it is inside the enrpfs mount at '%s'", store, dir);
+		say("hint: give the store's own directory (the one 'enrpctl init' made), not a "
+		    "path through a mount");
+		return 1;
+	}
+	return 0;
+}
+
+/* The mount point ARG for STORE: an existing, empty directory that no
+ * enrpfs serves already, outside every enrpfs mount and the store, and not
+ * above the store.  0 with its absolute path in MNT (PATH_MAX bytes), or 1
+ * after saying why.  A descriptor passed as /dev/fd/N (mount.fuse3's
+ * drop_privileges) was mounted by the caller and is taken as it is. */
+static int check_mountpoint(const char *store, const char *arg, char *mnt)
+{
+	char dir[PATH_MAX], type[64], src[PATH_MAX];
+	struct stat sb;
+	if (!strncmp(arg, "/dev/fd/", 8)) {
+		snprintf(mnt, PATH_MAX, "%s", arg);
+		return 0;
+	}
+	if (!realpath(arg, mnt) || stat(mnt, &sb) < 0) {
+		int err = errno;
+		say("enrpfs: cannot mount on '%s': %s", arg, strerror(err));
+		if (err == ENOENT)
+			say("hint: create the directory first (mkdir -p '%s')", arg);
+		else if (err == ENOTCONN)
+			say("hint: a dead FUSE mount is there; remove it with 'fusermount3 -u %s'", arg);
+		return 1;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		say("enrpfs: cannot mount on '%s': not a directory", arg);
+		say("hint: mount on an empty directory");
+		return 1;
+	}
+	if (mount_of(mnt, dir, type, src) && !strcmp(type, "fuse.enrpfs")) {
+		if (!strcmp(dir, mnt)) {
+			say("enrpfs: cannot mount on '%s': an enrpfs mount of '%s' is already there",
+			    arg, src);
+			say("hint: a second mount would hide the one that owners are using; unmount "
+			    "it first (fusermount3 -u %s) or choose another directory", arg);
+		} else {
+			say("enrpfs: cannot mount on '%s': it is inside the enrpfs mount at '%s'", arg,
+			    dir);
+			say("hint: mount on an empty directory outside every enrpfs mount");
+		}
+		return 1;
+	}
+	if (is_below(mnt, store)) {
+		say("enrpfs: cannot mount on '%s': it is inside the store '%s'", arg, store);
+		say("hint: mount outside the store, e.g. on an empty /mnt/enrp");
+		return 1;
+	}
+	if (is_below(store, mnt)) {
+		say("enrpfs: cannot mount on '%s': the store '%s' is below it, and the mount "
+		    "would hide it", arg, store);
+		say("hint: mount on an empty directory outside the store's path");
+		return 1;
+	}
+	DIR *d = opendir(mnt);
+	if (!d) {
+		say("enrpfs: cannot mount on '%s': %s", arg, strerror(errno));
+		return 1;
+	}
+	struct dirent *de;
+	unsigned long n = 0;
+	while ((de = readdir(d)))
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	if (n) {
+		say("enrpfs: cannot mount on '%s': the directory is not empty (%lu entr%s would "
+		    "be hidden)", arg, n, n == 1 ? "y" : "ies");
+		say("hint: mount on an empty directory");
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -251,15 +501,19 @@ int main(int argc, char *argv[])
 			return 0;
 		}
 	}
-	if (fuse_opt_parse(&args, &o, option_spec, option_proc) == -1)
-		return 2;
+	fuse_set_log_func(fuse_log_sink);
+	if (fuse_opt_parse(&args, &o, option_spec, option_proc) == -1) {
+		say("hint: run 'enrpfs --help' for the options");
+		ret = 2;
+		goto out_args;
+	}
 	if (fuse_parse_cmdline(&args, &cmd) != 0) {
 		usage(stderr);
 		ret = 2;
 		goto out_args;
 	}
-	if (!o.store || !cmd.mountpoint) {
-		fprintf(stderr, "enrpfs: %s\n", !o.store ? "no store given" : "no mount point given");
+	if (!o.store || !o.mountpoint) {
+		say("enrpfs: %s", !o.store ? "no store given" : "no mount point given");
 		usage(stderr);
 		ret = 2;
 		goto out_args;
@@ -267,39 +521,65 @@ int main(int argc, char *argv[])
 	foreground = cmd.foreground;
 	enrp_log_set_sink(log_sink, NULL, cmd.debug ? ENRP_LOG_DEBUG : ENRP_LOG_INFO);
 	if (!realpath(o.store, store)) {
-		fprintf(stderr, "enrpfs: cannot open store '%s': %s\n", o.store, strerror(errno));
+		say("enrpfs: cannot open store '%s': %s", o.store, strerror(errno));
 		if (errno == ENOENT)
-			fprintf(stderr, "hint: create one with 'enrpctl init %s'\n", o.store);
+			say("hint: create one with 'enrpctl init %s'", o.store);
 		goto out_args;
 	}
 	fs.store_path = store;
 
-	/* Refuse clearly, before daemonising, what can be refused now. */
+	/* Refuse clearly, before daemonising, what can be refused now: the
+	 * store, the mount point, the options, in that order. */
+	char mnt[PATH_MAX];
+	if (check_store(o.store, store) || check_mountpoint(store, o.mountpoint, mnt))
+		goto out_args;
 	enrp_store *probe;
 	rc = enrp_store_open(store, ENRP_STORE_RDONLY, &probe);
 	if (rc) {
-		fprintf(stderr, "enrpfs: cannot open store '%s': %s\n", store, enrp_strerror(rc));
+		say("enrpfs: cannot open store '%s': %s", store, enrp_strerror(rc));
 		goto out_args;
 	}
+	bool encrypted = false;
+	char recorded[PATH_MAX];
+	rc = enrp_vault_info(probe, &encrypted, recorded, sizeof(recorded));
 	enrp_store_close(probe);
-	pid_t holder = 0;
-	lock_fd = enrp_rundir_lock(store, &holder);
-	if (lock_fd < 0) {
-		if (lock_fd == -EBUSY)
-			fprintf(stderr, "enrpfs: store '%s' is already mounted by enrpfs (pid %d)\n"
-			                "hint: unmount it first, or use 'enrpctl snapshot mount' for a "
-			                "second, read-only view\n", store, (int)holder);
-		else
-			fprintf(stderr, "enrpfs: cannot lock store '%s': %s\n", store,
-			        enrp_strerror(lock_fd));
+	if (rc) {
+		say("enrpfs: cannot read the keys of store '%s': %s", store, enrp_strerror(rc));
+		goto out_args;
+	}
+	if (o.keyfile && !encrypted) {
+		say("enrpfs: bad option 'keyfile=%s': store '%s' is not encrypted", o.keyfile, store);
+		say("hint: leave out keyfile=; only a store made by 'enrpctl init --encrypt' has a key");
+		ret = 2;
 		goto out_args;
 	}
 	if (add_mount_options(&args, store) != 0)
-		goto out_lock;
+		goto out_args;
+	/* The session parses the FUSE options: made here, an unknown one is a
+	 * usage error on the terminal rather than a failed daemon.  Nothing in
+	 * it minds the fork below (no thread, no descriptor yet). */
+	fs.se = fuse_session_new(&args, &enrp_ops, sizeof(enrp_ops), &fs);
+	if (!fs.se) {
+		say("hint: run 'enrpfs --help' for the options");
+		ret = 2;
+		goto out_args;
+	}
+	pid_t holder = 0;
+	lock_fd = enrp_rundir_lock(store, &holder);
+	if (lock_fd < 0) {
+		if (lock_fd == -EBUSY) {
+			say("enrpfs: store '%s' is already mounted by enrpfs (pid %d)", store, (int)holder);
+			say("hint: unmount it first, or use 'enrpctl snapshot mount' for a second, "
+			    "read-only view");
+		} else {
+			say("enrpfs: cannot lock store '%s': %s", store, enrp_strerror(lock_fd));
+		}
+		goto out_session;
+	}
 	if (!cmd.foreground) {
 		status_fd = daemon_begin();
 		if (status_fd < 0) {
-			fprintf(stderr, "enrpfs: cannot daemonise: %s\n", strerror(-status_fd));
+			say("enrpfs: cannot daemonise: %s", strerror(-status_fd));
 			goto out_lock;
 		}
 		openlog("enrpfs", LOG_PID, LOG_DAEMON);
@@ -307,7 +587,7 @@ int main(int argc, char *argv[])
 
 	rc = enrp_store_open(store, ENRP_STORE_GROUP_COMMIT, &fs.st);
 	if (rc) {
-		fprintf(stderr, "enrpfs: cannot open store '%s': %s\n", store, enrp_strerror(rc));
+		say("enrpfs: cannot open store '%s': %s", store, enrp_strerror(rc));
 		goto out_lock;
 	}
 	uint64_t orphans = 0, spools = 0;
@@ -319,7 +599,7 @@ int main(int argc, char *argv[])
 		enrp_log(ENRP_LOG_WARNING, "the disk of store '%s' is full: recovery postponed; "
 		         "writes will fail with ENOSPC until space is freed", store);
 	} else if (rc) {
-		fprintf(stderr, "enrpfs: cannot recover store '%s': %s\n", store, enrp_strerror(rc));
+		say("enrpfs: cannot recover store '%s': %s", store, enrp_strerror(rc));
 		goto out_store;
 	}
 	if (orphans || spools)
@@ -328,26 +608,20 @@ int main(int argc, char *argv[])
 		         (unsigned long long)spools);
 	rc = enrp_vault_open(fs.st, o.keyfile, &fs.vault);
 	if (rc) {
-		fprintf(stderr, "enrpfs: cannot open the keys of store '%s': %s\n", store,
-		        rc == -ENOKEY ? "the store is encrypted and no key file is known"
-		                      : enrp_strerror(rc));
+		say("enrpfs: cannot open the keys of store '%s': %s", store,
+		    rc == -ENOKEY ? "the store is encrypted and no key file is known"
+		                  : enrp_strerror(rc));
 		if (rc == -ENOKEY || rc == -ENOENT)
-			fprintf(stderr, "hint: mount with -o keyfile=PATH\n");
+			say("hint: mount with -o keyfile=PATH");
 		goto out_store;
 	}
 	struct enrp_ingest_config icfg = {
 		.workers = o.workers ? o.workers : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
 		.zstd_level = o.compress,
 	};
-	if (o.compress && (o.compress < 1 || o.compress > 19)) {
-		fprintf(stderr, "enrpfs: compress=%d is not a zstd level 1..19\n", o.compress);
-		ret = 2;
-		goto out_vault;
-	}
 	rc = enrp_ingest_open(fs.st, fs.vault, &icfg, &fs.ing);
 	if (rc) {
-		fprintf(stderr, "enrpfs: cannot start sealing in store '%s': %s\n", store,
-		        enrp_strerror(rc));
+		say("enrpfs: cannot start sealing in store '%s': %s", store, enrp_strerror(rc));
 		goto out_vault;
 	}
 	enrp_actor_self(&fs.actor, "enrpfs");
@@ -355,24 +629,21 @@ int main(int argc, char *argv[])
 	pthread_mutex_init(&fs.dead_lock, NULL);
 	fs.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nodes_init(&fs.nodes) || enrp_denials_new(fs.st, &fs.denials)) {
-		fprintf(stderr, "enrpfs: out of memory\n");
-		goto out_ingest;
-	}
-	fs.se = fuse_session_new(&args, &enrp_ops, sizeof(enrp_ops), &fs);
-	if (!fs.se)
+		say("enrpfs: out of memory");
 		goto out_nodes;
+	}
 	if (fuse_set_signal_handlers(fs.se) != 0)
-		goto out_session;
-	if (fuse_session_mount(fs.se, cmd.mountpoint) != 0)
+		goto out_nodes;
+	if (fuse_session_mount(fs.se, mnt) != 0)
 		goto out_signals;
 	rc = notify_start(&fs);
 	if (rc) {
-		fprintf(stderr, "enrpfs: cannot start control socket: %s\n", enrp_strerror(rc));
+		say("enrpfs: cannot start control socket: %s", enrp_strerror(rc));
 		goto out_unmount;
 	}
 	enrp_rundir_write_pid(lock_fd);
 	daemon_done();
-	enrp_log(ENRP_LOG_INFO, "serving %s at %s", store, cmd.mountpoint);
+	enrp_log(ENRP_LOG_INFO, "serving %s at %s", store, mnt);
 
 	if (cmd.singlethread) {
 		ret = fuse_session_loop(fs.se);
@@ -390,8 +661,10 @@ out_unmount:
 	fuse_session_unmount(fs.se);
 out_signals:
 	fuse_remove_signal_handlers(fs.se);
-out_session:
+	/* Destroying a session that was mounted runs op_destroy, which needs
+	 * the store: here, not at out_session. */
 	fuse_session_destroy(fs.se);
+	fs.se = NULL;
 	/* Nothing can reference an unlinked inode once unmounted. */
 	enrp_ns_recover(fs.st, NULL, NULL);
 out_nodes:
@@ -399,7 +672,6 @@ out_nodes:
 	nodes_release(&fs.nodes);
 	pthread_rwlock_destroy(&fs.mode_lock);
 	pthread_mutex_destroy(&fs.dead_lock);
-out_ingest:
 	if (fs.null_fd >= 0)
 		close(fs.null_fd);
 	enrp_ingest_close(fs.ing);
@@ -413,10 +685,14 @@ out_store:
 	enrp_store_close(fs.st);
 out_lock:
 	close(lock_fd);
+out_session:
+	if (fs.se)
+		fuse_session_destroy(fs.se);
 out_args:
 	fuse_loop_cfg_destroy(loop);
 	free(cmd.mountpoint);
 	free(o.store);
+	free(o.mountpoint);
 	free(o.keyfile);
 	fuse_opt_free_args(&args);
 	return ret;

@@ -182,8 +182,12 @@ void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct statvfs sv;
 	struct fs *fs = fs_of(req);
-	if (hidden_ino(ino))
-		ino = ENRP_ROOT_INO;
+	if (hidden_ino(ino)) {
+		/* .enrp/ and .snapshots/ are the EIR's: df there shows the EIR. */
+		struct enrp_eir e;
+		ino = enrp_eir_get_by_id(fs->st, hidden_eir(ino), &e) == 0 ? e.root_ino
+		                                                            : ENRP_ROOT_INO;
+	}
 	int rc = enrp_ns_statfs(fs->st, ino, &sv);
 	if (rc)
 		fuse_reply_err(req, -rc);

@@ -149,11 +149,9 @@ static int show_cb(const struct enrp_journal_record *rec, void *arg)
 		json_kv_str(&s->j, "prev_hash", hex);
 		json_object_end(&s->j);
 	} else {
-		printf("%" PRIu64 " %s uid=%" PRIu32 " pid=%" PRIu32 " \"%s\" %s %s", rec->seq, when,
-		       rec->uid, rec->pid, rec->command, rec->eir[0] ? rec->eir : "-", rec->event);
-		if (rec->details[0])
-			printf(" %s", rec->details);
-		putchar('\n');
+		ctl_line(stdout, "%" PRIu64 " %s uid=%" PRIu32 " pid=%" PRIu32 " \"%s\" %s %s%s%s",
+		         rec->seq, when, rec->uid, rec->pid, rec->command, rec->eir[0] ? rec->eir : "-",
+		         rec->event, rec->details[0] ? " " : "", rec->details);
 	}
 	s->count++;
 	return 0;
@@ -433,8 +431,8 @@ static int audit_verify(struct ctl *ctl, int argc, char **argv)
 		json_object_end(&j);
 		json_finish(&j);
 	} else if (!v.intact) {
-		printf("audit: %s at record %" PRIu64 ": %s\n",
-		       v.by_anchor ? "anchor not held" : "chain broken", v.bad_seq, v.reason);
+		ctl_line(stdout, "audit: %s at record %" PRIu64 ": %s",
+		         v.by_anchor ? "anchor not held" : "chain broken", v.bad_seq, v.reason);
 	} else {
 		printf("audit: chain intact, %" PRIu64 " record%s\n", v.records,
 		       v.records == 1 ? "" : "s");

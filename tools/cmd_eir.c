@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include <enrp/eir.h>
+#include <enrp/text.h>
 #include <enrp/enrp.h>
 #include <enrp/policy.h>
 #include <enrp/units.h>
@@ -394,6 +395,15 @@ static int check_reason(const char *what, const char *s)
 		ctl_hint("give it as UTF-8 text (check the terminal's and LANG's encoding)");
 		return CTL_USAGE;
 	}
+	for (const char *p = s; *p;) {
+		unsigned cp;
+		p += enrp_utf8_decode(p, &cp);
+		if (cp >= 0x80 && cp <= 0x9f) {
+			ctl_err("the %s contains a control character (U+%04X)", what, cp);
+			ctl_hint("give it as one line of text");
+			return CTL_USAGE;
+		}
+	}
 	return CTL_OK;
 }
 
@@ -674,7 +684,7 @@ static int eir_create(struct ctl *ctl, int argc, char **argv)
 	}
 	if (rc < 0)
 		return ctl_eir_error("create", name, rc);
-	printf("created EIR '%s'\n", name);
+	ctl_line(stdout, "created EIR '%s'", name);
 	return ctl_notify_eir(ctl, name, out.id);
 }
 
@@ -746,9 +756,9 @@ static int eir_list(struct ctl *ctl, int argc, char **argv)
 static void print_account(const char *key, char *name, uint32_t id)
 {
 	if (name)
-		printf("%s: %s (%" PRIu32 ")\n", key, name, id);
+		ctl_line(stdout, "%s: %s (%" PRIu32 ")", key, name, id);
 	else
-		printf("%s: %" PRIu32 "\n", key, id);
+		ctl_line(stdout, "%s: %" PRIu32, key, id);
 	free(name);
 }
 
@@ -756,7 +766,7 @@ static void print_time(const char *key, int64_t ns, const char *suffix)
 {
 	char buf[TIME_BUF];
 	time_iso(ns, buf);
-	printf("%s: %s%s\n", key, buf, suffix);
+	ctl_line(stdout, "%s: %s%s", key, buf, suffix);
 }
 
 static void show_text(const struct eir_row *row, int64_t now)
@@ -764,40 +774,40 @@ static void show_text(const struct eir_row *row, int64_t now)
 	const struct enrp_eir *e = &row->eir;
 	char buf[SIZE_BUF];
 
-	printf("name: %s\n", e->name);
-	printf("id: %" PRIu32 "\n", e->id);
-	printf("mode: %s\n", enrp_mode_name(e->mode));
-	printf("state: %s\n", enrp_state_name(e->state));
-	printf("state-reason: %s\n", e->state_reason[0] ? e->state_reason : "-");
-	printf("class: %u\n", (unsigned)e->eir_class);
+	ctl_line(stdout, "name: %s", e->name);
+	ctl_line(stdout, "id: %" PRIu32, e->id);
+	ctl_line(stdout, "mode: %s", enrp_mode_name(e->mode));
+	ctl_line(stdout, "state: %s", enrp_state_name(e->state));
+	ctl_line(stdout, "state-reason: %s", e->state_reason[0] ? e->state_reason : "-");
+	ctl_line(stdout, "class: %u", (unsigned)e->eir_class);
 	print_account("owner", user_name(e->owner_uid), e->owner_uid);
 	print_account("group", group_name(e->owner_gid), e->owner_gid);
-	printf("dir-mode: %04" PRIo32 "\n", e->dir_mode);
+	ctl_line(stdout, "dir-mode: %04" PRIo32, e->dir_mode);
 	quota_human(e->quota, buf);
-	printf("quota: %s\n", buf);
+	ctl_line(stdout, "quota: %s", buf);
 	if (e->max_files)
-		printf("max-files: %" PRIu64 "\n", e->max_files);
+		ctl_line(stdout, "max-files: %" PRIu64, e->max_files);
 	else
-		printf("max-files: none\n");
+		ctl_line(stdout, "max-files: none");
 	if (row->have_usage) {
 		size_human(row->usage.bytes, buf);
-		printf("used: %s\n", buf);
-		printf("files: %" PRIu64 "\n", row->usage.files);
+		ctl_line(stdout, "used: %s", buf);
+		ctl_line(stdout, "files: %" PRIu64, row->usage.files);
 	} else {
-		printf("used: -\n");
-		printf("files: -\n");
+		ctl_line(stdout, "used: -");
+		ctl_line(stdout, "files: -");
 	}
 	if (e->agent_uid == ENRP_NO_UID)
-		printf("agent: none\n");
+		ctl_line(stdout, "agent: none");
 	else
 		print_account("agent", user_name(e->agent_uid), e->agent_uid);
-	printf("rpo: %" PRIu32 " minutes\n", e->rpo_minutes);
+	ctl_line(stdout, "rpo: %" PRIu32 " minutes", e->rpo_minutes);
 	if (e->escalated_until == 0)
-		printf("escalated-until: none\n");
+		ctl_line(stdout, "escalated-until: none");
 	else
 		print_time("escalated-until", e->escalated_until,
 		           escalated_now(e, now) ? "" : " (expired)");
-	printf("escalation-reason: %s\n",
+	ctl_line(stdout, "escalation-reason: %s",
 	       e->escalation_reason[0] ? e->escalation_reason : "-");
 	print_time("created", e->created, "");
 }
@@ -937,6 +947,10 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 	rc = get_live(ctl, name, &cur);
 	if (rc != CTL_OK)
 		return rc;
+	/* Even a change to the same values: nothing is "unchanged" about a
+	 * record that no longer changes. */
+	if (cur.state == ENRP_STATE_RETIRED)
+		return ctl_eir_error("change", name, -EROFS);
 	struct enrp_eir next = cur;
 	rc = eir_opts_apply(&o, true, &next, &given); /* same values, onto the record */
 	if (rc != CTL_OK)
@@ -945,7 +959,7 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 		if ((given & set_fields[i].flag) && differs(&cur, &next, set_fields[i].flag))
 			changed |= set_fields[i].flag;
 	if (!changed) {
-		printf("EIR '%s' unchanged\n", name);
+		ctl_line(stdout, "EIR '%s' unchanged", name);
 		return CTL_OK;
 	}
 	if (next.mode == ENRP_MODE_ACTIVE && next.agent_uid == ENRP_NO_UID) {
@@ -957,13 +971,13 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 	rc = enrp_eir_set(ctl->store, name, &next, changed, &ctl->actor);
 	if (rc < 0)
 		return ctl_eir_error("change", name, rc);
-	printf("updated EIR '%s'\n", name);
+	ctl_line(stdout, "updated EIR '%s'", name);
 	for (size_t i = 0; i < NSET_FIELDS; i++) {
 		if (!(changed & set_fields[i].flag))
 			continue;
 		char *before = describe(&cur, set_fields[i].flag);
 		char *after = describe(&next, set_fields[i].flag);
-		printf("  %s: %s -> %s\n", set_fields[i].key, before, after);
+		ctl_line(stdout, "  %s: %s -> %s", set_fields[i].key, before, after);
 		free(before);
 		free(after);
 	}
@@ -1021,13 +1035,17 @@ static int state_verb_args(struct ctl *ctl, const struct ctl_help *help, int arg
 	return CTL_CONTINUE;
 }
 
-/* Opens the store and reads NAME's EIR, which must not be deleted:
+/* Opens the store and reads NAME's EIR for VERB, which must not be deleted,
+ * nor retired unless VERB is retire (which says "already retired" itself):
  * CTL_CONTINUE or the exit status. */
-static int state_verb_open(struct ctl *ctl, const char *name, struct enrp_eir *eir)
+static int state_verb_open(struct ctl *ctl, const char *verb, const char *name,
+                           struct enrp_eir *eir)
 {
 	int rc = ctl_open_store(ctl);
 	if (rc == CTL_OK)
 		rc = get_live(ctl, name, eir);
+	if (rc == CTL_OK && eir->state == ENRP_STATE_RETIRED && strcmp(verb, "retire"))
+		return ctl_eir_error(verb, name, -EROFS);
 	return rc == CTL_OK ? CTL_CONTINUE : rc;
 }
 
@@ -1038,7 +1056,7 @@ static int state_verb_done(struct ctl *ctl, const struct enrp_eir *eir, const ch
 {
 	if (rc < 0)
 		return ctl_eir_error(verb, eir->name, rc);
-	printf("%s EIR '%s'\n", done, eir->name);
+	ctl_line(stdout, "%s EIR '%s'", done, eir->name);
 	return ctl_notify_eir(ctl, eir->name, eir->id);
 }
 
@@ -1067,7 +1085,7 @@ static int eir_escalate(struct ctl *ctl, int argc, char **argv)
 	}
 	int64_t until = now + ns;
 
-	rc = state_verb_open(ctl, name, &eir);
+	rc = state_verb_open(ctl, "escalate", name, &eir);
 	if (rc != CTL_CONTINUE)
 		return rc;
 	if (eir.mode != ENRP_MODE_ACTIVE) {
@@ -1082,7 +1100,7 @@ static int eir_escalate(struct ctl *ctl, int argc, char **argv)
 		return ctl_eir_error("escalate", name, rc);
 	char buf[TIME_BUF];
 	time_iso(until, buf);
-	printf("escalated EIR '%s' until %s\n", name, buf);
+	ctl_line(stdout, "escalated EIR '%s' until %s", name, buf);
 	return ctl_notify_eir(ctl, name, eir.id);
 }
 
@@ -1092,7 +1110,7 @@ static int eir_deescalate(struct ctl *ctl, int argc, char **argv)
 	struct enrp_eir eir;
 	int rc = state_verb_args(ctl, &deescalate_help, argc, argv, &name, NULL, NULL);
 	if (rc == CTL_CONTINUE)
-		rc = state_verb_open(ctl, name, &eir);
+		rc = state_verb_open(ctl, "deescalate", name, &eir);
 	if (rc != CTL_CONTINUE)
 		return rc;
 	rc = enrp_eir_deescalate(ctl->store, name, &ctl->actor);
@@ -1110,14 +1128,9 @@ static int eir_suspend(struct ctl *ctl, int argc, char **argv)
 	struct enrp_eir eir;
 	int rc = state_verb_args(ctl, &suspend_help, argc, argv, &name, NULL, &reason);
 	if (rc == CTL_CONTINUE)
-		rc = state_verb_open(ctl, name, &eir);
+		rc = state_verb_open(ctl, "suspend", name, &eir);
 	if (rc != CTL_CONTINUE)
 		return rc;
-	if (eir.state == ENRP_STATE_RETIRED) {
-		ctl_err("cannot suspend EIR '%s': it is retired", name);
-		ctl_hint("a retired EIR accepts no copies anyway");
-		return CTL_FAIL;
-	}
 	rc = enrp_eir_suspend(ctl->store, name, reason, &ctl->actor);
 	if (rc == -EALREADY) {
 		ctl_err("EIR '%s' is already suspended", name);
@@ -1133,7 +1146,7 @@ static int eir_resume(struct ctl *ctl, int argc, char **argv)
 	struct enrp_eir eir;
 	int rc = state_verb_args(ctl, &resume_help, argc, argv, &name, NULL, NULL);
 	if (rc == CTL_CONTINUE)
-		rc = state_verb_open(ctl, name, &eir);
+		rc = state_verb_open(ctl, "resume", name, &eir);
 	if (rc != CTL_CONTINUE)
 		return rc;
 	if (eir.state != ENRP_STATE_SUSPENDED) {
@@ -1151,7 +1164,7 @@ static int eir_retire(struct ctl *ctl, int argc, char **argv)
 	struct enrp_eir eir;
 	int rc = state_verb_args(ctl, &retire_help, argc, argv, &name, NULL, &reason);
 	if (rc == CTL_CONTINUE)
-		rc = state_verb_open(ctl, name, &eir);
+		rc = state_verb_open(ctl, "retire", name, &eir);
 	if (rc != CTL_CONTINUE)
 		return rc;
 	rc = eir.state == ENRP_STATE_RETIRED ? -EALREADY

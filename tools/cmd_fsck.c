@@ -155,7 +155,7 @@ int cmd_fsck(struct ctl *ctl, int argc, char **argv)
 	} else {
 		for (size_t i = 0; i < col.n; i++) {
 			const struct enrp_fsck_finding *f = &col.v[i];
-			printf("%-8s  %-20s  %s: %s\n", status_of(f), f->kind, f->object, f->message);
+			ctl_line(stdout, "%-8s  %-20s  %s: %s", status_of(f), f->kind, f->object, f->message);
 		}
 		printf("fsck: %" PRIu64 " inodes, %" PRIu64 " dirents, %" PRIu64 " chunks, %" PRIu64
 		       " chunk files, %" PRIu64 " spool files checked; %" PRIu64 " problems",

@@ -27,8 +27,10 @@
 static const struct ctl_help init_help = {
 	"enrpctl init [--encrypt --keyfile FILE] [--mirror TARGET] STORE",
 	"Creates a new, empty store in the directory STORE (mode 0700).  STORE must\n"
-	"not exist, or be an empty directory.  Without the operand, the store named\n"
-	"by -S or $ENRP_STORE is created.\n"
+	"not exist, or be an empty directory owned by root, and every directory\n"
+	"above it must be root's alone: owned by root and writable by nobody else\n"
+	"(a sticky directory like /tmp is fine).  Without the operand, the store\n"
+	"named by -S or $ENRP_STORE is created.\n"
 	"\n"
 	"Options:\n"
 	"  -S, --store STORE  the store to create (instead of the operand)\n"
@@ -162,7 +164,8 @@ int cmd_init(struct ctl *ctl, int argc, char **argv)
 		                       "unix:/PATH, udp:ADDR:PORT, udp:[ADDR6]:PORT or none", mirror);
 	struct stat before;
 	bool existed = stat(path, &before) == 0;
-	rc = enrp_store_create(path);
+	struct enrp_trust_problem prob;
+	rc = enrp_store_create_checked(path, &prob);
 	if (rc == 0 && encrypt) {
 		rc = setup_encryption(path, keyfile, existed);
 		if (rc)
@@ -175,10 +178,13 @@ int cmd_init(struct ctl *ctl, int argc, char **argv)
 	}
 	switch (-rc) {
 	case 0:
-		printf("initialised %sstore at %s\n", encrypt ? "encrypted " : "", path);
+		ctl_line(stdout, "initialised %sstore at %s", encrypt ? "encrypted " : "", path);
 		if (encrypt)
-			printf("master key: %s (keep a copy apart from the store)\n", keyfile);
+			ctl_line(stdout, "master key: %s (keep a copy apart from the store)", keyfile);
 		return CTL_OK;
+	case EPERM:
+		ctl_store_not_roots("create", path, &prob);
+		return CTL_FAIL;
 	case EEXIST:
 	case ENOTEMPTY:
 		ctl_err("cannot create store '%s': the path exists and is not an empty directory",
@@ -191,7 +197,6 @@ int cmd_init(struct ctl *ctl, int argc, char **argv)
 		ctl_hint("create the parent directory first (mkdir -p)");
 		return CTL_FAIL;
 	case EACCES:
-	case EPERM:
 		ctl_err("cannot create store '%s': permission denied", path);
 		ctl_hint("run enrpctl as a user who may write the parent directory (usually root)");
 		return CTL_FAIL;

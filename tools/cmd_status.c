@@ -36,13 +36,13 @@ static void status_text(struct ctl *ctl, pid_t daemon, const struct eir_row *row
 		"NAME", "MODE", "STATE", "USED", "QUOTA", "FILES", "STORED", "RATIO",
 	};
 
-	printf("store: %s\n", ctl->store_path);
-	printf("format: %u\n", enrp_store_format(ctl->store));
+	ctl_line(stdout, "store: %s", ctl->store_path);
+	ctl_line(stdout, "format: %u", enrp_store_format(ctl->store));
 	if (daemon > 0)
-		printf("daemon: running, pid %ld\n", (long)daemon);
+		ctl_line(stdout, "daemon: running, pid %ld", (long)daemon);
 	else
-		printf("daemon: not running\n");
-	printf("eirs: %zu\n", n);
+		ctl_line(stdout, "daemon: not running");
+	ctl_line(stdout, "eirs: %zu", n);
 	if (n == 0)
 		return;
 

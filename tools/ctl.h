@@ -49,7 +49,8 @@ struct ctl {
 	bool json;              /* --json, global or per verb */
 	bool tty;               /* isatty(2): progress output allowed */
 	char command[64];       /* "enrpctl eir create": the journal's actor command */
-	char getopt_prog[80];   /* "enrpctl: eir create": how getopt's messages start */
+	char getopt_prog[80];   /* "enrpctl: eir create": how option errors start */
+	char **argv;            /* of the command or verb being parsed (option errors) */
 	struct enrp_actor actor;/* filled by ctl_open_store() */
 };
 
@@ -115,6 +116,18 @@ void ctl_print_help(FILE *f, const struct ctl_help *help);
  * CTL_FAIL or CTL_USAGE. */
 int ctl_open_store(struct ctl *ctl);
 
+/* Reports a store that is not root's alone (enrp_store_check's -EPERM):
+ * "cannot WHAT store 'PATH': 'X' is ..." and the hint with the fix. */
+void ctl_store_not_roots(const char *what, const char *path, const struct enrp_trust_problem *p);
+
+/* One line of output on F: the formatted text with everything a terminal
+ * would act on escaped (enrp_text_escape), then a newline.  Every line that
+ * can hold a string enrpctl did not write itself (a name, a path, a reason,
+ * an option value, a journal detail, a file name from a finding) is printed
+ * through this, ctl_err/ctl_hint/ctl_warn (which use it), the table printer
+ * or the JSON writer; FMT itself holds no newline. */
+void ctl_line(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* "enrpctl: MSG" on stderr. */
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "hint: MSG" on stderr. */
@@ -123,7 +136,8 @@ void ctl_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Reports an EIR lookup or change error: -ENOENT as "no EIR named 'x'" with
- * the 'eir list' hint, else "cannot WHAT EIR 'x': strerror".  Returns
+ * the 'eir list' hint, -EROFS as "cannot WHAT EIR 'x': it is retired, and
+ * retirement is final", else "cannot WHAT EIR 'x': strerror".  Returns
  * CTL_FAIL. */
 int ctl_eir_error(const char *what, const char *name, int err);
 

@@ -11,7 +11,8 @@ OWNER=${SUDO_USER:-$(id -un)}
 ctl() { "$BUILD/enrpctl" -S "$STORE" "$@"; }
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "demo: must run as root to mount with allow_other (try: sudo make demo)" >&2
+	echo "demo: must run as root to mount with allow_other" >&2
+	echo "hint: run 'make demo' as root (su -), or with sudo where it is installed" >&2
 	exit 1
 fi
 if grep -q " $MNT fuse.enrpfs " /proc/mounts; then
@@ -32,8 +33,8 @@ mounted at:      $MNT   (EIR 'demo', owner $OWNER, mode rw, quota 1G)
 
   cp /etc/os-release $MNT/demo/
   cat $MNT/demo/.enrp/status
-  sudo $BUILD/enrpctl -S $STORE eir set demo --mode wo
+  $BUILD/enrpctl -S $STORE eir set demo --mode wo
   cat $MNT/demo/os-release            # Permission denied: write-only
-  sudo $BUILD/enrpctl -S $STORE audit show
+  $BUILD/enrpctl -S $STORE audit show
   fusermount3 -u $MNT                 # unmount
 MSG

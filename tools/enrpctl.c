@@ -24,6 +24,7 @@
 #include <enrp/enrp.h>
 #include <enrp/rundir.h>
 #include <enrp/store.h>
+#include <enrp/text.h>
 
 #include "ctl.h"
 
@@ -65,14 +66,41 @@ static void usage(FILE *f)
 	      "Run 'enrpctl COMMAND --help' for the options of a command.\n", f);
 }
 
-/* --- diagnostics --------------------------------------------------------- */
+/* --- output lines and diagnostics ----------------------------------------- */
+
+/* Writes PREFIX, then the text of FMT escaped (enrp_text_escape: a name, a
+ * path, a reason or a journal detail cannot act on the terminal or start a
+ * line of its own), then a newline, on F. */
+__attribute__((format(printf, 3, 0)))
+static void vline(FILE *f, const char *prefix, const char *fmt, va_list ap)
+{
+	char *text;
+	if (vasprintf(&text, fmt, ap) < 0) {
+		fputs("enrpctl: out of memory\n", stderr);
+		exit(CTL_FAIL);
+	}
+	size_t n = enrp_text_escape(NULL, 0, text) + 1;
+	char *esc = ctl_xmalloc(n);
+	enrp_text_escape(esc, n, text);
+	fputs(prefix, f);
+	fputs(esc, f);
+	fputc('\n', f);
+	free(esc);
+	free(text);
+}
+
+void ctl_line(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vline(f, "", fmt, ap);
+	va_end(ap);
+}
 
 __attribute__((format(printf, 2, 0)))
 static void vreport(const char *prefix, const char *fmt, va_list ap)
 {
-	fputs(prefix, stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vline(stderr, prefix, fmt, ap);
 }
 
 void ctl_err(const char *fmt, ...)
@@ -102,10 +130,7 @@ void ctl_warn(const char *fmt, ...)
 static void log_sink(enum enrp_log_level level, const char *msg, void *ctx)
 {
 	(void)ctx;
-	if (level == ENRP_LOG_WARNING)
-		fprintf(stderr, "enrpctl: warning: %s\n", msg);
-	else
-		fprintf(stderr, "enrpctl: %s\n", msg);
+	ctl_line(stderr, "enrpctl: %s%s", level == ENRP_LOG_WARNING ? "warning: " : "", msg);
 }
 
 void *ctl_xmalloc(size_t size)
@@ -171,6 +196,13 @@ int ctl_eir_error(const char *what, const char *name, int err)
 		ctl_hint("run 'enrpctl eir list' to see the EIRs");
 		return CTL_FAIL;
 	}
+	if (err == -EROFS) {
+		ctl_err("cannot %s EIR '%s': it is retired, and retirement is final", what, name);
+		ctl_hint("a retired EIR keeps its data, read-only, until its retention expires; "
+		         "nothing else about it changes ('enrpctl eir show %s' shows why it was "
+		         "retired)", name);
+		return CTL_FAIL;
+	}
 	ctl_err("cannot %s EIR '%s': %s", what, name, enrp_strerror(err));
 	store_error_hint(err);
 	return CTL_FAIL;
@@ -205,8 +237,31 @@ int ctl_usage_error(struct ctl *ctl, const struct ctl_help *help, const char *fm
 	vreport("enrpctl: ", fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "usage: %s\n", help->usage);
-	fprintf(stderr, "hint: run '%s --help' for details\n", ctl->command);
+	ctl_hint("run '%s --help' for details", ctl->command);
 	return CTL_USAGE;
+}
+
+/* What getopt would have said about the option it just rejected, in our
+ * words and escaped: getopt itself would print the user's bytes raw, so it
+ * is kept quiet (opterr = 0).  PROG starts the line; every command's option
+ * string is "hS:" (-S is the only short option with an argument). */
+static void getopt_complaint(const char *prog, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	if (!strncmp(arg, "--", 2)) {
+		const char *eq = strchr(arg, '=');
+		if (!optopt)
+			ctl_line(stderr, "%s: unrecognized option '%s'", prog, arg);
+		else if (eq)
+			ctl_line(stderr, "%s: option '%.*s' takes no argument", prog, (int)(eq - arg),
+			         arg);
+		else
+			ctl_line(stderr, "%s: option '%s' requires an argument", prog, arg);
+	} else if (optopt == 'S') {
+		ctl_line(stderr, "%s: option requires an argument -- 'S'", prog);
+	} else {
+		ctl_line(stderr, "%s: invalid option -- '%c'", prog, optopt);
+	}
 }
 
 void ctl_getopt_begin(struct ctl *ctl, char **argv)
@@ -216,8 +271,9 @@ void ctl_getopt_begin(struct ctl *ctl, char **argv)
 	const char *verb = strncmp(ctl->command, "enrpctl ", 8) == 0 ? ctl->command + 8 : ctl->command;
 	snprintf(ctl->getopt_prog, sizeof(ctl->getopt_prog), "enrpctl: %s", verb);
 	argv[0] = ctl->getopt_prog;
+	ctl->argv = argv;
 	optind = 0; /* GNU: full re-initialisation for a new argv */
-	opterr = 1;
+	opterr = 0; /* getopt_complaint says it, escaped */
 }
 
 int ctl_common_option(struct ctl *ctl, int c, const char *arg, const struct ctl_help *help)
@@ -232,9 +288,10 @@ int ctl_common_option(struct ctl *ctl, int c, const char *arg, const struct ctl_
 	case 'j':
 		ctl->json = true;
 		return CTL_CONTINUE;
-	default: /* '?' or ':': getopt has said what was wrong */
+	default: /* '?' or ':' */
+		getopt_complaint(ctl->getopt_prog, ctl->argv);
 		fprintf(stderr, "usage: %s\n", help->usage);
-		fprintf(stderr, "hint: run '%s --help' for details\n", ctl->command);
+		ctl_hint("run '%s --help' for details", ctl->command);
 		return CTL_USAGE;
 	}
 }
@@ -276,6 +333,16 @@ int ctl_dispatch(struct ctl *ctl, const char *group, const struct ctl_help *grou
 
 /* --- the store ----------------------------------------------------------- */
 
+void ctl_store_not_roots(const char *what, const char *path, const struct enrp_trust_problem *p)
+{
+	if (!strcmp(p->path, path))
+		ctl_err("cannot %s store '%s': it %s", what, path, p->why);
+	else
+		ctl_err("cannot %s store '%s': '%s' %s", what, path, p->path, p->why);
+	ctl_hint("%s (a store and every directory above it must be root's alone; "
+	         "nothing was changed)", p->fix);
+}
+
 int ctl_open_store(struct ctl *ctl)
 {
 	if (ctl->store)
@@ -287,7 +354,14 @@ int ctl_open_store(struct ctl *ctl)
 	}
 	const char *path = ctl->store_path;
 	unsigned flags = (ctl->need & NEED_STORE_RW) ? 0 : ENRP_STORE_RDONLY;
-	int rc = enrp_store_open(path, flags, &ctl->store);
+	/* Other errors of the check are the open's to report, in its words. */
+	struct enrp_trust_problem p;
+	int rc = enrp_store_check(path, &p);
+	if (rc == -EPERM) {
+		ctl_store_not_roots("open", path, &p);
+		return CTL_FAIL;
+	}
+	rc = enrp_store_open(path, flags, &ctl->store);
 	if (rc == 0) {
 		enrp_actor_self(&ctl->actor, ctl->command);
 		return CTL_OK;
@@ -344,6 +418,7 @@ int main(int argc, char **argv)
 	if (argc < 1)
 		return CTL_USAGE;
 	argv[0] = prog;
+	opterr = 0; /* getopt_complaint says it, escaped */
 	/* "+": stop at the command; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+hS:", opts, NULL)) != -1) {
 		switch (c) {
@@ -360,6 +435,7 @@ int main(int argc, char **argv)
 			printf("enrpctl %s (store format %d)\n", ENRP_VERSION, ENRP_STORE_FORMAT);
 			return CTL_OK;
 		default:
+			getopt_complaint("enrpctl", argv);
 			usage(stderr);
 			return CTL_USAGE;
 		}

@@ -3,9 +3,13 @@
  * account names.
  *
  * Tables collect every cell first so columns fit their widest cell; JSON is
- * streamed.  The JSON writer guarantees valid output whatever bytes it is
- * given: control characters are escaped and invalid UTF-8 becomes U+FFFD, so
- * a record written by any version of any tool can still be read by `jq`.
+ * streamed.  Table cells are escaped with enrp_text_escape (like every line
+ * enrpctl prints: ctl_line), so a stored reason cannot act on the terminal.
+ * The JSON writer guarantees valid output whatever bytes it is given:
+ * control characters, C1 controls and bidi format characters are escaped
+ * (\u...) and invalid UTF-8 becomes U+FFFD, so a record written by any
+ * version of any tool can still be read by `jq`, and a document shown on a
+ * terminal cannot act on it.
  */
 #include <assert.h>
 #include <grp.h>
@@ -16,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <enrp/text.h>
 #include <enrp/units.h>
 
 #include "ctl.h"
@@ -78,7 +83,13 @@ void table_cell(struct table *t, const char *fmt, ...)
 		ctl_err("out of memory");
 		exit(CTL_FAIL);
 	}
-	table_push(t, cell);
+	/* Escaped before the widths are measured: a reason or a name shows
+	 * as the text it is, and the columns stay aligned. */
+	size_t len = enrp_text_escape(NULL, 0, cell) + 1;
+	char *esc = ctl_xmalloc(len);
+	enrp_text_escape(esc, len, cell);
+	free(cell);
+	table_push(t, esc);
 }
 
 void table_print(const struct table *t, FILE *f)
@@ -123,44 +134,11 @@ void table_free(struct table *t)
 
 /* --- JSON ---------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at S, or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	if (c < 0x80)
-		return 1;
-	size_t n;
-	unsigned char lo = 0x80, hi = 0xbf; /* bounds of the second byte */
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0;    /* no overlong forms */
-		else if (c == 0xed)
-			hi = 0x9f;    /* no surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;    /* nothing past U+10FFFF */
-	} else {
-		return 0;
-	}
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 bool utf8_valid(const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	while (*s) {
-		size_t n = utf8_len(s);
+		size_t n = enrp_utf8_decode((const char *)s, NULL);
 		if (n == 0)
 			return false;
 		s += n;
@@ -189,13 +167,21 @@ void json_write_string(FILE *f, const char *str)
 			s++;
 			continue;
 		}
-		size_t n = utf8_len(s);
+		unsigned cp;
+		size_t n = enrp_utf8_decode((const char *)s, &cp);
 		if (n == 0) {
 			fputs("\\ufffd", f);
 			s++;
 			continue;
 		}
-		fwrite(s, 1, n, f);
+		/* Valid JSON either way; escaped, a C1 control or a bidi
+		 * override cannot act on a terminal that shows the document. */
+		char one[5] = { 0 };
+		memcpy(one, s, n);
+		if (enrp_text_needs_escape(one))
+			fprintf(f, "\\u%04x", cp);
+		else
+			fwrite(s, 1, n, f);
 		s += n;
 	}
 	fputc('"', f);

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/statvfs.h>
 
 #include <enrp/store.h>
 
@@ -102,6 +103,26 @@ int enrp_eir_get(enrp_store *st, const char *name, struct enrp_eir *out);
 int enrp_eir_get_by_id(enrp_store *st, uint32_t id, struct enrp_eir *out);
 int enrp_eir_usage(enrp_store *st, uint32_t id, struct enrp_eir_usage *out);
 
+/* What statfs(2) reports inside an EIR (DESIGN §3: "statfs reports the EIR's
+ * quota as its capacity"), from its limits, its usage U and DISK, the
+ * statvfs of the store's filesystem.  Pure.
+ *
+ * Space is counted in bytes (f_bsize = f_frsize = 1), so "used"
+ * (f_blocks - f_bfree, what df shows) is U->bytes exactly.  Free and
+ * available space are the same: what the EIR may still write, never more
+ * than QUOTA - used (QUOTA 0: no quota) nor more than DISK has available;
+ * the size is used + free, so it is at most the quota (or the usage, when
+ * the usage exceeds a lowered quota and nothing is free).
+ *
+ * Inodes are the EIR's own: f_files - f_ffree is U->files.  Free inodes
+ * are MAX_FILES - used when the EIR has such a limit (0: none), and never
+ * more than DISK's available inodes, which new files' chunk files need;
+ * without a limit, DISK's available inodes.
+ *
+ * Everything else (f_namemax, f_fsid, f_flag) is DISK's. */
+void enrp_eir_statfs(uint64_t quota, uint64_t max_files, const struct enrp_eir_usage *u,
+                     const struct statvfs *disk, struct statvfs *out);
+
 /* Calls CB for every EIR in name order (destroyed ones included); a non-zero
  * return from CB stops the walk and is returned. */
 int enrp_eir_list(enrp_store *st, int (*cb)(const struct enrp_eir *eir, void *arg), void *arg);
@@ -120,7 +141,8 @@ enum enrp_eir_set_flags {
 
 /* Copies the fields named by FLAGS from NEW into the EIR NAME and journals
  * one record listing old and new values.  -ENOENT, -EINVAL (bad value, or a
- * destroyed EIR), 0 also when nothing changed (then nothing is journalled).
+ * destroyed EIR), -EROFS (a retired EIR: retirement is final, whatever the
+ * values), 0 also when nothing changed (then nothing is journalled).
  * Owner and dir_mode changes apply to the EIR directory's inode too. */
 int enrp_eir_set(enrp_store *st, const char *name, const struct enrp_eir *new_values,
                  unsigned flags, const struct enrp_actor *actor);
@@ -133,10 +155,11 @@ int enrp_eir_escalate(enrp_store *st, const char *name, int64_t until, const cha
 int enrp_eir_deescalate(enrp_store *st, const char *name, const struct enrp_actor *actor);
 
 /* State changes: suspend needs a reason (-EINVAL) and -EALREADY if
- * suspended; resume leaves suspended only (-EALREADY if normal, -EINVAL if
- * retired); retire is final (-EALREADY if retired), its reason optional.
- * All: -ENOENT no such EIR, -EINVAL destroyed.  Escalate also -EINVAL on a
- * retired EIR; retiring or leaving active ends an escalation. */
+ * suspended; resume leaves suspended only (-EALREADY if normal); retire is
+ * final (-EALREADY if retired), its reason optional.  All, escalate and
+ * deescalate too: -ENOENT no such EIR, -EINVAL destroyed, -EROFS retired
+ * (except retire); nothing is journalled on an error.  Retiring or leaving
+ * active ends an escalation. */
 int enrp_eir_suspend(enrp_store *st, const char *name, const char *reason,
                      const struct enrp_actor *actor);
 int enrp_eir_resume(enrp_store *st, const char *name, const struct enrp_actor *actor);

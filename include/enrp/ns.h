@@ -194,8 +194,9 @@ int enrp_ns_listxattr(enrp_store *st, uint64_t ino, char *buf, size_t size, size
 int enrp_ns_removexattr(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
                         const char *name);
 
-/* statfs: at the root, the store's filesystem; inside an EIR with a quota,
- * the quota as capacity and the usage as used space. */
+/* statfs: at the root, the store's filesystem; inside an EIR (INO is the EIR
+ * directory or anything in it), the EIR's own space and inodes as
+ * enrp_eir_statfs computes them. */
 int enrp_ns_statfs(enrp_store *st, uint64_t ino, struct statvfs *out);
 
 #endif

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <enrp/trust.h>
+
 /* On-disk format this binary writes and understands. */
 #define ENRP_STORE_FORMAT 2
 
@@ -38,14 +40,36 @@ enum enrp_store_open_flags {
  * its changes vanish if it returns an error. */
 typedef int enrp_txn_fn(enrp_txn *txn, void *arg);
 
-/* Creates a new, empty store at PATH (mode 0700; PATH must not exist or be an
- * empty directory).  -EEXIST if PATH holds anything, -errno of mkdir/LMDB. */
+/* A store belongs to root alone (DESIGN §2): the store directory and its
+ * meta/, spool/, chunks/ and run/ are real directories owned by root that
+ * nobody else may use (no group or other permission bits), meta/'s LMDB
+ * files are root's and nobody else may write them, and every directory on
+ * the way to the store is root's alone in the sense of trust.h (a sticky
+ * directory such as /tmp is accepted when the entry taken from it is root's).
+ *
+ * enrp_store_check says whether the store at PATH is so: 0; -EPERM with *P
+ * naming what is not (and the command that fixes it); -ENOENT when PATH does
+ * not exist or holds no meta/ (no store: open says so); the -errno of walking
+ * the path.  Other missing parts are not its concern either (open reports
+ * them).  Changes nothing. */
+int enrp_store_check(const char *path, struct enrp_trust_problem *p);
+
+/* Creates a new, empty store at PATH (mode 0700).  PATH must not exist, or be
+ * an empty directory owned by root (which becomes 0700), and the directories
+ * leading to it must be root's alone.  -EPERM with *P filled when they are
+ * not, or when PATH is owned by someone else; -EEXIST if PATH holds anything
+ * or is not a directory; -errno of mkdir/LMDB.  Nothing is changed on
+ * -EPERM or -EEXIST. */
+int enrp_store_create_checked(const char *path, struct enrp_trust_problem *p);
+
+/* enrp_store_create_checked, logging the problem of an -EPERM. */
 int enrp_store_create(const char *path);
 
 /* Opens the store at PATH.  -ENOENT: no such directory; -EPROTONOSUPPORT: not
  * an enrp store, or one of a format this binary does not understand (the
- * reason is logged at ENRP_LOG_ERR); -EACCES; -EIO.  Caller closes with
- * enrp_store_close(). */
+ * reason is logged at ENRP_LOG_ERR); -EPERM: not root's alone (see
+ * enrp_store_check; the reason is logged); -EACCES; -EIO.  Caller closes
+ * with enrp_store_close(). */
 int enrp_store_open(const char *path, unsigned flags, enrp_store **out);
 
 /* Commits pending group work durably, then releases everything.  NULL is a

@@ -231,9 +231,11 @@ assert_eq retired "$(status_field team state)" ".enrp/status state: retired"
 expect_exit 1 ctl eir resume team
 expect_fail EROFS as "$ALICE" bash -c 'echo x > "$1/after-retire"' _ "$E"
 expect_ok as "$ALICE" cat "$E/esc/esc-file"
-expect_ok ctl eir set team --mode wo
+# Not even its mode changes any more (t7100 tries every verb).
+expect_exit 1 ctl eir set team --mode wo
+assert_eq rw "$(status_field team mode)" "a retired EIR keeps the mode it had"
 expect_fail EROFS as "$ALICE" bash -c 'echo x > "$1/after-retire"' _ "$E"
-expect_fail EACCES as "$ALICE" cat "$E/esc/esc-file"
+expect_ok as "$ALICE" cat "$E/esc/esc-file"
 expect_ok ctl audit verify
 
 printf '\n'

@@ -397,6 +397,12 @@ static void states(void)
 	free(buf);
 
 	before = nrec();
+	is_int(enrp_eir_suspend(st, "archive", "C1 \xc2\x9b control", &actor), -EINVAL,
+	       "a reason with a C1 control: -EINVAL");
+	is_int(enrp_eir_suspend(st, "archive", "bad \xff UTF-8", &actor), -EINVAL,
+	       "a reason that is not UTF-8: -EINVAL");
+	is_int(enrp_eir_suspend(st, "archive", "two\nlines", &actor), -EINVAL,
+	       "a reason with a newline: -EINVAL");
 	is_int(enrp_eir_resume(st, "archive", &actor), 0, "resume");
 	journalled(before, "archive", "resume", "suspended-for=disk swap");
 	enrp_eir_get(st, "archive", &g);
@@ -411,8 +417,32 @@ static void states(void)
 	ok(g.state == ENRP_STATE_RETIRED, "retired");
 	before = nrec();
 	is_int(enrp_eir_retire(st, "archive", "x", &actor), -EALREADY, "retire twice: -EALREADY");
-	is_int(enrp_eir_resume(st, "archive", &actor), -EINVAL, "resume a retired EIR: -EINVAL");
-	is_int(enrp_eir_suspend(st, "archive", "x", &actor), -EINVAL, "suspend a retired EIR: -EINVAL");
+	is_int(enrp_eir_resume(st, "archive", &actor), -EROFS, "resume a retired EIR: -EROFS");
+	is_int(enrp_eir_suspend(st, "archive", "x", &actor), -EROFS, "suspend a retired EIR: -EROFS");
+	is_int(enrp_eir_deescalate(st, "archive", &actor), -EROFS, "deescalate a retired EIR: -EROFS");
+	/* Retirement is final: no setting changes either, not even to the
+	 * values it has. */
+	struct enrp_eir nv = g;
+	nv.mode = ENRP_MODE_RO;
+	nv.quota = 1 << 20;
+	nv.owner_uid = 4242;
+	nv.owner_gid = 4242;
+	nv.eir_class = 1;
+	nv.dir_mode = 0700;
+	nv.rpo_minutes = 5;
+	static const unsigned each[] = { ENRP_EIR_SET_MODE, ENRP_EIR_SET_OWNER, ENRP_EIR_SET_CLASS,
+	                                 ENRP_EIR_SET_QUOTA, ENRP_EIR_SET_AGENT, ENRP_EIR_SET_RPO,
+	                                 ENRP_EIR_SET_DIR_MODE };
+	for (size_t i = 0; i < sizeof(each) / sizeof(each[0]); i++)
+		is_int(enrp_eir_set(st, "archive", &nv, each[i], &actor), -EROFS,
+		       "set field 0x%x of a retired EIR: -EROFS", each[i]);
+	is_int(enrp_eir_set(st, "archive", &g, ENRP_EIR_SET_MODE, &actor), -EROFS,
+	       "set a retired EIR to the values it has: -EROFS");
+	struct enrp_eir after;
+	enrp_eir_get(st, "archive", &after);
+	ok(after.mode == g.mode && after.quota == g.quota && after.owner_uid == g.owner_uid &&
+	   after.dir_mode == g.dir_mode && after.eir_class == g.eir_class &&
+	   after.state == ENRP_STATE_RETIRED, "the retired EIR's record is unchanged");
 	is_int(nrec(), before, "refused changes of a retired EIR journal nothing");
 
 	/* Retiring an active, escalated EIR ends the escalation. */
@@ -420,8 +450,8 @@ static void states(void)
 	is_int(enrp_eir_retire(st, "crm", NULL, &actor), 0, "retire without a reason is allowed");
 	enrp_eir_get(st, "crm", &g);
 	ok(g.state == ENRP_STATE_RETIRED && g.escalated_until == 0, "retire ended the escalation");
-	is_int(enrp_eir_escalate(st, "crm", enrp_now_ns() + 3600 * S, "x", &actor), -EINVAL,
-	       "escalate a retired EIR: -EINVAL");
+	is_int(enrp_eir_escalate(st, "crm", enrp_now_ns() + 3600 * S, "x", &actor), -EROFS,
+	       "escalate a retired EIR: -EROFS");
 }
 
 struct usage_args {
@@ -464,6 +494,61 @@ static void verified(void)
 	ok(v.intact && v.records > 10, "the journal of all these changes is intact");
 }
 
+/* enrp_eir_statfs as a table: limits, usage and disk in, what df shows out
+ * (bytes: f_frsize is 1, so blocks are bytes). */
+static void statfs_table(void)
+{
+	static const uint64_t G = 1ull << 30, M = 1ull << 20;
+	static const struct {
+		const char *what;
+		uint64_t quota, max_files, bytes, files;
+		uint64_t disk_avail_blocks, disk_frsize, disk_favail;
+		uint64_t size, used, avail, inodes, iused, ifree;
+	} rows[] = {
+		{ "100G quota on a disk with 24G free: empty EIR uses 0, may write 24G",
+		  100 * G, 0, 0, 0, 24 * G / 4096, 4096, 1000, 24 * G, 0, 24 * G, 1000, 0, 1000 },
+		{ "1M quota, 12345 bytes used: used exactly, size the quota",
+		  M, 0, 12345, 2, 1000000, 4096, 500, M, 12345, M - 12345, 502, 2, 500 },
+		{ "no quota: size is usage + what the disk has",
+		  0, 0, 5, 1, 1000, 4096, 9, 5 + 4096000, 5, 4096000, 10, 1, 9 },
+		{ "quota lowered below usage: size = usage, nothing free",
+		  1000, 0, 5000, 3, 1000, 4096, 9, 5000, 5000, 0, 12, 3, 9 },
+		{ "disk full: nothing free whatever the quota",
+		  G, 0, 7, 1, 0, 4096, 0, 7, 7, 0, 1, 1, 0 },
+		{ "an inode limit: free inodes are what it leaves",
+		  0, 10, 0, 7, 1000, 4096, 100, 4096000, 0, 4096000, 10, 7, 3 },
+		{ "an inode limit already passed: none free",
+		  0, 10, 0, 12, 1000, 4096, 100, 4096000, 0, 4096000, 12, 12, 0 },
+		{ "an inode limit beyond the disk's inodes: the disk's",
+		  0, 1000, 0, 7, 1000, 4096, 5, 4096000, 0, 4096000, 12, 7, 5 },
+		{ "f_frsize 0: f_bsize counts",
+		  0, 0, 0, 0, 10, 0, 1, 40960, 0, 40960, 1, 0, 1 },
+		{ "a disk too big to count in bytes: clamped, no wrap",
+		  0, 0, 10, 0, UINT64_MAX / 2, 4096, 1, UINT64_MAX, 10, UINT64_MAX - 10, 1, 0, 1 },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct statvfs disk = { .f_bsize = 4096, .f_frsize = rows[i].disk_frsize,
+		                        .f_blocks = 1ull << 40, .f_bfree = rows[i].disk_avail_blocks,
+		                        .f_bavail = rows[i].disk_avail_blocks, .f_files = 1ull << 30,
+		                        .f_ffree = rows[i].disk_favail, .f_favail = rows[i].disk_favail,
+		                        .f_fsid = 42, .f_namemax = 255 };
+		struct enrp_eir_usage u = { .bytes = rows[i].bytes, .files = rows[i].files };
+		struct statvfs out;
+		enrp_eir_statfs(rows[i].quota, rows[i].max_files, &u, &disk, &out);
+		const char *w = rows[i].what;
+		ok(out.f_frsize == 1 && out.f_bsize == 1, "%s: counted in bytes", w);
+		is_int(out.f_blocks, rows[i].size, "%s: size", w);
+		is_int(out.f_blocks - out.f_bfree, rows[i].used, "%s: used (size - free)", w);
+		is_int(out.f_bavail, rows[i].avail, "%s: available", w);
+		ok(out.f_bfree == out.f_bavail, "%s: free = available", w);
+		ok(!rows[i].quota || out.f_bavail <= rows[i].quota, "%s: never more than the quota", w);
+		is_int(out.f_files, rows[i].inodes, "%s: inodes", w);
+		is_int(out.f_files - out.f_ffree, rows[i].iused, "%s: inodes used", w);
+		is_int(out.f_favail, rows[i].ifree, "%s: inodes free", w);
+		ok(out.f_fsid == 42 && out.f_namemax == 255, "%s: the rest is the disk's", w);
+	}
+}
+
 int main(void)
 {
 	const char *tmp = tap_tmpdir();
@@ -488,6 +573,7 @@ int main(void)
 	states();
 	usage();
 	verified();
+	statfs_table();
 
 	enrp_store_close(st);
 	tap_rmrf(tmp);

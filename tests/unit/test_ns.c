@@ -1052,7 +1052,12 @@ static void quota_tests(void)
 	ok(sv.f_blocks * bs <= MiB && sv.f_blocks * bs + bs > MiB, "capacity is still the quota");
 
 	is_int(enrp_ns_statfs(st, alpha.root_ino, &sv), 0, "statfs of an EIR without quota");
-	is_int(sv.f_blocks, disk.f_blocks, "the disk's size");
+	struct enrp_eir_usage au;
+	is_int(enrp_eir_usage(st, alpha.id, &au), 0, "its usage");
+	is_int(sv.f_blocks - sv.f_bfree, au.bytes, "an EIR without quota: used is its own usage");
+	ok(sv.f_files - sv.f_ffree == au.files, "... and inodes used its own live inodes");
+	ok(sv.f_bavail <= (disk.f_bavail + 16384) * disk.f_frsize,
+	   "... and it may write what the disk has, no more");
 	is_int(enrp_ns_statfs(st, ENRP_ROOT_INO, &sv), 0, "statfs of the root");
 	is_int(sv.f_blocks, disk.f_blocks, "the disk's size");
 	is_int(sv.f_namemax, ENRP_NAME_MAX, "f_namemax 255");
