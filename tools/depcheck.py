@@ -49,6 +49,7 @@ NOT_COMMANDS = {
     "file": "English",
     "free": "English ('KiB free')",
     "init": "'enrpctl init'",
+    "jdb": "journaltool.py: a variable naming the journal database",
     "kill": "bash's builtin (procps is listed for ps and pgrep anyway)",
     "last": "English",
     "less": "English",

@@ -48,7 +48,7 @@ for e in old act; do
 	refused eir set "$e" --quota none
 	refused eir set "$e" --class 1
 	refused eir set "$e" --rpo 5
-	refused eir set "$e" --dir-mode 0777
+	refused eir set "$e" --dir-mode 0750
 	refused eir set "$e" --agent "$BOB"
 	refused eir set "$e" --mode ro --quota 1G --owner "$BOB"
 	refused eir escalate "$e" --for 1h --reason "again"
