@@ -803,7 +803,8 @@ static void check_chunks(struct fsck *f)
 {
 	char obj[160], rel[128];
 	int dfd = store_chunks_dirfd(f->st);
-	qsort(f->refs.v, f->refs.n, sizeof(*f->refs.v), cidx_cmp);
+	if (f->refs.n) /* qsort's array may not be NULL, even empty */
+		qsort(f->refs.v, f->refs.n, sizeof(*f->refs.v), cidx_cmp);
 	size_t i = 0;
 	/* Each distinct referenced chunk: its count against the index. */
 	while (i < f->refs.n) {
