@@ -205,6 +205,19 @@ assert_true() {
 	fail "$desc: $(cmdstr "$@") exit $rc; output: ${out:0:400}"
 }
 
+# driver_results TEXT: the lines of a test driver (python) as checks:
+# "ok|what" passes, "fail|what" fails, anything else is logged.
+driver_results() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		ok\|*) pass "${line#ok|}" ;;
+		fail\|*) fail "${line#fail|}" ;;
+		*) log "$line" ;;
+		esac
+	done <<<"$1"
+}
+
 # poll_until TIMEOUT_SECONDS CMD...: runs CMD every 0.2 s until it succeeds;
 # returns 1 if it never did within the timeout.
 poll_until() {

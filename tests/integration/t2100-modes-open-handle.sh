@@ -177,13 +177,7 @@ with open(p_m, "rb") as f:
 EOF
 )
 rc=$?
-while IFS= read -r line; do
-	case $line in
-	ok\|*) pass "${line#ok|}" ;;
-	fail\|*) fail "${line#fail|}" ;;
-	*) log "$line" ;;
-	esac
-done <<<"$results"
+driver_results "$results"
 [ "$rc" -eq 0 ] || fail "python driver exited $rc"
 
 # .enrp/status is not served stale from the page cache after a change.

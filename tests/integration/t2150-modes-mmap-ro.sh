@@ -109,13 +109,7 @@ os.close(fd)
 mode("rw")
 PYEOF
 )
-while IFS='|' read -r st what; do
-	case $st in
-	ok) pass "$what" ;;
-	fail) fail "$what" ;;
-	*) [ -n "$st$what" ] && log "python: $st${what:+|$what}" ;;
-	esac
-done <<<"$results"
+driver_results "$results"
 assert_match '^ok\|' "$results" "the python part ran"
 
 # The refused write-backs are journalled as denied writes.

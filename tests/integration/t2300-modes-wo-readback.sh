@@ -17,13 +17,7 @@ mount_fs
 before=$(audit_count --event denied)
 results=$("$PY" "$LIB_DIR/woleak.py" readback "$ENRPCTL" "$STORE" "$MNT/wo" "$MNT/mine" "$ALICE" 2>&1)
 rc=$?
-while IFS= read -r line; do
-	case $line in
-	ok\|*) pass "${line#ok|}" ;;
-	fail\|*) fail "${line#fail|}" ;;
-	*) log "$line" ;;
-	esac
-done <<<"$results"
+driver_results "$results"
 [ "$rc" -eq 0 ] || fail "woleak.py readback exited $rc"
 
 # Nothing was read behind the daemon's back: it refused (and journalled)

@@ -15,13 +15,7 @@ mount_fs
 
 results=$("$PY" "$LIB_DIR/woleak.py" checksum "$ENRPCTL" "$STORE" "$MNT/wo" "$ALICE" 2>&1)
 rc=$?
-while IFS= read -r line; do
-	case $line in
-	ok\|*) pass "${line#ok|}" ;;
-	fail\|*) fail "${line#fail|}" ;;
-	*) log "$line" ;;
-	esac
-done <<<"$results"
+driver_results "$results"
 [ "$rc" -eq 0 ] || fail "woleak.py checksum exited $rc"
 
 # Whole-file replacement, the way owners send dumps, in the same wo EIR.
