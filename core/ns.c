@@ -68,13 +68,59 @@ int ns_inode_get(enrp_txn *t, uint64_t ino, struct inode_rec *r)
 	return rc;
 }
 
+/* The state a regular file is counted under (enum enrp_file_state), or -1
+ * for an inode the file-state counts leave out: not a regular file, or not
+ * linked (an orphan). */
+static int file_class(const struct inode_rec *r)
+{
+	if (!is_reg(r) || r->nlink == 0)
+		return -1;
+	if (r->content == ENRP_CONTENT_SEALED)
+		return (r->flags & INODE_CORRUPT) ? ENRP_FILE_CORRUPT : ENRP_FILE_VERIFIED;
+	return (r->flags & INODE_QUEUED) ? ENRP_FILE_PENDING : ENRP_FILE_OPEN;
+}
+
+/* Keeps the EIR's file-state counts in step with inode INO becoming R.
+ * Every write of an inode record goes through ns_inode_put, whoever makes
+ * it (namespace, seal, reader, scrub, fsck), so the counts change in the
+ * transaction that changes the state, without each caller knowing of them.
+ * Inodes are deleted only as orphans, which are not counted. */
+static int files_account(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
+{
+	struct inode_rec old;
+	int64_t d[4] = { 0 }, sealed = 0;
+	if (!is_reg(r))
+		return 0;
+	int before = -1, after = file_class(r);
+	/* A record that does not decode is being overwritten (repair): it
+	 * counted for nothing we can know; fsck recounts. */
+	int rc = ns_inode_get(t, ino, &old);
+	if (rc == 0)
+		before = file_class(&old);
+	else if (rc != -ENOENT && rc != -EIO)
+		return rc;
+	if (after == ENRP_FILE_VERIFIED || after == ENRP_FILE_CORRUPT)
+		if (rc != 0 || r->sealed_at > old.sealed_at)
+			sealed = r->sealed_at;
+	if (before == after && sealed == 0)
+		return 0;
+	if (before >= 0)
+		d[before]--;
+	if (after >= 0)
+		d[after]++;
+	return eir_files_add(t, r->eir_id, d, sealed);
+}
+
 int ns_inode_put(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
 {
 	uint8_t key[8];
 	struct rec_out o;
+	int rc = files_account(t, ino, r);
+	if (rc)
+		return rc;
 	be64_put(key, ino);
 	rec_out_init(&o);
-	int rc = rec_inode_encode(r, &o);
+	rc = rec_inode_encode(r, &o);
 	if (rc == 0)
 		rc = txn_put(t, DBI_INODE, key, sizeof(key), o.buf, o.len, 0);
 	rec_out_release(&o);
@@ -1290,10 +1336,75 @@ static int spool_known_fn(enrp_txn *t, void *arg)
 	return rc == -ENOENT ? 0 : rc;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Counts the file states of every EIR that has no record of them (a store
+ * written before they existed): one pass over the inodes, at mount only. */
+static int files_rebuild_fn(enrp_txn *t, void *arg)
+{
+	size_t *counted = arg, n;
+	uint32_t *ids;
+	struct enrp_eir_files *f = NULL;
+	MDB_cursor *cur = NULL;
+	*counted = 0;
+	int rc = eir_files_missing(t, &ids, &n);
+	if (rc || n == 0)
+		goto out;
+	qsort(ids, n, sizeof(*ids), cmp_u32);
+	f = calloc(n, sizeof(*f));
+	if (!f) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if ((rc = txn_cursor(t, DBI_INODE, &cur)))
+		goto out;
+	MDB_val k, v;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct inode_rec r;
+		if (rec_inode_decode(v.mv_data, v.mv_size, &r))
+			continue; /* fsck's to report */
+		int c = file_class(&r);
+		uint32_t *p = c < 0 ? NULL : bsearch(&r.eir_id, ids, n, sizeof(*ids), cmp_u32);
+		if (!p)
+			continue;
+		struct enrp_eir_files *x = &f[p - ids];
+		uint64_t *slot[] = { &x->open, &x->pending, &x->verified, &x->corrupt };
+		(*slot[c])++;
+		if (r.content == ENRP_CONTENT_SEALED && r.sealed_at > x->last_sealed)
+			x->last_sealed = r.sealed_at;
+	}
+	if (mrc != MDB_NOTFOUND) {
+		rc = t->ret = store_mdb_err(mrc);
+		goto out;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = eir_files_put(t, ids[i], &f[i]);
+	if (rc == 0)
+		*counted = n;
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	free(f);
+	free(ids);
+	return rc;
+}
+
 int enrp_ns_recover(enrp_store *st, uint64_t *orphans_freed, uint64_t *spools_removed)
 {
 	struct recover_args a = { 0 };
-	int rc = enrp_store_write(st, recover_fn, &a);
+	size_t counted;
+	int rc = enrp_store_write(st, files_rebuild_fn, &counted);
+	if (rc)
+		return rc;
+	if (counted)
+		enrp_log(ENRP_LOG_INFO, "counted the file states of %zu EIR(s) (a store older "
+		         "than those counts)", counted);
+	rc = enrp_store_write(st, recover_fn, &a);
 	if (rc == 0)
 		rc = enrp_store_sync(st);
 	if (rc)

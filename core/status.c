@@ -5,10 +5,12 @@
  * namespace, so it is never stale; fs/ renders at open and serves reads from
  * that buffer, so one open handle sees one consistent text.
  *
+ * "status" reads the file-state counts the namespace keeps (struct
+ * enrp_eir_files), so it costs the same for any EIR and walks nothing.
+ *
  * SHA256SUMS lists every verified file as sha256sum(1) writes it, so an
  * owner can run `sha256sum -c` against their source files; "pending" lists
- * the files not yet verified.  Both, and the counts in "status", come from a
- * walk of the EIR's tree.
+ * the files not yet verified.  Both come from a walk of the EIR's tree.
  * That is O(inodes of the EIR) per render, acceptable while the only readers
  * are people and scripts polling a status file; an index of pending inodes
  * (DBI_SPOOL carries one already) can replace it without changing the
@@ -43,6 +45,7 @@ const char *enrp_status_file_name(enum enrp_status_file f)
 }
 
 /* Writes S with backslash and newline escaped. */
+static void put_escaped_str(FILE *out, const char *s);
 static void put_escaped(FILE *out, const char *s)
 {
 	for (; *s; s++) {
@@ -53,6 +56,11 @@ static void put_escaped(FILE *out, const char *s)
 		else
 			fputc(*s, out);
 	}
+}
+
+static void put_escaped_str(FILE *out, const char *s)
+{
+	put_escaped(out, s);
 }
 
 /* One directory's entries, collected during readdir. */
@@ -180,25 +188,33 @@ static int walk(enrp_store *st, uint64_t dir, const char *prefix, struct tally *
 	return rc;
 }
 
+static void put_count(FILE *out, const char *key, bool known, uint64_t v)
+{
+	if (known)
+		fprintf(out, "%s: %llu\n", key, (unsigned long long)v);
+	else
+		fprintf(out, "%s: unknown\n", key);
+}
+
 static int render_status(enrp_store *st, const struct enrp_eir *e, FILE *out)
 {
 	struct enrp_eir_usage u;
-	struct tally t = { .out = NULL };
-	int rc;
-
-	rc = enrp_eir_usage(st, e->id, &u);
+	struct enrp_eir_files fc;
+	int rc = enrp_eir_usage(st, e->id, &u);
 	if (rc)
 		return rc;
-	rc = walk(st, e->root_ino, "", &t);
-	if (rc)
+	/* A store older than the counts has none until enrpfs mounts it. */
+	rc = enrp_eir_files(st, e->id, &fc);
+	if (rc && rc != -ENOENT)
 		return rc;
+	bool known = rc == 0;
 
 	fprintf(out, "eir: %s\n", e->name);
 	fprintf(out, "mode: %s\n", enrp_mode_name(e->mode));
 	fprintf(out, "state: %s\n", enrp_state_name(e->state));
 	if (e->state_reason[0]) {
 		fputs("state_reason: ", out);
-		put_escaped(out, e->state_reason);
+		put_escaped_str(out, e->state_reason);
 		fputc('\n', out);
 	}
 	fprintf(out, "class: %u\n", e->eir_class);
@@ -212,15 +228,15 @@ static int render_status(enrp_store *st, const struct enrp_eir *e, FILE *out)
 		enrp_time_format(e->escalated_until, when, sizeof(when));
 		fprintf(out, "escalated_until: %s\n", when);
 	}
-	fprintf(out, "pending_files: %llu\n", (unsigned long long)t.pending);
-	fprintf(out, "verified_files: %llu\n", (unsigned long long)t.verified);
-	fprintf(out, "corrupt_files: %llu\n", (unsigned long long)t.corrupt);
-	if (t.last_sealed) {
+	put_count(out, "pending_files", known, fc.open + fc.pending);
+	put_count(out, "verified_files", known, fc.verified);
+	put_count(out, "corrupt_files", known, fc.corrupt);
+	if (known && fc.last_sealed) {
 		char when[40];
-		enrp_time_format(t.last_sealed, when, sizeof(when));
+		enrp_time_format(fc.last_sealed, when, sizeof(when));
 		fprintf(out, "last_verified_transfer: %s\n", when);
 	} else {
-		fputs("last_verified_transfer: none\n", out);
+		fprintf(out, "last_verified_transfer: %s\n", known ? "none" : "unknown");
 	}
 	return 0;
 }

@@ -139,7 +139,9 @@ int enrp_ns_forget(enrp_store *st, uint64_t ino);
 
 /* Frees every orphan left by a crash and removes spool files no inode
  * references.  The daemon calls it once at mount, before serving; its pool
- * of emptied spool files is listed again (another process removes them). */
+ * of emptied spool files is listed again (another process removes them).
+ * An EIR without file-state counts (a store written before they existed) is
+ * counted first, in one pass over the inodes. */
 int enrp_ns_recover(enrp_store *st, uint64_t *orphans_freed, uint64_t *spools_removed);
 
 /* A write of LEN bytes at OFF into INO's spool file is about to happen: the
