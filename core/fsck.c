@@ -799,7 +799,8 @@ static void check_chunks(struct fsck *f)
 {
 	char obj[160], rel[128];
 	int dfd = store_chunks_dirfd(f->st);
-	qsort(f->refs.v, f->refs.n, sizeof(*f->refs.v), cidx_cmp);
+	if (f->refs.n) /* no array at all when no file is sealed */
+		qsort(f->refs.v, f->refs.n, sizeof(*f->refs.v), cidx_cmp);
 	size_t i = 0;
 	/* Each distinct referenced chunk: its count against the index. */
 	while (i < f->refs.n) {

@@ -260,6 +260,7 @@ static void fill_stat(uint64_t ino, const struct inode_rec *r, struct enrp_stat 
 		out->state = (r->flags & INODE_QUEUED) ? ENRP_FILE_PENDING : ENRP_FILE_OPEN;
 	memcpy(out->sha256, r->sha256, sizeof(out->sha256));
 	out->sealed_at = r->sealed_at;
+	out->parent = is_dir(r) ? r->parent : 0;
 }
 
 const char *enrp_file_state_name(enum enrp_file_state s)
@@ -840,31 +841,81 @@ int enrp_ns_readlink(enrp_store *st, uint64_t ino, char *buf, size_t size)
 	return enrp_store_read(st, readlink_fn, &a);
 }
 
+int ns_dir_scan(enrp_txn *t, uint64_t dir, const char *after, size_t after_len,
+                ns_dirent_fn *cb, void *arg)
+{
+	uint8_t key[8 + ENRP_NAME_MAX];
+	MDB_cursor *cur;
+	if (after_len > ENRP_NAME_MAX)
+		return -ENAMETOOLONG;
+	be64_put(key, dir);
+	memcpy(key + 8, after, after_len);
+	int rc = txn_cursor(t, DBI_DIRENT, &cur);
+	if (rc)
+		return rc;
+	MDB_val k = { .mv_size = 8 + after_len, .mv_data = key }, v;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	/* Resuming: the entry named AFTER (if it is still there) was had. */
+	if (mrc == 0 && after_len && k.mv_size == 8 + after_len &&
+	    memcmp(k.mv_data, key, 8 + after_len) == 0)
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	while (mrc == 0) {
+		uint64_t ino;
+		uint32_t type;
+		if (k.mv_size < 8 || memcmp(k.mv_data, key, 8) != 0)
+			break;
+		size_t n = k.mv_size - 8;
+		if (n == 0 || n > ENRP_NAME_MAX ||
+		    rec_dirent_decode(v.mv_data, v.mv_size, &ino, &type)) {
+			rc = -EIO;
+			break;
+		}
+		rc = cb(t, (const char *)k.mv_data + 8, n, ino, type, arg);
+		if (rc)
+			break;
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
+		rc = store_mdb_err(mrc);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
 struct readdir_args {
 	int (*cb)(const struct enrp_dirent *ent, void *arg);
 	void *arg;
 	uint64_t ino;
+	const char *after;
+	size_t max, taken;
+	unsigned flags;
 };
 
-static int readdir_one(enrp_txn *t, const MDB_val *k, const MDB_val *v, void *arg)
+static int readdir_one(enrp_txn *t, const char *nm, size_t n, uint64_t ino, uint32_t type,
+                       void *arg)
 {
 	struct readdir_args *a = arg;
 	char name[ENRP_NAME_MAX + 1];
-	uint64_t ino;
-	uint32_t type;
 	struct inode_rec r;
 	struct enrp_dirent ent;
-	size_t n = k->mv_size - 8;
-	if (n > ENRP_NAME_MAX || rec_dirent_decode(v->mv_data, v->mv_size, &ino, &type))
-		return -EIO;
-	memcpy(name, (const char *)k->mv_data + 8, n);
+	if (a->taken == a->max)
+		return 1;
+	memcpy(name, nm, n);
 	name[n] = '\0';
-	int rc = ns_inode_get(t, ino, &r);
-	if (rc)
-		return rc == -ENOENT ? -EIO : rc;
 	ent.name = name;
-	fill_stat(ino, &r, &ent.attr);
-	return a->cb(&ent, a->arg);
+	if (a->flags & ENRP_NS_READDIR_TYPE) {
+		memset(&ent.attr, 0, sizeof(ent.attr));
+		ent.attr.st.st_ino = ino;
+		ent.attr.st.st_mode = (mode_t)type;
+	} else {
+		int rc = ns_inode_get(t, ino, &r);
+		if (rc)
+			return rc == -ENOENT ? -EIO : rc;
+		fill_stat(ino, &r, &ent.attr);
+	}
+	int rc = a->cb(&ent, a->arg);
+	if (rc == 0)
+		a->taken++;
+	return rc;
 }
 
 static int readdir_fn(enrp_txn *t, void *arg)
@@ -876,14 +927,54 @@ static int readdir_fn(enrp_txn *t, void *arg)
 		return rc;
 	if (!is_dir(&r))
 		return -ENOTDIR;
-	return prefix_walk(t, DBI_DIRENT, a->ino, readdir_one, a);
+	a->taken = 0;
+	return ns_dir_scan(t, a->ino, a->after, strlen(a->after), readdir_one, a);
+}
+
+int enrp_ns_readdir_from(enrp_store *st, uint64_t ino, const char *after, size_t max,
+                         unsigned flags, int (*cb)(const struct enrp_dirent *ent, void *arg),
+                         void *arg)
+{
+	if (max == 0)
+		return 1;
+	struct readdir_args a = { cb, arg, ino, after ? after : "", max, 0, flags };
+	if (strlen(a.after) > ENRP_NAME_MAX)
+		return -ENAMETOOLONG;
+	return enrp_store_read(st, readdir_fn, &a);
+}
+
+/* Entries read per transaction by enrp_ns_readdir: the store's lock is
+ * free between batches, so a large directory never stalls other work. */
+#define READDIR_BATCH 256
+
+struct readdir_all {
+	int (*cb)(const struct enrp_dirent *ent, void *arg);
+	void *arg;
+	char last[ENRP_NAME_MAX + 1];
+	int stop; /* the caller's callback said stop */
+};
+
+static int readdir_all_one(const struct enrp_dirent *ent, void *arg)
+{
+	struct readdir_all *a = arg;
+	int rc = a->cb(ent, a->arg);
+	if (rc) {
+		a->stop = rc;
+		return 1;
+	}
+	snprintf(a->last, sizeof(a->last), "%s", ent->name);
+	return 0;
 }
 
 int enrp_ns_readdir(enrp_store *st, uint64_t ino,
                     int (*cb)(const struct enrp_dirent *ent, void *arg), void *arg)
 {
-	struct readdir_args a = { cb, arg, ino };
-	return enrp_store_read(st, readdir_fn, &a);
+	struct readdir_all a = { .cb = cb, .arg = arg };
+	int rc;
+	do
+		rc = enrp_ns_readdir_from(st, ino, a.last, READDIR_BATCH, 0, readdir_all_one, &a);
+	while (rc == 1 && !a.stop);
+	return a.stop ? a.stop : rc;
 }
 
 /* ---- setattr and writes ---- */

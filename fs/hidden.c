@@ -4,10 +4,14 @@
  *
  * Their inode numbers carry HIDDEN_BIT, the EIR id and a kind, so they need
  * no table and no forget bookkeeping; real inode numbers never reach that
- * bit.  .enrp files are rendered by core (status.h) when opened and served
- * with direct_io, so each open sees the EIR as it is then.
+ * bit.  .enrp files are core's readers (status.h), served with direct_io so
+ * the kernel caches nothing: "status" is rendered at open, the lists are
+ * produced as they are read, so a handle holds a bounded window of text and
+ * never the whole list; a stat counts a list's exact size without building
+ * its text.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +29,8 @@ enum hidden_kind {
 
 struct hidden_file {
 	struct handle h;
-	char *buf;
-	size_t len;
+	pthread_mutex_t lock;   /* a reader serves one read at a time */
+	enrp_status_reader *r;  /* protected by lock */
 };
 
 bool hidden_ino(fuse_ino_t ino)
@@ -65,12 +69,10 @@ static int hidden_stat(struct fs *fs, fuse_ino_t ino, struct enrp_stat *out)
 	out->st = root.st;
 	out->st.st_ino = ino;
 	if (kind >= HK_FILE_BASE) {
-		char *buf;
-		size_t len;
-		rc = enrp_status_render(fs->st, e.id, kind - HK_FILE_BASE, &buf, &len);
+		uint64_t len;
+		rc = enrp_status_size(fs->st, e.id, kind - HK_FILE_BASE, &len);
 		if (rc)
 			return rc;
-		free(buf);
 		out->st.st_mode = S_IFREG | 0444;
 		out->st.st_nlink = 1;
 		out->st.st_size = (off_t)len;
@@ -137,7 +139,8 @@ void hidden_getattr(fuse_req_t req, struct fs *fs, fuse_ino_t ino)
 static void hidden_file_destroy(struct handle *h)
 {
 	struct hidden_file *f = (struct hidden_file *)h;
-	free(f->buf);
+	enrp_status_reader_free(f->r);
+	pthread_mutex_destroy(&f->lock);
 	free(f);
 }
 
@@ -158,10 +161,10 @@ void hidden_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file
 		return;
 	}
 	handle_init(&h->h, hidden_file_destroy);
-	int rc = enrp_status_render(fs->st, hidden_eir(ino), kind - HK_FILE_BASE, &h->buf,
-	                            &h->len);
+	pthread_mutex_init(&h->lock, NULL);
+	int rc = enrp_status_reader_new(fs->st, hidden_eir(ino), kind - HK_FILE_BASE, &h->r);
 	if (rc) {
-		free(h);
+		hidden_file_destroy(&h->h);
 		fuse_reply_err(req, -rc);
 		return;
 	}
@@ -176,17 +179,40 @@ void hidden_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	(void)ino;
 	struct hidden_file *h = (struct hidden_file *)handle_get(fi);
-	if ((size_t)off >= h->len) {
-		fuse_reply_buf(req, NULL, 0);
-	} else {
-		size_t n = h->len - (size_t)off;
-		fuse_reply_buf(req, h->buf + off, n < size ? n : size);
+	const char *p;
+	size_t n = 0;
+	char *copy = NULL;
+	/* The reader's text is valid until its next call: copy what the reply
+	 * needs, so no lock is held across it. */
+	pthread_mutex_lock(&h->lock);
+	int rc = off < 0 ? -EINVAL : !h->r ? -EBADF
+	                           : enrp_status_reader_get(h->r, (uint64_t)off, size, &p, &n);
+	if (rc == 0 && n) {
+		copy = malloc(n);
+		if (copy)
+			memcpy(copy, p, n);
+		else
+			rc = -ENOMEM;
 	}
+	pthread_mutex_unlock(&h->lock);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, copy, n);
+	free(copy);
 	handle_put(&h->h);
 }
 
 void hidden_release(fuse_req_t req, struct fuse_file_info *fi)
 {
+	/* The text goes now, not when the handle is reaped a grace period
+	 * later: a loop of opens would otherwise keep every closed reader's
+	 * window alive meanwhile.  A read still in flight finds none. */
+	struct hidden_file *h = (struct hidden_file *)(uintptr_t)fi->fh;
+	pthread_mutex_lock(&h->lock);
+	enrp_status_reader_free(h->r);
+	h->r = NULL;
+	pthread_mutex_unlock(&h->lock);
 	handle_release(fs_of(req), fi);
 	fuse_reply_err(req, 0);
 }
@@ -202,8 +228,15 @@ void hidden_opendir(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_f
 		rc = -ENOTDIR;
 		goto out_err;
 	}
-	s.st.st_ino = 0;
-	if (dir_add(d, ".", &s) || dir_add(d, "..", &s)) {
+	/* ".." of both is the EIR directory. */
+	struct enrp_eir e;
+	struct enrp_stat up;
+	rc = enrp_eir_get_by_id(fs->st, hidden_eir(ino), &e);
+	if (rc == 0)
+		rc = enrp_ns_getattr(fs->st, e.root_ino, &up);
+	if (rc)
+		goto out_err;
+	if (dir_add(d, ".", &s) || dir_add(d, "..", &up)) {
 		rc = -ENOMEM;
 		goto out_err;
 	}

@@ -4,7 +4,11 @@
  * (escaped, relative to the EIR directory, depth first in name order), and
  * the still-empty "SHA256SUMS".  Then the file-state counts behind "status"
  * (kept through every inode change, rebuilt at mount when missing, checked
- * by fsck).
+ * by fsck), and the readers of the lists: read in small pieces they give the
+ * text a whole render gives, a deep chain costs no recursion, a read before
+ * what a reader kept starts again, files untouched while a reader reads
+ * appear exactly once whatever else changes, and the sizes a stat reports
+ * are the texts' exact lengths.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -114,6 +118,47 @@ static uint64_t mkdir_(uint64_t dir, const char *name)
 	return s.st.st_ino;
 }
 
+/* Reads all of F through a reader, PIECE bytes at a time. */
+static char *read_all(uint32_t id, enum enrp_status_file f, size_t piece, size_t *len)
+{
+	enrp_status_reader *r;
+	char *out = NULL;
+	size_t n = 0;
+	if (enrp_status_reader_new(st, id, f, &r))
+		return NULL;
+	for (;;) {
+		const char *p;
+		size_t got;
+		if (enrp_status_reader_get(r, n, piece, &p, &got)) {
+			free(out);
+			out = NULL;
+			break;
+		}
+		if (got == 0)
+			break;
+		char *no = realloc(out, n + got + 1);
+		if (!no)
+			break;
+		out = no;
+		memcpy(out + n, p, got);
+		n += got;
+		out[n] = '\0';
+	}
+	enrp_status_reader_free(r);
+	*len = n;
+	return out ? out : strdup("");
+}
+
+static int count_lines(const char *text, const char *line)
+{
+	int n = 0;
+	size_t l = strlen(line);
+	for (const char *p = text; (p = strstr(p, line)); p += l)
+		if ((p == text || p[-1] == '\n') && p[l] == '\n')
+			n++;
+	return n;
+}
+
 static void test_counts(uint32_t id, uint64_t root)
 {
 	struct enrp_caller c = { 1000, 1000, 1 };
@@ -174,6 +219,132 @@ static void test_counts(uint32_t id, uint64_t root)
 	int wrong = 0;
 	is_int(enrp_fsck(st, 0, NULL, fsck_report, &wrong, &res), 0, "counts: fsck runs");
 	is_int(wrong, 0, "counts: fsck finds the counts right");
+}
+
+/* The readers: pieces, deep chains, restarts, concurrent changes, sizes. */
+static void test_readers(uint32_t id, uint64_t root)
+{
+	size_t len, wlen;
+	char *whole, *pieces;
+	uint64_t top = mkdir_(root, "tree");
+	char name[64];
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "f%03d", i);
+		uint64_t ino = mkfile(top, name);
+		if (i % 3 == 0)
+			edit(ino, 1, 5000 + i);
+	}
+	uint64_t size;
+	is_int(enrp_status_size(st, id, ENRP_STATUS_SHA256SUMS, &size), 0, "size of sums");
+	is_int(enrp_status_render(st, id, ENRP_STATUS_SHA256SUMS, &whole, &wlen), 0, "render sums");
+	ok(size == wlen && wlen > 0, "SHA256SUMS size %llu is the text's %zu",
+	   (unsigned long long)size, wlen);
+	free(whole);
+
+	/* A chain deeper than any recursion would like, a file every 100
+	 * levels and two at the bottom. */
+	uint64_t d = top;
+	for (int i = 0; i < 4500; i++) {
+		d = mkdir_(d, i % 2 ? "a" : "bb");
+		if (i % 100 == 50)
+			mkfile(d, "mid");
+	}
+	mkfile(d, "deep");
+	mkfile(d, "back\\slash");
+
+	is_int(enrp_status_render(st, id, ENRP_STATUS_PENDING, &whole, &wlen), 0, "render pending");
+	pieces = read_all(id, ENRP_STATUS_PENDING, 97, &len);
+	ok(pieces && len == wlen && memcmp(pieces, whole, len) == 0,
+	   "pending read in 97-byte pieces is the rendered text (%zu bytes)", wlen);
+	ok(strstr(whole, "/bb/a/deep\n") != NULL, "the deep file is listed with its path");
+	ok(strstr(whole, "/bb/a/back\\\\slash\n") != NULL, "and a name with a backslash escaped");
+	free(pieces);
+	free(whole);
+
+	is_int(enrp_status_render(st, id, ENRP_STATUS_SHA256SUMS, &whole, &wlen), 0, "render sums");
+	pieces = read_all(id, ENRP_STATUS_SHA256SUMS, 4096, &len);
+	ok(pieces && len == wlen && memcmp(pieces, whole, len) == 0,
+	   "SHA256SUMS read in 4 KiB pieces is the rendered text");
+	char sum[128];
+	for (int i = 0; i < 32; i++)
+		memcpy(sum + 2 * i, "ab", 2);
+	strcpy(sum + 64, "  tree/f000");
+	is_int(count_lines(whole, sum), 1, "a sealed file is listed with its sum");
+	strcpy(sum + 64, "  tree/f001");
+	is_int(count_lines(whole, sum), 0, "an open one is not");
+	free(pieces);
+	free(whole);
+
+	is_int(enrp_status_render(st, id, ENRP_STATUS_PENDING, &whole, &wlen), 0, "render pending");
+	is_int(enrp_status_size(st, id, ENRP_STATUS_PENDING, &size), 0, "size of pending");
+	ok(size == wlen, "pending behind a 4500-level chain: size %llu is the text's %zu",
+	   (unsigned long long)size, wlen);
+	free(whole);
+
+	/* A read before what a reader kept starts again; then continues. */
+	enrp_status_reader *r;
+	const char *p;
+	size_t n;
+	is_int(enrp_status_reader_new(st, id, ENRP_STATUS_PENDING, &r), 0, "reader");
+	is_int(enrp_status_reader_get(r, 200000, 10, &p, &n), 0, "read far ahead");
+	ok(n == 10, "got 10 bytes there");
+	char at[11] = { 0 };
+	memcpy(at, p, n);
+	is_int(enrp_status_reader_get(r, 5, 10, &p, &n), 0, "read back near the start");
+	enrp_status_render(st, id, ENRP_STATUS_PENDING, &whole, &wlen);
+	ok(n == 10 && memcmp(p, whole + 5, 10) == 0, "the restarted pass gives the same bytes");
+	ok(wlen > 200010 && memcmp(at, whole + 200000, 10) == 0, "and so did the far read");
+	free(whole);
+	enrp_status_reader_free(r);
+
+	/* Untouched files appear exactly once whatever changes mid-read. */
+	struct enrp_caller c = { 1000, 1000, 1 };
+	uint64_t flat = mkdir_(root, "flat");
+	for (int i = 0; i < 1200; i++) {
+		snprintf(name, sizeof(name), "n%04d", i);
+		mkfile(flat, name);
+	}
+	is_int(enrp_status_reader_new(st, id, ENRP_STATUS_PENDING, &r), 0, "reader of a flat dir");
+	char *text = NULL;
+	size_t tl = 0;
+	int changes = 0;
+	for (;;) {
+		if (enrp_status_reader_get(r, tl, 512, &p, &n) || n == 0)
+			break;
+		text = realloc(text, tl + n + 1);
+		memcpy(text + tl, p, n);
+		tl += n;
+		text[tl] = '\0';
+		if (tl > 3000 && changes < 40) {
+			/* Behind and ahead of the reader: remove, create, rename. */
+			int k = changes++;
+			snprintf(name, sizeof(name), "n%04d", k * 2);
+			enrp_ns_unlink(st, &c, flat, name, false);
+			snprintf(name, sizeof(name), "n%04d", 1199 - k * 2);
+			enrp_ns_unlink(st, &c, flat, name, false);
+			snprintf(name, sizeof(name), "m%04d", k);
+			mkfile(flat, name);
+			char to[64];
+			snprintf(name, sizeof(name), "n%04d", 1 + k * 2);
+			snprintf(to, sizeof(to), "z%04d", k);
+			enrp_ns_rename(st, &c, flat, name, flat, to, 0);
+		}
+	}
+	enrp_status_reader_free(r);
+	int bad = 0;
+	for (int i = 0; i < 1200; i++) {
+		bool touched = (i < 80 && i % 2 == 0) || (i >= 1120 && i % 2 == 1) ||
+		               (i < 80 && i % 2 == 1);
+		if (touched)
+			continue;
+		char line[64];
+		snprintf(line, sizeof(line), "flat/n%04d", i);
+		if (count_lines(text ? text : "", line) != 1)
+			bad++;
+	}
+	ok(changes == 40, "the changes happened mid-read");
+	is_int(bad, 0, "every untouched file of the flat dir appears exactly once");
+	free(text);
 }
 
 int main(void)
@@ -255,6 +426,7 @@ int main(void)
 	       "unknown file: -EINVAL");
 
 	test_counts(e.id, e.root_ino);
+	test_readers(e.id, e.root_ino);
 
 	enrp_store_close(st);
 	tap_rmrf(tmp);
