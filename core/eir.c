@@ -306,12 +306,15 @@ int eir_files_add(enrp_txn *t, uint32_t id, const int64_t d[4], int64_t sealed_a
 		return 0;
 	if (rc)
 		return rc;
-	f.open = add_clamped(f.open, d[0]);
-	f.pending = add_clamped(f.pending, d[1]);
-	f.verified = add_clamped(f.verified, d[2]);
-	f.corrupt = add_clamped(f.corrupt, d[3]);
+	if (d) {
+		f.open = add_clamped(f.open, d[0]);
+		f.pending = add_clamped(f.pending, d[1]);
+		f.verified = add_clamped(f.verified, d[2]);
+		f.corrupt = add_clamped(f.corrupt, d[3]);
+	}
 	if (sealed_at > f.last_sealed)
 		f.last_sealed = sealed_at;
+	f.tree_gen++;
 	return eir_files_put(t, id, &f);
 }
 

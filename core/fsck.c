@@ -912,6 +912,8 @@ static void check_files(struct fsck *f)
 		} else if (u->open != c->open || u->pending != c->pending ||
 		           u->verified != c->verified || u->corrupt != c->corrupt ||
 		           u->last_sealed < c->last_sealed) {
+			/* tree_gen has no right value, only a new one after a change. */
+			want.tree_gen = u->tree_gen + 1;
 			report(f, "file-states", ENRP_FSCK_PROBLEM, true, obj,
 			       "recorded open %" PRIu64 " pending %" PRIu64 " verified %" PRIu64
 			       " corrupt %" PRIu64 " last sealed %" PRId64 "; recounted %" PRIu64

@@ -84,11 +84,15 @@ static int file_class(const struct inode_rec *r)
  * Every write of an inode record goes through ns_inode_put, whoever makes
  * it (namespace, seal, reader, scrub, fsck), so the counts change in the
  * transaction that changes the state, without each caller knowing of them.
- * Inodes are deleted only as orphans, which are not counted. */
+ * Inodes are deleted only as orphans, which are not counted.  A directory
+ * written is one whose entries may have changed (every change of entries
+ * writes their directory's times), so it moves the EIR's tree_gen. */
 static int files_account(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
 {
 	struct inode_rec old;
 	int64_t d[4] = { 0 }, sealed = 0;
+	if (is_dir(r) && r->eir_id)
+		return eir_files_add(t, r->eir_id, NULL, 0);
 	if (!is_reg(r))
 		return 0;
 	int before = -1, after = file_class(r);
@@ -940,7 +944,8 @@ int enrp_ns_readdir_from(enrp_store *st, uint64_t ino, const char *after, size_t
 	struct readdir_args a = { cb, arg, ino, after ? after : "", max, 0, flags };
 	if (strlen(a.after) > ENRP_NAME_MAX)
 		return -ENAMETOOLONG;
-	return enrp_store_read(st, readdir_fn, &a);
+	/* A walk of many batches: let other EIRs' operations go first. */
+	return enrp_store_read_bulk(st, readdir_fn, &a);
 }
 
 /* Entries read per transaction by enrp_ns_readdir: the store's lock is

@@ -357,6 +357,7 @@ void rec_files_encode(uint8_t buf[FILES_VAL_LEN], const struct enrp_eir_files *f
 	be64_put(buf + 17, f->verified);
 	be64_put(buf + 25, f->corrupt);
 	be64_put(buf + 33, (uint64_t)f->last_sealed);
+	be64_put(buf + 41, f->tree_gen);
 }
 
 int rec_files_decode(const void *p, size_t n, struct enrp_eir_files *f)
@@ -369,6 +370,7 @@ int rec_files_decode(const void *p, size_t n, struct enrp_eir_files *f)
 	f->verified = be64_get(b + 17);
 	f->corrupt = be64_get(b + 25);
 	f->last_sealed = (int64_t)be64_get(b + 33);
+	f->tree_gen = be64_get(b + 41);
 	return 0;
 }
 

@@ -101,7 +101,7 @@ int rec_usage_decode(const void *p, size_t n, struct enrp_eir_usage *u);
  * get be32(id), never meet them. */
 #define KEY_FILES_LEN 5
 void key_files(uint8_t buf[KEY_FILES_LEN], uint32_t eir_id);
-#define FILES_VAL_LEN 41
+#define FILES_VAL_LEN 49
 void rec_files_encode(uint8_t buf[FILES_VAL_LEN], const struct enrp_eir_files *f);
 int rec_files_decode(const void *p, size_t n, struct enrp_eir_files *f);
 

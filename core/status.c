@@ -20,9 +20,10 @@
  *     directories below the top of the stack that name is already in the
  *     path buffer.
  *   - Every batch of at most BATCH_ENTRIES entries (and BATCH_BYTES of
- *     text) is one short read transaction, so the store's lock is free
- *     between batches and other EIRs' operations interleave with a reader
- *     of a list of a million lines.
+ *     text; ~0.1 ms) is one short read transaction through
+ *     enrp_store_read_bulk, which lets every thread waiting for the store go
+ *     first, so other EIRs' operations wait for one batch at most, however
+ *     long the list a reader walks.
  *   - A reader keeps the text from KEEP_BYTES before the offset last asked
  *     for up to what it produced, so its memory is bounded by that, the
  *     size of one read request, one batch and the longest path.
@@ -43,7 +44,12 @@
  * pending` say nothing is pending.  So enrp_status_size() knows an empty
  * list from the counts (no walk: the usual case of `pending`), and
  * otherwise counts the text's length with the same batched walk, building
- * no text: time linear in the EIR's entries, memory in its depth.
+ * no text: time linear in the EIR's entries, memory in its depth.  The
+ * lists change only when the EIR's tree_gen does (the namespace moves it
+ * with every change of a directory or of a file's state), so a size, and
+ * the length a reader found at the end of its pass, are returned with the
+ * tree_gen they hold for, and enrpfs keeps them: a stat of an unchanged
+ * list (cat and python fstat before reading) walks nothing.
  *
  * Paths in "pending" are relative to the EIR directory, one per line, with
  * "\\" written as "\\\\" and a newline as "\\n", so every line is one path.
@@ -66,8 +72,8 @@
 #include "record_int.h"
 #include "store_int.h"
 
-#define BATCH_ENTRIES 256          /* directory entries per read transaction */
-#define BATCH_BYTES ((size_t)64 << 10) /* text per transaction (plus one line) */
+#define BATCH_ENTRIES 64           /* directory entries per read transaction */
+#define BATCH_BYTES ((size_t)16 << 10) /* text per transaction (plus one line) */
 #define KEEP_BYTES ((uint64_t)64 << 10) /* text before the last offset kept */
 #define SHRINK_BYTES ((size_t)512 << 10) /* a buffer above this shrinks when idle */
 
@@ -103,13 +109,14 @@ struct enrp_status_reader {
 	char cur[ENRP_NAME_MAX]; /* the name last had in the top directory */
 	size_t cur_len;          /* 0: none yet */
 	bool done;
+	uint64_t gen;            /* the EIR's tree_gen when the pass began */
+	uint64_t produced;       /* bytes of text this pass made */
 
 	/* the text: bytes [base, base + len) */
 	char *buf;
 	size_t len, cap;
 	uint64_t base;
 	bool counting;           /* enrp_status_size: count, keep nothing */
-	uint64_t counted;
 
 	/* one batch */
 	size_t batch_entries, batch_bytes, want;
@@ -167,6 +174,13 @@ static int buf_reserve(struct enrp_status_reader *r, size_t more)
 
 /* ---- the walk ---- */
 
+/* The EIR's tree_gen now, or ENRP_STATUS_NO_GEN when it has no record. */
+static uint64_t tree_gen(struct enrp_status_reader *r)
+{
+	struct enrp_eir_files fc;
+	return enrp_eir_files(r->st, r->eir_id, &fc) ? ENRP_STATUS_NO_GEN : fc.tree_gen;
+}
+
 static int walk_start(struct enrp_status_reader *r)
 {
 	if (!r->stack) {
@@ -179,6 +193,8 @@ static int walk_start(struct enrp_status_reader *r)
 	r->depth = 1;
 	r->cur_len = 0;
 	r->done = false;
+	r->gen = tree_gen(r);
+	r->produced = 0;
 	return 0;
 }
 
@@ -238,8 +254,8 @@ static int emit(struct enrp_status_reader *r, const char *name, size_t len, cons
 	if (sha)
 		line += 64 + 2 + esc;
 	r->batch_bytes += line;
+	r->produced += line;
 	if (r->counting) {
-		r->counted += line;
 		return 0;
 	}
 	int rc = buf_reserve(r, line);
@@ -321,7 +337,7 @@ static int produce(struct enrp_status_reader *r, size_t want)
 	r->want = want < BATCH_BYTES ? want : BATCH_BYTES;
 	if (r->want == 0)
 		r->want = 1;
-	return enrp_store_read(r->st, batch_fn, r);
+	return enrp_store_read_bulk(r->st, batch_fn, r);
 }
 
 /* ---- "status" ---- */
@@ -537,10 +553,25 @@ int enrp_status_render(enrp_store *st, uint32_t eir_id, enum enrp_status_file f,
 	return rc;
 }
 
-int enrp_status_size(enrp_store *st, uint32_t eir_id, enum enrp_status_file f,
-                     uint64_t *size)
+int enrp_status_reader_length(enrp_status_reader *r, uint64_t *len, uint64_t *gen)
 {
+	if (r->f == ENRP_STATUS_STATUS || !r->done)
+		return -EAGAIN;
+	*len = r->produced;
+	*gen = r->gen;
+	if (tree_gen(r) != r->gen)
+		*gen = ENRP_STATUS_NO_GEN;
+	return 0;
+}
+
+int enrp_status_size(enrp_store *st, uint32_t eir_id, enum enrp_status_file f,
+                     uint64_t *size, uint64_t *gen)
+{
+	uint64_t unused;
+	if (!gen)
+		gen = &unused;
 	*size = 0;
+	*gen = ENRP_STATUS_NO_GEN;
 	if ((unsigned)f >= ENRP_STATUS_FILE_COUNT)
 		return -EINVAL;
 	if (f == ENRP_STATUS_STATUS) {
@@ -557,8 +588,10 @@ int enrp_status_size(enrp_store *st, uint32_t eir_id, enum enrp_status_file f,
 	if (rc && rc != -ENOENT)
 		return rc;
 	uint64_t lines = f == ENRP_STATUS_SHA256SUMS ? fc.verified : fc.open + fc.pending;
-	if (rc == 0 && lines == 0)
+	if (rc == 0 && lines == 0) {
+		*gen = fc.tree_gen;
 		return 0;
+	}
 
 	enrp_status_reader *r;
 	rc = enrp_status_reader_new(st, eir_id, f, &r);
@@ -568,7 +601,7 @@ int enrp_status_size(enrp_store *st, uint32_t eir_id, enum enrp_status_file f,
 	while (rc == 0 && !r->done)
 		rc = produce(r, BATCH_BYTES);
 	if (rc == 0)
-		*size = r->counted;
+		rc = enrp_status_reader_length(r, size, gen);
 	enrp_status_reader_free(r);
 	return rc;
 }

@@ -51,6 +51,22 @@ struct node_table {
 	size_t nbuckets, count;
 };
 
+/* Sizes of .enrp lists with the EIR tree generation they hold for
+ * (hidden.c): a stat of an unchanged list costs no walk.  Direct-mapped by
+ * EIR and file; a collision only costs a recount. */
+#define LIST_SIZE_SLOTS 256
+
+struct list_size {
+	uint32_t eir_id;   /* 0: an empty slot */
+	unsigned file;     /* enum enrp_status_file */
+	uint64_t gen, size;
+};
+
+struct list_sizes {
+	pthread_mutex_t lock;
+	struct list_size slot[LIST_SIZE_SLOTS]; /* protected by lock */
+};
+
 struct fs {
 	enrp_store *st;
 	enrp_vault *vault;
@@ -68,6 +84,7 @@ struct fs {
 	bool threads_started;
 	pthread_mutex_t dead_lock;
 	struct handle *dead;            /* released handles awaiting the reaper */
+	struct list_sizes sizes;        /* hidden.c */
 	_Atomic bool stopping;
 };
 

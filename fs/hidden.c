@@ -53,6 +53,43 @@ static unsigned hidden_kind(fuse_ino_t ino)
 	return ino & 0xff;
 }
 
+static struct list_size *size_slot(struct fs *fs, uint32_t eir_id, unsigned file)
+{
+	return &fs->sizes.slot[(eir_id * ENRP_STATUS_FILE_COUNT + file) % LIST_SIZE_SLOTS];
+}
+
+/* Keeps SIZE of list FILE of EIR_ID as right for tree generation GEN. */
+static void size_keep(struct fs *fs, uint32_t eir_id, unsigned file, uint64_t gen,
+                      uint64_t size)
+{
+	if (gen == ENRP_STATUS_NO_GEN)
+		return;
+	pthread_mutex_lock(&fs->sizes.lock);
+	*size_slot(fs, eir_id, file) = (struct list_size){ eir_id, file, gen, size };
+	pthread_mutex_unlock(&fs->sizes.lock);
+}
+
+/* The size of file FILE of EIR_ID: kept, if the EIR's tree has not
+ * changed since it was known, else counted (and kept). */
+static int list_size(struct fs *fs, uint32_t eir_id, unsigned file, uint64_t *size)
+{
+	struct enrp_eir_files fc;
+	uint64_t gen;
+	if (file != ENRP_STATUS_STATUS && enrp_eir_files(fs->st, eir_id, &fc) == 0) {
+		pthread_mutex_lock(&fs->sizes.lock);
+		struct list_size k = *size_slot(fs, eir_id, file);
+		pthread_mutex_unlock(&fs->sizes.lock);
+		if (k.eir_id == eir_id && k.file == file && k.gen == fc.tree_gen) {
+			*size = k.size;
+			return 0;
+		}
+	}
+	int rc = enrp_status_size(fs->st, eir_id, file, size, &gen);
+	if (rc == 0)
+		size_keep(fs, eir_id, file, gen, *size);
+	return rc;
+}
+
 /* Attributes of a hidden inode: owned like its EIR directory, read-only. */
 static int hidden_stat(struct fs *fs, fuse_ino_t ino, struct enrp_stat *out)
 {
@@ -70,7 +107,7 @@ static int hidden_stat(struct fs *fs, fuse_ino_t ino, struct enrp_stat *out)
 	out->st.st_ino = ino;
 	if (kind >= HK_FILE_BASE) {
 		uint64_t len;
-		rc = enrp_status_size(fs->st, e.id, kind - HK_FILE_BASE, &len);
+		rc = list_size(fs, e.id, kind - HK_FILE_BASE, &len);
 		if (rc)
 			return rc;
 		out->st.st_mode = S_IFREG | 0444;
@@ -177,7 +214,6 @@ void hidden_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file
 void hidden_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                  struct fuse_file_info *fi)
 {
-	(void)ino;
 	struct hidden_file *h = (struct hidden_file *)handle_get(fi);
 	const char *p;
 	size_t n = 0;
@@ -194,7 +230,13 @@ void hidden_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		else
 			rc = -ENOMEM;
 	}
+	uint64_t len, gen;
+	bool at_end = rc == 0 && n == 0 && enrp_status_reader_length(h->r, &len, &gen) == 0;
 	pthread_mutex_unlock(&h->lock);
+	/* A pass read to its end knows the list's size: the next stat (cat
+	 * and python fstat before they read) need not count it. */
+	if (at_end)
+		size_keep(fs_of(req), hidden_eir(ino), hidden_kind(ino) - HK_FILE_BASE, gen, len);
 	if (rc)
 		fuse_reply_err(req, -rc);
 	else

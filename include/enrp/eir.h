@@ -79,6 +79,9 @@ struct enrp_eir_files {
 	int64_t last_sealed; /* platform clock (ns) of the latest seal; 0 if none.
 	                        Never lowered: a later removal of that file does
 	                        not undo the transfer. */
+	uint64_t tree_gen;   /* changes with every change of a directory of the
+	                        EIR or of a file's state: what .enrp's lists show
+	                        is the same while it is (sizes are cached by it) */
 };
 
 /* Who did something: recorded in the journal with every change. */

@@ -60,13 +60,26 @@ void enrp_status_reader_free(enrp_status_reader *r);
 int enrp_status_render(enrp_store *st, uint32_t eir_id, enum enrp_status_file f,
                        char **buf, size_t *len);
 
+/* A tree generation that no EIR has: "the EIR changed meanwhile". */
+#define ENRP_STATUS_NO_GEN UINT64_MAX
+
 /* The exact size of file F of EIR ID, without building its text: "status"
  * is rendered (it is small); a list is 0 at once when the file-state counts
  * say it has no line, and otherwise its length is counted by a walk of the
  * tree in the batches a reader uses (time linear in the EIR's entries,
- * memory in its depth).  It may differ from what a later read gives if the
- * EIR changes in between.  Errors as enrp_status_reader_new. */
+ * memory in its depth).  *GEN (may be NULL) gets the EIR's tree_gen (struct
+ * enrp_eir_files) the size holds for: a list's size stays right while the
+ * EIR's tree_gen does, so a caller may keep it; ENRP_STATUS_NO_GEN for
+ * "status" and when the EIR changed during the count.  It may differ from
+ * what a later read gives if the EIR changes in between.  Errors as
+ * enrp_status_reader_new. */
 int enrp_status_size(enrp_store *st, uint32_t eir_id, enum enrp_status_file f,
-                     uint64_t *size);
+                     uint64_t *size, uint64_t *gen);
+
+/* Once a reader has reached the end of a list in one pass: the length of
+ * its text and the tree_gen it holds for (as enrp_status_size gives them),
+ * or -EAGAIN when it has not reached the end, *GEN ENRP_STATUS_NO_GEN when
+ * the EIR changed during the pass. */
+int enrp_status_reader_length(enrp_status_reader *r, uint64_t *len, uint64_t *gen);
 
 #endif

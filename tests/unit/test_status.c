@@ -234,12 +234,45 @@ static void test_readers(uint32_t id, uint64_t root)
 		if (i % 3 == 0)
 			edit(ino, 1, 5000 + i);
 	}
-	uint64_t size;
-	is_int(enrp_status_size(st, id, ENRP_STATUS_SHA256SUMS, &size), 0, "size of sums");
+	uint64_t size, gen, gen2, tlen;
+	is_int(enrp_status_size(st, id, ENRP_STATUS_SHA256SUMS, &size, &gen), 0, "size of sums");
 	is_int(enrp_status_render(st, id, ENRP_STATUS_SHA256SUMS, &whole, &wlen), 0, "render sums");
 	ok(size == wlen && wlen > 0, "SHA256SUMS size %llu is the text's %zu",
 	   (unsigned long long)size, wlen);
 	free(whole);
+	ok(gen == files_of(id).tree_gen, "the size holds for the EIR's tree_gen");
+
+	/* A reader at the end of a pass knows the length too, for that gen. */
+	enrp_status_reader *rr;
+	const char *pp;
+	size_t nn, pos = 0;
+	is_int(enrp_status_reader_new(st, id, ENRP_STATUS_SHA256SUMS, &rr), 0, "a reader");
+	is_int(enrp_status_reader_length(rr, &tlen, &gen2), -EAGAIN, "no length before the end");
+	while (enrp_status_reader_get(rr, pos, 1000, &pp, &nn) == 0 && nn)
+		pos += nn;
+	is_int(enrp_status_reader_length(rr, &tlen, &gen2), 0, "a length at the end");
+	ok(tlen == size && gen2 == gen, "the same length and gen as the count");
+	enrp_status_reader_free(rr);
+
+	/* Reading and sealing elsewhere... only changes move tree_gen. */
+	is_int((long long)files_of(id).tree_gen, (long long)gen, "reads leave tree_gen alone");
+	mkfile(top, "new");
+	ok(files_of(id).tree_gen != gen, "a create moves it");
+	gen = files_of(id).tree_gen;
+	edit(mkfile(top, "new2"), 1, 1);
+	ok(files_of(id).tree_gen != gen, "a create and a seal move it");
+
+	/* A change during the pass: the length is not for any gen. */
+	is_int(enrp_status_reader_new(st, id, ENRP_STATUS_SHA256SUMS, &rr), 0, "a reader");
+	pos = 0;
+	while (enrp_status_reader_get(rr, pos, 1000, &pp, &nn) == 0 && nn) {
+		pos += nn;
+		if (pos < 2000 && pos + nn >= 1000)
+			mkfile(top, "during");
+	}
+	is_int(enrp_status_reader_length(rr, &tlen, &gen2), 0, "a length at the end");
+	ok(gen2 == ENRP_STATUS_NO_GEN, "but no gen: the EIR changed during the pass");
+	enrp_status_reader_free(rr);
 
 	/* A chain deeper than any recursion would like, a file every 100
 	 * levels and two at the bottom. */
@@ -276,7 +309,7 @@ static void test_readers(uint32_t id, uint64_t root)
 	free(whole);
 
 	is_int(enrp_status_render(st, id, ENRP_STATUS_PENDING, &whole, &wlen), 0, "render pending");
-	is_int(enrp_status_size(st, id, ENRP_STATUS_PENDING, &size), 0, "size of pending");
+	is_int(enrp_status_size(st, id, ENRP_STATUS_PENDING, &size, NULL), 0, "size of pending");
 	ok(size == wlen, "pending behind a 4500-level chain: size %llu is the text's %zu",
 	   (unsigned long long)size, wlen);
 	free(whole);
