@@ -2,7 +2,8 @@
  * eir.c — the EIR registry: names, modes, states, escalation, usage.
  *
  * Layout: DBI_EIR maps be32(id) to rec_eir_encode(); DBI_EIR_NAME maps the
- * name to be32(id); DBI_USAGE maps be32(id) to the usage counters.  Ids come
+ * name to be32(id); DBI_USAGE maps be32(id) to the usage counters and
+ * be32(id) + 's' to the file-state counts (both kept by the namespace).  Ids come
  * from the "next_eir" counter and are never reused; names are never reused
  * either (a destroyed EIR keeps its name as a tombstone, so the journal's EIR
  * names stay unambiguous for as long as the journal is kept).
@@ -306,6 +307,92 @@ int eir_usage_add_stored(enrp_txn *t, uint32_t id, int64_t dstored, int64_t dchu
 	return usage_put(t, id, &u);
 }
 
+int eir_files_get_txn(enrp_txn *t, uint32_t id, struct enrp_eir_files *out)
+{
+	uint8_t key[KEY_FILES_LEN];
+	MDB_val v;
+	key_files(key, id);
+	int rc = txn_get(t, DBI_USAGE, key, sizeof(key), &v);
+	if (rc)
+		return rc;
+	return rec_files_decode(v.mv_data, v.mv_size, out);
+}
+
+int eir_files_put(enrp_txn *t, uint32_t id, const struct enrp_eir_files *f)
+{
+	uint8_t key[KEY_FILES_LEN], val[FILES_VAL_LEN];
+	key_files(key, id);
+	rec_files_encode(val, f);
+	return txn_put(t, DBI_USAGE, key, sizeof(key), val, sizeof(val), 0);
+}
+
+int eir_files_add(enrp_txn *t, uint32_t id, const int64_t d[4], int64_t sealed_at)
+{
+	struct enrp_eir_files f;
+	int rc = eir_files_get_txn(t, id, &f);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	if (d) {
+		f.open = add_clamped(f.open, d[0]);
+		f.pending = add_clamped(f.pending, d[1]);
+		f.verified = add_clamped(f.verified, d[2]);
+		f.corrupt = add_clamped(f.corrupt, d[3]);
+	}
+	if (sealed_at > f.last_sealed)
+		f.last_sealed = sealed_at;
+	f.tree_gen++;
+	return eir_files_put(t, id, &f);
+}
+
+int eir_files_missing(enrp_txn *t, uint32_t **ids, size_t *n)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint32_t *vec = NULL;
+	size_t cnt = 0, cap = 0;
+	*ids = NULL;
+	*n = 0;
+	int rc = txn_cursor(t, DBI_EIR, &cur);
+	if (rc)
+		return rc;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct enrp_eir_files f;
+		if (k.mv_size != KEY_EIR_LEN)
+			continue;
+		uint32_t id = be32_get(k.mv_data);
+		rc = eir_files_get_txn(t, id, &f);
+		if (rc == 0)
+			continue;
+		if (rc != -ENOENT && rc != -EIO)
+			break;
+		rc = 0;
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			uint32_t *nv = realloc(vec, ncap * sizeof(*nv));
+			if (!nv) {
+				rc = -ENOMEM;
+				break;
+			}
+			vec = nv;
+			cap = ncap;
+		}
+		vec[cnt++] = id;
+	}
+	mdb_cursor_close(cur);
+	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
+		rc = store_mdb_err(mrc);
+	if (rc) {
+		free(vec);
+		return rc;
+	}
+	*ids = vec;
+	*n = cnt;
+	return 0;
+}
+
 /* ---- create ---- */
 
 /* Appends " key=..." to a details buffer, cutting silently at its end. */
@@ -359,6 +446,8 @@ static int create_fn(enrp_txn *t, void *arg)
 
 	/* Usage first: the namespace may account the new directory. */
 	rc = usage_put(t, e->id, &zero);
+	if (rc == 0)
+		rc = eir_files_put(t, e->id, &(struct enrp_eir_files){ 0 });
 	if (rc)
 		return rc;
 	rc = ns_create_eir_root(t, e, &e->root_ino);
@@ -472,6 +561,25 @@ int enrp_eir_usage(enrp_store *st, uint32_t id, struct enrp_eir_usage *out)
 {
 	struct get_ctx c = { .id = id, .usage = out };
 	return enrp_store_read(st, usage_fn, &c);
+}
+
+struct files_ctx {
+	uint32_t id;
+	struct enrp_eir_files *out;
+};
+
+static int files_fn(enrp_txn *t, void *arg)
+{
+	struct files_ctx *c = arg;
+	struct enrp_eir e;
+	int rc = eir_get_txn(t, c->id, &e);
+	return rc ? rc : eir_files_get_txn(t, c->id, c->out);
+}
+
+int enrp_eir_files(enrp_store *st, uint32_t id, struct enrp_eir_files *out)
+{
+	struct files_ctx c = { id, out };
+	return enrp_store_read(st, files_fn, &c);
 }
 
 struct list_ctx {

@@ -14,4 +14,18 @@ int eir_usage_add(enrp_txn *t, uint32_t id, int64_t dbytes, int64_t dfiles);
 /* The same for the stored side: chunk bytes and chunk count. */
 int eir_usage_add_stored(enrp_txn *t, uint32_t id, int64_t dstored, int64_t dchunks);
 
+/* File-state counts (struct enrp_eir_files) of EIR ID; -ENOENT when the
+ * record does not exist (a store older than them; see enrp_ns_recover). */
+int eir_files_get_txn(enrp_txn *t, uint32_t id, struct enrp_eir_files *out);
+int eir_files_put(enrp_txn *t, uint32_t id, const struct enrp_eir_files *f);
+/* Adds the deltas D (open, pending, verified, corrupt; clamped at 0),
+ * raises last_sealed to SEALED_AT and moves tree_gen on.  A missing record
+ * is left missing: partial counts would be wrong, a missing record is
+ * counted again at mount.  D NULL: only tree_gen moves (a directory
+ * changed). */
+int eir_files_add(enrp_txn *t, uint32_t id, const int64_t d[4], int64_t sealed_at);
+/* The ids of the EIRs that have no file-state record, in a new array (the
+ * caller frees it). */
+int eir_files_missing(enrp_txn *t, uint32_t **ids, size_t *n);
+
 #endif

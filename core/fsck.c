@@ -63,6 +63,7 @@ struct ient {
 	uint64_t alloc_end;   /* space reserved past size (see ns_charge) */
 	uint64_t xattr_bytes; /* names and values of its xattrs */
 	uint64_t spool_alloc; /* bytes its spool file has on disk */
+	int64_t sealed_at;
 	uint32_t eir_id, mode, nlink, links, subdirs;
 	uint8_t content, flags, spool;
 	uint8_t qkey[QUEUE_KEY_LEN];
@@ -94,14 +95,15 @@ struct cidx {
 struct eent {
 	struct enrp_eir e;
 	struct enrp_eir_usage u, calc;
-	bool have_usage;
+	struct enrp_eir_files files, fcalc;
+	bool have_usage, have_files;
 	bool damaged; /* a sealed file's chunk list is missing or broken */
 };
 
 enum act_type {
 	A_DEL_DIRENT, A_FIX_NLINK, A_FIX_PARENT, A_ORPHAN_ADD, A_ORPHAN_DEL, A_SPOOL_ADD,
 	A_SPOOL_DEL, A_QUEUE_DEL, A_QUEUE_NORMALIZE, A_EXTENT_DEL, A_CHUNK_SET, A_CHUNK_DEL,
-	A_USAGE_SET,
+	A_USAGE_SET, A_FILES_SET,
 	/* after the commit */
 	A_FREE_ORPHAN, A_UNLINK_SPOOL, A_UNLINK_CHUNK, A_TRIM_SPOOL,
 };
@@ -112,6 +114,7 @@ struct action {
 	struct rawkey k;
 	struct chunk_rec c;
 	struct enrp_eir_usage u;
+	struct enrp_eir_files files;
 	char path[128];
 };
 
@@ -299,6 +302,14 @@ static int load_eirs(enrp_txn *t, struct fsck *f)
 				t->ret = 0;
 				rc = 0;
 			}
+			if (rc == 0) {
+				rc = eir_files_get_txn(t, e->e.id, &e->files);
+				e->have_files = rc == 0;
+				if (rc == -ENOENT || rc == -EIO) {
+					t->ret = 0;
+					rc = 0;
+				}
+			}
 		}
 		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
@@ -334,6 +345,7 @@ static int load_inodes(enrp_txn *t, struct fsck *f)
 		e->content = r.content;
 		e->flags = r.flags;
 		e->alloc_end = r.alloc_end;
+		e->sealed_at = r.sealed_at;
 		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(cur);
@@ -598,6 +610,24 @@ static uint64_t charge(const struct ient *e)
 	return bytes + e->xattr_bytes;
 }
 
+/* A linked regular file, counted by state as ns.c counts it. */
+static void count_file_state(struct eent *ee, const struct ient *e)
+{
+	struct enrp_eir_files *c = &ee->fcalc;
+	if (e->content == ENRP_CONTENT_SEALED) {
+		if (e->flags & INODE_CORRUPT)
+			c->corrupt++;
+		else
+			c->verified++;
+		if (e->sealed_at > c->last_sealed)
+			c->last_sealed = e->sealed_at;
+	} else if (e->flags & INODE_QUEUED) {
+		c->pending++;
+	} else {
+		c->open++;
+	}
+}
+
 static void check_inode(struct fsck *f, struct ient *e)
 {
 	char obj[128];
@@ -666,6 +696,8 @@ static void check_inode(struct fsck *f, struct ient *e)
 			ee->calc.files++;
 		if (ee)
 			ee->calc.bytes += charge(e);
+		if (ee && e->ino != ee->e.root_ino && reg)
+			count_file_state(ee, e);
 	}
 
 	/* content */
@@ -894,6 +926,44 @@ static void check_usage(struct fsck *f)
 		struct action *a = act(f, A_USAGE_SET, ee->e.id);
 		if (a)
 			a->u = *c;
+	}
+}
+
+/* The file-state counts must equal the recount; last_sealed may be later
+ * than any live file's seal (that file went since), never earlier. */
+static void check_files(struct fsck *f)
+{
+	char obj[128];
+	for (size_t i = 0; i < f->eirs.n; i++) {
+		struct eent *ee = &f->eirs.v[i];
+		if (ee->e.state == ENRP_STATE_DESTROYED)
+			continue;
+		snprintf(obj, sizeof(obj), "eir %s file-states", ee->e.name);
+		const struct enrp_eir_files *u = &ee->files, *c = &ee->fcalc;
+		struct enrp_eir_files want = *c;
+		if (!ee->have_files) {
+			report(f, "file-states", ENRP_FSCK_PROBLEM, true, obj,
+			       "the record of files by state is missing (counted again at the "
+			       "next mount, or by --repair)");
+		} else if (u->open != c->open || u->pending != c->pending ||
+		           u->verified != c->verified || u->corrupt != c->corrupt ||
+		           u->last_sealed < c->last_sealed) {
+			/* tree_gen has no right value, only a new one after a change. */
+			want.tree_gen = u->tree_gen + 1;
+			report(f, "file-states", ENRP_FSCK_PROBLEM, true, obj,
+			       "recorded open %" PRIu64 " pending %" PRIu64 " verified %" PRIu64
+			       " corrupt %" PRIu64 " last sealed %" PRId64 "; recounted %" PRIu64
+			       " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64, u->open, u->pending,
+			       u->verified, u->corrupt, u->last_sealed, c->open, c->pending,
+			       c->verified, c->corrupt, c->last_sealed);
+			if (u->last_sealed > want.last_sealed)
+				want.last_sealed = u->last_sealed;
+		} else {
+			continue;
+		}
+		struct action *a = act(f, A_FILES_SET, ee->e.id);
+		if (a)
+			a->files = want;
 	}
 }
 
@@ -1183,6 +1253,9 @@ static int apply_fn(enrp_txn *t, void *arg)
 		case A_USAGE_SET:
 			rc = usage_set(t, (uint32_t)a->ino, &a->u);
 			break;
+		case A_FILES_SET:
+			rc = eir_files_put(t, (uint32_t)a->ino, &a->files);
+			break;
 		default:
 			break;
 		}
@@ -1261,6 +1334,7 @@ static int pass(struct fsck *f)
 		check_eirs(f);
 		check_chunks(f);
 		check_usage(f);
+		check_files(f);
 		scan_spool(f, false);
 		scan_chunks(f);
 		rc = f->err;

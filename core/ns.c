@@ -71,13 +71,63 @@ int ns_inode_get(enrp_txn *t, uint64_t ino, struct inode_rec *r)
 	return rc;
 }
 
+/* The state a regular file is counted under (enum enrp_file_state), or -1
+ * for an inode the file-state counts leave out: not a regular file, or not
+ * linked (an orphan). */
+static int file_class(const struct inode_rec *r)
+{
+	if (!is_reg(r) || r->nlink == 0)
+		return -1;
+	if (r->content == ENRP_CONTENT_SEALED)
+		return (r->flags & INODE_CORRUPT) ? ENRP_FILE_CORRUPT : ENRP_FILE_VERIFIED;
+	return (r->flags & INODE_QUEUED) ? ENRP_FILE_PENDING : ENRP_FILE_OPEN;
+}
+
+/* Keeps the EIR's file-state counts in step with inode INO becoming R.
+ * Every write of an inode record goes through ns_inode_put, whoever makes
+ * it (namespace, seal, reader, scrub, fsck), so the counts change in the
+ * transaction that changes the state, without each caller knowing of them.
+ * Inodes are deleted only as orphans, which are not counted.  A directory
+ * written is one whose entries may have changed (every change of entries
+ * writes their directory's times), so it moves the EIR's tree_gen. */
+static int files_account(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
+{
+	struct inode_rec old;
+	int64_t d[4] = { 0 }, sealed = 0;
+	if (is_dir(r) && r->eir_id)
+		return eir_files_add(t, r->eir_id, NULL, 0);
+	if (!is_reg(r))
+		return 0;
+	int before = -1, after = file_class(r);
+	/* A record that does not decode is being overwritten (repair): it
+	 * counted for nothing we can know; fsck recounts. */
+	int rc = ns_inode_get(t, ino, &old);
+	if (rc == 0)
+		before = file_class(&old);
+	else if (rc != -ENOENT && rc != -EIO)
+		return rc;
+	if (after == ENRP_FILE_VERIFIED || after == ENRP_FILE_CORRUPT)
+		if (rc != 0 || r->sealed_at > old.sealed_at)
+			sealed = r->sealed_at;
+	if (before == after && sealed == 0)
+		return 0;
+	if (before >= 0)
+		d[before]--;
+	if (after >= 0)
+		d[after]++;
+	return eir_files_add(t, r->eir_id, d, sealed);
+}
+
 int ns_inode_put(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
 {
 	uint8_t key[8];
 	struct rec_out o;
+	int rc = files_account(t, ino, r);
+	if (rc)
+		return rc;
 	be64_put(key, ino);
 	rec_out_init(&o);
-	int rc = rec_inode_encode(r, &o);
+	rc = rec_inode_encode(r, &o);
 	if (rc == 0)
 		rc = txn_put(t, DBI_INODE, key, sizeof(key), o.buf, o.len, 0);
 	rec_out_release(&o);
@@ -217,6 +267,7 @@ static void fill_stat(uint64_t ino, const struct inode_rec *r, struct enrp_stat 
 		out->state = (r->flags & INODE_QUEUED) ? ENRP_FILE_PENDING : ENRP_FILE_OPEN;
 	memcpy(out->sha256, r->sha256, sizeof(out->sha256));
 	out->sealed_at = r->sealed_at;
+	out->parent = is_dir(r) ? r->parent : 0;
 }
 
 const char *enrp_file_state_name(enum enrp_file_state s)
@@ -830,31 +881,81 @@ int enrp_ns_readlink(enrp_store *st, uint64_t ino, char *buf, size_t size)
 	return enrp_store_read(st, readlink_fn, &a);
 }
 
+int ns_dir_scan(enrp_txn *t, uint64_t dir, const char *after, size_t after_len,
+                ns_dirent_fn *cb, void *arg)
+{
+	uint8_t key[8 + ENRP_NAME_MAX];
+	MDB_cursor *cur;
+	if (after_len > ENRP_NAME_MAX)
+		return -ENAMETOOLONG;
+	be64_put(key, dir);
+	memcpy(key + 8, after, after_len);
+	int rc = txn_cursor(t, DBI_DIRENT, &cur);
+	if (rc)
+		return rc;
+	MDB_val k = { .mv_size = 8 + after_len, .mv_data = key }, v;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	/* Resuming: the entry named AFTER (if it is still there) was had. */
+	if (mrc == 0 && after_len && k.mv_size == 8 + after_len &&
+	    memcmp(k.mv_data, key, 8 + after_len) == 0)
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	while (mrc == 0) {
+		uint64_t ino;
+		uint32_t type;
+		if (k.mv_size < 8 || memcmp(k.mv_data, key, 8) != 0)
+			break;
+		size_t n = k.mv_size - 8;
+		if (n == 0 || n > ENRP_NAME_MAX ||
+		    rec_dirent_decode(v.mv_data, v.mv_size, &ino, &type)) {
+			rc = -EIO;
+			break;
+		}
+		rc = cb(t, (const char *)k.mv_data + 8, n, ino, type, arg);
+		if (rc)
+			break;
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
+		rc = store_mdb_err(mrc);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
 struct readdir_args {
 	int (*cb)(const struct enrp_dirent *ent, void *arg);
 	void *arg;
 	uint64_t ino;
+	const char *after;
+	size_t max, taken;
+	unsigned flags;
 };
 
-static int readdir_one(enrp_txn *t, const MDB_val *k, const MDB_val *v, void *arg)
+static int readdir_one(enrp_txn *t, const char *nm, size_t n, uint64_t ino, uint32_t type,
+                       void *arg)
 {
 	struct readdir_args *a = arg;
 	char name[ENRP_NAME_MAX + 1];
-	uint64_t ino;
-	uint32_t type;
 	struct inode_rec r;
 	struct enrp_dirent ent;
-	size_t n = k->mv_size - 8;
-	if (n > ENRP_NAME_MAX || rec_dirent_decode(v->mv_data, v->mv_size, &ino, &type))
-		return -EIO;
-	memcpy(name, (const char *)k->mv_data + 8, n);
+	if (a->taken == a->max)
+		return 1;
+	memcpy(name, nm, n);
 	name[n] = '\0';
-	int rc = ns_inode_get(t, ino, &r);
-	if (rc)
-		return rc == -ENOENT ? -EIO : rc;
 	ent.name = name;
-	fill_stat(ino, &r, &ent.attr);
-	return a->cb(&ent, a->arg);
+	if (a->flags & ENRP_NS_READDIR_TYPE) {
+		memset(&ent.attr, 0, sizeof(ent.attr));
+		ent.attr.st.st_ino = ino;
+		ent.attr.st.st_mode = (mode_t)type;
+	} else {
+		int rc = ns_inode_get(t, ino, &r);
+		if (rc)
+			return rc == -ENOENT ? -EIO : rc;
+		fill_stat(ino, &r, &ent.attr);
+	}
+	int rc = a->cb(&ent, a->arg);
+	if (rc == 0)
+		a->taken++;
+	return rc;
 }
 
 static int readdir_fn(enrp_txn *t, void *arg)
@@ -866,14 +967,55 @@ static int readdir_fn(enrp_txn *t, void *arg)
 		return rc;
 	if (!is_dir(&r))
 		return -ENOTDIR;
-	return prefix_walk(t, DBI_DIRENT, a->ino, readdir_one, a);
+	a->taken = 0;
+	return ns_dir_scan(t, a->ino, a->after, strlen(a->after), readdir_one, a);
+}
+
+int enrp_ns_readdir_from(enrp_store *st, uint64_t ino, const char *after, size_t max,
+                         unsigned flags, int (*cb)(const struct enrp_dirent *ent, void *arg),
+                         void *arg)
+{
+	if (max == 0)
+		return 1;
+	struct readdir_args a = { cb, arg, ino, after ? after : "", max, 0, flags };
+	if (strlen(a.after) > ENRP_NAME_MAX)
+		return -ENAMETOOLONG;
+	/* A walk of many batches: let other EIRs' operations go first. */
+	return enrp_store_read_bulk(st, readdir_fn, &a);
+}
+
+/* Entries read per transaction by enrp_ns_readdir: the store's lock is
+ * free between batches, so a large directory never stalls other work. */
+#define READDIR_BATCH 256
+
+struct readdir_all {
+	int (*cb)(const struct enrp_dirent *ent, void *arg);
+	void *arg;
+	char last[ENRP_NAME_MAX + 1];
+	int stop; /* the caller's callback said stop */
+};
+
+static int readdir_all_one(const struct enrp_dirent *ent, void *arg)
+{
+	struct readdir_all *a = arg;
+	int rc = a->cb(ent, a->arg);
+	if (rc) {
+		a->stop = rc;
+		return 1;
+	}
+	snprintf(a->last, sizeof(a->last), "%s", ent->name);
+	return 0;
 }
 
 int enrp_ns_readdir(enrp_store *st, uint64_t ino,
                     int (*cb)(const struct enrp_dirent *ent, void *arg), void *arg)
 {
-	struct readdir_args a = { cb, arg, ino };
-	return enrp_store_read(st, readdir_fn, &a);
+	struct readdir_all a = { .cb = cb, .arg = arg };
+	int rc;
+	do
+		rc = enrp_ns_readdir_from(st, ino, a.last, READDIR_BATCH, 0, readdir_all_one, &a);
+	while (rc == 1 && !a.stop);
+	return a.stop ? a.stop : rc;
 }
 
 /* ---- setattr and writes ---- */
@@ -1380,10 +1522,75 @@ static int spool_known_fn(enrp_txn *t, void *arg)
 	return rc == -ENOENT ? 0 : rc;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Counts the file states of every EIR that has no record of them (a store
+ * written before they existed): one pass over the inodes, at mount only. */
+static int files_rebuild_fn(enrp_txn *t, void *arg)
+{
+	size_t *counted = arg, n;
+	uint32_t *ids;
+	struct enrp_eir_files *f = NULL;
+	MDB_cursor *cur = NULL;
+	*counted = 0;
+	int rc = eir_files_missing(t, &ids, &n);
+	if (rc || n == 0)
+		goto out;
+	qsort(ids, n, sizeof(*ids), cmp_u32);
+	f = calloc(n, sizeof(*f));
+	if (!f) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if ((rc = txn_cursor(t, DBI_INODE, &cur)))
+		goto out;
+	MDB_val k, v;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct inode_rec r;
+		if (rec_inode_decode(v.mv_data, v.mv_size, &r))
+			continue; /* fsck's to report */
+		int c = file_class(&r);
+		uint32_t *p = c < 0 ? NULL : bsearch(&r.eir_id, ids, n, sizeof(*ids), cmp_u32);
+		if (!p)
+			continue;
+		struct enrp_eir_files *x = &f[p - ids];
+		uint64_t *slot[] = { &x->open, &x->pending, &x->verified, &x->corrupt };
+		(*slot[c])++;
+		if (r.content == ENRP_CONTENT_SEALED && r.sealed_at > x->last_sealed)
+			x->last_sealed = r.sealed_at;
+	}
+	if (mrc != MDB_NOTFOUND) {
+		rc = t->ret = store_mdb_err(mrc);
+		goto out;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = eir_files_put(t, ids[i], &f[i]);
+	if (rc == 0)
+		*counted = n;
+out:
+	if (cur)
+		mdb_cursor_close(cur);
+	free(f);
+	free(ids);
+	return rc;
+}
+
 int enrp_ns_recover(enrp_store *st, uint64_t *orphans_freed, uint64_t *spools_removed)
 {
 	struct recover_args a = { 0 };
-	int rc = enrp_store_write(st, recover_fn, &a);
+	size_t counted;
+	int rc = enrp_store_write(st, files_rebuild_fn, &counted);
+	if (rc)
+		return rc;
+	if (counted)
+		enrp_log(ENRP_LOG_INFO, "counted the file states of %zu EIR(s) (a store older "
+		         "than those counts)", counted);
+	rc = enrp_store_write(st, recover_fn, &a);
 	if (rc == 0)
 		rc = enrp_store_sync(st);
 	if (rc)

@@ -26,4 +26,19 @@ uint64_t ns_charge(const struct inode_rec *r);
  * is no longer held.  Updates R (written back by the caller) and usage. */
 int ns_spool_released(enrp_txn *t, struct inode_rec *r);
 
+/* One directory entry as ns_dir_scan finds it: NAME is LEN bytes, not
+ * NUL-terminated, borrowed for the call; TYPE is the file type (the S_IFMT
+ * bits of the mode) recorded in the entry, so no inode needs reading to
+ * tell a directory. */
+typedef int ns_dirent_fn(enrp_txn *t, const char *name, size_t len, uint64_t ino,
+                         uint32_t type, void *arg);
+
+/* Calls CB for each entry of directory DIR whose name sorts after the
+ * AFTER_LEN bytes of AFTER (AFTER_LEN 0: from the first entry), in name
+ * order, until CB returns non-zero (returned) or the entries end (0).  An
+ * entry named exactly AFTER is skipped, so a walk resumes after the last
+ * name it had even if that entry is gone.  -EIO for a damaged entry. */
+int ns_dir_scan(enrp_txn *t, uint64_t dir, const char *after, size_t after_len,
+                ns_dirent_fn *cb, void *arg);
+
 #endif

@@ -349,6 +349,37 @@ int rec_usage_decode(const void *p, size_t n, struct enrp_eir_usage *u)
 	return 0;
 }
 
+void key_files(uint8_t buf[KEY_FILES_LEN], uint32_t eir_id)
+{
+	be32_put(buf, eir_id);
+	buf[4] = 's';
+}
+
+void rec_files_encode(uint8_t buf[FILES_VAL_LEN], const struct enrp_eir_files *f)
+{
+	buf[0] = REC_VERSION;
+	be64_put(buf + 1, f->open);
+	be64_put(buf + 9, f->pending);
+	be64_put(buf + 17, f->verified);
+	be64_put(buf + 25, f->corrupt);
+	be64_put(buf + 33, (uint64_t)f->last_sealed);
+	be64_put(buf + 41, f->tree_gen);
+}
+
+int rec_files_decode(const void *p, size_t n, struct enrp_eir_files *f)
+{
+	const uint8_t *b = p;
+	if (n != FILES_VAL_LEN || b[0] != REC_VERSION)
+		return -EIO;
+	f->open = be64_get(b + 1);
+	f->pending = be64_get(b + 9);
+	f->verified = be64_get(b + 17);
+	f->corrupt = be64_get(b + 25);
+	f->last_sealed = (int64_t)be64_get(b + 33);
+	f->tree_gen = be64_get(b + 41);
+	return 0;
+}
+
 void key_queue(uint8_t buf[QUEUE_KEY_LEN], uint8_t eir_class, int64_t queued_at, uint64_t ino)
 {
 	buf[0] = eir_class;

@@ -102,6 +102,15 @@ int rec_eir_decode(const void *p, size_t n, struct enrp_eir *e);
 void rec_usage_encode(uint8_t *buf, const struct enrp_eir_usage *u);
 int rec_usage_decode(const void *p, size_t n, struct enrp_eir_usage *u);
 
+/* File-state counts of an EIR: in DBI_USAGE under be32(id) + 's', so they
+ * sort right after the EIR's usage record and older binaries, which only
+ * get be32(id), never meet them. */
+#define KEY_FILES_LEN 5
+void key_files(uint8_t buf[KEY_FILES_LEN], uint32_t eir_id);
+#define FILES_VAL_LEN 49
+void rec_files_encode(uint8_t buf[FILES_VAL_LEN], const struct enrp_eir_files *f);
+int rec_files_decode(const void *p, size_t n, struct enrp_eir_files *f);
+
 /* ---- seal queue, chunks, extents ---- */
 #define QUEUE_KEY_LEN 17
 void key_queue(uint8_t buf[QUEUE_KEY_LEN], uint8_t eir_class, int64_t queued_at, uint64_t ino);

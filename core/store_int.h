@@ -17,7 +17,8 @@ enum store_dbi {
 	DBI_META,     /* "format", "next_ino", "next_eir", "journal_head" ... */
 	DBI_EIR,      /* eir id (be32) -> eir record */
 	DBI_EIR_NAME, /* name -> eir id (be32) */
-	DBI_USAGE,    /* eir id (be32) -> usage record */
+	DBI_USAGE,    /* eir id (be32) -> usage record;
+	                 eir id (be32) + 's' -> file-state counts */
 	DBI_INODE,    /* ino (be64) -> inode record */
 	DBI_DIRENT,   /* parent ino (be64) + name -> child ino (be64) + type */
 	DBI_XATTR,    /* ino (be64) + name -> value */

@@ -56,6 +56,22 @@ struct node_table {
 	size_t nbuckets, count;
 };
 
+/* Sizes of .enrp lists with the EIR tree generation they hold for
+ * (hidden.c): a stat of an unchanged list costs no walk.  Direct-mapped by
+ * EIR and file; a collision only costs a recount. */
+#define LIST_SIZE_SLOTS 256
+
+struct list_size {
+	uint32_t eir_id;   /* 0: an empty slot */
+	unsigned file;     /* enum enrp_status_file */
+	uint64_t gen, size;
+};
+
+struct list_sizes {
+	pthread_mutex_t lock;
+	struct list_size slot[LIST_SIZE_SLOTS]; /* protected by lock */
+};
+
 struct fs {
 	enrp_store *st;
 	enrp_vault *vault;
@@ -73,6 +89,7 @@ struct fs {
 	bool threads_started;
 	pthread_mutex_t dead_lock;
 	struct handle *dead;            /* released handles awaiting the reaper */
+	struct list_sizes sizes;        /* hidden.c */
 	_Atomic bool stopping;
 };
 
@@ -97,8 +114,11 @@ void node_session_end(struct fs *fs, uint64_t ino);
 /* Copies the inode numbers of EIR_ID (all when 0) into a new array. */
 int nodes_of_eir(struct fs *fs, uint32_t eir_id, uint64_t **inos, size_t *n);
 
-/* An open directory: a snapshot of its entries taken at opendir (and again
- * at offset 0, so rewinddir sees changes), served by offset = index. */
+/* An open directory (ops_dir.c).  A directory of the store is read from
+ * the store by each request, resumed by name, so a handle holds only the
+ * names of its last reply (bounded by one reply's size), whatever the size
+ * of the directory; offset 0 reads afresh, so rewinddir sees changes.  The
+ * hidden directories have a few fixed entries made at opendir. */
 struct dir_entry {
 	char *name;
 	struct enrp_stat attr;
@@ -106,9 +126,15 @@ struct dir_entry {
 
 struct dir_handle {
 	struct handle h;
-	struct dir_entry *v;
-	size_t n, cap;
 	uint64_t ino;
+	bool streamed;          /* a directory of the store */
+	pthread_mutex_t lock;   /* one request at a time */
+	struct dir_entry *v;    /* hidden directories: the fixed entries */
+	size_t n, cap;
+	/* streamed: the store's entries the last reply held, protected by lock */
+	char *last_names;       /* their names, each NUL-terminated, in order */
+	uint64_t last_first;    /* the offset index of the first of them */
+	size_t last_n;
 };
 
 int dir_add(struct dir_handle *d, const char *name, const struct enrp_stat *attr);

@@ -4,10 +4,14 @@
  *
  * Their inode numbers carry HIDDEN_BIT, the EIR id and a kind, so they need
  * no table and no forget bookkeeping; real inode numbers never reach that
- * bit.  .enrp files are rendered by core (status.h) when opened and served
- * with direct_io, so each open sees the EIR as it is then.
+ * bit.  .enrp files are core's readers (status.h), served with direct_io so
+ * the kernel caches nothing: "status" is rendered at open, the lists are
+ * produced as they are read, so a handle holds a bounded window of text and
+ * never the whole list; a stat counts a list's exact size without building
+ * its text.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +29,8 @@ enum hidden_kind {
 
 struct hidden_file {
 	struct handle h;
-	char *buf;
-	size_t len;
+	pthread_mutex_t lock;   /* a reader serves one read at a time */
+	enrp_status_reader *r;  /* protected by lock */
 };
 
 bool hidden_ino(fuse_ino_t ino)
@@ -49,6 +53,43 @@ static unsigned hidden_kind(fuse_ino_t ino)
 	return ino & 0xff;
 }
 
+static struct list_size *size_slot(struct fs *fs, uint32_t eir_id, unsigned file)
+{
+	return &fs->sizes.slot[(eir_id * ENRP_STATUS_FILE_COUNT + file) % LIST_SIZE_SLOTS];
+}
+
+/* Keeps SIZE of list FILE of EIR_ID as right for tree generation GEN. */
+static void size_keep(struct fs *fs, uint32_t eir_id, unsigned file, uint64_t gen,
+                      uint64_t size)
+{
+	if (gen == ENRP_STATUS_NO_GEN)
+		return;
+	pthread_mutex_lock(&fs->sizes.lock);
+	*size_slot(fs, eir_id, file) = (struct list_size){ eir_id, file, gen, size };
+	pthread_mutex_unlock(&fs->sizes.lock);
+}
+
+/* The size of file FILE of EIR_ID: kept, if the EIR's tree has not
+ * changed since it was known, else counted (and kept). */
+static int list_size(struct fs *fs, uint32_t eir_id, unsigned file, uint64_t *size)
+{
+	struct enrp_eir_files fc;
+	uint64_t gen;
+	if (file != ENRP_STATUS_STATUS && enrp_eir_files(fs->st, eir_id, &fc) == 0) {
+		pthread_mutex_lock(&fs->sizes.lock);
+		struct list_size k = *size_slot(fs, eir_id, file);
+		pthread_mutex_unlock(&fs->sizes.lock);
+		if (k.eir_id == eir_id && k.file == file && k.gen == fc.tree_gen) {
+			*size = k.size;
+			return 0;
+		}
+	}
+	int rc = enrp_status_size(fs->st, eir_id, file, size, &gen);
+	if (rc == 0)
+		size_keep(fs, eir_id, file, gen, *size);
+	return rc;
+}
+
 /* Attributes of a hidden inode: owned like its EIR directory, read-only. */
 static int hidden_stat(struct fs *fs, fuse_ino_t ino, struct enrp_stat *out)
 {
@@ -65,12 +106,10 @@ static int hidden_stat(struct fs *fs, fuse_ino_t ino, struct enrp_stat *out)
 	out->st = root.st;
 	out->st.st_ino = ino;
 	if (kind >= HK_FILE_BASE) {
-		char *buf;
-		size_t len;
-		rc = enrp_status_render(fs->st, e.id, kind - HK_FILE_BASE, &buf, &len);
+		uint64_t len;
+		rc = list_size(fs, e.id, kind - HK_FILE_BASE, &len);
 		if (rc)
 			return rc;
-		free(buf);
 		out->st.st_mode = S_IFREG | 0444;
 		out->st.st_nlink = 1;
 		out->st.st_size = (off_t)len;
@@ -137,7 +176,8 @@ void hidden_getattr(fuse_req_t req, struct fs *fs, fuse_ino_t ino)
 static void hidden_file_destroy(struct handle *h)
 {
 	struct hidden_file *f = (struct hidden_file *)h;
-	free(f->buf);
+	enrp_status_reader_free(f->r);
+	pthread_mutex_destroy(&f->lock);
 	free(f);
 }
 
@@ -158,10 +198,10 @@ void hidden_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file
 		return;
 	}
 	handle_init(&h->h, hidden_file_destroy);
-	int rc = enrp_status_render(fs->st, hidden_eir(ino), kind - HK_FILE_BASE, &h->buf,
-	                            &h->len);
+	pthread_mutex_init(&h->lock, NULL);
+	int rc = enrp_status_reader_new(fs->st, hidden_eir(ino), kind - HK_FILE_BASE, &h->r);
 	if (rc) {
-		free(h);
+		hidden_file_destroy(&h->h);
 		fuse_reply_err(req, -rc);
 		return;
 	}
@@ -174,19 +214,47 @@ void hidden_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file
 void hidden_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                  struct fuse_file_info *fi)
 {
-	(void)ino;
 	struct hidden_file *h = (struct hidden_file *)handle_get(fi);
-	if ((size_t)off >= h->len) {
-		fuse_reply_buf(req, NULL, 0);
-	} else {
-		size_t n = h->len - (size_t)off;
-		fuse_reply_buf(req, h->buf + off, n < size ? n : size);
+	const char *p;
+	size_t n = 0;
+	char *copy = NULL;
+	/* The reader's text is valid until its next call: copy what the reply
+	 * needs, so no lock is held across it. */
+	pthread_mutex_lock(&h->lock);
+	int rc = off < 0 ? -EINVAL : !h->r ? -EBADF
+	                           : enrp_status_reader_get(h->r, (uint64_t)off, size, &p, &n);
+	if (rc == 0 && n) {
+		copy = malloc(n);
+		if (copy)
+			memcpy(copy, p, n);
+		else
+			rc = -ENOMEM;
 	}
+	uint64_t len, gen;
+	bool at_end = rc == 0 && n == 0 && enrp_status_reader_length(h->r, &len, &gen) == 0;
+	pthread_mutex_unlock(&h->lock);
+	/* A pass read to its end knows the list's size: the next stat (cat
+	 * and python fstat before they read) need not count it. */
+	if (at_end)
+		size_keep(fs_of(req), hidden_eir(ino), hidden_kind(ino) - HK_FILE_BASE, gen, len);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, copy, n);
+	free(copy);
 	handle_put(&h->h);
 }
 
 void hidden_release(fuse_req_t req, struct fuse_file_info *fi)
 {
+	/* The text goes now, not when the handle is reaped a grace period
+	 * later: a loop of opens would otherwise keep every closed reader's
+	 * window alive meanwhile.  A read still in flight finds none. */
+	struct hidden_file *h = (struct hidden_file *)(uintptr_t)fi->fh;
+	pthread_mutex_lock(&h->lock);
+	enrp_status_reader_free(h->r);
+	h->r = NULL;
+	pthread_mutex_unlock(&h->lock);
 	handle_release(fs_of(req), fi);
 	fuse_reply_err(req, 0);
 }
@@ -202,8 +270,15 @@ void hidden_opendir(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_f
 		rc = -ENOTDIR;
 		goto out_err;
 	}
-	s.st.st_ino = 0;
-	if (dir_add(d, ".", &s) || dir_add(d, "..", &s)) {
+	/* ".." of both is the EIR directory. */
+	struct enrp_eir e;
+	struct enrp_stat up;
+	rc = enrp_eir_get_by_id(fs->st, hidden_eir(ino), &e);
+	if (rc == 0)
+		rc = enrp_ns_getattr(fs->st, e.root_ino, &up);
+	if (rc)
+		goto out_err;
+	if (dir_add(d, ".", &s) || dir_add(d, "..", &up)) {
 		rc = -ENOMEM;
 		goto out_err;
 	}

@@ -627,6 +627,7 @@ int main(int argc, char *argv[])
 	enrp_actor_self(&fs.actor, "enrpfs");
 	pthread_rwlock_init(&fs.mode_lock, NULL);
 	pthread_mutex_init(&fs.dead_lock, NULL);
+	pthread_mutex_init(&fs.sizes.lock, NULL);
 	fs.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nodes_init(&fs.nodes) || enrp_denials_new(fs.st, &fs.denials)) {
 		say("enrpfs: out of memory");

@@ -7,6 +7,7 @@
  * the kernel makes no dentry of them).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,7 +105,7 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t n
 int dir_add(struct dir_handle *d, const char *name, const struct enrp_stat *attr)
 {
 	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 32;
+		size_t cap = d->cap ? d->cap * 2 : 8;
 		struct dir_entry *v = realloc(d->v, cap * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
@@ -120,19 +121,15 @@ int dir_add(struct dir_handle *d, const char *name, const struct enrp_stat *attr
 	return 0;
 }
 
-static void dir_clear(struct dir_handle *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		free(d->v[i].name);
-	d->n = 0;
-}
-
 void dir_free(struct dir_handle *d)
 {
 	if (!d)
 		return;
-	dir_clear(d);
+	for (size_t i = 0; i < d->n; i++)
+		free(d->v[i].name);
 	free(d->v);
+	free(d->last_names);
+	pthread_mutex_destroy(&d->lock);
 	free(d);
 }
 
@@ -146,28 +143,10 @@ struct dir_handle *dir_new(uint64_t ino)
 	struct dir_handle *d = calloc(1, sizeof(*d));
 	if (d) {
 		handle_init(&d->h, dir_destroy);
+		pthread_mutex_init(&d->lock, NULL);
 		d->ino = ino;
 	}
 	return d;
-}
-
-static int collect_entry(const struct enrp_dirent *ent, void *arg)
-{
-	return dir_add(arg, ent->name, &ent->attr);
-}
-
-/* Fills D with ".", ".." and the entries of directory INO. */
-static int dir_fill(struct fs *fs, struct dir_handle *d)
-{
-	struct enrp_stat dot;
-	dir_clear(d);
-	int rc = enrp_ns_getattr(fs->st, d->ino, &dot);
-	if (rc)
-		return rc;
-	dot.st.st_ino = 0; /* "." and ".." carry no kernel reference */
-	if (dir_add(d, ".", &dot) || dir_add(d, "..", &dot))
-		return -ENOMEM;
-	return enrp_ns_readdir(fs->st, d->ino, collect_entry, d);
 }
 
 void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -177,85 +156,234 @@ void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		hidden_opendir(req, fs, ino, fi);
 		return;
 	}
-	struct dir_handle *d = dir_new(ino);
-	if (!d) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	int rc = dir_fill(fs, d);
+	/* Nothing is read here: entries are read by each request. */
+	struct enrp_stat s;
+	int rc = enrp_ns_getattr(fs->st, ino, &s);
+	if (rc == 0 && !S_ISDIR(s.st.st_mode))
+		rc = -ENOTDIR;
+	struct dir_handle *d = rc ? NULL : dir_new(ino);
+	if (!rc && !d)
+		rc = -ENOMEM;
 	if (rc) {
-		dir_free(d);
 		fuse_reply_err(req, -rc);
 		return;
 	}
+	d->streamed = true;
 	fi->fh = (uintptr_t)d;
 	if (fuse_reply_open(req, fi) != 0)
 		dir_free(d);
 }
 
-static void read_dir_held(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-                          struct fuse_file_info *fi, bool plus)
+/* Entries one request takes at most (one read transaction): a bound on
+ * the store lock's hold whatever buffer size the kernel asks to fill. */
+#define DIR_BATCH_MAX 1024
+
+/* One reply being built. */
+struct dir_fill {
+	fuse_req_t req;
+	struct fs *fs;
+	bool plus;
+	char *buf;
+	size_t size, pos;
+	uint64_t idx;            /* index of the next entry ("." is 0) */
+	char *names;             /* names of the store's entries in this reply */
+	size_t names_len, names_cap, nnames;
+	uint64_t *refs;          /* readdirplus: lookup references to count */
+	uint32_t *ref_eirs;
+	size_t nrefs, refs_cap;
+	size_t skip;             /* fallback: entries still to pass over unsent */
+};
+
+static bool is_dots(const char *name)
 {
-	struct fs *fs = fs_of(req);
-	struct dir_handle *d = (struct dir_handle *)(uintptr_t)fi->fh;
-	(void)ino;
-	if (off == 0 && !hidden_ino(d->ino)) {
-		/* rewinddir(3) must see the directory as it is now. */
-		int rc = dir_fill(fs, d);
-		if (rc) {
-			fuse_reply_err(req, -rc);
-			return;
+	return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+}
+
+/* Adds one entry to the reply: 0, 1 if it does not fit (not added), or
+ * -ENOMEM. */
+static int fill_add(struct dir_fill *f, const char *name, const struct enrp_stat *attr)
+{
+	size_t len;
+	struct fuse_entry_param e;
+	off_t next = (off_t)(f->idx + 1);
+	if (f->plus) {
+		entry_of(f->fs, attr, &e);
+		/* The kernel makes no dentry of "." and "..": no node id, so no
+		 * lookup reference; d_ino still comes from the attributes. */
+		if (is_dots(name))
+			e.ino = 0;
+		len = fuse_add_direntry_plus(f->req, f->buf + f->pos, f->size - f->pos, name, &e, next);
+	} else {
+		len = fuse_add_direntry(f->req, f->buf + f->pos, f->size - f->pos, name, &attr->st,
+		                        next);
+	}
+	if (len > f->size - f->pos)
+		return 1;
+	if (f->plus && e.ino) {
+		if (f->nrefs == f->refs_cap) {
+			size_t cap = f->refs_cap ? 2 * f->refs_cap : 64;
+			uint64_t *r = realloc(f->refs, cap * sizeof(*r));
+			uint32_t *re = r ? realloc(f->ref_eirs, cap * sizeof(*re)) : NULL;
+			if (r)
+				f->refs = r;
+			if (!re)
+				return -ENOMEM;
+			f->ref_eirs = re;
+			f->refs_cap = cap;
+		}
+		f->refs[f->nrefs] = e.ino;
+		f->ref_eirs[f->nrefs++] = attr->eir_id;
+	}
+	f->pos += len;
+	f->idx++;
+	return 0;
+}
+
+static int fill_entry(const struct enrp_dirent *ent, void *arg)
+{
+	struct dir_fill *f = arg;
+	size_t nl = strlen(ent->name) + 1;
+	if (f->skip) {
+		/* Recorded as if sent, so the next request can resume after it. */
+		f->skip--;
+		f->idx++;
+		f->names_len = f->nnames = 0;
+	} else {
+		int rc = fill_add(f, ent->name, &ent->attr);
+		if (rc)
+			return rc;
+	}
+	if (f->names_cap - f->names_len < nl) {
+		size_t cap = f->names_cap ? 2 * f->names_cap : 1024;
+		while (cap - f->names_len < nl)
+			cap *= 2;
+		char *n = realloc(f->names, cap);
+		if (!n)
+			return -ENOMEM;
+		f->names = n;
+		f->names_cap = cap;
+	}
+	memcpy(f->names + f->names_len, ent->name, nl);
+	f->names_len += nl;
+	f->nnames++;
+	return 0;
+}
+
+/* The name of the store's entry at index IDX if the last reply had it. */
+static const char *last_name(const struct dir_handle *d, uint64_t idx)
+{
+	if (idx < d->last_first || idx - d->last_first >= d->last_n)
+		return NULL;
+	const char *p = d->last_names;
+	for (uint64_t i = d->last_first; i < idx; i++)
+		p += strlen(p) + 1;
+	return p;
+}
+
+/* A directory of the store, read from where the kernel's offset says.
+ * Offsets are entry indexes: "." is 0, ".." 1, the store's entries from 2
+ * in name order, and an entry carries the offset of the one after it.  The
+ * handle keeps the names of its last reply, so a request resumes after the
+ * entry at OFF - 1 by name (the kernel may have used only part of a reply);
+ * any other offset (seekdir to an old position) walks from the start. */
+static int read_streamed(struct fs *fs, struct dir_handle *d, struct dir_fill *f, off_t off)
+{
+	char after[ENRP_NAME_MAX + 1] = "";
+	int rc;
+	if (off < 2) {
+		struct enrp_stat dot, dotdot;
+		rc = enrp_ns_getattr(fs->st, d->ino, &dot);
+		if (rc == 0)
+			rc = enrp_ns_getattr(fs->st, dot.parent ? dot.parent : d->ino, &dotdot);
+		if (rc)
+			return rc;
+		f->idx = (uint64_t)off;
+		if (off == 0 && fill_add(f, ".", &dot))
+			return 0;
+		if (fill_add(f, "..", &dotdot))
+			return 0;
+	} else {
+		const char *n = last_name(d, (uint64_t)off - 1);
+		f->idx = (uint64_t)off;
+		if (n) {
+			snprintf(after, sizeof(after), "%s", n);
+		} else if (off > 2) {
+			f->idx = 2;
+			f->skip = (size_t)(off - 2);
 		}
 	}
-	char *buf = malloc(size);
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
+	f->names_len = f->nnames = 0;
+	for (;;) {
+		rc = enrp_ns_readdir_from(fs->st, d->ino, after, DIR_BATCH_MAX,
+		                          f->plus ? 0 : ENRP_NS_READDIR_TYPE, fill_entry, f);
+		if (rc != 1 || !f->skip)
+			break;
+		/* Still passing over old entries: go on after the last one
+		 * passed, the only name kept while skipping. */
+		snprintf(after, sizeof(after), "%s", f->names);
 	}
-	size_t pos = 0;
-	uint64_t *refs = plus ? malloc(d->n * sizeof(*refs)) : NULL;
-	size_t nrefs = 0;
-	if (plus && !refs && d->n) {
-		free(buf);
-		fuse_reply_err(req, ENOMEM);
-		return;
+	if (rc < 0)
+		return rc;
+	if (f->nnames) {
+		/* Keep this reply's names; a reply with none keeps the last. */
+		free(d->last_names);
+		d->last_names = f->names;
+		d->last_first = f->idx - f->nnames;
+		d->last_n = f->nnames;
+		f->names = NULL;
 	}
+	return 0;
+}
+
+/* A hidden directory: its few entries were made at opendir. */
+static void read_fixed(struct dir_handle *d, struct dir_fill *f, off_t off)
+{
 	for (size_t i = (size_t)off; i < d->n; i++) {
-		const struct dir_entry *de = &d->v[i];
-		size_t len;
-		if (plus) {
-			struct fuse_entry_param e;
-			entry_of(fs, &de->attr, &e);
-			len = fuse_add_direntry_plus(req, buf + pos, size - pos, de->name, &e,
-			                             (off_t)(i + 1));
-			if (len > size - pos)
-				break;
-			if (e.ino) {
-				/* Counted before the reply, as for lookup. */
-				node_ref(fs, e.ino, de->attr.eir_id);
-				refs[nrefs++] = e.ino;
-			}
-		} else {
-			len = fuse_add_direntry(req, buf + pos, size - pos, de->name, &de->attr.st,
-			                        (off_t)(i + 1));
-			if (len > size - pos)
-				break;
-		}
-		pos += len;
+		f->idx = i;
+		if (fill_add(f, d->v[i].name, &d->v[i].attr))
+			break;
 	}
-	if (fuse_reply_buf(req, buf, pos) != 0)
-		for (size_t i = 0; i < nrefs; i++)
-			node_forget(fs, refs[i], 1);
-	free(buf);
-	free(refs);
 }
 
 static void read_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                      struct fuse_file_info *fi, bool plus)
 {
-	struct handle *h = handle_get(fi);
-	read_dir_held(req, ino, size, off, fi, plus);
-	handle_put(h);
+	struct fs *fs = fs_of(req);
+	struct dir_handle *d = (struct dir_handle *)handle_get(fi);
+	struct dir_fill f = { .req = req, .fs = fs, .plus = plus, .size = size };
+	int rc = 0;
+	(void)ino;
+	f.buf = malloc(size ? size : 1);
+	if (!f.buf) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	pthread_mutex_lock(&d->lock);
+	if (off < 0)
+		rc = -EINVAL;
+	else if (d->streamed)
+		rc = read_streamed(fs, d, &f, off);
+	else
+		read_fixed(d, &f, off);
+	pthread_mutex_unlock(&d->lock);
+	if (rc)
+		goto out;
+	/* Counted before the reply, as for lookup; every entry of a
+	 * readdirplus reply is one reference, whether or not the kernel
+	 * passes it on to the reader. */
+	for (size_t i = 0; i < f.nrefs; i++)
+		node_ref(fs, f.refs[i], f.ref_eirs[i]);
+	if (fuse_reply_buf(req, f.buf, f.pos) != 0)
+		for (size_t i = 0; i < f.nrefs; i++)
+			node_forget(fs, f.refs[i], 1);
+out:
+	if (rc)
+		fuse_reply_err(req, -rc);
+	free(f.buf);
+	free(f.refs);
+	free(f.ref_eirs);
+	free(f.names);
+	handle_put(&d->h);
 }
 
 void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -273,6 +401,13 @@ void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
+	/* Its names go now rather than when the handle is reaped. */
+	struct dir_handle *d = (struct dir_handle *)(uintptr_t)fi->fh;
+	pthread_mutex_lock(&d->lock);
+	free(d->last_names);
+	d->last_names = NULL;
+	d->last_n = 0;
+	pthread_mutex_unlock(&d->lock);
 	handle_release(fs_of(req), fi);
 	fuse_reply_err(req, 0);
 }

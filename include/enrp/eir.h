@@ -74,6 +74,23 @@ struct enrp_eir_usage {
 	uint64_t chunks; /* chunks the EIR stores */
 };
 
+/* An EIR's regular files by state (linked ones only: a file unlinked while
+ * open is not counted), and when the platform last sealed one of them.  The
+ * namespace keeps them in the transaction of every inode change, so
+ * `.enrp/status` reads them instead of walking the tree. */
+struct enrp_eir_files {
+	uint64_t open;       /* in a spool file, not yet queued for sealing */
+	uint64_t pending;    /* queued: being checksummed */
+	uint64_t verified;
+	uint64_t corrupt;
+	int64_t last_sealed; /* platform clock (ns) of the latest seal; 0 if none.
+	                        Never lowered: a later removal of that file does
+	                        not undo the transfer. */
+	uint64_t tree_gen;   /* changes with every change of a directory of the
+	                        EIR or of a file's state: what .enrp's lists show
+	                        is the same while it is (sizes are cached by it) */
+};
+
 /* Who did something: recorded in the journal with every change. */
 struct enrp_actor {
 	uint32_t uid;
@@ -102,6 +119,9 @@ int enrp_eir_create(enrp_store *st, const struct enrp_eir *spec,
 int enrp_eir_get(enrp_store *st, const char *name, struct enrp_eir *out);
 int enrp_eir_get_by_id(enrp_store *st, uint32_t id, struct enrp_eir *out);
 int enrp_eir_usage(enrp_store *st, uint32_t id, struct enrp_eir_usage *out);
+/* -ENOENT if no such EIR, or if the store predates these counts and no
+ * enrpfs has mounted it since (enrp_ns_recover() counts them). */
+int enrp_eir_files(enrp_store *st, uint32_t id, struct enrp_eir_files *out);
 
 /* What statfs(2) reports inside an EIR (DESIGN §3: "statfs reports the EIR's
  * quota as its capacity"), from its limits, its usage U and DISK, the

@@ -16,10 +16,11 @@
  *     chunk reference counts equal the references from chunk lists; every
  *     referenced chunk file exists; chunk files nothing references are
  *     counted (informational: garbage collection removes them);
- *   - each EIR's usage counters equal the recomputed sums;
+ *   - each EIR's usage counters and file-state counts (struct
+ *     enrp_eir_files) equal the recomputed sums;
  *   - the audit journal's hash chain is intact.
  *
- * With ENRP_FSCK_REPAIR it fixes what is safe to fix (usage counters,
+ * With ENRP_FSCK_REPAIR it fixes what is safe to fix (usage and file-state counters,
  * chunk reference counts and index entries, link counts and parent
  * pointers, dangling dirents and index entries, stray spool and chunk
  * files, the seal queue, orphans) and never removes a reachable file or

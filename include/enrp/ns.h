@@ -59,6 +59,8 @@ struct enrp_stat {
 	enum enrp_file_state state;  /* regular files only */
 	uint8_t sha256[32];   /* when state is VERIFIED or CORRUPT */
 	int64_t sealed_at;    /* platform clock, ns; 0 when not sealed */
+	uint64_t parent;      /* directories: the one containing it (the root's is
+	                         the root); 0 for other types */
 };
 
 /* True for names a client may not create in an EIR directory. */
@@ -136,9 +138,32 @@ struct enrp_dirent {
 };
 
 /* Calls CB for every entry of directory INO in name order ("." and ".." not
- * included).  A non-zero return from CB stops the walk and is returned. */
+ * included).  A non-zero return from CB stops the walk and is returned.
+ * The entries are read in batches of a few hundred, each in its own read
+ * transaction (the store's lock is free between them), so the walk is not
+ * one snapshot: an entry that exists throughout is reported exactly once,
+ * one created or removed meanwhile may or may not be. */
 int enrp_ns_readdir(enrp_store *st, uint64_t ino,
                     int (*cb)(const struct enrp_dirent *ent, void *arg), void *arg);
+
+enum enrp_ns_readdir_flags {
+	/* Fill only st_ino and the type bits of st_mode: no inode is read. */
+	ENRP_NS_READDIR_TYPE = 1 << 0,
+};
+
+/* One batch of a directory walk that the caller resumes: calls CB for the
+ * entries of directory INO whose names sort after AFTER (NULL or "": from
+ * the first), in name order, at most MAX of them, in one read transaction.
+ * CB returns 0 to take the entry and go on, 1 to stop before it (it is not
+ * taken: the next batch starts with it), or -errno to fail.  Resuming after
+ * the last name taken reports every entry that exists throughout exactly
+ * once, whatever is created, removed or renamed between batches.
+ * Returns 1 when it stopped before the end (MAX taken, or CB returned 1),
+ * 0 when no entry follows, or -errno: -ENOENT, -ENOTDIR, -ENAMETOOLONG
+ * (AFTER), -EIO (a damaged entry), CB's. */
+int enrp_ns_readdir_from(enrp_store *st, uint64_t ino, const char *after, size_t max,
+                         unsigned flags, int (*cb)(const struct enrp_dirent *ent, void *arg),
+                         void *arg);
 
 /* The kernel and every handle have let go of INO: an orphan is freed now
  * (with its spool file, once that is durable).  Anything else: no-op. */
@@ -146,7 +171,9 @@ int enrp_ns_forget(enrp_store *st, uint64_t ino);
 
 /* Frees every orphan left by a crash and removes spool files no inode
  * references.  The daemon calls it once at mount, before serving; its pool
- * of emptied spool files is listed again (another process removes them). */
+ * of emptied spool files is listed again (another process removes them).
+ * An EIR without file-state counts (a store written before they existed) is
+ * counted first, in one pass over the inodes. */
 int enrp_ns_recover(enrp_store *st, uint64_t *orphans_freed, uint64_t *spools_removed);
 
 /* What enrp_ns_write_check is told about a write. */

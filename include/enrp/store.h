@@ -83,6 +83,12 @@ const char *enrp_store_path(const enrp_store *st);
  * Returns FN's result, or -EIO/-ENOMEM if no transaction could be begun. */
 int enrp_store_read(enrp_store *st, enrp_txn_fn *fn, void *arg);
 
+/* enrp_store_read() for one batch of a long walk (status lists, large
+ * directories): it first lets the threads already waiting for the store go,
+ * for up to 2 ms, so a walk of many batches never holds other EIRs'
+ * operations up for longer than one batch, and gives up the CPU after it. */
+int enrp_store_read_bulk(enrp_store *st, enrp_txn_fn *fn, void *arg);
+
 /* Runs FN in a write transaction; FN's changes apply all or nothing.
  * Returns FN's result; -ENOSPC when the map cannot grow further or the disk
  * is full; -EROFS for a store opened ENRP_STORE_RDONLY. */

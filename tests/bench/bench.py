@@ -22,6 +22,22 @@ would cost a process per iteration in shell).
                                     EROFS, the first right after enrpctl
                                     returns); print 'max_ms mean_ctl_ms
                                     denied_at_first_try/probes'
+  creates DIR N SIZE                create, write SIZE bytes to and close N
+                                    files one after the other; print the
+                                    p50 and p99 of their latencies, in ms
+  pollsums EIRDIR STOPFILE          read EIRDIR/.enrp/SHA256SUMS whole in a
+                                    loop until STOPFILE exists; print 'polls
+                                    bytes_of_one'
+  chain DIR DEPTH                   a chain of DEPTH directories 'd' under
+                                    DIR with one small file at the bottom
+  statlat FILE REPS                 REPS times stat, open, read whole and
+                                    close FILE; print the median in ms
+  mklinks DIR N                     N symlinks in DIR (one flat directory)
+  handles PID DIR N                 open N directory handles on DIR, each
+                                    read part-way (1, 8, ... entries), list
+                                    DIR whole meanwhile; print the growth of
+                                    the daemon's Rss - data.mdb (KiB) and the
+                                    entries listed
 """
 import errno
 import os
@@ -189,10 +205,86 @@ def modetest(enrpctl, store, eir, d, reps):
     return 0
 
 
+def percentile(v, p):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
+
+
+def creates(d, n, size):
+    data = b"x" * int(size)
+    lat = []
+    for i in range(int(n)):
+        t0 = time.monotonic()
+        fd = os.open(os.path.join(d, "c%06d" % i), os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o644)
+        os.write(fd, data)
+        os.close(fd)
+        lat.append(time.monotonic() - t0)
+    print("%.3f %.3f" % (percentile(lat, 50) * 1000, percentile(lat, 99) * 1000))
+    return 0
+
+
+def pollsums(eirdir, stopfile):
+    p = os.path.join(eirdir, ".enrp", "SHA256SUMS")
+    polls = size = 0
+    while not os.path.exists(stopfile):
+        with open(p, "rb") as fh:
+            size = len(fh.read())
+        polls += 1
+    print("%d %d" % (polls, size))
+    return 0
+
+
+def chain(d, depth):
+    os.chdir(d)
+    for _ in range(int(depth)):
+        os.mkdir("d")
+        os.chdir("d")
+    with open("bottom", "w") as fh:
+        fh.write("bottom\n")
+    return 0
+
+
+def statlat(path, reps):
+    lat = []
+    for _ in range(int(reps)):
+        t0 = time.monotonic()
+        os.stat(path)
+        with open(path, "rb") as fh:
+            fh.read()
+        lat.append(time.monotonic() - t0)
+    print("%.3f" % (percentile(lat, 50) * 1000))
+    return 0
+
+
+def mklinks(d, n):
+    for i in range(int(n)):
+        os.symlink("t", os.path.join(d, "l%07d" % i))
+    return 0
+
+
+def handles(pid, d, n):
+    total, mdb, _ = rss_of(pid)
+    base = total - mdb
+    its = []
+    for i in range(int(n)):
+        it = os.scandir(d)
+        for _ in range(1 + (i * 7) % 997):
+            next(it)
+        its.append(it)
+    listed = sum(1 for _ in os.scandir(d))
+    total, mdb, _ = rss_of(pid)
+    for it in its:
+        it.close()
+    print("%d %d" % (total - mdb - base, listed))
+    return 0
+
+
 def main():
     op, args = sys.argv[1], sys.argv[2:]
     fns = {"waitstate": waitstate, "waitpending": waitpending, "mkfiles": mkfiles,
-           "rss": rss, "sample": sample, "modetest": modetest}
+           "rss": rss, "sample": sample, "modetest": modetest, "creates": creates,
+           "pollsums": pollsums, "chain": chain, "statlat": statlat, "mklinks": mklinks,
+           "handles": handles}
     sys.exit(fns[op](*args))
 
 

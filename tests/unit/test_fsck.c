@@ -381,6 +381,34 @@ static int c_unindexed(enrp_txn *t, struct fx *x)
 	return rc ? rc : txn_del(t, DBI_CHUNK, key, sizeof(key));
 }
 
+/* EIR a's counts say one verified file too many and no seal ever. */
+static int c_files(enrp_txn *t, struct fx *x)
+{
+	uint8_t k[KEY_FILES_LEN], v[FILES_VAL_LEN];
+	MDB_val cur;
+	struct enrp_eir_files f;
+	key_files(k, x->a.id);
+	int rc = txn_get(t, DBI_USAGE, k, sizeof(k), &cur);
+	if (rc == 0)
+		rc = rec_files_decode(cur.mv_data, cur.mv_size, &f);
+	if (rc)
+		return rc;
+	if (f.verified == 0 || f.last_sealed == 0)
+		return -EINVAL; /* the fixture must have sealed files */
+	f.verified++;
+	f.last_sealed = 0;
+	rec_files_encode(v, &f);
+	return txn_put(t, DBI_USAGE, k, sizeof(k), v, sizeof(v), 0);
+}
+
+/* A store written before the counts existed. */
+static int c_files_missing(enrp_txn *t, struct fx *x)
+{
+	uint8_t k[KEY_FILES_LEN];
+	key_files(k, x->b.id);
+	return txn_del(t, DBI_USAGE, k, sizeof(k));
+}
+
 static int c_usage(enrp_txn *t, struct fx *x)
 {
 	uint8_t k[4], v[USAGE_VAL_LEN];
@@ -541,11 +569,14 @@ int main(void)
 	scenario("orphan-linked", FS_NONE, c_orphan_linked, "orphan-linked", "");
 	scenario("stray-spool", FS_STRAY_SPOOL, NULL, "stray-spool-file", "");
 	scenario("spool-lost", FS_SPOOL_LOST, NULL, "spool-data-lost", "spool-data-lost");
-	scenario("spool-unindexed", FS_NONE, c_spool_unindexed, "spool-unindexed,spool-unqueued", "");
-	scenario("spool-unqueued", FS_NONE, c_spool_unqueued, "spool-unqueued", "");
+	/* Editing the flags behind the namespace's back also puts the file in
+	 * another state than its EIR's file-state counts say. */
+	scenario("spool-unindexed", FS_NONE, c_spool_unindexed,
+	         "file-states,spool-unindexed,spool-unqueued", "");
+	scenario("spool-unqueued", FS_NONE, c_spool_unqueued, "file-states,spool-unqueued", "");
 	scenario("spool-entry-stale", FS_NONE, c_spool_entry_stale, "spool-entry-stale", "");
 	scenario("spool-entry-dangling", FS_NONE, c_spool_entry_dangling, "spool-entry-dangling", "");
-	scenario("queue-flag", FS_NONE, c_queue_flag, "queue-inconsistent", "");
+	scenario("queue-flag", FS_NONE, c_queue_flag, "file-states,queue-inconsistent", "");
 	scenario("queue-dangling", FS_NONE, c_queue_dangling, "queue-dangling", "");
 	/* f1's chunks lose their only user: the refcounts say so, but nothing of
 	 * an EIR with a broken chunk list is dropped. */
@@ -558,6 +589,8 @@ int main(void)
 	         "chunk-file-missing");
 	scenario("unreferenced-chunk", FS_STRAY_CHUNK, NULL, "unreferenced-chunk", "");
 	scenario("usage", FS_NONE, c_usage, "usage", "");
+	scenario("file-states", FS_NONE, c_files, "file-states", "");
+	scenario("file-states-missing", FS_NONE, c_files_missing, "file-states", "");
 	scenario("journal", FS_NONE, c_journal, "journal-broken", "journal-broken");
 
 	rmdir(tmp);

@@ -1365,6 +1365,51 @@ static void readdir_tests(void)
 	is_int(enrp_ns_getattr(st, ENRP_ROOT_INO, &s), 0, "getattr root");
 	is_int(s.st.st_nlink, 2 + 4, "root nlink: 2 + one per EIR");
 	is_int(s.eir_id, 0, "root's eir id is 0");
+
+	/* Batches resumed by name, as enrpfs's directory handles read. */
+	memset(&c, 0, sizeof(c));
+	is_int(enrp_ns_readdir_from(st, d, NULL, 2, 0, collect_cb, &c), 1,
+	       "readdir_from: 1 when it stopped at MAX");
+	is_str(c.names, "B,a", "the first two");
+	memset(&c, 0, sizeof(c));
+	is_int(enrp_ns_readdir_from(st, d, "a", 10, 0, collect_cb, &c), 0,
+	       "readdir_from: 0 at the end of the directory");
+	is_str(c.names, "aa,b,c.dir", "resumes after the name given");
+	memset(&c, 0, sizeof(c));
+	is_int(enrp_ns_readdir_from(st, d, "ab", 10, 0, collect_cb, &c), 0, "after a missing name");
+	is_str(c.names, "b,c.dir", "resumes after where it would sort");
+	memset(&c, 0, sizeof(c));
+	c.stop_after = 2;
+	c.stop_value = 1;
+	is_int(enrp_ns_readdir_from(st, d, "", 10, 0, collect_cb, &c), 1,
+	       "readdir_from: a callback's 1 stops before that entry");
+	memset(&c, 0, sizeof(c));
+	is_int(enrp_ns_readdir_from(st, d, "aa", 10, ENRP_NS_READDIR_TYPE, collect_cb, &c), 0,
+	       "readdir_from with types only");
+	is_int(c.last[0].attr.st.st_ino, b, "b's inode");
+	is_int(c.last[0].attr.st.st_mode, S_IFREG, "the type, and no more");
+	is_int(c.last[0].attr.st.st_size, 0, "no size: the inode was not read");
+	is_int(c.last[1].attr.st.st_mode, S_IFDIR, "c.dir's type");
+	memset(&c, 0, sizeof(c));
+	is_int(enrp_ns_readdir_from(st, b, NULL, 10, 0, collect_cb, &c), -ENOTDIR,
+	       "readdir_from of a file: -ENOTDIR");
+	char longname[ENRP_NAME_MAX + 2];
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	is_int(enrp_ns_readdir_from(st, d, longname, 10, 0, collect_cb, &c), -ENAMETOOLONG,
+	       "readdir_from after a name too long: -ENAMETOOLONG");
+
+	/* Changes between batches: every entry that stays is had exactly once,
+	 * also when the entry the walk resumes after is gone. */
+	memset(&c, 0, sizeof(c));
+	is_int(enrp_ns_readdir_from(st, d, NULL, 2, 0, collect_cb, &c), 1, "batch 1: B,a");
+	is_int(enrp_ns_unlink(st, &user, d, "a", false), 0, "unlink a (the resume point)");
+	is_int(enrp_ns_unlink(st, &user, d, "B", false), 0, "unlink B (had already)");
+	mk(d, "A", S_IFREG | 0644);  /* sorts before: not seen */
+	mk(d, "bb", S_IFREG | 0644); /* sorts after: seen */
+	is_int(enrp_ns_rename(st, &user, d, "aa", d, "0aa", 0), 0, "rename aa behind the walk");
+	is_int(enrp_ns_readdir_from(st, d, "a", 10, 0, collect_cb, &c), 0, "batch 2");
+	is_str(c.names, "B,a,b,bb,c.dir", "b and c.dir once, the new bb, not the new A");
 }
 
 /* ---- recovery ---- */
