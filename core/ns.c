@@ -131,6 +131,9 @@ int ns_inode_put(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
 	if (rc == 0)
 		rc = txn_put(t, DBI_INODE, key, sizeof(key), o.buf, o.len, 0);
 	rec_out_release(&o);
+	/* Every change of an EIR's files writes one of its inodes: what shows
+	 * `verified` waits for these to be durable (enrp_store_sync_eir). */
+	txn_touch_eir(t, r->eir_id);
 	return rc;
 }
 

@@ -51,6 +51,14 @@
  * tree_gen they hold for, and enrpfs keeps them: a stat of an unchanged
  * list (cat and python fstat before reading) walks nothing.
  *
+ * All three show what is verified: a line of SHA256SUMS, verified_files or
+ * last_verified_transfer in "status", a file missing from "pending" (or a
+ * size of 0 for it).  What they read comes through the daemon's open group,
+ * so nothing of them is handed out before enrp_store_sync_eir() has made
+ * the EIR's changes durable (store.c, "What the daemon shows as verified"):
+ * once per text rendered, per read request and per size — free when the
+ * group holds nothing of the EIR, one commit when it does.
+ *
  * Paths in "pending" are relative to the EIR directory, one per line, with
  * "\\" written as "\\\\" and a newline as "\\n", so every line is one path.
  */
@@ -434,7 +442,7 @@ static int status_fill(struct enrp_status_reader *r, const struct enrp_eir *e)
 	r->cap = len + 1;
 	r->base = 0;
 	r->done = true;
-	return 0;
+	return enrp_store_sync_eir(r->st, r->eir_id);
 }
 
 /* ---- readers ---- */
@@ -526,6 +534,8 @@ int enrp_status_reader_get(enrp_status_reader *r, uint64_t off, size_t size, con
 			return rc;
 		discard_before(r, keep_from);
 	}
+	if ((rc = enrp_store_sync_eir(r->st, r->eir_id)))
+		return rc;
 	if (off >= r->base + r->len)
 		return 0;
 	size_t avail = (size_t)(r->base + r->len - off);
@@ -546,6 +556,8 @@ int enrp_status_render(enrp_store *st, uint32_t eir_id, enum enrp_status_file f,
 	/* Nothing is discarded before offset 0: the whole text accumulates. */
 	while (rc == 0 && !r->done)
 		rc = produce(r, BATCH_BYTES);
+	if (rc == 0)
+		rc = enrp_store_sync_eir(st, eir_id);
 	if (rc == 0)
 		rc = buf_reserve(r, 1);
 	if (rc == 0) {
@@ -595,7 +607,7 @@ int enrp_status_size(enrp_store *st, uint32_t eir_id, enum enrp_status_file f,
 	uint64_t lines = f == ENRP_STATUS_SHA256SUMS ? fc.verified : fc.open + fc.pending;
 	if (rc == 0 && lines == 0) {
 		*gen = fc.tree_gen;
-		return 0;
+		return enrp_store_sync_eir(st, eir_id); /* "nothing pending" */
 	}
 
 	enrp_status_reader *r;
@@ -607,6 +619,8 @@ int enrp_status_size(enrp_store *st, uint32_t eir_id, enum enrp_status_file f,
 		rc = produce(r, BATCH_BYTES);
 	if (rc == 0)
 		rc = enrp_status_reader_length(r, size, gen);
+	if (rc == 0)
+		rc = enrp_store_sync_eir(st, eir_id);
 	enrp_status_reader_free(r);
 	return rc;
 }

@@ -43,6 +43,8 @@ struct store_hook {
 	bool once;   /* txn_on_durable_once: one per commit, the highest ARG */
 };
 
+#define TXN_TOUCHED_MAX 4
+
 struct enrp_txn {
 	enrp_store *st;
 	MDB_txn *txn;
@@ -52,6 +54,8 @@ struct enrp_txn {
 	uint64_t pages;          /* worst-case pages this txn's changes may dirty */
 	struct store_hook *hooks; /* registered by this txn, owned */
 	size_t nhooks, hooks_cap;
+	uint32_t touched[TXN_TOUCHED_MAX]; /* EIRs whose files this txn changed */
+	unsigned ntouched;       /* > TXN_TOUCHED_MAX: too many to list, "all" */
 };
 
 MDB_dbi store_dbi(const enrp_txn *t, enum store_dbi which);
@@ -86,6 +90,10 @@ int store_read_committed(enrp_store *st, enrp_txn_fn *fn, void *arg);
 
 /* Whether the store was opened ENRP_STORE_GROUP_COMMIT (the daemon). */
 bool store_group_commit(const enrp_store *st);
+
+/* This transaction changes the files of EIR_ID (an inode, a name, a seal):
+ * until it is durable, enrp_store_sync_eir(EIR_ID) commits the group. */
+void txn_touch_eir(enrp_txn *t, uint32_t eir_id);
 
 /* Directory paths inside the store (borrowed, valid until close). */
 const char *store_spool_dir(const enrp_store *st);

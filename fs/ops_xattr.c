@@ -151,6 +151,12 @@ static void virtual_get(fuse_req_t req, struct fs *fs, fuse_ino_t ino, const cha
 		fuse_reply_err(req, ENODATA);
 		return;
 	}
+	/* A seal is shown only once it, and the names that reach the file,
+	 * are durable (docs/design.md, "What verified guarantees"). */
+	if (s.content == ENRP_CONTENT_SEALED && (rc = enrp_store_sync_eir(fs->st, s.eir_id))) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
 	if (strcmp(name, XATTR_STATE) == 0) {
 		reply_value(req, enrp_file_state_name(s.state), size);
 		return;

@@ -98,6 +98,19 @@ int enrp_store_write(enrp_store *st, enrp_txn_fn *fn, void *arg);
  * ENRP_STORE_GROUP_COMMIT).  -EIO/-ENOSPC if the commit failed. */
 int enrp_store_sync(enrp_store *st);
 
+/* Makes durable every write that returned before this call and changed a
+ * file of EIR ID (core changes an EIR's files only through its inodes, and
+ * marks every such transaction) — committing the group at once if it holds
+ * any, returning at once if not, so one EIR's readers never force commits
+ * for another's writers.  Call it after reading a state and before showing
+ * it as `verified` (enrp.state, SHA256SUMS, .enrp/status, .enrp/pending):
+ * whatever the daemon reads goes through its uncommitted group, and a
+ * `verified` shown before its seal, or the names that reach the file, are
+ * durable could vanish in a crash.  A no-op without ENRP_STORE_GROUP_COMMIT
+ * (every write is durable when it returns).  -EIO/-ENOSPC if the commit
+ * failed. */
+int enrp_store_sync_eir(enrp_store *st, uint32_t id);
+
 /* Commits the pending group if it is older than the group interval (1 s) or
  * idle; the daemon's flusher thread calls it periodically. */
 int enrp_store_flush_due(enrp_store *st);

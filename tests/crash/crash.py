@@ -3,13 +3,17 @@
 
 Each run: a fresh store with EIRs e1 (class 1) and e2, mounted; the seeded
 workload (workload.py) runs until enrpfs is SIGKILLed at a random moment
-(or, in 'pending' runs, just as a large file starts being sealed); then
+(or, in 'pending' runs, just as a large file starts being sealed, or in
+'verified' runs, just after fresh files were seen verified); then
 fusermount3 -uz, mount again, wait until .enrp/pending of each EIR is
 empty, and check:
 
   - the store mounts again;
   - every file the workload recorded as fsync'd or verified (and did not
-    delete, rename or overwrite afterwards) has its SHA-256;
+    delete, rename or overwrite afterwards) has its SHA-256: "verified"
+    is any moment enrp.state read 'verified' or .enrp/SHA256SUMS listed
+    the file, so whatever enrp showed verified must survive the kill
+    (in 'verified' runs the kill lands milliseconds after such a moment);
   - after a clean unmount, `enrpctl fsck --json` exits 0 and finds nothing
     but unreferenced chunk files (informational), `enrpctl fsck --repair`
     leaves a store on which a second fsck finds nothing at all;
@@ -161,7 +165,9 @@ class Run:
         if r.returncode:
             raise RuntimeError("eir create: " + r.stderr.decode())
         self.mount()
-        killmode = "pending" if self.rng.random() < 0.35 else "time"
+        x = self.rng.random()
+        killmode = "pending" if x < 0.3 else "verified" if x < 0.6 else "time"
+        killmode = os.environ.get("CRASH_KILLMODE") or killmode
         delay = self.rng.uniform(0.8, 5.0)
         wl = subprocess.Popen([sys.executable, os.path.join(HERE, "workload.py"), str(self.seed),
                                self.mnt, self.store, ENRPCTL, self.log, self.marker, killmode],
@@ -169,11 +175,13 @@ class Run:
                               stderr=open(os.path.join(self.dir, "workload.err"), "w"),
                               start_new_session=True)
         t0 = time.time()
-        if killmode == "pending":
-            if not poll(lambda: os.path.exists(self.marker) or wl.poll() is not None, 12, 0.002):
+        if killmode in ("pending", "verified"):
+            if not poll(lambda: os.path.exists(self.marker) or wl.poll() is not None, 40, 0.001):
                 self.notes.append("no-marker")
-            else:
+            elif killmode == "pending":
                 time.sleep(self.rng.choice([0, 0, 0.01, 0.05, 0.2]))
+            else:
+                time.sleep(self.rng.choice([0, 0, 0.002, 0.005, 0.02]))
         else:
             poll(lambda: wl.poll() is not None, delay)
         pid = daemon_pid(self.store)

@@ -7,13 +7,19 @@ Every fact the harness later checks is appended to LOG as one JSON line,
 written and flushed *after* the guarantee holds:
 
   {"op": "durable",  "path": P, "sha": H}   fsync (or fsyncdir) returned
-  {"op": "verified", "path": P, "sha": H}   enrp.state was 'verified' with H
+  {"op": "verified", "path": P, "sha": H}   enrp.state was 'verified' with H,
+                                            or .enrp/SHA256SUMS listed P with H
   {"op": "gone",     "path": P}             before a delete/rename/overwrite
                                             starts: P is no longer promised
 
 P is relative to the mount.  With KILLMODE 'pending' a large file is
 written and MARKER is created as soon as its state is 'pending', so the
-harness kills enrpfs while the file is being sealed.
+harness kills enrpfs while the file is being sealed.  With KILLMODE
+'verified' fresh small files (some in a fresh directory, some renamed once
+verified) are watched until they read 'verified', and MARKER is created
+right after: the harness kills enrpfs within milliseconds, while the group
+that sealed (and created, and renamed) them may still be open.  The promise
+checked is that of docs/design.md: whatever was shown verified survives.
 """
 import errno, hashlib, json, os, random, shutil, subprocess, sys, time
 
@@ -182,6 +188,79 @@ def op_check_verified():
             log(op="verified", path=p, sha=h)
 
 
+def op_check_sums():
+    """Every line of an EIR's .enrp/SHA256SUMS is a promise too."""
+    eir = rng.choice(EIRS)
+    try:
+        with open(os.path.join(MNT, eir, ".enrp", "SHA256SUMS")) as fh:
+            lines = fh.read().splitlines()
+    except OSError as e:
+        check_dead(e)
+        raise
+    for line in lines:
+        h, _, rel = line.partition("  ")
+        p = "%s/%s" % (eir, rel)
+        if p not in content or p in tracked:
+            continue
+        if h != sha(content[p]):
+            log(op="bad-sha", path=p, got=h, want=sha(content[p]), why="SHA256SUMS")
+            continue
+        if p in candidates:
+            candidates.remove(p)
+        tracked.add(p)
+        log(op="verified", path=p, sha=h, why="SHA256SUMS")
+
+
+def watch_verified(p, timeout=15):
+    """Polls P's state every millisecond; its sha once it reads verified."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        st, h = state(p)
+        if st == "verified":
+            return h
+        time.sleep(0.001)
+    return None
+
+
+def verified_kill():
+    """Fresh small files seen verified as early as possible, then MARKER."""
+    eir = rng.choice(EIRS)
+    d = eir
+    if rng.random() < 0.5:
+        counter[0] += 1
+        d = "%s/vd%04d" % (eir, counter[0])
+        os.mkdir(os.path.join(MNT, d))
+    for i in range(rng.randrange(1, 4)):
+        counter[0] += 1
+        p = "%s/v%04d" % (d, counter[0])
+        data = rng.randbytes(rng.choice([0, 0, 2, rng.randrange(1, 5000)]))
+        write_file(p, data, False)
+        content[p] = data
+        h = watch_verified(p)
+        if h is None:
+            candidates.append(p)
+            continue
+        if h != sha(data):
+            log(op="bad-sha", path=p, got=h, want=sha(data))
+            continue
+        if rng.random() < 0.4:
+            # Renamed once verified: the new name is promised only once it
+            # reads verified itself.
+            q = "%s/w%04d" % (d, counter[0])
+            content.pop(p, None)
+            os.rename(os.path.join(MNT, p), os.path.join(MNT, q))
+            content[q] = data
+            p = q
+            h = watch_verified(p)
+            if h is None:
+                candidates.append(p)
+                continue
+        tracked.add(p)
+        log(op="verified", path=p, sha=h, why="watched")
+    open(MARKER, "w").close()
+    log(op="marker", path=p, state="verified")
+
+
 def op_overwrite():
     """dd conv=notrunc over a verified (sealed) file: copy-back, then fsync."""
     p = pick(list(tracked))
@@ -239,9 +318,10 @@ def pending_kill():
 def main():
     ops = [(op_write, 4, (True,)), (op_write, 3, (False,)), (op_write, 1, (False, True)),
            (op_rsync, 2, ()), (op_rename, 2, ()), (op_delete, 1, ()),
-           (op_check_verified, 3, ()), (op_overwrite, 2, ()), (op_mode, 1, ())]
+           (op_check_verified, 3, ()), (op_check_sums, 1, ()), (op_overwrite, 2, ()),
+           (op_mode, 1, ())]
     weights = [w for _, w, _ in ops]
-    pend_at = rng.randrange(3, 15) if KILLMODE == "pending" else -1
+    pend_at = rng.randrange(3, 15) if KILLMODE in ("pending", "verified") else -1
     n = 0
     try:
         for eir in EIRS:
@@ -250,10 +330,11 @@ def main():
             n += 1
             if n == pend_at:
                 try:
-                    pending_kill()
+                    (verified_kill if KILLMODE == "verified" else pending_kill)()
                 except OSError as e:
                     check_dead(e)
-                    log(op="error", what="pending", err=str(e))
+                    log(op="error", what=KILLMODE, err=str(e))
+                    pend_at += 1  # e.g. EROFS after op_mode: try again
             fn, _, args = rng.choices(ops, weights)[0]
             try:
                 fn(*args)

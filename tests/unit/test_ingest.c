@@ -42,6 +42,7 @@
 #include <enrp/ns.h>
 #include <enrp/scrub.h>
 #include <enrp/spool.h>
+#include <enrp/status.h>
 #include <enrp/store.h>
 #include <enrp/vault.h>
 
@@ -740,6 +741,88 @@ static void durability(void)
 	enrp_vault_close(v);
 	enrp_store_close(st);
 	free(cp);
+}
+
+/* ---- what was shown verified survives a crash ---- */
+
+/* Polls INO until it reads verified (1 ms steps, at most 20 s). */
+static bool wait_verified(enrp_store *st, uint64_t ino)
+{
+	for (int i = 0; i < 20000; i++) {
+		if (attr_of(st, ino).state == ENRP_FILE_VERIFIED)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/* The child: a new directory and a 2-byte file in it, sealed by a worker
+ * inside the open group; as soon as the file reads verified, the status
+ * renders SHA256SUMS (or, with RENAME, the file is renamed and the EIR's
+ * changes are made durable as enrp.state does) and the process dies. */
+static int shown_child(bool rename)
+{
+	struct enrp_eir e;
+	struct enrp_stat d, s;
+	if (enrp_store_open(store_path("shown"), GC, &child_st) ||
+	    enrp_vault_open(child_st, NULL, &child_v) || enrp_eir_get(child_st, "shown", &e))
+		return 1;
+	const char *dir = rename ? "d2" : "d1";
+	if (enrp_ns_mknod(child_st, &user, e.root_ino, dir, S_IFDIR | 0755, 0, NULL, &d) ||
+	    enrp_ns_mknod(child_st, &user, d.st.st_ino, "f", S_IFREG | 0644, 0, NULL, &s))
+		return 2;
+	put_bytes(child_st, s.st.st_ino, (const uint8_t *)"hi", 2, 0);
+	struct enrp_ingest_config cfg = { .workers = 1 };
+	if (enrp_ingest_open(child_st, child_v, &cfg, &child_ing) ||
+	    enrp_ingest_enqueue(child_ing, s.st.st_ino))
+		return 3;
+	if (!wait_verified(child_st, s.st.st_ino))
+		return 4;
+	if (rename) {
+		if (enrp_ns_rename(child_st, &user, d.st.st_ino, "f", d.st.st_ino, "g", 0))
+			return 5;
+		if (attr_of(child_st, s.st.st_ino).state != ENRP_FILE_VERIFIED ||
+		    enrp_store_sync_eir(child_st, e.id))
+			return 6;
+	} else {
+		char *buf;
+		size_t len;
+		if (enrp_status_render(child_st, e.id, ENRP_STATUS_SHA256SUMS, &buf, &len))
+			return 7;
+		bool listed = memmem(buf, len, "  d1/f\n", 7) != NULL;
+		free(buf);
+		if (!listed)
+			return 8;
+	}
+	_exit(0); /* SIGKILL: no close, no later commit */
+}
+
+static void verified_survives(void)
+{
+	enrp_store *st = store_new("shown", GC);
+	struct enrp_eir e;
+	make_eir(st, "shown", 2, &e);
+	enrp_store_close(st);
+	for (int rename = 0; rename < 2; rename++) {
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(shown_child(rename));
+		int status = 0;
+		waitpid(pid, &status, 0);
+		is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
+		       "child: mkdir, create, seal in the open group, %s, crash",
+		       rename ? "rename, read enrp.state" : "render SHA256SUMS listing it");
+		st = store_reopen("shown", GC);
+		struct enrp_stat d, s;
+		int rc = enrp_ns_lookup(st, e.root_ino, rename ? "d2" : "d1", &d);
+		if (rc == 0)
+			rc = enrp_ns_lookup(st, d.st.st_ino, rename ? "g" : "f", &s);
+		is_int(rc, 0, "after the crash the file is still where it was shown verified");
+		ok(rc == 0 && s.state == ENRP_FILE_VERIFIED && sha_is(&s, (const uint8_t *)"hi", 2),
+		   "still verified, with the sha256 that was shown");
+		enrp_store_close(st);
+	}
 }
 
 /* ---- start-up requeue ---- */
@@ -2069,6 +2152,7 @@ int main(void)
 
 	queue_order();
 	durability();
+	verified_survives();
 	startup_requeue();
 	writers();
 	stale_data();

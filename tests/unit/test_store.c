@@ -1,8 +1,9 @@
 /*
  * test_store.c — the store: creation, refusal of foreign and newer stores,
  * read-only opens, map growth, group commit (atomic nested operations,
- * visibility, durability on sync, concurrent writers) and a second process
- * writing while the daemon holds a group.
+ * visibility, durability on sync, concurrent writers), a second process
+ * writing while the daemon holds a group, and enrp_store_sync_eir (a group
+ * is committed for the EIRs whose changes it holds, and only for them).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -259,6 +260,98 @@ static void group_commit(void)
 	enrp_store_close(st);
 }
 
+/* ---- what waits for `verified` ---- */
+
+struct touch {
+	const char *key;
+	uint32_t eir;
+};
+
+static int touch_fn(enrp_txn *t, void *arg)
+{
+	struct touch *a = arg;
+	uint8_t v[8] = { 0 };
+	txn_touch_eir(t, a->eir);
+	return txn_put(t, DBI_META, a->key, strlen(a->key), v, 8, 0);
+}
+
+static int touch_fail_fn(enrp_txn *t, void *arg)
+{
+	touch_fn(t, arg);
+	return -EINVAL;
+}
+
+static int touch_many_fn(enrp_txn *t, void *arg)
+{
+	for (uint32_t e = 100; e < 100 + TXN_TOUCHED_MAX + 1; e++)
+		txn_touch_eir(t, e);
+	return touch_fn(t, arg);
+}
+
+static void sync_eir(void)
+{
+	enrp_store *st;
+	if (enrp_store_create(path_of("synceir")) ||
+	    enrp_store_open(path_of("synceir"), ENRP_STORE_GROUP_COMMIT, &st)) {
+		ok(0, "store for sync_eir");
+		return;
+	}
+	uint64_t c0 = enrp_store_commit_count(st);
+	is_int(enrp_store_sync_eir(st, 7), 0, "sync_eir with no group open: 0");
+	is_int(enrp_store_commit_count(st), c0, "and no commit");
+
+	struct touch a = { "a", 7 };
+	is_int(enrp_store_write(st, touch_fn, &a), 0, "a write that changes EIR 7");
+	c0 = enrp_store_commit_count(st);
+	is_int(enrp_store_sync_eir(st, 8), 0, "sync_eir(8) while the group holds EIR 7's change");
+	is_int(enrp_store_commit_count(st), c0, "commits nothing: another EIR's readers never "
+	       "break up EIR 7's group");
+	is_int(enrp_store_sync_eir(st, 7), 0, "sync_eir(7)");
+	ok(enrp_store_commit_count(st) > c0, "commits the group that holds EIR 7's change");
+	c0 = enrp_store_commit_count(st);
+	is_int(enrp_store_sync_eir(st, 7), 0, "sync_eir(7) again");
+	is_int(enrp_store_commit_count(st), c0, "commits nothing: EIR 7's change is durable");
+
+	struct touch b = { "b", 7 };
+	is_int(enrp_store_write(st, touch_fail_fn, &b), -EINVAL, "a failing write that touched 7");
+	struct touch c = { "c", 9 };
+	is_int(enrp_store_write(st, touch_fn, &c), 0, "and one of EIR 9 keeps the group open");
+	c0 = enrp_store_commit_count(st);
+	is_int(enrp_store_sync_eir(st, 7), 0, "sync_eir(7)");
+	is_int(enrp_store_commit_count(st), c0, "an aborted operation leaves nothing to wait for");
+
+	struct touch d = { "d", 1 };
+	is_int(enrp_store_write(st, touch_many_fn, &d), 0, "one operation touching 6 EIRs");
+	c0 = enrp_store_commit_count(st);
+	is_int(enrp_store_sync_eir(st, 5000), 0, "sync_eir of an EIR it did not list");
+	ok(enrp_store_commit_count(st) > c0, "commits: an overflowing set counts as every EIR");
+
+	/* Visible to this process at once; to another one only once durable. */
+	struct touch e = { "e", 7 };
+	enrp_store_write(st, touch_fn, &e);
+	enrp_store_sync_eir(st, 7);
+	pid_t pid = fork();
+	if (pid == 0) {
+		enrp_store *ro;
+		int crc;
+		if (enrp_store_open(path_of("synceir"), ENRP_STORE_RDONLY, &ro))
+			_exit(3);
+		get_value(ro, "e", &crc);
+		enrp_store_close(ro);
+		_exit(crc == 0 ? 0 : 4);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "after sync_eir another process reads the change from disk");
+	enrp_store_close(st);
+
+	if (enrp_store_open(path_of("synceir"), 0, &st) == 0) {
+		is_int(enrp_store_sync_eir(st, 7), 0, "without group commit: a no-op, 0");
+		enrp_store_close(st);
+	}
+}
+
 int main(void)
 {
 	tmp = tap_tmpdir();
@@ -269,6 +362,7 @@ int main(void)
 	map_growth(0, "grow-single");
 	map_growth(ENRP_STORE_GROUP_COMMIT, "grow-group");
 	group_commit();
+	sync_eir();
 	tap_rmrf(tmp);
 	return done_testing();
 }
