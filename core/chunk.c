@@ -331,7 +331,8 @@ int extent_release(enrp_txn *t, uint32_t eir_id, uint64_t ino)
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = chunk_unref(t, eir_id, v[i].digest);
+		if (v[i].plain_len) /* a run of zeros references no chunk */
+			rc = chunk_unref(t, eir_id, v[i].digest);
 	free(v);
 	if (rc)
 		return rc;

@@ -442,7 +442,9 @@ static int load_simple(enrp_txn *t, struct fsck *f, enum store_dbi db)
 			} else {
 				e->has_extent = true;
 				for (size_t i = 0; i < n; i++) {
-					e->ext_sum += x[i].plain_len;
+					e->ext_sum += extent_len(&x[i]);
+					if (!x[i].plain_len)
+						continue; /* a run of zeros: no chunk */
 					struct cref *c = PUSH(f, refs);
 					if (!c)
 						break;

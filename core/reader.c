@@ -18,6 +18,9 @@
  * checks, whether a reader or a decoder decoded it; a chunk that fails is
  * not cached, so the reader that needs it decodes it itself and reports it.
  *
+ * A run of zeros in a chunk list (a hole of a sparse file) has no chunk:
+ * reads of it are a memset, and read-ahead skips it.
+ *
  * Lock order: pf_lock, then cache_lock (a leaf).
  */
 #include <errno.h>
@@ -485,7 +488,7 @@ int enrp_reader_open(enrp_ingest *ing, uint64_t ino, enrp_reader **out)
 	uint64_t off = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		r->offs[i] = off;
-		off += r->v[i].plain_len;
+		off += extent_len(&r->v[i]);
 	}
 	r->offs[r->n] = off;
 	*out = r;
@@ -539,6 +542,8 @@ static void read_ahead(enrp_reader *r, size_t first, size_t last)
 	if (from < first || from > upto) /* a new reader, or it went back */
 		from = first;
 	for (size_t k = from + 1; k <= upto; k++) {
+		if (!r->v[k].plain_len)
+			continue; /* a run of zeros: nothing to decode */
 		struct prefetch p = { r->eir_id, r->key, { 0 }, r->v[k].plain_len };
 		memcpy(p.digest, r->v[k].digest, 32);
 		prefetch_request(r->cc, &p);
@@ -573,13 +578,17 @@ ssize_t enrp_reader_read(enrp_reader *r, void *buf, size_t size, uint64_t off)
 	}
 	size_t done = 0;
 	for (size_t i = lo; done < size && i < r->n; i++) {
-		size_t in = (size_t)(off + done - r->offs[i]);
-		size_t take = r->v[i].plain_len - in;
-		if (take > size - done)
-			take = size - done;
-		int rc = read_chunk(r, i, (uint8_t *)buf + done, in, take);
-		if (rc)
-			return rc;
+		uint64_t in = off + done - r->offs[i];
+		uint64_t left = extent_len(&r->v[i]) - in;
+		size_t take = left < size - done ? (size_t)left : size - done;
+		if (!r->v[i].plain_len) {
+			/* A run of zeros (a hole): nothing stored, nothing to check. */
+			memset((uint8_t *)buf + done, 0, take);
+		} else {
+			int rc = read_chunk(r, i, (uint8_t *)buf + done, (size_t)in, take);
+			if (rc)
+				return rc;
+		}
 		done += take;
 	}
 	r->next_off = off + done;

@@ -419,11 +419,22 @@ int rec_chunk_decode(const void *p, size_t n, struct chunk_rec *c)
 
 int rec_extent_encode(const struct extent_ent *v, size_t n, struct rec_out *o)
 {
-	rec_put_u8(o, REC_VERSION);
+	bool runs = false;
+	for (size_t i = 0; i < n && !runs; i++)
+		runs = v[i].plain_len == 0;
+	rec_put_u8(o, runs ? EXTENT_VERSION_RUNS : REC_VERSION);
 	rec_put_u64(o, n);
 	for (size_t i = 0; i < n; i++) {
-		rec_put_bytes(o, v[i].digest, 32);
-		rec_put_u32(o, v[i].plain_len);
+		if (!runs) {
+			rec_put_bytes(o, v[i].digest, 32);
+			rec_put_u32(o, v[i].plain_len);
+		} else if (v[i].plain_len) {
+			rec_put_u32(o, v[i].plain_len);
+			rec_put_bytes(o, v[i].digest, 32);
+		} else {
+			rec_put_u32(o, 0);
+			rec_put_u64(o, v[i].zeros);
+		}
 	}
 	return o->err;
 }
@@ -434,20 +445,34 @@ int rec_extent_decode(const void *p, size_t len, struct extent_ent **v, size_t *
 	rec_in_init(&in, p, len);
 	*v = NULL;
 	*n = 0;
-	if (rec_get_u8(&in) != REC_VERSION)
+	uint8_t version = rec_get_u8(&in);
+	if (version != REC_VERSION && version != EXTENT_VERSION_RUNS)
 		return -EIO;
 	uint64_t count = rec_get_u64(&in);
-	if (in.err || count > in.left / EXTENT_ENT_LEN)
+	size_t least = version == REC_VERSION ? EXTENT_ENT_LEN : EXTENT_RUN_LEN;
+	if (in.err || count > in.left / least)
 		return -EIO;
 	struct extent_ent *e = calloc(count ? count : 1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
-	for (uint64_t i = 0; i < count; i++) {
-		rec_get_bytes(&in, e[i].digest, 32);
-		e[i].plain_len = rec_get_u32(&in);
-		if (e[i].plain_len == 0)
-			in.err = -EIO;
+	bool runs = false;
+	for (uint64_t i = 0; i < count && !in.err; i++) {
+		if (version == REC_VERSION) {
+			rec_get_bytes(&in, e[i].digest, 32);
+			e[i].plain_len = rec_get_u32(&in);
+			if (e[i].plain_len == 0)
+				in.err = -EIO;
+		} else if ((e[i].plain_len = rec_get_u32(&in))) {
+			rec_get_bytes(&in, e[i].digest, 32);
+		} else {
+			e[i].zeros = rec_get_u64(&in);
+			runs = true;
+			if (e[i].zeros == 0)
+				in.err = -EIO;
+		}
 	}
+	if (version == EXTENT_VERSION_RUNS && !runs && !in.err)
+		in.err = -EIO; /* not the canonical encoding of its list */
 	int rc = rec_in_end(&in);
 	if (rc) {
 		free(e);

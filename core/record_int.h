@@ -128,12 +128,34 @@ struct chunk_rec {
 void rec_chunk_encode(uint8_t buf[CHUNK_VAL_LEN], const struct chunk_rec *c);
 int rec_chunk_decode(const void *p, size_t n, struct chunk_rec *c);
 
-/* A sealed file's chunk list: entries in file order, offsets implied. */
+/* A sealed file's chunk list: entries in file order, offsets implied.  An
+ * entry is either a chunk (PLAIN_LEN > 0 bytes, named DIGEST; ZEROS 0) or a
+ * run of ZEROS > 0 zero bytes that no chunk holds (PLAIN_LEN 0, DIGEST all
+ * zero): a hole of the spool file, or a chunk the seal found to be zeros.
+ * A run costs 12 bytes whatever its length, so a 15 TB sparse file has a
+ * chunk list of a few bytes.
+ *
+ * Encoding: a list without runs is written as version 1 (one byte, a u64
+ * count, then DIGEST and PLAIN_LEN per entry: what every earlier enrp
+ * wrote and reads); a list with at least one run as version 2 (one byte, a
+ * u64 count, then per entry a u32 PLAIN_LEN followed by DIGEST, or a zero
+ * u32 followed by the u64 ZEROS).  One list, one encoding: a version 2
+ * without a run is refused as damage. */
 struct extent_ent {
 	uint8_t digest[32];
 	uint32_t plain_len;
+	uint64_t zeros;
 };
 #define EXTENT_ENT_LEN 36
+#define EXTENT_RUN_LEN 12
+#define EXTENT_VERSION_RUNS 2
+
+/* Bytes of the file the entry stands for. */
+static inline uint64_t extent_len(const struct extent_ent *e)
+{
+	return e->plain_len ? e->plain_len : e->zeros;
+}
+
 int rec_extent_encode(const struct extent_ent *v, size_t n, struct rec_out *o);
 /* Allocates *V (caller frees); -EIO on damage. */
 int rec_extent_decode(const void *p, size_t len, struct extent_ent **v, size_t *n);

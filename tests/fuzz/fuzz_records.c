@@ -8,13 +8,14 @@
  *      Decode the value.  The decoder must return 0 or -EIO (nothing else),
  *      never read out of bounds, never leak, and on success hand back a sane
  *      struct (enums in range, strings NUL-terminated inside their arrays,
- *      no zero-length extent).  Then the round trip: re-encode the struct,
+ *      no zero-length extent, no entry both a chunk and a run of zeros).  Then the round trip: re-encode the struct,
  *      the bytes must be the input again (every format is canonical: one
  *      struct, one encoding), and decoding those bytes must give the same
  *      struct.
  *   8..15 the same record types the other way round: the value bytes are
  *      poured into the struct (strings cut to fit, enums folded into range,
- *      zero extents made one byte), which is encoded, decoded and compared.
+ *      every seventh chunk length made a run of zeros), which is encoded,
+ *      decoded and compared.
  *
  * Decoders get a buffer of exactly the value's length (libFuzzer's own copy
  * of the input ends where the value ends), so ASan sees any over-read.
@@ -88,7 +89,8 @@ static bool extents_eq(const struct extent_ent *a, size_t an, const struct exten
 	if (an != bn)
 		return false;
 	for (size_t i = 0; i < an; i++)
-		if (memcmp(a[i].digest, b[i].digest, 32) || a[i].plain_len != b[i].plain_len)
+		if (memcmp(a[i].digest, b[i].digest, 32) || a[i].plain_len != b[i].plain_len ||
+		    a[i].zeros != b[i].zeros)
 			return false;
 	return true;
 }
@@ -291,8 +293,10 @@ static void fuzz_extent(const uint8_t *p, size_t n)
 		return;
 	}
 	FUZZ_CHECK(a != NULL, "extent: success with a NULL list");
-	for (size_t i = 0; i < an; i++)
-		FUZZ_CHECK(a[i].plain_len != 0, "extent %zu: zero length", i);
+	for (size_t i = 0; i < an; i++) {
+		FUZZ_CHECK(extent_len(&a[i]) != 0, "extent %zu: zero length", i);
+		FUZZ_CHECK(!a[i].plain_len || !a[i].zeros, "extent %zu: chunk and run at once", i);
+	}
 	rec_out_init(&o);
 	FUZZ_CHECK(rec_extent_encode(a, an, &o) == 0, "extent: encode of a decoded list failed");
 	check_same_bytes("extent", p, n, o.buf, o.len);
@@ -472,8 +476,12 @@ static void build_extent(const uint8_t *p, size_t n)
 	for (size_t i = 0; i < count; i++) {
 		take(&p, &n, a[i].digest, 32);
 		take(&p, &n, &a[i].plain_len, sizeof(a[i].plain_len));
-		if (a[i].plain_len == 0)
-			a[i].plain_len = 1;
+		if (a[i].plain_len % 7 == 0) {
+			/* a run of zeros: no digest, a length of its own */
+			memset(a[i].digest, 0, 32);
+			a[i].zeros = ((uint64_t)a[i].plain_len << 20) | 1;
+			a[i].plain_len = 0;
+		}
 	}
 	rec_out_init(&o);
 	FUZZ_CHECK(rec_extent_encode(a, count, &o) == 0, "extent: encode failed");

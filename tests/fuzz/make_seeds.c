@@ -202,7 +202,7 @@ static void records(void)
 	rec_chunk_encode(buf, &c);
 	seed("records", "chunk", 6, buf, CHUNK_VAL_LEN);
 
-	struct extent_ent x[3];
+	struct extent_ent x[3] = { 0 };
 	for (int i = 0; i < 3; i++) {
 		memset(x[i].digest, 0x30 + i, 32);
 		x[i].plain_len = 262144u << i;
@@ -215,6 +215,15 @@ static void records(void)
 		seed("records", name, 7, o.buf, o.len);
 		rec_out_release(&o);
 	}
+	/* A sparse file's list: a chunk, a run of 15 TB of zeros, a chunk. */
+	memset(x[1].digest, 0, 32);
+	x[1].plain_len = 0;
+	x[1].zeros = 15ull << 40;
+	rec_out_init(&o);
+	if (rec_extent_encode(x, 3, &o))
+		die("extent encode");
+	seed("records", "extent-runs", 7, o.buf, o.len);
+	rec_out_release(&o);
 
 	/* The encode → decode modes take raw struct bytes. */
 	uint8_t raw[200];
