@@ -1178,7 +1178,7 @@ static int queue_normalize(enrp_txn *t, uint64_t ino)
 	if ((rc = eir_get_txn(t, r.eir_id, &e)))
 		return rc;
 	uint8_t qk[QUEUE_KEY_LEN];
-	key_queue(qk, e.eir_class, enrp_now_ns(), ino);
+	key_queue(qk, e.eir_class, r.eir_id, enrp_now_ns(), ino);
 	txn_put(t, DBI_QUEUE, qk, sizeof(qk), "", 0, 0);
 	txn_put(t, DBI_SPOOL, k, 8, qk, sizeof(qk), 0);
 	r.flags |= INODE_QUEUED;

@@ -2,11 +2,59 @@
  * ingest.c — the seal pipeline: spool file -> SHA-256 + FastCDC chunks ->
  * zstd (+ AES-256-GCM) -> chunk files -> one commit.
  *
- * Queue.  DBI_QUEUE is keyed (EIR class, time queued, ino), so a cursor from
- * the start yields class 1 first and then the oldest.  It lives in LMDB, so
- * a file queued before a crash is sealed after it; at start every spool file
- * nobody writes is queued as well (its last close may have been in the
- * metadata a crash lost).
+ * Queue.  DBI_QUEUE is keyed (EIR class, EIR, time queued, ino), so a
+ * cursor yields class 1 first, then each EIR's files together, oldest
+ * first.  It lives in LMDB, so a file queued before a crash is sealed after
+ * it; at start every spool file nobody writes is queued as well (its last
+ * close may have been in the metadata a crash lost).
+ *
+ * Sharing the workers.  A worker takes the highest class that has a file
+ * ready, and within it the EIRs in turn (ing->rr: the EIR served last in
+ * each class; the next pick starts after it), each EIR's oldest file
+ * first.  One EIR's backlog of 20,000 files therefore delays another EIR's
+ * file by one file, not 20,000.  A long seal is cut into slices of
+ * SLICE_NS: at the end of each, at a chunk boundary, the worker re-reads the
+ * inode (abandon, below) and asks whether a file of a higher class, or of
+ * another EIR of the same class, is ready with no idle worker to take it;
+ * if so it parks its seal — the chunks in flight finished, the SHA-256
+ * context, the position and the chunk list so far kept in memory — and
+ * picks again.  A parked seal is found again through its queue entry
+ * (still there; jobs are listed in ing->jobs) and resumed where it stopped,
+ * by any worker, re-reading from that chunk boundary; the result is the
+ * chunk list a serial seal makes.  A slice always takes at least one step
+ * (a chunk, or ZERO_STEP of a hole), so seals that park for each other
+ * still advance; and a stopping pipeline parks every seal at the end of its
+ * slice, so an unmount never waits for a long seal.  A file of another EIR
+ * (or class) thus
+ * waits at most a slice and the drain of one window, whatever the other
+ * seals' sizes, when there are fewer EIRs with work than workers; with more,
+ * one slice per EIR ahead of it in the turn, divided by the workers.  A
+ * parked seal holds no buffer: the SHA-256 state and its chunk list only.
+ * Within one EIR files go oldest first and a seal never yields to its own
+ * EIR's later files; an EIR never has more seals started than there are
+ * workers, because a worker always resumes its EIR's oldest unfinished one
+ * before it starts another.
+ *
+ * Holes.  A run of zeros of at least HOLE_MIN bytes that the spool file does
+ * not store (SEEK_DATA/SEEK_HOLE; also what lies past the spool file's end,
+ * up to the recorded size) is never read, cut or compressed: it becomes one
+ * run entry of the chunk list (record_int.h: 12 bytes whatever its length,
+ * no chunk), and so does any chunk the cutter makes that is all zeros.
+ * Smaller holes are read like data (4 KiB holes would otherwise cut a file
+ * into 4 KiB chunks).  A run still goes into the file's SHA-256: the
+ * checksum is the one of the whole file, and SHA-256 has no shortcut over
+ * equal blocks, so its zeros are hashed from a read-only block in the cache
+ * (enrp_sha256_update_zeros) at ~0.8 s per GiB of one core: a 1 TiB hole
+ * costs ~15 CPU-minutes, linear in the file's size and bounded by its EIR's
+ * quota.  That cost falls on the EIR that made the hole: the seal yields
+ * every slice like any other, in steps of ZERO_STEP.  Memory does not grow
+ * with it: one entry per hole.
+ *
+ * Abandon.  A file unlinked (nlink 0), rewritten or truncated (generation or
+ * size changed) while it is sealed is noticed at the end of the slice (the
+ * inode is re-read), and a writer that opens it marks its seal stale at
+ * once (enrp_ingest_writer_open; checked at every chunk): the seal stops
+ * within a slice, its chunks in flight finished, and commits nothing.
  *
  * Never sealing stale data.  A file is sealed only when no handle that can
  * write it is open (ing->writers) — checked under ing->lock, which the
@@ -19,7 +67,9 @@
  * before the transaction that references them; the spool file is removed
  * only after that transaction is durable (txn_on_durable).  A crash at any
  * point leaves either the spool file with the file still queued, or the
- * sealed file; at worst unreferenced chunk files, which GC removes.
+ * sealed file; at worst unreferenced chunk files, which GC removes.  A
+ * parked seal is memory only: a crash or a stop forgets it, and the file,
+ * still queued, is sealed from the start next time.
  *
  * One file on every CPU.  The worker that owns a file reads it, computes its
  * SHA-256 and cuts it into chunks (FastCDC): cheap work, GB/s.  A file
@@ -30,25 +80,30 @@
  * a copy of its bytes, and the worker takes their results in file order, so
  * the chunk list is the one a serial seal makes; while its window is full
  * the worker waits (pool_wait() says why it does not compress too).  Every
- * chunk in flight is finished before the syncfs, error or not, so the
- * crash-safety argument above is unchanged.  Smaller files are stored by
+ * chunk in flight is finished before the syncfs or a park, error or not, so
+ * the crash-safety argument above is unchanged.  Smaller files are stored by
  * their worker alone: for one chunk, a handoff costs more than it can win.
  *
  * Unsealing (a sealed file opened for writing) copies the bytes back into a
  * spool file and fsyncs it before the commit that drops the chunk list, so a
  * crash never loses a verified file.
  *
- * Lock order: ing->unseal_lock, ing->lock, then the store's.  ing->pool_lock
- * is a leaf: taken with no other lock held, nothing taken under it.  Reads
- * of sealed files and the chunk cache are reader.c's.
+ * Lock order: ing->unseal_lock, ing->lock, then the store's (a worker picks
+ * with ing->lock held around its read of the queue).  ing->pool_lock is a
+ * leaf: taken with no other lock held, nothing taken under it.  Reads of
+ * sealed files and the chunk cache are reader.c's.
  */
+#define ENRP_INTERNAL 1 /* defines enrp_ingest_test_hooks, declared in ingest.h */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,6 +128,18 @@
 #define DEFAULT_DECODERS_MAX 8
 #define READ_BLOCK (4u << 20)
 #define WINDOW_PER_THREAD 2
+/* A slice: long enough that parking (drain a window, re-read from a chunk
+ * boundary) is noise, short enough that a small file of another EIR waits
+ * well under a second. */
+#define SLICE_NS (200 * 1000000LL)
+/* Zeros hashed between two looks at the clock: ~50 ms at 1.2 GB/s. */
+#define ZERO_STEP ((uint64_t)64 << 20)
+/* A hole shorter than this is read as data (the largest chunk by default:
+ * a run of zeros that long is one chunk anyway). */
+#define HOLE_MIN ((uint64_t)2 << 20)
+/* Queue entries of one EIR looked at per pick before trying the next EIR
+ * (entries being sealed or written are skipped). */
+#define PICK_PER_EIR 64
 
 struct writer {
 	uint64_t ino;
@@ -80,19 +147,33 @@ struct writer {
 	struct writer *next;
 };
 
+/* What a chunk is stored for: fixed while the file is being sealed, read by
+ * the worker and the compressors alike. */
+struct chunk_ctx {
+	enrp_store *st;
+	uint32_t eir_id;
+	const struct enrp_eir_key *key;
+	uint64_t ino;
+};
+
+struct seal_job;
+
 struct enrp_ingest {
 	enrp_store *st;
 	enrp_vault *vault;
 	struct enrp_cdc_params cdc;
 	int zstd_level;
 	struct enrp_actor actor;
+	struct enrp_ingest_test test; /* test hooks (enrp_ingest_test_hooks) */
 
 	pthread_mutex_t lock;
 	pthread_cond_t work;          /* protected by lock: something was queued, or stop */
 	pthread_cond_t idle;          /* protected by lock: a worker finished a file */
 	bool stopping;                /* protected by lock */
-	uint64_t *busy;               /* protected by lock: inos being sealed */
-	unsigned nbusy;
+	struct seal_job *jobs;        /* protected by lock: seals started, running or parked */
+	unsigned running;             /* protected by lock: jobs a worker holds */
+	unsigned idle_workers;        /* protected by lock: workers waiting for work */
+	uint32_t rr[256];             /* protected by lock: per class, the EIR served last */
 	struct writer *writers[WRITER_BUCKETS]; /* protected by lock */
 
 	pthread_mutex_t unseal_lock;  /* one copy-back at a time */
@@ -113,11 +194,79 @@ struct enrp_ingest {
 	struct chunk_cache *cc;       /* decoded chunks, for copy-back and readers */
 };
 
+/* Hooks for the next enrp_ingest_open (tests only). */
+static struct enrp_ingest_test next_test;
+static pthread_mutex_t next_test_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void enrp_ingest_test_hooks(const struct enrp_ingest_test *t)
+{
+	pthread_mutex_lock(&next_test_lock);
+	if (t)
+		next_test = *t;
+	else
+		memset(&next_test, 0, sizeof(next_test));
+	pthread_mutex_unlock(&next_test_lock);
+}
+
 static int64_t mono_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- seals in progress (protected by ing->lock) ---- */
+
+/* One file being sealed: started by a worker, perhaps parked between
+ * slices.  The fields after the lock-protected ones belong to the worker
+ * that holds the job (running), or to nobody while it is parked. */
+struct seal_job {
+	uint64_t ino;
+	uint8_t cls;               /* class and EIR of its queue entry */
+	uint32_t eir;
+	bool running;              /* protected by ing->lock: a worker holds it */
+	bool started;              /* R, CTX and SHA are set */
+	_Atomic bool stale;        /* a writer opened the file: abandon */
+	struct seal_job *next;     /* protected by ing->lock */
+
+	struct inode_rec r;        /* as read when the seal started */
+	struct chunk_ctx ctx;      /* what its chunks are stored for */
+	enrp_sha256 *sha;          /* SHA-256 of the file's bytes [0, pos) */
+	uint64_t pos;              /* [0, pos) is hashed and in the chunk list */
+	uint64_t run_end;          /* > pos: [pos, run_end) is a hole being hashed */
+	struct extent_ent *v;      /* the chunk list being built */
+	uint32_t *stored;          /* stored length of each chunk */
+	size_t n, cap, nchunks;
+	uint8_t sum[32];
+	bool wrote;                /* a chunk file was written (syncfs before commit) */
+	const struct enrp_actor *actor;
+};
+
+static struct seal_job *job_find(enrp_ingest *ing, uint64_t ino)
+{
+	struct seal_job *j = ing->jobs;
+	while (j && j->ino != ino)
+		j = j->next;
+	return j;
+}
+
+static void job_unlink(enrp_ingest *ing, struct seal_job *j)
+{
+	struct seal_job **pp = &ing->jobs;
+	while (*pp && *pp != j)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = j->next;
+}
+
+static void job_free(struct seal_job *j)
+{
+	if (!j)
+		return;
+	enrp_sha256_free(j->sha);
+	free(j->v);
+	free(j->stored);
+	free(j);
 }
 
 /* ---- writers (protected by ing->lock) ---- */
@@ -149,6 +298,10 @@ void enrp_ingest_writer_open(enrp_ingest *ing, uint64_t ino)
 		enrp_log(ENRP_LOG_ERR, "out of memory tracking writers of inode %llu",
 		         (unsigned long long)ino);
 	}
+	/* Its seal would be refused at the commit: stop it now. */
+	struct seal_job *j = job_find(ing, ino);
+	if (j)
+		atomic_store(&j->stale, true);
 	pthread_mutex_unlock(&ing->lock);
 }
 
@@ -191,7 +344,7 @@ static int enqueue_fn(enrp_txn *t, void *arg)
 	be64_put(k, ino);
 	if (txn_get(t, DBI_SPOOL, k, 8, &v) == 0 && v.mv_size == QUEUE_KEY_LEN)
 		return 0;
-	key_queue(qk, e.eir_class, enrp_now_ns(), ino);
+	key_queue(qk, e.eir_class, r.eir_id, enrp_now_ns(), ino);
 	txn_put(t, DBI_QUEUE, qk, sizeof(qk), "", 0, 0);
 	txn_put(t, DBI_SPOOL, k, 8, qk, sizeof(qk), 0);
 	r.flags |= INODE_QUEUED;
@@ -229,67 +382,165 @@ static int dequeue_txn(enrp_txn *t, uint64_t ino, struct inode_rec *r)
 	return rc;
 }
 
+/* ---- picking the next file: classes in order, EIRs in turn ---- */
+
 struct pick_args {
-	uint64_t cand[64];
-	unsigned n;
+	enrp_ingest *ing;
+	uint8_t max_cls;          /* look no further than this class */
+	uint64_t skip_ino;        /* not this file (the seal asking whether to yield) */
+	uint8_t skip_cls;         /* nor any file of EIR SKIP_EIR in class SKIP_CLS */
+	uint32_t skip_eir;
+	bool skip_own;
+	/* the answer */
+	bool found;
+	uint8_t cls;
+	uint32_t eir;
+	uint64_t ino;
 };
+
+/* A worker may take INO now: nobody seals it, nobody writes it.  Called
+ * with ing->lock held. */
+static bool runnable(const struct pick_args *a, uint64_t ino)
+{
+	if (ino == a->skip_ino || writers_of(a->ing, ino))
+		return false;
+	struct seal_job *j = job_find(a->ing, ino);
+	return !j || !j->running;
+}
+
+/* Positions CUR at the first queue entry at or after (CLS, EIR); false if
+ * there is none or it is of another class. */
+static bool seek_eir(MDB_cursor *cur, uint8_t cls, uint32_t eir, MDB_val *k, int *mrc)
+{
+	uint8_t key[5];
+	key[0] = cls;
+	be32_put(key + 1, eir);
+	k->mv_size = sizeof(key);
+	k->mv_data = key;
+	MDB_val v;
+	*mrc = mdb_cursor_get(cur, k, &v, MDB_SET_RANGE);
+	return *mrc == 0 && k->mv_size == QUEUE_KEY_LEN && ((uint8_t *)k->mv_data)[0] == cls;
+}
+
+/* The first runnable file of class CLS whose EIR is in [FROM, TO], EIRs in
+ * ascending order, each EIR's files oldest first. */
+static int scan_eirs(MDB_cursor *cur, struct pick_args *a, uint8_t cls, uint32_t from,
+                     uint32_t to)
+{
+	MDB_val k, v;
+	int mrc;
+	uint32_t eir = from;
+	while (seek_eir(cur, cls, eir, &k, &mrc)) {
+		eir = key_queue_eir(k.mv_data);
+		if (eir > to)
+			return 0;
+		bool skip = a->skip_own && cls == a->skip_cls && eir == a->skip_eir;
+		for (unsigned looked = 0; !skip && looked < PICK_PER_EIR; looked++) {
+			const uint8_t *p = k.mv_data;
+			if (k.mv_size != QUEUE_KEY_LEN || p[0] != cls || key_queue_eir(p) != eir)
+				break;
+			if (runnable(a, key_queue_ino(p))) {
+				a->found = true;
+				a->cls = cls;
+				a->eir = eir;
+				a->ino = key_queue_ino(p);
+				return 0;
+			}
+			if ((mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)))
+				break;
+		}
+		if (eir == UINT32_MAX)
+			return 0;
+		eir++;
+	}
+	return mrc && mrc != MDB_NOTFOUND ? store_mdb_err(mrc) : 0;
+}
 
 static int pick_fn(enrp_txn *t, void *arg)
 {
 	struct pick_args *a = arg;
 	MDB_cursor *cur;
 	MDB_val k, v;
+	uint8_t first = 0;
 	int rc = txn_cursor(t, DBI_QUEUE, &cur);
 	if (rc)
 		return rc;
-	a->n = 0;
-	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	while (mrc == 0 && a->n < 64) {
-		if (k.mv_size == QUEUE_KEY_LEN)
-			a->cand[a->n++] = key_queue_ino(k.mv_data);
-		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	return mrc && mrc != MDB_NOTFOUND ? store_mdb_err(mrc) : 0;
-}
-
-static bool is_busy(enrp_ingest *ing, uint64_t ino)
-{
-	for (unsigned i = 0; i < ing->nbusy; i++)
-		if (ing->busy[i] == ino)
-			return true;
-	return false;
-}
-
-static void unbusy(enrp_ingest *ing, uint64_t ino)
-{
-	for (unsigned i = 0; i < ing->nbusy; i++) {
-		if (ing->busy[i] == ino) {
-			ing->busy[i] = ing->busy[--ing->nbusy];
+	a->found = false;
+	for (unsigned cls = 0; rc == 0 && !a->found && cls <= a->max_cls; cls++) {
+		/* The next class that has entries at all. */
+		k.mv_size = 1;
+		k.mv_data = &first;
+		first = (uint8_t)cls;
+		int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (mrc == MDB_NOTFOUND)
+			break;
+		if (mrc) {
+			rc = store_mdb_err(mrc);
 			break;
 		}
+		if (k.mv_size < 1)
+			break;
+		cls = ((uint8_t *)k.mv_data)[0];
+		if (cls > a->max_cls)
+			break;
+		/* The EIRs in turn: those after the one served last, then the
+		 * others from the start. */
+		uint32_t after = a->ing->rr[cls];
+		if (after < UINT32_MAX)
+			rc = scan_eirs(cur, a, (uint8_t)cls, after + 1, UINT32_MAX);
+		if (rc == 0 && !a->found)
+			rc = scan_eirs(cur, a, (uint8_t)cls, 0, after);
 	}
-	pthread_cond_broadcast(&ing->idle);
+	mdb_cursor_close(cur);
+	return rc;
 }
 
-/* Next queued inode nobody seals or writes, marked busy; 0 if none. */
-static uint64_t pick(enrp_ingest *ing)
+/* The next seal for a worker, marked running: a parked one resumed or a
+ * new one started; NULL when no file is ready.  Called with ing->lock. */
+static struct seal_job *pick_locked(enrp_ingest *ing)
 {
-	struct pick_args a;
-	if (enrp_store_read(ing->st, pick_fn, &a) || a.n == 0)
-		return 0;
-	uint64_t ino = 0;
+	struct pick_args a = { .ing = ing, .max_cls = UINT8_MAX };
+	if (enrp_store_read(ing->st, pick_fn, &a) || !a.found)
+		return NULL;
+	struct seal_job *j = job_find(ing, a.ino);
+	if (!j) {
+		j = calloc(1, sizeof(*j));
+		if (!j)
+			return NULL;
+		j->ino = a.ino;
+		j->cls = a.cls;
+		j->eir = a.eir;
+		j->actor = &ing->actor;
+		j->next = ing->jobs;
+		ing->jobs = j;
+	}
+	ing->rr[a.cls] = a.eir;
+	j->running = true;
+	ing->running++;
+	return j;
+}
+
+/* At the end of a slice: should J's worker park it?  Yes when the pipeline
+ * stops (an unmount does not wait for a long seal), and when a file of a
+ * higher class, or of another EIR of J's class, is ready and no worker is
+ * idle to take it (an idle one is woken instead). */
+static bool should_yield(enrp_ingest *ing, const struct seal_job *j)
+{
+	struct pick_args a = { .ing = ing, .max_cls = j->cls, .skip_ino = j->ino,
+		               .skip_own = true, .skip_cls = j->cls, .skip_eir = j->eir };
+	bool yield = false;
 	pthread_mutex_lock(&ing->lock);
-	for (unsigned i = 0; i < a.n && !ino; i++) {
-		if (!is_busy(ing, a.cand[i]) && writers_of(ing, a.cand[i]) == 0) {
-			ino = a.cand[i];
-			ing->busy[ing->nbusy++] = ino;
-		}
+	if (ing->stopping) {
+		yield = true;
+	} else if (enrp_store_read(ing->st, pick_fn, &a) == 0 && a.found) {
+		if (ing->idle_workers)
+			pthread_cond_broadcast(&ing->work);
+		else
+			yield = true;
 	}
 	pthread_mutex_unlock(&ing->lock);
-	return ino;
+	return yield;
 }
-
 /* ---- per-thread codec state ---- */
 
 /* A codec and the buffers one chunk needs: one per worker and one per
@@ -323,15 +574,6 @@ static void coder_idle(struct coder *c)
 }
 
 /* ---- one chunk ---- */
-
-/* What a chunk is stored for: fixed while the file is being sealed, read by
- * the worker and the compressors alike. */
-struct chunk_ctx {
-	enrp_store *st;
-	uint32_t eir_id;
-	const struct enrp_eir_key *key;
-	uint64_t ino;
-};
 
 struct chunk_out {
 	uint8_t digest[32];
@@ -497,20 +739,9 @@ static void *compressor_main(void *arg)
 
 /* ---- sealing one file ---- */
 
-struct seal_job {
-	uint64_t ino;
-	struct inode_rec r;        /* as read at the start */
-	struct chunk_ctx ctx;
-	struct extent_ent *v;      /* the chunk list being built */
-	uint32_t *stored;          /* stored length of each chunk */
-	size_t n, cap;
-	uint8_t sha[32];
-	bool wrote;
-	const struct enrp_actor *actor;
-};
-
 /* Appends a stored chunk of PLAIN bytes to J's chunk list. */
-static int job_take(struct seal_job *j, const struct chunk_out *o, size_t plain)
+static int job_push(struct seal_job *j, const uint8_t *digest, uint32_t plain, uint64_t zeros,
+                    uint32_t stored)
 {
 	if (j->n == j->cap) {
 		size_t cap = j->cap ? j->cap * 2 : 64;
@@ -524,11 +755,34 @@ static int job_take(struct seal_job *j, const struct chunk_out *o, size_t plain)
 		j->stored = s;
 		j->cap = cap;
 	}
-	memcpy(j->v[j->n].digest, o->digest, 32);
-	j->v[j->n].plain_len = (uint32_t)plain;
-	j->stored[j->n++] = o->stored;
-	j->wrote |= o->written;
+	struct extent_ent *e = &j->v[j->n];
+	memset(e, 0, sizeof(*e));
+	if (digest)
+		memcpy(e->digest, digest, 32);
+	e->plain_len = plain;
+	e->zeros = zeros;
+	j->stored[j->n++] = stored;
 	return 0;
+}
+
+static int job_take(struct seal_job *j, const struct chunk_out *o, size_t plain)
+{
+	int rc = job_push(j, o->digest, (uint32_t)plain, 0, o->stored);
+	if (rc == 0) {
+		j->wrote |= o->written;
+		j->nchunks++;
+	}
+	return rc;
+}
+
+/* Appends N zero bytes to J's chunk list: one run, however many steps. */
+static int job_add_run(struct seal_job *j, uint64_t n)
+{
+	if (j->n && j->v[j->n - 1].plain_len == 0) {
+		j->v[j->n - 1].zeros += n;
+		return 0;
+	}
+	return job_push(j, NULL, 0, n, 0);
 }
 
 static int start_fn(enrp_txn *t, void *arg)
@@ -537,11 +791,28 @@ static int start_fn(enrp_txn *t, void *arg)
 	return ns_inode_get(t, j->ino, &j->r);
 }
 
-/* Worker-owned contexts, reused for every file. */
+/* J's file is still the one its seal started from: 0, -EAGAIN (changed,
+ * seal it again later), -ESTALE (unlinked: nothing to seal), -ENOENT. */
+static int check_fn(enrp_txn *t, void *arg)
+{
+	struct seal_job *j = arg;
+	struct inode_rec r;
+	int rc = ns_inode_get(t, j->ino, &r);
+	if (rc)
+		return rc;
+	if (r.nlink == 0)
+		return -ESTALE;
+	if (r.content != ENRP_CONTENT_SPOOL || r.gen != j->r.gen || r.size != j->r.size)
+		return -EAGAIN;
+	return 0;
+}
+
+/* Worker-owned contexts and buffers, reused for every file. */
 struct worker {
 	enrp_ingest *ing;
 	struct coder c;
-	enrp_sha256 *sha;
+	uint8_t *buf;              /* the bytes read ahead of the cutter */
+	size_t bufsz;
 };
 
 /* The chunks of one file in flight in the pool: slot i % n holds chunk i,
@@ -560,12 +831,47 @@ static int window_take(struct worker *w, struct seal_job *j, struct window *win)
 	return s->rc ? s->rc : job_take(j, &s->out, s->n);
 }
 
-/* Stores the N bytes at P, the next chunk of J: at once, or by the pool
- * (P is copied; at most win->n chunks of a file are in flight). */
+/* Takes every chunk in flight, error or not (a slot must not go while a
+ * compressor has it).  The first error. */
+static int window_drain(struct worker *w, struct seal_job *j, struct window *win)
+{
+	int rc = 0;
+	while (win->taken < win->pushed) {
+		int trc = window_take(w, j, win);
+		if (rc == 0)
+			rc = trc;
+	}
+	return rc;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+/* Appends N zero bytes to J: hashed, and a run in its chunk list (after the
+ * chunks still in flight, which come first in the file). */
+static int take_zeros(struct worker *w, struct seal_job *j, struct window *win, uint64_t n)
+{
+	int rc = window_drain(w, j, win);
+	if (rc == 0)
+		rc = enrp_sha256_update_zeros(j->sha, n);
+	return rc ? rc : job_add_run(j, n);
+}
+
+/* Hashes the N bytes at P, the next chunk of J, and stores them: at once,
+ * or by the pool (P is copied; at most win->n chunks of a file are in
+ * flight).  A chunk of zeros is stored as a run. */
 static int emit(struct worker *w, struct seal_job *j, struct window *win, const uint8_t *p,
                 size_t n)
 {
-	int rc;
+	int rc = enrp_sha256_update(j->sha, p, n);
+	if (rc)
+		return rc;
+	if (all_zero(p, n)) {
+		rc = window_drain(w, j, win);
+		return rc ? rc : job_add_run(j, n);
+	}
 	if (!win->n) {
 		struct chunk_out o;
 		rc = store_chunk(&w->c, &j->ctx, p, n, &o);
@@ -584,74 +890,197 @@ static int emit(struct worker *w, struct seal_job *j, struct window *win, const 
 	return 0;
 }
 
-/* Reads the spool file (zeros past its end, up to the recorded size: bytes a
- * power loss took that were never fsync'd), hashes and chunks it.  A file
- * larger than one chunk can be has its chunks stored by the pool, in
- * parallel, while this thread reads, hashes and cuts the rest. */
-static int chunk_file(struct worker *w, struct seal_job *j)
+/* ---- where the data is ---- */
+
+/* The end of the run of zeros at POS if it is a hole of at least HOLE_MIN
+ * bytes (the spool file holds FLEN bytes; past them, up to SIZE, the file
+ * is zeros: bytes a power loss took that were never fsync'd), else POS. */
+static uint64_t hole_end(int fd, uint64_t flen, uint64_t size, uint64_t pos)
+{
+	uint64_t end = size;
+	if (pos < flen) {
+		off_t d = lseek(fd, (off_t)pos, SEEK_DATA);
+		if (d >= 0 && (uint64_t)d < flen)
+			end = (uint64_t)d;
+		else if (d < 0 && errno != ENXIO)
+			return pos; /* no hole information: read it */
+	}
+	if (end > size)
+		end = size;
+	return end > pos && end - pos >= HOLE_MIN ? end : pos;
+}
+
+/* Where the data starting at FROM ends: the start of the first hole of at
+ * least HOLE_MIN bytes in [FROM, LIMIT), or LIMIT.  Smaller holes count as
+ * data.  Costs a few lseeks per extent of the spool file in that span. */
+static uint64_t data_end(int fd, uint64_t flen, uint64_t size, uint64_t from, uint64_t limit)
+{
+	uint64_t p = from;
+	while (p < limit) {
+		uint64_t h = p;
+		if (p < flen) {
+			off_t x = lseek(fd, (off_t)p, SEEK_HOLE);
+			if (x < 0)
+				return limit;
+			h = (uint64_t)x;
+		}
+		if (h >= limit)
+			return limit;
+		if (hole_end(fd, flen, size, h) > h)
+			return h;
+		if (h >= flen)
+			return limit; /* zeros to the end, too few to be a run */
+		off_t d = lseek(fd, (off_t)h, SEEK_DATA);
+		if (d < 0 || (uint64_t)d <= h)
+			return limit;
+		p = (uint64_t)d;
+	}
+	return limit;
+}
+
+/* Reads file bytes [OFF, OFF+N) into DST: from the spool file up to FLEN,
+ * zeros past it (or past where the file now ends: the generation check
+ * refuses such a seal at the commit). */
+static int read_span(int fd, uint64_t flen, uint8_t *dst, uint64_t off, size_t n)
+{
+	size_t done = 0;
+	while (done < n && off + done < flen) {
+		size_t want = n - done;
+		if (off + done + want > flen)
+			want = (size_t)(flen - off - done);
+		ssize_t got = pread(fd, dst + done, want, (off_t)(off + done));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			break;
+		done += (size_t)got;
+	}
+	memset(dst + done, 0, n - done);
+	return 0;
+}
+
+/* ---- a slice of a seal ---- */
+
+#define SLICE_PARKED 1
+
+static void step_hook(enrp_ingest *ing, const struct seal_job *j)
+{
+	if (ing->test.step)
+		ing->test.step(j->ino, j->pos, ing->test.arg);
+}
+
+/* Seals J from where it stands for one slice: to the file's end (0), until
+ * its time is up and someone else should have the worker (SLICE_PARKED:
+ * every chunk in flight taken, nothing buffered), or until a reason to stop:
+ * -EAGAIN (changed or reopened for writing: it stays queued), -ESTALE or
+ * -ENOENT (gone), -errno.  Reads only the spool file's data: a hole of at
+ * least HOLE_MIN bytes is hashed as zeros (ZERO_STEP at a time), never
+ * read. */
+static int run_slice(struct worker *w, struct seal_job *j)
 {
 	enrp_ingest *ing = w->ing;
 	const struct enrp_cdc_params *cdc = &ing->cdc;
-	uint64_t size = j->r.size, pos = 0;
-	size_t have = 0, start = 0; /* the window is buf[start, start + have) */
+	const uint64_t size = j->r.size;
+	const int64_t slice = ing->test.slice_ns ? ing->test.slice_ns : SLICE_NS;
+	int rc = enrp_store_read(ing->st, check_fn, j);
+	if (rc)
+		return rc;
+	int fd = enrp_spool_open(ing->st, j->ino, 0);
+	if (fd < 0 && fd != -ENOENT)
+		return fd;
+	uint64_t flen = 0; /* bytes the spool file holds (none without one) */
+	struct stat sb;
+	if (fd >= 0 && fstat(fd, &sb) == 0)
+		flen = (uint64_t)sb.st_size;
+	else if (fd >= 0)
+		rc = -errno;
+	uint64_t left = size - j->pos;
+	size_t bufsz = left < READ_BLOCK + cdc->max_size ? (size_t)left : READ_BLOCK + cdc->max_size;
+	if (rc == 0)
+		rc = grow(&w->buf, &w->bufsz, bufsz);
 	struct window win = { .n = 0 };
-	size_t bufsz = size < READ_BLOCK + cdc->max_size ? (size_t)size
-	                                                 : READ_BLOCK + cdc->max_size;
-	uint8_t *buf = malloc(bufsz ? bufsz : 1);
-	if (!buf)
-		return -ENOMEM;
-	if (size > cdc->max_size && ing->window) {
+	if (left > cdc->max_size && ing->window) {
 		win.s = calloc(ing->window, sizeof(*win.s));
 		win.n = win.s ? ing->window : 0; /* no memory for a window: serial */
 	}
-	int fd = enrp_spool_open(ing->st, j->ino, 0);
-	int rc = fd < 0 && fd != -ENOENT ? fd : enrp_sha256_reset(w->sha);
-	while (rc == 0 && (pos < size || have)) {
-		/* Refill so the window holds max_size bytes or the rest.  Only the
-		 * tail (< max_size) moves to the front, once per refill, not after
-		 * every chunk. */
-		if (have < cdc->max_size && pos < size && start) {
-			memmove(buf, buf + start, have);
-			start = 0;
-		}
-		while (rc == 0 && have < cdc->max_size && pos < size) {
-			size_t want = bufsz - have;
-			if (want > size - pos)
-				want = (size_t)(size - pos);
-			ssize_t got = fd >= 0 ? pread(fd, buf + have, want, (off_t)pos) : 0;
-			if (got < 0) {
-				rc = errno == EINTR ? 0 : -errno;
-				continue;
-			}
-			if (got == 0) {
-				memset(buf + have, 0, want);
-				got = (ssize_t)want;
-			}
-			rc = enrp_sha256_update(w->sha, buf + have, (size_t)got);
-			have += (size_t)got;
-			pos += (uint64_t)got;
-		}
-		if (rc || have == 0)
+	size_t start = 0, have = 0;       /* buf[start, start + have) is [pos, pos + have) */
+	uint64_t seg_end = UINT64_MAX;     /* where a hole starts after the data, if known */
+	int64_t deadline = mono_ns() + slice;
+	bool moved = false; /* a slice makes progress before it may end */
+	while (rc == 0 && j->pos < size) {
+		if (atomic_load(&j->stale)) {
+			rc = -EAGAIN;
 			break;
-		size_t cut = enrp_cdc_next(cdc, buf + start, have);
-		rc = emit(w, j, &win, buf + start, cut);
+		}
+		if (moved && mono_ns() >= deadline) {
+			/* At a chunk boundary: bytes read ahead are read again. */
+			rc = enrp_store_read(ing->st, check_fn, j);
+			if (rc == 0 && should_yield(ing, j))
+				rc = SLICE_PARKED;
+			if (rc)
+				break;
+			deadline = mono_ns() + slice;
+		}
+		if (!have && j->run_end <= j->pos)
+			j->run_end = hole_end(fd, flen, size, j->pos);
+		if (j->run_end > j->pos) {
+			uint64_t k = j->run_end - j->pos;
+			if (k > ZERO_STEP)
+				k = ZERO_STEP;
+			if ((rc = take_zeros(w, j, &win, k)))
+				break;
+			j->pos += k;
+			moved = true;
+			step_hook(ing, j);
+			continue;
+		}
+		/* Refill so the window holds max_size bytes, or the rest of this
+		 * stretch of data.  Only the tail moves to the front. */
+		uint64_t fill = j->pos + have, stop_at = size < seg_end ? size : seg_end;
+		if (have < cdc->max_size && fill < stop_at) {
+			if (start) {
+				memmove(w->buf, w->buf + start, have);
+				start = 0;
+			}
+			uint64_t limit = fill + (bufsz - have);
+			if (limit > stop_at)
+				limit = stop_at;
+			uint64_t stop = data_end(fd, flen, size, fill, limit);
+			if (stop < limit)
+				seg_end = stop;
+			if (stop == fill && !have)
+				stop = limit; /* the holes moved under us: read, do not loop */
+			if ((rc = read_span(fd, flen, w->buf + have, fill, (size_t)(stop - fill))))
+				break;
+			have += (size_t)(stop - fill);
+		}
+		if (!have) {
+			rc = -EIO; /* cannot happen: there is data before stop_at */
+			break;
+		}
+		size_t cut = enrp_cdc_next(cdc, w->buf + start, have);
+		if ((rc = emit(w, j, &win, w->buf + start, cut)))
+			break;
 		start += cut;
 		have -= cut;
+		j->pos += cut;
+		if (j->pos == seg_end)
+			seg_end = UINT64_MAX;
+		moved = true;
+		step_hook(ing, j);
 	}
-	/* Every chunk in flight finishes before its slot goes, error or not. */
-	while (win.taken < win.pushed) {
-		int trc = window_take(w, j, &win);
-		if (rc == 0)
-			rc = trc;
-	}
+	/* Every chunk in flight finishes before its slot goes, error or not;
+	 * a parked seal's list then covers [0, pos). */
+	int drc = window_drain(w, j, &win);
+	if (rc == 0 || rc == SLICE_PARKED)
+		rc = drc ? drc : rc;
 	for (size_t i = 0; i < win.n; i++)
 		free(win.s[i].plain);
 	free(win.s);
-	free(buf);
 	if (fd >= 0)
 		close(fd);
-	if (rc == 0)
-		rc = enrp_sha256_final(w->sha, j->sha);
 	return rc;
 }
 
@@ -679,7 +1108,7 @@ static int commit_fn(enrp_txn *t, void *arg)
 	r.content = ENRP_CONTENT_SEALED;
 	r.flags &= ~INODE_CORRUPT;
 	ns_spool_released(t, &r); /* space reserved past the end goes with the spool */
-	memcpy(r.sha256, j->sha, 32);
+	memcpy(r.sha256, j->sum, 32);
 	r.sealed_at = enrp_now_ns();
 	ns_inode_put(t, j->ino, &r);
 	if (t->ret)
@@ -687,9 +1116,9 @@ static int commit_fn(enrp_txn *t, void *arg)
 	struct enrp_eir e;
 	if ((rc = eir_get_txn(t, r.eir_id, &e)))
 		return rc;
-	enrp_hex(j->sha, 32, hex);
+	enrp_hex(j->sum, 32, hex);
 	snprintf(details, sizeof(details), "ino=%llu size=%llu sha256=%s chunks=%zu",
-	         (unsigned long long)j->ino, (unsigned long long)r.size, hex, j->n);
+	         (unsigned long long)j->ino, (unsigned long long)r.size, hex, j->nchunks);
 	return journal_append_txn(t, j->actor, e.name, "verified", details);
 }
 
@@ -722,41 +1151,85 @@ static int drop_fn(enrp_txn *t, void *arg)
 	return rc ? rc : ns_inode_put(t, ino, &r);
 }
 
-static void seal_one(struct worker *w, uint64_t ino)
+/* Reads J's inode and prepares its seal (first slice only). */
+static int job_start(enrp_ingest *ing, struct seal_job *j)
 {
-	enrp_ingest *ing = w->ing;
-	struct seal_job j = { .ino = ino, .actor = &ing->actor };
-	int rc = enrp_store_read(ing->st, start_fn, &j);
-	if (rc == 0 && (!S_ISREG(j.r.mode) || j.r.content != ENRP_CONTENT_SPOOL || !j.r.nlink))
+	int rc = enrp_store_read(ing->st, start_fn, j);
+	if (rc == 0 && (!S_ISREG(j->r.mode) || j->r.content != ENRP_CONTENT_SPOOL || !j->r.nlink))
 		rc = -ESTALE;
 	if (rc == 0)
-		rc = enrp_vault_eir_key(ing->vault, j.r.eir_id, &j.ctx.key);
-	j.ctx.st = ing->st;
-	j.ctx.eir_id = j.r.eir_id;
-	j.ctx.ino = ino;
+		rc = enrp_vault_eir_key(ing->vault, j->r.eir_id, &j->ctx.key);
 	if (rc == 0)
-		rc = chunk_file(w, &j);
+		rc = enrp_sha256_new(&j->sha);
+	j->ctx.st = ing->st;
+	j->ctx.eir_id = j->r.eir_id;
+	j->ctx.ino = j->ino;
+	return rc;
+}
+
+/* J is chunked and hashed to its end: make its chunks durable, then commit
+ * it unless a writer came back meanwhile. */
+static int job_finish(enrp_ingest *ing, struct seal_job *j)
+{
+	int rc = enrp_sha256_final(j->sha, j->sum);
 	/* New chunks are durable before anything points at them. */
-	if (rc == 0 && j.wrote)
+	if (rc == 0 && j->wrote)
 		rc = chunk_sync(ing->st);
 	if (rc == 0) {
 		pthread_mutex_lock(&ing->lock);
-		if (writers_of(ing, ino))
+		if (writers_of(ing, j->ino) || atomic_load(&j->stale))
 			rc = -EAGAIN; /* reopened for writing: its close queues it again */
 		else
-			rc = enrp_store_write(ing->st, commit_fn, &j);
+			rc = enrp_store_write(ing->st, commit_fn, j);
 		pthread_mutex_unlock(&ing->lock);
 	}
+	return rc;
+}
+
+/* Runs one slice of J, which this worker holds, and settles the outcome:
+ * parked, committed, abandoned or failed. */
+static void seal_slice(struct worker *w, struct seal_job *j)
+{
+	enrp_ingest *ing = w->ing;
+	int rc = 0;
+	if (!j->started) {
+		rc = job_start(ing, j);
+		j->started = true; /* whatever happened: job_free frees what was made */
+	}
+	if (rc == 0)
+		rc = run_slice(w, j);
+	if (rc == SLICE_PARKED) {
+		pthread_mutex_lock(&ing->lock);
+		j->running = false;
+		ing->running--;
+		pthread_cond_broadcast(&ing->work);
+		pthread_mutex_unlock(&ing->lock);
+		return;
+	}
+	if (rc == 0)
+		rc = job_finish(ing, j);
 	if (rc == -ESTALE || rc == -ENOENT) {
-		enrp_store_write(ing->st, drop_fn, &ino);
+		enrp_store_write(ing->st, drop_fn, &j->ino);
 	} else if (rc && rc != -EAGAIN) {
 		enrp_log(ENRP_LOG_ERR, "cannot seal inode %llu: %s; will retry",
-		         (unsigned long long)ino, enrp_strerror(rc));
+		         (unsigned long long)j->ino, enrp_strerror(rc));
 		/* Back off so a persistent failure (disk full) does not spin. */
 		sleep(1);
 	}
-	free(j.v);
-	free(j.stored);
+	pthread_mutex_lock(&ing->lock);
+	job_unlink(ing, j);
+	ing->running--;
+	pthread_cond_broadcast(&ing->idle);
+	pthread_mutex_unlock(&ing->lock);
+	job_free(j);
+}
+
+static void worker_idle(struct worker *w)
+{
+	coder_idle(&w->c);
+	free(w->buf);
+	w->buf = NULL;
+	w->bufsz = 0;
 }
 
 static void worker_free(struct worker *w);
@@ -768,30 +1241,27 @@ static void *worker_main(void *arg)
 	sigset_t all;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	for (;;) {
-		pthread_mutex_lock(&ing->lock);
-		bool stop = ing->stopping;
-		pthread_mutex_unlock(&ing->lock);
-		if (stop)
-			break;
-		uint64_t ino = pick(ing);
-		if (!ino) {
-			/* Nothing to do, or only files still being written. */
-			coder_idle(&w->c);
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 1;
-			pthread_mutex_lock(&ing->lock);
-			if (!ing->stopping)
-				pthread_cond_timedwait(&ing->work, &ing->lock, &ts);
+	pthread_mutex_lock(&ing->lock);
+	while (!ing->stopping) {
+		struct seal_job *j = pick_locked(ing);
+		if (j) {
 			pthread_mutex_unlock(&ing->lock);
+			seal_slice(w, j);
+			pthread_mutex_lock(&ing->lock);
 			continue;
 		}
-		seal_one(w, ino);
-		pthread_mutex_lock(&ing->lock);
-		unbusy(ing, ino);
-		pthread_mutex_unlock(&ing->lock);
+		/* Nothing to do, or only files still being written or sealed by
+		 * others: give the buffers back and wait, without letting go of
+		 * the lock in between (a file queued meanwhile wakes us). */
+		worker_idle(w);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		ing->idle_workers++;
+		pthread_cond_timedwait(&ing->work, &ing->lock, &ts);
+		ing->idle_workers--;
 	}
+	pthread_mutex_unlock(&ing->lock);
 	worker_free(w);
 	return NULL;
 }
@@ -800,9 +1270,8 @@ static void worker_free(struct worker *w)
 {
 	if (!w)
 		return;
-	coder_idle(&w->c);
+	worker_idle(w);
 	enrp_codec_free(w->c.codec);
-	enrp_sha256_free(w->sha);
 	free(w);
 }
 
@@ -812,7 +1281,7 @@ static struct worker *worker_new(enrp_ingest *ing)
 	if (!w)
 		return NULL;
 	w->ing = ing;
-	if (enrp_codec_new(ing->zstd_level, &w->c.codec) || enrp_sha256_new(&w->sha)) {
+	if (enrp_codec_new(ing->zstd_level, &w->c.codec)) {
 		worker_free(w);
 		return NULL;
 	}
@@ -932,6 +1401,113 @@ static int requeue_all(enrp_ingest *ing)
 	return rc;
 }
 
+/* ---- queue keys of stores before format 3 ---- */
+
+/* Unqueues INO if its queue entry has the key of a store before format 3
+ * (no EIR in it): requeue_all queues it again under a key of today. */
+static int unqueue_v1_fn(enrp_txn *t, void *arg)
+{
+	uint64_t ino = *(uint64_t *)arg;
+	uint8_t k[8];
+	MDB_val v;
+	struct inode_rec r;
+	be64_put(k, ino);
+	int rc = txn_get(t, DBI_SPOOL, k, 8, &v);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	if (v.mv_size != QUEUE_KEY_LEN_V1)
+		return 0;
+	uint8_t qk[QUEUE_KEY_LEN_V1];
+	memcpy(qk, v.mv_data, sizeof(qk));
+	if ((rc = txn_del(t, DBI_QUEUE, qk, sizeof(qk))) && rc != -ENOENT)
+		return rc;
+	if ((rc = txn_put(t, DBI_SPOOL, k, 8, "", 0, 0)))
+		return rc;
+	rc = ns_inode_get(t, ino, &r);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	r.flags &= ~INODE_QUEUED;
+	return ns_inode_put(t, ino, &r);
+}
+
+/* Counts (*ARG) or, in a write transaction, removes the queue keys of the
+ * old length that no spool entry names any more. */
+static int queue_v1_fn(enrp_txn *t, void *arg)
+{
+	size_t *n = arg;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = txn_cursor(t, DBI_QUEUE, &cur);
+	if (rc)
+		return rc;
+	*n = 0;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (mrc == 0) {
+		if (k.mv_size != QUEUE_KEY_LEN) {
+			(*n)++;
+			if (t->write && (mrc = mdb_cursor_del(cur, 0)))
+				break;
+		}
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return mrc && mrc != MDB_NOTFOUND ? store_mdb_err(mrc) : 0;
+}
+
+static int spool_v1_fn(enrp_txn *t, void *arg)
+{
+	struct ino_list *l = arg;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = txn_cursor(t, DBI_SPOOL, &cur);
+	if (rc)
+		return rc;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (mrc == 0 && rc == 0) {
+		if (k.mv_size == 8 && v.mv_size == QUEUE_KEY_LEN_V1) {
+			if (l->n == l->cap) {
+				size_t cap = l->cap ? l->cap * 2 : 256;
+				uint64_t *nv = realloc(l->v, cap * sizeof(*nv));
+				if (!nv) {
+					rc = -ENOMEM;
+					break;
+				}
+				l->v = nv;
+				l->cap = cap;
+			}
+			l->v[l->n++] = be64_get(k.mv_data);
+		}
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
+		rc = store_mdb_err(mrc);
+	return rc;
+}
+
+/* The queue keys of a store before format 3 lack the EIR the workers take
+ * turns by (the store's first writer has already marked it format 3, so
+ * older binaries refuse it: store.c).  Their files are unqueued, one
+ * transaction each, so a crash half-way leaves a queue this same step
+ * finishes; requeue_all then queues them under keys of today, which loses
+ * only their order. */
+static int upgrade_queue(enrp_ingest *ing)
+{
+	struct ino_list l = { 0 };
+	size_t stray = 0;
+	int rc = enrp_store_read(ing->st, spool_v1_fn, &l);
+	if (rc == 0)
+		rc = enrp_store_read(ing->st, queue_v1_fn, &stray);
+	for (size_t i = 0; rc == 0 && i < l.n; i++)
+		rc = enrp_store_write(ing->st, unqueue_v1_fn, &l.v[i]);
+	free(l.v);
+	if (rc == 0 && (stray || l.n))
+		rc = enrp_store_write(ing->st, queue_v1_fn, &stray);
+	if (rc == 0 && l.n)
+		enrp_log(ENRP_LOG_INFO, "%zu file(s) queued by an older enrp queued again", l.n);
+	return rc;
+}
+
 /* Read-ahead decoders when none are asked for.  On a cold cache a decoder
  * spends about half its time waiting for its chunk file to come off the
  * disk (measured: two decoders on two CPUs were each ~50% busy), so more
@@ -965,6 +1541,9 @@ int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest
 	ing->vault = vault;
 	ing->zstd_level = cfg->zstd_level ? cfg->zstd_level : 3;
 	enrp_actor_self(&ing->actor, "enrpfs seal");
+	pthread_mutex_lock(&next_test_lock);
+	ing->test = next_test;
+	pthread_mutex_unlock(&next_test_lock);
 	pthread_mutex_init(&ing->lock, NULL);
 	pthread_mutex_init(&ing->unseal_lock, NULL);
 	pthread_cond_init(&ing->work, NULL);
@@ -994,13 +1573,12 @@ int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest
 		else if (swept)
 			enrp_log(ENRP_LOG_INFO, "removed %u temporary chunk file(s) left by a crash",
 			         swept);
-		if ((rc = requeue_all(ing)))
+		if ((rc = upgrade_queue(ing)) || (rc = requeue_all(ing)))
 			goto out_free;
-		ing->busy = calloc(cfg->workers, sizeof(*ing->busy));
 		ing->threads = calloc(cfg->workers, sizeof(*ing->threads));
 		unsigned ncomp = cfg->compressors ? cfg->compressors : cpus();
 		ing->compressors = calloc(ncomp, sizeof(*ing->compressors));
-		if (!ing->busy || !ing->threads || !ing->compressors) {
+		if (!ing->threads || !ing->compressors) {
 			rc = -ENOMEM;
 			goto out_free;
 		}
@@ -1066,7 +1644,12 @@ void enrp_ingest_close(enrp_ingest *ing)
 	free(ing->compressors);
 	chunk_cache_close(ing->cc);
 	free(ing->threads);
-	free(ing->busy);
+	/* Parked seals are forgotten: their files are still queued. */
+	while (ing->jobs) {
+		struct seal_job *j = ing->jobs;
+		ing->jobs = j->next;
+		job_free(j);
+	}
 	for (size_t b = 0; b < WRITER_BUCKETS; b++) {
 		while (ing->writers[b]) {
 			struct writer *w = ing->writers[b];
@@ -1086,20 +1669,28 @@ void enrp_ingest_close(enrp_ingest *ing)
 
 static int queue_empty_fn(enrp_txn *t, void *arg)
 {
-	struct pick_args *a = arg;
-	return pick_fn(t, a);
+	bool *empty = arg;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = txn_cursor(t, DBI_QUEUE, &cur);
+	if (rc)
+		return rc;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	mdb_cursor_close(cur);
+	*empty = mrc == MDB_NOTFOUND;
+	return mrc && mrc != MDB_NOTFOUND ? store_mdb_err(mrc) : 0;
 }
 
 int enrp_ingest_wait_idle(enrp_ingest *ing, int timeout_ms)
 {
 	int64_t deadline = mono_ns() + (int64_t)timeout_ms * 1000000;
 	for (;;) {
-		struct pick_args a;
-		int rc = enrp_store_read(ing->st, queue_empty_fn, &a);
+		bool empty;
+		int rc = enrp_store_read(ing->st, queue_empty_fn, &empty);
 		if (rc)
 			return rc;
 		pthread_mutex_lock(&ing->lock);
-		bool idle = a.n == 0 && ing->nbusy == 0;
+		bool idle = empty && ing->running == 0;
 		pthread_mutex_unlock(&ing->lock);
 		if (idle)
 			return 0;

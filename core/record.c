@@ -380,16 +380,28 @@ int rec_files_decode(const void *p, size_t n, struct enrp_eir_files *f)
 	return 0;
 }
 
-void key_queue(uint8_t buf[QUEUE_KEY_LEN], uint8_t eir_class, int64_t queued_at, uint64_t ino)
+void key_queue(uint8_t buf[QUEUE_KEY_LEN], uint8_t eir_class, uint32_t eir_id, int64_t queued_at,
+               uint64_t ino)
 {
 	buf[0] = eir_class;
-	be64_put(buf + 1, (uint64_t)queued_at);
-	be64_put(buf + 9, ino);
+	be32_put(buf + 1, eir_id);
+	be64_put(buf + 5, (uint64_t)queued_at);
+	be64_put(buf + 13, ino);
 }
 
 uint64_t key_queue_ino(const uint8_t buf[QUEUE_KEY_LEN])
 {
-	return be64_get(buf + 9);
+	return be64_get(buf + 13);
+}
+
+uint32_t key_queue_eir(const uint8_t buf[QUEUE_KEY_LEN])
+{
+	return be32_get(buf + 1);
+}
+
+int64_t key_queue_at(const uint8_t buf[QUEUE_KEY_LEN])
+{
+	return (int64_t)be64_get(buf + 5);
 }
 
 void key_chunk(uint8_t buf[CHUNK_KEY_LEN], uint32_t eir_id, const uint8_t digest[32])

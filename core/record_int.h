@@ -112,9 +112,18 @@ void rec_files_encode(uint8_t buf[FILES_VAL_LEN], const struct enrp_eir_files *f
 int rec_files_decode(const void *p, size_t n, struct enrp_eir_files *f);
 
 /* ---- seal queue, chunks, extents ---- */
-#define QUEUE_KEY_LEN 17
-void key_queue(uint8_t buf[QUEUE_KEY_LEN], uint8_t eir_class, int64_t queued_at, uint64_t ino);
+/* A queue key: EIR class, EIR id, time queued, inode — so a cursor meets
+ * class 1 first, and within a class each EIR's files together, oldest
+ * first, and the next EIR with work is one MDB_SET_RANGE away (the workers
+ * take EIRs in turn, ingest.c).  Stores before format 3 had no EIR id (17
+ * bytes, QUEUE_KEY_LEN_V1); the daemon rewrites those at start. */
+#define QUEUE_KEY_LEN 21
+#define QUEUE_KEY_LEN_V1 17
+void key_queue(uint8_t buf[QUEUE_KEY_LEN], uint8_t eir_class, uint32_t eir_id, int64_t queued_at,
+               uint64_t ino);
 uint64_t key_queue_ino(const uint8_t buf[QUEUE_KEY_LEN]);
+uint32_t key_queue_eir(const uint8_t buf[QUEUE_KEY_LEN]);
+int64_t key_queue_at(const uint8_t buf[QUEUE_KEY_LEN]);
 
 #define CHUNK_KEY_LEN 36
 void key_chunk(uint8_t buf[CHUNK_KEY_LEN], uint32_t eir_id, const uint8_t digest[32]);

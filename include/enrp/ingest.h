@@ -65,4 +65,20 @@ int enrp_ingest_unseal(enrp_ingest *ing, uint64_t ino, bool truncate);
  * -ETIMEDOUT. */
 int enrp_ingest_wait_idle(enrp_ingest *ing, int timeout_ms);
 
+/* What the test hooks of a pipeline are; all zero in enrpfs. */
+struct enrp_ingest_test {
+	/* Called by a worker after each chunk, or each step of zeros, of a
+	 * seal: INO, and the bytes of it hashed so far.  No lock is held. */
+	void (*step)(uint64_t ino, uint64_t done, void *arg);
+	void *arg;
+	/* The length of a slice in ns (0: 200 ms); 1 makes every step the end
+	 * of a slice, where a seal may be parked or abandoned. */
+	int64_t slice_ns;
+};
+
+#ifdef ENRP_INTERNAL
+/* Hooks for the pipelines opened after this call (NULL: none). */
+void enrp_ingest_test_hooks(const struct enrp_ingest_test *t);
+#endif
+
 #endif

@@ -24,8 +24,12 @@
 
 #include <enrp/trust.h>
 
-/* On-disk format this binary writes and understands. */
-#define ENRP_STORE_FORMAT 2
+/* On-disk format this binary writes; it opens every older one, and the
+ * first writer marks an older store with this number (store.c), so older
+ * binaries refuse it.  2: inode and EIR records gained a field each.  3:
+ * seal queue keys name the EIR and chunk lists may hold runs of zeros; the
+ * daemon rewrites older queue keys when it starts (core/ingest.c). */
+#define ENRP_STORE_FORMAT 3
 
 typedef struct enrp_store enrp_store;
 typedef struct enrp_txn enrp_txn;

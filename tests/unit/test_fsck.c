@@ -323,7 +323,7 @@ static int c_queue_dangling(enrp_txn *t, struct fx *x)
 {
 	(void)x;
 	uint8_t qk[QUEUE_KEY_LEN];
-	key_queue(qk, 3, 1, 777777);
+	key_queue(qk, 3, 1, 1, 777777);
 	return txn_put(t, DBI_QUEUE, qk, sizeof(qk), "", 0, 0);
 }
 

@@ -1,19 +1,27 @@
 /*
  * test_ingest.c — the seal pipeline on real stores: the durable queue
- * (class order, then time; survives a close and a crash; spool files never
- * queued are queued at start), the writers registry, the generation check
+ * (class order, then EIR, then time; survives a close and a crash; spool
+ * files never queued are queued at start; an older store's queue is
+ * rewritten), the writers registry, the generation check
  * (a file changed, reopened or unlinked while it is being sealed is not
  * sealed from stale data), unseal with copy-back and with truncation, chunk
  * reference counts and EIR usage, deduplication within and across EIRs,
  * the sealed-file reader (every chunk boundary, EOF, random reads, a small
  * cache, two threads), damaged chunks (reader, journal, scrub), encryption
  * at rest (vault init/open errors, no plaintext in chunk files) and the
- * edge files (empty, sparse, no spool file at all).
+ * edge files (empty, sparse, no spool file at all), what was shown
+ * verified surviving a crash, the sharing of the workers (classes first,
+ * EIRs in turn, a long seal parked and resumed), seals abandoned when their
+ * file is unlinked, reopened or truncated, and holes (never read, runs of
+ * zeros in the chunk list, sparse again after a copy-back).
  *
  * The window between "chunks written" and "commit" is opened on purpose:
  * this program defines syncfs(2), which the pipeline calls exactly there
  * (chunk_sync), and can hold a worker inside it.  That makes the stale-data
- * tests deterministic.
+ * tests deterministic.  Likewise the step hook (enrp_ingest_test_hooks)
+ * holds a worker inside a seal, and a slice of 1 ns makes every step a
+ * point where a seal may be parked or abandoned; pread(2) is defined here
+ * to count the bytes a seal reads.
  *
  * Every error is asserted as its exact -errno (STYLE rule 35).
  */
@@ -21,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,6 +363,7 @@ static bool sha_is(const struct enrp_stat *s, const uint8_t *p, size_t n)
 
 struct qent {
 	uint8_t cls;
+	uint32_t eir;
 	int64_t at;
 	uint64_t ino;
 };
@@ -382,7 +392,8 @@ static int qlist_fn(enrp_txn *t, void *arg)
 			const uint8_t *p = k.mv_data;
 			struct qent *e = &q->e[q->n++];
 			e->cls = p[0];
-			e->at = (int64_t)be64_get(p + 1);
+			e->eir = key_queue_eir(p);
+			e->at = key_queue_at(p);
 			e->ino = key_queue_ino(p);
 			uint8_t sk[8];
 			MDB_val sv;
@@ -587,15 +598,18 @@ static void queue_order(void)
 		is_int(enrp_ingest_enqueue(ing, order_in[i]), 0, "enqueue #%d", i);
 	struct qlist q = queue_of(st);
 	is_int(q.n, 5, "five queue entries");
-	bool order = q.n == 5, cls = q.n == 5, times = true;
+	const uint32_t eir_out[5] = { e1.id, e1.id, e2.id, e3.id, e3.id };
+	bool order = q.n == 5, cls = q.n == 5, eirs = q.n == 5, times = true;
 	for (size_t i = 0; i < q.n && i < 5; i++) {
 		order &= q.e[i].ino == order_out[i];
 		cls &= q.e[i].cls == class_out[i];
+		eirs &= q.e[i].eir == eir_out[i];
 		if (i && q.e[i].cls == q.e[i - 1].cls)
 			times &= q.e[i].at > q.e[i - 1].at;
 	}
 	ok(order, "the queue yields class 1 first, then class 2, then class 3");
 	ok(cls, "each key leads with its EIR's class");
+	ok(eirs, "and names its EIR next");
 	ok(times, "within a class, oldest first");
 	ok(q.spool_points_back, "each queued file's spool entry holds its queue key");
 	is_int(attr_of(st, b3).state, ENRP_FILE_PENDING, "a queued file is pending");
@@ -2140,6 +2154,442 @@ static void tmp_sweep(void)
 	enrp_store_close(st);
 }
 
+/* ---- sharing the workers, abandoned seals, holes ---- */
+
+/* The step hook: logs every step (inode, bytes hashed) and can hold the
+ * worker at the first step of one inode until released. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t hold;           /* hold at the next step of this inode (0: none) */
+	bool held;
+	uint64_t ino[8192];
+	uint64_t done[8192];
+	size_t n;
+} stp = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void step_cb(uint64_t ino, uint64_t done, void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&stp.mu);
+	if (stp.n < 8192) {
+		stp.ino[stp.n] = ino;
+		stp.done[stp.n++] = done;
+	}
+	if (ino == stp.hold) {
+		stp.held = true;
+		pthread_cond_broadcast(&stp.cv);
+		while (stp.hold == ino)
+			pthread_cond_wait(&stp.cv, &stp.mu);
+		stp.held = false;
+	}
+	pthread_mutex_unlock(&stp.mu);
+}
+
+static void step_reset(uint64_t hold)
+{
+	pthread_mutex_lock(&stp.mu);
+	stp.n = 0;
+	stp.hold = hold;
+	stp.held = false;
+	pthread_mutex_unlock(&stp.mu);
+}
+
+/* Waits (20 s at most) until a worker is held in the step hook. */
+static bool step_wait_held(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 20;
+	pthread_mutex_lock(&stp.mu);
+	int rc = 0;
+	while (!stp.held && rc == 0)
+		rc = pthread_cond_timedwait(&stp.cv, &stp.mu, &ts);
+	bool held = stp.held;
+	pthread_mutex_unlock(&stp.mu);
+	return held;
+}
+
+static void step_release(void)
+{
+	pthread_mutex_lock(&stp.mu);
+	stp.hold = 0;
+	pthread_cond_broadcast(&stp.cv);
+	pthread_mutex_unlock(&stp.mu);
+}
+
+/* Steps logged for INO: how many, and whether its byte counts only grew
+ * (a parked seal resumed where it stopped, never restarted). */
+static size_t steps_of(uint64_t ino, bool *only_grew)
+{
+	size_t k = 0;
+	uint64_t last = 0;
+	*only_grew = true;
+	pthread_mutex_lock(&stp.mu);
+	for (size_t i = 0; i < stp.n; i++) {
+		if (stp.ino[i] != ino)
+			continue;
+		if (k && stp.done[i] <= last)
+			*only_grew = false;
+		last = stp.done[i];
+		k++;
+	}
+	pthread_mutex_unlock(&stp.mu);
+	return k;
+}
+
+/* A pipeline whose every step ends a slice, with the step hook. */
+static enrp_ingest *ingest_sliced(enrp_store *st, enrp_vault *v, unsigned workers,
+                                  int64_t slice_ns)
+{
+	struct enrp_ingest_test t = { .step = step_cb, .slice_ns = slice_ns };
+	enrp_ingest_test_hooks(&t);
+	enrp_ingest *ing = ingest(st, v, workers, 0);
+	enrp_ingest_test_hooks(NULL);
+	return ing;
+}
+
+/* Position of INO among the "verified" records (-1: none). */
+static long verified_at(enrp_store *st, uint64_t ino)
+{
+	struct jrecs *j = journal_of(st, "verified");
+	for (size_t i = 0; i < j->n; i++)
+		if (j->ino[i] == ino)
+			return (long)i;
+	return -1;
+}
+
+static void sharing(void)
+{
+	enrp_store *st = store_new("share", GC);
+	enrp_vault *v = vault_plain(st);
+	struct enrp_eir a, b, c;
+	make_eir(st, "a", 3, &a);
+	make_eir(st, "b", 3, &b);
+	make_eir(st, "c", 1, &c);
+	const size_t n = 12 * MiB + 777;
+	uint8_t *big = rows_buf(n, 41), *small = random_buf(4 * KiB, 42);
+	size_t cnt = 0;
+	bool grew;
+
+	/* 1. One worker on A's large file; B's small file (same class) and C's
+	 * (class 1) arrive.  The seal is parked at its next chunk boundary,
+	 * C and then B are sealed, and A's seal resumes where it stopped. */
+	enrp_ingest *ing = ingest_sliced(st, v, 1, 1);
+	uint64_t fa = new_file(st, a.root_ino, "big", big, n);
+	step_reset(fa);
+	enrp_ingest_enqueue(ing, fa);
+	ok(step_wait_held(), "the worker is held inside A's 12 MiB seal");
+	uint64_t fb = new_file(st, b.root_ino, "small", small, 4 * KiB);
+	uint64_t fc = new_file(st, c.root_ino, "small", small + 1, 2);
+	enrp_ingest_enqueue(ing, fb);
+	enrp_ingest_enqueue(ing, fc);
+	step_release();
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "all three sealed");
+	long ia = verified_at(st, fa), ib = verified_at(st, fb), ic = verified_at(st, fc);
+	diag("verified order: A's big file %ld, B's %ld, C's %ld", ia, ib, ic);
+	ok(ic >= 0 && ib > ic && ia > ib,
+	   "class 1 (C) first, then B, then A's large file, whose seal was parked");
+	size_t sa = steps_of(fa, &grew);
+	ok(grew && sa > 20, "A's seal resumed where it stopped, never restarted (%zu steps)", sa);
+	struct enrp_stat s = attr_of(st, fa);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, big, n) && list_is_serial(st, fa, big, n, &cnt),
+	   "a parked and resumed seal: the SHA-256 and the chunk list of a serial one (%zu)", cnt);
+	ok(reads_back(ing, fa, big, n), "and reads back");
+	s = attr_of(st, fb);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, small, 4 * KiB), "B's file verified");
+
+	/* 2. Within one EIR, the older file goes first: A's second large file
+	 * is not parked for A's small file. */
+	uint64_t fa2 = new_file(st, a.root_ino, "big2", big + 1, n - 1);
+	step_reset(fa2);
+	enrp_ingest_enqueue(ing, fa2);
+	ok(step_wait_held(), "held inside A's second large file");
+	uint64_t fa3 = new_file(st, a.root_ino, "small", small, 100);
+	enrp_ingest_enqueue(ing, fa3);
+	step_release();
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "both sealed");
+	ok(verified_at(st, fa2) >= 0 && verified_at(st, fa3) > verified_at(st, fa2),
+	   "the EIR's own later file waits for its older one");
+	enrp_ingest_close(ing);
+
+	/* 3. Turns: 30 files of A queued before one of B; B's is the second
+	 * file sealed, not the 31st. */
+	ing = ingest(st, v, 0, 0);
+	uint64_t many[30];
+	for (int i = 0; i < 30; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "m%02d", i);
+		many[i] = new_file(st, a.root_ino, name, small + i, 1000);
+		enrp_ingest_enqueue(ing, many[i]);
+	}
+	uint64_t fb2 = new_file(st, b.root_ino, "late", small, 3000);
+	enrp_ingest_enqueue(ing, fb2);
+	enrp_ingest_close(ing);
+	size_t before = journal_of(st, "verified")->n;
+	ing = ingest(st, v, 1, 0);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "31 files sealed by one worker");
+	long at = verified_at(st, fb2) - (long)before;
+	ok(at >= 0 && at <= 1, "B's file, queued after A's 30, was sealed as number %ld of 31", at + 1);
+	ok(verified_at(st, many[29]) > verified_at(st, many[0]), "A's files in their order");
+	enrp_ingest_close(ing);
+	enrp_vault_close(v);
+	enrp_store_close(st);
+	free(big);
+	free(small);
+}
+
+static void abandon(void)
+{
+	enrp_store *st = store_new("abandon", GC);
+	enrp_vault *v = vault_plain(st);
+	struct enrp_eir e;
+	make_eir(st, "ab", 2, &e);
+	const size_t n = 12 * MiB + 5;
+	uint8_t *p = rows_buf(n, 51), *q = rows_buf(n, 52);
+	bool grew;
+	enrp_ingest *ing = ingest_sliced(st, v, 1, 1);
+
+	/* 1. A sparse 4 GiB file, deleted while its hole is being hashed. */
+	struct enrp_stat s;
+	is_int(enrp_ns_mknod(st, &user, e.root_ino, "sparse", S_IFREG | 0644, 0, NULL, &s), 0,
+	       "mknod sparse");
+	uint64_t sp = s.st.st_ino;
+	is_int(enrp_ns_write_done(st, sp, (uint64_t)4 << 30, NULL), 0, "4 GiB, all hole");
+	step_reset(sp);
+	enrp_ingest_enqueue(ing, sp);
+	ok(step_wait_held(), "held after the first 64 MiB of zeros");
+	is_int(enrp_ns_unlink(st, &user, e.root_ino, "sparse", false), 0, "unlink it");
+	step_release();
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "the worker goes idle");
+	is_int(steps_of(sp, &grew), 1, "the seal stopped at the next step: 64 MiB of 4 GiB hashed");
+	is_int(verified_at(st, sp), -1, "nothing was committed");
+	is_int(queue_of(st).n, 0, "and its queue entry is gone");
+
+	/* 2. Reopened for writing while sealed: stopped at once, sealed again
+	 * from the new bytes once the writer closes. */
+	uint64_t f = new_file(st, e.root_ino, "rewritten", p, n);
+	step_reset(f);
+	enrp_ingest_enqueue(ing, f);
+	ok(step_wait_held(), "held inside the seal of a 12 MiB file");
+	enrp_ingest_writer_open(ing, f);
+	step_release();
+	is_int(attr_of(st, f).state, ENRP_FILE_PENDING, "the file stays queued");
+	put_bytes(st, f, q, n, 0);
+	enrp_ingest_writer_close(ing, f);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "sealed after the writer closed");
+	struct ext_args ex;
+	extents_of(st, f, &ex);
+	is_int(steps_of(f, &grew), 1 + ex.n, "a writer's open stopped the seal at once: one step "
+	       "before, then a new seal from the start, one step per chunk (%zu)", ex.n);
+	free(ex.v);
+	s = attr_of(st, f);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, q, n), "with the new bytes' SHA-256");
+
+	/* 3. Truncated (no writer registered): noticed at the end of the
+	 * slice, the seal starts over from the new content. */
+	uint64_t g = new_file(st, e.root_ino, "truncated", p, n);
+	step_reset(g);
+	enrp_ingest_enqueue(ing, g);
+	ok(step_wait_held(), "held inside the seal of another 12 MiB file");
+	struct stat at = { .st_size = 1000 };
+	is_int(enrp_ns_setattr(st, &user, g, &at, ENRP_SETATTR_SIZE, NULL), 0, "truncate to 1000");
+	step_release();
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "sealed again");
+	s = attr_of(st, g);
+	ok(s.state == ENRP_FILE_VERIFIED && s.st.st_size == 1000 && sha_is(&s, p, 1000),
+	   "as the 1000 bytes left, not the 12 MiB read before");
+	is_int(journal_count(st, "verified", g), 1, "one seal committed");
+	enrp_ingest_close(ing);
+	enrp_vault_close(v);
+	enrp_store_close(st);
+	free(p);
+	free(q);
+}
+
+/* Bytes read with pread(2) by this process while COUNTING: the seal of a
+ * sparse file must not read its holes.  (With _FILE_OFFSET_BITS=64 this
+ * defines pread64, which libenrp calls.) */
+static _Atomic uint64_t pread_bytes;
+static _Atomic bool pread_counting;
+
+ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+	ssize_t r = (ssize_t)syscall(SYS_pread64, fd, buf, n, off);
+	if (r > 0 && pread_counting)
+		pread_bytes += (uint64_t)r;
+	return r;
+}
+
+static void holes(void)
+{
+	enrp_store *st = store_new("holes", GC);
+	enrp_vault *v = vault_plain(st);
+	struct enrp_eir e;
+	make_eir(st, "ho", 2, &e);
+	enrp_ingest *ing = ingest(st, v, 1, 0);
+
+	/* 300 KiB of data, a 64 MiB hole, 100 KiB of data, 3 KiB of hole, 1 byte,
+	 * and 5 MiB past the spool file's end (a power loss took them). */
+	const uint64_t a = 300 * KiB, hole = 64 * MiB, b = 100 * KiB;
+	const uint64_t c_at = a + hole + b + 3 * KiB, flen = c_at + 1, size = flen + 5 * MiB;
+	uint8_t *want = calloc(1, size);
+	uint8_t *d1 = random_buf(a, 61), *d2 = random_buf(b, 62);
+	memcpy(want, d1, a);
+	memcpy(want + a + hole, d2, b);
+	want[c_at] = 7;
+	struct enrp_stat s;
+	is_int(enrp_ns_mknod(st, &user, e.root_ino, "sparse", S_IFREG | 0644, 0, NULL, &s), 0,
+	       "mknod");
+	uint64_t f = s.st.st_ino;
+	int fd = enrp_spool_open(st, f, 1);
+	pwrite_all(fd, d1, a, 0);
+	pwrite_all(fd, d2, b, (off_t)(a + hole));
+	pwrite_all(fd, want + c_at, 1, (off_t)c_at);
+	close(fd);
+	is_int(enrp_ns_write_done(st, f, size, NULL), 0, "size: 5 MiB past the spool file's end");
+	long files0 = chunk_files(st, e.id);
+	pread_bytes = 0;
+	pread_counting = true;
+	enrp_ingest_enqueue(ing, f);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "sealed");
+	pread_counting = false;
+	diag("the seal read %llu bytes with pread of a %llu-byte file",
+	     (unsigned long long)pread_bytes, (unsigned long long)size);
+	ok(pread_bytes < 2 * MiB, "the holes were not read (%llu bytes read for %llu of data)",
+	   (unsigned long long)pread_bytes, (unsigned long long)(a + b + 4 * KiB));
+	s = attr_of(st, f);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, size),
+	   "verified: the SHA-256 of the whole file, zeros included");
+	struct ext_args ex;
+	is_int(extents_of(st, f, &ex), 0, "its chunk list");
+	size_t runs = 0, chunks = 0;
+	uint64_t run_bytes = 0, total = 0;
+	for (size_t i = 0; i < ex.n; i++) {
+		total += extent_len(&ex.v[i]);
+		if (ex.v[i].plain_len) {
+			chunks++;
+		} else {
+			runs++;
+			run_bytes += ex.v[i].zeros;
+		}
+	}
+	ok(runs == 2 && run_bytes == hole + 5 * MiB && total == size,
+	   "two runs of zeros: the 64 MiB hole and the 5 MiB past the end (%zu runs, %zu chunks)",
+	   runs, chunks);
+	is_int(chunk_files(st, e.id) - files0, (long)chunks, "chunk files only for the data");
+	free(ex.v);
+	ok(reads_back(ing, f, want, size), "reads back: data and zeros where the holes were");
+	struct enrp_scrub_result res;
+	is_int(enrp_scrub(st, v, "ho", &actor, NULL, NULL, &res), 0, "scrub");
+	ok(res.files_damaged == 0 && res.files == 1, "scrubs clean (the runs hashed as zeros)");
+
+	is_int(enrp_ingest_unseal(ing, f, false), 0, "copy back");
+	char path[700];
+	char name[32];
+	snprintf(name, sizeof(name), "%016llx", (unsigned long long)f);
+	snprintf(path, sizeof(path), "%s/spool/%s", enrp_store_path(st), name);
+	struct stat sb;
+	ok(stat(path, &sb) == 0 && (uint64_t)sb.st_size == size && sb.st_blocks * 512 < 8 * MiB,
+	   "the spool file is sparse again (%lld bytes allocated of %llu)",
+	   (long long)sb.st_blocks * 512, (unsigned long long)size);
+	size_t len;
+	uint8_t *back = spool_bytes(st, f, &len);
+	ok(back && len == size && memcmp(back, want, size) == 0, "and holds the file's bytes");
+	free(back);
+
+	/* Zeros written as data (no holes): chunks of zeros become runs too. */
+	uint8_t *zeros = calloc(1, 8 * MiB);
+	uint64_t z = new_file(st, e.root_ino, "written-zeros", zeros, 8 * MiB);
+	files0 = chunk_files(st, e.id);
+	enrp_ingest_enqueue(ing, z);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "8 MiB of written zeros sealed");
+	s = attr_of(st, z);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, zeros, 8 * MiB), "verified");
+	extents_of(st, z, &ex);
+	ok(ex.n == 1 && ex.v[0].plain_len == 0 && ex.v[0].zeros == 8 * MiB,
+	   "one run of 8 MiB, no chunk (%zu entries)", ex.n);
+	free(ex.v);
+	is_int(chunk_files(st, e.id), files0, "no chunk file written");
+	ok(reads_back(ing, z, zeros, 8 * MiB), "reads back as zeros");
+	enrp_ingest_close(ing);
+	enrp_vault_close(v);
+	enrp_store_close(st);
+	free(zeros);
+	free(want);
+	free(d1);
+	free(d2);
+}
+
+/* ---- a store queued by an older enrp ---- */
+
+/* Makes the store look like a format 1 store with INO queued in it: the
+ * format key, and a queue key without the EIR (class, time, ino). */
+static int make_v1_fn(enrp_txn *t, void *arg)
+{
+	uint64_t ino = *(uint64_t *)arg;
+	uint8_t k[8], qk[QUEUE_KEY_LEN_V1], fmt[4];
+	MDB_val v;
+	struct inode_rec r;
+	be64_put(k, ino);
+	qk[0] = 2;
+	be64_put(qk + 1, 12345);
+	be64_put(qk + 9, ino);
+	be32_put(fmt, 1);
+	int rc = txn_get(t, DBI_INODE, k, 8, &v);
+	if (rc || (rc = rec_inode_decode(v.mv_data, v.mv_size, &r)))
+		return rc;
+	r.flags |= INODE_QUEUED;
+	struct rec_out o;
+	rec_out_init(&o);
+	rc = rec_inode_encode(&r, &o);
+	if (rc == 0)
+		rc = txn_put(t, DBI_INODE, k, 8, o.buf, o.len, 0);
+	rec_out_release(&o);
+	txn_put(t, DBI_QUEUE, qk, sizeof(qk), "", 0, 0);
+	txn_put(t, DBI_SPOOL, k, 8, qk, sizeof(qk), 0);
+	txn_put(t, DBI_META, "format", 6, fmt, 4, 0);
+	return rc ? rc : t->ret;
+}
+
+static void older_queue(void)
+{
+	enrp_store *st = store_new("fmt1", 0);
+	enrp_vault *v = vault_plain(st);
+	struct enrp_eir e;
+	make_eir(st, "old", 2, &e);
+	uint8_t *p = random_buf(100 * KiB, 71);
+	uint64_t f = new_file(st, e.root_ino, "queued-by-v1", p, 100 * KiB);
+	is_int(enrp_store_write(st, make_v1_fn, &f), 0, "a format 1 store with a file queued");
+	enrp_vault_close(v);
+	enrp_store_close(st);
+
+	st = store_reopen("fmt1", ENRP_STORE_RDONLY);
+	is_int(enrp_store_format(st), 1, "this enrp opens a format 1 store");
+	enrp_store_close(st);
+	st = store_reopen("fmt1", GC);
+	is_int(enrp_store_format(st), ENRP_STORE_FORMAT, "its first writer marks it format %d",
+	       ENRP_STORE_FORMAT);
+	v = vault_plain(st);
+	enrp_ingest *ing = ingest(st, v, 0, 0);
+	struct qlist q = queue_of(st);
+	ok(q.n == 0 && !q.spool_points_back, "without workers (enrpctl) the old key stays");
+	enrp_ingest_close(ing);
+	ing = ingest(st, v, 1, 0);
+	q = queue_of(st);
+	ok(q.n <= 1 && q.spool_points_back, "the daemon's start rewrites it");
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "and seals what the older enrp had queued");
+	struct enrp_stat s = attr_of(st, f);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, p, 100 * KiB), "verified");
+	enrp_ingest_close(ing);
+	enrp_vault_close(v);
+	enrp_store_close(st);
+	st = store_reopen("fmt1", ENRP_STORE_RDONLY);
+	is_int(enrp_store_format(st), ENRP_STORE_FORMAT, "the new format is on disk");
+	enrp_store_close(st);
+	free(p);
+}
+
 int main(void)
 {
 	tmp = tap_tmpdir();
@@ -2164,6 +2614,10 @@ int main(void)
 	edge_files();
 	cdc_params();
 	pooled();
+	sharing();
+	abandon();
+	holes();
+	older_queue();
 	tmp_sweep();
 
 	pthread_mutex_lock(&gate_mu);
