@@ -54,7 +54,10 @@
  * size changed) while it is sealed is noticed at the end of the slice (the
  * inode is re-read), and a writer that opens it marks its seal stale at
  * once (enrp_ingest_writer_open; checked at every chunk): the seal stops
- * within a slice, its chunks in flight finished, and commits nothing.
+ * within a slice, its chunks in flight finished, and commits nothing.  A
+ * parked seal is dropped when a writer opens its file, and when its file
+ * leaves the queue (reap_fn, whenever a seal parks or a worker goes idle),
+ * so abandoned seals never pile up in memory.
  *
  * Never sealing stale data.  A file is sealed only when no handle that can
  * write it is open (ing->writers) — checked under ing->lock, which the
@@ -242,6 +245,16 @@ struct seal_job {
 	const struct enrp_actor *actor;
 };
 
+unsigned enrp_ingest_test_jobs(enrp_ingest *ing)
+{
+	unsigned n = 0;
+	pthread_mutex_lock(&ing->lock);
+	for (struct seal_job *j = ing->jobs; j; j = j->next)
+		n++;
+	pthread_mutex_unlock(&ing->lock);
+	return n;
+}
+
 static struct seal_job *job_find(enrp_ingest *ing, uint64_t ino)
 {
 	struct seal_job *j = ing->jobs;
@@ -298,10 +311,15 @@ void enrp_ingest_writer_open(enrp_ingest *ing, uint64_t ino)
 		enrp_log(ENRP_LOG_ERR, "out of memory tracking writers of inode %llu",
 		         (unsigned long long)ino);
 	}
-	/* Its seal would be refused at the commit: stop it now. */
+	/* Its seal would be refused at the commit: stop it now (a parked one
+	 * is simply forgotten). */
 	struct seal_job *j = job_find(ing, ino);
-	if (j)
+	if (j && j->running) {
 		atomic_store(&j->stale, true);
+	} else if (j) {
+		job_unlink(ing, j);
+		job_free(j);
+	}
 	pthread_mutex_unlock(&ing->lock);
 }
 
@@ -518,6 +536,32 @@ static struct seal_job *pick_locked(enrp_ingest *ing)
 	j->running = true;
 	ing->running++;
 	return j;
+}
+
+/* Forgets the parked seals whose file left the queue meanwhile (unlinked
+ * and freed, say): nothing would ever resume them.  Called with ing->lock
+ * held, whenever a seal is parked or a worker goes idle, so parked seals
+ * never pile up. */
+static int reap_fn(enrp_txn *t, void *arg)
+{
+	enrp_ingest *ing = arg;
+	struct seal_job **pp = &ing->jobs;
+	while (*pp) {
+		struct seal_job *j = *pp;
+		uint8_t k[8];
+		MDB_val v;
+		be64_put(k, j->ino);
+		int rc = j->running ? 0 : txn_get(t, DBI_SPOOL, k, 8, &v);
+		if (rc && rc != -ENOENT)
+			return rc;
+		if (!j->running && (rc == -ENOENT || v.mv_size != QUEUE_KEY_LEN)) {
+			*pp = j->next;
+			job_free(j);
+			continue;
+		}
+		pp = &j->next;
+	}
+	return 0;
 }
 
 /* At the end of a slice: should J's worker park it?  Yes when the pipeline
@@ -1202,6 +1246,7 @@ static void seal_slice(struct worker *w, struct seal_job *j)
 		pthread_mutex_lock(&ing->lock);
 		j->running = false;
 		ing->running--;
+		enrp_store_read(ing->st, reap_fn, ing);
 		pthread_cond_broadcast(&ing->work);
 		pthread_mutex_unlock(&ing->lock);
 		return;
@@ -1254,6 +1299,8 @@ static void *worker_main(void *arg)
 		 * others: give the buffers back and wait, without letting go of
 		 * the lock in between (a file queued meanwhile wakes us). */
 		worker_idle(w);
+		if (ing->jobs)
+			enrp_store_read(ing->st, reap_fn, ing);
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 1;

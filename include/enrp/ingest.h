@@ -79,6 +79,8 @@ struct enrp_ingest_test {
 #ifdef ENRP_INTERNAL
 /* Hooks for the pipelines opened after this call (NULL: none). */
 void enrp_ingest_test_hooks(const struct enrp_ingest_test *t);
+/* Seals started and not finished (running or parked). */
+unsigned enrp_ingest_test_jobs(enrp_ingest *ing);
 #endif
 
 #endif

@@ -2293,7 +2293,8 @@ static void sharing(void)
 	size_t sa = steps_of(fa, &grew);
 	ok(grew && sa > 20, "A's seal resumed where it stopped, never restarted (%zu steps)", sa);
 	struct enrp_stat s = attr_of(st, fa);
-	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, big, n) && list_is_serial(st, fa, big, n, &cnt),
+	bool serial = list_is_serial(st, fa, big, n, &cnt);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, big, n) && serial,
 	   "a parked and resumed seal: the SHA-256 and the chunk list of a serial one (%zu)", cnt);
 	ok(reads_back(ing, fa, big, n), "and reads back");
 	s = attr_of(st, fb);
@@ -2311,9 +2312,34 @@ static void sharing(void)
 	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "both sealed");
 	ok(verified_at(st, fa2) >= 0 && verified_at(st, fa3) > verified_at(st, fa2),
 	   "the EIR's own later file waits for its older one");
+	is_int(enrp_ingest_test_jobs(ing), 0, "no seal is left in memory");
+
+	/* 3. A parked seal whose file is unlinked and freed meanwhile is
+	 * forgotten (nothing would resume it). */
+	uint64_t fa4 = new_file(st, a.root_ino, "big4", big + 2, n - 2);
+	step_reset(fa4);
+	enrp_ingest_enqueue(ing, fa4);
+	ok(step_wait_held(), "held inside A's third large file");
+	uint64_t fb3 = new_file(st, b.root_ino, "small3", small, 10);
+	enrp_ingest_enqueue(ing, fb3);
+	pthread_mutex_lock(&stp.mu);
+	stp.hold = fb3; /* A's seal parks for B's file, which is held in turn */
+	stp.held = false;
+	pthread_cond_broadcast(&stp.cv);
+	pthread_mutex_unlock(&stp.mu);
+	ok(step_wait_held(), "held inside B's file, A's seal parked");
+	is_int(enrp_ingest_test_jobs(ing), 2, "two seals in memory: B's and A's parked one");
+	is_int(enrp_ns_unlink(st, &user, a.root_ino, "big4", false), 0, "unlink A's file");
+	is_int(enrp_ns_forget(st, fa4), 0, "and free it (its queue entry goes)");
+	step_release();
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "B's file sealed");
+	for (int i = 0; i < 100 && enrp_ingest_test_jobs(ing); i++)
+		usleep(20000); /* the worker reaps when it goes idle */
+	is_int(enrp_ingest_test_jobs(ing), 0, "the parked seal of the freed file is forgotten");
+	ok(verified_at(st, fb3) >= 0 && verified_at(st, fa4) < 0, "B's verified, A's freed file not");
 	enrp_ingest_close(ing);
 
-	/* 3. Turns: 30 files of A queued before one of B; B's is the second
+	/* 4. Turns: 30 files of A queued before one of B; B's is the second
 	 * file sealed, not the 31st. */
 	ing = ingest(st, v, 0, 0);
 	uint64_t many[30];
