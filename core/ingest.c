@@ -1092,10 +1092,10 @@ static int run_slice(struct worker *w, struct seal_job *j)
 			if (limit > stop_at)
 				limit = stop_at;
 			uint64_t stop = data_end(fd, flen, size, fill, limit);
-			if (stop < limit)
-				seg_end = stop;
 			if (stop == fill && !have)
 				stop = limit; /* the holes moved under us: read, do not loop */
+			if (stop < limit)
+				seg_end = stop;
 			if ((rc = read_span(fd, flen, w->buf + have, fill, (size_t)(stop - fill))))
 				break;
 			have += (size_t)(stop - fill);

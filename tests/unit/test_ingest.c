@@ -2524,6 +2524,31 @@ static void holes(void)
 	ok(back && len == size && memcmp(back, want, size) == 0, "and holds the file's bytes");
 	free(back);
 
+	/* 4 KiB of data every 8 KiB: small holes are read as data, so the
+	 * chunks keep their usual sizes. */
+	const size_t m = 2 * MiB;
+	uint8_t *comb = calloc(1, m), *d3 = random_buf(m, 63);
+	is_int(enrp_ns_mknod(st, &user, e.root_ino, "comb", S_IFREG | 0644, 0, NULL, &s), 0,
+	       "mknod comb");
+	uint64_t cf = s.st.st_ino;
+	fd = enrp_spool_open(st, cf, 1);
+	for (size_t off = 0; off < m; off += 8 * KiB) {
+		memcpy(comb + off, d3 + off, 4 * KiB);
+		pwrite_all(fd, comb + off, 4 * KiB, (off_t)off);
+	}
+	close(fd);
+	is_int(enrp_ns_write_done(st, cf, m, NULL), 0, "2 MiB, a 4 KiB hole every 8 KiB");
+	enrp_ingest_enqueue(ing, cf);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "sealed");
+	s = attr_of(st, cf);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, comb, m), "verified");
+	extents_of(st, cf, &ex);
+	ok(ex.n > 0 && ex.n <= 16, "in %zu chunks, not 256 of 4 KiB", ex.n);
+	free(ex.v);
+	ok(reads_back(ing, cf, comb, m), "reads back");
+	free(comb);
+	free(d3);
+
 	/* Zeros written as data (no holes): chunks of zeros become runs too. */
 	uint8_t *zeros = calloc(1, 8 * MiB);
 	uint64_t z = new_file(st, e.root_ino, "written-zeros", zeros, 8 * MiB);
