@@ -25,11 +25,11 @@
  * (a chunk, or ZERO_STEP of a hole), so seals that park for each other
  * still advance; and a stopping pipeline parks every seal at the end of its
  * slice, so an unmount never waits for a long seal.  A file of another EIR
- * (or class) thus
- * waits at most a slice and the drain of one window, whatever the other
- * seals' sizes, when there are fewer EIRs with work than workers; with more,
- * one slice per EIR ahead of it in the turn, divided by the workers.  A
- * parked seal holds no buffer: the SHA-256 state and its chunk list only.
+ * (or class) thus waits at most a slice and the drain of one window,
+ * whatever the other seals' sizes, when there are fewer EIRs with work than
+ * workers; with more, one slice per EIR ahead of it in the turn, divided by
+ * the workers.  A parked seal holds no buffer: the SHA-256 state and its
+ * chunk list only.
  * Within one EIR files go oldest first and a seal never yields to its own
  * EIR's later files; an EIR never has more seals started than there are
  * workers, because a worker always resumes its EIR's oldest unfinished one

@@ -2515,8 +2515,9 @@ static void holes(void)
 	char name[32];
 	snprintf(name, sizeof(name), "%016llx", (unsigned long long)f);
 	snprintf(path, sizeof(path), "%s/spool/%s", enrp_store_path(st), name);
-	struct stat sb;
-	ok(stat(path, &sb) == 0 && (uint64_t)sb.st_size == size && sb.st_blocks * 512 < 8 * MiB,
+	struct stat sb = { 0 };
+	bool there = stat(path, &sb) == 0;
+	ok(there && (uint64_t)sb.st_size == size && sb.st_blocks * 512 < 8 * MiB,
 	   "the spool file is sparse again (%lld bytes allocated of %llu)",
 	   (long long)sb.st_blocks * 512, (unsigned long long)size);
 	size_t len;
