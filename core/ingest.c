@@ -178,6 +178,11 @@ struct enrp_ingest {
 	unsigned idle_workers;        /* protected by lock: workers waiting for work */
 	uint32_t rr[256];             /* protected by lock: per class, the EIR served last */
 	struct writer *writers[WRITER_BUCKETS]; /* protected by lock */
+	/* Files whose queueing failed (a full disk refusing the commit): the
+	 * idle workers queue them again, so a file closed on a full disk is
+	 * sealed once there is room, not at the next mount.  Protected by lock. */
+	uint64_t *unqueued;
+	size_t nunqueued, unqueued_cap;
 
 	pthread_mutex_t unseal_lock;  /* one copy-back at a time */
 
@@ -370,13 +375,53 @@ static int enqueue_fn(enrp_txn *t, void *arg)
 	return t->ret;
 }
 
+/* Remembers INO for queueing later; ing->lock held. */
+static void unqueued_add(enrp_ingest *ing, uint64_t ino)
+{
+	for (size_t i = 0; i < ing->nunqueued; i++)
+		if (ing->unqueued[i] == ino)
+			return;
+	if (ing->nunqueued == ing->unqueued_cap) {
+		size_t cap = ing->unqueued_cap ? 2 * ing->unqueued_cap : 16;
+		uint64_t *v = realloc(ing->unqueued, cap * sizeof(*v));
+		if (!v)
+			return; /* queued at the next mount (requeue_all) */
+		ing->unqueued = v;
+		ing->unqueued_cap = cap;
+	}
+	ing->unqueued[ing->nunqueued++] = ino;
+}
+
 int enrp_ingest_enqueue(enrp_ingest *ing, uint64_t ino)
 {
 	int rc = enrp_store_write(ing->st, enqueue_fn, &ino);
 	pthread_mutex_lock(&ing->lock);
+	if (rc)
+		unqueued_add(ing, ino);
 	pthread_cond_broadcast(&ing->work);
 	pthread_mutex_unlock(&ing->lock);
 	return rc;
+}
+
+/* Queues again what could not be queued; ing->lock held on entry and exit,
+ * released while the store is written. */
+static void unqueued_retry(enrp_ingest *ing)
+{
+	uint64_t *v = ing->unqueued;
+	size_t n = ing->nunqueued;
+	if (!n)
+		return;
+	ing->unqueued = NULL;
+	ing->nunqueued = ing->unqueued_cap = 0;
+	pthread_mutex_unlock(&ing->lock);
+	size_t done = 0;
+	for (; done < n; done++)
+		if (enrp_store_write(ing->st, enqueue_fn, &v[done]))
+			break; /* still no room: all of them later */
+	pthread_mutex_lock(&ing->lock);
+	for (size_t i = done; i < n; i++)
+		unqueued_add(ing, v[i]);
+	free(v);
 }
 
 /* Removes INO's queue entry (and its QUEUED flag) in this transaction. */
@@ -1301,6 +1346,7 @@ static void *worker_main(void *arg)
 		worker_idle(w);
 		if (ing->jobs)
 			enrp_store_read(ing->st, reap_fn, ing);
+		unqueued_retry(ing);
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 1;
@@ -1704,6 +1750,8 @@ void enrp_ingest_close(enrp_ingest *ing)
 			free(w);
 		}
 	}
+	/* Files never queued are queued at the next mount (requeue_all). */
+	free(ing->unqueued);
 	pthread_mutex_destroy(&ing->lock);
 	pthread_mutex_destroy(&ing->unseal_lock);
 	pthread_cond_destroy(&ing->work);

@@ -179,6 +179,7 @@ struct enrp_store {
 	uint64_t room_reserve;  /* protected by room_lock */
 	int64_t room_read_at;   /* protected by room_lock: CLOCK_MONOTONIC ns */
 	bool in_hooks;          /* the committer runs a commit's hooks, unlocked */
+	_Atomic int fail_writes; /* enrp_store_test_fail_writes */
 	bool stopping;
 	pthread_t committer;
 	bool committer_started;
@@ -1298,8 +1299,16 @@ static int write_single(enrp_store *st, enrp_txn_fn *fn, void *arg)
 	return rc;
 }
 
+void enrp_store_test_fail_writes(enrp_store *st, int err)
+{
+	atomic_store(&st->fail_writes, err);
+}
+
 int enrp_store_write(enrp_store *st, enrp_txn_fn *fn, void *arg)
 {
+	int injected = atomic_load(&st->fail_writes);
+	if (injected)
+		return injected;
 	if (st->flags & ENRP_STORE_RDONLY)
 		return -EROFS;
 	if (st->flags & ENRP_STORE_GROUP_COMMIT)

@@ -133,6 +133,9 @@ unsigned enrp_store_format(const enrp_store *st);
 #ifdef ENRP_INTERNAL
 /* Number of group commits done so far (tests of the durability design). */
 uint64_t enrp_store_commit_count(const enrp_store *st);
+/* Makes every enrp_store_write fail with ERR (< 0) until called with 0,
+ * as a full disk would (tests of what retries). */
+void enrp_store_test_fail_writes(enrp_store *st, int err);
 #endif
 
 #endif

@@ -926,6 +926,37 @@ static void writers(void)
 	free(p);
 }
 
+/* A file closed while the disk refuses commits (its queueing fails) is
+ * queued and sealed once there is room, without waiting for a remount. */
+static void queue_after_full_disk(void)
+{
+	enrp_store *st = store_new("qfull", GC);
+	enrp_vault *v = vault_plain(st);
+	struct enrp_eir e;
+	make_eir(st, "qf", 1, &e);
+	uint8_t *p = random_buf(64 * KiB, 5);
+	enrp_ingest *ing = ingest(st, v, 1, 0);
+	uint64_t f = new_file(st, e.root_ino, "f", p, 64 * KiB);
+	enrp_ingest_writer_open(ing, f);
+	enrp_store_test_fail_writes(st, -ENOSPC);
+	enrp_ingest_writer_close(ing, f);
+	enrp_store_test_fail_writes(st, 0);
+	is_int(attr_of(st, f).state, ENRP_FILE_OPEN, "its queueing failed: still open");
+	struct enrp_stat s;
+	for (int i = 0; i < 100; i++) {
+		s = attr_of(st, f);
+		if (s.state == ENRP_FILE_VERIFIED)
+			break;
+		usleep(50000);
+	}
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, p, 64 * KiB),
+	   "queued again by an idle worker and sealed once writes work");
+	enrp_ingest_close(ing);
+	enrp_vault_close(v);
+	enrp_store_close(st);
+	free(p);
+}
+
 /* ---- stale data: changes while a worker is between chunks and commit ---- */
 
 static void stale_data(void)
@@ -2657,6 +2688,7 @@ int main(void)
 	verified_survives();
 	startup_requeue();
 	writers();
+	queue_after_full_disk();
 	stale_data();
 	unseal_and_usage();
 	dedup();
