@@ -161,6 +161,26 @@ struct chunk_ctx {
 
 struct seal_job;
 
+/* A growing list of inode numbers. */
+struct ino_list {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int ino_list_push(struct ino_list *l, uint64_t ino)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		uint64_t *nv = realloc(l->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = ino;
+	return 0;
+}
+
 struct enrp_ingest {
 	enrp_store *st;
 	enrp_vault *vault;
@@ -181,8 +201,7 @@ struct enrp_ingest {
 	/* Files whose queueing failed (a full disk refusing the commit): the
 	 * idle workers queue them again, so a file closed on a full disk is
 	 * sealed once there is room, not at the next mount.  Protected by lock. */
-	uint64_t *unqueued;
-	size_t nunqueued, unqueued_cap;
+	struct ino_list unqueued;
 
 	pthread_mutex_t unseal_lock;  /* one copy-back at a time */
 
@@ -375,21 +394,14 @@ static int enqueue_fn(enrp_txn *t, void *arg)
 	return t->ret;
 }
 
-/* Remembers INO for queueing later; ing->lock held. */
+/* Remembers INO for queueing later; ing->lock held.  Without memory for
+ * it, the next mount queues it (requeue_all). */
 static void unqueued_add(enrp_ingest *ing, uint64_t ino)
 {
-	for (size_t i = 0; i < ing->nunqueued; i++)
-		if (ing->unqueued[i] == ino)
+	for (size_t i = 0; i < ing->unqueued.n; i++)
+		if (ing->unqueued.v[i] == ino)
 			return;
-	if (ing->nunqueued == ing->unqueued_cap) {
-		size_t cap = ing->unqueued_cap ? 2 * ing->unqueued_cap : 16;
-		uint64_t *v = realloc(ing->unqueued, cap * sizeof(*v));
-		if (!v)
-			return; /* queued at the next mount (requeue_all) */
-		ing->unqueued = v;
-		ing->unqueued_cap = cap;
-	}
-	ing->unqueued[ing->nunqueued++] = ino;
+	ino_list_push(&ing->unqueued, ino);
 }
 
 int enrp_ingest_enqueue(enrp_ingest *ing, uint64_t ino)
@@ -407,21 +419,19 @@ int enrp_ingest_enqueue(enrp_ingest *ing, uint64_t ino)
  * released while the store is written. */
 static void unqueued_retry(enrp_ingest *ing)
 {
-	uint64_t *v = ing->unqueued;
-	size_t n = ing->nunqueued;
-	if (!n)
+	struct ino_list l = ing->unqueued;
+	if (!l.n)
 		return;
-	ing->unqueued = NULL;
-	ing->nunqueued = ing->unqueued_cap = 0;
+	ing->unqueued = (struct ino_list){ 0 };
 	pthread_mutex_unlock(&ing->lock);
 	size_t done = 0;
-	for (; done < n; done++)
-		if (enrp_store_write(ing->st, enqueue_fn, &v[done]))
+	for (; done < l.n; done++)
+		if (enrp_store_write(ing->st, enqueue_fn, &l.v[done]))
 			break; /* still no room: all of them later */
 	pthread_mutex_lock(&ing->lock);
-	for (size_t i = done; i < n; i++)
-		unqueued_add(ing, v[i]);
-	free(v);
+	for (size_t i = done; i < l.n; i++)
+		unqueued_add(ing, l.v[i]);
+	free(l.v);
 }
 
 /* Removes INO's queue entry (and its QUEUED flag) in this transaction. */
@@ -1446,35 +1456,32 @@ static int load_cdc(enrp_ingest *ing)
 	return 0;
 }
 
-struct ino_list {
-	uint64_t *v;
-	size_t n, cap;
+/* The spool files whose index entry is of length VLEN (QUEUE_KEY_LEN_V1: a
+ * queue key of an older store), or of any length but a queue key's
+ * (SPOOL_UNQUEUED: files not queued). */
+#define SPOOL_UNQUEUED ((size_t)-1)
+
+struct spool_pick {
+	struct ino_list l;
+	size_t vlen;
 };
 
 static int spool_list_fn(enrp_txn *t, void *arg)
 {
-	struct ino_list *l = arg;
+	struct spool_pick *a = arg;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int rc = txn_cursor(t, DBI_SPOOL, &cur);
 	if (rc)
 		return rc;
 	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	while (mrc == 0) {
-		if (k.mv_size == 8 && v.mv_size != QUEUE_KEY_LEN) {
-			if (l->n == l->cap) {
-				size_t cap = l->cap ? l->cap * 2 : 256;
-				uint64_t *nv = realloc(l->v, cap * sizeof(*nv));
-				if (!nv) {
-					rc = -ENOMEM;
-					break;
-				}
-				l->v = nv;
-				l->cap = cap;
-			}
-			l->v[l->n++] = be64_get(k.mv_data);
-		}
-		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	while (mrc == 0 && rc == 0) {
+		bool pick = a->vlen == SPOOL_UNQUEUED ? v.mv_size != QUEUE_KEY_LEN
+		                                      : v.mv_size == a->vlen;
+		if (k.mv_size == 8 && pick)
+			rc = ino_list_push(&a->l, be64_get(k.mv_data));
+		if (rc == 0)
+			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(cur);
 	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
@@ -1486,11 +1493,11 @@ static int spool_list_fn(enrp_txn *t, void *arg)
  * file's last close may have been in the metadata a crash lost. */
 static int requeue_all(enrp_ingest *ing)
 {
-	struct ino_list l = { 0 };
-	int rc = enrp_store_read(ing->st, spool_list_fn, &l);
-	for (size_t i = 0; rc == 0 && i < l.n; i++)
-		rc = enrp_store_write(ing->st, enqueue_fn, &l.v[i]);
-	free(l.v);
+	struct spool_pick a = { .vlen = SPOOL_UNQUEUED };
+	int rc = enrp_store_read(ing->st, spool_list_fn, &a);
+	for (size_t i = 0; rc == 0 && i < a.l.n; i++)
+		rc = enrp_store_write(ing->st, enqueue_fn, &a.l.v[i]);
+	free(a.l.v);
 	return rc;
 }
 
@@ -1547,37 +1554,6 @@ static int queue_v1_fn(enrp_txn *t, void *arg)
 	return mrc && mrc != MDB_NOTFOUND ? store_mdb_err(mrc) : 0;
 }
 
-static int spool_v1_fn(enrp_txn *t, void *arg)
-{
-	struct ino_list *l = arg;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc = txn_cursor(t, DBI_SPOOL, &cur);
-	if (rc)
-		return rc;
-	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	while (mrc == 0 && rc == 0) {
-		if (k.mv_size == 8 && v.mv_size == QUEUE_KEY_LEN_V1) {
-			if (l->n == l->cap) {
-				size_t cap = l->cap ? l->cap * 2 : 256;
-				uint64_t *nv = realloc(l->v, cap * sizeof(*nv));
-				if (!nv) {
-					rc = -ENOMEM;
-					break;
-				}
-				l->v = nv;
-				l->cap = cap;
-			}
-			l->v[l->n++] = be64_get(k.mv_data);
-		}
-		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	if (rc == 0 && mrc && mrc != MDB_NOTFOUND)
-		rc = store_mdb_err(mrc);
-	return rc;
-}
-
 /* The queue keys of a store before format 3 lack the EIR the workers take
  * turns by (the store's first writer has already marked it format 3, so
  * older binaries refuse it: store.c).  Their files are unqueued, one
@@ -1586,18 +1562,18 @@ static int spool_v1_fn(enrp_txn *t, void *arg)
  * only their order. */
 static int upgrade_queue(enrp_ingest *ing)
 {
-	struct ino_list l = { 0 };
+	struct spool_pick a = { .vlen = QUEUE_KEY_LEN_V1 };
 	size_t stray = 0;
-	int rc = enrp_store_read(ing->st, spool_v1_fn, &l);
+	int rc = enrp_store_read(ing->st, spool_list_fn, &a);
 	if (rc == 0)
 		rc = enrp_store_read(ing->st, queue_v1_fn, &stray);
-	for (size_t i = 0; rc == 0 && i < l.n; i++)
-		rc = enrp_store_write(ing->st, unqueue_v1_fn, &l.v[i]);
-	free(l.v);
-	if (rc == 0 && (stray || l.n))
+	for (size_t i = 0; rc == 0 && i < a.l.n; i++)
+		rc = enrp_store_write(ing->st, unqueue_v1_fn, &a.l.v[i]);
+	free(a.l.v);
+	if (rc == 0 && (stray || a.l.n))
 		rc = enrp_store_write(ing->st, queue_v1_fn, &stray);
-	if (rc == 0 && l.n)
-		enrp_log(ENRP_LOG_INFO, "%zu file(s) queued by an older enrp queued again", l.n);
+	if (rc == 0 && a.l.n)
+		enrp_log(ENRP_LOG_INFO, "%zu file(s) queued by an older enrp queued again", a.l.n);
 	return rc;
 }
 
@@ -1751,7 +1727,7 @@ void enrp_ingest_close(enrp_ingest *ing)
 		}
 	}
 	/* Files never queued are queued at the next mount (requeue_all). */
-	free(ing->unqueued);
+	free(ing->unqueued.v);
 	pthread_mutex_destroy(&ing->lock);
 	pthread_mutex_destroy(&ing->unseal_lock);
 	pthread_cond_destroy(&ing->work);
