@@ -1513,9 +1513,15 @@ static void recover(void)
  * fails only this test. */
 static int in_child(const char *name, int (*fn)(const struct enrp_eir *e))
 {
-	char path[512];
+	char path[512], main_store[512];
 	snprintf(path, sizeof(path), "%s/%s", tmp, name);
+	snprintf(main_store, sizeof(main_store), "%s/store", tmp);
 	fflush(stdout);
+	/* LMDB forbids using an environment across fork, and a child that
+	 * inherits one can neither close it nor free it: the main store is
+	 * closed while the child runs and opened again after. */
+	enrp_store_close(st);
+	st = NULL;
 	pid_t pid = fork();
 	if (pid == 0) {
 		struct enrp_eir e;
@@ -1529,6 +1535,10 @@ static int in_child(const char *name, int (*fn)(const struct enrp_eir *e))
 	}
 	int status = -1;
 	waitpid(pid, &status, 0);
+	if (enrp_store_open(main_store, 0, &st)) {
+		printf("Bail out! cannot open the store again after %s\n", name);
+		exit(1);
+	}
 	if (WIFSIGNALED(status))
 		diag("%s: child killed by signal %d", name, WTERMSIG(status));
 	else if (WEXITSTATUS(status))
