@@ -117,6 +117,18 @@ static inline int done_testing(void)
 	return tap_failed || (tap_planned >= 0 && tap_planned != tap_run) ? 1 : 0;
 }
 
+/* N repetitions of a randomised check, or a tenth of them (at least one)
+ * under valgrind (tests/run sets ENRP_TEST_VALGRIND): there each costs ~50x
+ * and the repetitions add confidence, not coverage, which the native and
+ * sanitizer runs of the same test already give. */
+static inline int tap_reps(int n)
+{
+	const char *v = getenv("ENRP_TEST_VALGRIND");
+	if (!v || !*v || strcmp(v, "0") == 0)
+		return n;
+	return n / 10 > 0 ? n / 10 : 1;
+}
+
 /* Makes a fresh directory /tmp/enrp-test-XXXXXX; NULL on failure.  The
  * string is static: one per test program. */
 static inline const char *tap_tmpdir(void)
