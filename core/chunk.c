@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,222 @@ int chunk_tmp_sweep(enrp_store *st, unsigned *removed)
 	}
 	closedir(top);
 	return rc;
+}
+
+int chunk_delete(enrp_store *st, uint32_t eir_id, const uint8_t digest[32])
+{
+	char rel[128];
+	chunk_rel(eir_id, digest, rel, sizeof(rel));
+	if (unlinkat(store_chunks_dirfd(st), rel, 0) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static bool hex_name(const char *s, size_t n)
+{
+	if (strlen(s) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static DIR *open_dir_at(int dfd, const char *rel)
+{
+	int fd = openat(dfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d && fd >= 0)
+		close(fd);
+	return d;
+}
+
+/* Lists one leaf directory "<eir>/ab/cd" of chunk files. */
+static int list_leaf(int cfd, const char *rel, chunk_list_fn *fn, void *arg)
+{
+	DIR *d = open_dir_at(cfd, rel);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	struct dirent *e;
+	int rc = 0;
+	while (rc == 0 && (e = readdir(d))) {
+		if (!hex_name(e->d_name, 64))
+			continue;
+		uint8_t digest[32];
+		for (int i = 0; i < 32; i++) {
+			unsigned v;
+			sscanf(e->d_name + 2 * i, "%2x", &v);
+			digest[i] = (uint8_t)v;
+		}
+		struct stat sb;
+		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue; /* removed meanwhile */
+			rc = -errno;
+			break;
+		}
+		rc = fn(digest, (uint64_t)sb.st_size, arg);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Lists "<eir>" or "<eir>/ab": calls LEAF for each two-hex subdirectory. */
+static int list_level(int cfd, const char *rel, bool leaf, chunk_list_fn *fn, void *arg)
+{
+	DIR *d = open_dir_at(cfd, rel);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	struct dirent *e;
+	int rc = 0;
+	char sub[64];
+	while (rc == 0 && (e = readdir(d))) {
+		if (!hex_name(e->d_name, 2))
+			continue;
+		snprintf(sub, sizeof(sub), "%.40s/%.2s", rel, e->d_name);
+		rc = leaf ? list_leaf(cfd, sub, fn, arg) : list_level(cfd, sub, true, fn, arg);
+	}
+	closedir(d);
+	return rc;
+}
+
+int chunk_list(enrp_store *st, uint32_t eir_id, chunk_list_fn *fn, void *arg)
+{
+	char rel[16];
+	snprintf(rel, sizeof(rel), "%u", eir_id);
+	return list_level(store_chunks_dirfd(st), rel, false, fn, arg);
+}
+
+/* ---- pins ---- */
+
+#define PIN_BUCKETS 1024
+
+struct pin {
+	uint32_t eir_id;
+	uint8_t digest[32];
+	unsigned pins;
+	bool doomed;
+	struct pin *next;
+};
+
+struct chunk_pins {
+	pthread_mutex_t lock;
+	pthread_cond_t undoomed;      /* protected by lock: a doomed chunk was let go */
+	struct pin *bucket[PIN_BUCKETS]; /* protected by lock */
+};
+
+struct chunk_pins *chunk_pins_new(void)
+{
+	struct chunk_pins *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->undoomed, NULL);
+	return p;
+}
+
+void chunk_pins_free(struct chunk_pins *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < PIN_BUCKETS; i++)
+		while (p->bucket[i]) {
+			struct pin *n = p->bucket[i]->next;
+			free(p->bucket[i]);
+			p->bucket[i] = n;
+		}
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->undoomed);
+	free(p);
+}
+
+/* The slot that holds (or would hold) the entry.  Caller holds lock. */
+static struct pin **pin_slot(struct chunk_pins *p, uint32_t eir_id, const uint8_t digest[32])
+{
+	size_t b = ((size_t)digest[0] << 8 | digest[1]) ^ eir_id;
+	struct pin **pp = &p->bucket[b % PIN_BUCKETS];
+	while (*pp && ((*pp)->eir_id != eir_id || memcmp((*pp)->digest, digest, 32) != 0))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static struct pin *pin_add(struct pin **slot, uint32_t eir_id, const uint8_t digest[32])
+{
+	struct pin *n = calloc(1, sizeof(*n));
+	if (n) {
+		n->eir_id = eir_id;
+		memcpy(n->digest, digest, 32);
+		*slot = n;
+	}
+	return n;
+}
+
+/* Removes the entry at SLOT once nothing holds it.  Caller holds lock. */
+static void pin_drop_if_idle(struct pin **slot)
+{
+	struct pin *e = *slot;
+	if (e && !e->pins && !e->doomed) {
+		*slot = e->next;
+		free(e);
+	}
+}
+
+int chunk_pin(enrp_store *st, uint32_t eir_id, const uint8_t digest[32])
+{
+	struct chunk_pins *p = store_chunk_pins(st);
+	int rc = 0;
+	pthread_mutex_lock(&p->lock);
+	struct pin **slot = pin_slot(p, eir_id, digest);
+	while (*slot && (*slot)->doomed) {
+		pthread_cond_wait(&p->undoomed, &p->lock);
+		slot = pin_slot(p, eir_id, digest);
+	}
+	struct pin *e = *slot ? *slot : pin_add(slot, eir_id, digest);
+	if (e)
+		e->pins++;
+	else
+		rc = -ENOMEM;
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
+void chunk_unpin(enrp_store *st, uint32_t eir_id, const uint8_t digest[32])
+{
+	struct chunk_pins *p = store_chunk_pins(st);
+	pthread_mutex_lock(&p->lock);
+	struct pin **slot = pin_slot(p, eir_id, digest);
+	if (*slot && (*slot)->pins) {
+		(*slot)->pins--;
+		pin_drop_if_idle(slot);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+bool chunk_doom(enrp_store *st, uint32_t eir_id, const uint8_t digest[32])
+{
+	struct chunk_pins *p = store_chunk_pins(st);
+	bool doomed = false;
+	pthread_mutex_lock(&p->lock);
+	struct pin **slot = pin_slot(p, eir_id, digest);
+	if (!*slot && pin_add(slot, eir_id, digest)) {
+		(*slot)->doomed = true;
+		doomed = true;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return doomed;
+}
+
+void chunk_undoom(enrp_store *st, uint32_t eir_id, const uint8_t digest[32])
+{
+	struct chunk_pins *p = store_chunk_pins(st);
+	pthread_mutex_lock(&p->lock);
+	struct pin **slot = pin_slot(p, eir_id, digest);
+	if (*slot && (*slot)->doomed) {
+		(*slot)->doomed = false;
+		pin_drop_if_idle(slot);
+		pthread_cond_broadcast(&p->undoomed);
+	}
+	pthread_mutex_unlock(&p->lock);
 }
 
 int chunk_sync(enrp_store *st)

@@ -46,6 +46,31 @@ int chunk_fetch(enrp_store *st, enrp_codec *codec, uint32_t eir_id,
                 const struct enrp_eir_key *key, const uint8_t digest[32], uint32_t plain_len,
                 uint8_t *plain, bool check_name);
 
+/* Removes chunk DIGEST of EIR (0 also when it was not there).  Only garbage
+ * collection calls it, for a chunk it has doomed (below). */
+int chunk_delete(enrp_store *st, uint32_t eir_id, const uint8_t digest[32]);
+
+/* Calls FN for every chunk of EIR that exists in the chunk store, with its
+ * stored size, in no particular order, until FN returns non-zero (returned).
+ * Temporary files are not chunks.  -errno when the listing fails. */
+typedef int chunk_list_fn(const uint8_t digest[32], uint64_t bytes, void *arg);
+int chunk_list(enrp_store *st, uint32_t eir_id, chunk_list_fn *fn, void *arg);
+
+/* Pins: a seal pins each chunk before it looks the chunk up in the index,
+ * and keeps it pinned until its chunk list is committed or dropped, so that
+ * garbage collection never frees a chunk that a seal is deduplicating onto
+ * or has just written.  GC dooms a chunk before it checks that no index
+ * entry names it, and removes it only while doomed; a doomed chunk cannot
+ * be pinned (chunk_pin waits until GC is done with it, after which the seal
+ * finds it absent and writes it again), a pinned one cannot be doomed.
+ * Pins live in memory: GC and seals run in the same process (the daemon),
+ * or GC runs while no daemon does (enrpctl holds the daemon lock). */
+int chunk_pin(enrp_store *st, uint32_t eir_id, const uint8_t digest[32]); /* -ENOMEM */
+void chunk_unpin(enrp_store *st, uint32_t eir_id, const uint8_t digest[32]);
+/* True when DIGEST was not pinned and is now doomed (false on ENOMEM too). */
+bool chunk_doom(enrp_store *st, uint32_t eir_id, const uint8_t digest[32]);
+void chunk_undoom(enrp_store *st, uint32_t eir_id, const uint8_t digest[32]);
+
 /* Index, inside a transaction. */
 int chunk_lookup(enrp_txn *t, uint32_t eir_id, const uint8_t digest[32], struct chunk_rec *out);
 /* One more user of the chunk (creating the entry, and counting its stored

@@ -300,6 +300,11 @@ static void job_free(struct seal_job *j)
 {
 	if (!j)
 		return;
+	/* Its chunks were pinned when stored (store_chunk); committed or not,
+	 * the list is done with them. */
+	for (size_t i = 0; i < j->n; i++)
+		if (j->v[i].plain_len)
+			chunk_unpin(j->ctx.st, j->ctx.eir_id, j->v[i].digest);
 	enrp_sha256_free(j->sha);
 	free(j->v);
 	free(j->stored);
@@ -704,16 +709,11 @@ static bool stored_chunk_matches(struct coder *c, const struct chunk_ctx *x,
 	       memcmp(c->check, p, n) == 0;
 }
 
-/* Names the N bytes at P, and writes them as a chunk file unless the EIR
- * has that chunk already (checked by reading it back).  Thread-safe for
- * distinct C: two threads storing the same new chunk both write it, and the
- * second rename replaces the first with an equal file. */
-static int store_chunk(struct coder *c, const struct chunk_ctx *x, const uint8_t *p, size_t n,
-                       struct chunk_out *out)
+/* store_chunk() once DIGEST is pinned. */
+static int store_chunk_pinned(struct coder *c, const struct chunk_ctx *x, const uint8_t *p,
+                              size_t n, struct chunk_out *out)
 {
-	int rc = enrp_codec_name(c->codec, x->key, p, n, out->digest);
-	if (rc)
-		return rc;
+	int rc;
 	out->written = false;
 	struct known_args k = { .eir_id = x->eir_id, .digest = out->digest };
 	rc = enrp_store_read(x->st, known_fn, &k);
@@ -737,6 +737,25 @@ static int store_chunk(struct coder *c, const struct chunk_ctx *x, const uint8_t
 		return rc;
 	rc = chunk_write(x->st, x->eir_id, out->digest, c->frame, flen, &out->written);
 	out->stored = (uint32_t)flen;
+	return rc;
+}
+
+/* Names the N bytes at P, and writes them as a chunk file unless the EIR
+ * has that chunk already (checked by reading it back).  Thread-safe for
+ * distinct C: two threads storing the same new chunk both write it, and the
+ * second rename replaces the first with an equal file.  On success the
+ * chunk stays pinned against GC until its job is freed (job_free). */
+static int store_chunk(struct coder *c, const struct chunk_ctx *x, const uint8_t *p, size_t n,
+                       struct chunk_out *out)
+{
+	int rc = enrp_codec_name(c->codec, x->key, p, n, out->digest);
+	if (rc == 0)
+		rc = chunk_pin(x->st, x->eir_id, out->digest);
+	if (rc)
+		return rc;
+	rc = store_chunk_pinned(c, x, p, n, out);
+	if (rc)
+		chunk_unpin(x->st, x->eir_id, out->digest);
 	return rc;
 }
 
@@ -870,6 +889,8 @@ static int job_take(struct seal_job *j, const struct chunk_out *o, size_t plain)
 	if (rc == 0) {
 		j->wrote |= o->written;
 		j->nchunks++;
+	} else {
+		chunk_unpin(j->ctx.st, j->ctx.eir_id, o->digest); /* not in the list */
 	}
 	return rc;
 }

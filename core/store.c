@@ -142,6 +142,7 @@ struct enrp_store {
 	int spool_dirfd;
 	int chunks_dirfd;
 	struct spool_pool *pool; /* emptied spool files (daemon only; spool.c) */
+	struct chunk_pins *pins; /* seals against garbage collection (chunk.c) */
 	int intent_fd;     /* run/writer.lock: "a writer is waiting" (see group) */
 	unsigned flags;
 	unsigned format;
@@ -433,6 +434,11 @@ int store_chunks_dirfd(const enrp_store *st)
 struct spool_pool *store_spool_pool(const enrp_store *st)
 {
 	return st->pool;
+}
+
+struct chunk_pins *store_chunk_pins(const enrp_store *st)
+{
+	return st->pins;
 }
 
 const char *enrp_store_path(const enrp_store *st)
@@ -888,6 +894,8 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 	rc = open_dbis(st, create);
 	if (rc == 0 && !(flags & ENRP_STORE_RDONLY))
 		rc = upgrade_format(st);
+	if (rc == 0 && !(st->pins = chunk_pins_new()))
+		rc = -ENOMEM;
 	if (rc)
 		goto out_env;
 	if (flags & ENRP_STORE_GROUP_COMMIT) {
@@ -910,6 +918,7 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 
 out_env:
 	spool_pool_free(st->pool);
+	chunk_pins_free(st->pins);
 	mdb_env_close(st->env);
 	st->env = NULL;
 out_free:
@@ -1485,6 +1494,7 @@ void enrp_store_close(enrp_store *st)
 	free(st->ghooks);
 	free(st->gtouched);
 	spool_pool_free(st->pool);
+	chunk_pins_free(st->pins);
 	mdb_env_close(st->env);
 	if (st->spool_dirfd >= 0)
 		close(st->spool_dirfd);

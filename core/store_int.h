@@ -101,5 +101,9 @@ int store_spool_dirfd(const enrp_store *st);
 int store_chunks_dirfd(const enrp_store *st);
 /* The daemon's pool of emptied spool files (spool.c), or NULL. */
 struct spool_pool *store_spool_pool(const enrp_store *st);
+/* The table of chunks that seals have pinned against GC (chunk.c). */
+struct chunk_pins *store_chunk_pins(const enrp_store *st);
+struct chunk_pins *chunk_pins_new(void);
+void chunk_pins_free(struct chunk_pins *p);
 
 #endif

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include <enrp/eir.h>
+#include <enrp/gc.h>
 #include <enrp/ingest.h>
 #include <enrp/reader.h>
 #include <enrp/journal.h>
@@ -79,6 +80,7 @@ struct fs {
 	const char *store_path;
 	struct fuse_session *se;
 	enrp_denials *denials;
+	enrp_gc *gc;                    /* garbage collection, run on request */
 	struct enrp_actor actor;        /* the daemon, for journal records */
 	pthread_rwlock_t mode_lock;     /* see file-top comment */
 	struct node_table nodes;

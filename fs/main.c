@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <enrp/enrp.h>
+#include <enrp/gc.h>
 #include <enrp/rundir.h>
 #include <enrp/store.h>
 #include <enrp/text.h>
@@ -629,7 +630,8 @@ int main(int argc, char *argv[])
 	pthread_mutex_init(&fs.dead_lock, NULL);
 	pthread_mutex_init(&fs.sizes.lock, NULL);
 	fs.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (nodes_init(&fs.nodes) || enrp_denials_new(fs.st, &fs.denials)) {
+	if (nodes_init(&fs.nodes) || enrp_denials_new(fs.st, &fs.denials) ||
+	    enrp_gc_new(fs.st, &fs.actor, &fs.gc)) {
 		say("enrpfs: out of memory");
 		goto out_nodes;
 	}
@@ -669,6 +671,7 @@ out_signals:
 	/* Nothing can reference an unlinked inode once unmounted. */
 	enrp_ns_recover(fs.st, NULL, NULL);
 out_nodes:
+	enrp_gc_free(fs.gc); /* stops a run: what it freed so far stays freed */
 	enrp_denials_free(fs.denials);
 	nodes_release(&fs.nodes);
 	pthread_rwlock_destroy(&fs.mode_lock);

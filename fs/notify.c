@@ -11,6 +11,7 @@
  * held, since the kernel may wait on a read in flight that needs our reply.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -57,6 +58,21 @@ static void control_handler(const char *request, char *reply, size_t reply_size,
 			snprintf(reply, reply_size, "error %s", enrp_strerror(rc));
 		else
 			snprintf(reply, reply_size, "ok");
+	} else if (strcmp(request, "gc") == 0) {
+		int rc = enrp_gc_start(fs->gc);
+		if (rc)
+			snprintf(reply, reply_size, "error %s", enrp_strerror(rc));
+		else
+			snprintf(reply, reply_size, "ok");
+	} else if (strcmp(request, "gc-status") == 0) {
+		bool started, running;
+		int rc;
+		struct enrp_gc_result r;
+		enrp_gc_status(fs->gc, &started, &running, &rc, &r);
+		snprintf(reply, reply_size,
+		         "ok %s %d %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu32 " %" PRIu32,
+		         !started ? "idle" : running ? "running" : "done", rc, r.chunks,
+		         r.chunks_freed, r.bytes_freed, r.chunks_busy, r.eirs, r.eirs_total);
 	} else if (strcmp(request, "ping") == 0) {
 		snprintf(reply, reply_size, "ok %d", (int)getpid());
 	} else {

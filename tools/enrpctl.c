@@ -42,6 +42,7 @@ static const struct cmd commands[] = {
 	{ "audit",  cmd_audit,  NEED_STORE_RO, "show and verify the audit journal" },
 	{ "scrub",  cmd_scrub,  NEED_STORE_RW, "verify every chunk and file checksum" },
 	{ "fsck",   cmd_fsck,   NEED_STORE_RW, "check (and --repair) the store's consistency" },
+	{ "gc",     cmd_gc,     NEED_STORE_RW, "free the chunks nothing references any more" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -44,6 +44,7 @@
 #include <enrp/codec.h>
 #include <enrp/eir.h>
 #include <enrp/enrp.h>
+#include <enrp/gc.h>
 #include <enrp/ingest.h>
 #include <enrp/reader.h>
 #include <enrp/journal.h>
@@ -2303,6 +2304,130 @@ static long verified_at(enrp_store *st, uint64_t ino)
 	return -1;
 }
 
+/* ---- garbage collection against seals in flight ---- */
+
+/* Is chunk DIGEST of EIR pinned by a seal?  (Doomed and let go at once.) */
+static bool pinned(enrp_store *st, uint32_t eir_id, const uint8_t digest[32])
+{
+	if (!chunk_doom(st, eir_id, digest))
+		return true;
+	chunk_undoom(st, eir_id, digest);
+	return false;
+}
+
+/* Every chunk that INO's chunk list names exists as a file. */
+static bool chunks_present(enrp_store *st, uint32_t eir_id, uint64_t ino)
+{
+	struct ext_args ex;
+	if (extents_of(st, ino, &ex))
+		return false;
+	bool all = true;
+	char path[700];
+	for (size_t i = 0; i < ex.n; i++) {
+		if (!ex.v[i].plain_len)
+			continue;
+		chunk_path(st, eir_id, ex.v[i].digest, path, sizeof(path));
+		all &= access(path, F_OK) == 0;
+	}
+	return all;
+}
+
+static void delete_file(enrp_store *st, uint64_t parent, const char *name, uint64_t ino)
+{
+	is_int(enrp_ns_unlink(st, &user, parent, name, false), 0, "unlink %s", name);
+	is_int(enrp_ns_forget(st, ino), 0, "forget %s", name);
+}
+
+static void gc_races(void)
+{
+	enrp_store *st = store_new("gcrace", GC);
+	enrp_vault *v = vault_plain(st);
+	struct enrp_eir e;
+	make_eir(st, "g", 2, &e);
+	const size_t n = 3 * MiB + 99;
+	uint8_t *p = random_buf(n, 61);
+	struct enrp_gc_result res;
+
+	/* 1. B deduplicates onto A's chunks and is held mid-way; A goes, so
+	 * its chunks have no reference left in the index; GC runs.  The chunks
+	 * B has already taken are pinned and must survive; the others may go
+	 * (B writes them again when it gets there). */
+	enrp_ingest *ing = ingest_sliced(st, v, 1, 0);
+	uint64_t a = new_file(st, e.root_ino, "a", p, n);
+	enrp_ingest_enqueue(ing, a);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "a sealed");
+	struct ext_args ex;
+	is_int(extents_of(st, a, &ex), 0, "a's chunk list");
+	ok(ex.n >= 4, "a has several chunks (%zu)", ex.n);
+	uint8_t first[32];
+	memcpy(first, ex.v[0].digest, 32);
+	uint64_t b = new_file(st, e.root_ino, "b", p, n);
+	step_reset(b);
+	enrp_ingest_enqueue(ing, b);
+	ok(step_wait_held(), "b's seal is held after its first chunk");
+	bool pin_seen = false;
+	for (int i = 0; i < 2000 && !(pin_seen = pinned(st, e.id, first)); i++)
+		usleep(10000);
+	ok(pin_seen, "b's seal pinned the first chunk it deduplicated onto");
+	delete_file(st, e.root_ino, "a", a);
+	ok(refs_of(st, e.id, first) == -ENOENT, "a's chunks have no reference left in the index");
+	is_int(enrp_gc_run(st, NULL, &actor, NULL, NULL, NULL, &res), 0, "gc while b is held");
+	ok(res.chunks_busy >= 1, "gc left the pinned chunks alone (%llu busy)",
+	   (unsigned long long)res.chunks_busy);
+	char path[700];
+	chunk_path(st, e.id, first, path, sizeof(path));
+	ok(access(path, F_OK) == 0, "the chunk b deduplicated onto is still there");
+	step_release();
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "b sealed");
+	is_int(attr_of(st, b).state, ENRP_FILE_VERIFIED, "b verified");
+	ok(chunks_present(st, e.id, b), "every chunk b's list names exists");
+	is_int(enrp_gc_run(st, NULL, &actor, NULL, NULL, NULL, &res), 0, "gc after b");
+	is_int(res.chunks_freed, 0, "b's chunks are referenced: nothing freed");
+	enrp_ingest_close(ing);
+	ing = ingest(st, v, 1, 0); /* a cold cache: reads go to the chunk files */
+	ok(reads_back(ing, b, p, n), "b reads back whole");
+
+	/* 2. GC has doomed a chunk (it is about to remove it) when a seal
+	 * wants it: the seal waits, finds it gone, and writes it again. */
+	uint8_t *q = random_buf(n, 62);
+	uint64_t c = new_file(st, e.root_ino, "c", q, n);
+	enrp_ingest_enqueue(ing, c);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "c sealed");
+	is_int(extents_of(st, c, &ex), 0, "c's chunk list");
+	memcpy(first, ex.v[0].digest, 32);
+	delete_file(st, e.root_ino, "c", c);
+	is_int(enrp_store_sync(st), 0, "c's deletion committed");
+	ok(chunk_doom(st, e.id, first), "doom c's first chunk, as gc does before removing it");
+	uint64_t d = new_file(st, e.root_ino, "d", q, n);
+	enrp_ingest_enqueue(ing, d);
+	usleep(200000); /* d's seal reaches the doomed chunk and waits */
+	is_int(attr_of(st, d).state, ENRP_FILE_PENDING, "d is not sealed while its chunk is doomed");
+	is_int(chunk_delete(st, e.id, first), 0, "gc removes the doomed chunk");
+	chunk_undoom(st, e.id, first);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "d sealed");
+	is_int(attr_of(st, d).state, ENRP_FILE_VERIFIED, "d verified");
+	chunk_path(st, e.id, first, path, sizeof(path));
+	ok(access(path, F_OK) == 0, "the removed chunk was written again for d");
+	ok(chunks_present(st, e.id, d), "every chunk d's list names exists");
+	enrp_ingest_close(ing);
+	ing = ingest(st, v, 1, 0);
+	ok(reads_back(ing, d, q, n), "d reads back whole");
+
+	/* 3. Everything goes: GC leaves no chunk file. */
+	delete_file(st, e.root_ino, "b", b);
+	delete_file(st, e.root_ino, "d", d);
+	is_int(enrp_gc_run(st, "g", &actor, NULL, NULL, NULL, &res), 0, "gc of EIR g");
+	is_int(chunk_files(st, e.id), 0, "no chunk file left");
+	is_int(usage_of(st, e.id).stored, 0, "stored bytes 0");
+	is_int(enrp_gc_run(st, "nope", &actor, NULL, NULL, NULL, &res), -ENOENT,
+	       "gc of an unknown EIR: -ENOENT");
+	enrp_ingest_close(ing);
+	enrp_vault_close(v);
+	enrp_store_close(st);
+	free(p);
+	free(q);
+}
+
 static void sharing(void)
 {
 	enrp_store *st = store_new("share", GC);
@@ -2715,6 +2840,7 @@ int main(void)
 	abandon();
 	holes();
 	older_queue();
+	gc_races();
 	tmp_sweep();
 
 	pthread_mutex_lock(&gate_mu);
