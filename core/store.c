@@ -133,7 +133,8 @@ static const char *const dbi_names[DBI_COUNT] = {
 	[DBI_USAGE] = "usage",       [DBI_INODE] = "inode",   [DBI_DIRENT] = "dirent",
 	[DBI_XATTR] = "xattr",       [DBI_ORPHAN] = "orphan", [DBI_SPOOL] = "spool",
 	[DBI_JOURNAL] = "journal",   [DBI_QUEUE] = "queue",   [DBI_CHUNK] = "chunk",
-	[DBI_EXTENT] = "extent",     [DBI_KEYS] = "keys",
+	[DBI_EXTENT] = "extent",     [DBI_KEYS] = "keys",     [DBI_POLICY] = "policy",
+	[DBI_HOLD] = "hold",         [DBI_RESTORE] = "restore", [DBI_CALENDAR] = "calendar",
 };
 
 struct enrp_store {
@@ -148,6 +149,7 @@ struct enrp_store {
 	unsigned format;
 	MDB_env *env;
 	MDB_dbi dbi[DBI_COUNT];
+	bool dbi_absent[DBI_COUNT]; /* a newer format's, in an older store opened read-only */
 
 	pthread_mutex_t lock;   /* serialises all LMDB use in this process */
 	_Atomic unsigned lock_waiters; /* threads blocked in store_lock() */
@@ -243,6 +245,8 @@ int txn_get(enrp_txn *t, enum store_dbi db, const void *key, size_t klen, MDB_va
 {
 	if (t->ret)
 		return t->ret;
+	if (t->st->dbi_absent[db])
+		return -ENOENT;
 	MDB_val k = { .mv_size = klen, .mv_data = (void *)key };
 	int rc = mdb_get(t->txn, t->st->dbi[db], &k, val);
 	/* A missing key is an answer, not a failure of the transaction. */
@@ -291,6 +295,8 @@ int txn_cursor(enrp_txn *t, enum store_dbi db, MDB_cursor **out)
 {
 	if (t->ret)
 		return t->ret;
+	if (t->st->dbi_absent[db])
+		return -ENOENT;
 	int rc = mdb_cursor_open(t->txn, t->st->dbi[db], out);
 	if (rc)
 		t->ret = store_mdb_err(rc);
@@ -555,6 +561,24 @@ static int read_format(enrp_store *st, MDB_txn *txn)
 
 /* Opens every database in one transaction (STYLE rule 14); CREATE only from
  * enrp_store_create.  The format is checked before anything else is used. */
+/* Creates the databases from FIRST on that do not exist yet. */
+static int add_databases(enrp_store *st, int first)
+{
+	MDB_txn *txn;
+	int rc = begin_txn(st, NULL, 0, &txn);
+	if (rc)
+		return rc;
+	for (int i = first; rc == 0 && i < DBI_COUNT; i++) {
+		MDB_dbi dbi;
+		rc = store_mdb_err(mdb_dbi_open(txn, dbi_names[i], MDB_CREATE, &dbi));
+	}
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return store_mdb_err(mdb_txn_commit(txn));
+}
+
 static int open_dbis(enrp_store *st, bool create)
 {
 	MDB_txn *txn;
@@ -588,10 +612,28 @@ static int open_dbis(enrp_store *st, bool create)
 	rc = read_format(st, txn);
 	if (rc)
 		goto out_abort;
+	if (!create && st->format < 4 && !(st->flags & ENRP_STORE_RDONLY)) {
+		/* Databases a newer format added are created empty, in a write
+		 * transaction of their own, by the first writable open (a
+		 * read-only one reads them as empty). */
+		mdb_txn_abort(txn);
+		if ((rc = add_databases(st, DBI_FIRST_FORMAT4)))
+			return rc;
+		if ((rc = begin_txn(st, NULL, MDB_RDONLY, &txn)))
+			return rc;
+		if ((mrc = mdb_dbi_open(txn, dbi_names[DBI_META], 0, &st->dbi[DBI_META]))) {
+			rc = store_mdb_err(mrc);
+			goto out_abort;
+		}
+	}
 	for (int i = 0; i < DBI_COUNT; i++) {
 		if (i == DBI_META)
 			continue;
 		mrc = mdb_dbi_open(txn, dbi_names[i], f, &st->dbi[i]);
+		if (mrc == MDB_NOTFOUND && i >= DBI_FIRST_FORMAT4 && (st->flags & ENRP_STORE_RDONLY)) {
+			st->dbi_absent[i] = true; /* read as empty */
+			continue;
+		}
 		if (mrc) {
 			enrp_log(ENRP_LOG_ERR, "store '%s' lacks database '%s': %s", st->path,
 			         dbi_names[i], mdb_strerror(mrc));

@@ -13,6 +13,7 @@
 #include <enrp/store.h>
 
 /* The named databases.  Keys and values are built in record.c. */
+#define DBI_FIRST_FORMAT4 DBI_POLICY
 enum store_dbi {
 	DBI_META,     /* "format", "next_ino", "next_eir", "journal_head" ... */
 	DBI_EIR,      /* eir id (be32) -> eir record */
@@ -29,6 +30,12 @@ enum store_dbi {
 	DBI_CHUNK,    /* eir id (be32) + digest -> chunk record (refcount, sizes) */
 	DBI_EXTENT,   /* ino (be64) -> chunk list of a sealed file */
 	DBI_KEYS,     /* eir id (be32) -> data key wrapped by the master key */
+	/* Format 4 (issue 9: snapshots, retention, holds, test restores).
+	 * Stores of older formats get them, empty, at their next open. */
+	DBI_POLICY,   /* eir id (be32) + setting name -> value (retention, lock, rpo...) */
+	DBI_HOLD,     /* eir id (be32) + kind (u8) + id (be64) -> hold record */
+	DBI_RESTORE,  /* eir id (be32) + seq (be64) -> test-restore plan or record */
+	DBI_CALENDAR, /* "holiday" + yyyy-mm-dd -> note: the platform's calendar */
 	DBI_COUNT
 };
 
@@ -59,6 +66,10 @@ struct enrp_txn {
 };
 
 MDB_dbi store_dbi(const enrp_txn *t, enum store_dbi which);
+/* txn_get and txn_cursor on a database of a newer format that an older store
+ * opened read-only lacks return -ENOENT (an empty database) and leave the
+ * transaction usable: callers of DBI_FIRST_FORMAT4 and later treat -ENOENT
+ * from txn_cursor as "nothing there". */
 
 /* The one translation of LMDB errors (STYLE rule 11). */
 int store_mdb_err(int rc);

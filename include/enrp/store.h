@@ -28,8 +28,10 @@
  * first writer marks an older store with this number (store.c), so older
  * binaries refuse it.  2: inode and EIR records gained a field each.  3:
  * seal queue keys name the EIR and chunk lists may hold runs of zeros; the
- * daemon rewrites older queue keys when it starts (core/ingest.c). */
-#define ENRP_STORE_FORMAT 3
+ * daemon rewrites older queue keys when it starts (core/ingest.c).  4: the
+ * databases of snapshots, retention, holds and test restores (created empty
+ * in an older store when it is first opened). */
+#define ENRP_STORE_FORMAT 4
 
 typedef struct enrp_store enrp_store;
 typedef struct enrp_txn enrp_txn;

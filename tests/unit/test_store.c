@@ -126,6 +126,48 @@ static void newer_format(void)
 	       "also read-only");
 }
 
+/* A format-3 store: no databases of format 4. */
+static int make_format3_fn(enrp_txn *t, void *arg)
+{
+	(void)arg;
+	for (int i = DBI_FIRST_FORMAT4; i < DBI_COUNT; i++) {
+		int mrc = mdb_drop(t->txn, store_dbi(t, (enum store_dbi)i), 1);
+		if (mrc)
+			return -EIO;
+	}
+	uint32_t fmt = 3;
+	return set_format_fn(t, &fmt);
+}
+
+static int has_hold_db_fn(enrp_txn *t, void *arg)
+{
+	MDB_val v;
+	int rc = txn_get(t, DBI_HOLD, "x", 1, &v);
+	*(int *)arg = rc;
+	return 0;
+}
+
+static void older_format(void)
+{
+	enrp_store *st;
+	enrp_store_create(path_of("older"));
+	enrp_store_open(path_of("older"), 0, &st);
+	is_int(enrp_store_write(st, make_format3_fn, NULL), 0,
+	       "make a format-3 store (the databases of format 4 dropped)");
+	enrp_store_close(st);
+	st = NULL;
+	int got = 1;
+	is_int(enrp_store_open(path_of("older"), ENRP_STORE_RDONLY, &st), 0,
+	       "a format-3 store opens read-only");
+	is_int(enrp_store_read(st, has_hold_db_fn, &got), 0, "and reads");
+	is_int(got, -ENOENT, "its new databases exist, empty");
+	is_int(enrp_store_format(st), 3, "a read-only open leaves the format number");
+	enrp_store_close(st);
+	is_int(enrp_store_open(path_of("older"), 0, &st), 0, "opens writable");
+	is_int(enrp_store_format(st), ENRP_STORE_FORMAT, "and is marked with the current format");
+	enrp_store_close(st);
+}
+
 struct bulk {
 	int n, base;
 };
@@ -359,6 +401,7 @@ int main(void)
 		return 2;
 	creation_and_refusal();
 	newer_format();
+	older_format();
 	map_growth(0, "grow-single");
 	map_growth(ENRP_STORE_GROUP_COMMIT, "grow-group");
 	group_commit();
