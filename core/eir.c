@@ -1037,3 +1037,53 @@ int enrp_eir_expire_escalations(enrp_store *st, int64_t now, const struct enrp_a
 	free(c.due);
 	return rc;
 }
+
+/* ---- per-EIR settings (DBI_POLICY) ---- */
+
+#define SETTING_NAME_MAX 32
+
+static int setting_key(uint8_t *key, uint32_t id, const char *name, size_t *klen)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > SETTING_NAME_MAX)
+		return -EINVAL;
+	be32_put(key, id);
+	memcpy(key + 4, name, n);
+	*klen = 4 + n;
+	return 0;
+}
+
+int eir_setting_get(enrp_txn *t, uint32_t id, const char *name, const void **value,
+                    size_t *len)
+{
+	uint8_t key[4 + SETTING_NAME_MAX];
+	size_t klen;
+	MDB_val v;
+	int rc = setting_key(key, id, name, &klen);
+	if (rc == 0)
+		rc = txn_get(t, DBI_POLICY, key, klen, &v);
+	if (rc == 0) {
+		*value = v.mv_data;
+		*len = v.mv_size;
+	}
+	return rc;
+}
+
+int eir_setting_put(enrp_txn *t, uint32_t id, const char *name, const void *value, size_t len)
+{
+	uint8_t key[4 + SETTING_NAME_MAX];
+	size_t klen;
+	int rc = setting_key(key, id, name, &klen);
+	return rc ? rc : txn_put(t, DBI_POLICY, key, klen, value, len, 0);
+}
+
+int eir_setting_del(enrp_txn *t, uint32_t id, const char *name)
+{
+	uint8_t key[4 + SETTING_NAME_MAX];
+	size_t klen;
+	int rc = setting_key(key, id, name, &klen);
+	if (rc == 0)
+		rc = txn_del(t, DBI_POLICY, key, klen);
+	return rc == -ENOENT ? 0 : rc;
+}
+

@@ -28,4 +28,15 @@ int eir_files_add(enrp_txn *t, uint32_t id, const int64_t d[4], int64_t sealed_a
  * caller frees it). */
 int eir_files_missing(enrp_txn *t, uint32_t **ids, size_t *n);
 
+/* Per-EIR settings that issue 9 and later add (retention, lock, rpo...),
+ * kept in DBI_POLICY under (EIR id, NAME) so that each needs no new field in
+ * the EIR record.  NAME is a short ASCII word (at most 32 bytes); VALUE is
+ * the setting's own encoding.  get: -ENOENT when unset (*VALUE then points
+ * into the transaction's pages: copy it before the transaction ends). */
+int eir_setting_get(enrp_txn *t, uint32_t id, const char *name, const void **value,
+                    size_t *len);
+int eir_setting_put(enrp_txn *t, uint32_t id, const char *name, const void *value, size_t len);
+/* 0 also when it was not set. */
+int eir_setting_del(enrp_txn *t, uint32_t id, const char *name);
+
 #endif

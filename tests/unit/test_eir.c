@@ -6,6 +6,7 @@
  * and none per refused or empty change.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <enrp/eir.h>
@@ -549,6 +550,57 @@ static void statfs_table(void)
 	}
 }
 
+struct setting_args {
+	uint32_t id;
+	const char *name, *value;
+	char got[64];
+	int rc;
+};
+
+static int setting_put_fn(enrp_txn *t, void *arg)
+{
+	struct setting_args *a = arg;
+	return a->value ? eir_setting_put(t, a->id, a->name, a->value, strlen(a->value))
+	                : eir_setting_del(t, a->id, a->name);
+}
+
+static int setting_get_fn(enrp_txn *t, void *arg)
+{
+	struct setting_args *a = arg;
+	const void *v;
+	size_t n;
+	a->got[0] = '\0';
+	a->rc = eir_setting_get(t, a->id, a->name, &v, &n);
+	if (a->rc == 0)
+		snprintf(a->got, sizeof(a->got), "%.*s", (int)n, (const char *)v);
+	return 0;
+}
+
+static void settings(void)
+{
+	struct setting_args a = { .id = 7, .name = "retention", .value = "files=90" };
+	struct setting_args b = { .id = 8, .name = "retention" };
+	is_int(enrp_store_write(st, setting_put_fn, &a), 0, "set a setting of EIR 7");
+	enrp_store_read(st, setting_get_fn, &a);
+	ok(a.rc == 0 && strcmp(a.got, "files=90") == 0, "read back: '%s'", a.got);
+	enrp_store_read(st, setting_get_fn, &b);
+	is_int(b.rc, -ENOENT, "another EIR's is unset");
+	a.name = "retentio";
+	enrp_store_read(st, setting_get_fn, &a);
+	is_int(a.rc, -ENOENT, "a prefix of the name is another setting");
+	a.name = "retention";
+	a.value = NULL;
+	is_int(enrp_store_write(st, setting_put_fn, &a), 0, "unset");
+	enrp_store_read(st, setting_get_fn, &a);
+	is_int(a.rc, -ENOENT, "gone");
+	is_int(enrp_store_write(st, setting_put_fn, &a), 0, "unset again: 0");
+	a.name = "";
+	a.value = "x";
+	is_int(enrp_store_write(st, setting_put_fn, &a), -EINVAL, "an empty name: -EINVAL");
+	a.name = "a-name-longer-than-thirty-two-bytes-x";
+	is_int(enrp_store_write(st, setting_put_fn, &a), -EINVAL, "a name over 32 bytes: -EINVAL");
+}
+
 int main(void)
 {
 	const char *tmp = tap_tmpdir();
@@ -574,6 +626,7 @@ int main(void)
 	usage();
 	verified();
 	statfs_table();
+	settings();
 
 	enrp_store_close(st);
 	tap_rmrf(tmp);
