@@ -216,7 +216,7 @@ int eir_get_txn(enrp_txn *t, uint32_t id, struct enrp_eir *out)
 	return rec_eir_decode(v.mv_data, v.mv_size, out);
 }
 
-static int id_by_name(enrp_txn *t, const char *name, uint32_t *id)
+int eir_lookup_txn(enrp_txn *t, const char *name, uint32_t *id)
 {
 	MDB_val v;
 	int rc;
@@ -237,7 +237,7 @@ static int id_by_name(enrp_txn *t, const char *name, uint32_t *id)
 static int get_by_name_txn(enrp_txn *t, const char *name, struct enrp_eir *out)
 {
 	uint32_t id;
-	int rc = id_by_name(t, name, &id);
+	int rc = eir_lookup_txn(t, name, &id);
 	if (rc)
 		return rc;
 	return eir_get_txn(t, id, out);
@@ -431,7 +431,7 @@ static int create_fn(enrp_txn *t, void *arg)
 	e->escalation_reason[0] = '\0';
 	e->state_reason[0] = '\0';
 
-	rc = id_by_name(t, e->name, &old);
+	rc = eir_lookup_txn(t, e->name, &old);
 	if (rc == 0)
 		return -EEXIST;
 	if (rc != -ENOENT)

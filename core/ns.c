@@ -168,6 +168,36 @@ static int dirent_get(enrp_txn *t, uint64_t parent, const char *name, uint64_t *
 	return rec_dirent_decode(v.mv_data, v.mv_size, ino, type);
 }
 
+int ns_resolve(enrp_txn *t, uint64_t dir, const char *path, uint64_t *ino)
+{
+	if (!*path || *path == '/')
+		return -EINVAL;
+	uint64_t cur = dir;
+	const char *p = path;
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		char name[ENRP_NAME_MAX + 1];
+		if (n == 0 || n > ENRP_NAME_MAX || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return -EINVAL;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		uint32_t type;
+		int rc = dirent_get(t, cur, name, &cur, &type);
+		if (rc)
+			return rc;
+		p += n;
+		if (*p == '/') {
+			p++;
+			if (!S_ISDIR(type))
+				return -ENOTDIR;
+		}
+	}
+	*ino = cur;
+	return 0;
+}
+
 static int dirent_put(enrp_txn *t, uint64_t parent, const char *name, uint64_t ino,
                       uint32_t mode)
 {
@@ -322,6 +352,18 @@ static int policy_txn(enrp_txn *t, uint32_t eir_id, const struct enrp_caller *ca
 	return policy_flags_txn(t, eir_id, caller, op, 0);
 }
 
+/* Adds ENRP_POLICY_HELD to *FLAGS when regular file INO (record R) is held
+ * (hold.h): its bytes and its existence are then beyond anyone's reach. */
+static int add_held(enrp_txn *t, uint64_t ino, const struct inode_rec *r, unsigned *flags)
+{
+	if (!is_reg(r))
+		return 0;
+	int rc = hold_active_txn(t, r->eir_id, ino, r->sealed_at, enrp_now_ns());
+	if (rc > 0)
+		*flags |= ENRP_POLICY_HELD;
+	return rc < 0 ? rc : 0;
+}
+
 uint64_t ns_charge(const struct inode_rec *r)
 {
 	if (!is_reg(r))
@@ -438,7 +480,12 @@ static int check_fn(enrp_txn *t, void *arg)
 	int rc = any_inode_get(t, a->ino, &r);
 	if (rc)
 		return rc;
-	return policy_txn(t, r.eir_id, a->caller, a->op);
+	/* A write check of a regular file is an open for writing or a
+	 * truncate: its bytes would change. */
+	unsigned flags = 0;
+	if (a->op != ENRP_OP_INSPECT && a->op != ENRP_OP_READ && (rc = add_held(t, a->ino, &r, &flags)))
+		return rc;
+	return policy_flags_txn(t, r.eir_id, a->caller, a->op, flags);
 }
 
 int enrp_ns_check(enrp_store *st, const struct enrp_caller *caller, uint64_t ino, enum enrp_op op)
@@ -676,7 +723,10 @@ static int unlink_fn(enrp_txn *t, void *arg)
 		return -ENOTDIR;
 	if (!a->dir && is_dir(&c))
 		return -EISDIR;
-	rc = policy_txn(t, p.eir_id, a->caller, ENRP_OP_REMOVE);
+	unsigned flags = 0;
+	if ((rc = add_held(t, ino, &c, &flags)))
+		return rc;
+	rc = policy_flags_txn(t, p.eir_id, a->caller, ENRP_OP_REMOVE, flags);
 	if (rc)
 		return rc;
 	if (a->dir) {
@@ -770,7 +820,11 @@ static int rename_fn(enrp_txn *t, void *arg)
 		return rc;
 	if (dst_exists && (rc = ns_inode_get(t, dino, &dst)))
 		return rc == -ENOENT ? -EIO : rc;
-	rc = policy_txn(t, p->eir_id, a->caller, ENRP_OP_WRITE);
+	/* Renaming over a file removes it; an exchange keeps both. */
+	unsigned flags = 0;
+	if (dst_exists && !exchange && dino != sino && (rc = add_held(t, dino, &dst, &flags)))
+		return rc;
+	rc = policy_flags_txn(t, p->eir_id, a->caller, ENRP_OP_WRITE, flags);
 	if (rc)
 		return rc;
 	if (exchange && !dst_exists)
@@ -1046,6 +1100,9 @@ static int setattr_fn(enrp_txn *t, void *arg)
 	if ((a->flags & ENRP_SETATTR_SIZE) && is_reg(&r) && a->attr->st_size != 0 &&
 	    (uint64_t)a->attr->st_size < r.size && !(a->flags & ENRP_SETATTR_OWN_SESSION))
 		pflags |= ENRP_POLICY_REWRITE;
+	if ((a->flags & ENRP_SETATTR_SIZE) && (uint64_t)a->attr->st_size != r.size &&
+	    (rc = add_held(t, a->ino, &r, &pflags)))
+		return rc;
 	rc = policy_flags_txn(t, r.eir_id, a->caller, ENRP_OP_WRITE, pflags);
 	if (rc)
 		return rc;
@@ -1135,6 +1192,8 @@ static int write_check_fn(enrp_txn *t, void *arg)
 	if ((a->flags & ENRP_WRITE_CHANGES_BYTES) && a->len && a->off < r.size &&
 	    !(a->flags & ENRP_WRITE_OWN_SESSION))
 		pflags |= ENRP_POLICY_REWRITE;
+	if ((rc = add_held(t, a->ino, &r, &pflags)))
+		return rc;
 	rc = policy_flags_txn(t, r.eir_id, a->caller, ENRP_OP_WRITE, pflags);
 	if (rc)
 		return rc;

@@ -84,6 +84,7 @@ int cmd_status(struct ctl *ctl, int argc, char **argv);
 int cmd_audit(struct ctl *ctl, int argc, char **argv);
 int cmd_scrub(struct ctl *ctl, int argc, char **argv);
 int cmd_gc(struct ctl *ctl, int argc, char **argv);
+int cmd_hold(struct ctl *ctl, int argc, char **argv);
 int cmd_fsck(struct ctl *ctl, int argc, char **argv);
 
 /* --- enrpctl.c: shared plumbing ----------------------------------------- */

@@ -43,6 +43,7 @@ static const struct cmd commands[] = {
 	{ "scrub",  cmd_scrub,  NEED_STORE_RW, "verify every chunk and file checksum" },
 	{ "fsck",   cmd_fsck,   NEED_STORE_RW, "check (and --repair) the store's consistency" },
 	{ "gc",     cmd_gc,     NEED_STORE_RW, "free the chunks nothing references any more" },
+	{ "hold",   cmd_hold,   NEED_STORE_RW, "hold verified files: nobody can destroy them" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -71,7 +71,9 @@ int enrp_ns_lookup(enrp_store *st, uint64_t parent, const char *name, struct enr
 int enrp_ns_getattr(enrp_store *st, uint64_t ino, struct enrp_stat *out);
 
 /* Checks the policy for OP on INO's EIR for CALLER (data operations on open
- * handles: read, write).  HELD is not known here and taken as false. */
+ * handles: read, write).  A write or remove check of a held regular file
+ * (enrp/hold.h) is refused with -EPERM; unlink, rename over, truncate and
+ * writes below check holds themselves. */
 int enrp_ns_check(enrp_store *st, const struct enrp_caller *caller, uint64_t ino, enum enrp_op op);
 
 /* Creates a regular file, directory, symlink, fifo, socket or device node.

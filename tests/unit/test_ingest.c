@@ -45,6 +45,7 @@
 #include <enrp/eir.h>
 #include <enrp/enrp.h>
 #include <enrp/gc.h>
+#include <enrp/hold.h>
 #include <enrp/ingest.h>
 #include <enrp/reader.h>
 #include <enrp/journal.h>
@@ -71,6 +72,7 @@
 static const char *tmp;
 static struct enrp_actor actor;
 static const struct enrp_caller user = { .uid = 1000, .gid = 1000, .pid = 4242 };
+static const struct enrp_caller root_caller = { .uid = 0, .gid = 0, .pid = 4343 };
 
 static const char EMPTY_SHA[] =
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -2428,6 +2430,92 @@ static void gc_races(void)
 	free(q);
 }
 
+/* ---- holds and the lock, enforced by the namespace ---- */
+
+static int hold_count_cb(const struct enrp_hold *h, void *arg)
+{
+	(void)h;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void holds_and_lock(void)
+{
+	enrp_store *st = store_new("holds", GC);
+	enrp_vault *v = vault_plain(st);
+	struct enrp_eir e, o;
+	make_eir(st, "locked", 2, &e);
+	make_eir(st, "open", 2, &o);
+	enrp_ingest *ing = ingest(st, v, 1, 0);
+	uint8_t *p = random_buf(100 * KiB, 71);
+	uint64_t f = new_file(st, e.root_ino, "f", p, 100 * KiB);
+	uint64_t g = new_file(st, o.root_ino, "g", p, 100 * KiB);
+	uint64_t w = new_file(st, e.root_ino, "w", p, 10);
+	enrp_ingest_writer_open(ing, w); /* still being written: never sealed meanwhile */
+	enrp_ingest_enqueue(ing, f);
+	enrp_ingest_enqueue(ing, g);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "sealed");
+	uint32_t days = 9;
+	is_int(enrp_hold_lock_get(st, "locked", &days), 0, "lock of a new EIR");
+	is_int(days, 0, "is none");
+	is_int(enrp_hold_lock_set(st, "locked", 30, &actor), 0, "lock for 30 days");
+	is_int(enrp_hold_lock_set(st, "locked", 29, &actor), -EPERM, "a lock cannot be shortened");
+	is_int(enrp_hold_lock_set(st, "locked", 36501, &actor), -EINVAL, "nor exceed 100 years");
+	is_int(enrp_hold_lock_set(st, "nope", 1, &actor), -ENOENT, "no such EIR: -ENOENT");
+	struct stat a;
+	struct enrp_stat s;
+	memset(&a, 0, sizeof(a));
+	is_int(enrp_ns_unlink(st, &user, e.root_ino, "f", false), -EPERM, "locked: unlink -EPERM");
+	is_int(enrp_ns_unlink(st, &root_caller, e.root_ino, "f", false), -EPERM, "also for root");
+	uint64_t x = new_file(st, e.root_ino, "x", p, 5);
+	is_int(enrp_ns_rename(st, &user, e.root_ino, "x", e.root_ino, "f", 0), -EPERM,
+	       "locked: rename over it -EPERM");
+	is_int(enrp_ns_setattr(st, &user, f, &a, ENRP_SETATTR_SIZE, &s), -EPERM,
+	       "locked: truncate -EPERM");
+	is_int(enrp_ns_check(st, &user, f, ENRP_OP_WRITE), -EPERM, "locked: open for writing -EPERM");
+	is_int(enrp_ns_check(st, &user, f, ENRP_OP_READ), 0, "reading is fine");
+	a.st_mode = 0600;
+	is_int(enrp_ns_setattr(st, &user, f, &a, ENRP_SETATTR_MODE, &s), 0, "chmod is fine");
+	is_int(enrp_ns_rename(st, &user, e.root_ino, "f", e.root_ino, "f2", 0), 0,
+	       "renaming the locked file itself is fine");
+	is_int(enrp_ns_rename(st, &user, e.root_ino, "x", e.root_ino, "w", 0), 0,
+	       "a file never sealed is not locked: renamed over");
+	(void)x;
+	is_int(enrp_ns_unlink(st, &user, o.root_ino, "g", false), 0, "another EIR's file: unlinked");
+
+	/* Explicit holds. */
+	int64_t now = enrp_now_ns(), cur = 0;
+	uint64_t h = new_file(st, o.root_ino, "h", p, 1000);
+	is_int(enrp_hold_add(st, "open", "h", now + 1000000000000LL, "r", false, &actor, &cur),
+	       -EAGAIN, "a file not sealed cannot be held");
+	enrp_ingest_enqueue(ing, h);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "h sealed");
+	is_int(enrp_hold_add(st, "open", "h", now + 1000000000000LL, "case 7", false, &actor, &cur),
+	       0, "hold h");
+	is_int(enrp_ns_unlink(st, &root_caller, o.root_ino, "h", false), -EPERM, "held: unlink -EPERM");
+	is_int(enrp_hold_add(st, "open", "h", now + 500000000000LL, NULL, true, &actor, &cur), -EPERM,
+	       "a hold cannot be shortened");
+	ok(cur == now + 1000000000000LL, "and the current end is told");
+	is_int(enrp_hold_add(st, "open", "h", now + 2000000000000LL, NULL, true, &actor, &cur), 0,
+	       "extended");
+	is_int(enrp_hold_add(st, "open", "nope", now + 1000000000LL, "r", false, &actor, &cur),
+	       -ENOENT, "no such file: -ENOENT");
+	is_int(enrp_hold_add(st, "open", "h/..", now + 1000000000LL, "r", false, &actor, &cur),
+	       -ENOTDIR, "through a file: -ENOTDIR");
+	is_int(enrp_hold_add(st, "open", "./h", now + 1000000000LL, "r", false, &actor, &cur),
+	       -EINVAL, "a '.' component: -EINVAL");
+	is_int(enrp_hold_add(st, "open", "h", now - 1, "r", false, &actor, &cur), -EINVAL,
+	       "an end in the past: -EINVAL");
+	int n = 0;
+	is_int(enrp_hold_list(st, NULL, hold_count_cb, &n), 0, "hold list");
+	is_int(n, 1, "one hold");
+	enrp_ingest_writer_close(ing, w);
+	enrp_ingest_close(ing);
+	enrp_vault_close(v);
+	enrp_store_close(st);
+	free(p);
+}
+
 static void sharing(void)
 {
 	enrp_store *st = store_new("share", GC);
@@ -2841,6 +2929,7 @@ int main(void)
 	holes();
 	older_queue();
 	gc_races();
+	holds_and_lock();
 	tmp_sweep();
 
 	pthread_mutex_lock(&gate_mu);
