@@ -302,6 +302,13 @@ def op_mode():
     log(op="mode", eir=eir, mode=mode, rc=r.returncode)
 
 
+def op_gc():
+    """Online garbage collection beside the transfers (the daemon runs it)."""
+    r = subprocess.run([ENRPCTL, "-S", STORE, "gc"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, timeout=60)
+    log(op="gc", rc=r.returncode, err=r.stderr.decode(errors="replace").strip()[:200])
+
+
 def pending_kill():
     """A large file, and the marker once it is being sealed."""
     p = op_write(False, big=True)
@@ -319,7 +326,7 @@ def main():
     ops = [(op_write, 4, (True,)), (op_write, 3, (False,)), (op_write, 1, (False, True)),
            (op_rsync, 2, ()), (op_rename, 2, ()), (op_delete, 1, ()),
            (op_check_verified, 3, ()), (op_check_sums, 1, ()), (op_overwrite, 2, ()),
-           (op_mode, 1, ())]
+           (op_mode, 1, ()), (op_gc, 1, ())]
     weights = [w for _, w, _ in ops]
     pend_at = rng.randrange(3, 15) if KILLMODE in ("pending", "verified") else -1
     n = 0
