@@ -511,6 +511,8 @@ int chunk_unref(enrp_txn *t, uint32_t eir_id, const uint8_t digest[32])
 	rc = txn_del(t, DBI_CHUNK, key, sizeof(key));
 	if (rc == 0)
 		rc = eir_usage_add_stored(t, eir_id, -(int64_t)c.stored_len, -1);
+	if (rc == 0)
+		store_note_unreferenced(t->st);
 	return rc;
 }
 

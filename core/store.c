@@ -144,6 +144,7 @@ struct enrp_store {
 	int chunks_dirfd;
 	struct spool_pool *pool; /* emptied spool files (daemon only; spool.c) */
 	struct chunk_pins *pins; /* seals against garbage collection (chunk.c) */
+	_Atomic uint64_t unreferenced; /* chunks whose last reference went (a GC hint) */
 	int intent_fd;     /* run/writer.lock: "a writer is waiting" (see group) */
 	unsigned flags;
 	unsigned format;
@@ -445,6 +446,16 @@ struct spool_pool *store_spool_pool(const enrp_store *st)
 struct chunk_pins *store_chunk_pins(const enrp_store *st)
 {
 	return st->pins;
+}
+
+void store_note_unreferenced(enrp_store *st)
+{
+	atomic_fetch_add(&st->unreferenced, 1);
+}
+
+uint64_t enrp_store_unreferenced(const enrp_store *st)
+{
+	return atomic_load(&st->unreferenced);
 }
 
 const char *enrp_store_path(const enrp_store *st)

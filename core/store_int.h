@@ -114,6 +114,9 @@ int store_chunks_dirfd(const enrp_store *st);
 struct spool_pool *store_spool_pool(const enrp_store *st);
 /* The table of chunks that seals have pinned against GC (chunk.c). */
 struct chunk_pins *store_chunk_pins(const enrp_store *st);
+/* A chunk's last reference went (counted even if its transaction aborts:
+ * only a hint for when to collect). */
+void store_note_unreferenced(enrp_store *st);
 struct chunk_pins *chunk_pins_new(void);
 void chunk_pins_free(struct chunk_pins *p);
 

@@ -80,7 +80,8 @@ struct fs {
 	const char *store_path;
 	struct fuse_session *se;
 	enrp_denials *denials;
-	enrp_gc *gc;                    /* garbage collection, run on request */
+	enrp_gc *gc;                    /* garbage collection, on request and on its own */
+	long gc_interval;               /* seconds between runs of its own; 0: none */
 	struct enrp_actor actor;        /* the daemon, for journal records */
 	pthread_rwlock_t mode_lock;     /* see file-top comment */
 	struct node_table nodes;

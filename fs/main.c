@@ -45,10 +45,17 @@ struct options {
 	unsigned workers;   /* 0: one per CPU */
 	int compress;       /* 0: the library's default */
 	char *keyfile;
+	long gc_interval;   /* seconds; -1: the default */
 };
 
-enum { KEY_WORKERS, KEY_COMPRESS, KEY_KEYFILE };
+/* How often at most the daemon collects garbage on its own, and the most
+ * an administrator may ask for (a week). */
+#define GC_INTERVAL_DEFAULT 600
+#define GC_INTERVAL_MAX (7 * 86400)
+
+enum { KEY_WORKERS, KEY_COMPRESS, KEY_KEYFILE, KEY_GC_INTERVAL };
 static const struct fuse_opt option_spec[] = {
+	FUSE_OPT_KEY("gc_interval=", KEY_GC_INTERVAL),
 	FUSE_OPT_KEY("workers=", KEY_WORKERS),
 	FUSE_OPT_KEY("compress=", KEY_COMPRESS),
 	FUSE_OPT_KEY("keyfile=", KEY_KEYFILE),
@@ -104,6 +111,14 @@ static int option_proc(void *data, const char *arg, int key, struct fuse_args *o
 			return -1;
 		}
 		o->compress = (int)v;
+		return 0;
+	case KEY_GC_INTERVAL:
+		if (!parse_num(val + 1, 0, GC_INTERVAL_MAX, &v)) {
+			say("enrpfs: bad option '%s': gc_interval is seconds, 0 (never) .. %d",
+			    arg, GC_INTERVAL_MAX);
+			return -1;
+		}
+		o->gc_interval = v;
 		return 0;
 	case KEY_KEYFILE:
 		if (!val[1]) {
@@ -207,9 +222,12 @@ static void usage(FILE *out)
 	        "    -o compress=N     zstd level of new chunks, 1..19 (default 3)\n"
 	        "    -o keyfile=PATH   master key of an encrypted store (default: the\n"
 	        "                      path recorded by 'enrpctl init --encrypt')\n"
+	        "    -o gc_interval=S  collect garbage on its own at most every S seconds\n"
+	        "                      once chunks lost their last user (default %d; 0 never)\n"
 	        "\n"
 	        "MOUNTPOINT must be an empty directory outside the store and outside every\n"
-	        "enrpfs mount.  Exit status: 0 mounted, 1 failure, 2 usage error.\n");
+	        "enrpfs mount.  Exit status: 0 mounted, 1 failure, 2 usage error.\n",
+	        GC_INTERVAL_DEFAULT);
 }
 
 static bool foreground;
@@ -474,7 +492,7 @@ static int check_mountpoint(const char *store, const char *arg, char *mnt)
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct options o = { 0 };
+	struct options o = { .gc_interval = -1 };
 	struct fuse_cmdline_opts cmd = { 0 };
 	struct fs fs = { .timeout = 1.0, .control_fd = -1, .null_fd = -1 };
 	struct fuse_loop_config *loop = NULL;
@@ -626,6 +644,7 @@ int main(int argc, char *argv[])
 		goto out_vault;
 	}
 	enrp_actor_self(&fs.actor, "enrpfs");
+	fs.gc_interval = o.gc_interval >= 0 ? o.gc_interval : GC_INTERVAL_DEFAULT;
 	pthread_rwlock_init(&fs.mode_lock, NULL);
 	pthread_mutex_init(&fs.dead_lock, NULL);
 	pthread_mutex_init(&fs.sizes.lock, NULL);

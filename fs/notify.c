@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <enrp/enrp.h>
@@ -100,11 +101,38 @@ static void *control_main(void *arg)
 	return NULL;
 }
 
+/* Starts a collection of its own when chunks have lost their last user
+ * since the last one and GC_INTERVAL has passed; one runs GC_INTERVAL after
+ * the start too, for what a crash left behind (interrupted seals). */
+static void maybe_collect(struct fs *fs, int64_t mono_now, int64_t *last, uint64_t *seen)
+{
+	if (fs->gc_interval <= 0 || mono_now - *last < fs->gc_interval * 1000000000LL)
+		return;
+	uint64_t n = enrp_store_unreferenced(fs->st);
+	if (n == *seen)
+		return;
+	*last = mono_now;
+	*seen = n;
+	int rc = enrp_gc_start(fs->gc);
+	if (rc)
+		enrp_log(ENRP_LOG_WARNING, "cannot start garbage collection: %s", enrp_strerror(rc));
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void *maint_main(void *arg)
 {
 	struct fs *fs = arg;
+	int64_t gc_last = mono_ns();
+	uint64_t gc_seen = UINT64_MAX; /* never equal: one run after the first interval */
 	block_signals();
 	while (!fs->stopping) {
+		maybe_collect(fs, mono_ns(), &gc_last, &gc_seen);
 		int64_t now = enrp_now_ns();
 		enrp_denials_flush(fs->denials, &fs->actor, now, false);
 		/* Journal records the syslog mirror could not send yet (a target

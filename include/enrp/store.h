@@ -132,6 +132,10 @@ int enrp_store_data_room(enrp_store *st, uint64_t len);
 /* Format version found on disk (for `enrpctl status`). */
 unsigned enrp_store_format(const enrp_store *st);
 
+/* How many times, since this process opened ST, a chunk lost its last
+ * reference: the daemon collects garbage when it has grown. */
+uint64_t enrp_store_unreferenced(const enrp_store *st);
+
 #ifdef ENRP_INTERNAL
 /* Number of group commits done so far (tests of the durability design). */
 uint64_t enrp_store_commit_count(const enrp_store *st);

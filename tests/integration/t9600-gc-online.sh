@@ -124,4 +124,20 @@ expect_ok ctl fsck
 mount_fs
 assert_eq 0 "$(stored d)" "STORED is 0"
 
+# ---- the daemon collects on its own once chunks lost their users (-o gc_interval) -----------
+umount_fs
+mount_fs -o gc_interval=1
+expect_ok cp "$T/b" "$MNT/d/auto"
+settle d
+assert_true "the new file has chunk files" [ "$(nchunks d)" -gt 0 ]
+expect_ok rm "$MNT/d/auto"
+nothing_left() { [ "$(nchunks d)" -eq 0 ]; }
+poll_until 30 nothing_left && pass "the daemon freed the deleted file's chunks without enrpctl gc" ||
+	fail "$(nchunks d) chunk files left 30 s after the delete with gc_interval=1"
+ctl audit show --event gc | grep -q enrpfs && pass "its gc record names the daemon" ||
+	fail "no gc record by enrpfs: $(ctl audit show --event gc | tail -n 2)"
+out=$("$ENRPFS" "$STORE" "$T/m2" -o gc_interval=x 2>&1)
+assert_eq 2 "$?" "a bad gc_interval is a usage error"
+assert_match "gc_interval" "$out" "and the message names it"
+
 finish
