@@ -45,6 +45,7 @@
 
 #include "chunk_int.h"
 #include "eir_int.h"
+#include "hold_int.h"
 #include "journal_int.h"
 #include "ns_int.h"
 #include "record_int.h"
@@ -72,6 +73,14 @@ struct ient {
 
 struct dent {
 	uint64_t parent, child;
+};
+
+/* A hold record: whose, on what, until when; BAD when it does not decode. */
+struct hent {
+	uint32_t eir_id;
+	uint64_t ino;
+	int64_t until;
+	bool bad;
 };
 
 /* A key we may have to delete: dirent, spool or queue entry, ... */
@@ -138,6 +147,7 @@ struct fsck {
 	VEC(struct cref) refs;
 	VEC(struct cidx) idx;
 	VEC(struct eent) eirs;
+	VEC(struct hent) holds;
 	VEC(struct action) acts;
 };
 
@@ -174,6 +184,7 @@ static void fsck_release(struct fsck *f)
 	free(f->refs.v);
 	free(f->idx.v);
 	free(f->eirs.v);
+	free(f->holds.v);
 	free(f->acts.v);
 	memset(&f->in, 0, (char *)(&f->acts + 1) - (char *)&f->in);
 }
@@ -476,6 +487,27 @@ static int load_simple(enrp_txn *t, struct fsck *f, enum store_dbi db)
 	return mrc && mrc != MDB_NOTFOUND ? store_mdb_err(mrc) : f->err;
 }
 
+static int load_holds(enrp_txn *t, struct fsck *f)
+{
+	MDB_cursor *cur;
+	int rc = txn_cursor(t, DBI_HOLD, &cur);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc; /* an older store opened read-only */
+	MDB_val k, v;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (mrc == 0) {
+		struct hent *h = vec_grow(&f->holds.v, &f->holds.n, &f->holds.cap, sizeof(*h), &f->err);
+		if (!h)
+			break;
+		memset(h, 0, sizeof(*h));
+		h->bad = hold_key_parse(k.mv_data, k.mv_size, &h->eir_id, &h->ino) ||
+		         hold_until_of(v.mv_data, v.mv_size, &h->until);
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return mrc && mrc != MDB_NOTFOUND ? store_mdb_err(mrc) : 0;
+}
+
 static int load_fn(enrp_txn *t, void *arg)
 {
 	struct fsck *f = arg;
@@ -496,6 +528,8 @@ static int load_fn(enrp_txn *t, void *arg)
 		rc = load_simple(t, f, DBI_CHUNK);
 	if (rc == 0)
 		rc = load_simple(t, f, DBI_XATTR);
+	if (rc == 0)
+		rc = load_holds(t, f);
 	return rc;
 }
 
@@ -829,6 +863,36 @@ static void check_eirs(struct fsck *f)
 			       !r ? "missing" : !S_ISDIR(r->mode) ? "not a directory"
 			       : r->eir_id != ee->e.id ? "of another EIR"
 			       : !r->reached ? "not reachable from the root" : "not under the root");
+	}
+}
+
+/* A hold names its EIR and, while it runs, a regular file of that EIR (the
+ * namespace refuses to remove a held file, so one that is gone means
+ * damage).  Holds are never removed by a repair: they need a human. */
+static void check_holds(struct fsck *f)
+{
+	char obj[96];
+	int64_t now = enrp_now_ns();
+	for (size_t i = 0; i < f->holds.n; i++) {
+		const struct hent *h = &f->holds.v[i];
+		snprintf(obj, sizeof(obj), "hold eir=%" PRIu32 " ino=%" PRIu64, h->eir_id, h->ino);
+		f->res->holds++;
+		if (h->bad) {
+			report(f, "hold-bad", ENRP_FSCK_PROBLEM, false, obj, "the record does not decode");
+			continue;
+		}
+		if (!efind(f, h->eir_id)) {
+			report(f, "hold-eir", ENRP_FSCK_PROBLEM, false, obj, "its EIR does not exist");
+			continue;
+		}
+		if (h->until <= now)
+			continue; /* expired: history, its file may be gone */
+		const struct ient *e = ifind(f, h->ino);
+		if (!e || !S_ISREG(e->mode) || e->eir_id != h->eir_id || e->nlink == 0)
+			report(f, "hold-lost", ENRP_FSCK_PROBLEM, false, obj,
+			       "the file it holds is %s", !e ? "gone" : !S_ISREG(e->mode) ?
+			       "not a regular file" : e->eir_id != h->eir_id ? "of another EIR" :
+			       "unlinked");
 	}
 }
 
@@ -1334,6 +1398,7 @@ static int pass(struct fsck *f)
 			check_inode(f, &f->in.v[i]);
 		check_lost_entries(f);
 		check_eirs(f);
+		check_holds(f);
 		check_chunks(f);
 		check_usage(f);
 		check_files(f);

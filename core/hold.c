@@ -18,6 +18,7 @@
 #include <enrp/hold.h>
 
 #include "eir_int.h"
+#include "hold_int.h"
 #include "journal_int.h"
 #include "ns_int.h"
 #include "record_int.h"
@@ -59,6 +60,25 @@ static int hold_decode(const void *p, size_t n, struct enrp_hold *h)
 	rec_get_str(&in, h->reason, sizeof(h->reason));
 	rec_get_str(&in, h->path, sizeof(h->path));
 	return rec_in_end(&in);
+}
+
+int hold_key_parse(const void *key, size_t n, uint32_t *eir_id, uint64_t *ino)
+{
+	const uint8_t *k = key;
+	if (n != HOLD_KEY_LEN || k[4] != HOLD_KIND_FILE)
+		return -EIO;
+	*eir_id = be32_get(k);
+	*ino = be64_get(k + 5);
+	return 0;
+}
+
+int hold_until_of(const void *value, size_t n, int64_t *until)
+{
+	struct enrp_hold h;
+	int rc = hold_decode(value, n, &h);
+	if (rc == 0)
+		*until = h.until;
+	return rc;
 }
 
 static int hold_get(enrp_txn *t, uint32_t eir_id, uint64_t ino, struct enrp_hold *h)

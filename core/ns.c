@@ -38,6 +38,7 @@
 
 #include "chunk_int.h"
 #include "eir_int.h"
+#include "hold_int.h"
 #include "ns_int.h"
 #include "record_int.h"
 #include "spool_int.h"

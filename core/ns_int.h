@@ -46,8 +46,4 @@ int ns_dir_scan(enrp_txn *t, uint64_t dir, const char *after, size_t after_len,
  * components, a name too long). */
 int ns_resolve(enrp_txn *t, uint64_t dir, const char *path, uint64_t *ino);
 
-/* Is regular file INO (of EIR EIR_ID, sealed at SEALED_AT) held at NOW: an
- * unexpired hold, or the EIR's lock?  1 held, 0 not, -errno (hold.c). */
-int hold_active_txn(enrp_txn *t, uint32_t eir_id, uint64_t ino, int64_t sealed_at, int64_t now);
-
 #endif

@@ -502,6 +502,34 @@ static void do_fs(struct fx *x, enum fs_damage d)
 /* Damages a fresh fixture with FN (metadata) and FS (files), then checks
  * that fsck finds exactly FOUND, that --repair leaves exactly REMAINS
  * ("" = clean), and that a last check agrees. */
+/* A DBI_HOLD record on INO of EIR, until an hour from now, as hold.c
+ * writes it (or garbage with BAD). */
+static int put_hold(enrp_txn *t, uint32_t eir, uint64_t ino, bool bad)
+{
+	uint8_t key[13];
+	be32_put(key, eir);
+	key[4] = 'f';
+	be64_put(key + 5, ino);
+	if (bad)
+		return txn_put(t, DBI_HOLD, key, sizeof(key), "junk", 4, 0);
+	struct rec_out o;
+	rec_out_init(&o);
+	rec_put_u8(&o, 1);
+	rec_put_u64(&o, (uint64_t)(enrp_now_ns() + 3600LL * 1000000000LL));
+	rec_put_u64(&o, (uint64_t)enrp_now_ns());
+	rec_put_str(&o, "uid=0 test_fsck");
+	rec_put_str(&o, "order 12");
+	rec_put_str(&o, "f4");
+	int rc = o.err ? o.err : txn_put(t, DBI_HOLD, key, sizeof(key), o.buf, o.len, 0);
+	rec_out_release(&o);
+	return rc;
+}
+
+static int c_hold_bad(enrp_txn *t, struct fx *x) { return put_hold(t, x->a.id, x->f4, true); }
+static int c_hold_lost(enrp_txn *t, struct fx *x) { return put_hold(t, x->a.id, 999999, false); }
+static int c_hold_eir(enrp_txn *t, struct fx *x) { (void)x; return put_hold(t, 77, 5, false); }
+static int c_hold_ok(enrp_txn *t, struct fx *x) { return put_hold(t, x->a.id, x->f4, false); }
+
 static void scenario(const char *name, enum fs_damage fs, corrupt_fn *fn, const char *found,
                      const char *remains)
 {
@@ -592,6 +620,10 @@ int main(void)
 	scenario("file-states", FS_NONE, c_files, "file-states", "");
 	scenario("file-states-missing", FS_NONE, c_files_missing, "file-states", "");
 	scenario("journal", FS_NONE, c_journal, "journal-broken", "journal-broken");
+	scenario("hold-ok", FS_NONE, c_hold_ok, "", "");
+	scenario("hold-bad", FS_NONE, c_hold_bad, "hold-bad", "hold-bad");
+	scenario("hold-lost", FS_NONE, c_hold_lost, "hold-lost", "hold-lost");
+	scenario("hold-eir", FS_NONE, c_hold_eir, "hold-eir", "hold-eir");
 
 	rmdir(tmp);
 	return done_testing();
