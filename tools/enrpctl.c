@@ -43,6 +43,8 @@ static const struct cmd commands[] = {
 	{ "scrub",  cmd_scrub,  NEED_STORE_RW, "verify every chunk and file checksum" },
 	{ "fsck",   cmd_fsck,   NEED_STORE_RW, "check (and --repair) the store's consistency" },
 	{ "gc",     cmd_gc,     NEED_STORE_RW, "free the chunks nothing references any more" },
+	{ "restore-test", cmd_restore_test, NEED_STORE_RW, "plan, record and list test restores" },
+	{ "calendar", cmd_calendar, NEED_STORE_RW, "the holidays and time zone of working days" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -56,7 +58,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "Commands:\n", f);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-8s  %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-12s  %s\n", commands[i].name, commands[i].summary);
 	fputs("\n"
 	      "Global options:\n"
 	      "  -S, --store STORE  the store directory (default: $ENRP_STORE)\n"
