@@ -587,42 +587,54 @@ struct list_ctx {
 	size_t n, cap;
 };
 
-static int list_fn(enrp_txn *t, void *arg)
+int eir_each_txn(enrp_txn *t, int (*cb)(const struct enrp_eir *eir, void *arg), void *arg)
 {
-	struct list_ctx *c = arg;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int rc, mrc;
 
-	c->n = 0;
 	rc = txn_cursor(t, DBI_EIR_NAME, &cur);
 	if (rc)
 		return rc;
 	while ((mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		struct enrp_eir e;
 		if (v.mv_size != 4) {
 			rc = -EIO;
 			goto out_close;
 		}
-		if (c->n == c->cap) {
-			size_t cap = c->cap ? c->cap * 2 : 16;
-			struct enrp_eir *nv = realloc(c->v, cap * sizeof(*nv));
-			if (!nv) {
-				rc = -ENOMEM;
-				goto out_close;
-			}
-			c->v = nv;
-			c->cap = cap;
-		}
-		rc = eir_get_txn(t, be32_get(v.mv_data), &c->v[c->n]);
+		rc = eir_get_txn(t, be32_get(v.mv_data), &e);
+		if (rc == 0)
+			rc = cb(&e, arg);
 		if (rc)
 			goto out_close;
-		c->n++;
 	}
 	if (mrc != MDB_NOTFOUND)
 		rc = store_mdb_err(mrc);
 out_close:
 	mdb_cursor_close(cur);
 	return rc;
+}
+
+static int list_add(const struct enrp_eir *e, void *arg)
+{
+	struct list_ctx *c = arg;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct enrp_eir *nv = realloc(c->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		c->v = nv;
+		c->cap = cap;
+	}
+	c->v[c->n++] = *e;
+	return 0;
+}
+
+static int list_fn(enrp_txn *t, void *arg)
+{
+	struct list_ctx *c = arg;
+	c->n = 0;
+	return eir_each_txn(t, list_add, c);
 }
 
 int enrp_eir_list(enrp_store *st, int (*cb)(const struct enrp_eir *eir, void *arg), void *arg)

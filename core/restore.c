@@ -305,6 +305,7 @@ int enrp_restore_iter(enrp_store *st, uint32_t eir_id,
 }
 
 struct status_ctx {
+	enrp_txn *t;
 	enrp_day today;
 	int32_t utc_offset_s;
 	struct enrp_restore_status *v;
@@ -335,57 +336,42 @@ static int status_entry(const struct enrp_restore_entry *e, void *arg)
 	return 0;
 }
 
+/* Appends the status of EIR (unless destroyed) and folds its entries in. */
+static int status_eir(const struct enrp_eir *eir, void *arg)
+{
+	struct status_ctx *c = arg;
+	if (eir->state == ENRP_STATE_DESTROYED)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct enrp_restore_status *nv = realloc(c->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		c->v = nv;
+		c->cap = cap;
+	}
+	struct enrp_restore_status *s = &c->v[c->n++];
+	memset(s, 0, sizeof(*s));
+	s->eir = *eir;
+	int rc = iter_txn(c->t, eir->id, status_entry, c);
+	if (rc)
+		return rc;
+	/* The registry has no "database" field yet (the registration form's
+	 * DBMS column will say): class alone decides for now. */
+	s->interval_months = enrp_restore_interval_months(eir->eir_class, eir->mode, false);
+	s->due = enrp_restore_due(s->interval_months, s->have_pass, s->last_pass.day,
+	                          enrp_day_of(eir->created, c->utc_offset_s));
+	s->standing = eir->state == ENRP_STATE_RETIRED ? ENRP_RESTORE_EXEMPT
+	                                                : enrp_restore_judge(s->due, c->today);
+	return 0;
+}
+
 static int status_fn(enrp_txn *t, void *arg)
 {
 	struct status_ctx *c = arg;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc, mrc;
-
 	c->n = 0; /* a second run after the map grew starts over */
-	rc = txn_cursor(t, DBI_EIR_NAME, &cur);
-	if (rc)
-		return rc;
-	while ((mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
-		struct enrp_eir eir;
-		if (v.mv_size != 4) {
-			rc = -EIO;
-			goto out_close;
-		}
-		rc = eir_get_txn(t, be32_get(v.mv_data), &eir);
-		if (rc)
-			goto out_close;
-		if (eir.state == ENRP_STATE_DESTROYED)
-			continue;
-		if (c->n == c->cap) {
-			size_t cap = c->cap ? c->cap * 2 : 16;
-			struct enrp_restore_status *nv = realloc(c->v, cap * sizeof(*nv));
-			if (!nv) {
-				rc = -ENOMEM;
-				goto out_close;
-			}
-			c->v = nv;
-			c->cap = cap;
-		}
-		struct enrp_restore_status *s = &c->v[c->n++];
-		memset(s, 0, sizeof(*s));
-		s->eir = eir;
-		rc = iter_txn(t, eir.id, status_entry, c);
-		if (rc)
-			goto out_close;
-		/* The registry has no "database" field yet (the registration
-		 * form's DBMS column will say): class alone decides for now. */
-		s->interval_months = enrp_restore_interval_months(eir.eir_class, eir.mode, false);
-		s->due = enrp_restore_due(s->interval_months, s->have_pass, s->last_pass.day,
-		                          enrp_day_of(eir.created, c->utc_offset_s));
-		s->standing = eir.state == ENRP_STATE_RETIRED ? ENRP_RESTORE_EXEMPT
-		                                               : enrp_restore_judge(s->due, c->today);
-	}
-	if (mrc != MDB_NOTFOUND)
-		rc = store_mdb_err(mrc);
-out_close:
-	mdb_cursor_close(cur);
-	return rc;
+	c->t = t;
+	return eir_each_txn(t, status_eir, c);
 }
 
 int enrp_restore_status_all(enrp_store *st, enrp_day today, int32_t utc_offset_s,

@@ -116,6 +116,13 @@ static int restore_error(const char *what, const char *name, int err)
 	return ctl_eir_error(what, name, err);
 }
 
+/* Opens the store and reads the platform's date: every verb needs both. */
+static int open_today(struct ctl *ctl, struct ctl_today *now)
+{
+	int rc = ctl_open_store(ctl);
+	return rc != CTL_OK ? rc : ctl_platform_today(ctl, now);
+}
+
 static const char *const weekday_names[] = { "Monday", "Tuesday", "Wednesday", "Thursday",
 	"Friday", "Saturday", "Sunday" };
 
@@ -148,10 +155,8 @@ static int restore_plan(struct ctl *ctl, int argc, char **argv)
 		return rc;
 	if ((rc = note_check(ctl, &plan_help, note)) != CTL_CONTINUE)
 		return rc;
-	if ((rc = ctl_open_store(ctl)) != CTL_OK)
-		return rc;
 	struct ctl_today now;
-	if ((rc = ctl_platform_today(ctl, &now)) != CTL_OK)
+	if ((rc = open_today(ctl, &now)) != CTL_OK)
 		return rc;
 
 	uint64_t seq;
@@ -217,10 +222,8 @@ static int restore_record(struct ctl *ctl, int argc, char **argv)
 		                       result_s);
 	if ((rc = note_check(ctl, &record_help, note)) != CTL_CONTINUE)
 		return rc;
-	if ((rc = ctl_open_store(ctl)) != CTL_OK)
-		return rc;
 	struct ctl_today now;
-	if ((rc = ctl_platform_today(ctl, &now)) != CTL_OK)
+	if ((rc = open_today(ctl, &now)) != CTL_OK)
 		return rc;
 
 	uint64_t seq;
@@ -350,10 +353,8 @@ static int restore_list(struct ctl *ctl, int argc, char **argv)
 	}
 	if (optind < argc)
 		return ctl_usage_error(ctl, &list_help, "too many arguments");
-	if ((rc = ctl_open_store(ctl)) != CTL_OK)
-		return rc;
 	struct ctl_today now;
-	if ((rc = ctl_platform_today(ctl, &now)) != CTL_OK)
+	if ((rc = open_today(ctl, &now)) != CTL_OK)
 		return rc;
 
 	struct enrp_restore_status *v;
