@@ -234,7 +234,7 @@ int eir_lookup_txn(enrp_txn *t, const char *name, uint32_t *id)
 	return 0;
 }
 
-static int get_by_name_txn(enrp_txn *t, const char *name, struct enrp_eir *out)
+int eir_get_by_name_txn(enrp_txn *t, const char *name, struct enrp_eir *out)
 {
 	uint32_t id;
 	int rc = eir_lookup_txn(t, name, &id);
@@ -501,7 +501,7 @@ struct get_ctx {
 static int get_name_fn(enrp_txn *t, void *arg)
 {
 	struct get_ctx *c = arg;
-	return get_by_name_txn(t, c->name, c->eir);
+	return eir_get_by_name_txn(t, c->name, c->eir);
 }
 
 static int get_id_fn(enrp_txn *t, void *arg)
@@ -587,42 +587,54 @@ struct list_ctx {
 	size_t n, cap;
 };
 
-static int list_fn(enrp_txn *t, void *arg)
+int eir_each_txn(enrp_txn *t, int (*cb)(const struct enrp_eir *eir, void *arg), void *arg)
 {
-	struct list_ctx *c = arg;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int rc, mrc;
 
-	c->n = 0;
 	rc = txn_cursor(t, DBI_EIR_NAME, &cur);
 	if (rc)
 		return rc;
 	while ((mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		struct enrp_eir e;
 		if (v.mv_size != 4) {
 			rc = -EIO;
 			goto out_close;
 		}
-		if (c->n == c->cap) {
-			size_t cap = c->cap ? c->cap * 2 : 16;
-			struct enrp_eir *nv = realloc(c->v, cap * sizeof(*nv));
-			if (!nv) {
-				rc = -ENOMEM;
-				goto out_close;
-			}
-			c->v = nv;
-			c->cap = cap;
-		}
-		rc = eir_get_txn(t, be32_get(v.mv_data), &c->v[c->n]);
+		rc = eir_get_txn(t, be32_get(v.mv_data), &e);
+		if (rc == 0)
+			rc = cb(&e, arg);
 		if (rc)
 			goto out_close;
-		c->n++;
 	}
 	if (mrc != MDB_NOTFOUND)
 		rc = store_mdb_err(mrc);
 out_close:
 	mdb_cursor_close(cur);
 	return rc;
+}
+
+static int list_add(const struct enrp_eir *e, void *arg)
+{
+	struct list_ctx *c = arg;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct enrp_eir *nv = realloc(c->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		c->v = nv;
+		c->cap = cap;
+	}
+	c->v[c->n++] = *e;
+	return 0;
+}
+
+static int list_fn(enrp_txn *t, void *arg)
+{
+	struct list_ctx *c = arg;
+	c->n = 0;
+	return eir_each_txn(t, list_add, c);
 }
 
 int enrp_eir_list(enrp_store *st, int (*cb)(const struct enrp_eir *eir, void *arg), void *arg)
@@ -674,7 +686,7 @@ static int set_fn(enrp_txn *t, void *arg)
 	bool root_changed = false;
 	int rc;
 
-	rc = get_by_name_txn(t, c->name, &old);
+	rc = eir_get_by_name_txn(t, c->name, &old);
 	if (rc)
 		return rc;
 	if (old.state == ENRP_STATE_DESTROYED)
@@ -864,7 +876,7 @@ static int change_fn(enrp_txn *t, void *arg)
 	char details[DETAILS_SIZE] = "";
 	int rc;
 
-	rc = get_by_name_txn(t, c->name, &e);
+	rc = eir_get_by_name_txn(t, c->name, &e);
 	if (rc)
 		return rc;
 	rc = apply_change(c, &e, details, sizeof(details));

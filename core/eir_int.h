@@ -6,9 +6,13 @@
 
 #include "store_int.h"
 
-/* -ENOENT if no such EIR. */
+/* -ENOENT if no such EIR (or NAME is no valid EIR name). */
 int eir_lookup_txn(enrp_txn *t, const char *name, uint32_t *id);
 int eir_get_txn(enrp_txn *t, uint32_t id, struct enrp_eir *out);
+int eir_get_by_name_txn(enrp_txn *t, const char *name, struct enrp_eir *out);
+/* Calls CB for every EIR in name order (destroyed ones included) inside T;
+ * a non-zero return from CB stops the walk and is returned. */
+int eir_each_txn(enrp_txn *t, int (*cb)(const struct enrp_eir *eir, void *arg), void *arg);
 int eir_usage_get_txn(enrp_txn *t, uint32_t id, struct enrp_eir_usage *out);
 /* Adds signed deltas to the usage counters of EIR ID (clamped at 0). */
 int eir_usage_add(enrp_txn *t, uint32_t id, int64_t dbytes, int64_t dfiles);

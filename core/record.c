@@ -567,3 +567,99 @@ int rec_mirror_decode(const void *p, size_t n, struct mirror_rec *m)
 	m->since = rec_get_u64(&in);
 	return rec_in_end(&in);
 }
+
+void key_holiday(uint8_t buf[KEY_HOLIDAY_LEN], enrp_day day)
+{
+	char date[ENRP_DAY_BUF];
+	enrp_day_format(day, date);
+	memcpy(buf, KEY_HOLIDAY_PREFIX, KEY_HOLIDAY_PREFIX_LEN);
+	memcpy(buf + KEY_HOLIDAY_PREFIX_LEN, date, 10);
+}
+
+int key_holiday_day(const void *key, size_t len, enrp_day *day)
+{
+	char date[ENRP_DAY_BUF];
+	if (len != KEY_HOLIDAY_LEN || memcmp(key, KEY_HOLIDAY_PREFIX, KEY_HOLIDAY_PREFIX_LEN) != 0)
+		return -EIO;
+	memcpy(date, (const uint8_t *)key + KEY_HOLIDAY_PREFIX_LEN, 10);
+	date[10] = '\0';
+	return enrp_day_parse(date, day) ? -EIO : 0;
+}
+
+int rec_holiday_encode(const char *note, struct rec_out *o)
+{
+	rec_put_u8(o, REC_VERSION);
+	rec_put_str(o, note);
+	return o->err;
+}
+
+int rec_holiday_decode(const void *p, size_t n, char *note, size_t notesz)
+{
+	struct rec_in in;
+	rec_in_init(&in, p, n);
+	if (rec_get_u8(&in) != REC_VERSION)
+		return -EIO;
+	rec_get_str(&in, note, notesz);
+	return rec_in_end(&in);
+}
+
+int rec_zone_encode(const char *zone, struct rec_out *o)
+{
+	return rec_holiday_encode(zone, o);
+}
+
+int rec_zone_decode(const void *p, size_t n, char *zone, size_t zonesz)
+{
+	return rec_holiday_decode(p, n, zone, zonesz);
+}
+
+void key_restore(uint8_t buf[KEY_RESTORE_LEN], uint32_t eir_id, uint64_t seq)
+{
+	be32_put(buf, eir_id);
+	be64_put(buf + 4, seq);
+}
+
+int rec_restore_encode(const struct enrp_restore_entry *r, struct rec_out *o)
+{
+	rec_put_u8(o, REC_VERSION);
+	rec_put_u8(o, (uint8_t)r->kind);
+	rec_put_u32(o, (uint32_t)r->day);
+	rec_put_u64(o, (uint64_t)r->time_ns);
+	rec_put_u8(o, (uint8_t)r->result);
+	rec_put_u32(o, r->uid);
+	rec_put_u32(o, r->pid);
+	rec_put_str(o, r->command);
+	rec_put_str(o, r->snapshot);
+	rec_put_str(o, r->note);
+	return o->err;
+}
+
+int rec_restore_decode(const void *p, size_t n, struct enrp_restore_entry *r)
+{
+	struct rec_in in;
+	rec_in_init(&in, p, n);
+	if (rec_get_u8(&in) != REC_VERSION)
+		return -EIO;
+	uint8_t kind = rec_get_u8(&in);
+	r->day = (enrp_day)rec_get_u32(&in);
+	r->time_ns = (int64_t)rec_get_u64(&in);
+	uint8_t result = rec_get_u8(&in);
+	r->uid = rec_get_u32(&in);
+	r->pid = rec_get_u32(&in);
+	rec_get_str(&in, r->command, sizeof(r->command));
+	rec_get_str(&in, r->snapshot, sizeof(r->snapshot));
+	rec_get_str(&in, r->note, sizeof(r->note));
+	int rc = rec_in_end(&in);
+	if (rc)
+		return rc;
+	/* A plan has no result and no snapshot; a record has both. */
+	if (kind == ENRP_RESTORE_PLAN && result == ENRP_RESTORE_NONE && !r->snapshot[0])
+		r->kind = ENRP_RESTORE_PLAN;
+	else if (kind == ENRP_RESTORE_RECORD &&
+	         (result == ENRP_RESTORE_PASS || result == ENRP_RESTORE_FAIL) && r->snapshot[0])
+		r->kind = ENRP_RESTORE_RECORD;
+	else
+		return -EIO;
+	r->result = result;
+	return 0;
+}

@@ -11,9 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <enrp/calendar.h>
 #include <enrp/eir.h>
 #include <enrp/journal.h>
 #include <enrp/ns.h>
+#include <enrp/restore.h>
 
 #define REC_VERSION 1
 /* Inode and EIR records gained fields in store format 2 (alloc_end,
@@ -188,5 +190,28 @@ struct mirror_rec {
 };
 int rec_mirror_encode(const struct mirror_rec *m, struct rec_out *o);
 int rec_mirror_decode(const void *p, size_t n, struct mirror_rec *m);
+
+/* ---- calendar (DBI_CALENDAR) ---- */
+/* "holiday" + YYYY-MM-DD: the text sorts by date. */
+#define KEY_HOLIDAY_PREFIX "holiday"
+#define KEY_HOLIDAY_PREFIX_LEN 7
+#define KEY_HOLIDAY_LEN (KEY_HOLIDAY_PREFIX_LEN + 10)
+#define KEY_ZONE "zone"
+void key_holiday(uint8_t buf[KEY_HOLIDAY_LEN], enrp_day day);
+/* The day of a holiday key of LEN bytes; -EIO if it is not one. */
+int key_holiday_day(const void *key, size_t len, enrp_day *day);
+/* Values: version, then the note (holiday) or the zone's name. */
+int rec_holiday_encode(const char *note, struct rec_out *o);
+int rec_holiday_decode(const void *p, size_t n, char *note, size_t notesz);
+int rec_zone_encode(const char *zone, struct rec_out *o);
+int rec_zone_decode(const void *p, size_t n, char *zone, size_t zonesz);
+
+/* ---- test restores (DBI_RESTORE) ---- */
+/* EIR id + seq: an EIR's plans and records together, in the order entered. */
+#define KEY_RESTORE_LEN 12
+void key_restore(uint8_t buf[KEY_RESTORE_LEN], uint32_t eir_id, uint64_t seq);
+/* The record's EIR and seq come from its key, not its value. */
+int rec_restore_encode(const struct enrp_restore_entry *r, struct rec_out *o);
+int rec_restore_decode(const void *p, size_t n, struct enrp_restore_entry *r);
 
 #endif

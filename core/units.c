@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <enrp/calendar.h>
 #include <enrp/units.h>
 
 #define NS_PER_SEC 1000000000LL
@@ -194,17 +195,6 @@ static bool fixed_digits(const char **p, int n, int *v)
 	return true;
 }
 
-static bool leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int y, int m)
-{
-	static const int d[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	return m == 2 && leap(y) ? 29 : d[m - 1];
-}
-
 static int parse_absolute(const char *s, int64_t *out_ns)
 {
 	struct tm tm;
@@ -227,7 +217,7 @@ static int parse_absolute(const char *s, int64_t *out_ns)
 	}
 	if (*s)
 		return -EINVAL;
-	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+	if (mo < 1 || mo > 12 || d < 1 || d > enrp_days_in_month(y, mo) || h > 23 || mi > 59 ||
 	    sec > 59)
 		return -EINVAL;
 

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <enrp/calendar.h>
 #include <enrp/eir.h>
 #include <enrp/store.h>
 
@@ -86,6 +87,8 @@ int cmd_scrub(struct ctl *ctl, int argc, char **argv);
 int cmd_gc(struct ctl *ctl, int argc, char **argv);
 int cmd_hold(struct ctl *ctl, int argc, char **argv);
 int cmd_fsck(struct ctl *ctl, int argc, char **argv);
+int cmd_restore_test(struct ctl *ctl, int argc, char **argv);
+int cmd_calendar(struct ctl *ctl, int argc, char **argv);
 
 /* --- enrpctl.c: shared plumbing ----------------------------------------- */
 
@@ -168,6 +171,31 @@ int eir_collect(struct ctl *ctl, struct eir_row **rows, size_t *n);
 struct json;
 /* Writes ROW as one JSON object (the format of `eir show --json`). */
 void eir_json(struct json *j, const struct eir_row *row, int64_t now);
+
+/* --- cmd_calendar.c: the platform's date ------------------------------- */
+
+/* 0 when ZONE is a valid name (enrp_zone_name_valid) that the host's tz
+ * database ($TZDIR, else /usr/share/zoneinfo) holds; -EINVAL, -ENOENT. */
+int ctl_zone_known(const char *zone);
+/* ZONE's offset from UTC at the instant NS, in seconds east (sets TZ for
+ * this process).  -EINVAL, -ENOENT as ctl_zone_known. */
+int ctl_zone_offset(const char *zone, int64_t ns, int32_t *offset_s);
+
+/* Now, and the platform's date and zone now. */
+struct ctl_today {
+	int64_t now_ns;
+	enrp_day today;
+	int32_t offset_s;
+	char zone[ENRP_ZONE_MAX + 1];
+};
+/* Fills OUT from the open store's zone and the clock; reports what fails.
+ * CTL_OK or CTL_FAIL. */
+int ctl_platform_today(struct ctl *ctl, struct ctl_today *out);
+
+/* Parses S as a YYYY-MM-DD operand named WHAT: CTL_CONTINUE, or reports a
+ * usage error with HELP and returns CTL_USAGE. */
+int ctl_parse_day(struct ctl *ctl, const struct ctl_help *help, const char *what, const char *s,
+                  enrp_day *out);
 
 /* --- output.c: tables, JSON, sizes, names ------------------------------- */
 

@@ -44,6 +44,8 @@ static const struct cmd commands[] = {
 	{ "fsck",   cmd_fsck,   NEED_STORE_RW, "check (and --repair) the store's consistency" },
 	{ "gc",     cmd_gc,     NEED_STORE_RW, "free the chunks nothing references any more" },
 	{ "hold",   cmd_hold,   NEED_STORE_RW, "hold verified files: nobody can destroy them" },
+	{ "restore-test", cmd_restore_test, NEED_STORE_RW, "plan, record and list test restores" },
+	{ "calendar", cmd_calendar, NEED_STORE_RW, "the holidays and time zone of working days" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -57,7 +59,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "Commands:\n", f);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-8s  %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-12s  %s\n", commands[i].name, commands[i].summary);
 	fputs("\n"
 	      "Global options:\n"
 	      "  -S, --store STORE  the store directory (default: $ENRP_STORE)\n"

@@ -18,6 +18,7 @@
 #include "eir_int.h"
 
 #include "../tap.h"
+#include "journal_last.h"
 
 #define S 1000000000LL
 
@@ -26,25 +27,9 @@ static struct enrp_actor actor;
 
 /* ---- journal helpers ---- */
 
-struct last {
-	uint64_t n;
-	struct enrp_journal_record rec;
-};
-
-static int last_cb(const struct enrp_journal_record *r, void *arg)
-{
-	struct last *l = arg;
-	l->n++;
-	l->rec = *r;
-	return 0;
-}
-
 static struct last journal_last(void)
 {
-	struct last l;
-	memset(&l, 0, sizeof(l));
-	enrp_journal_iter(st, NULL, last_cb, &l);
-	return l;
+	return journal_last_of(st);
 }
 
 /* Checks that exactly one record was added since BEFORE, with EVENT about
