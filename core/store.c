@@ -135,6 +135,7 @@ static const char *const dbi_names[DBI_COUNT] = {
 	[DBI_JOURNAL] = "journal",   [DBI_QUEUE] = "queue",   [DBI_CHUNK] = "chunk",
 	[DBI_EXTENT] = "extent",     [DBI_KEYS] = "keys",     [DBI_POLICY] = "policy",
 	[DBI_HOLD] = "hold",         [DBI_RESTORE] = "restore", [DBI_CALENDAR] = "calendar",
+	[DBI_TRASH] = "trash",       [DBI_SNAPSHOT] = "snapshot", [DBI_PRESERVED] = "preserved",
 };
 
 struct enrp_store {
@@ -572,6 +573,17 @@ static int read_format(enrp_store *st, MDB_txn *txn)
 
 /* Opens every database in one transaction (STYLE rule 14); CREATE only from
  * enrp_store_create.  The format is checked before anything else is used. */
+/* Does the store lack one of the databases a newer format added? */
+static bool lacks_databases(MDB_txn *txn)
+{
+	for (int i = DBI_FIRST_FORMAT4; i < DBI_COUNT; i++) {
+		MDB_dbi dbi;
+		if (mdb_dbi_open(txn, dbi_names[i], 0, &dbi) == MDB_NOTFOUND)
+			return true;
+	}
+	return false;
+}
+
 /* Creates the databases from FIRST on that do not exist yet. */
 static int add_databases(enrp_store *st, int first)
 {
@@ -623,7 +635,7 @@ static int open_dbis(enrp_store *st, bool create)
 	rc = read_format(st, txn);
 	if (rc)
 		goto out_abort;
-	if (!create && st->format < 4 && !(st->flags & ENRP_STORE_RDONLY)) {
+	if (!create && !(st->flags & ENRP_STORE_RDONLY) && lacks_databases(txn)) {
 		/* Databases a newer format added are created empty, in a write
 		 * transaction of their own, by the first writable open (a
 		 * read-only one reads them as empty). */

@@ -36,6 +36,12 @@ enum store_dbi {
 	DBI_HOLD,     /* eir id (be32) + kind (u8) + id (be64) -> hold record */
 	DBI_RESTORE,  /* eir id (be32) + seq (be64) -> test-restore plan or record */
 	DBI_CALENDAR, /* "holiday" + yyyy-mm-dd -> note: the platform's calendar */
+	DBI_TRASH,    /* eir id (be32) + trash id (be64) -> a deleted or overwritten
+	                 verified copy: its inode record and chunk list */
+	DBI_SNAPSHOT, /* eir id (be32) + snapshot gen (be64) -> snapshot record;
+	                 eir id (be32) + 'n' + name -> gen (be64) */
+	DBI_PRESERVED,/* what a snapshot still sees of a key changed after it:
+	                 kind + key + snapshot gen -> the old value, or a tombstone */
 	DBI_COUNT
 };
 
