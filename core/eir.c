@@ -234,7 +234,7 @@ static int id_by_name(enrp_txn *t, const char *name, uint32_t *id)
 	return 0;
 }
 
-static int get_by_name_txn(enrp_txn *t, const char *name, struct enrp_eir *out)
+int eir_get_by_name_txn(enrp_txn *t, const char *name, struct enrp_eir *out)
 {
 	uint32_t id;
 	int rc = id_by_name(t, name, &id);
@@ -501,7 +501,7 @@ struct get_ctx {
 static int get_name_fn(enrp_txn *t, void *arg)
 {
 	struct get_ctx *c = arg;
-	return get_by_name_txn(t, c->name, c->eir);
+	return eir_get_by_name_txn(t, c->name, c->eir);
 }
 
 static int get_id_fn(enrp_txn *t, void *arg)
@@ -674,7 +674,7 @@ static int set_fn(enrp_txn *t, void *arg)
 	bool root_changed = false;
 	int rc;
 
-	rc = get_by_name_txn(t, c->name, &old);
+	rc = eir_get_by_name_txn(t, c->name, &old);
 	if (rc)
 		return rc;
 	if (old.state == ENRP_STATE_DESTROYED)
@@ -864,7 +864,7 @@ static int change_fn(enrp_txn *t, void *arg)
 	char details[DETAILS_SIZE] = "";
 	int rc;
 
-	rc = get_by_name_txn(t, c->name, &e);
+	rc = eir_get_by_name_txn(t, c->name, &e);
 	if (rc)
 		return rc;
 	rc = apply_change(c, &e, details, sizeof(details));

@@ -7,6 +7,7 @@
 #include "store_int.h"
 
 /* -ENOENT if no such EIR. */
+int eir_get_by_name_txn(enrp_txn *t, const char *name, struct enrp_eir *out);
 int eir_get_txn(enrp_txn *t, uint32_t id, struct enrp_eir *out);
 int eir_usage_get_txn(enrp_txn *t, uint32_t id, struct enrp_eir_usage *out);
 /* Adds signed deltas to the usage counters of EIR ID (clamped at 0). */
