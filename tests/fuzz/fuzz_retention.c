@@ -238,11 +238,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_select(data, size);
 		return 0;
 	}
-	char *s = malloc(size + 1);
-	FUZZ_CHECK(s, "out of memory");
-	if (size)
-		memcpy(s, data, size);
-	s[size] = '\0';
+	char *s = fuzz_text(data, size);
 	if (sel == 0)
 		fuzz_policy(s);
 	else
