@@ -142,7 +142,7 @@ FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_SEED    ?= 1
-FUZZ_TARGETS := records frame units anchor
+FUZZ_TARGETS := records frame units anchor retention
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
                 -DENRP_INTERNAL -Iinclude -Icore $(shell pkg-config --cflags fuse3 lmdb libzstd libcrypto) \
@@ -165,9 +165,12 @@ $(FUZZ_BUILD)/fuzz_%.o: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h
 
 .SECONDARY: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%.o)
 # The core sources each target links.
-$(FUZZ_BUILD)/fuzz_records: $(FUZZ_BUILD)/core/record.o
+# record.c and units.c use the calendar, which keeps holidays in the store.
+$(FUZZ_BUILD)/fuzz_records: $(CORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
 $(FUZZ_BUILD)/fuzz_frame: $(FUZZ_BUILD)/core/codec.o $(FUZZ_BUILD)/core/log.o
-$(FUZZ_BUILD)/fuzz_units: $(FUZZ_BUILD)/core/units.o
+$(FUZZ_BUILD)/fuzz_units: $(CORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
+# retention.c keeps policies in the store too: the whole of core links in.
+$(FUZZ_BUILD)/fuzz_retention: $(CORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
 $(FUZZ_BUILD)/fuzz_anchor: $(FUZZ_BUILD)/core/journal_syslog.o
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz_%.o
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(FUZZ_LIBS)

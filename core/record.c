@@ -380,6 +380,21 @@ int rec_files_decode(const void *p, size_t n, struct enrp_eir_files *f)
 	return 0;
 }
 
+void rec_clock_floor_encode(uint8_t buf[CLOCK_FLOOR_VAL_LEN], int64_t floor_ns)
+{
+	buf[0] = REC_VERSION;
+	be64_put(buf + 1, (uint64_t)floor_ns);
+}
+
+int rec_clock_floor_decode(const void *p, size_t n, int64_t *floor_ns)
+{
+	const uint8_t *b = p;
+	if (n != CLOCK_FLOOR_VAL_LEN || b[0] != REC_VERSION)
+		return -EIO;
+	*floor_ns = (int64_t)be64_get(b + 1);
+	return 0;
+}
+
 void key_queue(uint8_t buf[QUEUE_KEY_LEN], uint8_t eir_class, uint32_t eir_id, int64_t queued_at,
                uint64_t ino)
 {

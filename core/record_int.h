@@ -113,6 +113,12 @@ void key_files(uint8_t buf[KEY_FILES_LEN], uint32_t eir_id);
 void rec_files_encode(uint8_t buf[FILES_VAL_LEN], const struct enrp_eir_files *f);
 int rec_files_decode(const void *p, size_t n, struct enrp_eir_files *f);
 
+/* The platform clock's floor (clock.c): DBI_META "clock_floor", version
+ * byte then be64 ns since the epoch. */
+#define CLOCK_FLOOR_VAL_LEN 9
+void rec_clock_floor_encode(uint8_t buf[CLOCK_FLOOR_VAL_LEN], int64_t floor_ns);
+int rec_clock_floor_decode(const void *p, size_t n, int64_t *floor_ns);
+
 /* ---- seal queue, chunks, extents ---- */
 /* A queue key: EIR class, EIR id, time queued, inode — so a cursor meets
  * class 1 first, and within a class each EIR's files together, oldest

@@ -2,10 +2,10 @@
  * cmd_eir.c — `enrpctl eir VERB`: the EIR registry.
  *
  *   create NAME --owner USER[:GROUP] [--class N] [--mode M] [--quota SIZE]
- *               [--agent USER] [--rpo MINUTES] [--dir-mode OCTAL]
+ *               [--agent USER] [--rpo MINUTES] [--dir-mode OCTAL] [--retention SPEC]
  *   list [--json]            show NAME [--json]
  *   set NAME [--mode M] [--owner U[:G]] [--class N] [--quota SIZE]
- *            [--agent USER|none] [--rpo MINUTES] [--dir-mode OCTAL]
+ *            [--agent USER|none] [--rpo MINUTES] [--dir-mode OCTAL] [--retention SPEC]
  *   escalate NAME --for DURATION --reason TEXT     deescalate NAME
  *   suspend NAME --reason TEXT   resume NAME       retire NAME --reason TEXT
  *
@@ -55,7 +55,8 @@ static const struct ctl_help eir_help = {
 static const struct ctl_help create_help = {
 	"enrpctl eir create NAME --owner USER[:GROUP] [--class 1|2|3]\n"
 	"           [--mode rw|wo|ro|active] [--quota SIZE] [--max-files N]\n"
-	"           [--agent USER] [--rpo MINUTES] [--dir-mode OCTAL]",
+	"           [--agent USER] [--rpo MINUTES] [--dir-mode OCTAL]\n"
+	"           [--retention SPEC]",
 	"Creates the EIR NAME and its directory at the root of the mount.  NAME is\n"
 	"1-63 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or\n"
 	"digit.\n"
@@ -76,6 +77,9 @@ static const struct ctl_help create_help = {
 	"                        (default 60)\n"
 	"  --dir-mode OCTAL      permission bits of the EIR directory (default 0700,\n"
 	"                        at most 0755)\n"
+	"  --retention SPEC      retention policy, e.g. \"files=90,keep-daily=7,\n"
+	"                        keep-weekly=4,keep-monthly=12,keep-yearly=3\" (see\n"
+	"                        enrpctl(8); default none: nothing is pruned)\n"
 	"  -S, --store STORE     the store\n"
 	"  -h, --help            show this help\n",
 };
@@ -104,7 +108,7 @@ static const struct ctl_help show_help = {
 static const struct ctl_help set_help = {
 	"enrpctl eir set NAME [--mode MODE] [--owner USER[:GROUP]] [--class 1|2|3]\n"
 	"           [--quota SIZE] [--max-files N] [--agent USER|none]\n"
-	"           [--rpo MINUTES] [--dir-mode OCTAL]",
+	"           [--rpo MINUTES] [--dir-mode OCTAL] [--retention SPEC]",
 	"Changes settings of the EIR NAME (at least one option).  A mode change is\n"
 	"in force for every operation on the mount once enrpctl returns.\n"
 	"\n"
@@ -120,6 +124,9 @@ static const struct ctl_help set_help = {
 	"  --agent USER|none     replication agent of an active EIR\n"
 	"  --rpo MINUTES         snapshot interval of an active EIR\n"
 	"  --dir-mode OCTAL      permission bits of the EIR directory (at most 0755)\n"
+	"  --retention SPEC      retention policy: files=DAYS and keep-last,\n"
+	"                        keep-hourly, keep-daily, keep-weekly, keep-monthly,\n"
+	"                        keep-yearly=N, comma-separated; \"\" removes it\n"
 	"  -S, --store STORE     the store\n"
 	"  -h, --help            show this help\n",
 };
@@ -347,6 +354,25 @@ static int parse_rpo(const char *s, uint32_t *out)
 	return CTL_USAGE;
 }
 
+static int parse_retention(const char *s, struct enrp_retention *out)
+{
+	char why[ENRP_RETENTION_ERR_MAX];
+	if (enrp_retention_parse(s, out, why, sizeof(why)) == 0)
+		return CTL_OK;
+	ctl_err("invalid retention policy '%s': %s", s, why);
+	ctl_hint("give KEY=N items separated by commas, e.g. "
+	         "\"files=90,keep-daily=7,keep-weekly=4\"; \"\" for none (enrpctl(8))");
+	return CTL_USAGE;
+}
+
+/* The policy as shown: its canonical text, or "none".  BUF of
+ * ENRP_RETENTION_SPEC_MAX bytes. */
+static const char *retention_text(const struct enrp_retention *p, char *buf)
+{
+	enrp_retention_format(p, buf, ENRP_RETENTION_SPEC_MAX);
+	return buf[0] ? buf : "none";
+}
+
 static int parse_dir_mode(const char *s, uint32_t *out)
 {
 	size_t len = strlen(s);
@@ -410,6 +436,7 @@ static int check_reason(const char *what, const char *s)
 /* The setting options shared by create and set, as given. */
 struct eir_opts {
 	const char *owner, *class_, *mode, *quota, *agent, *rpo, *dir_mode, *max_files;
+	const char *retention; /* not a field of the EIR record: a setting of its own */
 };
 
 #define EIR_SETTING_OPTIONS \
@@ -420,7 +447,8 @@ struct eir_opts {
 	{ "agent",    required_argument, NULL, 'a' }, \
 	{ "rpo",      required_argument, NULL, 'r' }, \
 	{ "dir-mode", required_argument, NULL, 'd' }, \
-	{ "max-files", required_argument, NULL, 'F' }
+	{ "max-files", required_argument, NULL, 'F' }, \
+	{ "retention", required_argument, NULL, 'T' }
 
 /* Stores a setting option; false if C is not one. */
 static bool eir_opts_take(struct eir_opts *o, int c, const char *arg)
@@ -434,6 +462,7 @@ static bool eir_opts_take(struct eir_opts *o, int c, const char *arg)
 	case 'r': o->rpo = arg; return true;
 	case 'd': o->dir_mode = arg; return true;
 	case 'F': o->max_files = arg; return true;
+	case 'T': o->retention = arg; return true;
 	default: return false;
 	}
 }
@@ -547,9 +576,12 @@ int eir_collect(struct ctl *ctl, struct eir_row **rows, size_t *n)
 		free(c.rows);
 		return rc;
 	}
-	for (size_t i = 0; i < c.n; i++)
+	for (size_t i = 0; i < c.n; i++) {
 		c.rows[i].have_usage =
 			enrp_eir_usage(ctl->store, c.rows[i].eir.id, &c.rows[i].usage) == 0;
+		c.rows[i].have_retention = enrp_retention_get(ctl->store, c.rows[i].eir.name,
+		                                              &c.rows[i].retention) == 0;
+	}
 	*rows = c.rows;
 	*n = c.n;
 	return 0;
@@ -627,6 +659,10 @@ void eir_json(struct json *j, const struct eir_row *row, int64_t now)
 		json_kv_u64(j, "agent_uid", e->agent_uid);
 	}
 	json_kv_u64(j, "rpo_minutes", e->rpo_minutes);
+	/* null: no policy (or unreadable); else the canonical text. */
+	char policy[ENRP_RETENTION_SPEC_MAX];
+	enrp_retention_format(&row->retention, policy, sizeof(policy));
+	json_kv_str(j, "retention", row->have_retention && policy[0] ? policy : NULL);
 	json_kv_bool(j, "escalated", escalated_now(e, now));
 	json_kv_time(j, "escalated_until", e->escalated_until);
 	json_kv_i64(j, "escalated_until_ns", e->escalated_until);
@@ -666,6 +702,9 @@ static int eir_create(struct ctl *ctl, int argc, char **argv)
 	rc = eir_opts_apply(&o, false, &spec, &flags);
 	if (rc != CTL_OK)
 		return rc;
+	struct enrp_retention retention = { 0 };
+	if (o.retention && (rc = parse_retention(o.retention, &retention)) != CTL_OK)
+		return rc;
 	if (spec.mode == ENRP_MODE_ACTIVE && spec.agent_uid == ENRP_NO_UID) {
 		ctl_err("an active EIR needs a replication agent");
 		ctl_hint("name its account with --agent USER");
@@ -685,6 +724,20 @@ static int eir_create(struct ctl *ctl, int argc, char **argv)
 	if (rc < 0)
 		return ctl_eir_error("create", name, rc);
 	ctl_line(stdout, "created EIR '%s'", name);
+	/* A second transaction: the EIR exists without its policy for a moment,
+	 * which keeps everything, never less. */
+	if (enrp_retention_has_keep(&retention) || retention.files_days) {
+		char buf[ENRP_RETENTION_SPEC_MAX];
+		rc = enrp_retention_set(ctl->store, name, &retention, &ctl->actor);
+		if (rc < 0) {
+			ctl_err("cannot set the retention policy of EIR '%s': %s", name,
+			        enrp_strerror(rc));
+			ctl_hint("the EIR was created; set it with 'enrpctl eir set %s --retention "
+			         "SPEC'", name);
+			return CTL_FAIL;
+		}
+		ctl_line(stdout, "  retention: %s", retention_text(&retention, buf));
+	}
 	return ctl_notify_eir(ctl, name, out.id);
 }
 
@@ -802,6 +855,9 @@ static void show_text(const struct eir_row *row, int64_t now)
 	else
 		print_account("agent", user_name(e->agent_uid), e->agent_uid);
 	ctl_line(stdout, "rpo: %" PRIu32 " minutes", e->rpo_minutes);
+	char policy[ENRP_RETENTION_SPEC_MAX];
+	ctl_line(stdout, "retention: %s",
+	         row->have_retention ? retention_text(&row->retention, policy) : "-");
 	if (e->escalated_until == 0)
 		ctl_line(stdout, "escalated-until: none");
 	else
@@ -826,6 +882,7 @@ static int eir_show(struct ctl *ctl, int argc, char **argv)
 	if (rc < 0)
 		return ctl_eir_error("read", name, rc);
 	row.have_usage = enrp_eir_usage(ctl->store, row.eir.id, &row.usage) == 0;
+	row.have_retention = enrp_retention_get(ctl->store, name, &row.retention) == 0;
 
 	int64_t now = enrp_now_ns();
 	if (ctl->json) {
@@ -938,7 +995,10 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 	rc = eir_opts_apply(&o, true, &want, &given);
 	if (rc != CTL_OK)
 		return rc;
-	if (!given)
+	struct enrp_retention retention = { 0 }, cur_retention;
+	if (o.retention && (rc = parse_retention(o.retention, &retention)) != CTL_OK)
+		return rc;
+	if (!given && !o.retention)
 		return ctl_usage_error(ctl, &set_help, "nothing to change");
 
 	rc = ctl_open_store(ctl);
@@ -958,7 +1018,14 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 	for (size_t i = 0; i < NSET_FIELDS; i++)
 		if ((given & set_fields[i].flag) && differs(&cur, &next, set_fields[i].flag))
 			changed |= set_fields[i].flag;
-	if (!changed) {
+	bool retention_changed = false;
+	if (o.retention) {
+		rc = enrp_retention_get(ctl->store, name, &cur_retention);
+		if (rc < 0)
+			return ctl_eir_error("read", name, rc);
+		retention_changed = memcmp(&cur_retention, &retention, sizeof(retention)) != 0;
+	}
+	if (!changed && !retention_changed) {
 		ctl_line(stdout, "EIR '%s' unchanged", name);
 		return CTL_OK;
 	}
@@ -968,9 +1035,17 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 		return CTL_FAIL;
 	}
 
-	rc = enrp_eir_set(ctl->store, name, &next, changed, &ctl->actor);
-	if (rc < 0)
-		return ctl_eir_error("change", name, rc);
+	if (changed) {
+		rc = enrp_eir_set(ctl->store, name, &next, changed, &ctl->actor);
+		if (rc < 0)
+			return ctl_eir_error("change", name, rc);
+	}
+	/* After the record: a failure here leaves the old policy whole. */
+	if (retention_changed) {
+		rc = enrp_retention_set(ctl->store, name, &retention, &ctl->actor);
+		if (rc < 0)
+			return ctl_eir_error("change the retention policy of", name, rc);
+	}
 	ctl_line(stdout, "updated EIR '%s'", name);
 	for (size_t i = 0; i < NSET_FIELDS; i++) {
 		if (!(changed & set_fields[i].flag))
@@ -980,6 +1055,11 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 		ctl_line(stdout, "  %s: %s -> %s", set_fields[i].key, before, after);
 		free(before);
 		free(after);
+	}
+	if (retention_changed) {
+		char before[ENRP_RETENTION_SPEC_MAX], after[ENRP_RETENTION_SPEC_MAX];
+		ctl_line(stdout, "  retention: %s -> %s", retention_text(&cur_retention, before),
+		         retention_text(&retention, after));
 	}
 	return ctl_notify_eir(ctl, name, cur.id);
 }

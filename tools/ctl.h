@@ -24,6 +24,7 @@
 
 #include <enrp/calendar.h>
 #include <enrp/eir.h>
+#include <enrp/retention.h>
 #include <enrp/store.h>
 
 enum ctl_exit {
@@ -162,6 +163,8 @@ struct eir_row {
 	struct enrp_eir eir;
 	struct enrp_eir_usage usage;
 	bool have_usage;
+	struct enrp_retention retention;
+	bool have_retention;
 };
 
 /* Reads every EIR, in name order, with its usage into a new array (*ROWS, *N;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define FUZZ_CHECK(cond, ...)                                                            \
 	do {                                                                             \
@@ -41,5 +42,17 @@ static inline void fuzz_frame_digest(uint8_t digest[32])
 
 /* libFuzzer's entry point; declared so -Wmissing-prototypes stays quiet. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The SIZE bytes at DATA as a C string in a new buffer (cut at the first
+ * NUL, as the parsers see it); the caller frees it. */
+static inline char *fuzz_text(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+	FUZZ_CHECK(s, "out of memory");
+	if (size)
+		memcpy(s, data, size);
+	s[size] = '\0';
+	return s;
+}
 
 #endif

@@ -449,11 +449,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_time_format((int64_t)x, shortsz);
 		return 0;
 	}
-	char *s = malloc(size + 1);
-	FUZZ_CHECK(s, "out of memory");
-	if (size)
-		memcpy(s, data, size);
-	s[size] = '\0';
+	char *s = fuzz_text(data, size);
 	if (sel == 0)
 		fuzz_size(s);
 	else if (sel == 1)

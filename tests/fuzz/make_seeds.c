@@ -310,6 +310,41 @@ static void frames(void)
 	enrp_eir_key_wipe(&key);
 }
 
+/* ---- retention: selector digit, then a policy, a date or snapshots ---- */
+
+static void retention(void)
+{
+#define S(x) { x, sizeof(x) - 1 }
+	static const struct {
+		const char *s;
+		size_t n;
+	} seeds[] = {
+		S("0"), S("0files=90"), S("0keep-daily=7,keep-weekly=4,keep-monthly=12,keep-yearly=3"),
+		S("0files=90,keep-last=1,keep-hourly=24,keep-daily=7,keep-weekly=4,keep-monthly=12,"
+		  "keep-yearly=3"),
+		S("0keep-yearly=3,files=1"), S("0keep-daily=0"), S("0keep-daily=1,keep-daily=2"),
+		S("0files=0"), S("0keep-last=100001"), S("0keep-daily=,"), S("0keep-x=1"),
+		S("12031-01-01"), S("12031-01-01T10:00"), S("12031-01-01T10:00:30Z"),
+		S("22031-01-01T10:00+05:00"), S("22031-01-01 10:00-03:30"), S("21970-01-01"),
+		S("32024-03-31T02:30"), S("32023-10-29T02:30:00"), S("32028-02-29"), S("32261-12-31"),
+		S("12031-02-29"), S("12031-01-01T24:00"),
+		/* selection: zone, six keep counts, then 4-byte times */
+		S("4\x01\x01\x01\x02\x01\x01\x01\x00\x00\x10\x00\x00\x01\x00\x00\x00\x10\x00\x00"
+		  "\x01\x00\x00\x00\x02\x00\x00\x00\x03\x00\x00"),
+		S("5\x02\x00\x00\x00\x00\x00\x05\x03\x20\x00\x00\x03\x20\x00\x01\x03\x20\x00\x02"
+		  "\x04\x00\x00\x00"),
+		S("6\x00\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01"),
+	};
+#undef S
+	char name[64];
+
+	mkdirs("retention");
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		snprintf(name, sizeof(name), "seed-%02zu", i);
+		seed("retention", name, (uint8_t)seeds[i].s[0], seeds[i].s + 1, seeds[i].n - 1);
+	}
+}
+
 /* ---- units: selector digit, then the text ---- */
 
 static void units(void)
@@ -408,6 +443,7 @@ int main(int argc, char **argv)
 	records();
 	frames();
 	units();
+	retention();
 	anchors();
 	return 0;
 }

@@ -1,6 +1,6 @@
 #!/bin/bash
 # t7200: enrpctl never writes a user's string raw to the terminal.  EIR names,
-# store paths, option values (mode, owner, class, quota, dir-mode, rpo,
+# store paths, option values (mode, owner, class, quota, dir-mode, rpo, retention,
 # duration, agent, dates, events), unknown options, and reasons that passed
 # validation but hold bidi overrides are echoed with control characters,
 # escape sequences, C1 controls and bidi/invisible format characters escaped
@@ -76,6 +76,8 @@ for s in "$ESC" "$NL" "$C1" "$BIDI"; do
 	clean "--quota" 3 "${S[@]}" eir set a --quota "$s"
 	clean "--dir-mode" 3 "${S[@]}" eir set a --dir-mode "$s"
 	clean "--rpo" 3 "${S[@]}" eir set act --rpo "$s"
+	clean "--retention" 3 "${S[@]}" eir set a --retention "$s"
+	clean "--retention VALUE" 3 "${S[@]}" eir set a --retention "keep-daily=$s"
 	clean "--for" 3 "${S[@]}" eir escalate act --for "$s" --reason r
 	clean "--since" 3 "${S[@]}" audit show --since "$s"
 	clean "--event" 3 "${S[@]}" audit show --event "$s"
