@@ -185,7 +185,9 @@ assert_text_eq() {
 
 # assert_match REGEX TEXT DESCRIPTION (extended regex, grep -E)
 assert_match() {
-	if printf '%s\n' "$2" | grep -Eq -- "$1"; then
+	# A here-string, not a pipe: with pipefail, grep -q leaving at its first
+	# match could kill the writer with SIGPIPE and fail a matching check.
+	if grep -Eq -- "$1" <<<"$2"; then
 		pass "$3"
 		return 0
 	fi
@@ -245,7 +247,7 @@ ensure_users() {
 		done
 		getent group "$TEAM" >/dev/null || groupadd "$TEAM" || exit 1
 		for u in "$ALICE" "$BOB" "$AGENT"; do
-			id -nG "$u" | tr ' ' '\n' | grep -qx "$TEAM" ||
+			grep -qx "$TEAM" <<<"$(id -nG "$u" | tr ' ' '\n')" ||
 				usermod -aG "$TEAM" "$u" || exit 1
 		done
 	) 9>/run/enrp-test-users.lock || die "cannot create test users"
@@ -348,14 +350,14 @@ pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 # Pid of the enrpfs serving store $1 (from run/enrpfs.pid, checked against
 # /proc so a stale file never makes us signal a stranger), or nothing.
 store_daemon_pid() {
-	local s=$1 p f
+	local s=$1 p f cmdline
 	for f in "$s/run/enrpfs.pid" "$s"/run/*.pid; do
 		[ -f "$f" ] || continue
 		p=$(tr -dc '0-9' <"$f")
 		[ -n "$p" ] || continue
 		if [ -r "/proc/$p/cmdline" ] &&
-			tr '\0' ' ' <"/proc/$p/cmdline" | grep -q "enrpfs" &&
-			tr '\0' ' ' <"/proc/$p/cmdline" | grep -qF "$(basename "$s")"; then
+			cmdline=$(tr '\0' ' ' <"/proc/$p/cmdline") &&
+			grep -q "enrpfs" <<<"$cmdline" && grep -qF "$(basename "$s")" <<<"$cmdline"; then
 			echo "$p"
 			return 0
 		fi

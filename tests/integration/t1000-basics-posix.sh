@@ -171,7 +171,7 @@ assert_true "mv across EIRs copies and removes" test ! -e "$A/r2" -a "$(cat "$B/
 
 # ---- hidden names ------------------------------------------------------------------------------------
 listing=$(ls -a "$A")
-if printf '%s\n' "$listing" | grep -qx -e .enrp -e .snapshots; then
+if grep -qx -e .enrp -e .snapshots <<<"$listing"; then
 	fail "readdir lists a hidden name: $(printf '%s' "$listing" | tr '\n' ' ')"
 else
 	pass "readdir does not list .enrp or .snapshots"

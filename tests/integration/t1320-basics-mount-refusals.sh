@@ -30,7 +30,7 @@ EXTRA_MOUNTS+=("$T/empty" "$T/m2" "$T/dead")
 ours() {
 	local p n=0
 	for p in $(pgrep -x enrpfs); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "$T/" && n=$((n + 1))
+		grep -qF "$T/" <<<"$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" && n=$((n + 1))
 	done
 	echo "$n"
 }

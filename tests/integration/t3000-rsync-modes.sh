@@ -106,7 +106,7 @@ as "$ALICE" "$PY" "$LIB_DIR/mktree.py" --mutate "$SRC2" 8 || die "mutate failed"
 # ordinary temp-file-and-rename transfer that follows replaces them.
 out=$(as "$ALICE" rsync -aW --inplace --delete "$SRC2/" "$W/t/" 2>&1)
 rc=$?
-if [ "$rc" -ne 0 ] && printf '%s' "$out" | grep -q 'Permission denied (13)'; then
+if [ "$rc" -ne 0 ] && grep -q 'Permission denied (13)' <<<"$out"; then
 	pass "rsync -aW --inplace into wo: rewriting existing files in place is refused (exit $rc)"
 else
 	fail "rsync -aW --inplace into wo: exit $rc, expected EACCES on the changed files: ${out:0:300}"
@@ -135,7 +135,7 @@ EOF
 rsync --daemon --no-detach --address=127.0.0.1 --port="$port" --config="$T/rsyncd.conf" \
 	--log-file="$T/rsyncd.log" &
 CLEANUP_PIDS+=("$!")
-daemon_up() { rsync "rsync://127.0.0.1:$port/" | grep -q '^eir'; }
+daemon_up() { grep -q '^eir' <<<"$(rsync "rsync://127.0.0.1:$port/")"; }
 poll_until 20 daemon_up || die "rsync daemon did not come up on port $port"
 # (A daemon without chroot sanitises absolute symlink targets: leave them out.)
 DSRC=$T/dsrc

@@ -73,7 +73,7 @@ EOF
 rsync --daemon --no-detach --address=127.0.0.1 --port="$port" --config="$T/rsyncd.conf" \
 	--log-file="$T/rsyncd.log" &
 CLEANUP_PIDS+=("$!")
-daemon_up() { rsync "rsync://127.0.0.1:$port/" | grep -q '^eir'; }
+daemon_up() { grep -q '^eir' <<<"$(rsync "rsync://127.0.0.1:$port/")"; }
 poll_until 20 daemon_up || die "rsync daemon did not come up on port $port"
 chmod 0777 "$dumps"
 expect_ok rsync -a "$dumps/" "rsync://127.0.0.1:$port/eir/"

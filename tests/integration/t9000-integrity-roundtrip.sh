@@ -120,7 +120,7 @@ exec 7>>"$E/s1"
 assert_eq open "$(state "$E/s1")" "a sealed file opened for append is open"
 out=$(getfattr -n enrp.sha256 "$E/s1" 2>&1)
 rc=$?
-if [ "$rc" -ne 0 ] && printf '%s' "$out" | grep -Eq 'No such attribute|No data available'; then
+if [ "$rc" -ne 0 ] && grep -Eq 'No such attribute|No data available' <<<"$out"; then
 	pass "enrp.sha256 of an open file -> ENODATA"
 else
 	fail "enrp.sha256 of an open file: exit $rc, '$out' (expected ENODATA)"

@@ -67,7 +67,7 @@ expect_ok ctl scrub d
 assert_eq "$(sha "$T/x")" "$(sha "$MNT/d/c")" "the new c reads back"
 assert_eq "$(sha "$T/a")" "$(sha "$MNT/d/a-again")" "a-again still reads back"
 assert_true "gc is journalled" [ $(audit_count --event gc) -ge 1 ]
-ctl audit show --event gc | grep -q "chunks_freed=$freed" && pass "the journal record counts what was freed" ||
+grep -q "chunks_freed=$freed" <<<"$(ctl audit show --event gc)" && pass "the journal record counts what was freed" ||
 	fail "no gc record with chunks_freed=$freed: $(ctl audit show --event gc | tail -n 2)"
 
 # ---- leftovers of an interrupted seal: a chunk file no index entry names -------------------
@@ -134,7 +134,7 @@ expect_ok rm "$MNT/d/auto"
 nothing_left() { [ "$(nchunks d)" -eq 0 ]; }
 poll_until 30 nothing_left && pass "the daemon freed the deleted file's chunks without enrpctl gc" ||
 	fail "$(nchunks d) chunk files left 30 s after the delete with gc_interval=1"
-ctl audit show --event gc | grep -q enrpfs && pass "its gc record names the daemon" ||
+grep -q enrpfs <<<"$(ctl audit show --event gc)" && pass "its gc record names the daemon" ||
 	fail "no gc record by enrpfs: $(ctl audit show --event gc | tail -n 2)"
 out=$("$ENRPFS" "$STORE" "$T/m2" -o gc_interval=x 2>&1)
 assert_eq 2 "$?" "a bad gc_interval is a usage error"

@@ -116,7 +116,7 @@ expect_ok ctl hold add d/other --until +3s --reason "short"
 refused "$ALICE" "Operation not permitted" "rm while the short hold runs" rm -f "$D/other"
 sleep 3.2
 expect_ok as "$ALICE" rm -f "$D/other"
-expired_unlinked() { ctl hold list d | grep -q "expired, unlinked"; }
+expired_unlinked() { grep -q "expired, unlinked" <<<"$(ctl hold list d)"; }
 poll_until 10 expired_unlinked && pass "hold list shows the expired hold's file is gone" ||
 	fail "hold list does not show the file gone: $(ctl hold list d)"
 assert_match "long-term storage, order 12" "$(ctl hold list d)" "an extension without --reason keeps the first reason"
