@@ -97,10 +97,10 @@ assert_eq "ok ok ok" "$(p '" ".join(e["status"] for e in j)')" "nothing is due o
 assert_eq "False" "$(p 'any(e["overdue"] for e in j)')" "overdue is false"
 assert_eq "None" "$(p '[e for e in j if e["eir"] == "archive"][0]["last_pass"]')" \
 	"archive has no last pass (null)"
-tbl=$(ctl restore-test list)
+listing=$(ctl restore-test list)
 assert_match "^pop-registry +1 +3m +$TODAY +nightly-2026-12-01 +$(pydate 'months(today, 3)') +ok +- +pass$" \
-	"$(grep '^pop-registry' <<<"$tbl")" "the table row of pop-registry"
-assert_match "^archive +3 +12m +never +- " "$(grep '^archive' <<<"$tbl")" "the row of archive"
+	"$(grep '^pop-registry' <<<"$listing")" "the table row of pop-registry"
+assert_match "^archive +3 +12m +never +- " "$(grep '^archive' <<<"$listing")" "the row of archive"
 
 ctl restore-test record archive --snapshot weekly-1 --result fail --note "tape unreadable" >/dev/null ||
 	fail "record a fail"
