@@ -78,7 +78,7 @@ check-deps:
 # Everything CI runs (and the README's test command): check-deps, the suite,
 # then again under AddressSanitizer+UBSan, the threaded code under ThreadSanitizer, the
 # unit tests under valgrind, the crash harness (CRASH_RUNS, 30), each fuzzer
-# for FUZZ_SECONDS (60) after its regression inputs, and the benchmarks on
+# for FUZZ_SECONDS (30) after its regression inputs, and the benchmarks on
 # small data (so none of these harnesses rots).
 test: check-deps check check-asan check-tsan check-valgrind crash fuzz-run bench-quick
 
@@ -140,7 +140,7 @@ clean:
 # seed corpus (new inputs go to $(FUZZ_BUILD)/work, never into the tree).
 FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= build-fuzz
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 30
 FUZZ_SEED    ?= 1
 FUZZ_TARGETS := records frame units anchor retention
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
