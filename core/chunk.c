@@ -35,6 +35,7 @@
 
 #include "chunk_int.h"
 #include "eir_int.h"
+#include "snapshot_int.h"
 
 static void hex(const uint8_t *p, size_t n, char *out)
 {
@@ -527,13 +528,16 @@ int extent_get(enrp_txn *t, uint64_t ino, struct extent_ent **v, size_t *n)
 	return rec_extent_decode(val.mv_data, val.mv_size, v, n);
 }
 
-int extent_put(enrp_txn *t, uint64_t ino, const struct extent_ent *v, size_t n)
+int extent_put(enrp_txn *t, uint32_t eir_id, uint64_t ino, const struct extent_ent *v, size_t n)
 {
 	uint8_t key[8];
 	struct rec_out o;
 	be64_put(key, ino);
+	int rc = snap_preserve(t, eir_id, DBI_EXTENT, key, sizeof(key));
+	if (rc)
+		return rc;
 	rec_out_init(&o);
-	int rc = rec_extent_encode(v, n, &o);
+	rc = rec_extent_encode(v, n, &o);
 	if (rc == 0)
 		rc = txn_put(t, DBI_EXTENT, key, sizeof(key), o.buf, o.len, 0);
 	rec_out_release(&o);
@@ -547,6 +551,12 @@ int extent_release(enrp_txn *t, uint32_t eir_id, uint64_t ino)
 	int rc = extent_get(t, ino, &v, &n);
 	if (rc == -ENOENT)
 		return 0;
+	/* A snapshot that still shows these bytes takes its own references
+	 * first: the ones dropped below are the live file's. */
+	uint8_t key[8];
+	be64_put(key, ino);
+	if (rc == 0 && (rc = snap_preserve(t, eir_id, DBI_EXTENT, key, sizeof(key))))
+		free(v);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n && rc == 0; i++)
@@ -555,7 +565,5 @@ int extent_release(enrp_txn *t, uint32_t eir_id, uint64_t ino)
 	free(v);
 	if (rc)
 		return rc;
-	uint8_t key[8];
-	be64_put(key, ino);
 	return txn_del(t, DBI_EXTENT, key, sizeof(key));
 }

@@ -82,7 +82,7 @@ int chunk_unref(enrp_txn *t, uint32_t eir_id, const uint8_t digest[32]);
 
 /* A sealed file's chunk list (caller frees *V). */
 int extent_get(enrp_txn *t, uint64_t ino, struct extent_ent **v, size_t *n);
-int extent_put(enrp_txn *t, uint64_t ino, const struct extent_ent *v, size_t n);
+int extent_put(enrp_txn *t, uint32_t eir_id, uint64_t ino, const struct extent_ent *v, size_t n);
 /* Drops INO's chunk list and its references. */
 int extent_release(enrp_txn *t, uint32_t eir_id, uint64_t ino);
 

@@ -49,6 +49,7 @@
 #include "journal_int.h"
 #include "ns_int.h"
 #include "record_int.h"
+#include "snapshot_int.h"
 #include "spool_int.h"
 #include "store_int.h"
 
@@ -487,6 +488,32 @@ static int load_simple(enrp_txn *t, struct fsck *f, enum store_dbi db)
 	return mrc && mrc != MDB_NOTFOUND ? store_mdb_err(mrc) : f->err;
 }
 
+/* A chunk list a snapshot keeps holds references like a live one. */
+static int preserved_extent(uint32_t eir_id, const void *val, size_t n, void *arg)
+{
+	struct fsck *f = arg;
+	struct extent_ent *x;
+	size_t cnt;
+	if (rec_extent_decode(val, n, &x, &cnt)) {
+		char obj[32];
+		snprintf(obj, sizeof(obj), "eir %" PRIu32, eir_id);
+		report(f, "snapshot-extent", ENRP_FSCK_PROBLEM, false, obj,
+		       "a chunk list a snapshot keeps does not decode");
+		return 0;
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		if (!x[i].plain_len)
+			continue;
+		struct cref *c = PUSH(f, refs);
+		if (!c)
+			break;
+		key_chunk(c->key, eir_id, x[i].digest);
+		c->plain_len = x[i].plain_len;
+	}
+	free(x);
+	return f->err;
+}
+
 static int load_holds(enrp_txn *t, struct fsck *f)
 {
 	MDB_cursor *cur;
@@ -530,6 +557,8 @@ static int load_fn(enrp_txn *t, void *arg)
 		rc = load_simple(t, f, DBI_XATTR);
 	if (rc == 0)
 		rc = load_holds(t, f);
+	if (rc == 0)
+		rc = snap_each_extent(t, preserved_extent, f);
 	return rc;
 }
 

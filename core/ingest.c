@@ -1219,7 +1219,7 @@ static int commit_fn(enrp_txn *t, void *arg)
 	for (size_t i = 0; i < j->n; i++)
 		if (j->v[i].plain_len) /* a run of zeros references no chunk */
 			chunk_ref(t, r.eir_id, j->v[i].digest, j->stored[i], j->v[i].plain_len);
-	extent_put(t, j->ino, j->v, j->n);
+	extent_put(t, r.eir_id, j->ino, j->v, j->n);
 	dequeue_txn(t, j->ino, &r);
 	uint8_t k[8];
 	be64_put(k, j->ino);

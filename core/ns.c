@@ -41,6 +41,7 @@
 #include "hold_int.h"
 #include "ns_int.h"
 #include "record_int.h"
+#include "snapshot_int.h"
 #include "spool_int.h"
 #include "store_int.h"
 
@@ -127,6 +128,8 @@ int ns_inode_put(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
 	if (rc)
 		return rc;
 	be64_put(key, ino);
+	if (r->eir_id && (rc = snap_preserve(t, r->eir_id, DBI_INODE, key, sizeof(key))))
+		return rc;
 	rec_out_init(&o);
 	rc = rec_inode_encode(r, &o);
 	if (rc == 0)
@@ -199,20 +202,24 @@ int ns_resolve(enrp_txn *t, uint64_t dir, const char *path, uint64_t *ino)
 	return 0;
 }
 
-static int dirent_put(enrp_txn *t, uint64_t parent, const char *name, uint64_t ino,
-                      uint32_t mode)
+/* Entries of directory PARENT, of EIR EIR_ID (0: the root of the mount,
+ * which no snapshot covers).  Snapshots keep what an entry was first. */
+static int dirent_put(enrp_txn *t, uint32_t eir_id, uint64_t parent, const char *name,
+                      uint64_t ino, uint32_t mode)
 {
 	uint8_t key[8 + ENRP_NAME_MAX], val[DIRENT_VAL_LEN];
 	size_t klen = key_dirent(key, parent, name);
 	rec_dirent_encode(val, ino, mode);
-	return txn_put(t, DBI_DIRENT, key, klen, val, sizeof(val), 0);
+	int rc = eir_id ? snap_preserve(t, eir_id, DBI_DIRENT, key, klen) : 0;
+	return rc ? rc : txn_put(t, DBI_DIRENT, key, klen, val, sizeof(val), 0);
 }
 
-static int dirent_del(enrp_txn *t, uint64_t parent, const char *name)
+static int dirent_del(enrp_txn *t, uint32_t eir_id, uint64_t parent, const char *name)
 {
 	uint8_t key[8 + ENRP_NAME_MAX];
 	size_t klen = key_dirent(key, parent, name);
-	return txn_del(t, DBI_DIRENT, key, klen);
+	int rc = eir_id ? snap_preserve(t, eir_id, DBI_DIRENT, key, klen) : 0;
+	return rc ? rc : txn_del(t, DBI_DIRENT, key, klen);
 }
 
 /* Calls CB for each key of DB that starts with the 8-byte PREFIX. */
@@ -277,7 +284,7 @@ static int64_t ts_to_ns(const struct timespec *ts)
 	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
 }
 
-static void fill_stat(uint64_t ino, const struct inode_rec *r, struct enrp_stat *out)
+void ns_fill_stat(uint64_t ino, const struct inode_rec *r, struct enrp_stat *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct stat *s = &out->st;
@@ -437,7 +444,7 @@ static int lookup_fn(enrp_txn *t, void *arg)
 	rc = ns_inode_get(t, ino, &c);
 	if (rc)
 		return rc == -ENOENT ? -EIO : rc; /* a dangling dirent is damage */
-	fill_stat(ino, &c, a->out);
+	ns_fill_stat(ino, &c, a->out);
 	return 0;
 }
 
@@ -455,7 +462,7 @@ static int getattr_fn(enrp_txn *t, void *arg)
 	struct inode_rec r;
 	int rc = any_inode_get(t, a->ino, &r);
 	if (rc == 0)
-		fill_stat(a->ino, &r, a->out);
+		ns_fill_stat(a->ino, &r, a->out);
 	return rc;
 }
 
@@ -575,7 +582,7 @@ static int mknod_fn(enrp_txn *t, void *arg)
 	if (rc)
 		return rc;
 	ns_inode_put(t, ino, &r);
-	dirent_put(t, a->parent, a->name, ino, r.mode);
+	dirent_put(t, r.eir_id, a->parent, a->name, ino, r.mode);
 	if (S_ISREG(a->mode)) {
 		uint8_t k[8];
 		be64_put(k, ino);
@@ -588,7 +595,7 @@ static int mknod_fn(enrp_txn *t, void *arg)
 	eir_usage_add(t, r.eir_id, 0, 1);
 	if (t->ret)
 		return t->ret;
-	fill_stat(ino, &r, a->out);
+	ns_fill_stat(ino, &r, a->out);
 	return 0;
 }
 
@@ -659,10 +666,10 @@ static int link_fn(enrp_txn *t, void *arg)
 	p.mtime = p.ctime = now;
 	ns_inode_put(t, a->ino, &r);
 	ns_inode_put(t, a->newparent, &p);
-	dirent_put(t, a->newparent, a->newname, a->ino, r.mode);
+	dirent_put(t, r.eir_id, a->newparent, a->newname, a->ino, r.mode);
 	if (t->ret)
 		return t->ret;
-	fill_stat(a->ino, &r, a->out);
+	ns_fill_stat(a->ino, &r, a->out);
 	return 0;
 }
 
@@ -738,7 +745,7 @@ static int unlink_fn(enrp_txn *t, void *arg)
 			return -ENOTEMPTY;
 		p.nlink--;
 	}
-	dirent_del(t, a->parent, a->name);
+	dirent_del(t, p.eir_id, a->parent, a->name);
 	p.mtime = p.ctime = enrp_now_ns();
 	ns_inode_put(t, a->parent, &p);
 	drop_link(t, ino, &c);
@@ -843,8 +850,8 @@ static int rename_fn(enrp_txn *t, void *arg)
 
 	int64_t now = enrp_now_ns();
 	if (exchange) {
-		dirent_put(t, a->parent, a->name, dino, dst.mode);
-		dirent_put(t, a->newparent, a->newname, sino, src.mode);
+		dirent_put(t, p->eir_id, a->parent, a->name, dino, dst.mode);
+		dirent_put(t, p->eir_id, a->newparent, a->newname, sino, src.mode);
 		if (p != np) {
 			if (is_dir(&src)) {
 				src.parent = a->newparent;
@@ -876,8 +883,8 @@ static int rename_fn(enrp_txn *t, void *arg)
 			drop_link(t, dino, &dst);
 			ns_inode_put(t, dino, &dst);
 		}
-		dirent_del(t, a->parent, a->name);
-		dirent_put(t, a->newparent, a->newname, sino, src.mode);
+		dirent_del(t, p->eir_id, a->parent, a->name);
+		dirent_put(t, p->eir_id, a->newparent, a->newname, sino, src.mode);
 		if (is_dir(&src) && p != np) {
 			src.parent = a->newparent;
 			p->nlink--;
@@ -1008,7 +1015,7 @@ static int readdir_one(enrp_txn *t, const char *nm, size_t n, uint64_t ino, uint
 		int rc = ns_inode_get(t, ino, &r);
 		if (rc)
 			return rc == -ENOENT ? -EIO : rc;
-		fill_stat(ino, &r, &ent.attr);
+		ns_fill_stat(ino, &r, &ent.attr);
 	}
 	int rc = a->cb(&ent, a->arg);
 	if (rc == 0)
@@ -1165,7 +1172,7 @@ static int setattr_fn(enrp_txn *t, void *arg)
 	if (t->ret)
 		return t->ret;
 	if (a->out)
-		fill_stat(a->ino, &r, a->out);
+		ns_fill_stat(a->ino, &r, a->out);
 	return 0;
 }
 
@@ -1240,7 +1247,7 @@ static int write_done_fn(enrp_txn *t, void *arg)
 		if (t->ret)
 			return t->ret;
 		if (a->out)
-			fill_stat(a->ino, &r, a->out);
+			ns_fill_stat(a->ino, &r, a->out);
 		return 0;
 	}
 	if (a->off > r.size) {
@@ -1253,7 +1260,7 @@ static int write_done_fn(enrp_txn *t, void *arg)
 	if (t->ret)
 		return t->ret;
 	if (a->out)
-		fill_stat(a->ino, &r, a->out);
+		ns_fill_stat(a->ino, &r, a->out);
 	return 0;
 }
 
@@ -1313,9 +1320,13 @@ static int setxattr_fn(enrp_txn *t, void *arg)
 	if (a->value == NULL) { /* removal */
 		if (rc == -ENOENT)
 			return -ENODATA;
+		if ((rc = snap_preserve(t, r.eir_id, DBI_XATTR, key, klen)))
+			return rc;
 		txn_del(t, DBI_XATTR, key, klen);
 	} else {
 		if (will > had && (rc = quota_check(t, r.eir_id, will - had)))
+			return rc;
+		if ((rc = snap_preserve(t, r.eir_id, DBI_XATTR, key, klen)))
 			return rc;
 		txn_put(t, DBI_XATTR, key, klen, a->value, a->size, 0);
 	}
@@ -1456,6 +1467,7 @@ int enrp_ns_statfs(enrp_store *st, uint64_t ino, struct statvfs *out)
 /* ---- orphans and recovery ---- */
 
 struct xattr_del {
+	uint32_t eir_id;
 	uint64_t count, bytes;
 };
 
@@ -1464,8 +1476,15 @@ static int xattr_del_one(enrp_txn *t, const MDB_val *k, const MDB_val *v, void *
 	struct xattr_del *x = arg;
 	x->count++;
 	x->bytes += (k->mv_size - 8) + v->mv_size;
-	MDB_val key = *k;
-	int rc = mdb_del(t->txn, store_dbi(t, DBI_XATTR), &key, NULL);
+	uint8_t kb[8 + ENRP_NAME_MAX + 1];
+	if (k->mv_size > sizeof(kb))
+		return t->ret = -EIO;
+	memcpy(kb, k->mv_data, k->mv_size); /* the key lives in pages the put below may move */
+	MDB_val key = { .mv_size = k->mv_size, .mv_data = kb };
+	int rc = x->eir_id ? snap_preserve(t, x->eir_id, DBI_XATTR, kb, k->mv_size) : 0;
+	if (rc)
+		return t->ret = rc;
+	rc = mdb_del(t->txn, store_dbi(t, DBI_XATTR), &key, NULL);
 	return rc ? (t->ret = store_mdb_err(rc)) : 0;
 }
 
@@ -1490,7 +1509,7 @@ static int free_orphan(enrp_txn *t, uint64_t ino)
 	/* Deleting while walking: restart the walk until nothing is left. */
 	uint64_t xattr_bytes = 0;
 	for (;;) {
-		struct xattr_del x = { 0, 0 };
+		struct xattr_del x = { have ? r.eir_id : 0, 0, 0 };
 		rc = prefix_walk(t, DBI_XATTR, ino, xattr_del_one, &x);
 		xattr_bytes += x.bytes;
 		if (rc || x.count == 0)
@@ -1512,6 +1531,8 @@ static int free_orphan(enrp_txn *t, uint64_t ino)
 		txn_del(t, DBI_SPOOL, k, 8);
 		txn_on_durable(t, spool_unlink_hook, ino);
 	}
+	if (have && (rc = snap_preserve(t, r.eir_id, DBI_INODE, k, 8)))
+		return rc;
 	txn_del(t, DBI_INODE, k, 8);
 	txn_del(t, DBI_ORPHAN, k, 8);
 	return t->ret;
@@ -1723,7 +1744,7 @@ int ns_create_eir_root(enrp_txn *t, const struct enrp_eir *e, uint64_t *ino)
 	if (rc)
 		return rc;
 	ns_inode_put(t, *ino, &r);
-	dirent_put(t, ENRP_ROOT_INO, e->name, *ino, r.mode);
+	dirent_put(t, 0, ENRP_ROOT_INO, e->name, *ino, r.mode);
 	root.nlink++;
 	root.mtime = root.ctime = now;
 	ns_inode_put(t, ENRP_ROOT_INO, &root);

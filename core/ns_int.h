@@ -7,6 +7,9 @@
 #include "record_int.h"
 #include "store_int.h"
 
+/* What stat(2) shows of inode INO with record R. */
+void ns_fill_stat(uint64_t ino, const struct inode_rec *r, struct enrp_stat *out);
+
 /* One inode record: -ENOENT, -EIO for a record that does not decode. */
 int ns_inode_get(enrp_txn *t, uint64_t ino, struct inode_rec *r);
 int ns_inode_put(enrp_txn *t, uint64_t ino, const struct inode_rec *r);

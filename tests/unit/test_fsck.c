@@ -355,7 +355,7 @@ static int c_extent_stale(enrp_txn *t, struct fx *x)
 	size_t n;
 	int rc = extent_get(t, x->f2, &v, &n);
 	if (rc == 0)
-		rc = extent_put(t, x->sym, v, n);
+		rc = extent_put(t, x->a.id, x->sym, v, n);
 	free(v);
 	return rc;
 }

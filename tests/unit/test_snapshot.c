@@ -1,0 +1,347 @@
+/*
+ * test_snapshot.c — snapshots without FUSE: a snapshot shows the EIR's
+ * verified tree as it was, whatever changes after it (contents, deletions,
+ * renames, new files, xattrs), costs nothing at creation and in proportion
+ * to the changes after; the chunks it shows survive garbage collection;
+ * deleting snapshots hands their kept versions on to the older ones or
+ * releases them; fsck agrees all along.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <enrp/eir.h>
+#include <enrp/enrp.h>
+#include <enrp/fsck.h>
+#include <enrp/gc.h>
+#include <enrp/ingest.h>
+#include <enrp/ns.h>
+#include <enrp/snapshot.h>
+#include <enrp/spool.h>
+#include <enrp/store.h>
+#include <enrp/vault.h>
+
+#include "chunk_int.h"
+#include "record_int.h"
+#include "snapshot_int.h"
+#include "store_int.h"
+
+#include "../tap.h"
+
+#define KiB 1024
+
+static enrp_store *st;
+static enrp_vault *vault;
+static enrp_ingest *ing;
+static struct enrp_actor actor;
+static struct enrp_eir eir;
+static const struct enrp_caller user = { .uid = 1000, .gid = 1000, .pid = 4242 };
+
+static void bail(const char *what, int rc)
+{
+	printf("Bail out! %s: %s\n", what, strerror(-rc));
+	exit(1);
+}
+
+static uint8_t *bytes_of(size_t n, unsigned seed)
+{
+	uint8_t *p = malloc(n);
+	if (!p)
+		bail("malloc", -ENOMEM);
+	uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (uint8_t)x;
+	}
+	return p;
+}
+
+/* Writes P into INO's spool file and seals it. */
+static void fill_and_seal(uint64_t ino, const uint8_t *p, size_t n)
+{
+	int fd = enrp_spool_open(st, ino, 1);
+	if (fd < 0)
+		bail("spool open", fd);
+	if (ftruncate(fd, 0) || pwrite(fd, p, n, 0) != (ssize_t)n)
+		bail("spool write", -errno);
+	close(fd);
+	int rc = enrp_ns_write_done(st, ino, n, NULL);
+	if (rc == 0)
+		rc = enrp_ingest_enqueue(ing, ino);
+	if (rc == 0)
+		rc = enrp_ingest_wait_idle(ing, 20000);
+	if (rc)
+		bail("seal", rc);
+}
+
+static uint64_t mkfile(uint64_t parent, const char *name, const uint8_t *p, size_t n)
+{
+	struct enrp_stat s;
+	int rc = enrp_ns_mknod(st, &user, parent, name, S_IFREG | 0644, 0, NULL, &s);
+	if (rc)
+		bail("mknod", rc);
+	fill_and_seal(s.st.st_ino, p, n);
+	return s.st.st_ino;
+}
+
+static uint64_t mkdir_(uint64_t parent, const char *name)
+{
+	struct enrp_stat s;
+	int rc = enrp_ns_mknod(st, &user, parent, name, S_IFDIR | 0755, 0, NULL, &s);
+	if (rc)
+		bail("mkdir", rc);
+	return s.st.st_ino;
+}
+
+static void rewrite(uint64_t ino, const uint8_t *p, size_t n)
+{
+	int rc = enrp_ingest_unseal(ing, ino, true);
+	if (rc)
+		bail("unseal", rc);
+	fill_and_seal(ino, p, n);
+}
+
+/* "a b c": the names of DIR in snapshot S (NULL: the live tree). */
+struct names {
+	char buf[512];
+};
+
+static int name_cb(const struct enrp_dirent *ent, void *arg)
+{
+	struct names *n = arg;
+	size_t l = strlen(n->buf);
+	snprintf(n->buf + l, sizeof(n->buf) - l, "%s%s", l ? " " : "", ent->name);
+	return 0;
+}
+
+static const char *names_of(const struct enrp_snapshot *s, uint64_t dir, struct names *n)
+{
+	n->buf[0] = '\0';
+	int rc = s ? enrp_snapshot_readdir(st, s, dir, name_cb, n) : enrp_ns_readdir(st, dir, name_cb, n);
+	if (rc)
+		snprintf(n->buf, sizeof(n->buf), "error %d", rc);
+	return n->buf;
+}
+
+static bool sha_is(const struct enrp_stat *s, const uint8_t *p, size_t n)
+{
+	uint8_t want[32];
+	enrp_sha256 *h;
+	if (enrp_sha256_new(&h) || enrp_sha256_update(h, p, n) || enrp_sha256_final(h, want))
+		return false;
+	enrp_sha256_free(h);
+	return memcmp(s->sha256, want, 32) == 0;
+}
+
+struct count_args {
+	uint64_t n;
+};
+
+static int count_fn(enrp_txn *t, void *arg)
+{
+	struct count_args *a = arg;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	a->n = 0;
+	int rc = txn_cursor(t, DBI_PRESERVED, &cur);
+	if (rc)
+		return rc;
+	for (int m = mdb_cursor_get(cur, &k, &v, MDB_FIRST); m == 0;
+	     m = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		a->n++;
+	mdb_cursor_close(cur);
+	return 0;
+}
+
+/* Records in DBI_PRESERVED (versions and their index entries). */
+static uint64_t kept_records(void)
+{
+	struct count_args a;
+	int rc = enrp_store_read(st, count_fn, &a);
+	return rc ? (uint64_t)-1 : a.n;
+}
+
+struct chunks_args {
+	uint64_t gen, ino;
+	bool all_there;
+	size_t n;
+};
+
+static int chunks_fn(enrp_txn *t, void *arg)
+{
+	struct chunks_args *a = arg;
+	uint8_t key[8];
+	MDB_val v;
+	be64_put(key, a->ino);
+	int rc = snap_get(t, eir.id, a->gen, DBI_EXTENT, key, 8, &v);
+	if (rc)
+		return rc;
+	struct extent_ent *x;
+	if ((rc = rec_extent_decode(v.mv_data, v.mv_size, &x, &a->n)))
+		return rc;
+	a->all_there = true;
+	for (size_t i = 0; i < a->n; i++) {
+		uint8_t *buf;
+		size_t len;
+		if (!x[i].plain_len)
+			continue;
+		if (chunk_read(st, eir.id, x[i].digest, &buf, &len) == 0)
+			free(buf);
+		else
+			a->all_there = false;
+	}
+	free(x);
+	return 0;
+}
+
+/* Every chunk of INO's chunk list in snapshot GEN has its file. */
+static bool snapshot_chunks_present(uint64_t gen, uint64_t ino)
+{
+	struct chunks_args a = { .gen = gen, .ino = ino };
+	return enrp_store_read(st, chunks_fn, &a) == 0 && a.n > 0 && a.all_there;
+}
+
+static void finding(const struct enrp_fsck_finding *f, void *arg)
+{
+	(void)arg;
+	if (f->severity == ENRP_FSCK_PROBLEM)
+		diag("fsck: %s %s: %s", f->kind, f->object, f->message);
+}
+
+static int fsck_problems(void)
+{
+	struct enrp_fsck_result r;
+	int rc = enrp_fsck(st, 0, &actor, finding, NULL, &r);
+	return rc ? rc : (int)r.problems;
+}
+
+int main(void)
+{
+	const char *tmp = tap_tmpdir();
+	char path[256];
+	if (!tmp)
+		bail("tmpdir", -errno);
+	snprintf(path, sizeof(path), "%s/store", tmp);
+	enrp_actor_self(&actor, "test_snapshot");
+	struct enrp_eir spec;
+	struct enrp_ingest_config cfg = { .workers = 1 };
+	int rc = enrp_store_create(path);
+	if (rc == 0)
+		rc = enrp_store_open(path, ENRP_STORE_GROUP_COMMIT, &st);
+	enrp_eir_defaults(&spec, "s");
+	spec.owner_uid = spec.owner_gid = 1000;
+	if (rc == 0)
+		rc = enrp_eir_create(st, &spec, &actor, &eir);
+	if (rc == 0)
+		rc = enrp_vault_open(st, NULL, &vault);
+	if (rc == 0)
+		rc = enrp_ingest_open(st, vault, &cfg, &ing);
+	if (rc)
+		bail("setup", rc);
+
+	const size_t na = 300 * KiB, nb = 200 * KiB, nc = 5 * KiB;
+	uint8_t *A = bytes_of(na, 1), *A2 = bytes_of(na + 7, 2), *B = bytes_of(nb, 3), *C = bytes_of(nc, 4);
+	uint64_t d = mkdir_(eir.root_ino, "d");
+	uint64_t a = mkfile(d, "a", A, na);
+	uint64_t b = mkfile(eir.root_ino, "b", B, nb);
+	struct enrp_stat s;
+	/* A file still being written is not the platform's yet. */
+	rc = enrp_ns_mknod(st, &user, eir.root_ino, "open", S_IFREG | 0644, 0, NULL, &s);
+	if (rc)
+		bail("mknod open", rc);
+	enrp_ingest_writer_open(ing, s.st.st_ino);
+
+	/* ---- create ---- */
+	struct enrp_snapshot s1, s2, got;
+	is_int(enrp_snapshot_create(st, "s", "nightly-1", &actor, &s1), 0, "create nightly-1");
+	is_int(kept_records(), 0, "creating a snapshot keeps nothing (no walk of the tree)");
+	is_int(s1.files, 2, "it holds the 2 verified files");
+	is_int(s1.not_included, 1, "and says 1 file was not verified yet");
+	is_int(enrp_snapshot_create(st, "s", "nightly-1", &actor, NULL), -EEXIST, "the same name again: -EEXIST");
+	is_int(enrp_snapshot_create(st, "s", "latest", &actor, NULL), -EINVAL, "'latest' is reserved: -EINVAL");
+	is_int(enrp_snapshot_create(st, "s", "a/b", &actor, NULL), -EINVAL, "a '/' in a name: -EINVAL");
+	is_int(enrp_snapshot_create(st, "nope", "x", &actor, NULL), -ENOENT, "no such EIR: -ENOENT");
+	is_int(enrp_snapshot_get(st, "s", "nightly-1", &got), 0, "get it back");
+	ok(got.gen == s1.gen && strcmp(got.name, "nightly-1") == 0 && got.created == s1.created,
+	   "with its gen, name and time");
+
+	/* ---- change everything ---- */
+	struct names n;
+	rewrite(a, A2, na + 7);
+	is_int(enrp_ns_unlink(st, &user, eir.root_ino, "b", false), 0, "delete b");
+	is_int(enrp_ns_forget(st, b), 0, "b freed");
+	uint64_t c = mkfile(eir.root_ino, "c", C, nc);
+	is_int(enrp_ns_rename(st, &user, eir.root_ino, "d", eir.root_ino, "d2", 0), 0, "rename d to d2");
+	is_int(enrp_ns_setxattr(st, &user, a, "user.note", "x", 1, 0), 0, "an xattr on a");
+	uint64_t kept_after_changes = kept_records();
+	ok(kept_after_changes > 0 && kept_after_changes < 40,
+	   "the changes kept %llu records (a few per changed key)", (unsigned long long)kept_after_changes);
+	is_str(names_of(NULL, eir.root_ino, &n), "c d2 open", "live: c d2 open");
+	is_str(names_of(&s1, eir.root_ino, &n), "b d", "nightly-1: b d (no c, no d2, no open file)");
+	is_str(names_of(&s1, d, &n), "a", "nightly-1: d holds a");
+	is_int(enrp_snapshot_lookup(st, &s1, d, "a", &s), 0, "nightly-1: look up d/a");
+	ok(s.st.st_size == (off_t)na && sha_is(&s, A, na), "nightly-1: d/a has the old size and SHA-256");
+	is_int(enrp_snapshot_lookup(st, &s1, eir.root_ino, "b", &s), 0, "nightly-1: b is there");
+	ok(sha_is(&s, B, nb), "with its SHA-256");
+	is_int(enrp_snapshot_lookup(st, &s1, eir.root_ino, "c", &s), -ENOENT, "nightly-1: c is not");
+	is_int(enrp_snapshot_lookup(st, &s1, eir.root_ino, "open", &s), -ENOENT,
+	       "nightly-1: the file that was being written is not");
+	uint64_t open_ino;
+	is_int(enrp_ns_lookup(st, eir.root_ino, "open", &s), 0, "the open file");
+	open_ino = s.st.st_ino;
+	is_int(enrp_ns_unlink(st, &user, eir.root_ino, "open", false), 0, "unlink the open file");
+	enrp_ingest_writer_close(ing, open_ino);
+	is_int(enrp_ns_forget(st, open_ino), 0, "and free it");
+	is_int(enrp_ns_getattr(st, a, &s), 0, "live a");
+	ok(s.st.st_size == (off_t)(na + 7) && sha_is(&s, A2, na + 7), "live a has the new content");
+
+	/* ---- the chunks it shows survive gc ---- */
+	struct enrp_gc_result g;
+	is_int(enrp_gc_run(st, NULL, &actor, NULL, NULL, NULL, &g), 0, "gc");
+	ok(snapshot_chunks_present(s1.gen, a), "nightly-1's chunks of the old a are all there");
+	ok(snapshot_chunks_present(s1.gen, b), "nightly-1's chunks of the deleted b are all there");
+	is_int(fsck_problems(), 0, "fsck: no problem (kept chunk lists counted)");
+
+	/* ---- a second snapshot, more changes, then delete the first ---- */
+	is_int(enrp_snapshot_create(st, "s", "nightly-2", &actor, &s2), 0, "create nightly-2");
+	is_int(enrp_ns_unlink(st, &user, eir.root_ino, "c", false), 0, "delete c");
+	is_int(enrp_ns_forget(st, c), 0, "c freed");
+	rewrite(a, A, na); /* back to the first content */
+	is_str(names_of(&s2, eir.root_ino, &n), "c d2", "nightly-2: c d2");
+	is_str(names_of(&s1, eir.root_ino, &n), "b d", "nightly-1 still: b d");
+	is_int(enrp_snapshot_delete(st, "s", "nightly-1", &actor), 0, "delete nightly-1");
+	is_int(enrp_snapshot_get(st, "s", "nightly-1", &got), -ENOENT, "it is gone");
+	is_str(names_of(&s2, eir.root_ino, &n), "c d2", "nightly-2 unchanged: c d2");
+	is_int(enrp_snapshot_lookup(st, &s2, d, "a", &s), 0, "nightly-2: d2/a");
+	ok(sha_is(&s, A2, na + 7), "nightly-2: a has the content it had then");
+	is_int(enrp_snapshot_readdir(st, &s1, eir.root_ino, name_cb, &n), -ENOENT,
+	       "reading the deleted snapshot: -ENOENT");
+	is_int(enrp_gc_run(st, NULL, &actor, NULL, NULL, NULL, &g), 0, "gc");
+	ok(g.chunks_freed > 0, "b's chunks, which only nightly-1 kept, are freed (%llu)",
+	   (unsigned long long)g.chunks_freed);
+	ok(snapshot_chunks_present(s2.gen, c), "nightly-2's chunks of c are all there");
+	ok(snapshot_chunks_present(s2.gen, a), "nightly-2's chunks of the second a are all there");
+	is_int(fsck_problems(), 0, "fsck: no problem");
+
+	/* ---- delete the last one: nothing is kept any more ---- */
+	is_int(enrp_snapshot_delete(st, "s", "nightly-2", &actor), 0, "delete nightly-2");
+	is_int(kept_records(), 0, "no kept version is left");
+	is_int(enrp_gc_run(st, NULL, &actor, NULL, NULL, NULL, &g), 0, "gc");
+	is_int(fsck_problems(), 0, "fsck: no problem");
+	is_int(enrp_snapshot_delete(st, "s", "nightly-2", &actor), -ENOENT, "delete again: -ENOENT");
+
+	enrp_ingest_close(ing);
+	enrp_vault_close(vault);
+	enrp_store_close(st);
+	free(A);
+	free(A2);
+	free(B);
+	free(C);
+	tap_rmrf(tmp);
+	return done_testing();
+}
