@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <enrp/clock.h>
@@ -855,6 +856,75 @@ int enrp_snapshot_readdir(enrp_store *st, const struct enrp_snapshot *s, uint64_
 {
 	struct view_args a = { .s = s, .ino = dir, .cb = cb, .arg = arg };
 	return enrp_store_read(st, readdir_fn, &a);
+}
+
+int snap_file_extents(enrp_txn *t, const struct enrp_snapshot *s, uint64_t ino, uint32_t *eir_id,
+                      struct extent_ent **v, size_t *n)
+{
+	uint8_t key[8];
+	MDB_val val;
+	struct inode_rec r;
+	int rc = view_eir(t, s, eir_id);
+	be64_put(key, ino);
+	if (rc == 0)
+		rc = snap_get(t, *eir_id, s->gen, DBI_INODE, key, sizeof(key), &val);
+	if (rc == 0)
+		rc = rec_inode_decode(val.mv_data, val.mv_size, &r);
+	if (rc)
+		return rc;
+	if (r.eir_id != *eir_id)
+		return -ENOENT;
+	if (!S_ISREG(r.mode) || r.content != ENRP_CONTENT_SEALED)
+		return -EINVAL;
+	rc = snap_get(t, *eir_id, s->gen, DBI_EXTENT, key, sizeof(key), &val);
+	if (rc == -ENOENT && r.size == 0) {
+		*v = NULL;
+		*n = 0;
+		return 0;
+	}
+	return rc ? (rc == -ENOENT ? -EIO : rc) : rec_extent_decode(val.mv_data, val.mv_size, v, n);
+}
+
+int snap_readlink(enrp_txn *t, const struct enrp_snapshot *s, uint64_t ino, char *buf, size_t size)
+{
+	uint8_t key[8];
+	MDB_val val;
+	struct inode_rec r;
+	uint32_t eir_id;
+	int rc = view_eir(t, s, &eir_id);
+	be64_put(key, ino);
+	if (rc == 0)
+		rc = snap_get(t, eir_id, s->gen, DBI_INODE, key, sizeof(key), &val);
+	if (rc == 0)
+		rc = rec_inode_decode(val.mv_data, val.mv_size, &r);
+	if (rc)
+		return rc;
+	if (r.eir_id != eir_id)
+		return -ENOENT;
+	if (!S_ISLNK(r.mode))
+		return -EINVAL;
+	snprintf(buf, size, "%s", r.target);
+	return 0;
+}
+
+struct readlink_args {
+	const struct enrp_snapshot *s;
+	uint64_t ino;
+	char *buf;
+	size_t size;
+};
+
+static int readlink_fn(enrp_txn *t, void *arg)
+{
+	struct readlink_args *a = arg;
+	return snap_readlink(t, a->s, a->ino, a->buf, a->size);
+}
+
+int enrp_snapshot_readlink(enrp_store *st, const struct enrp_snapshot *s, uint64_t ino,
+                           char *buf, size_t size)
+{
+	struct readlink_args a = { s, ino, buf, size };
+	return enrp_store_read(st, readlink_fn, &a);
 }
 
 /* ---- for fsck ---- */

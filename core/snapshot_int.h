@@ -27,6 +27,16 @@ typedef int snap_dirent_fn(const char *name, size_t len, const void *val, size_t
 int snap_dir_scan(enrp_txn *t, uint32_t eir_id, uint64_t gen, uint64_t dir, snap_dirent_fn *cb,
                   void *arg);
 
+/* The chunk list and EIR of regular file INO as snapshot S shows it
+ * (caller frees *V): -ENOENT not in it, -EINVAL not a file with bytes. */
+struct enrp_snapshot;
+struct extent_ent;
+int snap_file_extents(enrp_txn *t, const struct enrp_snapshot *s, uint64_t ino, uint32_t *eir_id,
+                      struct extent_ent **v, size_t *n);
+
+/* The target of symlink INO as snapshot S shows it. */
+int snap_readlink(enrp_txn *t, const struct enrp_snapshot *s, uint64_t ino, char *buf, size_t size);
+
 /* The generation of EIR_ID's snapshot NAME (-ENOENT none). */
 int snap_gen_of(enrp_txn *t, uint32_t eir_id, const char *name, uint64_t *gen);
 

@@ -180,7 +180,8 @@ void hidden_getattr(fuse_req_t req, struct fs *fs, fuse_ino_t ino);
 void hidden_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi);
 void hidden_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                  struct fuse_file_info *fi);
-void hidden_release(fuse_req_t req, struct fuse_file_info *fi);
+void hidden_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void hidden_readlink(fuse_req_t req, struct fs *fs, fuse_ino_t ino);
 void hidden_opendir(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi);
 
 /* notify.c — control socket and periodic maintenance. */

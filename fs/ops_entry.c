@@ -170,6 +170,10 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 
 void op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
+	if (hidden_ino(ino)) {
+		hidden_readlink(req, fs_of(req), ino);
+		return;
+	}
 	char target[ENRP_SYMLINK_MAX + 1];
 	int rc = enrp_ns_readlink(fs_of(req)->st, ino, target, sizeof(target));
 	if (rc)

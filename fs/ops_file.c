@@ -297,7 +297,7 @@ void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
 	if (hidden_ino(ino)) {
-		hidden_release(req, fi);
+		hidden_release(req, ino, fi);
 		return;
 	}
 	struct open_file *h = handle_of(fi);

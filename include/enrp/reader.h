@@ -22,6 +22,14 @@ typedef struct enrp_reader enrp_reader;
 
 /* Opens sealed file INO for reading.  -EINVAL if INO is not sealed. */
 int enrp_reader_open(enrp_ingest *ing, uint64_t ino, enrp_reader **out);
+
+/* The same for file INO as snapshot S (borrowed: it must outlive the
+ * reader) shows it.  -ENOENT not in it, -EINVAL not a file.  A damaged
+ * chunk fails the read with -EIO and is logged; the live inode of that
+ * number is not marked. */
+struct enrp_snapshot;
+int enrp_reader_open_snapshot(enrp_ingest *ing, const struct enrp_snapshot *s, uint64_t ino,
+                              enrp_reader **out);
 void enrp_reader_close(enrp_reader *r);
 
 /* Reads up to SIZE bytes at OFF (fewer at end of file).  Every chunk is

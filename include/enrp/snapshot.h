@@ -72,5 +72,7 @@ int enrp_snapshot_getattr(enrp_store *st, const struct enrp_snapshot *s, uint64_
                           struct enrp_stat *out);
 int enrp_snapshot_readdir(enrp_store *st, const struct enrp_snapshot *s, uint64_t dir,
                           int (*cb)(const struct enrp_dirent *ent, void *arg), void *arg);
+int enrp_snapshot_readlink(enrp_store *st, const struct enrp_snapshot *s, uint64_t ino,
+                           char *buf, size_t size);
 
 #endif
