@@ -63,8 +63,8 @@ static const struct ctl_help restore_help = {
 static const struct ctl_help purge_help = {
 	"enrpctl [-S STORE] trash purge EIR [ID]",
 	"Frees trash entry ID of EIR, or every entry of EIR, before it expires\n"
-	"(a space emergency); 'enrpctl gc' then frees the chunks nothing else\n"
-	"uses.  A copy that is held, or still under the EIR's lock (counted from\n"
+	"(a space emergency); a running enrpfs then collects the chunks nothing\n"
+	"else uses at once (else run 'enrpctl gc').  A copy that is held, or still under the EIR's lock (counted from\n"
 	"its seal), is never purged.  Journalled.\n"
 	"\n"
 	"Options:\n"
@@ -311,6 +311,21 @@ static int trash_restore(struct ctl *ctl, int argc, char **argv)
 	}
 }
 
+/* A purge is for a space emergency: a running daemon starts collecting the
+ * chunks it freed at once (its own timer only sees what it unreferenced
+ * itself); without one, the operator runs gc. */
+static void collect_now(struct ctl *ctl)
+{
+	int rc = enrp_control_request(ctl->store_path, "gc", NULL, 0, SYNC_TIMEOUT_MS);
+	if (rc == 0)
+		ctl_line(stdout, "the running enrpfs is collecting the chunks nothing uses now");
+	else if (rc == -ENOENT || rc == -ECONNREFUSED)
+		ctl_hint("'enrpctl gc' frees the chunks nothing uses now");
+	else
+		ctl_warn("the running enrpfs did not start collecting: %s; run 'enrpctl gc'",
+		         enrp_strerror(rc));
+}
+
 static int trash_purge(struct ctl *ctl, int argc, char **argv)
 {
 	const char *eir;
@@ -339,7 +354,7 @@ static int trash_purge(struct ctl *ctl, int argc, char **argv)
 			         eir);
 		}
 		if (p.entries)
-			ctl_hint("'enrpctl gc' frees the chunks now unused");
+			collect_now(ctl);
 		return CTL_OK;
 	case -ESRCH:
 		ctl_err("no trash entry %" PRIu64 " in EIR '%s'", id, eir);
