@@ -201,29 +201,25 @@ static int trash_list(struct ctl *ctl, int argc, char **argv)
 	daemon_sync(ctl);
 	static const char *const headers[] = { "ID", "SIZE", "SEALED", "TRASHED", "WHY",
 		                               "EXPIRES", "PATH" };
-	struct json j;
-	struct list_out o = { 0 };
-	if (ctl->json) {
-		json_init(&j, stdout);
-		json_array_begin(&j);
-		o.j = &j;
-	} else {
-		o.t = table_new(7, headers);
-		table_align_right(o.t, 0);
-		table_align_right(o.t, 1);
+	struct listing l;
+	listing_begin(&l, ctl->json, 7, headers);
+	if (l.t) {
+		table_align_right(l.t, 0);
+		table_align_right(l.t, 1);
 	}
+	struct list_out o = { .t = l.t, .j = l.json };
 	rc = enrp_trash_list(ctl->store, eir, list_one, &o);
-	if (ctl->json) {
-		json_array_end(&j);
-		json_finish(&j);
-	} else {
-		if (rc == 0)
-			table_print(o.t, stdout);
-		table_free(o.t);
-	}
+	listing_end(&l, rc == 0);
 	if (rc)
 		return ctl_eir_error("list the trash of", eir, rc);
 	return CTL_OK;
+}
+
+static int no_entry(const char *eir, uint64_t id)
+{
+	ctl_err("no trash entry %" PRIu64 " in EIR '%s'", id, eir);
+	ctl_hint("'enrpctl trash list %s' shows its entries", eir);
+	return CTL_FAIL;
 }
 
 /* EIR, then an ID: required, or maybe one when OPTIONAL_ID (0 when none). */
@@ -280,9 +276,7 @@ static int trash_restore(struct ctl *ctl, int argc, char **argv)
 		return CTL_OK;
 	}
 	case -ESRCH:
-		ctl_err("no trash entry %" PRIu64 " in EIR '%s'", id, eir);
-		ctl_hint("'enrpctl trash list %s' shows its entries", eir);
-		return CTL_FAIL;
+		return no_entry(eir, id);
 	case -EEXIST:
 		ctl_err("cannot restore %s #%" PRIu64 " to %s: something has that name", eir, id, where);
 		ctl_hint("nothing is overwritten: move it away, or give --to ANOTHER/PATH");
@@ -357,9 +351,7 @@ static int trash_purge(struct ctl *ctl, int argc, char **argv)
 			collect_now(ctl);
 		return CTL_OK;
 	case -ESRCH:
-		ctl_err("no trash entry %" PRIu64 " in EIR '%s'", id, eir);
-		ctl_hint("'enrpctl trash list %s' shows its entries", eir);
-		return CTL_FAIL;
+		return no_entry(eir, id);
 	case -EPERM:
 		ctl_err("cannot purge %s #%" PRIu64 ": the copy is held or under the EIR's lock", eir, id);
 		ctl_hint("nobody destroys a held or locked copy before its time; "

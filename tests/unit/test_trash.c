@@ -132,6 +132,14 @@ static uint64_t sealed_file(struct fx *x, uint64_t parent, const char *name, con
 	return s.st.st_ino;
 }
 
+/* A directory "d" (*D) holding a sealed file "a" of P[0..N); a's inode. */
+static uint64_t sealed_in_d(struct fx *x, struct enrp_stat *d, const uint8_t *p, size_t n)
+{
+	is_int(enrp_ns_mknod(x->st, &user, x->e.root_ino, "d", S_IFDIR | 0750, 0, NULL, d), 0,
+	       "mkdir d");
+	return sealed_file(x, d->st.st_ino, "a", p, n);
+}
+
 static enum enrp_file_state state_of(struct fx *x, uint64_t ino)
 {
 	struct enrp_stat s;
@@ -317,9 +325,7 @@ static void trashed_when(void)
 	fx_open(&x, "when");
 	uint8_t *a = bytes_of(300 * KiB, 1), *b = bytes_of(200 * KiB, 2);
 	struct enrp_stat d;
-	is_int(enrp_ns_mknod(x.st, &user, x.e.root_ino, "d", S_IFDIR | 0750, 0, NULL, &d), 0,
-	       "mkdir d");
-	uint64_t fa = sealed_file(&x, d.st.st_ino, "a", a, 300 * KiB);
+	uint64_t fa = sealed_in_d(&x, &d, a, 300 * KiB);
 	struct first_chunk ca = first_chunk_of(&x, fa);
 	struct enrp_eir_usage u0 = usage(&x);
 	is_int(trash_of(&x).n, 0, "no trash yet");
@@ -423,9 +429,7 @@ static void restore_and_refusals(void)
 	fx_open(&x, "rest");
 	uint8_t *a = bytes_of(250 * KiB, 11), *n2 = bytes_of(10 * KiB, 12);
 	struct enrp_stat d;
-	is_int(enrp_ns_mknod(x.st, &user, x.e.root_ino, "d", S_IFDIR | 0750, 0, NULL, &d), 0,
-	       "mkdir d");
-	uint64_t fa = sealed_file(&x, d.st.st_ino, "a", a, 250 * KiB);
+	uint64_t fa = sealed_in_d(&x, &d, a, 250 * KiB);
 	struct first_chunk ca = first_chunk_of(&x, fa);
 	struct enrp_stat before;
 	enrp_ns_getattr(x.st, fa, &before);
