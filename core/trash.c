@@ -341,7 +341,7 @@ static int path_of(enrp_txn *t, uint64_t root, uint64_t dir, const char *name, c
 			return rc;
 		if (!S_ISDIR(r.mode) || r.nlink == 0)
 			return -ENOENT;
-		rc = ns_dir_scan(t, r.parent, NULL, 0, find_child_cb, &f);
+		rc = ns_dir_scan(t, r.parent, "", 0, find_child_cb, &f);
 		if (rc < 0)
 			return rc;
 		if (rc == 0)

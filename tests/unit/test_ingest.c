@@ -2351,6 +2351,7 @@ static bool chunks_present(enrp_store *st, uint32_t eir_id, uint64_t ino)
 		chunk_path(st, eir_id, ex.v[i].digest, path, sizeof(path));
 		all &= access(path, F_OK) == 0;
 	}
+	free(ex.v);
 	return all;
 }
 
@@ -2385,6 +2386,7 @@ static void gc_races(void)
 	ok(ex.n >= 4, "a has several chunks (%zu)", ex.n);
 	uint8_t first[32];
 	memcpy(first, ex.v[0].digest, 32);
+	free(ex.v);
 	uint64_t b = new_file(st, e.root_ino, "b", p, n);
 	step_reset(b);
 	enrp_ingest_enqueue(ing, b);
@@ -2419,6 +2421,7 @@ static void gc_races(void)
 	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "c sealed");
 	is_int(extents_of(st, c, &ex), 0, "c's chunk list");
 	memcpy(first, ex.v[0].digest, 32);
+	free(ex.v);
 	delete_file(st, e.root_ino, "c", c);
 	is_int(enrp_store_sync(st), 0, "c's deletion committed");
 	ok(chunk_doom(st, e.id, first), "doom c's first chunk, as gc does before removing it");
