@@ -44,6 +44,7 @@ static const struct cmd commands[] = {
 	{ "fsck",   cmd_fsck,   NEED_STORE_RW, "check (and --repair) the store's consistency" },
 	{ "gc",     cmd_gc,     NEED_STORE_RW, "free the chunks nothing references any more" },
 	{ "hold",   cmd_hold,   NEED_STORE_RW, "hold verified files: nobody can destroy them" },
+	{ "trash",  cmd_trash,  NEED_STORE_RW, "list, restore and purge deleted or overwritten copies" },
 	{ "restore-test", cmd_restore_test, NEED_STORE_RW, "plan, record and list test restores" },
 	{ "calendar", cmd_calendar, NEED_STORE_RW, "the holidays and time zone of working days" },
 };
