@@ -21,7 +21,8 @@
  * Safety rules of repair: a dirent is only removed when it names no inode;
  * an inode is only freed when it is an orphan (nlink 0, named by nothing);
  * a chunk file is only removed when neither the index nor any chunk list
- * names it; nothing a sealed file's chunk list names is ever removed.
+ * names it; nothing a sealed file's or a trash entry's chunk list names is
+ * ever removed (trash entries count as references: trash.c).
  * Leaked inodes, missing chunk files, broken chunk lists and a broken journal
  * are reported and left alone: fixing them needs a human.
  */
@@ -52,6 +53,7 @@
 #include "snapshot_int.h"
 #include "spool_int.h"
 #include "store_int.h"
+#include "trash_int.h"
 
 enum { SP_NONE, SP_PLAIN, SP_QUEUED };
 
@@ -81,6 +83,13 @@ struct hent {
 	uint32_t eir_id;
 	uint64_t ino;
 	int64_t until;
+	bool bad;
+};
+
+/* A trash entry: whose; BAD when it does not decode. */
+struct tent {
+	uint32_t eir_id;
+	uint64_t id;
 	bool bad;
 };
 
@@ -149,6 +158,7 @@ struct fsck {
 	VEC(struct cidx) idx;
 	VEC(struct eent) eirs;
 	VEC(struct hent) holds;
+	VEC(struct tent) trash;
 	VEC(struct action) acts;
 };
 
@@ -186,6 +196,7 @@ static void fsck_release(struct fsck *f)
 	free(f->idx.v);
 	free(f->eirs.v);
 	free(f->holds.v);
+	free(f->trash.v);
 	free(f->acts.v);
 	memset(&f->in, 0, (char *)(&f->acts + 1) - (char *)&f->in);
 }
@@ -535,6 +546,44 @@ static int load_holds(enrp_txn *t, struct fsck *f)
 	return mrc && mrc != MDB_NOTFOUND ? store_mdb_err(mrc) : 0;
 }
 
+/* Trash entries hold references like chunk lists do (trash.c): counting
+ * them is what keeps a repair from dropping those references and GC from
+ * freeing a trashed copy. */
+static int load_trash(enrp_txn *t, struct fsck *f)
+{
+	MDB_cursor *cur;
+	int rc = txn_cursor(t, DBI_TRASH, &cur);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc; /* an older store opened read-only */
+	MDB_val k, v;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (mrc == 0 && !f->err) {
+		struct tent *te = PUSH(f, trash);
+		struct enrp_trash_entry e;
+		struct extent_ent *x;
+		size_t n;
+		if (!te)
+			break;
+		te->bad = trash_record_decode(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &te->eir_id,
+		                              &e, &x, &n) != 0;
+		te->eir_id = k.mv_size >= 4 ? be32_get(k.mv_data) : 0;
+		te->id = k.mv_size >= 12 ? be64_get((const uint8_t *)k.mv_data + 4) : 0;
+		for (size_t i = 0; !te->bad && i < n; i++) {
+			if (!x[i].plain_len)
+				continue; /* a run of zeros: no chunk */
+			struct cref *c = PUSH(f, refs);
+			if (!c)
+				break;
+			key_chunk(c->key, te->eir_id, x[i].digest);
+			c->plain_len = x[i].plain_len;
+		}
+		free(x);
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return mrc && mrc != MDB_NOTFOUND ? store_mdb_err(mrc) : f->err;
+}
+
 static int load_fn(enrp_txn *t, void *arg)
 {
 	struct fsck *f = arg;
@@ -559,6 +608,8 @@ static int load_fn(enrp_txn *t, void *arg)
 		rc = load_holds(t, f);
 	if (rc == 0)
 		rc = snap_each_extent(t, preserved_extent, f);
+	if (rc == 0)
+		rc = load_trash(t, f);
 	return rc;
 }
 
@@ -922,6 +973,27 @@ static void check_holds(struct fsck *f)
 			       "the file it holds is %s", !e ? "gone" : !S_ISREG(e->mode) ?
 			       "not a regular file" : e->eir_id != h->eir_id ? "of another EIR" :
 			       "unlinked");
+	}
+}
+
+/* A trash entry decodes and names an existing EIR.  Never repaired: what a
+ * broken entry held is a copy only a human can judge; its EIR's index
+ * entries are kept (DAMAGED) so no repair frees the chunks it may use. */
+static void check_trash(struct fsck *f)
+{
+	char obj[96];
+	for (size_t i = 0; i < f->trash.n; i++) {
+		const struct tent *te = &f->trash.v[i];
+		struct eent *ee = efind(f, te->eir_id);
+		snprintf(obj, sizeof(obj), "trash eir=%" PRIu32 " id=%" PRIu64, te->eir_id, te->id);
+		f->res->trash++;
+		if (te->bad) {
+			report(f, "trash-bad", ENRP_FSCK_PROBLEM, false, obj, "the record does not decode");
+			if (ee)
+				ee->damaged = true;
+		} else if (!ee) {
+			report(f, "trash-eir", ENRP_FSCK_PROBLEM, false, obj, "its EIR does not exist");
+		}
 	}
 }
 
@@ -1428,6 +1500,7 @@ static int pass(struct fsck *f)
 		check_lost_entries(f);
 		check_eirs(f);
 		check_holds(f);
+		check_trash(f);
 		check_chunks(f);
 		check_usage(f);
 		check_files(f);

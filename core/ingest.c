@@ -89,7 +89,8 @@
  *
  * Unsealing (a sealed file opened for writing) copies the bytes back into a
  * spool file and fsyncs it before the commit that drops the chunk list, so a
- * crash never loses a verified file.
+ * crash never loses a verified file.  That commit moves the verified copy's
+ * chunk list into trash (trash.c) rather than releasing it.
  *
  * Lock order: ing->unseal_lock, ing->lock, then the store's (a worker picks
  * with ing->lock held around its read of the queue).  ing->pool_lock is a
@@ -125,6 +126,7 @@
 #include "record_int.h"
 #include "spool_int.h"
 #include "store_int.h"
+#include "trash_int.h"
 
 #define WRITER_BUCKETS 1024
 #define DEFAULT_CACHE (64u << 20)
@@ -1821,7 +1823,9 @@ static int unseal_commit_fn(enrp_txn *t, void *arg)
 		return rc;
 	if (r.content != ENRP_CONTENT_SEALED || r.gen != a->r.gen)
 		return -EAGAIN;
-	if ((rc = extent_release(t, r.eir_id, a->ino)))
+	/* The verified copy being replaced goes to trash, not away. */
+	struct trash_note note = { .why = a->truncate ? ENRP_TRASH_TRUNCATED : ENRP_TRASH_OVERWRITTEN };
+	if ((rc = trash_or_release(t, a->ino, &r, &note)))
 		return rc;
 	be64_put(k, a->ino);
 	txn_put(t, DBI_SPOOL, k, 8, "", 0, 0);

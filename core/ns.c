@@ -44,6 +44,7 @@
 #include "snapshot_int.h"
 #include "spool_int.h"
 #include "store_int.h"
+#include "trash_int.h"
 
 #define NS_LINK_MAX 65000
 #define XATTR_VALUE_MAX 65536
@@ -683,17 +684,32 @@ int enrp_ns_link(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
 	return enrp_store_write(st, link_fn, &a);
 }
 
-/* Drops one link of R (inode INO); at zero it becomes an orphan and leaves
- * the EIR's file count (its bytes stay charged until it is freed).  R is
- * written back by the caller. */
-static int drop_link(enrp_txn *t, uint64_t ino, struct inode_rec *r)
+/* Drops the link NAME in PARENT of R (inode INO); at zero it becomes an
+ * orphan and leaves the EIR's file count (its bytes stay charged until it
+ * is freed).  A regular file's orphan entry keeps that last name and WHY:
+ * the name is gone by the time the orphan is freed and its copy trashed,
+ * and a hard link with names left is not trashed at all.  R is written
+ * back by the caller. */
+static int drop_link(enrp_txn *t, uint64_t ino, struct inode_rec *r, uint64_t parent,
+                     const char *name, enum enrp_trash_why why)
 {
 	r->nlink = is_dir(r) ? 0 : r->nlink - 1;
 	r->ctime = enrp_now_ns();
 	if (r->nlink == 0) {
 		uint8_t k[8];
 		be64_put(k, ino);
-		txn_put(t, DBI_ORPHAN, k, 8, "", 0, 0);
+		struct rec_out o;
+		rec_out_init(&o);
+		if (is_reg(r)) {
+			struct trash_note note = { .why = why, .parent = parent, .at = r->ctime };
+			snprintf(note.name, sizeof(note.name), "%s", name);
+			trash_note_encode(&note, &o);
+		}
+		if (o.err)
+			t->ret = t->ret ? t->ret : o.err;
+		else
+			txn_put(t, DBI_ORPHAN, k, 8, o.len ? o.buf : (const void *)"", o.len, 0);
+		rec_out_release(&o);
 		eir_usage_add(t, r->eir_id, 0, -1);
 	}
 	return t->ret;
@@ -748,7 +764,7 @@ static int unlink_fn(enrp_txn *t, void *arg)
 	dirent_del(t, p.eir_id, a->parent, a->name);
 	p.mtime = p.ctime = enrp_now_ns();
 	ns_inode_put(t, a->parent, &p);
-	drop_link(t, ino, &c);
+	drop_link(t, ino, &c, a->parent, a->name, ENRP_TRASH_DELETED);
 	ns_inode_put(t, ino, &c);
 	return t->ret;
 }
@@ -880,7 +896,7 @@ static int rename_fn(enrp_txn *t, void *arg)
 					return -ENOTEMPTY;
 				np->nlink--;
 			}
-			drop_link(t, dino, &dst);
+			drop_link(t, dino, &dst, a->newparent, a->newname, ENRP_TRASH_RENAMED_OVER);
 			ns_inode_put(t, dino, &dst);
 		}
 		dirent_del(t, p->eir_id, a->parent, a->name);
@@ -1499,6 +1515,13 @@ static int free_orphan(enrp_txn *t, uint64_t ino)
 	if (rc && rc != -ENOENT)
 		return rc;
 	bool have = rc == 0; /* a missing record leaves only index entries to drop */
+	struct trash_note note;
+	MDB_val ov;
+	if ((rc = txn_get(t, DBI_ORPHAN, k, 8, &ov)) && rc != -ENOENT)
+		return rc;
+	/* A note that does not decode costs the copy its name, never its bytes. */
+	if (rc || trash_note_decode(ov.mv_data, ov.mv_size, &note))
+		trash_note_decode("", 0, &note);
 	if (have && r.nlink != 0) {
 		/* A stale index entry (damage): drop it, keep the live inode. */
 		enrp_log(ENRP_LOG_WARNING, "inode %llu is linked but listed as orphan; unlisted",
@@ -1517,7 +1540,7 @@ static int free_orphan(enrp_txn *t, uint64_t ino)
 	}
 	if (rc)
 		return rc;
-	if (have && r.content == ENRP_CONTENT_SEALED && (rc = extent_release(t, r.eir_id, ino)))
+	if (have && r.content == ENRP_CONTENT_SEALED && (rc = trash_or_release(t, ino, &r, &note)))
 		return rc;
 	if (have && ns_charge(&r) + xattr_bytes)
 		eir_usage_add(t, r.eir_id, -(int64_t)(ns_charge(&r) + xattr_bytes), 0);
@@ -1715,6 +1738,47 @@ int enrp_ns_recover(enrp_store *st, uint64_t *orphans_freed, uint64_t *spools_re
 	if (spools_removed)
 		*spools_removed = removed;
 	return rc;
+}
+
+/* ---- for trash ---- */
+
+int ns_restore_file(enrp_txn *t, uint64_t parent, const char *name, struct inode_rec *r,
+                    uint64_t *ino)
+{
+	struct inode_rec p;
+	uint64_t existing;
+	uint32_t type;
+	int rc = name_check(name);
+	if (rc)
+		return rc;
+	if ((rc = ns_inode_get(t, parent, &p)))
+		return rc;
+	if (!is_dir(&p))
+		return -ENOTDIR;
+	if (p.nlink == 0 || p.eir_id != r->eir_id)
+		return -ENOENT; /* a removed directory, or another EIR's */
+	if (is_eir_root(&p) && enrp_ns_reserved(name))
+		return -EEXIST;
+	rc = dirent_get(t, parent, name, &existing, &type);
+	if (rc == 0)
+		return -EEXIST;
+	if (rc != -ENOENT)
+		return rc;
+	int64_t now = enrp_now_ns();
+	r->nlink = 1;
+	r->ctime = r->btime = now;
+	r->parent = 0;
+	r->flags = 0;
+	if ((rc = new_inode(t, ino)))
+		return rc;
+	ns_inode_put(t, *ino, r);
+	dirent_put(t, r->eir_id, parent, name, *ino, r->mode);
+	p.mtime = p.ctime = now;
+	ns_inode_put(t, parent, &p);
+	/* Live again, so charged again; an operator's restore is not refused
+	 * for the owner's quota. */
+	eir_usage_add(t, r->eir_id, (int64_t)ns_charge(r), 1);
+	return t->ret;
 }
 
 /* ---- for the EIR registry ---- */

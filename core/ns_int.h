@@ -49,4 +49,13 @@ int ns_dir_scan(enrp_txn *t, uint64_t dir, const char *after, size_t after_len,
  * components, a name too long). */
 int ns_resolve(enrp_txn *t, uint64_t dir, const char *path, uint64_t *ino);
 
+/* Links the regular file R (sealed, its chunk list to be put by the caller)
+ * as NAME in directory PARENT under a new inode number (*INO), linked once,
+ * charged to its EIR: trash restore.  Never replaces: -EEXIST when NAME is
+ * taken (or reserved); -ENOENT PARENT is gone, unlinked or of another EIR;
+ * -ENOTDIR; -EINVAL, -ENAMETOOLONG a bad NAME.  Sets R's link count, times
+ * of change and birth. */
+int ns_restore_file(enrp_txn *t, uint64_t parent, const char *name, struct inode_rec *r,
+                    uint64_t *ino);
+
 #endif

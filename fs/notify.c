@@ -1,6 +1,6 @@
 /*
  * notify.c — the control socket (changes made by enrpctl) and the periodic
- * maintenance thread (denial records, escalation expiry).
+ * maintenance thread (denial records, trash records, escalation expiry).
  *
  * An EIR change is applied before the answer goes back to enrpctl, so it is
  * in force for every operation that starts after enrpctl returns (DESIGN
@@ -22,6 +22,7 @@
 
 #include <enrp/enrp.h>
 #include <enrp/rundir.h>
+#include <enrp/trash.h>
 
 #include "fs.h"
 
@@ -135,6 +136,8 @@ static void *maint_main(void *arg)
 		maybe_collect(fs, mono_ns(), &gc_last, &gc_seen);
 		int64_t now = enrp_now_ns();
 		enrp_denials_flush(fs->denials, &fs->actor, now, false);
+		/* What clients' deletes and rewrites trashed: one record per EIR. */
+		enrp_trash_journal(fs->st, &fs->actor, NULL);
 		/* Journal records the syslog mirror could not send yet (a target
 		 * that was down, a record enrpctl left pending). */
 		enrp_journal_mirror_poll(fs->st);

@@ -146,6 +146,7 @@ int cmd_fsck(struct ctl *ctl, int argc, char **argv)
 		json_kv_u64(&j, "chunk_files", r.chunk_files);
 		json_kv_u64(&j, "spool_files", r.spool_files);
 		json_kv_u64(&j, "holds", r.holds);
+		json_kv_u64(&j, "trash", r.trash);
 		json_kv_u64(&j, "problems", r.problems);
 		json_kv_u64(&j, "infos", r.infos);
 		json_kv_u64(&j, "unreferenced_chunks", r.unreferenced_chunks);

@@ -229,24 +229,11 @@ static int hold_list(struct ctl *ctl, int argc, char **argv)
 	if (rc != CTL_OK)
 		return rc;
 	static const char *const headers[] = { "EIR", "PATH", "UNTIL", "STATE", "REASON" };
-	struct json j;
-	struct list_out o = { .now = enrp_now_ns() };
-	if (ctl->json) {
-		json_init(&j, stdout);
-		json_array_begin(&j);
-		o.j = &j;
-	} else {
-		o.t = table_new(5, headers);
-	}
+	struct listing l;
+	listing_begin(&l, ctl->json, 5, headers);
+	struct list_out o = { .t = l.t, .j = l.json, .now = enrp_now_ns() };
 	rc = enrp_hold_list(ctl->store, eir, list_one, &o);
-	if (ctl->json) {
-		json_array_end(&j);
-		json_finish(&j);
-	} else {
-		if (rc == 0)
-			table_print(o.t, stdout);
-		table_free(o.t);
-	}
+	listing_end(&l, rc == 0);
 	if (rc)
 		return ctl_eir_error("list the holds of", eir ? eir : "", rc);
 	return CTL_OK;

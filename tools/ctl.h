@@ -88,6 +88,7 @@ int cmd_scrub(struct ctl *ctl, int argc, char **argv);
 int cmd_gc(struct ctl *ctl, int argc, char **argv);
 int cmd_hold(struct ctl *ctl, int argc, char **argv);
 int cmd_snapshot(struct ctl *ctl, int argc, char **argv);
+int cmd_trash(struct ctl *ctl, int argc, char **argv);
 int cmd_fsck(struct ctl *ctl, int argc, char **argv);
 int cmd_restore_test(struct ctl *ctl, int argc, char **argv);
 int cmd_calendar(struct ctl *ctl, int argc, char **argv);
@@ -253,6 +254,17 @@ void json_kv_bool(struct json *j, const char *key, bool v);
 bool utf8_valid(const char *s);
 /* Writes S as a quoted, escaped JSON string on F. */
 void json_write_string(FILE *f, const char *s);
+
+/* A listing: with --json a JSON array on stdout (rows through JSON), else a
+ * table of NCOLS columns (rows through T).  listing_end() closes the array,
+ * or prints the table when OK, and frees it. */
+struct listing {
+	struct json j;
+	struct json *json; /* &j with --json, else NULL */
+	struct table *t;   /* without --json, else NULL */
+};
+void listing_begin(struct listing *l, bool json, size_t ncols, const char *const *headers);
+void listing_end(struct listing *l, bool ok);
 
 /* Sizes: "50G" style; a quota of 0 is "none". */
 #define SIZE_BUF 32

@@ -45,6 +45,7 @@ static const struct cmd commands[] = {
 	{ "gc",     cmd_gc,     NEED_STORE_RW, "free the chunks nothing references any more" },
 	{ "snapshot", cmd_snapshot, NEED_STORE_RW, "frozen copies of an EIR's verified files" },
 	{ "hold",   cmd_hold,   NEED_STORE_RW, "hold verified files: nobody can destroy them" },
+	{ "trash",  cmd_trash,  NEED_STORE_RW, "list, restore and purge deleted or overwritten copies" },
 	{ "restore-test", cmd_restore_test, NEED_STORE_RW, "plan, record and list test restores" },
 	{ "calendar", cmd_calendar, NEED_STORE_RW, "the holidays and time zone of working days" },
 };

@@ -121,6 +121,31 @@ void table_print(const struct table *t, FILE *f)
 	free(width);
 }
 
+void listing_begin(struct listing *l, bool json, size_t ncols, const char *const *headers)
+{
+	l->json = NULL;
+	l->t = NULL;
+	if (json) {
+		json_init(&l->j, stdout);
+		json_array_begin(&l->j);
+		l->json = &l->j;
+	} else {
+		l->t = table_new(ncols, headers);
+	}
+}
+
+void listing_end(struct listing *l, bool ok)
+{
+	if (l->json) {
+		json_array_end(l->json);
+		json_finish(l->json);
+	} else {
+		if (ok)
+			table_print(l->t, stdout);
+		table_free(l->t);
+	}
+}
+
 void table_free(struct table *t)
 {
 	if (!t)

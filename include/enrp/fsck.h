@@ -61,6 +61,7 @@ typedef void enrp_fsck_report_fn(const struct enrp_fsck_finding *f, void *arg);
 struct enrp_fsck_result {
 	uint64_t inodes, dirents, chunks, chunk_files, spool_files; /* checked */
 	uint64_t holds;                                            /* checked */
+	uint64_t trash;                                            /* entries checked */
 	uint64_t problems;     /* findings of severity PROBLEM (first pass) */
 	uint64_t infos;        /* informational findings (first pass) */
 	uint64_t unreferenced_chunks; /* of which: chunk files nothing references */

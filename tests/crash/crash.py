@@ -14,10 +14,12 @@ empty, and check:
     is any moment enrp.state read 'verified' or .enrp/SHA256SUMS listed
     the file, so whatever enrp showed verified must survive the kill
     (in 'verified' runs the kill lands milliseconds after such a moment);
-  - after a clean unmount, an offline `enrpctl gc` exits 0, after which
+  - after a clean unmount, `enrpctl trash purge e1` (e2's trash stays) and
+    an offline `enrpctl gc` exit 0, after which
     `enrpctl fsck --json` exits 0 and finds nothing (no unreferenced chunk
     is left, none that a file uses is missing; the workload also runs gc
-    online now and then, so kills land during collections too),
+    online now and then, and purges trash, so kills land during
+    collections and purges too),
     `enrpctl fsck --repair` leaves a store on which a second fsck finds
     nothing at all, and a new daemon reads every file back whole;
   - `enrpctl audit verify` finds the chain intact.
@@ -230,7 +232,12 @@ class Run:
         self.umount()
 
         # A completed gc leaves no unreferenced chunk, and removes nothing
-        # that a file uses (checked below with a cold cache).
+        # that a file uses (checked below with a cold cache).  e1's trash is
+        # purged first, so gc has something to free; e2's stays, so fsck
+        # and gc meet trash entries too.
+        r = self.ctl("trash", "purge", "e1")
+        if r.returncode:
+            self.violate("trash purge exit %d: %s" % (r.returncode, r.stderr.decode()[:300]))
         r = self.ctl("gc", "--json")
         if r.returncode:
             self.violate("offline gc exit %d: %s" % (r.returncode, r.stderr.decode()[:300]))

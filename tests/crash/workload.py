@@ -309,6 +309,16 @@ def op_gc():
     log(op="gc", rc=r.returncode, err=r.stderr.decode(errors="replace").strip()[:200])
 
 
+def op_trash_purge():
+    """Purge an EIR's trash (what deletes and overwrites kept) online; the
+    daemon then collects at once, so a kill can land in either."""
+    eir = rng.choice(EIRS)
+    r = subprocess.run([ENRPCTL, "-S", STORE, "trash", "purge", eir], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, timeout=60)
+    log(op="trash-purge", eir=eir, rc=r.returncode,
+        err=r.stderr.decode(errors="replace").strip()[:200])
+
+
 def pending_kill():
     """A large file, and the marker once it is being sealed."""
     p = op_write(False, big=True)
@@ -326,7 +336,7 @@ def main():
     ops = [(op_write, 4, (True,)), (op_write, 3, (False,)), (op_write, 1, (False, True)),
            (op_rsync, 2, ()), (op_rename, 2, ()), (op_delete, 1, ()),
            (op_check_verified, 3, ()), (op_check_sums, 1, ()), (op_overwrite, 2, ()),
-           (op_mode, 1, ()), (op_gc, 1, ())]
+           (op_mode, 1, ()), (op_gc, 1, ()), (op_trash_purge, 1, ())]
     weights = [w for _, w, _ in ops]
     pend_at = rng.randrange(3, 15) if KILLMODE in ("pending", "verified") else -1
     n = 0

@@ -58,8 +58,11 @@ EOF
 holder=$!
 CLEANUP_PIDS+=("$holder")
 poll_until 60 test -e "$T/ready" || die "the writers did not get ready"
-expect_ok bash -c 'cat "$1" >>"$2"' _ "$T/tail" "$E/appended"
+# big first: the one worker is busy with it when appended is queued.  (The other way round,
+# appended's reseal dedups onto its old chunks, which its trashed copy keeps, and can finish
+# before the kill.)
 expect_ok cp "$T/big" "$E/big"
+expect_ok bash -c 'cat "$1" >>"$2"' _ "$T/tail" "$E/appended"
 st_big=$(state "$E/big")
 st_app=$(state "$E/appended")
 st_held=$(state "$E/held-open")

@@ -1,6 +1,7 @@
 #!/bin/bash
 # t9600: garbage collection (DESIGN §6, issue 9 item 10).  `enrpctl gc` frees
-# the chunks of deleted and overwritten files and the leftovers of
+# the chunks of deleted and overwritten files (once their trash is purged:
+# t9800 shows gc keeping trash) and the leftovers of
 # interrupted seals, keeps every chunk a live file still uses (dedup across
 # files included), runs online beside transfers that deduplicate onto the
 # very chunks being freed, and offline holding the daemon lock; afterwards
@@ -51,14 +52,18 @@ assert_eq 0 "$(jfield chunks_freed <<<"$out")" "chunks still used by a-again are
 expect_ok ctl scrub d
 assert_eq "$(sha "$T/a")" "$(sha "$MNT/d/a-again")" "a-again reads back whole"
 
-# ---- a deleted file and an overwritten one: their chunks go ---------------------------------
+# ---- a deleted file and an overwritten one: their chunks go once trash is purged -------------
 before=$(chunk_bytes d)
 expect_ok rm "$MNT/d/b"
 "$PY" "$G" gen 9609 $((2 * MiB)) >"$T/x" || die "gen x"
 expect_ok cp "$T/x" "$MNT/d/c" # c's old content is no longer used
 settle d
+n_before=$(nchunks d)
+# The purge asks the daemon to collect at once; the gc below waits for that run or
+# makes its own, so the count comes from the chunk files.
+expect_ok ctl trash purge d
 out=$(gc_json) || fail "gc failed: $out"
-freed=$(jfield chunks_freed <<<"$out")
+freed=$((n_before - $(nchunks d)))
 log "after rm b and overwriting c: gc freed $freed chunks, $(jfield bytes_freed <<<"$out") bytes"
 assert_true "the chunks of a deleted and an overwritten file are freed ($freed)" [ $freed -gt 0 ]
 assert_eq "$(chunk_bytes d)" "$(stored d)" "after gc STORED equals the chunk files' bytes again"
@@ -114,6 +119,7 @@ peak=$(chunk_bytes d)
 expect_ok rm -f "$MNT/d/"*
 settle d
 umount_fs
+expect_ok ctl trash purge d
 out=$(gc_json) || fail "offline gc failed: $out"
 assert_eq False "$(jfield by_daemon <<<"$out")" "an unmounted store is collected by enrpctl itself"
 left=$(chunk_bytes d)
@@ -124,13 +130,17 @@ expect_ok ctl fsck
 mount_fs
 assert_eq 0 "$(stored d)" "STORED is 0"
 
-# ---- the daemon collects on its own once chunks lost their users (-o gc_interval) -----------
+# ---- the daemon collects on its own once chunks lost their users (-o gc_interval); a purge
+# of trash by enrpctl asks it to at once ------------------------------------------------------
 umount_fs
 mount_fs -o gc_interval=1
 expect_ok cp "$T/b" "$MNT/d/auto"
 settle d
 assert_true "the new file has chunk files" [ "$(nchunks d)" -gt 0 ]
 expect_ok rm "$MNT/d/auto"
+in_trash() { [ "$(ctl --json trash list d | "$PY" -c 'import json, sys; print(len(json.load(sys.stdin)))')" = 1 ]; }
+poll_until 20 in_trash || fail "the deleted file did not reach trash"
+expect_ok ctl trash purge d
 nothing_left() { [ "$(nchunks d)" -eq 0 ]; }
 poll_until 30 nothing_left && pass "the daemon freed the deleted file's chunks without enrpctl gc" ||
 	fail "$(nchunks d) chunk files left 30 s after the delete with gc_interval=1"

@@ -55,6 +55,7 @@
 #include <enrp/spool.h>
 #include <enrp/status.h>
 #include <enrp/store.h>
+#include <enrp/trash.h>
 #include <enrp/vault.h>
 
 #include "chunk_int.h"
@@ -297,6 +298,14 @@ static struct enrp_stat attr_of(enrp_store *st, uint64_t ino)
 		s.st.st_size = rc;
 	}
 	return s;
+}
+
+/* Empties EIR's trash: what a delete or rewrite kept there is released. */
+static void purge_trash(enrp_store *st, const char *eir)
+{
+	struct enrp_trash_purged p = { 0, 0, 0 };
+	int rc = enrp_trash_purge(st, eir, 0, &actor, &p);
+	is_int(rc, 0, "purge the trash of %s (%llu entries)", eir, (unsigned long long)p.entries);
 }
 
 static struct enrp_eir_usage usage_of(enrp_store *st, uint32_t id)
@@ -1118,7 +1127,11 @@ static void unseal_and_usage(void)
 	free(back);
 	struct enrp_eir_usage u2 = usage_of(st, e.id);
 	is_int(u2.bytes, nx, "usage.bytes unchanged");
-	ok(u2.stored == 0 && u2.chunks == 0, "its chunks are released (stored 0, chunks 0)");
+	ok(u2.stored == u1.stored && u2.chunks == u1.chunks,
+	   "the verified copy went to trash: its chunks stay stored");
+	purge_trash(st, "un");
+	u2 = usage_of(st, e.id);
+	ok(u2.stored == 0 && u2.chunks == 0, "purged: its chunks are released (stored 0, chunks 0)");
 	is_int(extents_of(st, f, &ex), -ENOENT, "no chunk list any more");
 	free(ex.v);
 	enrp_reader *r;
@@ -1142,7 +1155,10 @@ static void unseal_and_usage(void)
 	   "an empty open spool file");
 	is_int(spool_size(st, f), 0, "spool file size 0");
 	struct enrp_eir_usage u4 = usage_of(st, e.id);
-	ok(u4.bytes == 0 && u4.stored == 0 && u4.chunks == 0, "usage dropped to nothing");
+	ok(u4.bytes == 0 && u4.stored == u3.stored, "usage.bytes dropped; trash keeps the chunks");
+	purge_trash(st, "un");
+	u4 = usage_of(st, e.id);
+	ok(u4.bytes == 0 && u4.stored == 0 && u4.chunks == 0, "purged: usage dropped to nothing");
 
 	/* New bytes: sealed with the new checksum. */
 	put_bytes(st, f, y, ny, 0);
@@ -1171,12 +1187,15 @@ static void unseal_and_usage(void)
 	   "its chunks stay counted until it is forgotten");
 	is_int(enrp_ns_forget(st, f), 0, "forget f");
 	is_int(usage_of(st, e.id).bytes, ny + 300 * KiB, "freed: now its bytes leave usage.bytes");
-	ok(ex.n > 0 && refs_of(st, e.id, ex.v[0].digest) == 1, "one reference left");
+	ok(ex.n > 0 && refs_of(st, e.id, ex.v[0].digest) == 2, "f's trash entry keeps its reference");
+	purge_trash(st, "un");
+	ok(ex.n > 0 && refs_of(st, e.id, ex.v[0].digest) == 1, "purged: one reference left");
 	free(ex.v);
 	is_int(enrp_ns_unlink(st, &user, e.root_ino, "g", false), 0, "unlink g");
 	is_int(enrp_ns_forget(st, g), 0, "forget g");
 	is_int(enrp_ns_unlink(st, &user, e.root_ino, "h", false), 0, "unlink h");
 	is_int(enrp_ns_forget(st, h), 0, "forget h");
+	purge_trash(st, "un");
 	struct enrp_eir_usage u7 = usage_of(st, e.id);
 	ok(u7.bytes == 0 && u7.stored == 0 && u7.chunks == 0,
 	   "every sealed file deleted: bytes 0, stored 0, chunks 0");
@@ -1250,6 +1269,7 @@ static void dedup(void)
 	is_int(enrp_ns_forget(st, f3), 0, "forget three");
 	is_int(enrp_ns_unlink(st, &user, b.root_ino, "twice", false), 0, "unlink twice");
 	is_int(enrp_ns_forget(st, f4), 0, "forget twice");
+	purge_trash(st, "db");
 	ub = usage_of(st, b.id);
 	ok(ub.chunks == 0 && ub.stored == 0, "repeated references are all released");
 	free(rep);
@@ -2331,13 +2351,16 @@ static bool chunks_present(enrp_store *st, uint32_t eir_id, uint64_t ino)
 		chunk_path(st, eir_id, ex.v[i].digest, path, sizeof(path));
 		all &= access(path, F_OK) == 0;
 	}
+	free(ex.v);
 	return all;
 }
 
+/* Deletes for good: unlink, forget, and the trash of EIR "g" purged. */
 static void delete_file(enrp_store *st, uint64_t parent, const char *name, uint64_t ino)
 {
 	is_int(enrp_ns_unlink(st, &user, parent, name, false), 0, "unlink %s", name);
 	is_int(enrp_ns_forget(st, ino), 0, "forget %s", name);
+	purge_trash(st, "g");
 }
 
 static void gc_races(void)
@@ -2363,6 +2386,7 @@ static void gc_races(void)
 	ok(ex.n >= 4, "a has several chunks (%zu)", ex.n);
 	uint8_t first[32];
 	memcpy(first, ex.v[0].digest, 32);
+	free(ex.v);
 	uint64_t b = new_file(st, e.root_ino, "b", p, n);
 	step_reset(b);
 	enrp_ingest_enqueue(ing, b);
@@ -2397,6 +2421,7 @@ static void gc_races(void)
 	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "c sealed");
 	is_int(extents_of(st, c, &ex), 0, "c's chunk list");
 	memcpy(first, ex.v[0].digest, 32);
+	free(ex.v);
 	delete_file(st, e.root_ino, "c", c);
 	is_int(enrp_store_sync(st), 0, "c's deletion committed");
 	ok(chunk_doom(st, e.id, first), "doom c's first chunk, as gc does before removing it");

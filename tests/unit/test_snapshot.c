@@ -22,6 +22,7 @@
 #include <enrp/snapshot.h>
 #include <enrp/spool.h>
 #include <enrp/store.h>
+#include <enrp/trash.h>
 #include <enrp/vault.h>
 
 #include "chunk_int.h"
@@ -306,6 +307,14 @@ int main(void)
 	ok(snapshot_chunks_present(s1.gen, a), "nightly-1's chunks of the old a are all there");
 	ok(snapshot_chunks_present(s1.gen, b), "nightly-1's chunks of the deleted b are all there");
 	is_int(fsck_problems(), 0, "fsck: no problem (kept chunk lists counted)");
+	struct enrp_trash_purged tp;
+	is_int(enrp_trash_purge(st, "s", 0, &actor, &tp), 0, "purge the trash");
+	ok(tp.entries >= 2, "which held the deleted b and the old a (%llu entries)",
+	   (unsigned long long)tp.entries);
+	is_int(enrp_gc_run(st, NULL, &actor, NULL, NULL, NULL, &g), 0, "gc");
+	ok(snapshot_chunks_present(s1.gen, b), "nightly-1 still has b's chunks: the snapshot's own");
+	ok(snapshot_chunks_present(s1.gen, a), "and the old a's");
+	is_int(fsck_problems(), 0, "fsck: no problem");
 
 	/* ---- a second snapshot, more changes, then delete the first ---- */
 	is_int(enrp_snapshot_create(st, "s", "nightly-2", &actor, &s2), 0, "create nightly-2");
@@ -321,8 +330,9 @@ int main(void)
 	ok(sha_is(&s, A2, na + 7), "nightly-2: a has the content it had then");
 	is_int(enrp_snapshot_readdir(st, &s1, eir.root_ino, name_cb, &n), -ENOENT,
 	       "reading the deleted snapshot: -ENOENT");
+	is_int(enrp_trash_purge(st, "s", 0, &actor, &tp), 0, "purge the trash again");
 	is_int(enrp_gc_run(st, NULL, &actor, NULL, NULL, NULL, &g), 0, "gc");
-	ok(g.chunks_freed > 0, "b's chunks, which only nightly-1 kept, are freed (%llu)",
+	ok(g.chunks_freed > 0, "b's chunks, which only nightly-1 and trash kept, are freed (%llu)",
 	   (unsigned long long)g.chunks_freed);
 	ok(snapshot_chunks_present(s2.gen, c), "nightly-2's chunks of c are all there");
 	ok(snapshot_chunks_present(s2.gen, a), "nightly-2's chunks of the second a are all there");
