@@ -183,7 +183,7 @@ int chunk_delete(enrp_store *st, uint32_t eir_id, const uint8_t digest[32])
 	return 0;
 }
 
-static bool hex_name(const char *s, size_t n)
+bool chunk_hex_name(const char *s, size_t n)
 {
 	if (strlen(s) != n)
 		return false;
@@ -193,7 +193,7 @@ static bool hex_name(const char *s, size_t n)
 	return true;
 }
 
-static DIR *open_dir_at(int dfd, const char *rel)
+DIR *chunk_opendir_at(int dfd, const char *rel)
 {
 	int fd = openat(dfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -205,13 +205,13 @@ static DIR *open_dir_at(int dfd, const char *rel)
 /* Lists one leaf directory "<eir>/ab/cd" of chunk files. */
 static int list_leaf(int cfd, const char *rel, chunk_list_fn *fn, void *arg)
 {
-	DIR *d = open_dir_at(cfd, rel);
+	DIR *d = chunk_opendir_at(cfd, rel);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	struct dirent *e;
 	int rc = 0;
 	while (rc == 0 && (e = readdir(d))) {
-		if (!hex_name(e->d_name, 64))
+		if (!chunk_hex_name(e->d_name, 64))
 			continue;
 		uint8_t digest[32];
 		for (int i = 0; i < 32; i++) {
@@ -235,14 +235,14 @@ static int list_leaf(int cfd, const char *rel, chunk_list_fn *fn, void *arg)
 /* Lists "<eir>" or "<eir>/ab": calls LEAF for each two-hex subdirectory. */
 static int list_level(int cfd, const char *rel, bool leaf, chunk_list_fn *fn, void *arg)
 {
-	DIR *d = open_dir_at(cfd, rel);
+	DIR *d = chunk_opendir_at(cfd, rel);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	struct dirent *e;
 	int rc = 0;
 	char sub[64];
 	while (rc == 0 && (e = readdir(d))) {
-		if (!hex_name(e->d_name, 2))
+		if (!chunk_hex_name(e->d_name, 2))
 			continue;
 		snprintf(sub, sizeof(sub), "%.40s/%.2s", rel, e->d_name);
 		rc = leaf ? list_leaf(cfd, sub, fn, arg) : list_level(cfd, sub, true, fn, arg);

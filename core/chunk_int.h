@@ -5,6 +5,7 @@
 #ifndef ENRP_CHUNK_INT_H
 #define ENRP_CHUNK_INT_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +46,11 @@ int chunk_read(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], uint8_
 int chunk_fetch(enrp_store *st, enrp_codec *codec, uint32_t eir_id,
                 const struct enrp_eir_key *key, const uint8_t digest[32], uint32_t plain_len,
                 uint8_t *plain, bool check_name);
+
+/* Is S exactly N lowercase hex digits (a chunk file's or level's name)? */
+bool chunk_hex_name(const char *s, size_t n);
+/* Opens directory REL under DFD without following a symlink; NULL, errno. */
+DIR *chunk_opendir_at(int dfd, const char *rel);
 
 /* Removes chunk DIGEST of EIR (0 also when it was not there).  Only garbage
  * collection calls it, for a chunk it has doomed (below). */

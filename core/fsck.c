@@ -1188,27 +1188,6 @@ static void scan_spool(struct fsck *f, bool record_only)
 	closedir(d);
 }
 
-static bool all_hex(const char *s, size_t n)
-{
-	if (strlen(s) != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
-static DIR *opendir_at(int dfd, const char *rel)
-{
-	int fd = openat(dfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return NULL;
-	DIR *d = fdopendir(fd);
-	if (!d)
-		close(fd);
-	return d;
-}
-
 static void found_chunk_file(struct fsck *f, const char *rel, const uint8_t *key, bool tmp)
 {
 	char obj[160];
@@ -1236,7 +1215,7 @@ static void scan_chunks(struct fsck *f)
 	int cfd = store_chunks_dirfd(f->st);
 	if (cfd < 0)
 		return;
-	DIR *top = opendir_at(cfd, ".");
+	DIR *top = chunk_opendir_at(cfd, ".");
 	if (!top) {
 		f->err = -errno;
 		return;
@@ -1248,14 +1227,14 @@ static void scan_chunks(struct fsck *f)
 		unsigned long eir = strtoul(e1->d_name, &end, 10);
 		if (*end || e1->d_name[0] == '\0' || e1->d_name[0] == '.' || eir > UINT32_MAX)
 			continue;
-		DIR *d1 = opendir_at(cfd, e1->d_name);
+		DIR *d1 = chunk_opendir_at(cfd, e1->d_name);
 		if (!d1)
 			continue;
 		struct dirent *e2;
 		while ((e2 = readdir(d1))) {
 			if (!strcmp(e2->d_name, "tmp")) {
 				snprintf(rel, sizeof(rel), "%.16s/tmp", e1->d_name);
-				DIR *t = opendir_at(cfd, rel);
+				DIR *t = chunk_opendir_at(cfd, rel);
 				struct dirent *et;
 				while (t && (et = readdir(t))) {
 					if (et->d_name[0] == '.')
@@ -1267,19 +1246,19 @@ static void scan_chunks(struct fsck *f)
 					closedir(t);
 				continue;
 			}
-			if (!all_hex(e2->d_name, 2))
+			if (!chunk_hex_name(e2->d_name, 2))
 				continue;
 			snprintf(rel, sizeof(rel), "%.16s/%.2s", e1->d_name, e2->d_name);
-			DIR *d2 = opendir_at(cfd, rel);
+			DIR *d2 = chunk_opendir_at(cfd, rel);
 			struct dirent *e3;
 			while (d2 && (e3 = readdir(d2))) {
-				if (!all_hex(e3->d_name, 2))
+				if (!chunk_hex_name(e3->d_name, 2))
 					continue;
 				snprintf(rel, sizeof(rel), "%.16s/%.2s/%.2s", e1->d_name, e2->d_name, e3->d_name);
-				DIR *d3 = opendir_at(cfd, rel);
+				DIR *d3 = chunk_opendir_at(cfd, rel);
 				struct dirent *e4;
 				while (d3 && (e4 = readdir(d3))) {
-					if (!all_hex(e4->d_name, 64) ||
+					if (!chunk_hex_name(e4->d_name, 64) ||
 					    strncmp(e4->d_name, e2->d_name, 2) ||
 					    strncmp(e4->d_name + 2, e3->d_name, 2))
 						continue;

@@ -126,6 +126,14 @@ static void print_json(struct json *j, const struct enrp_snapshot *s)
 	json_object_end(j);
 }
 
+static void print_json_object(const struct enrp_snapshot *s)
+{
+	struct json j;
+	json_init(&j, stdout);
+	print_json(&j, s);
+	json_finish(&j);
+}
+
 static void print_text(const struct enrp_snapshot *s)
 {
 	char when[TIME_BUF], size[SIZE_BUF];
@@ -172,10 +180,7 @@ static int snap_create(struct ctl *ctl, int argc, char **argv)
 	if (rc)
 		return snapshot_error("create a", args[0], args[1], rc);
 	if (ctl->json) {
-		struct json j;
-		json_init(&j, stdout);
-		print_json(&j, &s);
-		json_finish(&j);
+		print_json_object(&s);
 	} else {
 		ctl_line(stdout, "created snapshot %s@%s: %" PRIu64 " verified files", s.eir, s.name,
 		         s.files);
@@ -274,14 +279,10 @@ static int snap_show_or_delete(struct ctl *ctl, int argc, char **argv)
 	rc = enrp_snapshot_get(ctl->store, eir, name, &s);
 	if (rc)
 		return snapshot_error("show a", eir, name, rc);
-	if (ctl->json) {
-		struct json j;
-		json_init(&j, stdout);
-		print_json(&j, &s);
-		json_finish(&j);
-	} else {
+	if (ctl->json)
+		print_json_object(&s);
+	else
 		print_text(&s);
-	}
 	return CTL_OK;
 }
 
