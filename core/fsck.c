@@ -81,9 +81,11 @@ struct dent {
 /* A hold record: whose, on what, until when; BAD when it does not decode. */
 struct hent {
 	uint32_t eir_id;
-	uint64_t ino;
+	uint64_t ino;       /* or, for a snapshot's hold, its gen */
 	int64_t until;
+	char kind;          /* 'f' a file, 's' a snapshot */
 	bool bad;
+	bool snap_exists;   /* a snapshot's hold: the snapshot is there */
 };
 
 /* A trash entry: whose; BAD when it does not decode. */
@@ -538,8 +540,10 @@ static int load_holds(enrp_txn *t, struct fsck *f)
 		if (!h)
 			break;
 		memset(h, 0, sizeof(*h));
-		h->bad = hold_key_parse(k.mv_data, k.mv_size, &h->eir_id, &h->ino) ||
+		h->bad = hold_key_parse(k.mv_data, k.mv_size, &h->eir_id, &h->kind, &h->ino) ||
 		         hold_until_of(v.mv_data, v.mv_size, &h->until);
+		if (!h->bad && h->kind == 's')
+			h->snap_exists = snap_exists(t, h->eir_id, h->ino);
 		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(cur);
@@ -967,6 +971,12 @@ static void check_holds(struct fsck *f)
 		}
 		if (h->until <= now)
 			continue; /* expired: history, its file may be gone */
+		if (h->kind == 's') {
+			if (!h->snap_exists)
+				report(f, "hold-lost", ENRP_FSCK_PROBLEM, false, obj,
+				       "the snapshot it holds is gone");
+			continue;
+		}
 		const struct ient *e = ifind(f, h->ino);
 		if (!e || !S_ISREG(e->mode) || e->eir_id != h->eir_id || e->nlink == 0)
 			report(f, "hold-lost", ENRP_FSCK_PROBLEM, false, obj,

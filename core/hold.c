@@ -22,19 +22,27 @@
 #include "journal_int.h"
 #include "ns_int.h"
 #include "record_int.h"
+#include "snapshot_int.h"
 #include "store_int.h"
 
 #define HOLD_KEY_LEN 13
 #define HOLD_KIND_FILE 'f'
+#define HOLD_KIND_SNAPSHOT 's'
 #define HOLD_VERSION 1
 #define LOCK_DAYS_MAX 36500
 #define NS_PER_DAY (86400LL * 1000000000LL)
 
-static void hold_key(uint8_t key[HOLD_KEY_LEN], uint32_t eir_id, uint64_t ino)
+/* A hold on file ID (an inode number) or, KIND 's', snapshot ID (its gen). */
+static void hold_key_kind(uint8_t key[HOLD_KEY_LEN], uint32_t eir_id, char kind, uint64_t id)
 {
 	be32_put(key, eir_id);
-	key[4] = HOLD_KIND_FILE;
-	be64_put(key + 5, ino);
+	key[4] = (uint8_t)kind;
+	be64_put(key + 5, id);
+}
+
+static void hold_key(uint8_t key[HOLD_KEY_LEN], uint32_t eir_id, uint64_t ino)
+{
+	hold_key_kind(key, eir_id, HOLD_KIND_FILE, ino);
 }
 
 static int hold_encode(const struct enrp_hold *h, struct rec_out *o)
@@ -62,14 +70,34 @@ static int hold_decode(const void *p, size_t n, struct enrp_hold *h)
 	return rec_in_end(&in);
 }
 
-int hold_key_parse(const void *key, size_t n, uint32_t *eir_id, uint64_t *ino)
+int hold_key_parse(const void *key, size_t n, uint32_t *eir_id, char *kind, uint64_t *id)
 {
 	const uint8_t *k = key;
-	if (n != HOLD_KEY_LEN || k[4] != HOLD_KIND_FILE)
+	if (n != HOLD_KEY_LEN || (k[4] != HOLD_KIND_FILE && k[4] != HOLD_KIND_SNAPSHOT))
 		return -EIO;
 	*eir_id = be32_get(k);
-	*ino = be64_get(k + 5);
+	*kind = (char)k[4];
+	*id = be64_get(k + 5);
 	return 0;
+}
+
+int hold_snapshot_active_txn(enrp_txn *t, uint32_t eir_id, uint64_t gen, int64_t now,
+                             int64_t *until)
+{
+	uint8_t key[HOLD_KEY_LEN];
+	MDB_val v;
+	struct enrp_hold h;
+	hold_key_kind(key, eir_id, HOLD_KIND_SNAPSHOT, gen);
+	int rc = txn_get(t, DBI_HOLD, key, sizeof(key), &v);
+	if (rc == 0)
+		rc = hold_decode(v.mv_data, v.mv_size, &h);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	if (until)
+		*until = h.until;
+	return h.until > now;
 }
 
 int hold_until_of(const void *value, size_t n, int64_t *until)
@@ -132,7 +160,7 @@ int hold_active_txn(enrp_txn *t, uint32_t eir_id, uint64_t ino, int64_t sealed_a
 /* ---- hold add / extend ---- */
 
 struct add_args {
-	const char *eir, *path, *reason;
+	const char *eir, *path, *snapshot, *reason;
 	int64_t until;
 	bool extend;
 	const struct enrp_actor *actor;
@@ -157,20 +185,31 @@ static int add_fn(enrp_txn *t, void *arg)
 		return rc;
 	uint64_t ino;
 	struct inode_rec r;
-	if ((rc = ns_resolve(t, e.root_ino, a->path, &ino)))
-		return rc;
-	if ((rc = ns_inode_get(t, ino, &r)))
-		return rc;
-	if (S_ISDIR(r.mode))
-		return -EISDIR;
-	if (!S_ISREG(r.mode))
-		return -EPERM;
-	if (r.content != ENRP_CONTENT_SEALED || (r.flags & INODE_CORRUPT))
-		return -EAGAIN;
+	char kind = a->snapshot ? HOLD_KIND_SNAPSHOT : HOLD_KIND_FILE;
+	if (a->snapshot) {
+		if ((rc = snap_gen_of(t, e.id, a->snapshot, &ino)))
+			return rc;
+	} else {
+		if ((rc = ns_resolve(t, e.root_ino, a->path, &ino)))
+			return rc;
+		if ((rc = ns_inode_get(t, ino, &r)))
+			return rc;
+		if (S_ISDIR(r.mode))
+			return -EISDIR;
+		if (!S_ISREG(r.mode))
+			return -EPERM;
+		if (r.content != ENRP_CONTENT_SEALED || (r.flags & INODE_CORRUPT))
+			return -EAGAIN;
+	}
 	int64_t now = enrp_now_ns();
 	struct enrp_hold h;
 	memset(&h, 0, sizeof(h));
-	rc = hold_get(t, e.id, ino, &h);
+	uint8_t key[HOLD_KEY_LEN];
+	MDB_val hv;
+	hold_key_kind(key, e.id, kind, ino);
+	rc = txn_get(t, DBI_HOLD, key, sizeof(key), &hv);
+	if (rc == 0)
+		rc = hold_decode(hv.mv_data, hv.mv_size, &h);
 	bool had = rc == 0;
 	if (rc && rc != -ENOENT)
 		return rc;
@@ -182,16 +221,15 @@ static int add_fn(enrp_txn *t, void *arg)
 	}
 	if (!had) {
 		h.created = now;
-		snprintf(h.path, sizeof(h.path), "%s", a->path);
+		snprintf(h.path, sizeof(h.path), "%s%s", a->snapshot ? "@" : "",
+		         a->snapshot ? a->snapshot : a->path);
 	}
 	h.until = a->until;
 	snprintf(h.by, sizeof(h.by), "uid=%" PRIu32 " %s", a->actor->uid, a->actor->command);
 	if (a->reason) /* an extension without one keeps the first reason */
 		snprintf(h.reason, sizeof(h.reason), "%s", a->reason);
 	struct rec_out o;
-	uint8_t key[HOLD_KEY_LEN];
 	rec_out_init(&o);
-	hold_key(key, e.id, ino);
 	rc = hold_encode(&h, &o);
 	if (rc == 0)
 		rc = txn_put(t, DBI_HOLD, key, sizeof(key), o.buf, o.len, 0);
@@ -199,8 +237,12 @@ static int add_fn(enrp_txn *t, void *arg)
 	if (rc)
 		return rc;
 	char details[ENRP_HOLD_PATH_MAX + ENRP_HOLD_REASON_MAX + 128];
-	snprintf(details, sizeof(details), "path=%s ino=%" PRIu64 " until=%" PRId64 " reason=%s",
-	         a->path, ino, a->until, h.reason);
+	if (a->snapshot)
+		snprintf(details, sizeof(details), "snapshot=%s until=%" PRId64 " reason=%s",
+		         a->snapshot, a->until, h.reason);
+	else
+		snprintf(details, sizeof(details), "path=%s ino=%" PRIu64 " until=%" PRId64
+		         " reason=%s", a->path, ino, a->until, h.reason);
 	return journal_append_txn(t, a->actor, e.name, had ? "hold-extend" : "hold-add", details);
 }
 
@@ -212,6 +254,20 @@ int enrp_hold_add(enrp_store *st, const char *eir, const char *path, int64_t unt
 	    strlen(path) > ENRP_HOLD_PATH_MAX)
 		return -EINVAL;
 	struct add_args a = { .eir = eir, .path = path, .reason = reason, .until = until,
+		              .extend = extend, .actor = actor };
+	int rc = enrp_store_write(st, add_fn, &a);
+	if (rc == -EPERM && current)
+		*current = a.current;
+	return rc;
+}
+
+int enrp_hold_add_snapshot(enrp_store *st, const char *eir, const char *snapshot, int64_t until,
+                           const char *reason, bool extend, const struct enrp_actor *actor,
+                           int64_t *current)
+{
+	if ((reason ? !reason_valid(reason) : !extend) || until <= enrp_now_ns())
+		return -EINVAL;
+	struct add_args a = { .eir = eir, .snapshot = snapshot, .reason = reason, .until = until,
 		              .extend = extend, .actor = actor };
 	int rc = enrp_store_write(st, add_fn, &a);
 	if (rc == -EPERM && current)
@@ -240,22 +296,24 @@ static int list_fn(enrp_txn *t, void *arg)
 	MDB_val k, v;
 	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
 	while (mrc == 0 && rc == 0) {
-		if (k.mv_size == HOLD_KEY_LEN && ((const uint8_t *)k.mv_data)[4] == HOLD_KIND_FILE) {
-			uint32_t id = be32_get(k.mv_data);
+		uint32_t id;
+		char kind;
+		uint64_t what;
+		if (hold_key_parse(k.mv_data, k.mv_size, &id, &kind, &what) == 0 && (!only || id == only)) {
 			struct enrp_hold h;
 			struct enrp_eir e;
 			struct inode_rec r;
 			memset(&h, 0, sizeof(h));
-			if (!only || id == only) {
-				rc = hold_decode(v.mv_data, v.mv_size, &h);
-				if (rc == 0)
-					rc = eir_get_txn(t, id, &e);
-				if (rc == 0) {
-					snprintf(h.eir, sizeof(h.eir), "%s", e.name);
-					h.ino = be64_get((const uint8_t *)k.mv_data + 5);
-					h.linked = ns_inode_get(t, h.ino, &r) == 0 && r.nlink > 0;
-					rc = a->cb(&h, a->arg);
-				}
+			rc = hold_decode(v.mv_data, v.mv_size, &h);
+			if (rc == 0)
+				rc = eir_get_txn(t, id, &e);
+			if (rc == 0) {
+				snprintf(h.eir, sizeof(h.eir), "%s", e.name);
+				h.ino = what;
+				h.snapshot = kind == HOLD_KIND_SNAPSHOT;
+				h.linked = h.snapshot ? snap_exists(t, id, what)
+				                      : ns_inode_get(t, what, &r) == 0 && r.nlink > 0;
+				rc = a->cb(&h, a->arg);
 			}
 		}
 		if (rc == 0)

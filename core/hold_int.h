@@ -11,9 +11,15 @@
  * unexpired hold, or the EIR's lock?  1 held, 0 not, -errno. */
 int hold_active_txn(enrp_txn *t, uint32_t eir_id, uint64_t ino, int64_t sealed_at, int64_t now);
 
-/* The EIR and inode of a DBI_HOLD key, and the end of a DBI_HOLD value:
- * -EIO when they do not parse. */
-int hold_key_parse(const void *key, size_t n, uint32_t *eir_id, uint64_t *ino);
+/* Is snapshot GEN of EIR_ID held at NOW?  1, 0 or -errno; *UNTIL (may be
+ * NULL) the end of its hold, expired or not. */
+int hold_snapshot_active_txn(enrp_txn *t, uint32_t eir_id, uint64_t gen, int64_t now,
+                             int64_t *until);
+
+/* The EIR, kind ('f' a file, 's' a snapshot) and id (inode number or
+ * snapshot gen) of a DBI_HOLD key, and the end of a DBI_HOLD value: -EIO
+ * when they do not parse. */
+int hold_key_parse(const void *key, size_t n, uint32_t *eir_id, char *kind, uint64_t *id);
 int hold_until_of(const void *value, size_t n, int64_t *until);
 
 #endif

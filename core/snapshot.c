@@ -37,6 +37,7 @@
 
 #include "chunk_int.h"
 #include "eir_int.h"
+#include "hold_int.h"
 #include "journal_int.h"
 #include "ns_int.h"
 #include "record_int.h"
@@ -374,6 +375,14 @@ int snap_gen_of(enrp_txn *t, uint32_t eir_id, const char *name, uint64_t *gen)
 	return 0;
 }
 
+bool snap_exists(enrp_txn *t, uint32_t eir_id, uint64_t gen)
+{
+	uint8_t key[13];
+	MDB_val v;
+	rec_key(key, eir_id, gen);
+	return txn_get(t, DBI_SNAPSHOT, key, sizeof(key), &v) == 0;
+}
+
 static int snap_load(enrp_txn *t, const struct enrp_eir *e, uint64_t gen, struct enrp_snapshot *s)
 {
 	uint8_t key[13];
@@ -568,6 +577,7 @@ struct delete_args {
 	const char *eir, *name;
 	const struct enrp_actor *actor;
 	uint64_t moved, dropped;
+	int64_t held_until;
 };
 
 /* The gen of the snapshot of EIR_ID just before GEN (0: none). */
@@ -700,6 +710,8 @@ static int delete_fn(enrp_txn *t, void *arg)
 		rc = previous_gen(t, e.id, gen, &prev);
 	if (rc == 0)
 		rc = latest_gen(t, e.id, &latest);
+	if (rc == 0 && (rc = hold_snapshot_active_txn(t, e.id, gen, enrp_now_ns(), &a->held_until)) > 0)
+		rc = -EPERM; /* held: nobody deletes it before its hold ends */
 	if (rc)
 		return rc;
 	struct prefixes kept = { 0 };

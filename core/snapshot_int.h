@@ -3,6 +3,7 @@
 #ifndef ENRP_SNAPSHOT_INT_H
 #define ENRP_SNAPSHOT_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,9 @@ int snap_file_extents(enrp_txn *t, const struct enrp_snapshot *s, uint64_t ino, 
 
 /* The target of symlink INO as snapshot S shows it. */
 int snap_readlink(enrp_txn *t, const struct enrp_snapshot *s, uint64_t ino, char *buf, size_t size);
+
+/* Does snapshot GEN of EIR_ID exist? */
+bool snap_exists(enrp_txn *t, uint32_t eir_id, uint64_t gen);
 
 /* The generation of EIR_ID's snapshot NAME (-ENOENT none). */
 int snap_gen_of(enrp_txn *t, uint32_t eir_id, const char *name, uint64_t *gen);

@@ -12,6 +12,7 @@
 
 #include <enrp/enrp.h>
 #include <enrp/hold.h>
+#include <enrp/snapshot.h>
 #include <enrp/units.h>
 
 #include "ctl.h"
@@ -24,18 +25,20 @@ static const struct ctl_help hold_help = {
 	"shortened or released early.\n"
 	"\n"
 	"Verbs:\n"
-	"  add EIR/PATH --until TIME --reason TEXT     hold a verified file\n"
-	"  extend EIR/PATH --until TIME [--reason TEXT] move a hold's end later\n"
+	"  add EIR/PATH|EIR@SNAP --until TIME --reason TEXT   hold a verified file\n"
+	"                                              or a snapshot\n"
+	"  extend EIR/PATH|EIR@SNAP --until TIME [--reason TEXT]  move its end later\n"
 	"  list [EIR] [--json]                         show holds, expired ones too\n",
 };
 
 static const struct ctl_help add_help = {
-	"enrpctl [-S STORE] hold add|extend EIR/PATH --until TIME --reason TEXT",
+	"enrpctl [-S STORE] hold add|extend EIR/PATH|EIR@SNAPSHOT --until TIME --reason TEXT",
 	"Holds the verified regular file PATH of EIR until TIME (2031-01-01,\n"
 	"2031-01-01T12:00:00Z, or +3650d from now), or extends its hold.  PATH is\n"
 	"relative to the EIR's directory; symlinks are not followed.  A hold is\n"
 	"never shortened: an earlier TIME than the current hold's is refused.\n"
 	"A file that is not verified yet cannot be held (wait until it is).\n"
+	"EIR@SNAPSHOT holds a snapshot: it cannot be deleted before the hold ends.\n"
 	"\n"
 	"Options:\n"
 	"  --until TIME       when the hold ends (required; in the future)\n"
@@ -55,6 +58,18 @@ static const struct ctl_help list_help = {
 	"  -S, --store STORE  the store\n"
 	"  -h, --help         show this help\n",
 };
+
+/* "EIR@NAME" into EIR and NAME (valid names). */
+static bool split_at(const char *target, char *eir, size_t eirsz, const char **name)
+{
+	const char *at = strchr(target, '@');
+	if (!at || at == target || (size_t)(at - target) >= eirsz)
+		return false;
+	memcpy(eir, target, (size_t)(at - target));
+	eir[at - target] = '\0';
+	*name = at + 1;
+	return enrp_eir_name_valid(eir) && enrp_snapshot_name_valid(*name);
+}
 
 /* "EIR/PATH" into EIR (a valid name) and PATH (non-empty). */
 static bool split_target(const char *target, char *eir, size_t eirsz, const char **path)
@@ -99,12 +114,13 @@ static int hold_add_or_extend(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error(ctl, &add_help, "too many arguments");
 	char eir[ENRP_EIR_NAME_MAX + 1];
 	const char *path;
-	if (!split_target(target, eir, sizeof(eir), &path)) {
-		if (strchr(target, '@'))
-			return ctl_usage_error(ctl, &add_help, "'%s': holds on snapshots come with "
-			                       "snapshots; hold a file as EIR/PATH", target);
-		return ctl_usage_error(ctl, &add_help, "'%s' is not EIR/PATH", target);
-	}
+	/* EIR@SNAPSHOT holds a snapshot; EIR/PATH a file. */
+	const char *at = strchr(target, '@'), *slash = strchr(target, '/');
+	bool snap = at && (!slash || at < slash);
+	char sep = snap ? '@' : '/';
+	if (snap ? !split_at(target, eir, sizeof(eir), &path) :
+	           !split_target(target, eir, sizeof(eir), &path))
+		return ctl_usage_error(ctl, &add_help, "'%s' is not EIR/PATH or EIR@SNAPSHOT", target);
 	if (!until_s)
 		return ctl_usage_error(ctl, &add_help, "--until TIME is required");
 	int64_t now = enrp_now_ns(), until;
@@ -122,46 +138,49 @@ static int hold_add_or_extend(struct ctl *ctl, int argc, char **argv)
 	if (rc != CTL_OK)
 		return rc;
 	int64_t current = 0;
-	rc = enrp_hold_add(ctl->store, eir, path, until, reason, extend, &ctl->actor, &current);
+	rc = snap ? enrp_hold_add_snapshot(ctl->store, eir, path, until, reason, extend, &ctl->actor,
+	                                   &current)
+	          : enrp_hold_add(ctl->store, eir, path, until, reason, extend, &ctl->actor, &current);
 	char when[TIME_BUF];
 	switch (rc) {
 	case 0:
 		time_iso(until, when);
-		ctl_line(stdout, "%s/%s held until %s", eir, path, when);
+		ctl_line(stdout, "%s%c%s held until %s", eir, sep, path, when);
 		return CTL_OK;
 	case -EPERM:
 		if (current) {
 			time_iso(current, when);
-			ctl_err("cannot shorten the hold of %s/%s: it runs until %s", eir, path, when);
+			ctl_err("cannot shorten the hold of %s%c%s: it runs until %s", eir, sep, path, when);
 			ctl_hint("holds are only ever extended; give --until %s or later", when);
 		} else {
-			ctl_err("cannot hold %s/%s: not a regular file", eir, path);
+			ctl_err("cannot hold %s%c%s: not a regular file", eir, sep, path);
 		}
 		return CTL_FAIL;
 	case -EAGAIN:
-		ctl_err("cannot hold %s/%s: it is not verified yet (or is corrupt)", eir, path);
+		ctl_err("cannot hold %s%c%s: it is not verified yet (or is corrupt)", eir, sep, path);
 		ctl_hint("wait until its enrp.state is 'verified', then hold it");
 		return CTL_FAIL;
 	case -EISDIR:
-		ctl_err("cannot hold %s/%s: it is a directory; hold its files", eir, path);
+		ctl_err("cannot hold %s%c%s: it is a directory; hold its files", eir, sep, path);
 		return CTL_FAIL;
 	case -ENOENT:
 		if (extend) {
-			ctl_err("no hold on %s/%s to extend (or no such EIR or file)", eir, path);
+			ctl_err("no hold on %s%c%s to extend (or no such EIR or file)", eir, sep, path);
 			ctl_hint("'enrpctl hold list %s' shows its holds; 'hold add' makes one", eir);
 		} else {
-			ctl_err("no file %s/%s (or no EIR named '%s')", eir, path, eir);
+			ctl_err("no %s %s%c%s (or no EIR named '%s')", snap ? "snapshot" : "file", eir,
+			        sep, path, eir);
 			ctl_hint("'enrpctl eir list' shows the EIRs; PATH is relative to the EIR");
 		}
 		return CTL_FAIL;
 	case -EINVAL:
-		ctl_err("cannot hold %s/%s: the path has an empty, '.' or '..' part", eir, path);
+		ctl_err("cannot hold %s%c%s: the path has an empty, '.' or '..' part", eir, sep, path);
 		return CTL_FAIL;
 	case -ENOTDIR:
-		ctl_err("cannot hold %s/%s: a part of the path is not a directory", eir, path);
+		ctl_err("cannot hold %s%c%s: a part of the path is not a directory", eir, sep, path);
 		return CTL_FAIL;
 	default:
-		ctl_err("cannot hold %s/%s: %s", eir, path, enrp_strerror(rc));
+		ctl_err("cannot hold %s%c%s: %s", eir, sep, path, enrp_strerror(rc));
 		return CTL_FAIL;
 	}
 }

@@ -155,6 +155,9 @@ static int snapshot_error(const char *what, const char *eir, const char *name, i
 		return ctl_eir_error(what, eir, rc);
 	else if (rc == -EEXIST)
 		ctl_err("EIR '%s' has a snapshot named '%s' already", eir, name);
+	else if (rc == -EPERM)
+		ctl_err("cannot %s snapshot of EIR '%s': '%s' is held (see 'enrpctl hold list %s'); "
+		        "a hold is never cut short", what, eir, name, eir);
 	else
 		ctl_err("cannot %s snapshot of EIR '%s': %s", what, eir, enrp_strerror(rc));
 	if (rc == -ENOENT)

@@ -37,7 +37,9 @@ struct enrp_hold {
 	int64_t created;                     /* when first added */
 	char by[96];                         /* who added it: "uid=N COMMAND" */
 	char reason[ENRP_HOLD_REASON_MAX + 1];
-	bool linked;                         /* the file still has a name */
+	bool linked;                         /* the file still has a name, or the
+	                                        snapshot still exists */
+	bool snapshot;                       /* a hold on snapshot @PATH (INO: its gen) */
 };
 
 /* Holds the verified regular file PATH (relative to EIR, no "." or ".."
@@ -51,6 +53,13 @@ struct enrp_hold {
 int enrp_hold_add(enrp_store *st, const char *eir, const char *path, int64_t until,
                   const char *reason, bool extend, const struct enrp_actor *actor,
                   int64_t *current);
+
+/* Holds snapshot SNAPSHOT of EIR until UNTIL, or extends its hold, as
+ * enrp_hold_add does for a file: until then it cannot be deleted (nor
+ * pruned).  -ENOENT no such EIR or snapshot. */
+int enrp_hold_add_snapshot(enrp_store *st, const char *eir, const char *snapshot, int64_t until,
+                           const char *reason, bool extend, const struct enrp_actor *actor,
+                           int64_t *current);
 
 /* Calls CB for each hold of EIR (NULL: all EIRs), expired ones included
  * (they are history), in EIR then inode order. */

@@ -84,9 +84,22 @@ mkdir "$T/restore"
 expect_ok rsync -a "$S/" "$T/restore/"
 assert_eq "$(cat "$T/want.sums")" "$(tree_sums "$T/restore")" "rsync -a out of the snapshot after gc and a remount restores every byte"
 
+# ---- a held snapshot cannot be deleted -------------------------------------------------------
+expect_ok ctl snapshot create pop long-term
+expect_ok ctl hold add pop@long-term --until +3650d --reason "long-term copy, order 12"
+out=$(ctl snapshot delete pop@long-term 2>&1)
+assert_eq 1 "$?" "deleting a held snapshot is refused"
+assert_match "held" "$out" "and the message says it is held"
+assert_match "@long-term" "$(ctl hold list pop)" "hold list shows the snapshot's hold"
+out=$(ctl hold extend pop@long-term --until +30d 2>&1)
+assert_eq 1 "$?" "a snapshot's hold cannot be shortened"
+out=$(ctl hold add pop@no-such --until +30d --reason r 2>&1)
+assert_eq 1 "$?" "holding a snapshot that does not exist is refused"
+assert_eq long-term "$(ctl --json snapshot show pop@long-term | jfield name)" "the held snapshot is still there"
+
 # ---- a second snapshot, then delete the first: what only it kept goes -----------------------
 expect_ok ctl snapshot create pop nightly-2026-12-02
-assert_eq "nightly-2026-12-01 nightly-2026-12-02" "$(ls "$E/.snapshots/" | tr '\n' ' ' | sed 's/ $//')" "both listed"
+assert_eq "long-term nightly-2026-12-01 nightly-2026-12-02" "$(ls "$E/.snapshots/" | tr '\n' ' ' | sed 's/ $//')" "all three listed"
 before=$(chunk_bytes pop)
 expect_ok ctl snapshot delete pop@nightly-2026-12-01
 assert_eq 1 "$(audit_count --event snapshot-delete)" "snapshot delete is journalled"
