@@ -342,6 +342,7 @@ static int snap_encode(const struct enrp_snapshot *s, struct rec_out *o)
 	rec_put_u64(o, s->not_included);
 	rec_put_u64(o, s->files);
 	rec_put_u64(o, s->bytes);
+	rec_put_u64(o, s->tree_gen);
 	return o->err;
 }
 
@@ -357,6 +358,7 @@ static int snap_decode(const void *p, size_t n, struct enrp_snapshot *s)
 	s->not_included = rec_get_u64(&in);
 	s->files = rec_get_u64(&in);
 	s->bytes = rec_get_u64(&in);
+	s->tree_gen = rec_get_u64(&in);
 	return rec_in_end(&in);
 }
 
@@ -439,6 +441,7 @@ static int create_fn(enrp_txn *t, void *arg)
 	s.not_included = f.open + f.pending;
 	s.files = f.verified;
 	s.bytes = u.bytes;
+	s.tree_gen = f.tree_gen;
 	uint8_t key[13], nkey[5 + ENRP_SNAPSHOT_NAME_MAX], gv[8];
 	struct rec_out o;
 	rec_out_init(&o);
@@ -959,4 +962,99 @@ int snap_each_extent(enrp_txn *t, int (*cb)(uint32_t eir_id, const void *val, si
 	}
 	mdb_cursor_close(cur);
 	return rc ? rc : (mrc && mrc != MDB_NOTFOUND) ? store_mdb_err(mrc) : 0;
+}
+
+/* ---- active mode: a snapshot at least every rpo while changes arrive ---- */
+
+struct auto_eir {
+	char name[ENRP_EIR_NAME_MAX + 1];
+	uint32_t id;
+	uint32_t rpo_minutes;
+};
+
+struct auto_list {
+	struct auto_eir *v;
+	size_t n, cap;
+};
+
+static int auto_collect(const struct enrp_eir *e, void *arg)
+{
+	struct auto_list *l = arg;
+	if (e->mode != ENRP_MODE_ACTIVE || e->state != ENRP_STATE_NORMAL)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 8;
+		struct auto_eir *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	snprintf(l->v[l->n].name, sizeof(l->v[l->n].name), "%s", e->name);
+	l->v[l->n].id = e->id;
+	l->v[l->n].rpo_minutes = e->rpo_minutes ? e->rpo_minutes : 60;
+	l->n++;
+	return 0;
+}
+
+struct due_args {
+	const struct auto_eir *a;
+	int64_t now;
+	bool due;
+};
+
+/* Due: the tree changed since the latest snapshot, and that one is at
+ * least rpo old; or there is none yet and verified files have arrived. */
+static int due_fn(enrp_txn *t, void *arg)
+{
+	struct due_args *d = arg;
+	struct enrp_eir_files f;
+	struct enrp_eir e;
+	uint64_t gen;
+	d->due = false;
+	int rc = eir_files_get_txn(t, d->a->id, &f);
+	if (rc == -ENOENT)
+		return 0; /* counts not rebuilt yet: the next round */
+	if (rc == 0)
+		rc = latest_gen(t, d->a->id, &gen);
+	if (rc)
+		return rc;
+	if (gen == 0) {
+		d->due = f.verified != 0; /* its first verified files have arrived */
+		return 0;
+	}
+	struct enrp_snapshot last;
+	if ((rc = eir_get_txn(t, d->a->id, &e)) || (rc = snap_load(t, &e, gen, &last)))
+		return rc;
+	d->due = last.tree_gen != f.tree_gen &&
+	         d->now - last.created >= (int64_t)d->a->rpo_minutes * 60 * 1000000000LL;
+	return 0;
+}
+
+int enrp_snapshot_auto(enrp_store *st, int64_t now, const struct enrp_actor *actor,
+                       unsigned *taken)
+{
+	struct auto_list l = { 0 };
+	*taken = 0;
+	int rc = enrp_eir_list(st, auto_collect, &l);
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		struct due_args d = { .a = &l.v[i], .now = now };
+		rc = enrp_store_read(st, due_fn, &d);
+		if (rc || !d.due)
+			continue;
+		char name[ENRP_SNAPSHOT_NAME_MAX + 1];
+		time_t secs = (time_t)(now / 1000000000);
+		struct tm tm;
+		gmtime_r(&secs, &tm);
+		strftime(name, sizeof(name), "auto-%Y-%m-%dT%H:%M:%SZ", &tm);
+		struct create_args a = { .eir = l.v[i].name, .now = now, .actor = actor };
+		snprintf(a.name, sizeof(a.name), "%s", name);
+		rc = enrp_store_write(st, create_fn, &a);
+		if (rc == -EEXIST)
+			rc = 0; /* one this second already */
+		else if (rc == 0)
+			(*taken)++;
+	}
+	free(l.v);
+	return rc;
 }

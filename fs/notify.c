@@ -20,7 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <enrp/clock.h>
 #include <enrp/enrp.h>
+#include <enrp/snapshot.h>
 #include <enrp/rundir.h>
 #include <enrp/trash.h>
 
@@ -119,6 +121,8 @@ static void maybe_collect(struct fs *fs, int64_t mono_now, int64_t *last, uint64
 		enrp_log(ENRP_LOG_WARNING, "cannot start garbage collection: %s", enrp_strerror(rc));
 }
 
+#define AUTO_SNAPSHOT_EVERY 10
+
 static int64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -131,6 +135,7 @@ static void *maint_main(void *arg)
 	struct fs *fs = arg;
 	int64_t gc_last = mono_ns();
 	uint64_t gc_seen = UINT64_MAX; /* never equal: one run after the first interval */
+	unsigned round = 0;
 	block_signals();
 	while (!fs->stopping) {
 		maybe_collect(fs, mono_ns(), &gc_last, &gc_seen);
@@ -141,6 +146,17 @@ static void *maint_main(void *arg)
 		/* Journal records the syslog mirror could not send yet (a target
 		 * that was down, a record enrpctl left pending). */
 		enrp_journal_mirror_poll(fs->st);
+		/* Active EIRs: a snapshot at least every rpo while changes arrive
+		 * (checked every AUTO_SNAPSHOT_EVERY rounds of about a second). */
+		if (++round % AUTO_SNAPSHOT_EVERY == 0) {
+			int64_t pnow;
+			unsigned taken;
+			int rc = enrp_platform_now(fs->st, &pnow);
+			if (rc == 0)
+				rc = enrp_snapshot_auto(fs->st, pnow, &fs->actor, &taken);
+			if (rc)
+				enrp_log(ENRP_LOG_WARNING, "active-mode snapshots: %s", enrp_strerror(rc));
+		}
 		uint32_t ids[64];
 		unsigned expired = 0;
 		if (enrp_eir_expire_escalations(fs->st, now, &fs->actor, ids, 64, &expired) == 0)

@@ -37,6 +37,7 @@ struct enrp_snapshot {
 	uint64_t not_included; /* files pending or being written at that instant */
 	uint64_t files;        /* verified files it holds */
 	uint64_t bytes;        /* their size */
+	uint64_t tree_gen;     /* the EIR's tree generation then (changes since: differs) */
 };
 
 /* Names: 1-63 of [A-Za-z0-9._:-], starting with a letter or digit; "latest"
@@ -61,6 +62,14 @@ int enrp_snapshot_list(enrp_store *st, const char *eir,
  * was released. */
 int enrp_snapshot_delete(enrp_store *st, const char *eir, const char *name,
                          const struct enrp_actor *actor);
+
+/* Active mode (DESIGN §4): takes a snapshot ("auto-<time>") of every
+ * active EIR whose tree changed since its latest snapshot, once that one
+ * is at least the EIR's rpo old at NOW (an EIR with verified files and no
+ * snapshot yet: at once); none while nothing changes.  The daemon calls it
+ * every few seconds.  *TAKEN counts the snapshots taken. */
+int enrp_snapshot_auto(enrp_store *st, int64_t now, const struct enrp_actor *actor,
+                       unsigned *taken);
 
 /* The tree of a snapshot: like enrp_ns_lookup, _getattr and _readdir on
  * the EIR as it was.  Regular files that were not verified then are absent.

@@ -214,6 +214,13 @@ static void finding(const struct enrp_fsck_finding *f, void *arg)
 		diag("fsck: %s %s: %s", f->kind, f->object, f->message);
 }
 
+static int count_snap(const struct enrp_snapshot *s, void *arg)
+{
+	(void)s;
+	(*(int *)arg)++;
+	return 0;
+}
+
 static int fsck_problems(void)
 {
 	struct enrp_fsck_result r;
@@ -344,6 +351,40 @@ int main(void)
 	is_int(enrp_gc_run(st, NULL, &actor, NULL, NULL, NULL, &g), 0, "gc");
 	is_int(fsck_problems(), 0, "fsck: no problem");
 	is_int(enrp_snapshot_delete(st, "s", "nightly-2", &actor), -ENOENT, "delete again: -ENOENT");
+
+	/* ---- active mode: a snapshot at least every rpo while changes arrive ---- */
+	struct enrp_eir act;
+	enrp_eir_defaults(&spec, "act");
+	spec.owner_uid = spec.owner_gid = 2000;
+	spec.agent_uid = 1000; /* the writer */
+	spec.mode = ENRP_MODE_ACTIVE;
+	spec.rpo_minutes = 60;
+	if ((rc = enrp_eir_create(st, &spec, &actor, &act)))
+		bail("eir create act", rc);
+	const int64_t min = 60LL * 1000000000LL;
+	int64_t t0 = enrp_now_ns();
+	unsigned taken = 99;
+	int nsnaps;
+	is_int(enrp_snapshot_auto(st, t0, &actor, &taken), 0, "auto: nothing written yet");
+	is_int(taken, 0, "no snapshot of an EIR that never changed");
+	mkfile(act.root_ino, "first", C, nc);
+	is_int(enrp_snapshot_auto(st, t0, &actor, &taken), 0, "auto after the first file");
+	is_int(taken, 1, "the first change: a snapshot at once");
+	is_int(enrp_snapshot_auto(st, t0 + 10 * min, &actor, &taken), 0, "auto 10 min later");
+	is_int(taken, 0, "nothing changed: none");
+	mkfile(act.root_ino, "second", C, nc);
+	is_int(enrp_snapshot_auto(st, t0 + 30 * min, &actor, &taken), 0, "auto 30 min later");
+	is_int(taken, 0, "a change, but the latest is younger than the rpo: none yet");
+	is_int(enrp_snapshot_auto(st, t0 + 61 * min, &actor, &taken), 0, "auto 61 min later");
+	is_int(taken, 1, "a change and the rpo passed: one");
+	is_int(enrp_snapshot_auto(st, t0 + 300 * min, &actor, &taken), 0, "auto hours later");
+	is_int(taken, 0, "nothing changed since: none");
+	nsnaps = 0;
+	is_int(enrp_snapshot_list(st, "act", count_snap, &nsnaps), 0, "list act's snapshots");
+	is_int(nsnaps, 2, "two auto snapshots");
+	nsnaps = 0;
+	enrp_snapshot_list(st, "s", count_snap, &nsnaps);
+	is_int(nsnaps, 0, "none of the rw EIR, whatever changed in it");
 
 	enrp_ingest_close(ing);
 	enrp_vault_close(vault);
