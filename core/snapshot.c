@@ -1058,3 +1058,33 @@ int enrp_snapshot_auto(enrp_store *st, int64_t now, const struct enrp_actor *act
 	free(l.v);
 	return rc;
 }
+
+struct held_args {
+	const char *eir, *name;
+	int64_t now;
+	bool held;
+};
+
+static int held_fn(enrp_txn *t, void *arg)
+{
+	struct held_args *a = arg;
+	uint32_t id;
+	uint64_t gen;
+	int rc = eir_lookup_txn(t, a->eir, &id);
+	if (rc == 0)
+		rc = snap_gen_of(t, id, a->name, &gen);
+	if (rc == 0)
+		rc = hold_snapshot_active_txn(t, id, gen, a->now, NULL);
+	if (rc < 0)
+		return rc;
+	a->held = rc > 0;
+	return 0;
+}
+
+int enrp_snapshot_held(enrp_store *st, const char *eir, const char *name, bool *held)
+{
+	struct held_args a = { .eir = eir, .name = name, .now = enrp_now_ns() };
+	int rc = enrp_store_read(st, held_fn, &a);
+	*held = a.held;
+	return rc;
+}

@@ -86,6 +86,7 @@ int cmd_status(struct ctl *ctl, int argc, char **argv);
 int cmd_audit(struct ctl *ctl, int argc, char **argv);
 int cmd_scrub(struct ctl *ctl, int argc, char **argv);
 int cmd_gc(struct ctl *ctl, int argc, char **argv);
+int cmd_prune(struct ctl *ctl, int argc, char **argv);
 int cmd_hold(struct ctl *ctl, int argc, char **argv);
 int cmd_snapshot(struct ctl *ctl, int argc, char **argv);
 int cmd_trash(struct ctl *ctl, int argc, char **argv);

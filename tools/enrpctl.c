@@ -42,6 +42,7 @@ static const struct cmd commands[] = {
 	{ "audit",  cmd_audit,  NEED_STORE_RO, "show and verify the audit journal" },
 	{ "scrub",  cmd_scrub,  NEED_STORE_RW, "verify every chunk and file checksum" },
 	{ "fsck",   cmd_fsck,   NEED_STORE_RW, "check (and --repair) the store's consistency" },
+	{ "prune",  cmd_prune,  NEED_STORE_RW, "apply the retention policies" },
 	{ "gc",     cmd_gc,     NEED_STORE_RW, "free the chunks nothing references any more" },
 	{ "snapshot", cmd_snapshot, NEED_STORE_RW, "frozen copies of an EIR's verified files" },
 	{ "hold",   cmd_hold,   NEED_STORE_RW, "hold verified files: nobody can destroy them" },

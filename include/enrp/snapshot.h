@@ -63,6 +63,9 @@ int enrp_snapshot_list(enrp_store *st, const char *eir,
 int enrp_snapshot_delete(enrp_store *st, const char *eir, const char *name,
                          const struct enrp_actor *actor);
 
+/* Is snapshot NAME of EIR held now (enrp/hold.h)?  -ENOENT. */
+int enrp_snapshot_held(enrp_store *st, const char *eir, const char *name, bool *held);
+
 /* Active mode (DESIGN §4): takes a snapshot ("auto-<time>") of every
  * active EIR whose tree changed since its latest snapshot, once that one
  * is at least the EIR's rpo old at NOW (an EIR with verified files and no

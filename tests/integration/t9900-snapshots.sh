@@ -112,6 +112,20 @@ out=$(ls "$E/.snapshots/nightly-2026-12-01" 2>&1)
 [ $? -ne 0 ] && pass "the deleted snapshot is gone from .snapshots/" || fail "still listed: $out"
 out=$(ctl snapshot delete pop@nightly-2026-12-01 2>&1)
 assert_eq 1 "$?" "deleting it again: exit 1"
+# ---- prune with keep-last: the rules decide, a held snapshot stays ---------------------------
+expect_ok ctl eir set pop --retention keep-last=1
+expect_ok ctl snapshot create pop nightly-2026-12-03
+out=$(ctl --json prune --dry-run) || fail "prune --dry-run: $out"
+assert_eq 1 "$(jfield snapshots <<<"$out")" "dry run: one snapshot would go (nightly-2026-12-02)"
+assert_eq 1 "$(jfield held <<<"$out")" "and the held long-term one stays"
+assert_match '"what": *"nightly-2026-12-02"' "$out" "it names the one that would go"
+assert_eq 3 "$(ctl --json snapshot list pop | "$PY" -c 'import json, sys; print(len(json.load(sys.stdin)))')" "a dry run deletes nothing"
+expect_ok ctl prune
+assert_eq "long-term nightly-2026-12-03" "$(ctl --json snapshot list pop | "$PY" -c 'import json, sys; print(" ".join(s["name"] for s in json.load(sys.stdin)))')" "prune kept the last and the held one"
+assert_true "prune is journalled" [ "$(audit_count --event prune)" -ge 1 ]
+out=$(ctl prune nope 2>&1)
+assert_eq 1 "$?" "prune of no such EIR: exit 1"
+
 umount_fs
 expect_ok ctl fsck
 finish

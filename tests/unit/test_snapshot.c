@@ -23,6 +23,10 @@
 #include <enrp/spool.h>
 #include <enrp/store.h>
 #include <enrp/trash.h>
+#include <enrp/clock.h>
+#include <enrp/hold.h>
+#include <enrp/prune.h>
+#include <enrp/retention.h>
 #include <enrp/vault.h>
 
 #include "chunk_int.h"
@@ -224,7 +228,10 @@ static int count_snap(const struct enrp_snapshot *s, void *arg)
 static int fsck_problems(void)
 {
 	struct enrp_fsck_result r;
-	int rc = enrp_fsck(st, 0, &actor, finding, NULL, &r);
+	/* Spool files of sealed files go once their group is durable. */
+	int rc = enrp_store_sync(st);
+	if (rc == 0)
+		rc = enrp_fsck(st, 0, &actor, finding, NULL, &r);
 	return rc ? rc : (int)r.problems;
 }
 
@@ -385,6 +392,44 @@ int main(void)
 	nsnaps = 0;
 	enrp_snapshot_list(st, "s", count_snap, &nsnaps);
 	is_int(nsnaps, 0, "none of the rw EIR, whatever changed in it");
+
+	/* ---- prune: keep-last, a held snapshot, trash past files=DAYS ---- */
+	struct enrp_retention pol;
+	char err[ENRP_RETENTION_ERR_MAX];
+	is_int(enrp_retention_parse("files=1,keep-last=1", &pol, err, sizeof(err)), 0, "a policy");
+	is_int(enrp_retention_set(st, "s", &pol, &actor), 0, "set on s");
+	struct enrp_snapshot n1, n2, n3;
+	is_int(enrp_snapshot_create(st, "s", "n1", &actor, &n1), 0, "n1");
+	is_int(enrp_snapshot_create(st, "s", "n2", &actor, &n2), 0, "n2");
+	is_int(enrp_snapshot_create(st, "s", "n3", &actor, &n3), 0, "n3");
+	int64_t cur;
+	is_int(enrp_hold_add_snapshot(st, "s", "n1", enrp_now_ns() + 86400LL * 1000000000LL, "case 9",
+	                              false, &actor, &cur), 0, "hold n1");
+	uint64_t z = mkfile(eir.root_ino, "z", C, nc);
+	is_int(enrp_ns_unlink(st, &user, eir.root_ino, "z", false), 0, "delete z (to trash)");
+	is_int(enrp_ns_forget(st, z), 0, "z freed");
+	struct enrp_prune_result pr;
+	is_int(enrp_prune(st, NULL, true, &actor, NULL, NULL, &pr), 0, "prune --dry-run");
+	ok(pr.snapshots == 1 && pr.held == 1 && pr.trash == 0,
+	   "dry run: n2 would go, n1 is held, the trash is young (%llu, %llu, %llu)",
+	   (unsigned long long)pr.snapshots, (unsigned long long)pr.held,
+	   (unsigned long long)pr.trash);
+	is_int(enrp_snapshot_get(st, "s", "n2", &got), 0, "a dry run changes nothing");
+	is_int(enrp_prune(st, NULL, false, &actor, NULL, NULL, &pr), 0, "prune");
+	is_int(enrp_snapshot_get(st, "s", "n2", &got), -ENOENT, "n2 is gone");
+	is_int(enrp_snapshot_get(st, "s", "n1", &got), 0, "the held n1 stays");
+	is_int(enrp_snapshot_get(st, "s", "n3", &got), 0, "the last, n3, stays");
+	enrp_clock_test_set_wall(enrp_now_ns() + 2 * 86400LL * 1000000000LL);
+	is_int(enrp_prune(st, NULL, false, &actor, NULL, NULL, &pr), 0, "prune two days later");
+	ok(pr.trash >= 1, "trash sealed more than files=1 days ago is purged (%llu)",
+	   (unsigned long long)pr.trash);
+	enrp_clock_test_set_wall(enrp_now_ns() - 86400LL * 1000000000LL);
+	is_int(enrp_prune(st, NULL, false, &actor, NULL, NULL, &pr), 0,
+	       "prune with the host clock set back a day");
+	is_int(pr.snapshots + pr.trash, 0, "nothing more goes: the platform clock does not go back");
+	enrp_clock_test_set_wall(0);
+	is_int(enrp_prune(st, "nope", true, &actor, NULL, NULL, &pr), -ENOENT, "prune of no such EIR");
+	is_int(fsck_problems(), 0, "fsck: no problem after prune");
 
 	enrp_ingest_close(ing);
 	enrp_vault_close(vault);

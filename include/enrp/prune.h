@@ -1,0 +1,50 @@
+/*
+ * prune.h — applying each EIR's retention policy (DESIGN §6; issue 9,
+ * item 5): snapshots its keep-* rules do not select, and trash entries whose
+ * files=DAYS have passed since they were sealed.  Time is the platform's
+ * clock (enrp/clock.h: a clock set backwards prunes nothing early);
+ * periods are the platform calendar's zone.  Held snapshots and held or
+ * locked copies are never pruned: they are reported and skipped.
+ */
+#ifndef ENRP_PRUNE_H
+#define ENRP_PRUNE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <enrp/eir.h>
+#include <enrp/snapshot.h>
+#include <enrp/store.h>
+
+enum enrp_prune_kind {
+	ENRP_PRUNE_SNAPSHOT, /* WHAT: its name */
+	ENRP_PRUNE_TRASH,    /* WHAT: its path; ID: the trash entry */
+};
+
+struct enrp_prune_item {
+	char eir[ENRP_EIR_NAME_MAX + 1];
+	enum enrp_prune_kind kind;
+	char what[1100];
+	uint64_t id;
+	int64_t at;          /* created (snapshot) or sealed (trash), platform clock */
+	bool held;           /* would go, but is held or locked: stays */
+};
+
+struct enrp_prune_result {
+	uint64_t snapshots;  /* deleted (or, dry run, to delete) */
+	uint64_t trash;      /* purged (or to purge) */
+	uint64_t held;       /* skipped: held or locked */
+	uint32_t eirs;       /* EIRs with a policy */
+};
+
+typedef void enrp_prune_fn(const struct enrp_prune_item *item, void *arg);
+
+/* Prunes EIR (NULL: every EIR with a policy); with DRY_RUN changes nothing
+ * and reports what would go.  CB (may be NULL) is told each item.  Each EIR
+ * that lost something gets a "prune" journal record with its counts (and
+ * the snapshot-delete and trash-purge records of what went).  -ENOENT no
+ * such EIR. */
+int enrp_prune(enrp_store *st, const char *eir, bool dry_run, const struct enrp_actor *actor,
+               enrp_prune_fn *cb, void *arg, struct enrp_prune_result *out);
+
+#endif

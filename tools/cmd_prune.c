@@ -1,0 +1,132 @@
+/*
+ * cmd_prune.c — `enrpctl prune [--dry-run] [EIR]`: apply the retention
+ * policies (core/prune.c), then have garbage collection free what went.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <enrp/enrp.h>
+#include <enrp/prune.h>
+#include <enrp/rundir.h>
+
+#include "ctl.h"
+
+static const struct ctl_help prune_help = {
+	"enrpctl [-S STORE] prune [--dry-run] [--json] [EIR]",
+	"Applies the retention policy of EIR (or of every EIR that has one, see\n"
+	"'eir set --retention'): deletes the snapshots its keep-* rules do not\n"
+	"select (the choices borg prune makes), and purges trash entries whose\n"
+	"files=DAYS have passed since they were sealed.  Time is the platform's\n"
+	"clock, from each copy's seal; periods are in the platform's zone\n"
+	"('enrpctl calendar zone').  Held snapshots and held or locked copies stay\n"
+	"and are listed as such.  Afterwards garbage collection frees the chunks\n"
+	"(a running enrpfs starts it at once).  Live files past files=DAYS are not\n"
+	"pruned yet.\n"
+	"\n"
+	"Options:\n"
+	"  --dry-run          change nothing; list what would go\n"
+	"  --json             print the items and counts as a JSON object\n"
+	"  -S, --store STORE  the store\n"
+	"  -h, --help         show this help\n",
+};
+
+struct out {
+	struct ctl *ctl;
+	struct json *j;
+	bool dry_run;
+};
+
+static void item_cb(const struct enrp_prune_item *it, void *arg)
+{
+	struct out *o = arg;
+	const char *kind = it->kind == ENRP_PRUNE_SNAPSHOT ? "snapshot" : "trash";
+	char at[TIME_BUF];
+	time_iso(it->at, at);
+	if (o->j) {
+		json_object_begin(o->j);
+		json_kv_str(o->j, "eir", it->eir);
+		json_kv_str(o->j, "kind", kind);
+		json_kv_str(o->j, "what", it->what);
+		json_kv_u64(o->j, "id", it->id);
+		json_kv_str(o->j, it->kind == ENRP_PRUNE_SNAPSHOT ? "created" : "sealed", at);
+		json_kv_bool(o->j, "held", it->held);
+		json_object_end(o->j);
+		return;
+	}
+	const char *verb = it->held ? "keep (held)" : o->dry_run ? "would prune" : "pruned";
+	if (it->kind == ENRP_PRUNE_SNAPSHOT)
+		ctl_line(stdout, "%-12s snapshot %s@%s (created %s)", verb, it->eir, it->what, at);
+	else
+		ctl_line(stdout, "%-12s trash %s #%" PRIu64 " %s (sealed %s)", verb, it->eir, it->id,
+		         it->what, at);
+}
+
+int cmd_prune(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		CTL_OPT_JSON, CTL_OPTS_COMMON,
+	};
+	bool dry_run = false;
+	const char *eir = NULL;
+	int c, rc;
+	ctl_getopt_begin(ctl, argv);
+	while ((c = getopt_long(argc, argv, "hS:", opts, NULL)) != -1) {
+		if (c == 'n') {
+			dry_run = true;
+			continue;
+		}
+		rc = ctl_common_option(ctl, c, optarg, &prune_help);
+		if (rc != CTL_CONTINUE)
+			return rc;
+	}
+	if (optind < argc)
+		eir = argv[optind++];
+	if (optind < argc)
+		return ctl_usage_error(ctl, &prune_help, "too many arguments");
+	if (eir && !enrp_eir_name_valid(eir))
+		return ctl_usage_error(ctl, &prune_help, "'%s' is not a valid EIR name", eir);
+	if ((rc = ctl_open_store(ctl)) != CTL_OK)
+		return rc;
+	struct json j;
+	struct out o = { ctl, NULL, dry_run };
+	if (ctl->json) {
+		json_init(&j, stdout);
+		json_object_begin(&j);
+		json_key(&j, "items");
+		json_array_begin(&j);
+		o.j = &j;
+	}
+	struct enrp_prune_result r;
+	rc = enrp_prune(ctl->store, eir, dry_run, &ctl->actor, item_cb, &o, &r);
+	if (ctl->json) {
+		json_array_end(&j);
+		json_kv_bool(&j, "dry_run", dry_run);
+		json_kv_u64(&j, "snapshots", r.snapshots);
+		json_kv_u64(&j, "trash", r.trash);
+		json_kv_u64(&j, "held", r.held);
+		json_kv_u64(&j, "eirs", r.eirs);
+		json_object_end(&j);
+		json_finish(&j);
+	}
+	if (rc == -ENOENT && eir)
+		return ctl_eir_error("prune", eir, rc);
+	if (rc) {
+		ctl_err("prune of '%s' failed: %s", ctl->store_path, enrp_strerror(rc));
+		ctl_hint("what was pruned before the failure stays pruned; run it again");
+		return CTL_FAIL;
+	}
+	if (!ctl->json)
+		ctl_line(stdout, "prune%s: %" PRIu32 " EIRs with a policy; %" PRIu64 " snapshots, %"
+		         PRIu64 " trash entries %s; %" PRIu64 " held", dry_run ? " (dry run)" : "",
+		         r.eirs, r.snapshots, r.trash, dry_run ? "would go" : "gone", r.held);
+	if (!dry_run && (r.snapshots || r.trash)) {
+		/* A running daemon collects at once; otherwise say how. */
+		if (enrp_control_request(ctl->store_path, "gc", NULL, 0, 10000) != 0 && !ctl->json)
+			ctl_hint("run 'enrpctl gc' to free their chunks now");
+	}
+	return CTL_OK;
+}
