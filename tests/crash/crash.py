@@ -22,6 +22,8 @@ empty, and check:
     collections and purges too),
     `enrpctl fsck --repair` leaves a store on which a second fsck finds
     nothing at all, and a new daemon reads every file back whole;
+  - every file of every snapshot (the workload takes and deletes them
+    beside the transfers) reads back, every chunk checked;
   - `enrpctl audit verify` finds the chain intact.
 """
 import hashlib, json, os, random, shutil, signal, stat, subprocess, sys, tempfile, time
@@ -229,6 +231,26 @@ class Run:
             if got != h:
                 self.violate("%s (%s before the kill): sha256 %s, expected %s"
                              % (p, why, got[:16], h[:16]))
+        # Every file of every snapshot reads back whole: each chunk it names
+        # is there and passes its check.
+        for e in ("e1", "e2"):
+            top = os.path.join(self.mnt, e, ".snapshots")
+            try:
+                snaps = os.listdir(top)
+            except OSError as err:
+                self.violate("cannot list %s: %s" % (top, err))
+                continue
+            for name in snaps:
+                for d, _, files in os.walk(os.path.join(top, name)):
+                    for f in files:
+                        p = os.path.join(d, f)
+                        if os.path.islink(p):
+                            continue
+                        try:
+                            sha_file(p)
+                        except OSError as err:
+                            self.violate("snapshot file %s unreadable: %s" % (p, err))
+            self.snapshots = getattr(self, "snapshots", 0) + len(snaps)
         self.umount()
 
         # A completed gc leaves no unreferenced chunk, and removes nothing

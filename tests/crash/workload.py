@@ -319,6 +319,31 @@ def op_trash_purge():
         err=r.stderr.decode(errors="replace").strip()[:200])
 
 
+def op_snapshot():
+    """A snapshot of an EIR now, beside the transfers."""
+    eir = rng.choice(EIRS)
+    name = "w%d" % rng.randrange(1 << 30)
+    r = subprocess.run([ENRPCTL, "-S", STORE, "snapshot", "create", eir, name],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30)
+    log(op="snapshot", eir=eir, name=name, rc=r.returncode)
+
+
+def op_snapshot_delete():
+    eir = rng.choice(EIRS)
+    r = subprocess.run([ENRPCTL, "-S", STORE, "--json", "snapshot", "list", eir],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=30)
+    try:
+        names = [s["name"] for s in json.loads(r.stdout.decode() or "[]")]
+    except ValueError:
+        names = []
+    if not names:
+        return
+    name = rng.choice(names)
+    r = subprocess.run([ENRPCTL, "-S", STORE, "snapshot", "delete", "%s@%s" % (eir, name)],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30)
+    log(op="snapshot-delete", eir=eir, name=name, rc=r.returncode)
+
+
 def pending_kill():
     """A large file, and the marker once it is being sealed."""
     p = op_write(False, big=True)
