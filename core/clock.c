@@ -19,6 +19,7 @@
 #include <enrp/clock.h>
 #include <enrp/enrp.h>
 
+#include "clock_int.h"
 #include "record_int.h"
 #include "store_int.h"
 
@@ -46,6 +47,17 @@ static int floor_get_txn(enrp_txn *t, int64_t *floor_ns)
 		return 0;
 	}
 	return rc ? rc : rec_clock_floor_decode(v.mv_data, v.mv_size, floor_ns);
+}
+
+int clock_now_txn(enrp_txn *t, int64_t *now_ns)
+{
+	int64_t floor;
+	int rc = floor_get_txn(t, &floor);
+	if (rc == 0) {
+		int64_t wall = wall_now();
+		*now_ns = wall > floor ? wall : floor;
+	}
+	return rc;
 }
 
 static int floor_read_fn(enrp_txn *t, void *arg)

@@ -37,6 +37,7 @@
 #include <enrp/policy.h>
 
 #include "chunk_int.h"
+#include "clock_int.h"
 #include "eir_int.h"
 #include "hold_int.h"
 #include "ns_int.h"
@@ -367,7 +368,10 @@ static int add_held(enrp_txn *t, uint64_t ino, const struct inode_rec *r, unsign
 {
 	if (!is_reg(r))
 		return 0;
-	int rc = hold_active_txn(t, r->eir_id, ino, r->sealed_at, enrp_now_ns());
+	int64_t now;
+	int rc = clock_now_txn(t, &now);
+	if (rc == 0)
+		rc = hold_active_txn(t, r->eir_id, ino, r->sealed_at, now);
 	if (rc > 0)
 		*flags |= ENRP_POLICY_HELD;
 	return rc < 0 ? rc : 0;

@@ -36,6 +36,7 @@
 #include <enrp/snapshot.h>
 
 #include "chunk_int.h"
+#include "clock_int.h"
 #include "eir_int.h"
 #include "hold_int.h"
 #include "journal_int.h"
@@ -713,7 +714,10 @@ static int delete_fn(enrp_txn *t, void *arg)
 		rc = previous_gen(t, e.id, gen, &prev);
 	if (rc == 0)
 		rc = latest_gen(t, e.id, &latest);
-	if (rc == 0 && (rc = hold_snapshot_active_txn(t, e.id, gen, enrp_now_ns(), &a->held_until)) > 0)
+	int64_t now = 0;
+	if (rc == 0)
+		rc = clock_now_txn(t, &now);
+	if (rc == 0 && (rc = hold_snapshot_active_txn(t, e.id, gen, now, &a->held_until)) > 0)
 		rc = -EPERM; /* held: nobody deletes it before its hold ends */
 	if (rc)
 		return rc;
