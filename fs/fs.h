@@ -182,6 +182,9 @@ void hidden_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                  struct fuse_file_info *fi);
 void hidden_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void hidden_readlink(fuse_req_t req, struct fs *fs, fuse_ino_t ino);
+/* The attributes of INO if it is a snapshot's (for its enrp.* xattrs),
+ * else -ENODATA. */
+int hidden_snapshot_stat(struct fs *fs, fuse_ino_t ino, struct enrp_stat *out);
 void hidden_opendir(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi);
 
 /* notify.c — control socket and periodic maintenance. */

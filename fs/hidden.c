@@ -631,3 +631,8 @@ out_err:
 	dir_free(d);
 	fuse_reply_err(req, -rc);
 }
+
+int hidden_snapshot_stat(struct fs *fs, fuse_ino_t ino, struct enrp_stat *out)
+{
+	return snap_ino(ino) ? snap_stat(fs, ino, out) : -ENODATA;
+}

@@ -142,7 +142,9 @@ static void virtual_get(fuse_req_t req, struct fs *fs, fuse_ino_t ino, const cha
                         size_t size)
 {
 	struct enrp_stat s;
-	int rc = enrp_ns_getattr(fs->st, ino, &s);
+	/* A snapshot's file: what it was sealed with, durable long since. */
+	bool snap = hidden_ino(ino);
+	int rc = snap ? hidden_snapshot_stat(fs, ino, &s) : enrp_ns_getattr(fs->st, ino, &s);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -153,7 +155,7 @@ static void virtual_get(fuse_req_t req, struct fs *fs, fuse_ino_t ino, const cha
 	}
 	/* A seal is shown only once it, and the names that reach the file,
 	 * are durable (docs/design.md, "What verified guarantees"). */
-	if (s.content == ENRP_CONTENT_SEALED && (rc = enrp_store_sync_eir(fs->st, s.eir_id))) {
+	if (!snap && s.content == ENRP_CONTENT_SEALED && (rc = enrp_store_sync_eir(fs->st, s.eir_id))) {
 		fuse_reply_err(req, -rc);
 		return;
 	}
@@ -219,7 +221,10 @@ void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	struct fs *fs = fs_of(req);
 	if (hidden_ino(ino)) {
-		fuse_reply_err(req, ENODATA);
+		if (virtual_name(name))
+			virtual_get(req, fs, ino, name, size);
+		else
+			fuse_reply_err(req, ENODATA);
 		return;
 	}
 	if (virtual_name(name)) {

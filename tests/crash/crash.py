@@ -23,7 +23,8 @@ empty, and check:
     `enrpctl fsck --repair` leaves a store on which a second fsck finds
     nothing at all, and a new daemon reads every file back whole;
   - every file of every snapshot (the workload takes and deletes them
-    beside the transfers) reads back, every chunk checked;
+    beside the transfers) reads back, every chunk checked, with the
+    SHA-256 it was sealed with;
   - `enrpctl audit verify` finds the chain intact.
 """
 import hashlib, json, os, random, shutil, signal, stat, subprocess, sys, tempfile, time
@@ -247,9 +248,14 @@ class Run:
                         if os.path.islink(p):
                             continue
                         try:
-                            sha_file(p)
+                            got = sha_file(p)
+                            want = os.getxattr(p, "enrp.sha256").decode()
                         except OSError as err:
                             self.violate("snapshot file %s unreadable: %s" % (p, err))
+                            continue
+                        if got != want:
+                            self.violate("snapshot file %s: sha256 %s, sealed with %s"
+                                         % (p, got[:16], want[:16]))
             self.snapshots = getattr(self, "snapshots", 0) + len(snaps)
         self.umount()
 

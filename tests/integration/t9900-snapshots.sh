@@ -52,6 +52,9 @@ tree_sums "$S" >"$T/snap.sums"
 sed "s|^\([0-9a-f]*\)  \./|\1  ./|" "$T/before.sums" >"$T/want.sums"
 assert_eq "$(cat "$T/want.sums")" "$(cat "$T/snap.sums")" "after all that the snapshot shows every file with its old bytes"
 assert_eq "dump-2026-12-01.dump" "$(readlink "$S/latest.dump")" "and the symlink"
+xsha=$(getfattr --absolute-names --only-values -n enrp.sha256 "$S/dump-2026-12-01.dump" 2>&1)
+assert_eq "$(sha "$S/dump-2026-12-01.dump")" "$xsha" "a snapshot's file carries the SHA-256 it was sealed with (enrp.sha256)"
+assert_eq verified "$(getfattr --absolute-names --only-values -n enrp.state "$S/db/schema.sql" 2>&1)" "and enrp.state verified"
 assert_eq "SELECT 1;" "$(cat "$S/db/schema.sql")" "and the deleted directory's files"
 assert_eq "only" "$(ls "$E")" "while the live EIR holds only what rsync --delete left"
 
