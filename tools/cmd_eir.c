@@ -33,6 +33,7 @@
 #include <enrp/eir.h>
 #include <enrp/text.h>
 #include <enrp/enrp.h>
+#include <enrp/hold.h>
 #include <enrp/policy.h>
 #include <enrp/units.h>
 
@@ -108,7 +109,7 @@ static const struct ctl_help show_help = {
 static const struct ctl_help set_help = {
 	"enrpctl eir set NAME [--mode MODE] [--owner USER[:GROUP]] [--class 1|2|3]\n"
 	"           [--quota SIZE] [--max-files N] [--agent USER|none]\n"
-	"           [--rpo MINUTES] [--dir-mode OCTAL] [--retention SPEC]",
+	"           [--rpo MINUTES] [--dir-mode OCTAL] [--retention SPEC] [--lock DAYS]",
 	"Changes settings of the EIR NAME (at least one option).  A mode change is\n"
 	"in force for every operation on the mount once enrpctl returns.\n"
 	"\n"
@@ -127,6 +128,9 @@ static const struct ctl_help set_help = {
 	"  --retention SPEC      retention policy: files=DAYS and keep-last,\n"
 	"                        keep-hourly, keep-daily, keep-weekly, keep-monthly,\n"
 	"                        keep-yearly=N, comma-separated; \"\" removes it\n"
+	"  --lock DAYS           hold every file for DAYS after its seal (write-once:\n"
+	"                        nobody removes, truncates or overwrites it); can\n"
+	"                        only be lengthened\n"
 	"  -S, --store STORE     the store\n"
 	"  -h, --help            show this help\n",
 };
@@ -437,6 +441,7 @@ static int check_reason(const char *what, const char *s)
 struct eir_opts {
 	const char *owner, *class_, *mode, *quota, *agent, *rpo, *dir_mode, *max_files;
 	const char *retention; /* not a field of the EIR record: a setting of its own */
+	const char *lock;      /* likewise (set only) */
 };
 
 #define EIR_SETTING_OPTIONS \
@@ -448,7 +453,8 @@ struct eir_opts {
 	{ "rpo",      required_argument, NULL, 'r' }, \
 	{ "dir-mode", required_argument, NULL, 'd' }, \
 	{ "max-files", required_argument, NULL, 'F' }, \
-	{ "retention", required_argument, NULL, 'T' }
+	{ "retention", required_argument, NULL, 'T' }, \
+	{ "lock",     required_argument, NULL, 'L' }
 
 /* Stores a setting option; false if C is not one. */
 static bool eir_opts_take(struct eir_opts *o, int c, const char *arg)
@@ -463,6 +469,7 @@ static bool eir_opts_take(struct eir_opts *o, int c, const char *arg)
 	case 'd': o->dir_mode = arg; return true;
 	case 'F': o->max_files = arg; return true;
 	case 'T': o->retention = arg; return true;
+	case 'L': o->lock = arg; return true;
 	default: return false;
 	}
 }
@@ -710,6 +717,9 @@ static int eir_create(struct ctl *ctl, int argc, char **argv)
 		ctl_hint("name its account with --agent USER");
 		return CTL_USAGE;
 	}
+	if (o.lock)
+		return ctl_usage_error(ctl, &create_help, "--lock is set with 'eir set NAME --lock "
+		                       "DAYS' once the EIR exists");
 
 	rc = ctl_open_store(ctl);
 	if (rc != CTL_OK)
@@ -998,7 +1008,16 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 	struct enrp_retention retention = { 0 }, cur_retention;
 	if (o.retention && (rc = parse_retention(o.retention, &retention)) != CTL_OK)
 		return rc;
-	if (!given && !o.retention)
+	long lock_days = -1;
+	if (o.lock) {
+		char *end;
+		errno = 0;
+		lock_days = strtol(o.lock, &end, 10);
+		if (errno || end == o.lock || *end || lock_days < 0 || lock_days > 36500)
+			return ctl_usage_error(ctl, &set_help, "--lock '%s' is not a number of days "
+			                       "(0 to 36500)", o.lock);
+	}
+	if (!given && !o.retention && !o.lock)
 		return ctl_usage_error(ctl, &set_help, "nothing to change");
 
 	rc = ctl_open_store(ctl);
@@ -1025,7 +1044,16 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 			return ctl_eir_error("read", name, rc);
 		retention_changed = memcmp(&cur_retention, &retention, sizeof(retention)) != 0;
 	}
-	if (!changed && !retention_changed) {
+	uint32_t cur_lock = 0;
+	if (o.lock && (rc = enrp_hold_lock_get(ctl->store, name, &cur_lock)) < 0)
+		return ctl_eir_error("read", name, rc);
+	bool lock_changed = o.lock && (uint32_t)lock_days != cur_lock;
+	if (lock_changed && (uint32_t)lock_days < cur_lock) {
+		ctl_err("cannot shorten the lock of EIR '%s' from %" PRIu32 " to %ld days: a lock is "
+		        "only ever lengthened", name, cur_lock, lock_days);
+		return CTL_FAIL;
+	}
+	if (!changed && !retention_changed && !lock_changed) {
 		ctl_line(stdout, "EIR '%s' unchanged", name);
 		return CTL_OK;
 	}
@@ -1046,7 +1074,12 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 		if (rc < 0)
 			return ctl_eir_error("change the retention policy of", name, rc);
 	}
+	if (lock_changed && (rc = enrp_hold_lock_set(ctl->store, name, (uint32_t)lock_days,
+	                                             &ctl->actor)) < 0)
+		return ctl_eir_error("change the lock of", name, rc);
 	ctl_line(stdout, "updated EIR '%s'", name);
+	if (lock_changed)
+		ctl_line(stdout, "  lock: %" PRIu32 " -> %ld days", cur_lock, lock_days);
 	for (size_t i = 0; i < NSET_FIELDS; i++) {
 		if (!(changed & set_fields[i].flag))
 			continue;

@@ -121,6 +121,21 @@ poll_until 10 expired_unlinked && pass "hold list shows the expired hold's file 
 	fail "hold list does not show the file gone: $(ctl hold list d)"
 assert_match "long-term storage, order 12" "$(ctl hold list d)" "an extension without --reason keeps the first reason"
 
+# ---- the lock: every file held for DAYS after its seal --------------------------------------
+expect_ok ctl eir set d --lock 30
+as "$ALICE" sh -c "echo locked >$D/locked-file" || fail "write under the lock"
+settle d
+refused "$ALICE" "Operation not permitted" "rm of a file sealed under the lock" rm -f "$D/locked-file"
+refused root "Operation not permitted" "> of it as root" sh -c ": >$D/locked-file"
+out=$(ctl eir set d --lock 10 2>&1)
+assert_eq 1 "$?" "a lock cannot be shortened"
+assert_match "only ever lengthened" "$out" "and the message says so"
+out=$(ctl eir set d --lock lots 2>&1)
+assert_eq 2 "$?" "--lock must be a number of days"
+out=$(ctl eir create d9 --owner root --lock 5 2>&1)
+assert_eq 2 "$?" "eir create --lock is a usage error (set it once the EIR exists)"
+assert_eq 1 "$(audit_count --event lock-set)" "the lock is journalled"
+
 umount_fs
 expect_ok ctl fsck
 finish
