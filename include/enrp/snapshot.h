@@ -58,8 +58,9 @@ int enrp_snapshot_list(enrp_store *st, const char *eir,
                        int (*cb)(const struct enrp_snapshot *s, void *arg), void *arg);
 
 /* Deletes snapshot NAME of EIR: what only it kept goes (chunks then to
- * garbage collection).  -ENOENT.  Journalled as snapshot-delete with what
- * was released. */
+ * garbage collection).  -ENOENT; -EPERM held; -EBUSY mounted (a snapshot
+ * mount of it is running: enrp_rundir_snapshot_delete_lock says where).
+ * Journalled as snapshot-delete with what was released. */
 int enrp_snapshot_delete(enrp_store *st, const char *eir, const char *name,
                          const struct enrp_actor *actor);
 
