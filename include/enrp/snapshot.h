@@ -28,6 +28,10 @@
 
 #define ENRP_SNAPSHOT_NAME_MAX 63
 
+/* The source (fsname) of a snapshot mount in /proc/mounts is this prefix
+ * and EIR@NAME (enrpfs -o snapshot=). */
+#define ENRP_SNAPMOUNT_FSNAME_PREFIX "enrp-snapshot:"
+
 struct enrp_snapshot {
 	char eir[ENRP_EIR_NAME_MAX + 1];
 	char name[ENRP_SNAPSHOT_NAME_MAX + 1];
