@@ -92,7 +92,9 @@ static int prune_snapshots(struct run *r, const char *eir, const struct enrp_ret
 			break;
 		if (!held && !r->dry_run) {
 			rc = enrp_snapshot_delete(r->st, eir, l.v[i].name, r->actor);
-			if (rc == -EPERM) { /* held meanwhile */
+			/* Held meanwhile, or mounted for a test restore: it stays
+			 * this time and is reported as kept, like a held one. */
+			if (rc == -EPERM || rc == -EBUSY) {
 				held = true;
 				rc = 0;
 			}

@@ -15,6 +15,14 @@
  * either side is bounded in time, so a stuck peer cannot wedge the other.
  * The socket is 0600 inside the 0700 store: only the store's owner talks to
  * the daemon.
+ *
+ * Snapshot mount locks (run/snapshot-EIRID-GEN.mount) follow the pid lock's
+ * reasoning: a flock dies with its process, so a crashed snapshot mount
+ * never blocks a deletion, and the file's text (the mount point) only
+ * serves messages.  The files are never removed: unlinking a file that
+ * another process may be about to lock would let two processes lock two
+ * different files of one name.  One file per snapshot ever mounted, a few
+ * bytes each, is what that costs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -154,6 +162,69 @@ pid_t enrp_rundir_daemon_pid(const char *store_path)
 	}
 	close(fd);
 	return pid;
+}
+
+static int snapshot_lock_open(const char *store_path, uint32_t eir_id, uint64_t gen)
+{
+	char path[4096], name[64];
+	snprintf(name, sizeof(name), RUN_DIR "/snapshot-%u-%llu.mount", eir_id,
+	         (unsigned long long)gen);
+	int rc = run_path(path, sizeof(path), store_path, RUN_DIR);
+	if (rc)
+		return rc;
+	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+		return -errno;
+	rc = run_path(path, sizeof(path), store_path, name);
+	if (rc)
+		return rc;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	return fd < 0 ? -errno : fd;
+}
+
+static int flock_nb(int fd, int op)
+{
+	while (flock(fd, op | LOCK_NB) == -1) {
+		if (errno != EINTR)
+			return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	}
+	return 0;
+}
+
+int enrp_rundir_snapshot_mount_lock(const char *store_path, uint32_t eir_id, uint64_t gen,
+                                    const char *mountpoint)
+{
+	int fd = snapshot_lock_open(store_path, eir_id, gen);
+	if (fd < 0)
+		return fd;
+	int rc = flock_nb(fd, LOCK_SH);
+	if (rc == 0 && (ftruncate(fd, 0) == -1 ||
+	                pwrite(fd, mountpoint, strlen(mountpoint), 0) < 0))
+		rc = -errno;
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int enrp_rundir_snapshot_delete_lock(const char *store_path, uint32_t eir_id, uint64_t gen,
+                                     char *mounted_at, size_t size)
+{
+	if (mounted_at && size)
+		mounted_at[0] = '\0';
+	int fd = snapshot_lock_open(store_path, eir_id, gen);
+	if (fd < 0)
+		return fd;
+	int rc = flock_nb(fd, LOCK_EX);
+	if (rc == -EBUSY && mounted_at && size > 1) {
+		ssize_t n = pread(fd, mounted_at, size - 1, 0);
+		mounted_at[n > 0 ? n : 0] = '\0';
+	}
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	return fd;
 }
 
 static int sock_addr(struct sockaddr_un *sa, const char *store_path)

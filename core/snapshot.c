@@ -30,9 +30,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <enrp/clock.h>
 #include <enrp/enrp.h>
+#include <enrp/rundir.h>
 #include <enrp/snapshot.h>
 
 #include "chunk_int.h"
@@ -579,6 +581,7 @@ int enrp_snapshot_list(enrp_store *st, const char *eir,
 
 struct delete_args {
 	const char *eir, *name;
+	uint64_t gen;          /* the one whose mount lock the caller holds */
 	const struct enrp_actor *actor;
 	uint64_t moved, dropped;
 	int64_t held_until;
@@ -710,6 +713,8 @@ static int delete_fn(enrp_txn *t, void *arg)
 	int rc = eir_get_by_name_txn(t, a->eir, &e);
 	if (rc == 0)
 		rc = snap_gen_of(t, e.id, a->name, &gen);
+	if (rc == 0 && gen != a->gen)
+		rc = -EAGAIN; /* deleted and taken again since it was locked */
 	if (rc == 0)
 		rc = previous_gen(t, e.id, gen, &prev);
 	if (rc == 0)
@@ -746,8 +751,22 @@ static int delete_fn(enrp_txn *t, void *arg)
 int enrp_snapshot_delete(enrp_store *st, const char *eir, const char *name,
                          const struct enrp_actor *actor)
 {
-	struct delete_args a = { .eir = eir, .name = name, .actor = actor };
-	return enrp_store_write(st, delete_fn, &a);
+	struct enrp_snapshot s;
+	struct enrp_eir e;
+	int rc = enrp_snapshot_get(st, eir, name, &s);
+	if (rc == 0)
+		rc = enrp_eir_get(st, eir, &e);
+	if (rc)
+		return rc;
+	/* A mounted snapshot stays: an operator is restoring from it.  The
+	 * lock is held across the deletion so no mount starts meanwhile. */
+	int lock = enrp_rundir_snapshot_delete_lock(enrp_store_path(st), e.id, s.gen, NULL, 0);
+	if (lock < 0)
+		return lock;
+	struct delete_args a = { .eir = eir, .name = name, .gen = s.gen, .actor = actor };
+	rc = enrp_store_write(st, delete_fn, &a);
+	close(lock);
+	return rc;
 }
 
 /* ---- the tree as it was ---- */

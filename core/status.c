@@ -73,6 +73,7 @@
 #include <enrp/eir.h>
 #include <enrp/enrp.h>
 #include <enrp/ns.h>
+#include <enrp/snapshot.h>
 #include <enrp/status.h>
 #include <enrp/units.h>
 
@@ -346,6 +347,125 @@ static int produce(struct enrp_status_reader *r, size_t want)
 	if (r->want == 0)
 		r->want = 1;
 	return enrp_store_read_bulk(r->st, batch_fn, r);
+}
+
+/* ---- a snapshot's SHA256SUMS ---- */
+
+/* One directory of a snapshot being walked: its entries, read whole (a
+ * snapshot never changes, so there is nothing to resume by name). */
+struct snap_level {
+	struct snap_ent {
+		char *name;
+		uint64_t ino;
+		mode_t mode;
+		bool listed;
+		uint8_t sha256[32];
+	} *v;
+	size_t n, cap, next;
+};
+
+static int snap_level_add(const struct enrp_dirent *ent, void *arg)
+{
+	struct snap_level *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 32;
+		struct snap_ent *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	struct snap_ent *e = &l->v[l->n];
+	if (!(e->name = strdup(ent->name)))
+		return -ENOMEM;
+	e->ino = ent->attr.st.st_ino;
+	e->mode = ent->attr.st.st_mode;
+	/* Every file of the snapshot, a damaged one too: its line then fails
+	 * `sha256sum -c`, which is the truth about restoring it. */
+	e->listed = S_ISREG(e->mode) && (ent->attr.state == ENRP_FILE_VERIFIED ||
+	                                 ent->attr.state == ENRP_FILE_CORRUPT);
+	memcpy(e->sha256, ent->attr.sha256, 32);
+	l->n++;
+	return 0;
+}
+
+static void snap_level_release(struct snap_level *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	*l = (struct snap_level){ 0 };
+}
+
+int enrp_status_render_snapshot(enrp_store *st, const struct enrp_snapshot *s, char **buf,
+                                size_t *len)
+{
+	struct enrp_eir e;
+	struct enrp_status_reader r = { .st = st, .f = ENRP_STATUS_SHA256SUMS };
+	struct snap_level *levels = NULL;
+	size_t cap = 0;
+	*buf = NULL;
+	*len = 0;
+	int rc = enrp_eir_get(st, s->eir, &e);
+	if (rc)
+		return rc;
+	/* The live walk's path stack and line format; the levels alongside
+	 * hold what is left to visit in each directory, so a deep tree costs
+	 * heap, not C stack. */
+	r.eir_id = e.id;
+	r.root = e.root_ino;
+	rc = walk_start(&r);
+	uint64_t dir = e.root_ino;
+	while (rc == 0) {
+		if (dir) {
+			if (r.depth > cap) {
+				size_t ncap = cap ? 2 * cap : 16;
+				struct snap_level *nl = realloc(levels, ncap * sizeof(*nl));
+				if (!nl) {
+					rc = -ENOMEM;
+					break;
+				}
+				for (size_t i = cap; i < ncap; i++)
+					nl[i] = (struct snap_level){ 0 };
+				levels = nl;
+				cap = ncap;
+			}
+			rc = enrp_snapshot_readdir(st, s, dir, snap_level_add, &levels[r.depth - 1]);
+			dir = 0;
+			continue;
+		}
+		struct snap_level *l = &levels[r.depth - 1];
+		if (l->next == l->n) {
+			snap_level_release(l);
+			if (r.depth == 1)
+				break;
+			r.depth--;
+			continue;
+		}
+		const struct snap_ent *ent = &l->v[l->next++];
+		size_t nlen = strlen(ent->name);
+		if (S_ISDIR(ent->mode)) {
+			rc = walk_push(&r, ent->ino, ent->name, nlen);
+			dir = ent->ino;
+		} else if (ent->listed) {
+			rc = emit(&r, ent->name, nlen, ent->sha256);
+		}
+	}
+	for (size_t i = 0; i < cap; i++)
+		snap_level_release(&levels[i]);
+	free(levels);
+	if (rc == 0)
+		rc = buf_reserve(&r, 1);
+	if (rc == 0) {
+		r.buf[r.len] = '\0';
+		*buf = r.buf;
+		*len = r.len;
+		r.buf = NULL;
+	}
+	free(r.stack);
+	free(r.path);
+	free(r.buf);
+	return rc;
 }
 
 /* ---- "status" ---- */

@@ -956,6 +956,14 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 			         mdb_strerror(mrc));
 		goto out_env;
 	}
+	/* A process killed inside a read transaction (a snapshot mount, an
+	 * enrpctl) leaves its reader slot pinning the pages it saw, so the
+	 * writer could never reuse them and the map would only grow: every
+	 * open clears the slots of dead processes. */
+	int dead = 0;
+	mdb_reader_check(st->env, &dead);
+	if (dead)
+		enrp_log(ENRP_LOG_INFO, "cleared %d stale LMDB reader slot%s", dead, dead == 1 ? "" : "s");
 	rc = open_dbis(st, create);
 	if (rc == 0 && !(flags & ENRP_STORE_RDONLY))
 		rc = upgrade_format(st);

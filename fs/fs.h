@@ -93,6 +93,7 @@ struct fs {
 	pthread_mutex_t dead_lock;
 	struct handle *dead;            /* released handles awaiting the reaper */
 	struct list_sizes sizes;        /* hidden.c */
+	struct snapmount *snapmount;    /* a snapshot mount (snapmount.c); NULL live */
 	_Atomic bool stopping;
 };
 
@@ -186,6 +187,37 @@ void hidden_readlink(fuse_req_t req, struct fs *fs, fuse_ino_t ino);
  * else -ENODATA. */
 int hidden_snapshot_stat(struct fs *fs, fuse_ino_t ino, struct enrp_stat *out);
 void hidden_opendir(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi);
+/* An open file of snapshot S (borrowed: it must outlive the handle), live
+ * inode INO as S shows it, read through the verifying chunk reader.  Errors
+ * of enrp_reader_open_snapshot, -ENOMEM.  snap_file_free if no open reply
+ * took it. */
+struct enrp_snapshot;
+int snap_file_new(struct fs *fs, const struct enrp_snapshot *s, uint64_t ino,
+                  struct handle **out);
+void snap_file_free(struct handle *h);
+/* READ on a handle of snap_file_new. */
+void snap_file_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi);
+
+/* snapmount.c — a mount of one snapshot, read-only (-o snapshot=EIR@NAME). */
+struct snapmount;
+/* Who besides the mounting account may use the mount (-o allow=). */
+struct snapmount_access {
+	uint32_t *uids, *gids;
+	size_t nuids, ngids;
+};
+/* Adds the users and groups of LIST ("name[:name...]"; a name that is both
+ * adds both) to A.  -ENOENT with the unknown name copied into BAD, -EINVAL
+ * an empty list, -ENOMEM. */
+int snapmount_allow(struct snapmount_access *a, const char *list, char *bad, size_t badsz);
+/* Serves snapshot SPEC ("EIR@NAME") of fs->st (opened read-only) at
+ * MOUNTPOINT: takes its mount lock and moves ACCESS's lists into the mount.
+ * -EINVAL a bad SPEC, -ENOENT no such EIR or snapshot, -EBUSY being
+ * deleted, -errno. */
+int snapmount_open(struct fs *fs, const char *spec, struct snapmount_access *access,
+                   const char *mountpoint);
+/* Releases the lock (the snapshot may be deleted again) and frees. */
+void snapmount_close(struct fs *fs);
+extern const struct fuse_lowlevel_ops snapmount_ops;
 
 /* notify.c — control socket and periodic maintenance. */
 int notify_start(struct fs *fs);

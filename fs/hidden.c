@@ -321,7 +321,8 @@ static void hidden_file_destroy(struct handle *h)
 	free(f);
 }
 
-/* An open file of a snapshot. */
+/* An open file of a snapshot (also the files of a snapshot mount,
+ * snapmount.c). */
 struct snap_file {
 	struct handle h;
 	enrp_reader *r;
@@ -334,12 +335,34 @@ static void snap_file_destroy(struct handle *h)
 	free(f);
 }
 
+int snap_file_new(struct fs *fs, const struct enrp_snapshot *s, uint64_t ino,
+                  struct handle **out)
+{
+	struct snap_file *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	handle_init(&f->h, snap_file_destroy);
+	int rc = enrp_reader_open_snapshot(fs->ing, s, ino, &f->r);
+	if (rc) {
+		snap_file_destroy(&f->h);
+		return rc;
+	}
+	*out = &f->h;
+	return 0;
+}
+
+void snap_file_free(struct handle *h)
+{
+	snap_file_destroy(h);
+}
+
 static void snap_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	const struct snap_slot *sl = slot_at(ino);
 	struct enrp_stat s;
 	struct enrp_eir e;
 	struct enrp_caller caller;
+	struct handle *h = NULL;
 	int rc = sl ? snap_stat(fs, ino, &s) : -ESTALE;
 	if (rc == 0 && S_ISDIR(s.st.st_mode))
 		rc = -EISDIR;
@@ -351,15 +374,8 @@ static void snap_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse
 		rc = enrp_eir_get_by_id(fs->st, sl->eir_id, &e);
 	if (rc == 0)
 		rc = enrp_ns_check(fs->st, &caller, e.root_ino, ENRP_OP_READ);
-	struct snap_file *f = rc ? NULL : calloc(1, sizeof(*f));
-	if (rc == 0 && !f)
-		rc = -ENOMEM;
-	if (rc == 0) {
-		handle_init(&f->h, snap_file_destroy);
-		rc = enrp_reader_open_snapshot(fs->ing, &sl->s, ino & SNAP_INO_MASK, &f->r);
-		if (rc)
-			snap_file_destroy(&f->h);
-	}
+	if (rc == 0)
+		rc = snap_file_new(fs, &sl->s, ino & SNAP_INO_MASK, &h);
 	if (rc) {
 		if (rc == -EACCES)
 			reply_denied(req, fs, sl->eir_id, ENRP_OP_READ, rc);
@@ -367,13 +383,13 @@ static void snap_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse
 			fuse_reply_err(req, -rc);
 		return;
 	}
-	fi->fh = (uintptr_t)f;
+	fi->fh = (uintptr_t)h;
 	fi->direct_io = 1;
 	if (fuse_reply_open(req, fi) != 0)
-		snap_file_destroy(&f->h);
+		snap_file_destroy(h);
 }
 
-static void snap_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi)
+void snap_file_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct snap_file *f = (struct snap_file *)handle_get(fi);
 	char *buf = malloc(size ? size : 1);
@@ -438,7 +454,7 @@ void hidden_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                  struct fuse_file_info *fi)
 {
 	if (snap_ino(ino)) {
-		snap_read(req, size, off, fi);
+		snap_file_read(req, size, off, fi);
 		return;
 	}
 	struct hidden_file *h = (struct hidden_file *)handle_get(fi);

@@ -27,6 +27,7 @@
 #include <enrp/enrp.h>
 #include <enrp/gc.h>
 #include <enrp/rundir.h>
+#include <enrp/snapshot.h>
 #include <enrp/store.h>
 #include <enrp/text.h>
 #include <enrp/trust.h>
@@ -46,6 +47,9 @@ struct options {
 	int compress;       /* 0: the library's default */
 	char *keyfile;
 	long gc_interval;   /* seconds; -1: the default */
+	char *snapshot;     /* EIR@NAME: a read-only mount of that snapshot */
+	struct snapmount_access allow; /* snapshot mounts: who else may use it */
+	bool allow_given;
 };
 
 /* How often at most the daemon collects garbage on its own, and the most
@@ -53,8 +57,10 @@ struct options {
 #define GC_INTERVAL_DEFAULT 600
 #define GC_INTERVAL_MAX (7 * 86400)
 
-enum { KEY_WORKERS, KEY_COMPRESS, KEY_KEYFILE, KEY_GC_INTERVAL };
+enum { KEY_WORKERS, KEY_COMPRESS, KEY_KEYFILE, KEY_GC_INTERVAL, KEY_SNAPSHOT, KEY_ALLOW };
 static const struct fuse_opt option_spec[] = {
+	FUSE_OPT_KEY("snapshot=", KEY_SNAPSHOT),
+	FUSE_OPT_KEY("allow=", KEY_ALLOW),
 	FUSE_OPT_KEY("gc_interval=", KEY_GC_INTERVAL),
 	FUSE_OPT_KEY("workers=", KEY_WORKERS),
 	FUSE_OPT_KEY("compress=", KEY_COMPRESS),
@@ -120,6 +126,24 @@ static int option_proc(void *data, const char *arg, int key, struct fuse_args *o
 		}
 		o->gc_interval = v;
 		return 0;
+	case KEY_SNAPSHOT:
+		if (!strchr(val + 1, '@')) {
+			say("enrpfs: bad option '%s': snapshot is EIR@NAME", arg);
+			return -1;
+		}
+		free(o->snapshot);
+		o->snapshot = strdup(val + 1);
+		return o->snapshot ? 0 : -1;
+	case KEY_ALLOW: {
+		char bad[256];
+		int rc = snapmount_allow(&o->allow, val + 1, bad, sizeof(bad));
+		if (rc == -ENOENT)
+			say("enrpfs: bad option '%s': no user or group named '%s'", arg, bad);
+		else if (rc)
+			say("enrpfs: bad option '%s': allow is USER|GROUP[:USER|GROUP...]", arg);
+		o->allow_given = true;
+		return rc ? -1 : 0;
+	}
 	case KEY_KEYFILE:
 		if (!val[1]) {
 			say("enrpfs: bad option '%s': keyfile needs the path of a key file", arg);
@@ -224,6 +248,10 @@ static void usage(FILE *out)
 	        "                      path recorded by 'enrpctl init --encrypt')\n"
 	        "    -o gc_interval=S  collect garbage on its own at most every S seconds\n"
 	        "                      once chunks lost their last user (default %d; 0 never)\n"
+	        "    -o snapshot=EIR@NAME  serve that snapshot alone, read-only, beside the\n"
+	        "                      store's daemon (a test restore); open only to the\n"
+	        "                      mounting account unless allow= says otherwise\n"
+	        "    -o allow=USER|GROUP[:USER|GROUP...]  with snapshot=: who else may use it\n"
 	        "\n"
 	        "MOUNTPOINT must be an empty directory outside the store and outside every\n"
 	        "enrpfs mount.  Exit status: 0 mounted, 1 failure, 2 usage error.\n",
@@ -345,16 +373,25 @@ static void daemon_done(void)
 }
 
 /* Adds our fixed mount options; the store path names the filesystem when
- * it can be spelled inside an option list. */
-static int add_mount_options(struct fuse_args *args, const char *store)
+ * it can be spelled inside an option list.  A snapshot mount (O->snapshot)
+ * is ro, leaves permissions to its own check (snapmount.c) and lets others
+ * in only when allow= names them. */
+static int add_mount_options(struct fuse_args *args, const char *store, const struct options *o)
 {
 	char opt[PATH_MAX + 128];
 	bool plain = !strpbrk(store, ", \t\n\\");
+	const char *access = !o->snapshot ? "default_permissions,allow_other"
+	                     : o->allow_given ? "ro,allow_other" : "ro";
 	/* noatime: the kernel leaves atime to a FUSE daemon, and a backup store
-	 * has no use for read times (retention never looks at client times). */
-	snprintf(opt, sizeof(opt),
-	         "-odefault_permissions,allow_other,nodev,nosuid,noatime,subtype=enrpfs%s%s",
-	         plain ? ",fsname=" : "", plain ? store : "");
+	 * has no use for read times (retention never looks at client times).
+	 * A snapshot mount is named after its snapshot: mount(8) then says
+	 * what is mounted, and `enrpctl snapshot umount` journals it. */
+	if (o->snapshot)
+		snprintf(opt, sizeof(opt), "-o%s,nodev,nosuid,noatime,subtype=enrpfs,"
+		         "fsname=" ENRP_SNAPMOUNT_FSNAME_PREFIX "%s", access, o->snapshot);
+	else
+		snprintf(opt, sizeof(opt), "-o%s,nodev,nosuid,noatime,subtype=enrpfs%s%s", access,
+		         plain ? ",fsname=" : "", plain ? store : "");
 	return fuse_opt_add_arg(args, opt);
 }
 
@@ -489,6 +526,117 @@ static int check_mountpoint(const char *store, const char *arg, char *mnt)
 	return 0;
 }
 
+/* Serves snapshot O->snapshot of STORE at MNT (snapmount.c): a second,
+ * read-only process beside the store's daemon, which keeps the daemon
+ * lock.  Returns the exit status. */
+static int serve_snapshot(struct options *o, struct fuse_cmdline_opts *cmd,
+                          struct fuse_args *args, const char *store, const char *mnt)
+{
+	struct fs fs = { .timeout = 1.0, .control_fd = -1, .null_fd = -1, .store_path = store };
+	struct fuse_loop_config *loop = NULL;
+	int ret = 1;
+	/* Refused on the terminal when the snapshot is not there. */
+	{
+		enrp_store *probe;
+		struct enrp_snapshot snap;
+		char *at = strchr(o->snapshot, '@');
+		*at = '\0';
+		int rc = enrp_store_open(store, ENRP_STORE_RDONLY, &probe);
+		if (rc == 0) {
+			rc = enrp_eir_name_valid(o->snapshot) && enrp_snapshot_name_valid(at + 1)
+			             ? enrp_snapshot_get(probe, o->snapshot, at + 1, &snap)
+			             : -EINVAL;
+			enrp_store_close(probe);
+		}
+		if (rc) {
+			say("enrpfs: cannot mount snapshot '%s@%s': %s", o->snapshot, at + 1,
+			    rc == -ENOENT ? "no such EIR or snapshot" : enrp_strerror(rc));
+			say("hint: 'enrpctl snapshot list %s' shows its snapshots", o->snapshot);
+			*at = '@';
+			return rc == -EINVAL ? 2 : 1;
+		}
+		*at = '@';
+	}
+	fs.se = fuse_session_new(args, &snapmount_ops, sizeof(snapmount_ops), &fs);
+	if (!fs.se) {
+		say("hint: run 'enrpfs --help' for the options");
+		return 2;
+	}
+	if (!cmd->foreground) {
+		status_fd = daemon_begin();
+		if (status_fd < 0) {
+			say("enrpfs: cannot daemonise: %s", strerror(-status_fd));
+			goto out_session;
+		}
+		openlog("enrpfs", LOG_PID, LOG_DAEMON);
+	}
+	/* Read-only: no format upgrade, no database created, no recovery, no
+	 * daemon lock, and a pipeline without seal workers (its chunk reader
+	 * verifies every chunk and journals nothing). */
+	int rc = enrp_store_open(store, ENRP_STORE_RDONLY, &fs.st);
+	if (rc) {
+		say("enrpfs: cannot open store '%s': %s", store, enrp_strerror(rc));
+		goto out_session;
+	}
+	rc = enrp_vault_open(fs.st, o->keyfile, &fs.vault);
+	if (rc) {
+		say("enrpfs: cannot open the keys of store '%s': %s", store,
+		    rc == -ENOKEY ? "the store is encrypted and no key file is known"
+		                  : enrp_strerror(rc));
+		goto out_store;
+	}
+	struct enrp_ingest_config icfg = { .workers = 0, .decoders = 2 };
+	rc = enrp_ingest_open(fs.st, fs.vault, &icfg, &fs.ing);
+	if (rc) {
+		say("enrpfs: cannot start the chunk reader of store '%s': %s", store,
+		    enrp_strerror(rc));
+		goto out_vault;
+	}
+	pthread_mutex_init(&fs.dead_lock, NULL);
+	rc = snapmount_open(&fs, o->snapshot, &o->allow, mnt);
+	if (rc) {
+		say("enrpfs: cannot mount snapshot '%s': %s", o->snapshot,
+		    rc == -EBUSY ? "it is being deleted" : enrp_strerror(rc));
+		goto out_ingest;
+	}
+	if (fuse_set_signal_handlers(fs.se) != 0)
+		goto out_snapmount;
+	if (fuse_session_mount(fs.se, mnt) != 0)
+		goto out_signals;
+	daemon_done();
+	enrp_log(ENRP_LOG_INFO, "serving snapshot %s of %s at %s, read-only", o->snapshot, store,
+	         mnt);
+	if (cmd->singlethread) {
+		ret = fuse_session_loop(fs.se);
+	} else {
+		loop = fuse_loop_cfg_create();
+		fuse_loop_cfg_set_clone_fd(loop, (unsigned)cmd->clone_fd);
+		fuse_loop_cfg_set_max_threads(loop, cmd->max_threads ? cmd->max_threads : 16);
+		ret = fuse_session_loop_mt(fs.se, loop);
+	}
+	ret = ret < 0 ? 1 : 0;
+	fuse_session_unmount(fs.se);
+out_signals:
+	fuse_remove_signal_handlers(fs.se);
+out_snapmount:
+	fuse_session_destroy(fs.se);
+	fs.se = NULL;
+	handles_reap(&fs, true);
+	snapmount_close(&fs);
+out_ingest:
+	pthread_mutex_destroy(&fs.dead_lock);
+	enrp_ingest_close(fs.ing);
+out_vault:
+	enrp_vault_close(fs.vault);
+out_store:
+	enrp_store_close(fs.st);
+out_session:
+	if (fs.se)
+		fuse_session_destroy(fs.se);
+	fuse_loop_cfg_destroy(loop);
+	return ret;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -572,8 +720,18 @@ int main(int argc, char *argv[])
 		ret = 2;
 		goto out_args;
 	}
-	if (add_mount_options(&args, store) != 0)
+	if (o.allow_given && !o.snapshot) {
+		say("enrpfs: bad option 'allow=': it is for snapshot mounts only");
+		say("hint: the store's own mount is open to every account its EIRs name");
+		ret = 2;
 		goto out_args;
+	}
+	if (add_mount_options(&args, store, &o) != 0)
+		goto out_args;
+	if (o.snapshot) {
+		ret = serve_snapshot(&o, &cmd, &args, store, mnt);
+		goto out_args;
+	}
 	/* The session parses the FUSE options: made here, an unknown one is a
 	 * usage error on the terminal rather than a failed daemon.  Nothing in
 	 * it minds the fork below (no thread, no descriptor yet). */
@@ -717,6 +875,9 @@ out_args:
 	free(o.store);
 	free(o.mountpoint);
 	free(o.keyfile);
+	free(o.snapshot);
+	free(o.allow.uids);
+	free(o.allow.gids);
 	fuse_opt_free_args(&args);
 	return ret;
 }

@@ -1,14 +1,30 @@
 /*
- * cmd_snapshot.c — `enrpctl snapshot create|list|show|delete`: frozen copies
- * of an EIR's verified tree (core/snapshot.c).
+ * cmd_snapshot.c — `enrpctl snapshot create|list|show|delete|mount|umount`:
+ * frozen copies of an EIR's verified tree (core/snapshot.c), and read-only
+ * mounts of them for test restores (fs/snapmount.c).
+ *
+ * mount runs enrpfs -o snapshot=EIR@NAME (the enrpfs next to this enrpctl,
+ * else the one on PATH) and journals snapshot-mount; umount runs
+ * fusermount3 -u and journals snapshot-umount.  The snapshot mount process
+ * opens the store read-only and writes no journal of its own, so these two
+ * records are enrpctl's.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <mntent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <enrp/enrp.h>
+#include <enrp/journal.h>
+#include <enrp/rundir.h>
 #include <enrp/snapshot.h>
 #include <enrp/units.h>
 
@@ -24,7 +40,41 @@ static const struct ctl_help snapshot_help = {
 	"  create EIR [NAME]         a snapshot of this instant (NAME: its time)\n"
 	"  list [EIR] [--json]       the snapshots, oldest first\n"
 	"  show EIR@NAME [--json]    one snapshot\n"
-	"  delete EIR@NAME           delete one (what only it kept is freed by gc)\n",
+	"  delete EIR@NAME           delete one (what only it kept is freed by gc)\n"
+	"  mount EIR@NAME MNT        mount one read-only for a test restore\n"
+	"  umount MNT                unmount it\n",
+};
+
+static const struct ctl_help mount_help = {
+	"enrpctl [-S STORE] snapshot mount EIR@NAME|EIR@latest MOUNTPOINT [--allow USER|GROUP]...",
+	"Mounts snapshot NAME of EIR read-only at MOUNTPOINT (an empty directory)\n"
+	"for a test restore: a second enrpfs process beside the store's daemon,\n"
+	"which keeps serving and writing.  EIR@latest takes a snapshot of this\n"
+	"moment first (named latest-TIME) and mounts it.  The EIR's mode does not\n"
+	"apply: a drill of a write-only EIR needs no mode change.  Every chunk read\n"
+	"is verified, and MOUNTPOINT/.enrp/SHA256SUMS lists every file's checksum:\n"
+	"\n"
+	"    cd MOUNTPOINT && sha256sum -c .enrp/SHA256SUMS\n"
+	"\n"
+	"The mount is open only to the account that mounted it (root) unless\n"
+	"--allow names other users or groups.  A mounted snapshot cannot be\n"
+	"deleted.  Journalled as snapshot-mount.\n"
+	"\n"
+	"Options:\n"
+	"  --allow USER|GROUP another account or group that may read the mount\n"
+	"                     (repeatable)\n"
+	"  -S, --store STORE  the store\n"
+	"  -h, --help         show this help\n",
+};
+
+static const struct ctl_help umount_help = {
+	"enrpctl [-S STORE] snapshot umount MOUNTPOINT",
+	"Unmounts a snapshot mounted by 'snapshot mount' (fusermount3 -u); the\n"
+	"snapshot may then be deleted again.  Journalled as snapshot-umount.\n"
+	"\n"
+	"Options:\n"
+	"  -S, --store STORE  the store\n"
+	"  -h, --help         show this help\n",
 };
 
 static const struct ctl_help create_help = {
@@ -257,6 +307,24 @@ static int snap_list(struct ctl *ctl, int argc, char **argv)
 	return CTL_OK;
 }
 
+/* The refusal to delete a mounted snapshot, saying where it is mounted. */
+static int mounted_error(struct ctl *ctl, const char *eir, const char *name)
+{
+	struct enrp_snapshot s;
+	struct enrp_eir e;
+	char where[PATH_MAX] = "";
+	if (enrp_snapshot_get(ctl->store, eir, name, &s) == 0 && enrp_eir_get(ctl->store, eir, &e) == 0) {
+		int fd = enrp_rundir_snapshot_delete_lock(enrp_store_path(ctl->store), e.id, s.gen,
+		                                          where, sizeof(where));
+		if (fd >= 0)
+			close(fd); /* unmounted meanwhile */
+	}
+	ctl_err("cannot delete snapshot '%s' of EIR '%s': it is mounted at %s", name, eir,
+	        where[0] ? where : "a mount point not recorded");
+	ctl_hint("unmount it first: enrpctl snapshot umount %s", where[0] ? where : "MOUNTPOINT");
+	return CTL_FAIL;
+}
+
 static int snap_show_or_delete(struct ctl *ctl, int argc, char **argv)
 {
 	bool del = strcmp(argv[0], "delete") == 0;
@@ -274,6 +342,8 @@ static int snap_show_or_delete(struct ctl *ctl, int argc, char **argv)
 	struct enrp_snapshot s;
 	if (del) {
 		rc = enrp_snapshot_delete(ctl->store, eir, name, &ctl->actor);
+		if (rc == -EBUSY)
+			return mounted_error(ctl, eir, name);
 		if (rc)
 			return snapshot_error("delete a", eir, name, rc);
 		ctl_line(stdout, "deleted snapshot %s@%s", eir, name);
@@ -289,11 +359,201 @@ static int snap_show_or_delete(struct ctl *ctl, int argc, char **argv)
 	return CTL_OK;
 }
 
+/* The enrpfs next to this enrpctl (build trees, installs in one sbin),
+ * else "enrpfs" for execvp to find on PATH. */
+static void enrpfs_path(char out[PATH_MAX], size_t size)
+{
+	char self[PATH_MAX - 8];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(out, size, "%s/enrpfs", self);
+			if (access(out, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(out, size, "enrpfs");
+}
+
+/* Runs ARGV (argv[0] searched on PATH when it has no slash) and waits:
+ * its exit status, or -1 if it could not run. */
+static int run_wait(char *const argv[])
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		ctl_err("cannot run '%s': %s", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int snap_mount(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "allow", required_argument, NULL, 'a' },
+		CTL_OPTS_COMMON,
+	};
+	char allow[1024] = "";
+	int c, rc;
+	ctl_getopt_begin(ctl, argv);
+	while ((c = getopt_long(argc, argv, "hS:", opts, NULL)) != -1) {
+		if (c == 'a') {
+			if (!optarg[0] || strpbrk(optarg, ",:") ||
+			    strlen(allow) + strlen(optarg) + 2 > sizeof(allow))
+				return ctl_usage_error(ctl, &mount_help, "'%s' is not a user or group name",
+				                       optarg);
+			if (allow[0])
+				strcat(allow, ":");
+			strcat(allow, optarg);
+			continue;
+		}
+		rc = ctl_common_option(ctl, c, optarg, &mount_help);
+		if (rc != CTL_CONTINUE)
+			return rc;
+	}
+	if (argc - optind != 2)
+		return ctl_usage_error(ctl, &mount_help, argc - optind < 2 ? "missing operand"
+		                                                          : "too many arguments");
+	const char *spec = argv[optind], *mnt = argv[optind + 1], *name;
+	char eir[ENRP_EIR_NAME_MAX + 1];
+	const char *at = strchr(spec, '@');
+	bool latest = at && strcmp(at + 1, "latest") == 0;
+	if (latest) {
+		size_t n = (size_t)(at - spec);
+		if (n == 0 || n >= sizeof(eir))
+			return ctl_usage_error(ctl, &mount_help, "'%s' is not EIR@NAME", spec);
+		memcpy(eir, spec, n);
+		eir[n] = '\0';
+		name = "latest";
+		if (!enrp_eir_name_valid(eir))
+			return ctl_usage_error(ctl, &mount_help, "'%s' is not EIR@NAME", spec);
+	} else if (!split_at(spec, eir, sizeof(eir), &name)) {
+		return ctl_usage_error(ctl, &mount_help, "'%s' is not EIR@NAME", spec);
+	}
+	if ((rc = ctl_open_store(ctl)) != CTL_OK)
+		return rc;
+	struct enrp_snapshot s;
+	char taken[ENRP_SNAPSHOT_NAME_MAX + 1];
+	if (latest) {
+		/* "A snapshot of this moment": its own name, so the drill's
+		 * records say exactly what was restored. */
+		time_t now = time(NULL);
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(taken, sizeof(taken), "latest-%Y-%m-%dT%H:%M:%SZ", &tm);
+		rc = enrp_snapshot_create(ctl->store, eir, taken, &ctl->actor, &s);
+		if (rc)
+			return snapshot_error("create a", eir, taken, rc);
+		ctl_line(stdout, "created snapshot %s@%s: %" PRIu64 " verified files", s.eir, s.name,
+		         s.files);
+		if (s.not_included)
+			ctl_warn("%" PRIu64 " files of '%s' were being written or sealed and are not in it",
+			         s.not_included, s.eir);
+		name = taken;
+	} else if ((rc = enrp_snapshot_get(ctl->store, eir, name, &s))) {
+		return snapshot_error("mount a", eir, name, rc);
+	}
+	char opt[2048], prog[PATH_MAX], where[PATH_MAX];
+	snprintf(opt, sizeof(opt), "snapshot=%s@%s%s%s", eir, name, allow[0] ? ",allow=" : "", allow);
+	enrpfs_path(prog, sizeof(prog));
+	char dash_o[] = "-o", store[PATH_MAX], mnt_arg[PATH_MAX];
+	snprintf(store, sizeof(store), "%s", enrp_store_path(ctl->store));
+	snprintf(mnt_arg, sizeof(mnt_arg), "%s", mnt);
+	char *args[] = { prog, dash_o, opt, store, mnt_arg, NULL };
+	rc = run_wait(args);
+	if (rc != 0) {
+		ctl_err("cannot mount snapshot '%s' of EIR '%s' at '%s': enrpfs %s", name, eir, mnt,
+		        rc < 0 ? "did not run" : "failed (see above)");
+		return CTL_FAIL;
+	}
+	if (!realpath(mnt, where))
+		snprintf(where, sizeof(where), "%s", mnt);
+	rc = enrp_journal_append(ctl->store, &ctl->actor, eir, "snapshot-mount",
+	                         "snapshot=%s gen=%" PRIu64 " mountpoint=%s allow=%s", name, s.gen,
+	                         where, allow[0] ? allow : "-");
+	if (rc)
+		ctl_warn("mounted, but the journal record failed: %s", enrp_strerror(rc));
+	ctl_line(stdout, "mounted snapshot %s@%s at %s (read-only)", eir, name, where);
+	return rc ? CTL_FAIL : CTL_OK;
+}
+
+/* What snapshot is mounted at MNT (absolute): EIR@NAME from the mount's
+ * source; false when MNT is no snapshot mount. */
+static bool mounted_snapshot(const char *mnt, char *spec, size_t size)
+{
+	FILE *f = setmntent("/proc/self/mounts", "re");
+	struct mntent m;
+	char buf[3 * PATH_MAX];
+	size_t plen = strlen(ENRP_SNAPMOUNT_FSNAME_PREFIX);
+	bool found = false;
+	while (f && getmntent_r(f, &m, buf, sizeof(buf))) {
+		if (strcmp(m.mnt_dir, mnt) == 0 && strcmp(m.mnt_type, "fuse.enrpfs") == 0 &&
+		    strncmp(m.mnt_fsname, ENRP_SNAPMOUNT_FSNAME_PREFIX, plen) == 0) {
+			snprintf(spec, size, "%s", m.mnt_fsname + plen);
+			found = true;
+		}
+	}
+	if (f)
+		endmntent(f);
+	return found;
+}
+
+static int snap_umount(struct ctl *ctl, int argc, char **argv)
+{
+	const char *args[1] = { NULL };
+	int rc = verb_args(ctl, argc, argv, &umount_help, false, args, 1, 1);
+	if (rc != CTL_CONTINUE)
+		return rc;
+	char where[PATH_MAX], spec[256];
+	if (!realpath(args[0], where)) {
+		ctl_err("cannot unmount '%s': %s", args[0], strerror(errno));
+		return CTL_FAIL;
+	}
+	if (!mounted_snapshot(where, spec, sizeof(spec))) {
+		ctl_err("cannot unmount '%s': no snapshot is mounted there", where);
+		ctl_hint("'grep enrp-snapshot /proc/mounts' lists the snapshot mounts");
+		return CTL_FAIL;
+	}
+	if ((rc = ctl_open_store(ctl)) != CTL_OK)
+		return rc;
+	char prog[] = "fusermount3", dash_u[] = "-u";
+	char *cmd[] = { prog, dash_u, where, NULL };
+	rc = run_wait(cmd);
+	if (rc != 0) {
+		ctl_err("cannot unmount '%s': fusermount3 %s", where,
+		        rc < 0 ? "did not run" : "failed (see above)");
+		ctl_hint("close the files and leave the directories open under it, then retry");
+		return CTL_FAIL;
+	}
+	char *at = strchr(spec, '@');
+	if (at)
+		*at = '\0';
+	rc = enrp_journal_append(ctl->store, &ctl->actor, spec, "snapshot-umount",
+	                         "snapshot=%s mountpoint=%s", at ? at + 1 : "?", where);
+	if (rc)
+		ctl_warn("unmounted, but the journal record failed: %s", enrp_strerror(rc));
+	ctl_line(stdout, "unmounted %s", where);
+	return rc ? CTL_FAIL : CTL_OK;
+}
+
 static const struct ctl_verb snapshot_verbs[] = {
 	{ "create", snap_create,         NEED_STORE_RW, "take a snapshot of an EIR now" },
 	{ "list",   snap_list,           NEED_STORE_RO, "list snapshots" },
 	{ "show",   snap_show_or_delete, NEED_STORE_RO, "show one snapshot" },
 	{ "delete", snap_show_or_delete, NEED_STORE_RW, "delete a snapshot" },
+	{ "mount",  snap_mount,          NEED_STORE_RW, "mount a snapshot read-only" },
+	{ "umount", snap_umount,         NEED_STORE_RW, "unmount a snapshot mount" },
 };
 
 int cmd_snapshot(struct ctl *ctl, int argc, char **argv)

@@ -11,6 +11,13 @@
  *   "sync\n"            -> "ok\n"   (group commit now)
  *   "ping\n"            -> "ok PID\n"
  * Anything else -> "error unknown request\n".
+ *
+ * Snapshot mounts (enrpfs -o snapshot=EIR@NAME) are second, read-only
+ * processes: they never take the daemon lock.  Each holds a shared lock on
+ * run/snapshot-EIRID-GEN.mount for its lifetime, which holds the mount
+ * point of the last one mounted; deleting the snapshot takes the lock
+ * exclusively, so it is refused while any such mount lives, and a mount
+ * cannot start during a deletion.
  */
 #ifndef ENRP_RUNDIR_H
 #define ENRP_RUNDIR_H
@@ -55,5 +62,19 @@ int enrp_control_request(const char *store_path, const char *request, char *repl
 /* Client side: tells a running daemon that EIR ID changed, and waits until
  * it has applied it.  0 also when no daemon runs. */
 int enrp_control_notify_eir(const char *store_path, uint32_t id);
+
+/* Snapshot mount side: takes the shared lock of snapshot GEN of EIR ID and
+ * records MOUNTPOINT in it.  Returns the descriptor (keep it open while
+ * serving; closing it releases the lock), or -errno (-EBUSY while the
+ * snapshot is being deleted). */
+int enrp_rundir_snapshot_mount_lock(const char *store_path, uint32_t eir_id, uint64_t gen,
+                                    const char *mountpoint);
+
+/* Deleting side: takes the lock of snapshot GEN of EIR ID exclusively.
+ * Returns the descriptor (close it once the snapshot is gone), or -EBUSY
+ * while a mount of it lives, with the mount point last recorded copied
+ * into MOUNTED_AT (may be NULL; "" when unknown), or -errno. */
+int enrp_rundir_snapshot_delete_lock(const char *store_path, uint32_t eir_id, uint64_t gen,
+                                     char *mounted_at, size_t size);
 
 #endif

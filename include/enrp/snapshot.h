@@ -28,6 +28,10 @@
 
 #define ENRP_SNAPSHOT_NAME_MAX 63
 
+/* The source (fsname) of a snapshot mount in /proc/mounts is this prefix
+ * and EIR@NAME (enrpfs -o snapshot=). */
+#define ENRP_SNAPMOUNT_FSNAME_PREFIX "enrp-snapshot:"
+
 struct enrp_snapshot {
 	char eir[ENRP_EIR_NAME_MAX + 1];
 	char name[ENRP_SNAPSHOT_NAME_MAX + 1];
@@ -58,8 +62,9 @@ int enrp_snapshot_list(enrp_store *st, const char *eir,
                        int (*cb)(const struct enrp_snapshot *s, void *arg), void *arg);
 
 /* Deletes snapshot NAME of EIR: what only it kept goes (chunks then to
- * garbage collection).  -ENOENT.  Journalled as snapshot-delete with what
- * was released. */
+ * garbage collection).  -ENOENT; -EPERM held; -EBUSY mounted (a snapshot
+ * mount of it is running: enrp_rundir_snapshot_delete_lock says where).
+ * Journalled as snapshot-delete with what was released. */
 int enrp_snapshot_delete(enrp_store *st, const char *eir, const char *name,
                          const struct enrp_actor *actor);
 

@@ -60,6 +60,16 @@ void enrp_status_reader_free(enrp_status_reader *r);
 int enrp_status_render(enrp_store *st, uint32_t eir_id, enum enrp_status_file f,
                        char **buf, size_t *len);
 
+struct enrp_snapshot;
+/* Renders the SHA256SUMS of snapshot S whole, in the format of the live
+ * list (same escapes, depth first in name order), into a new,
+ * NUL-terminated buffer (*BUF, *LEN) the caller frees with free(): every
+ * regular file of the snapshot, a damaged one too (its line then fails
+ * `sha256sum -c`).  A snapshot never changes, so a snapshot mount renders
+ * it once.  -ENOENT no such EIR or snapshot, -ENOMEM, -errno of the store. */
+int enrp_status_render_snapshot(enrp_store *st, const struct enrp_snapshot *s, char **buf,
+                                size_t *len);
+
 /* A tree generation that no EIR has: "the EIR changed meanwhile". */
 #define ENRP_STATUS_NO_GEN UINT64_MAX
 

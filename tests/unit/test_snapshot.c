@@ -27,6 +27,8 @@
 #include <enrp/hold.h>
 #include <enrp/prune.h>
 #include <enrp/retention.h>
+#include <enrp/rundir.h>
+#include <enrp/status.h>
 #include <enrp/vault.h>
 
 #include "chunk_int.h"
@@ -352,8 +354,30 @@ int main(void)
 	ok(snapshot_chunks_present(s2.gen, a), "nightly-2's chunks of the second a are all there");
 	is_int(fsck_problems(), 0, "fsck: no problem");
 
+	/* ---- its checksum list (a snapshot mount's .enrp/SHA256SUMS) ---- */
+	char *sums;
+	size_t sums_len;
+	is_int(enrp_status_render_snapshot(st, &s2, &sums, &sums_len), 0, "render nightly-2's SHA256SUMS");
+	size_t lines = 0;
+	for (size_t i = 0; i < sums_len; i++)
+		lines += sums[i] == '\n';
+	is_int((int)lines, (int)s2.files, "one line per file it holds");
+	ok(strstr(sums, "  d2/a\n") && strstr(sums, "  c\n"), "paths relative to the EIR, depth first");
+	free(sums);
+
+	/* ---- a mounted snapshot is not deleted ---- */
+	int mfd = enrp_rundir_snapshot_mount_lock(enrp_store_path(st), eir.id, s2.gen, "/mnt/drill");
+	ok(mfd >= 0, "a snapshot mount takes its lock");
+	is_int(enrp_snapshot_delete(st, "s", "nightly-2", &actor), -EBUSY, "delete while mounted: -EBUSY");
+	char where[64];
+	is_int(enrp_rundir_snapshot_delete_lock(enrp_store_path(st), eir.id, s2.gen, where, sizeof(where)),
+	       -EBUSY, "the delete lock is busy");
+	is_str(where, "/mnt/drill", "and says where it is mounted");
+	is_int(enrp_snapshot_get(st, "s", "nightly-2", &got), 0, "it is still there");
+	close(mfd);
+
 	/* ---- delete the last one: nothing is kept any more ---- */
-	is_int(enrp_snapshot_delete(st, "s", "nightly-2", &actor), 0, "delete nightly-2");
+	is_int(enrp_snapshot_delete(st, "s", "nightly-2", &actor), 0, "delete nightly-2 once unmounted");
 	is_int(kept_records(), 0, "no kept version is left");
 	is_int(enrp_gc_run(st, NULL, &actor, NULL, NULL, NULL, &g), 0, "gc");
 	is_int(fsck_problems(), 0, "fsck: no problem");
