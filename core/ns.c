@@ -366,7 +366,9 @@ static int policy_txn(enrp_txn *t, uint32_t eir_id, const struct enrp_caller *ca
  * (hold.h): its bytes and its existence are then beyond anyone's reach. */
 static int add_held(enrp_txn *t, uint64_t ino, const struct inode_rec *r, unsigned *flags)
 {
-	if (!is_reg(r))
+	/* Only a sealed file can be held or locked (a held one is never
+	 * unsealed), so the writes of a file being written cost no lookup. */
+	if (!is_reg(r) || r->content != ENRP_CONTENT_SEALED)
 		return 0;
 	int64_t now;
 	int rc = clock_now_txn(t, &now);
