@@ -113,7 +113,7 @@ static int hold_add_or_extend(struct ctl *ctl, int argc, char **argv)
 	if (optind < argc)
 		return ctl_usage_error(ctl, &add_help, "too many arguments");
 	char eir[ENRP_EIR_NAME_MAX + 1];
-	const char *path;
+	const char *path = NULL;
 	/* EIR@SNAPSHOT holds a snapshot; EIR/PATH a file. */
 	const char *at = strchr(target, '@'), *slash = strchr(target, '/');
 	bool snap = at && (!slash || at < slash);
