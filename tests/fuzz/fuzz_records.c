@@ -96,6 +96,14 @@ static bool extents_eq(const struct extent_ent *a, size_t an, const struct exten
 }
 
 /* The bytes of an encoding must be the input again. */
+/* Inode and EIR records of version 1 still decode (their new fields 0) but
+ * are written as version 2: only a current record re-encodes to its own
+ * bytes; an older one must decode again to the same record. */
+static bool current_version(const uint8_t *p, size_t n)
+{
+	return n > 0 && p[0] == REC_VERSION_2;
+}
+
 static void check_same_bytes(const char *what, const void *in, size_t n, const void *enc,
                              size_t encn)
 {
@@ -157,7 +165,8 @@ static void fuzz_inode(const uint8_t *p, size_t n)
 	FUZZ_CHECK(str_ok(a->target, sizeof(a->target)), "inode: unterminated target");
 	rec_out_init(&o);
 	FUZZ_CHECK(rec_inode_encode(a, &o) == 0, "inode: encode of a decoded record failed");
-	check_same_bytes("inode", p, n, o.buf, o.len);
+	if (current_version(p, n))
+		check_same_bytes("inode", p, n, o.buf, o.len);
 	rc = rec_inode_decode(o.buf, o.len, b);
 	FUZZ_CHECK(rc == 0 && inode_eq(a, b), "inode: round trip differs (rc %d)", rc);
 	rec_out_release(&o);
@@ -182,7 +191,8 @@ static void fuzz_eir(const uint8_t *p, size_t n)
 	           "eir: unterminated string");
 	rec_out_init(&o);
 	FUZZ_CHECK(rec_eir_encode(&a, &o) == 0, "eir: encode of a decoded record failed");
-	check_same_bytes("eir", p, n, o.buf, o.len);
+	if (current_version(p, n))
+		check_same_bytes("eir", p, n, o.buf, o.len);
 	rc = rec_eir_decode(o.buf, o.len, &b);
 	FUZZ_CHECK(rc == 0 && eir_eq(&a, &b), "eir: round trip differs (rc %d)", rc);
 	rec_out_release(&o);
