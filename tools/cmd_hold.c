@@ -12,7 +12,6 @@
 
 #include <enrp/enrp.h>
 #include <enrp/hold.h>
-#include <enrp/snapshot.h>
 #include <enrp/units.h>
 
 #include "ctl.h"
@@ -58,18 +57,6 @@ static const struct ctl_help list_help = {
 	"  -S, --store STORE  the store\n"
 	"  -h, --help         show this help\n",
 };
-
-/* "EIR@NAME" into EIR and NAME (valid names). */
-static bool split_at(const char *target, char *eir, size_t eirsz, const char **name)
-{
-	const char *at = strchr(target, '@');
-	if (!at || at == target || (size_t)(at - target) >= eirsz)
-		return false;
-	memcpy(eir, target, (size_t)(at - target));
-	eir[at - target] = '\0';
-	*name = at + 1;
-	return enrp_eir_name_valid(eir) && enrp_snapshot_name_valid(*name);
-}
 
 /* "EIR/PATH" into EIR (a valid name) and PATH (non-empty). */
 static bool split_target(const char *target, char *eir, size_t eirsz, const char **path)
@@ -118,7 +105,7 @@ static int hold_add_or_extend(struct ctl *ctl, int argc, char **argv)
 	const char *at = strchr(target, '@'), *slash = strchr(target, '/');
 	bool snap = at && (!slash || at < slash);
 	char sep = snap ? '@' : '/';
-	if (snap ? !split_at(target, eir, sizeof(eir), &path) :
+	if (snap ? !ctl_split_snapshot(target, eir, sizeof(eir), &path) :
 	           !split_target(target, eir, sizeof(eir), &path))
 		return ctl_usage_error(ctl, &add_help, "'%s' is not EIR/PATH or EIR@SNAPSHOT", target);
 	if (!until_s)

@@ -149,7 +149,7 @@ static int verb_args(struct ctl *ctl, int argc, char **argv, const struct ctl_he
 }
 
 /* "EIR@NAME" into its parts; false (after a usage error) otherwise. */
-static bool split_at(const char *s, char *eir, size_t eirsz, const char **name)
+bool ctl_split_snapshot(const char *s, char *eir, size_t eirsz, const char **name)
 {
 	const char *at = strchr(s, '@');
 	if (!at || at == s || (size_t)(at - s) >= eirsz)
@@ -335,7 +335,7 @@ static int snap_show_or_delete(struct ctl *ctl, int argc, char **argv)
 		return rc;
 	char eir[ENRP_EIR_NAME_MAX + 1];
 	const char *name;
-	if (!split_at(args[0], eir, sizeof(eir), &name))
+	if (!ctl_split_snapshot(args[0], eir, sizeof(eir), &name))
 		return ctl_usage_error(ctl, help, "'%s' is not EIR@NAME", args[0]);
 	if ((rc = ctl_open_store(ctl)) != CTL_OK)
 		return rc;
@@ -438,7 +438,7 @@ static int snap_mount(struct ctl *ctl, int argc, char **argv)
 		name = "latest";
 		if (!enrp_eir_name_valid(eir))
 			return ctl_usage_error(ctl, &mount_help, "'%s' is not EIR@NAME", spec);
-	} else if (!split_at(spec, eir, sizeof(eir), &name)) {
+	} else if (!ctl_split_snapshot(spec, eir, sizeof(eir), &name)) {
 		return ctl_usage_error(ctl, &mount_help, "'%s' is not EIR@NAME", spec);
 	}
 	if ((rc = ctl_open_store(ctl)) != CTL_OK)

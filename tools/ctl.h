@@ -89,6 +89,9 @@ int cmd_gc(struct ctl *ctl, int argc, char **argv);
 int cmd_prune(struct ctl *ctl, int argc, char **argv);
 int cmd_hold(struct ctl *ctl, int argc, char **argv);
 int cmd_snapshot(struct ctl *ctl, int argc, char **argv);
+/* "EIR@NAME" into EIR (size EIRSZ) and NAME, both valid names (cmd_snapshot.c;
+ * hold takes snapshots by the same spelling).  False otherwise. */
+bool ctl_split_snapshot(const char *s, char *eir, size_t eirsz, const char **name);
 int cmd_trash(struct ctl *ctl, int argc, char **argv);
 int cmd_fsck(struct ctl *ctl, int argc, char **argv);
 int cmd_restore_test(struct ctl *ctl, int argc, char **argv);
