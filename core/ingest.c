@@ -119,6 +119,7 @@
 #include <enrp/spool.h>
 
 #include "chunk_int.h"
+#include "clock_int.h"
 #include "eir_int.h"
 #include "journal_int.h"
 #include "ns_int.h"
@@ -1231,7 +1232,10 @@ static int commit_fn(enrp_txn *t, void *arg)
 	r.flags &= ~INODE_CORRUPT;
 	ns_spool_released(t, &r); /* space reserved past the end goes with the spool */
 	memcpy(r.sha256, j->sum, 32);
-	r.sealed_at = enrp_now_ns();
+	/* The platform clock, not the host's: retention and locks count from
+	 * here, and a host clock set back must not date a copy in the past. */
+	if ((rc = clock_now_txn(t, &r.sealed_at)))
+		return rc;
 	ns_inode_put(t, j->ino, &r);
 	if (t->ret)
 		return t->ret;

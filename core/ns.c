@@ -784,6 +784,64 @@ int enrp_ns_unlink(enrp_store *st, const struct enrp_caller *caller, uint64_t pa
 	return enrp_store_write(st, unlink_fn, &a);
 }
 
+/* ---- retention's removal of live files ---- */
+
+struct expire_args {
+	uint64_t parent, ino;
+	const char *name;
+	int64_t sealed_before;
+	bool dry_run;
+};
+
+static int expire_fn(enrp_txn *t, void *arg)
+{
+	struct expire_args *a = arg;
+	struct inode_rec p, c;
+	uint64_t ino;
+	uint32_t type;
+	int rc = any_inode_get(t, a->parent, &p);
+	if (rc == 0 && !is_dir(&p))
+		rc = -ENOTDIR;
+	if (rc == 0)
+		rc = dirent_get(t, a->parent, a->name, &ino, &type);
+	if (rc == 0 && ino != a->ino)
+		rc = -ESTALE;
+	if (rc == 0 && (rc = ns_inode_get(t, ino, &c)) == -ENOENT)
+		rc = -EIO;
+	if (rc == -ENOENT)
+		return -ESTALE;
+	if (rc)
+		return rc;
+	/* Rewritten or unsealed since the caller looked: not what it judged. */
+	if (!is_reg(&c) || c.content != ENRP_CONTENT_SEALED || !c.sealed_at ||
+	    c.sealed_at > a->sealed_before)
+		return -ESTALE;
+	unsigned flags = 0;
+	if ((rc = add_held(t, ino, &c, &flags)))
+		return rc;
+	if (flags & ENRP_POLICY_HELD)
+		return -EPERM;
+	if (a->dry_run)
+		return 0;
+	dirent_del(t, p.eir_id, a->parent, a->name);
+	p.mtime = p.ctime = enrp_now_ns();
+	ns_inode_put(t, a->parent, &p);
+	drop_link(t, ino, &c, a->parent, a->name, TRASH_NOTE_EXPIRED);
+	ns_inode_put(t, ino, &c);
+	return t->ret;
+}
+
+int enrp_ns_expire(enrp_store *st, uint64_t parent, const char *name, uint64_t ino,
+                   int64_t sealed_before, bool dry_run)
+{
+	if (strlen(name) > ENRP_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (parent == ENRP_ROOT_INO)
+		return -EPERM;
+	struct expire_args a = { parent, ino, name, sealed_before, dry_run };
+	return dry_run ? enrp_store_read(st, expire_fn, &a) : enrp_store_write(st, expire_fn, &a);
+}
+
 /* ---- rename ---- */
 
 struct rename_args {

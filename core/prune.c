@@ -1,7 +1,12 @@
 /*
  * prune.c — applying retention policies (see include/enrp/prune.h).
  *
- * Each EIR is done on its own: its snapshots are listed, the policy's
+ * Each EIR is done on its own: first its live files sealed more than
+ * files=DAYS ago are removed, found by a walk of its tree and each removed
+ * by enrp_ns_expire (through the running daemon when there is one: see
+ * enrp_prune_expire_fn), which checks again, in its own transaction, that
+ * the name still holds that sealed copy and that no hold or lock covers it.
+ * Then its snapshots are listed, the policy's
  * keep-* rules select the ones that stay (enrp_retention_select, the same
  * choices as borg prune), and the others are deleted through
  * enrp_snapshot_delete, which refuses a held one; then its trash entries
@@ -15,12 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <enrp/calendar.h>
 #include <enrp/clock.h>
 #include <enrp/enrp.h>
 #include <enrp/hold.h>
 #include <enrp/journal.h>
+#include <enrp/ns.h>
 #include <enrp/prune.h>
 #include <enrp/retention.h>
 #include <enrp/trash.h>
@@ -32,6 +39,7 @@ struct run {
 	enrp_store *st;
 	bool dry_run;
 	const struct enrp_actor *actor;
+	const struct enrp_prune_opts *opts;
 	enrp_prune_fn *cb;
 	void *arg;
 	struct enrp_prune_result *out;
@@ -111,6 +119,168 @@ static int prune_snapshots(struct run *r, const char *eir, const struct enrp_ret
 	free(l.v);
 	return rc;
 }
+
+/* ---- live files ---- */
+
+/* A directory still to walk, and its path in the EIR ("" for its root). */
+struct dir_todo {
+	uint64_t ino;
+	char *path;
+};
+
+struct file_walk {
+	struct dir_todo *dirs;
+	size_t ndirs, cap;
+	const char *path;       /* of the directory being read */
+	int64_t sealed_before;
+	/* The expired files of that directory: acted on after its walk, so
+	 * no write happens inside the walk's read transactions. */
+	struct enrp_prune_item *found;
+	uint64_t *found_parent;
+	size_t nfound, found_cap;
+	uint64_t dir_ino;
+};
+
+static char *join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s%s%s", dir, *dir ? "/" : "", name);
+	return p;
+}
+
+static int walk_entry(const struct enrp_dirent *ent, void *arg)
+{
+	struct file_walk *w = arg;
+	const struct enrp_stat *a = &ent->attr;
+	if (S_ISDIR(a->st.st_mode)) {
+		if (w->ndirs == w->cap) {
+			size_t cap = w->cap ? 2 * w->cap : 16;
+			struct dir_todo *v = realloc(w->dirs, cap * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			w->dirs = v;
+			w->cap = cap;
+		}
+		char *path = join(w->path, ent->name);
+		if (!path)
+			return -ENOMEM;
+		w->dirs[w->ndirs++] = (struct dir_todo){ a->st.st_ino, path };
+		return 0;
+	}
+	if (!S_ISREG(a->st.st_mode) || a->content != ENRP_CONTENT_SEALED || !a->sealed_at ||
+	    a->sealed_at > w->sealed_before)
+		return 0;
+	if (w->nfound == w->found_cap) {
+		size_t cap = w->found_cap ? 2 * w->found_cap : 16;
+		struct enrp_prune_item *v = realloc(w->found, cap * sizeof(*v));
+		uint64_t *pv = v ? realloc(w->found_parent, cap * sizeof(*pv)) : NULL;
+		if (v)
+			w->found = v;
+		if (!pv)
+			return -ENOMEM;
+		w->found_parent = pv;
+		w->found_cap = cap;
+	}
+	struct enrp_prune_item *it = &w->found[w->nfound];
+	memset(it, 0, sizeof(*it));
+	it->kind = ENRP_PRUNE_FILE;
+	it->id = a->st.st_ino;
+	it->at = a->sealed_at;
+	/* WHAT holds the path for the report; the name is its last part. */
+	if ((size_t)snprintf(it->what, sizeof(it->what), "%s%s%s", w->path, *w->path ? "/" : "",
+	                     ent->name) >= sizeof(it->what))
+		return -ENAMETOOLONG;
+	w->found_parent[w->nfound++] = w->dir_ino;
+	return 0;
+}
+
+static int expire_here(uint64_t parent, const char *name, uint64_t ino, int64_t sealed_before,
+                       void *arg)
+{
+	enrp_store *st = arg;
+	int rc = enrp_ns_expire(st, parent, name, ino, sealed_before, false);
+	/* No kernel holds anything while the caller keeps enrpfs out: a last
+	 * link's orphan is freed at once. */
+	if (rc == 0)
+		rc = enrp_ns_forget(st, ino);
+	return rc;
+}
+
+static int expire_found(struct run *r, const char *eir, struct file_walk *w, uint64_t *gone)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < w->nfound; i++) {
+		struct enrp_prune_item *it = &w->found[i];
+		const char *slash = strrchr(it->what, '/');
+		const char *name = slash ? slash + 1 : it->what;
+		if (r->dry_run)
+			rc = enrp_ns_expire(r->st, w->found_parent[i], name, it->id, w->sealed_before,
+			                    true);
+		else if (r->opts->expire)
+			rc = r->opts->expire(w->found_parent[i], name, it->id, w->sealed_before,
+			                     r->opts->expire_arg);
+		else
+			rc = expire_here(w->found_parent[i], name, it->id, w->sealed_before, r->st);
+		bool held = rc == -EPERM;
+		if (rc == -ESTALE) { /* removed or rewritten meanwhile: not ours */
+			rc = 0;
+			continue;
+		}
+		if (held)
+			rc = 0;
+		if (rc)
+			break;
+		if (!held) {
+			r->out->files++;
+			(*gone)++;
+		}
+		tell(r, eir, ENRP_PRUNE_FILE, it->what, it->id, it->at, held);
+	}
+	w->nfound = 0;
+	return rc;
+}
+
+static int prune_files(struct run *r, const char *eir, uint32_t days, uint64_t *gone)
+{
+	struct enrp_eir e;
+	int rc = enrp_eir_get(r->st, eir, &e);
+	if (rc)
+		return rc;
+	struct file_walk w = { .sealed_before = r->now - (int64_t)days * NS_PER_DAY };
+	char *root = strdup("");
+	if (!root)
+		return -ENOMEM;
+	w.dirs = malloc(sizeof(*w.dirs));
+	if (!w.dirs) {
+		free(root);
+		return -ENOMEM;
+	}
+	w.dirs[0] = (struct dir_todo){ e.root_ino, root };
+	w.ndirs = w.cap = 1;
+	/* Depth first from the end of the list: memory follows the depth and
+	 * the widest level, never the whole tree. */
+	while (rc == 0 && w.ndirs) {
+		struct dir_todo d = w.dirs[--w.ndirs];
+		w.path = d.path;
+		w.dir_ino = d.ino;
+		rc = enrp_ns_readdir(r->st, d.ino, walk_entry, &w);
+		if (rc == -ENOENT) /* removed meanwhile */
+			rc = 0;
+		if (rc == 0)
+			rc = expire_found(r, eir, &w, gone);
+		free(d.path);
+	}
+	while (w.ndirs)
+		free(w.dirs[--w.ndirs].path);
+	free(w.dirs);
+	free(w.found);
+	free(w.found_parent);
+	return rc;
+}
+
+/* ---- trash ---- */
 
 struct expired {
 	struct enrp_trash_entry *v;
@@ -192,12 +362,13 @@ static int name_collect(const struct enrp_eir *e, void *arg)
 	return 0;
 }
 
-int enrp_prune(enrp_store *st, const char *eir, bool dry_run, const struct enrp_actor *actor,
-               enrp_prune_fn *cb, void *arg, struct enrp_prune_result *out)
+int enrp_prune(enrp_store *st, const char *eir, const struct enrp_prune_opts *opts,
+               const struct enrp_actor *actor, struct enrp_prune_result *out)
 {
 	memset(out, 0, sizeof(*out));
-	struct run r = { .st = st, .dry_run = dry_run, .actor = actor, .cb = cb, .arg = arg,
-		         .out = out };
+	bool dry_run = opts->dry_run;
+	struct run r = { .st = st, .dry_run = dry_run, .actor = actor, .opts = opts,
+		         .cb = opts->cb, .arg = opts->arg, .out = out };
 	struct names l = { .only = eir };
 	char zone[ENRP_ZONE_MAX + 1];
 	enrp_tz *tz = NULL;
@@ -213,20 +384,23 @@ int enrp_prune(enrp_store *st, const char *eir, bool dry_run, const struct enrp_
 	r.tz = tz;
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
 		struct enrp_retention p;
-		uint64_t snaps = 0, trash = 0, held0 = out->held;
+		uint64_t files = 0, snaps = 0, trash = 0, held0 = out->held;
 		if ((rc = enrp_retention_get(st, l.v[i], &p)))
 			break;
 		if (!p.files_days && !enrp_retention_has_keep(&p))
 			continue; /* no policy: everything is kept */
 		out->eirs++;
-		if (enrp_retention_has_keep(&p))
+		if (p.files_days)
+			rc = prune_files(&r, l.v[i], p.files_days, &files);
+		if (rc == 0 && enrp_retention_has_keep(&p))
 			rc = prune_snapshots(&r, l.v[i], &p, &snaps);
 		if (rc == 0 && p.files_days)
 			rc = prune_trash(&r, l.v[i], &trash);
-		if (rc == 0 && !dry_run && (snaps || trash || out->held > held0))
+		if (rc == 0 && !dry_run && (files || snaps || trash || out->held > held0))
 			rc = enrp_journal_append(st, actor, l.v[i], "prune",
-			                         "snapshots=%" PRIu64 " trash=%" PRIu64 " held=%" PRIu64,
-			                         snaps, trash, out->held - held0);
+			                         "files=%" PRIu64 " snapshots=%" PRIu64 " trash=%" PRIu64
+			                         " held=%" PRIu64,
+			                         files, snaps, trash, out->held - held0);
 	}
 	enrp_tz_free(tz);
 	free(l.v);

@@ -43,7 +43,7 @@
 #define RUN_DIR "run"
 #define PID_FILE "run/enrpfs.pid"
 #define SOCK_FILE "run/control.sock"
-#define LINE_MAX_LEN 512
+#define LINE_MAX_LEN 1024
 /* How long the daemon waits for a connected client's request line. */
 #define SERVE_TIMEOUT_MS 2000
 #define NOTIFY_TIMEOUT_MS 10000

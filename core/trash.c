@@ -110,7 +110,7 @@ int trash_note_decode(const void *p, size_t len, struct trash_note *n)
 	n->at = (int64_t)rec_get_u64(&in);
 	rec_get_str(&in, n->name, sizeof(n->name));
 	int rc = rec_in_end(&in);
-	if (rc == 0 && (unsigned)n->why >= ENRP_TRASH_WHY_COUNT)
+	if (rc == 0 && (unsigned)n->why > TRASH_NOTE_EXPIRED)
 		rc = -EIO;
 	if (rc)
 		trash_note_decode("", 0, n);
@@ -217,7 +217,8 @@ int trash_record_decode(const void *key, size_t klen, const void *val, size_t vl
 int trash_or_release(enrp_txn *t, uint64_t ino, const struct inode_rec *r,
                      const struct trash_note *note)
 {
-	if (!S_ISREG(r->mode) || r->content != ENRP_CONTENT_SEALED || (r->flags & INODE_CORRUPT))
+	if (!S_ISREG(r->mode) || r->content != ENRP_CONTENT_SEALED || (r->flags & INODE_CORRUPT) ||
+	    note->why == TRASH_NOTE_EXPIRED)
 		return extent_release(t, r->eir_id, ino);
 	uint64_t id;
 	uint8_t k[8];

@@ -21,6 +21,11 @@ struct trash_note {
 	int64_t at;
 	char name[ENRP_NAME_MAX + 1];
 };
+/* A note's WHY beyond enum enrp_trash_why: retention removed the file
+ * (files=DAYS have passed since its seal), so its copy does not go to
+ * trash.  A binary that does not know it reads the note as damaged and
+ * keeps the copy in trash: the safe side. */
+#define TRASH_NOTE_EXPIRED ENRP_TRASH_WHY_COUNT
 int trash_note_encode(const struct trash_note *n, struct rec_out *o);
 int trash_note_decode(const void *p, size_t len, struct trash_note *n);
 

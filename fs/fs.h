@@ -105,6 +105,9 @@ void node_ref(struct fs *fs, uint64_t ino, uint32_t eir_id);
 /* The kernel forgot N references; frees an orphan when nothing holds it. */
 void node_forget(struct fs *fs, uint64_t ino, uint64_t n);
 /* An open handle on INO (WRITER: one that can write) comes and goes. */
+/* INO lost its last name outside a kernel request (retention): freed now
+ * if neither the kernel nor a handle holds it, else when they let go. */
+void node_release_unknown(struct fs *fs, uint64_t ino);
 void node_open(struct fs *fs, uint64_t ino, uint32_t eir_id, bool writer);
 void node_close(struct fs *fs, uint64_t ino, bool writer);
 /* Writing sessions (the rewrite rule of write-only EIRs, core/policy.h):

@@ -132,6 +132,18 @@ void node_forget(struct fs *fs, uint64_t ino, uint64_t count)
 		enrp_ns_forget(fs->st, ino);
 }
 
+void node_release_unknown(struct fs *fs, uint64_t ino)
+{
+	pthread_mutex_lock(&fs->nodes.lock);
+	bool known = *find(&fs->nodes, ino) != NULL;
+	pthread_mutex_unlock(&fs->nodes.lock);
+	/* The kernel and the handles hold nothing of it: nothing will ever
+	 * forget it, so an orphan is freed now (a name of it no longer
+	 * exists, so no lookup can start to hold it). */
+	if (!known)
+		enrp_ns_forget(fs->st, ino);
+}
+
 void node_open(struct fs *fs, uint64_t ino, uint32_t eir_id, bool writer)
 {
 	pthread_mutex_lock(&fs->nodes.lock);

@@ -10,6 +10,7 @@
  * and attributes of the EIR's inodes are then invalidated — with no lock
  * held, since the kernel may wait on a read in flight that needs our reply.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -22,6 +23,7 @@
 
 #include <enrp/clock.h>
 #include <enrp/enrp.h>
+#include <enrp/ns.h>
 #include <enrp/snapshot.h>
 #include <enrp/rundir.h>
 #include <enrp/trash.h>
@@ -48,12 +50,52 @@ void invalidate_eir(struct fs *fs, uint32_t eir_id)
 	fuse_lowlevel_notify_inval_inode(fs->se, ENRP_ROOT_INO, 0, 0);
 }
 
+static int unhex_name(const char *hex, char *name, size_t size)
+{
+	size_t n = strlen(hex);
+	if (n == 0 || n % 2 || n / 2 >= size)
+		return -EINVAL;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned byte;
+		if (sscanf(hex + 2 * i, "%2x", &byte) != 1 || !isxdigit((unsigned char)hex[2 * i]) ||
+		    !isxdigit((unsigned char)hex[2 * i + 1]))
+			return -EINVAL;
+		name[i] = (char)byte;
+	}
+	name[n / 2] = '\0';
+	return memchr(name, '\0', n / 2) || strchr(name, '/') ? -EINVAL : 0;
+}
+
+/* "expire PARENT INO SEALED_BEFORE HEXNAME": prune removes a live file past
+ * its retention.  Done here, not by enrpctl, because only the daemon knows
+ * whether the kernel holds the inode (its orphan is freed now or at
+ * forget), and the kernel must learn that the name is gone. */
+static void expire_request(struct fs *fs, const char *request, char *reply, size_t reply_size)
+{
+	uint64_t parent, ino;
+	int64_t before;
+	char hex[2 * ENRP_NAME_MAX + 2], name[ENRP_NAME_MAX + 1];
+	int rc = -EINVAL;
+	if (sscanf(request, "expire %" SCNu64 " %" SCNu64 " %" SCNd64 " %511s", &parent, &ino,
+	           &before, hex) == 4)
+		rc = unhex_name(hex, name, sizeof(name));
+	if (rc == 0)
+		rc = enrp_ns_expire(fs->st, parent, name, ino, before, false);
+	if (rc == 0) {
+		node_release_unknown(fs, ino);
+		fuse_lowlevel_notify_delete(fs->se, parent, ino, name, strlen(name));
+	}
+	snprintf(reply, reply_size, "ok %d", -rc);
+}
+
 static void control_handler(const char *request, char *reply, size_t reply_size, void *arg)
 {
 	struct fs *fs = arg;
 	unsigned long id;
 	char tail;
-	if (sscanf(request, "eir-changed %lu%c", &id, &tail) == 1 && id && id <= UINT32_MAX) {
+	if (strncmp(request, "expire ", 7) == 0) {
+		expire_request(fs, request, reply, reply_size);
+	} else if (sscanf(request, "eir-changed %lu%c", &id, &tail) == 1 && id && id <= UINT32_MAX) {
 		invalidate_eir(fs, (uint32_t)id);
 		snprintf(reply, reply_size, "ok");
 	} else if (strcmp(request, "sync") == 0) {

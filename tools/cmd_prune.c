@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <enrp/enrp.h>
 #include <enrp/prune.h>
@@ -17,14 +18,16 @@
 static const struct ctl_help prune_help = {
 	"enrpctl [-S STORE] prune [--dry-run] [--json] [EIR]",
 	"Applies the retention policy of EIR (or of every EIR that has one, see\n"
-	"'eir set --retention'): deletes the snapshots its keep-* rules do not\n"
-	"select (the choices borg prune makes), and purges trash entries whose\n"
-	"files=DAYS have passed since they were sealed.  Time is the platform's\n"
-	"clock, from each copy's seal; periods are in the platform's zone\n"
-	"('enrpctl calendar zone').  Held snapshots and held or locked copies stay\n"
-	"and are listed as such.  Afterwards garbage collection frees the chunks\n"
-	"(a running enrpfs starts it at once).  Live files past files=DAYS are not\n"
-	"pruned yet.\n"
+	"'eir set --retention'): removes live files sealed more than files=DAYS\n"
+	"ago (they do not go to trash; snapshots keep theirs), deletes the\n"
+	"snapshots its keep-* rules do not select (the choices borg prune makes),\n"
+	"and purges trash entries whose files=DAYS have passed since they were\n"
+	"sealed.  Time is the platform's clock, from each copy's seal; periods are\n"
+	"in the platform's zone ('enrpctl calendar zone').  Held snapshots and\n"
+	"held or locked files stay and are listed as such.  A running enrpfs\n"
+	"removes the files itself (it tells the kernel); without one, enrpctl\n"
+	"keeps enrpfs from starting until it is done.  Afterwards garbage\n"
+	"collection frees the chunks (a running enrpfs starts it at once).\n"
 	"\n"
 	"Options:\n"
 	"  --dry-run          change nothing; list what would go\n"
@@ -42,7 +45,9 @@ struct out {
 static void item_cb(const struct enrp_prune_item *it, void *arg)
 {
 	struct out *o = arg;
-	const char *kind = it->kind == ENRP_PRUNE_SNAPSHOT ? "snapshot" : "trash";
+	const char *kind = it->kind == ENRP_PRUNE_SNAPSHOT ? "snapshot"
+	                   : it->kind == ENRP_PRUNE_FILE  ? "file"
+	                                                  : "trash";
 	char at[TIME_BUF];
 	time_iso(it->at, at);
 	if (o->j) {
@@ -59,9 +64,30 @@ static void item_cb(const struct enrp_prune_item *it, void *arg)
 	const char *verb = it->held ? "keep (held)" : o->dry_run ? "would prune" : "pruned";
 	if (it->kind == ENRP_PRUNE_SNAPSHOT)
 		ctl_line(stdout, "%-12s snapshot %s@%s (created %s)", verb, it->eir, it->what, at);
+	else if (it->kind == ENRP_PRUNE_FILE)
+		ctl_line(stdout, "%-12s file %s/%s (sealed %s)", verb, it->eir, it->what, at);
 	else
 		ctl_line(stdout, "%-12s trash %s #%" PRIu64 " %s (sealed %s)", verb, it->eir, it->id,
 		         it->what, at);
+}
+
+/* enrp_prune_expire_fn through the running daemon (see fs/notify.c). */
+static int expire_by_daemon(uint64_t parent, const char *name, uint64_t ino,
+                            int64_t sealed_before, void *arg)
+{
+	struct ctl *ctl = arg;
+	char req[64 + 2 * 255 + 2], reply[64];
+	size_t len = strlen(name);
+	if (len == 0 || len > 255)
+		return -ENAMETOOLONG;
+	int n = snprintf(req, sizeof(req), "expire %" PRIu64 " %" PRIu64 " %" PRId64 " ", parent,
+	                 ino, sealed_before);
+	hex_encode((const uint8_t *)name, len, req + n);
+	int rc = enrp_control_request(ctl->store_path, req, reply, sizeof(reply), 30000);
+	int err;
+	if (rc == 0 && sscanf(reply, "ok %d", &err) == 1)
+		return -err;
+	return rc ? rc : -EPROTO;
 }
 
 int cmd_prune(struct ctl *ctl, int argc, char **argv)
@@ -89,8 +115,31 @@ int cmd_prune(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error(ctl, &prune_help, "too many arguments");
 	if (eir && !enrp_eir_name_valid(eir))
 		return ctl_usage_error(ctl, &prune_help, "'%s' is not a valid EIR name", eir);
-	if ((rc = ctl_open_store(ctl)) != CTL_OK)
+	if (!ctl->store_path || !*ctl->store_path)
+		return ctl_open_store(ctl); /* reports the missing store */
+	/* Live files are removed by the daemon that serves the store, or here
+	 * with the daemon lock held, so that none starts meanwhile. */
+	int lock_fd = -1;
+	bool by_daemon = false;
+	if (!dry_run) {
+		pid_t holder = 0;
+		lock_fd = enrp_rundir_lock(ctl->store_path, &holder);
+		by_daemon = lock_fd == -EBUSY;
+		if (lock_fd < 0 && !by_daemon) {
+			ctl_err("cannot lock store '%s': %s", ctl->store_path, enrp_strerror(lock_fd));
+			return CTL_FAIL;
+		}
+		if (lock_fd >= 0 && (rc = enrp_rundir_write_pid(lock_fd))) {
+			close(lock_fd);
+			ctl_err("cannot lock store '%s': %s", ctl->store_path, enrp_strerror(rc));
+			return CTL_FAIL;
+		}
+	}
+	if ((rc = ctl_open_store(ctl)) != CTL_OK) {
+		if (lock_fd >= 0)
+			close(lock_fd);
 		return rc;
+	}
 	struct json j;
 	struct out o = { ctl, NULL, dry_run };
 	if (ctl->json) {
@@ -101,10 +150,21 @@ int cmd_prune(struct ctl *ctl, int argc, char **argv)
 		o.j = &j;
 	}
 	struct enrp_prune_result r;
-	rc = enrp_prune(ctl->store, eir, dry_run, &ctl->actor, item_cb, &o, &r);
+	struct enrp_prune_opts po = { .dry_run = dry_run, .cb = item_cb, .arg = &o };
+	if (by_daemon) {
+		po.expire = expire_by_daemon;
+		po.expire_arg = ctl;
+	}
+	rc = enrp_prune(ctl->store, eir, &po, &ctl->actor, &r);
+	/* What the daemon removed is committed before it is reported done. */
+	if (by_daemon && r.files)
+		enrp_control_request(ctl->store_path, "sync", NULL, 0, 30000);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	if (ctl->json) {
 		json_array_end(&j);
 		json_kv_bool(&j, "dry_run", dry_run);
+		json_kv_u64(&j, "files", r.files);
 		json_kv_u64(&j, "snapshots", r.snapshots);
 		json_kv_u64(&j, "trash", r.trash);
 		json_kv_u64(&j, "held", r.held);
@@ -120,10 +180,11 @@ int cmd_prune(struct ctl *ctl, int argc, char **argv)
 		return CTL_FAIL;
 	}
 	if (!ctl->json)
-		ctl_line(stdout, "prune%s: %" PRIu32 " EIRs with a policy; %" PRIu64 " snapshots, %"
-		         PRIu64 " trash entries %s; %" PRIu64 " held", dry_run ? " (dry run)" : "",
-		         r.eirs, r.snapshots, r.trash, dry_run ? "would go" : "gone", r.held);
-	if (!dry_run && (r.snapshots || r.trash)) {
+		ctl_line(stdout, "prune%s: %" PRIu32 " EIRs with a policy; %" PRIu64 " files, %" PRIu64
+		         " snapshots, %" PRIu64 " trash entries %s; %" PRIu64 " held",
+		         dry_run ? " (dry run)" : "", r.eirs, r.files, r.snapshots, r.trash,
+		         dry_run ? "would go" : "gone", r.held);
+	if (!dry_run && (r.files || r.snapshots || r.trash)) {
 		/* A running daemon collects at once; otherwise say how. */
 		if (enrp_control_request(ctl->store_path, "gc", NULL, 0, 10000) != 0 && !ctl->json)
 			ctl_hint("run 'enrpctl gc' to free their chunks now");

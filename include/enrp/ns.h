@@ -97,6 +97,18 @@ int enrp_ns_link(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
 int enrp_ns_unlink(enrp_store *st, const struct enrp_caller *caller, uint64_t parent,
                    const char *name, bool dir);
 
+/* Retention's removal of a live file past files=DAYS (DESIGN §6): removes
+ * the entry NAME of directory PARENT if it still names regular file INO,
+ * sealed at or before SEALED_BEFORE (platform clock, ns) and not held or
+ * locked.  The platform's own act: no access mode applies, and the copy
+ * does not go to trash (its files=DAYS have passed); snapshots keep theirs.
+ * The last link leaves an orphan, freed by enrp_ns_forget() as after
+ * unlink.  With DRY_RUN nothing changes.  -ESTALE the entry no longer names
+ * such a file (removed, replaced, rewritten since), -EPERM held or locked,
+ * -ENOTDIR, -EIO. */
+int enrp_ns_expire(enrp_store *st, uint64_t parent, const char *name, uint64_t ino,
+                   int64_t sealed_before, bool dry_run);
+
 /* RENAME_NOREPLACE and RENAME_EXCHANGE as in renameat2(2); other flags
  * -EINVAL.  -EXDEV across EIRs, -EPERM at the root, -EINVAL moving a
  * directory under itself, -EEXIST with NOREPLACE, -ENOTEMPTY, -EISDIR,

@@ -1,7 +1,7 @@
 /*
  * prune.h — applying each EIR's retention policy (DESIGN §6; issue 9,
- * item 5): snapshots its keep-* rules do not select, and trash entries whose
- * files=DAYS have passed since they were sealed.  Time is the platform's
+ * item 5): live files and trash entries whose files=DAYS have passed since
+ * they were sealed, and snapshots its keep-* rules do not select.  Time is the platform's
  * clock (enrp/clock.h: a clock set backwards prunes nothing early);
  * periods are the platform calendar's zone.  Held snapshots and held or
  * locked copies are never pruned: they are reported and skipped.
@@ -19,6 +19,7 @@
 enum enrp_prune_kind {
 	ENRP_PRUNE_SNAPSHOT, /* WHAT: its name */
 	ENRP_PRUNE_TRASH,    /* WHAT: its path; ID: the trash entry */
+	ENRP_PRUNE_FILE,     /* WHAT: its path in the EIR; ID: its inode */
 };
 
 struct enrp_prune_item {
@@ -26,11 +27,12 @@ struct enrp_prune_item {
 	enum enrp_prune_kind kind;
 	char what[1100];
 	uint64_t id;
-	int64_t at;          /* created (snapshot) or sealed (trash), platform clock */
+	int64_t at;          /* created (snapshot) or sealed (file, trash), platform clock */
 	bool held;           /* would go, but is held or locked: stays */
 };
 
 struct enrp_prune_result {
+	uint64_t files;      /* live files removed (or to remove) */
 	uint64_t snapshots;  /* deleted (or, dry run, to delete) */
 	uint64_t trash;      /* purged (or to purge) */
 	uint64_t held;       /* skipped: held or locked */
@@ -39,12 +41,29 @@ struct enrp_prune_result {
 
 typedef void enrp_prune_fn(const struct enrp_prune_item *item, void *arg);
 
-/* Prunes EIR (NULL: every EIR with a policy); with DRY_RUN changes nothing
- * and reports what would go.  CB (may be NULL) is told each item.  Each EIR
- * that lost something gets a "prune" journal record with its counts (and
- * the snapshot-delete and trash-purge records of what went).  -ENOENT no
- * such EIR. */
-int enrp_prune(enrp_store *st, const char *eir, bool dry_run, const struct enrp_actor *actor,
-               enrp_prune_fn *cb, void *arg, struct enrp_prune_result *out);
+/* Removes one live file past files=DAYS: enrp_ns_expire's arguments (never
+ * a dry run), its result.  The running daemon must do it, since it knows
+ * what the kernel holds and must tell it the name is gone. */
+typedef int enrp_prune_expire_fn(uint64_t parent, const char *name, uint64_t ino,
+                                 int64_t sealed_before, void *arg);
+
+struct enrp_prune_opts {
+	bool dry_run;               /* change nothing; report what would go */
+	enrp_prune_fn *cb;          /* told each item; may be NULL */
+	void *arg;
+	/* NULL: enrp_ns_expire here, then enrp_ns_forget, which is right only
+	 * while no enrpfs serves the store (the caller keeps one out). */
+	enrp_prune_expire_fn *expire;
+	void *expire_arg;
+};
+
+/* Prunes EIR (NULL: every EIR with a policy): live files sealed more than
+ * files=DAYS ago are removed (their copies do not go to trash), snapshots
+ * the keep-* rules do not select are deleted, and trash entries past
+ * files=DAYS are purged.  Each EIR that lost something gets a "prune"
+ * journal record with its counts (and the snapshot-delete and trash-purge
+ * records of what went).  -ENOENT no such EIR. */
+int enrp_prune(enrp_store *st, const char *eir, const struct enrp_prune_opts *opts,
+               const struct enrp_actor *actor, struct enrp_prune_result *out);
 
 #endif

@@ -227,6 +227,13 @@ static int count_snap(const struct enrp_snapshot *s, void *arg)
 	return 0;
 }
 
+static int trash_has_deep(const struct enrp_trash_entry *e, void *arg)
+{
+	if (strcmp(e->name, "deep") == 0)
+		*(bool *)arg = true;
+	return 0;
+}
+
 static int fsck_problems(void)
 {
 	struct enrp_fsck_result r;
@@ -432,27 +439,59 @@ int main(void)
 	uint64_t z = mkfile(eir.root_ino, "z", C, nc);
 	is_int(enrp_ns_unlink(st, &user, eir.root_ino, "z", false), 0, "delete z (to trash)");
 	is_int(enrp_ns_forget(st, z), 0, "z freed");
+	/* Live files for files=1: one deep in the tree, one held, and the
+	 * snapshot n3 that still has them. */
+	struct enrp_stat s0;
+	uint64_t sub = mkdir_(mkdir_(eir.root_ino, "old"), "deeper");
+	uint64_t deep = mkfile(sub, "deep", C, nc);
+	mkfile(eir.root_ino, "kept", C, nc);
+	is_int(enrp_hold_add(st, "s", "kept", enrp_now_ns() + 10 * 86400LL * 1000000000LL, "order 7",
+	                     false, &actor, &cur), 0, "hold kept for 10 days");
 	struct enrp_prune_result pr;
-	is_int(enrp_prune(st, NULL, true, &actor, NULL, NULL, &pr), 0, "prune --dry-run");
+	const struct enrp_prune_opts dry = { .dry_run = true }, real = { 0 };
+	is_int(enrp_prune(st, NULL, &dry, &actor, &pr), 0, "prune --dry-run");
+	ok(pr.files == 0, "no live file was sealed more than a day ago (%llu)",
+	   (unsigned long long)pr.files);
 	ok(pr.snapshots == 1 && pr.held == 1 && pr.trash == 0,
 	   "dry run: n2 would go, n1 is held, the trash is young (%llu, %llu, %llu)",
 	   (unsigned long long)pr.snapshots, (unsigned long long)pr.held,
 	   (unsigned long long)pr.trash);
 	is_int(enrp_snapshot_get(st, "s", "n2", &got), 0, "a dry run changes nothing");
-	is_int(enrp_prune(st, NULL, false, &actor, NULL, NULL, &pr), 0, "prune");
+	is_int(enrp_prune(st, NULL, &real, &actor, &pr), 0, "prune");
 	is_int(enrp_snapshot_get(st, "s", "n2", &got), -ENOENT, "n2 is gone");
 	is_int(enrp_snapshot_get(st, "s", "n1", &got), 0, "the held n1 stays");
 	is_int(enrp_snapshot_get(st, "s", "n3", &got), 0, "the last, n3, stays");
 	enrp_clock_test_set_wall(enrp_now_ns() + 2 * 86400LL * 1000000000LL);
-	is_int(enrp_prune(st, NULL, false, &actor, NULL, NULL, &pr), 0, "prune two days later");
+	is_int(enrp_snapshot_create(st, "s", "n4", &actor, &n3), 0, "n4 has the files of now");
+	is_int(enrp_prune(st, NULL, &dry, &actor, &pr), 0, "dry run two days later");
+	ok(pr.files >= 2 && pr.held >= 1, "dry run: the old files would go, the held one is kept "
+	   "(%llu, %llu)", (unsigned long long)pr.files, (unsigned long long)pr.held);
+	is_int(enrp_ns_lookup(st, sub, "deep", &s0), 0, "a dry run removes nothing");
+	is_int(enrp_prune(st, NULL, &real, &actor, &pr), 0, "prune two days later");
 	ok(pr.trash >= 1, "trash sealed more than files=1 days ago is purged (%llu)",
 	   (unsigned long long)pr.trash);
+	ok(pr.files >= 2, "live files sealed more than files=1 days ago are removed (%llu)",
+	   (unsigned long long)pr.files);
+	is_int(enrp_ns_lookup(st, sub, "deep", &s0), -ENOENT, "old/deeper/deep is gone");
+	is_int(enrp_ns_lookup(st, eir.root_ino, "old", &s0), 0, "its directories stay");
+	is_int(enrp_ns_lookup(st, eir.root_ino, "kept", &s0), 0, "the held file stays");
+	is_int(enrp_ns_getattr(st, deep, &s0), -ENOENT, "deep's inode is freed (no kernel here)");
+	bool in_trash = false;
+	is_int(enrp_trash_list(st, "s", trash_has_deep, &in_trash), 0, "trash list");
+	ok(!in_trash, "an expired file does not go to trash");
+	is_int(enrp_snapshot_lookup(st, &n3, sub, "deep", &s0), 0, "n4 still has old/deeper/deep");
+	ok(s0.st.st_ino == deep && sha_is(&s0, C, nc) && snapshot_chunks_present(n3.gen, deep),
+	   "with its checksum and its chunks");
+	uint64_t fresh = mkfile(eir.root_ino, "fresh", C, nc);
+	is_int(enrp_prune(st, NULL, &real, &actor, &pr), 0, "prune again");
+	is_int(enrp_ns_getattr(st, fresh, &s0), 0, "a file sealed now stays");
 	enrp_clock_test_set_wall(enrp_now_ns() - 86400LL * 1000000000LL);
-	is_int(enrp_prune(st, NULL, false, &actor, NULL, NULL, &pr), 0,
+	is_int(enrp_prune(st, NULL, &real, &actor, &pr), 0,
 	       "prune with the host clock set back a day");
-	is_int(pr.snapshots + pr.trash, 0, "nothing more goes: the platform clock does not go back");
+	is_int(pr.snapshots + pr.trash + pr.files, 0,
+	       "nothing more goes: the platform clock does not go back");
 	enrp_clock_test_set_wall(0);
-	is_int(enrp_prune(st, "nope", true, &actor, NULL, NULL, &pr), -ENOENT, "prune of no such EIR");
+	is_int(enrp_prune(st, "nope", &dry, &actor, &pr), -ENOENT, "prune of no such EIR");
 	is_int(fsck_problems(), 0, "fsck: no problem after prune");
 
 	enrp_ingest_close(ing);
