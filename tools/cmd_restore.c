@@ -19,6 +19,7 @@
 
 #include <enrp/enrp.h>
 #include <enrp/restore.h>
+#include <enrp/snapshot.h>
 
 #include "ctl.h"
 
@@ -50,10 +51,10 @@ static const struct ctl_help record_help = {
 	"enrpctl restore-test record EIR --snapshot NAME --result pass|fail [--note TEXT]",
 	"Records a test restore of EIR performed today from the snapshot NAME, with\n"
 	"its result, who recorded it and when.  A pass restarts the EIR's interval;\n"
-	"a fail does not (the copy was not shown to be restorable).  NAME is checked\n"
-	"for its syntax only (1-63 characters of A-Z, a-z, 0-9, '.', '_' and '-',\n"
-	"starting with a letter or digit; not 'latest'): snapshots are not yet\n"
-	"part of enrp, and a later version will also require that it exists.\n"
+	"a fail does not (the copy was not shown to be restorable).  NAME\n"
+	"(1-63 characters of A-Z, a-z, 0-9, '.', '_' and '-', starting with a\n"
+	"letter or digit; not 'latest': name the snapshot 'EIR@latest' created) must\n"
+	"be a snapshot of EIR that exists when the restore is recorded.\n"
 	"\n"
 	"Options:\n"
 	"  --snapshot NAME    the snapshot restored (required)\n"
@@ -226,6 +227,18 @@ static int restore_record(struct ctl *ctl, int argc, char **argv)
 	if ((rc = open_today(ctl, &now)) != CTL_OK)
 		return rc;
 
+	/* A record names a copy someone can still look at; the one restored
+	 * is kept until the record is made (a drill records right after it). */
+	struct enrp_snapshot snap;
+	rc = enrp_snapshot_get(ctl->store, name, snapshot, &snap);
+	if (rc == -ENOENT && enrp_eir_get(ctl->store, name, &(struct enrp_eir){ 0 }) == 0) {
+		ctl_err("cannot record a test restore of '%s' from snapshot '%s': EIR '%s' has no "
+		        "such snapshot", name, snapshot, name);
+		ctl_hint("'enrpctl snapshot list %s' lists them", name);
+		return CTL_FAIL;
+	}
+	if (rc && rc != -ENOENT)
+		return restore_error("record a test restore of", name, rc);
 	uint64_t seq;
 	rc = enrp_restore_record(ctl->store, name, snapshot, result, note, now.now_ns, now.today,
 	                         &ctl->actor, &seq);

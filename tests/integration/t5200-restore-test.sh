@@ -68,6 +68,11 @@ assert_eq "$TODAY" "$(json_get "$z" 'j["today"]')" "today is Almaty's date"
 
 # ---- the commands --------------------------------------------------
 
+expect_exit 1 ctl restore-test record pop-registry --snapshot nightly-2026-12-01 --result pass
+assert_eq 0 "$(audit_count --event restore-test-recorded)" "a snapshot that does not exist: exit 1, nothing recorded"
+expect_ok ctl snapshot create pop-registry nightly-2026-12-01
+expect_ok ctl snapshot create archive weekly-1
+
 out=$(ctl restore-test record pop-registry --snapshot nightly-2026-12-01 --result pass \
 	--note "restored into scratch, 41 tables")
 assert_eq 0 $? "restore-test record (the issue's command) succeeds"
@@ -158,6 +163,7 @@ usage calendar holiday list --note x
 usage calendar zone "../../etc/passwd"
 usage calendar zone a b
 expect_exit 1 ctl restore-test record nobody --snapshot s1 --result pass
+expect_exit 1 ctl restore-test record pop-registry --snapshot no-such-snapshot --result pass
 expect_exit 1 ctl restore-test plan nobody --date "$(pydate 'days(30)')"
 expect_exit 1 ctl calendar zone Nowhere/Atlantis
 assert_text_eq "$BEFORE" "$(state)" "nothing stored or journalled by any of them"
