@@ -97,6 +97,20 @@ assert_match '(^|,)nodev(,|$)' "$(awk -v m="$MNT" '$2 == m { print $4 }' /proc/m
 	"mount -t fuse.enrpfs: nodev although mount(8) passes 'dev'"
 umount_fs
 
+# A snapshot mount through mount(8), beside the store's daemon.
+mount_fs
+expect_ok ctl snapshot create e s1
+SNAP=$T/snap
+mkdir -m 755 "$SNAP"
+EXTRA_MOUNTS+=("$SNAP")
+out=$(mount -t fuse.enrpfs -o snapshot=e@s1 "$STORE" "$SNAP" 2>&1)
+assert_eq 0 "$?" "mount -t fuse.enrpfs -o snapshot=e@s1 STORE MNT ($out)"
+assert_match '^kept' "$(cat "$SNAP/file" 2>&1)" "the snapshot's file reads back"
+assert_true "the snapshot mount is read-only" bash -c "! touch '$SNAP/new' 2>/dev/null"
+expect_ok ctl snapshot umount "$SNAP"
+assert_true "and is gone after snapshot umount" not_mounted "$SNAP"
+umount_fs
+
 printf '%s %s fuse.enrpfs defaults 0 0\n' "$STORE" "$MNT" >"$T/fstab"
 out=$(mount -T "$T/fstab" "$MNT" 2>&1)
 assert_eq 0 "$?" "mount via an fstab line ($out)"

@@ -93,6 +93,20 @@ done
 assert_true "encrypted: SHA256SUMS checks out after a remount" \
 	bash -c 'cd "$1" && sha256sum --quiet --strict -c .enrp/SHA256SUMS' _ "$MNT/e1"
 
+# ---- a snapshot mount of the encrypted store: the key from where init recorded it -------------
+SNAP=$T/snap
+mkdir -m 755 "$SNAP"
+EXTRA_MOUNTS+=("$SNAP")
+expect_ok ctl snapshot create e1 drill
+out=$(ctl snapshot mount e1@drill "$SNAP" 2>&1)
+assert_eq 0 "$?" "snapshot mount of an encrypted store ($out)"
+assert_true "encrypted snapshot: sha256sum -c of its SHA256SUMS passes" \
+	bash -c 'cd "$1" && sha256sum --quiet --strict -c .enrp/SHA256SUMS' _ "$SNAP"
+for f in $FILES; do
+	expect_ok cmp "$SRC/$f" "$SNAP/$f"
+done
+expect_ok ctl snapshot umount "$SNAP"
+
 # ---- what lies on disk ----------------------------------------------------------------------------
 n=$(find "$STORE/chunks" -type f | wc -l)
 [ "$n" -gt 10 ] || fail "only $n chunk files in the encrypted store"
