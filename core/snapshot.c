@@ -226,13 +226,14 @@ int snap_get(enrp_txn *t, uint32_t eir_id, uint64_t gen, enum store_dbi db, cons
 	return txn_get(t, db, key, klen, val);
 }
 
-/* Directory entries as they were: the live entries of DIR and the kept
- * ones, merged by name. */
-int snap_dir_scan(enrp_txn *t, uint32_t eir_id, uint64_t gen, uint64_t dir, snap_dirent_fn *cb,
-                  void *arg)
+/* The named keys of object DIR in DB (directory entries, or an inode's
+ * xattrs: both are the id and a name) as they were in snapshot GEN: the
+ * live keys and the kept ones, merged by name. */
+static int snap_named_scan(enrp_txn *t, uint32_t eir_id, uint64_t gen, enum store_dbi db,
+                           uint64_t dir, snap_dirent_fn *cb, void *arg)
 {
 	MDB_cursor *live, *kept = NULL;
-	int rc = txn_cursor(t, DBI_DIRENT, &live);
+	int rc = txn_cursor(t, db, &live);
 	if (rc)
 		return rc;
 	rc = txn_cursor(t, DBI_PRESERVED, &kept);
@@ -247,7 +248,7 @@ int snap_dir_scan(enrp_txn *t, uint32_t eir_id, uint64_t gen, uint64_t dir, snap
 	uint8_t lpre[8], kpre[13];
 	be64_put(lpre, dir);
 	be32_put(kpre, eir_id);
-	kpre[4] = 'd';
+	kpre[4] = kind_of(db);
 	be64_put(kpre + 5, dir);
 	MDB_val lk = { 8, lpre }, lv, kk = { 13, kpre }, kv;
 	int lrc = mdb_cursor_get(live, &lk, &lv, MDB_SET_RANGE);
@@ -284,7 +285,7 @@ int snap_dir_scan(enrp_txn *t, uint32_t eir_id, uint64_t gen, uint64_t dir, snap
 		uint8_t dkey[8 + ENRP_NAME_MAX];
 		size_t dlen = key_dirent(dkey, dir, name);
 		MDB_val val;
-		int grc = snap_get(t, eir_id, gen, DBI_DIRENT, dkey, dlen, &val);
+		int grc = snap_get(t, eir_id, gen, db, dkey, dlen, &val);
 		if (grc == 0)
 			rc = cb(name, nl, val.mv_data, val.mv_size, arg);
 		else if (grc != -ENOENT)
@@ -302,6 +303,12 @@ int snap_dir_scan(enrp_txn *t, uint32_t eir_id, uint64_t gen, uint64_t dir, snap
 	if (rc == 0 && ((lrc && lrc != MDB_NOTFOUND) || (krc && krc != MDB_NOTFOUND)))
 		rc = -EIO;
 	return rc;
+}
+
+int snap_dir_scan(enrp_txn *t, uint32_t eir_id, uint64_t gen, uint64_t dir, snap_dirent_fn *cb,
+                  void *arg)
+{
+	return snap_named_scan(t, eir_id, gen, DBI_DIRENT, dir, cb, arg);
 }
 
 /* ---- snapshot records ---- */
@@ -963,6 +970,73 @@ int enrp_snapshot_readlink(enrp_store *st, const struct enrp_snapshot *s, uint64
 {
 	struct readlink_args a = { s, ino, buf, size };
 	return enrp_store_read(st, readlink_fn, &a);
+}
+
+/* ---- extended attributes as they were ---- */
+
+struct view_xattr_args {
+	const struct enrp_snapshot *s;
+	uint64_t ino;
+	const char *name; /* get; NULL: list */
+	char *buf;
+	size_t size, *len;
+};
+
+static int xattr_list_one(const char *name, size_t len, const void *val, size_t vlen, void *arg)
+{
+	(void)val, (void)vlen;
+	struct view_xattr_args *a = arg;
+	if (a->size && *a->len + len + 1 <= a->size) {
+		memcpy(a->buf + *a->len, name, len);
+		a->buf[*a->len + len] = '\0';
+	}
+	*a->len += len + 1;
+	return 0;
+}
+
+static int view_xattr_fn(enrp_txn *t, void *arg)
+{
+	struct view_xattr_args *a = arg;
+	struct enrp_stat st;
+	uint32_t id;
+	int rc = view_eir(t, a->s, &id);
+	if (rc == 0)
+		rc = view_inode(t, id, a->s->gen, a->ino, &st);
+	if (rc)
+		return rc;
+	*a->len = 0;
+	if (!a->name) {
+		rc = snap_named_scan(t, id, a->s->gen, DBI_XATTR, a->ino, xattr_list_one, a);
+		return rc ? rc : a->size && *a->len > a->size ? -ERANGE : 0;
+	}
+	uint8_t key[8 + ENRP_NAME_MAX];
+	MDB_val v;
+	rc = snap_get(t, id, a->s->gen, DBI_XATTR, key, key_xattr(key, a->ino, a->name), &v);
+	if (rc)
+		return rc == -ENOENT ? -ENODATA : rc;
+	*a->len = v.mv_size;
+	if (a->size && a->size < v.mv_size)
+		return -ERANGE;
+	if (a->size)
+		memcpy(a->buf, v.mv_data, v.mv_size);
+	return 0;
+}
+
+int enrp_snapshot_getxattr(enrp_store *st, const struct enrp_snapshot *s, uint64_t ino,
+                           const char *name, void *buf, size_t size, size_t *len)
+{
+	/* Only user.* is stored (enrp_ns_setxattr). */
+	if (strncmp(name, "user.", 5) != 0 || strlen(name) > ENRP_NAME_MAX)
+		return -ENODATA;
+	struct view_xattr_args a = { s, ino, name, buf, size, len };
+	return enrp_store_read(st, view_xattr_fn, &a);
+}
+
+int enrp_snapshot_listxattr(enrp_store *st, const struct enrp_snapshot *s, uint64_t ino,
+                            char *buf, size_t size, size_t *len)
+{
+	struct view_xattr_args a = { s, ino, NULL, buf, size, len };
+	return enrp_store_read(st, view_xattr_fn, &a);
 }
 
 /* ---- for fsck ---- */

@@ -24,6 +24,7 @@
 #include <enrp/gc.h>
 #include <enrp/ingest.h>
 #include <enrp/reader.h>
+#include <enrp/snapshot.h>
 #include <enrp/journal.h>
 #include <enrp/ns.h>
 #include <enrp/policy.h>
@@ -189,6 +190,9 @@ void hidden_readlink(fuse_req_t req, struct fs *fs, fuse_ino_t ino);
 /* The attributes of INO if it is a snapshot's (for its enrp.* xattrs),
  * else -ENODATA. */
 int hidden_snapshot_stat(struct fs *fs, fuse_ino_t ino, struct enrp_stat *out);
+/* The snapshot a .snapshots/ inode shows (borrowed: slots never go) and
+ * the inode it is there; -ENODATA for other hidden inodes. */
+int hidden_snapshot_node(fuse_ino_t ino, const struct enrp_snapshot **s, uint64_t *real);
 void hidden_opendir(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi);
 /* An open file of snapshot S (borrowed: it must outlive the handle), live
  * inode INO as S shows it, read through the verifying chunk reader.  Errors

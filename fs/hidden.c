@@ -648,6 +648,16 @@ out_err:
 	fuse_reply_err(req, -rc);
 }
 
+int hidden_snapshot_node(fuse_ino_t ino, const struct enrp_snapshot **s, uint64_t *real)
+{
+	const struct snap_slot *sl = snap_ino(ino) ? slot_at(ino) : NULL;
+	if (!sl)
+		return -ENODATA;
+	*s = &sl->s;
+	*real = ino & SNAP_INO_MASK;
+	return 0;
+}
+
 int hidden_snapshot_stat(struct fs *fs, fuse_ino_t ino, struct enrp_stat *out)
 {
 	return snap_ino(ino) ? snap_stat(fs, ino, out) : -ENODATA;

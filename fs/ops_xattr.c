@@ -22,6 +22,8 @@
 
 #include <enrp/codec.h>
 
+#include <enrp/snapshot.h>
+
 #include "fs.h"
 
 #define XATTR_SHA256 "enrp.sha256"
@@ -217,45 +219,18 @@ void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		fuse_reply_err(req, 0);
 }
 
-void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+/* Replies to a get (NAME) or a list (NAME NULL) of INO's stored xattrs:
+ * the live ones, or those a .snapshots/ inode had in its snapshot. */
+static void stored_xattr(fuse_req_t req, struct fs *fs, fuse_ino_t ino, const char *name,
+                         size_t size)
 {
-	struct fs *fs = fs_of(req);
-	if (hidden_ino(ino)) {
-		if (virtual_name(name))
-			virtual_get(req, fs, ino, name, size);
-		else
+	const struct enrp_snapshot *snap = NULL;
+	uint64_t real = ino;
+	if (hidden_ino(ino) && hidden_snapshot_node(ino, &snap, &real)) {
+		/* .enrp/ and the .snapshots/ directory itself have none. */
+		if (name)
 			fuse_reply_err(req, ENODATA);
-		return;
-	}
-	if (virtual_name(name)) {
-		virtual_get(req, fs, ino, name, size);
-		return;
-	}
-	if (strcmp(name, XATTR_ACL_ACCESS) == 0) {
-		acl_get(req, fs, ino, size);
-		return;
-	}
-	char *buf = size ? malloc(size) : NULL;
-	if (size && !buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	size_t len = 0;
-	int rc = enrp_ns_getxattr(fs->st, ino, name, buf, size, &len);
-	if (rc)
-		fuse_reply_err(req, -rc);
-	else if (size == 0)
-		fuse_reply_xattr(req, len);
-	else
-		fuse_reply_buf(req, buf, len);
-	free(buf);
-}
-
-void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
-{
-	struct fs *fs = fs_of(req);
-	if (hidden_ino(ino)) {
-		if (size == 0)
+		else if (size == 0)
 			fuse_reply_xattr(req, 0);
 		else
 			fuse_reply_buf(req, NULL, 0);
@@ -267,7 +242,13 @@ void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		return;
 	}
 	size_t len = 0;
-	int rc = enrp_ns_listxattr(fs->st, ino, buf, size, &len);
+	int rc;
+	if (snap)
+		rc = name ? enrp_snapshot_getxattr(fs->st, snap, real, name, buf, size, &len)
+		          : enrp_snapshot_listxattr(fs->st, snap, real, buf, size, &len);
+	else
+		rc = name ? enrp_ns_getxattr(fs->st, ino, name, buf, size, &len)
+		          : enrp_ns_listxattr(fs->st, ino, buf, size, &len);
 	if (rc)
 		fuse_reply_err(req, -rc);
 	else if (size == 0)
@@ -275,4 +256,30 @@ void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	else
 		fuse_reply_buf(req, buf, len);
 	free(buf);
+}
+
+void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct fs *fs = fs_of(req);
+	if (hidden_ino(ino)) {
+		if (virtual_name(name))
+			virtual_get(req, fs, ino, name, size);
+		else
+			stored_xattr(req, fs, ino, name, size);
+		return;
+	}
+	if (virtual_name(name)) {
+		virtual_get(req, fs, ino, name, size);
+		return;
+	}
+	if (strcmp(name, XATTR_ACL_ACCESS) == 0) {
+		acl_get(req, fs, ino, size);
+		return;
+	}
+	stored_xattr(req, fs, ino, name, size);
+}
+
+void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	stored_xattr(req, fs_of(req), ino, NULL, size);
 }

@@ -44,6 +44,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <enrp/codec.h>
 #include <enrp/enrp.h>
 #include <enrp/rundir.h>
 #include <enrp/snapshot.h>
@@ -411,24 +412,75 @@ static void sm_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	sm_erofs(req);
 }
 
-/* Extended attributes are kept in snapshots but not shown yet (as in
- * .snapshots/). */
+static void reply_xattr_text(fuse_req_t req, const char *value, size_t size)
+{
+	size_t len = strlen(value);
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (size < len)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, value, len);
+}
+
+/* What the live mount shows: enrp.state and enrp.sha256 of a file (what it
+ * was sealed with: every file of a snapshot is), and the user.* attributes
+ * each inode had at the snapshot's instant. */
+static void sm_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	if (refused(req))
+		return;
+	struct fs *fs = fs_of(req);
+	struct snapmount *sm = fs->snapmount;
+	if (ino == SM_ENRP_DIR_INO || ino == SM_SUMS_INO) {
+		if (name)
+			fuse_reply_err(req, ENODATA);
+		else
+			reply_xattr_text(req, "", size);
+		return;
+	}
+	if (name && (strcmp(name, "enrp.state") == 0 || strcmp(name, "enrp.sha256") == 0)) {
+		struct enrp_stat s;
+		int rc = enrp_snapshot_getattr(fs->st, &sm->snap, live_ino(sm, ino), &s);
+		char hex[2 * 32 + 1];
+		if (rc)
+			fuse_reply_err(req, -rc);
+		else if (!S_ISREG(s.st.st_mode))
+			fuse_reply_err(req, ENODATA);
+		else if (strcmp(name, "enrp.state") == 0)
+			reply_xattr_text(req, enrp_file_state_name(s.state), size);
+		else {
+			enrp_hex(s.sha256, 32, hex);
+			reply_xattr_text(req, hex, size);
+		}
+		return;
+	}
+	char *buf = size ? malloc(size) : NULL;
+	if (size && !buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	size_t len = 0;
+	int rc = name ? enrp_snapshot_getxattr(fs->st, &sm->snap, live_ino(sm, ino), name, buf, size,
+	                                       &len)
+	              : enrp_snapshot_listxattr(fs->st, &sm->snap, live_ino(sm, ino), buf, size, &len);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else if (size == 0)
+		fuse_reply_xattr(req, len);
+	else
+		fuse_reply_buf(req, buf, len);
+	free(buf);
+}
+
 static void sm_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
-	(void)ino, (void)name, (void)size;
-	if (!refused(req))
-		fuse_reply_err(req, ENODATA);
+	sm_xattr(req, ino, name, size);
 }
 
 static void sm_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	(void)ino;
-	if (refused(req))
-		return;
-	if (size == 0)
-		fuse_reply_xattr(req, 0);
-	else
-		fuse_reply_buf(req, NULL, 0);
+	sm_xattr(req, ino, NULL, size);
 }
 
 /* .enrp/SHA256SUMS: the rendered text, borrowed from the mount. */

@@ -92,4 +92,12 @@ int enrp_snapshot_readdir(enrp_store *st, const struct enrp_snapshot *s, uint64_
 int enrp_snapshot_readlink(enrp_store *st, const struct enrp_snapshot *s, uint64_t ino,
                            char *buf, size_t size);
 
+/* Extended attributes (user.*) of INO as snapshot S shows them, with
+ * enrp_ns_getxattr's and enrp_ns_listxattr's conventions (SIZE 0 asks for
+ * the size; -ERANGE, -ENODATA); -ENOENT INO is not in S. */
+int enrp_snapshot_getxattr(enrp_store *st, const struct enrp_snapshot *s, uint64_t ino,
+                           const char *name, void *buf, size_t size, size_t *len);
+int enrp_snapshot_listxattr(enrp_store *st, const struct enrp_snapshot *s, uint64_t ino,
+                            char *buf, size_t size, size_t *len);
+
 #endif

@@ -180,6 +180,26 @@ out=$(cd "$D" && sha256sum -c .enrp/SHA256SUMS 2>&1)
 [ $? -ne 0 ] && pass "sha256sum -c fails on the damaged file" || fail "sha256sum -c passed: $out"
 expect_ok ctl snapshot umount "$D"
 
+# ---- extended attributes as they were, enrp.state and enrp.sha256 -----------------------------
+mk_eir xa --owner root
+echo "attributes" >"$MNT/xa/file"
+setfattr -n user.origin -v nightly "$MNT/xa/file" || fail "setfattr"
+settle xa
+expect_ok ctl snapshot create xa then
+setfattr -n user.origin -v changed "$MNT/xa/file" || fail "setfattr again"
+setfattr -n user.later -v x "$MNT/xa/file" || fail "setfattr user.later"
+assert_eq "nightly" "$(getfattr --absolute-names --only-values -n user.origin "$MNT/xa/.snapshots/then/file" 2>&1)" \
+	".snapshots/: user.origin as it was"
+assert_eq "changed" "$(getfattr --absolute-names --only-values -n user.origin "$MNT/xa/file" 2>&1)" "live: the new value"
+expect_ok ctl snapshot mount xa@then "$D"
+assert_eq "nightly" "$(getfattr --absolute-names --only-values -n user.origin "$D/file" 2>&1)" "snapshot mount: user.origin as it was"
+assert_eq "user.origin" "$(getfattr --absolute-names -d -m - "$D/file" 2>/dev/null | sed -n 's/=.*//p' | tr '\n' ' ' | sed 's/ $//')" \
+	"snapshot mount: only the attributes it had"
+assert_eq "verified $(sha "$MNT/xa/file")" \
+	"$(getfattr --absolute-names --only-values -n enrp.state "$D/file") $(getfattr --absolute-names --only-values -n enrp.sha256 "$D/file")" \
+	"snapshot mount: enrp.state and enrp.sha256"
+expect_ok ctl snapshot umount "$D"
+
 # ---- enrpfs -o snapshot= directly, and its refusals -----------------------------------------
 out=$("$ENRPFS" -o snapshot=pop-registry@nope "$STORE" "$R" 2>&1)
 assert_eq 1 "$?" "enrpfs refuses a snapshot that does not exist: $out"

@@ -424,6 +424,39 @@ int main(void)
 	enrp_snapshot_list(st, "s", count_snap, &nsnaps);
 	is_int(nsnaps, 0, "none of the rw EIR, whatever changed in it");
 
+	/* ---- extended attributes as they were ---- */
+	{
+		uint64_t xf = mkfile(eir.root_ino, "xf", C, nc);
+		char v[64];
+		size_t len = 0;
+		is_int(enrp_ns_setxattr(st, &user, xf, "user.a", "one", 3, 0), 0, "user.a=one");
+		is_int(enrp_ns_setxattr(st, &user, xf, "user.gone", "g", 1, 0), 0, "user.gone=g");
+		struct enrp_snapshot xs;
+		is_int(enrp_snapshot_create(st, "s", "xattrs", &actor, &xs), 0, "snapshot xattrs");
+		is_int(enrp_ns_setxattr(st, &user, xf, "user.a", "two!", 4, 0), 0, "then user.a=two!");
+		is_int(enrp_ns_removexattr(st, &user, xf, "user.gone"), 0, "user.gone removed");
+		is_int(enrp_ns_setxattr(st, &user, xf, "user.new", "n", 1, 0), 0, "user.new added");
+		is_int(enrp_snapshot_getxattr(st, &xs, xf, "user.a", NULL, 0, &len), 0, "size of user.a");
+		is_int((int)len, 3, "as it was: 3 bytes");
+		is_int(enrp_snapshot_getxattr(st, &xs, xf, "user.a", v, 2, &len), -ERANGE,
+		       "a small buffer: -ERANGE");
+		is_int(enrp_snapshot_getxattr(st, &xs, xf, "user.a", v, sizeof(v), &len), 0, "get user.a");
+		ok(len == 3 && memcmp(v, "one", 3) == 0, "the snapshot's value");
+		is_int(enrp_snapshot_getxattr(st, &xs, xf, "user.new", v, sizeof(v), &len), -ENODATA,
+		       "an attribute set later is not in it");
+		is_int(enrp_snapshot_getxattr(st, &xs, xf, "trusted.x", v, sizeof(v), &len), -ENODATA,
+		       "another namespace: -ENODATA");
+		is_int(enrp_snapshot_listxattr(st, &xs, xf, v, sizeof(v), &len), 0, "list");
+		ok(len == sizeof("user.a") + sizeof("user.gone") &&
+		   memcmp(v, "user.a\0user.gone\0", len) == 0, "user.a and user.gone, as they were");
+		is_int(enrp_snapshot_listxattr(st, &xs, xf, v, 4, &len), -ERANGE, "list, small: -ERANGE");
+		is_int(enrp_snapshot_listxattr(st, &xs, xf + 1000, v, sizeof(v), &len), -ENOENT,
+		       "an inode not in the snapshot: -ENOENT");
+		is_int(enrp_ns_getxattr(st, xf, "user.a", v, sizeof(v), &len), 0, "live user.a");
+		ok(len == 4 && memcmp(v, "two!", 4) == 0, "live keeps its own value");
+		is_int(enrp_snapshot_delete(st, "s", "xattrs", &actor), 0, "delete snapshot xattrs");
+	}
+
 	/* ---- prune: keep-last, a held snapshot, trash past files=DAYS ---- */
 	struct enrp_retention pol;
 	char err[ENRP_RETENTION_ERR_MAX];
