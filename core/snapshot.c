@@ -769,6 +769,30 @@ int enrp_snapshot_delete(enrp_store *st, const char *eir, const char *name,
 	return rc;
 }
 
+int enrp_snapshot_mounted(enrp_store *st, const char *eir, const char *name, char *where,
+                          size_t size, bool *mounted)
+{
+	struct enrp_snapshot s;
+	struct enrp_eir e;
+	*mounted = false;
+	if (where && size)
+		where[0] = '\0';
+	int rc = enrp_snapshot_get(st, eir, name, &s);
+	if (rc == 0)
+		rc = enrp_eir_get(st, eir, &e);
+	if (rc)
+		return rc;
+	int lock = enrp_rundir_snapshot_delete_lock(enrp_store_path(st), e.id, s.gen, where, size);
+	if (lock == -EBUSY) {
+		*mounted = true;
+		return 0;
+	}
+	if (lock < 0)
+		return lock;
+	close(lock);
+	return 0;
+}
+
 /* ---- the tree as it was ---- */
 
 struct view_args {

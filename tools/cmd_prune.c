@@ -22,9 +22,11 @@ static const struct ctl_help prune_help = {
 	"files=DAYS have passed since they were sealed.  Time is the platform's\n"
 	"clock, from each copy's seal; periods are in the platform's zone\n"
 	"('enrpctl calendar zone').  Held snapshots and held or locked copies stay\n"
-	"and are listed as such.  Afterwards garbage collection frees the chunks\n"
-	"(a running enrpfs starts it at once).  Live files past files=DAYS are not\n"
-	"pruned yet.\n"
+	"and are listed as held; a snapshot mounted for a test restore stays and is\n"
+	"listed as mounted.  Afterwards garbage collection frees the chunks (a\n"
+	"running enrpfs starts it at once).  Each EIR that lost something gets a\n"
+	"'prune' journal record with its counts.  Live files past files=DAYS are\n"
+	"not pruned yet.\n"
 	"\n"
 	"Options:\n"
 	"  --dry-run          change nothing; list what would go\n"
@@ -53,14 +55,18 @@ static void item_cb(const struct enrp_prune_item *it, void *arg)
 		json_kv_u64(o->j, "id", it->id);
 		json_kv_str(o->j, it->kind == ENRP_PRUNE_SNAPSHOT ? "created" : "sealed", at);
 		json_kv_bool(o->j, "held", it->held);
+		json_kv_bool(o->j, "mounted", it->mounted);
 		json_object_end(o->j);
 		return;
 	}
-	const char *verb = it->held ? "keep (held)" : o->dry_run ? "would prune" : "pruned";
+	const char *verb = it->held      ? "keep (held)"
+	                   : it->mounted ? "keep (mounted)"
+	                   : o->dry_run  ? "would prune"
+	                                 : "pruned";
 	if (it->kind == ENRP_PRUNE_SNAPSHOT)
-		ctl_line(stdout, "%-12s snapshot %s@%s (created %s)", verb, it->eir, it->what, at);
+		ctl_line(stdout, "%-14s snapshot %s@%s (created %s)", verb, it->eir, it->what, at);
 	else
-		ctl_line(stdout, "%-12s trash %s #%" PRIu64 " %s (sealed %s)", verb, it->eir, it->id,
+		ctl_line(stdout, "%-14s trash %s #%" PRIu64 " %s (sealed %s)", verb, it->eir, it->id,
 		         it->what, at);
 }
 
@@ -101,13 +107,16 @@ int cmd_prune(struct ctl *ctl, int argc, char **argv)
 		o.j = &j;
 	}
 	struct enrp_prune_result r;
-	rc = enrp_prune(ctl->store, eir, dry_run, &ctl->actor, item_cb, &o, &r);
+	rc = enrp_prune(ctl->store, eir, dry_run, &ctl->actor, item_cb, NULL, &o, &r);
 	if (ctl->json) {
 		json_array_end(&j);
 		json_kv_bool(&j, "dry_run", dry_run);
 		json_kv_u64(&j, "snapshots", r.snapshots);
+		json_kv_u64(&j, "kept", r.snapshots_seen - r.snapshots);
 		json_kv_u64(&j, "trash", r.trash);
+		json_kv_u64(&j, "trash_bytes", r.trash_bytes);
 		json_kv_u64(&j, "held", r.held);
+		json_kv_u64(&j, "mounted", r.mounted);
 		json_kv_u64(&j, "eirs", r.eirs);
 		json_object_end(&j);
 		json_finish(&j);
@@ -119,10 +128,14 @@ int cmd_prune(struct ctl *ctl, int argc, char **argv)
 		ctl_hint("what was pruned before the failure stays pruned; run it again");
 		return CTL_FAIL;
 	}
-	if (!ctl->json)
+	if (!ctl->json) {
+		char bytes[SIZE_BUF];
+		size_human(r.trash_bytes, bytes);
 		ctl_line(stdout, "prune%s: %" PRIu32 " EIRs with a policy; %" PRIu64 " snapshots, %"
-		         PRIu64 " trash entries %s; %" PRIu64 " held", dry_run ? " (dry run)" : "",
-		         r.eirs, r.snapshots, r.trash, dry_run ? "would go" : "gone", r.held);
+		         PRIu64 " trash entries (%s) %s; %" PRIu64 " held, %" PRIu64 " mounted",
+		         dry_run ? " (dry run)" : "", r.eirs, r.snapshots, r.trash, bytes,
+		         dry_run ? "would go" : "gone", r.held, r.mounted);
+	}
 	if (!dry_run && (r.snapshots || r.trash)) {
 		/* A running daemon collects at once; otherwise say how. */
 		if (enrp_control_request(ctl->store_path, "gc", NULL, 0, 10000) != 0 && !ctl->json)

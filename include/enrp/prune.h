@@ -4,7 +4,8 @@
  * files=DAYS have passed since they were sealed.  Time is the platform's
  * clock (enrp/clock.h: a clock set backwards prunes nothing early);
  * periods are the platform calendar's zone.  Held snapshots and held or
- * locked copies are never pruned: they are reported and skipped.
+ * locked copies are never pruned: they are reported and skipped, and so is
+ * a snapshot mounted for a test restore (rundir.h), reported as mounted.
  */
 #ifndef ENRP_PRUNE_H
 #define ENRP_PRUNE_H
@@ -28,23 +29,39 @@ struct enrp_prune_item {
 	uint64_t id;
 	int64_t at;          /* created (snapshot) or sealed (trash), platform clock */
 	bool held;           /* would go, but is held or locked: stays */
+	bool mounted;        /* would go, but is mounted for a test restore: stays
+	                      * this time (a snapshot; never also held) */
 };
 
 struct enrp_prune_result {
 	uint64_t snapshots;  /* deleted (or, dry run, to delete) */
 	uint64_t trash;      /* purged (or to purge) */
+	uint64_t trash_bytes;/* their logical bytes (gc frees what no one else uses) */
 	uint64_t held;       /* skipped: held or locked */
+	uint64_t mounted;    /* skipped: mounted for a test restore */
 	uint32_t eirs;       /* EIRs with a policy */
+	/* How far the run is, for progress: */
+	uint32_t eirs_done;      /* EIRs looked at so far ... */
+	uint32_t eirs_total;     /* ... of these */
+	uint64_t snapshots_seen; /* snapshots weighed against the keep-* rules */
+	uint64_t trash_seen;     /* trash entries found past files=DAYS */
 };
 
 typedef void enrp_prune_fn(const struct enrp_prune_item *item, void *arg);
+typedef void enrp_prune_progress_fn(const struct enrp_prune_result *sofar, void *arg);
 
 /* Prunes EIR (NULL: every EIR with a policy); with DRY_RUN changes nothing
- * and reports what would go.  CB (may be NULL) is told each item.  Each EIR
- * that lost something gets a "prune" journal record with its counts (and
- * the snapshot-delete and trash-purge records of what went).  -ENOENT no
- * such EIR. */
+ * and reports what would go.  CB (may be NULL) is told each item; PROGRESS
+ * (may be NULL) is called with the counts so far after each snapshot, each
+ * trash entry and each EIR (often: a caller that draws shows the latest now
+ * and then).  Both get ARG.  Each EIR that lost something, or kept it only
+ * for a hold, a lock or a mount, gets a "prune" journal record with its
+ * counts: snapshots= deleted, kept= snapshots staying (for a rule, a hold
+ * or a mount), trash= purged, trash_bytes= their bytes, held=, mounted=
+ * (and the snapshot-delete and trash-purge records of what went).  -ENOENT
+ * no such EIR. */
 int enrp_prune(enrp_store *st, const char *eir, bool dry_run, const struct enrp_actor *actor,
-               enrp_prune_fn *cb, void *arg, struct enrp_prune_result *out);
+               enrp_prune_fn *cb, enrp_prune_progress_fn *progress, void *arg,
+               struct enrp_prune_result *out);
 
 #endif
