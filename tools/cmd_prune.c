@@ -1,14 +1,22 @@
 /*
  * cmd_prune.c — `enrpctl prune [--dry-run] [EIR]`: apply the retention
  * policies (core/prune.c), then have garbage collection free what went.
+ *
+ * On a terminal (stderr), a progress line counts the EIRs, the snapshots
+ * weighed and what went; it is erased before each item line, so items and
+ * the summary read as without it.  Then, when a daemon serves the store,
+ * its collection is followed with gc's own progress line; piped, the
+ * daemon is only asked to collect and enrpctl does not wait.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <enrp/enrp.h>
+#include <enrp/gc.h>
 #include <enrp/prune.h>
 #include <enrp/rundir.h>
 
@@ -24,9 +32,10 @@ static const struct ctl_help prune_help = {
 	"('enrpctl calendar zone').  Held snapshots and held or locked copies stay\n"
 	"and are listed as held; a snapshot mounted for a test restore stays and is\n"
 	"listed as mounted.  Afterwards garbage collection frees the chunks (a\n"
-	"running enrpfs starts it at once).  Each EIR that lost something gets a\n"
-	"'prune' journal record with its counts.  Live files past files=DAYS are\n"
-	"not pruned yet.\n"
+	"running enrpfs starts it at once).  On a terminal, progress is shown on\n"
+	"stderr, then the daemon's collection is followed to its end.  Each EIR\n"
+	"that lost something gets a 'prune' journal record with its counts.  Live\n"
+	"files past files=DAYS are not pruned yet.\n"
 	"\n"
 	"Options:\n"
 	"  --dry-run          change nothing; list what would go\n"
@@ -39,6 +48,7 @@ struct out {
 	struct ctl *ctl;
 	struct json *j;
 	bool dry_run;
+	struct progress p;
 };
 
 static void item_cb(const struct enrp_prune_item *it, void *arg)
@@ -63,11 +73,42 @@ static void item_cb(const struct enrp_prune_item *it, void *arg)
 	                   : it->mounted ? "keep (mounted)"
 	                   : o->dry_run  ? "would prune"
 	                                 : "pruned";
+	progress_clear(&o->p);
 	if (it->kind == ENRP_PRUNE_SNAPSHOT)
 		ctl_line(stdout, "%-14s snapshot %s@%s (created %s)", verb, it->eir, it->what, at);
 	else
 		ctl_line(stdout, "%-14s trash %s #%" PRIu64 " %s (sealed %s)", verb, it->eir, it->id,
 		         it->what, at);
+	if (o->p.on)
+		fflush(stdout); /* before the progress line is drawn again */
+}
+
+static void show_progress(const struct enrp_prune_result *r, void *arg)
+{
+	struct out *o = arg;
+	char bytes[SIZE_BUF];
+	size_human(r->trash_bytes, bytes);
+	progress_line(&o->p, false,
+	              "prune%s: EIR %" PRIu32 "/%" PRIu32 ", %" PRIu64 " snapshots examined, %"
+	              PRIu64 " %s, %" PRIu64 " trash entries %s (%s)",
+	              o->dry_run ? " (dry run)" : "", r->eirs_done, r->eirs_total, r->snapshots_seen,
+	              r->snapshots, o->dry_run ? "to delete" : "deleted", r->trash,
+	              o->dry_run ? "to purge" : "purged", bytes);
+}
+
+/* What went is freed by garbage collection: a running daemon starts it at
+ * once, and on a terminal its run is followed to the end. */
+static void collect(struct ctl *ctl)
+{
+	struct enrp_gc_result g;
+	int rc = ctl->tty ? ctl_gc_follow(ctl, &g)
+	                  : enrp_control_request(ctl->store_path, "gc", NULL, 0, 10000);
+	if (rc == -ENOENT || rc == -ECONNREFUSED) {
+		if (!ctl->json)
+			ctl_hint("run 'enrpctl gc' to free their chunks now");
+	} else if (rc) {
+		ctl_warn("the running enrpfs did not collect: %s; run 'enrpctl gc'", enrp_strerror(rc));
+	}
 }
 
 int cmd_prune(struct ctl *ctl, int argc, char **argv)
@@ -98,7 +139,10 @@ int cmd_prune(struct ctl *ctl, int argc, char **argv)
 	if ((rc = ctl_open_store(ctl)) != CTL_OK)
 		return rc;
 	struct json j;
-	struct out o = { ctl, NULL, dry_run };
+	struct out o = { ctl, NULL, dry_run, { 0 } };
+	/* A JSON document on the terminal is what is being watched: no line
+	 * is drawn over it. */
+	progress_begin(&o.p, ctl->tty && !(ctl->json && isatty(STDOUT_FILENO)));
 	if (ctl->json) {
 		json_init(&j, stdout);
 		json_object_begin(&j);
@@ -107,7 +151,9 @@ int cmd_prune(struct ctl *ctl, int argc, char **argv)
 		o.j = &j;
 	}
 	struct enrp_prune_result r;
-	rc = enrp_prune(ctl->store, eir, dry_run, &ctl->actor, item_cb, NULL, &o, &r);
+	rc = enrp_prune(ctl->store, eir, dry_run, &ctl->actor, item_cb, show_progress, &o, &r);
+	/* The summary below says what the last progress line said. */
+	progress_clear(&o.p);
 	if (ctl->json) {
 		json_array_end(&j);
 		json_kv_bool(&j, "dry_run", dry_run);
@@ -136,10 +182,8 @@ int cmd_prune(struct ctl *ctl, int argc, char **argv)
 		         dry_run ? " (dry run)" : "", r.eirs, r.snapshots, r.trash, bytes,
 		         dry_run ? "would go" : "gone", r.held, r.mounted);
 	}
-	if (!dry_run && (r.snapshots || r.trash)) {
-		/* A running daemon collects at once; otherwise say how. */
-		if (enrp_control_request(ctl->store_path, "gc", NULL, 0, 10000) != 0 && !ctl->json)
-			ctl_hint("run 'enrpctl gc' to free their chunks now");
-	}
+	fflush(stdout);
+	if (!dry_run && (r.snapshots || r.trash))
+		collect(ctl);
 	return CTL_OK;
 }
