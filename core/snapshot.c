@@ -388,7 +388,7 @@ bool snap_exists(enrp_txn *t, uint32_t eir_id, uint64_t gen)
 	return txn_get(t, DBI_SNAPSHOT, key, sizeof(key), &v) == 0;
 }
 
-static int snap_load(enrp_txn *t, const struct enrp_eir *e, uint64_t gen, struct enrp_snapshot *s)
+int snap_load(enrp_txn *t, const struct enrp_eir *e, uint64_t gen, struct enrp_snapshot *s)
 {
 	uint8_t key[13];
 	MDB_val v;

@@ -480,8 +480,9 @@ static int snap_mount(struct ctl *ctl, int argc, char **argv)
 	if (!realpath(mnt, where))
 		snprintf(where, sizeof(where), "%s", mnt);
 	rc = enrp_journal_append(ctl->store, &ctl->actor, eir, "snapshot-mount",
-	                         "snapshot=%s gen=%" PRIu64 " mountpoint=%s allow=%s", name, s.gen,
-	                         where, allow[0] ? allow : "-");
+	                         "snapshot=%s gen=%" PRIu64 " files=%" PRIu64 " bytes=%" PRIu64
+	                         " mountpoint=%s allow=%s", name, s.gen, s.files, s.bytes, where,
+	                         allow[0] ? allow : "-");
 	if (rc)
 		ctl_warn("mounted, but the journal record failed: %s", enrp_strerror(rc));
 	ctl_line(stdout, "mounted snapshot %s@%s at %s (read-only)", eir, name, where);
@@ -527,6 +528,13 @@ static int snap_umount(struct ctl *ctl, int argc, char **argv)
 	}
 	if ((rc = ctl_open_store(ctl)) != CTL_OK)
 		return rc;
+	/* What was mounted, for the journal: it cannot be deleted before
+	 * the unmount. */
+	char seir[ENRP_EIR_NAME_MAX + 1];
+	const char *sname;
+	struct enrp_snapshot s;
+	bool known = ctl_split_snapshot(spec, seir, sizeof(seir), &sname) &&
+	             enrp_snapshot_get(ctl->store, seir, sname, &s) == 0;
 	char prog[] = "fusermount3", dash_u[] = "-u";
 	char *cmd[] = { prog, dash_u, where, NULL };
 	rc = run_wait(cmd);
@@ -539,8 +547,12 @@ static int snap_umount(struct ctl *ctl, int argc, char **argv)
 	char *at = strchr(spec, '@');
 	if (at)
 		*at = '\0';
+	char counts[96] = "";
+	if (known)
+		snprintf(counts, sizeof(counts), " gen=%" PRIu64 " files=%" PRIu64 " bytes=%" PRIu64,
+		         s.gen, s.files, s.bytes);
 	rc = enrp_journal_append(ctl->store, &ctl->actor, spec, "snapshot-umount",
-	                         "snapshot=%s mountpoint=%s", at ? at + 1 : "?", where);
+	                         "snapshot=%s%s mountpoint=%s", at ? at + 1 : "?", counts, where);
 	if (rc)
 		ctl_warn("unmounted, but the journal record failed: %s", enrp_strerror(rc));
 	ctl_line(stdout, "unmounted %s", where);

@@ -457,6 +457,12 @@ int main(void)
 	int64_t cur;
 	is_int(enrp_hold_add_snapshot(st, "s", "n1", enrp_now_ns() + 86400LL * 1000000000LL, "case 9",
 	                              false, &actor, &cur), 0, "hold n1");
+	struct last held_rec = journal_last_of(st);
+	char want[64];
+	snprintf(want, sizeof(want), "snapshot=n1 files=%llu bytes=%llu ",
+	         (unsigned long long)n1.files, (unsigned long long)n1.bytes);
+	ok(!strcmp(held_rec.rec.event, "hold-add") && !strncmp(held_rec.rec.details, want, strlen(want)),
+	   "the hold is journalled with what it keeps: '%s'", held_rec.rec.details);
 	uint64_t z = mkfile(eir.root_ino, "z", C, nc);
 	is_int(enrp_ns_unlink(st, &user, eir.root_ino, "z", false), 0, "delete z (to trash)");
 	is_int(enrp_ns_forget(st, z), 0, "z freed");
