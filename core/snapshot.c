@@ -709,12 +709,15 @@ static int delete_fn(enrp_txn *t, void *arg)
 {
 	struct delete_args *a = arg;
 	struct enrp_eir e;
+	struct enrp_snapshot s;
 	uint64_t gen, prev, latest;
 	int rc = eir_get_by_name_txn(t, a->eir, &e);
 	if (rc == 0)
 		rc = snap_gen_of(t, e.id, a->name, &gen);
 	if (rc == 0 && gen != a->gen)
 		rc = -EAGAIN; /* deleted and taken again since it was locked */
+	if (rc == 0)
+		rc = snap_load(t, &e, gen, &s); /* what it held, for the journal */
 	if (rc == 0)
 		rc = previous_gen(t, e.id, gen, &prev);
 	if (rc == 0)
@@ -742,9 +745,10 @@ static int delete_fn(enrp_txn *t, void *arg)
 		rc = set_latest(t, e.id, prev);
 	if (rc)
 		return rc;
-	char details[192];
-	snprintf(details, sizeof(details), "snapshot=%s gen=%" PRIu64 " versions_moved=%" PRIu64
-	         " versions_released=%" PRIu64, a->name, gen, a->moved, a->dropped);
+	char details[256];
+	snprintf(details, sizeof(details), "snapshot=%s gen=%" PRIu64 " files=%" PRIu64
+	         " bytes=%" PRIu64 " versions_moved=%" PRIu64 " versions_released=%" PRIu64, a->name,
+	         gen, s.files, s.bytes, a->moved, a->dropped);
 	return journal_append_txn(t, a->actor, e.name, "snapshot-delete", details);
 }
 
