@@ -46,7 +46,8 @@ static const struct ctl_help snapshot_help = {
 };
 
 static const struct ctl_help mount_help = {
-	"enrpctl [-S STORE] snapshot mount EIR@NAME|EIR@latest MOUNTPOINT [--allow USER|GROUP]...",
+	"enrpctl [-S STORE] snapshot mount EIR@NAME|EIR@latest MOUNTPOINT [--allow USER|GROUP]... "
+	"[--json]",
 	"Mounts snapshot NAME of EIR read-only at MOUNTPOINT (an empty directory)\n"
 	"for a test restore: a second enrpfs process beside the store's daemon,\n"
 	"which keeps serving and writing.  EIR@latest takes a snapshot of this\n"
@@ -58,11 +59,13 @@ static const struct ctl_help mount_help = {
 	"\n"
 	"The mount is open only to the account that mounted it (root) unless\n"
 	"--allow names other users or groups.  A mounted snapshot cannot be\n"
-	"deleted.  Journalled as snapshot-mount.\n"
+	"deleted.  Journalled as snapshot-mount.  Nothing is scanned before the\n"
+	"mount is ready, whatever the size of the snapshot.\n"
 	"\n"
 	"Options:\n"
 	"  --allow USER|GROUP another account or group that may read the mount\n"
 	"                     (repeatable)\n"
+	"  --json             print what was mounted where as a JSON object\n"
 	"  -S, --store STORE  the store\n"
 	"  -h, --help         show this help\n",
 };
@@ -402,7 +405,7 @@ static int snap_mount(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "allow", required_argument, NULL, 'a' },
-		CTL_OPTS_COMMON,
+		CTL_OPT_JSON, CTL_OPTS_COMMON,
 	};
 	char allow[1024] = "";
 	int c, rc;
@@ -455,8 +458,9 @@ static int snap_mount(struct ctl *ctl, int argc, char **argv)
 		rc = enrp_snapshot_create(ctl->store, eir, taken, &ctl->actor, &s);
 		if (rc)
 			return snapshot_error("create a", eir, taken, rc);
-		ctl_line(stdout, "created snapshot %s@%s: %" PRIu64 " verified files", s.eir, s.name,
-		         s.files);
+		if (!ctl->json)
+			ctl_line(stdout, "created snapshot %s@%s: %" PRIu64 " verified files", s.eir,
+			         s.name, s.files);
 		if (s.not_included)
 			ctl_warn("%" PRIu64 " files of '%s' were being written or sealed and are not in it",
 			         s.not_included, s.eir);
@@ -485,7 +489,20 @@ static int snap_mount(struct ctl *ctl, int argc, char **argv)
 	                         allow[0] ? allow : "-");
 	if (rc)
 		ctl_warn("mounted, but the journal record failed: %s", enrp_strerror(rc));
-	ctl_line(stdout, "mounted snapshot %s@%s at %s (read-only)", eir, name, where);
+	if (ctl->json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_object_begin(&j);
+		json_key(&j, "snapshot");
+		print_json(&j, &s);
+		json_kv_bool(&j, "created", latest);
+		json_kv_str(&j, "mountpoint", where);
+		json_kv_str(&j, "allow", allow[0] ? allow : NULL);
+		json_object_end(&j);
+		json_finish(&j);
+	} else {
+		ctl_line(stdout, "mounted snapshot %s@%s at %s (read-only)", eir, name, where);
+	}
 	return rc ? CTL_FAIL : CTL_OK;
 }
 
