@@ -185,9 +185,13 @@ static int add_fn(enrp_txn *t, void *arg)
 		return rc;
 	uint64_t ino;
 	struct inode_rec r;
+	struct enrp_snapshot snap;
 	char kind = a->snapshot ? HOLD_KIND_SNAPSHOT : HOLD_KIND_FILE;
 	if (a->snapshot) {
 		if ((rc = snap_gen_of(t, e.id, a->snapshot, &ino)))
+			return rc;
+		/* What the hold keeps, for the journal. */
+		if ((rc = snap_load(t, &e, ino, &snap)))
 			return rc;
 	} else {
 		if ((rc = ns_resolve(t, e.root_ino, a->path, &ino)))
@@ -238,11 +242,12 @@ static int add_fn(enrp_txn *t, void *arg)
 		return rc;
 	char details[ENRP_HOLD_PATH_MAX + ENRP_HOLD_REASON_MAX + 128];
 	if (a->snapshot)
-		snprintf(details, sizeof(details), "snapshot=%s until=%" PRId64 " reason=%s",
-		         a->snapshot, a->until, h.reason);
+		snprintf(details, sizeof(details), "snapshot=%s files=%" PRIu64 " bytes=%" PRIu64
+		         " until=%" PRId64 " reason=%s", a->snapshot, snap.files, snap.bytes, a->until,
+		         h.reason);
 	else
-		snprintf(details, sizeof(details), "path=%s ino=%" PRIu64 " until=%" PRId64
-		         " reason=%s", a->path, ino, a->until, h.reason);
+		snprintf(details, sizeof(details), "path=%s ino=%" PRIu64 " bytes=%" PRIu64
+		         " until=%" PRId64 " reason=%s", a->path, ino, r.size, a->until, h.reason);
 	return journal_append_txn(t, a->actor, e.name, had ? "hold-extend" : "hold-add", details);
 }
 

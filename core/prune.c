@@ -11,9 +11,12 @@
  * choices as borg prune), and the others are deleted through
  * enrp_snapshot_delete, which refuses a held one; then its trash entries
  * whose files=DAYS have passed since their seal are purged through
- * enrp_trash_purge, which refuses a held or locked copy.  Both journal what
- * they remove; prune adds one record per EIR with the counts.  What it
- * frees goes to garbage collection.
+ * enrp_trash_purge, which refuses a held or locked copy.  A snapshot
+ * mounted for a test restore stays too (enrp_snapshot_delete's -EBUSY; a
+ * dry run asks enrp_snapshot_mounted) and is reported as mounted, apart
+ * from the held ones.  Both journal what they remove; prune adds one
+ * record per EIR with the counts.  What it frees goes to garbage
+ * collection.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -41,6 +44,7 @@ struct run {
 	const struct enrp_actor *actor;
 	const struct enrp_prune_opts *opts;
 	enrp_prune_fn *cb;
+	enrp_prune_progress_fn *progress;
 	void *arg;
 	struct enrp_prune_result *out;
 	int64_t now;
@@ -68,15 +72,24 @@ static int snap_collect(const struct enrp_snapshot *s, void *arg)
 }
 
 static void tell(struct run *r, const char *eir, enum enrp_prune_kind kind, const char *what,
-                 uint64_t id, int64_t at, bool held)
+                 uint64_t id, int64_t at, bool held, bool mounted)
 {
-	struct enrp_prune_item it = { .kind = kind, .id = id, .at = at, .held = held };
+	struct enrp_prune_item it = { .kind = kind, .id = id, .at = at, .held = held,
+		                      .mounted = mounted };
 	snprintf(it.eir, sizeof(it.eir), "%s", eir);
 	snprintf(it.what, sizeof(it.what), "%s", what);
 	if (held)
 		r->out->held++;
+	if (mounted)
+		r->out->mounted++;
 	if (r->cb)
 		r->cb(&it, r->arg);
+}
+
+static void progress(struct run *r)
+{
+	if (r->progress)
+		r->progress(r->out, r->arg);
 }
 
 static int prune_snapshots(struct run *r, const char *eir, const struct enrp_retention *p,
@@ -93,26 +106,34 @@ static int prune_snapshots(struct run *r, const char *eir, const struct enrp_ret
 	if (rc == 0 && l.n)
 		rc = enrp_retention_select(p, r->tz, ts, l.n, pick);
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
-		if (pick[i].rule != ENRP_KEEP_RULES)
+		r->out->snapshots_seen++;
+		if (pick[i].rule != ENRP_KEEP_RULES) {
+			progress(r);
 			continue; /* selected by a rule: it stays */
-		bool held = false;
+		}
+		bool held = false, mounted = false;
 		if ((rc = enrp_snapshot_held(r->st, eir, l.v[i].name, &held)))
 			break;
+		if (!held && r->dry_run &&
+		    enrp_snapshot_mounted(r->st, eir, l.v[i].name, NULL, 0, &mounted) != 0)
+			mounted = false; /* gone meanwhile, or no lock to ask: say it would go */
 		if (!held && !r->dry_run) {
 			rc = enrp_snapshot_delete(r->st, eir, l.v[i].name, r->actor);
 			/* Held meanwhile, or mounted for a test restore: it stays
-			 * this time and is reported as kept, like a held one. */
-			if (rc == -EPERM || rc == -EBUSY) {
-				held = true;
+			 * this time, and is reported as what keeps it. */
+			held = rc == -EPERM;
+			mounted = rc == -EBUSY;
+			if (held || mounted)
 				rc = 0;
-			}
 		}
-		if (rc == 0 && !held) {
+		if (rc == 0 && !held && !mounted) {
 			r->out->snapshots++;
 			(*gone)++;
 		}
 		if (rc == 0)
-			tell(r, eir, ENRP_PRUNE_SNAPSHOT, l.v[i].name, l.v[i].gen, l.v[i].created, held);
+			tell(r, eir, ENRP_PRUNE_SNAPSHOT, l.v[i].name, l.v[i].gen, l.v[i].created, held,
+			     mounted);
+		progress(r);
 	}
 	free(pick);
 	free(ts);
@@ -236,7 +257,8 @@ static int expire_found(struct run *r, const char *eir, struct file_walk *w, uin
 			r->out->files++;
 			(*gone)++;
 		}
-		tell(r, eir, ENRP_PRUNE_FILE, it->what, it->id, it->at, held);
+		tell(r, eir, ENRP_PRUNE_FILE, it->what, it->id, it->at, held, false);
+		progress(r);
 	}
 	w->nfound = 0;
 	return rc;
@@ -314,6 +336,7 @@ static int prune_trash(struct run *r, const char *eir, uint64_t *gone)
 		rc = enrp_hold_lock_get(r->st, eir, &lock_days);
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
 		const struct enrp_trash_entry *e = &l.v[i];
+		r->out->trash_seen++;
 		bool held = lock_days && e->sealed_at + (int64_t)lock_days * NS_PER_DAY > r->now;
 		if (!held && !r->dry_run) {
 			struct enrp_trash_purged pg;
@@ -327,11 +350,13 @@ static int prune_trash(struct run *r, const char *eir, uint64_t *gone)
 		}
 		if (rc == 0 && !held) {
 			r->out->trash++;
+			r->out->trash_bytes += e->size;
 			(*gone)++;
 		}
 		if (rc == 0)
 			tell(r, eir, ENRP_PRUNE_TRASH, e->path[0] ? e->path : e->name, e->id, e->sealed_at,
-			     held);
+			     held, false);
+		progress(r);
 	}
 	free(l.v);
 	return rc;
@@ -368,7 +393,8 @@ int enrp_prune(enrp_store *st, const char *eir, const struct enrp_prune_opts *op
 	memset(out, 0, sizeof(*out));
 	bool dry_run = opts->dry_run;
 	struct run r = { .st = st, .dry_run = dry_run, .actor = actor, .opts = opts,
-		         .cb = opts->cb, .arg = opts->arg, .out = out };
+		         .cb = opts->cb, .progress = opts->progress, .arg = opts->arg,
+		         .out = out };
 	struct names l = { .only = eir };
 	char zone[ENRP_ZONE_MAX + 1];
 	enrp_tz *tz = NULL;
@@ -382,13 +408,19 @@ int enrp_prune(enrp_store *st, const char *eir, const struct enrp_prune_opts *op
 	if (rc == 0)
 		rc = enrp_tz_open(zone, &tz);
 	r.tz = tz;
+	out->eirs_total = (uint32_t)l.n;
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
 		struct enrp_retention p;
-		uint64_t files = 0, snaps = 0, trash = 0, held0 = out->held;
+		uint64_t files = 0, snaps = 0, trash = 0;
+		/* This EIR's counts are the run's growth across it. */
+		struct enrp_prune_result before = *out;
 		if ((rc = enrp_retention_get(st, l.v[i], &p)))
 			break;
-		if (!p.files_days && !enrp_retention_has_keep(&p))
+		if (!p.files_days && !enrp_retention_has_keep(&p)) {
+			out->eirs_done++;
+			progress(&r);
 			continue; /* no policy: everything is kept */
+		}
 		out->eirs++;
 		if (p.files_days)
 			rc = prune_files(&r, l.v[i], p.files_days, &files);
@@ -396,11 +428,17 @@ int enrp_prune(enrp_store *st, const char *eir, const struct enrp_prune_opts *op
 			rc = prune_snapshots(&r, l.v[i], &p, &snaps);
 		if (rc == 0 && p.files_days)
 			rc = prune_trash(&r, l.v[i], &trash);
-		if (rc == 0 && !dry_run && (files || snaps || trash || out->held > held0))
+		uint64_t held = out->held - before.held, mounted = out->mounted - before.mounted;
+		if (rc == 0 && !dry_run && (files || snaps || trash || held || mounted))
 			rc = enrp_journal_append(st, actor, l.v[i], "prune",
-			                         "files=%" PRIu64 " snapshots=%" PRIu64 " trash=%" PRIu64
-			                         " held=%" PRIu64,
-			                         files, snaps, trash, out->held - held0);
+			                         "files=%" PRIu64 " snapshots=%" PRIu64 " kept=%" PRIu64
+			                         " trash=%" PRIu64 " trash_bytes=%" PRIu64 " held=%" PRIu64
+			                         " mounted=%" PRIu64,
+			                         files, snaps,
+			                         out->snapshots_seen - before.snapshots_seen - snaps, trash,
+			                         out->trash_bytes - before.trash_bytes, held, mounted);
+		out->eirs_done++;
+		progress(&r);
 	}
 	enrp_tz_free(tz);
 	free(l.v);

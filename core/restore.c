@@ -27,6 +27,7 @@
 #include "eir_int.h"
 #include "journal_int.h"
 #include "record_int.h"
+#include "snapshot_int.h"
 #include "store_int.h"
 
 static const char *const result_names[] = {
@@ -139,6 +140,9 @@ static int add_fn(enrp_txn *t, void *arg)
 	char date[ENRP_DAY_BUF], details[ENRP_JOURNAL_DETAILS_MAX + 1];
 	struct rec_out o;
 	const char *event;
+	unsigned ahead = 0;
+	struct enrp_snapshot snap;
+	bool have_snap = false;
 	int rc;
 
 	rc = eir_get_by_name_txn(t, c->name, &eir);
@@ -147,12 +151,26 @@ static int add_fn(enrp_txn *t, void *arg)
 	if (eir.state == ENRP_STATE_DESTROYED)
 		return -EINVAL;
 	if (e->kind == ENRP_RESTORE_PLAN) {
-		enrp_day earliest;
-		rc = earliest_txn(t, c->today, &earliest);
-		if (rc)
+		enrp_day *holidays;
+		size_t nh;
+		if ((rc = calendar_holiday_days_txn(t, &holidays, &nh)))
 			return rc;
+		enrp_day earliest = enrp_workday_after(c->today, ENRP_RESTORE_NOTICE_DAYS, holidays, nh);
+		/* The notice given, as the regulation counts it. */
+		ahead = enrp_workdays_between(c->today, e->day, holidays, nh);
+		free(holidays);
 		if (e->day < earliest)
 			return -ERANGE;
+	} else {
+		/* What the drill had to restore, while the snapshot is there
+		 * (a record may name one deleted since, or another system's). */
+		uint64_t gen;
+		rc = snap_gen_of(t, eir.id, e->snapshot, &gen);
+		if (rc == 0)
+			rc = snap_load(t, &eir, gen, &snap);
+		have_snap = rc == 0;
+		if (rc && rc != -ENOENT)
+			return rc;
 	}
 	rc = txn_next_id(t, "next_restore", 1, &e->seq);
 	if (rc)
@@ -169,13 +187,17 @@ static int add_fn(enrp_txn *t, void *arg)
 	enrp_day_format(e->day, date);
 	if (e->kind == ENRP_RESTORE_PLAN) {
 		event = "restore-test-planned";
-		snprintf(details, sizeof(details), "seq=%llu date=%s note=%s",
-		         (unsigned long long)e->seq, date, e->note);
+		snprintf(details, sizeof(details), "seq=%llu date=%s workdays_ahead=%u note=%s",
+		         (unsigned long long)e->seq, date, ahead, e->note);
 	} else {
+		char counts[64] = "";
+		if (have_snap)
+			snprintf(counts, sizeof(counts), " files=%llu bytes=%llu",
+			         (unsigned long long)snap.files, (unsigned long long)snap.bytes);
 		event = "restore-test-recorded";
-		snprintf(details, sizeof(details), "seq=%llu snapshot=%s result=%s date=%s note=%s",
-		         (unsigned long long)e->seq, e->snapshot, enrp_restore_result_name(e->result),
-		         date, e->note);
+		snprintf(details, sizeof(details), "seq=%llu snapshot=%s%s result=%s date=%s note=%s",
+		         (unsigned long long)e->seq, e->snapshot, counts,
+		         enrp_restore_result_name(e->result), date, e->note);
 	}
 	return journal_append_txn(t, c->actor, eir.name, event, details);
 }

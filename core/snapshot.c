@@ -395,7 +395,7 @@ bool snap_exists(enrp_txn *t, uint32_t eir_id, uint64_t gen)
 	return txn_get(t, DBI_SNAPSHOT, key, sizeof(key), &v) == 0;
 }
 
-static int snap_load(enrp_txn *t, const struct enrp_eir *e, uint64_t gen, struct enrp_snapshot *s)
+int snap_load(enrp_txn *t, const struct enrp_eir *e, uint64_t gen, struct enrp_snapshot *s)
 {
 	uint8_t key[13];
 	MDB_val v;
@@ -716,12 +716,15 @@ static int delete_fn(enrp_txn *t, void *arg)
 {
 	struct delete_args *a = arg;
 	struct enrp_eir e;
+	struct enrp_snapshot s;
 	uint64_t gen, prev, latest;
 	int rc = eir_get_by_name_txn(t, a->eir, &e);
 	if (rc == 0)
 		rc = snap_gen_of(t, e.id, a->name, &gen);
 	if (rc == 0 && gen != a->gen)
 		rc = -EAGAIN; /* deleted and taken again since it was locked */
+	if (rc == 0)
+		rc = snap_load(t, &e, gen, &s); /* what it held, for the journal */
 	if (rc == 0)
 		rc = previous_gen(t, e.id, gen, &prev);
 	if (rc == 0)
@@ -749,9 +752,10 @@ static int delete_fn(enrp_txn *t, void *arg)
 		rc = set_latest(t, e.id, prev);
 	if (rc)
 		return rc;
-	char details[192];
-	snprintf(details, sizeof(details), "snapshot=%s gen=%" PRIu64 " versions_moved=%" PRIu64
-	         " versions_released=%" PRIu64, a->name, gen, a->moved, a->dropped);
+	char details[256];
+	snprintf(details, sizeof(details), "snapshot=%s gen=%" PRIu64 " files=%" PRIu64
+	         " bytes=%" PRIu64 " versions_moved=%" PRIu64 " versions_released=%" PRIu64, a->name,
+	         gen, s.files, s.bytes, a->moved, a->dropped);
 	return journal_append_txn(t, a->actor, e.name, "snapshot-delete", details);
 }
 
@@ -774,6 +778,30 @@ int enrp_snapshot_delete(enrp_store *st, const char *eir, const char *name,
 	rc = enrp_store_write(st, delete_fn, &a);
 	close(lock);
 	return rc;
+}
+
+int enrp_snapshot_mounted(enrp_store *st, const char *eir, const char *name, char *where,
+                          size_t size, bool *mounted)
+{
+	struct enrp_snapshot s;
+	struct enrp_eir e;
+	*mounted = false;
+	if (where && size)
+		where[0] = '\0';
+	int rc = enrp_snapshot_get(st, eir, name, &s);
+	if (rc == 0)
+		rc = enrp_eir_get(st, eir, &e);
+	if (rc)
+		return rc;
+	int lock = enrp_rundir_snapshot_delete_lock(enrp_store_path(st), e.id, s.gen, where, size);
+	if (lock == -EBUSY) {
+		*mounted = true;
+		return 0;
+	}
+	if (lock < 0)
+		return lock;
+	close(lock);
+	return 0;
 }
 
 /* ---- the tree as it was ---- */

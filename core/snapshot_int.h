@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <enrp/eir.h>
+#include <enrp/snapshot.h>
+
 #include "store_int.h"
 
 /* Before the value of KEY in DB (DBI_INODE, DBI_DIRENT, DBI_EXTENT or
@@ -43,6 +46,9 @@ bool snap_exists(enrp_txn *t, uint32_t eir_id, uint64_t gen);
 
 /* The generation of EIR_ID's snapshot NAME (-ENOENT none). */
 int snap_gen_of(enrp_txn *t, uint32_t eir_id, const char *name, uint64_t *gen);
+
+/* Snapshot GEN of EIR E into S (-ENOENT none). */
+int snap_load(enrp_txn *t, const struct enrp_eir *e, uint64_t gen, struct enrp_snapshot *s);
 
 /* Calls CB for every chunk list kept for snapshots (fsck counts their
  * references), with its EIR. */

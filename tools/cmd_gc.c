@@ -36,14 +36,17 @@ static const struct ctl_help gc_help = {
 	"  -h, --help         show this help\n",
 };
 
-static void show_progress(const struct enrp_gc_result *r, void *arg)
+static void draw(struct progress *p, bool force, const struct enrp_gc_result *r)
 {
-	(void)arg;
 	char bytes[SIZE_BUF];
 	size_human(r->bytes_freed, bytes);
-	fprintf(stderr, "\rgc: EIR %" PRIu32 "/%" PRIu32 ", %" PRIu64 " chunks looked at, %" PRIu64
-	        " freed (%s)   ", r->eirs, r->eirs_total, r->chunks, r->chunks_freed, bytes);
-	fflush(stderr);
+	progress_line(p, force, "gc: EIR %" PRIu32 "/%" PRIu32 ", %" PRIu64 " chunks looked at, %"
+	              PRIu64 " freed (%s)", r->eirs, r->eirs_total, r->chunks, r->chunks_freed, bytes);
+}
+
+static void show_progress(const struct enrp_gc_result *r, void *arg)
+{
+	draw(arg, false, r);
 }
 
 /* "running|done RC CHUNKS FREED BYTES BUSY EIRS TOTAL" from the daemon. */
@@ -58,12 +61,15 @@ static int parse_status(const char *reply, bool *running, int *rc, struct enrp_g
 	return 0;
 }
 
-static int gc_by_daemon(struct ctl *ctl, struct enrp_gc_result *r)
+int ctl_gc_follow(struct ctl *ctl, struct enrp_gc_result *r)
 {
 	char reply[256];
+	struct progress p;
+	memset(r, 0, sizeof(*r));
 	int rc = enrp_control_request(ctl->store_path, "gc", reply, sizeof(reply), 10000);
 	if (rc)
 		return rc;
+	progress_begin(&p, ctl->tty);
 	bool running = true;
 	int run_rc = 0;
 	while (running) {
@@ -73,22 +79,26 @@ static int gc_by_daemon(struct ctl *ctl, struct enrp_gc_result *r)
 		if (rc == 0)
 			rc = parse_status(reply, &running, &run_rc, r);
 		if (rc)
-			return rc;
-		if (ctl->tty)
-			show_progress(r, NULL);
+			break;
+		draw(&p, !running, r); /* the last counts always */
 	}
-	return run_rc;
+	progress_end(&p);
+	return rc ? rc : run_rc;
 }
 
 static int gc_here(struct ctl *ctl, const char *eir, int lock_fd, struct enrp_gc_result *r)
 {
+	struct progress p;
 	int rc = ctl_open_store(ctl);
 	if (rc != CTL_OK) {
 		close(lock_fd);
 		return rc;
 	}
-	rc = enrp_gc_run(ctl->store, eir, &ctl->actor, ctl->tty ? show_progress : NULL, NULL, NULL,
-	                 r);
+	progress_begin(&p, ctl->tty);
+	rc = enrp_gc_run(ctl->store, eir, &ctl->actor, ctl->tty ? show_progress : NULL, &p, NULL, r);
+	if (rc == 0)
+		draw(&p, true, r); /* the last counts, whenever the last draw was */
+	progress_end(&p);
 	close(lock_fd);
 	return rc;
 }
@@ -126,15 +136,13 @@ int cmd_gc(struct ctl *ctl, int argc, char **argv)
 		return CTL_FAIL;
 	}
 	if (by_daemon)
-		rc = gc_by_daemon(ctl, &r);
+		rc = ctl_gc_follow(ctl, &r);
 	else if (lock_fd < 0)
 		rc = lock_fd;
 	else if ((rc = enrp_rundir_write_pid(lock_fd))) /* who keeps a daemon out */
 		close(lock_fd);
 	else
 		rc = gc_here(ctl, eir, lock_fd, &r);
-	if (ctl->tty && rc <= 0)
-		fputc('\n', stderr);
 	if (rc == -ENOENT && eir)
 		return ctl_eir_error("gc", eir, rc);
 	if (rc == CTL_FAIL || rc == CTL_USAGE)

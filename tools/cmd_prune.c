@@ -1,6 +1,12 @@
 /*
  * cmd_prune.c — `enrpctl prune [--dry-run] [EIR]`: apply the retention
  * policies (core/prune.c), then have garbage collection free what went.
+ *
+ * On a terminal (stderr), a progress line counts the EIRs, the snapshots
+ * weighed and what went; it is erased before each item line, so items and
+ * the summary read as without it.  Then, when a daemon serves the store,
+ * its collection is followed with gc's own progress line; piped, the
+ * daemon is only asked to collect and enrpctl does not wait.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,6 +16,7 @@
 #include <unistd.h>
 
 #include <enrp/enrp.h>
+#include <enrp/gc.h>
 #include <enrp/prune.h>
 #include <enrp/rundir.h>
 
@@ -24,10 +31,14 @@ static const struct ctl_help prune_help = {
 	"and purges trash entries whose files=DAYS have passed since they were\n"
 	"sealed.  Time is the platform's clock, from each copy's seal; periods are\n"
 	"in the platform's zone ('enrpctl calendar zone').  Held snapshots and\n"
-	"held or locked files stay and are listed as such.  A running enrpfs\n"
-	"removes the files itself (it tells the kernel); without one, enrpctl\n"
-	"keeps enrpfs from starting until it is done.  Afterwards garbage\n"
-	"collection frees the chunks (a running enrpfs starts it at once).\n"
+	"held or locked files stay and are listed as held; a snapshot mounted for\n"
+	"a test restore stays and is listed as mounted.  A running enrpfs removes\n"
+	"the files itself (it tells the kernel); without one, enrpctl keeps enrpfs\n"
+	"from starting until it is done.  Afterwards garbage collection frees the\n"
+	"chunks (a running enrpfs starts it at once).  On a terminal, progress is\n"
+	"shown on stderr, then the daemon's collection is followed to its end.\n"
+	"Each EIR that lost something gets a 'prune' journal record with its\n"
+	"counts.\n"
 	"\n"
 	"Options:\n"
 	"  --dry-run          change nothing; list what would go\n"
@@ -40,6 +51,7 @@ struct out {
 	struct ctl *ctl;
 	struct json *j;
 	bool dry_run;
+	struct progress p;
 };
 
 static void item_cb(const struct enrp_prune_item *it, void *arg)
@@ -58,17 +70,52 @@ static void item_cb(const struct enrp_prune_item *it, void *arg)
 		json_kv_u64(o->j, "id", it->id);
 		json_kv_str(o->j, it->kind == ENRP_PRUNE_SNAPSHOT ? "created" : "sealed", at);
 		json_kv_bool(o->j, "held", it->held);
+		json_kv_bool(o->j, "mounted", it->mounted);
 		json_object_end(o->j);
 		return;
 	}
-	const char *verb = it->held ? "keep (held)" : o->dry_run ? "would prune" : "pruned";
+	const char *verb = it->held      ? "keep (held)"
+	                   : it->mounted ? "keep (mounted)"
+	                   : o->dry_run  ? "would prune"
+	                                 : "pruned";
+	progress_clear(&o->p);
 	if (it->kind == ENRP_PRUNE_SNAPSHOT)
-		ctl_line(stdout, "%-12s snapshot %s@%s (created %s)", verb, it->eir, it->what, at);
+		ctl_line(stdout, "%-14s snapshot %s@%s (created %s)", verb, it->eir, it->what, at);
 	else if (it->kind == ENRP_PRUNE_FILE)
-		ctl_line(stdout, "%-12s file %s/%s (sealed %s)", verb, it->eir, it->what, at);
+		ctl_line(stdout, "%-14s file %s/%s (sealed %s)", verb, it->eir, it->what, at);
 	else
-		ctl_line(stdout, "%-12s trash %s #%" PRIu64 " %s (sealed %s)", verb, it->eir, it->id,
+		ctl_line(stdout, "%-14s trash %s #%" PRIu64 " %s (sealed %s)", verb, it->eir, it->id,
 		         it->what, at);
+	if (o->p.on)
+		fflush(stdout); /* before the progress line is drawn again */
+}
+
+static void show_progress(const struct enrp_prune_result *r, void *arg)
+{
+	struct out *o = arg;
+	char bytes[SIZE_BUF];
+	size_human(r->trash_bytes, bytes);
+	progress_line(&o->p, false,
+	              "prune%s: EIR %" PRIu32 "/%" PRIu32 ", %" PRIu64 " snapshots examined, %"
+	              PRIu64 " %s, %" PRIu64 " trash entries %s (%s)",
+	              o->dry_run ? " (dry run)" : "", r->eirs_done, r->eirs_total, r->snapshots_seen,
+	              r->snapshots, o->dry_run ? "to delete" : "deleted", r->trash,
+	              o->dry_run ? "to purge" : "purged", bytes);
+}
+
+/* What went is freed by garbage collection: a running daemon starts it at
+ * once, and on a terminal its run is followed to the end. */
+static void collect(struct ctl *ctl)
+{
+	struct enrp_gc_result g;
+	int rc = ctl->tty ? ctl_gc_follow(ctl, &g)
+	                  : enrp_control_request(ctl->store_path, "gc", NULL, 0, 10000);
+	if (rc == -ENOENT || rc == -ECONNREFUSED) {
+		if (!ctl->json)
+			ctl_hint("run 'enrpctl gc' to free their chunks now");
+	} else if (rc) {
+		ctl_warn("the running enrpfs did not collect: %s; run 'enrpctl gc'", enrp_strerror(rc));
+	}
 }
 
 /* enrp_prune_expire_fn through the running daemon (see fs/notify.c). */
@@ -141,7 +188,10 @@ int cmd_prune(struct ctl *ctl, int argc, char **argv)
 		return rc;
 	}
 	struct json j;
-	struct out o = { ctl, NULL, dry_run };
+	struct out o = { ctl, NULL, dry_run, { 0 } };
+	/* A JSON document on the terminal is what is being watched: no line
+	 * is drawn over it. */
+	progress_begin(&o.p, ctl->tty && !(ctl->json && isatty(STDOUT_FILENO)));
 	if (ctl->json) {
 		json_init(&j, stdout);
 		json_object_begin(&j);
@@ -150,7 +200,8 @@ int cmd_prune(struct ctl *ctl, int argc, char **argv)
 		o.j = &j;
 	}
 	struct enrp_prune_result r;
-	struct enrp_prune_opts po = { .dry_run = dry_run, .cb = item_cb, .arg = &o };
+	struct enrp_prune_opts po = { .dry_run = dry_run, .cb = item_cb, .progress = show_progress,
+		                      .arg = &o };
 	if (by_daemon) {
 		po.expire = expire_by_daemon;
 		po.expire_arg = ctl;
@@ -161,13 +212,18 @@ int cmd_prune(struct ctl *ctl, int argc, char **argv)
 		enrp_control_request(ctl->store_path, "sync", NULL, 0, 30000);
 	if (lock_fd >= 0)
 		close(lock_fd);
+	/* The summary below says what the last progress line said. */
+	progress_clear(&o.p);
 	if (ctl->json) {
 		json_array_end(&j);
 		json_kv_bool(&j, "dry_run", dry_run);
 		json_kv_u64(&j, "files", r.files);
 		json_kv_u64(&j, "snapshots", r.snapshots);
+		json_kv_u64(&j, "kept", r.snapshots_seen - r.snapshots);
 		json_kv_u64(&j, "trash", r.trash);
+		json_kv_u64(&j, "trash_bytes", r.trash_bytes);
 		json_kv_u64(&j, "held", r.held);
+		json_kv_u64(&j, "mounted", r.mounted);
 		json_kv_u64(&j, "eirs", r.eirs);
 		json_object_end(&j);
 		json_finish(&j);
@@ -179,15 +235,16 @@ int cmd_prune(struct ctl *ctl, int argc, char **argv)
 		ctl_hint("what was pruned before the failure stays pruned; run it again");
 		return CTL_FAIL;
 	}
-	if (!ctl->json)
+	if (!ctl->json) {
+		char bytes[SIZE_BUF];
+		size_human(r.trash_bytes, bytes);
 		ctl_line(stdout, "prune%s: %" PRIu32 " EIRs with a policy; %" PRIu64 " files, %" PRIu64
-		         " snapshots, %" PRIu64 " trash entries %s; %" PRIu64 " held",
-		         dry_run ? " (dry run)" : "", r.eirs, r.files, r.snapshots, r.trash,
-		         dry_run ? "would go" : "gone", r.held);
-	if (!dry_run && (r.files || r.snapshots || r.trash)) {
-		/* A running daemon collects at once; otherwise say how. */
-		if (enrp_control_request(ctl->store_path, "gc", NULL, 0, 10000) != 0 && !ctl->json)
-			ctl_hint("run 'enrpctl gc' to free their chunks now");
+		         " snapshots, %" PRIu64 " trash entries (%s) %s; %" PRIu64 " held, %" PRIu64
+		         " mounted", dry_run ? " (dry run)" : "", r.eirs, r.files, r.snapshots, r.trash,
+		         bytes, dry_run ? "would go" : "gone", r.held, r.mounted);
 	}
+	fflush(stdout);
+	if (!dry_run && (r.files || r.snapshots || r.trash))
+		collect(ctl);
 	return CTL_OK;
 }

@@ -46,7 +46,8 @@ static const struct ctl_help snapshot_help = {
 };
 
 static const struct ctl_help mount_help = {
-	"enrpctl [-S STORE] snapshot mount EIR@NAME|EIR@latest MOUNTPOINT [--allow USER|GROUP]...",
+	"enrpctl [-S STORE] snapshot mount EIR@NAME|EIR@latest MOUNTPOINT [--allow USER|GROUP]... "
+	"[--json]",
 	"Mounts snapshot NAME of EIR read-only at MOUNTPOINT (an empty directory)\n"
 	"for a test restore: a second enrpfs process beside the store's daemon,\n"
 	"which keeps serving and writing.  EIR@latest takes a snapshot of this\n"
@@ -58,11 +59,13 @@ static const struct ctl_help mount_help = {
 	"\n"
 	"The mount is open only to the account that mounted it (root) unless\n"
 	"--allow names other users or groups.  A mounted snapshot cannot be\n"
-	"deleted.  Journalled as snapshot-mount.\n"
+	"deleted.  Journalled as snapshot-mount.  Nothing is scanned before the\n"
+	"mount is ready, whatever the size of the snapshot.\n"
 	"\n"
 	"Options:\n"
 	"  --allow USER|GROUP another account or group that may read the mount\n"
 	"                     (repeatable)\n"
+	"  --json             print what was mounted where as a JSON object\n"
 	"  -S, --store STORE  the store\n"
 	"  -h, --help         show this help\n",
 };
@@ -402,7 +405,7 @@ static int snap_mount(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "allow", required_argument, NULL, 'a' },
-		CTL_OPTS_COMMON,
+		CTL_OPT_JSON, CTL_OPTS_COMMON,
 	};
 	char allow[1024] = "";
 	int c, rc;
@@ -455,8 +458,9 @@ static int snap_mount(struct ctl *ctl, int argc, char **argv)
 		rc = enrp_snapshot_create(ctl->store, eir, taken, &ctl->actor, &s);
 		if (rc)
 			return snapshot_error("create a", eir, taken, rc);
-		ctl_line(stdout, "created snapshot %s@%s: %" PRIu64 " verified files", s.eir, s.name,
-		         s.files);
+		if (!ctl->json)
+			ctl_line(stdout, "created snapshot %s@%s: %" PRIu64 " verified files", s.eir,
+			         s.name, s.files);
 		if (s.not_included)
 			ctl_warn("%" PRIu64 " files of '%s' were being written or sealed and are not in it",
 			         s.not_included, s.eir);
@@ -480,11 +484,25 @@ static int snap_mount(struct ctl *ctl, int argc, char **argv)
 	if (!realpath(mnt, where))
 		snprintf(where, sizeof(where), "%s", mnt);
 	rc = enrp_journal_append(ctl->store, &ctl->actor, eir, "snapshot-mount",
-	                         "snapshot=%s gen=%" PRIu64 " mountpoint=%s allow=%s", name, s.gen,
-	                         where, allow[0] ? allow : "-");
+	                         "snapshot=%s gen=%" PRIu64 " files=%" PRIu64 " bytes=%" PRIu64
+	                         " mountpoint=%s allow=%s", name, s.gen, s.files, s.bytes, where,
+	                         allow[0] ? allow : "-");
 	if (rc)
 		ctl_warn("mounted, but the journal record failed: %s", enrp_strerror(rc));
-	ctl_line(stdout, "mounted snapshot %s@%s at %s (read-only)", eir, name, where);
+	if (ctl->json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_object_begin(&j);
+		json_key(&j, "snapshot");
+		print_json(&j, &s);
+		json_kv_bool(&j, "created", latest);
+		json_kv_str(&j, "mountpoint", where);
+		json_kv_str(&j, "allow", allow[0] ? allow : NULL);
+		json_object_end(&j);
+		json_finish(&j);
+	} else {
+		ctl_line(stdout, "mounted snapshot %s@%s at %s (read-only)", eir, name, where);
+	}
 	return rc ? CTL_FAIL : CTL_OK;
 }
 
@@ -527,6 +545,13 @@ static int snap_umount(struct ctl *ctl, int argc, char **argv)
 	}
 	if ((rc = ctl_open_store(ctl)) != CTL_OK)
 		return rc;
+	/* What was mounted, for the journal: it cannot be deleted before
+	 * the unmount. */
+	char seir[ENRP_EIR_NAME_MAX + 1];
+	const char *sname;
+	struct enrp_snapshot s;
+	bool known = ctl_split_snapshot(spec, seir, sizeof(seir), &sname) &&
+	             enrp_snapshot_get(ctl->store, seir, sname, &s) == 0;
 	char prog[] = "fusermount3", dash_u[] = "-u";
 	char *cmd[] = { prog, dash_u, where, NULL };
 	rc = run_wait(cmd);
@@ -539,8 +564,12 @@ static int snap_umount(struct ctl *ctl, int argc, char **argv)
 	char *at = strchr(spec, '@');
 	if (at)
 		*at = '\0';
+	char counts[96] = "";
+	if (known)
+		snprintf(counts, sizeof(counts), " gen=%" PRIu64 " files=%" PRIu64 " bytes=%" PRIu64,
+		         s.gen, s.files, s.bytes);
 	rc = enrp_journal_append(ctl->store, &ctl->actor, spec, "snapshot-umount",
-	                         "snapshot=%s mountpoint=%s", at ? at + 1 : "?", where);
+	                         "snapshot=%s%s mountpoint=%s", at ? at + 1 : "?", counts, where);
 	if (rc)
 		ctl_warn("unmounted, but the journal record failed: %s", enrp_strerror(rc));
 	ctl_line(stdout, "unmounted %s", where);

@@ -29,8 +29,8 @@ static const struct ctl_help trash_help = {
 	"\n"
 	"Verbs:\n"
 	"  list EIR [--json]             show an EIR's trash, oldest first\n"
-	"  restore EIR ID [--to PATH]    bring a copy back as a verified file\n"
-	"  purge EIR [ID]                free one entry, or all, early\n",
+	"  restore EIR ID [--to PATH] [--json]  bring a copy back as a verified file\n"
+	"  purge EIR [ID] [--json]       free one entry, or all, early\n",
 };
 
 static const struct ctl_help list_help = {
@@ -48,7 +48,7 @@ static const struct ctl_help list_help = {
 };
 
 static const struct ctl_help restore_help = {
-	"enrpctl [-S STORE] trash restore EIR ID [--to PATH]",
+	"enrpctl [-S STORE] trash restore EIR ID [--to PATH] [--json]",
 	"Re-creates trash entry ID as a verified file with its old checksum and\n"
 	"chunks (no data is copied), at its old path or at PATH (relative to the\n"
 	"EIR), and removes the entry.  Nothing is ever overwritten: if something\n"
@@ -56,18 +56,21 @@ static const struct ctl_help restore_help = {
 	"\n"
 	"Options:\n"
 	"  --to PATH          where to put it (required for rewritten copies)\n"
+	"  --json             print the restored file as a JSON object\n"
 	"  -S, --store STORE  the store\n"
 	"  -h, --help         show this help\n",
 };
 
 static const struct ctl_help purge_help = {
-	"enrpctl [-S STORE] trash purge EIR [ID]",
+	"enrpctl [-S STORE] trash purge EIR [ID] [--json]",
 	"Frees trash entry ID of EIR, or every entry of EIR, before it expires\n"
 	"(a space emergency); a running enrpfs then collects the chunks nothing\n"
-	"else uses at once (else run 'enrpctl gc').  A copy that is held, or still under the EIR's lock (counted from\n"
-	"its seal), is never purged.  Journalled.\n"
+	"else uses at once (else run 'enrpctl gc').  A copy that is held, or\n"
+	"still under the EIR's lock (counted from its seal), is never purged.\n"
+	"Journalled as trash-purge with the counts.\n"
 	"\n"
 	"Options:\n"
+	"  --json             print the counts as a JSON object\n"
 	"  -S, --store STORE  the store\n"
 	"  -h, --help         show this help\n",
 };
@@ -102,9 +105,8 @@ static int verb_options(struct ctl *ctl, int argc, char **argv, const struct ctl
 			*to = optarg;
 			continue;
 		}
-		if (c == 't' || (c == 'j' && help != &list_help))
-			return ctl_usage_error(ctl, help, "option '--%s' is not for this verb",
-			                       c == 't' ? "to" : "json");
+		if (c == 't')
+			return ctl_usage_error(ctl, help, "option '--to' is not for this verb");
 		rc = ctl_common_option(ctl, c, optarg, help);
 		if (rc != CTL_CONTINUE)
 			return rc;
@@ -267,8 +269,21 @@ static int trash_restore(struct ctl *ctl, int argc, char **argv)
 	case 0: {
 		char sha[65];
 		hex_encode(e.sha256, 32, sha);
-		ctl_line(stdout, "restored %s #%" PRIu64 " to %s/%s (%" PRIu64 " bytes, sha256 %s)", eir,
-		         id, eir, e.path, e.size, sha);
+		if (ctl->json) {
+			struct json j;
+			json_init(&j, stdout);
+			json_object_begin(&j);
+			json_kv_str(&j, "eir", eir);
+			json_kv_u64(&j, "id", id);
+			json_kv_str(&j, "path", e.path);
+			json_kv_u64(&j, "size", e.size);
+			json_kv_str(&j, "sha256", sha);
+			json_object_end(&j);
+			json_finish(&j);
+		} else {
+			ctl_line(stdout, "restored %s #%" PRIu64 " to %s/%s (%" PRIu64 " bytes, sha256 %s)",
+			         eir, id, eir, e.path, e.size, sha);
+		}
 		struct enrp_eir info;
 		/* The mount's kernel caches learn of the new name. */
 		if (enrp_eir_get(ctl->store, eir, &info) == 0)
@@ -307,17 +322,18 @@ static int trash_restore(struct ctl *ctl, int argc, char **argv)
 
 /* A purge is for a space emergency: a running daemon starts collecting the
  * chunks it freed at once (its own timer only sees what it unreferenced
- * itself); without one, the operator runs gc. */
-static void collect_now(struct ctl *ctl)
+ * itself); without one, the operator runs gc.  Whether it started. */
+static bool collect_now(struct ctl *ctl)
 {
 	int rc = enrp_control_request(ctl->store_path, "gc", NULL, 0, SYNC_TIMEOUT_MS);
-	if (rc == 0)
+	if (rc == 0 && !ctl->json)
 		ctl_line(stdout, "the running enrpfs is collecting the chunks nothing uses now");
 	else if (rc == -ENOENT || rc == -ECONNREFUSED)
 		ctl_hint("'enrpctl gc' frees the chunks nothing uses now");
-	else
+	else if (rc)
 		ctl_warn("the running enrpfs did not start collecting: %s; run 'enrpctl gc'",
 		         enrp_strerror(rc));
+	return rc == 0;
 }
 
 static int trash_purge(struct ctl *ctl, int argc, char **argv)
@@ -337,19 +353,36 @@ static int trash_purge(struct ctl *ctl, int argc, char **argv)
 	rc = enrp_trash_purge(ctl->store, eir, id, &ctl->actor, &p);
 	char size[SIZE_BUF];
 	switch (rc) {
-	case 0:
+	case 0: {
 		size_human(p.bytes, size);
-		ctl_line(stdout, "purged %" PRIu64 " trash entr%s of %s (%s)", p.entries,
-		         p.entries == 1 ? "y" : "ies", eir, size);
+		if (!ctl->json)
+			ctl_line(stdout, "purged %" PRIu64 " trash entr%s of %s (%s)", p.entries,
+			         p.entries == 1 ? "y" : "ies", eir, size);
 		if (p.kept) {
 			ctl_warn("kept %" PRIu64 " held or locked cop%s of %s", p.kept,
 			         p.kept == 1 ? "y" : "ies", eir);
 			ctl_hint("'enrpctl hold list %s' and 'enrpctl eir show %s' say until when", eir,
 			         eir);
 		}
-		if (p.entries)
-			collect_now(ctl);
+		bool collecting = p.entries && collect_now(ctl);
+		if (ctl->json) {
+			struct json j;
+			json_init(&j, stdout);
+			json_object_begin(&j);
+			json_kv_str(&j, "eir", eir);
+			if (id)
+				json_kv_u64(&j, "id", id);
+			else
+				json_kv_str(&j, "id", NULL);
+			json_kv_u64(&j, "purged", p.entries);
+			json_kv_u64(&j, "bytes", p.bytes);
+			json_kv_u64(&j, "kept", p.kept);
+			json_kv_bool(&j, "collecting", collecting);
+			json_object_end(&j);
+			json_finish(&j);
+		}
 		return CTL_OK;
+	}
 	case -ESRCH:
 		return no_entry(eir, id);
 	case -EPERM:

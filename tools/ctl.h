@@ -181,6 +181,14 @@ struct json;
 /* Writes ROW as one JSON object (the format of `eir show --json`). */
 void eir_json(struct json *j, const struct eir_row *row, int64_t now);
 
+/* --- cmd_gc.c: shared with prune -------------------------------------- */
+
+struct enrp_gc_result;
+/* Asks the enrpfs serving the store to collect garbage now and follows its
+ * run to the end into R, with gc's progress line on a terminal.  0, the
+ * run's -errno, or the request's (-ENOENT, -ECONNREFUSED: no daemon). */
+int ctl_gc_follow(struct ctl *ctl, struct enrp_gc_result *r);
+
 /* --- cmd_calendar.c: the platform's date ------------------------------- */
 
 /* 0 when ZONE is a valid name (enrp_zone_name_valid) that the host's tz
@@ -269,6 +277,25 @@ struct listing {
 };
 void listing_begin(struct listing *l, bool json, size_t ncols, const char *const *headers);
 void listing_end(struct listing *l, bool ok);
+
+/* A progress line on stderr for long work, redrawn in place: only when
+ * ON (ctl->tty: stderr is a terminal), and at most every 100 ms unless
+ * forced, so a fast loop costs no terminal writes.  Piped or redirected
+ * output never holds it. */
+struct progress {
+	bool on;
+	bool drawn;        /* a line is on the terminal, not yet ended */
+	size_t width;      /* of the line drawn last (shorter ones pad it out) */
+	int64_t last_ns;   /* monotonic time of the last draw */
+};
+void progress_begin(struct progress *p, bool on);
+/* Draws the formatted line over the previous one when due (or FORCE). */
+void progress_line(struct progress *p, bool force, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Leaves the last line drawn on the terminal and ends it. */
+void progress_end(struct progress *p);
+/* Erases the line drawn, before other output or when a summary follows. */
+void progress_clear(struct progress *p);
 
 /* Sizes: "50G" style; a quota of 0 is "none". */
 #define SIZE_BUF 32

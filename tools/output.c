@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <enrp/text.h>
 #include <enrp/units.h>
@@ -331,6 +332,64 @@ void json_kv_bool(struct json *j, const char *key, bool v)
 {
 	json_key(j, key);
 	json_bool(j, v);
+}
+
+/* --- progress ------------------------------------------------------------ */
+
+#define PROGRESS_INTERVAL_NS (100 * 1000 * 1000LL)
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void progress_begin(struct progress *p, bool on)
+{
+	*p = (struct progress){ .on = on };
+}
+
+void progress_line(struct progress *p, bool force, const char *fmt, ...)
+{
+	if (!p->on)
+		return;
+	int64_t now = mono_ns();
+	if (!force && p->last_ns && now - p->last_ns < PROGRESS_INTERVAL_NS)
+		return;
+	char line[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* Escaped like every line enrpctl prints: an EIR's name cannot act
+	 * on the terminal. */
+	char esc[sizeof(line) * 4];
+	enrp_text_escape(esc, sizeof(esc), line);
+	size_t width = strlen(esc);
+	fprintf(stderr, "\r%s%*s", esc, p->width > width ? (int)(p->width - width) : 0, "");
+	fflush(stderr);
+	p->width = width;
+	p->drawn = true;
+	p->last_ns = now;
+}
+
+void progress_end(struct progress *p)
+{
+	if (p->on && p->drawn)
+		fputc('\n', stderr);
+	p->drawn = false;
+	p->width = 0;
+}
+
+void progress_clear(struct progress *p)
+{
+	if (p->on && p->drawn) {
+		fprintf(stderr, "\r%*s\r", (int)p->width, "");
+		fflush(stderr);
+	}
+	p->drawn = false;
+	p->width = 0;
 }
 
 /* --- sizes, times, bytes ------------------------------------------------- */

@@ -12,9 +12,11 @@
  * transaction ("restore-test-planned", "restore-test-recorded"); nothing
  * here changes or removes one once written.
  *
- * Snapshots do not exist yet: a record's snapshot name is checked for its
- * syntax only (enrp_restore_snapshot_name_valid).  When snapshots come,
- * record will also require that the snapshot exists (or existed).
+ * A record's snapshot name is checked for its syntax only
+ * (enrp_restore_snapshot_name_valid): it may name a snapshot deleted since.
+ * When the EIR has that snapshot, its files and bytes go into the journal
+ * record (what the drill had to restore); a plan's record carries the
+ * notice given, in working days.
  *
  * The rules (enrp_restore_interval_months, enrp_restore_due) are pure
  * functions of their inputs; "today" is always a parameter.

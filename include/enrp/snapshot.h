@@ -20,6 +20,7 @@
 #define ENRP_SNAPSHOT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <enrp/eir.h>
@@ -70,6 +71,15 @@ int enrp_snapshot_delete(enrp_store *st, const char *eir, const char *name,
 
 /* Is snapshot NAME of EIR held now (enrp/hold.h)?  -ENOENT. */
 int enrp_snapshot_held(enrp_store *st, const char *eir, const char *name, bool *held);
+
+/* Is snapshot NAME of EIR mounted now (a snapshot mount holds its lock in
+ * run/, rundir.h)?  WHERE (SIZE bytes; may be NULL) gets the mount point
+ * of the last mount of it, "" when not recorded.  The test takes the lock
+ * for an instant, as a delete would: a mount starting in that instant is
+ * refused, so it is for reports (prune --dry-run), not for polling.
+ * -ENOENT no such EIR or snapshot. */
+int enrp_snapshot_mounted(enrp_store *st, const char *eir, const char *name, char *where,
+                          size_t size, bool *mounted);
 
 /* Active mode (DESIGN §4): takes a snapshot ("auto-<time>") of every
  * active EIR whose tree changed since its latest snapshot, once that one

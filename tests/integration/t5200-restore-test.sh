@@ -228,8 +228,8 @@ assert_match "snapshot=weekly-1 result=fail .*note=tape unreadable$" "$(json_get
 pl=$(ctl audit show --event restore-test-planned --json)
 assert_eq "archive pop-registry" "$(json_get "$pl" '" ".join(r["eir"] for r in j)')" \
 	"one restore-test-planned record per accepted plan"
-assert_match "^seq=[0-9]+ date=$EARLIEST note=owner told by mail$" "$(json_get "$pl" 'j[0]["details"]')" \
-	"with date and note"
+assert_match "^seq=[0-9]+ date=$EARLIEST workdays_ahead=3 note=owner told by mail$" "$(json_get "$pl" 'j[0]["details"]')" \
+	"with date, the notice in working days and note"
 assert_eq 2 "$(audit_count --event holiday-add)" "holiday-add journalled"
 assert_eq 1 "$(audit_count --event holiday-remove)" "holiday-remove journalled"
 assert_eq "from=$ZONE to=UTC" "$(json_get "$(ctl audit show --event calendar-zone --json)" 'j[0]["details"]')" \

@@ -417,7 +417,8 @@ static void plans_and_records(void)
 	struct last l = journal_last();
 	is_str(l.rec.event, "restore-test-planned", "journalled as restore-test-planned");
 	is_str(l.rec.eir, "pop-registry", "about the EIR");
-	is_str(l.rec.details, "seq=1 date=2026-12-07 note=owner told by mail", "details");
+	is_str(l.rec.details, "seq=1 date=2026-12-07 workdays_ahead=3 note=owner told by mail",
+	       "details, with the notice in working days");
 
 	/* Mon Dec 14: Tue 15, (Wed 16 holiday), Thu 17 = 2 days -> Fri 18. */
 	enrp_day mon = D("2026-12-14");

@@ -37,6 +37,7 @@
 #include "store_int.h"
 
 #include "../tap.h"
+#include "journal_last.h"
 
 #define KiB 1024
 
@@ -232,6 +233,33 @@ static int trash_has_deep(const struct enrp_trash_entry *e, void *arg)
 	if (strcmp(e->name, "deep") == 0)
 		*(bool *)arg = true;
 	return 0;
+}
+
+/* What prune told: its items and its progress. */
+struct prune_seen {
+	unsigned calls;
+	struct enrp_prune_result last;
+	bool monotonic;
+	bool mounted_item, mounted_item_held;
+};
+
+static void prune_item(const struct enrp_prune_item *it, void *arg)
+{
+	struct prune_seen *s = arg;
+	if (it->mounted) {
+		s->mounted_item = true;
+		s->mounted_item_held = it->held;
+	}
+}
+
+static void prune_progress(const struct enrp_prune_result *r, void *arg)
+{
+	struct prune_seen *s = arg;
+	bool grew = s->calls == 0 || (r->snapshots_seen >= s->last.snapshots_seen &&
+	                              r->eirs_done >= s->last.eirs_done);
+	s->monotonic = (s->calls == 0 || s->monotonic) && grew;
+	s->calls++;
+	s->last = *r;
 }
 
 static int fsck_problems(void)
@@ -469,6 +497,12 @@ int main(void)
 	int64_t cur;
 	is_int(enrp_hold_add_snapshot(st, "s", "n1", enrp_now_ns() + 86400LL * 1000000000LL, "case 9",
 	                              false, &actor, &cur), 0, "hold n1");
+	struct last held_rec = journal_last_of(st);
+	char want[64];
+	snprintf(want, sizeof(want), "snapshot=n1 files=%llu bytes=%llu ",
+	         (unsigned long long)n1.files, (unsigned long long)n1.bytes);
+	ok(!strcmp(held_rec.rec.event, "hold-add") && !strncmp(held_rec.rec.details, want, strlen(want)),
+	   "the hold is journalled with what it keeps: '%s'", held_rec.rec.details);
 	uint64_t z = mkfile(eir.root_ino, "z", C, nc);
 	is_int(enrp_ns_unlink(st, &user, eir.root_ino, "z", false), 0, "delete z (to trash)");
 	is_int(enrp_ns_forget(st, z), 0, "z freed");
@@ -490,6 +524,41 @@ int main(void)
 	   (unsigned long long)pr.snapshots, (unsigned long long)pr.held,
 	   (unsigned long long)pr.trash);
 	is_int(enrp_snapshot_get(st, "s", "n2", &got), 0, "a dry run changes nothing");
+
+	/* A mounted snapshot stays, reported as mounted (not held). */
+	bool mounted = true;
+	is_int(enrp_snapshot_mounted(st, "s", "n2", NULL, 0, &mounted), 0, "n2 mounted?");
+	ok(!mounted, "not mounted yet");
+	mfd = enrp_rundir_snapshot_mount_lock(enrp_store_path(st), eir.id, n2.gen, "/mnt/drill");
+	ok(mfd >= 0, "mount n2");
+	is_int(enrp_snapshot_mounted(st, "s", "n2", where, sizeof(where), &mounted), 0, "n2 mounted?");
+	ok(mounted && !strcmp(where, "/mnt/drill"), "mounted, at /mnt/drill ('%s')", where);
+	is_int(enrp_snapshot_mounted(st, "s", "nope", NULL, 0, &mounted), -ENOENT,
+	       "mounted? of no such snapshot: -ENOENT");
+	struct prune_seen seen = { 0 };
+	const struct enrp_prune_opts watched = { .dry_run = true, .cb = prune_item,
+		                                 .progress = prune_progress, .arg = &seen };
+	is_int(enrp_prune(st, NULL, &watched, &actor, &pr), 0, "prune --dry-run, n2 mounted");
+	ok(pr.snapshots == 0 && pr.held == 1 && pr.mounted == 1,
+	   "dry run: n2 stays as mounted, n1 as held (%llu, %llu, %llu)",
+	   (unsigned long long)pr.snapshots, (unsigned long long)pr.held,
+	   (unsigned long long)pr.mounted);
+	ok(seen.mounted_item && !seen.mounted_item_held, "the item says mounted, not held");
+	ok(seen.calls >= 4 && seen.last.eirs_done == seen.last.eirs_total &&
+	   seen.last.snapshots_seen == 3 && seen.monotonic,
+	   "progress: called per snapshot and EIR, counts only grow, ends with every EIR done and "
+	   "the 3 snapshots seen (%u calls, %u/%u EIRs, %llu seen)", seen.calls,
+	   seen.last.eirs_done, seen.last.eirs_total, (unsigned long long)seen.last.snapshots_seen);
+	struct last before = journal_last_of(st);
+	is_int(enrp_prune(st, NULL, &real, &actor, &pr), 0, "prune, n2 mounted");
+	ok(pr.snapshots == 0 && pr.mounted == 1, "n2 is kept as mounted");
+	is_int(enrp_snapshot_get(st, "s", "n2", &got), 0, "n2 stays while mounted");
+	struct last after = journal_last_of(st);
+	ok(after.n == before.n + 1 && !strcmp(after.rec.event, "prune") &&
+	   strstr(after.rec.details, "snapshots=0 kept=3 ") && strstr(after.rec.details, " held=1 mounted=1"),
+	   "journalled with its counts: '%s'", after.rec.details);
+	close(mfd);
+
 	is_int(enrp_prune(st, NULL, &real, &actor, &pr), 0, "prune");
 	is_int(enrp_snapshot_get(st, "s", "n2", &got), -ENOENT, "n2 is gone");
 	is_int(enrp_snapshot_get(st, "s", "n1", &got), 0, "the held n1 stays");
@@ -503,6 +572,7 @@ int main(void)
 	is_int(enrp_prune(st, NULL, &real, &actor, &pr), 0, "prune two days later");
 	ok(pr.trash >= 1, "trash sealed more than files=1 days ago is purged (%llu)",
 	   (unsigned long long)pr.trash);
+	ok(pr.trash_bytes >= nc, "with its bytes (%llu)", (unsigned long long)pr.trash_bytes);
 	ok(pr.files >= 2, "live files sealed more than files=1 days ago are removed (%llu)",
 	   (unsigned long long)pr.files);
 	is_int(enrp_ns_lookup(st, sub, "deep", &s0), -ENOENT, "old/deeper/deep is gone");
