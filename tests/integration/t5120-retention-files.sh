@@ -73,7 +73,7 @@ exec 3<&-
 assert_eq "$trash0" "$(ntrash r)" "nothing went to trash"
 assert_eq "$mid_sha" "$(sha "$R/.snapshots/before/old/mid")" "the snapshot keeps its version"
 rec=$(ctl audit show --json --event prune --eir r)
-assert_match '"files=5 snapshots=0 trash=0 held=1"|files=5 snapshots=0 trash=0 held=1' "$rec" \
+assert_match 'files=5 snapshots=0 kept=1 trash=0 trash_bytes=0 held=1 mounted=0' "$rec" \
 	"one prune record with the counts"
 head -c 5000 /dev/urandom >"$R/fresh"
 settle r

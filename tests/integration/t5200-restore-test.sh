@@ -221,9 +221,9 @@ rec=$(ctl audit show --event restore-test-recorded --json)
 assert_eq 2 "$(json_get "$rec" 'len(j)')" "two restore-test-recorded records"
 assert_eq "pop-registry 0 enrpctl restore-test record" \
 	"$(json_get "$rec" '" ".join(str(j[0][k]) for k in ("eir", "uid", "command"))')" "about the EIR, by whom"
-assert_match "^seq=[0-9]+ snapshot=nightly-2026-12-01 result=pass date=$TODAY note=restored into scratch, 41 tables$" \
+assert_match "^seq=[0-9]+ snapshot=nightly-2026-12-01 files=0 bytes=0 result=pass date=$TODAY note=restored into scratch, 41 tables$" \
 	"$(json_get "$rec" 'j[0]["details"]')" "with snapshot, result, date and note"
-assert_match "snapshot=weekly-1 result=fail .*note=tape unreadable$" "$(json_get "$rec" 'j[1]["details"]')" \
+assert_match "snapshot=weekly-1 files=0 bytes=0 result=fail .*note=tape unreadable$" "$(json_get "$rec" 'j[1]["details"]')" \
 	"the fail too"
 pl=$(ctl audit show --event restore-test-planned --json)
 assert_eq "archive pop-registry" "$(json_get "$pl" '" ".join(r["eir"] for r in j)')" \

@@ -90,11 +90,11 @@ assert_match $'\r' "$tty_out" "drawn in place (carriage returns)"
 assert_match 'gc: EIR [0-9]+/[0-9]+, [0-9]+ chunks looked at' "$tty_out" \
 	"then the daemon's collection is followed with gc's progress line"
 assert_match 'pruned +snapshot pj@s3 ' "$tty_out" "the items are there too"
-assert_match 'prune: 1 EIRs with a policy; 1 snapshots, 0 trash entries \(0\) gone; 1 held, 1 mounted' \
+assert_match 'prune: 1 EIRs with a policy; 0 files, 1 snapshots, 0 trash entries \(0\) gone; 1 held, 1 mounted' \
 	"$tty_out" "and the summary"
 expect_exit 1 ctl snapshot show pj@s3
 expect_ok ctl snapshot show pj@s2
-assert_match '^snapshots=1 kept=3 trash=0 trash_bytes=0 held=1 mounted=1$' "$(details prune)" \
+assert_match '^files=0 snapshots=1 kept=3 trash=0 trash_bytes=0 held=1 mounted=1$' "$(details prune)" \
 	"the prune record has its counts, mounted apart from held"
 
 expect_ok ctl snapshot create pj s5
