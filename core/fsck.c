@@ -44,6 +44,7 @@
 #include <enrp/rundir.h>
 #include <enrp/spool.h>
 
+#include "base_int.h"
 #include "chunk_int.h"
 #include "eir_int.h"
 #include "hold_int.h"
@@ -72,6 +73,9 @@ struct ient {
 	uint8_t content, flags, spool;
 	uint8_t qkey[QUEUE_KEY_LEN];
 	bool qfound, orphan, reached, has_extent, spool_file;
+	/* A spool file rewriting a sealed one (core/base_int.h): it has a base
+	 * record, and its chunk list is the base's. */
+	bool based, base_list;
 };
 
 struct dent {
@@ -123,7 +127,8 @@ struct eent {
 
 enum act_type {
 	A_DEL_DIRENT, A_FIX_NLINK, A_FIX_PARENT, A_ORPHAN_ADD, A_ORPHAN_DEL, A_SPOOL_ADD,
-	A_SPOOL_DEL, A_QUEUE_DEL, A_QUEUE_NORMALIZE, A_EXTENT_DEL, A_CHUNK_SET, A_CHUNK_DEL,
+	A_SPOOL_DEL, A_QUEUE_DEL, A_QUEUE_NORMALIZE, A_EXTENT_DEL, A_BASE_DEL, A_CHUNK_SET,
+	A_CHUNK_DEL,
 	A_USAGE_SET, A_FILES_SET,
 	/* after the commit */
 	A_FREE_ORPHAN, A_UNLINK_SPOOL, A_UNLINK_CHUNK, A_TRIM_SPOOL,
@@ -156,6 +161,7 @@ struct fsck {
 	VEC(struct rawkey) lost_spools;  /* spool entries of missing inodes */
 	VEC(struct rawkey) queue;        /* every queue key */
 	VEC(uint64_t) lost_extents;      /* chunk lists of missing or unsealed inodes */
+	VEC(uint64_t) lost_bases;        /* base records of inodes that are no rewrite */
 	VEC(struct cref) refs;
 	VEC(struct cidx) idx;
 	VEC(struct eent) eirs;
@@ -194,6 +200,7 @@ static void fsck_release(struct fsck *f)
 	free(f->lost_spools.v);
 	free(f->queue.v);
 	free(f->lost_extents.v);
+	free(f->lost_bases.v);
 	free(f->refs.v);
 	free(f->idx.v);
 	free(f->eirs.v);
@@ -457,7 +464,10 @@ static int load_simple(enrp_txn *t, struct fsck *f, enum store_dbi db)
 		} else if (db == DBI_EXTENT) {
 			struct extent_ent *x;
 			size_t n;
-			if (!e || e->content != ENRP_CONTENT_SEALED ||
+			bool base = e && e->content == ENRP_CONTENT_SPOOL && e->based;
+			if (base)
+				e->base_list = true;
+			if (!e || (e->content != ENRP_CONTENT_SEALED && !base) ||
 			    rec_extent_decode(v.mv_data, v.mv_size, &x, &n)) {
 				uint64_t *p = PUSH(f, lost_extents);
 				if (p)
@@ -465,7 +475,7 @@ static int load_simple(enrp_txn *t, struct fsck *f, enum store_dbi db)
 				if (e)
 					e->has_extent = e->content == ENRP_CONTENT_SEALED;
 			} else {
-				e->has_extent = true;
+				e->has_extent = !base;
 				for (size_t i = 0; i < n; i++) {
 					e->ext_sum += extent_len(&x[i]);
 					if (!x[i].plain_len)
@@ -588,6 +598,44 @@ static int load_trash(enrp_txn *t, struct fsck *f)
 	return mrc && mrc != MDB_NOTFOUND ? store_mdb_err(mrc) : f->err;
 }
 
+/* Base records (core/base_int.h): each inode's limit key marks it based;
+ * keys of an inode that is not a spool file are stale. */
+static int load_bases(enrp_txn *t, struct fsck *f)
+{
+	MDB_cursor *cur;
+	int rc = txn_cursor(t, DBI_BASE, &cur);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc; /* an older store opened read-only */
+	MDB_val k, v;
+	uint64_t last = 0;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (mrc == 0 && !f->err) {
+		uint64_t ino = k.mv_size >= 9 ? be64_get(k.mv_data) : 0;
+		if (ino != last) { /* the first key of an inode decides for all */
+			last = ino;
+			struct ient *e = ino ? ifind(f, ino) : NULL;
+			bool based = false;
+			uint64_t limit;
+			if (e && e->content == ENRP_CONTENT_SPOOL &&
+			    (rc = base_get_txn(t, ino, &based, &limit)) && rc != -EIO)
+				break;
+			rc = 0;
+			if (based) {
+				e->based = true;
+			} else {
+				uint64_t *p = PUSH(f, lost_bases);
+				if (p)
+					*p = ino;
+			}
+		}
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc)
+		return rc;
+	return mrc && mrc != MDB_NOTFOUND ? store_mdb_err(mrc) : f->err;
+}
+
 static int load_fn(enrp_txn *t, void *arg)
 {
 	struct fsck *f = arg;
@@ -602,6 +650,8 @@ static int load_fn(enrp_txn *t, void *arg)
 		rc = load_simple(t, f, DBI_SPOOL);
 	if (rc == 0)
 		rc = load_simple(t, f, DBI_QUEUE);
+	if (rc == 0)
+		rc = load_bases(t, f);
 	if (rc == 0)
 		rc = load_simple(t, f, DBI_EXTENT);
 	if (rc == 0)
@@ -852,6 +902,11 @@ static void check_inode(struct fsck *f, struct ient *e)
 			       "is a spool file but has a chunk list");
 			act(f, A_EXTENT_DEL, e->ino);
 		}
+		/* Its unwritten bytes are only in the base: nothing to repair
+		 * them from. */
+		if (e->based && !e->base_list)
+			report(f, "base-missing", ENRP_FSCK_PROBLEM, false, obj,
+			       "rewrites a sealed file whose chunk list is gone");
 		bool flag = e->flags & INODE_QUEUED;
 		bool queued_ok = e->spool == SP_QUEUED && e->qfound && flag;
 		bool unqueued = e->spool != SP_QUEUED && !flag;
@@ -909,6 +964,13 @@ static void check_lost_entries(struct fsck *f)
 		struct action *a = act(f, A_SPOOL_DEL, be64_get(b->key));
 		if (a)
 			a->k = *b;
+	}
+	for (size_t i = 0; i < f->lost_bases.n; i++) {
+		uint64_t ino = f->lost_bases.v[i];
+		snprintf(obj, sizeof(obj), "base %" PRIu64, ino);
+		report(f, "base-stale", ENRP_FSCK_PROBLEM, true, obj,
+		       "a rewrite's base record of an inode that is not being rewritten");
+		act(f, A_BASE_DEL, ino);
 	}
 	for (size_t i = 0; i < f->lost_extents.n; i++) {
 		uint64_t ino = f->lost_extents.v[i];
@@ -1396,6 +1458,9 @@ static int apply_fn(enrp_txn *t, void *arg)
 			break;
 		case A_EXTENT_DEL:
 			rc = txn_del(t, DBI_EXTENT, k, 8);
+			break;
+		case A_BASE_DEL:
+			rc = base_drop_txn(t, a->ino);
 			break;
 		case A_CHUNK_SET: {
 			uint8_t val[CHUNK_VAL_LEN];

@@ -115,9 +115,11 @@
 #include <enrp/codec.h>
 #include <enrp/enrp.h>
 #include <enrp/ingest.h>
+#include <enrp/reader.h>
 #include <enrp/journal.h>
 #include <enrp/spool.h>
 
+#include "base_int.h"
 #include "chunk_int.h"
 #include "clock_int.h"
 #include "eir_int.h"
@@ -1015,11 +1017,23 @@ static int emit(struct worker *w, struct seal_job *j, struct window *win, const 
 
 /* ---- where the data is ---- */
 
+/* Where a seal reads the file from. */
+struct source {
+	int fd;            /* its spool file, or -1 */
+	uint64_t flen;     /* the bytes the spool file holds */
+	enrp_reader *base; /* a rewrite's (core/base_int.h): reads go through it */
+};
+
 /* The end of the run of zeros at POS if it is a hole of at least HOLE_MIN
  * bytes (the spool file holds FLEN bytes; past them, up to SIZE, the file
  * is zeros: bytes a power loss took that were never fsync'd), else POS. */
-static uint64_t hole_end(int fd, uint64_t flen, uint64_t size, uint64_t pos)
+static uint64_t hole_end(const struct source *src, uint64_t size, uint64_t pos)
 {
+	/* A rewrite's spool file: its holes may be its base's bytes. */
+	if (src->base)
+		return pos;
+	int fd = src->fd;
+	uint64_t flen = src->flen;
 	uint64_t end = size;
 	if (pos < flen) {
 		off_t d = lseek(fd, (off_t)pos, SEEK_DATA);
@@ -1036,8 +1050,13 @@ static uint64_t hole_end(int fd, uint64_t flen, uint64_t size, uint64_t pos)
 /* Where the data starting at FROM ends: the start of the first hole of at
  * least HOLE_MIN bytes in [FROM, LIMIT), or LIMIT.  Smaller holes count as
  * data.  Costs a few lseeks per extent of the spool file in that span. */
-static uint64_t data_end(int fd, uint64_t flen, uint64_t size, uint64_t from, uint64_t limit)
+static uint64_t data_end(const struct source *src, uint64_t size, uint64_t from,
+                         uint64_t limit)
 {
+	if (src->base)
+		return limit; /* a rewrite's: all data */
+	int fd = src->fd;
+	uint64_t flen = src->flen;
 	uint64_t p = from;
 	while (p < limit) {
 		uint64_t h = p;
@@ -1049,7 +1068,7 @@ static uint64_t data_end(int fd, uint64_t flen, uint64_t size, uint64_t from, ui
 		}
 		if (h >= limit)
 			return limit;
-		if (hole_end(fd, flen, size, h) > h)
+		if (hole_end(src, size, h) > h)
 			return h;
 		if (h >= flen)
 			return limit; /* zeros to the end, too few to be a run */
@@ -1061,12 +1080,21 @@ static uint64_t data_end(int fd, uint64_t flen, uint64_t size, uint64_t from, ui
 	return limit;
 }
 
-/* Reads file bytes [OFF, OFF+N) into DST: from the spool file up to FLEN,
- * zeros past it (or past where the file now ends: the generation check
- * refuses such a seal at the commit). */
-static int read_span(int fd, uint64_t flen, uint8_t *dst, uint64_t off, size_t n)
+/* Reads file bytes [OFF, OFF+N) into DST: from the spool file up to FLEN
+ * (through the base for a rewrite), zeros past it (or past where the file
+ * now ends: the generation check refuses such a seal at the commit). */
+static int read_span(const struct source *src, uint8_t *dst, uint64_t off, size_t n)
 {
+	int fd = src->fd;
+	uint64_t flen = src->flen;
 	size_t done = 0;
+	if (src->base && off < flen) {
+		size_t want = off + n > flen ? (size_t)(flen - off) : n;
+		ssize_t got = enrp_reader_read(src->base, dst, want, off);
+		if (got < 0)
+			return (int)got;
+		done = (size_t)got;
+	}
 	while (done < n && off + done < flen) {
 		size_t want = n - done;
 		if (off + done + want > flen)
@@ -1113,12 +1141,19 @@ static int run_slice(struct worker *w, struct seal_job *j)
 	int fd = enrp_spool_open(ing->st, j->ino, 0);
 	if (fd < 0 && fd != -ENOENT)
 		return fd;
-	uint64_t flen = 0; /* bytes the spool file holds (none without one) */
+	struct source src = { .fd = fd }; /* flen 0: no spool file, no bytes */
 	struct stat sb;
 	if (fd >= 0 && fstat(fd, &sb) == 0)
-		flen = (uint64_t)sb.st_size;
+		src.flen = (uint64_t)sb.st_size;
 	else if (fd >= 0)
 		rc = -errno;
+	if (rc == 0 && fd >= 0) {
+		rc = enrp_reader_open_based(ing, j->ino, fd, &src.base);
+		if (rc == -EINVAL)
+			rc = 0; /* a plain spool file */
+		else if (rc == -ESTALE)
+			rc = -EAGAIN; /* not a spool file any more: the commit would say so */
+	}
 	uint64_t left = size - j->pos;
 	size_t bufsz = left < READ_BLOCK + cdc->max_size ? (size_t)left : READ_BLOCK + cdc->max_size;
 	if (rc == 0)
@@ -1147,7 +1182,7 @@ static int run_slice(struct worker *w, struct seal_job *j)
 			deadline = mono_ns() + slice;
 		}
 		if (!have && j->run_end <= j->pos)
-			j->run_end = hole_end(fd, flen, size, j->pos);
+			j->run_end = hole_end(&src, size, j->pos);
 		if (j->run_end > j->pos) {
 			uint64_t k = j->run_end - j->pos;
 			if (k > ZERO_STEP)
@@ -1170,12 +1205,12 @@ static int run_slice(struct worker *w, struct seal_job *j)
 			uint64_t limit = fill + (bufsz - have);
 			if (limit > stop_at)
 				limit = stop_at;
-			uint64_t stop = data_end(fd, flen, size, fill, limit);
+			uint64_t stop = data_end(&src, size, fill, limit);
 			if (stop == fill && !have)
 				stop = limit; /* the holes moved under us: read, do not loop */
 			if (stop < limit)
 				seg_end = stop;
-			if ((rc = read_span(fd, flen, w->buf + have, fill, (size_t)(stop - fill))))
+			if ((rc = read_span(&src, w->buf + have, fill, (size_t)(stop - fill))))
 				break;
 			have += (size_t)(stop - fill);
 		}
@@ -1202,6 +1237,7 @@ static int run_slice(struct worker *w, struct seal_job *j)
 	for (size_t i = 0; i < win.n; i++)
 		free(win.s[i].plain);
 	free(win.s);
+	enrp_reader_close(src.base);
 	if (fd >= 0)
 		close(fd);
 	return rc;
@@ -1222,6 +1258,10 @@ static int commit_fn(enrp_txn *t, void *arg)
 	for (size_t i = 0; i < j->n; i++)
 		if (j->v[i].plain_len) /* a run of zeros references no chunk */
 			chunk_ref(t, r.eir_id, j->v[i].digest, j->stored[i], j->v[i].plain_len);
+	/* The base it rewrote goes after the new list took its references:
+	 * chunks they share never reach zero. */
+	if ((rc = base_end_txn(t, r.eir_id, j->ino, true)))
+		return rc;
 	extent_put(t, r.eir_id, j->ino, j->v, j->n);
 	dequeue_txn(t, j->ino, &r);
 	uint8_t k[8];
@@ -1275,6 +1315,29 @@ static int drop_fn(enrp_txn *t, void *arg)
 		return rc;
 	rc = dequeue_txn(t, ino, &r);
 	return rc ? rc : ns_inode_put(t, ino, &r);
+}
+
+/* A seal that failed on a damaged chunk of the base its file rewrites
+ * (the read marked the file corrupt): no retry would read it, so the file
+ * leaves the queue, counted corrupt (ns.c). */
+struct drop_damaged {
+	uint64_t ino;
+	bool dropped;
+};
+
+static int drop_damaged_fn(enrp_txn *t, void *arg)
+{
+	struct drop_damaged *a = arg;
+	struct inode_rec r;
+	a->dropped = false;
+	int rc = ns_inode_get(t, a->ino, &r);
+	if (rc || r.content != ENRP_CONTENT_SPOOL || !(r.flags & INODE_CORRUPT))
+		return rc;
+	rc = dequeue_txn(t, a->ino, &r);
+	if (rc == 0)
+		rc = ns_inode_put(t, a->ino, &r);
+	a->dropped = rc == 0;
+	return rc;
 }
 
 /* Reads J's inode and prepares its seal (first slice only). */
@@ -1335,7 +1398,12 @@ static void seal_slice(struct worker *w, struct seal_job *j)
 	}
 	if (rc == 0)
 		rc = job_finish(ing, j);
-	if (rc == -ESTALE || rc == -ENOENT) {
+	struct drop_damaged dd = { j->ino, false };
+	if (rc == -EIO && enrp_store_write(ing->st, drop_damaged_fn, &dd) == 0 && dd.dropped) {
+		enrp_log(ENRP_LOG_ERR, "cannot seal inode %llu: a chunk of the sealed file it rewrites "
+		         "failed its check; it stays corrupt until rewritten whole",
+		         (unsigned long long)j->ino);
+	} else if (rc == -ESTALE || rc == -ENOENT) {
 		enrp_store_write(ing->st, drop_fn, &j->ino);
 	} else if (rc && rc != -EAGAIN) {
 		enrp_log(ENRP_LOG_ERR, "cannot seal inode %llu: %s; will retry",
@@ -1803,6 +1871,7 @@ int enrp_ingest_wait_idle(enrp_ingest *ing, int timeout_ms)
 struct unseal_args {
 	uint64_t ino;
 	bool truncate;
+	bool based; /* the chunk list stays as the spool file's base */
 	struct inode_rec r;
 	struct extent_ent *v;
 	size_t n;
@@ -1831,6 +1900,17 @@ static int unseal_commit_fn(enrp_txn *t, void *arg)
 	struct trash_note note = { .why = a->truncate ? ENRP_TRASH_TRUNCATED : ENRP_TRASH_OVERWRITTEN };
 	if ((rc = trash_or_release(t, a->ino, &r, &note)))
 		return rc;
+	/* Trash took the list and its references; the base takes them again
+	 * (the same chunks, one more reference each). */
+	for (size_t i = 0; a->based && rc == 0 && i < a->n; i++)
+		if (a->v[i].plain_len)
+			rc = chunk_ref(t, r.eir_id, a->v[i].digest, 0, a->v[i].plain_len);
+	if (rc == 0 && a->based)
+		rc = extent_put(t, r.eir_id, a->ino, a->v, a->n);
+	if (rc == 0 && a->based)
+		rc = base_begin_txn(t, a->ino, r.size);
+	if (rc)
+		return rc;
 	be64_put(k, a->ino);
 	txn_put(t, DBI_SPOOL, k, 8, "", 0, 0);
 	if (a->truncate && r.size)
@@ -1843,6 +1923,25 @@ static int unseal_commit_fn(enrp_txn *t, void *arg)
 	r.sealed_at = 0;
 	r.gen++;
 	return ns_inode_put(t, a->ino, &r);
+}
+
+/* A spool file of A's size that holds nothing yet: the bytes stay in the
+ * chunks (the base) until a write needs them (enrp_reader_prepare_write).
+ * Durable, so that the commit that makes it the file's never names a spool
+ * file a crash lost. */
+static int sparse_spool(enrp_ingest *ing, struct unseal_args *a)
+{
+	char name[SPOOL_NAME_LEN + 1];
+	spool_name(name, a->ino);
+	unlinkat(store_spool_dirfd(ing->st), name, 0); /* a stale one from a crash */
+	int fd = enrp_spool_open(ing->st, a->ino, 1);
+	if (fd < 0)
+		return fd;
+	int rc = ftruncate(fd, (off_t)a->r.size) < 0 ? -errno : 0;
+	if (rc == 0)
+		rc = enrp_spool_sync(ing->st, fd);
+	close(fd);
+	return rc;
 }
 
 /* Writes the sealed bytes of A into INO's spool file, durably. */
@@ -1906,8 +2005,14 @@ int enrp_ingest_unseal(enrp_ingest *ing, uint64_t ino, bool truncate)
 	if (rc == 0 && a.r.content == ENRP_CONTENT_SEALED)
 		rc = enrp_store_sync(ing->st);
 	if (rc == 0 && a.r.content == ENRP_CONTENT_SEALED) {
+		/* A damaged file is copied back whole, so the open fails now on
+		 * what cannot be read, as it always did; any other keeps its
+		 * chunks as the base of what is written. */
+		a.based = !truncate && !(a.r.flags & INODE_CORRUPT);
 		if (truncate)
 			rc = spool_truncate(ing->st, ino, 0);
+		else if (a.based)
+			rc = sparse_spool(ing, &a);
 		else
 			rc = copy_back(ing, &a);
 		if (rc == 0)

@@ -36,6 +36,7 @@
 #include <enrp/ns.h>
 #include <enrp/policy.h>
 
+#include "base_int.h"
 #include "chunk_int.h"
 #include "clock_int.h"
 #include "eir_int.h"
@@ -84,7 +85,11 @@ static int file_class(const struct inode_rec *r)
 		return -1;
 	if (r->content == ENRP_CONTENT_SEALED)
 		return (r->flags & INODE_CORRUPT) ? ENRP_FILE_CORRUPT : ENRP_FILE_VERIFIED;
-	return (r->flags & INODE_QUEUED) ? ENRP_FILE_PENDING : ENRP_FILE_OPEN;
+	/* A rewrite whose base has a damaged chunk cannot be sealed: it is
+	 * corrupt until rewritten whole (ingest.c drops it from the queue). */
+	if (r->flags & INODE_QUEUED)
+		return ENRP_FILE_PENDING;
+	return (r->flags & INODE_CORRUPT) ? ENRP_FILE_CORRUPT : ENRP_FILE_OPEN;
 }
 
 /* Keeps the EIR's file-state counts in step with inode INO becoming R.
@@ -304,7 +309,10 @@ void ns_fill_stat(uint64_t ino, const struct inode_rec *r, struct enrp_stat *out
 	ns_to_ts(r->ctime, &s->st_ctim);
 	out->eir_id = r->eir_id;
 	out->content = (enum enrp_content)r->content;
-	if (r->content == ENRP_CONTENT_SEALED)
+	int cls = file_class(r);
+	if (cls >= 0)
+		out->state = (enum enrp_file_state)cls;
+	else if (r->content == ENRP_CONTENT_SEALED) /* an orphan's */
 		out->state = (r->flags & INODE_CORRUPT) ? ENRP_FILE_CORRUPT : ENRP_FILE_VERIFIED;
 	else
 		out->state = (r->flags & INODE_QUEUED) ? ENRP_FILE_PENDING : ENRP_FILE_OPEN;
@@ -1218,6 +1226,10 @@ static int setattr_fn(enrp_txn *t, void *arg)
 			return rc;
 		/* Idempotent, so safe if this transaction is ever re-run. */
 		rc = spool_truncate(t->st, a->ino, size);
+		/* What was cut off a rewritten file's base is gone from it, even
+		 * if the file grows again (zeros, as in any file). */
+		if (rc == 0)
+			rc = base_cut_txn(t, r.eir_id, a->ino, size);
 		if (rc)
 			return rc;
 		if (size != r.size)
@@ -1226,6 +1238,9 @@ static int setattr_fn(enrp_txn *t, void *arg)
 		 * ones included; growing it keeps them. */
 		if (size < r.size)
 			r.alloc_end = 0;
+		/* Emptied: a damaged base (see file_class) is gone with it. */
+		if (size == 0 && r.content == ENRP_CONTENT_SPOOL)
+			r.flags &= ~INODE_CORRUPT;
 		r.size = size;
 		charge_changed(t, &r, old);
 		r.mtime = now;
@@ -1605,6 +1620,10 @@ static int free_orphan(enrp_txn *t, uint64_t ino)
 	if (rc)
 		return rc;
 	if (have && r.content == ENRP_CONTENT_SEALED && (rc = trash_or_release(t, ino, &r, &note)))
+		return rc;
+	/* A rewrite in progress: its base's chunk list lets go too.  (Its
+	 * verified copy went to trash when the rewrite began.) */
+	if (have && r.content == ENRP_CONTENT_SPOOL && (rc = base_end_txn(t, r.eir_id, ino, true)))
 		return rc;
 	if (have && ns_charge(&r) + xattr_bytes)
 		eir_usage_add(t, r.eir_id, -(int64_t)(ns_charge(&r) + xattr_bytes), 0);

@@ -38,6 +38,7 @@
 #include <enrp/snapshot.h>
 #include <enrp/reader.h>
 
+#include "base_int.h"
 #include "chunk_int.h"
 #include "eir_int.h"
 #include "journal_int.h"
@@ -454,6 +455,14 @@ struct enrp_reader {
 	_Atomic uint64_t next_off;
 	_Atomic size_t requested;
 	const struct enrp_snapshot *snapshot; /* the file as a snapshot shows it */
+	/* A spool file rewriting a sealed one: V is its base, SPOOL_FD (the
+	 * caller's) its spool file; see core/base_int.h. */
+	bool based;
+	int spool_fd;
+	/* Once such a file is sealed again: a reader of its new chunks, made
+	 * at the first read that finds it sealed, kept until close. */
+	pthread_mutex_t sealed_lock;
+	struct enrp_reader *sealed;
 };
 
 static int reader_fn(enrp_txn *t, void *arg)
@@ -465,8 +474,19 @@ static int reader_fn(enrp_txn *t, void *arg)
 	int rc = ns_inode_get(t, r->ino, &rec);
 	if (rc)
 		return rc;
-	if (rec.content != ENRP_CONTENT_SEALED)
+	if (r->based) {
+		bool based;
+		uint64_t limit;
+		rc = rec.content == ENRP_CONTENT_SPOOL ? base_get_txn(t, r->ino, &based, &limit) : 0;
+		if (rc == 0 && rec.content != ENRP_CONTENT_SPOOL)
+			rc = -ESTALE;
+		else if (rc == 0 && !based)
+			rc = -EINVAL;
+	} else if (rec.content != ENRP_CONTENT_SEALED) {
 		return -EINVAL;
+	}
+	if (rc)
+		return rc;
 	r->eir_id = rec.eir_id;
 	return extent_get(t, r->ino, &r->v, &r->n);
 }
@@ -476,8 +496,22 @@ int enrp_reader_open(enrp_ingest *ing, uint64_t ino, enrp_reader **out)
 	return enrp_reader_open_snapshot(ing, NULL, ino, out);
 }
 
+static int reader_new(enrp_ingest *ing, const struct enrp_snapshot *s, uint64_t ino, int spool_fd,
+                      enrp_reader **out);
+
 int enrp_reader_open_snapshot(enrp_ingest *ing, const struct enrp_snapshot *s, uint64_t ino,
                               enrp_reader **out)
+{
+	return reader_new(ing, s, ino, -1, out);
+}
+
+int enrp_reader_open_based(enrp_ingest *ing, uint64_t ino, int spool_fd, enrp_reader **out)
+{
+	return reader_new(ing, NULL, ino, spool_fd, out);
+}
+
+static int reader_new(enrp_ingest *ing, const struct enrp_snapshot *s, uint64_t ino, int spool_fd,
+                      enrp_reader **out)
 {
 	enrp_reader *r = calloc(1, sizeof(*r));
 	if (!r)
@@ -485,6 +519,9 @@ int enrp_reader_open_snapshot(enrp_ingest *ing, const struct enrp_snapshot *s, u
 	r->cc = ingest_chunk_cache(ing);
 	r->ino = ino;
 	r->snapshot = s;
+	r->based = spool_fd >= 0;
+	r->spool_fd = spool_fd;
+	pthread_mutex_init(&r->sealed_lock, NULL);
 	int rc = enrp_store_read(r->cc->st, reader_fn, r);
 	if (rc == 0)
 		rc = enrp_vault_eir_key(r->cc->vault, r->eir_id, &r->key);
@@ -511,6 +548,8 @@ void enrp_reader_close(enrp_reader *r)
 {
 	if (!r)
 		return;
+	enrp_reader_close(r->sealed);
+	pthread_mutex_destroy(&r->sealed_lock);
 	free(r->v);
 	free(r->offs);
 	free(r);
@@ -569,8 +608,271 @@ static void read_ahead(enrp_reader *r, size_t first, size_t last)
 	}
 }
 
+/* ---- spool files rewriting a sealed file (a base) ---- */
+
+/* The chunk holding OFF: the last whose start is <= OFF (n when past the
+ * end of the list). */
+static size_t chunk_at(const enrp_reader *r, uint64_t off)
+{
+	if (off >= r->offs[r->n])
+		return r->n;
+	size_t lo = 0, hi = r->n;
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+		if (r->offs[mid] <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* What a base's spool file holds of [OFF, OFF+LEN) now, read in one
+ * transaction: whether the file still rewrites this base (SEALED: it was
+ * sealed again since), its limit, and which chunks [FIRST, LAST] of the
+ * span are in the spool file (MARKED, LAST - FIRST + 1 entries). */
+struct base_view {
+	enrp_reader *r;
+	uint64_t off, len;
+	size_t first, last;
+	bool *marked;
+	bool based, sealed;
+	uint64_t limit;
+};
+
+static int base_view_fn(enrp_txn *t, void *arg)
+{
+	struct base_view *b = arg;
+	struct inode_rec rec;
+	int rc = ns_inode_get(t, b->r->ino, &rec);
+	if (rc)
+		return rc;
+	b->sealed = rec.content == ENRP_CONTENT_SEALED;
+	b->based = false;
+	if (rec.content != ENRP_CONTENT_SPOOL)
+		return 0;
+	if ((rc = base_get_txn(t, b->r->ino, &b->based, &b->limit)) || !b->based)
+		return rc;
+	for (size_t i = b->first; rc == 0 && i <= b->last && i < b->r->n; i++)
+		rc = base_marked_txn(t, b->r->ino, (uint32_t)i, &b->marked[i - b->first]);
+	return rc;
+}
+
+static int base_view_load(enrp_reader *r, uint64_t off, uint64_t len, struct base_view *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->r = r;
+	b->off = off;
+	b->len = len;
+	b->first = chunk_at(r, off);
+	b->last = len ? chunk_at(r, off + len - 1) : b->first;
+	if (b->last == r->n && r->n)
+		b->last = r->n - 1;
+	size_t cnt = b->first < r->n ? b->last - b->first + 1 : 0;
+	b->marked = calloc(cnt ? cnt : 1, sizeof(*b->marked));
+	if (!b->marked)
+		return -ENOMEM;
+	if (cnt == 0)
+		b->first = b->last = r->n; /* nothing of the base in the span */
+	int rc = enrp_store_read(r->cc->st, base_view_fn, b);
+	if (rc)
+		free(b->marked);
+	return rc;
+}
+
+/* [*LO, *HI): the part of chunk I below the limit, within [OFF, END). */
+static bool base_part(const enrp_reader *r, const struct base_view *b, size_t i, uint64_t off,
+                      uint64_t end, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t cs = r->offs[i], ce = r->offs[i + 1];
+	if (ce > b->limit)
+		ce = b->limit;
+	*lo = cs > off ? cs : off;
+	*hi = ce < end ? ce : end;
+	return *lo < *hi;
+}
+
+/* The file sealed again since this reader was opened: reads go to its new
+ * chunk list. */
+static int sealed_reader(enrp_reader *r, enrp_reader **out)
+{
+	pthread_mutex_lock(&r->sealed_lock);
+	int rc = 0;
+	if (!r->sealed) {
+		enrp_reader *n = calloc(1, sizeof(*n));
+		if (!n) {
+			rc = -ENOMEM;
+		} else {
+			n->cc = r->cc;
+			n->ino = r->ino;
+			n->spool_fd = -1;
+			pthread_mutex_init(&n->sealed_lock, NULL);
+			rc = enrp_store_read(r->cc->st, reader_fn, n);
+			if (rc == 0)
+				rc = enrp_vault_eir_key(r->cc->vault, n->eir_id, &n->key);
+			if (rc == 0 && !(n->offs = malloc((n->n + 1) * sizeof(*n->offs))))
+				rc = -ENOMEM;
+			if (rc == 0) {
+				uint64_t o = 0;
+				for (size_t i = 0; i < n->n; i++) {
+					n->offs[i] = o;
+					o += extent_len(&n->v[i]);
+				}
+				n->offs[n->n] = o;
+				r->sealed = n;
+			} else {
+				enrp_reader_close(n);
+			}
+		}
+	}
+	*out = r->sealed;
+	pthread_mutex_unlock(&r->sealed_lock);
+	return rc;
+}
+
+static ssize_t pread_all(int fd, uint8_t *buf, size_t size, uint64_t off)
+{
+	size_t done = 0;
+	while (done < size) {
+		ssize_t got = pread(fd, buf + done, size - done, (off_t)(off + done));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			break;
+		done += (size_t)got;
+	}
+	return (ssize_t)done;
+}
+
+static int read_chunk(enrp_reader *r, size_t i, uint8_t *dst, size_t in, size_t take);
+
+/* A read of a based file: the spool file's bytes, with the base's put in
+ * where the spool file does not hold them yet.  The marks are read before
+ * the spool file: a chunk copied in meanwhile is read from the base, which
+ * holds the same bytes. */
+static ssize_t based_read(enrp_reader *r, uint8_t *buf, size_t size, uint64_t off)
+{
+	struct base_view b;
+	int rc = base_view_load(r, off, size, &b);
+	if (rc)
+		return rc;
+	if (b.sealed) {
+		free(b.marked);
+		enrp_reader *n;
+		rc = sealed_reader(r, &n);
+		return rc ? rc : enrp_reader_read(n, buf, size, off);
+	}
+	ssize_t got = pread_all(r->spool_fd, buf, size, off);
+	for (size_t i = b.first; b.based && got > 0 && i < r->n && i <= b.last; i++) {
+		uint64_t lo, hi;
+		if (b.marked[i - b.first] || !r->v[i].plain_len ||
+		    !base_part(r, &b, i, off, off + (uint64_t)got, &lo, &hi))
+			continue; /* in the spool file: written, copied, or zeros */
+		rc = read_chunk(r, i, buf + (lo - off), (size_t)(lo - r->offs[i]), (size_t)(hi - lo));
+		if (rc)
+			got = rc;
+	}
+	free(b.marked);
+	return got;
+}
+
+/* One lock per inode stripe: copies into a spool file and their marks are
+ * made by one writer at a time, so a second never copies a chunk over
+ * bytes the first wrote after copying it. */
+#define PREP_STRIPES 64
+static pthread_mutex_t prep_locks[PREP_STRIPES];
+static pthread_once_t prep_once = PTHREAD_ONCE_INIT;
+
+static void prep_locks_init(void)
+{
+	for (size_t i = 0; i < PREP_STRIPES; i++)
+		pthread_mutex_init(&prep_locks[i], NULL);
+}
+
+struct mark_args {
+	uint64_t ino;
+	const size_t *idx;
+	size_t n;
+};
+
+static int mark_fn(enrp_txn *t, void *arg)
+{
+	struct mark_args *a = arg;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < a->n; i++)
+		rc = base_mark_txn(t, a->ino, (uint32_t)a->idx[i]);
+	return rc;
+}
+
+static int write_all_at(int fd, const uint8_t *p, size_t n, uint64_t off)
+{
+	size_t done = 0;
+	while (done < n) {
+		ssize_t w = pwrite(fd, p + done, n - done, (off_t)(off + done));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		done += (size_t)w;
+	}
+	return 0;
+}
+
+int enrp_reader_prepare_write(enrp_reader *r, uint64_t off, uint64_t len)
+{
+	if (!r || !r->based || len == 0 || off >= r->offs[r->n])
+		return 0;
+	pthread_once(&prep_once, prep_locks_init);
+	pthread_mutex_t *lock = &prep_locks[r->ino % PREP_STRIPES];
+	pthread_mutex_lock(lock);
+	struct base_view b;
+	int rc = base_view_load(r, off, len, &b);
+	size_t *idx = NULL, nidx = 0;
+	if (rc == 0 && b.based && b.first < r->n) {
+		idx = malloc((b.last - b.first + 1) * sizeof(*idx));
+		if (!idx)
+			rc = -ENOMEM;
+	}
+	uint8_t *plain = NULL;
+	for (size_t i = b.first; rc == 0 && b.based && i < r->n && i <= b.last; i++) {
+		uint64_t lo, hi;
+		if (b.marked[i - b.first] || !base_part(r, &b, i, 0, UINT64_MAX, &lo, &hi))
+			continue; /* copied already, or cut off the base */
+		/* The whole chunk, even where the write covers it: should the
+		 * write fail, the spool file still holds the file's bytes. */
+		if (r->v[i].plain_len) {
+			size_t n = (size_t)(hi - lo);
+			uint8_t *p = realloc(plain, n);
+			if (!p) {
+				rc = -ENOMEM;
+				break;
+			}
+			plain = p;
+			rc = read_chunk(r, i, plain, 0, n);
+			if (rc == 0)
+				rc = write_all_at(r->spool_fd, plain, n, lo);
+		}
+		if (rc == 0)
+			idx[nidx++] = i;
+	}
+	free(plain);
+	if (rc == 0 && nidx) {
+		struct mark_args m = { r->ino, idx, nidx };
+		rc = enrp_store_write(r->cc->st, mark_fn, &m);
+	}
+	if (b.marked)
+		free(b.marked);
+	free(idx);
+	pthread_mutex_unlock(lock);
+	return rc;
+}
+
 ssize_t enrp_reader_read(enrp_reader *r, void *buf, size_t size, uint64_t off)
 {
+	if (r->based)
+		return based_read(r, buf, size, off);
 	uint64_t end = r->offs[r->n];
 	if (off >= end || size == 0)
 		return 0;

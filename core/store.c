@@ -136,6 +136,7 @@ static const char *const dbi_names[DBI_COUNT] = {
 	[DBI_EXTENT] = "extent",     [DBI_KEYS] = "keys",     [DBI_POLICY] = "policy",
 	[DBI_HOLD] = "hold",         [DBI_RESTORE] = "restore", [DBI_CALENDAR] = "calendar",
 	[DBI_TRASH] = "trash",       [DBI_SNAPSHOT] = "snapshot", [DBI_PRESERVED] = "preserved",
+	[DBI_BASE] = "base",
 };
 
 struct enrp_store {

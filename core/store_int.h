@@ -42,6 +42,11 @@ enum store_dbi {
 	                 eir id (be32) + 'n' + name -> gen (be64) */
 	DBI_PRESERVED,/* what a snapshot still sees of a key changed after it:
 	                 kind + key + snapshot gen -> the old value, or a tombstone */
+	/* Format 5 (issue 9 item 9: rewrites at chunk granularity). */
+	DBI_BASE,     /* ino (be64) + 'L' -> limit (be64): a spool file rewriting a
+	                 sealed one, whose chunk list stays as its base;
+	                 ino (be64) + 'C' + index (be32) -> "": base chunk INDEX is
+	                 in the spool file now */
 	DBI_COUNT
 };
 

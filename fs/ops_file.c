@@ -38,7 +38,9 @@
 struct open_file {
 	struct handle h;
 	int fd;               /* spool descriptor, or -1 */
-	enrp_reader *reader;  /* a sealed file opened for reading */
+	/* A sealed file opened for reading, or a spool file that rewrites a
+	 * sealed one (its base: reads go through it, writes prepare with it). */
+	enrp_reader *reader;
 	uint64_t ino;
 	uint32_t eir_id;
 	bool writer;          /* registered with enrp_ingest_writer_open */
@@ -80,8 +82,17 @@ static int open_for_reading(struct fs *fs, struct open_file *h)
 		if (rc != -EINVAL)
 			return rc;
 		h->fd = enrp_spool_open(fs->st, h->ino, 0);
-		if (h->fd >= 0 || h->fd != -ENOENT)
-			return h->fd < 0 ? h->fd : 0;
+		if (h->fd == -ENOENT)
+			continue;
+		if (h->fd < 0)
+			return h->fd;
+		rc = enrp_reader_open_based(fs->ing, h->ino, h->fd, &h->reader);
+		if (rc == 0 || rc == -EINVAL) /* a rewrite, or a plain spool file */
+			return 0;
+		close(h->fd);
+		h->fd = -1;
+		if (rc != -ESTALE) /* sealed meanwhile: look again */
+			return rc;
 	}
 	/* Neither sealed nor spooled: an empty file whose spool a crash lost. */
 	h->fd = enrp_spool_open(fs->st, h->ino, 1);
@@ -120,6 +131,12 @@ static int handle_new(struct fs *fs, const struct enrp_stat *s, bool write, bool
 		if (rc == 0) {
 			h->fd = enrp_spool_open(fs->st, h->ino, 1);
 			rc = h->fd < 0 ? h->fd : 0;
+		}
+		/* A rewrite keeps the sealed bytes as its base until written. */
+		if (rc == 0 && !fresh) {
+			rc = enrp_reader_open_based(fs->ing, h->ino, h->fd, &h->reader);
+			if (rc == -EINVAL)
+				rc = 0;
 		}
 	} else {
 		rc = open_for_reading(fs, h);
@@ -279,6 +296,8 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off
 	int rc = enrp_ns_write_check(fs->st, &caller, ino, (uint64_t)off, size, flags);
 	if (rc == 0 && !own)
 		node_session_end(fs, ino);
+	if (rc == 0)
+		rc = enrp_reader_prepare_write(h->reader, (uint64_t)off, size);
 	ssize_t n = 0;
 	if (rc == 0) {
 		n = pwrite(h->fd, data, size, off);
@@ -360,6 +379,8 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 	                             flags);
 	if (rc == 0 && punch && !own)
 		node_session_end(fs, ino);
+	if (rc == 0 && punch)
+		rc = enrp_reader_prepare_write(h->reader, (uint64_t)offset, (uint64_t)length);
 	if (rc == 0 && fallocate(h->fd, mode, offset, length) < 0)
 		rc = -errno;
 	if (rc == 0 && grows)

@@ -30,6 +30,21 @@ int enrp_reader_open(enrp_ingest *ing, uint64_t ino, enrp_reader **out);
 struct enrp_snapshot;
 int enrp_reader_open_snapshot(enrp_ingest *ing, const struct enrp_snapshot *s, uint64_t ino,
                               enrp_reader **out);
+/* Opens spool file INO that rewrites a sealed file (its chunk list stays as
+ * the base: core/base_int.h) to read it through SPOOL_FD (borrowed: it must
+ * outlive the reader): the spool file's bytes where it holds them, the
+ * base's elsewhere, every chunk checked.  Once the file is sealed again,
+ * reads go to its new chunks.  -EINVAL when INO has no base: read the
+ * spool file alone; -ESTALE when it is not a spool file (any more). */
+int enrp_reader_open_based(enrp_ingest *ing, uint64_t ino, int spool_fd, enrp_reader **out);
+
+/* Before a write, or a hole punched, at [OFF, OFF+LEN) of a based file
+ * (reader from enrp_reader_open_based): the base chunks it touches are
+ * copied into the spool file and marked as its.  Then the write may go to
+ * the spool file.  No-op for other readers, or past the base.  -EIO (a
+ * chunk failed its check: the file is marked corrupt), -ENOSPC, -errno. */
+int enrp_reader_prepare_write(enrp_reader *r, uint64_t off, uint64_t len);
+
 void enrp_reader_close(enrp_reader *r);
 
 /* Reads up to SIZE bytes at OFF (fewer at end of file).  Every chunk is

@@ -30,8 +30,10 @@
  * seal queue keys name the EIR and chunk lists may hold runs of zeros; the
  * daemon rewrites older queue keys when it starts (core/ingest.c).  4: the
  * databases of snapshots, retention, holds and test restores (created empty
- * in an older store when it is first opened). */
-#define ENRP_STORE_FORMAT 4
+ * in an older store when it is first opened).  5: a spool file may rewrite a
+ * sealed file whose chunk list stays as its base (core/base.c), which an
+ * older binary would read as holes. */
+#define ENRP_STORE_FORMAT 5
 
 typedef struct enrp_store enrp_store;
 typedef struct enrp_txn enrp_txn;

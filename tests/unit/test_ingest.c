@@ -46,6 +46,7 @@
 #include <enrp/enrp.h>
 #include <enrp/gc.h>
 #include <enrp/hold.h>
+#include <enrp/fsck.h>
 #include <enrp/ingest.h>
 #include <enrp/reader.h>
 #include <enrp/journal.h>
@@ -337,6 +338,39 @@ static uint8_t *spool_bytes(enrp_store *st, uint64_t ino, size_t *len)
 	}
 	close(fd);
 	return p;
+}
+
+/* Bytes the spool file of INO has on disk, or -errno. */
+static int64_t spool_blocks(enrp_store *st, uint64_t ino)
+{
+	int fd = enrp_spool_open(st, ino, 0);
+	if (fd < 0)
+		return fd;
+	struct stat sb;
+	int64_t n = fstat(fd, &sb) == 0 ? (int64_t)sb.st_blocks * 512 : -errno;
+	close(fd);
+	return n;
+}
+
+/* The bytes of spool file INO as a reader sees them: through its base
+ * when it rewrites a sealed file (*BASED), else the spool file alone. */
+static uint8_t *unsealed_bytes(enrp_ingest *ing, enrp_store *st, uint64_t ino, size_t *len,
+                               bool *based)
+{
+	int fd = enrp_spool_open(st, ino, 0);
+	if (fd < 0)
+		return NULL;
+	struct stat sb;
+	uint8_t *p = NULL;
+	enrp_reader *r = NULL;
+	*based = enrp_reader_open_based(ing, ino, fd, &r) == 0;
+	if (*based && fstat(fd, &sb) == 0 && (p = malloc((size_t)sb.st_size + 1))) {
+		ssize_t got = enrp_reader_read(r, p, (size_t)sb.st_size, 0);
+		*len = got > 0 ? (size_t)got : 0;
+	}
+	enrp_reader_close(r);
+	close(fd);
+	return *based ? p : spool_bytes(st, ino, len);
 }
 
 static int64_t spool_size(enrp_store *st, uint64_t ino)
@@ -1116,25 +1150,36 @@ static void unseal_and_usage(void)
 	is_int(spool_size(st, f), -ENOENT, "no spool file");
 	free(ex.v);
 
-	/* Unseal with copy-back. */
-	is_int(enrp_ingest_unseal(ing, f, false), 0, "unseal (copy back)");
+	/* Unseal: the chunk list stays as the base of a sparse spool file. */
+	is_int(enrp_ingest_unseal(ing, f, false), 0, "unseal");
 	s = attr_of(st, f);
 	is_int(s.content, ENRP_CONTENT_SPOOL, "content spool");
 	is_int(s.state, ENRP_FILE_OPEN, "state open");
 	is_int(s.st.st_size, nx, "size unchanged");
 	ok(s.sealed_at == 0, "sealed_at cleared");
 	size_t len = 0;
-	uint8_t *back = spool_bytes(st, f, &len);
-	ok(back && len == nx && memcmp(back, x, nx) == 0, "the spool file holds the same bytes");
+	bool based = false;
+	uint8_t *back = unsealed_bytes(ing, st, f, &len, &based);
+	ok(based && back && len == nx && memcmp(back, x, nx) == 0,
+	   "it reads back whole through its base");
 	free(back);
+	is_int(spool_size(st, f), (int64_t)nx, "the spool file has the file's size");
+	ok(spool_blocks(st, f) < 64 * 1024, "and holds no data yet (%lld bytes on disk)",
+	   (long long)spool_blocks(st, f));
 	struct enrp_eir_usage u2 = usage_of(st, e.id);
 	is_int(u2.bytes, nx, "usage.bytes unchanged");
 	ok(u2.stored == u1.stored && u2.chunks == u1.chunks,
 	   "the verified copy went to trash: its chunks stay stored");
 	purge_trash(st, "un");
 	u2 = usage_of(st, e.id);
-	ok(u2.stored == 0 && u2.chunks == 0, "purged: its chunks are released (stored 0, chunks 0)");
-	is_int(extents_of(st, f, &ex), -ENOENT, "no chunk list any more");
+	ok(u2.stored == u1.stored && u2.chunks == u1.chunks,
+	   "purged: the base still holds its chunks (stored %llu, chunks %llu)",
+	   (unsigned long long)u2.stored, (unsigned long long)u2.chunks);
+	is_int(extents_of(st, f, &ex), 0, "the chunk list stays, as the base");
+	bool refs1b = true;
+	for (size_t i = 0; i < ex.n; i++)
+		refs1b &= refs_of(st, e.id, ex.v[i].digest) == 1;
+	ok(refs1b, "each chunk has the base's one reference");
 	free(ex.v);
 	enrp_reader *r;
 	is_int(enrp_reader_open(ing, f, &r), -EINVAL, "reader on an unsealed file: -EINVAL");
@@ -1818,10 +1863,12 @@ static void encryption(void)
 	is_int(enrp_scrub(st, v, NULL, &actor, NULL, NULL, &res), 0, "scrub (encrypted)");
 	ok(res.files == 3 && res.files_damaged == 0 && res.chunks == distinct_chunks(p, n),
 	   "an encrypted store scrubs clean");
-	is_int(enrp_ingest_unseal(ing, f2, false), 0, "unseal (copy back) decrypts");
+	is_int(enrp_ingest_unseal(ing, f2, false), 0, "unseal");
 	size_t len = 0;
-	uint8_t *back = spool_bytes(st, f2, &len);
-	ok(back && len == n && memcmp(back, p, n) == 0, "the spool file holds the plaintext");
+	bool based = false;
+	uint8_t *back = unsealed_bytes(ing, st, f2, &len, &based);
+	ok(based && back && len == n && memcmp(back, p, n) == 0,
+	   "reads back the plaintext through its base");
 	free(back);
 	is_int(flip_byte(path, 30), 0, "flip a byte of the GCM tag of the first chunk");
 	enrp_ingest_close(ing); /* its cache holds the chunk */
@@ -2805,8 +2852,10 @@ static void holes(void)
 	   "the spool file is sparse again (%lld bytes allocated of %llu)",
 	   (long long)sb.st_blocks * 512, (unsigned long long)size);
 	size_t len;
-	uint8_t *back = spool_bytes(st, f, &len);
-	ok(back && len == size && memcmp(back, want, size) == 0, "and holds the file's bytes");
+	bool based = false;
+	uint8_t *back = unsealed_bytes(ing, st, f, &len, &based);
+	ok(based && back && len == size && memcmp(back, want, size) == 0,
+	   "and reads the file's bytes through its base");
 	free(back);
 
 	/* 4 KiB of data every 8 KiB: small holes are read as data, so the
@@ -2926,6 +2975,180 @@ static void older_queue(void)
 	free(p);
 }
 
+/* ---- rewrites at chunk granularity (core/base_int.h) ---- */
+
+/* Counts problems, but not a file a writer has open (not queued while it
+ * is: fsck says so itself). */
+static void fsck_finding(const struct enrp_fsck_finding *fd, void *arg)
+{
+	if (fd->severity != ENRP_FSCK_PROBLEM || strcmp(fd->kind, "spool-unqueued") == 0)
+		return;
+	diag("fsck: %s %s: %s", fd->kind, fd->object, fd->message);
+	(*(uint64_t *)arg)++;
+}
+
+static uint64_t fsck_problems(enrp_store *st)
+{
+	struct enrp_fsck_result res;
+	uint64_t problems = 0;
+	int rc = enrp_fsck(st, 0, &actor, fsck_finding, &problems, &res);
+	return rc ? 1000 + (uint64_t)-rc : problems;
+}
+
+/* What a writing handle does: prepare, then write into the spool file. */
+static int rewrite_at(enrp_reader *r, int fd, const uint8_t *p, size_t n, uint64_t off)
+{
+	int rc = enrp_reader_prepare_write(r, off, n);
+	if (rc == 0)
+		pwrite_all(fd, p, n, (off_t)off);
+	return rc;
+}
+
+static void rewrites(void)
+{
+	enrp_store *st = store_new("rewrite", 0);
+	enrp_vault *v = vault_plain(st);
+	struct enrp_eir e;
+	make_eir(st, "rw", 1, &e);
+	const size_t n = 6 * MiB;
+	uint8_t *want = random_buf(n, 77);
+	enrp_ingest *ing = ingest(st, v, 1, 0);
+	uint64_t f = new_file(st, e.root_ino, "f", want, n);
+	enrp_ingest_enqueue(ing, f);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "a 6 MiB file sealed");
+	struct ext_args ex0;
+	is_int(extents_of(st, f, &ex0), 0, "its chunk list");
+	ok(ex0.n >= 4, "of several chunks (%zu)", ex0.n);
+
+	/* Open for writing: nothing is copied. */
+	enrp_ingest_writer_open(ing, f);
+	is_int(enrp_ingest_unseal(ing, f, false), 0, "unseal");
+	ok(spool_blocks(st, f) < 64 * 1024, "the spool file holds nothing yet (%lld bytes)",
+	   (long long)spool_blocks(st, f));
+	int fd = enrp_spool_open(st, f, 0);
+	enrp_reader *r = NULL;
+	is_int(enrp_reader_open_based(ing, f, fd, &r), 0, "a based reader");
+	enrp_reader *other = NULL;
+	int fd2 = enrp_spool_open(st, f, 0);
+	is_int(enrp_reader_open_based(ing, f, fd2, &other), 0, "and a second one, for a reader");
+
+	/* One byte in the middle: one chunk is copied in. */
+	uint64_t mid = n / 2 + 17;
+	want[mid] ^= 0x5a;
+	is_int(rewrite_at(r, fd, want + mid, 1, mid), 0, "a 1-byte write in the middle");
+	int64_t held = spool_blocks(st, f);
+	ok(held > 0 && held < 3 * MiB, "the spool file holds about one chunk (%lld bytes)",
+	   (long long)held);
+	uint8_t *got = malloc(n);
+	ok(enrp_reader_read(other, got, n, 0) == (ssize_t)n && memcmp(got, want, n) == 0,
+	   "another reader sees the file with the byte changed");
+	/* Writes across a chunk boundary and at the very start. */
+	for (size_t i = 0; i < 3000; i++)
+		want[i] = (uint8_t)i;
+	is_int(rewrite_at(r, fd, want, 3000, 0), 0, "3000 bytes at the start");
+	uint64_t b = 0;
+	for (size_t i = 0; i + 1 < ex0.n && b < n / 3; i++)
+		b += ex0.v[i].plain_len ? ex0.v[i].plain_len : ex0.v[i].zeros;
+	for (size_t i = 0; i < 100; i++)
+		want[b - 50 + i] = 0xee;
+	is_int(rewrite_at(r, fd, want + b - 50, 100, b - 50), 0, "100 bytes across a chunk boundary");
+	ok(enrp_reader_read(r, got, n, 0) == (ssize_t)n && memcmp(got, want, n) == 0,
+	   "reads back with every change");
+	ok(enrp_reader_read(other, got + 5, 4096, mid - 2000) == 4096 &&
+	   memcmp(got + 5, want + mid - 2000, 4096) == 0, "a read inside a copied chunk");
+
+	/* Cut to 4 MiB and grown back: the cut bytes read as zeros. */
+	struct stat attr = { .st_size = 4 * MiB };
+	is_int(enrp_ns_setattr(st, &user, f, &attr, ENRP_SETATTR_SIZE, NULL), 0, "truncate to 4 MiB");
+	attr.st_size = (off_t)n;
+	is_int(enrp_ns_setattr(st, &user, f, &attr, ENRP_SETATTR_SIZE, NULL), 0, "and back to 6 MiB");
+	memset(want + 4 * MiB, 0, n - 4 * MiB);
+	ok(enrp_reader_read(other, got, n, 0) == (ssize_t)n && memcmp(got, want, n) == 0,
+	   "what was cut off reads as zeros, the rest as before");
+	want[4 * MiB + 1000] = 7;
+	is_int(rewrite_at(r, fd, want + 4 * MiB + 1000, 1, 4 * MiB + 1000), 0,
+	       "a write past the cut");
+	ok(enrp_reader_read(other, got, n, 0) == (ssize_t)n && memcmp(got, want, n) == 0,
+	   "copies in nothing of what was cut");
+	is_int(fsck_problems(st), 0, "fsck: a rewrite in progress is consistent");
+
+	/* Sealed again: the new list, the base gone, every reference right. */
+	enrp_ingest_writer_close(ing, f);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "sealed again");
+	struct enrp_stat s = attr_of(st, f);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, n), "verified, with the new SHA-256");
+	ok(reads_back(ing, f, want, n), "and reads back");
+	ok(enrp_reader_read(other, got, n, 0) == (ssize_t)n && memcmp(got, want, n) == 0,
+	   "a based reader opened before reads the sealed file");
+	is_int(fsck_problems(st), 0, "fsck: the base is gone, references add up");
+	enrp_reader_close(other);
+	enrp_reader_close(r);
+	close(fd);
+	close(fd2);
+
+	/* A rewrite removed before it is sealed lets go of its base. */
+	uint64_t g = new_file(st, e.root_ino, "g", want, 2 * MiB);
+	enrp_ingest_enqueue(ing, g);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "g sealed");
+	enrp_ingest_writer_open(ing, g);
+	is_int(enrp_ingest_unseal(ing, g, false), 0, "g unsealed");
+	fd = enrp_spool_open(st, g, 0);
+	is_int(enrp_reader_open_based(ing, g, fd, &r), 0, "g's based reader");
+	is_int(rewrite_at(r, fd, want, 10, 5000), 0, "g written");
+	enrp_reader_close(r);
+	close(fd);
+	is_int(enrp_ns_unlink(st, &user, e.root_ino, "g", false), 0, "g removed");
+	enrp_ingest_writer_close(ing, g);
+	is_int(enrp_ns_forget(st, g), 0, "and freed");
+	is_int(fsck_problems(st), 0, "fsck: its base went with it");
+	purge_trash(st, "rw");
+	is_int(fsck_problems(st), 0, "fsck after the trash is purged");
+
+	/* A damaged base chunk: the read that needs it and the write that
+	 * would copy it fail with EIO. */
+	uint64_t h = new_file(st, e.root_ino, "h", want, 3 * MiB);
+	enrp_ingest_enqueue(ing, h);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "h sealed");
+	struct ext_args exh;
+	is_int(extents_of(st, h, &exh), 0, "h's chunk list");
+	enrp_ingest_close(ing); /* its cache holds h's chunks */
+	ing = ingest(st, v, 1, 0);
+	enrp_ingest_writer_open(ing, h);
+	is_int(enrp_ingest_unseal(ing, h, false), 0, "h unsealed");
+	char path[700];
+	chunk_path(st, e.id, exh.v[0].digest, path, sizeof(path));
+	is_int(flip_byte(path, 40), 0, "damage h's first chunk");
+	fd = enrp_spool_open(st, h, 0);
+	is_int(enrp_reader_open_based(ing, h, fd, &r), 0, "h's based reader");
+	is_int((int)enrp_reader_read(r, got, 100, 10), -EIO, "a read of the damaged chunk: -EIO");
+	is_int(enrp_reader_prepare_write(r, 10, 1), -EIO, "a write into it: -EIO");
+	ok(enrp_reader_read(r, got, 100, 3 * MiB - 100) == 100 &&
+	   memcmp(got, want + 3 * MiB - 100, 100) == 0, "the rest still reads");
+	enrp_reader_close(r);
+	close(fd);
+	enrp_ingest_writer_close(ing, h);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "its seal gave up");
+	s = attr_of(st, h);
+	ok(s.content == ENRP_CONTENT_SPOOL && s.state == ENRP_FILE_CORRUPT,
+	   "h is counted corrupt, out of the queue (content %d, state %d)", s.content, s.state);
+	attr.st_size = 0;
+	is_int(enrp_ns_setattr(st, &user, h, &attr, ENRP_SETATTR_SIZE, NULL), 0, "h emptied");
+	is_int(attr_of(st, h).state, ENRP_FILE_OPEN, "no longer corrupt");
+	put_bytes(st, h, want, 1000, 0);
+	enrp_ingest_enqueue(ing, h);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "written anew");
+	s = attr_of(st, h);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, 1000), "and verified");
+	free(exh.v);
+
+	free(ex0.v);
+	free(got);
+	free(want);
+	enrp_ingest_close(ing);
+	enrp_vault_close(v);
+	enrp_store_close(st);
+}
+
 int main(void)
 {
 	tmp = tap_tmpdir();
@@ -2958,6 +3181,7 @@ int main(void)
 	gc_races();
 	holds_and_lock();
 	tmp_sweep();
+	rewrites();
 
 	pthread_mutex_lock(&gate_mu);
 	ok(syncfs_calls > 0, "the syncfs gate saw the pipeline's chunk syncs (%u)", syncfs_calls);

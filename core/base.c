@@ -1,0 +1,130 @@
+/*
+ * base.c — the base of a rewritten sealed file (see base_int.h).
+ *
+ * Why keys and not a bitmap value: a 1 TB file has millions of chunks, and
+ * a write touches one or two; a key per copied chunk costs a put per copy
+ * and nothing for the rest.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "base_int.h"
+#include "chunk_int.h"
+#include "record_int.h"
+
+#define KEY_LIMIT 'L'
+#define KEY_CHUNK 'C'
+
+static size_t key_limit(uint8_t *buf, uint64_t ino)
+{
+	be64_put(buf, ino);
+	buf[8] = KEY_LIMIT;
+	return 9;
+}
+
+static size_t key_chunk_of(uint8_t *buf, uint64_t ino, uint32_t index)
+{
+	be64_put(buf, ino);
+	buf[8] = KEY_CHUNK;
+	be32_put(buf + 9, index);
+	return 13;
+}
+
+int base_get_txn(enrp_txn *t, uint64_t ino, bool *based, uint64_t *limit)
+{
+	uint8_t k[9];
+	MDB_val v;
+	*based = false;
+	*limit = 0;
+	int rc = txn_get(t, DBI_BASE, k, key_limit(k, ino), &v);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	if (v.mv_size != 8)
+		return -EIO;
+	*based = true;
+	*limit = be64_get(v.mv_data);
+	return 0;
+}
+
+static int limit_put(enrp_txn *t, uint64_t ino, uint64_t limit)
+{
+	uint8_t k[9], v[8];
+	be64_put(v, limit);
+	return txn_put(t, DBI_BASE, k, key_limit(k, ino), v, sizeof(v), 0);
+}
+
+int base_begin_txn(enrp_txn *t, uint64_t ino, uint64_t limit)
+{
+	return limit_put(t, ino, limit);
+}
+
+int base_cut_txn(enrp_txn *t, uint32_t eir_id, uint64_t ino, uint64_t size)
+{
+	bool based;
+	uint64_t limit;
+	int rc = base_get_txn(t, ino, &based, &limit);
+	if (rc || !based || size >= limit)
+		return rc;
+	if (size == 0)
+		return base_end_txn(t, eir_id, ino, true);
+	return limit_put(t, ino, size);
+}
+
+int base_mark_txn(enrp_txn *t, uint64_t ino, uint32_t index)
+{
+	uint8_t k[13];
+	return txn_put(t, DBI_BASE, k, key_chunk_of(k, ino, index), "", 0, 0);
+}
+
+int base_marked_txn(enrp_txn *t, uint64_t ino, uint32_t index, bool *marked)
+{
+	uint8_t k[13];
+	MDB_val v;
+	int rc = txn_get(t, DBI_BASE, k, key_chunk_of(k, ino, index), &v);
+	*marked = rc == 0;
+	return rc == -ENOENT ? 0 : rc;
+}
+
+int base_end_txn(enrp_txn *t, uint32_t eir_id, uint64_t ino, bool release)
+{
+	bool based;
+	uint64_t limit;
+	int rc = base_get_txn(t, ino, &based, &limit);
+	if (rc || !based)
+		return rc;
+	if ((rc = base_drop_txn(t, ino)))
+		return rc;
+	return release ? extent_release(t, eir_id, ino) : 0;
+}
+
+int base_drop_txn(enrp_txn *t, uint64_t ino)
+{
+	int rc;
+	uint8_t pre[8];
+	be64_put(pre, ino);
+	/* Deleting while walking: a cursor per round, until none is left. */
+	for (;;) {
+		MDB_cursor *cur;
+		if ((rc = txn_cursor(t, DBI_BASE, &cur)))
+			return rc;
+		MDB_val k = { sizeof(pre), pre }, v;
+		int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		bool found = mrc == 0 && k.mv_size > 8 && memcmp(k.mv_data, pre, 8) == 0;
+		uint8_t key[16];
+		size_t klen = found && k.mv_size <= sizeof(key) ? k.mv_size : 0;
+		if (klen)
+			memcpy(key, k.mv_data, klen);
+		mdb_cursor_close(cur);
+		if (mrc && mrc != MDB_NOTFOUND)
+			return store_mdb_err(mrc);
+		if (!found)
+			break;
+		if (!klen)
+			return -EIO;
+		if ((rc = txn_del(t, DBI_BASE, key, klen)))
+			return rc;
+	}
+	return 0;
+}
