@@ -74,6 +74,7 @@ NOT_COMMANDS = {
     "w": "a Python variable",
     "who": "English",
     "write": "English; Python's write()",
+    "zip": "Python's zip() (tests/bench/bench.py)",
 }
 
 # Modules that programs of the suites load at run time, invisible to a scan

@@ -38,9 +38,22 @@ would cost a process per iteration in shell).
                                     DIR whole meanwhile; print the growth of
                                     the daemon's Rss - data.mdb (KiB) and the
                                     entries listed
+  rewrite PATH SIZE REPS SEED TIMEOUT enrp|plain
+                                    write SIZE seeded random bytes to PATH
+                                    (on enrp: wait until verified), then REPS
+                                    times: open O_WRONLY (no O_TRUNC), pwrite
+                                    one byte in the middle, close; on enrp
+                                    then poll enrp.state every ms until
+                                    verified again, and check enrp.sha256
+                                    against the bytes written; print the
+                                    medians 'client_ms reseal_ms' (reseal
+                                    n/a on plain), then each run's
+                                    client_ms/reseal_ms
 """
 import errno
+import hashlib
 import os
+import random
 import subprocess
 import sys
 import time
@@ -279,12 +292,64 @@ def handles(pid, d, n):
     return 0
 
 
+def median(v):
+    v = sorted(v)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def waitverified(path, deadline):
+    """Polls enrp.state every ms; returns the monotonic time it read
+    'verified', or raises."""
+    while True:
+        st = os.getxattr(path, "enrp.state").decode()
+        if st == "verified":
+            return time.monotonic()
+        if st == "corrupt" or time.monotonic() > deadline:
+            raise RuntimeError("%s: enrp.state is %s" % (path, st))
+        time.sleep(0.001)
+
+
+def rewrite(path, size, reps, seed, timeout, kind):
+    size, reps, timeout = int(size), int(reps), float(timeout)
+    enrp = kind == "enrp"
+    data = bytearray(random.Random(int(seed)).randbytes(size))
+    with open(path, "wb") as fh:
+        fh.write(data)
+    if enrp:
+        waitverified(path, time.monotonic() + timeout)
+    mid = size // 2
+    client, reseal = [], []
+    for _ in range(reps):
+        data[mid] = (data[mid] + 1) % 256    # each rewrite changes the content
+        t0 = time.monotonic()
+        fd = os.open(path, os.O_WRONLY)
+        os.pwrite(fd, data[mid:mid + 1], mid)
+        os.close(fd)
+        t1 = time.monotonic()
+        client.append((t1 - t0) * 1000)
+        if not enrp:
+            continue
+        t2 = waitverified(path, t1 + timeout)
+        reseal.append((t2 - t1) * 1000)
+        got = os.getxattr(path, "enrp.sha256").decode()
+        want = hashlib.sha256(data).hexdigest()
+        if got != want:
+            print("%s: enrp.sha256 %s after the rewrite, expected %s" % (path, got, want),
+                  file=sys.stderr)
+            return 1
+    print("%.3f %s %s" % (median(client), "%.1f" % median(reseal) if enrp else "n/a",
+                          " ".join("%.3f/%s" % (c, "%.1f" % r if enrp else "-")
+                                   for c, r in zip(client, reseal or [0] * reps))))
+    return 0
+
+
 def main():
     op, args = sys.argv[1], sys.argv[2:]
     fns = {"waitstate": waitstate, "waitpending": waitpending, "mkfiles": mkfiles,
            "rss": rss, "sample": sample, "modetest": modetest, "creates": creates,
            "pollsums": pollsums, "chain": chain, "statlat": statlat, "mklinks": mklinks,
-           "handles": handles}
+           "handles": handles, "rewrite": rewrite}
     sys.exit(fns[op](*args))
 
 
