@@ -1683,7 +1683,7 @@ static unsigned cpus(void)
 	return n < 1 ? 1 : (unsigned)n;
 }
 
-static unsigned default_decoders(void)
+unsigned enrp_ingest_default_decoders(void)
 {
 	unsigned n = cpus();
 	return n >= DEFAULT_DECODERS_MAX / 4 ? DEFAULT_DECODERS_MAX : n * 4;
@@ -1722,7 +1722,7 @@ int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest
 	if ((rc = load_cdc(ing)))
 		goto out_free;
 	/* No workers (enrpctl) and no explicit decoders: nothing reads ahead. */
-	unsigned decoders = cfg->decoders ? cfg->decoders : cfg->workers ? default_decoders() : 0;
+	unsigned decoders = cfg->decoders ? cfg->decoders : cfg->workers ? enrp_ingest_default_decoders() : 0;
 	if ((rc = chunk_cache_open(st, vault, cfg->cache_bytes ? cfg->cache_bytes : DEFAULT_CACHE,
 	                           decoders, &ing->actor, &ing->cc)))
 		goto out_free;

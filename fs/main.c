@@ -585,7 +585,10 @@ static int serve_snapshot(struct options *o, struct fuse_cmdline_opts *cmd,
 		                  : enrp_strerror(rc));
 		goto out_store;
 	}
-	struct enrp_ingest_config icfg = { .workers = 0, .decoders = 2 };
+	/* As many read-ahead decoders as the store's daemon: a test restore
+	 * reads a snapshot as fast as the live files (bench step 13). */
+	struct enrp_ingest_config icfg = { .workers = 0,
+		                           .decoders = enrp_ingest_default_decoders() };
 	rc = enrp_ingest_open(fs.st, fs.vault, &icfg, &fs.ing);
 	if (rc) {
 		say("enrpfs: cannot start the chunk reader of store '%s': %s", store,

@@ -37,6 +37,10 @@ struct enrp_ingest_config {
 	                       * (with workers) */
 };
 
+/* The read-ahead decoders a pipeline with workers starts by default: 4 per
+ * CPU, at most 8 (a reader without workers may ask for as many). */
+unsigned enrp_ingest_default_decoders(void);
+
 /* Starts the pipeline on ST with the keys of VAULT (borrowed; must outlive
  * the pipeline).  With workers, every spool file not being written is queued
  * (files closed before a crash are sealed after it).  -ENOMEM, -EINVAL. */
