@@ -16,11 +16,14 @@ pending_empty() { [ -r "$MNT/$1/.enrp/pending" ] && [ ! -s "$MNT/$1/.enrp/pendin
 settle() { poll_until 60 pending_empty "$1" || fail "$1: still pending after 60 s"; }
 eir_id() { ctl --json eir show "$1" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
 chunk_bytes() { find "$STORE/chunks/$(eir_id "$1")" -path '*/tmp' -prune -o -type f -printf '%s\n' 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
-# later DAYS ARGS...: enrpctl with the clock DAYS days ahead.
+# later DAYS ARGS...: enrpctl with the clock DAYS days ahead.  (libfaketime
+# is preloaded before ASan's runtime in a sanitizer build: ASan is told
+# that this order is intended.)
 later() {
 	local days=$1
 	shift
-	FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "+${days}d" "$ENRPCTL" -S "$STORE" "$@"
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "+${days}d" "$ENRPCTL" -S "$STORE" "$@"
 }
 ntrash() { ctl trash list "$1" --json | "$PY" -c 'import json, sys; print(len(json.load(sys.stdin)))'; }
 
