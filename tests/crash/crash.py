@@ -249,13 +249,13 @@ class Run:
                             continue
                         try:
                             got = sha_file(p)
-                            want = os.getxattr(p, "enrp.sha256").decode()
+                            sealed = os.getxattr(p, "enrp.sha256").decode()
                         except OSError as err:
                             self.violate("snapshot file %s unreadable: %s" % (p, err))
                             continue
-                        if got != want:
+                        if got != sealed:
                             self.violate("snapshot file %s: sha256 %s, sealed with %s"
-                                         % (p, got[:16], want[:16]))
+                                         % (p, got[:16], sealed[:16]))
             self.snapshots = getattr(self, "snapshots", 0) + len(snaps)
         self.umount()
 

@@ -361,7 +361,8 @@ def main():
     ops = [(op_write, 4, (True,)), (op_write, 3, (False,)), (op_write, 1, (False, True)),
            (op_rsync, 2, ()), (op_rename, 2, ()), (op_delete, 1, ()),
            (op_check_verified, 3, ()), (op_check_sums, 1, ()), (op_overwrite, 2, ()),
-           (op_mode, 1, ()), (op_gc, 1, ()), (op_trash_purge, 1, ())]
+           (op_mode, 1, ()), (op_gc, 1, ()), (op_trash_purge, 1, ()),
+           (op_snapshot, 1, ()), (op_snapshot_delete, 1, ())]
     weights = [w for _, w, _ in ops]
     pend_at = rng.randrange(3, 15) if KILLMODE in ("pending", "verified") else -1
     n = 0
