@@ -395,25 +395,27 @@ class Run:
         killmode = ("pending" if x < 0.25 else "verified" if x < 0.5 else
                     "enrpctl" if x < 0.65 else "time")
         killmode = os.environ.get("CRASH_KILLMODE") or killmode
-        delay = self.rng.uniform(0.8, 5.0)
+        delay = self.rng.uniform(0.8, 7.0)
         wl = subprocess.Popen([sys.executable, os.path.join(HERE, "workload.py"), str(self.seed),
                                self.mnt, self.store, ENRPCTL, self.log, self.marker, killmode],
                               stdout=subprocess.DEVNULL,
                               stderr=open(os.path.join(self.dir, "workload.err"), "w"),
                               start_new_session=True)
         t0 = time.time()
-        ctl_kill = None
         if killmode in ("pending", "verified", "enrpctl"):
             if not poll(lambda: os.path.exists(self.marker) or wl.poll() is not None, 40, 0.001):
                 self.notes.append("no-marker")
             elif killmode == "pending":
                 time.sleep(self.rng.choice([0, 0, 0.01, 0.05, 0.2]))
             elif killmode == "enrpctl":
-                # enrpctl takes ~10 ms here: before, during and after its commit.
-                time.sleep(self.rng.choice([0, 0.002, 0.004, 0.006, 0.008, 0.01, 0.012,
-                                            0.015, 0.02, 0.05]))
-                # enrpctl too, now or a moment after enrpfs, or not at all.
-                ctl_kill = self.rng.choice([None, 0, 0.003, 0.006, 0.01, 0.02, 0.04])
+                # enrpctl takes 5-50 ms here: enrpfs dies before, during or
+                # after its commit, and in half the runs enrpctl dies too,
+                # first, while it runs.
+                if self.rng.random() < 0.5:
+                    time.sleep(self.rng.choice([0, 0.001, 0.002, 0.003, 0.005, 0.008]))
+                    self.kill_enrpctl()
+                else:
+                    time.sleep(self.rng.choice([0, 0.002, 0.005, 0.01, 0.015, 0.02, 0.05]))
             else:
                 time.sleep(self.rng.choice([0, 0, 0.002, 0.005, 0.02]))
         else:
@@ -423,9 +425,6 @@ class Run:
             raise RuntimeError("no enrpfs to kill (workload exit %s)" % wl.poll())
         os.kill(pid, signal.SIGKILL)
         self.kill_at = time.time() - t0
-        if killmode == "enrpctl" and ctl_kill is not None:
-            time.sleep(ctl_kill)
-            self.kill_enrpctl()
         if not poll(lambda: not alive(pid), 20):
             raise RuntimeError("enrpfs survived SIGKILL")
         try:

@@ -851,8 +851,8 @@ def main():
            (op_check_verified, 3, ()), (op_check_sums, 1, ()), (op_overwrite, 2, ()),
            (op_mode, 1, ()), (op_gc, 1, ()), (op_trash_purge, 1, ()),
            (op_snapshot, 1, ()), (op_snapshot_delete, 1, ()),
-           (op_restore, 2, ()), (op_hold, 2, ()), (op_hold_extend, 1, ()),
-           (op_attack_held, 3, ()), (op_lock, 1, ())]
+           (op_restore, 3, ()), (op_hold, 3, ()), (op_hold_extend, 1, ()),
+           (op_attack_held, 5, ()), (op_lock, 1, ())]
     weights = [w for _, w, _ in ops]
     global LOCK_EIR
     LOCK_EIR = rng.choice(EIRS) if rng.random() < 0.4 else None
