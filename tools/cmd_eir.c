@@ -588,6 +588,8 @@ int eir_collect(struct ctl *ctl, struct eir_row **rows, size_t *n)
 			enrp_eir_usage(ctl->store, c.rows[i].eir.id, &c.rows[i].usage) == 0;
 		c.rows[i].have_retention = enrp_retention_get(ctl->store, c.rows[i].eir.name,
 		                                              &c.rows[i].retention) == 0;
+		c.rows[i].have_lock = enrp_hold_lock_get(ctl->store, c.rows[i].eir.name,
+		                                         &c.rows[i].lock_days) == 0;
 	}
 	*rows = c.rows;
 	*n = c.n;
@@ -670,6 +672,11 @@ void eir_json(struct json *j, const struct eir_row *row, int64_t now)
 	char policy[ENRP_RETENTION_SPEC_MAX];
 	enrp_retention_format(&row->retention, policy, sizeof(policy));
 	json_kv_str(j, "retention", row->have_retention && policy[0] ? policy : NULL);
+	json_key(j, "lock_days");
+	if (row->have_lock)
+		json_u64(j, row->lock_days);
+	else
+		json_null(j);
 	json_kv_bool(j, "escalated", escalated_now(e, now));
 	json_kv_time(j, "escalated_until", e->escalated_until);
 	json_kv_i64(j, "escalated_until_ns", e->escalated_until);
@@ -868,6 +875,13 @@ static void show_text(const struct eir_row *row, int64_t now)
 	char policy[ENRP_RETENTION_SPEC_MAX];
 	ctl_line(stdout, "retention: %s",
 	         row->have_retention ? retention_text(&row->retention, policy) : "-");
+	if (!row->have_lock)
+		ctl_line(stdout, "lock: -");
+	else if (row->lock_days)
+		ctl_line(stdout, "lock: %" PRIu32 " day%s", row->lock_days,
+		         row->lock_days == 1 ? "" : "s");
+	else
+		ctl_line(stdout, "lock: none");
 	if (e->escalated_until == 0)
 		ctl_line(stdout, "escalated-until: none");
 	else
@@ -893,6 +907,7 @@ static int eir_show(struct ctl *ctl, int argc, char **argv)
 		return ctl_eir_error("read", name, rc);
 	row.have_usage = enrp_eir_usage(ctl->store, row.eir.id, &row.usage) == 0;
 	row.have_retention = enrp_retention_get(ctl->store, name, &row.retention) == 0;
+	row.have_lock = enrp_hold_lock_get(ctl->store, name, &row.lock_days) == 0;
 
 	int64_t now = enrp_now_ns();
 	if (ctl->json) {

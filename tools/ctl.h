@@ -171,6 +171,8 @@ struct eir_row {
 	bool have_usage;
 	struct enrp_retention retention;
 	bool have_retention;
+	uint32_t lock_days; /* eir set --lock; 0 is none */
+	bool have_lock;
 };
 
 /* Reads every EIR, in name order, with its usage into a new array (*ROWS, *N;

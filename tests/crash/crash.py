@@ -3,10 +3,11 @@
 
 Each run: a fresh store with EIRs e1 (class 1) and e2, mounted; the seeded
 workload (workload.py) runs until enrpfs is SIGKILLed at a random moment
-(or, in 'pending' runs, just as a large file starts being sealed, or in
-'verified' runs, just after fresh files were seen verified); then
-fusermount3 -uz, mount again, wait until .enrp/pending of each EIR is
-empty, and check:
+(or, in 'pending' runs, just as a large file starts being sealed, in
+'verified' runs, just after fresh files were seen verified, or in
+'enrpctl' runs, while an `enrpctl trash restore` or `hold add` runs, which
+is then sometimes SIGKILLed too); then fusermount3 -uz, mount again, wait
+until .enrp/pending of each EIR is empty, and check:
 
   - the store mounts again;
   - every file the workload recorded as fsync'd or verified (and did not
@@ -25,6 +26,27 @@ empty, and check:
   - every file of every snapshot (the workload takes and deletes them
     beside the transfers) reads back, every chunk checked, with the
     SHA-256 it was sealed with;
+  - nothing the workload itself saw go wrong before the kill: a change
+    to a held file that went through or failed with another errno than
+    EPERM (EROFS in ro, EACCES too in wo), a held file no longer verified
+    with its SHA-256, a restore onto a live file that was not refused or
+    changed it, a restored file not shown verified at once, a hold or lock
+    shortened, a held snapshot deleted;
+  - holds: every file the workload saw held (`hold add` exited 0, or seen
+    verified in an EIR under `eir set --lock`) is there with its SHA-256,
+    under its new name if the workload moved it (either name when the
+    kill cut the move short), also after gc and `fsck --repair`;
+    `hold list --json` lists every hold reported added, in force and
+    linked, held snapshots still exist, and `eir show` gives at least the
+    lock `eir set --lock` reported;
+  - trash: a restore that exited 0 is there with its SHA-256 (until the
+    workload let it go) and out of trash; one the kill cut short is whole
+    (file with its bytes, entry gone) or not done (entry there, no file);
+    entries the lock covered when it was set are still in trash; the
+    offline purge of e1 keeps exactly the held and locked copies (by
+    `hold list` inode, or e1's lock in `eir show`); after gc every entry
+    left in e1's trash and some of e2's are restored under new names and
+    read back with the SHA-256 they were trashed with;
   - `enrpctl audit verify` finds the chain intact.
 """
 import hashlib, json, os, random, shutil, signal, stat, subprocess, sys, tempfile, time
@@ -129,22 +151,218 @@ class Run:
             raise RuntimeError("enrpfs %d still running after unmount" % pid)
 
     def expected(self):
-        """path -> sha256 the workload was promised and did not give up."""
+        """path -> sha256 the workload was promised and did not give up.
+
+        Also reads what the workload held, restored and locked (see the
+        records in workload.py) into self.held, self.moving, self.linking,
+        self.holds, self.restored, self.restoring, self.locked,
+        self.locked_trash and self.held_snaps."""
         want = {}
+        self.held = {}          # path -> sha: held files, where they are
+        self.moving = {}        # held path -> new name: a move not known done
+        self.linking = {}       # new name -> sha: a link to a held file not known done
+        self.holds = set()      # (EIR, path given): `hold add` exited 0
+        self.holding = {}       # (EIR, path given) -> sha: the kill came first
+        self.restored = {}      # (EIR, id) -> (path, sha): `trash restore` exited 0
+        self.restoring = {}     # (EIR, id) -> (path, sha): the kill came first
+        self.locked = {}        # EIR -> the days of the last `eir set --lock` that exited 0
+        self.locked_trash = {}  # EIR -> trash ids it held when it was locked
+        self.held_snaps = set()
         with open(self.log) as f:
             for line in f:
                 try:
                     r = json.loads(line)
                 except ValueError:
                     continue  # the last line may be cut by the kill of the workload
-                if r["op"] in ("durable", "verified"):
-                    want[r["path"]] = (r["sha"], r["op"])
-                elif r["op"] == "gone":
+                op = r["op"]
+                if op in ("durable", "verified", "restored"):
+                    want[r["path"]] = (r["sha"], op)
+                if op == "gone":
                     want.pop(r["path"], None)
-                elif r["op"] == "bad-sha":
+                elif op == "bad-sha":
                     self.violate("before the kill: %s verified with sha %s, content is %s"
                                  % (r["path"], r["got"], r["want"]))
+                elif op == "violation":
+                    self.violate("before the kill: " + " ".join(
+                        "%s=%s" % (k, v) for k, v in r.items() if k not in ("op", "t")))
+                elif op == "restoring":
+                    self.restoring[(r["eir"], r["id"])] = (r["path"], r["sha"])
+                elif op in ("restored", "restore-failed"):
+                    self.restoring.pop((r["eir"], r["id"]), None)
+                    if op == "restored":
+                        self.restored[(r["eir"], r["id"])] = (r["path"], r["sha"])
+                elif op == "holding":
+                    self.holding[tuple(r["path"].split("/", 1))] = r["sha"]
+                elif op in ("held", "hold-failed"):
+                    self.holding.pop(tuple(r["path"].split("/", 1)), None)
+                    if op == "held":
+                        self.held[r["path"]] = r["sha"]
+                    if op == "held" and r["why"] == "hold":
+                        self.holds.add(tuple(r["given"].split("/", 1)))
+                elif op == "held-moving":
+                    # A rename not yet fsync'd may be undone by the kill.
+                    want.pop(r["path"], None)
+                    self.moving[r["path"]] = r["to"]
+                elif op in ("held-moved", "held-move-failed"):
+                    self.moving.pop(r["path"], None)
+                    if op == "held-moved":
+                        self.held[r["to"]] = self.held.pop(r["path"])
+                elif op == "held-linking":
+                    self.linking[r["to"]] = self.held[r["path"]]
+                elif op in ("held-linked", "held-link-failed"):
+                    sha = self.linking.pop(r["to"], None)
+                    if op == "held-linked":
+                        self.held[r["to"]] = sha
+                elif op == "lock" and r["rc"] == 0:
+                    self.locked[r["eir"]] = r["days"]
+                elif op == "locked":
+                    self.locked_trash[r["eir"]] = set(r["trash"])
+                elif op == "snapshot-held":
+                    self.held_snaps.add((r["eir"], r["name"]))
         return want
+
+    def trash(self, eir):
+        """EIR's trash entries by id (None, and a violation, when unlisted)."""
+        r = self.ctl("trash", "list", eir, "--json")
+        try:
+            return {e["id"]: e for e in json.loads(r.stdout.decode())}
+        except ValueError:
+            self.violate("trash list %s exit %d: %s" % (eir, r.returncode,
+                                                       r.stderr.decode(errors="replace")[:300]))
+            return None
+
+    def lock_days(self, eir):
+        r = self.ctl("--json", "eir", "show", eir)
+        try:
+            return json.loads(r.stdout.decode())["lock_days"]
+        except (ValueError, KeyError):
+            self.violate("eir show %s exit %d: %s" % (eir, r.returncode,
+                                                     r.stderr.decode(errors="replace")[:300]))
+            return None
+
+    def hold_list(self):
+        r = self.ctl("hold", "list", "--json")
+        try:
+            return json.loads(r.stdout.decode())
+        except ValueError:
+            self.violate("hold list exit %d: %s" % (r.returncode,
+                                                   r.stderr.decode(errors="replace")[:300]))
+            return []
+
+    def check_held(self, when):
+        """Every held file is there with its SHA-256; a move or link the kill
+        may have cut leaves the file under one of its names (with its bytes
+        under each)."""
+        for p, h in sorted(self.held.items()):
+            names = [p] + ([self.moving[p]] if p in self.moving else [])
+            found = []
+            for n in names:
+                try:
+                    got = sha_file(os.path.join(self.mnt, n))
+                except FileNotFoundError:
+                    continue
+                except OSError as e:
+                    self.violate("held %s unreadable %s: %s" % (n, when, e))
+                    found.append(n)
+                    continue
+                found.append(n)
+                if got != h:
+                    self.violate("held %s %s: sha256 %s, held with %s"
+                                 % (n, when, got[:16], h[:16]))
+            if not found:
+                self.violate("held %s is gone %s" % (" or ".join(names), when))
+            elif p in self.moving and len(found) == 1:
+                # Resolved: later checks look where it is.
+                self.held[found[0]] = self.held.pop(p) if found[0] != p else h
+                del self.moving[p]
+        for n, h in sorted(self.linking.items()):
+            try:
+                got = sha_file(os.path.join(self.mnt, n))
+            except FileNotFoundError:
+                continue
+            except OSError as e:
+                self.violate("link %s to a held file unreadable %s: %s" % (n, when, e))
+                continue
+            if got != h:
+                self.violate("link %s to a held file %s: sha256 %s" % (n, when, got[:16]))
+
+    def check_holds_listed(self, when):
+        """Every hold `hold add` reported is listed, in force, on a linked
+        file; a hold add the kill cut short that did commit holds from now
+        on (check_held, called next, checks its file)."""
+        listed = {(h["eir"], h["path"]): h for h in self.hold_list()}
+        for (eir, path), h in sorted(self.holding.items()):
+            if (eir, path) in listed:
+                self.holds.add((eir, path))
+                self.held["%s/%s" % (eir, path)] = h
+        self.holding = {}
+        for eir, path in sorted(self.holds):
+            h = listed.get((eir, path))
+            if not h:
+                self.violate("hold on %s/%s (added) not listed %s" % (eir, path, when))
+            elif not h["active"] or not h["linked"]:
+                self.violate("hold on %s/%s %s: active=%s linked=%s"
+                             % (eir, path, when, h["active"], h["linked"]))
+        for eir, name in sorted(self.held_snaps):
+            if (eir, "@" + name) not in listed:
+                self.violate("hold on snapshot %s@%s not listed %s" % (eir, name, when))
+            if not os.path.isdir(os.path.join(self.mnt, eir, ".snapshots", name)):
+                self.violate("held snapshot %s@%s is gone %s" % (eir, name, when))
+
+    def check_trash(self):
+        """After recovery: a restore enrpctl reported is out of trash; one the
+        kill cut short is either done (file there, entry gone) or not (entry
+        there, no file), never half; what a lock kept in trash is still
+        there."""
+        trash = {e: self.trash(e) for e in ("e1", "e2")}
+        for (eir, tid), (p, h) in sorted(self.restored.items()):
+            if trash[eir] is not None and tid in trash[eir]:
+                self.violate("%s trash #%d restored to %s, still in trash" % (eir, tid, p))
+        for (eir, tid), (p, h) in sorted(self.restoring.items()):
+            try:
+                got = sha_file(os.path.join(self.mnt, p))
+            except FileNotFoundError:
+                got = None
+            except OSError as e:
+                got = "unreadable: %s" % e
+            if trash[eir] is None:
+                continue
+            self.notes.append("cut-restore-" + ("undone" if tid in trash[eir] else "done"))
+            if tid in trash[eir] and got is not None:
+                self.violate("%s trash #%d (restore cut by the kill) still in trash and %s "
+                             "exists (%s)" % (eir, tid, p, got[:16]))
+            elif tid not in trash[eir] and got != h:
+                self.violate("%s trash #%d (restore cut by the kill) left trash, but %s "
+                             "reads %s, not %s" % (eir, tid, p, got and got[:16], h[:16]))
+            elif tid not in trash[eir]:
+                self.restored[(eir, tid)] = (p, h)
+        for eir, days in sorted(self.locked.items()):
+            got = self.lock_days(eir)
+            if got is not None and got < days:
+                self.violate("%s: eir set --lock %d exited 0, eir show says %d days"
+                             % (eir, days, got))
+        for eir, ids in sorted(self.locked_trash.items()):
+            if trash[eir] is None:
+                continue
+            gone = sorted(i for i in ids - set(trash[eir]) if (eir, i) not in self.restored)
+            if gone:
+                self.violate("%s is locked, but trash entries %s (trashed before the lock) "
+                             "are gone" % (eir, gone))
+
+    def kill_enrpctl(self):
+        """SIGKILLs the enrpctl whose pid the workload wrote in the marker
+        (if it still runs, and is that enrpctl on this store)."""
+        try:
+            pid = int(open(self.marker).read().split()[0])
+            cmd = open("/proc/%d/cmdline" % pid, "rb").read()
+        except (OSError, ValueError, IndexError):
+            return
+        if b"enrpctl" in cmd and self.store.encode() in cmd:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                self.notes.append("enrpctl-killed")
+            except OSError:
+                pass
 
     def drained(self):
         for e in ("e1", "e2"):
@@ -174,20 +392,30 @@ class Run:
             raise RuntimeError("eir create: " + r.stderr.decode())
         self.mount()
         x = self.rng.random()
-        killmode = "pending" if x < 0.3 else "verified" if x < 0.6 else "time"
+        killmode = ("pending" if x < 0.25 else "verified" if x < 0.5 else
+                    "enrpctl" if x < 0.65 else "time")
         killmode = os.environ.get("CRASH_KILLMODE") or killmode
-        delay = self.rng.uniform(0.8, 5.0)
+        delay = self.rng.uniform(0.8, 7.0)
         wl = subprocess.Popen([sys.executable, os.path.join(HERE, "workload.py"), str(self.seed),
                                self.mnt, self.store, ENRPCTL, self.log, self.marker, killmode],
                               stdout=subprocess.DEVNULL,
                               stderr=open(os.path.join(self.dir, "workload.err"), "w"),
                               start_new_session=True)
         t0 = time.time()
-        if killmode in ("pending", "verified"):
+        if killmode in ("pending", "verified", "enrpctl"):
             if not poll(lambda: os.path.exists(self.marker) or wl.poll() is not None, 40, 0.001):
                 self.notes.append("no-marker")
             elif killmode == "pending":
                 time.sleep(self.rng.choice([0, 0, 0.01, 0.05, 0.2]))
+            elif killmode == "enrpctl":
+                # enrpctl takes 5-50 ms here: enrpfs dies before, during or
+                # after its commit, and in half the runs enrpctl dies too,
+                # first, while it runs.
+                if self.rng.random() < 0.5:
+                    time.sleep(self.rng.choice([0, 0.001, 0.002, 0.003, 0.005, 0.008]))
+                    self.kill_enrpctl()
+                else:
+                    time.sleep(self.rng.choice([0, 0.002, 0.005, 0.01, 0.015, 0.02, 0.05]))
             else:
                 time.sleep(self.rng.choice([0, 0, 0.002, 0.005, 0.02]))
         else:
@@ -249,23 +477,37 @@ class Run:
                             continue
                         try:
                             got = sha_file(p)
-                            want = os.getxattr(p, "enrp.sha256").decode()
+                            sealed = os.getxattr(p, "enrp.sha256").decode()
                         except OSError as err:
                             self.violate("snapshot file %s unreadable: %s" % (p, err))
                             continue
-                        if got != want:
+                        if got != sealed:
                             self.violate("snapshot file %s: sha256 %s, sealed with %s"
-                                         % (p, got[:16], want[:16]))
+                                         % (p, got[:16], sealed[:16]))
             self.snapshots = getattr(self, "snapshots", 0) + len(snaps)
+        self.check_holds_listed("after the kill")
+        self.check_held("after the kill")
+        self.check_trash()
         self.umount()
 
         # A completed gc leaves no unreferenced chunk, and removes nothing
         # that a file uses (checked below with a cold cache).  e1's trash is
         # purged first, so gc has something to free; e2's stays, so fsck
         # and gc meet trash entries too.
+        # A held copy (its inode held, or sealed under the EIR's lock) is
+        # never purged; every other one is.
+        before = self.trash("e1") or {}
+        held_inos = {h["ino"] for h in self.hold_list()
+                     if h["eir"] == "e1" and h["active"] and not h["path"].startswith("@")}
+        locked = bool(self.lock_days("e1"))
+        keep = {i for i, e in before.items() if locked or e["ino"] in held_inos}
         r = self.ctl("trash", "purge", "e1")
         if r.returncode:
             self.violate("trash purge exit %d: %s" % (r.returncode, r.stderr.decode()[:300]))
+        after = self.trash("e1")
+        if after is not None and set(after) != keep:
+            self.violate("offline trash purge of e1: held copies %s purged, others %s kept"
+                         % (sorted(keep - set(after)), sorted(set(after) - keep)))
         r = self.ctl("gc", "--json")
         if r.returncode:
             self.violate("offline gc exit %d: %s" % (r.returncode, r.stderr.decode()[:300]))
@@ -297,8 +539,35 @@ class Run:
                 continue
             if got != h:
                 self.violate("%s changed by gc or fsck --repair" % p)
+        self.check_holds_listed("after gc and fsck --repair")
+        self.check_held("after gc and fsck --repair")
+        self.restore_trash()
         self.umount()
         self.killmode = killmode
+
+    def restore_trash(self):
+        """What trash still holds after the purge and gc is whole: every
+        entry of e1 (the held and locked ones) and a few of e2's are
+        restored under new names and read back with their SHA-256."""
+        for eir, most in (("e1", 50), ("e2", 8)):
+            entries = sorted((self.trash(eir) or {}).values(), key=lambda e: e["id"])
+            for e in self.rng.sample(entries, min(most, len(entries))):
+                name = "crash-restored-%d" % e["id"]
+                r = self.ctl("trash", "restore", eir, str(e["id"]), "--to", name)
+                if r.returncode:
+                    self.violate("trash restore %s #%d after gc exit %d: %s" % (
+                        eir, e["id"], r.returncode, r.stderr.decode(errors="replace")[:200]))
+                    continue
+                try:
+                    got = sha_file(os.path.join(self.mnt, eir, name))
+                except OSError as err:
+                    self.violate("trash %s #%d restored after gc unreadable: %s"
+                                 % (eir, e["id"], err))
+                    continue
+                if got != e["sha256"]:
+                    self.violate("trash %s #%d restored after gc: sha256 %s, trashed with %s"
+                                 % (eir, e["id"], got[:16], e["sha256"][:16]))
+                self.restores_after_gc = getattr(self, "restores_after_gc", 0) + 1
 
     def cleanup_mounts(self):
         if mounted(self.mnt):
@@ -326,16 +595,17 @@ def keep_ignore(top):
 
 
 def summary_counts(run):
-    d = v = 0
+    """How many times each op the summary line shows appears in the log."""
+    n = dict.fromkeys(("durable", "verified", "held", "attack", "restored", "locked",
+                       "snapshot"), 0)
     try:
         for line in open(run.log):
-            if '"op": "durable"' in line:
-                d += 1
-            elif '"op": "verified"' in line:
-                v += 1
+            for op in n:
+                if '"op": "%s"' % op in line:
+                    n[op] += 1
     except OSError:
         pass
-    return d, v
+    return n
 
 
 def main():
@@ -367,12 +637,15 @@ def main():
             run.violate("run aborted: %s: %s" % (type(e).__name__, e))
         finally:
             run.cleanup_mounts()
-        d, v = summary_counts(run)
+        n = summary_counts(run)
         status = "ok" if not run.violations else "VIOLATION"
-        print("run %3d seed=%d kill=%s@%.2fs durable=%d verified=%d checked=%d gc_freed=%s %s"
-              " (%.1fs)%s" % (i, seed, getattr(run, "killmode", "?"), getattr(run, "kill_at", 0),
-                              d, v, getattr(run, "checked", 0), getattr(run, "freed", "?"),
-                              status, time.time() - t0,
+        print("run %3d seed=%d kill=%s@%.2fs durable=%d verified=%d checked=%d held=%d%s "
+              "attacks=%d restored=%d+%d snapshots=%d gc_freed=%s %s (%.1fs)%s"
+              % (i, seed, getattr(run, "killmode", "?"), getattr(run, "kill_at", 0),
+                 n["durable"], n["verified"], getattr(run, "checked", 0), n["held"],
+                 "+lock" if n["locked"] else "", n["attack"], n["restored"],
+                 getattr(run, "restores_after_gc", 0), n["snapshot"],
+                 getattr(run, "freed", "?"), status, time.time() - t0,
                               (" [" + ",".join(run.notes) + "]") if run.notes else ""),
               flush=True)
         for msg in run.violations:

@@ -122,7 +122,10 @@ poll_until 10 expired_unlinked && pass "hold list shows the expired hold's file 
 assert_match "long-term storage, order 12" "$(ctl hold list d)" "an extension without --reason keeps the first reason"
 
 # ---- the lock: every file held for DAYS after its seal --------------------------------------
+assert_match "^lock: none$" "$(ctl eir show d)" "eir show says there is no lock"
 expect_ok ctl eir set d --lock 30
+assert_match "^lock: 30 days$" "$(ctl eir show d)" "eir show gives the lock (the purge hint sends operators there)"
+assert_match '"lock_days": *30' "$(ctl --json eir show d)" "and so does its JSON"
 as "$ALICE" sh -c "echo locked >$D/locked-file" || fail "write under the lock"
 settle d
 refused "$ALICE" "Operation not permitted" "rm of a file sealed under the lock" rm -f "$D/locked-file"
