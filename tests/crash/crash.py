@@ -30,8 +30,8 @@ until .enrp/pending of each EIR is empty, and check:
     to a held file that went through or failed with another errno than
     EPERM (EROFS in ro, EACCES too in wo), a held file no longer verified
     with its SHA-256, a restore onto a live file that was not refused or
-    changed it, a restored file not shown verified at once, a hold or lock
-    shortened, a held snapshot deleted;
+    changed it, a restored file not at once listed, verified and in
+    .enrp/SHA256SUMS, a hold or lock shortened, a held snapshot deleted;
   - holds: every file the workload saw held (`hold add` exited 0, or seen
     verified in an EIR under `eir set --lock`) is there with its SHA-256,
     under its new name if the workload moved it (either name when the

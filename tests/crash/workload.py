@@ -570,11 +570,23 @@ def restore_done(eir, tid, target, h, rc, err):
     log(op="restored", eir=eir, id=tid, path=target, sha=h)
     if h in by_sha:
         content[target] = by_sha[h]
-    # enrpctl's change holds for every operation that starts after it returns.
+    # enrpctl's change holds for every operation that starts after it returns:
+    # the file is there, listed, verified, and in .enrp/SHA256SUMS.
     st, got = state(target)
     if st != "verified" or got != h:
         violation("restored file not shown verified", path=target, state=st, sha=got, want=h)
         return
+    eir_dir, rel = os.path.join(MNT, eir), target.split("/", 1)[1]
+    try:
+        listed = os.path.basename(rel) in os.listdir(os.path.join(eir_dir, os.path.dirname(rel)))
+        with open(os.path.join(eir_dir, ".enrp", "SHA256SUMS")) as fh:
+            summed = "%s  %s" % (h, rel) in fh.read().splitlines()
+    except OSError as e:
+        check_dead(e)
+        raise
+    if not listed or not summed:
+        violation("restored file not in its directory's listing or SHA256SUMS", path=target,
+                  listed=listed, summed=summed)
     if target in content:
         seen_verified(target, h, why="restored")
         intact(target, h, "restored file")
