@@ -165,6 +165,7 @@ class Run:
         self.holding = {}       # (EIR, path given) -> sha: the kill came first
         self.restored = {}      # (EIR, id) -> (path, sha): `trash restore` exited 0
         self.restoring = {}     # (EIR, id) -> (path, sha): the kill came first
+        self.purged_after = set()  # of those, ones a `trash purge` of its EIR may have taken
         self.locked = {}        # EIR -> the days of the last `eir set --lock` that exited 0
         self.locked_trash = {}  # EIR -> trash ids it held when it was locked
         self.held_snaps = set()
@@ -187,6 +188,11 @@ class Run:
                         "%s=%s" % (k, v) for k, v in r.items() if k not in ("op", "t")))
                 elif op == "restoring":
                     self.restoring[(r["eir"], r["id"])] = (r["path"], r["sha"])
+                    self.purged_after.discard((r["eir"], r["id"]))
+                elif op == "trash-purge" and r["rc"] == 0:
+                    # An enrpctl killed mid-restore may be followed by a
+                    # purge before the workload sees enrpfs dead.
+                    self.purged_after |= {k for k in self.restoring if k[0] == r["eir"]}
                 elif op in ("restored", "restore-failed"):
                     self.restoring.pop((r["eir"], r["id"]), None)
                     if op == "restored":
@@ -326,6 +332,9 @@ class Run:
             except OSError as e:
                 got = "unreadable: %s" % e
             if trash[eir] is None:
+                continue
+            if tid not in trash[eir] and got is None and (eir, tid) in self.purged_after:
+                self.notes.append("cut-restore-purged")
                 continue
             self.notes.append("cut-restore-" + ("undone" if tid in trash[eir] else "done"))
             if tid in trash[eir] and got is not None:
@@ -658,7 +667,9 @@ def main():
             shutil.copytree(run.dir, dst, symlinks=True, ignore=keep_ignore(run.dir))
             with open(os.path.join(dst, "violations.txt"), "w") as f:
                 f.write("seed %d\n" % seed + "\n".join(run.violations) + "\n")
-            print("    kept: %s (replay: CRASH_SEED=%d make crash)" % (dst, seed), flush=True)
+            forced = os.environ.get("CRASH_KILLMODE")
+            print("    kept: %s (replay: %sCRASH_SEED=%d make crash)"
+                  % (dst, "CRASH_KILLMODE=%s " % forced if forced else "", seed), flush=True)
             if run.violations:
                 failed_runs.append(seed)
         shutil.rmtree(run.dir, ignore_errors=True)
