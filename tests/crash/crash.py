@@ -180,6 +180,9 @@ class Run:
                     want[r["path"]] = (r["sha"], op)
                 if op == "gone":
                     want.pop(r["path"], None)
+                    # A hold add killed mid-way, then the file renamed away
+                    # (allowed if the hold took): where it is now is unknown.
+                    self.holding.pop(tuple(r["path"].split("/", 1)), None)
                 elif op == "bad-sha":
                     self.violate("before the kill: %s verified with sha %s, content is %s"
                                  % (r["path"], r["got"], r["want"]))
