@@ -729,6 +729,19 @@ static int drop_link(enrp_txn *t, uint64_t ino, struct inode_rec *r, uint64_t pa
 	return t->ret;
 }
 
+/* Removes entry NAME of directory PARENT (record P), which names INO
+ * (record C): the last link leaves an orphan whose note says WHY. */
+static int entry_remove(enrp_txn *t, uint64_t parent, struct inode_rec *p, const char *name,
+                        uint64_t ino, struct inode_rec *c, enum enrp_trash_why why)
+{
+	dirent_del(t, p->eir_id, parent, name);
+	p->mtime = p->ctime = enrp_now_ns();
+	ns_inode_put(t, parent, p);
+	drop_link(t, ino, c, parent, name, why);
+	ns_inode_put(t, ino, c);
+	return t->ret;
+}
+
 struct unlink_args {
 	const struct enrp_caller *caller;
 	uint64_t parent;
@@ -775,12 +788,7 @@ static int unlink_fn(enrp_txn *t, void *arg)
 			return -ENOTEMPTY;
 		p.nlink--;
 	}
-	dirent_del(t, p.eir_id, a->parent, a->name);
-	p.mtime = p.ctime = enrp_now_ns();
-	ns_inode_put(t, a->parent, &p);
-	drop_link(t, ino, &c, a->parent, a->name, ENRP_TRASH_DELETED);
-	ns_inode_put(t, ino, &c);
-	return t->ret;
+	return entry_remove(t, a->parent, &p, a->name, ino, &c, ENRP_TRASH_DELETED);
 }
 
 int enrp_ns_unlink(enrp_store *st, const struct enrp_caller *caller, uint64_t parent,
@@ -831,12 +839,7 @@ static int expire_fn(enrp_txn *t, void *arg)
 		return -EPERM;
 	if (a->dry_run)
 		return 0;
-	dirent_del(t, p.eir_id, a->parent, a->name);
-	p.mtime = p.ctime = enrp_now_ns();
-	ns_inode_put(t, a->parent, &p);
-	drop_link(t, ino, &c, a->parent, a->name, TRASH_NOTE_EXPIRED);
-	ns_inode_put(t, ino, &c);
-	return t->ret;
+	return entry_remove(t, a->parent, &p, a->name, ino, &c, TRASH_NOTE_EXPIRED);
 }
 
 int enrp_ns_expire(enrp_store *st, uint64_t parent, const char *name, uint64_t ino,

@@ -878,15 +878,7 @@ ssize_t enrp_reader_read(enrp_reader *r, void *buf, size_t size, uint64_t off)
 		return 0;
 	if (size > end - off)
 		size = (size_t)(end - off);
-	/* The chunk holding OFF: the last whose start is <= OFF. */
-	size_t lo = 0, hi = r->n;
-	while (hi - lo > 1) {
-		size_t mid = (lo + hi) / 2;
-		if (r->offs[mid] <= off)
-			lo = mid;
-		else
-			hi = mid;
-	}
+	size_t lo = chunk_at(r, off);
 	/* Sequential (within 4 MiB of where the last read ended: the kernel's
 	 * read-ahead arrives on several threads, out of order): start the
 	 * decoders on what comes next before decoding what is asked now. */

@@ -106,6 +106,10 @@ void node_ref(struct fs *fs, uint64_t ino, uint32_t eir_id);
 /* The kernel forgot N references; frees an orphan when nothing holds it. */
 void node_forget(struct fs *fs, uint64_t ino, uint64_t n);
 /* An open handle on INO (WRITER: one that can write) comes and goes. */
+/* ops_xattr.c: replies to a getxattr of SIZE with the text VALUE (its
+ * length for SIZE 0, ERANGE when it does not fit). */
+void reply_xattr_text(fuse_req_t req, const char *value, size_t size);
+
 /* INO lost its last name outside a kernel request (retention): freed now
  * if neither the kernel nor a handle holds it, else when they let go. */
 void node_release_unknown(struct fs *fs, uint64_t ino);

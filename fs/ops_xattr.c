@@ -129,7 +129,7 @@ static bool virtual_name(const char *name)
 	return strcmp(name, XATTR_SHA256) == 0 || strcmp(name, XATTR_STATE) == 0;
 }
 
-static void reply_value(fuse_req_t req, const char *value, size_t size)
+void reply_xattr_text(fuse_req_t req, const char *value, size_t size)
 {
 	size_t len = strlen(value);
 	if (size == 0)
@@ -162,7 +162,7 @@ static void virtual_get(fuse_req_t req, struct fs *fs, fuse_ino_t ino, const cha
 		return;
 	}
 	if (strcmp(name, XATTR_STATE) == 0) {
-		reply_value(req, enrp_file_state_name(s.state), size);
+		reply_xattr_text(req, enrp_file_state_name(s.state), size);
 		return;
 	}
 	if (s.state != ENRP_FILE_VERIFIED && s.state != ENRP_FILE_CORRUPT) {
@@ -171,7 +171,7 @@ static void virtual_get(fuse_req_t req, struct fs *fs, fuse_ino_t ino, const cha
 	}
 	char hex[2 * 32 + 1];
 	enrp_hex(s.sha256, 32, hex);
-	reply_value(req, hex, size);
+	reply_xattr_text(req, hex, size);
 }
 
 void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,

@@ -412,17 +412,6 @@ static void sm_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	sm_erofs(req);
 }
 
-static void reply_xattr_text(fuse_req_t req, const char *value, size_t size)
-{
-	size_t len = strlen(value);
-	if (size == 0)
-		fuse_reply_xattr(req, len);
-	else if (size < len)
-		fuse_reply_err(req, ERANGE);
-	else
-		fuse_reply_buf(req, value, len);
-}
-
 /* What the live mount shows: enrp.state and enrp.sha256 of a file (what it
  * was sealed with: every file of a snapshot is), and the user.* attributes
  * each inode had at the snapshot's instant. */
