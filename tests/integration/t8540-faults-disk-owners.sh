@@ -86,8 +86,11 @@ wait "$HOLDER" 2>/dev/null
 # ---- an EIR without a quota fills the disk ---------------------------------------------------
 err=$(as "$ALICE" timeout 120 dd if=/dev/urandom of="$B/fill" bs=1M status=none 2>&1)
 assert_eq ENOSPC "$(errno_of "$err")" "filling the disk through an unquoted EIR ends with ENOSPC"
-assert_true "client data stopped short of the end of the disk ($(avail) bytes left)" \
-	test "$(avail)" -gt 0
+# Read once, at the refusal: the seal of the filler, queued by its close,
+# then writes chunk files and may use what was left (see the issue note).
+left=$(avail)
+assert_true "client data stopped short of the end of the disk ($left bytes left)" \
+	test "$left" -gt 0
 # Every EIR can still clean up and reorganise.
 expect_ok as "$BOB" mkdir "$V/d2"
 expect_ok as "$BOB" mv "$V/keep" "$V/d2/keep"
