@@ -1925,21 +1925,33 @@ static int unseal_commit_fn(enrp_txn *t, void *arg)
 	return ns_inode_put(t, a->ino, &r);
 }
 
+/* A new spool file for A's inode (replacing a stale one a crash left),
+ * with the file's size and no data: runs of zeros stay holes.  Its
+ * descriptor, or -errno. */
+static int new_spool_of_size(enrp_ingest *ing, struct unseal_args *a)
+{
+	char name[SPOOL_NAME_LEN + 1];
+	spool_name(name, a->ino);
+	unlinkat(store_spool_dirfd(ing->st), name, 0);
+	int fd = enrp_spool_open(ing->st, a->ino, 1);
+	if (fd >= 0 && ftruncate(fd, (off_t)a->r.size) < 0) {
+		int rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
 /* A spool file of A's size that holds nothing yet: the bytes stay in the
  * chunks (the base) until a write needs them (enrp_reader_prepare_write).
  * Durable, so that the commit that makes it the file's never names a spool
  * file a crash lost. */
 static int sparse_spool(enrp_ingest *ing, struct unseal_args *a)
 {
-	char name[SPOOL_NAME_LEN + 1];
-	spool_name(name, a->ino);
-	unlinkat(store_spool_dirfd(ing->st), name, 0); /* a stale one from a crash */
-	int fd = enrp_spool_open(ing->st, a->ino, 1);
+	int fd = new_spool_of_size(ing, a);
 	if (fd < 0)
 		return fd;
-	int rc = ftruncate(fd, (off_t)a->r.size) < 0 ? -errno : 0;
-	if (rc == 0)
-		rc = enrp_spool_sync(ing->st, fd);
+	int rc = enrp_spool_sync(ing->st, fd);
 	close(fd);
 	return rc;
 }
@@ -1951,17 +1963,12 @@ static int copy_back(enrp_ingest *ing, struct unseal_args *a)
 	int rc = enrp_vault_eir_key(ing->vault, a->r.eir_id, &key);
 	if (rc)
 		return rc;
-	char name[SPOOL_NAME_LEN + 1];
-	spool_name(name, a->ino);
-	unlinkat(store_spool_dirfd(ing->st), name, 0); /* a stale one from a crash */
-	int fd = enrp_spool_open(ing->st, a->ino, 1);
-	if (fd < 0)
-		return fd;
 	/* The spool file takes the file's size first: runs of zeros stay holes
 	 * (a 15 TB sparse file is copied back in the time its chunks take). */
+	int fd = new_spool_of_size(ing, a);
+	if (fd < 0)
+		return fd;
 	uint64_t off = 0;
-	if (ftruncate(fd, (off_t)a->r.size) < 0)
-		rc = -errno;
 	for (size_t i = 0; rc == 0 && i < a->n; i++) {
 		if (!a->v[i].plain_len) {
 			off += a->v[i].zeros;

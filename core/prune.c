@@ -144,13 +144,13 @@ static int prune_snapshots(struct run *r, const char *eir, const struct enrp_ret
 /* ---- live files ---- */
 
 /* A directory still to walk, and its path in the EIR ("" for its root). */
-struct dir_todo {
+struct dir_to_walk {
 	uint64_t ino;
 	char *path;
 };
 
 struct file_walk {
-	struct dir_todo *dirs;
+	struct dir_to_walk *dirs;
 	size_t ndirs, cap;
 	const char *path;       /* of the directory being read */
 	int64_t sealed_before;
@@ -178,7 +178,7 @@ static int walk_entry(const struct enrp_dirent *ent, void *arg)
 	if (S_ISDIR(a->st.st_mode)) {
 		if (w->ndirs == w->cap) {
 			size_t cap = w->cap ? 2 * w->cap : 16;
-			struct dir_todo *v = realloc(w->dirs, cap * sizeof(*v));
+			struct dir_to_walk *v = realloc(w->dirs, cap * sizeof(*v));
 			if (!v)
 				return -ENOMEM;
 			w->dirs = v;
@@ -187,7 +187,7 @@ static int walk_entry(const struct enrp_dirent *ent, void *arg)
 		char *path = join(w->path, ent->name);
 		if (!path)
 			return -ENOMEM;
-		w->dirs[w->ndirs++] = (struct dir_todo){ a->st.st_ino, path };
+		w->dirs[w->ndirs++] = (struct dir_to_walk){ a->st.st_ino, path };
 		return 0;
 	}
 	if (!S_ISREG(a->st.st_mode) || a->content != ENRP_CONTENT_SEALED || !a->sealed_at ||
@@ -279,12 +279,12 @@ static int prune_files(struct run *r, const char *eir, uint32_t days, uint64_t *
 		free(root);
 		return -ENOMEM;
 	}
-	w.dirs[0] = (struct dir_todo){ e.root_ino, root };
+	w.dirs[0] = (struct dir_to_walk){ e.root_ino, root };
 	w.ndirs = w.cap = 1;
 	/* Depth first from the end of the list: memory follows the depth and
 	 * the widest level, never the whole tree. */
 	while (rc == 0 && w.ndirs) {
-		struct dir_todo d = w.dirs[--w.ndirs];
+		struct dir_to_walk d = w.dirs[--w.ndirs];
 		w.path = d.path;
 		w.dir_ino = d.ino;
 		rc = enrp_ns_readdir(r->st, d.ino, walk_entry, &w);

@@ -109,6 +109,10 @@ void node_forget(struct fs *fs, uint64_t ino, uint64_t n);
 /* ops_xattr.c: replies to a getxattr of SIZE with the text VALUE (its
  * length for SIZE 0, ERANGE when it does not fit). */
 void reply_xattr_text(fuse_req_t req, const char *value, size_t size);
+/* Replies to a getxattr of NAME (NULL: a listxattr) of SIZE with the user.*
+ * attributes INO has: live, or as snapshot SNAP (non-NULL) shows it. */
+void reply_stored_xattr(fuse_req_t req, enrp_store *st, const struct enrp_snapshot *snap,
+                        uint64_t ino, const char *name, size_t size);
 
 /* INO lost its last name outside a kernel request (retention): freed now
  * if neither the kernel nor a handle holds it, else when they let go. */

@@ -236,6 +236,12 @@ static void stored_xattr(fuse_req_t req, struct fs *fs, fuse_ino_t ino, const ch
 			fuse_reply_buf(req, NULL, 0);
 		return;
 	}
+	reply_stored_xattr(req, fs->st, snap, real, name, size);
+}
+
+void reply_stored_xattr(fuse_req_t req, enrp_store *st, const struct enrp_snapshot *snap,
+                        uint64_t ino, const char *name, size_t size)
+{
 	char *buf = size ? malloc(size) : NULL;
 	if (size && !buf) {
 		fuse_reply_err(req, ENOMEM);
@@ -244,11 +250,11 @@ static void stored_xattr(fuse_req_t req, struct fs *fs, fuse_ino_t ino, const ch
 	size_t len = 0;
 	int rc;
 	if (snap)
-		rc = name ? enrp_snapshot_getxattr(fs->st, snap, real, name, buf, size, &len)
-		          : enrp_snapshot_listxattr(fs->st, snap, real, buf, size, &len);
+		rc = name ? enrp_snapshot_getxattr(st, snap, ino, name, buf, size, &len)
+		          : enrp_snapshot_listxattr(st, snap, ino, buf, size, &len);
 	else
-		rc = name ? enrp_ns_getxattr(fs->st, ino, name, buf, size, &len)
-		          : enrp_ns_listxattr(fs->st, ino, buf, size, &len);
+		rc = name ? enrp_ns_getxattr(st, ino, name, buf, size, &len)
+		          : enrp_ns_listxattr(st, ino, buf, size, &len);
 	if (rc)
 		fuse_reply_err(req, -rc);
 	else if (size == 0)

@@ -444,22 +444,7 @@ static void sm_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t si
 		}
 		return;
 	}
-	char *buf = size ? malloc(size) : NULL;
-	if (size && !buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	size_t len = 0;
-	int rc = name ? enrp_snapshot_getxattr(fs->st, &sm->snap, live_ino(sm, ino), name, buf, size,
-	                                       &len)
-	              : enrp_snapshot_listxattr(fs->st, &sm->snap, live_ino(sm, ino), buf, size, &len);
-	if (rc)
-		fuse_reply_err(req, -rc);
-	else if (size == 0)
-		fuse_reply_xattr(req, len);
-	else
-		fuse_reply_buf(req, buf, len);
-	free(buf);
+	reply_stored_xattr(req, fs->st, &sm->snap, live_ino(sm, ino), name, size);
 }
 
 static void sm_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
