@@ -6,11 +6,19 @@
  * and nothing for the rest.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <enrp/spool.h>
 
 #include "base_int.h"
 #include "chunk_int.h"
+#include "ns_int.h"
 #include "record_int.h"
+#include "spool_int.h"
 
 #define KEY_LIMIT 'L'
 #define KEY_CHUNK 'C'
@@ -127,4 +135,111 @@ int base_drop_txn(enrp_txn *t, uint64_t ino)
 			return rc;
 	}
 	return 0;
+}
+
+/* ---- mount-time recovery ---- */
+
+struct based_list {
+	uint64_t *ino;
+	size_t n, cap;
+};
+
+static int list_based_fn(enrp_txn *t, void *arg)
+{
+	struct based_list *l = arg;
+	MDB_cursor *cur;
+	int rc = txn_cursor(t, DBI_BASE, &cur);
+	if (rc)
+		return rc;
+	MDB_val k, v;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 9 || ((const uint8_t *)k.mv_data)[8] != KEY_LIMIT)
+			continue;
+		if (l->n == l->cap) {
+			size_t ncap = l->cap ? l->cap * 2 : 64;
+			uint64_t *nv = realloc(l->ino, ncap * sizeof(*nv));
+			if (!nv) {
+				mrc = ENOMEM;
+				break;
+			}
+			l->ino = nv;
+			l->cap = ncap;
+		}
+		l->ino[l->n++] = be64_get(k.mv_data);
+	}
+	mdb_cursor_close(cur);
+	if (mrc == ENOMEM)
+		return -ENOMEM;
+	return mrc == MDB_NOTFOUND ? 0 : store_mdb_err(mrc);
+}
+
+struct lost_spool {
+	uint64_t ino, size;
+	bool based;
+};
+
+static int lost_spool_size_fn(enrp_txn *t, void *arg)
+{
+	struct lost_spool *a = arg;
+	struct inode_rec r;
+	uint64_t limit;
+	int rc = base_get_txn(t, a->ino, &a->based, &limit);
+	if (rc || !a->based)
+		return rc;
+	if ((rc = ns_inode_get(t, a->ino, &r)))
+		return rc;
+	a->based = r.content == ENRP_CONTENT_SPOOL;
+	a->size = r.size;
+	return 0;
+}
+
+/* Drops the marks of A's inode, keeping its limit. */
+static int unmark_fn(enrp_txn *t, void *arg)
+{
+	struct lost_spool *a = arg;
+	bool based;
+	uint64_t limit;
+	int rc = base_get_txn(t, a->ino, &based, &limit);
+	if (rc || !based)
+		return rc;
+	if ((rc = base_drop_txn(t, a->ino)))
+		return rc;
+	return limit_put(t, a->ino, limit);
+}
+
+int base_recover_spools(enrp_store *st, uint64_t *restored)
+{
+	struct based_list l = { 0 };
+	*restored = 0;
+	int rc = enrp_store_read(st, list_based_fn, &l);
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		char name[SPOOL_NAME_LEN + 1];
+		struct stat sb;
+		spool_name(name, l.ino[i]);
+		if (fstatat(store_spool_dirfd(st), name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;
+		if (errno != ENOENT) {
+			rc = -errno;
+			break;
+		}
+		struct lost_spool a = { .ino = l.ino[i] };
+		if ((rc = enrp_store_read(st, lost_spool_size_fn, &a)) || !a.based)
+			continue; /* fsck's to report: a base record of no rewrite */
+		int fd = enrp_spool_open(st, a.ino, 1);
+		if (fd < 0) {
+			rc = fd;
+			break;
+		}
+		rc = ftruncate(fd, (off_t)a.size) < 0 ? -errno : 0;
+		if (rc == 0)
+			rc = enrp_spool_sync(st, fd);
+		close(fd);
+		if (rc == 0)
+			rc = enrp_store_write(st, unmark_fn, &a);
+		if (rc == 0)
+			(*restored)++;
+	}
+	free(l.ino);
+	return rc;
 }

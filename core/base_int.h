@@ -42,4 +42,12 @@ int base_end_txn(enrp_txn *t, uint32_t eir_id, uint64_t ino, bool release);
 /* Deletes every base record of INO, whatever they are (fsck's repair). */
 int base_drop_txn(enrp_txn *t, uint64_t ino);
 
+/* Mount-time recovery (enrp_ns_recover).  The unseal that begins a rewrite
+ * does not wait for its new spool file to be durable, so a crash may keep
+ * the commit and lose the file: each such file is made again, empty and of
+ * the inode's size, and its marks go, so that it reads as its base (the
+ * bytes from before the rewrite; what was written and not fsync'd since is
+ * what a crash may take).  *RESTORED counts them. */
+int base_recover_spools(enrp_store *st, uint64_t *restored);
+
 #endif

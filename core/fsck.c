@@ -883,7 +883,11 @@ static void check_inode(struct fsck *f, struct ient *e)
 			       "(the next mount would remove its spool file)");
 			act(f, A_SPOOL_ADD, e->ino);
 		}
-		if (!e->spool_file && e->size > 0 && store_spool_dirfd(f->st) >= 0)
+		if (!e->spool_file && e->size > 0 && store_spool_dirfd(f->st) >= 0 && e->based)
+			report(f, "spool-rewrite-lost", ENRP_FSCK_INFO, false, obj,
+			       "rewrites a sealed file, and a crash took its spool file: the next "
+			       "mount makes it again, and the file reads as before the rewrite");
+		else if (!e->spool_file && e->size > 0 && store_spool_dirfd(f->st) >= 0)
 			report(f, "spool-data-lost", ENRP_FSCK_PROBLEM, false, obj,
 			       "has %" PRIu64 " bytes in a spool file that does not exist", e->size);
 		/* Disk space no quota sees: what the spool file holds past the

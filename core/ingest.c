@@ -1944,16 +1944,16 @@ static int new_spool_of_size(enrp_ingest *ing, struct unseal_args *a)
 
 /* A spool file of A's size that holds nothing yet: the bytes stay in the
  * chunks (the base) until a write needs them (enrp_reader_prepare_write).
- * Durable, so that the commit that makes it the file's never names a spool
- * file a crash lost. */
+ * Not made durable (two disk flushes per open, the most of what it cost):
+ * a commit that outlives its spool file in a crash finds it made again at
+ * the next mount (base_recover_spools). */
 static int sparse_spool(enrp_ingest *ing, struct unseal_args *a)
 {
 	int fd = new_spool_of_size(ing, a);
 	if (fd < 0)
 		return fd;
-	int rc = enrp_spool_sync(ing->st, fd);
 	close(fd);
-	return rc;
+	return 0;
 }
 
 /* Writes the sealed bytes of A into INO's spool file, durably. */
@@ -2008,8 +2008,10 @@ int enrp_ingest_unseal(enrp_ingest *ing, uint64_t ino, bool truncate)
 	pthread_mutex_lock(&ing->unseal_lock);
 	int rc = enrp_store_read(ing->st, unseal_start_fn, &a);
 	/* The seal that made this file removes its spool file once durable;
-	 * wait for that before writing a new one under the same name. */
-	if (rc == 0 && a.r.content == ENRP_CONTENT_SEALED)
+	 * wait for that before writing a new one under the same name (a wait
+	 * for the disk: only when that removal is still to come). */
+	if (rc == 0 && a.r.content == ENRP_CONTENT_SEALED &&
+	    store_hook_pending(ing->st, spool_unlink_hook, ino))
 		rc = enrp_store_sync(ing->st);
 	if (rc == 0 && a.r.content == ENRP_CONTENT_SEALED) {
 		/* A damaged file is copied back whole, so the open fails now on

@@ -24,6 +24,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1790,6 +1791,12 @@ int enrp_ns_recover(enrp_store *st, uint64_t *orphans_freed, uint64_t *spools_re
 		return rc;
 	if (orphans_freed)
 		*orphans_freed = a.orphans;
+	uint64_t rewrites;
+	if ((rc = base_recover_spools(st, &rewrites)))
+		return rc;
+	if (rewrites)
+		enrp_log(ENRP_LOG_NOTICE, "%" PRIu64 " rewritten file(s) had lost their spool file "
+		         "in a crash: made again, they read as before the rewrite", rewrites);
 
 	/* Spool files no inode references: creations lost with their group.
 	 * Pool files (spool.c) are listed again for reuse. */

@@ -369,6 +369,18 @@ int txn_on_durable_once(enrp_txn *t, store_hook_fn *fn, uint64_t arg)
 	return rc;
 }
 
+bool store_hook_pending(enrp_store *st, store_hook_fn *fn, uint64_t arg)
+{
+	pthread_mutex_lock(&st->lock);
+	/* The committer runs a commit's hooks off the list, unlocked: any of
+	 * them may be that one. */
+	bool pending = st->in_hooks;
+	for (size_t i = 0; !pending && i < st->nghooks; i++)
+		pending = st->ghooks[i].fn == fn && st->ghooks[i].arg == arg;
+	pthread_mutex_unlock(&st->lock);
+	return pending;
+}
+
 void txn_touch_eir(enrp_txn *t, uint32_t eir_id)
 {
 	for (unsigned i = 0; i < t->ntouched && i < TXN_TOUCHED_MAX; i++)

@@ -61,6 +61,7 @@
 
 #include "chunk_int.h"
 #include "record_int.h"
+#include "spool_int.h"
 #include "store_int.h"
 
 #include "../tap.h"
@@ -3103,6 +3104,44 @@ static void rewrites(void)
 	is_int(fsck_problems(st), 0, "fsck: its base went with it");
 	purge_trash(st, "rw");
 	is_int(fsck_problems(st), 0, "fsck after the trash is purged");
+
+	/* The unseal does not wait for its new spool file to reach the disk:
+	 * a crash may keep the commit and lose the file, written bytes and
+	 * all.  The next mount makes it again, and the file reads as before. */
+	uint64_t k = new_file(st, e.root_ino, "k", want, 3 * MiB);
+	enrp_ingest_enqueue(ing, k);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "k sealed");
+	enrp_ingest_writer_open(ing, k);
+	is_int(enrp_ingest_unseal(ing, k, false), 0, "k unsealed");
+	fd = enrp_spool_open(st, k, 0);
+	is_int(enrp_reader_open_based(ing, k, fd, &r), 0, "k's based reader");
+	uint8_t junk[64];
+	memset(junk, 0xab, sizeof(junk));
+	is_int(rewrite_at(r, fd, junk, sizeof(junk), 1000), 0, "k written (not fsync'd)");
+	enrp_reader_close(r);
+	close(fd);
+	enrp_ingest_writer_close(ing, k);
+	enrp_ingest_close(ing); /* the daemon is gone; the seal never ran */
+	is_int(enrp_store_sync(st), 0, "the unseal and the mark are durable");
+	char kname[SPOOL_NAME_LEN + 1];
+	spool_name(kname, k);
+	is_int(unlinkat(store_spool_dirfd(st), kname, 0), 0, "the crash took k's spool file");
+	uint64_t lost_orphans, lost_spools;
+	is_int(enrp_ns_recover(st, &lost_orphans, &lost_spools), 0, "the next mount's recovery");
+	is_int(spool_size(st, k), 3 * MiB, "k has a spool file of its size again");
+	ing = ingest(st, v, 1, 0);
+	size_t klen = 0;
+	bool kbased = false;
+	uint8_t *kback = unsealed_bytes(ing, st, k, &klen, &kbased);
+	ok(kbased && kback && klen == 3 * MiB && memcmp(kback, want, 3 * MiB) == 0,
+	   "and reads as before the rewrite, through its base");
+	free(kback);
+	is_int(fsck_problems(st), 0, "fsck: consistent");
+	enrp_ingest_enqueue(ing, k);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "k sealed again");
+	s = attr_of(st, k);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, 3 * MiB),
+	   "with the SHA-256 of before the rewrite");
 
 	/* A damaged base chunk: the read that needs it and the write that
 	 * would copy it fail with EIO. */
