@@ -28,6 +28,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -748,6 +749,19 @@ static ssize_t pread_all(int fd, uint8_t *buf, size_t size, uint64_t off)
 
 static int read_chunk(enrp_reader *r, size_t i, uint8_t *dst, size_t in, size_t take);
 
+/* [FROM, TO) of a based file from its spool file into BUF (which holds the
+ * read from OFF); what a truncation racing us took reads as zeros. */
+static int spool_span(enrp_reader *r, uint8_t *buf, uint64_t off, uint64_t from, uint64_t to)
+{
+	if (from >= to)
+		return 0;
+	ssize_t got = pread_all(r->spool_fd, buf + (from - off), (size_t)(to - from), from);
+	if (got < 0)
+		return (int)got;
+	memset(buf + (from - off) + got, 0, (size_t)(to - from - (uint64_t)got));
+	return 0;
+}
+
 /* A read of a based file: the spool file's bytes, with the base's put in
  * where the spool file does not hold them yet.  The marks are read before
  * the spool file: a chunk copied in meanwhile is read from the base, which
@@ -764,18 +778,29 @@ static ssize_t based_read(enrp_reader *r, uint8_t *buf, size_t size, uint64_t of
 		rc = sealed_reader(r, &n);
 		return rc ? rc : enrp_reader_read(n, buf, size, off);
 	}
-	ssize_t got = pread_all(r->spool_fd, buf, size, off);
-	for (size_t i = b.first; b.based && got > 0 && i < r->n && i <= b.last; i++) {
-		uint64_t lo, hi;
-		if (b.marked[i - b.first] || !r->v[i].plain_len ||
-		    !base_part(r, &b, i, off, off + (uint64_t)got, &lo, &hi))
-			continue; /* in the spool file: written, copied, or zeros */
-		rc = read_chunk(r, i, buf + (lo - off), (size_t)(lo - r->offs[i]), (size_t)(hi - lo));
-		if (rc)
-			got = rc;
+	/* The spool file is as long as the file; only what the base does not
+	 * hold is read from it (its holes cost the kernel a page of zeros
+	 * each: most of a reseal's time before). */
+	struct stat sb;
+	if (fstat(r->spool_fd, &sb) < 0) {
+		free(b.marked);
+		return -errno;
 	}
+	uint64_t flen = (uint64_t)sb.st_size;
+	uint64_t end = off >= flen ? off : off + (size < flen - off ? size : flen - off);
+	uint64_t pos = off; /* [off, pos) is in buf */
+	for (size_t i = b.first; rc == 0 && b.based && i < r->n && i <= b.last; i++) {
+		uint64_t lo, hi;
+		if (b.marked[i - b.first] || !r->v[i].plain_len || !base_part(r, &b, i, off, end, &lo, &hi))
+			continue; /* in the spool file: written, copied, or zeros */
+		if ((rc = spool_span(r, buf, off, pos, lo)) == 0)
+			rc = read_chunk(r, i, buf + (lo - off), (size_t)(lo - r->offs[i]), (size_t)(hi - lo));
+		pos = hi;
+	}
+	if (rc == 0)
+		rc = spool_span(r, buf, off, pos, end);
 	free(b.marked);
-	return got;
+	return rc ? rc : (ssize_t)(end - off);
 }
 
 /* One lock per inode stripe: copies into a spool file and their marks are
