@@ -95,6 +95,35 @@ int base_marked_txn(enrp_txn *t, uint64_t ino, uint32_t index, bool *marked)
 	return rc == -ENOENT ? 0 : rc;
 }
 
+int base_marks_txn(enrp_txn *t, uint64_t ino, bool *found, uint32_t *first, uint32_t *last)
+{
+	uint8_t k0[13];
+	MDB_cursor *cur;
+	*found = false;
+	int rc = txn_cursor(t, DBI_BASE, &cur);
+	if (rc)
+		return rc;
+	/* The first mark at or after index 0; the last before index 2^32-1's
+	 * successor, i.e. the key before the first one past every mark. */
+	MDB_val k = { key_chunk_of(k0, ino, 0), k0 }, v;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (mrc == 0 && k.mv_size == 13 && memcmp(k.mv_data, k0, 9) == 0) {
+		*found = true;
+		*first = *last = be32_get((const uint8_t *)k.mv_data + 9);
+		uint8_t past[9];
+		be64_put(past, ino);
+		past[8] = KEY_CHUNK + 1;
+		k = (MDB_val){ sizeof(past), past };
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		mrc = mrc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV)
+		               : mrc == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_LAST) : mrc;
+		if (mrc == 0 && k.mv_size == 13 && memcmp(k.mv_data, k0, 9) == 0)
+			*last = be32_get((const uint8_t *)k.mv_data + 9);
+	}
+	mdb_cursor_close(cur);
+	return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : store_mdb_err(mrc);
+}
+
 int base_end_txn(enrp_txn *t, uint32_t eir_id, uint64_t ino, bool release)
 {
 	bool based;

@@ -34,6 +34,10 @@ int base_mark_txn(enrp_txn *t, uint64_t ino, uint32_t index);
 /* Whether base chunk INDEX of INO is in the spool file. */
 int base_marked_txn(enrp_txn *t, uint64_t ino, uint32_t index, bool *marked);
 
+/* The lowest and highest base chunks of INO in the spool file (*FOUND
+ * false: none). */
+int base_marks_txn(enrp_txn *t, uint64_t ino, bool *found, uint32_t *first, uint32_t *last);
+
 /* INO rewrites no base any more (sealed again, or freed): its records go,
  * and with RELEASE its chunk list too (extent_release).  No-op without a
  * base. */

@@ -655,6 +655,33 @@ int enrp_sha256_update_zeros(enrp_sha256 *h, uint64_t n)
 	return 0;
 }
 
+int enrp_sha256_copy(enrp_sha256 *dst, const enrp_sha256 *src)
+{
+	if (!EVP_MD_CTX_copy_ex(dst->md, src->md))
+		return evp_error("SHA-256 copy");
+	return 0;
+}
+
+int enrp_sha256_dup(const enrp_sha256 *src, enrp_sha256 **out)
+{
+	enrp_sha256 *h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	if (!EVP_MD_up_ref(src->sha256)) {
+		free(h);
+		return evp_error("SHA-256 copy");
+	}
+	h->sha256 = src->sha256;
+	h->md = EVP_MD_CTX_new();
+	int rc = h->md ? enrp_sha256_copy(h, src) : -ENOMEM;
+	if (rc) {
+		enrp_sha256_free(h);
+		return rc;
+	}
+	*out = h;
+	return 0;
+}
+
 int enrp_sha256_final(enrp_sha256 *h, uint8_t out[ENRP_DIGEST_LEN])
 {
 	unsigned len;

@@ -127,12 +127,16 @@
 #include "ns_int.h"
 #include "reader_int.h"
 #include "record_int.h"
+#include "sealstate_int.h"
 #include "spool_int.h"
 #include "store_int.h"
 #include "trash_int.h"
 
 #define WRITER_BUCKETS 1024
 #define DEFAULT_CACHE (64u << 20)
+/* Files whose seal states are kept (sealstate_int.h): each holds at most a
+ * few dozen, a few hundred bytes each. */
+#define SEAL_STATES_FILES 1024
 #define DEFAULT_DECODERS_MAX 8
 #define READ_BLOCK (4u << 20)
 #define WINDOW_PER_THREAD 2
@@ -209,6 +213,7 @@ struct enrp_ingest {
 	struct ino_list unqueued;
 
 	pthread_mutex_t unseal_lock;  /* one copy-back at a time */
+	struct seal_states *states;   /* of recent seals, for reseals to resume from */
 
 	pthread_t *threads;
 	unsigned nthreads;
@@ -272,6 +277,12 @@ struct seal_job {
 	uint8_t sum[32];
 	bool wrote;                /* a chunk file was written (syncfs before commit) */
 	const struct enrp_actor *actor;
+	struct seal_trail trail;   /* SHA-256 states along [0, pos) (sealstate_int.h) */
+	enrp_sha256 *last_cut;     /* the state at the start of the last chunk cut, */
+	uint64_t last_cut_pos;     /* there */
+	uint64_t same_until;       /* a rewrite's base is unchanged up to here, */
+	uint64_t tail_from;        /* and from here to its end (0: no such tail) */
+	bool resume_tried;         /* a rewrite looked for a state to resume from */
 };
 
 unsigned enrp_ingest_test_jobs(enrp_ingest *ing)
@@ -311,6 +322,8 @@ static void job_free(struct seal_job *j)
 		if (j->v[i].plain_len)
 			chunk_unpin(j->ctx.st, j->ctx.eir_id, j->v[i].digest);
 	enrp_sha256_free(j->sha);
+	enrp_sha256_free(j->last_cut);
+	seal_trail_free(&j->trail);
 	free(j->v);
 	free(j->stored);
 	free(j);
@@ -900,6 +913,21 @@ static int job_take(struct seal_job *j, const struct chunk_out *o, size_t plain)
 	return rc;
 }
 
+/* Appends chunk E of the list J rewrites, stored already, to J's list:
+ * pinned like every chunk of a list being built (job_free). */
+static int job_take_listed(struct seal_job *j, const struct extent_ent *e)
+{
+	int rc = chunk_pin(j->ctx.st, j->ctx.eir_id, e->digest);
+	if (rc)
+		return rc;
+	if ((rc = job_push(j, e->digest, e->plain_len, 0, 0))) {
+		chunk_unpin(j->ctx.st, j->ctx.eir_id, e->digest);
+		return rc;
+	}
+	j->nchunks++;
+	return 0;
+}
+
 /* Appends N zero bytes to J's chunk list: one run, however many steps. */
 static int job_add_run(struct seal_job *j, uint64_t n)
 {
@@ -1122,6 +1150,87 @@ static void step_hook(enrp_ingest *ing, const struct seal_job *j)
 		ing->test.step(j->ino, j->pos, ing->test.arg);
 }
 
+/* The base chunk of a rewrite that J may take over as it is at J's
+ * position: at a boundary of the base, a data chunk wholly before the
+ * rewrite's first change or past its last, whose HAVE bytes read ahead hold
+ * it whole.  NULL: cut anew. */
+static const struct extent_ent *same_chunk(const struct seal_job *j, enrp_reader *base,
+                                           size_t have)
+{
+	struct base_shape b;
+	bool tail = j->tail_from && j->pos >= j->tail_from;
+	if ((!tail && j->pos >= j->same_until) || !base || reader_base_list(base, &b))
+		return NULL;
+	size_t lo = 0, hi = b.n;
+	while (lo < hi) { /* the first chunk starting at or after pos */
+		size_t mid = lo + (hi - lo) / 2;
+		if (b.offs[mid] < j->pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo >= b.n || b.offs[lo] != j->pos || !b.v[lo].plain_len || b.v[lo].plain_len > have)
+		return NULL;
+	if (!tail && b.offs[lo + 1] > j->same_until)
+		return NULL; /* the first change is in it */
+	return &b.v[lo];
+}
+
+/* Takes base chunk E, whose bytes are the N at P, into J's list as it is:
+ * hashed into the file's SHA-256 (the bytes were checked against E's
+ * digest as they were read), not named, compressed or written again. */
+static int take_base_chunk(struct worker *w, struct seal_job *j, struct window *win,
+                           const uint8_t *p, const struct extent_ent *e)
+{
+	int rc = enrp_sha256_update(j->sha, p, e->plain_len);
+	if (rc == 0)
+		rc = window_drain(w, j, win); /* the chunks before it come first */
+	return rc ? rc : job_take_listed(j, e);
+}
+
+/* Keeps J's state where the chunk about to be cut starts: an append
+ * resumes there, and cuts the last chunk again with what follows it, rather
+ * than leaving a chunk that only the file's end cut short in the middle. */
+static int keep_last_cut(struct seal_job *j)
+{
+	j->last_cut_pos = j->pos;
+	return j->last_cut ? enrp_sha256_copy(j->last_cut, j->sha)
+	                   : enrp_sha256_dup(j->sha, &j->last_cut);
+}
+
+/* A rewrite (BASE) whose bytes before its first change are those of the
+ * seal before: if a state saved along that seal fits, J takes the base's
+ * chunks before it as they are and hashes on from there.  0 whether or not
+ * one fits, or -errno. */
+static int resume(enrp_ingest *ing, struct seal_job *j, enrp_reader *base)
+{
+	struct base_shape b;
+	size_t idx;
+	uint64_t pos;
+	if (j->pos || j->n)
+		return 0;
+	int rc = reader_base_shape(base, &b);
+	if (rc == -ESTALE)
+		return -EAGAIN; /* sealed again meanwhile: the commit would say so */
+	if (rc)
+		return rc;
+	/* Past its last change, a file as long as its base ends as the base
+	 * does: once the cutter meets a base boundary there, the rest is taken
+	 * over (take_base_chunk). */
+	if (b.tail && j->r.size == b.offs[b.n])
+		j->tail_from = b.tail;
+	j->same_until = b.unchanged;
+	const struct extent_ent *v = b.v;
+	if (!seal_states_resume(ing->states, j->ino, v, b.offs, b.n, b.unchanged, j->sha, &pos, &idx,
+	                        &j->trail))
+		return 0;
+	for (size_t i = 0; rc == 0 && i < idx; i++)
+		rc = v[i].plain_len ? job_take_listed(j, &v[i]) : job_add_run(j, v[i].zeros);
+	if (rc == 0)
+		j->pos = pos;
+	return rc;
+}
+
 /* Seals J from where it stands for one slice: to the file's end (0), until
  * its time is up and someone else should have the worker (SLICE_PARKED:
  * every chunk in flight taken, nothing buffered), or until a reason to stop:
@@ -1153,6 +1262,10 @@ static int run_slice(struct worker *w, struct seal_job *j)
 			rc = 0; /* a plain spool file */
 		else if (rc == -ESTALE)
 			rc = -EAGAIN; /* not a spool file any more: the commit would say so */
+	}
+	if (rc == 0 && src.base && !j->resume_tried) {
+		j->resume_tried = true;
+		rc = resume(ing, j, src.base);
 	}
 	uint64_t left = size - j->pos;
 	size_t bufsz = left < READ_BLOCK + cdc->max_size ? (size_t)left : READ_BLOCK + cdc->max_size;
@@ -1218,12 +1331,18 @@ static int run_slice(struct worker *w, struct seal_job *j)
 			rc = -EIO; /* cannot happen: there is data before stop_at */
 			break;
 		}
-		size_t cut = enrp_cdc_next(cdc, w->buf + start, have);
-		if ((rc = emit(w, j, &win, w->buf + start, cut)))
+		const struct extent_ent *same = same_chunk(j, src.base, have);
+		size_t cut = same ? same->plain_len : enrp_cdc_next(cdc, w->buf + start, have);
+		if ((rc = keep_last_cut(j)))
+			break;
+		rc = same ? take_base_chunk(w, j, &win, w->buf + start, same)
+		          : emit(w, j, &win, w->buf + start, cut);
+		if (rc)
 			break;
 		start += cut;
 		have -= cut;
 		j->pos += cut;
+		seal_trail_add(&j->trail, j->pos, j->sha, false); /* a reseal may resume here */
 		if (j->pos == seg_end)
 			seg_end = UINT64_MAX;
 		moved = true;
@@ -1360,6 +1479,8 @@ static int job_start(enrp_ingest *ing, struct seal_job *j)
  * it unless a writer came back meanwhile. */
 static int job_finish(enrp_ingest *ing, struct seal_job *j)
 {
+	if (j->last_cut) /* an append resumes here (keep_last_cut) */
+		seal_trail_add(&j->trail, j->last_cut_pos, j->last_cut, true);
 	int rc = enrp_sha256_final(j->sha, j->sum);
 	/* New chunks are durable before anything points at them. */
 	if (rc == 0 && j->wrote)
@@ -1372,6 +1493,8 @@ static int job_finish(enrp_ingest *ing, struct seal_job *j)
 			rc = enrp_store_write(ing->st, commit_fn, j);
 		pthread_mutex_unlock(&ing->lock);
 	}
+	if (rc == 0)
+		seal_states_put(ing->states, j->ino, j->v, j->n, &j->trail);
 	return rc;
 }
 
@@ -1719,7 +1842,7 @@ int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest
 		rc = -EINVAL;
 		goto out_free;
 	}
-	if ((rc = load_cdc(ing)))
+	if ((rc = load_cdc(ing)) || (rc = seal_states_new(SEAL_STATES_FILES, &ing->states)))
 		goto out_free;
 	/* No workers (enrpctl) and no explicit decoders: nothing reads ahead. */
 	unsigned decoders = cfg->decoders ? cfg->decoders : cfg->workers ? enrp_ingest_default_decoders() : 0;
@@ -1807,6 +1930,7 @@ void enrp_ingest_close(enrp_ingest *ing)
 		pthread_join(ing->compressors[i], NULL);
 	free(ing->compressors);
 	chunk_cache_close(ing->cc);
+	seal_states_free(ing->states);
 	free(ing->threads);
 	/* Parked seals are forgotten: their files are still queued. */
 	while (ing->jobs) {

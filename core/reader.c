@@ -609,6 +609,21 @@ static void read_ahead(enrp_reader *r, size_t first, size_t last)
 	}
 }
 
+/* A read of [OFF, OFF+SIZE), starting in chunk LO: if it is sequential
+ * (within 4 MiB of where the last read ended: the kernel's read-ahead
+ * arrives on several threads, out of order), the decoders start on what
+ * comes next before what is asked now is decoded. */
+static void read_ahead_if_sequential(enrp_reader *r, size_t lo, uint64_t off, size_t size)
+{
+	uint64_t expect = r->next_off;
+	if (lo >= r->n || off + (4u << 20) < expect || off > expect + (4u << 20))
+		return;
+	size_t last = lo;
+	while (last + 1 < r->n && r->offs[last + 1] < off + size)
+		last++;
+	read_ahead(r, lo, last);
+}
+
 /* ---- spool files rewriting a sealed file (a base) ---- */
 
 /* The chunk holding OFF: the last whose start is <= OFF (n when past the
@@ -789,6 +804,12 @@ static ssize_t based_read(enrp_reader *r, uint8_t *buf, size_t size, uint64_t of
 	uint64_t flen = (uint64_t)sb.st_size;
 	uint64_t end = off >= flen ? off : off + (size < flen - off ? size : flen - off);
 	uint64_t pos = off; /* [off, pos) is in buf */
+	/* A reseal reads a base from end to end, in spans of megabytes (and
+	 * starts where its saved state is, not where the reader last was). */
+	if (b.based && b.first < r->n && size >= (1u << 20))
+		read_ahead(r, b.first, b.last);
+	else if (b.based)
+		read_ahead_if_sequential(r, b.first, off, size);
 	for (size_t i = b.first; rc == 0 && b.based && i < r->n && i <= b.last; i++) {
 		uint64_t lo, hi;
 		if (b.marked[i - b.first] || !r->v[i].plain_len || !base_part(r, &b, i, off, end, &lo, &hi))
@@ -800,7 +821,69 @@ static ssize_t based_read(enrp_reader *r, uint8_t *buf, size_t size, uint64_t of
 	if (rc == 0)
 		rc = spool_span(r, buf, off, pos, end);
 	free(b.marked);
-	return rc ? rc : (ssize_t)(end - off);
+	if (rc)
+		return rc;
+	r->next_off = end;
+	return (ssize_t)(end - off);
+}
+
+struct shape_args {
+	enrp_reader *r;
+	struct base_shape *s;
+};
+
+static int shape_fn(enrp_txn *t, void *arg)
+{
+	struct shape_args *a = arg;
+	const enrp_reader *r = a->r;
+	struct base_shape *s = a->s;
+	struct inode_rec rec;
+	bool based, marked;
+	uint32_t first, last;
+	uint64_t limit, end = r->offs[r->n];
+	int rc = ns_inode_get(t, r->ino, &rec);
+	if (rc)
+		return rc;
+	if (rec.content != ENRP_CONTENT_SPOOL)
+		return -ESTALE;
+	if ((rc = base_get_txn(t, r->ino, &based, &limit)))
+		return rc;
+	if (!based)
+		return -ESTALE;
+	if ((rc = base_marks_txn(t, r->ino, &marked, &first, &last)))
+		return rc;
+	s->unchanged = limit < end ? limit : end;
+	if (marked && first < r->n && r->offs[first] < s->unchanged)
+		s->unchanged = r->offs[first];
+	s->tail = 0;
+	if (limit >= end && marked && last < r->n)
+		s->tail = r->offs[last + 1];
+	return 0;
+}
+
+int reader_base_list(enrp_reader *r, struct base_shape *out)
+{
+	if (!r->based)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->v = r->v;
+	out->offs = r->offs;
+	out->n = r->n;
+	return 0;
+}
+
+int reader_base_shape(enrp_reader *r, struct base_shape *out)
+{
+	if (!r->based)
+		return -EINVAL;
+	struct shape_args a = { r, out };
+	int rc = enrp_store_read(r->cc->st, shape_fn, &a);
+	if (rc)
+		return rc;
+	out->v = r->v;
+	out->offs = r->offs;
+	out->n = r->n;
+	return 0;
 }
 
 /* One lock per inode stripe: copies into a spool file and their marks are
@@ -904,16 +987,7 @@ ssize_t enrp_reader_read(enrp_reader *r, void *buf, size_t size, uint64_t off)
 	if (size > end - off)
 		size = (size_t)(end - off);
 	size_t lo = chunk_at(r, off);
-	/* Sequential (within 4 MiB of where the last read ended: the kernel's
-	 * read-ahead arrives on several threads, out of order): start the
-	 * decoders on what comes next before decoding what is asked now. */
-	uint64_t expect = r->next_off;
-	if (off + (4u << 20) >= expect && off <= expect + (4u << 20)) {
-		size_t last = lo;
-		while (last + 1 < r->n && r->offs[last + 1] < off + size)
-			last++;
-		read_ahead(r, lo, last);
-	}
+	read_ahead_if_sequential(r, lo, off, size);
 	size_t done = 0;
 	for (size_t i = lo; done < size && i < r->n; i++) {
 		uint64_t in = off + done - r->offs[i];

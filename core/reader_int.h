@@ -34,6 +34,24 @@ int chunk_cache_load(struct chunk_cache *cc, uint32_t eir_id, const struct enrp_
 void chunk_cache_mark_corrupt(struct chunk_cache *cc, uint64_t ino, const uint8_t digest[32],
                               int err);
 
+/* A based reader's base (core/base_int.h): its list V of N entries at
+ * offsets OFFS (OFFS[N] is its size).  What a reseal may take over as it
+ * is: the base's bytes before UNCHANGED (the first chunk copied into the
+ * spool file, or the limit), and those from TAIL (past the last chunk
+ * copied in) to the end, if the limit is still the base's end (0: no such
+ * tail). */
+struct extent_ent;
+struct base_shape {
+	const struct extent_ent *v;
+	const uint64_t *offs;
+	size_t n;
+	uint64_t unchanged, tail;
+};
+/* -EINVAL for a reader of no base, -ESTALE once the file was sealed again. */
+int reader_base_shape(enrp_reader *r, struct base_shape *out);
+/* Only V, OFFS and N of that (no transaction): -EINVAL for no base. */
+int reader_base_list(enrp_reader *r, struct base_shape *out);
+
 /* ingest.c: the cache of the pipeline ING. */
 struct chunk_cache *ingest_chunk_cache(enrp_ingest *ing);
 

@@ -121,6 +121,11 @@ int enrp_sha256_final(enrp_sha256 *h, uint8_t out[ENRP_DIGEST_LEN]);
  * allocating them: the cost is SHA-256's alone, ~0.8 s per GiB of one core
  * with SHA extensions (measured here: 1.2 GB/s under load). */
 int enrp_sha256_update_zeros(enrp_sha256 *h, uint64_t n);
+/* DST takes SRC's state: what SRC has hashed so far, to be continued in
+ * either (a seal saves states so that a reseal resumes from one). */
+int enrp_sha256_copy(enrp_sha256 *dst, const enrp_sha256 *src);
+/* A new context with SRC's state (enrp_sha256_copy into a new one). */
+int enrp_sha256_dup(const enrp_sha256 *src, enrp_sha256 **out);
 
 /* Writes the N bytes at P as 2N lower-case hex digits plus a NUL to OUT. */
 void enrp_hex(const uint8_t *p, size_t n, char *out);

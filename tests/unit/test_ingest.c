@@ -3005,6 +3005,178 @@ static int rewrite_at(enrp_reader *r, int fd, const uint8_t *p, size_t n, uint64
 	return rc;
 }
 
+/* The lowest position a seal of WATCH reported (its first step). */
+struct first_step {
+	uint64_t watch;
+	_Atomic uint64_t first;
+};
+
+static void first_step_hook(uint64_t ino, uint64_t done, void *arg)
+{
+	struct first_step *f = arg;
+	uint64_t cur = atomic_load(&f->first);
+	while (ino == f->watch && done < cur && !atomic_compare_exchange_weak(&f->first, &cur, done))
+		;
+}
+
+/* A reseal resumes from the SHA-256 state its seal saved before the first
+ * change: a 1-byte write late in the file, and an append, hash only what
+ * follows; without the states (another daemon) the whole file is sealed
+ * again; every outcome has the SHA-256 of the bytes. */
+static void reseal_resumes(void)
+{
+	enrp_store *st = store_new("resume", 0);
+	enrp_vault *v = vault_plain(st);
+	struct enrp_eir e;
+	make_eir(st, "rs", 1, &e);
+	const size_t n = 20 * MiB, more = 3000;
+	uint8_t *want = random_buf(n + more, 78);
+	struct first_step fs = { .first = UINT64_MAX };
+	struct enrp_ingest_test hooks = { .step = first_step_hook, .arg = &fs };
+	enrp_ingest_test_hooks(&hooks);
+	enrp_ingest *ing = ingest(st, v, 1, 0);
+	enrp_ingest_test_hooks(NULL);
+	uint64_t f = new_file(st, e.root_ino, "f", want, n);
+	enrp_ingest_enqueue(ing, f);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "a 20 MiB file sealed");
+	struct ext_args ex_sealed;
+	is_int(extents_of(st, f, &ex_sealed), 0, "its chunk list");
+
+	/* One byte at 18 MiB: the seal starts past the state before it. */
+	fs.watch = f;
+	atomic_store(&fs.first, UINT64_MAX);
+	enrp_ingest_writer_open(ing, f);
+	is_int(enrp_ingest_unseal(ing, f, false), 0, "unsealed");
+	int fd = enrp_spool_open(st, f, 0);
+	enrp_reader *r = NULL;
+	is_int(enrp_reader_open_based(ing, f, fd, &r), 0, "a based reader");
+	want[18 * MiB] ^= 0x77;
+	is_int(rewrite_at(r, fd, want + 18 * MiB, 1, 18 * MiB), 0, "1 byte at 18 MiB");
+	enrp_reader_close(r);
+	close(fd);
+	enrp_ingest_writer_close(ing, f);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "sealed again");
+	struct enrp_stat s = attr_of(st, f);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, n), "with the SHA-256 of the bytes");
+	ok(reads_back(ing, f, want, n), "and reads back");
+	uint64_t first = atomic_load(&fs.first);
+	ok(first > 8 * MiB && first <= 18 * MiB,
+	   "the reseal began past 8 MiB, at a state before the change (first step at %llu)",
+	   (unsigned long long)first);
+	struct ext_args before = ex_sealed, after;
+	is_int(extents_of(st, f, &after), 0, "the new chunk list");
+	size_t kept = 0;
+	for (size_t i = 0; i < after.n; i++)
+		for (size_t k = 0; k < before.n; k++)
+			if (after.v[i].plain_len && before.v[k].plain_len == after.v[i].plain_len &&
+			    memcmp(before.v[k].digest, after.v[i].digest, 32) == 0) {
+				kept++;
+				break;
+			}
+	ok(after.n >= before.n - 1 && kept + 2 >= after.n,
+	   "all but the changed chunk are the old ones (%zu of %zu; %zu before)", kept, after.n,
+	   before.n);
+	free(after.v);
+	free(before.v);
+
+	/* An append: hashed from the end. */
+	atomic_store(&fs.first, UINT64_MAX);
+	enrp_ingest_writer_open(ing, f);
+	is_int(enrp_ingest_unseal(ing, f, false), 0, "unsealed for an append");
+	put_bytes(st, f, want + n, more, n);
+	enrp_ingest_writer_close(ing, f);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "sealed again");
+	s = attr_of(st, f);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, n + more),
+	   "with the SHA-256 of all %zu bytes", n + more);
+	ok(reads_back(ing, f, want, n + more), "and reads back");
+	first = atomic_load(&fs.first);
+	ok(first >= n - 2 * MiB && first <= n + more,
+	   "the append's seal hashed only the last chunk and what was appended (first step at %llu)",
+	   (unsigned long long)first);
+	struct ext_args ex;
+	is_int(extents_of(st, f, &ex), 0, "its chunk list");
+	bool tiny = false;
+	for (size_t i = 0; i + 1 < ex.n; i++)
+		tiny |= ex.v[i].plain_len && ex.v[i].plain_len < 64 * 1024;
+	ok(!tiny && ex.n > 0 && extent_len(&ex.v[ex.n - 1]) >= more,
+	   "no chunk but the last is under the minimum (%zu chunks)", ex.n);
+	free(ex.v);
+	is_int(fsck_problems(st), 0, "fsck: references add up");
+
+	/* Cut short, then a byte changed near the start: no tail to take
+	 * over, a state only before the change. */
+	atomic_store(&fs.first, UINT64_MAX);
+	enrp_ingest_writer_open(ing, f);
+	is_int(enrp_ingest_unseal(ing, f, false), 0, "unsealed");
+	struct stat cut = { .st_size = 15 * MiB };
+	is_int(enrp_ns_setattr(st, &user, f, &cut, ENRP_SETATTR_SIZE, NULL), 0, "cut to 15 MiB");
+	fd = enrp_spool_open(st, f, 0);
+	is_int(enrp_reader_open_based(ing, f, fd, &r), 0, "a based reader");
+	want[5 * MiB + 3] ^= 0x42;
+	is_int(rewrite_at(r, fd, want + 5 * MiB + 3, 1, 5 * MiB + 3), 0, "1 byte at 5 MiB");
+	enrp_reader_close(r);
+	close(fd);
+	enrp_ingest_writer_close(ing, f);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "sealed again");
+	s = attr_of(st, f);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, 15 * MiB) && reads_back(ing, f, want, 15 * MiB),
+	   "with the SHA-256 of its 15 MiB, and reads back");
+	first = atomic_load(&fs.first);
+	ok(first > 4 * MiB && first <= 5 * MiB + 3 * MiB,
+	   "begun at the state before 5 MiB (first step at %llu)", (unsigned long long)first);
+	is_int(fsck_problems(st), 0, "fsck: references add up");
+
+	/* Grown back with new bytes past the cut, and a byte changed before:
+	 * the base's end is not the file's, so nothing past the change is
+	 * taken over from it. */
+	enrp_ingest_writer_open(ing, f);
+	is_int(enrp_ingest_unseal(ing, f, false), 0, "unsealed");
+	fd = enrp_spool_open(st, f, 0);
+	is_int(enrp_reader_open_based(ing, f, fd, &r), 0, "a based reader");
+	want[10 * MiB] ^= 0x24;
+	is_int(rewrite_at(r, fd, want + 10 * MiB, 1, 10 * MiB), 0, "1 byte at 10 MiB");
+	is_int(rewrite_at(r, fd, want + 15 * MiB, n + more - 15 * MiB, 15 * MiB), 0,
+	       "and the rest written back past 15 MiB");
+	enrp_reader_close(r);
+	close(fd);
+	struct stat grown = { .st_size = (off_t)(n + more) };
+	is_int(enrp_ns_setattr(st, &user, f, &grown, ENRP_SETATTR_SIZE, NULL), 0, "its size");
+	enrp_ingest_writer_close(ing, f);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "sealed again");
+	s = attr_of(st, f);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, n + more) &&
+	   reads_back(ing, f, want, n + more), "with the SHA-256 of all its bytes, and reads back");
+	is_int(fsck_problems(st), 0, "fsck: references add up");
+
+	/* Another daemon has no states: a change at 1 MiB seals it all. */
+	enrp_ingest_close(ing);
+	enrp_ingest_test_hooks(&hooks);
+	ing = ingest(st, v, 1, 0);
+	enrp_ingest_test_hooks(NULL);
+	atomic_store(&fs.first, UINT64_MAX);
+	enrp_ingest_writer_open(ing, f);
+	is_int(enrp_ingest_unseal(ing, f, false), 0, "unsealed in another daemon");
+	fd = enrp_spool_open(st, f, 0);
+	is_int(enrp_reader_open_based(ing, f, fd, &r), 0, "a based reader");
+	want[n - 5] ^= 0x11;
+	is_int(rewrite_at(r, fd, want + n - 5, 1, n - 5), 0, "1 byte near the old end");
+	enrp_reader_close(r);
+	close(fd);
+	enrp_ingest_writer_close(ing, f);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "sealed again");
+	s = attr_of(st, f);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, n + more), "with the right SHA-256");
+	first = atomic_load(&fs.first);
+	ok(first < 4 * MiB, "from the start (first step at %llu)", (unsigned long long)first);
+	is_int(fsck_problems(st), 0, "fsck: references add up");
+
+	free(want);
+	enrp_ingest_close(ing);
+	enrp_vault_close(v);
+	enrp_store_close(st);
+}
+
 static void rewrites(void)
 {
 	enrp_store *st = store_new("rewrite", 0);
@@ -3221,6 +3393,7 @@ int main(void)
 	holds_and_lock();
 	tmp_sweep();
 	rewrites();
+	reseal_resumes();
 
 	pthread_mutex_lock(&gate_mu);
 	ok(syncfs_calls > 0, "the syncfs gate saw the pipeline's chunk syncs (%u)", syncfs_calls);
