@@ -152,11 +152,29 @@
 /* Queue entries of one EIR looked at per pick before trying the next EIR
  * (entries being sealed or written are skipped). */
 #define PICK_PER_EIR 64
+/* Settling (settle_at_close): a file rewritten less than HOT_NS after its
+ * seal, while other files are being written, is sealed once nobody has
+ * written it for SETTLE_NS, and at most SETTLE_MAX_NS after it first
+ * waited; at most SETTLING_MAX files wait at once. */
+#define HOT_NS (5 * 1000000000LL)
+#define SETTLE_NS (3 * 1000000000LL)
+#define SETTLE_MAX_NS (30 * 1000000000LL)
+#define SETTLING_MAX 4096
 
 struct writer {
 	uint64_t ino;
 	unsigned count;
+	bool hot;            /* it was sealed less than HOT_NS before this rewrite */
 	struct writer *next;
+};
+
+/* A rewritten file that waits to be left alone before it is sealed again
+ * (settle_at_close). */
+struct settling {
+	uint64_t ino;
+	int64_t not_before;  /* mono_ns: not sealed before this */
+	int64_t since;       /* mono_ns: when it first waited */
+	struct settling *next;
 };
 
 /* What a chunk is stored for: fixed while the file is being sealed, read by
@@ -207,6 +225,12 @@ struct enrp_ingest {
 	unsigned idle_workers;        /* protected by lock: workers waiting for work */
 	uint32_t rr[256];             /* protected by lock: per class, the EIR served last */
 	struct writer *writers[WRITER_BUCKETS]; /* protected by lock */
+	/* Protected by lock: files settling before their next seal, and the
+	 * last two distinct files whose last writer closed, and when. */
+	struct settling *settling[WRITER_BUCKETS];
+	size_t nsettling;
+	uint64_t closed_ino;
+	int64_t closed_at, other_closed_at;
 	/* Files whose queueing failed (a full disk refusing the commit): the
 	 * idle workers queue them again, so a file closed on a full disk is
 	 * sealed once there is room, not at the next mount.  Protected by lock. */
@@ -329,11 +353,114 @@ static void job_free(struct seal_job *j)
 	free(j);
 }
 
+/* ---- settling (protected by ing->lock) ----
+ *
+ * A file that is rewritten again and again (a file server's, a database's
+ * own files) would otherwise be sealed after every close, and unsealed at
+ * the next write: each seal hashes, cuts, names, compresses and commits
+ * bytes that are replaced within the second, and each costs the clients a
+ * share of the CPUs and the disk.  So a file rewritten less than HOT_NS
+ * after its seal, closed while other files are being written (another
+ * file's last writer closed within SETTLE_NS), waits until it has been left
+ * alone for SETTLE_NS, and no longer than SETTLE_MAX_NS in all, before its
+ * next seal.  A dump written once never waits, and neither does a rewrite
+ * on a store where nothing else is being written: it is verified as soon
+ * as it can be. */
+
+static int64_t settle_ns(const enrp_ingest *ing)
+{
+	return ing->test.settle_ns ? ing->test.settle_ns : SETTLE_NS;
+}
+
+/* The bucket of INO in the writers' and the settling tables. */
+static size_t ino_bucket(uint64_t ino)
+{
+	return (size_t)((ino * 0x9E3779B97F4A7C15ull) >> 54);
+}
+
+static struct settling **settling_slot(enrp_ingest *ing, uint64_t ino)
+{
+	struct settling **pp = &ing->settling[ino_bucket(ino)];
+	while (*pp && (*pp)->ino != ino)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void settling_drop(enrp_ingest *ing, uint64_t ino)
+{
+	struct settling **pp = settling_slot(ing, ino);
+	struct settling *e = *pp;
+	if (e) {
+		*pp = e->next;
+		free(e);
+		ing->nsettling--;
+	}
+}
+
+/* Drops what has waited past SETTLE_MAX_NS (files removed while settling
+ * are never sealed, so nothing else would). */
+static void settling_sweep(enrp_ingest *ing, int64_t now)
+{
+	for (size_t b = 0; b < WRITER_BUCKETS; b++) {
+		struct settling **pp = &ing->settling[b];
+		while (*pp) {
+			struct settling *e = *pp;
+			if (now - e->since > SETTLE_MAX_NS) {
+				*pp = e->next;
+				free(e);
+				ing->nsettling--;
+			} else {
+				pp = &e->next;
+			}
+		}
+	}
+}
+
+/* Whether INO waits to settle at NOW. */
+static bool settling_now(enrp_ingest *ing, uint64_t ino, int64_t now)
+{
+	struct settling *e = *settling_slot(ing, ino);
+	return e && e->not_before > now;
+}
+
+/* INO's last writer closed at NOW; HOT: it was rewritten soon after its
+ * seal (or is settling already). */
+static void settle_at_close(enrp_ingest *ing, uint64_t ino, bool hot, int64_t now)
+{
+	int64_t other = ino == ing->closed_ino ? ing->other_closed_at : ing->closed_at;
+	if (ino != ing->closed_ino) {
+		ing->other_closed_at = ing->closed_at;
+		ing->closed_ino = ino;
+	}
+	ing->closed_at = now;
+	struct settling **pp = settling_slot(ing, ino);
+	struct settling *e = *pp;
+	bool busy = other && now - other < settle_ns(ing);
+	if (!busy || (!hot && !e)) {
+		if (e)
+			settling_drop(ing, ino); /* alone now: sealed at once */
+		return;
+	}
+	if (!e) {
+		if (ing->nsettling >= SETTLING_MAX / 2)
+			settling_sweep(ing, now);
+		if (ing->nsettling >= SETTLING_MAX || !(e = calloc(1, sizeof(*e))))
+			return; /* sealed at once, as before settling existed */
+		e->ino = ino;
+		e->since = now;
+		*pp = e;
+		ing->nsettling++;
+	}
+	e->not_before = now + settle_ns(ing);
+	if (e->not_before > e->since + SETTLE_MAX_NS)
+		e->not_before = e->since + SETTLE_MAX_NS;
+}
+
 /* ---- writers (protected by ing->lock) ---- */
 
 static struct writer **writer_slot(enrp_ingest *ing, uint64_t ino)
 {
-	struct writer **pp = &ing->writers[(ino * 0x9E3779B97F4A7C15ull) >> 54];
+	struct writer **pp = &ing->writers[ino_bucket(ino)];
 	while (*pp && (*pp)->ino != ino)
 		pp = &(*pp)->next;
 	return pp;
@@ -378,6 +505,7 @@ void enrp_ingest_writer_close(enrp_ingest *ing, uint64_t ino)
 	struct writer *w = *pp;
 	if (w && --w->count == 0) {
 		*pp = w->next;
+		settle_at_close(ing, ino, w->hot, mono_ns());
 		free(w);
 		last = true;
 	}
@@ -498,7 +626,7 @@ struct pick_args {
  * with ing->lock held. */
 static bool runnable(const struct pick_args *a, uint64_t ino)
 {
-	if (ino == a->skip_ino || writers_of(a->ing, ino))
+	if (ino == a->skip_ino || writers_of(a->ing, ino) || settling_now(a->ing, ino, mono_ns()))
 		return false;
 	struct seal_job *j = job_find(a->ing, ino);
 	return !j || !j->running;
@@ -1493,8 +1621,12 @@ static int job_finish(enrp_ingest *ing, struct seal_job *j)
 			rc = enrp_store_write(ing->st, commit_fn, j);
 		pthread_mutex_unlock(&ing->lock);
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		seal_states_put(ing->states, j->ino, j->v, j->n, &j->trail);
+		pthread_mutex_lock(&ing->lock);
+		settling_drop(ing, j->ino);
+		pthread_mutex_unlock(&ing->lock);
+	}
 	return rc;
 }
 
@@ -1577,7 +1709,15 @@ static void *worker_main(void *arg)
 		unqueued_retry(ing);
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
+		/* A settling file is taken within a quarter of SETTLE_NS of its
+		 * time (nothing wakes us for it). */
+		int64_t wait = ing->nsettling && settle_ns(ing) < 4000000000LL ? settle_ns(ing) / 4
+		                                                                : 1000000000LL;
+		ts.tv_nsec += (long)wait;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
 		ing->idle_workers++;
 		pthread_cond_timedwait(&ing->work, &ing->lock, &ts);
 		ing->idle_workers--;
@@ -1944,6 +2084,8 @@ void enrp_ingest_close(enrp_ingest *ing)
 			ing->writers[b] = w->next;
 			free(w);
 		}
+		while (ing->settling[b])
+			settling_drop(ing, ing->settling[b]->ino);
 	}
 	/* Files never queued are queued at the next mount (requeue_all). */
 	free(ing->unqueued.v);
@@ -2126,6 +2268,20 @@ static int copy_back(enrp_ingest *ing, struct unseal_args *a)
 	return rc;
 }
 
+/* INO, sealed as R says, is being rewritten: its writer is hot if that
+ * seal is recent (settle_at_close).  The platform clock set back makes it
+ * look recent: it then settles once, no harm. */
+static void mark_hot(enrp_ingest *ing, uint64_t ino, const struct inode_rec *r)
+{
+	if (enrp_now_ns() - r->sealed_at >= HOT_NS)
+		return;
+	pthread_mutex_lock(&ing->lock);
+	struct writer *w = *writer_slot(ing, ino);
+	if (w)
+		w->hot = true;
+	pthread_mutex_unlock(&ing->lock);
+}
+
 int enrp_ingest_unseal(enrp_ingest *ing, uint64_t ino, bool truncate)
 {
 	struct unseal_args a = { .ino = ino, .truncate = truncate };
@@ -2137,6 +2293,8 @@ int enrp_ingest_unseal(enrp_ingest *ing, uint64_t ino, bool truncate)
 	if (rc == 0 && a.r.content == ENRP_CONTENT_SEALED &&
 	    store_hook_pending(ing->st, spool_unlink_hook, ino))
 		rc = enrp_store_sync(ing->st);
+	if (rc == 0 && a.r.content == ENRP_CONTENT_SEALED)
+		mark_hot(ing, ino, &a.r);
 	if (rc == 0 && a.r.content == ENRP_CONTENT_SEALED) {
 		/* A damaged file is copied back whole, so the open fails now on
 		 * what cannot be read, as it always did; any other keeps its

@@ -78,6 +78,9 @@ struct enrp_ingest_test {
 	/* The length of a slice in ns (0: 200 ms); 1 makes every step the end
 	 * of a slice, where a seal may be parked or abandoned. */
 	int64_t slice_ns;
+	/* How long a rewritten file settles before its next seal, in ns (0:
+	 * 3 s; see core/ingest.c, settling). */
+	int64_t settle_ns;
 };
 
 #ifdef ENRP_INTERNAL

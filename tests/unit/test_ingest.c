@@ -3005,6 +3005,80 @@ static int rewrite_at(enrp_reader *r, int fd, const uint8_t *p, size_t n, uint64
 	return rc;
 }
 
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A file rewritten soon after its seal, while other files are being
+ * written, settles before it is sealed again; alone, or written once, a
+ * file is sealed at once. */
+static void settling(void)
+{
+	enrp_store *st = store_new("settle", 0);
+	enrp_vault *v = vault_plain(st);
+	struct enrp_eir e;
+	make_eir(st, "se", 1, &e);
+	uint8_t *want = random_buf(300 * 1024, 79);
+	struct enrp_ingest_test hooks = { .settle_ns = 4000000000LL };
+	enrp_ingest_test_hooks(&hooks);
+	enrp_ingest *ing = ingest(st, v, 1, 0);
+	enrp_ingest_test_hooks(NULL);
+	uint64_t f = new_file(st, e.root_ino, "f", want, 100 * 1024);
+	enrp_ingest_enqueue(ing, f);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "f sealed");
+
+	/* Rewritten at once, closed just after another file: it settles. */
+	enrp_ingest_writer_open(ing, f);
+	is_int(enrp_ingest_unseal(ing, f, false), 0, "f reopened for writing");
+	put_bytes(st, f, want + 100 * 1024, 100 * 1024, 100 * 1024);
+	uint64_t g = new_file(st, e.root_ino, "g", want, 70 * 1024);
+	enrp_ingest_writer_open(ing, g);
+	enrp_ingest_writer_close(ing, g);
+	double closed = mono_s();
+	enrp_ingest_writer_close(ing, f);
+	usleep(1000000);
+	is_int(attr_of(st, f).state, ENRP_FILE_PENDING, "a second later f still settles");
+	is_int(attr_of(st, g).state, ENRP_FILE_VERIFIED, "while g, written once, is verified");
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "then f is sealed");
+	struct enrp_stat s = attr_of(st, f);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, 200 * 1024),
+	   "with the SHA-256 of its 200 KiB");
+	ok(mono_s() - closed >= 4.0, "no sooner than it had settled (%.1f s)", mono_s() - closed);
+
+	/* Rewritten again with nothing else written: sealed at once. */
+	enrp_ingest_writer_open(ing, f);
+	is_int(enrp_ingest_unseal(ing, f, false), 0, "f reopened for writing");
+	put_bytes(st, f, want + 200 * 1024, 100 * 1024, 200 * 1024);
+	usleep(100000);
+	closed = mono_s();
+	enrp_ingest_writer_close(ing, f);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "sealed");
+	ok(mono_s() - closed < 4.0, "at once, nothing else being written (%.1f s)",
+	   mono_s() - closed);
+	s = attr_of(st, f);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, 300 * 1024), "with its SHA-256");
+
+	/* A settling file removed: nothing is left waiting for it. */
+	enrp_ingest_writer_open(ing, f);
+	is_int(enrp_ingest_unseal(ing, f, true), 0, "f truncated");
+	enrp_ingest_writer_open(ing, g);
+	is_int(enrp_ingest_unseal(ing, g, true), 0, "g truncated");
+	enrp_ingest_writer_close(ing, g);
+	enrp_ingest_writer_close(ing, f);
+	is_int(enrp_ns_unlink(st, &user, e.root_ino, "f", false), 0, "f removed while it settles");
+	is_int(enrp_ns_forget(st, f), 0, "and freed");
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "the queue empties");
+	is_int(fsck_problems(st), 0, "fsck: consistent");
+
+	free(want);
+	enrp_ingest_close(ing);
+	enrp_vault_close(v);
+	enrp_store_close(st);
+}
+
 /* The lowest position a seal of WATCH reported (its first step). */
 struct first_step {
 	uint64_t watch;
@@ -3394,6 +3468,7 @@ int main(void)
 	tmp_sweep();
 	rewrites();
 	reseal_resumes();
+	settling();
 
 	pthread_mutex_lock(&gate_mu);
 	ok(syncfs_calls > 0, "the syncfs gate saw the pipeline's chunk syncs (%u)", syncfs_calls);
