@@ -80,7 +80,7 @@ int ns_inode_get(enrp_txn *t, uint64_t ino, struct inode_rec *r)
 /* The state a regular file is counted under (enum enrp_file_state), or -1
  * for an inode the file-state counts leave out: not a regular file, or not
  * linked (an orphan). */
-static int file_class(const struct inode_rec *r)
+int ns_file_class(const struct inode_rec *r)
 {
 	if (!is_reg(r) || r->nlink == 0)
 		return -1;
@@ -108,12 +108,12 @@ static int files_account(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
 		return eir_files_add(t, r->eir_id, NULL, 0);
 	if (!is_reg(r))
 		return 0;
-	int before = -1, after = file_class(r);
+	int before = -1, after = ns_file_class(r);
 	/* A record that does not decode is being overwritten (repair): it
 	 * counted for nothing we can know; fsck recounts. */
 	int rc = ns_inode_get(t, ino, &old);
 	if (rc == 0)
-		before = file_class(&old);
+		before = ns_file_class(&old);
 	else if (rc != -ENOENT && rc != -EIO)
 		return rc;
 	if (after == ENRP_FILE_VERIFIED || after == ENRP_FILE_CORRUPT)
@@ -310,7 +310,7 @@ void ns_fill_stat(uint64_t ino, const struct inode_rec *r, struct enrp_stat *out
 	ns_to_ts(r->ctime, &s->st_ctim);
 	out->eir_id = r->eir_id;
 	out->content = (enum enrp_content)r->content;
-	int cls = file_class(r);
+	int cls = ns_file_class(r);
 	if (cls >= 0)
 		out->state = (enum enrp_file_state)cls;
 	else if (r->content == ENRP_CONTENT_SEALED) /* an orphan's */
@@ -1748,7 +1748,7 @@ static int files_rebuild_fn(enrp_txn *t, void *arg)
 		struct inode_rec r;
 		if (rec_inode_decode(v.mv_data, v.mv_size, &r))
 			continue; /* fsck's to report */
-		int c = file_class(&r);
+		int c = ns_file_class(&r);
 		uint32_t *p = c < 0 ? NULL : bsearch(&r.eir_id, ids, n, sizeof(*ids), cmp_u32);
 		if (!p)
 			continue;
