@@ -292,6 +292,25 @@ static int64_t ts_to_ns(const struct timespec *ts)
 	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
 }
 
+/* The mtime of a corrupt file.  Owners send with `rsync -a` every night,
+ * and rsync skips a file whose size and mtime match the source's (its quick
+ * check; --checksum is too slow for nightly dumps): a damaged copy of an
+ * unchanged source file would be skipped forever.  So a corrupt file shows
+ * an mtime that is not its own: its own is the source's, which rsync set
+ * when it sent it, so the quick check fails and the file is sent again
+ * whole — a temporary file renamed over it — and sealed anew.  The epoch,
+ * and not "own + 1 s", because a source changed since that happens to have
+ * that mtime and size would be skipped, while nobody's dump is dated
+ * 1970; it is also older than any source, so `rsync -u` sends it too, and
+ * `ls -l` shows the damage.  The size stays true: readers of the parts
+ * that can still be read, and the page cache, rely on it. */
+static void corrupt_mtime(struct stat *s)
+{
+	bool own = s->st_mtim.tv_sec == ENRP_CORRUPT_MTIME && s->st_mtim.tv_nsec == 0;
+	s->st_mtim.tv_sec = ENRP_CORRUPT_MTIME + (own ? 1 : 0);
+	s->st_mtim.tv_nsec = 0;
+}
+
 void ns_fill_stat(uint64_t ino, const struct inode_rec *r, struct enrp_stat *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -317,6 +336,8 @@ void ns_fill_stat(uint64_t ino, const struct inode_rec *r, struct enrp_stat *out
 		out->state = (r->flags & INODE_CORRUPT) ? ENRP_FILE_CORRUPT : ENRP_FILE_VERIFIED;
 	else
 		out->state = (r->flags & INODE_QUEUED) ? ENRP_FILE_PENDING : ENRP_FILE_OPEN;
+	if (is_reg(r) && out->state == ENRP_FILE_CORRUPT)
+		corrupt_mtime(s);
 	memcpy(out->sha256, r->sha256, sizeof(out->sha256));
 	out->sealed_at = r->sealed_at;
 	out->parent = is_dir(r) ? r->parent : 0;

@@ -7,7 +7,8 @@
 #include "record_int.h"
 #include "store_int.h"
 
-/* What stat(2) shows of inode INO with record R. */
+/* What stat(2) shows of inode INO with record R.  A corrupt file shows
+ * ENRP_CORRUPT_MTIME as its mtime (ns.c, "The mtime of a corrupt file"). */
 void ns_fill_stat(uint64_t ino, const struct inode_rec *r, struct enrp_stat *out);
 
 /* The state linked regular file R is counted under (enum enrp_file_state),

@@ -267,6 +267,13 @@ static void test_damage(uint32_t id, uint64_t root)
 		ok(size == wlen, "damage: size of %s is its length", enrp_status_file_name(f));
 		free(buf);
 	}
+	struct enrp_stat s;
+	is_int(enrp_ns_getattr(st, bad, &s), 0, "damage: getattr");
+	ok(s.state == ENRP_FILE_CORRUPT && s.st.st_mtim.tv_sec == ENRP_CORRUPT_MTIME &&
+	   s.st.st_mtim.tv_nsec == 0, "damage: a corrupt file shows the epoch as its mtime");
+	is_int(enrp_ns_getattr(st, ok_, &s), 0, "damage: getattr");
+	ok(s.st.st_mtim.tv_sec > 1000000000, "damage: a verified file shows its own");
+
 	/* Healed (scrub found it clean, or it was sealed anew): listed no more. */
 	struct enrp_caller c = { 1000, 1000, 1 };
 	is_int(enrp_ns_unlink(st, &c, d, "stuck", false), 0, "damage: unlink the stuck file");
