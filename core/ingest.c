@@ -2297,8 +2297,14 @@ int enrp_ingest_unseal(enrp_ingest *ing, uint64_t ino, bool truncate)
 		mark_hot(ing, ino, &a.r);
 	if (rc == 0 && a.r.content == ENRP_CONTENT_SEALED) {
 		/* A damaged file is copied back whole, so the open fails now on
-		 * what cannot be read, as it always did; any other keeps its
-		 * chunks as the base of what is written. */
+		 * what cannot be read, as it always did: a change to part of it
+		 * would keep bytes that are lost (a based spool would fail the
+		 * first write into the damaged chunk anyway, and zeros there
+		 * could be sealed as content nobody wrote).  It is healed by
+		 * being replaced whole (O_TRUNC, a rename over it), which
+		 * rsync does because it shows the epoch as its mtime (ns.c).
+		 * Any other file keeps its chunks as the base of what is
+		 * written. */
 		a.based = !truncate && !(a.r.flags & INODE_CORRUPT);
 		if (truncate)
 			rc = spool_truncate(ing->st, ino, 0);

@@ -80,7 +80,7 @@ int ns_inode_get(enrp_txn *t, uint64_t ino, struct inode_rec *r)
 /* The state a regular file is counted under (enum enrp_file_state), or -1
  * for an inode the file-state counts leave out: not a regular file, or not
  * linked (an orphan). */
-static int file_class(const struct inode_rec *r)
+int ns_file_class(const struct inode_rec *r)
 {
 	if (!is_reg(r) || r->nlink == 0)
 		return -1;
@@ -108,12 +108,12 @@ static int files_account(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
 		return eir_files_add(t, r->eir_id, NULL, 0);
 	if (!is_reg(r))
 		return 0;
-	int before = -1, after = file_class(r);
+	int before = -1, after = ns_file_class(r);
 	/* A record that does not decode is being overwritten (repair): it
 	 * counted for nothing we can know; fsck recounts. */
 	int rc = ns_inode_get(t, ino, &old);
 	if (rc == 0)
-		before = file_class(&old);
+		before = ns_file_class(&old);
 	else if (rc != -ENOENT && rc != -EIO)
 		return rc;
 	if (after == ENRP_FILE_VERIFIED || after == ENRP_FILE_CORRUPT)
@@ -292,6 +292,25 @@ static int64_t ts_to_ns(const struct timespec *ts)
 	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
 }
 
+/* The mtime of a corrupt file.  Owners send with `rsync -a` every night,
+ * and rsync skips a file whose size and mtime match the source's (its quick
+ * check; --checksum is too slow for nightly dumps): a damaged copy of an
+ * unchanged source file would be skipped forever.  So a corrupt file shows
+ * an mtime that is not its own: its own is the source's, which rsync set
+ * when it sent it, so the quick check fails and the file is sent again
+ * whole — a temporary file renamed over it — and sealed anew.  The epoch,
+ * and not "own + 1 s", because a source changed since that happens to have
+ * that mtime and size would be skipped, while nobody's dump is dated
+ * 1970; it is also older than any source, so `rsync -u` sends it too, and
+ * `ls -l` shows the damage.  The size stays true: readers of the parts
+ * that can still be read, and the page cache, rely on it. */
+static void corrupt_mtime(struct stat *s)
+{
+	bool own = s->st_mtim.tv_sec == ENRP_CORRUPT_MTIME && s->st_mtim.tv_nsec == 0;
+	s->st_mtim.tv_sec = ENRP_CORRUPT_MTIME + (own ? 1 : 0);
+	s->st_mtim.tv_nsec = 0;
+}
+
 void ns_fill_stat(uint64_t ino, const struct inode_rec *r, struct enrp_stat *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -310,13 +329,15 @@ void ns_fill_stat(uint64_t ino, const struct inode_rec *r, struct enrp_stat *out
 	ns_to_ts(r->ctime, &s->st_ctim);
 	out->eir_id = r->eir_id;
 	out->content = (enum enrp_content)r->content;
-	int cls = file_class(r);
+	int cls = ns_file_class(r);
 	if (cls >= 0)
 		out->state = (enum enrp_file_state)cls;
 	else if (r->content == ENRP_CONTENT_SEALED) /* an orphan's */
 		out->state = (r->flags & INODE_CORRUPT) ? ENRP_FILE_CORRUPT : ENRP_FILE_VERIFIED;
 	else
 		out->state = (r->flags & INODE_QUEUED) ? ENRP_FILE_PENDING : ENRP_FILE_OPEN;
+	if (is_reg(r) && out->state == ENRP_FILE_CORRUPT)
+		corrupt_mtime(s);
 	memcpy(out->sha256, r->sha256, sizeof(out->sha256));
 	out->sealed_at = r->sealed_at;
 	out->parent = is_dir(r) ? r->parent : 0;
@@ -1748,7 +1769,7 @@ static int files_rebuild_fn(enrp_txn *t, void *arg)
 		struct inode_rec r;
 		if (rec_inode_decode(v.mv_data, v.mv_size, &r))
 			continue; /* fsck's to report */
-		int c = file_class(&r);
+		int c = ns_file_class(&r);
 		uint32_t *p = c < 0 ? NULL : bsearch(&r.eir_id, ids, n, sizeof(*ids), cmp_u32);
 		if (!p)
 			continue;

@@ -7,8 +7,14 @@
 #include "record_int.h"
 #include "store_int.h"
 
-/* What stat(2) shows of inode INO with record R. */
+/* What stat(2) shows of inode INO with record R.  A corrupt file shows
+ * ENRP_CORRUPT_MTIME as its mtime (ns.c, "The mtime of a corrupt file"). */
 void ns_fill_stat(uint64_t ino, const struct inode_rec *r, struct enrp_stat *out);
+
+/* The state linked regular file R is counted under (enum enrp_file_state),
+ * or -1 when the file-state counts leave it out: not a regular file, or not
+ * linked.  What .enrp's lists show a file as agrees with these counts. */
+int ns_file_class(const struct inode_rec *r);
 
 /* One inode record: -ENOENT, -EIO for a record that does not decode. */
 int ns_inode_get(enrp_txn *t, uint64_t ino, struct inode_rec *r);

@@ -7,10 +7,15 @@
  * one of millions, and nothing walks the tree for it.
  *
  * SHA256SUMS lists every verified file as sha256sum(1) writes it, so an
- * owner can run `sha256sum -c` against their source files; "pending" lists
- * the files not yet verified.  Both need every path, so they are a walk of
- * the EIR's tree, depth first in name order, and they are produced as they
- * are read, never built whole:
+ * owner can run `sha256sum -c` against their source files, and every
+ * corrupt file with a digest no content has, so that check fails on it
+ * (no_content below); "pending" lists the files not yet verified (open or
+ * queued), "corrupt" the files a damaged chunk made corrupt.  A linked
+ * regular file is in exactly one of "pending", "corrupt" and the verified
+ * lines of SHA256SUMS, as the file-state counts of "status" say
+ * (pending_files, corrupt_files, verified_files).  The lists need every
+ * path, so they are a walk of the EIR's tree, depth first in name order,
+ * and they are produced as they are read, never built whole:
  *
  *   - The walk is iterative.  Its state is a stack of (directory, length of
  *     the path that leads to it) and one path buffer ("a/b/c/"), so memory
@@ -51,7 +56,7 @@
  * tree_gen they hold for, and enrpfs keeps them: a stat of an unchanged
  * list (cat and python fstat before reading) walks nothing.
  *
- * All three show what is verified: a line of SHA256SUMS, verified_files or
+ * All of them show what is verified: a line of SHA256SUMS, verified_files or
  * last_verified_transfer in "status", a file missing from "pending" (or a
  * size of 0 for it).  What they read comes through the daemon's open group,
  * so nothing of them is handed out before enrp_store_sync_eir() has made
@@ -59,8 +64,9 @@
  * once per text rendered, per read request and per size — free when the
  * group holds nothing of the EIR, one commit when it does.
  *
- * Paths in "pending" are relative to the EIR directory, one per line, with
- * "\\" written as "\\\\" and a newline as "\\n", so every line is one path.
+ * Paths in "pending" and "corrupt" are relative to the EIR directory, one
+ * per line, with "\\" written as "\\\\" and a newline as "\\n", so every line
+ * is one path.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -90,6 +96,7 @@ static const char *const file_names[ENRP_STATUS_FILE_COUNT] = {
 	[ENRP_STATUS_STATUS] = "status",
 	[ENRP_STATUS_SHA256SUMS] = "SHA256SUMS",
 	[ENRP_STATUS_PENDING] = "pending",
+	[ENRP_STATUS_CORRUPT] = "corrupt",
 };
 
 const char *enrp_status_file_name(enum enrp_status_file f)
@@ -290,6 +297,15 @@ static int emit(struct enrp_status_reader *r, const char *name, size_t len, cons
 
 enum { SCAN_DESCEND = 1, SCAN_PAUSE = 2 };
 
+/* The digest a corrupt file has in SHA256SUMS: all zeros, which no known
+ * content has, so `sha256sum -c` reports the file FAILED wherever it runs —
+ * against the owner's source files as well as in the mount (where its read
+ * fails with EIO).  With its recorded digest the line would pass against
+ * the source and say nothing of the damaged copy; left out, the check would
+ * pass on one file fewer without a word.  The recorded digest stays in
+ * enrp.sha256. */
+static const uint8_t no_content[32];
+
 static bool batch_full(const struct enrp_status_reader *r)
 {
 	return r->batch_entries >= BATCH_ENTRIES || r->batch_bytes >= r->want;
@@ -316,12 +332,21 @@ static int scan_one(enrp_txn *t, const char *name, size_t len, uint64_t ino, uin
 		return -EIO; /* a dangling dirent is damage */
 	if (rc)
 		return rc;
-	bool sealed = rec.content == ENRP_CONTENT_SEALED;
-	if (r->f == ENRP_STATUS_PENDING && !sealed)
-		return emit(r, name, len, NULL);
-	if (r->f == ENRP_STATUS_SHA256SUMS && sealed && !(rec.flags & INODE_CORRUPT))
-		return emit(r, name, len, rec.sha256);
-	return 0;
+	/* The counts' classes, so that each list is as long as its counts say
+	 * (enrp_status_size trusts them when they say 0). */
+	switch (ns_file_class(&rec)) {
+	case ENRP_FILE_OPEN:
+	case ENRP_FILE_PENDING:
+		return r->f == ENRP_STATUS_PENDING ? emit(r, name, len, NULL) : 0;
+	case ENRP_FILE_VERIFIED:
+		return r->f == ENRP_STATUS_SHA256SUMS ? emit(r, name, len, rec.sha256) : 0;
+	case ENRP_FILE_CORRUPT:
+		if (r->f == ENRP_STATUS_SHA256SUMS)
+			return emit(r, name, len, no_content);
+		return r->f == ENRP_STATUS_CORRUPT ? emit(r, name, len, NULL) : 0;
+	default:
+		return 0;
+	}
 }
 
 /* One batch: walks on until BATCH_ENTRIES entries or R->want bytes of text,
@@ -724,7 +749,9 @@ int enrp_status_size(enrp_store *st, uint32_t eir_id, enum enrp_status_file f,
 	int rc = enrp_eir_files(st, eir_id, &fc);
 	if (rc && rc != -ENOENT)
 		return rc;
-	uint64_t lines = f == ENRP_STATUS_SHA256SUMS ? fc.verified : fc.open + fc.pending;
+	uint64_t lines = f == ENRP_STATUS_SHA256SUMS ? fc.verified + fc.corrupt
+	                 : f == ENRP_STATUS_CORRUPT  ? fc.corrupt
+	                                             : fc.open + fc.pending;
 	if (rc == 0 && lines == 0) {
 		*gen = fc.tree_gen;
 		return enrp_store_sync_eir(st, eir_id); /* "nothing pending" */

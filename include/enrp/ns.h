@@ -47,6 +47,14 @@ enum enrp_file_state {
 	ENRP_FILE_CORRUPT,  /* sealed, but a chunk failed its check */
 };
 
+/* The mtime (seconds since the epoch, 0 nanoseconds) a corrupt file shows
+ * instead of its own, so that rsync's quick check (size and mtime) never
+ * takes it for the source file it was sent as and sends it again: its own
+ * mtime is the source's.  A file whose own mtime is this shows
+ * ENRP_CORRUPT_MTIME + 1.  The stored mtime is kept (and shown again once
+ * the file is verified). */
+#define ENRP_CORRUPT_MTIME 0
+
 /* "open", "pending", "verified", "corrupt". */
 const char *enrp_file_state_name(enum enrp_file_state s);
 

@@ -1,6 +1,11 @@
 /*
  * status.h — the contents of the read-only files under EIR/.enrp/:
- * "status" (key: value lines), "SHA256SUMS" and "pending".
+ * "status" (key: value lines), "SHA256SUMS", "pending" and "corrupt".
+ *
+ * A linked regular file of the EIR is in exactly one list: "pending" (open
+ * or queued for checksumming), "corrupt" (a chunk failed its check), or
+ * SHA256SUMS with its checksum (verified).  SHA256SUMS lists every corrupt
+ * file too, with a digest of 64 zeros, so `sha256sum -c` fails on it.
  *
  * "status" is rendered whole from counters (constant cost).  The two lists
  * are walks of the EIR's tree, produced as they are read in batches of short
@@ -26,11 +31,12 @@ enum enrp_status_file {
 	ENRP_STATUS_STATUS,
 	ENRP_STATUS_SHA256SUMS,
 	ENRP_STATUS_PENDING,
+	ENRP_STATUS_CORRUPT,
 };
 
-#define ENRP_STATUS_FILE_COUNT 3
+#define ENRP_STATUS_FILE_COUNT 4
 
-/* "status", "SHA256SUMS", "pending". */
+/* "status", "SHA256SUMS", "pending", "corrupt". */
 const char *enrp_status_file_name(enum enrp_status_file f);
 
 /* An open text of one of the files. */

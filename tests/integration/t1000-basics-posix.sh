@@ -185,7 +185,7 @@ expect_fail EEXIST as "$ALICE" ln -sT f "$A/.snapshots"
 expect_fail EEXIST as "$ALICE" "$PY" "$PYH" open "$A/.enrp" creat-excl
 expect_ok as "$ALICE" mkdir "$A/d/.enrp"
 assert_true "hidden names are ordinary below the EIR directory" test -d "$A/d/.enrp"
-assert_eq "SHA256SUMS pending status" "$(ls "$A/.enrp" | sort | tr '\n' ' ' | sed 's/ $//')" ".enrp lists its three files"
+assert_eq "SHA256SUMS corrupt pending status" "$(ls "$A/.enrp" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')" ".enrp lists its four files"
 st=$(cat "$A/.enrp/status")
 printf '%s\n' "$st" | sed 's/^/# status: /'
 for k in mode state quota usage_bytes pending_files; do

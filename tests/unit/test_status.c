@@ -221,6 +221,67 @@ static void test_counts(uint32_t id, uint64_t root)
 	is_int(wrong, 0, "counts: fsck finds the counts right");
 }
 
+/* Damage the owner sees: a corrupt file is in "corrupt", counted in
+ * corrupt_files, and in SHA256SUMS with 64 zeros so `sha256sum -c` fails on
+ * it; a rewrite stuck on a damaged base (a spool file marked corrupt) is
+ * corrupt too, not pending.  Every file is in exactly one list, and the
+ * sizes agree with the texts. */
+static void test_damage(uint32_t id, uint64_t root)
+{
+	int rc;
+	uint64_t d = mkdir_(root, "dmg");
+	uint64_t ok_ = mkfile(d, "ok"), bad = mkfile(d, "bad\\x"), stuck = mkfile(d, "stuck");
+	mkfile(d, "open");
+	edit(ok_, 1, 7000);
+	edit(bad, 1, 7001);
+	edit(bad, 2, 0);
+	edit(stuck, 2, 0); /* a spool file whose base failed its check */
+	char *buf = render(id, ENRP_STATUS_CORRUPT, &rc);
+	is_int(rc, 0, "damage: corrupt renders");
+	is_str(buf, "dmg/bad\\\\x\ndmg/stuck\n", "damage: corrupt lists both, escaped");
+	free(buf);
+	buf = render(id, ENRP_STATUS_PENDING, &rc);
+	is_str(buf, "dmg/open\n", "damage: pending lists neither");
+	free(buf);
+	static const char z[] = "0000000000000000000000000000000000000000000000000000000000000000";
+	char want[512];
+	snprintf(want, sizeof(want),
+	         "\\%s  dmg/bad\\\\x\n"
+	         "abababababababababababababababababababababababababababababababab  dmg/ok\n"
+	         "%s  dmg/stuck\n", z, z);
+	buf = render(id, ENRP_STATUS_SHA256SUMS, &rc);
+	is_str(buf, want, "damage: SHA256SUMS gives corrupt files 64 zeros");
+	free(buf);
+	buf = render(id, ENRP_STATUS_STATUS, &rc);
+	ok(buf && strstr(buf, "\ncorrupt_files: 2\n"), "damage: status corrupt_files 2");
+	ok(buf && strstr(buf, "\nverified_files: 1\n"), "damage: status verified_files 1");
+	ok(buf && strstr(buf, "\npending_files: 1\n"), "damage: status pending_files 1");
+	free(buf);
+	uint64_t size;
+	size_t wlen;
+	for (int f = ENRP_STATUS_SHA256SUMS; f <= ENRP_STATUS_CORRUPT; f++) {
+		is_int(enrp_status_size(st, id, f, &size, NULL), 0, "damage: size of %s",
+		       enrp_status_file_name(f));
+		is_int(enrp_status_render(st, id, f, &buf, &wlen), 0, "damage: render %s",
+		       enrp_status_file_name(f));
+		ok(size == wlen, "damage: size of %s is its length", enrp_status_file_name(f));
+		free(buf);
+	}
+	struct enrp_stat s;
+	is_int(enrp_ns_getattr(st, bad, &s), 0, "damage: getattr");
+	ok(s.state == ENRP_FILE_CORRUPT && s.st.st_mtim.tv_sec == ENRP_CORRUPT_MTIME &&
+	   s.st.st_mtim.tv_nsec == 0, "damage: a corrupt file shows the epoch as its mtime");
+	is_int(enrp_ns_getattr(st, ok_, &s), 0, "damage: getattr");
+	ok(s.st.st_mtim.tv_sec > 1000000000, "damage: a verified file shows its own");
+
+	/* Healed (scrub found it clean, or it was sealed anew): listed no more. */
+	struct enrp_caller c = { 1000, 1000, 1 };
+	is_int(enrp_ns_unlink(st, &c, d, "stuck", false), 0, "damage: unlink the stuck file");
+	size = 1;
+	is_int(enrp_status_size(st, id, ENRP_STATUS_CORRUPT, &size, NULL), 0, "damage: size");
+	ok(size == strlen("dmg/bad\\\\x\n"), "damage: corrupt shrinks to one line");
+}
+
 /* The readers: pieces, deep chains, restarts, concurrent changes, sizes. */
 static void test_readers(uint32_t id, uint64_t root)
 {
@@ -405,6 +466,7 @@ int main(void)
 	is_str(enrp_status_file_name(ENRP_STATUS_STATUS), "status", "name of status");
 	is_str(enrp_status_file_name(ENRP_STATUS_SHA256SUMS), "SHA256SUMS", "name of SHA256SUMS");
 	is_str(enrp_status_file_name(ENRP_STATUS_PENDING), "pending", "name of pending");
+	is_str(enrp_status_file_name(ENRP_STATUS_CORRUPT), "corrupt", "name of corrupt");
 
 	enrp_eir_defaults(&spec, "billing");
 	spec.owner_uid = 1000;
@@ -458,6 +520,12 @@ int main(void)
 	is_int(enrp_status_render(st, e.id, (enum enrp_status_file)7, &buf, &len), -EINVAL,
 	       "unknown file: -EINVAL");
 
+	struct enrp_eir dmg;
+	enrp_eir_defaults(&spec, "damage");
+	spec.owner_uid = 1000;
+	spec.owner_gid = 1000;
+	is_int(enrp_eir_create(st, &spec, &actor, &dmg), 0, "create damage");
+	test_damage(dmg.id, dmg.root_ino);
 	test_counts(e.id, e.root_ino);
 	test_readers(e.id, e.root_ino);
 
