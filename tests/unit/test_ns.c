@@ -976,6 +976,21 @@ static void quota_tests(void)
 	is_int(enrp_ns_write_check(st, &user, f, MiB, 1, 0), -EDQUOT, "one byte at 1 MiB: -EDQUOT");
 	is_int(enrp_ns_write_check(st, &user, f, UINT64_MAX, 2, 0), -EFBIG,
 	       "offset + length overflows: -EFBIG");
+	/* Past the largest file the spool takes: EFBIG, before the quota. */
+	uint64_t max = enrp_spool_size_max(st);
+	ok(max >= MiB && max <= (uint64_t)INT64_MAX, "largest file %llu", (unsigned long long)max);
+	is_int(enrp_spool_size_max(st), max, "found once, the same after");
+	is_int(enrp_ns_write_check(st, &user, f, max, 1, 0), -EFBIG,
+	       "a byte at the largest size: -EFBIG, not -EDQUOT");
+	is_int(enrp_ns_write_check(st, &user, f, max - 1, 1, 0), -EDQUOT,
+	       "the last byte below it: the quota's -EDQUOT");
+	is_int(enrp_ns_write_check(st, &user, f, max, 4096, ENRP_WRITE_PUNCH | ENRP_WRITE_CHANGES_BYTES),
+	       -EFBIG, "a hole punched past it: -EFBIG");
+	if (max < (uint64_t)INT64_MAX) {
+		is_int(set_size(&user, f, max + 1), -EFBIG, "truncate past it: -EFBIG, not -EDQUOT");
+		is_int(set_size(&user, f, max), -EDQUOT, "truncate to it: the quota's -EDQUOT");
+	}
+	is_int(size_of(f), 0, "refused: f keeps size 0");
 	is_int(enrp_ns_write_check(st, &user, d, 0, 1, 0), -EINVAL, "write check on a dir: -EINVAL");
 	is_int(enrp_ns_write_check(st, &user, NO_INO, 0, 1, 0), -ENOENT,
 	       "write check on no inode: -ENOENT");
