@@ -12,7 +12,7 @@
  *     names and values of every inode's xattrs; unlinked files still open
  *     (orphans) included until they are freed — as ext4 keeps an open,
  *     unlinked file's blocks charged, so writing through such a handle
- *     cannot escape the quota — and usage.files the count of its inodes
+ *     cannot escape the quota — and usage.inodes the count of its inodes
  *     with nlink > 0, which EIR.max_files bounds;
  *   - a regular file whose bytes live in a spool file is in DBI_SPOOL.
  *
@@ -432,7 +432,7 @@ static int files_check(enrp_txn *t, uint32_t eir_id)
 		rc = eir_usage_get_txn(t, eir_id, &u);
 	if (rc)
 		return rc;
-	return e.max_files && u.files >= e.max_files ? -EDQUOT : 0;
+	return e.max_files && u.inodes >= e.max_files ? -EDQUOT : 0;
 }
 
 /* ---- lookups ---- */
