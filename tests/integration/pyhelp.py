@@ -10,6 +10,9 @@ and exits 1.
   write-fsync PATH SIZE          write SIZE random bytes, fsync, print sha256
   mksock PATH                    bind an AF_UNIX socket at PATH
   unlink-open PATH               open, unlink, read back through the handle
+  dirents DIR                    every entry glibc's readdir returns, "." and
+                                 ".." included (it drops those with d_ino 0),
+                                 as 'INO NAME' lines
   size-max DIR                   print the largest size ftruncate grants a
                                  file on DIR's filesystem (bisection)
   truncate PATH SIZE             truncate(2) by path
@@ -98,6 +101,34 @@ def unlink_open(path):
         sys.exit(1)
 
 
+class Dirent64(ctypes.Structure):
+    _fields_ = [("d_ino", ctypes.c_uint64), ("d_off", ctypes.c_int64),
+                ("d_reclen", ctypes.c_ushort), ("d_type", ctypes.c_ubyte),
+                ("d_name", ctypes.c_char * 256)]
+
+
+def dirents(d):
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.opendir.restype = ctypes.c_void_p
+    libc.opendir.argtypes = [ctypes.c_char_p]
+    libc.readdir64.restype = ctypes.POINTER(Dirent64)
+    libc.readdir64.argtypes = [ctypes.c_void_p]
+    libc.closedir.argtypes = [ctypes.c_void_p]
+    dp = libc.opendir(os.fsencode(d))
+    if not dp:
+        die("opendir", ctypes.get_errno())
+    while True:
+        ctypes.set_errno(0)
+        e = libc.readdir64(dp)
+        if not e:
+            err = ctypes.get_errno()
+            libc.closedir(dp)
+            if err:
+                die("readdir", err)
+            return
+        print(e.contents.d_ino, os.fsdecode(e.contents.d_name))
+
+
 def size_max(d):
     fd = os.open(d, os.O_TMPFILE | os.O_RDWR, 0o600)
     ok, over = 0, 1 << 63
@@ -160,6 +191,7 @@ def main():
         "write-fsync": write_fsync,
         "mksock": mksock,
         "unlink-open": unlink_open,
+        "dirents": dirents,
         "size-max": size_max,
         "truncate": do_truncate,
         "ftruncate": do_ftruncate,
