@@ -277,18 +277,18 @@ static uint64_t add_clamped(uint64_t v, int64_t d)
 	return UINT64_MAX - v < (uint64_t)d ? UINT64_MAX : v + (uint64_t)d;
 }
 
-int eir_usage_add(enrp_txn *t, uint32_t id, int64_t dbytes, int64_t dfiles)
+int eir_usage_add(enrp_txn *t, uint32_t id, int64_t dbytes, int64_t dinodes)
 {
 	struct enrp_eir_usage u;
 	int rc;
 
-	if (!dbytes && !dfiles)
+	if (!dbytes && !dinodes)
 		return 0;
 	rc = eir_usage_get_txn(t, id, &u);
 	if (rc)
 		return rc;
 	u.bytes = add_clamped(u.bytes, dbytes);
-	u.files = add_clamped(u.files, dfiles);
+	u.inodes = add_clamped(u.inodes, dinodes);
 	return usage_put(t, id, &u);
 }
 
@@ -551,9 +551,9 @@ void enrp_eir_statfs(uint64_t quota, uint64_t max_files, const struct enrp_eir_u
 
 	uint64_t ifree = disk->f_favail;
 	if (max_files)
-		ifree = min_u64(ifree, max_files > u->files ? max_files - u->files : 0);
-	out->f_files = u->files + min_u64(ifree, UINT64_MAX - u->files);
-	out->f_ffree = out->f_files - u->files;
+		ifree = min_u64(ifree, max_files > u->inodes ? max_files - u->inodes : 0);
+	out->f_files = u->inodes + min_u64(ifree, UINT64_MAX - u->inodes);
+	out->f_ffree = out->f_files - u->inodes;
 	out->f_favail = out->f_ffree;
 }
 

@@ -15,7 +15,7 @@ int eir_get_by_name_txn(enrp_txn *t, const char *name, struct enrp_eir *out);
 int eir_each_txn(enrp_txn *t, int (*cb)(const struct enrp_eir *eir, void *arg), void *arg);
 int eir_usage_get_txn(enrp_txn *t, uint32_t id, struct enrp_eir_usage *out);
 /* Adds signed deltas to the usage counters of EIR ID (clamped at 0). */
-int eir_usage_add(enrp_txn *t, uint32_t id, int64_t dbytes, int64_t dfiles);
+int eir_usage_add(enrp_txn *t, uint32_t id, int64_t dbytes, int64_t dinodes);
 /* The same for the stored side: chunk bytes and chunk count. */
 int eir_usage_add_stored(enrp_txn *t, uint32_t id, int64_t dstored, int64_t dchunks);
 

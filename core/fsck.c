@@ -863,7 +863,7 @@ static void check_inode(struct fsck *f, struct ient *e)
 			}
 		}
 		if (ee && e->ino != ee->e.root_ino)
-			ee->calc.files++;
+			ee->calc.inodes++;
 		if (ee)
 			ee->calc.bytes += charge(e);
 		if (ee && e->ino != ee->e.root_ino && reg)
@@ -1157,12 +1157,12 @@ static void check_usage(struct fsck *f)
 		const struct enrp_eir_usage *u = &ee->u, *c = &ee->calc;
 		if (!ee->have_usage)
 			report(f, "usage", ENRP_FSCK_PROBLEM, true, obj, "the usage record is missing");
-		else if (u->bytes != c->bytes || u->files != c->files || u->stored != c->stored ||
+		else if (u->bytes != c->bytes || u->inodes != c->inodes || u->stored != c->stored ||
 		         u->chunks != c->chunks)
 			report(f, "usage", ENRP_FSCK_PROBLEM, true, obj,
-			       "recorded bytes %" PRIu64 " files %" PRIu64 " stored %" PRIu64
+			       "recorded bytes %" PRIu64 " inodes %" PRIu64 " stored %" PRIu64
 			       " chunks %" PRIu64 "; recomputed %" PRIu64 " %" PRIu64 " %" PRIu64
-			       " %" PRIu64, u->bytes, u->files, u->stored, u->chunks, c->bytes, c->files,
+			       " %" PRIu64, u->bytes, u->inodes, u->stored, u->chunks, c->bytes, c->inodes,
 			       c->stored, c->chunks);
 		else
 			continue;

@@ -12,7 +12,7 @@
  *     names and values of every inode's xattrs; unlinked files still open
  *     (orphans) included until they are freed — as ext4 keeps an open,
  *     unlinked file's blocks charged, so writing through such a handle
- *     cannot escape the quota — and usage.files the count of its inodes
+ *     cannot escape the quota — and usage.inodes the count of its inodes
  *     with nlink > 0, which EIR.max_files bounds;
  *   - a regular file whose bytes live in a spool file is in DBI_SPOOL.
  *
@@ -36,6 +36,7 @@
 #include <enrp/enrp.h>
 #include <enrp/ns.h>
 #include <enrp/policy.h>
+#include <enrp/spool.h>
 
 #include "base_int.h"
 #include "chunk_int.h"
@@ -452,7 +453,7 @@ static int files_check(enrp_txn *t, uint32_t eir_id)
 		rc = eir_usage_get_txn(t, eir_id, &u);
 	if (rc)
 		return rc;
-	return e.max_files && u.files >= e.max_files ? -EDQUOT : 0;
+	return e.max_files && u.inodes >= e.max_files ? -EDQUOT : 0;
 }
 
 /* ---- lookups ---- */
@@ -516,6 +517,7 @@ struct check_args {
 	uint64_t off, len;
 	unsigned flags;
 	struct enrp_stat *out;
+	uint64_t size_max; /* enrp_spool_size_max, found before the txn */
 };
 
 static int check_fn(enrp_txn *t, void *arg)
@@ -1204,6 +1206,7 @@ struct setattr_args {
 	const struct stat *attr;
 	unsigned flags;
 	struct enrp_stat *out;
+	uint64_t size_max; /* enrp_spool_size_max, found before the txn */
 };
 
 static int setattr_fn(enrp_txn *t, void *arg)
@@ -1245,6 +1248,10 @@ static int setattr_fn(enrp_txn *t, void *arg)
 		 * into a spool file first (enrp_ingest_unseal). */
 		if (r.content == ENRP_CONTENT_SEALED && size != r.size)
 			return -EBUSY;
+		/* Too large for any EIR before too large for this one's quota:
+		 * EFBIG as from the filesystem below, never EDQUOT. */
+		if (size > r.size && size > a->size_max)
+			return -EFBIG;
 		uint64_t old = ns_charge(&r);
 		uint64_t grown = size > old ? size - old : 0;
 		if (grown && (rc = quota_check(t, r.eir_id, grown)))
@@ -1301,7 +1308,9 @@ int enrp_ns_setattr(enrp_store *st, const struct enrp_caller *caller, uint64_t i
 {
 	if ((flags & ENRP_SETATTR_SIZE) && attr->st_size < 0)
 		return -EINVAL;
-	struct setattr_args a = { caller, ino, attr, flags, out };
+	struct setattr_args a = { caller, ino, attr, flags, out, 0 };
+	if (flags & ENRP_SETATTR_SIZE)
+		a.size_max = enrp_spool_size_max(st);
 	return enrp_store_write(st, setattr_fn, &a);
 }
 
@@ -1325,8 +1334,11 @@ static int write_check_fn(enrp_txn *t, void *arg)
 	rc = policy_flags_txn(t, r.eir_id, a->caller, ENRP_OP_WRITE, pflags);
 	if (rc)
 		return rc;
+	/* Past the largest file: EFBIG before the quota's EDQUOT, as the
+	 * filesystem below would answer in an EIR without one (a write that
+	 * starts below the limit is cut short by the caller, as write(2) is). */
 	uint64_t end = a->off + a->len;
-	if (end < a->off)
+	if (end < a->off || (end > a->size_max && a->len))
 		return -EFBIG;
 	uint64_t charged = ns_charge(&r);
 	if (end > charged && !(a->flags & ENRP_WRITE_PUNCH))
@@ -1338,7 +1350,7 @@ int enrp_ns_write_check(enrp_store *st, const struct enrp_caller *caller, uint64
                         uint64_t off, uint64_t len, unsigned flags)
 {
 	struct check_args a = { .caller = caller, .ino = ino, .off = off, .len = len,
-	                        .flags = flags };
+	                        .flags = flags, .size_max = enrp_spool_size_max(st) };
 	int rc = enrp_store_read(st, write_check_fn, &a);
 	/* The policy and the quota speak first; then the disk's reserve. */
 	if (rc == 0 && len && !(flags & ENRP_WRITE_PUNCH))

@@ -332,7 +332,7 @@ void rec_usage_encode(uint8_t *buf, const struct enrp_eir_usage *u)
 {
 	buf[0] = REC_VERSION;
 	be64_put(buf + 1, u->bytes);
-	be64_put(buf + 9, u->files);
+	be64_put(buf + 9, u->inodes);
 	be64_put(buf + 17, u->stored);
 	be64_put(buf + 25, u->chunks);
 }
@@ -343,7 +343,7 @@ int rec_usage_decode(const void *p, size_t n, struct enrp_eir_usage *u)
 	if (n != USAGE_VAL_LEN || b[0] != REC_VERSION)
 		return -EIO;
 	u->bytes = be64_get(b + 1);
-	u->files = be64_get(b + 9);
+	u->inodes = be64_get(b + 9);
 	u->stored = be64_get(b + 17);
 	u->chunks = be64_get(b + 25);
 	return 0;

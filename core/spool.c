@@ -31,6 +31,15 @@
  * (it waits for the lease) is caught by enrp_spool_open, which checks that
  * the name still leads to the inode it opened.  A reused file is emptied
  * again if a crash undid the truncate.
+ *
+ * Largest file.  A file's bytes pass through its spool file, so the largest
+ * file enrp holds is the largest the spool directory's filesystem takes
+ * (ext4 with 4 KiB blocks: 16 TiB - 4 KiB; XFS, btrfs: 8 EiB).  Linux has
+ * no call that tells it, so enrp_spool_size_max finds it once per store: it
+ * grows an unnamed file (O_TMPFILE, sparse, nothing written) by bisection
+ * until ftruncate answers EFBIG.  The namespace checks sizes against it
+ * before the quota, so a file too large is EFBIG in every EIR, with a quota
+ * or without, as on the filesystem below.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -284,6 +293,51 @@ void spool_unlink_hook(enrp_store *st, uint64_t ino)
 		return;
 	if (unlinkat(store_spool_dirfd(st), name, 0) < 0 && errno != ENOENT)
 		enrp_log(ENRP_LOG_WARNING, "cannot remove spool file %s: %s", name, strerror(errno));
+}
+
+/* The kernel's own bound for any file (MAX_LFS_FILESIZE), and so for FUSE's. */
+#define FILE_SIZE_LIMIT ((uint64_t)INT64_MAX)
+
+/* The largest size ftruncate grants a file in the spool directory, or 0
+ * when it cannot be found (no O_TMPFILE, an unexpected error). */
+static uint64_t probe_size_max(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return 0;
+	/* ok is a size granted, over one that is refused (or past the kernel's
+	 * bound): ftruncate refuses sizes past the limit and no others. */
+	uint64_t ok = 0, over = FILE_SIZE_LIMIT + 1;
+	while (over - ok > 1) {
+		uint64_t mid = ok + (over - ok) / 2;
+		if (ftruncate(fd, (off_t)mid) == 0) {
+			ok = mid;
+		} else if (errno == EFBIG || errno == EINVAL) {
+			over = mid;
+		} else {
+			ok = 0;
+			break;
+		}
+	}
+	close(fd); /* unnamed: its blocks (none) go with the descriptor */
+	return ok;
+}
+
+uint64_t enrp_spool_size_max(enrp_store *st)
+{
+	uint64_t max = store_spool_size_max(st);
+	if (max)
+		return max;
+	int dirfd = store_spool_dirfd(st);
+	max = dirfd >= 0 ? probe_size_max(dirfd) : 0;
+	if (!max) {
+		/* Not known: the kernel's bound, and whatever the spool's
+		 * filesystem answers when a file reaches its own. */
+		return FILE_SIZE_LIMIT;
+	}
+	/* Threads that race here find the same value. */
+	store_set_spool_size_max(st, max);
+	return max;
 }
 
 int spool_truncate(enrp_store *st, uint64_t ino, uint64_t size)

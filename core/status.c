@@ -546,7 +546,10 @@ static int render_status(enrp_store *st, const struct enrp_eir *e, FILE *out)
 	 * content the owner may not read, so only enrpctl shows it there. */
 	if (e->mode != ENRP_MODE_WO)
 		fprintf(out, "stored_bytes: %llu\n", (unsigned long long)u.stored);
-	fprintf(out, "files: %llu\n", (unsigned long long)u.files);
+	/* Regular files only, so that files = pending + verified + corrupt;
+	 * what max_files bounds is every inode. */
+	put_count(out, "files", known, fc.open + fc.pending + fc.verified + fc.corrupt);
+	fprintf(out, "inodes: %llu\n", (unsigned long long)u.inodes);
 	if (e->mode == ENRP_MODE_ACTIVE && e->escalated_until > enrp_now_ns()) {
 		char when[40];
 		enrp_time_format(e->escalated_until, when, sizeof(when));

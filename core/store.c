@@ -146,6 +146,7 @@ struct enrp_store {
 	int chunks_dirfd;
 	struct spool_pool *pool; /* emptied spool files (daemon only; spool.c) */
 	struct chunk_pins *pins; /* seals against garbage collection (chunk.c) */
+	_Atomic uint64_t spool_size_max; /* largest file the spool takes; 0 until known */
 	_Atomic uint64_t unreferenced; /* chunks whose last reference went (a GC hint) */
 	int intent_fd;     /* run/writer.lock: "a writer is waiting" (see group) */
 	unsigned flags;
@@ -445,6 +446,16 @@ const char *store_spool_dir(const enrp_store *st)
 int store_spool_dirfd(const enrp_store *st)
 {
 	return st->spool_dirfd;
+}
+
+uint64_t store_spool_size_max(const enrp_store *st)
+{
+	return st->spool_size_max;
+}
+
+void store_set_spool_size_max(enrp_store *st, uint64_t size)
+{
+	st->spool_size_max = size;
 }
 
 int store_chunks_dirfd(const enrp_store *st)

@@ -124,6 +124,10 @@ void txn_touch_eir(enrp_txn *t, uint32_t eir_id);
 const char *store_spool_dir(const enrp_store *st);
 int store_spool_dirfd(const enrp_store *st);
 int store_chunks_dirfd(const enrp_store *st);
+/* The largest file size the spool directory's filesystem takes, as
+ * spool.c found it (0 until it has looked). */
+uint64_t store_spool_size_max(const enrp_store *st);
+void store_set_spool_size_max(enrp_store *st, uint64_t size);
 /* The daemon's pool of emptied spool files (spool.c), or NULL. */
 struct spool_pool *store_spool_pool(const enrp_store *st);
 /* The table of chunks that seals have pinned against GC (chunk.c). */

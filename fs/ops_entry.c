@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <enrp/spool.h>
+
 #include "fs.h"
 
 void caller_of(fuse_req_t req, struct enrp_caller *caller)
@@ -143,6 +145,10 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		 * becomes a spool file first (empty when cut to zero).  The policy
 		 * is checked before any copying. */
 		rc = enrp_ns_check(fs->st, &caller, ino, ENRP_OP_WRITE);
+		/* Refused before a sealed file is unsealed for nothing (core
+		 * checks it again, before the quota). */
+		if (rc == 0 && (uint64_t)attr->st_size > enrp_spool_size_max(fs->st))
+			rc = -EFBIG;
 		if (rc == 0) {
 			enrp_ingest_writer_open(fs->ing, ino);
 			writing = true;

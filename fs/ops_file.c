@@ -291,6 +291,11 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off
 	struct enrp_caller caller;
 	caller_of(req, &caller);
 	bool own = node_session_owned(fs, ino, caller.uid);
+	/* A write that crosses the largest file size stops there, as write(2)
+	 * on the filesystem below does; one that starts past it is EFBIG. */
+	uint64_t max = enrp_spool_size_max(fs->st);
+	if ((uint64_t)off < max && size > max - (uint64_t)off)
+		size = (size_t)(max - (uint64_t)off);
 	unsigned flags = ENRP_WRITE_CHANGES_BYTES | (own ? ENRP_WRITE_OWN_SESSION : 0) |
 	                 (h->cached ? ENRP_WRITE_CACHED : 0);
 	int rc = enrp_ns_write_check(fs->st, &caller, ino, (uint64_t)off, size, flags);

@@ -574,6 +574,18 @@ static int collect_cb(const struct enrp_eir *eir, void *arg)
 	return 0;
 }
 
+/* ROW's usage, file count, retention and lock, from the store. */
+static void row_read(struct ctl *ctl, struct eir_row *row)
+{
+	struct enrp_eir_files fc;
+	row->have_usage = enrp_eir_usage(ctl->store, row->eir.id, &row->usage) == 0;
+	row->have_files = enrp_eir_files(ctl->store, row->eir.id, &fc) == 0;
+	row->files = row->have_files ? fc.open + fc.pending + fc.verified + fc.corrupt : 0;
+	row->have_retention =
+		enrp_retention_get(ctl->store, row->eir.name, &row->retention) == 0;
+	row->have_lock = enrp_hold_lock_get(ctl->store, row->eir.name, &row->lock_days) == 0;
+}
+
 int eir_collect(struct ctl *ctl, struct eir_row **rows, size_t *n)
 {
 	struct collect c = { 0 };
@@ -583,14 +595,8 @@ int eir_collect(struct ctl *ctl, struct eir_row **rows, size_t *n)
 		free(c.rows);
 		return rc;
 	}
-	for (size_t i = 0; i < c.n; i++) {
-		c.rows[i].have_usage =
-			enrp_eir_usage(ctl->store, c.rows[i].eir.id, &c.rows[i].usage) == 0;
-		c.rows[i].have_retention = enrp_retention_get(ctl->store, c.rows[i].eir.name,
-		                                              &c.rows[i].retention) == 0;
-		c.rows[i].have_lock = enrp_hold_lock_get(ctl->store, c.rows[i].eir.name,
-		                                         &c.rows[i].lock_days) == 0;
-	}
+	for (size_t i = 0; i < c.n; i++)
+		row_read(ctl, &c.rows[i]);
 	*rows = c.rows;
 	*n = c.n;
 	return 0;
@@ -643,8 +649,13 @@ void eir_json(struct json *j, const struct eir_row *row, int64_t now)
 	else
 		json_null(j);
 	json_key(j, "files");
+	if (row->have_files)
+		json_u64(j, row->files);
+	else
+		json_null(j);
+	json_key(j, "inodes");
 	if (row->have_usage)
-		json_u64(j, row->usage.files);
+		json_u64(j, row->usage.inodes);
 	else
 		json_null(j);
 	json_key(j, "stored");
@@ -809,8 +820,8 @@ static int eir_list(struct ctl *ctl, int argc, char **argv)
 			table_cell(t, "%s", owner);
 			table_cell(t, "%s", quota);
 			table_cell(t, "%s", rows[i].have_usage ? used : "-");
-			if (rows[i].have_usage)
-				table_cell(t, "%" PRIu64, rows[i].usage.files);
+			if (rows[i].have_files)
+				table_cell(t, "%" PRIu64, rows[i].files);
 			else
 				table_cell(t, "-");
 			free(owner);
@@ -862,11 +873,17 @@ static void show_text(const struct eir_row *row, int64_t now)
 	if (row->have_usage) {
 		size_human(row->usage.bytes, buf);
 		ctl_line(stdout, "used: %s", buf);
-		ctl_line(stdout, "files: %" PRIu64, row->usage.files);
 	} else {
 		ctl_line(stdout, "used: -");
-		ctl_line(stdout, "files: -");
 	}
+	if (row->have_files)
+		ctl_line(stdout, "files: %" PRIu64, row->files);
+	else
+		ctl_line(stdout, "files: -");
+	if (row->have_usage)
+		ctl_line(stdout, "inodes: %" PRIu64, row->usage.inodes);
+	else
+		ctl_line(stdout, "inodes: -");
 	if (e->agent_uid == ENRP_NO_UID)
 		ctl_line(stdout, "agent: none");
 	else
@@ -905,9 +922,7 @@ static int eir_show(struct ctl *ctl, int argc, char **argv)
 	rc = enrp_eir_get(ctl->store, name, &row.eir);
 	if (rc < 0)
 		return ctl_eir_error("read", name, rc);
-	row.have_usage = enrp_eir_usage(ctl->store, row.eir.id, &row.usage) == 0;
-	row.have_retention = enrp_retention_get(ctl->store, name, &row.retention) == 0;
-	row.have_lock = enrp_hold_lock_get(ctl->store, name, &row.lock_days) == 0;
+	row_read(ctl, &row);
 
 	int64_t now = enrp_now_ns();
 	if (ctl->json) {

@@ -64,7 +64,10 @@ static void status_text(struct ctl *ctl, pid_t daemon, const struct eir_row *row
 			const struct enrp_eir_usage *u = &rows[i].usage;
 			char stored[SIZE_BUF];
 			size_human(u->stored, stored);
-			table_cell(t, "%" PRIu64, u->files);
+			if (rows[i].have_files)
+				table_cell(t, "%" PRIu64, rows[i].files);
+			else
+				table_cell(t, "-");
 			table_cell(t, "%s", stored);
 			/* Logical bytes per stored byte: what dedup and compression
 			 * save together (pending files count once sealed). */

@@ -169,6 +169,10 @@ struct eir_row {
 	struct enrp_eir eir;
 	struct enrp_eir_usage usage;
 	bool have_usage;
+	uint64_t files;  /* regular files (open + pending + verified + corrupt);
+	                    usage.inodes counts every inode */
+	bool have_files; /* false on a store older than the file counts, until
+	                    enrpfs mounts it (core/ns.c recounts them then) */
 	struct enrp_retention retention;
 	bool have_retention;
 	uint32_t lock_days; /* eir set --lock; 0 is none */

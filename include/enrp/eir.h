@@ -69,7 +69,9 @@ struct enrp_eir_usage {
 	uint64_t bytes;  /* bytes charged to the quota: each regular file's size
 	                    (or the end of space reserved past it, if further),
 	                    plus xattr names and values */
-	uint64_t files;  /* live inodes (files, dirs, links...) */
+	uint64_t inodes; /* live inodes (files, dirs, symlinks, special files): what
+	                    max_files bounds and statfs shows; not "files", which
+	                    are regular files only (struct enrp_eir_files) */
 	uint64_t stored; /* bytes of the EIR's chunk files (compressed, encrypted) */
 	uint64_t chunks; /* chunks the EIR stores */
 };

@@ -148,7 +148,8 @@ enum enrp_ns_setattr_flags {
  * kernel's, under default_permissions).  A size change truncates or extends
  * the spool file too.  On an EIR directory, mode, uid and gid belong to the
  * registry: they are accepted and left as they are.  In a write-only EIR a
- * shortening truncate (not to 0) needs ENRP_SETATTR_OWN_SESSION.  -EDQUOT,
+ * shortening truncate (not to 0) needs ENRP_SETATTR_OWN_SESSION.  -EFBIG
+ * (extended past enrp_spool_size_max, checked before the quota), -EDQUOT,
  * -EISDIR (size of a dir), the policy's errno. */
 int enrp_ns_setattr(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
                     const struct stat *attr, unsigned flags, struct enrp_stat *out);
@@ -218,7 +219,10 @@ enum enrp_ns_write_flags {
 
 /* A write of LEN bytes at OFF into INO's spool file is about to happen: the
  * policy allows it (FLAGS: enum enrp_ns_write_flags) and the quota has room.
- * -EDQUOT, policy errno (-EACCES for a rewrite or a cached handle in wo). */
+ * -EFBIG when OFF + LEN passes enrp_spool_size_max (a write that starts
+ * below it is first cut to end there by the caller, as write(2) is),
+ * checked before the quota; -EDQUOT, policy errno (-EACCES for a rewrite or
+ * a cached handle in wo). */
 int enrp_ns_write_check(enrp_store *st, const struct enrp_caller *caller, uint64_t ino,
                         uint64_t off, uint64_t len, unsigned flags);
 

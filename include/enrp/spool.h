@@ -20,4 +20,10 @@ int enrp_spool_open(enrp_store *st, uint64_t ino, int create);
  * file, and of the spool directory the first time). */
 int enrp_spool_sync(enrp_store *st, int fd);
 
+/* The largest size of a file: what the spool directory's filesystem takes,
+ * found once per store (spool.c), at most INT64_MAX.  Extending a file past
+ * it (write, truncate, fallocate) is EFBIG, checked before the quota.
+ * Thread-safe. */
+uint64_t enrp_spool_size_max(enrp_store *st);
+
 #endif

@@ -3,7 +3,10 @@
 # symlinks, hard links, special files, user xattrs, rename with
 # NOREPLACE/EXCHANGE, truncate, fallocate, utimens, chmod/chown, fsync, statfs;
 # the mount root refuses changes (EPERM); links and renames across EIRs fail
-# with EXDEV; the hidden names .snapshots and .enrp.
+# with EXDEV; the hidden names .snapshots and .enrp; "." and ".." listed with
+# their inode numbers everywhere (the live tree, .enrp/, .snapshots/, a
+# snapshot mount) without costing lookup references; the status counts:
+# files are regular files (= pending + verified + corrupt), inodes all.
 . "$(dirname "$0")/lib.sh"
 setup
 
@@ -200,6 +203,81 @@ else
 	fail ".enrp/status accepted a write"
 fi
 expect_fail EEXIST as "$ALICE" mkdir "$B/.enrp"
+
+# ---- "." and ".." -------------------------------------------------------------------------------
+# dots_ok DIR UP WHAT: readdir returns "." with DIR's inode and ".." with
+# UP's (glibc drops entries with inode 0, so ls -a would show neither).
+dots_ok() {
+	local d=$1 up=$2 what=$3 ents
+	ents=$("$PY" "$PYH" dirents "$d") || { fail "$what: readdir failed"; return; }
+	assert_eq "$(stat -c %i "$d") ." "$(grep -x '[0-9]* \.' <<<"$ents")" "$what: '.' has its own inode"
+	assert_eq "$(stat -c %i "$up") .." "$(grep -x '[0-9]* \.\.' <<<"$ents")" "$what: '..' has its parent's inode"
+	assert_eq ". .." "$(ls -a "$d" | head -n2 | tr '\n' ' ' | sed 's/ $//')" "$what: ls -a shows . and .."
+}
+expect_ok ctl snapshot create a s1
+dots_ok "$A" "$A/.." "EIR directory"
+dots_ok "$A/d/e" "$A/d" "subdirectory"
+dots_ok "$MNT" "$MNT" "mount root (its '..' is itself)"
+dots_ok "$A/.enrp" "$A" ".enrp"
+dots_ok "$A/.snapshots" "$A" ".snapshots"
+dots_ok "$A/.snapshots/s1" "$A/.snapshots" ".snapshots/s1"
+dots_ok "$A/.snapshots/s1/d/e" "$A/.snapshots/s1/d" ".snapshots/s1/d/e"
+assert_eq "$(stat -c %i "$A/d")" "$(ls -ai "$A/d/e" | awk '$2 == ".." { print $1 }')" \
+	"ls -ai: '..' of d/e is the inode of d"
+assert_eq "" "$("$PY" -c 'import os, sys; print(" ".join(e.name for e in os.scandir(sys.argv[1]) if e.name in (".", "..")))' "$A")" \
+	"os.scandir lists neither . nor .."
+SNAPMNT=$T/snapmnt
+mkdir -m 755 "$SNAPMNT"
+EXTRA_MOUNTS+=("$SNAPMNT")
+if "$ENRPFS" -o snapshot=a@s1 "$STORE" "$SNAPMNT" && poll_until 10 is_mounted "$SNAPMNT"; then
+	dots_ok "$SNAPMNT" "$SNAPMNT" "snapshot mount root (its '..' is itself)"
+	dots_ok "$SNAPMNT/d/e" "$SNAPMNT/d" "snapshot mount subdirectory"
+	dots_ok "$SNAPMNT/.enrp" "$SNAPMNT" "snapshot mount .enrp"
+	expect_ok ctl snapshot umount "$SNAPMNT"
+else
+	fail "enrpfs -o snapshot=a@s1 did not mount"
+fi
+
+# Lookup counts: readdirplus sends "." and ".." without a node id (the
+# kernel makes no dentry of them), so listing takes no reference the kernel
+# will never forget: once it lets go, a removed tree leaves no orphan, and
+# every entry stays reachable while it holds them.
+expect_ok as "$ALICE" bash -c 'mkdir -p "$1/sub" && for i in $(seq 1 50); do : > "$1/f$i"; : > "$1/sub/g$i"; done' _ "$A/lc"
+for i in $(seq 1 30); do
+	ls -al "$A/lc" "$A/lc/sub" >/dev/null
+	ls -a "$A/lc/sub/." "$A/lc/sub/.." >/dev/null
+done
+echo 2 >/proc/sys/vm/drop_caches
+assert_eq 101 "$(find "$A/lc" -mindepth 1 | wc -l)" "after many ls -a and a cache drop, every entry is there"
+expect_ok as "$ALICE" rm -rf "$A/lc"
+orphans() { ctl fsck --json | "$PY" -c 'import json, sys; print(sum(1 for f in json.load(sys.stdin)["findings"] if f["kind"] == "orphan"))'; }
+none_left() {
+	echo 2 >/proc/sys/vm/drop_caches
+	[ "$(orphans)" = 0 ]
+}
+if poll_until 30 none_left; then
+	pass "once the kernel let go, no removed inode is left (lookup counts exact)"
+else
+	fail "$(orphans) removed inodes are still held by the daemon after the kernel dropped its cache"
+fi
+
+# ---- file counts ---------------------------------------------------------------------------------
+# FILES counts regular files (hard links once); inodes counts every inode
+# below the EIR directory (directories, symlinks, fifos, sockets, devices).
+nreg=$(find "$A" -type f -printf '%i\n' | sort -u | wc -l)
+nall=$(find "$A" -mindepth 1 -printf '%i\n' | sort -u | wc -l)
+log "EIR a: $nreg regular files, $nall inodes"
+assert_eq "$nreg" "$(status_field a files)" "status files: regular files only"
+assert_eq "$nall" "$(status_field a inodes)" "status inodes: every inode"
+assert_eq "$(status_field a files)" "$(($(status_field a pending_files) + $(status_field a verified_files) + $(status_field a corrupt_files)))" \
+	"status: files = pending_files + verified_files + corrupt_files"
+show=$(ctl eir show a)
+assert_match "^files: $nreg\$" "$show" "eir show: files"
+assert_match "^inodes: $nall\$" "$show" "eir show: inodes"
+assert_eq "$nreg $nall" "$(ctl eir show a --json | "$PY" -c 'import json, sys; j = json.load(sys.stdin); print(j["files"], j["inodes"])')" \
+	"eir show --json: files and inodes"
+assert_eq "$nreg" "$(ctl status | awk '$1 == "a" { print $6 }')" "enrpctl status FILES column"
+assert_eq "$nreg" "$(ctl eir list | awk '$1 == "a" { print $8 }')" "eir list FILES column"
 
 # ---- persistence across a remount ---------------------------------------------------------------
 before=$(cd "$MNT" && find . -printf '%p %y %m %U %G %s %n %l\n' | sort)

@@ -1,11 +1,15 @@
 #!/bin/bash
 # t1100: the EIR quota counts the logical bytes of live files; a write past
-# it fails with EDQUOT, deleting frees it, df shows it (DESIGN §3).
+# it fails with EDQUOT, deleting frees it, df shows it (DESIGN §3).  A file
+# past the largest size the store's filesystem takes is EFBIG in every EIR,
+# with a quota or without, before the quota is looked at (truncate(2),
+# ftruncate, fallocate, a write at the limit; a write across it is short).
 . "$(dirname "$0")/lib.sh"
 setup
 
 mk_eir q --owner "$ALICE" --quota 10M
 mk_eir other --owner "$ALICE" --quota 1M
+mk_eir nq --owner "$ALICE"
 mount_fs
 Q=$MNT/q
 MiB=1048576
@@ -44,6 +48,31 @@ expect_fail EDQUOT as "$ALICE" truncate -s 11M "$Q/big"
 assert_eq $((8 * MiB)) "$(stat -c %s "$Q/big")" "refused truncate left the size alone"
 expect_fail EDQUOT as "$ALICE" bash -c 'head -c 3145728 /dev/zero >> "$1"' _ "$Q/big"
 expect_ok as "$ALICE" truncate -s 8M "$Q/big"
+
+# The largest file: the spool lives on the store's filesystem, like $T.
+MAX=$("$PY" "$PYH" size-max "$T") || die "size-max $T"
+log "largest file on the store's filesystem: $MAX bytes"
+for e in q nq; do
+	f=$MNT/$e/huge
+	expect_ok as "$ALICE" touch "$f"
+	if [ "$MAX" -lt 9223372036854775807 ]; then
+		expect_fail EFBIG as "$ALICE" "$PY" "$PYH" truncate "$f" $((MAX + 1))
+		expect_fail EFBIG as "$ALICE" "$PY" "$PYH" ftruncate "$f" $((MAX + 1))
+		expect_fail EFBIG as "$ALICE" truncate -s $((MAX + 1)) "$f"
+		expect_fail EFBIG as "$ALICE" "$PY" "$PYH" fallocate "$f" "$MAX" 4096
+		expect_fail EFBIG as "$ALICE" "$PY" "$PYH" fallocate "$f" "$((MAX - 10))" 4096 keep
+	else
+		log "the filesystem takes files up to the kernel's bound: no size past it to try"
+	fi
+	expect_fail EFBIG as "$ALICE" "$PY" "$PYH" pwrite "$f" "$MAX" x
+	assert_eq 0 "$(stat -c %s "$f")" "$e: refused calls left the size alone"
+done
+assert_eq $((8 * MiB)) "$(status_field q usage_bytes)" "refused calls charged nothing"
+expect_fail EDQUOT as "$ALICE" "$PY" "$PYH" truncate "$Q/huge" "$MAX"
+expect_ok as "$ALICE" "$PY" "$PYH" truncate "$MNT/nq/huge" "$MAX"
+assert_eq 1 "$(as "$ALICE" "$PY" "$PYH" pwrite "$MNT/nq/huge" $((MAX - 1)) xyz)" \
+	"a write across the largest size is cut short there"
+expect_ok as "$ALICE" rm "$Q/huge" "$MNT/nq/huge"
 
 # A hard link adds no logical bytes.
 expect_ok as "$ALICE" ln "$Q/big" "$Q/big-link"

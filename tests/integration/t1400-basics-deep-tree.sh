@@ -37,7 +37,8 @@ nfiles=$(wc -l <"$T/want.sums")
 assert_eq $((DEPTH / EVERY + 1)) "$nfiles" "the chain holds $((DEPTH / EVERY + 1)) files"
 
 # status comes from counters: the chain's directories and files counted.
-assert_eq $((DEPTH + nfiles)) "$(status_field deep files)" "status: files counts every inode of the chain"
+assert_eq $((DEPTH + nfiles)) "$(status_field deep inodes)" "status: inodes counts every inode of the chain"
+assert_eq "$nfiles" "$(status_field deep files)" "status: files counts its regular files only"
 
 # pending names every not-yet-verified file by its full path; once they are
 # sealed it is empty and SHA256SUMS has every line.

@@ -92,6 +92,7 @@ if poll_until 60 none_left; then
 else
 	fail "$(orphans) unlinked inodes are still held by the daemon after the kernel dropped its cache"
 fi
-assert_eq $((NFILES + 1)) "$(status_field big files)" "only d and its entries are left"
+assert_eq $((NFILES + 1)) "$(status_field big inodes)" "only d and its entries are left"
+assert_eq 0 "$(status_field big files)" "none of them a regular file"
 
 finish

@@ -125,7 +125,7 @@ static void create_get_list(void)
 
 	struct enrp_eir_usage u = { 9, 9, 9, 9 };
 	is_int(enrp_eir_usage(st, e.id, &u), 0, "usage read");
-	ok(u.bytes == 0 && u.files == 0, "usage starts at zero");
+	ok(u.bytes == 0 && u.inodes == 0, "usage starts at zero");
 
 	before = nrec();
 	is_int(enrp_eir_create(st, &spec, &actor, NULL), -EEXIST, "duplicate name: -EEXIST");
@@ -460,15 +460,15 @@ static void usage(void)
 	struct usage_args a = { g.id, 5000, 3 };
 	is_int(enrp_store_write(st, usage_fn, &a), 0, "usage add");
 	enrp_eir_usage(st, g.id, &u);
-	ok(u.bytes == 5000 && u.files == 3, "usage added");
+	ok(u.bytes == 5000 && u.inodes == 3, "usage added");
 	a = (struct usage_args){ g.id, -2000, -1 };
 	enrp_store_write(st, usage_fn, &a);
 	enrp_eir_usage(st, g.id, &u);
-	ok(u.bytes == 3000 && u.files == 2, "usage subtracted");
+	ok(u.bytes == 3000 && u.inodes == 2, "usage subtracted");
 	a = (struct usage_args){ g.id, INT64_MIN, -100 };
 	enrp_store_write(st, usage_fn, &a);
 	enrp_eir_usage(st, g.id, &u);
-	ok(u.bytes == 0 && u.files == 0, "usage clamps at zero");
+	ok(u.bytes == 0 && u.inodes == 0, "usage clamps at zero");
 	a = (struct usage_args){ 999, 1, 1 };
 	is_int(enrp_store_write(st, usage_fn, &a), -ENOENT, "usage of an unknown EIR: -ENOENT");
 }
@@ -518,7 +518,7 @@ static void statfs_table(void)
 		                        .f_bavail = rows[i].disk_avail_blocks, .f_files = 1ull << 30,
 		                        .f_ffree = rows[i].disk_favail, .f_favail = rows[i].disk_favail,
 		                        .f_fsid = 42, .f_namemax = 255 };
-		struct enrp_eir_usage u = { .bytes = rows[i].bytes, .files = rows[i].files };
+		struct enrp_eir_usage u = { .bytes = rows[i].bytes, .inodes = rows[i].files };
 		struct statvfs out;
 		enrp_eir_statfs(rows[i].quota, rows[i].max_files, &u, &disk, &out);
 		const char *w = rows[i].what;

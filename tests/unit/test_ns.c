@@ -253,7 +253,7 @@ static void mknod_types(void)
 	is_int(s.content, ENRP_CONTENT_NONE, "blk: no content");
 
 	struct enrp_eir_usage u = usage_of(alpha.id);
-	is_int(u.files, u0.files + 9, "usage counts the 9 new inodes");
+	is_int(u.inodes, u0.inodes + 9, "usage counts the 9 new inodes");
 	is_int(u.bytes, u0.bytes, "and no bytes");
 
 	/* Bad types and symlink targets. */
@@ -276,7 +276,7 @@ static void mknod_types(void)
 	is_int(enrp_ns_readlink(st, s.st.st_ino, back, sizeof(back)), 0, "readlink it");
 	ok(strcmp(back, longt) == 0, "the 4095-byte target comes back whole");
 	is_int(ino_of(ra, "bad"), -ENOENT, "no failed mknod left an entry");
-	is_int(usage_of(alpha.id).files, u0.files + 10, "nor an inode in the usage");
+	is_int(usage_of(alpha.id).inodes, u0.inodes + 10, "nor an inode in the usage");
 }
 
 /* ---- creation errors ---- */
@@ -358,7 +358,7 @@ static void create_errors(void)
 	is_int(enrp_ns_forget(st, gone), 0, "forget the removed directory");
 
 	struct enrp_eir_usage u = usage_of(alpha.id);
-	is_int(u.files, u0.files + 2, "usage: only the two subdirectory entries were added");
+	is_int(u.inodes, u0.inodes + 2, "usage: only the two subdirectory entries were added");
 }
 
 /* ---- setgid directories ---- */
@@ -429,7 +429,7 @@ static void links(void)
 	is_int(ino_of(ld, "lf3"), f, "lookup ldir/lf3: the same inode");
 	is_int(nlink_of(ld), 2, "a link does not change the directory's nlink");
 	struct enrp_eir_usage u = usage_of(alpha.id);
-	is_int(u.files, u0.files, "links add no inode to the usage");
+	is_int(u.inodes, u0.inodes, "links add no inode to the usage");
 	is_int(u.bytes, u0.bytes, "nor bytes");
 
 	is_int(enrp_ns_link(st, &user, ld, ra, "ldir2", &s), -EPERM, "link of a directory: -EPERM");
@@ -455,12 +455,12 @@ static void links(void)
 	is_int(enrp_ns_unlink(st, &user, ld, "lf3", false), 0, "unlink lf3");
 	is_int(nlink_of(f), 1, "nlink 1");
 	u = usage_of(alpha.id);
-	is_int(u.files, u0.files, "the inode still counts while one link remains");
+	is_int(u.inodes, u0.inodes, "the inode still counts while one link remains");
 	is_int(u.bytes, u0.bytes, "so do its bytes");
 	is_int(enrp_ns_unlink(st, &user, ra, "lf2", false), 0, "unlink the last name");
 	is_int(nlink_of(f), 0, "nlink 0: an orphan");
 	u = usage_of(alpha.id);
-	is_int(u.files, u0.files - 1, "the orphan left the file count");
+	is_int(u.inodes, u0.inodes - 1, "the orphan left the file count");
 	is_int(u.bytes, u0.bytes, "its bytes stay charged while it can be written");
 	is_int(enrp_ns_link(st, &user, f, ra, "revive", &s), -ENOENT,
 	       "linking an orphan back: -ENOENT");
@@ -534,7 +534,7 @@ static void unlink_rmdir(void)
 	is_int(ino_of(d, "uf"), -ENOENT, "the name is gone");
 	struct enrp_eir_usage u = usage_of(alpha.id);
 	is_int(u.bytes, u0.bytes, "usage bytes stay until the orphan is freed");
-	is_int(u.files, u0.files - 1, "usage files drop at unlink time");
+	is_int(u.inodes, u0.inodes - 1, "usage files drop at unlink time");
 	is_int(enrp_ns_getattr(st, f, &s), 0, "the orphan is still gettable");
 	is_int(s.st.st_nlink, 0, "with nlink 0");
 	is_int(s.st.st_size, 5000, "and its size");
@@ -556,7 +556,7 @@ static void unlink_rmdir(void)
 	is_int(enrp_ns_forget(st, f), 0, "a second forget: 0");
 	u = usage_of(alpha.id);
 	is_int(u.bytes, u0.bytes - 5010, "freeing the orphan releases its bytes and xattrs, once");
-	is_int(u.files, u0.files - 1, "and leaves the file count alone");
+	is_int(u.inodes, u0.inodes - 1, "and leaves the file count alone");
 
 	is_int(enrp_ns_unlink(st, &user, ra, "ud", true), 0, "rmdir ud (now empty)");
 	is_int(nlink_of(ra), ra_nlink - 1, "EIR dir nlink drops by one");
@@ -567,7 +567,7 @@ static void unlink_rmdir(void)
 	uint64_t sl = mk(ra, "sl", S_IFLNK | 0777);
 	is_int(usage_of(alpha.id).bytes, u0.bytes, "a symlink adds no bytes");
 	is_int(enrp_ns_unlink(st, &user, ra, "sl", false), 0, "unlink the symlink");
-	is_int(usage_of(alpha.id).files, u0.files, "file count back");
+	is_int(usage_of(alpha.id).inodes, u0.inodes, "file count back");
 	enrp_ns_forget(st, sl);
 }
 
@@ -624,7 +624,7 @@ static void rename_tests(void)
 	is_int(nlink_of(t), 0, "the old t is an orphan");
 	is_int(size_of(t), 700, "still gettable with its size");
 	u = usage_of(alpha.id);
-	is_int(u.files, u0.files - 1, "usage: one file less");
+	is_int(u.inodes, u0.inodes - 1, "usage: one file less");
 	is_int(u.bytes, u0.bytes, "usage: the old t's bytes count until it is freed");
 	is_int(enrp_ns_forget(st, t), 0, "forget the old t");
 	is_int(nlink_of(t), -ENOENT, "freed");
@@ -744,7 +744,7 @@ static void rename_tests(void)
 	is_int(ino_of(ra, "empty"), full, "the name is the moved dir");
 	is_int(nlink_of(empty), 0, "the replaced dir is an orphan");
 	is_int(nlink_of(ra), ran - 1, "parent nlink - 1");
-	is_int(usage_of(alpha.id).files, u0.files - 1, "usage: one inode less");
+	is_int(usage_of(alpha.id).inodes, u0.inodes - 1, "usage: one inode less");
 	enrp_ns_forget(st, empty);
 	is_int(enrp_ns_rename(st, &user, p1, "t", p2, "e2", 0), -EISDIR,
 	       "file over a dir across parents: -EISDIR");
@@ -761,7 +761,7 @@ static void rename_tests(void)
 	is_int(ino_of(p1, "hl"), src, "the name is the source's");
 	is_int(ino_of(p2, "hl-other"), hl, "reachable there");
 	u = usage_of(alpha.id);
-	is_int(u.files, u0.files, "usage: no inode left");
+	is_int(u.inodes, u0.inodes, "usage: no inode left");
 	is_int(u.bytes, u0.bytes, "usage: its bytes still count");
 	is_int(enrp_ns_unlink(st, &user, p2, "hl-other", false), 0, "unlink its last link");
 	is_int(usage_of(alpha.id).bytes, u0.bytes, "an orphan now: its bytes still count");
@@ -976,6 +976,21 @@ static void quota_tests(void)
 	is_int(enrp_ns_write_check(st, &user, f, MiB, 1, 0), -EDQUOT, "one byte at 1 MiB: -EDQUOT");
 	is_int(enrp_ns_write_check(st, &user, f, UINT64_MAX, 2, 0), -EFBIG,
 	       "offset + length overflows: -EFBIG");
+	/* Past the largest file the spool takes: EFBIG, before the quota. */
+	uint64_t max = enrp_spool_size_max(st);
+	ok(max >= MiB && max <= (uint64_t)INT64_MAX, "largest file %llu", (unsigned long long)max);
+	is_int(enrp_spool_size_max(st), max, "found once, the same after");
+	is_int(enrp_ns_write_check(st, &user, f, max, 1, 0), -EFBIG,
+	       "a byte at the largest size: -EFBIG, not -EDQUOT");
+	is_int(enrp_ns_write_check(st, &user, f, max - 1, 1, 0), -EDQUOT,
+	       "the last byte below it: the quota's -EDQUOT");
+	is_int(enrp_ns_write_check(st, &user, f, max, 4096, ENRP_WRITE_PUNCH | ENRP_WRITE_CHANGES_BYTES),
+	       -EFBIG, "a hole punched past it: -EFBIG");
+	if (max < (uint64_t)INT64_MAX) {
+		is_int(set_size(&user, f, max + 1), -EFBIG, "truncate past it: -EFBIG, not -EDQUOT");
+		is_int(set_size(&user, f, max), -EDQUOT, "truncate to it: the quota's -EDQUOT");
+	}
+	is_int(size_of(f), 0, "refused: f keeps size 0");
 	is_int(enrp_ns_write_check(st, &user, d, 0, 1, 0), -EINVAL, "write check on a dir: -EINVAL");
 	is_int(enrp_ns_write_check(st, &user, NO_INO, 0, 1, 0), -ENOENT,
 	       "write check on no inode: -ENOENT");
@@ -1055,7 +1070,7 @@ static void quota_tests(void)
 	struct enrp_eir_usage au;
 	is_int(enrp_eir_usage(st, alpha.id, &au), 0, "its usage");
 	is_int(sv.f_blocks - sv.f_bfree, au.bytes, "an EIR without quota: used is its own usage");
-	ok(sv.f_files - sv.f_ffree == au.files, "... and inodes used its own live inodes");
+	ok(sv.f_files - sv.f_ffree == au.inodes, "... and inodes used its own live inodes");
 	ok(sv.f_bavail <= (disk.f_bavail + 16384) * disk.f_frsize,
 	   "... and it may write what the disk has, no more");
 	is_int(enrp_ns_statfs(st, ENRP_ROOT_INO, &sv), 0, "statfs of the root");
@@ -1487,7 +1502,7 @@ static void recover(void)
 	is_int(size_of(keep), 50, "keep is intact");
 	is_int(nlink_of(gdir), 2, "a live directory is intact");
 	struct enrp_eir_usage u = usage_of(r.id);
-	is_int(u.files, 3, "usage: three live inodes");
+	is_int(u.inodes, 3, "usage: three live inodes");
 	is_int(u.bytes, 50, "usage: keep's 50 bytes");
 
 	/* An orphan directory and an orphan file in one go. */

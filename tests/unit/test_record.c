@@ -286,7 +286,7 @@ static void fixed(void)
 
 	rec_usage_encode(ubuf, &u);
 	ok(rec_usage_decode(ubuf, sizeof(ubuf), &v) == 0 && v.bytes == u.bytes &&
-	   v.files == u.files && v.stored == u.stored && v.chunks == u.chunks, "usage: round trip");
+	   v.inodes == u.inodes && v.stored == u.stored && v.chunks == u.chunks, "usage: round trip");
 	damaged("usage", dec_usage, ubuf, sizeof(ubuf), &v);
 	bad_version("usage", dec_usage, ubuf, sizeof(ubuf), &v);
 	garbage("usage", dec_usage, ubuf, sizeof(ubuf), &v);
