@@ -456,6 +456,20 @@ static int check_store(const char *arg, const char *store)
 	return 0;
 }
 
+/* Says why STORE could not be opened (RC of enrp_store_open): one reason,
+ * and what to do. */
+static void store_open_failed(const char *store, int rc)
+{
+	/* Core has said it already, naming both format numbers. */
+	if (rc != -EPROTONOSUPPORT)
+		say("enrpfs: cannot open store '%s': %s", store, enrp_strerror(rc));
+	if (rc == -EMEDIUMTYPE)
+		say("hint: give the directory made by 'enrpctl init'");
+	else if (rc == -EPROTONOSUPPORT)
+		say("hint: use the enrp release that made the store (this is enrpfs %s, store "
+		    "format %d)", ENRP_VERSION, ENRP_STORE_FORMAT);
+}
+
 /* The mount point ARG for STORE: an existing, empty directory that no
  * enrpfs serves already, outside every enrpfs mount and the store, and not
  * above the store.  0 with its absolute path in MNT (PATH_MAX bytes), or 1
@@ -575,7 +589,7 @@ static int serve_snapshot(struct options *o, struct fuse_cmdline_opts *cmd,
 	 * verifies every chunk and journals nothing). */
 	int rc = enrp_store_open(store, ENRP_STORE_RDONLY, &fs.st);
 	if (rc) {
-		say("enrpfs: cannot open store '%s': %s", store, enrp_strerror(rc));
+		store_open_failed(store, rc);
 		goto out_session;
 	}
 	rc = enrp_vault_open(fs.st, o->keyfile, &fs.vault);
@@ -706,7 +720,7 @@ int main(int argc, char *argv[])
 	enrp_store *probe;
 	rc = enrp_store_open(store, ENRP_STORE_RDONLY, &probe);
 	if (rc) {
-		say("enrpfs: cannot open store '%s': %s", store, enrp_strerror(rc));
+		store_open_failed(store, rc);
 		goto out_args;
 	}
 	bool encrypted = false;
@@ -767,7 +781,7 @@ int main(int argc, char *argv[])
 
 	rc = enrp_store_open(store, ENRP_STORE_GROUP_COMMIT, &fs.st);
 	if (rc) {
-		say("enrpfs: cannot open store '%s': %s", store, enrp_strerror(rc));
+		store_open_failed(store, rc);
 		goto out_lock;
 	}
 	uint64_t orphans = 0, spools = 0;

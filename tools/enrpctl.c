@@ -379,11 +379,16 @@ int ctl_open_store(struct ctl *ctl)
 		ctl_err("cannot open store '%s': no such store", path);
 		ctl_hint("create one with 'enrpctl init %s'", path);
 		break;
+	case EMEDIUMTYPE:
+		ctl_err("cannot open store '%s': not an enrp store", path);
+		ctl_hint("give the directory made by 'enrpctl init', or make one with "
+		         "'enrpctl init STORE'");
+		break;
 	case EPROTONOSUPPORT:
-		ctl_err("cannot open store '%s': store format not supported", path);
-		ctl_hint("this enrpctl understands store format %d; a store made by a newer "
-		         "enrp needs that version, and a path that is not a store needs "
-		         "checking", ENRP_STORE_FORMAT);
+		/* Core has said why, with both format numbers, in our words:
+		 * "enrpctl: cannot open store 'PATH': its format N is newer...". */
+		ctl_hint("use the enrp release that made the store (this is enrpctl %s, store "
+		         "format %d)", ENRP_VERSION, ENRP_STORE_FORMAT);
 		break;
 	case EACCES:
 	case EPERM:
