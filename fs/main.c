@@ -697,9 +697,20 @@ int main(int argc, char *argv[])
 		goto out_args;
 	}
 	if (!o.store || !o.mountpoint) {
-		say("enrpfs: %s", !o.store ? "no store given" : "no mount point given");
-		usage(stderr);
+		/* One line: the whole help would bury what is missing. */
+		say("enrpfs: no %s given (usage: enrpfs [options] STORE MOUNTPOINT; see "
+		    "'enrpfs --help')", !o.store ? "store" : "mount point");
 		ret = 2;
+		goto out_args;
+	}
+	/* Any other account fails further on with a bare "Permission denied"
+	 * (the store is root's alone, 0700) or, were it let in, at allow_other
+	 * (fusermount3 grants it to root only by default): say what is needed
+	 * before either. */
+	if (geteuid() != 0) {
+		say("enrpfs: cannot mount store '%s' as uid %u: enrpfs must run as root (the "
+		    "store is root's alone, and the mount serves every EIR's owner)", o.store,
+		    (unsigned)geteuid());
 		goto out_args;
 	}
 	foreground = cmd.foreground;
