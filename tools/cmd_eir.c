@@ -1223,7 +1223,7 @@ static int eir_escalate(struct ctl *ctl, int argc, char **argv)
 		         "'enrpctl eir set %s --mode MODE'", name);
 		return CTL_FAIL;
 	}
-	rc = enrp_eir_escalate(ctl->store, name, until, reason, &ctl->actor);
+	rc = enrp_eir_escalate(ctl->store, name, until, reason, 0, &ctl->actor);
 	if (rc < 0)
 		return ctl_eir_error("escalate", name, rc);
 	char buf[TIME_BUF];
