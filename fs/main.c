@@ -254,7 +254,8 @@ static void usage(FILE *out)
 	        "    -o allow=USER|GROUP[:USER|GROUP...]  with snapshot=: who else may use it\n"
 	        "\n"
 	        "MOUNTPOINT must be an empty directory outside the store and outside every\n"
-	        "enrpfs mount.  Exit status: 0 mounted, 1 failure, 2 usage error.\n",
+	        "enrpfs mount.  enrpfs runs as root: the store is root's alone.  Exit\n"
+	        "status: 0 mounted, 1 failure, 2 usage error.\n",
 	        GC_INTERVAL_DEFAULT);
 }
 

@@ -6,8 +6,15 @@
  *   list [--json]            show NAME [--json]
  *   set NAME [--mode M] [--owner U[:G]] [--class N] [--quota SIZE]
  *            [--agent USER|none] [--rpo MINUTES] [--dir-mode OCTAL] [--retention SPEC]
- *   escalate NAME --for DURATION --reason TEXT     deescalate NAME
- *   suspend NAME --reason TEXT   resume NAME       retire NAME --reason TEXT
+ *            [--force]
+ *   escalate NAME --for DURATION --reason TEXT [--shorten]     deescalate NAME
+ *   suspend NAME --reason TEXT   resume NAME
+ *   retire NAME --reason TEXT [--yes | --dry-run]
+ *
+ * What cannot be undone or breaks owners' writes at once needs a deliberate
+ * word: retire asks for the EIR's name on a terminal (--yes for scripts), a
+ * limit below the usage needs --force, a shorter escalation --shorten.  Core
+ * refuses the last two itself; the question is enrpctl's alone.
  *
  * Arguments are checked completely before the store is opened, so a typo is
  * a usage error (exit 2) that touches nothing.  Core checks every value
