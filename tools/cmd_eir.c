@@ -1235,15 +1235,17 @@ static int state_verb_args(struct ctl *ctl, const struct ctl_help *help, int arg
 			reason = optarg;
 			continue;
 		}
-		if ((c == 's' && flags->takes_shorten) || (c == 'y' && flags->takes_confirm) ||
-		    (c == 'n' && flags->takes_confirm)) {
-			*(c == 's' ? &flags->shorten : c == 'y' ? &flags->yes : &flags->dry_run) = true;
+		bool *sw = c == 's' && flags->takes_shorten ? &flags->shorten
+		         : c == 'y' && flags->takes_confirm ? &flags->yes
+		         : c == 'n' && flags->takes_confirm ? &flags->dry_run : NULL;
+		if (sw) {
+			*sw = true;
 			continue;
 		}
-		if (c == 'f' || c == 'R' || c == 's' || c == 'y' || c == 'n') /* not this verb's */
-			return ctl_usage_error(ctl, help, "'%s' takes no --%s", ctl->command,
-			                       c == 'f' ? "for" : c == 'R' ? "reason"
-			                       : c == 's' ? "shorten" : c == 'y' ? "yes" : "dry-run");
+		const char *other = c == 'f' ? "for" : c == 'R' ? "reason" : c == 's' ? "shorten"
+		                  : c == 'y' ? "yes" : c == 'n' ? "dry-run" : NULL;
+		if (other) /* an option of another verb */
+			return ctl_usage_error(ctl, help, "'%s' takes no --%s", ctl->command, other);
 		rc = ctl_common_option(ctl, c, optarg, help);
 		if (rc != CTL_CONTINUE)
 			return rc;
