@@ -719,6 +719,25 @@ static int set_fn(enrp_txn *t, void *arg)
 		e.eir_class = c->nv->eir_class;
 		details_add(details, sizeof(details), "class=%u->%u", old.eir_class, e.eir_class);
 	}
+	/* A limit below what the EIR already holds fails every write at once
+	 * and keeps failing until the owner deletes: only on purpose.  Judged
+	 * here, in the transaction that applies it, against the counts it
+	 * commits with (enrpctl's own reading only words the refusal). */
+	bool lowers = (c->flags & ENRP_EIR_SET_QUOTA && c->nv->quota != old.quota &&
+	               c->nv->quota) ||
+	              (c->flags & ENRP_EIR_SET_MAX_FILES && c->nv->max_files != old.max_files &&
+	               c->nv->max_files);
+	if (lowers && !(c->flags & ENRP_EIR_SET_BELOW_USAGE)) {
+		struct enrp_eir_usage u;
+		rc = eir_usage_get_txn(t, old.id, &u);
+		if (rc && rc != -ENOENT)
+			return rc;
+		if (rc == 0 && ((c->flags & ENRP_EIR_SET_QUOTA && c->nv->quota &&
+		                 c->nv->quota != old.quota && c->nv->quota < u.bytes) ||
+		                (c->flags & ENRP_EIR_SET_MAX_FILES && c->nv->max_files &&
+		                 c->nv->max_files != old.max_files && c->nv->max_files < u.files)))
+			return -EDQUOT;
+	}
 	if (c->flags & ENRP_EIR_SET_MAX_FILES && c->nv->max_files != old.max_files) {
 		e.max_files = c->nv->max_files;
 		details_add(details, sizeof(details), "max_files=%llu->%llu",
@@ -771,7 +790,8 @@ int enrp_eir_set(enrp_store *st, const char *name, const struct enrp_eir *new_va
 
 	if (flags & ~(unsigned)(ENRP_EIR_SET_MODE | ENRP_EIR_SET_OWNER | ENRP_EIR_SET_CLASS |
 	                        ENRP_EIR_SET_QUOTA | ENRP_EIR_SET_AGENT | ENRP_EIR_SET_RPO |
-	                        ENRP_EIR_SET_DIR_MODE | ENRP_EIR_SET_MAX_FILES))
+	                        ENRP_EIR_SET_DIR_MODE | ENRP_EIR_SET_MAX_FILES |
+	                        ENRP_EIR_SET_BELOW_USAGE))
 		return -EINVAL;
 	return enrp_store_write(st, set_fn, &c);
 }
@@ -794,6 +814,7 @@ struct change_ctx {
 	int64_t now;
 	const char *reason;
 	const struct enrp_actor *actor;
+	unsigned flags; /* enrp_eir_escalate_flags */
 };
 
 static const char *const change_events[] = {
@@ -817,6 +838,9 @@ static int apply_change(const struct change_ctx *c, struct enrp_eir *e, char *de
 	case CHANGE_ESCALATE:
 		if (e->mode != ENRP_MODE_ACTIVE)
 			return -EINVAL;
+		if (e->escalated_until > c->now && c->until < e->escalated_until &&
+		    !(c->flags & ENRP_EIR_ESCALATE_SHORTEN))
+			return -EEXIST;
 		enrp_time_format(c->until, when, sizeof(when));
 		if (e->escalated_until > c->now) {
 			enrp_time_format(e->escalated_until, prev, sizeof(prev));
@@ -896,11 +920,11 @@ static int change(enrp_store *st, struct change_ctx *c)
 }
 
 int enrp_eir_escalate(enrp_store *st, const char *name, int64_t until, const char *reason,
-                      const struct enrp_actor *actor)
+                      unsigned flags, const struct enrp_actor *actor)
 {
-	struct change_ctx c = { name, CHANGE_ESCALATE, until, 0, reason, actor };
+	struct change_ctx c = { name, CHANGE_ESCALATE, until, 0, reason, actor, flags };
 
-	if (!reason_valid(reason, true))
+	if (!reason_valid(reason, true) || (flags & ~(unsigned)ENRP_EIR_ESCALATE_SHORTEN))
 		return -EINVAL;
 	c.now = enrp_now_ns();
 	if (until <= c.now)
@@ -910,14 +934,14 @@ int enrp_eir_escalate(enrp_store *st, const char *name, int64_t until, const cha
 
 int enrp_eir_deescalate(enrp_store *st, const char *name, const struct enrp_actor *actor)
 {
-	struct change_ctx c = { name, CHANGE_DEESCALATE, 0, 0, "", actor };
+	struct change_ctx c = { name, CHANGE_DEESCALATE, 0, 0, "", actor, 0 };
 	return change(st, &c);
 }
 
 int enrp_eir_suspend(enrp_store *st, const char *name, const char *reason,
                      const struct enrp_actor *actor)
 {
-	struct change_ctx c = { name, CHANGE_SUSPEND, 0, 0, reason, actor };
+	struct change_ctx c = { name, CHANGE_SUSPEND, 0, 0, reason, actor, 0 };
 
 	if (!reason_valid(reason, true))
 		return -EINVAL;
@@ -926,14 +950,14 @@ int enrp_eir_suspend(enrp_store *st, const char *name, const char *reason,
 
 int enrp_eir_resume(enrp_store *st, const char *name, const struct enrp_actor *actor)
 {
-	struct change_ctx c = { name, CHANGE_RESUME, 0, 0, "", actor };
+	struct change_ctx c = { name, CHANGE_RESUME, 0, 0, "", actor, 0 };
 	return change(st, &c);
 }
 
 int enrp_eir_retire(enrp_store *st, const char *name, const char *reason,
                     const struct enrp_actor *actor)
 {
-	struct change_ctx c = { name, CHANGE_RETIRE, 0, 0, reason ? reason : "", actor };
+	struct change_ctx c = { name, CHANGE_RETIRE, 0, 0, reason ? reason : "", actor, 0 };
 
 	/* The reason is optional here: retirement follows an external decision
 	 * (removal from the critical list) that has its own paperwork. */

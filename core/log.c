@@ -44,6 +44,8 @@ const char *enrp_strerror(int err)
 	switch (err) {
 	case EPROTONOSUPPORT:
 		return "store format not supported";
+	case EMEDIUMTYPE:
+		return "not an enrp store";
 	case EDQUOT:
 		return "quota of the EIR exceeded";
 	case EBADMSG:

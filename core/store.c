@@ -576,20 +576,19 @@ static int read_format(enrp_store *st, MDB_txn *txn)
 {
 	MDB_val k = { .mv_size = 6, .mv_data = (void *)"format" }, v;
 	int rc = mdb_get(txn, st->dbi[DBI_META], &k, &v);
-	if (rc || v.mv_size != 4) {
-		enrp_log(ENRP_LOG_ERR, "'%s' is not an enrp store (no format record)", st->path);
-		return -EPROTONOSUPPORT;
-	}
+	if (rc || v.mv_size != 4)
+		return -EMEDIUMTYPE; /* LMDB, but not ours */
 	st->format = be32_get(v.mv_data);
+	/* Only here are the numbers known: the one line the caller needs. */
 	if (st->format > ENRP_STORE_FORMAT) {
 		enrp_log(ENRP_LOG_ERR,
-		         "store '%s' has format %u, newer than this enrp understands (%u); "
-		         "use the enrp release that created it",
+		         "cannot open store '%s': its format %u is newer than this enrp reads (%u)",
 		         st->path, st->format, ENRP_STORE_FORMAT);
 		return -EPROTONOSUPPORT;
 	}
 	if (st->format < 1) {
-		enrp_log(ENRP_LOG_ERR, "store '%s' has unknown format %u", st->path, st->format);
+		enrp_log(ENRP_LOG_ERR, "cannot open store '%s': its format %u is unknown", st->path,
+		         st->format);
 		return -EPROTONOSUPPORT;
 	}
 	return 0;
@@ -637,8 +636,7 @@ static int open_dbis(enrp_store *st, bool create)
 	unsigned f = create ? MDB_CREATE : 0;
 	int mrc = mdb_dbi_open(txn, dbi_names[DBI_META], f, &st->dbi[DBI_META]);
 	if (mrc == MDB_NOTFOUND) {
-		enrp_log(ENRP_LOG_ERR, "'%s' is not an enrp store (no metadata)", st->path);
-		rc = -EPROTONOSUPPORT;
+		rc = -EMEDIUMTYPE; /* an LMDB environment, but not ours */
 		goto out_abort;
 	}
 	if (mrc) {
@@ -682,8 +680,8 @@ static int open_dbis(enrp_store *st, bool create)
 			continue;
 		}
 		if (mrc) {
-			enrp_log(ENRP_LOG_ERR, "store '%s' lacks database '%s': %s", st->path,
-			         dbi_names[i], mdb_strerror(mrc));
+			enrp_log(ENRP_LOG_ERR, "cannot open store '%s': it lacks database '%s' (%s)",
+			         st->path, dbi_names[i], mdb_strerror(mrc));
 			rc = mrc == MDB_NOTFOUND ? -EPROTONOSUPPORT : store_mdb_err(mrc);
 			goto out_abort;
 		}
@@ -924,7 +922,6 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 	if (rc)
 		goto out_free;
 	if (!S_ISDIR(sb.st_mode)) {
-		enrp_log(ENRP_LOG_ERR, "'%s' is not a directory", path);
 		rc = -ENOTDIR;
 		goto out_free;
 	}
@@ -932,9 +929,10 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 		rc = -errno;
 		goto out_free;
 	}
+	/* The caller says "not an enrp store" (enrp_strerror), and nothing
+	 * more: a directory that is no store has no format to speak of. */
 	if (stat(meta, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-		enrp_log(ENRP_LOG_ERR, "'%s' is not an enrp store (no meta/ directory)", path);
-		rc = -EPROTONOSUPPORT;
+		rc = -EMEDIUMTYPE;
 		goto out_free;
 	}
 	st->spool_dirfd = open(st->spool_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -974,10 +972,16 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 		eflags |= MDB_RDONLY;
 	mrc = mdb_env_open(st->env, meta, eflags, 0600);
 	if (mrc) {
-		rc = mrc == ENOENT || mrc == EACCES ? -mrc : store_mdb_err(mrc);
-		if (mrc == MDB_INVALID || mrc == MDB_VERSION_MISMATCH)
-			enrp_log(ENRP_LOG_ERR, "'%s' does not hold an enrp metadata store: %s", meta,
-			         mdb_strerror(mrc));
+		/* meta/ without LMDB's files, or with files that are not LMDB's:
+		 * no store.  A version mismatch is LMDB's own format, older or
+		 * newer than ours, which only the format record could judge. */
+		if (mrc == ENOENT || mrc == MDB_INVALID)
+			rc = -EMEDIUMTYPE;
+		else
+			rc = mrc == EACCES ? -mrc : store_mdb_err(mrc);
+		if (mrc == MDB_VERSION_MISMATCH)
+			enrp_log(ENRP_LOG_ERR, "cannot open store '%s': its metadata has another LMDB "
+			         "format (%s)", path, mdb_strerror(mrc));
 		goto out_env;
 	}
 	/* A process killed inside a read transaction (a snapshot mount, an

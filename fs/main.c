@@ -254,7 +254,8 @@ static void usage(FILE *out)
 	        "    -o allow=USER|GROUP[:USER|GROUP...]  with snapshot=: who else may use it\n"
 	        "\n"
 	        "MOUNTPOINT must be an empty directory outside the store and outside every\n"
-	        "enrpfs mount.  Exit status: 0 mounted, 1 failure, 2 usage error.\n",
+	        "enrpfs mount.  enrpfs runs as root: the store is root's alone.  Exit\n"
+	        "status: 0 mounted, 1 failure, 2 usage error.\n",
 	        GC_INTERVAL_DEFAULT);
 }
 
@@ -456,6 +457,20 @@ static int check_store(const char *arg, const char *store)
 	return 0;
 }
 
+/* Says why STORE could not be opened (RC of enrp_store_open): one reason,
+ * and what to do. */
+static void store_open_failed(const char *store, int rc)
+{
+	/* Core has said it already, naming both format numbers. */
+	if (rc != -EPROTONOSUPPORT)
+		say("enrpfs: cannot open store '%s': %s", store, enrp_strerror(rc));
+	if (rc == -EMEDIUMTYPE)
+		say("hint: give the directory made by 'enrpctl init'");
+	else if (rc == -EPROTONOSUPPORT)
+		say("hint: use the enrp release that made the store (this is enrpfs %s, store "
+		    "format %d)", ENRP_VERSION, ENRP_STORE_FORMAT);
+}
+
 /* The mount point ARG for STORE: an existing, empty directory that no
  * enrpfs serves already, outside every enrpfs mount and the store, and not
  * above the store.  0 with its absolute path in MNT (PATH_MAX bytes), or 1
@@ -575,7 +590,7 @@ static int serve_snapshot(struct options *o, struct fuse_cmdline_opts *cmd,
 	 * verifies every chunk and journals nothing). */
 	int rc = enrp_store_open(store, ENRP_STORE_RDONLY, &fs.st);
 	if (rc) {
-		say("enrpfs: cannot open store '%s': %s", store, enrp_strerror(rc));
+		store_open_failed(store, rc);
 		goto out_session;
 	}
 	rc = enrp_vault_open(fs.st, o->keyfile, &fs.vault);
@@ -683,9 +698,20 @@ int main(int argc, char *argv[])
 		goto out_args;
 	}
 	if (!o.store || !o.mountpoint) {
-		say("enrpfs: %s", !o.store ? "no store given" : "no mount point given");
-		usage(stderr);
+		/* One line: the whole help would bury what is missing. */
+		say("enrpfs: no %s given (usage: enrpfs [options] STORE MOUNTPOINT; see "
+		    "'enrpfs --help')", !o.store ? "store" : "mount point");
 		ret = 2;
+		goto out_args;
+	}
+	/* Any other account fails further on with a bare "Permission denied"
+	 * (the store is root's alone, 0700) or, were it let in, at allow_other
+	 * (fusermount3 grants it to root only by default): say what is needed
+	 * before either. */
+	if (geteuid() != 0) {
+		say("enrpfs: cannot mount store '%s' as uid %u: enrpfs must run as root (the "
+		    "store is root's alone, and the mount serves every EIR's owner)", o.store,
+		    (unsigned)geteuid());
 		goto out_args;
 	}
 	foreground = cmd.foreground;
@@ -706,7 +732,7 @@ int main(int argc, char *argv[])
 	enrp_store *probe;
 	rc = enrp_store_open(store, ENRP_STORE_RDONLY, &probe);
 	if (rc) {
-		say("enrpfs: cannot open store '%s': %s", store, enrp_strerror(rc));
+		store_open_failed(store, rc);
 		goto out_args;
 	}
 	bool encrypted = false;
@@ -767,7 +793,7 @@ int main(int argc, char *argv[])
 
 	rc = enrp_store_open(store, ENRP_STORE_GROUP_COMMIT, &fs.st);
 	if (rc) {
-		say("enrpfs: cannot open store '%s': %s", store, enrp_strerror(rc));
+		store_open_failed(store, rc);
 		goto out_lock;
 	}
 	uint64_t orphans = 0, spools = 0;

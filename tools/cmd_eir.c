@@ -6,8 +6,15 @@
  *   list [--json]            show NAME [--json]
  *   set NAME [--mode M] [--owner U[:G]] [--class N] [--quota SIZE]
  *            [--agent USER|none] [--rpo MINUTES] [--dir-mode OCTAL] [--retention SPEC]
- *   escalate NAME --for DURATION --reason TEXT     deescalate NAME
- *   suspend NAME --reason TEXT   resume NAME       retire NAME --reason TEXT
+ *            [--force]
+ *   escalate NAME --for DURATION --reason TEXT [--shorten]     deescalate NAME
+ *   suspend NAME --reason TEXT   resume NAME
+ *   retire NAME --reason TEXT [--yes | --dry-run]
+ *
+ * What cannot be undone or breaks owners' writes at once needs a deliberate
+ * word: retire asks for the EIR's name on a terminal (--yes for scripts), a
+ * limit below the usage needs --force, a shorter escalation --shorten.  Core
+ * refuses the last two itself; the question is enrpctl's alone.
  *
  * Arguments are checked completely before the store is opened, so a typo is
  * a usage error (exit 2) that touches nothing.  Core checks every value
@@ -29,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <enrp/eir.h>
 #include <enrp/text.h>
@@ -109,7 +117,8 @@ static const struct ctl_help show_help = {
 static const struct ctl_help set_help = {
 	"enrpctl eir set NAME [--mode MODE] [--owner USER[:GROUP]] [--class 1|2|3]\n"
 	"           [--quota SIZE] [--max-files N] [--agent USER|none]\n"
-	"           [--rpo MINUTES] [--dir-mode OCTAL] [--retention SPEC] [--lock DAYS]",
+	"           [--rpo MINUTES] [--dir-mode OCTAL] [--retention SPEC] [--lock DAYS]\n"
+	"           [--force]",
 	"Changes settings of the EIR NAME (at least one option).  A mode change is\n"
 	"in force for every operation on the mount once enrpctl returns.\n"
 	"\n"
@@ -131,18 +140,23 @@ static const struct ctl_help set_help = {
 	"  --lock DAYS           hold every file for DAYS after its seal (write-once:\n"
 	"                        nobody removes, truncates or overwrites it); can\n"
 	"                        only be lengthened\n"
+	"  --force               set --quota or --max-files even below what the EIR\n"
+	"                        holds now (refused otherwise: every write would fail)\n"
 	"  -S, --store STORE     the store\n"
 	"  -h, --help            show this help\n",
 };
 
 static const struct ctl_help escalate_help = {
-	"enrpctl eir escalate NAME --for DURATION --reason TEXT",
+	"enrpctl eir escalate NAME --for DURATION --reason TEXT [--shorten]",
 	"Grants the users of the active EIR NAME read-write access for DURATION\n"
-	"(e.g. 30m, 2h, 1d, 1h30m), or until 'eir deescalate'.\n"
+	"(e.g. 30m, 2h, 1d, 1h30m), or until 'eir deescalate'.  While an escalation\n"
+	"runs, a new one replaces it (its end and reason) if it ends later; one that\n"
+	"would end it earlier is refused unless --shorten.\n"
 	"\n"
 	"Options:\n"
-	"  --for DURATION     how long the escalation lasts (required)\n"
+	"  --for DURATION     how long the escalation lasts, from now (required)\n"
 	"  --reason TEXT      why, for the journal (required, at most 255 bytes)\n"
+	"  --shorten          let it end earlier than the escalation in force\n"
 	"  -S, --store STORE  the store\n"
 	"  -h, --help         show this help\n",
 };
@@ -178,14 +192,19 @@ static const struct ctl_help resume_help = {
 };
 
 static const struct ctl_help retire_help = {
-	"enrpctl eir retire NAME --reason TEXT",
+	"enrpctl eir retire NAME --reason TEXT [--yes | --dry-run]",
 	"Retires the EIR NAME (removed from the critical list): writes fail with\n"
 	"EROFS for ever, and its data is kept until its retention expires.  This\n"
-	"cannot be undone.\n"
+	"cannot be undone, so enrpctl first says what it will do and asks for the\n"
+	"EIR's name on the terminal (/dev/tty, else standard input if it is one;\n"
+	"piped input never answers).  Without a terminal it is refused (exit 2)\n"
+	"unless --yes is given.\n"
 	"\n"
 	"Options:\n"
 	"  --reason TEXT      why, for the journal and 'eir show' (required, at\n"
 	"                     most 255 bytes)\n"
+	"  --yes              retire without asking (scripts)\n"
+	"  --dry-run          say what retiring would do, and change nothing\n"
 	"  -S, --store STORE  the store\n"
 	"  -h, --help         show this help\n",
 };
@@ -1010,19 +1029,67 @@ static const struct {
 
 #define NSET_FIELDS (sizeof(set_fields) / sizeof(set_fields[0]))
 
+/* "2.2M", or "5 bytes" below a kibibyte (a bare "5" reads as a count). */
+static void size_words(uint64_t bytes, char buf[SIZE_BUF])
+{
+	if (bytes < 1024)
+		snprintf(buf, SIZE_BUF, "%" PRIu64 " byte%s", bytes, bytes == 1 ? "" : "s");
+	else
+		size_human(bytes, buf);
+}
+
+/* Refuses (CTL_FAIL, saying by how much) a change of NEXT's quota or file
+ * limit (CHANGED) below what the EIR holds (U), and returns CTL_OK
+ * otherwise.  Core refuses the same in its own transaction (-EDQUOT); this
+ * reading only words it. */
+static int check_below_usage(const char *name, const struct enrp_eir *next, unsigned changed,
+                             const struct enrp_eir_usage *u)
+{
+	char limit[SIZE_BUF], used[SIZE_BUF], over[SIZE_BUF];
+	int rc = CTL_OK;
+
+	if ((changed & ENRP_EIR_SET_QUOTA) && next->quota && next->quota < u->bytes) {
+		quota_human(next->quota, limit);
+		size_words(u->bytes, used);
+		size_words(u->bytes - next->quota, over);
+		ctl_err("refusing to set the quota of EIR '%s' to %s: it holds %s already, %s more "
+		        "than that", name, limit, used, over);
+		rc = CTL_FAIL;
+	}
+	if ((changed & ENRP_EIR_SET_MAX_FILES) && next->max_files && next->max_files < u->files) {
+		ctl_err("refusing to set the file limit of EIR '%s' to %" PRIu64 ": it holds %" PRIu64
+		        " files already, %" PRIu64 " more than that", name, next->max_files,
+		        u->files, u->files - next->max_files);
+		rc = CTL_FAIL;
+	}
+	if (rc != CTL_OK)
+		ctl_hint("every write to it would fail with EDQUOT until its owner deletes the "
+		         "difference; add --force to set it anyway (nothing was changed)");
+	return rc;
+}
+
 static int eir_set(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = { EIR_SETTING_OPTIONS, CTL_OPTS_COMMON };
+	static const struct option opts[] = {
+		EIR_SETTING_OPTIONS,
+		{ "force", no_argument, NULL, 'f' },
+		CTL_OPTS_COMMON,
+	};
 	struct eir_opts o = { 0 };
 	struct enrp_eir cur, want;
 	const char *name;
 	unsigned given, changed = 0;
+	bool force = false;
 	int c, rc;
 
 	ctl_getopt_begin(ctl, argv);
 	while ((c = getopt_long(argc, argv, "hS:", opts, NULL)) != -1) {
 		if (eir_opts_take(&o, c, optarg))
 			continue;
+		if (c == 'f') {
+			force = true;
+			continue;
+		}
 		rc = ctl_common_option(ctl, c, optarg, &set_help);
 		if (rc != CTL_CONTINUE)
 			return rc;
@@ -1093,8 +1160,24 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 		return CTL_FAIL;
 	}
 
+	if (!force && (changed & (ENRP_EIR_SET_QUOTA | ENRP_EIR_SET_MAX_FILES))) {
+		struct enrp_eir_usage u;
+		rc = enrp_eir_usage(ctl->store, cur.id, &u);
+		if (rc < 0 && rc != -ENOENT)
+			return ctl_eir_error("read the usage of", name, rc);
+		if (rc == 0 && (rc = check_below_usage(name, &next, changed, &u)) != CTL_OK)
+			return rc;
+	}
+
 	if (changed) {
-		rc = enrp_eir_set(ctl->store, name, &next, changed, &ctl->actor);
+		rc = enrp_eir_set(ctl->store, name, &next,
+		                  changed | (force ? ENRP_EIR_SET_BELOW_USAGE : 0), &ctl->actor);
+		if (rc == -EDQUOT) { /* the EIR grew since it was read */
+			ctl_err("refusing to set a limit of EIR '%s' below what it holds now", name);
+			ctl_hint("'enrpctl eir show %s' shows its usage; add --force to set it anyway "
+			         "(nothing was changed)", name);
+			return CTL_FAIL;
+		}
 		if (rc < 0)
 			return ctl_eir_error("change", name, rc);
 	}
@@ -1129,19 +1212,34 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 
 /* --- escalation and state ------------------------------------------------ */
 
+/* The switches of the state verbs: which a verb takes, and which were given. */
+struct state_flags {
+	bool takes_shorten; /* escalate */
+	bool takes_confirm; /* retire: --yes and --dry-run */
+	bool shorten, yes, dry_run;
+};
+
 /* Parses NAME and the --for/--reason options a verb takes (FOR_OUT or
- * REASON_OUT NULL: not taken).  Returns CTL_CONTINUE or the exit status. */
+ * REASON_OUT NULL: not taken) and the switches FLAGS says it takes (FLAGS
+ * NULL: none).  Returns CTL_CONTINUE or the exit status. */
 static int state_verb_args(struct ctl *ctl, const struct ctl_help *help, int argc, char **argv,
-                           const char **name, const char **for_out, const char **reason_out)
+                           const char **name, const char **for_out, const char **reason_out,
+                           struct state_flags *flags)
 {
 	static const struct option opts[] = {
-		{ "for",    required_argument, NULL, 'f' },
-		{ "reason", required_argument, NULL, 'R' },
+		{ "for",     required_argument, NULL, 'f' },
+		{ "reason",  required_argument, NULL, 'R' },
+		{ "shorten", no_argument,       NULL, 's' },
+		{ "yes",     no_argument,       NULL, 'y' },
+		{ "dry-run", no_argument,       NULL, 'n' },
 		CTL_OPTS_COMMON,
 	};
 	const char *dur = NULL, *reason = NULL;
+	struct state_flags none = { 0 };
 	int c, rc;
 
+	if (!flags)
+		flags = &none;
 	ctl_getopt_begin(ctl, argv);
 	while ((c = getopt_long(argc, argv, "hS:", opts, NULL)) != -1) {
 		if (c == 'f' && for_out) {
@@ -1152,9 +1250,17 @@ static int state_verb_args(struct ctl *ctl, const struct ctl_help *help, int arg
 			reason = optarg;
 			continue;
 		}
-		if (c == 'f' || c == 'R') /* an option this verb does not take */
-			return ctl_usage_error(ctl, help, "'%s' takes no --%s", ctl->command,
-			                       c == 'f' ? "for" : "reason");
+		bool *sw = c == 's' && flags->takes_shorten ? &flags->shorten
+		         : c == 'y' && flags->takes_confirm ? &flags->yes
+		         : c == 'n' && flags->takes_confirm ? &flags->dry_run : NULL;
+		if (sw) {
+			*sw = true;
+			continue;
+		}
+		const char *other = c == 'f' ? "for" : c == 'R' ? "reason" : c == 's' ? "shorten"
+		                  : c == 'y' ? "yes" : c == 'n' ? "dry-run" : NULL;
+		if (other) /* an option of another verb */
+			return ctl_usage_error(ctl, help, "'%s' takes no --%s", ctl->command, other);
 		rc = ctl_common_option(ctl, c, optarg, help);
 		if (rc != CTL_CONTINUE)
 			return rc;
@@ -1207,8 +1313,10 @@ static int eir_escalate(struct ctl *ctl, int argc, char **argv)
 {
 	const char *name, *dur, *reason;
 	struct enrp_eir eir;
+	struct state_flags flags = { .takes_shorten = true };
 	int64_t ns;
-	int rc = state_verb_args(ctl, &escalate_help, argc, argv, &name, &dur, &reason);
+	int rc = state_verb_args(ctl, &escalate_help, argc, argv, &name, &dur, &reason,
+	                         &flags);
 	if (rc != CTL_CONTINUE)
 		return rc;
 	rc = enrp_duration_parse(dur, &ns);
@@ -1238,11 +1346,25 @@ static int eir_escalate(struct ctl *ctl, int argc, char **argv)
 		         "'enrpctl eir set %s --mode MODE'", name);
 		return CTL_FAIL;
 	}
-	rc = enrp_eir_escalate(ctl->store, name, until, reason, &ctl->actor);
+	char buf[TIME_BUF], cur[TIME_BUF];
+	time_iso(until, buf);
+	rc = enrp_eir_escalate(ctl->store, name, until, reason,
+	                       flags.shorten ? ENRP_EIR_ESCALATE_SHORTEN : 0, &ctl->actor);
+	if (rc == -EEXIST) {
+		/* Read again: the escalation core compared against. */
+		if (enrp_eir_get(ctl->store, name, &eir) == 0 && eir.escalated_until > 0) {
+			time_iso(eir.escalated_until, cur);
+			ctl_err("refusing to shorten the escalation of EIR '%s': it runs until %s, "
+			        "and --for %s would end it at %s", name, cur, dur, buf);
+		} else {
+			ctl_err("refusing to shorten the escalation of EIR '%s'", name);
+		}
+		ctl_hint("add --shorten to end it earlier, or 'enrpctl eir deescalate %s' to end "
+		         "it now (nothing was changed)", name);
+		return CTL_FAIL;
+	}
 	if (rc < 0)
 		return ctl_eir_error("escalate", name, rc);
-	char buf[TIME_BUF];
-	time_iso(until, buf);
 	ctl_line(stdout, "escalated EIR '%s' until %s", name, buf);
 	return ctl_notify_eir(ctl, name, eir.id);
 }
@@ -1251,7 +1373,7 @@ static int eir_deescalate(struct ctl *ctl, int argc, char **argv)
 {
 	const char *name;
 	struct enrp_eir eir;
-	int rc = state_verb_args(ctl, &deescalate_help, argc, argv, &name, NULL, NULL);
+	int rc = state_verb_args(ctl, &deescalate_help, argc, argv, &name, NULL, NULL, NULL);
 	if (rc == CTL_CONTINUE)
 		rc = state_verb_open(ctl, "deescalate", name, &eir);
 	if (rc != CTL_CONTINUE)
@@ -1269,7 +1391,7 @@ static int eir_suspend(struct ctl *ctl, int argc, char **argv)
 {
 	const char *name, *reason;
 	struct enrp_eir eir;
-	int rc = state_verb_args(ctl, &suspend_help, argc, argv, &name, NULL, &reason);
+	int rc = state_verb_args(ctl, &suspend_help, argc, argv, &name, NULL, &reason, NULL);
 	if (rc == CTL_CONTINUE)
 		rc = state_verb_open(ctl, "suspend", name, &eir);
 	if (rc != CTL_CONTINUE)
@@ -1287,7 +1409,7 @@ static int eir_resume(struct ctl *ctl, int argc, char **argv)
 {
 	const char *name;
 	struct enrp_eir eir;
-	int rc = state_verb_args(ctl, &resume_help, argc, argv, &name, NULL, NULL);
+	int rc = state_verb_args(ctl, &resume_help, argc, argv, &name, NULL, NULL, NULL);
 	if (rc == CTL_CONTINUE)
 		rc = state_verb_open(ctl, "resume", name, &eir);
 	if (rc != CTL_CONTINUE)
@@ -1301,17 +1423,81 @@ static int eir_resume(struct ctl *ctl, int argc, char **argv)
 	return state_verb_done(ctl, &eir, "resume", "resumed", rc);
 }
 
+/* What retiring E (with usage U, if HAVE_U) does, for --dry-run and the
+ * question: the lines after the first. */
+static void retire_effects(FILE *f, const struct enrp_eir *e, const struct enrp_eir_usage *u,
+                           bool have_u, int64_t now)
+{
+	char size[SIZE_BUF], when[TIME_BUF];
+	ctl_line(f, "  state: %s -> retired, for ever: no 'eir set', escalate, deescalate, "
+	         "suspend or resume after it", enrp_state_name(e->state));
+	ctl_line(f, "  writes: refused with EROFS; reads follow its mode (%s)",
+	         enrp_mode_name(e->mode));
+	if (have_u) {
+		size_words(u->bytes, size);
+		ctl_line(f, "  data: %" PRIu64 " file%s, %s, kept until its retention expires",
+		         u->files, u->files == 1 ? "" : "s", size);
+	}
+	if (escalated_now(e, now)) {
+		time_iso(e->escalated_until, when);
+		ctl_line(f, "  escalation: ends now (it ran until %s)", when);
+	}
+}
+
 static int eir_retire(struct ctl *ctl, int argc, char **argv)
 {
 	const char *name, *reason;
 	struct enrp_eir eir;
-	int rc = state_verb_args(ctl, &retire_help, argc, argv, &name, NULL, &reason);
-	if (rc == CTL_CONTINUE)
-		rc = state_verb_open(ctl, "retire", name, &eir);
+	struct state_flags flags = { .takes_confirm = true };
+	struct ctl_tty tty;
+	int rc = state_verb_args(ctl, &retire_help, argc, argv, &name, NULL, &reason, &flags);
 	if (rc != CTL_CONTINUE)
 		return rc;
-	rc = eir.state == ENRP_STATE_RETIRED ? -EALREADY
-	                                      : enrp_eir_retire(ctl->store, name, reason, &ctl->actor);
+	/* Before the store: how it was called decides this, not what it holds. */
+	bool ask = !flags.yes && !flags.dry_run;
+	if (ask && !ctl_confirm_open(&tty)) {
+		ctl_err("refusing to retire EIR '%s' without confirmation: there is no terminal "
+		        "to ask on", name);
+		ctl_hint("retirement is final; give --yes to retire it from a script, or --dry-run "
+		         "to see what it would do (nothing was changed)");
+		return CTL_USAGE;
+	}
+	rc = state_verb_open(ctl, "retire", name, &eir);
+	if (rc == CTL_CONTINUE && eir.state == ENRP_STATE_RETIRED) {
+		ctl_err("EIR '%s' is already retired", name);
+		ctl_hint("retirement is final; 'enrpctl eir show %s' shows why", name);
+		rc = CTL_FAIL;
+	}
+	if (rc != CTL_CONTINUE) {
+		if (ask && tty.owned)
+			close(tty.in);
+		return rc;
+	}
+	struct enrp_eir_usage u;
+	bool have_u = enrp_eir_usage(ctl->store, eir.id, &u) == 0;
+	int64_t now = enrp_now_ns();
+	if (flags.dry_run) {
+		ctl_line(stdout, "would retire EIR '%s' (reason: %s)", name, reason);
+		retire_effects(stdout, &eir, &u, have_u, now);
+		ctl_line(stdout, "nothing was changed (--dry-run)");
+		return CTL_OK;
+	}
+	if (ask) {
+		/* The effects go where the question goes: the person answering. */
+		FILE *f = tty.out == STDERR_FILENO ? stderr : fdopen(dup(tty.out), "w");
+		if (f) {
+			ctl_line(f, "Retiring EIR '%s' cannot be undone:", name);
+			retire_effects(f, &eir, &u, have_u, now);
+			if (f != stderr)
+				fclose(f);
+		}
+		if (!ctl_confirm(&tty, name, "Type the EIR's name, %s, to retire it:", name)) {
+			ctl_err("EIR '%s' not retired: the name typed does not match", name);
+			ctl_hint("nothing was changed; give --yes to retire it without asking");
+			return CTL_FAIL;
+		}
+	}
+	rc = enrp_eir_retire(ctl->store, name, reason, &ctl->actor);
 	if (rc == -EALREADY) {
 		ctl_err("EIR '%s' is already retired", name);
 		ctl_hint("retirement is final; 'enrpctl eir show %s' shows why", name);

@@ -153,6 +153,25 @@ void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * CTL_FAIL. */
 int ctl_eir_error(const char *what, const char *name, int err);
 
+/* Confirmation of what cannot be undone, typed on a terminal.
+ *
+ * ctl_confirm_open() finds the terminal to ask on: the controlling terminal
+ * (/dev/tty), else standard input when it is a terminal.  Piped input never
+ * confirms anything, so `yes | enrpctl ...` cannot answer for a person.
+ * Returns false when there is none; then the caller refuses unless --yes.
+ *
+ * ctl_confirm() writes the question PROMPT (escaped like ctl_line; the
+ * answer follows on its line) on that terminal, reads one line and returns
+ * whether it was exactly WORD; EOF or anything else is no.  Closes the
+ * terminal either way. */
+struct ctl_tty {
+	int in, out; /* descriptors; in == out for /dev/tty */
+	bool owned;  /* opened by ctl_confirm_open (closed by ctl_confirm) */
+};
+bool ctl_confirm_open(struct ctl_tty *t);
+bool ctl_confirm(struct ctl_tty *t, const char *word, const char *prompt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Tells a running enrpfs that EIR ID changed.  A missing daemon is not an
  * error; any other failure is warned about.  Returns CTL_OK or CTL_FAIL. */
 int ctl_notify_eir(struct ctl *ctl, const char *name, uint32_t id);

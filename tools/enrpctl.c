@@ -14,6 +14,7 @@
  * through the log sink set here, which prints "enrpctl: MSG" on stderr.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -215,6 +216,70 @@ int ctl_eir_error(const char *what, const char *name, int err)
 	return CTL_FAIL;
 }
 
+/* --- confirmation ------------------------------------------------------- */
+
+bool ctl_confirm_open(struct ctl_tty *t)
+{
+	/* O_NOCTTY: a process without a controlling terminal must not gain one
+	 * here; then open fails with ENXIO and nobody is asked. */
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd >= 0) {
+		*t = (struct ctl_tty){ .in = fd, .out = fd, .owned = true };
+		return true;
+	}
+	if (isatty(STDIN_FILENO) == 1) {
+		*t = (struct ctl_tty){ .in = STDIN_FILENO, .out = STDERR_FILENO, .owned = false };
+		return true;
+	}
+	return false;
+}
+
+bool ctl_confirm(struct ctl_tty *t, const char *word, const char *prompt, ...)
+{
+	char *text, answer[256];
+	size_t n = 0;
+	bool eof = false;
+	va_list ap;
+
+	va_start(ap, prompt);
+	int len = vasprintf(&text, prompt, ap);
+	va_end(ap);
+	if (len < 0) {
+		ctl_err("out of memory");
+		exit(CTL_FAIL);
+	}
+	size_t esz = enrp_text_escape(NULL, 0, text) + 1;
+	char *esc = ctl_xmalloc(esz);
+	enrp_text_escape(esc, esz, text);
+	fflush(stdout);
+	fflush(stderr);
+	dprintf(t->out, "%s ", esc);
+	free(esc);
+	free(text);
+	/* One line, byte by byte: nothing past the newline is consumed. */
+	while (n < sizeof(answer) - 1) {
+		char ch;
+		ssize_t r = read(t->in, &ch, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			eof = true;
+			break;
+		}
+		if (ch == '\n')
+			break;
+		answer[n++] = ch;
+	}
+	answer[n] = '\0';
+	if (n && answer[n - 1] == '\r')
+		answer[--n] = '\0';
+	if (eof) /* the prompt's line was never ended by the user */
+		dprintf(t->out, "\n");
+	if (t->owned)
+		close(t->in);
+	return !strcmp(answer, word);
+}
+
 int ctl_notify_eir(struct ctl *ctl, const char *name, uint32_t id)
 {
 	int rc = enrp_control_notify_eir(ctl->store_path, id);
@@ -379,11 +444,16 @@ int ctl_open_store(struct ctl *ctl)
 		ctl_err("cannot open store '%s': no such store", path);
 		ctl_hint("create one with 'enrpctl init %s'", path);
 		break;
+	case EMEDIUMTYPE:
+		ctl_err("cannot open store '%s': not an enrp store", path);
+		ctl_hint("give the directory made by 'enrpctl init', or make one with "
+		         "'enrpctl init STORE'");
+		break;
 	case EPROTONOSUPPORT:
-		ctl_err("cannot open store '%s': store format not supported", path);
-		ctl_hint("this enrpctl understands store format %d; a store made by a newer "
-		         "enrp needs that version, and a path that is not a store needs "
-		         "checking", ENRP_STORE_FORMAT);
+		/* Core has said why, with both format numbers, in our words:
+		 * "enrpctl: cannot open store 'PATH': its format N is newer...". */
+		ctl_hint("use the enrp release that made the store (this is enrpctl %s, store "
+		         "format %d)", ENRP_VERSION, ENRP_STORE_FORMAT);
 		break;
 	case EACCES:
 	case EPERM:

@@ -159,21 +159,34 @@ enum enrp_eir_set_flags {
 	ENRP_EIR_SET_RPO      = 1 << 5,
 	ENRP_EIR_SET_DIR_MODE = 1 << 6,
 	ENRP_EIR_SET_MAX_FILES = 1 << 7,
+	/* Not a field: lets a new quota or file limit be below what the EIR
+	 * holds now (enrpctl's --force). */
+	ENRP_EIR_SET_BELOW_USAGE = 1 << 15,
 };
 
 /* Copies the fields named by FLAGS from NEW into the EIR NAME and journals
  * one record listing old and new values.  -ENOENT, -EINVAL (bad value, or a
  * destroyed EIR), -EROFS (a retired EIR: retirement is final, whatever the
- * values), 0 also when nothing changed (then nothing is journalled).
+ * values), -EDQUOT (a changed quota below the EIR's usage bytes, or a changed
+ * max_files below its files, without ENRP_EIR_SET_BELOW_USAGE; "none" is
+ * never below), 0 also when nothing changed (then nothing is journalled).
  * Owner and dir_mode changes apply to the EIR directory's inode too. */
 int enrp_eir_set(enrp_store *st, const char *name, const struct enrp_eir *new_values,
                  unsigned flags, const struct enrp_actor *actor);
 
+enum enrp_eir_escalate_flags {
+	/* UNTIL may be earlier than the end of the escalation in force. */
+	ENRP_EIR_ESCALATE_SHORTEN = 1 << 0,
+};
+
 /* Grants users of an active EIR rw until UNTIL (ns since epoch) with REASON.
- * -EINVAL if the EIR is not active, REASON is empty or UNTIL is not in the
- * future.  Deescalate ends it now (-EALREADY if not escalated). */
+ * -EINVAL if the EIR is not active, REASON is empty, UNTIL is not in the
+ * future or FLAGS holds an unknown bit; -EEXIST if an escalation in force ends
+ * after UNTIL and FLAGS lacks ENRP_EIR_ESCALATE_SHORTEN (a second escalation
+ * never cuts a first one short by accident).  Deescalate ends it now
+ * (-EALREADY if not escalated). */
 int enrp_eir_escalate(enrp_store *st, const char *name, int64_t until, const char *reason,
-                      const struct enrp_actor *actor);
+                      unsigned flags, const struct enrp_actor *actor);
 int enrp_eir_deescalate(enrp_store *st, const char *name, const struct enrp_actor *actor);
 
 /* State changes: suspend needs a reason (-EINVAL) and -EALREADY if

@@ -73,9 +73,12 @@ int enrp_store_create_checked(const char *path, struct enrp_trust_problem *p);
 /* enrp_store_create_checked, logging the problem of an -EPERM. */
 int enrp_store_create(const char *path);
 
-/* Opens the store at PATH.  -ENOENT: no such directory; -EPROTONOSUPPORT: not
- * an enrp store, or one of a format this binary does not understand (the
- * reason is logged at ENRP_LOG_ERR); -EPERM: not root's alone (see
+/* Opens the store at PATH.  -ENOENT: no such directory; -ENOTDIR: not a
+ * directory; -EMEDIUMTYPE: not an enrp store (no meta/, or no enrp metadata
+ * in it; nothing is logged: enrp_strerror says it); -EPROTONOSUPPORT: a store
+ * of a format this binary does not understand (the reason, with both format
+ * numbers, is logged at ENRP_LOG_ERR as "cannot open store 'PATH': ...", so
+ * the caller adds only what to do); -EPERM: not root's alone (see
  * enrp_store_check; the reason is logged); -EACCES; -EIO.  Caller closes
  * with enrp_store_close(). */
 int enrp_store_open(const char *path, unsigned flags, enrp_store **out);

@@ -174,6 +174,9 @@ for cmd in "eir list" "status" "audit verify"; do
 	rc=$?
 	assert_eq 1 "$rc" "enrpctl $cmd refuses a newer-format store"
 	assert_match '^enrpctl: .*([Ff]ormat|[Vv]ersion)' "$out" "enrpctl $cmd says why: '$out'"
+	assert_match "^enrpctl: cannot open store '$STORE': its format [0-9]+ is newer than this enrp reads \\([0-9]+\\)$" \
+		"$(head -n1 <<<"$out")" "enrpctl $cmd names both formats in one line"
+	assert_true "enrpctl $cmd gives one reason" bash -c '! grep -qi "not an enrp store\|not a store" <<<"$1"' _ "$out"
 done
 bump_format -1 | sed 's/^/# /' || die "could not restore the format key"
 mount_fs

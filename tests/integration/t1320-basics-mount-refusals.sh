@@ -6,7 +6,9 @@
 # dead FUSE mount are refused with "enrpfs: cannot mount on '...': why" and a
 # hint, exit 1; a store inside an enrpfs mount is refused too.  -o keyfile=
 # on an unencrypted store, workers= and compress= out of range, unknown
-# options and extra operands are usage errors (exit 2).  Each refusal leaves
+# options and extra operands are usage errors (exit 2), and a missing operand
+# is said in one line, not the whole help.  Another account than root is
+# refused in one line that says enrpfs must run as root.  Each refusal leaves
 # nothing mounted, no daemon, and what was there as it was.  The same through
 # mount -t fuse.enrpfs and an fstab line (mount(8) → mount.fuse3 → enrpfs),
 # run in a private mount namespace where /usr/local/sbin holds our enrpfs.
@@ -105,6 +107,35 @@ has "enrpfs: cannot open store '$T/\x1b]0;title\x07': No such file" "$out" \
 out=$("$ENRPFS" "$S2" "$T/empty" -o $'workers=\e[2J' 2>&1)
 has "enrpfs: bad option 'workers=\x1b[2J'" "$out" "an option value with an escape sequence is shown escaped"
 
+# A directory that is no store: one reason, not a format.
+out=$("$ENRPFS" "$T/empty" "$T/m2" 2>&1)
+assert_eq 1 "$?" "enrpfs on an empty directory as store: exit 1"
+assert_eq "enrpfs: cannot open store '$T/empty': not an enrp store" "$(head -n1 <<<"$out")" \
+	"enrpfs on an empty directory: says it is not a store"
+assert_eq 2 "$(wc -l <<<"$out")" "... in one line and a hint ($out)"
+assert_true "... and nothing about formats" bash -c '! grep -qi "format\|newer" <<<"$1"' _ "$out"
+out=$(ctl_nostore -S "$T/empty" eir list 2>&1)
+assert_eq 1 "$?" "enrpctl on an empty directory as store: exit 1"
+assert_eq "enrpctl: cannot open store '$T/empty': not an enrp store" "$(head -n1 <<<"$out")" \
+	"enrpctl on an empty directory: says it is not a store"
+assert_eq 2 "$(wc -l <<<"$out")" "... in one line and a hint ($out)"
+assert_true "... and nothing about formats" bash -c '! grep -qi "format\|newer" <<<"$1"' _ "$out"
+assert_eq "" "$(ls -A "$T/empty")" "... and the empty directory stays empty"
+
+# ---- another account than root ---------------------------------------------------------
+# One line saying what is needed, not "Permission denied" from deep inside;
+# usage errors still come first.
+mkdir "$T/alice-mnt" && chown "$ALICE" "$T/alice-mnt"
+out=$(as "$ALICE" "$ENRPFS" "$S2" "$T/alice-mnt" 2>&1)
+assert_eq 1 "$?" "enrpfs as $ALICE: exit 1"
+assert_eq 1 "$(wc -l <<<"$out")" "enrpfs as $ALICE: one line ($out)"
+assert_match "^enrpfs: cannot mount store '$S2' as uid $(uid_of "$ALICE"): enrpfs must run as root \(the store is root's alone" \
+	"$out" "enrpfs as $ALICE: says it must run as root, and why"
+assert_true "enrpfs as $ALICE: nothing mounted" not_mounted "$T/alice-mnt"
+assert_eq "1" "$(ours)" "enrpfs as $ALICE: no second daemon"
+out=$(as "$ALICE" "$ENRPFS" "$S2" 2>&1)
+assert_eq 2 "$?" "enrpfs as $ALICE without a mount point: still a usage error first"
+
 # ---- usage errors ---------------------------------------------------------------------
 refused 2 "bad option 'keyfile=/etc/hostname': store '$S2' is not encrypted" "$S2" "$T/empty" -o keyfile=/etc/hostname
 for w in 0 65 -1 abc "" 99999999999999999999 1x; do
@@ -117,7 +148,16 @@ refused 2 "bad option 'keyfile=': keyfile needs" "$S2" "$T/empty" -o keyfile=
 refused 2 "unknown option\(s\): .*-o bogus" "$S2" "$T/empty" -o bogus
 refused 2 "unknown option\(s\): .*-o nosuchopt=1" "$S2" "$T/empty" -o rw,nosuchopt=1
 refused 2 "unexpected argument 'extra'" "$S2" "$T/empty" extra
-refused 2 "no mount point given" "$S2"
+# A missing operand is one line, not the whole help.
+for args in "$S2" ""; do
+	# shellcheck disable=SC2086
+	out=$("$ENRPFS" $args 2>&1)
+	assert_eq 2 "$?" "enrpfs $args: a missing operand is a usage error"
+	assert_eq 1 "$(wc -l <<<"$out")" "enrpfs $args: one line ($out)"
+done
+assert_match "^enrpfs: no mount point given \(usage: enrpfs \[options\] STORE MOUNTPOINT; see 'enrpfs --help'\)$" \
+	"$("$ENRPFS" "$S2" 2>&1)" "no mount point: says what is missing and the synopsis"
+assert_match "^enrpfs: no store given" "$("$ENRPFS" 2>&1)" "no operand: says the store is missing"
 # The bounds themselves are accepted.
 for opt in workers=1 workers=64,compress=19 compress=1; do
 	out=$("$ENRPFS" "$S2" "$T/m2" -o "$opt" 2>&1)

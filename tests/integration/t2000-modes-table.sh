@@ -132,7 +132,7 @@ run_config() {
 	fi
 	case $state in
 	suspended) out=$(ctl eir suspend team --reason "t2000 suspended table" 2>&1) || die "suspend: $out" ;;
-	retired) out=$(ctl eir retire team --reason "t2000 retired table" 2>&1) || die "retire: $out" ;;
+	retired) out=$(ctl eir retire team --reason "t2000 retired table" --yes 2>&1) || die "retire: $out" ;;
 	esac
 	for c in "${CALLERS[@]}"; do
 		d=$E/$label-$c

@@ -81,7 +81,7 @@ assert_eq "files=90,keep-daily=7,keep-weekly=4,keep-monthly=12,keep-yearly=3" \
 	"eir list --json"
 
 # retired EIRs are final, as for every other setting
-expect_ok ctl eir retire pop --reason "off the list"
+expect_ok ctl eir retire pop --reason "off the list" --yes
 expect_exit 1 ctl eir set pop --retention ""
 assert_eq "files=90,keep-daily=7,keep-weekly=4,keep-monthly=12,keep-yearly=3" "$(show_retention pop)" \
 	"a retired EIR keeps its policy"

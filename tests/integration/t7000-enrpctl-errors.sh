@@ -146,11 +146,113 @@ assert_eq "suspended" "$(ctl eir show rep --json | "$PY" -c 'import json, sys; p
 	"a second suspend leaves it suspended"
 expect_ok ctl eir resume rep
 bad 1 'not suspended' "${S[@]}" eir resume rep
-expect_ok ctl eir retire rep --reason "decommissioned"
-bad 1 'already retired' "${S[@]}" eir retire rep --reason again
+expect_ok ctl eir retire rep --reason "decommissioned" --yes
+bad 1 'already retired' "${S[@]}" eir retire rep --reason again --yes
 bad 1 'retired' "${S[@]}" eir suspend rep --reason "too late"
 n=$(audit_count)
-bad 1 'already retired' "${S[@]}" eir retire rep --reason again
+bad 1 'already retired' "${S[@]}" eir retire rep --reason again --yes
+bad 1 'already retired' "${S[@]}" eir retire rep --reason again --dry-run
 assert_eq "$n" "$(audit_count)" "a refused retire journals nothing"
+
+# ---- retire asks first ----------------------------------------------------------------------
+# Retirement is final: on a terminal enrpctl says what it will do and asks
+# for the EIR's name; without one it is refused (exit 2, before the store is
+# opened) unless --yes; --dry-run says what would happen and changes nothing.
+mk_eir gone --owner "$ALICE"
+state_of() { ctl eir show "$1" --json | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["state"])'; }
+n=$(audit_count)
+# No controlling terminal (setsid) and stdin not one either.
+out=$(setsid -w "$ENRPCTL" -S "$STORE" eir retire gone --reason "off the list" </dev/null 2>"$T/err")
+assert_eq 2 "$?" "retire without a terminal and without --yes: exit 2"
+assert_eq "" "$out" "... nothing on stdout"
+assert_match "^enrpctl: refusing to retire EIR 'gone' without confirmation: there is no terminal to ask on$" \
+	"$(head -n1 "$T/err")" "... says why"
+assert_match "^hint: .*--yes.*--dry-run" "$(sed -n 2p "$T/err")" "... and names --yes and --dry-run"
+out=$(setsid -w "$ENRPCTL" -S "$STORE" eir retire gone --reason "off the list" 2>&1 <<<"gone")
+assert_eq 2 "$?" "retire with the name piped in: still refused (piped input never confirms)"
+bad 2 'takes no --shorten' "${S[@]}" eir retire gone --reason x --shorten --yes
+bad 2 'takes no --yes' "${S[@]}" eir suspend gone --reason x --yes
+bad 2 'takes no --dry-run' "${S[@]}" eir resume gone --dry-run
+out=$(ctl eir retire gone --reason "off the list" --dry-run 2>"$T/err")
+assert_eq 0 "$?" "retire --dry-run: exit 0"
+assert_eq "would retire EIR 'gone' (reason: off the list)" "$(head -n1 <<<"$out")" "... says what it would do"
+assert_match "state: normal -> retired, for ever" "$out" "... that it is final"
+assert_match "writes: refused with EROFS" "$out" "... that writes are refused"
+assert_eq "nothing was changed (--dry-run)" "$(tail -n1 <<<"$out")" "... and that nothing changed"
+assert_eq "" "$(cat "$T/err")" "... nothing on stderr"
+assert_eq normal "$(state_of gone)" "... and the EIR is not retired"
+# On a terminal (script(1) gives it one): the wrong name, then the right one.
+# The answer is read from the terminal even when stdin is elsewhere.
+ask() { # ANSWER: runs retire on a terminal that receives ANSWER
+	printf '%s\n' "$1" | script -qec "$(printf '%q ' "$ENRPCTL" -S "$STORE" eir retire gone \
+		--reason "off the list") </dev/null" /dev/null
+}
+out=$(ask gon)
+assert_eq 1 "$?" "retire on a terminal, answered with another name: exit 1"
+assert_match "Retiring EIR 'gone' cannot be undone:" "$out" "... it said what it would do"
+assert_match "Type the EIR's name, gone, to retire it:" "$out" "... and asked for the name"
+assert_match "enrpctl: EIR 'gone' not retired: the name typed does not match" "$out" "... and refused"
+assert_eq normal "$(state_of gone)" "... the EIR is not retired"
+out=$(: | script -qec "$(printf '%q ' "$ENRPCTL" -S "$STORE" eir retire gone --reason x)" /dev/null)
+assert_eq 1 "$?" "retire on a terminal that answers nothing (EOF): exit 1"
+assert_eq "$n" "$(audit_count)" "no refused or dry retire journalled anything"
+out=$(ask gone)
+assert_eq 0 "$?" "retire on a terminal, answered with its name: exit 0 ($out)"
+assert_match "retired EIR 'gone'" "$out" "... says it is retired"
+assert_eq retired "$(state_of gone)" "... and it is"
+assert_eq "$((n + 1))" "$(audit_count)" "... one journal record"
+
+# ---- a quota below usage needs --force -----------------------------------------------------
+mk_eir q --owner "$ALICE" --quota 10M
+mount_fs
+as "$ALICE" sh -c 'for i in 1 2 3; do head -c 1048576 /dev/zero >"$1/f$i"; done' _ "$MNT/q" ||
+	die "write 3M into q"
+used_of() { ctl eir show "$1" --json | "$PY" -c 'import json, sys; e = json.load(sys.stdin); print(e["used"], e["files"])'; }
+holds_3m() { [ "$(used_of q | cut -d' ' -f1)" = 3145728 ]; }
+poll_until 10 holds_3m
+read -r used files <<<"$(used_of q)"
+assert_eq 3145728 "$used" "q holds 3M"
+# Records enrpctl wrote about q (the daemon journals its seals meanwhile).
+ctl_records_q() { ctl audit show --eir q | grep -c '"enrpctl '; }
+n=$(ctl_records_q)
+bad 1 "^enrpctl: refusing to set the quota of EIR 'q' to 1M: it holds 3M already, 2M more than that$" \
+	"${S[@]}" eir set q --quota 1M
+assert_match "^hint: .*--force" "$(sed -n 2p "$T/err")" "... the hint names --force"
+bad 1 "it holds 3M already, 1023K more than that" "${S[@]}" eir set q --quota 2049K
+bad 1 "it holds 3M already, 1 byte more than that" "${S[@]}" eir set q --quota 3145727
+bad 1 "refusing to set the file limit of EIR 'q' to 1: it holds $files files already, $((files - 1)) more" \
+	"${S[@]}" eir set q --max-files 1
+bad 1 "refusing to set the quota" "${S[@]}" eir set q --quota 1M --mode ro
+assert_eq "$n" "$(ctl_records_q)" "refused limits journal nothing"
+assert_match "^quota: 10M$" "$(ctl eir show q | grep '^quota:')" "... and change nothing"
+assert_match "^mode: rw$" "$(ctl eir show q | grep '^mode:')" "... not even the other settings given"
+expect_ok ctl eir set q --quota 3M
+expect_ok ctl eir set q --quota none
+expect_ok ctl eir set q --max-files "$files"
+out=$(ctl eir set q --quota 1M --max-files 1 --force 2>&1)
+assert_eq 0 "$?" "--force sets them below the usage ($out)"
+assert_match "quota: none -> 1M" "$out" "... and says so"
+expect_fail EDQUOT as "$ALICE" sh -c 'echo x >"$1/more"' _ "$MNT/q"
+expect_ok ctl eir set q --quota 10M --max-files none
+
+# ---- a shorter escalation needs --shorten ----------------------------------------------------
+until_of() { ctl eir show "$1" --json | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["escalated_until"])'; }
+expect_ok ctl eir escalate act --for 2h --reason "drill"
+u2=$(until_of act)
+# act's own records: the mount may flush the journal's aggregated denials
+# (q's EDQUOT above) at any moment.
+act_records() { ctl audit show --eir act | wc -l; }
+n=$(act_records)
+bad 1 "^enrpctl: refusing to shorten the escalation of EIR 'act': it runs until $u2, and --for 1h would end it at " \
+	"${S[@]}" eir escalate act --for 1h --reason "second"
+assert_match "^hint: .*--shorten.*deescalate" "$(sed -n 2p "$T/err")" "... the hint names --shorten and deescalate"
+assert_eq "$u2" "$(until_of act)" "... the escalation stands"
+assert_eq "$n" "$(act_records)" "... nothing journalled"
+bad 2 'takes no --shorten' "${S[@]}" eir suspend act --reason x --shorten
+expect_ok ctl eir escalate act --for 3h --reason "longer"
+out=$(ctl eir escalate act --for 1h --reason "shorter" --shorten)
+assert_eq 0 "$?" "--shorten shortens it"
+assert_eq "escalated EIR 'act' until $(until_of act)" "$out" "... to the new end"
+expect_ok ctl eir deescalate act
 
 finish

@@ -14,8 +14,8 @@ mk_eir act --owner "$ALICE" --mode active --agent "$AGENT"
 mount_fs
 as "$ALICE" sh -c 'echo kept >"$1"' _ "$MNT/old/f" || die "write"
 expect_ok ctl eir escalate act --for 1h --reason "drill"
-expect_ok ctl eir retire old --reason "removed from the critical list"
-expect_ok ctl eir retire act --reason "decommissioned"
+expect_ok ctl eir retire old --reason "removed from the critical list" --yes
+expect_ok ctl eir retire act --reason "decommissioned" --yes
 
 state() {
 	audit_count
@@ -55,7 +55,8 @@ for e in old act; do
 	refused eir deescalate "$e"
 	refused eir suspend "$e" --reason "pause"
 	refused eir resume "$e"
-	refused eir retire "$e" --reason "twice"
+	refused eir retire "$e" --reason "twice" --yes
+	refused eir retire "$e" --reason "twice" --dry-run
 done
 
 assert_text_eq "$BEFORE" "$(state)" "nothing changed: journal, registry, directories"

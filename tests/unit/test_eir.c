@@ -287,18 +287,18 @@ static void escalation(void)
 	int64_t now = enrp_now_ns();
 
 	before = nrec();
-	is_int(enrp_eir_escalate(st, "billing", now + 3600 * S, "drill", &actor), -EINVAL,
+	is_int(enrp_eir_escalate(st, "billing", now + 3600 * S, "drill", 0, &actor), -EINVAL,
 	       "escalate a non-active EIR: -EINVAL");
-	is_int(enrp_eir_escalate(st, "crm", now + 3600 * S, "", &actor), -EINVAL,
+	is_int(enrp_eir_escalate(st, "crm", now + 3600 * S, "", 0, &actor), -EINVAL,
 	       "escalate without reason: -EINVAL");
 	char longreason[ENRP_REASON_MAX + 2];
 	memset(longreason, 'r', sizeof(longreason) - 1);
 	longreason[sizeof(longreason) - 1] = '\0';
-	is_int(enrp_eir_escalate(st, "crm", now + 3600 * S, longreason, &actor), -EINVAL,
+	is_int(enrp_eir_escalate(st, "crm", now + 3600 * S, longreason, 0, &actor), -EINVAL,
 	       "escalate with an over-long reason: -EINVAL");
-	is_int(enrp_eir_escalate(st, "crm", now - S, "late", &actor), -EINVAL,
+	is_int(enrp_eir_escalate(st, "crm", now - S, "late", 0, &actor), -EINVAL,
 	       "escalate into the past: -EINVAL");
-	is_int(enrp_eir_escalate(st, "nothere", now + S, "x", &actor), -ENOENT,
+	is_int(enrp_eir_escalate(st, "nothere", now + S, "x", 0, &actor), -ENOENT,
 	       "escalate unknown EIR: -ENOENT");
 	is_int(enrp_eir_deescalate(st, "crm", &actor), -EALREADY,
 	       "deescalate when not escalated: -EALREADY");
@@ -307,11 +307,28 @@ static void escalation(void)
 	/* 2030-01-01T00:00:00Z, so the details are predictable. */
 	const int64_t until = 1893456000LL * S;
 	before = nrec();
-	is_int(enrp_eir_escalate(st, "crm", until, "restore drill 42", &actor), 0, "escalate crm");
+	is_int(enrp_eir_escalate(st, "crm", until, "restore drill 42", 0, &actor), 0, "escalate crm");
 	journalled(before, "crm", "escalate", "until=2030-01-01T00:00:00Z reason=restore drill 42");
 	enrp_eir_get(st, "crm", &g);
 	ok(g.escalated_until == until && strcmp(g.escalation_reason, "restore drill 42") == 0,
 	   "escalation stored");
+
+	/* A second escalation never cuts the first short unless told to. */
+	before = nrec();
+	is_int(enrp_eir_escalate(st, "crm", until - 3600 * S, "shorter", 0, &actor), -EEXIST,
+	       "a shorter escalation: -EEXIST");
+	is_int(enrp_eir_escalate(st, "crm", until, "drill", 1u << 5, &actor), -EINVAL,
+	       "an unknown flag: -EINVAL");
+	is_int(nrec(), before, "refused: nothing journalled");
+	enrp_eir_get(st, "crm", &g);
+	ok(g.escalated_until == until && strcmp(g.escalation_reason, "restore drill 42") == 0,
+	   "refused: the escalation stands");
+	is_int(enrp_eir_escalate(st, "crm", until + 3600 * S, "longer", 0, &actor), 0,
+	       "a longer one replaces it");
+	is_int(enrp_eir_escalate(st, "crm", until, "restore drill 42", ENRP_EIR_ESCALATE_SHORTEN,
+	                         &actor), 0, "a shorter one with ENRP_EIR_ESCALATE_SHORTEN");
+	enrp_eir_get(st, "crm", &g);
+	ok(g.escalated_until == until, "shortened");
 
 	char *buf;
 	size_t len;
@@ -326,7 +343,7 @@ static void escalation(void)
 	ok(g.escalated_until == 0 && g.escalation_reason[0] == '\0', "escalation cleared");
 
 	/* Expiry: escalate, then expire with a clock past the end. */
-	enrp_eir_escalate(st, "crm", until, "window", &actor);
+	enrp_eir_escalate(st, "crm", until, "window", 0, &actor);
 	uint32_t ids[4] = { 0 };
 	unsigned n = 99;
 	before = nrec();
@@ -343,7 +360,7 @@ static void escalation(void)
 	is_int(nrec(), before + 1, "nothing left to expire");
 
 	/* Leaving active ends an escalation. */
-	enrp_eir_escalate(st, "crm", until, "window", &actor);
+	enrp_eir_escalate(st, "crm", until, "window", 0, &actor);
 	struct enrp_eir nv;
 	enrp_eir_defaults(&nv, "");
 	nv.mode = ENRP_MODE_RW;
@@ -432,11 +449,11 @@ static void states(void)
 	is_int(nrec(), before, "refused changes of a retired EIR journal nothing");
 
 	/* Retiring an active, escalated EIR ends the escalation. */
-	enrp_eir_escalate(st, "crm", enrp_now_ns() + 3600 * S, "x", &actor);
+	enrp_eir_escalate(st, "crm", enrp_now_ns() + 3600 * S, "x", 0, &actor);
 	is_int(enrp_eir_retire(st, "crm", NULL, &actor), 0, "retire without a reason is allowed");
 	enrp_eir_get(st, "crm", &g);
 	ok(g.state == ENRP_STATE_RETIRED && g.escalated_until == 0, "retire ended the escalation");
-	is_int(enrp_eir_escalate(st, "crm", enrp_now_ns() + 3600 * S, "x", &actor), -EROFS,
+	is_int(enrp_eir_escalate(st, "crm", enrp_now_ns() + 3600 * S, "x", 0, &actor), -EROFS,
 	       "escalate a retired EIR: -EROFS");
 }
 
@@ -471,6 +488,56 @@ static void usage(void)
 	ok(u.bytes == 0 && u.inodes == 0, "usage clamps at zero");
 	a = (struct usage_args){ 999, 1, 1 };
 	is_int(enrp_store_write(st, usage_fn, &a), -ENOENT, "usage of an unknown EIR: -ENOENT");
+}
+
+/* A limit below what an EIR holds is refused unless asked for. */
+static void below_usage(void)
+{
+	struct enrp_eir spec, g, nv;
+	enrp_eir_defaults(&spec, "limits");
+	spec.owner_uid = spec.owner_gid = 1000;
+	spec.quota = 10000;
+	is_int(enrp_eir_create(st, &spec, &actor, &g), 0, "create limits");
+	struct usage_args a = { g.id, 5000, 3 };
+	enrp_store_write(st, usage_fn, &a);
+	struct enrp_eir_usage u;
+	enrp_eir_usage(st, g.id, &u);
+
+	uint64_t before = nrec();
+	enrp_eir_defaults(&nv, "");
+	nv.quota = u.bytes - 1;
+	is_int(enrp_eir_set(st, "limits", &nv, ENRP_EIR_SET_QUOTA, &actor), -EDQUOT,
+	       "quota 1 byte below usage: -EDQUOT");
+	nv.max_files = u.files - 1;
+	is_int(enrp_eir_set(st, "limits", &nv, ENRP_EIR_SET_MAX_FILES, &actor), -EDQUOT,
+	       "max_files 1 below the files: -EDQUOT");
+	nv.quota = 20000;
+	is_int(enrp_eir_set(st, "limits", &nv, ENRP_EIR_SET_QUOTA | ENRP_EIR_SET_MAX_FILES, &actor),
+	       -EDQUOT, "a raised quota does not carry a low max_files: -EDQUOT");
+	is_int(nrec(), before, "refused limits journal nothing");
+	enrp_eir_get(st, "limits", &g);
+	ok(g.quota == 10000 && g.max_files == 0, "refused limits change nothing");
+
+	nv.quota = u.bytes;
+	nv.max_files = u.files;
+	is_int(enrp_eir_set(st, "limits", &nv, ENRP_EIR_SET_QUOTA | ENRP_EIR_SET_MAX_FILES, &actor),
+	       0, "limits equal to the usage are accepted");
+	nv.quota = 0;
+	nv.max_files = 0;
+	is_int(enrp_eir_set(st, "limits", &nv, ENRP_EIR_SET_QUOTA | ENRP_EIR_SET_MAX_FILES, &actor),
+	       0, "no limit is never below");
+	nv.quota = 1;
+	nv.max_files = 1;
+	is_int(enrp_eir_set(st, "limits", &nv, ENRP_EIR_SET_QUOTA | ENRP_EIR_SET_MAX_FILES |
+	                    ENRP_EIR_SET_BELOW_USAGE, &actor), 0, "below the usage on purpose");
+	enrp_eir_get(st, "limits", &g);
+	ok(g.quota == 1 && g.max_files == 1, "the forced limits are in force");
+	nv.quota = 2;
+	is_int(enrp_eir_set(st, "limits", &nv, ENRP_EIR_SET_QUOTA, &actor), -EDQUOT,
+	       "another limit still below needs it again");
+	nv.quota = 1;
+	is_int(enrp_eir_set(st, "limits", &nv, ENRP_EIR_SET_QUOTA, &actor), 0,
+	       "the limit in force, unchanged, is no change");
 }
 
 static void verified(void)
@@ -609,6 +676,7 @@ int main(void)
 	escalation();
 	states();
 	usage();
+	below_usage();
 	verified();
 	statfs_table();
 	settings();

@@ -1275,7 +1275,7 @@ static void policy(void)
 	is_int(enrp_ns_check(st, &other, ag, ENRP_OP_WRITE), -EROFS,
 	       "active: a third user check WRITE -EROFS");
 	is_int(enrp_eir_escalate(st, "pol", enrp_now_ns() + 3600 * 1000000000LL, "incident 42",
-	                         &actor), 0, "escalate pol for an hour");
+	                         0, &actor), 0, "escalate pol for an hour");
 	is_int(enrp_ns_mknod(st, &user, rp, "by-user", S_IFREG | 0644, 0, NULL, &s), 0,
 	       "escalated: others may mknod");
 	is_int(enrp_eir_deescalate(st, "pol", &actor), 0, "deescalate");

@@ -91,8 +91,8 @@ static void creation_and_refusal(void)
 	is_int(enrp_store_create(path_of("a")), -EEXIST, "create over a store: -EEXIST");
 	is_int(enrp_store_open(path_of("missing"), 0, &st), -ENOENT, "open missing: -ENOENT");
 	mkdir(path_of("plain"), 0700);
-	is_int(enrp_store_open(path_of("plain"), 0, &st), -EPROTONOSUPPORT,
-	       "open a plain directory: -EPROTONOSUPPORT");
+	is_int(enrp_store_open(path_of("plain"), 0, &st), -EMEDIUMTYPE,
+	       "open a plain directory: -EMEDIUMTYPE");
 
 	is_int(enrp_store_open(path_of("a"), 0, &st), 0, "open the store");
 	is_int(enrp_store_format(st), ENRP_STORE_FORMAT, "format is current");
