@@ -735,7 +735,7 @@ static int set_fn(enrp_txn *t, void *arg)
 		if (rc == 0 && ((c->flags & ENRP_EIR_SET_QUOTA && c->nv->quota &&
 		                 c->nv->quota != old.quota && c->nv->quota < u.bytes) ||
 		                (c->flags & ENRP_EIR_SET_MAX_FILES && c->nv->max_files &&
-		                 c->nv->max_files != old.max_files && c->nv->max_files < u.files)))
+		                 c->nv->max_files != old.max_files && c->nv->max_files < u.inodes)))
 			return -EDQUOT;
 	}
 	if (c->flags & ENRP_EIR_SET_MAX_FILES && c->nv->max_files != old.max_files) {

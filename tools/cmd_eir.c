@@ -1056,10 +1056,10 @@ static int check_below_usage(const char *name, const struct enrp_eir *next, unsi
 		        "than that", name, limit, used, over);
 		rc = CTL_FAIL;
 	}
-	if ((changed & ENRP_EIR_SET_MAX_FILES) && next->max_files && next->max_files < u->files) {
+	if ((changed & ENRP_EIR_SET_MAX_FILES) && next->max_files && next->max_files < u->inodes) {
 		ctl_err("refusing to set the file limit of EIR '%s' to %" PRIu64 ": it holds %" PRIu64
-		        " files already, %" PRIu64 " more than that", name, next->max_files,
-		        u->files, u->files - next->max_files);
+		        " inodes (files, directories, links) already, %" PRIu64 " more than that",
+		        name, next->max_files, u->inodes, u->inodes - next->max_files);
 		rc = CTL_FAIL;
 	}
 	if (rc != CTL_OK)
@@ -1435,8 +1435,8 @@ static void retire_effects(FILE *f, const struct enrp_eir *e, const struct enrp_
 	         enrp_mode_name(e->mode));
 	if (have_u) {
 		size_words(u->bytes, size);
-		ctl_line(f, "  data: %" PRIu64 " file%s, %s, kept until its retention expires",
-		         u->files, u->files == 1 ? "" : "s", size);
+		ctl_line(f, "  data: %" PRIu64 " inode%s (files, directories, links), %s, kept "
+		         "until its retention expires", u->inodes, u->inodes == 1 ? "" : "s", size);
 	}
 	if (escalated_now(e, now)) {
 		time_iso(e->escalated_until, when);

@@ -207,7 +207,7 @@ mk_eir q --owner "$ALICE" --quota 10M
 mount_fs
 as "$ALICE" sh -c 'for i in 1 2 3; do head -c 1048576 /dev/zero >"$1/f$i"; done' _ "$MNT/q" ||
 	die "write 3M into q"
-used_of() { ctl eir show "$1" --json | "$PY" -c 'import json, sys; e = json.load(sys.stdin); print(e["used"], e["files"])'; }
+used_of() { ctl eir show "$1" --json | "$PY" -c 'import json, sys; e = json.load(sys.stdin); print(e["used"], e["inodes"])'; }
 holds_3m() { [ "$(used_of q | cut -d' ' -f1)" = 3145728 ]; }
 poll_until 10 holds_3m
 read -r used files <<<"$(used_of q)"
@@ -220,7 +220,7 @@ bad 1 "^enrpctl: refusing to set the quota of EIR 'q' to 1M: it holds 3M already
 assert_match "^hint: .*--force" "$(sed -n 2p "$T/err")" "... the hint names --force"
 bad 1 "it holds 3M already, 1023K more than that" "${S[@]}" eir set q --quota 2049K
 bad 1 "it holds 3M already, 1 byte more than that" "${S[@]}" eir set q --quota 3145727
-bad 1 "refusing to set the file limit of EIR 'q' to 1: it holds $files files already, $((files - 1)) more" \
+bad 1 "refusing to set the file limit of EIR 'q' to 1: it holds $files inodes (files, directories, links) already, $((files - 1)) more" \
 	"${S[@]}" eir set q --max-files 1
 bad 1 "refusing to set the quota" "${S[@]}" eir set q --quota 1M --mode ro
 assert_eq "$n" "$(ctl_records_q)" "refused limits journal nothing"

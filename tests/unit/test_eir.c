@@ -508,7 +508,7 @@ static void below_usage(void)
 	nv.quota = u.bytes - 1;
 	is_int(enrp_eir_set(st, "limits", &nv, ENRP_EIR_SET_QUOTA, &actor), -EDQUOT,
 	       "quota 1 byte below usage: -EDQUOT");
-	nv.max_files = u.files - 1;
+	nv.max_files = u.inodes - 1;
 	is_int(enrp_eir_set(st, "limits", &nv, ENRP_EIR_SET_MAX_FILES, &actor), -EDQUOT,
 	       "max_files 1 below the files: -EDQUOT");
 	nv.quota = 20000;
@@ -519,7 +519,7 @@ static void below_usage(void)
 	ok(g.quota == 10000 && g.max_files == 0, "refused limits change nothing");
 
 	nv.quota = u.bytes;
-	nv.max_files = u.files;
+	nv.max_files = u.inodes;
 	is_int(enrp_eir_set(st, "limits", &nv, ENRP_EIR_SET_QUOTA | ENRP_EIR_SET_MAX_FILES, &actor),
 	       0, "limits equal to the usage are accepted");
 	nv.quota = 0;
