@@ -96,7 +96,7 @@ expect_ok as "$ALICE" dd if=/dev/zero of="$Q/fits-now" bs=1M count=5 conv=fsync 
 expect_fail EDQUOT as "$ALICE" dd if=/dev/zero of="$MNT/other/x" bs=1M count=2 conv=fsync status=none
 
 # Lowering below usage: nothing is removed, new writes are refused.
-expect_ok ctl eir set q --quota 1M
+expect_ok ctl eir set q --quota 1M --force
 expect_fail EDQUOT as "$ALICE" bash -c 'echo x > "$1"' _ "$Q/one-more"
 expect_ok as "$ALICE" rm "$Q/fits-now"
 assert_eq $((9 * MiB)) "$(stat -c %s "$Q/again")" "existing data kept when the quota is lowered"

@@ -95,7 +95,7 @@ expect_ok as "$ALICE" mkdir "$N/dir"
 expect_fail EDQUOT as "$ALICE" touch "$N/one-more"
 expect_ok ctl eir set n --max-files none
 expect_ok as "$ALICE" touch "$N/one-more"
-expect_ok ctl eir set n --max-files 5
+expect_ok ctl eir set n --max-files 5 --force
 expect_fail EDQUOT as "$ALICE" touch "$N/over"
 assert_match "max-files: 5" "$(ctl eir show n)" "eir show prints the limit"
 expect_exit 2 ctl eir set n --max-files 0

@@ -20,7 +20,7 @@ mount_fs
 # iused, iavail).
 field() { df -B1 --output="$2" "$1" | tail -n1 | tr -d ' '; }
 usage_of() { status_field "$1" usage_bytes; }
-files_of() { status_field "$1" files; }
+files_of() { status_field "$1" inodes; }
 avail_now() { echo $(($(stat -f -c '%a*%S' "$STORE"))); }
 
 # check EIR QUOTA(0: none) [DIR]: the figures of one EIR against its status
@@ -79,7 +79,7 @@ for m in wo ro rw; do
 	set_mode small "$m"
 	check small $((1 << 20))
 done
-expect_ok ctl eir set small --quota 10000
+expect_ok ctl eir set small --quota 10000 --force
 used=$(field "$MNT/small" used)
 assert_eq $((12345 + 777)) "$used" "quota lowered below the usage: used is still the usage"
 assert_eq 0 "$(field "$MNT/small" avail)" "... nothing available"

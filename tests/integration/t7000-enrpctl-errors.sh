@@ -220,7 +220,7 @@ bad 1 "^enrpctl: refusing to set the quota of EIR 'q' to 1M: it holds 3M already
 assert_match "^hint: .*--force" "$(sed -n 2p "$T/err")" "... the hint names --force"
 bad 1 "it holds 3M already, 1023K more than that" "${S[@]}" eir set q --quota 2049K
 bad 1 "it holds 3M already, 1 byte more than that" "${S[@]}" eir set q --quota 3145727
-bad 1 "refusing to set the file limit of EIR 'q' to 1: it holds $files inodes (files, directories, links) already, $((files - 1)) more" \
+bad 1 "refusing to set the file limit of EIR 'q' to 1: it holds $files inodes [(]files, directories, links[)] already, $((files - 1)) more" \
 	"${S[@]}" eir set q --max-files 1
 bad 1 "refusing to set the quota" "${S[@]}" eir set q --quota 1M --mode ro
 assert_eq "$n" "$(ctl_records_q)" "refused limits journal nothing"
