@@ -182,6 +182,29 @@ set_mode wo rw
 verify_tree "$O" "$W/o" "rsync -aW after the refused --append and --inplace runs (checked in rw)"
 set_mode wo wo
 
+# An interrupted --partial transfer (over a slow link, cut after 3 s) leaves
+# the part received under the file's name with mtime 0; closed, it is
+# checksummed and verified like any file: `verified` says the platform holds
+# exactly these bytes, and only the owner's sha256sum -c against the source
+# says they are not the whole file.  The next run re-sends it whole.
+as "$ALICE" head -c 8000000 /dev/urandom >"$O/huge" || die "huge"
+out=$(as "$ALICE" timeout -s INT 3 rsync -a --partial -e "$LIB_DIR/slowrsh.py" "$O/huge" "localhost:$W/o/" 2>&1)
+size=$(stat -c %s "$W/o/huge" 2>/dev/null)
+assert_true "wo: rsync --partial cut after 3 s leaves a part (${size:-no file} of 8000000 bytes) ${out:0:200}" \
+	test -n "$size" -a "${size:-0}" -gt 0 -a "${size:-0}" -lt 8000000
+assert_eq 0 "$(stat -c %Y "$W/o/huge")" "... with mtime 0 (1970)"
+expect_ok as "$ALICE" env -u ENRP_STORE "$ENRPCTL" wait --timeout 60 "$W/o/huge"
+assert_eq verified "$(getfattr --absolute-names --only-values -n enrp.state "$W/o/huge")" "... and it is verified"
+got=$(grep -F '  o/huge' "$W/.enrp/SHA256SUMS" | cut -d' ' -f1)
+assert_true "... with the checksum of the part, not of the source ($got)" test -n "$got" -a "$got" != "$(sha "$O/huge")"
+out=$(cd "$T" && grep -F '  o/huge' "$W/.enrp/SHA256SUMS" | sed "s|  o/|  opts/|" | sha256sum -c 2>&1)
+assert_match 'opts/huge: FAILED' "$out" "... which the owner's sha256sum -c against the source catches"
+wo_rsync "wo: rsync -a --partial over ssh after the cut" 0 'failed to open ".*/o/huge", continuing: Permission denied \(13\)' -a --partial -e "$LIB_DIR/slowrsh.py"
+assert_match '<f\+\+\+\+\+\+\+\+\+ huge' "$out" "... and huge is sent again whole"
+expect_ok as "$ALICE" env -u ENRP_STORE "$ENRPCTL" wait --timeout 60 "$W/o/huge"
+assert_eq "$(sha "$O/huge")" "$(grep -F '  o/huge' "$W/.enrp/SHA256SUMS" | cut -d' ' -f1)" \
+	"... and .enrp/SHA256SUMS now has the source's checksum"
+
 # ---- an rsync daemon writing into the mount ---------------------------------------------
 port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 expect_ok as "$ALICE" mkdir "$R/daemon"
