@@ -195,7 +195,7 @@ static enum verdict look_mount(struct target *t)
 {
 	struct stat st;
 	if (stat(t->arg, &st) != 0) {
-		ctl_err("cannot find '%s': %s", t->arg, strerror(errno));
+		ctl_err("cannot look at '%s': %s", t->arg, strerror(errno));
 		return V_ERROR;
 	}
 	if (S_ISDIR(st.st_mode)) {
