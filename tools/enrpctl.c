@@ -50,6 +50,7 @@ static const struct cmd commands[] = {
 	{ "trash",  cmd_trash,  NEED_STORE_RW, "list, restore and purge deleted or overwritten copies" },
 	{ "restore-test", cmd_restore_test, NEED_STORE_RW, "plan, record and list test restores" },
 	{ "calendar", cmd_calendar, NEED_STORE_RW, "the holidays and time zone of working days" },
+	{ "wait",   cmd_wait,   NEED_STORE_RO, "wait until files or whole EIRs are verified" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

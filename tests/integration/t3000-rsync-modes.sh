@@ -1,7 +1,10 @@
 #!/bin/bash
 # t3000: rsync into EIRs, as the owner (DESIGN §3): -a, -aHAX, -W, --inplace,
 # delta transfers, --delete, --partial into an rw EIR; -aW (also --delete)
-# into a wo EIR, where --inplace may only create and append; and an rsync daemon pushing into the mount.  Each
+# into a wo EIR, where --inplace may only create and append; what a delta
+# (over ssh), --checksum, --partial, --append and --inplace each do in wo,
+# exit status and content (README, enrpfs(8) RSYNC INTO A WO EIR); and an
+# rsync daemon pushing into the mount.  Each
 # copy is checked byte for byte, with its metadata, and by a second rsync that
 # finds nothing to do.
 . "$(dirname "$0")/lib.sh"
@@ -118,6 +121,89 @@ set_mode wo rw
 verify_tree "$SRC2" "$W/t" "rsync -aW into wo (three passes, checked in rw)"
 verify_tree "$SRC2" "$W/hx" "rsync -aHXW into wo (checked in rw)" HX
 set_mode wo wo
+
+# ---- wo: what each rsync option does (README, enrpfs(8) "RSYNC INTO A WO EIR") --------------
+# rsync reads the destination for a delta (the default over ssh), --checksum,
+# --append and a --partial resume; in wo nothing can be read, so each falls
+# back to sending whole files, or (--append, --inplace) stops.  A fake remote
+# shell gives the ssh case (delta on by default) on this host.
+printf '#!/bin/sh\nshift\nexec "$@"\n' >"$T/rsh"
+chmod 755 "$T/rsh"
+O=$T/opts
+mkdir "$O"
+chown "$ALICE:" "$O"
+as "$ALICE" sh -c "head -c 3000000 /dev/urandom >'$O/big'; echo hello >'$O/small'; echo x >'$O/same'; echo n >'$O/zlast'" ||
+	die "opts tree"
+expect_ok as "$ALICE" rsync -aW "$O/" "$W/o/"
+# wo_rsync LABEL WANT_RC GREP_OUT RSYNC_ARGS...: exit status and output (in
+# $out) of one run; "-e RSH" among the arguments makes it a remote one.
+wo_rsync() {
+	local label=$1 want=$2 pat=$3 rc dest=$W/o/
+	shift 3
+	case " $* " in *" -e "*) dest=localhost:$W/o/ ;; esac
+	out=$(as "$ALICE" rsync -ai "$@" "$O/" "$dest" 2>&1)
+	rc=$?
+	assert_eq "$want" "$rc" "$label: exit $want ${out:0:300}"
+	if [ -n "$pat" ]; then
+		assert_match "$pat" "$out" "$label: output says: $pat"
+	else
+		assert_eq "" "$(grep -v '^[<>.ch]f\|^\.d\|^cd' <<<"$out")" "$label: no error lines"
+	fi
+}
+# (same keeps its size: a new mtime, whole seconds apart, lets rsync's quick check see it.)
+step=0
+changed() {
+	step=$((step + 1))
+	as "$ALICE" sh -c "echo more >>'$O/small'; head -c 1000 /dev/urandom >>'$O/big'
+		echo $((step % 10)) >'$O/same'; touch -d @$((1700000000 + step * 10)) '$O/same'"
+}
+changed
+wo_rsync "wo: rsync -aW" 0 "" -W
+changed
+wo_rsync "wo: rsync -a over ssh (delta)" 0 'failed to open ".*/o/big", continuing: Permission denied \(13\)' -a -e "$T/rsh"
+assert_match '<f\+\+\+\+\+\+\+\+\+ big' "$out" "... and big is sent whole"
+as "$ALICE" sh -c "echo z >'$O/same'; touch -r '$W/o/same' '$O/same'"
+wo_rsync "wo: rsync -aW --checksum" 0 "" -aW --checksum
+assert_match '>fc\.+ same' "$out" "... re-sends the same-sized, same-mtime file"
+out=$(as "$ALICE" rsync -ai -W --checksum "$O/" "$W/o/" 2>&1)
+assert_match '>fc\.+ zlast' "$out" "... and re-sends every unchanged file each time"
+wo_rsync "wo: rsync -a --checksum over ssh" 0 'failed to open ".*/o/zlast", continuing: Permission denied \(13\)' -a -c -e "$T/rsh"
+changed
+wo_rsync "wo: rsync -aW --partial" 0 "" -aW --partial
+changed
+wo_rsync "wo: rsync -a --append" 11 'write failed on ".*/o/big": Permission denied \(13\)' -a --append
+changed
+wo_rsync "wo: rsync -a --append-verify" 11 'write failed on ".*/o/big": Permission denied \(13\)' -a --append-verify
+as "$ALICE" sh -c "echo later >>'$O/zlast'"
+wo_rsync "wo: rsync -aW --inplace" 11 'write failed on ".*/o/big": Permission denied \(13\)' -aW --inplace
+assert_eq 2 "$(stat -c %s "$W/o/zlast")" "... and stops there: zlast, after big, is not sent"
+expect_ok as "$ALICE" rsync -aW "$O/" "$W/o/"
+set_mode wo rw
+verify_tree "$O" "$W/o" "rsync -aW after the refused --append and --inplace runs (checked in rw)"
+set_mode wo wo
+
+# An interrupted --partial transfer (over a slow link, cut after 3 s) leaves
+# the part received under the file's name with mtime 0; closed, it is
+# checksummed and verified like any file: `verified` says the platform holds
+# exactly these bytes, and only the owner's sha256sum -c against the source
+# says they are not the whole file.  The next run re-sends it whole.
+as "$ALICE" head -c 8000000 /dev/urandom >"$O/huge" || die "huge"
+out=$(as "$ALICE" timeout -s INT 3 rsync -a --partial -e "$LIB_DIR/slowrsh.py" "$O/huge" "localhost:$W/o/" 2>&1)
+size=$(stat -c %s "$W/o/huge" 2>/dev/null)
+assert_true "wo: rsync --partial cut after 3 s leaves a part (${size:-no file} of 8000000 bytes) ${out:0:200}" \
+	test -n "$size" -a "${size:-0}" -gt 0 -a "${size:-0}" -lt 8000000
+assert_eq 0 "$(stat -c %Y "$W/o/huge")" "... with mtime 0 (1970)"
+expect_ok as "$ALICE" env -u ENRP_STORE "$ENRPCTL" wait --timeout 60 "$W/o/huge"
+assert_eq verified "$(getfattr --absolute-names --only-values -n enrp.state "$W/o/huge")" "... and it is verified"
+got=$(grep -F '  o/huge' "$W/.enrp/SHA256SUMS" | cut -d' ' -f1)
+assert_true "... with the checksum of the part, not of the source ($got)" test -n "$got" -a "$got" != "$(sha "$O/huge")"
+out=$(cd "$T" && grep -F '  o/huge' "$W/.enrp/SHA256SUMS" | sed "s|  o/|  opts/|" | sha256sum -c 2>&1)
+assert_match 'opts/huge: FAILED' "$out" "... which the owner's sha256sum -c against the source catches"
+wo_rsync "wo: rsync -a --partial over ssh after the cut" 0 'failed to open ".*/o/huge", continuing: Permission denied \(13\)' -a --partial -e "$LIB_DIR/slowrsh.py"
+assert_match '<f\+\+\+\+\+\+\+\+\+ huge' "$out" "... and huge is sent again whole"
+expect_ok as "$ALICE" env -u ENRP_STORE "$ENRPCTL" wait --timeout 60 "$W/o/huge"
+assert_eq "$(sha "$O/huge")" "$(grep -F '  o/huge' "$W/.enrp/SHA256SUMS" | cut -d' ' -f1)" \
+	"... and .enrp/SHA256SUMS now has the source's checksum"
 
 # ---- an rsync daemon writing into the mount ---------------------------------------------
 port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
