@@ -1339,6 +1339,28 @@ static int write_group(enrp_store *st, enrp_txn_fn *fn, void *arg)
 }
 
 #define GROUP_WAIT_NS (10 * 1000000000LL)
+/* How long a writer waits to announce itself: the daemon takes that lock
+ * only for an instant (to begin a group), another enrpctl for one write,
+ * but a daemon stopped in that instant would hold it for ever. */
+#define INTENT_WAIT_NS (20 * 1000000000LL)
+
+static int wait_intent_lock(enrp_store *st)
+{
+	int64_t deadline = mono_ns() + INTENT_WAIT_NS;
+	for (;;) {
+		if (flock(st->intent_fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (mono_ns() > deadline) {
+			enrp_log(ENRP_LOG_ERR, "another process (the enrpfs serving '%s', or another "
+			         "enrpctl) holds the store's write lock and does not let go; nothing "
+			         "was changed", st->path);
+			return -ETIMEDOUT;
+		}
+		usleep(2000);
+	}
+}
 
 static int wait_group_lock(enrp_store *st)
 {
@@ -1366,12 +1388,11 @@ static int write_single(enrp_store *st, enrp_txn_fn *fn, void *arg)
 	int rc;
 	store_lock(st);
 	/* Announce the write so a daemon holding a group commits it now. */
-	while (flock(st->intent_fd, LOCK_EX) < 0 && errno == EINTR)
-		;
+	int announced = wait_intent_lock(st);
 	/* Then wait for its group to end — with a deadline: a stopped or hung
 	 * daemon holds LMDB's writer mutex, on which mdb_txn_begin would block
 	 * for ever.  (It cannot begin another: we hold the intent lock.) */
-	int locked = wait_group_lock(st);
+	int locked = announced ? announced : wait_group_lock(st);
 	rc = locked;
 	for (int attempt = 0; locked == 0 && attempt < 2; attempt++) {
 		enrp_txn t = { .st = st, .write = true };
@@ -1400,7 +1421,8 @@ static int write_single(enrp_store *st, enrp_txn_fn *fn, void *arg)
 		if (grow_map(st))
 			break;
 	}
-	flock(st->intent_fd, LOCK_UN);
+	if (announced == 0)
+		flock(st->intent_fd, LOCK_UN);
 	pthread_mutex_unlock(&st->lock);
 	/* Hooks run unlocked, as a group's do: they may read the store (the
 	 * journal's syslog mirror does) and must not hold a daemon's writes. */

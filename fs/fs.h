@@ -36,6 +36,9 @@ struct handle {
 	void (*destroy)(struct handle *h);
 	int64_t released_at;           /* protected by fs->dead_lock */
 	struct handle *next_dead;      /* protected by fs->dead_lock */
+	/* On fs->live from the reply to its open until its release
+	 * (protected by fs->dead_lock). */
+	struct handle *live_next, **live_pprev;
 };
 
 /* Kernel lookup counts and open handles per inode (inode.c). */
@@ -93,6 +96,7 @@ struct fs {
 	bool threads_started;
 	pthread_mutex_t dead_lock;
 	struct handle *dead;            /* released handles awaiting the reaper */
+	struct handle *live;            /* open handles not released yet (dead_lock) */
 	struct list_sizes sizes;        /* hidden.c */
 	struct snapmount *snapmount;    /* a snapshot mount (snapmount.c); NULL live */
 	_Atomic bool stopping;
@@ -165,7 +169,13 @@ struct handle *handle_get(const struct fuse_file_info *fi);
 void handle_put(struct handle *h);
 /* RELEASE: drops the open's reference; the reaper destroys it later. */
 void handle_release(struct fs *fs, const struct fuse_file_info *fi);
-/* Destroys released handles nothing uses any more (all of them with ALL). */
+/* H is about to be an open's handle (before its reply, which may be
+ * released at once): on fs->live until released.  handle_unlive takes it
+ * off again when the reply failed (no-op when not on it). */
+void handle_live(struct fs *fs, struct handle *h);
+void handle_unlive(struct fs *fs, struct handle *h);
+/* Destroys released handles nothing uses any more; with ALL (at exit,
+ * nothing serving any more) every handle, released or not. */
 void handles_reap(struct fs *fs, bool all);
 
 /* The caller of REQ, for core's policy. */

@@ -33,6 +33,8 @@ void handle_init(struct handle *h, void (*destroy)(struct handle *h))
 	h->destroy = destroy;
 	h->released_at = 0;
 	h->next_dead = NULL;
+	h->live_next = NULL;
+	h->live_pprev = NULL;
 }
 
 struct handle *handle_get(const struct fuse_file_info *fi)
@@ -47,10 +49,40 @@ void handle_put(struct handle *h)
 	atomic_fetch_sub(&h->refs, 1);
 }
 
+static void unlive_locked(struct handle *h)
+{
+	if (!h->live_pprev)
+		return;
+	*h->live_pprev = h->live_next;
+	if (h->live_next)
+		h->live_next->live_pprev = h->live_pprev;
+	h->live_next = NULL;
+	h->live_pprev = NULL;
+}
+
+void handle_live(struct fs *fs, struct handle *h)
+{
+	pthread_mutex_lock(&fs->dead_lock);
+	h->live_next = fs->live;
+	if (fs->live)
+		fs->live->live_pprev = &h->live_next;
+	fs->live = h;
+	h->live_pprev = &fs->live;
+	pthread_mutex_unlock(&fs->dead_lock);
+}
+
+void handle_unlive(struct fs *fs, struct handle *h)
+{
+	pthread_mutex_lock(&fs->dead_lock);
+	unlive_locked(h);
+	pthread_mutex_unlock(&fs->dead_lock);
+}
+
 void handle_release(struct fs *fs, const struct fuse_file_info *fi)
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 	pthread_mutex_lock(&fs->dead_lock);
+	unlive_locked(h);
 	h->released_at = mono_ns();
 	h->next_dead = fs->dead;
 	fs->dead = h;
@@ -73,6 +105,14 @@ void handles_reap(struct fs *fs, bool all)
 		} else {
 			pp = &h->next_dead;
 		}
+	}
+	/* An unmount right after a close can end the session before the
+	 * kernel's RELEASE of that file is served: at exit those go too. */
+	while (all && fs->live) {
+		struct handle *h = fs->live;
+		unlive_locked(h);
+		h->next_dead = doomed;
+		doomed = h;
 	}
 	pthread_mutex_unlock(&fs->dead_lock);
 	while (doomed) {

@@ -385,8 +385,11 @@ static void snap_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse
 	}
 	fi->fh = (uintptr_t)h;
 	fi->direct_io = 1;
-	if (fuse_reply_open(req, fi) != 0)
+	handle_live(fs, h);
+	if (fuse_reply_open(req, fi) != 0) {
+		handle_unlive(fs, h);
 		snap_file_destroy(h);
+	}
 }
 
 void snap_file_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi)
@@ -446,8 +449,11 @@ void hidden_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file
 	}
 	fi->fh = (uintptr_t)h;
 	fi->direct_io = 1;
-	if (fuse_reply_open(req, fi) != 0)
+	handle_live(fs, &h->h);
+	if (fuse_reply_open(req, fi) != 0) {
+		handle_unlive(fs, &h->h);
 		hidden_file_destroy(&h->h);
+	}
 }
 
 void hidden_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -611,8 +617,11 @@ void hidden_opendir(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_f
 		if (rc)
 			goto out_err;
 		fi->fh = (uintptr_t)d;
-		if (fuse_reply_open(req, fi) != 0)
+		handle_live(fs, &d->h);
+		if (fuse_reply_open(req, fi) != 0) {
+			handle_unlive(fs, &d->h);
 			dir_free(d);
+		}
 		return;
 	}
 	/* ".." of both is the EIR directory. */
@@ -640,8 +649,11 @@ void hidden_opendir(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_f
 		}
 	}
 	fi->fh = (uintptr_t)d;
-	if (fuse_reply_open(req, fi) != 0)
+	handle_live(fs, &d->h);
+	if (fuse_reply_open(req, fi) != 0) {
+		handle_unlive(fs, &d->h);
 		dir_free(d);
+	}
 	return;
 out_err:
 	dir_free(d);

@@ -170,8 +170,11 @@ void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	d->streamed = true;
 	fi->fh = (uintptr_t)d;
-	if (fuse_reply_open(req, fi) != 0)
+	handle_live(fs, &d->h);
+	if (fuse_reply_open(req, fi) != 0) {
+		handle_unlive(fs, &d->h);
 		dir_free(d);
+	}
 }
 
 /* Entries one request takes at most (one read transaction): a bound on

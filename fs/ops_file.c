@@ -148,6 +148,7 @@ static int handle_new(struct fs *fs, const struct enrp_stat *s, bool write, bool
 		return rc;
 	}
 	fi->fh = (uintptr_t)h;
+	handle_live(fs, &h->h);
 	node_open(fs, h->ino, h->eir_id, h->writer);
 	return 0;
 }
@@ -158,6 +159,7 @@ static void handle_free(struct fs *fs, struct open_file *h)
 	if (h->writer)
 		enrp_ingest_writer_close(fs->ing, h->ino);
 	node_close(fs, h->ino, h->writer);
+	handle_unlive(fs, &h->h);
 	open_file_destroy(&h->h);
 }
 

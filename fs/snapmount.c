@@ -497,8 +497,11 @@ static void sm_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fi->fh = (uintptr_t)h;
 	fi->keep_cache = 0; /* a reopened file is read, and checked, again */
-	if (fuse_reply_open(req, fi) != 0)
+	handle_live(fs, h);
+	if (fuse_reply_open(req, fi) != 0) {
+		handle_unlive(fs, h);
 		h->destroy(h);
+	}
 }
 
 static void sm_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -589,8 +592,11 @@ static void sm_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 	fi->fh = (uintptr_t)d;
 	fi->cache_readdir = 1;
-	if (fuse_reply_open(req, fi) != 0)
+	handle_live(fs_of(req), &d->h);
+	if (fuse_reply_open(req, fi) != 0) {
+		handle_unlive(fs_of(req), &d->h);
 		dir_free(d);
+	}
 }
 
 static void sm_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
