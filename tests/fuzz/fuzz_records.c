@@ -64,7 +64,7 @@ static bool eir_eq(const struct enrp_eir *a, const struct enrp_eir *b)
 
 static bool usage_eq(const struct enrp_eir_usage *a, const struct enrp_eir_usage *b)
 {
-	return a->bytes == b->bytes && a->files == b->files && a->stored == b->stored &&
+	return a->bytes == b->bytes && a->inodes == b->inodes && a->stored == b->stored &&
 	       a->chunks == b->chunks;
 }
 
@@ -398,7 +398,7 @@ static void build_usage(const uint8_t *p, size_t n)
 	uint8_t buf[USAGE_VAL_LEN];
 
 	take(&p, &n, &a.bytes, sizeof(a.bytes));
-	take(&p, &n, &a.files, sizeof(a.files));
+	take(&p, &n, &a.inodes, sizeof(a.inodes));
 	take(&p, &n, &a.stored, sizeof(a.stored));
 	take(&p, &n, &a.chunks, sizeof(a.chunks));
 	rec_usage_encode(buf, &a);
