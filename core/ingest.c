@@ -1289,15 +1289,8 @@ static const struct extent_ent *same_chunk(const struct seal_job *j, enrp_reader
 	bool tail = j->tail_from && j->pos >= j->tail_from;
 	if ((!tail && j->pos >= j->same_until) || !base || reader_base_list(base, &b))
 		return NULL;
-	size_t lo = 0, hi = b.n;
-	while (lo < hi) { /* the first chunk starting at or after pos */
-		size_t mid = lo + (hi - lo) / 2;
-		if (b.offs[mid] < j->pos)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo >= b.n || b.offs[lo] != j->pos || !b.v[lo].plain_len || b.v[lo].plain_len > have)
+	size_t lo = extent_boundary(b.offs, b.n, j->pos);
+	if (lo >= b.n || !b.v[lo].plain_len || b.v[lo].plain_len > have)
 		return NULL;
 	if (!tail && b.offs[lo + 1] > j->same_until)
 		return NULL; /* the first change is in it */

@@ -173,6 +173,21 @@ static inline uint64_t extent_len(const struct extent_ent *e)
 	return e->plain_len ? e->plain_len : e->zeros;
 }
 
+/* The index I with OFFS[I] == POS among the N+1 ascending chunk offsets of
+ * a list (OFFS[N] its size): POS is a chunk boundary there.  N+1 if not. */
+static inline size_t extent_boundary(const uint64_t *offs, size_t n, uint64_t pos)
+{
+	size_t lo = 0, hi = n + 1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (offs[mid] < pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo <= n && offs[lo] == pos ? lo : n + 1;
+}
+
 int rec_extent_encode(const struct extent_ent *v, size_t n, struct rec_out *o);
 /* Allocates *V (caller frees); -EIO on damage. */
 int rec_extent_decode(const void *p, size_t len, struct extent_ent **v, size_t *n);

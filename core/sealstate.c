@@ -169,20 +169,6 @@ void seal_states_put(struct seal_states *c, uint64_t ino, const struct extent_en
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* The index I with OFFS[I] == POS (OFFS ascending, N+1 of them), or N+1. */
-static size_t boundary(const uint64_t *offs, size_t n, uint64_t pos)
-{
-	size_t lo = 0, hi = n + 1;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (offs[mid] < pos)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo <= n && offs[lo] == pos ? lo : n + 1;
-}
-
 bool seal_states_resume(struct seal_states *c, uint64_t ino, const struct extent_ent *v,
                         const uint64_t *offs, size_t n, uint64_t unchanged, enrp_sha256 *sha,
                         uint64_t *pos, size_t *idx, struct seal_trail *into)
@@ -196,7 +182,7 @@ bool seal_states_resume(struct seal_states *c, uint64_t ino, const struct extent
 		const struct seal_trail_ent *e = &f->trail.v[k];
 		if (e->pos > unchanged)
 			continue;
-		size_t i = boundary(offs, n, e->pos);
+		size_t i = extent_boundary(offs, n, e->pos);
 		if (i == 0 || i > n || !v[i - 1].plain_len || memcmp(v[i - 1].digest, e->digest, 32))
 			continue;
 		if (enrp_sha256_copy(sha, e->sha))

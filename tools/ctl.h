@@ -17,6 +17,7 @@
 #ifndef ENRP_CTL_H
 #define ENRP_CTL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -179,6 +180,11 @@ int ctl_notify_eir(struct ctl *ctl, const char *name, uint32_t id);
 
 /* Memory that cannot be had ends enrpctl: prints and exits 1. */
 void *ctl_xmalloc(size_t size);
+/* FMT's text escaped (enrp_text_escape: a name, a path, a reason or a
+ * journal detail cannot act on the terminal or start a line of its own),
+ * in a new string.  Memory failures end enrpctl. */
+__attribute__((format(printf, 1, 0)))
+char *ctl_vescaped(const char *fmt, va_list ap);
 void *ctl_xrealloc(void *p, size_t nmemb, size_t size);
 char *ctl_xstrdup(const char *s);
 

@@ -77,25 +77,30 @@ static void usage(FILE *f)
 
 /* --- output lines and diagnostics ----------------------------------------- */
 
-/* Writes PREFIX, then the text of FMT escaped (enrp_text_escape: a name, a
- * path, a reason or a journal detail cannot act on the terminal or start a
- * line of its own), then a newline, on F. */
-__attribute__((format(printf, 3, 0)))
-static void vline(FILE *f, const char *prefix, const char *fmt, va_list ap)
+char *ctl_vescaped(const char *fmt, va_list ap)
 {
 	char *text;
 	if (vasprintf(&text, fmt, ap) < 0) {
-		fputs("enrpctl: out of memory\n", stderr);
+		fputs("enrpctl: out of memory\n", stderr); /* not ctl_err: it comes here */
 		exit(CTL_FAIL);
 	}
 	size_t n = enrp_text_escape(NULL, 0, text) + 1;
 	char *esc = ctl_xmalloc(n);
 	enrp_text_escape(esc, n, text);
+	free(text);
+	return esc;
+}
+
+/* Writes PREFIX, then the text of FMT escaped (ctl_vescaped), then a
+ * newline, on F. */
+__attribute__((format(printf, 3, 0)))
+static void vline(FILE *f, const char *prefix, const char *fmt, va_list ap)
+{
+	char *esc = ctl_vescaped(fmt, ap);
 	fputs(prefix, f);
 	fputs(esc, f);
 	fputc('\n', f);
 	free(esc);
-	free(text);
 }
 
 void ctl_line(FILE *f, const char *fmt, ...)
@@ -237,26 +242,18 @@ bool ctl_confirm_open(struct ctl_tty *t)
 
 bool ctl_confirm(struct ctl_tty *t, const char *word, const char *prompt, ...)
 {
-	char *text, answer[256];
+	char answer[256];
 	size_t n = 0;
 	bool eof = false;
 	va_list ap;
 
 	va_start(ap, prompt);
-	int len = vasprintf(&text, prompt, ap);
+	char *esc = ctl_vescaped(prompt, ap);
 	va_end(ap);
-	if (len < 0) {
-		ctl_err("out of memory");
-		exit(CTL_FAIL);
-	}
-	size_t esz = enrp_text_escape(NULL, 0, text) + 1;
-	char *esc = ctl_xmalloc(esz);
-	enrp_text_escape(esc, esz, text);
 	fflush(stdout);
 	fflush(stderr);
 	dprintf(t->out, "%s ", esc);
 	free(esc);
-	free(text);
 	/* One line, byte by byte: nothing past the newline is consumed. */
 	while (n < sizeof(answer) - 1) {
 		char ch;

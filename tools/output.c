@@ -76,20 +76,11 @@ void table_cell(struct table *t, const char *fmt, ...)
 {
 	assert(t->ncells < t->nrows * t->ncols);
 	va_list ap;
-	char *cell;
-	va_start(ap, fmt);
-	int n = vasprintf(&cell, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		ctl_err("out of memory");
-		exit(CTL_FAIL);
-	}
 	/* Escaped before the widths are measured: a reason or a name shows
 	 * as the text it is, and the columns stay aligned. */
-	size_t len = enrp_text_escape(NULL, 0, cell) + 1;
-	char *esc = ctl_xmalloc(len);
-	enrp_text_escape(esc, len, cell);
-	free(cell);
+	va_start(ap, fmt);
+	char *esc = ctl_vescaped(fmt, ap);
+	va_end(ap);
 	table_push(t, esc);
 }
 
