@@ -32,6 +32,7 @@
  * is not a change of its record.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,12 +101,57 @@ int enrp_state_parse(const char *s, enum enrp_state *out)
 	return -EINVAL;
 }
 
+/* The audit login uid of PID; ENRP_NO_UID when unset (4294967295 in the
+ * file) or unreadable (no audit support in the kernel). */
+static uint32_t login_uid_of(uint32_t pid)
+{
+	char path[48], buf[24];
+	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/loginuid", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return ENRP_NO_UID;
+	unsigned long long v = ENRP_NO_UID;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtoull(buf, NULL, 10);
+	fclose(f);
+	return v > ENRP_NO_UID ? ENRP_NO_UID : (uint32_t)v;
+}
+
 void enrp_actor_self(struct enrp_actor *actor, const char *command)
 {
 	memset(actor, 0, sizeof(*actor));
 	actor->uid = (uint32_t)getuid();
 	actor->pid = (uint32_t)getpid();
 	snprintf(actor->command, sizeof(actor->command), "%s", command ? command : "");
+	actor->login_uid = login_uid_of(actor->pid);
+	actor->sudo_uid = ENRP_NO_UID;
+	const char *user = getenv("SUDO_USER"), *uid = getenv("SUDO_UID");
+	if (user && *user && uid && *uid) {
+		char *end;
+		unsigned long long v = strtoull(uid, &end, 10);
+		if (!*end && v < ENRP_NO_UID) {
+			actor->sudo_uid = (uint32_t)v;
+			snprintf(actor->sudo_user, sizeof(actor->sudo_user), "%s", user);
+		}
+	}
+}
+
+void enrp_actor_of(struct enrp_actor *actor, uint32_t uid, uint32_t pid)
+{
+	char path[48];
+
+	memset(actor, 0, sizeof(*actor));
+	actor->uid = uid;
+	actor->pid = pid;
+	actor->sudo_uid = ENRP_NO_UID;
+	actor->login_uid = login_uid_of(pid);
+	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/comm", pid);
+	FILE *f = fopen(path, "re");
+	if (f) {
+		if (fgets(actor->command, sizeof(actor->command), f))
+			actor->command[strcspn(actor->command, "\n")] = '\0';
+		fclose(f);
+	}
 }
 
 bool enrp_eir_name_valid(const char *name)

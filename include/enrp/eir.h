@@ -94,14 +94,28 @@ struct enrp_eir_files {
 };
 
 /* Who did something: recorded in the journal with every change. */
+/* Who did something: the process (uid, pid, command) and the person behind
+ * it, since root does most administration and "uid 0" names nobody.  The
+ * login uid is the kernel's audit login uid (/proc/PID/loginuid: the account
+ * that logged in, kept across su and sudo); the sudo fields come from
+ * SUDO_USER/SUDO_UID, which only enrpctl sees (a FUSE caller's environment
+ * is not read: it proves nothing and costs a file read per request). */
 struct enrp_actor {
 	uint32_t uid;
 	uint32_t pid;
-	char command[64]; /* e.g. "enrpctl eir set", "enrpfs" */
+	char command[64];      /* e.g. "enrpctl eir set", "enrpfs", or a caller's comm */
+	uint32_t login_uid;    /* ENRP_NO_UID when unset (a daemon, a boot service) */
+	uint32_t sudo_uid;     /* ENRP_NO_UID when not run through sudo */
+	char sudo_user[33];    /* "" when not run through sudo */
 };
 
-/* Fills ACTOR with the calling process's uid and pid and COMMAND. */
+/* Fills ACTOR with the calling process's uid, pid, login uid, sudo user and
+ * uid, and COMMAND. */
 void enrp_actor_self(struct enrp_actor *actor, const char *command);
+
+/* Fills ACTOR for process PID running as UID (a FUSE caller): its login uid
+ * and its command name from /proc, when they can be read. */
+void enrp_actor_of(struct enrp_actor *actor, uint32_t uid, uint32_t pid);
 
 /* Names: 1-63 characters of [a-z0-9._-], starting with a letter or digit. */
 bool enrp_eir_name_valid(const char *name);
