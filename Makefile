@@ -3,6 +3,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 BUILD   ?= build
 
 PKGS    := fuse3 lmdb libzstd libcrypto
@@ -119,10 +120,13 @@ install: $(ENRPFS) $(ENRPCTL)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(ENRPFS) $(ENRPCTL) $(DESTDIR)$(SBINDIR)/
 	install -m 0644 fs/enrpfs.8 tools/enrpctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 tools/enrpctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/enrpctl
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/enrpfs $(DESTDIR)$(SBINDIR)/enrpctl \
-	      $(DESTDIR)$(MANDIR)/man8/enrpfs.8 $(DESTDIR)$(MANDIR)/man8/enrpctl.8
+	      $(DESTDIR)$(MANDIR)/man8/enrpfs.8 $(DESTDIR)$(MANDIR)/man8/enrpctl.8 \
+	      $(DESTDIR)$(BASHCOMPDIR)/enrpctl
 
 demo: all
 	tools/demo.sh
