@@ -57,6 +57,10 @@ struct options {
 #define GC_INTERVAL_DEFAULT 600
 #define GC_INTERVAL_MAX (7 * 86400)
 
+/* How long a start waits for the last daemon to finish shutting down
+ * (what enrpctl waits too). */
+#define DAEMON_STOP_WAIT_MS 30000
+
 enum { KEY_WORKERS, KEY_COMPRESS, KEY_KEYFILE, KEY_GC_INTERVAL, KEY_SNAPSHOT, KEY_ALLOW };
 static const struct fuse_opt option_spec[] = {
 	FUSE_OPT_KEY("snapshot=", KEY_SNAPSHOT),
@@ -486,11 +490,17 @@ static int check_mountpoint(const char *store, const char *arg, char *mnt)
 	}
 	if (!realpath(arg, mnt) || stat(mnt, &sb) < 0) {
 		int err = errno;
+		if (err == ENOTCONN) {
+			/* What a killed daemon leaves: the kernel keeps the mount
+			 * until someone removes it. */
+			say("enrpfs: cannot mount on '%s': the mount point is stale (the enrpfs that "
+			    "served it was killed or crashed: %s)", arg, strerror(err));
+			say("hint: 'fusermount3 -u %s' clears it; then mount again", arg);
+			return 1;
+		}
 		say("enrpfs: cannot mount on '%s': %s", arg, strerror(err));
 		if (err == ENOENT)
 			say("hint: create the directory first (mkdir -p '%s')", arg);
-		else if (err == ENOTCONN)
-			say("hint: a dead FUSE mount is there; remove it with 'fusermount3 -u %s'", arg);
 		return 1;
 	}
 	if (!S_ISDIR(sb.st_mode)) {
@@ -772,6 +782,15 @@ int main(int argc, char *argv[])
 	}
 	pid_t holder = 0;
 	lock_fd = enrp_rundir_lock(store, &holder);
+	struct enrp_daemon_info prev;
+	/* Unmounted a moment ago, the last daemon may still be finishing its
+	 * work: a restart (fusermount3 -u; enrpfs ...) waits for it. */
+	if (lock_fd == -EBUSY && !enrp_rundir_daemon_info(store, &prev) &&
+	    prev.state == ENRP_DAEMON_STOPPING) {
+		say("enrpfs: waiting for enrpfs (pid %d) to finish shutting down...", (int)prev.pid);
+		enrp_rundir_wait_stopped(store, DAEMON_STOP_WAIT_MS, &prev);
+		lock_fd = enrp_rundir_lock(store, &holder);
+	}
 	if (lock_fd < 0) {
 		if (lock_fd == -EBUSY) {
 			say("enrpfs: store '%s' is already mounted by enrpfs (pid %d)", store, (int)holder);
@@ -782,6 +801,8 @@ int main(int argc, char *argv[])
 		}
 		goto out_session;
 	}
+	/* The last daemon's mount point, until ours is up (rundir.h). */
+	enrp_rundir_write_mountpoint(store, NULL);
 	if (!cmd.foreground) {
 		status_fd = daemon_begin();
 		if (status_fd < 0) {
@@ -851,6 +872,8 @@ int main(int argc, char *argv[])
 		goto out_unmount;
 	}
 	enrp_rundir_write_pid(lock_fd);
+	if (mnt[0] == '/')
+		enrp_rundir_write_mountpoint(store, mnt);
 	daemon_done();
 	enrp_log(ENRP_LOG_INFO, "serving %s at %s", store, mnt);
 
