@@ -46,8 +46,10 @@ $(LIB): $(CORE_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# sd_notify (fs/service.c): enrpfs alone links libsystemd.
+FS_LIBS := $(shell pkg-config --libs libsystemd)
 $(ENRPFS): $(FS_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(FS_OBJ) $(LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(FS_OBJ) $(LIB) $(LDLIBS) $(FS_LIBS)
 
 $(ENRPCTL): $(TOOLS_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(TOOLS_OBJ) $(LIB) $(LDLIBS)
