@@ -4,6 +4,8 @@ DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# systemd reads units below /usr/local/lib too, so PREFIX applies as is.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 BUILD   ?= build
 
 PKGS    := fuse3 lmdb libzstd libcrypto
@@ -124,11 +126,14 @@ install: $(ENRPFS) $(ENRPCTL)
 	install -m 0644 fs/enrpfs.8 tools/enrpctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0644 tools/enrpctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/enrpctl
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' fs/enrpfs@.service.in >$(DESTDIR)$(SYSTEMDUNITDIR)/enrpfs@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/enrpfs@.service
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/enrpfs $(DESTDIR)$(SBINDIR)/enrpctl \
 	      $(DESTDIR)$(MANDIR)/man8/enrpfs.8 $(DESTDIR)$(MANDIR)/man8/enrpctl.8 \
-	      $(DESTDIR)$(BASHCOMPDIR)/enrpctl
+	      $(DESTDIR)$(BASHCOMPDIR)/enrpctl $(DESTDIR)$(SYSTEMDUNITDIR)/enrpfs@.service
 
 demo: all
 	tools/demo.sh
