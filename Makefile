@@ -3,6 +3,9 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# systemd reads units below /usr/local/lib too, so PREFIX applies as is.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 BUILD   ?= build
 
 PKGS    := fuse3 lmdb libzstd libcrypto
@@ -45,8 +48,10 @@ $(LIB): $(CORE_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# sd_notify (fs/service.c): enrpfs alone links libsystemd.
+FS_LIBS := $(shell pkg-config --libs libsystemd)
 $(ENRPFS): $(FS_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(FS_OBJ) $(LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(FS_OBJ) $(LIB) $(LDLIBS) $(FS_LIBS)
 
 $(ENRPCTL): $(TOOLS_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(TOOLS_OBJ) $(LIB) $(LDLIBS)
@@ -119,10 +124,16 @@ install: $(ENRPFS) $(ENRPCTL)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(ENRPFS) $(ENRPCTL) $(DESTDIR)$(SBINDIR)/
 	install -m 0644 fs/enrpfs.8 tools/enrpctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 tools/enrpctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/enrpctl
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' fs/enrpfs@.service.in >$(DESTDIR)$(SYSTEMDUNITDIR)/enrpfs@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/enrpfs@.service
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/enrpfs $(DESTDIR)$(SBINDIR)/enrpctl \
-	      $(DESTDIR)$(MANDIR)/man8/enrpfs.8 $(DESTDIR)$(MANDIR)/man8/enrpctl.8
+	      $(DESTDIR)$(MANDIR)/man8/enrpfs.8 $(DESTDIR)$(MANDIR)/man8/enrpctl.8 \
+	      $(DESTDIR)$(BASHCOMPDIR)/enrpctl $(DESTDIR)$(SYSTEMDUNITDIR)/enrpfs@.service
 
 demo: all
 	tools/demo.sh

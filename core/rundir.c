@@ -26,6 +26,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <mntent.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -42,6 +43,8 @@
 
 #define RUN_DIR "run"
 #define PID_FILE "run/enrpfs.pid"
+#define MOUNT_FILE "run/enrpfs.mount"
+#define MOUNT_TMP "run/enrpfs.mount.tmp"
 #define SOCK_FILE "run/control.sock"
 #define LINE_MAX_LEN 1024
 /* How long the daemon waits for a connected client's request line. */
@@ -162,6 +165,90 @@ pid_t enrp_rundir_daemon_pid(const char *store_path)
 	}
 	close(fd);
 	return pid;
+}
+
+int enrp_rundir_write_mountpoint(const char *store_path, const char *mountpoint)
+{
+	char tmp[4096], path[4096];
+	int rc = run_path(tmp, sizeof(tmp), store_path, MOUNT_TMP);
+	if (!rc)
+		rc = run_path(path, sizeof(path), store_path, MOUNT_FILE);
+	if (rc)
+		return rc;
+	if (!mountpoint)
+		return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+	/* Only the lock holder writes it: the tmp name is its own.  No fsync:
+	 * after an OS crash no mount is left to speak of. */
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	size_t n = strlen(mountpoint);
+	ssize_t w = write(fd, mountpoint, n);
+	rc = w < 0 ? -errno : (size_t)w != n ? -EIO : 0;
+	if (close(fd) < 0 && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path) < 0)
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+/* Whether DIR is the directory of an enrpfs mount in our mount table. */
+static bool enrpfs_mounted_at(const char *dir)
+{
+	FILE *f = setmntent("/proc/self/mounts", "re");
+	if (!f)
+		return true; /* cannot tell: never take a live daemon for a dying one */
+	struct mntent m;
+	char buf[3 * 4096];
+	bool found = false;
+	while (!found && getmntent_r(f, &m, buf, sizeof(buf)))
+		found = !strcmp(m.mnt_dir, dir) && !strcmp(m.mnt_type, "fuse.enrpfs");
+	endmntent(f);
+	return found;
+}
+
+int enrp_rundir_daemon_info(const char *store_path, struct enrp_daemon_info *out)
+{
+	char path[4096];
+	memset(out, 0, sizeof(*out));
+	int rc = run_path(path, sizeof(path), store_path, MOUNT_FILE);
+	if (rc)
+		return rc;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		ssize_t n = read(fd, out->mountpoint, sizeof(out->mountpoint) - 1);
+		out->mountpoint[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	/* A starting daemon removes the record once it holds the lock and
+	 * writes it once its mount is up; reading it before probing the lock
+	 * means a record seen with a holder is that holder's own. */
+	out->pid = enrp_rundir_daemon_pid(store_path);
+	if (!out->pid) {
+		struct stat sb;
+		out->state = ENRP_DAEMON_NONE;
+		out->stale = out->mountpoint[0] == '/' && stat(out->mountpoint, &sb) < 0 &&
+		             errno == ENOTCONN;
+		return 0;
+	}
+	bool gone = out->mountpoint[0] == '/' && !enrpfs_mounted_at(out->mountpoint);
+	out->state = gone ? ENRP_DAEMON_STOPPING : ENRP_DAEMON_SERVING;
+	return 0;
+}
+
+int enrp_rundir_wait_stopped(const char *store_path, int timeout_ms,
+                             struct enrp_daemon_info *out)
+{
+	int64_t waited = 0;
+	for (;;) {
+		int rc = enrp_rundir_daemon_info(store_path, out);
+		if (rc || out->state != ENRP_DAEMON_STOPPING || waited >= timeout_ms)
+			return rc;
+		sleep_ms(50);
+		waited += 50;
+	}
 }
 
 static int snapshot_lock_open(const char *store_path, uint32_t eir_id, uint64_t gen)

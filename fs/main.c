@@ -34,6 +34,7 @@
 #include <enrp/vault.h>
 
 #include "fs.h"
+#include "service.h"
 
 /* Sealing threads: more than this only adds memory (each holds up to
  * 2 x (compressors + 1) chunks in flight) and contention for the CPUs. */
@@ -50,6 +51,7 @@ struct options {
 	char *snapshot;     /* EIR@NAME: a read-only mount of that snapshot */
 	struct snapmount_access allow; /* snapshot mounts: who else may use it */
 	bool allow_given;
+	char *logfile;      /* daemon messages go here (service.c) */
 };
 
 /* How often at most the daemon collects garbage on its own, and the most
@@ -57,8 +59,14 @@ struct options {
 #define GC_INTERVAL_DEFAULT 600
 #define GC_INTERVAL_MAX (7 * 86400)
 
-enum { KEY_WORKERS, KEY_COMPRESS, KEY_KEYFILE, KEY_GC_INTERVAL, KEY_SNAPSHOT, KEY_ALLOW };
+/* How long a start waits for the last daemon to finish shutting down
+ * (what enrpctl waits too). */
+#define DAEMON_STOP_WAIT_MS 30000
+
+enum { KEY_WORKERS, KEY_COMPRESS, KEY_KEYFILE, KEY_GC_INTERVAL, KEY_SNAPSHOT, KEY_ALLOW,
+       KEY_LOGFILE };
 static const struct fuse_opt option_spec[] = {
+	FUSE_OPT_KEY("logfile=", KEY_LOGFILE),
 	FUSE_OPT_KEY("snapshot=", KEY_SNAPSHOT),
 	FUSE_OPT_KEY("allow=", KEY_ALLOW),
 	FUSE_OPT_KEY("gc_interval=", KEY_GC_INTERVAL),
@@ -144,6 +152,15 @@ static int option_proc(void *data, const char *arg, int key, struct fuse_args *o
 		o->allow_given = true;
 		return rc ? -1 : 0;
 	}
+	case KEY_LOGFILE:
+		if (val[1] != '/') {
+			say("enrpfs: bad option '%s': logfile needs an absolute path (the daemon "
+			    "runs in /)", arg);
+			return -1;
+		}
+		free(o->logfile);
+		o->logfile = strdup(val + 1);
+		return o->logfile ? 0 : -1;
 	case KEY_KEYFILE:
 		if (!val[1]) {
 			say("enrpfs: bad option '%s': keyfile needs the path of a key file", arg);
@@ -244,6 +261,8 @@ static void usage(FILE *out)
 	        "enrpfs options:\n"
 	        "    -o workers=N      sealing threads, 1..64 (default: number of cores)\n"
 	        "    -o compress=N     zstd level of new chunks, 1..19 (default 3)\n"
+	        "    -o logfile=PATH   append the daemon's messages to PATH (absolute; SIGHUP\n"
+	        "                      reopens it) instead of syslog\n"
 	        "    -o keyfile=PATH   master key of an encrypted store (default: the\n"
 	        "                      path recorded by 'enrpctl init --encrypt')\n"
 	        "    -o gc_interval=S  collect garbage on its own at most every S seconds\n"
@@ -271,11 +290,35 @@ static void emit(int prio, const char *msg)
 {
 	char buf[4 * PATH_MAX];
 	enrp_text_escape(buf, sizeof(buf), msg);
+	/* -o logfile= takes every message, syslog's included. */
+	bool to_file = logfile_active();
+	if (to_file) {
+		static const char *const names[] = { "emerg", "alert", "crit", "error",
+			                             "warning", "notice", "info", "debug" };
+		const char *text = strncmp(buf, "enrpfs: ", 8) ? buf : buf + 8;
+		logfile_write(names[prio & 7], text);
+	}
 	/* Until the terminal is let go, the user who started us reads this. */
 	if (!daemonised)
 		fprintf(stderr, "%s\n", buf);
-	else
+	else if (!to_file)
 		syslog(prio, "%s", buf);
+}
+
+/* Says, before a daemon lets its terminal go, that its messages would
+ * reach nobody: no log file, and no syslog socket to take them (a
+ * container, a minimal host).  Messages of a foreground enrpfs go to its
+ * stderr (under systemd, the journal). */
+static void warn_if_messages_lost(bool foreground_run)
+{
+	struct stat sb;
+	if (foreground_run || logfile_active() ||
+	    (stat("/dev/log", &sb) == 0 && S_ISSOCK(sb.st_mode)))
+		return;
+	say("enrpfs: warning: no syslog socket (/dev/log) on this host: the daemon's messages "
+	    "will be lost");
+	say("hint: mount with -o logfile=/var/log/enrpfs.log, or run 'enrpfs -f' under a "
+	    "service manager that keeps its stderr (see enrpfs(8), RUNNING AS A SERVICE)");
 }
 
 static void say(const char *fmt, ...)
@@ -486,11 +529,17 @@ static int check_mountpoint(const char *store, const char *arg, char *mnt)
 	}
 	if (!realpath(arg, mnt) || stat(mnt, &sb) < 0) {
 		int err = errno;
+		if (err == ENOTCONN) {
+			/* What a killed daemon leaves: the kernel keeps the mount
+			 * until someone removes it. */
+			say("enrpfs: cannot mount on '%s': the mount point is stale (the enrpfs that "
+			    "served it was killed or crashed: %s)", arg, strerror(err));
+			say("hint: 'fusermount3 -u %s' clears it; then mount again", arg);
+			return 1;
+		}
 		say("enrpfs: cannot mount on '%s': %s", arg, strerror(err));
 		if (err == ENOENT)
 			say("hint: create the directory first (mkdir -p '%s')", arg);
-		else if (err == ENOTCONN)
-			say("hint: a dead FUSE mount is there; remove it with 'fusermount3 -u %s'", arg);
 		return 1;
 	}
 	if (!S_ISDIR(sb.st_mode)) {
@@ -577,6 +626,7 @@ static int serve_snapshot(struct options *o, struct fuse_cmdline_opts *cmd,
 		say("hint: run 'enrpfs --help' for the options");
 		return 2;
 	}
+	warn_if_messages_lost(cmd->foreground);
 	if (!cmd->foreground) {
 		status_fd = daemon_begin();
 		if (status_fd < 0) {
@@ -617,13 +667,15 @@ static int serve_snapshot(struct options *o, struct fuse_cmdline_opts *cmd,
 		    rc == -EBUSY ? "it is being deleted" : enrp_strerror(rc));
 		goto out_ingest;
 	}
-	if (fuse_set_signal_handlers(fs.se) != 0)
+	if (fuse_set_signal_handlers(fs.se) != 0 ||
+	    (logfile_active() && logfile_reopen_on_sighup() != 0))
 		goto out_snapmount;
 	if (fuse_session_mount(fs.se, mnt) != 0)
 		goto out_signals;
 	daemon_done();
 	enrp_log(ENRP_LOG_INFO, "serving snapshot %s of %s at %s, read-only", o->snapshot, store,
 	         mnt);
+	service_notify("READY=1\nSTATUS=serving snapshot %s at %s, read-only", o->snapshot, mnt);
 	if (cmd->singlethread) {
 		ret = fuse_session_loop(fs.se);
 	} else {
@@ -633,6 +685,7 @@ static int serve_snapshot(struct options *o, struct fuse_cmdline_opts *cmd,
 		ret = fuse_session_loop_mt(fs.se, loop);
 	}
 	ret = ret < 0 ? 1 : 0;
+	service_notify("STOPPING=1\nSTATUS=unmounted; stopping");
 	fuse_session_unmount(fs.se);
 out_signals:
 	fuse_remove_signal_handlers(fs.se);
@@ -715,6 +768,14 @@ int main(int argc, char *argv[])
 		goto out_args;
 	}
 	foreground = cmd.foreground;
+	if (o.logfile) {
+		rc = logfile_open(o.logfile);
+		if (rc) {
+			say("enrpfs: cannot open log file '%s': %s", o.logfile, strerror(-rc));
+			say("hint: give a path in an existing directory that root may write");
+			goto out_args;
+		}
+	}
 	enrp_log_set_sink(log_sink, NULL, cmd.debug ? ENRP_LOG_DEBUG : ENRP_LOG_INFO);
 	if (!realpath(o.store, store)) {
 		say("enrpfs: cannot open store '%s': %s", o.store, strerror(errno));
@@ -772,6 +833,15 @@ int main(int argc, char *argv[])
 	}
 	pid_t holder = 0;
 	lock_fd = enrp_rundir_lock(store, &holder);
+	struct enrp_daemon_info prev;
+	/* Unmounted a moment ago, the last daemon may still be finishing its
+	 * work: a restart (fusermount3 -u; enrpfs ...) waits for it. */
+	if (lock_fd == -EBUSY && !enrp_rundir_daemon_info(store, &prev) &&
+	    prev.state == ENRP_DAEMON_STOPPING) {
+		say("enrpfs: waiting for enrpfs (pid %d) to finish shutting down...", (int)prev.pid);
+		enrp_rundir_wait_stopped(store, DAEMON_STOP_WAIT_MS, &prev);
+		lock_fd = enrp_rundir_lock(store, &holder);
+	}
 	if (lock_fd < 0) {
 		if (lock_fd == -EBUSY) {
 			say("enrpfs: store '%s' is already mounted by enrpfs (pid %d)", store, (int)holder);
@@ -782,6 +852,9 @@ int main(int argc, char *argv[])
 		}
 		goto out_session;
 	}
+	/* The last daemon's mount point, until ours is up (rundir.h). */
+	enrp_rundir_write_mountpoint(store, NULL);
+	warn_if_messages_lost(cmd.foreground);
 	if (!cmd.foreground) {
 		status_fd = daemon_begin();
 		if (status_fd < 0) {
@@ -841,7 +914,8 @@ int main(int argc, char *argv[])
 		say("enrpfs: out of memory");
 		goto out_nodes;
 	}
-	if (fuse_set_signal_handlers(fs.se) != 0)
+	if (fuse_set_signal_handlers(fs.se) != 0 ||
+	    (logfile_active() && logfile_reopen_on_sighup() != 0))
 		goto out_nodes;
 	if (fuse_session_mount(fs.se, mnt) != 0)
 		goto out_signals;
@@ -851,8 +925,11 @@ int main(int argc, char *argv[])
 		goto out_unmount;
 	}
 	enrp_rundir_write_pid(lock_fd);
+	if (mnt[0] == '/')
+		enrp_rundir_write_mountpoint(store, mnt);
 	daemon_done();
 	enrp_log(ENRP_LOG_INFO, "serving %s at %s", store, mnt);
+	service_notify("READY=1\nSTATUS=serving %s at %s", store, mnt);
 
 	if (cmd.singlethread) {
 		ret = fuse_session_loop(fs.se);
@@ -863,6 +940,10 @@ int main(int argc, char *argv[])
 		ret = fuse_session_loop_mt(fs.se, loop);
 	}
 	ret = ret < 0 ? 1 : 0;
+	/* Unmounted (or told to stop): what follows may take a while (the
+	 * seal queue drains), and enrpctl waits for it (rundir.h). */
+	enrp_log(ENRP_LOG_INFO, "unmounted from %s; finishing and stopping", mnt);
+	service_notify("STOPPING=1\nSTATUS=unmounted; finishing pending work");
 	notify_stop(&fs);
 	handles_reap(&fs, true);
 	enrp_denials_flush(fs.denials, &fs.actor, enrp_now_ns(), true);
@@ -904,6 +985,7 @@ out_args:
 	free(o.store);
 	free(o.mountpoint);
 	free(o.keyfile);
+	free(o.logfile);
 	free(o.snapshot);
 	free(o.allow.uids);
 	free(o.allow.gids);

@@ -91,12 +91,18 @@ int cmd_fsck(struct ctl *ctl, int argc, char **argv)
 		return ctl_open_store(ctl); /* reports the missing store */
 
 	if (repair) {
-		pid_t pid = enrp_rundir_daemon_pid(ctl->store_path);
-		if (pid) {
-			ctl_err("cannot repair store '%s': enrpfs (pid %d) is serving it",
-			        ctl->store_path, (int)pid);
-			ctl_hint("unmount it first (fusermount3 -u MOUNTPOINT), or run 'enrpctl fsck' "
-			         "without --repair to check only");
+		struct enrp_daemon_info d;
+		ctl_await_daemon_exit(ctl, &d);
+		if (d.state != ENRP_DAEMON_NONE) {
+			ctl_err("cannot repair store '%s': enrpfs (pid %d) is %s it", ctl->store_path,
+			        (int)d.pid, d.state == ENRP_DAEMON_STOPPING ? "still holding" : "serving");
+			if (d.state == ENRP_DAEMON_STOPPING)
+				ctl_hint("it is unmounted but still finishing its work (see its messages); "
+				         "run 'enrpctl fsck --repair' again once it has exited");
+			else
+				ctl_hint("unmount it first (fusermount3 -u %s), or run 'enrpctl fsck' "
+				         "without --repair to check only",
+				         d.mountpoint[0] ? d.mountpoint : "MOUNTPOINT");
 			return CTL_FAIL;
 		}
 	} else {

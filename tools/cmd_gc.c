@@ -127,6 +127,9 @@ int cmd_gc(struct ctl *ctl, int argc, char **argv)
 	struct enrp_gc_result r;
 	memset(&r, 0, sizeof(r));
 	pid_t holder = 0;
+	/* A daemon shutting down can neither collect nor let us in. */
+	struct enrp_daemon_info d;
+	ctl_await_daemon_exit(ctl, &d);
 	int lock_fd = enrp_rundir_lock(ctl->store_path, &holder);
 	bool by_daemon = lock_fd == -EBUSY;
 	if (by_daemon && eir) {

@@ -170,6 +170,9 @@ int cmd_prune(struct ctl *ctl, int argc, char **argv)
 	bool by_daemon = false;
 	if (!dry_run) {
 		pid_t holder = 0;
+		/* A daemon shutting down can neither prune nor let us in. */
+		struct enrp_daemon_info d;
+		ctl_await_daemon_exit(ctl, &d);
 		lock_fd = enrp_rundir_lock(ctl->store_path, &holder);
 		by_daemon = lock_fd == -EBUSY;
 		if (lock_fd < 0 && !by_daemon) {

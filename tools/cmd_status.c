@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <enrp/enrp.h>
 #include <enrp/rundir.h>
@@ -30,7 +31,7 @@ static const struct ctl_help status_help = {
 	"  -h, --help         show this help\n",
 };
 
-static void status_text(struct ctl *ctl, pid_t daemon, const struct eir_row *rows, size_t n)
+static void status_text(struct ctl *ctl, const struct enrp_daemon_info *d, const struct eir_row *rows, size_t n)
 {
 	static const char *const headers[] = {
 		"NAME", "MODE", "STATE", "USED", "QUOTA", "FILES", "STORED", "RATIO",
@@ -38,8 +39,17 @@ static void status_text(struct ctl *ctl, pid_t daemon, const struct eir_row *row
 
 	ctl_line(stdout, "store: %s", ctl->store_path);
 	ctl_line(stdout, "format: %u", enrp_store_format(ctl->store));
-	if (daemon > 0)
-		ctl_line(stdout, "daemon: running, pid %ld", (long)daemon);
+	if (d->state == ENRP_DAEMON_SERVING && d->mountpoint[0])
+		ctl_line(stdout, "daemon: running, pid %ld, mounted on %s", (long)d->pid,
+		         d->mountpoint);
+	else if (d->state == ENRP_DAEMON_SERVING)
+		ctl_line(stdout, "daemon: running, pid %ld", (long)d->pid);
+	else if (d->state == ENRP_DAEMON_STOPPING)
+		ctl_line(stdout, "daemon: shutting down, pid %ld (%s is unmounted)", (long)d->pid,
+		         d->mountpoint);
+	else if (d->stale)
+		ctl_line(stdout, "daemon: not running; mount point %s is stale ('fusermount3 -u %s' "
+		         "clears it)", d->mountpoint, d->mountpoint);
 	else
 		ctl_line(stdout, "daemon: not running");
 	ctl_line(stdout, "eirs: %zu", n);
@@ -86,7 +96,7 @@ static void status_text(struct ctl *ctl, pid_t daemon, const struct eir_row *row
 	table_free(t);
 }
 
-static void status_json(struct ctl *ctl, pid_t daemon, const struct eir_row *rows, size_t n)
+static void status_json(struct ctl *ctl, const struct enrp_daemon_info *d, const struct eir_row *rows, size_t n)
 {
 	struct json j;
 	int64_t now = enrp_now_ns();
@@ -95,12 +105,20 @@ static void status_json(struct ctl *ctl, pid_t daemon, const struct eir_row *row
 	json_object_begin(&j);
 	json_kv_str(&j, "store", ctl->store_path);
 	json_kv_u64(&j, "format", enrp_store_format(ctl->store));
-	json_kv_bool(&j, "daemon_running", daemon > 0);
+	static const char *const states[] = { "none", "serving", "stopping" };
+	json_kv_bool(&j, "daemon_running", d->state != ENRP_DAEMON_NONE);
 	json_key(&j, "daemon_pid");
-	if (daemon > 0)
-		json_i64(&j, daemon);
+	if (d->state != ENRP_DAEMON_NONE)
+		json_i64(&j, d->pid);
 	else
 		json_null(&j);
+	json_kv_str(&j, "daemon_state", states[d->state]);
+	json_key(&j, "mountpoint");
+	if (d->mountpoint[0])
+		json_str(&j, d->mountpoint);
+	else
+		json_null(&j);
+	json_kv_bool(&j, "mountpoint_stale", d->stale);
 	json_key(&j, "eirs");
 	json_array_begin(&j);
 	for (size_t i = 0; i < n; i++)
@@ -135,11 +153,22 @@ int cmd_status(struct ctl *ctl, int argc, char **argv)
 		ctl_hint("see the messages above, if any");
 		return CTL_FAIL;
 	}
-	pid_t daemon = enrp_rundir_daemon_pid(ctl->store_path);
+	struct enrp_daemon_info d;
+	if (enrp_rundir_daemon_info(ctl->store_path, &d)) {
+		memset(&d, 0, sizeof(d));
+		d.pid = enrp_rundir_daemon_pid(ctl->store_path);
+		d.state = d.pid ? ENRP_DAEMON_SERVING : ENRP_DAEMON_NONE;
+	}
 	if (ctl->json)
-		status_json(ctl, daemon, rows, n);
+		status_json(ctl, &d, rows, n);
 	else
-		status_text(ctl, daemon, rows, n);
+		status_text(ctl, &d, rows, n);
+	/* Said on stderr too: a monitoring script reading stdout may not look. */
+	if (d.stale) {
+		ctl_warn("mount point '%s' is stale: the enrpfs that served it was killed or "
+		         "crashed", d.mountpoint);
+		ctl_hint("'fusermount3 -u %s' clears it; then mount the store again", d.mountpoint);
+	}
 	free(rows);
 	return CTL_OK;
 }

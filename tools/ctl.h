@@ -26,6 +26,7 @@
 #include <enrp/calendar.h>
 #include <enrp/eir.h>
 #include <enrp/retention.h>
+#include <enrp/rundir.h>
 #include <enrp/store.h>
 
 enum ctl_exit {
@@ -177,6 +178,18 @@ bool ctl_confirm(struct ctl_tty *t, const char *word, const char *prompt, ...)
 /* Tells a running enrpfs that EIR ID changed.  A missing daemon is not an
  * error; any other failure is warned about.  Returns CTL_OK or CTL_FAIL. */
 int ctl_notify_eir(struct ctl *ctl, const char *name, uint32_t id);
+
+/* How long a command that needs the store to itself waits for an enrpfs
+ * that is shutting down (unmounted, still finishing its work). */
+#define CTL_DAEMON_STOP_WAIT_MS 30000
+
+/* The daemon of the store, after waiting (at most CTL_DAEMON_STOP_WAIT_MS)
+ * for one that is shutting down to exit, saying so on stderr: after
+ * `fusermount3 -u` the daemon still holds the store for a moment.  OUT's
+ * state is NONE when the store is free, SERVING when a daemon serves it,
+ * STOPPING when it did not exit in time (said too).  A failed probe is
+ * taken as SERVING, so the caller refuses rather than races. */
+void ctl_await_daemon_exit(struct ctl *ctl, struct enrp_daemon_info *out);
 
 /* Memory that cannot be had ends enrpctl: prints and exits 1. */
 void *ctl_xmalloc(size_t size);

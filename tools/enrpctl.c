@@ -58,7 +58,7 @@ static const struct cmd commands[] = {
 static void usage(FILE *f)
 {
 	fputs("usage: enrpctl [-S STORE] [--json] COMMAND [ARGS]\n"
-	      "       enrpctl --help | --version\n"
+	      "       enrpctl --help | -V | --version\n"
 	      "\n"
 	      "Administers an enrp backup store (see enrpctl(8)).\n"
 	      "\n"
@@ -70,7 +70,7 @@ static void usage(FILE *f)
 	      "  -S, --store STORE  the store directory (default: $ENRP_STORE)\n"
 	      "      --json         print data as JSON\n"
 	      "  -h, --help         show this help\n"
-	      "      --version      show the version\n"
+	      "  -V, --version      show the version (the same as enrpfs -V's)\n"
 	      "\n"
 	      "Run 'enrpctl COMMAND --help' for the options of a command.\n", f);
 }
@@ -291,6 +291,26 @@ int ctl_notify_eir(struct ctl *ctl, const char *name, uint32_t id)
 	return CTL_FAIL;
 }
 
+void ctl_await_daemon_exit(struct ctl *ctl, struct enrp_daemon_info *out)
+{
+	if (enrp_rundir_daemon_info(ctl->store_path, out)) {
+		out->state = ENRP_DAEMON_SERVING;
+		return;
+	}
+	if (out->state != ENRP_DAEMON_STOPPING)
+		return;
+	pid_t pid = out->pid;
+	ctl_line(stderr, "enrpctl: waiting for enrpfs (pid %d) to finish shutting down...",
+	         (int)pid);
+	if (enrp_rundir_wait_stopped(ctl->store_path, CTL_DAEMON_STOP_WAIT_MS, out)) {
+		out->state = ENRP_DAEMON_SERVING;
+		return;
+	}
+	if (out->state == ENRP_DAEMON_STOPPING)
+		ctl_err("enrpfs (pid %d) did not finish shutting down within %d s", (int)pid,
+		        CTL_DAEMON_STOP_WAIT_MS / 1000);
+}
+
 /* --- help and options ---------------------------------------------------- */
 
 void ctl_print_help(FILE *f, const struct ctl_help *help)
@@ -495,7 +515,7 @@ int main(int argc, char **argv)
 	argv[0] = prog;
 	opterr = 0; /* getopt_complaint says it, escaped */
 	/* "+": stop at the command; its options are its own. */
-	while ((c = getopt_long(argc, argv, "+hS:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hVS:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'S':
 			ctl.store_path = optarg;

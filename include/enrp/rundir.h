@@ -12,6 +12,13 @@
  *   "ping\n"            -> "ok PID\n"
  * Anything else -> "error unknown request\n".
  *
+ * The daemon also records its mount point in run/enrpfs.mount.  `fusermount3
+ * -u` returns as soon as the kernel has dropped the mount, while the daemon
+ * still finishes its work (seals, journal, store close) with the lock held:
+ * a lock holder whose mount is gone is shutting down, and what waits for the
+ * store can wait for it (enrp_rundir_wait_stopped).  A mount point that
+ * stays mounted after the lock was released belongs to a killed daemon.
+ *
  * Snapshot mounts (enrpfs -o snapshot=EIR@NAME) are second, read-only
  * processes: they never take the daemon lock.  Each holds a shared lock on
  * run/snapshot-EIRID-GEN.mount for its lifetime, which holds the mount
@@ -22,6 +29,7 @@
 #ifndef ENRP_RUNDIR_H
 #define ENRP_RUNDIR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -38,6 +46,42 @@ int enrp_rundir_write_pid(int lock_fd);
 /* Pid of the daemon serving STORE_PATH, or 0 when none (1 if one holds the
  * lock but has not written its pid yet). */
 pid_t enrp_rundir_daemon_pid(const char *store_path);
+
+/* Daemon side, once its mount is up: records MOUNTPOINT (absolute) in
+ * run/enrpfs.mount, replaced whole (tmp + rename), so that enrpctl can tell
+ * a daemon still serving it from one shutting down, and a mount left behind
+ * by a killed daemon.  The file outlives the daemon on purpose. */
+int enrp_rundir_write_mountpoint(const char *store_path, const char *mountpoint);
+
+enum enrp_daemon_state {
+	ENRP_DAEMON_NONE,     /* nobody holds the daemon lock */
+	ENRP_DAEMON_SERVING,  /* a holder whose mount is up, or whose mount is not
+	                       * known (still starting; enrpctl gc or prune) */
+	ENRP_DAEMON_STOPPING, /* a holder whose recorded mount is gone: unmounted,
+	                       * it is finishing its work and about to exit */
+};
+
+struct enrp_daemon_info {
+	enum enrp_daemon_state state;
+	pid_t pid;              /* as enrp_rundir_daemon_pid(); 0 with NONE */
+	char mountpoint[4096];  /* the last mount point recorded, "" if none */
+	bool stale;             /* NONE, and MOUNTPOINT is still a FUSE mount whose
+	                         * daemon is gone (ENOTCONN): `fusermount3 -u`
+	                         * clears it */
+};
+
+/* What the daemon of STORE_PATH is doing (see enum enrp_daemon_state).
+ * Probes the lock like enrp_rundir_daemon_pid(), reads /proc/self/mounts and
+ * stats the mount point; never talks to the daemon, so a hung one cannot
+ * hang the caller.  0, or -errno (-ENAMETOOLONG). */
+int enrp_rundir_daemon_info(const char *store_path, struct enrp_daemon_info *out);
+
+/* While the daemon of STORE_PATH is STOPPING, polls until it is gone, at
+ * most TIMEOUT_MS.  OUT holds the last state seen: NONE (it exited),
+ * SERVING (another one started meanwhile), or STOPPING (still there at the
+ * deadline).  0, or -errno of enrp_rundir_daemon_info(). */
+int enrp_rundir_wait_stopped(const char *store_path, int timeout_ms,
+                             struct enrp_daemon_info *out);
 
 /* Daemon side: creates and listens on run/control.sock (mode 0600).  Returns
  * the listening descriptor or -errno. */

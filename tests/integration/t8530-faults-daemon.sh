@@ -4,6 +4,8 @@
 # enrpfs that could not be told is exit 1 with the change stored).
 #
 #   - a second enrpfs on the store is refused, naming the serving pid;
+#   - after SIGKILL, `enrpctl status` and a new enrpfs on the mount point
+#     say that the mount point is stale and that `fusermount3 -u` clears it;
 #   - after SIGKILL, `enrpctl status` says the daemon is not running, `eir
 #     set` works without a daemon (exit 0, no warning) and is in force at
 #     the next mount, and the dead daemon's pid file and socket do not stop
@@ -40,17 +42,30 @@ if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then pass "a second enrpfs is refused (
 assert_match "pid $pid([^0-9]|$)" "$out" "the refusal names the serving pid $pid: '$out'"
 assert_true "the second mountpoint is not mounted" not_mounted "$MNT2"
 out=$(ctl status)
-assert_match "daemon: running, pid $pid$" "$out" "status names the running daemon"
+assert_match "daemon: running, pid $pid, mounted on $MNT$" "$out" "status names the running daemon"
 
 # ---- SIGKILL -----------------------------------------------------------------------------------------
 kill -KILL "$pid"
 poll_until 20 pid_gone "$pid" || die "enrpfs $pid survived SIGKILL"
 log "run/ after SIGKILL: $(ls -A "$STORE/run" | tr '\n' ' ')"
-out=$(timeout 30 "$ENRPCTL" -S "$STORE" status 2>&1)
+out=$(timeout 30 "$ENRPCTL" -S "$STORE" status 2>"$T/status.err")
 assert_eq 0 "$?" "status after SIGKILL exits 0"
-assert_match '^daemon: not running$' "$out" "status after SIGKILL: daemon not running"
-out=$(timeout 30 "$ENRPCTL" -S "$STORE" --json status 2>&1)
+assert_match "^daemon: not running; mount point $MNT is stale \('fusermount3 -u $MNT' clears it\)\$" \
+	"$out" "status after SIGKILL: daemon not running, the mount point named stale"
+err=$(cat "$T/status.err")
+assert_match "^enrpctl: warning: mount point '$MNT' is stale" "$err" "status warns on stderr: $err"
+assert_match "^hint: 'fusermount3 -u $MNT' clears it" "$err" "status's hint names fusermount3 -u $MNT"
+out=$(timeout 30 "$ENRPCTL" -S "$STORE" --json status 2>/dev/null)
 assert_match '"daemon_running": *false' "$out" "status --json after SIGKILL: daemon_running false"
+assert_match '"mountpoint_stale": *true' "$out" "status --json after SIGKILL: mountpoint_stale true"
+assert_match "\"mountpoint\": *\"$MNT\"" "$out" "status --json names the stale mount point"
+# A new enrpfs on the stale mount point: one reason, and the way out.
+out=$(timeout 30 "$ENRPFS" "$STORE" "$MNT" 2>&1)
+assert_eq 1 "$?" "enrpfs on the stale mount point exits 1"
+assert_eq 2 "$(wc -l <<<"$out")" "enrpfs says it in one line and a hint: $out"
+assert_match "^enrpfs: cannot mount on '$MNT': the mount point is stale" "$out" \
+	"enrpfs names the mount point stale"
+assert_match "^hint: 'fusermount3 -u $MNT' clears it" "$out" "enrpfs's hint names fusermount3 -u"
 
 # eir set with no daemon: a clean success, in force at the next mount.
 out=$(timeout 60 "$ENRPCTL" -S "$STORE" eir set e --mode ro 2>&1)
@@ -97,7 +112,7 @@ fi
 assert_eq 2 "$(ctl --json eir show e | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["class"])')" \
 	"the change is stored although the daemon was frozen"
 out=$(timeout 30 "$ENRPCTL" -S "$STORE" status 2>&1)
-assert_match "daemon: running, pid $pid$" "$out" "status works against a frozen daemon"
+assert_match "daemon: running, pid $pid, mounted on $MNT$" "$out" "status works against a frozen daemon"
 kill -CONT "$pid"
 expect_ok as "$ALICE" bash -c 'echo three > "$1"' _ "$E/three"
 
@@ -144,7 +159,7 @@ for attempt in 1 2 3; do
 	out=$(timeout 30 "$ENRPCTL" -S "$STORE" status 2>&1)
 	rc=$?
 	if [ "$rc" -eq 124 ]; then fail "freeze $attempt: status hangs against a daemon frozen mid-write"; else
-		assert_match "daemon: running, pid $pid$" "$out" "freeze $attempt: status works against a daemon frozen mid-write"; fi
+		assert_match "daemon: running, pid $pid, mounted on $MNT$" "$out" "freeze $attempt: status works against a daemon frozen mid-write"; fi
 	kill -CONT "$pid"
 	[ "$hung" = 1 ] && break
 	sleep 1

@@ -1,7 +1,9 @@
 /*
  * test_rundir.c — the daemon lock and the control socket: one lock holder,
  * the pid probe, request/answer with a serving thread, "error" answers,
- * no daemon (no socket, stale socket), timeouts and over-long paths.
+ * no daemon (no socket, stale socket), timeouts and over-long paths; the
+ * daemon's state (none, serving, stopping) from the lock and the mount
+ * point record.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -80,6 +82,35 @@ int main(void)
 	lfd = enrp_rundir_lock(store, &holder);
 	ok(lfd >= 0, "lock can be taken again");
 	close(lfd);
+
+	/* ---- the daemon's state ---- */
+	struct enrp_daemon_info di;
+	is_int(enrp_rundir_daemon_info(store, &di), 0, "info with no daemon");
+	is_int(di.state, ENRP_DAEMON_NONE, "no lock holder: NONE");
+	is_str(di.mountpoint, "", "no mount point recorded yet");
+	ok(!di.stale, "nothing recorded: not stale");
+	lfd = enrp_rundir_lock(store, &holder);
+	enrp_rundir_write_pid(lfd);
+	is_int(enrp_rundir_daemon_info(store, &di), 0, "info with a lock holder");
+	is_int(di.state, ENRP_DAEMON_SERVING, "a holder with no mount recorded: SERVING (starting)");
+	is_int(di.pid, getpid(), "with its pid");
+	/* A recorded mount point that is no enrpfs mount: it was unmounted. */
+	is_int(enrp_rundir_write_mountpoint(store, tmp), 0, "mount point recorded");
+	is_int(enrp_rundir_daemon_info(store, &di), 0, "info after the record");
+	is_int(di.state, ENRP_DAEMON_STOPPING, "holder whose mount is gone: STOPPING");
+	is_str(di.mountpoint, tmp, "the record is read back");
+	struct enrp_daemon_info wi;
+	is_int(enrp_rundir_wait_stopped(store, 120, &wi), 0, "wait_stopped returns at its deadline");
+	is_int(wi.state, ENRP_DAEMON_STOPPING, "still STOPPING at the deadline");
+	close(lfd);
+	is_int(enrp_rundir_wait_stopped(store, 5000, &wi), 0, "wait_stopped with the holder gone");
+	is_int(wi.state, ENRP_DAEMON_NONE, "then NONE");
+	ok(!wi.stale, "an ordinary directory is not a stale mount");
+	is_str(wi.mountpoint, tmp, "the record outlives the daemon");
+	is_int(enrp_rundir_write_mountpoint(store, NULL), 0, "record removed");
+	is_int(enrp_rundir_write_mountpoint(store, NULL), 0, "removing it twice is fine");
+	is_int(enrp_rundir_daemon_info(store, &di), 0, "info after removal");
+	is_str(di.mountpoint, "", "no record");
 
 	/* ---- control socket ---- */
 	is_int(enrp_control_request(store, "ping", reply, sizeof(reply), 1000), -ENOENT,
