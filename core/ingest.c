@@ -155,10 +155,14 @@
 /* Settling (settle_at_close): a file rewritten less than HOT_NS after its
  * seal, while other files are being written, is sealed once nobody has
  * written it for SETTLE_NS, and at most SETTLE_MAX_NS after it first
- * waited; at most SETTLING_MAX files wait at once. */
+ * waited; at most SETTLING_MAX files wait at once.  A file that is
+ * rewritten soon after each settled seal waits twice as long each time, up
+ * to SETTLE_NS << SETTLE_LEVEL_MAX: its quiet time follows its own rewrite
+ * interval rather than one guess for every file. */
 #define HOT_NS (5 * 1000000000LL)
 #define SETTLE_NS (3 * 1000000000LL)
 #define SETTLE_MAX_NS (30 * 1000000000LL)
+#define SETTLE_LEVEL_MAX 3
 #define SETTLING_MAX 4096
 
 struct writer {
@@ -174,6 +178,7 @@ struct settling {
 	uint64_t ino;
 	int64_t not_before;  /* mono_ns: not sealed before this */
 	int64_t since;       /* mono_ns: when it first waited */
+	unsigned level;      /* it waits SETTLE_NS << level */
 	struct settling *next;
 };
 
@@ -450,8 +455,19 @@ static void settle_at_close(enrp_ingest *ing, uint64_t ino, bool hot, int64_t no
 		e->since = now;
 		*pp = e;
 		ing->nsettling++;
+	} else if (e->not_before <= now) {
+		/* Its last wait ended (it was sealed) and it is written again:
+		 * rewritten soon after, it waits longer this time; rewritten
+		 * late, it has cooled down and is sealed at once. */
+		if (!hot) {
+			settling_drop(ing, ino);
+			return;
+		}
+		if (e->level < SETTLE_LEVEL_MAX)
+			e->level++;
+		e->since = now;
 	}
-	e->not_before = now + settle_ns(ing);
+	e->not_before = now + (settle_ns(ing) << e->level);
 	if (e->not_before > e->since + SETTLE_MAX_NS)
 		e->not_before = e->since + SETTLE_MAX_NS;
 }
@@ -1616,8 +1632,13 @@ static int job_finish(enrp_ingest *ing, struct seal_job *j)
 	}
 	if (rc == 0) {
 		seal_states_put(ing->states, j->ino, j->v, j->n, &j->trail);
+		/* A file that settled keeps its entry, done waiting, so that a
+		 * rewrite soon after this seal waits longer (settle_at_close);
+		 * settling_sweep drops it once that is long past. */
 		pthread_mutex_lock(&ing->lock);
-		settling_drop(ing, j->ino);
+		struct settling *e = *settling_slot(ing, j->ino);
+		if (e)
+			e->not_before = 0;
 		pthread_mutex_unlock(&ing->lock);
 	}
 	return rc;

@@ -3015,6 +3015,61 @@ static double mono_s(void)
 /* A file rewritten soon after its seal, while other files are being
  * written, settles before it is sealed again; alone, or written once, a
  * file is sealed at once. */
+/* A file rewritten soon after each settled seal, while the store is busy,
+ * waits twice as long each time; left alone it is sealed at once again. */
+static void settling_doubles(void)
+{
+	enrp_store *st = store_new("settle2", 0);
+	enrp_vault *v = vault_plain(st);
+	struct enrp_eir e;
+	make_eir(st, "sd", 1, &e);
+	uint8_t *want = random_buf(64 * 1024, 81);
+	struct enrp_ingest_test hooks = { .settle_ns = 400000000LL };
+	enrp_ingest_test_hooks(&hooks);
+	enrp_ingest *ing = ingest(st, v, 1, 0);
+	enrp_ingest_test_hooks(NULL);
+	uint64_t f = new_file(st, e.root_ino, "f", want, 4096);
+	enrp_ingest_enqueue(ing, f);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "f sealed");
+
+	double waited[3];
+	for (int k = 0; k < 3; k++) {
+		char name[16];
+		snprintf(name, sizeof(name), "g%d", k);
+		enrp_ingest_writer_open(ing, f);
+		is_int(enrp_ingest_unseal(ing, f, false), 0, "rewrite %d: f reopened", k);
+		put_bytes(st, f, want + 4096 * (k + 1), 4096, 4096 * (uint64_t)(k + 1));
+		uint64_t g = new_file(st, e.root_ino, name, want, 1000);
+		enrp_ingest_writer_open(ing, g);
+		enrp_ingest_writer_close(ing, g);
+		double closed = mono_s();
+		enrp_ingest_writer_close(ing, f);
+		is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "rewrite %d: sealed", k);
+		waited[k] = mono_s() - closed;
+		struct enrp_stat s = attr_of(st, f);
+		ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, 4096 * (uint64_t)(k + 2)),
+		   "rewrite %d: with its SHA-256", k);
+	}
+	ok(waited[0] >= 0.4, "first settle waits its 0.4 s (%.2f s)", waited[0]);
+	ok(waited[1] >= 0.8, "rewritten soon after: waits twice that (%.2f s)", waited[1]);
+	ok(waited[2] >= 1.6, "and again twice (%.2f s)", waited[2]);
+
+	/* Rewritten with nothing else being written: at once. */
+	enrp_ingest_writer_open(ing, f);
+	is_int(enrp_ingest_unseal(ing, f, false), 0, "f reopened, store idle");
+	put_bytes(st, f, want, 4096, 0);
+	usleep(500000);
+	double closed = mono_s();
+	enrp_ingest_writer_close(ing, f);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "sealed");
+	ok(mono_s() - closed < 0.4, "at once (%.2f s)", mono_s() - closed);
+	is_int(fsck_problems(st), 0, "fsck: consistent");
+	free(want);
+	enrp_ingest_close(ing);
+	enrp_vault_close(v);
+	enrp_store_close(st);
+}
+
 static void settling(void)
 {
 	enrp_store *st = store_new("settle", 0);
@@ -3469,6 +3524,7 @@ int main(void)
 	rewrites();
 	reseal_resumes();
 	settling();
+	settling_doubles();
 
 	pthread_mutex_lock(&gate_mu);
 	ok(syncfs_calls > 0, "the syncfs gate saw the pipeline's chunk syncs (%u)", syncfs_calls);
