@@ -19,10 +19,13 @@ MiB=1048576
 PROM=$T/metrics/enrp.prom
 
 # later OFFSET ARGS...: enrpctl with the wall clock OFFSET ahead ("+2h").
+# (libfaketime is preloaded before ASan's runtime in a sanitizer build: ASan
+# is told that this order is intended.)
 later() {
 	local off=$1
 	shift
-	FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$off" "$ENRPCTL" -S "$STORE" "$@"
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$off" "$ENRPCTL" -S "$STORE" "$@"
 }
 # at EIR KEY SECONDS: the faketime offset that puts the clock SECONDS after
 # the instant KEY_ns of EIR (created, last_verified), however long the test
@@ -53,7 +56,7 @@ prom() { # prom METRIC: its value in the metrics file ("" when absent)
 }
 eir_id() { jfield "$1" id; }
 chunk_bytes() { # the sizes of EIR's chunk files, summed as find/du -b count them
-	find "$STORE/chunks/$(eir_id "$1")" -type f ! -name '*.tmp*' -printf '%s\n' |
+	find "$STORE/chunks/$(eir_id "$1")" -path '*/tmp' -prune -o -type f -printf '%s\n' |
 		awk '{ s += $1 } END { print s + 0 }'
 }
 # enrpctl sees what the daemon's group commit has made durable, a moment
