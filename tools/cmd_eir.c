@@ -3,7 +3,7 @@
  *
  *   create NAME --owner USER[:GROUP] [--class N] [--mode M] [--quota SIZE]
  *               [--agent USER] [--rpo MINUTES] [--dir-mode OCTAL] [--retention SPEC]
- *   list [--json]            show NAME [--json]
+ *   list [-o COLUMNS] [--json]      show NAME [--json]
  *   set NAME [--mode M] [--owner U[:G]] [--class N] [--quota SIZE]
  *            [--agent USER|none] [--rpo MINUTES] [--dir-mode OCTAL] [--retention SPEC]
  *            [--force]
@@ -100,11 +100,11 @@ static const struct ctl_help list_help = {
 	"\n"
 	"Options:\n"
 	"  -o, --output COLUMNS  the columns to show, comma-separated, e.g.\n"
-	"                     -o name,mode,files,verified,pending,corrupt\n"
-	"  --json             print a JSON array of objects, as 'eir show --json'\n"
-	"                     (every field, raw numbers)\n"
-	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"                        -o name,mode,files,verified,pending,corrupt\n"
+	"  --json                print a JSON array of objects, as 'eir show --json'\n"
+	"                        (every field, raw numbers)\n"
+	"  -S, --store STORE     the store\n"
+	"  -h, --help            show this help\n",
 };
 
 static const struct ctl_help show_help = {
