@@ -291,3 +291,19 @@ void enrp_gc_free(enrp_gc *g)
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 }
+
+static int disk_fn(const uint8_t digest[32], uint64_t bytes, void *arg)
+{
+	struct enrp_gc_disk *d = arg;
+	(void)digest;
+	d->chunks++;
+	d->bytes += bytes;
+	return 0;
+}
+
+int enrp_gc_disk(enrp_store *st, uint32_t eir_id, struct enrp_gc_disk *out)
+{
+	*out = (struct enrp_gc_disk){ 0 };
+	int rc = chunk_list(st, eir_id, disk_fn, out);
+	return rc == -ENOENT ? 0 : rc; /* no directory yet: nothing stored */
+}

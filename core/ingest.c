@@ -240,6 +240,7 @@ struct enrp_ingest {
 	 * idle workers queue them again, so a file closed on a full disk is
 	 * sealed once there is room, not at the next mount.  Protected by lock. */
 	struct ino_list unqueued;
+	_Atomic uint64_t sealed_files, sealed_bytes; /* enrp_ingest_stats */
 
 	pthread_mutex_t unseal_lock;  /* one copy-back at a time */
 	struct seal_states *states;   /* of recent seals, for reseals to resume from */
@@ -1631,6 +1632,8 @@ static int job_finish(enrp_ingest *ing, struct seal_job *j)
 		pthread_mutex_unlock(&ing->lock);
 	}
 	if (rc == 0) {
+		atomic_fetch_add(&ing->sealed_files, 1);
+		atomic_fetch_add(&ing->sealed_bytes, j->r.size);
 		seal_states_put(ing->states, j->ino, j->v, j->n, &j->trail);
 		/* A file that settled keeps its entry, done waiting, so that a
 		 * rewrite soon after this seal waits longer (settle_at_close);
@@ -2332,4 +2335,60 @@ int enrp_ingest_unseal(enrp_ingest *ing, uint64_t ino, bool truncate)
 	pthread_mutex_unlock(&ing->unseal_lock);
 	free(a.v);
 	return rc;
+}
+
+void enrp_ingest_stats(enrp_ingest *ing, struct enrp_ingest_stats *out)
+{
+	out->sealed_files = atomic_load(&ing->sealed_files);
+	out->sealed_bytes = atomic_load(&ing->sealed_bytes);
+}
+
+struct backlog_args {
+	uint32_t eir_id;
+	struct enrp_ingest_backlog *out;
+};
+
+/* The queue is keyed (class, EIR, queued_at, ino): each class's run of the
+ * EIR starts with its oldest entry.  Every class is looked at, because an
+ * entry keeps the class the EIR had when the file was queued. */
+static int backlog_fn(enrp_txn *t, void *arg)
+{
+	struct backlog_args *a = arg;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t prefix[5];
+	int rc = txn_cursor(t, DBI_QUEUE, &cur);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	*a->out = (struct enrp_ingest_backlog){ 0 };
+	for (unsigned cls = 0; cls <= UINT8_MAX && rc == 0; cls++) {
+		prefix[0] = (uint8_t)cls;
+		be32_put(prefix + 1, a->eir_id);
+		k.mv_size = sizeof(prefix);
+		k.mv_data = prefix;
+		int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		while (mrc == 0 && k.mv_size == QUEUE_KEY_LEN &&
+		       memcmp(k.mv_data, prefix, sizeof(prefix)) == 0) {
+			int64_t at = key_queue_at(k.mv_data);
+			if (a->out->files == 0 || at < a->out->oldest_queued)
+				a->out->oldest_queued = at;
+			a->out->files++;
+			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		}
+		if (mrc == MDB_NOTFOUND)
+			break; /* nothing in this class or any later one */
+		if (mrc)
+			rc = store_mdb_err(mrc);
+		else if (k.mv_size >= 1 && ((uint8_t *)k.mv_data)[0] > cls)
+			cls = ((uint8_t *)k.mv_data)[0] - 1u; /* skip empty classes */
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int enrp_ingest_backlog(enrp_store *st, uint32_t eir_id, struct enrp_ingest_backlog *out)
+{
+	struct backlog_args a = { eir_id, out };
+	*out = (struct enrp_ingest_backlog){ 0 };
+	return enrp_store_read(st, backlog_fn, &a);
 }

@@ -432,9 +432,18 @@ static int corrupt_fn(enrp_txn *t, void *arg)
 	return journal_append_txn(t, a->actor, e.name, "chunk-damaged", details);
 }
 
+/* enrp_reader_verify_failures: one process, one store, so one counter. */
+static _Atomic uint64_t verify_failures;
+
+uint64_t enrp_reader_verify_failures(void)
+{
+	return atomic_load(&verify_failures);
+}
+
 void chunk_cache_mark_corrupt(struct chunk_cache *cc, uint64_t ino, const uint8_t digest[32],
                               int err)
 {
+	atomic_fetch_add(&verify_failures, 1);
 	struct corrupt_args c = { ino, digest, err, &cc->actor };
 	enrp_store_write(cc->st, corrupt_fn, &c);
 	enrp_log(ENRP_LOG_ERR, "inode %llu: chunk failed its check (%s)", (unsigned long long)ino,

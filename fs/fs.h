@@ -245,6 +245,16 @@ void snapmount_close(struct fs *fs);
 extern const struct fuse_lowlevel_ops snapmount_ops;
 
 /* notify.c — control socket and periodic maintenance. */
+/* metrics.c: -o metrics=FILE.  metrics_check_path says whether FILE.tmp
+ * can be made (FILE absolute, its directory writable): 0 or -errno.
+ * metrics_start writes FILE at once and then every INTERVAL seconds from a
+ * thread of its own; metrics_stop (NULL ok) writes it a last time, with
+ * enrp_up 0, and frees it. */
+struct metrics;
+int metrics_check_path(const char *path);
+int metrics_start(struct fs *fs, const char *path, long interval, struct metrics **out);
+void metrics_stop(struct metrics *m);
+
 int notify_start(struct fs *fs);
 void notify_stop(struct fs *fs);
 void invalidate_eir(struct fs *fs, uint32_t eir_id);

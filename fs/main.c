@@ -52,21 +52,28 @@ struct options {
 	struct snapmount_access allow; /* snapshot mounts: who else may use it */
 	bool allow_given;
 	char *logfile;      /* daemon messages go here (service.c) */
+	char *metrics;      /* metrics=FILE, or NULL */
+	long metrics_interval; /* seconds */
 };
 
 /* How often at most the daemon collects garbage on its own, and the most
  * an administrator may ask for (a week). */
 #define GC_INTERVAL_DEFAULT 600
 #define GC_INTERVAL_MAX (7 * 86400)
+/* How often the metrics file is rewritten by default, and at most. */
+#define METRICS_INTERVAL_DEFAULT 5
+#define METRICS_INTERVAL_MAX 3600
 
 /* How long a start waits for the last daemon to finish shutting down
  * (what enrpctl waits too). */
 #define DAEMON_STOP_WAIT_MS 30000
 
 enum { KEY_WORKERS, KEY_COMPRESS, KEY_KEYFILE, KEY_GC_INTERVAL, KEY_SNAPSHOT, KEY_ALLOW,
-       KEY_LOGFILE };
+       KEY_LOGFILE, KEY_METRICS, KEY_METRICS_INTERVAL };
 static const struct fuse_opt option_spec[] = {
 	FUSE_OPT_KEY("logfile=", KEY_LOGFILE),
+	FUSE_OPT_KEY("metrics=", KEY_METRICS),
+	FUSE_OPT_KEY("metrics_interval=", KEY_METRICS_INTERVAL),
 	FUSE_OPT_KEY("snapshot=", KEY_SNAPSHOT),
 	FUSE_OPT_KEY("allow=", KEY_ALLOW),
 	FUSE_OPT_KEY("gc_interval=", KEY_GC_INTERVAL),
@@ -161,6 +168,22 @@ static int option_proc(void *data, const char *arg, int key, struct fuse_args *o
 		free(o->logfile);
 		o->logfile = strdup(val + 1);
 		return o->logfile ? 0 : -1;
+	case KEY_METRICS:
+		if (val[1] != '/') {
+			say("enrpfs: bad option '%s': metrics needs the absolute path of a file", arg);
+			return -1;
+		}
+		free(o->metrics);
+		o->metrics = strdup(val + 1);
+		return o->metrics ? 0 : -1;
+	case KEY_METRICS_INTERVAL:
+		if (!parse_num(val + 1, 1, METRICS_INTERVAL_MAX, &v)) {
+			say("enrpfs: bad option '%s': metrics_interval is seconds, 1..%d", arg,
+			    METRICS_INTERVAL_MAX);
+			return -1;
+		}
+		o->metrics_interval = v;
+		return 0;
 	case KEY_KEYFILE:
 		if (!val[1]) {
 			say("enrpfs: bad option '%s': keyfile needs the path of a key file", arg);
@@ -271,11 +294,14 @@ static void usage(FILE *out)
 	        "                      store's daemon (a test restore); open only to the\n"
 	        "                      mounting account unless allow= says otherwise\n"
 	        "    -o allow=USER|GROUP[:USER|GROUP...]  with snapshot=: who else may use it\n"
+	        "    -o metrics=FILE   write Prometheus metrics to FILE (an absolute path),\n"
+	        "                      replaced atomically every metrics_interval seconds\n"
+	        "    -o metrics_interval=S  seconds between rewrites, 1..%d (default %d)\n"
 	        "\n"
 	        "MOUNTPOINT must be an empty directory outside the store and outside every\n"
 	        "enrpfs mount.  enrpfs runs as root: the store is root's alone.  Exit\n"
 	        "status: 0 mounted, 1 failure, 2 usage error.\n",
-	        GC_INTERVAL_DEFAULT);
+	        GC_INTERVAL_DEFAULT, METRICS_INTERVAL_MAX, METRICS_INTERVAL_DEFAULT);
 }
 
 static bool foreground;
@@ -711,7 +737,8 @@ out_session:
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct options o = { .gc_interval = -1 };
+	struct options o = { .gc_interval = -1, .metrics_interval = METRICS_INTERVAL_DEFAULT };
+	struct metrics *metrics = NULL;
 	struct fuse_cmdline_opts cmd = { 0 };
 	struct fs fs = { .timeout = 1.0, .control_fd = -1, .null_fd = -1 };
 	struct fuse_loop_config *loop = NULL;
@@ -813,6 +840,17 @@ int main(int argc, char *argv[])
 	if (o.allow_given && !o.snapshot) {
 		say("enrpfs: bad option 'allow=': it is for snapshot mounts only");
 		say("hint: the store's own mount is open to every account its EIRs name");
+		ret = 2;
+		goto out_args;
+	}
+	if (o.metrics && (o.snapshot || (rc = metrics_check_path(o.metrics)))) {
+		if (o.snapshot)
+			say("enrpfs: bad option 'metrics=': the store's own mount writes the metrics, "
+			    "not a snapshot mount");
+		else
+			say("enrpfs: bad option 'metrics=%s': cannot create '%s.tmp' beside it: %s",
+			    o.metrics, o.metrics, strerror(-rc));
+		say("hint: give a file in an existing directory that root can write");
 		ret = 2;
 		goto out_args;
 	}
@@ -924,6 +962,9 @@ int main(int argc, char *argv[])
 		say("enrpfs: cannot start control socket: %s", enrp_strerror(rc));
 		goto out_unmount;
 	}
+	if (o.metrics && (rc = metrics_start(&fs, o.metrics, o.metrics_interval, &metrics)))
+		enrp_log(ENRP_LOG_ERR, "cannot start writing metrics to '%s': %s", o.metrics,
+		         enrp_strerror(rc));
 	enrp_rundir_write_pid(lock_fd);
 	if (mnt[0] == '/')
 		enrp_rundir_write_mountpoint(store, mnt);
@@ -944,6 +985,7 @@ int main(int argc, char *argv[])
 	 * seal queue drains), and enrpctl waits for it (rundir.h). */
 	enrp_log(ENRP_LOG_INFO, "unmounted from %s; finishing and stopping", mnt);
 	service_notify("STOPPING=1\nSTATUS=unmounted; finishing pending work");
+	metrics_stop(metrics);
 	notify_stop(&fs);
 	handles_reap(&fs, true);
 	enrp_denials_flush(fs.denials, &fs.actor, enrp_now_ns(), true);
@@ -986,6 +1028,7 @@ out_args:
 	free(o.mountpoint);
 	free(o.keyfile);
 	free(o.logfile);
+	free(o.metrics);
 	free(o.snapshot);
 	free(o.allow.uids);
 	free(o.allow.gids);

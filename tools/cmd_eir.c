@@ -3,7 +3,7 @@
  *
  *   create NAME --owner USER[:GROUP] [--class N] [--mode M] [--quota SIZE]
  *               [--agent USER] [--rpo MINUTES] [--dir-mode OCTAL] [--retention SPEC]
- *   list [--json]            show NAME [--json]
+ *   list [-o COLUMNS] [--json]      show NAME [--json]
  *   set NAME [--mode M] [--owner U[:G]] [--class N] [--quota SIZE]
  *            [--agent USER|none] [--rpo MINUTES] [--dir-mode OCTAL] [--retention SPEC]
  *            [--force]
@@ -94,13 +94,17 @@ static const struct ctl_help create_help = {
 };
 
 static const struct ctl_help list_help = {
-	"enrpctl eir list [--json]",
-	"Lists every EIR: NAME MODE STATE CLASS OWNER QUOTA USED FILES.\n"
+	"enrpctl eir list [-o COLUMNS] [--json]",
+	"Lists every EIR, one row each, in the columns 'enrpctl status' shows\n"
+	"(the same view; see 'enrpctl status --help' for what each column means).\n"
 	"\n"
 	"Options:\n"
-	"  --json             print a JSON array of objects, as 'eir show --json'\n"
-	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -o, --output COLUMNS  the columns to show, comma-separated, e.g.\n"
+	"                        -o name,mode,files,verified,pending,corrupt\n"
+	"  --json                print a JSON array of objects, as 'eir show --json'\n"
+	"                        (every field, raw numbers)\n"
+	"  -S, --store STORE     the store\n"
+	"  -h, --help            show this help\n",
 };
 
 static const struct ctl_help show_help = {
@@ -575,146 +579,9 @@ static int get_live(struct ctl *ctl, const char *name, struct enrp_eir *eir)
 	return CTL_OK;
 }
 
-/* --- shared with status -------------------------------------------------- */
-
-struct collect {
-	struct eir_row *rows;
-	size_t n, cap;
-};
-
-static int collect_cb(const struct enrp_eir *eir, void *arg)
-{
-	struct collect *c = arg;
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 16;
-		c->rows = ctl_xrealloc(c->rows, c->cap, sizeof(*c->rows));
-	}
-	c->rows[c->n++] = (struct eir_row){ .eir = *eir };
-	return 0;
-}
-
-/* ROW's usage, file count, retention and lock, from the store. */
-static void row_read(struct ctl *ctl, struct eir_row *row)
-{
-	struct enrp_eir_files fc;
-	row->have_usage = enrp_eir_usage(ctl->store, row->eir.id, &row->usage) == 0;
-	row->have_files = enrp_eir_files(ctl->store, row->eir.id, &fc) == 0;
-	row->files = row->have_files ? fc.open + fc.pending + fc.verified + fc.corrupt : 0;
-	row->have_retention =
-		enrp_retention_get(ctl->store, row->eir.name, &row->retention) == 0;
-	row->have_lock = enrp_hold_lock_get(ctl->store, row->eir.name, &row->lock_days) == 0;
-}
-
-int eir_collect(struct ctl *ctl, struct eir_row **rows, size_t *n)
-{
-	struct collect c = { 0 };
-	/* Usage is read after the walk: no nested reads inside core's callback. */
-	int rc = enrp_eir_list(ctl->store, collect_cb, &c);
-	if (rc < 0) {
-		free(c.rows);
-		return rc;
-	}
-	for (size_t i = 0; i < c.n; i++)
-		row_read(ctl, &c.rows[i]);
-	*rows = c.rows;
-	*n = c.n;
-	return 0;
-}
-
 static bool escalated_now(const struct enrp_eir *e, int64_t now)
 {
 	return e->escalated_until != 0 && e->escalated_until > now;
-}
-
-static void json_kv_time(struct json *j, const char *key, int64_t ns)
-{
-	char buf[TIME_BUF];
-	if (ns == 0) {
-		json_kv_str(j, key, NULL);
-		return;
-	}
-	time_iso(ns, buf);
-	json_kv_str(j, key, buf);
-}
-
-void eir_json(struct json *j, const struct eir_row *row, int64_t now)
-{
-	const struct enrp_eir *e = &row->eir;
-	char buf[32];
-	char *s;
-
-	json_object_begin(j);
-	json_kv_str(j, "name", e->name);
-	json_kv_u64(j, "id", e->id);
-	json_kv_str(j, "mode", enrp_mode_name(e->mode));
-	json_kv_str(j, "state", enrp_state_name(e->state));
-	json_kv_str(j, "state_reason", e->state_reason[0] ? e->state_reason : NULL);
-	json_kv_u64(j, "class", e->eir_class);
-	s = user_name(e->owner_uid);
-	json_kv_str(j, "owner", s);
-	free(s);
-	json_kv_u64(j, "owner_uid", e->owner_uid);
-	s = group_name(e->owner_gid);
-	json_kv_str(j, "group", s);
-	free(s);
-	json_kv_u64(j, "owner_gid", e->owner_gid);
-	snprintf(buf, sizeof(buf), "%04" PRIo32, e->dir_mode);
-	json_kv_str(j, "dir_mode", buf);
-	json_kv_u64(j, "quota", e->quota);
-	json_kv_u64(j, "max_files", e->max_files);
-	json_key(j, "used");
-	if (row->have_usage)
-		json_u64(j, row->usage.bytes);
-	else
-		json_null(j);
-	json_key(j, "files");
-	if (row->have_files)
-		json_u64(j, row->files);
-	else
-		json_null(j);
-	json_key(j, "inodes");
-	if (row->have_usage)
-		json_u64(j, row->usage.inodes);
-	else
-		json_null(j);
-	json_key(j, "stored");
-	if (row->have_usage)
-		json_u64(j, row->usage.stored);
-	else
-		json_null(j);
-	json_key(j, "chunks");
-	if (row->have_usage)
-		json_u64(j, row->usage.chunks);
-	else
-		json_null(j);
-	if (e->agent_uid == ENRP_NO_UID) {
-		json_kv_str(j, "agent", NULL);
-		json_key(j, "agent_uid");
-		json_null(j);
-	} else {
-		s = user_name(e->agent_uid);
-		json_kv_str(j, "agent", s);
-		free(s);
-		json_kv_u64(j, "agent_uid", e->agent_uid);
-	}
-	json_kv_u64(j, "rpo_minutes", e->rpo_minutes);
-	/* null: no policy (or unreadable); else the canonical text. */
-	char policy[ENRP_RETENTION_SPEC_MAX];
-	enrp_retention_format(&row->retention, policy, sizeof(policy));
-	json_kv_str(j, "retention", row->have_retention && policy[0] ? policy : NULL);
-	json_key(j, "lock_days");
-	if (row->have_lock)
-		json_u64(j, row->lock_days);
-	else
-		json_null(j);
-	json_kv_bool(j, "escalated", escalated_now(e, now));
-	json_kv_time(j, "escalated_until", e->escalated_until);
-	json_kv_i64(j, "escalated_until_ns", e->escalated_until);
-	json_kv_str(j, "escalation_reason",
-	             e->escalation_reason[0] ? e->escalation_reason : NULL);
-	json_kv_time(j, "created", e->created);
-	json_kv_i64(j, "created_ns", e->created);
-	json_object_end(j);
 }
 
 /* --- create -------------------------------------------------------------- */
@@ -793,18 +660,32 @@ static int eir_create(struct ctl *ctl, int argc, char **argv)
 
 static int eir_list(struct ctl *ctl, int argc, char **argv)
 {
-	static const char *const headers[] = {
-		"NAME", "MODE", "STATE", "CLASS", "OWNER", "QUOTA", "USED", "FILES",
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' }, CTL_OPT_JSON, CTL_OPTS_COMMON
 	};
+	struct eir_columns columns;
 	struct eir_row *rows;
 	size_t n;
-	int rc = simple_verb_args(ctl, &list_help, true, argc, argv, NULL);
-	if (rc != CTL_CONTINUE)
-		return rc;
+	int c, rc;
+
+	eir_columns_default(&columns);
+	ctl_getopt_begin(ctl, argv);
+	while ((c = getopt_long(argc, argv, "ho:S:", opts, NULL)) != -1) {
+		if (c == 'o') {
+			if ((rc = eir_columns_parse(optarg, &columns)) != CTL_CONTINUE)
+				return rc;
+			continue;
+		}
+		rc = ctl_common_option(ctl, c, optarg, &list_help);
+		if (rc != CTL_CONTINUE)
+			return rc;
+	}
+	if (optind < argc)
+		return ctl_usage_error(ctl, &list_help, "too many arguments");
 	rc = ctl_open_store(ctl);
 	if (rc != CTL_OK)
 		return rc;
-	rc = eir_collect(ctl, &rows, &n);
+	rc = eir_collect(ctl, ctl->json || columns.need_disk, &rows, &n);
 	if (rc < 0) {
 		ctl_err("cannot list the EIRs of '%s': %s", ctl->store_path, enrp_strerror(rc));
 		ctl_hint("see the messages above, if any");
@@ -821,32 +702,7 @@ static int eir_list(struct ctl *ctl, int argc, char **argv)
 		json_array_end(&j);
 		json_finish(&j);
 	} else {
-		struct table *t = table_new(8, headers);
-		table_align_right(t, 5);
-		table_align_right(t, 6);
-		table_align_right(t, 7);
-		for (size_t i = 0; i < n; i++) {
-			const struct enrp_eir *e = &rows[i].eir;
-			char quota[SIZE_BUF], used[SIZE_BUF];
-			char *owner = user_label(e->owner_uid);
-			quota_human(e->quota, quota);
-			size_human(rows[i].usage.bytes, used);
-			table_row(t);
-			table_cell(t, "%s", e->name);
-			table_cell(t, "%s", enrp_mode_name(e->mode));
-			table_cell(t, "%s", enrp_state_name(e->state));
-			table_cell(t, "%u", (unsigned)e->eir_class);
-			table_cell(t, "%s", owner);
-			table_cell(t, "%s", quota);
-			table_cell(t, "%s", rows[i].have_usage ? used : "-");
-			if (rows[i].have_files)
-				table_cell(t, "%" PRIu64, rows[i].files);
-			else
-				table_cell(t, "-");
-			free(owner);
-		}
-		table_print(t, stdout);
-		table_free(t);
+		eir_table_print(&columns, rows, n, now, stdout);
 	}
 	free(rows);
 	return CTL_OK;
@@ -941,7 +797,7 @@ static int eir_show(struct ctl *ctl, int argc, char **argv)
 	rc = enrp_eir_get(ctl->store, name, &row.eir);
 	if (rc < 0)
 		return ctl_eir_error("read", name, rc);
-	row_read(ctl, &row);
+	eir_row_read(ctl, &row, ctl->json);
 
 	int64_t now = enrp_now_ns();
 	if (ctl->json) {

@@ -25,6 +25,8 @@
 
 #include <enrp/calendar.h>
 #include <enrp/eir.h>
+#include <enrp/gc.h>
+#include <enrp/ingest.h>
 #include <enrp/retention.h>
 #include <enrp/rundir.h>
 #include <enrp/store.h>
@@ -201,30 +203,66 @@ char *ctl_vescaped(const char *fmt, va_list ap);
 void *ctl_xrealloc(void *p, size_t nmemb, size_t size);
 char *ctl_xstrdup(const char *s);
 
-/* --- cmd_eir.c: shared with status ------------------------------------- */
+/* --- eirview.c: the EIR view of status, eir list and eir show ------------ */
 
-/* One EIR with its usage counters (HAVE_USAGE false if they were not found). */
+/* One EIR with everything the view shows.  A HAVE_* false means the store
+ * did not have that record (an older store, until enrpfs mounts it). */
 struct eir_row {
 	struct enrp_eir eir;
-	struct enrp_eir_usage usage;
+	struct enrp_eir_usage usage;  /* usage.stored: bytes of the chunks the index
+	                                 still references ("stored") */
 	bool have_usage;
-	uint64_t files;  /* regular files (open + pending + verified + corrupt);
-	                    usage.inodes counts every inode */
-	bool have_files; /* false on a store older than the file counts, until
-	                    enrpfs mounts it (core/ns.c recounts them then) */
+	struct enrp_eir_files fc;     /* regular files by state */
+	bool have_files;
+	uint64_t files;               /* regular files: open + pending + verified +
+	                                 corrupt; usage.inodes counts every inode */
+	struct enrp_ingest_backlog backlog; /* queued files and the oldest's time */
+	bool have_backlog;
+	struct enrp_gc_disk disk;     /* chunk files on disk (counted on request) */
+	bool have_disk;
 	struct enrp_retention retention;
 	bool have_retention;
 	uint32_t lock_days; /* eir set --lock; 0 is none */
 	bool have_lock;
 };
 
-/* Reads every EIR, in name order, with its usage into a new array (*ROWS, *N;
- * caller frees with free()).  0 or -errno of the store; reports nothing. */
-int eir_collect(struct ctl *ctl, struct eir_row **rows, size_t *n);
+/* Fills ROW (its eir already read) from the store; WANT_DISK also lists
+ * the EIR's chunk files (time linear in its chunks). */
+void eir_row_read(struct ctl *ctl, struct eir_row *row, bool want_disk);
+
+/* Reads every EIR, in name order, into a new array (*ROWS, *N; caller frees
+ * with free()).  0 or -errno of the store; reports nothing. */
+int eir_collect(struct ctl *ctl, bool want_disk, struct eir_row **rows, size_t *n);
+
+/* The interval within which a verified transfer is expected: an active
+ * EIR's rpo; 0 (none: no check) for other modes, and for EIRs that accept
+ * no transfers (suspended, retired, destroyed). */
+int64_t eir_interval_ns(const struct enrp_eir *e);
 
 struct json;
-/* Writes ROW as one JSON object (the format of `eir show --json`). */
+/* Writes ROW as one JSON object with every field, raw numbers (the format of
+ * `eir show --json`, `eir list --json` and status's "eirs"). */
 void eir_json(struct json *j, const struct eir_row *row, int64_t now);
+
+/* The columns of the table view, chosen with -o. */
+#define EIR_COLUMNS_MAX 32
+struct eir_columns {
+	size_t n;
+	unsigned col[EIR_COLUMNS_MAX];
+	bool need_disk; /* a column needs the chunk files counted */
+};
+/* The default columns (status and eir list show the same). */
+void eir_columns_default(struct eir_columns *c);
+/* Parses "name,mode,..." into C.  On an unknown or repeated column reports
+ * it with the list of valid ones and returns CTL_USAGE; else CTL_CONTINUE. */
+int eir_columns_parse(const char *spec, struct eir_columns *c);
+/* Prints ROWS as a table of the columns C. */
+void eir_table_print(const struct eir_columns *c, const struct eir_row *rows, size_t n,
+                     int64_t now, FILE *f);
+/* "45s", "12m", "3h05m", "2d04h" ("1h", "1m" when whole): an age or
+ * interval, for people. */
+#define AGE_BUF 32
+void age_human(int64_t ns, char buf[AGE_BUF]);
 
 /* --- cmd_gc.c: shared with prune -------------------------------------- */
 
@@ -297,6 +335,8 @@ void json_key(struct json *j, const char *key);
 void json_str(struct json *j, const char *s); /* NULL writes null */
 void json_u64(struct json *j, uint64_t v);
 void json_i64(struct json *j, int64_t v);
+/* A finite number with DECIMALS digits after the point. */
+void json_f64(struct json *j, double v, int decimals);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
 /* Ends the document with a newline. */

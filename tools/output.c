@@ -277,6 +277,12 @@ void json_u64(struct json *j, uint64_t v)
 	fprintf(j->f, "%" PRIu64, v);
 }
 
+void json_f64(struct json *j, double v, int decimals)
+{
+	json_prefix(j);
+	fprintf(j->f, "%.*f", decimals, v);
+}
+
 void json_i64(struct json *j, int64_t v)
 {
 	json_prefix(j);

@@ -46,6 +46,19 @@ int enrp_gc_run(enrp_store *st, const char *eir, const struct enrp_actor *actor,
                 enrp_gc_progress_fn *progress, void *arg, const _Atomic bool *stop,
                 struct enrp_gc_result *out);
 
+/* The chunk files of EIR ID as they are on disk now: how many, and the sum
+ * of their sizes (apparent sizes, as `du -b` of the files counts them;
+ * temporary files of seals in flight are not chunks).  Chunks whose last
+ * user went stay on disk until the next garbage collection, so this is at
+ * least the EIR's stored usage (struct enrp_eir_usage: what the index still
+ * references); the difference is what a GC would free.  Lists the chunk
+ * store: time linear in the EIR's chunks.  0, or -errno of the listing. */
+struct enrp_gc_disk {
+	uint64_t chunks;
+	uint64_t bytes;
+};
+int enrp_gc_disk(enrp_store *st, uint32_t eir_id, struct enrp_gc_disk *out);
+
 /* A background run (the daemon's). */
 typedef struct enrp_gc enrp_gc;
 int enrp_gc_new(enrp_store *st, const struct enrp_actor *actor, enrp_gc **out);

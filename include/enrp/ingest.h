@@ -47,6 +47,26 @@ unsigned enrp_ingest_default_decoders(void);
 int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest_config *cfg,
                      enrp_ingest **out);
 
+/* What the pipeline of this process did since it opened (for the daemon's
+ * metrics): files and their bytes committed as verified.  Counters only go
+ * up.  Thread-safe. */
+struct enrp_ingest_stats {
+	uint64_t sealed_files;
+	uint64_t sealed_bytes; /* the files' logical sizes */
+};
+void enrp_ingest_stats(enrp_ingest *ing, struct enrp_ingest_stats *out);
+
+/* The ingest backlog of EIR ID as the store records it (any process may ask,
+ * with or without a pipeline): the files queued for sealing and the platform
+ * clock (ns) at which the oldest of them was queued, 0 when none is.  Files
+ * still open for writing are not queued, so not in it.  Time linear in the
+ * EIR's queued files.  0 or -errno of the store. */
+struct enrp_ingest_backlog {
+	uint64_t files;
+	int64_t oldest_queued;
+};
+int enrp_ingest_backlog(enrp_store *st, uint32_t eir_id, struct enrp_ingest_backlog *out);
+
 /* Stops the workers (a file being sealed stays queued) and frees.  NULL ok. */
 void enrp_ingest_close(enrp_ingest *ing);
 

@@ -47,6 +47,11 @@ int enrp_reader_prepare_write(enrp_reader *r, uint64_t off, uint64_t len);
 
 void enrp_reader_close(enrp_reader *r);
 
+/* Chunks this process found failing their check on a read (each marked its
+ * file corrupt), since it started: the daemon's verify-failure counter.
+ * Only goes up.  Thread-safe. */
+uint64_t enrp_reader_verify_failures(void);
+
 /* Reads up to SIZE bytes at OFF (fewer at end of file).  Every chunk is
  * checked before a byte of it is returned; a chunk that fails makes the call
  * fail with -EIO, marks the file corrupt and journals it.  Returns the

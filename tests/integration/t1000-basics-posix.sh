@@ -276,8 +276,10 @@ assert_match "^files: $nreg\$" "$show" "eir show: files"
 assert_match "^inodes: $nall\$" "$show" "eir show: inodes"
 assert_eq "$nreg $nall" "$(ctl eir show a --json | "$PY" -c 'import json, sys; j = json.load(sys.stdin); print(j["files"], j["inodes"])')" \
 	"eir show --json: files and inodes"
-assert_eq "$nreg" "$(ctl status | awk '$1 == "a" { print $6 }')" "enrpctl status: its FILES field"
-assert_eq "$nreg" "$(ctl eir list | awk '$1 == "a" { print $8 }')" "eir list: its FILES field"
+assert_eq "$nreg" "$(ctl status | awk '$1 == "a" { print $7 }')" "enrpctl status: its FILES field"
+assert_eq "$nreg" "$(ctl eir list | awk '$1 == "a" { print $7 }')" "eir list: its FILES field"
+assert_eq "$nreg $nall" "$(ctl eir list -o name,files,inodes | awk '$1 == "a" { print $2, $3 }')" \
+	"eir list -o name,files,inodes"
 
 # ---- persistence across a remount ---------------------------------------------------------------
 before=$(cd "$MNT" && find . -printf '%p %y %m %U %G %s %n %l\n' | sort)

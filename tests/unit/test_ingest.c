@@ -659,6 +659,17 @@ static void queue_order(void)
 	ok(eirs, "and names its EIR next");
 	ok(times, "within a class, oldest first");
 	ok(q.spool_points_back, "each queued file's spool entry holds its queue key");
+	struct enrp_ingest_backlog bl;
+	is_int(enrp_ingest_backlog(st, e1.id, &bl), 0, "enrp_ingest_backlog: 0");
+	ok(bl.files == 2 && bl.oldest_queued == q.e[0].at,
+	   "class1's backlog: 2 files, the oldest queued when a1 was");
+	is_int(enrp_ingest_backlog(st, e3.id, &bl), 0, "enrp_ingest_backlog of class3: 0");
+	ok(bl.files == 2 && bl.oldest_queued == q.e[3].at,
+	   "class3's backlog: 2 files, the oldest queued when a3 was");
+	is_int(enrp_ingest_backlog(st, e2.id, &bl), 0, "enrp_ingest_backlog of class2: 0");
+	ok(bl.files == 1 && bl.oldest_queued == q.e[2].at, "class2's backlog: 1 file");
+	is_int(enrp_ingest_backlog(st, 999, &bl), 0, "an EIR with nothing queued: 0");
+	ok(bl.files == 0 && bl.oldest_queued == 0, "and an empty backlog");
 	is_int(attr_of(st, b3).state, ENRP_FILE_PENDING, "a queued file is pending");
 	is_int(attr_of(st, b3).content, ENRP_CONTENT_SPOOL, "its bytes are still a spool file");
 
@@ -689,6 +700,18 @@ static void queue_order(void)
 		all &= s.state == ENRP_FILE_VERIFIED && s.content == ENRP_CONTENT_SEALED;
 	}
 	ok(all, "all five are verified and sealed");
+	is_int(enrp_ingest_backlog(st, e1.id, &bl), 0, "enrp_ingest_backlog after the seals: 0");
+	ok(bl.files == 0 && bl.oldest_queued == 0, "and the backlog is empty");
+	struct enrp_ingest_stats is;
+	enrp_ingest_stats(ing, &is);
+	ok(is.sealed_files == 5 && is.sealed_bytes == 1000 + 70 * KiB + 3000 + 4000 + 5000,
+	   "enrp_ingest_stats: 5 files and their bytes sealed");
+	struct enrp_gc_disk disk;
+	is_int(enrp_gc_disk(st, e1.id, &disk), 0, "enrp_gc_disk: 0");
+	ok(disk.chunks == (uint64_t)chunk_files(st, e1.id) && disk.bytes == usage_of(st, e1.id).stored,
+	   "enrp_gc_disk: class1's chunk files, whose bytes are its stored usage (no garbage)");
+	is_int(enrp_gc_disk(st, 999, &disk), 0, "enrp_gc_disk of an EIR without chunks: 0");
+	ok(disk.chunks == 0 && disk.bytes == 0, "and nothing on disk");
 	struct enrp_stat s = attr_of(st, a1);
 	ok(sha_is(&s, p + 1, 70 * KiB), "a1 carries the SHA-256 of its bytes");
 	is_int(enrp_ingest_enqueue(ing, a1), 0, "enqueue of a sealed file: 0");
