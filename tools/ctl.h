@@ -25,6 +25,7 @@
 
 #include <enrp/calendar.h>
 #include <enrp/eir.h>
+#include <enrp/i18n.h>
 #include <enrp/retention.h>
 #include <enrp/store.h>
 
