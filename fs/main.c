@@ -703,7 +703,7 @@ int main(int argc, char *argv[])
 	if (!o.store || !o.mountpoint) {
 		/* One line: the whole help would bury what is missing. */
 		say("enrpfs: no %s given (usage: enrpfs [options] STORE MOUNTPOINT; see "
-		    "'enrpfs --help')", !o.store ? "store" : "mount point");
+		    "'enrpfs --help')", !o.store ? _("store") : _("mount point"));
 		ret = 2;
 		goto out_args;
 	}
