@@ -6,6 +6,7 @@ MANDIR  ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # systemd reads units below /usr/local/lib too, so PREFIX applies as is.
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+LOCALEDIR ?= $(PREFIX)/share/locale
 BUILD   ?= build
 
 PKGS    := fuse3 lmdb libzstd libcrypto
@@ -32,17 +33,52 @@ FS_OBJ    := $(FS_SRC:%.c=$(BUILD)/%.o)
 TOOLS_OBJ := $(TOOLS_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# Message catalogues (include/enrp/i18n.h): tools/po/LANG.po, built into
+# BUILD/locale, where a program run from BUILD finds them.
+LINGUAS := ru kk
+MO      := $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/enrp.mo)
+
 LIB    := $(BUILD)/libenrp.a
 ENRPFS := $(BUILD)/enrpfs
 ENRPCTL:= $(BUILD)/enrpctl
 
 .PHONY: all test unit integration check check-deps check-layering check-asan check-tsan check-valgrind \
         install uninstall clean demo crash bench bench-quick
-all: $(ENRPFS) $(ENRPCTL) $(UNIT_BIN)
+all: $(ENRPFS) $(ENRPCTL) $(UNIT_BIN) $(MO)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/core/i18n.o: CFLAGS += -DENRP_LOCALEDIR='"$(LOCALEDIR)"'
+
+$(BUILD)/locale/%/LC_MESSAGES/enrp.mo: tools/po/%.po
+	@mkdir -p $(dir $@)
+	msgfmt --check -o $@ $<
+
+# Every string the printing functions and N_() take goes to the template;
+# `make pot` rewrites tools/po/enrp.pot and merges it into each LANG.po, and
+# tests/integration/t0200-i18n-catalogues.sh fails while any message lacks a
+# translation.
+XGETTEXT_KEYWORDS := --keyword=_ --keyword=N_ \
+  --keyword=ctl_err --flag=ctl_err:1:c-format \
+  --keyword=ctl_hint --flag=ctl_hint:1:c-format \
+  --keyword=ctl_warn --flag=ctl_warn:1:c-format \
+  --keyword=ctl_line:2 --flag=ctl_line:2:c-format \
+  --keyword=ctl_usage_error:3 --flag=ctl_usage_error:3:c-format \
+  --keyword=ctl_confirm:3 --flag=ctl_confirm:3:c-format \
+  --keyword=ctl_eir_error:1 --keyword=ctl_store_not_roots:1 \
+  --keyword=enrp_log:2 --flag=enrp_log:2:c-format \
+  --keyword=say --flag=say:1:c-format \
+  --keyword=problem:4 --flag=problem:4:c-format
+POT_OUT ?= tools/po/enrp.pot
+.PHONY: pot
+pot:
+	xgettext --from-code=UTF-8 --language=C --add-comments=TRANSLATORS: --sort-by-file \
+	  --package-name=enrp --msgid-bugs-address=enrp@localhost $(XGETTEXT_KEYWORDS) \
+	  -o $(POT_OUT) $(CORE_SRC) $(FS_SRC) $(TOOLS_SRC)
+	@if [ "$(POT_OUT)" = tools/po/enrp.pot ]; then \
+	  for l in $(LINGUAS); do msgmerge --quiet --update --backup=none --no-fuzzy-matching tools/po/$$l.po $(POT_OUT); done; fi
 
 $(LIB): $(CORE_OBJ)
 	@rm -f $@
@@ -120,7 +156,7 @@ crash: all
 bench: all
 	BUILD=$(BUILD) tests/bench/run
 
-install: $(ENRPFS) $(ENRPCTL)
+install: $(ENRPFS) $(ENRPCTL) $(MO)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(ENRPFS) $(ENRPCTL) $(DESTDIR)$(SBINDIR)/
 	install -m 0644 fs/enrpfs.8 tools/enrpctl.8 $(DESTDIR)$(MANDIR)/man8/
@@ -129,11 +165,16 @@ install: $(ENRPFS) $(ENRPCTL)
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed 's|@SBINDIR@|$(SBINDIR)|g' fs/enrpfs@.service.in >$(DESTDIR)$(SYSTEMDUNITDIR)/enrpfs@.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/enrpfs@.service
+	for l in $(LINGUAS); do \
+	  install -d $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES && \
+	  install -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/enrp.mo $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/ || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/enrpfs $(DESTDIR)$(SBINDIR)/enrpctl \
 	      $(DESTDIR)$(MANDIR)/man8/enrpfs.8 $(DESTDIR)$(MANDIR)/man8/enrpctl.8 \
 	      $(DESTDIR)$(BASHCOMPDIR)/enrpctl $(DESTDIR)$(SYSTEMDUNITDIR)/enrpfs@.service
+	      $(LINGUAS:%=$(DESTDIR)$(LOCALEDIR)/%/LC_MESSAGES/enrp.mo)
 
 demo: all
 	tools/demo.sh

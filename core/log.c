@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <enrp/enrp.h>
+#include <enrp/i18n.h>
 
 static enrp_log_sink *log_sink;
 static void *log_ctx;
@@ -29,7 +30,7 @@ void enrp_log(enum enrp_log_level level, const char *fmt, ...)
 	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), _(fmt), ap);
 	va_end(ap);
 	if (log_sink)
 		log_sink(level, msg, log_ctx);
@@ -43,19 +44,19 @@ const char *enrp_strerror(int err)
 		err = -err;
 	switch (err) {
 	case EPROTONOSUPPORT:
-		return "store format not supported";
+		return _("store format not supported");
 	case EMEDIUMTYPE:
-		return "not an enrp store";
+		return _("not an enrp store");
 	case EDQUOT:
-		return "quota of the EIR exceeded";
+		return _("quota of the EIR exceeded");
 	case EBADMSG:
-		return "data failed its integrity check";
+		return _("data failed its integrity check");
 	case EKEYREJECTED:
-		return "the key file does not hold this store's key";
+		return _("the key file does not hold this store's key");
 	case ENOKEY:
-		return "the store is encrypted and no key file was given";
+		return _("the store is encrypted and no key file was given");
 	case ETIMEDOUT:
-		return "timed out waiting for the running enrpfs (is it stopped or hung?)";
+		return _("timed out waiting for the running enrpfs (is it stopped or hung?)");
 	default:
 		return strerror(err);
 	}

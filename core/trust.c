@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <enrp/i18n.h>
 #include <enrp/trust.h>
 
 #define MAX_LINKS 40
@@ -40,7 +41,7 @@ static int problem(struct enrp_trust_problem *p, const char *path, const char *f
 	va_list ap;
 	snprintf(p->path, sizeof(p->path), "%s", path);
 	va_start(ap, why_fmt);
-	vsnprintf(p->why, sizeof(p->why), why_fmt, ap);
+	vsnprintf(p->why, sizeof(p->why), _(why_fmt), ap);
 	va_end(ap);
 	/* The fix quotes the path for a shell; a path with a quote in it is not
 	 * spelled out, rather than given as a command that does something else. */

@@ -26,6 +26,7 @@
 
 #include <enrp/enrp.h>
 #include <enrp/gc.h>
+#include <enrp/i18n.h>
 #include <enrp/rundir.h>
 #include <enrp/snapshot.h>
 #include <enrp/store.h>
@@ -268,7 +269,7 @@ void op_destroy(void *userdata)
 static void usage(FILE *out)
 {
 	fprintf(out,
-	        "usage: enrpfs [options] STORE MOUNTPOINT\n"
+	        _("usage: enrpfs [options] STORE MOUNTPOINT\n"
 	        "\n"
 	        "Mounts the enrp platform store STORE (made by 'enrpctl init') at MOUNTPOINT.\n"
 	        "\n"
@@ -300,7 +301,7 @@ static void usage(FILE *out)
 	        "\n"
 	        "MOUNTPOINT must be an empty directory outside the store and outside every\n"
 	        "enrpfs mount.  enrpfs runs as root: the store is root's alone.  Exit\n"
-	        "status: 0 mounted, 1 failure, 2 usage error.\n",
+	        "status: 0 mounted, 1 failure, 2 usage error.\n"),
 	        GC_INTERVAL_DEFAULT, METRICS_INTERVAL_MAX, METRICS_INTERVAL_DEFAULT);
 }
 
@@ -352,7 +353,7 @@ static void say(const char *fmt, ...)
 	char msg[4 * PATH_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), _(fmt), ap);
 	va_end(ap);
 	emit(LOG_ERR, msg);
 }
@@ -624,6 +625,8 @@ static int serve_snapshot(struct options *o, struct fuse_cmdline_opts *cmd,
 {
 	struct fs fs = { .timeout = 1.0, .control_fd = -1, .null_fd = -1, .store_path = store };
 	struct fuse_loop_config *loop = NULL;
+
+	enrp_i18n_init();
 	int ret = 1;
 	/* Refused on the terminal when the snapshot is not there. */
 	{
@@ -780,7 +783,7 @@ int main(int argc, char *argv[])
 	if (!o.store || !o.mountpoint) {
 		/* One line: the whole help would bury what is missing. */
 		say("enrpfs: no %s given (usage: enrpfs [options] STORE MOUNTPOINT; see "
-		    "'enrpfs --help')", !o.store ? "store" : "mount point");
+		    "'enrpfs --help')", !o.store ? _("store") : _("mount point"));
 		ret = 2;
 		goto out_args;
 	}

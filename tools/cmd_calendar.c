@@ -256,7 +256,10 @@ static int calendar_holiday(struct ctl *ctl, int argc, char **argv)
 		ctl_hint("nothing was changed; see the messages above, if any");
 		return CTL_FAIL;
 	}
-	ctl_line(stdout, "%s holiday %s", add ? "added" : "removed", date);
+	if (add)
+		ctl_line(stdout, "added holiday %s", date);
+	else
+		ctl_line(stdout, "removed holiday %s", date);
 	return CTL_OK;
 }
 

@@ -1161,7 +1161,7 @@ static int state_verb_done(struct ctl *ctl, const struct enrp_eir *eir, const ch
 {
 	if (rc < 0)
 		return ctl_eir_error(verb, eir->name, rc);
-	ctl_line(stdout, "%s EIR '%s'", done, eir->name);
+	ctl_line(stdout, "%s EIR '%s'", _(done), eir->name);
 	return ctl_notify_eir(ctl, eir->name, eir->id);
 }
 
@@ -1240,7 +1240,7 @@ static int eir_deescalate(struct ctl *ctl, int argc, char **argv)
 		ctl_hint("'enrpctl eir show %s' shows its escalation", name);
 		return CTL_FAIL;
 	}
-	return state_verb_done(ctl, &eir, "deescalate", "deescalated", rc);
+	return state_verb_done(ctl, &eir, N_("deescalate"), N_("deescalated"), rc);
 }
 
 static int eir_suspend(struct ctl *ctl, int argc, char **argv)
@@ -1258,7 +1258,7 @@ static int eir_suspend(struct ctl *ctl, int argc, char **argv)
 		ctl_hint("'enrpctl eir resume %s' ends the suspension", name);
 		return CTL_FAIL;
 	}
-	return state_verb_done(ctl, &eir, "suspend", "suspended", rc);
+	return state_verb_done(ctl, &eir, N_("suspend"), N_("suspended"), rc);
 }
 
 static int eir_resume(struct ctl *ctl, int argc, char **argv)
@@ -1276,7 +1276,7 @@ static int eir_resume(struct ctl *ctl, int argc, char **argv)
 		return CTL_FAIL;
 	}
 	rc = enrp_eir_resume(ctl->store, name, &ctl->actor);
-	return state_verb_done(ctl, &eir, "resume", "resumed", rc);
+	return state_verb_done(ctl, &eir, N_("resume"), N_("resumed"), rc);
 }
 
 /* What retiring E (with usage U, if HAVE_U) does, for --dry-run and the

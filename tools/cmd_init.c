@@ -178,7 +178,10 @@ int cmd_init(struct ctl *ctl, int argc, char **argv)
 	}
 	switch (-rc) {
 	case 0:
-		ctl_line(stdout, "initialised %sstore at %s", encrypt ? "encrypted " : "", path);
+		if (encrypt)
+			ctl_line(stdout, "initialised encrypted store at %s", path);
+		else
+			ctl_line(stdout, "initialised store at %s", path);
 		if (encrypt)
 			ctl_line(stdout, "master key: %s (keep a copy apart from the store)", keyfile);
 		return CTL_OK;

@@ -110,7 +110,7 @@ static int note_check(struct ctl *ctl, const struct ctl_help *help, const char *
 static int restore_error(const char *what, const char *name, int err)
 {
 	if (err == -EINVAL) {
-		ctl_err("cannot %s EIR '%s': it is destroyed", what, name);
+		ctl_err("cannot %s EIR '%s': it is destroyed", _(what), name);
 		ctl_hint("'enrpctl eir show %s' shows its state", name);
 		return CTL_FAIL;
 	}
@@ -179,7 +179,7 @@ static int restore_plan(struct ctl *ctl, int argc, char **argv)
 		return CTL_FAIL;
 	}
 	if (rc)
-		return restore_error("plan a test restore of", name, rc);
+		return restore_error(N_("plan a test restore of"), name, rc);
 	ctl_line(stdout, "planned test restore %" PRIu64 " of EIR '%s' on %s (%s)", seq, name, when,
 	         weekday_names[enrp_day_weekday(day)]);
 	return CTL_OK;
@@ -238,12 +238,12 @@ static int restore_record(struct ctl *ctl, int argc, char **argv)
 		return CTL_FAIL;
 	}
 	if (rc && rc != -ENOENT)
-		return restore_error("record a test restore of", name, rc);
+		return restore_error(N_("record a test restore of"), name, rc);
 	uint64_t seq;
 	rc = enrp_restore_record(ctl->store, name, snapshot, result, note, now.now_ns, now.today,
 	                         &ctl->actor, &seq);
 	if (rc)
-		return restore_error("record a test restore of", name, rc);
+		return restore_error(N_("record a test restore of"), name, rc);
 	ctl_line(stdout, "recorded test restore %" PRIu64 " of EIR '%s' from snapshot '%s': %s", seq,
 	         name, snapshot, enrp_restore_result_name(result));
 	return CTL_OK;

@@ -210,9 +210,9 @@ static int snapshot_error(const char *what, const char *eir, const char *name, i
 		ctl_err("EIR '%s' has a snapshot named '%s' already", eir, name);
 	else if (rc == -EPERM)
 		ctl_err("cannot %s snapshot of EIR '%s': '%s' is held (see 'enrpctl hold list %s'); "
-		        "a hold is never cut short", what, eir, name, eir);
+		        "a hold is never cut short", _(what), eir, name, eir);
 	else
-		ctl_err("cannot %s snapshot of EIR '%s': %s", what, eir, enrp_strerror(rc));
+		ctl_err("cannot %s snapshot of EIR '%s': %s", _(what), eir, enrp_strerror(rc));
 	if (rc == -ENOENT)
 		ctl_hint("'enrpctl snapshot list %s' shows its snapshots", eir);
 	return CTL_FAIL;
@@ -234,7 +234,7 @@ static int snap_create(struct ctl *ctl, int argc, char **argv)
 	struct enrp_snapshot s;
 	rc = enrp_snapshot_create(ctl->store, args[0], args[1], &ctl->actor, &s);
 	if (rc)
-		return snapshot_error("create a", args[0], args[1], rc);
+		return snapshot_error(N_("create a"), args[0], args[1], rc);
 	if (ctl->json) {
 		print_json_object(&s);
 	} else {
@@ -348,7 +348,7 @@ static int snap_show_or_delete(struct ctl *ctl, int argc, char **argv)
 		if (rc == -EBUSY)
 			return mounted_error(ctl, eir, name);
 		if (rc)
-			return snapshot_error("delete a", eir, name, rc);
+			return snapshot_error(N_("delete a"), eir, name, rc);
 		ctl_line(stdout, "deleted snapshot %s@%s", eir, name);
 		return CTL_OK;
 	}
@@ -457,7 +457,7 @@ static int snap_mount(struct ctl *ctl, int argc, char **argv)
 		strftime(taken, sizeof(taken), "latest-%Y-%m-%dT%H:%M:%SZ", &tm);
 		rc = enrp_snapshot_create(ctl->store, eir, taken, &ctl->actor, &s);
 		if (rc)
-			return snapshot_error("create a", eir, taken, rc);
+			return snapshot_error(N_("create a"), eir, taken, rc);
 		if (!ctl->json)
 			ctl_line(stdout, "created snapshot %s@%s: %" PRIu64 " verified files", s.eir,
 			         s.name, s.files);
@@ -478,7 +478,7 @@ static int snap_mount(struct ctl *ctl, int argc, char **argv)
 	rc = run_wait(args);
 	if (rc != 0) {
 		ctl_err("cannot mount snapshot '%s' of EIR '%s' at '%s': enrpfs %s", name, eir, mnt,
-		        rc < 0 ? "did not run" : "failed (see above)");
+		        rc < 0 ? _("did not run") : _("failed (see above)"));
 		return CTL_FAIL;
 	}
 	if (!realpath(mnt, where))
@@ -557,7 +557,7 @@ static int snap_umount(struct ctl *ctl, int argc, char **argv)
 	rc = run_wait(cmd);
 	if (rc != 0) {
 		ctl_err("cannot unmount '%s': fusermount3 %s", where,
-		        rc < 0 ? "did not run" : "failed (see above)");
+		        rc < 0 ? _("did not run") : _("failed (see above)"));
 		ctl_hint("close the files and leave the directories open under it, then retry");
 		return CTL_FAIL;
 	}

@@ -27,6 +27,7 @@
 #include <enrp/eir.h>
 #include <enrp/gc.h>
 #include <enrp/ingest.h>
+#include <enrp/i18n.h>
 #include <enrp/retention.h>
 #include <enrp/rundir.h>
 #include <enrp/store.h>

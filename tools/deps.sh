@@ -50,3 +50,24 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update
 	apt-get install -y --no-install-recommends "${missing[@]}"
 fi
+
+# The Russian and Kazakh messages (tools/po) are chosen by LANG, which names
+# a locale; Debian's locales package builds only those /etc/locale.gen asks
+# for, and a fresh machine asks for none.
+want_locales=(ru_RU.UTF-8 kk_KZ.UTF-8)
+have=$(locale -a 2>/dev/null | tr 'A-Z' 'a-z' | sed 's/utf-8/utf8/')
+gen=0
+for l in "${want_locales[@]}"; do
+	norm=$(tr 'A-Z' 'a-z' <<<"$l" | sed 's/utf-8/utf8/')
+	if ! grep -qx "$norm" <<<"$have"; then
+		if grep -q "^# *$l UTF-8" /etc/locale.gen; then
+			sed -i "s/^# *\($l UTF-8\)/\1/" /etc/locale.gen
+		elif ! grep -q "^$l UTF-8" /etc/locale.gen; then
+			echo "$l UTF-8" >>/etc/locale.gen
+		fi
+		gen=1
+	fi
+done
+if [ "$gen" -eq 1 ]; then
+	locale-gen
+fi

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <enrp/enrp.h>
+#include <enrp/i18n.h>
 #include <enrp/rundir.h>
 #include <enrp/store.h>
 #include <enrp/text.h>
@@ -37,20 +38,20 @@ struct cmd {
 };
 
 static const struct cmd commands[] = {
-	{ "init",   cmd_init,   NEED_NOTHING,  "create a new store" },
-	{ "eir",    cmd_eir,    NEED_STORE_RW, "create, list, show and change EIRs" },
-	{ "status", cmd_status, NEED_STORE_RO, "show the store, its daemon and its EIRs" },
-	{ "audit",  cmd_audit,  NEED_STORE_RO, "show and verify the audit journal" },
-	{ "scrub",  cmd_scrub,  NEED_STORE_RW, "verify every chunk and file checksum" },
-	{ "fsck",   cmd_fsck,   NEED_STORE_RW, "check (and --repair) the store's consistency" },
-	{ "prune",  cmd_prune,  NEED_STORE_RW, "apply the retention policies" },
-	{ "gc",     cmd_gc,     NEED_STORE_RW, "free the chunks nothing references any more" },
-	{ "snapshot", cmd_snapshot, NEED_STORE_RW, "frozen copies of an EIR's verified files" },
-	{ "hold",   cmd_hold,   NEED_STORE_RW, "hold verified files: nobody can destroy them" },
-	{ "trash",  cmd_trash,  NEED_STORE_RW, "list, restore and purge deleted or overwritten copies" },
-	{ "restore-test", cmd_restore_test, NEED_STORE_RW, "plan, record and list test restores" },
-	{ "calendar", cmd_calendar, NEED_STORE_RW, "the holidays and time zone of working days" },
-	{ "wait",   cmd_wait,   NEED_STORE_RO, "wait until files or whole EIRs are verified" },
+	{ "init",   cmd_init,   NEED_NOTHING,  N_("create a new store") },
+	{ "eir",    cmd_eir,    NEED_STORE_RW, N_("create, list, show and change EIRs") },
+	{ "status", cmd_status, NEED_STORE_RO, N_("show the store, its daemon and its EIRs") },
+	{ "audit",  cmd_audit,  NEED_STORE_RO, N_("show and verify the audit journal") },
+	{ "scrub",  cmd_scrub,  NEED_STORE_RW, N_("verify every chunk and file checksum") },
+	{ "fsck",   cmd_fsck,   NEED_STORE_RW, N_("check (and --repair) the store's consistency") },
+	{ "prune",  cmd_prune,  NEED_STORE_RW, N_("apply the retention policies") },
+	{ "gc",     cmd_gc,     NEED_STORE_RW, N_("free the chunks nothing references any more") },
+	{ "snapshot", cmd_snapshot, NEED_STORE_RW, N_("frozen copies of an EIR's verified files") },
+	{ "hold",   cmd_hold,   NEED_STORE_RW, N_("hold verified files: nobody can destroy them") },
+	{ "trash",  cmd_trash,  NEED_STORE_RW, N_("list, restore and purge deleted or overwritten copies") },
+	{ "restore-test", cmd_restore_test, NEED_STORE_RW, N_("plan, record and list test restores") },
+	{ "calendar", cmd_calendar, NEED_STORE_RW, N_("the holidays and time zone of working days") },
+	{ "wait",   cmd_wait,   NEED_STORE_RO, N_("wait until files or whole EIRs are verified") },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -58,21 +59,20 @@ static const struct cmd commands[] = {
 static void usage(FILE *f)
 {
 	fputs("usage: enrpctl [-S STORE] [--json] COMMAND [ARGS]\n"
-	      "       enrpctl --help | -V | --version\n"
+	      "       enrpctl --help | -V | --version\n\n", f);
+	fputs(_("Administers an enrp backup store (see enrpctl(8)).\n"
 	      "\n"
-	      "Administers an enrp backup store (see enrpctl(8)).\n"
-	      "\n"
-	      "Commands:\n", f);
+	      "Commands:\n"), f);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-12s  %s\n", commands[i].name, commands[i].summary);
-	fputs("\n"
+		fprintf(f, "  %-12s  %s\n", commands[i].name, _(commands[i].summary));
+	fputs(_("\n"
 	      "Global options:\n"
 	      "  -S, --store STORE  the store directory (default: $ENRP_STORE)\n"
 	      "      --json         print data as JSON\n"
 	      "  -h, --help         show this help\n"
 	      "  -V, --version      show the version (the same as enrpfs -V's)\n"
 	      "\n"
-	      "Run 'enrpctl COMMAND --help' for the options of a command.\n", f);
+	      "Run 'enrpctl COMMAND --help' for the options of a command.\n"), f);
 }
 
 /* --- output lines and diagnostics ----------------------------------------- */
@@ -107,7 +107,7 @@ void ctl_line(FILE *f, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vline(f, "", fmt, ap);
+	vline(f, "", _(fmt), ap);
 	va_end(ap);
 }
 
@@ -121,7 +121,7 @@ void ctl_err(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vreport("enrpctl: ", fmt, ap);
+	vreport("enrpctl: ", _(fmt), ap);
 	va_end(ap);
 }
 
@@ -129,7 +129,7 @@ void ctl_hint(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vreport("hint: ", fmt, ap);
+	vreport(_("hint: "), _(fmt), ap);
 	va_end(ap);
 }
 
@@ -137,7 +137,9 @@ void ctl_warn(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vreport("enrpctl: warning: ", fmt, ap);
+	char prefix[128];
+	snprintf(prefix, sizeof(prefix), "enrpctl: %s", _("warning: "));
+	vreport(prefix, _(fmt), ap);
 	va_end(ap);
 }
 
@@ -211,13 +213,13 @@ int ctl_eir_error(const char *what, const char *name, int err)
 		return CTL_FAIL;
 	}
 	if (err == -EROFS) {
-		ctl_err("cannot %s EIR '%s': it is retired, and retirement is final", what, name);
+		ctl_err("cannot %s EIR '%s': it is retired, and retirement is final", _(what), name);
 		ctl_hint("a retired EIR keeps its data, read-only, until its retention expires; "
 		         "nothing else about it changes ('enrpctl eir show %s' shows why it was "
 		         "retired)", name);
 		return CTL_FAIL;
 	}
-	ctl_err("cannot %s EIR '%s': %s", what, name, enrp_strerror(err));
+	ctl_err("cannot %s EIR '%s': %s", _(what), name, enrp_strerror(err));
 	store_error_hint(err);
 	return CTL_FAIL;
 }
@@ -248,7 +250,7 @@ bool ctl_confirm(struct ctl_tty *t, const char *word, const char *prompt, ...)
 	va_list ap;
 
 	va_start(ap, prompt);
-	char *esc = ctl_vescaped(prompt, ap);
+	char *esc = ctl_vescaped(_(prompt), ap);
 	va_end(ap);
 	fflush(stdout);
 	fflush(stderr);
@@ -317,14 +319,14 @@ void ctl_print_help(FILE *f, const struct ctl_help *help)
 {
 	fprintf(f, "usage: %s\n", help->usage);
 	if (help->text && *help->text)
-		fprintf(f, "\n%s", help->text);
+		fprintf(f, "\n%s", _(help->text));
 }
 
 int ctl_usage_error(struct ctl *ctl, const struct ctl_help *help, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vreport("enrpctl: ", fmt, ap);
+	vreport("enrpctl: ", _(fmt), ap);
 	va_end(ap);
 	fprintf(stderr, "usage: %s\n", help->usage);
 	ctl_hint("run '%s --help' for details", ctl->command);
@@ -414,10 +416,10 @@ int ctl_dispatch(struct ctl *ctl, const char *group, const struct ctl_help *grou
 	}
 
 	ctl_print_help(f, group_help);
-	fputs("\nVerbs:\n", f);
+	fputs(_("\nVerbs:\n"), f);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "  %-12s  %s\n", verbs[i].name, verbs[i].summary);
-	fprintf(f, "\nRun 'enrpctl %s VERB --help' for the options of a verb.\n", group);
+		fprintf(f, "  %-12s  %s\n", verbs[i].name, _(verbs[i].summary));
+	fprintf(f, _("\nRun 'enrpctl %s VERB --help' for the options of a verb.\n"), group);
 	return rc;
 }
 
@@ -426,9 +428,9 @@ int ctl_dispatch(struct ctl *ctl, const char *group, const struct ctl_help *grou
 void ctl_store_not_roots(const char *what, const char *path, const struct enrp_trust_problem *p)
 {
 	if (!strcmp(p->path, path))
-		ctl_err("cannot %s store '%s': it %s", what, path, p->why);
+		ctl_err("cannot %s store '%s': it %s", _(what), path, p->why);
 	else
-		ctl_err("cannot %s store '%s': '%s' %s", what, path, p->path, p->why);
+		ctl_err("cannot %s store '%s': '%s' %s", _(what), path, p->path, p->why);
 	ctl_hint("%s (a store and every directory above it must be root's alone; "
 	         "nothing was changed)", p->fix);
 }
@@ -505,6 +507,7 @@ int main(int argc, char **argv)
 	struct ctl ctl = { .tty = isatty(STDERR_FILENO) == 1 };
 	int c, rc;
 
+	enrp_i18n_init();
 	enrp_log_set_sink(log_sink, NULL, ENRP_LOG_NOTICE);
 	const char *env = getenv("ENRP_STORE");
 	if (env && *env)
