@@ -173,7 +173,7 @@ install: $(ENRPFS) $(ENRPCTL) $(MO)
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/enrpfs $(DESTDIR)$(SBINDIR)/enrpctl \
 	      $(DESTDIR)$(MANDIR)/man8/enrpfs.8 $(DESTDIR)$(MANDIR)/man8/enrpctl.8 \
-	      $(DESTDIR)$(BASHCOMPDIR)/enrpctl $(DESTDIR)$(SYSTEMDUNITDIR)/enrpfs@.service
+	      $(DESTDIR)$(BASHCOMPDIR)/enrpctl $(DESTDIR)$(SYSTEMDUNITDIR)/enrpfs@.service \
 	      $(LINGUAS:%=$(DESTDIR)$(LOCALEDIR)/%/LC_MESSAGES/enrp.mo)
 
 demo: all
