@@ -26,15 +26,15 @@
 
 static const struct ctl_help calendar_help = {
 	"enrpctl [-S STORE] calendar VERB [OPTIONS]",
-	"The platform's calendar: the holidays and the time zone in which working\n"
+	N_("The platform's calendar: the holidays and the time zone in which working\n"
 	"days are counted (Monday to Friday, minus the holidays).  A test restore\n"
 	"must be planned at least 3 working days ahead ('restore-test plan').\n"
-	"Every change is journalled.\n",
+	"Every change is journalled.\n"),
 };
 
 static const struct ctl_help holiday_help = {
 	"enrpctl calendar holiday add DATE [--note TEXT] | remove DATE | list [--json]",
-	"Adds, removes or lists the platform's holidays: dates (YYYY-MM-DD, in the\n"
+	N_("Adds, removes or lists the platform's holidays: dates (YYYY-MM-DD, in the\n"
 	"platform's zone) that are not working days even on a weekday.  A holiday\n"
 	"that falls on a weekend changes nothing.  add refuses a date that is a\n"
 	"holiday already, remove one that is not (exit 1).  A holiday added after a\n"
@@ -44,12 +44,12 @@ static const struct ctl_help holiday_help = {
 	"  --note TEXT        what the holiday is (add; at most 255 bytes)\n"
 	"  --json             print the list as a JSON array (list)\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help zone_help = {
 	"enrpctl calendar zone [ZONE] [--json]",
-	"Without ZONE, prints the platform's time zone, its offset from UTC now and\n"
+	N_("Without ZONE, prints the platform's time zone, its offset from UTC now and\n"
 	"today's date there.  With ZONE (a name of the host's tz database, e.g.\n"
 	"Asia/Almaty, the default, or UTC), makes it the platform's zone: the dates\n"
 	"of plans, records, holidays and due dates are that zone's dates.\n"
@@ -57,7 +57,7 @@ static const struct ctl_help zone_help = {
 	"Options:\n"
 	"  --json             print zone, offset and today as a JSON object\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 /* --- the platform's date -------------------------------------------------- */
@@ -332,8 +332,8 @@ static int calendar_zone(struct ctl *ctl, int argc, char **argv)
 }
 
 static const struct ctl_verb calendar_verbs[] = {
-	{ "holiday", calendar_holiday, NEED_STORE_RW, "add, remove or list the holidays" },
-	{ "zone",    calendar_zone,    NEED_STORE_RW, "show or set the platform's time zone" },
+	{ "holiday", calendar_holiday, NEED_STORE_RW, N_("add, remove or list the holidays") },
+	{ "zone",    calendar_zone,    NEED_STORE_RW, N_("show or set the platform's time zone") },
 };
 
 int cmd_calendar(struct ctl *ctl, int argc, char **argv)

@@ -54,11 +54,11 @@
 
 static const struct ctl_help eir_help = {
 	"enrpctl [-S STORE] eir VERB [OPTIONS] [NAME]",
-	"Creates, lists, shows and changes the EIRs (electronic information\n"
+	N_("Creates, lists, shows and changes the EIRs (electronic information\n"
 	"resources) of the store.  Each EIR is one directory at the root of the\n"
 	"mount, with an access mode, a state, an owner, a class and a quota.\n"
 	"Every change is journalled and applied by a running enrpfs before\n"
-	"enrpctl returns.\n",
+	"enrpctl returns.\n"),
 };
 
 static const struct ctl_help create_help = {
@@ -66,7 +66,7 @@ static const struct ctl_help create_help = {
 	"           [--mode rw|wo|ro|active] [--quota SIZE] [--max-files N]\n"
 	"           [--agent USER] [--rpo MINUTES] [--dir-mode OCTAL]\n"
 	"           [--retention SPEC]",
-	"Creates the EIR NAME and its directory at the root of the mount.  NAME is\n"
+	N_("Creates the EIR NAME and its directory at the root of the mount.  NAME is\n"
 	"1-63 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or\n"
 	"digit.\n"
 	"\n"
@@ -90,12 +90,12 @@ static const struct ctl_help create_help = {
 	"                        keep-weekly=4,keep-monthly=12,keep-yearly=3\" (see\n"
 	"                        enrpctl(8); default none: nothing is pruned)\n"
 	"  -S, --store STORE     the store\n"
-	"  -h, --help            show this help\n",
+	"  -h, --help            show this help\n"),
 };
 
 static const struct ctl_help list_help = {
 	"enrpctl eir list [-o COLUMNS] [--json]",
-	"Lists every EIR, one row each, in the columns 'enrpctl status' shows\n"
+	N_("Lists every EIR, one row each, in the columns 'enrpctl status' shows\n"
 	"(the same view; see 'enrpctl status --help' for what each column means).\n"
 	"\n"
 	"Options:\n"
@@ -104,18 +104,18 @@ static const struct ctl_help list_help = {
 	"  --json                print a JSON array of objects, as 'eir show --json'\n"
 	"                        (every field, raw numbers)\n"
 	"  -S, --store STORE     the store\n"
-	"  -h, --help            show this help\n",
+	"  -h, --help            show this help\n"),
 };
 
 static const struct ctl_help show_help = {
 	"enrpctl eir show NAME [--json]",
-	"Shows every setting of the EIR NAME, its escalation, the reason for its\n"
+	N_("Shows every setting of the EIR NAME, its escalation, the reason for its\n"
 	"state and its usage, as 'key: value' lines.\n"
 	"\n"
 	"Options:\n"
 	"  --json             print one JSON object\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help set_help = {
@@ -123,7 +123,7 @@ static const struct ctl_help set_help = {
 	"           [--quota SIZE] [--max-files N] [--agent USER|none]\n"
 	"           [--rpo MINUTES] [--dir-mode OCTAL] [--retention SPEC] [--lock DAYS]\n"
 	"           [--force]",
-	"Changes settings of the EIR NAME (at least one option).  A mode change is\n"
+	N_("Changes settings of the EIR NAME (at least one option).  A mode change is\n"
 	"in force for every operation on the mount once enrpctl returns.\n"
 	"\n"
 	"Options:\n"
@@ -147,12 +147,12 @@ static const struct ctl_help set_help = {
 	"  --force               set --quota or --max-files even below what the EIR\n"
 	"                        holds now (refused otherwise: every write would fail)\n"
 	"  -S, --store STORE     the store\n"
-	"  -h, --help            show this help\n",
+	"  -h, --help            show this help\n"),
 };
 
 static const struct ctl_help escalate_help = {
 	"enrpctl eir escalate NAME --for DURATION --reason TEXT [--shorten]",
-	"Grants the users of the active EIR NAME read-write access for DURATION\n"
+	N_("Grants the users of the active EIR NAME read-write access for DURATION\n"
 	"(e.g. 30m, 2h, 1d, 1h30m), or until 'eir deescalate'.  While an escalation\n"
 	"runs, a new one replaces it (its end and reason) if it ends later; one that\n"
 	"would end it earlier is refused unless --shorten.\n"
@@ -162,42 +162,42 @@ static const struct ctl_help escalate_help = {
 	"  --reason TEXT      why, for the journal (required, at most 255 bytes)\n"
 	"  --shorten          let it end earlier than the escalation in force\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help deescalate_help = {
 	"enrpctl eir deescalate NAME",
-	"Ends the escalation of the EIR NAME now.\n"
+	N_("Ends the escalation of the EIR NAME now.\n"
 	"\n"
 	"Options:\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help suspend_help = {
 	"enrpctl eir suspend NAME --reason TEXT",
-	"Stops accepting copies for the EIR NAME: writes fail with EROFS, reads\n"
+	N_("Stops accepting copies for the EIR NAME: writes fail with EROFS, reads\n"
 	"follow the mode, until 'eir resume'.\n"
 	"\n"
 	"Options:\n"
 	"  --reason TEXT      why, for the journal and 'eir show' (required, at\n"
 	"                     most 255 bytes)\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help resume_help = {
 	"enrpctl eir resume NAME",
-	"Accepts copies for the suspended EIR NAME again.\n"
+	N_("Accepts copies for the suspended EIR NAME again.\n"
 	"\n"
 	"Options:\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help retire_help = {
 	"enrpctl eir retire NAME --reason TEXT [--yes | --dry-run]",
-	"Retires the EIR NAME (removed from the critical list): writes fail with\n"
+	N_("Retires the EIR NAME (removed from the critical list): writes fail with\n"
 	"EROFS for ever, and its data is kept until its retention expires.  This\n"
 	"cannot be undone, so enrpctl first says what it will do and asks for the\n"
 	"EIR's name on the terminal (/dev/tty, else standard input if it is one;\n"
@@ -210,7 +210,7 @@ static const struct ctl_help retire_help = {
 	"  --yes              retire without asking (scripts)\n"
 	"  --dry-run          say what retiring would do, and change nothing\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 /* --- argument parsing ---------------------------------------------------- */
@@ -1365,15 +1365,15 @@ static int eir_retire(struct ctl *ctl, int argc, char **argv)
 /* --- the verb table ------------------------------------------------------ */
 
 static const struct ctl_verb eir_verbs[] = {
-	{ "create",     eir_create,     NEED_STORE_RW, "create an EIR and its directory" },
-	{ "list",       eir_list,       NEED_STORE_RO, "list the EIRs" },
-	{ "show",       eir_show,       NEED_STORE_RO, "show the settings, state and usage of an EIR" },
-	{ "set",        eir_set,        NEED_STORE_RW, "change the settings of an EIR" },
-	{ "escalate",   eir_escalate,   NEED_STORE_RW, "grant the users of an active EIR rw for a while" },
-	{ "deescalate", eir_deescalate, NEED_STORE_RW, "end an escalation now" },
-	{ "suspend",    eir_suspend,    NEED_STORE_RW, "stop accepting copies, with a reason" },
-	{ "resume",     eir_resume,     NEED_STORE_RW, "accept copies again" },
-	{ "retire",     eir_retire,     NEED_STORE_RW, "retire an EIR for ever, with a reason" },
+	{ "create",     eir_create,     NEED_STORE_RW, N_("create an EIR and its directory") },
+	{ "list",       eir_list,       NEED_STORE_RO, N_("list the EIRs") },
+	{ "show",       eir_show,       NEED_STORE_RO, N_("show the settings, state and usage of an EIR") },
+	{ "set",        eir_set,        NEED_STORE_RW, N_("change the settings of an EIR") },
+	{ "escalate",   eir_escalate,   NEED_STORE_RW, N_("grant the users of an active EIR rw for a while") },
+	{ "deescalate", eir_deescalate, NEED_STORE_RW, N_("end an escalation now") },
+	{ "suspend",    eir_suspend,    NEED_STORE_RW, N_("stop accepting copies, with a reason") },
+	{ "resume",     eir_resume,     NEED_STORE_RW, N_("accept copies again") },
+	{ "retire",     eir_retire,     NEED_STORE_RW, N_("retire an EIR for ever, with a reason") },
 };
 
 int cmd_eir(struct ctl *ctl, int argc, char **argv)

@@ -24,7 +24,7 @@
 
 static const struct ctl_help fsck_help = {
 	"enrpctl [-S STORE] fsck [--repair] [--json]",
-	"Checks the consistency of the store's metadata, spool files and chunk\n"
+	N_("Checks the consistency of the store's metadata, spool files and chunk\n"
 	"files: directory entries, link counts, orphans, the spool index, the seal\n"
 	"queue, chunk lists, chunk reference counts, chunk files, usage counters,\n"
 	"the counts of files by state behind .enrp/status and the audit journal's\n"
@@ -42,7 +42,7 @@ static const struct ctl_help fsck_help = {
 	"                     removes a reachable file or data a sealed file uses\n"
 	"  --json             print the findings and the summary as one JSON object\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 struct collect {
@@ -166,13 +166,13 @@ int cmd_fsck(struct ctl *ctl, int argc, char **argv)
 			const struct enrp_fsck_finding *f = &col.v[i];
 			ctl_line(stdout, "%-8s  %-20s  %s: %s", status_of(f), f->kind, f->object, f->message);
 		}
-		printf("fsck: %" PRIu64 " inodes, %" PRIu64 " dirents, %" PRIu64 " chunks, %" PRIu64
-		       " chunk files, %" PRIu64 " spool files checked; %" PRIu64 " problems",
+		printf(_("fsck: %" PRIu64 " inodes, %" PRIu64 " dirents, %" PRIu64 " chunks, %" PRIu64
+		       " chunk files, %" PRIu64 " spool files checked; %" PRIu64 " problems"),
 		       r.inodes, r.dirents, r.chunks, r.chunk_files, r.spool_files, r.problems);
 		if (repair)
-			printf(" (%" PRIu64 " findings repaired, %" PRIu64 " problems remain)",
+			printf(_(" (%" PRIu64 " findings repaired, %" PRIu64 " problems remain)"),
 			       r.repaired, r.remaining);
-		printf(", %" PRIu64 " unreferenced chunks\n", r.unreferenced_chunks);
+		printf(_(", %" PRIu64 " unreferenced chunks\n"), r.unreferenced_chunks);
 	}
 	free(col.v);
 	if (r.remaining) {

@@ -23,7 +23,7 @@
 
 static const struct ctl_help gc_help = {
 	"enrpctl [-S STORE] gc [--json] [EIR]",
-	"Frees the chunks that no file (and no snapshot or trash entry) uses any\n"
+	N_("Frees the chunks that no file (and no snapshot or trash entry) uses any\n"
 	"more: those of deleted and overwritten files, and those an interrupted\n"
 	"seal left behind.  Runs online: while enrpfs serves the store, the\n"
 	"daemon collects and enrpctl follows it; transfers, seals and reads go\n"
@@ -33,7 +33,7 @@ static const struct ctl_help gc_help = {
 	"Options:\n"
 	"  --json             print the summary as one JSON object\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static void draw(struct progress *p, bool force, const struct enrp_gc_result *r)
@@ -170,9 +170,9 @@ int cmd_gc(struct ctl *ctl, int argc, char **argv)
 	} else {
 		char bytes[SIZE_BUF];
 		size_human(r.bytes_freed, bytes);
-		printf("gc: %" PRIu32 " EIRs, %" PRIu64 " chunks looked at, %" PRIu64
-		       " freed (%s)%s\n", r.eirs, r.chunks, r.chunks_freed, bytes,
-		       r.chunks_busy ? "; some in use by seals in flight, left for the next run" : "");
+		printf(_("gc: %" PRIu32 " EIRs, %" PRIu64 " chunks looked at, %" PRIu64
+		       " freed (%s)%s\n"), r.eirs, r.chunks, r.chunks_freed, bytes,
+		       r.chunks_busy ? _("; some in use by seals in flight, left for the next run") : "");
 	}
 	return CTL_OK;
 }

@@ -18,7 +18,7 @@
 
 static const struct ctl_help hold_help = {
 	"enrpctl [-S STORE] hold add|extend|list ...",
-	"Holds verified files for long-term storage or an investigation: until the\n"
+	N_("Holds verified files for long-term storage or an investigation: until the\n"
 	"hold expires nobody (root included, in any mode) can remove, truncate,\n"
 	"overwrite or rename over them (EPERM).  Holds are extended, never\n"
 	"shortened or released early.\n"
@@ -27,12 +27,12 @@ static const struct ctl_help hold_help = {
 	"  add EIR/PATH|EIR@SNAP --until TIME --reason TEXT   hold a verified file\n"
 	"                                              or a snapshot\n"
 	"  extend EIR/PATH|EIR@SNAP --until TIME [--reason TEXT]  move its end later\n"
-	"  list [EIR] [--json]                         show holds, expired ones too\n",
+	"  list [EIR] [--json]                         show holds, expired ones too\n"),
 };
 
 static const struct ctl_help add_help = {
 	"enrpctl [-S STORE] hold add|extend EIR/PATH|EIR@SNAPSHOT --until TIME --reason TEXT",
-	"Holds the verified regular file PATH of EIR until TIME (2031-01-01,\n"
+	N_("Holds the verified regular file PATH of EIR until TIME (2031-01-01,\n"
 	"2031-01-01T12:00:00Z, or +3650d from now), or extends its hold.  PATH is\n"
 	"relative to the EIR's directory; symlinks are not followed.  A hold is\n"
 	"never shortened: an earlier TIME than the current hold's is refused.\n"
@@ -43,19 +43,19 @@ static const struct ctl_help add_help = {
 	"  --until TIME       when the hold ends (required; in the future)\n"
 	"  --reason TEXT      why (required for add: long-term storage, order 12)\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help list_help = {
 	"enrpctl [-S STORE] hold list [EIR] [--json]",
-	"Lists the holds of EIR (or of all EIRs), expired ones too: EIR, path as\n"
+	N_("Lists the holds of EIR (or of all EIRs), expired ones too: EIR, path as\n"
 	"given when held, until, state (held/expired; 'unlinked' when the file no\n"
 	"longer has a name, which a hold prevents unless it had expired), who, why.\n"
 	"\n"
 	"Options:\n"
 	"  --json             print a JSON array\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 /* "EIR/PATH" into EIR (a valid name) and PATH (non-empty). */
@@ -246,9 +246,9 @@ static int hold_list(struct ctl *ctl, int argc, char **argv)
 }
 
 static const struct ctl_verb hold_verbs[] = {
-	{ "add",    hold_add_or_extend, NEED_STORE_RW, "hold a verified file until a date" },
-	{ "extend", hold_add_or_extend, NEED_STORE_RW, "move the end of a hold later" },
-	{ "list",   hold_list,          NEED_STORE_RO, "show holds" },
+	{ "add",    hold_add_or_extend, NEED_STORE_RW, N_("hold a verified file until a date") },
+	{ "extend", hold_add_or_extend, NEED_STORE_RW, N_("move the end of a hold later") },
+	{ "list",   hold_list,          NEED_STORE_RO, N_("show holds") },
 };
 
 int cmd_hold(struct ctl *ctl, int argc, char **argv)

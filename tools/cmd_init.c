@@ -26,7 +26,7 @@
 
 static const struct ctl_help init_help = {
 	"enrpctl init [--encrypt --keyfile FILE] [--mirror TARGET] STORE",
-	"Creates a new, empty store in the directory STORE (mode 0700).  STORE must\n"
+	N_("Creates a new, empty store in the directory STORE (mode 0700).  STORE must\n"
 	"not exist, or be an empty directory owned by root, and every directory\n"
 	"above it must be root's alone: owned by root and writable by nobody else\n"
 	"(a sticky directory like /tmp is fine).  Without the operand, the store\n"
@@ -42,7 +42,7 @@ static const struct ctl_help init_help = {
 	"                     RFC 5424): unix:/PATH (a datagram socket), udp:ADDR:PORT\n"
 	"                     (numeric address; [IPv6]), or none; default unix:/dev/log.\n"
 	"                     Later changes: 'enrpctl audit mirror --target'\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static int remove_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)

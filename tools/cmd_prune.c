@@ -24,7 +24,7 @@
 
 static const struct ctl_help prune_help = {
 	"enrpctl [-S STORE] prune [--dry-run] [--json] [EIR]",
-	"Applies the retention policy of EIR (or of every EIR that has one, see\n"
+	N_("Applies the retention policy of EIR (or of every EIR that has one, see\n"
 	"'eir set --retention'): removes live files sealed more than files=DAYS\n"
 	"ago (they do not go to trash; snapshots keep theirs), deletes the\n"
 	"snapshots its keep-* rules do not select (the choices borg prune makes),\n"
@@ -44,7 +44,7 @@ static const struct ctl_help prune_help = {
 	"  --dry-run          change nothing; list what would go\n"
 	"  --json             print the items and counts as a JSON object\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 struct out {

@@ -25,16 +25,16 @@
 
 static const struct ctl_help restore_help = {
 	"enrpctl [-S STORE] restore-test VERB [OPTIONS]",
-	"Test restores: every EIR's copies must be restored for real at intervals\n"
+	N_("Test restores: every EIR's copies must be restored for real at intervals\n"
 	"set by its class (class 1 quarterly, class 2 half-yearly, class 3 yearly),\n"
 	"announced to the owner at least 3 working days ahead.  'plan' records the\n"
 	"announcement, 'record' the restore and its result, 'list' when each EIR's\n"
-	"next one is due.  Plans and records are journalled and never change.\n",
+	"next one is due.  Plans and records are journalled and never change.\n"),
 };
 
 static const struct ctl_help plan_help = {
 	"enrpctl restore-test plan EIR --date DATE [--note TEXT]",
-	"Records that a test restore of EIR is planned on DATE (YYYY-MM-DD, the\n"
+	N_("Records that a test restore of EIR is planned on DATE (YYYY-MM-DD, the\n"
 	"platform's date).  DATE must be at least 3 working days after today\n"
 	"(Monday to Friday, minus 'enrpctl calendar holiday list', in the zone of\n"
 	"'enrpctl calendar zone'): the owner must be told in advance.  An earlier\n"
@@ -44,12 +44,12 @@ static const struct ctl_help plan_help = {
 	"  --date DATE        the planned date (required)\n"
 	"  --note TEXT        e.g. how the owner was told (at most 255 bytes)\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help record_help = {
 	"enrpctl restore-test record EIR --snapshot NAME --result pass|fail [--note TEXT]",
-	"Records a test restore of EIR performed today from the snapshot NAME, with\n"
+	N_("Records a test restore of EIR performed today from the snapshot NAME, with\n"
 	"its result, who recorded it and when.  A pass restarts the EIR's interval;\n"
 	"a fail does not (the copy was not shown to be restorable).  NAME\n"
 	"(1-63 characters of A-Z, a-z, 0-9, '.', '_' and '-', starting with a\n"
@@ -61,12 +61,12 @@ static const struct ctl_help record_help = {
 	"  --result RESULT    pass or fail (required)\n"
 	"  --note TEXT        what was restored and how (at most 255 bytes)\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help list_help = {
 	"enrpctl restore-test list [--due] [--json]",
-	"Lists every EIR (destroyed ones left out) with its interval, its last\n"
+	N_("Lists every EIR (destroyed ones left out) with its interval, its last\n"
 	"passed test restore, when the next one is due, its next planned date and\n"
 	"its status:\n"
 	"  ok        due in more than 30 days\n"
@@ -80,7 +80,7 @@ static const struct ctl_help list_help = {
 	"  --due              only the EIRs that are due or overdue\n"
 	"  --json             print a JSON array of objects\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 /* The EIR operand of plan and record: a usage error when missing or not a
@@ -388,9 +388,9 @@ static int restore_list(struct ctl *ctl, int argc, char **argv)
 }
 
 static const struct ctl_verb restore_verbs[] = {
-	{ "plan",   restore_plan,   NEED_STORE_RW, "announce a test restore on a date" },
-	{ "record", restore_record, NEED_STORE_RW, "record a performed test restore and its result" },
-	{ "list",   restore_list,   NEED_STORE_RO, "when each EIR's next test restore is due" },
+	{ "plan",   restore_plan,   NEED_STORE_RW, N_("announce a test restore on a date") },
+	{ "record", restore_record, NEED_STORE_RW, N_("record a performed test restore and its result") },
+	{ "list",   restore_list,   NEED_STORE_RO, N_("when each EIR's next test restore is due") },
 };
 
 int cmd_restore_test(struct ctl *ctl, int argc, char **argv)

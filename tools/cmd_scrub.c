@@ -21,7 +21,7 @@
 
 static const struct ctl_help scrub_help = {
 	"enrpctl [-S STORE] scrub [--keyfile FILE] [--json] [EIR]",
-	"Re-reads every chunk of every sealed file (of EIR, or of all EIRs),\n"
+	N_("Re-reads every chunk of every sealed file (of EIR, or of all EIRs),\n"
 	"checks each against its authentication tag or checksum and its name, and\n"
 	"recomputes each file's SHA-256.  Damaged files are marked corrupt and\n"
 	"journalled.  Exit status 1 when anything is damaged.\n"
@@ -31,7 +31,7 @@ static const struct ctl_help scrub_help = {
 	"                     recorded by 'enrpctl init --encrypt')\n"
 	"  --json             print the summary as one JSON object\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static void show_progress(const struct enrp_scrub_result *r, uint64_t total, void *arg)
@@ -39,7 +39,7 @@ static void show_progress(const struct enrp_scrub_result *r, uint64_t total, voi
 	(void)arg;
 	char bytes[SIZE_BUF];
 	size_human(r->bytes, bytes);
-	fprintf(stderr, "\rscrub: %" PRIu64 "/%" PRIu64 " files, %s, %" PRIu64 " damaged",
+	fprintf(stderr, _("\rscrub: %" PRIu64 "/%" PRIu64 " files, %s, %" PRIu64 " damaged"),
 	        r->files, total, bytes, r->files_damaged);
 	fflush(stderr);
 }
@@ -111,8 +111,8 @@ int cmd_scrub(struct ctl *ctl, int argc, char **argv)
 	} else {
 		char bytes[SIZE_BUF];
 		size_human(r.bytes, bytes);
-		printf("scrub: %" PRIu64 " files, %s, %" PRIu64 " chunks checked; %" PRIu64
-		       " damaged files, %" PRIu64 " damaged chunks\n",
+		printf(_("scrub: %" PRIu64 " files, %s, %" PRIu64 " chunks checked; %" PRIu64
+		       " damaged files, %" PRIu64 " damaged chunks\n"),
 		       r.files, bytes, r.chunks, r.files_damaged, r.chunks_damaged);
 	}
 	if (damaged) {

@@ -32,7 +32,7 @@
 
 static const struct ctl_help snapshot_help = {
 	"enrpctl [-S STORE] snapshot create|list|show|delete ...",
-	"Snapshots freeze an EIR's verified files at one instant, at once and\n"
+	N_("Snapshots freeze an EIR's verified files at one instant, at once and\n"
 	"whatever the size of the tree; they cost metadata only for what changes\n"
 	"after them, and no copy of any data.\n"
 	"\n"
@@ -42,13 +42,13 @@ static const struct ctl_help snapshot_help = {
 	"  show EIR@NAME [--json]    one snapshot\n"
 	"  delete EIR@NAME           delete one (what only it kept is freed by gc)\n"
 	"  mount EIR@NAME MNT        mount one read-only for a test restore\n"
-	"  umount MNT                unmount it\n",
+	"  umount MNT                unmount it\n"),
 };
 
 static const struct ctl_help mount_help = {
 	"enrpctl [-S STORE] snapshot mount EIR@NAME|EIR@latest MOUNTPOINT [--allow USER|GROUP]... "
 	"[--json]",
-	"Mounts snapshot NAME of EIR read-only at MOUNTPOINT (an empty directory)\n"
+	N_("Mounts snapshot NAME of EIR read-only at MOUNTPOINT (an empty directory)\n"
 	"for a test restore: a second enrpfs process beside the store's daemon,\n"
 	"which keeps serving and writing.  EIR@latest takes a snapshot of this\n"
 	"moment first (named latest-TIME) and mounts it.  The EIR's mode does not\n"
@@ -67,22 +67,22 @@ static const struct ctl_help mount_help = {
 	"                     (repeatable)\n"
 	"  --json             print what was mounted where as a JSON object\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help umount_help = {
 	"enrpctl [-S STORE] snapshot umount MOUNTPOINT",
-	"Unmounts a snapshot mounted by 'snapshot mount' (fusermount3 -u); the\n"
+	N_("Unmounts a snapshot mounted by 'snapshot mount' (fusermount3 -u); the\n"
 	"snapshot may then be deleted again.  Journalled as snapshot-umount.\n"
 	"\n"
 	"Options:\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help create_help = {
 	"enrpctl [-S STORE] snapshot create EIR [NAME] [--json]",
-	"Takes a snapshot of EIR now, named NAME (1-63 of A-Z a-z 0-9 . _ : -,\n"
+	N_("Takes a snapshot of EIR now, named NAME (1-63 of A-Z a-z 0-9 . _ : -,\n"
 	"starting with a letter or digit; 'latest' is reserved) or, without NAME,\n"
 	"by its time (2026-12-01T23:00:00Z).  It holds every file verified at this\n"
 	"instant; files still being written or sealed are not in it (the count is\n"
@@ -91,40 +91,40 @@ static const struct ctl_help create_help = {
 	"Options:\n"
 	"  --json             print the snapshot as a JSON object\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help list_help = {
 	"enrpctl [-S STORE] snapshot list [EIR] [--json]",
-	"Lists the snapshots of EIR (or of all EIRs), oldest first: EIR, name,\n"
+	N_("Lists the snapshots of EIR (or of all EIRs), oldest first: EIR, name,\n"
 	"creation time, files and bytes it holds, and files it left out.\n"
 	"\n"
 	"Options:\n"
 	"  --json             print a JSON array\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help show_help = {
 	"enrpctl [-S STORE] snapshot show EIR@NAME [--json]",
-	"Shows one snapshot: its name, generation, creation time, who took it,\n"
+	N_("Shows one snapshot: its name, generation, creation time, who took it,\n"
 	"the files and bytes it holds and the files it left out.\n"
 	"\n"
 	"Options:\n"
 	"  --json             print a JSON object\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help delete_help = {
 	"enrpctl [-S STORE] snapshot delete EIR@NAME",
-	"Deletes a snapshot.  What the other snapshots still show stays; what\n"
+	N_("Deletes a snapshot.  What the other snapshots still show stays; what\n"
 	"only this one kept is released, and 'enrpctl gc' (or the daemon, on its\n"
 	"own) frees its chunks.\n"
 	"\n"
 	"Options:\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 /* Parses the verb's options (--json only) and its operands into ARGS (at
@@ -577,12 +577,12 @@ static int snap_umount(struct ctl *ctl, int argc, char **argv)
 }
 
 static const struct ctl_verb snapshot_verbs[] = {
-	{ "create", snap_create,         NEED_STORE_RW, "take a snapshot of an EIR now" },
-	{ "list",   snap_list,           NEED_STORE_RO, "list snapshots" },
-	{ "show",   snap_show_or_delete, NEED_STORE_RO, "show one snapshot" },
-	{ "delete", snap_show_or_delete, NEED_STORE_RW, "delete a snapshot" },
-	{ "mount",  snap_mount,          NEED_STORE_RW, "mount a snapshot read-only" },
-	{ "umount", snap_umount,         NEED_STORE_RW, "unmount a snapshot mount" },
+	{ "create", snap_create,         NEED_STORE_RW, N_("take a snapshot of an EIR now") },
+	{ "list",   snap_list,           NEED_STORE_RO, N_("list snapshots") },
+	{ "show",   snap_show_or_delete, NEED_STORE_RO, N_("show one snapshot") },
+	{ "delete", snap_show_or_delete, NEED_STORE_RW, N_("delete a snapshot") },
+	{ "mount",  snap_mount,          NEED_STORE_RW, N_("mount a snapshot read-only") },
+	{ "umount", snap_umount,         NEED_STORE_RW, N_("unmount a snapshot mount") },
 };
 
 int cmd_snapshot(struct ctl *ctl, int argc, char **argv)

@@ -44,7 +44,7 @@ static const struct ctl_help status_help = {
 	"enrpctl [-S STORE] status [-o COLUMNS] [--eir NAME] [--json]\n"
 	"       enrpctl [-S STORE] status --check [--eir NAME] [--backlog-age DURATION]\n"
 	"                                  [--quota-warn PERCENT] [--json]",
-	"Shows the store's path and format version, whether an enrpfs serves it,\n"
+	N_("Shows the store's path and format version, whether an enrpfs serves it,\n"
 	"and a table of its EIRs (the same view as 'enrpctl eir list').  Columns\n"
 	"(-o picks them, comma-separated; * marks the default ones):\n"
 	"  name*        the EIR           id        its number\n"
@@ -92,7 +92,7 @@ static const struct ctl_help status_help = {
 	"  --quota-warn PERCENT      warn above this quota use (default 90)\n"
 	"  --json                    print one JSON object (every field, raw numbers)\n"
 	"  -S, --store STORE         the store\n"
-	"  -h, --help                show this help\n",
+	"  -h, --help                show this help\n"),
 };
 
 #define EXIT_UNKNOWN 3

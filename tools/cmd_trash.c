@@ -22,7 +22,7 @@
 
 static const struct ctl_help trash_help = {
 	"enrpctl [-S STORE] trash list|restore|purge ...",
-	"Verified copies that clients deleted, renamed over, truncated or rewrote\n"
+	N_("Verified copies that clients deleted, renamed over, truncated or rewrote\n"
 	"stay in the EIR's trash, still stored, until its retention files=DAYS has\n"
 	"passed since they were sealed (prune removes them then).  Owners cannot\n"
 	"see or purge trash; their quota does not count it.\n"
@@ -30,12 +30,12 @@ static const struct ctl_help trash_help = {
 	"Verbs:\n"
 	"  list EIR [--json]             show an EIR's trash, oldest first\n"
 	"  restore EIR ID [--to PATH] [--json]  bring a copy back as a verified file\n"
-	"  purge EIR [ID] [--json]       free one entry, or all, early\n",
+	"  purge EIR [ID] [--json]       free one entry, or all, early\n"),
 };
 
 static const struct ctl_help list_help = {
 	"enrpctl [-S STORE] trash list EIR [--json]",
-	"Lists the trash of EIR: id, path (its last name when it went, or for a\n"
+	N_("Lists the trash of EIR: id, path (its last name when it went, or for a\n"
 	"rewrite the file's name now; '?/NAME' when its directory is gone), size,\n"
 	"when sealed, when trashed, why (deleted, renamed-over, truncated,\n"
 	"overwritten) and when it expires (files=DAYS after its seal; '-' without\n"
@@ -44,12 +44,12 @@ static const struct ctl_help list_help = {
 	"Options:\n"
 	"  --json             print a JSON array (with sha256, inode, mode, owner)\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help restore_help = {
 	"enrpctl [-S STORE] trash restore EIR ID [--to PATH] [--json]",
-	"Re-creates trash entry ID as a verified file with its old checksum and\n"
+	N_("Re-creates trash entry ID as a verified file with its old checksum and\n"
 	"chunks (no data is copied), at its old path or at PATH (relative to the\n"
 	"EIR), and removes the entry.  Nothing is ever overwritten: if something\n"
 	"has that name the restore is refused.  Directories are not created.\n"
@@ -58,12 +58,12 @@ static const struct ctl_help restore_help = {
 	"  --to PATH          where to put it (required for rewritten copies)\n"
 	"  --json             print the restored file as a JSON object\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help purge_help = {
 	"enrpctl [-S STORE] trash purge EIR [ID] [--json]",
-	"Frees trash entry ID of EIR, or every entry of EIR, before it expires\n"
+	N_("Frees trash entry ID of EIR, or every entry of EIR, before it expires\n"
 	"(a space emergency); a running enrpfs then collects the chunks nothing\n"
 	"else uses at once (else run 'enrpctl gc').  A copy that is held, or\n"
 	"still under the EIR's lock (counted from its seal), is never purged.\n"
@@ -72,7 +72,7 @@ static const struct ctl_help purge_help = {
 	"Options:\n"
 	"  --json             print the counts as a JSON object\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 /* A decimal trash id (> 0). */
@@ -396,9 +396,9 @@ static int trash_purge(struct ctl *ctl, int argc, char **argv)
 }
 
 static const struct ctl_verb trash_verbs[] = {
-	{ "list",    trash_list,    NEED_STORE_RO, "show an EIR's trash" },
-	{ "restore", trash_restore, NEED_STORE_RW, "bring a trashed copy back" },
-	{ "purge",   trash_purge,   NEED_STORE_RW, "free trash before it expires" },
+	{ "list",    trash_list,    NEED_STORE_RO, N_("show an EIR's trash") },
+	{ "restore", trash_restore, NEED_STORE_RW, N_("bring a trashed copy back") },
+	{ "purge",   trash_purge,   NEED_STORE_RW, N_("free trash before it expires") },
 };
 
 int cmd_trash(struct ctl *ctl, int argc, char **argv)

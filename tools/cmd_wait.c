@@ -57,7 +57,7 @@
 
 static const struct ctl_help wait_help = {
 	"enrpctl [-S STORE] wait [--timeout SECONDS] EIR[/PATH]|MOUNTPATH...",
-	"Waits until every named file is verified (its checksum and chunks are\n"
+	N_("Waits until every named file is verified (its checksum and chunks are\n"
 	"durable on the platform), then exits 0.  An EIR (or an EIR's directory in a\n"
 	"mount) stands for every file in it: it is done when nothing in it is open\n"
 	"or pending.  Exits 1 at once when a file is corrupt (send it again), or\n"
@@ -71,7 +71,7 @@ static const struct ctl_help wait_help = {
 	"Options:\n"
 	"  --timeout SECONDS  give up after SECONDS (default: wait as long as it takes)\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 enum verdict {
