@@ -39,7 +39,8 @@ static void show_progress(const struct enrp_scrub_result *r, uint64_t total, voi
 	(void)arg;
 	char bytes[SIZE_BUF];
 	size_human(r->bytes, bytes);
-	fprintf(stderr, _("\rscrub: %" PRIu64 "/%" PRIu64 " files, %s, %" PRIu64 " damaged"),
+	fputc('\r', stderr);
+	fprintf(stderr, _("scrub: %" PRIu64 "/%" PRIu64 " files, %s, %" PRIu64 " damaged"),
 	        r->files, total, bytes, r->files_damaged);
 	fflush(stderr);
 }
