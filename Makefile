@@ -74,11 +74,11 @@ XGETTEXT_KEYWORDS := --keyword=_ --keyword=N_ \
 POT_OUT ?= tools/po/enrp.pot
 .PHONY: pot
 pot:
-	xgettext --from-code=UTF-8 --language=C --add-comments=TRANSLATORS: --sort-by-file \
+	xgettext --from-code=UTF-8 --language=C --add-comments=TRANSLATORS: --sort-by-file --add-location=file \
 	  --package-name=enrp --msgid-bugs-address=enrp@localhost $(XGETTEXT_KEYWORDS) \
 	  -o $(POT_OUT) $(CORE_SRC) $(FS_SRC) $(TOOLS_SRC)
 	@if [ "$(POT_OUT)" = tools/po/enrp.pot ]; then \
-	  for l in $(LINGUAS); do msgmerge --quiet --update --backup=none --no-fuzzy-matching tools/po/$$l.po $(POT_OUT); done; fi
+	  for l in $(LINGUAS); do msgmerge --quiet --update --backup=none --no-fuzzy-matching --add-location=file tools/po/$$l.po $(POT_OUT); done; fi
 
 $(LIB): $(CORE_OBJ)
 	@rm -f $@
