@@ -25,14 +25,31 @@
 #include <enrp/store.h>
 
 #define ENRP_JOURNAL_EVENT_MAX 31
-#define ENRP_JOURNAL_DETAILS_MAX 1023
+/* Room for a path of PATH_MAX (4096) bytes, quoted, beside the other pairs
+ * of a record (enrp/details.h). */
+#define ENRP_JOURNAL_DETAILS_MAX 8191
+
+/* The encodings a record can be stored in.  Each record keeps its own: its
+ * hash is over its stored bytes, so a record is never re-encoded. */
+enum enrp_journal_format {
+	ENRP_JOURNAL_FORMAT_1 = 1,  /* uid, pid and command only */
+	ENRP_JOURNAL_FORMAT_2 = 2,  /* and the person: login uid, sudo uid and user */
+};
+#define ENRP_JOURNAL_FORMAT_CURRENT ENRP_JOURNAL_FORMAT_2
 
 struct enrp_journal_record {
 	uint64_t seq;                 /* 1, 2, 3, ... */
 	int64_t time_ns;              /* UTC, ns since epoch */
-	uint32_t uid;                 /* actor */
+	uint32_t uid;                 /* actor (struct enrp_actor) */
 	uint32_t pid;
 	char command[64];
+	/* The person behind the actor.  ENRP_NO_UID / "" when unset, and in
+	 * records of format 1, which predate them. */
+	uint32_t login_uid;
+	uint32_t sudo_uid;
+	char sudo_user[33];
+	uint8_t format;               /* enum enrp_journal_format it is stored in;
+	                                 appends always write the current one */
 	char eir[ENRP_EIR_NAME_MAX + 1];          /* "" when not about one EIR */
 	char event[ENRP_JOURNAL_EVENT_MAX + 1];   /* e.g. "eir-create", "mode-change", "denied" */
 	char details[ENRP_JOURNAL_DETAILS_MAX + 1]; /* "key=value key=value" */
