@@ -18,6 +18,7 @@
 #define ENRP_JOURNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <enrp/eir.h>
@@ -64,10 +65,26 @@ int enrp_journal_append(enrp_store *st, const struct enrp_actor *actor, const ch
                         const char *event, const char *details_fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* The events a record can carry (core/journal_events.c), for listing and
+ * for checking a filter.  Static; thread-safe. */
+struct enrp_journal_event {
+	const char *name;     /* e.g. "eir-create" */
+	const char *meaning;  /* one line, no full stop */
+};
+
+/* Every event, in the table's order (grouped by subject); *N is the count. */
+const struct enrp_journal_event *enrp_journal_events(size_t *n);
+
+/* The event NAME, or NULL when no code writes it. */
+const struct enrp_journal_event *enrp_journal_event_find(const char *name);
+
 struct enrp_journal_filter {
 	const char *eir;   /* NULL: all */
 	int64_t since_ns;  /* 0: from the start */
 	const char *event; /* NULL: all */
+	int64_t until_ns;  /* 0: to the end; else records at or before it */
+	uint64_t from_seq; /* 0: from record 1; else from this record on (a
+	                      reader following the journal) */
 };
 
 /* Calls CB for each record matching FILTER (NULL: all), oldest first; a
