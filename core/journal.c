@@ -263,6 +263,8 @@ static bool filter_match(const struct enrp_journal_filter *f, const struct enrp_
 		return false;
 	if (f->since_ns && r->time_ns < f->since_ns)
 		return false;
+	if (f->until_ns && r->time_ns > f->until_ns)
+		return false;
 	if (f->event && strcmp(f->event, r->event) != 0)
 		return false;
 	return true;
@@ -276,7 +278,7 @@ int enrp_journal_iter(enrp_store *st, const struct enrp_journal_filter *filter,
 
 	if (!b)
 		return -ENOMEM;
-	b->from = 0;
+	b->from = filter ? filter->from_seq : 0;
 	for (;;) {
 		rc = enrp_store_read(st, batch_fn, b);
 		if (rc)
