@@ -449,7 +449,10 @@ static void group_flush(struct show_state *s)
 		time_iso(g->first.time_ns, when);
 		time_iso(g->last_ns, end);
 		thousands(g->n, count);
-		size_human(g->bytes, size);
+		if (g->bytes < 1024)
+			snprintf(size, sizeof(size), "%" PRIu64 " bytes", g->bytes);
+		else
+			size_human(g->bytes, size);
 		/* The end as a time of day when the run ends the day it started. */
 		const char *until = strncmp(when, end, 11) == 0 && strlen(end) >= 19 ? end + 11 : end;
 		ctl_line(stdout, "%" PRIu64 "-%" PRIu64 " %s %s verified %s files, %s, until %s, "
