@@ -53,13 +53,16 @@ struct enrp_journal_record {
 	                                 appends always write the current one */
 	char eir[ENRP_EIR_NAME_MAX + 1];          /* "" when not about one EIR */
 	char event[ENRP_JOURNAL_EVENT_MAX + 1];   /* e.g. "eir-create", "mode-change", "denied" */
-	char details[ENRP_JOURNAL_DETAILS_MAX + 1]; /* "key=value key=value" */
+	char details[ENRP_JOURNAL_DETAILS_MAX + 1]; /* "key=value key=value", as
+	                                               enrp/details.h writes and reads */
 	uint8_t prev_hash[32];        /* SHA-256 of the previous record (zeros for seq 1) */
 	uint8_t hash[32];             /* SHA-256 of this record, as computed on read */
 };
 
 /* Appends one record in its own write.  DETAILS is printf-formatted and cut
- * at ENRP_JOURNAL_DETAILS_MAX.  -EINVAL empty or over-long EVENT, -EEXIST a
+ * at ENRP_JOURNAL_DETAILS_MAX; a value that may hold blanks, quotes or '='
+ * (a name, a path, a reason) must go through enrp_details_add() and the
+ * result be passed as "%s".  -EINVAL empty or over-long EVENT, -EEXIST a
  * record already exists past the head (tampered journal), -ENOSPC, -EIO. */
 int enrp_journal_append(enrp_store *st, const struct enrp_actor *actor, const char *eir,
                         const char *event, const char *details_fmt, ...)
