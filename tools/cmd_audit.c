@@ -327,7 +327,8 @@ static void json_detail(struct json *j, const char *v)
 
 static void json_details(struct show_state *s, const struct enrp_journal_record *r)
 {
-	char seen[DETAIL_KEYS_MAX][ENRP_DETAILS_KEY_MAX + 8], cut[DETAIL_KEYS_MAX][ENRP_DETAILS_KEY_MAX + 8];
+	char seen[DETAIL_KEYS_MAX][ENRP_DETAILS_KEY_MAX + 16];
+	char cut[DETAIL_KEYS_MAX][ENRP_DETAILS_KEY_MAX + 16];
 	size_t nseen = 0, ncut = 0;
 	const char *cur = r->details;
 	bool was_cut;
@@ -336,7 +337,7 @@ static void json_details(struct show_state *s, const struct enrp_journal_record 
 	json_object_begin(&s->j);
 	while (enrp_details_next(&cur, s->key, sizeof(s->key), s->value, sizeof(s->value),
 	                         &was_cut)) {
-		char name[ENRP_DETAILS_KEY_MAX + 8];
+		char name[ENRP_DETAILS_KEY_MAX + 16];
 		/* Text of a record older than pairs, and a key given twice, keep
 		 * their place under a name of their own: a JSON object has one
 		 * value per key. */
