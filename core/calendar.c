@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <enrp/details.h>
 #include <enrp/calendar.h>
 
 #include "calendar_int.h"
@@ -283,7 +284,9 @@ static int holiday_add_fn(enrp_txn *t, void *arg)
 	if (rc)
 		return rc;
 	enrp_day_format(c->day, date);
-	snprintf(details, sizeof(details), "date=%s note=%s", date, c->note);
+	details[0] = '\0';
+	enrp_details_add(details, sizeof(details), "date", "%s", date);
+	enrp_details_add(details, sizeof(details), "note", "%s", c->note);
 	return journal_append_txn(t, c->actor, "", "holiday-add", details);
 }
 
@@ -321,7 +324,9 @@ static int holiday_remove_fn(enrp_txn *t, void *arg)
 	if (rc)
 		return rc;
 	enrp_day_format(c->day, date);
-	snprintf(details, sizeof(details), "date=%s note=%s", date, note);
+	details[0] = '\0';
+	enrp_details_add(details, sizeof(details), "date", "%s", date);
+	enrp_details_add(details, sizeof(details), "note", "%s", note);
 	return journal_append_txn(t, c->actor, "", "holiday-remove", details);
 }
 
@@ -433,7 +438,9 @@ static int zone_set_fn(enrp_txn *t, void *arg)
 	rec_out_release(&o);
 	if (rc)
 		return rc;
-	snprintf(details, sizeof(details), "from=%s to=%s", old, c->zone);
+	details[0] = '\0';
+	enrp_details_add(details, sizeof(details), "from", "%s", old);
+	enrp_details_add(details, sizeof(details), "to", "%s", c->zone);
 	return journal_append_txn(t, c->actor, "", "calendar-zone", details);
 }
 

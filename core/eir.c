@@ -39,6 +39,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <enrp/details.h>
 #include <enrp/enrp.h>
 #include <enrp/policy.h>
 #include <enrp/text.h>
@@ -441,10 +442,6 @@ int eir_files_missing(enrp_txn *t, uint32_t **ids, size_t *n)
 
 /* ---- create ---- */
 
-/* Appends " key=..." to a details buffer, cutting silently at its end. */
-static void details_add(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 static void fmt_uid(char *buf, size_t size, uint32_t uid)
 {
 	if (uid == ENRP_NO_UID)
@@ -509,13 +506,19 @@ static int create_fn(enrp_txn *t, void *arg)
 		return rc;
 
 	fmt_uid(agent, sizeof(agent), e->agent_uid);
-	snprintf(details, sizeof(details),
-	         "id=%u mode=%s class=%u owner=%u group=%u dir_mode=%04o quota=%llu agent=%s rpo=%u",
-	         e->id, enrp_mode_name(e->mode), e->eir_class, e->owner_uid, e->owner_gid,
-	         e->dir_mode, (unsigned long long)e->quota, agent, e->rpo_minutes);
+	details[0] = '\0';
+	enrp_details_add(details, sizeof(details), "id", "%u", e->id);
+	enrp_details_add(details, sizeof(details), "mode", "%s", enrp_mode_name(e->mode));
+	enrp_details_add(details, sizeof(details), "class", "%u", e->eir_class);
+	enrp_details_add(details, sizeof(details), "owner", "%u", e->owner_uid);
+	enrp_details_add(details, sizeof(details), "group", "%u", e->owner_gid);
+	enrp_details_add(details, sizeof(details), "dir_mode", "%04o", e->dir_mode);
+	enrp_details_add(details, sizeof(details), "quota", "%llu", (unsigned long long)e->quota);
+	enrp_details_add(details, sizeof(details), "agent", "%s", agent);
+	enrp_details_add(details, sizeof(details), "rpo", "%u", e->rpo_minutes);
 	if (e->max_files)
-		details_add(details, sizeof(details), "max_files=%llu",
-		            (unsigned long long)e->max_files);
+		enrp_details_add(details, sizeof(details), "max_files", "%llu",
+		                 (unsigned long long)e->max_files);
 	return journal_append_txn(t, c->actor, e->name, "eir-create", details);
 }
 
@@ -701,21 +704,6 @@ int enrp_eir_list(enrp_store *st, int (*cb)(const struct enrp_eir *eir, void *ar
 /* ---- changes ---- */
 
 
-static void details_add(char *buf, size_t size, const char *fmt, ...)
-{
-	size_t len = strlen(buf);
-	va_list ap;
-
-	if (len + 1 >= size)
-		return;
-	if (len)
-		buf[len++] = ' ';
-	buf[len] = '\0';
-	va_start(ap, fmt);
-	vsnprintf(buf + len, size - len, fmt, ap);
-	va_end(ap);
-}
-
 struct set_ctx {
 	const char *name;
 	const struct enrp_eir *nv;
@@ -744,13 +732,13 @@ static int set_fn(enrp_txn *t, void *arg)
 	if (c->flags & ENRP_EIR_SET_MODE && c->nv->mode != old.mode) {
 		e.mode = c->nv->mode;
 		event = "mode-change";
-		details_add(details, sizeof(details), "mode=%s->%s", enrp_mode_name(old.mode),
+		enrp_details_add(details, sizeof(details), "mode", "%s->%s", enrp_mode_name(old.mode),
 		            enrp_mode_name(e.mode));
 		root_changed = true; /* entering an active EIR depends on the agent */
 		if (old.mode == ENRP_MODE_ACTIVE && old.escalated_until) {
 			e.escalated_until = 0;
 			e.escalation_reason[0] = '\0';
-			details_add(details, sizeof(details), "escalation=ended");
+			enrp_details_add(details, sizeof(details), "escalation", "ended");
 		}
 	}
 	if (c->flags & ENRP_EIR_SET_OWNER &&
@@ -758,12 +746,12 @@ static int set_fn(enrp_txn *t, void *arg)
 		e.owner_uid = c->nv->owner_uid;
 		e.owner_gid = c->nv->owner_gid;
 		root_changed = true;
-		details_add(details, sizeof(details), "owner=%u:%u->%u:%u", old.owner_uid,
+		enrp_details_add(details, sizeof(details), "owner", "%u:%u->%u:%u", old.owner_uid,
 		            old.owner_gid, e.owner_uid, e.owner_gid);
 	}
 	if (c->flags & ENRP_EIR_SET_CLASS && c->nv->eir_class != old.eir_class) {
 		e.eir_class = c->nv->eir_class;
-		details_add(details, sizeof(details), "class=%u->%u", old.eir_class, e.eir_class);
+		enrp_details_add(details, sizeof(details), "class", "%u->%u", old.eir_class, e.eir_class);
 	}
 	/* A limit below what the EIR already holds fails every write at once
 	 * and keeps failing until the owner deletes: only on purpose.  Judged
@@ -786,31 +774,31 @@ static int set_fn(enrp_txn *t, void *arg)
 	}
 	if (c->flags & ENRP_EIR_SET_MAX_FILES && c->nv->max_files != old.max_files) {
 		e.max_files = c->nv->max_files;
-		details_add(details, sizeof(details), "max_files=%llu->%llu",
+		enrp_details_add(details, sizeof(details), "max_files", "%llu->%llu",
 		            (unsigned long long)old.max_files, (unsigned long long)e.max_files);
 	}
 	if (c->flags & ENRP_EIR_SET_QUOTA && c->nv->quota != old.quota) {
 		e.quota = c->nv->quota;
-		details_add(details, sizeof(details), "quota=%llu->%llu",
+		enrp_details_add(details, sizeof(details), "quota", "%llu->%llu",
 		            (unsigned long long)old.quota, (unsigned long long)e.quota);
 	}
 	if (c->flags & ENRP_EIR_SET_AGENT && c->nv->agent_uid != old.agent_uid) {
 		e.agent_uid = c->nv->agent_uid;
 		fmt_uid(a, sizeof(a), old.agent_uid);
 		fmt_uid(b, sizeof(b), e.agent_uid);
-		details_add(details, sizeof(details), "agent=%s->%s", a, b);
+		enrp_details_add(details, sizeof(details), "agent", "%s->%s", a, b);
 		root_changed = true;
 	}
 	if (c->flags & ENRP_EIR_SET_RPO && c->nv->rpo_minutes != old.rpo_minutes) {
 		e.rpo_minutes = c->nv->rpo_minutes;
-		details_add(details, sizeof(details), "rpo=%u->%u", old.rpo_minutes, e.rpo_minutes);
+		enrp_details_add(details, sizeof(details), "rpo", "%u->%u", old.rpo_minutes, e.rpo_minutes);
 	}
 	if (c->flags & ENRP_EIR_SET_DIR_MODE && c->nv->dir_mode != old.dir_mode) {
 		if (!dir_mode_valid(c->nv->dir_mode))
 			return -EINVAL;
 		e.dir_mode = c->nv->dir_mode;
 		root_changed = true;
-		details_add(details, sizeof(details), "dir_mode=%04o->%04o", old.dir_mode,
+		enrp_details_add(details, sizeof(details), "dir_mode", "%04o->%04o", old.dir_mode,
 		            e.dir_mode);
 	}
 	if (!details[0])
@@ -890,10 +878,12 @@ static int apply_change(const struct change_ctx *c, struct enrp_eir *e, char *de
 		enrp_time_format(c->until, when, sizeof(when));
 		if (e->escalated_until > c->now) {
 			enrp_time_format(e->escalated_until, prev, sizeof(prev));
-			snprintf(details, size, "until=%s previous=%s reason=%s", when, prev, c->reason);
+			enrp_details_add(details, size, "until", "%s", when);
+			enrp_details_add(details, size, "previous", "%s", prev);
 		} else {
-			snprintf(details, size, "until=%s reason=%s", when, c->reason);
+			enrp_details_add(details, size, "until", "%s", when);
 		}
+		enrp_details_add(details, size, "reason", "%s", c->reason);
 		e->escalated_until = c->until;
 		snprintf(e->escalation_reason, sizeof(e->escalation_reason), "%s", c->reason);
 		return 0;
@@ -901,7 +891,7 @@ static int apply_change(const struct change_ctx *c, struct enrp_eir *e, char *de
 		if (e->escalated_until == 0 || e->escalated_until <= c->now)
 			return -EALREADY;
 		enrp_time_format(e->escalated_until, when, sizeof(when));
-		snprintf(details, size, "until=%s", when);
+		enrp_details_add(details, size, "until", "%s", when);
 		e->escalated_until = 0;
 		e->escalation_reason[0] = '\0';
 		return 0;
@@ -912,7 +902,7 @@ static int apply_change(const struct change_ctx *c, struct enrp_eir *e, char *de
 			return -EINVAL;
 		e->state = ENRP_STATE_SUSPENDED;
 		snprintf(e->state_reason, sizeof(e->state_reason), "%s", c->reason);
-		snprintf(details, size, "reason=%s", c->reason);
+		enrp_details_add(details, size, "reason", "%s", c->reason);
 		return 0;
 	case CHANGE_RESUME:
 		if (e->state == ENRP_STATE_NORMAL)
@@ -920,14 +910,15 @@ static int apply_change(const struct change_ctx *c, struct enrp_eir *e, char *de
 		if (e->state != ENRP_STATE_SUSPENDED)
 			return -EINVAL;
 		/* The reason of the suspension it ends, for the reader of the log. */
-		snprintf(details, size, "suspended-for=%s", e->state_reason);
+		enrp_details_add(details, size, "suspended_for", "%s", e->state_reason);
 		e->state = ENRP_STATE_NORMAL;
 		e->state_reason[0] = '\0';
 		return 0;
 	case CHANGE_RETIRE:
 		if (e->state == ENRP_STATE_RETIRED)
 			return -EALREADY;
-		snprintf(details, size, "from=%s reason=%s", enrp_state_name(e->state), c->reason);
+		enrp_details_add(details, size, "from", "%s", enrp_state_name(e->state));
+		enrp_details_add(details, size, "reason", "%s", c->reason);
 		e->state = ENRP_STATE_RETIRED;
 		snprintf(e->state_reason, sizeof(e->state_reason), "%s", c->reason);
 		/* Writes are refused forever now; an escalation would only
@@ -1078,7 +1069,9 @@ static int expire_fn(enrp_txn *t, void *arg)
 		if (rc)
 			return rc;
 		enrp_time_format(e.escalated_until, when, sizeof(when));
-		snprintf(details, sizeof(details), "until=%s reason=%s", when, e.escalation_reason);
+		details[0] = '\0';
+		enrp_details_add(details, sizeof(details), "until", "%s", when);
+		enrp_details_add(details, sizeof(details), "reason", "%s", e.escalation_reason);
 		e.escalated_until = 0;
 		e.escalation_reason[0] = '\0';
 		rc = eir_put(t, &e);

@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <enrp/details.h>
 #include <enrp/enrp.h>
 #include <enrp/fsck.h>
 #include <enrp/journal.h>
@@ -1626,9 +1627,12 @@ int enrp_fsck(enrp_store *st, unsigned flags, const struct enrp_actor *actor,
 		snprintf(obj, sizeof(obj), "journal record %" PRIu64, jv.bad_seq);
 		report(&f, "journal-broken", ENRP_FSCK_PROBLEM, false, obj, "%s", jv.reason);
 	}
-	if (fixed && actor)
-		enrp_journal_append(st, actor, "", "fsck-repair", "repaired=%" PRIu64
-		                    " problems=%" PRIu64 " remaining=%" PRIu64, fixed, out->problems,
-		                    out->remaining);
+	if (fixed && actor) {
+		char details[128] = "";
+		enrp_details_add(details, sizeof(details), "repaired", "%" PRIu64, fixed);
+		enrp_details_add(details, sizeof(details), "problems", "%" PRIu64, out->problems);
+		enrp_details_add(details, sizeof(details), "remaining", "%" PRIu64, out->remaining);
+		enrp_journal_append(st, actor, "", "fsck-repair", "%s", details);
+	}
 	return 0;
 }

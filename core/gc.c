@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <enrp/details.h>
 #include <enrp/enrp.h>
 #include <enrp/gc.h>
 
@@ -177,11 +178,14 @@ int enrp_gc_run(enrp_store *st, const char *eir, const struct enrp_actor *actor,
 		if (rc == 0 && g.b->n)
 			rc = collect_batch(&g);
 		if (g.eir_freed) {
-			int jrc = enrp_journal_append(st, actor, ids.name[i], "gc",
-			                              "chunks_freed=%llu bytes_freed=%llu%s",
-			                              (unsigned long long)g.eir_freed,
-			                              (unsigned long long)g.eir_bytes,
-			                              rc ? " interrupted=1" : "");
+			char details[128] = "";
+			enrp_details_add(details, sizeof(details), "chunks_freed", "%llu",
+			                 (unsigned long long)g.eir_freed);
+			enrp_details_add(details, sizeof(details), "bytes_freed", "%llu",
+			                 (unsigned long long)g.eir_bytes);
+			if (rc)
+				enrp_details_add(details, sizeof(details), "interrupted", "1");
+			int jrc = enrp_journal_append(st, actor, ids.name[i], "gc", "%s", details);
 			if (rc == 0)
 				rc = jrc;
 		}

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <enrp/details.h>
 #include <enrp/enrp.h>
 #include <enrp/hold.h>
 
@@ -240,14 +241,18 @@ static int add_fn(enrp_txn *t, void *arg)
 	rec_out_release(&o);
 	if (rc)
 		return rc;
-	char details[ENRP_HOLD_PATH_MAX + ENRP_HOLD_REASON_MAX + 128];
-	if (a->snapshot)
-		snprintf(details, sizeof(details), "snapshot=%s files=%" PRIu64 " bytes=%" PRIu64
-		         " until=%" PRId64 " reason=%s", a->snapshot, snap.files, snap.bytes, a->until,
-		         h.reason);
-	else
-		snprintf(details, sizeof(details), "path=%s ino=%" PRIu64 " bytes=%" PRIu64
-		         " until=%" PRId64 " reason=%s", a->path, ino, r.size, a->until, h.reason);
+	char details[ENRP_JOURNAL_DETAILS_MAX + 1] = "";
+	if (a->snapshot) {
+		enrp_details_add(details, sizeof(details), "snapshot", "%s", a->snapshot);
+		enrp_details_add(details, sizeof(details), "files", "%" PRIu64, snap.files);
+		enrp_details_add(details, sizeof(details), "bytes", "%" PRIu64, snap.bytes);
+	} else {
+		enrp_details_add(details, sizeof(details), "path", "%s", a->path);
+		enrp_details_add(details, sizeof(details), "ino", "%" PRIu64, ino);
+		enrp_details_add(details, sizeof(details), "bytes", "%" PRIu64, r.size);
+	}
+	enrp_details_add(details, sizeof(details), "until", "%" PRId64, a->until);
+	enrp_details_add(details, sizeof(details), "reason", "%s", h.reason);
 	return journal_append_txn(t, a->actor, e.name, had ? "hold-extend" : "hold-add", details);
 }
 
@@ -374,11 +379,12 @@ static int lock_set_fn(enrp_txn *t, void *arg)
 		return -EPERM;
 	if (a->days == old)
 		return 0;
-	char text[16], details[64];
+	char text[16], details[64] = "";
 	snprintf(text, sizeof(text), "%" PRIu32, a->days);
 	if ((rc = eir_setting_put(t, id, "lock", text, strlen(text))))
 		return rc;
-	snprintf(details, sizeof(details), "lock_days=%" PRIu32 " was=%" PRIu32, a->days, old);
+	enrp_details_add(details, sizeof(details), "lock_days", "%" PRIu32, a->days);
+	enrp_details_add(details, sizeof(details), "was", "%" PRIu32, old);
 	return journal_append_txn(t, a->actor, a->eir, "lock-set", details);
 }
 

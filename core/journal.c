@@ -133,10 +133,16 @@ int journal_append_txn(enrp_txn *t, const struct enrp_actor *actor, const char *
 		return rc;
 	r.seq = seq + 1;
 	r.time_ns = enrp_now_ns();
+	r.format = ENRP_JOURNAL_FORMAT_CURRENT;
+	r.login_uid = ENRP_NO_UID;
+	r.sudo_uid = ENRP_NO_UID;
 	if (actor) {
 		r.uid = actor->uid;
 		r.pid = actor->pid;
 		copy_str(r.command, sizeof(r.command), actor->command);
+		r.login_uid = actor->login_uid;
+		r.sudo_uid = actor->sudo_uid;
+		copy_str(r.sudo_user, sizeof(r.sudo_user), actor->sudo_user);
 	}
 	copy_str(r.eir, sizeof(r.eir), eir);
 	copy_str(r.event, sizeof(r.event), event);
@@ -257,6 +263,8 @@ static bool filter_match(const struct enrp_journal_filter *f, const struct enrp_
 		return false;
 	if (f->since_ns && r->time_ns < f->since_ns)
 		return false;
+	if (f->until_ns && r->time_ns > f->until_ns)
+		return false;
 	if (f->event && strcmp(f->event, r->event) != 0)
 		return false;
 	return true;
@@ -270,7 +278,7 @@ int enrp_journal_iter(enrp_store *st, const struct enrp_journal_filter *filter,
 
 	if (!b)
 		return -ENOMEM;
-	b->from = 0;
+	b->from = filter ? filter->from_seq : 0;
 	for (;;) {
 		rc = enrp_store_read(st, batch_fn, b);
 		if (rc)

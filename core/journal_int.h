@@ -46,8 +46,10 @@ bool journal_parse_seq(const char *s, size_t len, uint64_t *out);
 #define JOURNAL_SD_ID "enrp@32473"
 
 /* Room for one syslog message: header, structured data with every value
- * escaped, and the details escaped (four bytes per byte at worst). */
-#define JOURNAL_SYSLOG_MAX 8192
+ * escaped, and the details escaped (four bytes per byte at worst).  A
+ * collector may cut a long message (rsyslog keeps 8 KiB by default); the
+ * structured data, which anchors need, comes first. */
+#define JOURNAL_SYSLOG_MAX (4 * (ENRP_JOURNAL_DETAILS_MAX + 1) + 4096)
 
 /* Formats R as one RFC 5424 message (no trailing newline) into BUF of SIZE
  * bytes; HOST and PID are the header's HOSTNAME and PROCID, JOURNAL the

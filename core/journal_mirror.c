@@ -91,6 +91,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <enrp/details.h>
 #include <enrp/enrp.h>
 
 #include "journal_int.h"
@@ -795,8 +796,11 @@ static int set_fn(enrp_txn *t, void *arg)
 	if (strcmp(m.target, c->target) == 0)
 		return -EALREADY;
 	snprintf(c->from, sizeof(c->from), "%s", m.target);
-	snprintf(details, sizeof(details), "from=%s to=%s forced=%s unsent=%llu", m.target,
-	         c->target, c->force ? "yes" : "no", (unsigned long long)c->unsent);
+	details[0] = '\0';
+	enrp_details_add(details, sizeof(details), "from", "%s", m.target);
+	enrp_details_add(details, sizeof(details), "to", "%s", c->target);
+	enrp_details_add(details, sizeof(details), "forced", "%s", c->force ? "yes" : "no");
+	enrp_details_add(details, sizeof(details), "unsent", "%llu", (unsigned long long)c->unsent);
 	rc = journal_append_txn(t, c->actor, "", "mirror-target", details);
 	if (rc)
 		return rc;

@@ -278,6 +278,18 @@ size_t journal_syslog_format(const struct enrp_journal_record *r, const char *jo
 	snprintf(num, sizeof(num), "%u", r->pid);
 	sb_param(&b, "pid", num);
 	sb_param(&b, "cmd", r->command);
+	/* The person, like the actor's uid: present only when known, so a
+	 * record of format 1 and a daemon's record look as they always did. */
+	if (r->login_uid != ENRP_NO_UID) {
+		snprintf(num, sizeof(num), "%u", r->login_uid);
+		sb_param(&b, "login_uid", num);
+	}
+	if (r->sudo_uid != ENRP_NO_UID) {
+		snprintf(num, sizeof(num), "%u", r->sudo_uid);
+		sb_param(&b, "sudo_uid", num);
+	}
+	if (r->sudo_user[0])
+		sb_param(&b, "sudo_user", r->sudo_user);
 	/* Event and EIR are names enrp chose, but a damaged store can hold any
 	 * bytes: they are escaped like the details. */
 	sb_printf(&b, "] ");

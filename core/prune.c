@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <enrp/details.h>
 #include <enrp/calendar.h>
 #include <enrp/clock.h>
 #include <enrp/enrp.h>
@@ -387,6 +388,22 @@ static int name_collect(const struct enrp_eir *e, void *arg)
 	return 0;
 }
 
+/* The "prune" record of one EIR: what went, what stayed and why. */
+static int journal_prune(enrp_store *st, const struct enrp_actor *actor, const char *eir,
+                         uint64_t files, uint64_t snaps, uint64_t kept, uint64_t trash,
+                         uint64_t trash_bytes, uint64_t held, uint64_t mounted)
+{
+	char details[256] = "";
+	enrp_details_add(details, sizeof(details), "files", "%" PRIu64, files);
+	enrp_details_add(details, sizeof(details), "snapshots", "%" PRIu64, snaps);
+	enrp_details_add(details, sizeof(details), "kept", "%" PRIu64, kept);
+	enrp_details_add(details, sizeof(details), "trash", "%" PRIu64, trash);
+	enrp_details_add(details, sizeof(details), "trash_bytes", "%" PRIu64, trash_bytes);
+	enrp_details_add(details, sizeof(details), "held", "%" PRIu64, held);
+	enrp_details_add(details, sizeof(details), "mounted", "%" PRIu64, mounted);
+	return enrp_journal_append(st, actor, eir, "prune", "%s", details);
+}
+
 int enrp_prune(enrp_store *st, const char *eir, const struct enrp_prune_opts *opts,
                const struct enrp_actor *actor, struct enrp_prune_result *out)
 {
@@ -430,13 +447,9 @@ int enrp_prune(enrp_store *st, const char *eir, const struct enrp_prune_opts *op
 			rc = prune_trash(&r, l.v[i], &trash);
 		uint64_t held = out->held - before.held, mounted = out->mounted - before.mounted;
 		if (rc == 0 && !dry_run && (files || snaps || trash || held || mounted))
-			rc = enrp_journal_append(st, actor, l.v[i], "prune",
-			                         "files=%" PRIu64 " snapshots=%" PRIu64 " kept=%" PRIu64
-			                         " trash=%" PRIu64 " trash_bytes=%" PRIu64 " held=%" PRIu64
-			                         " mounted=%" PRIu64,
-			                         files, snaps,
-			                         out->snapshots_seen - before.snapshots_seen - snaps, trash,
-			                         out->trash_bytes - before.trash_bytes, held, mounted);
+			rc = journal_prune(st, actor, l.v[i], files, snaps,
+			                   out->snapshots_seen - before.snapshots_seen - snaps, trash,
+			                   out->trash_bytes - before.trash_bytes, held, mounted);
 		out->eirs_done++;
 		progress(&r);
 	}

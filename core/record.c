@@ -510,14 +510,26 @@ int rec_extent_decode(const void *p, size_t len, struct extent_ent **v, size_t *
 	return 0;
 }
 
+/* Format 1: version 1, seq, time, uid, pid, command, eir, event, details,
+ * prev_hash.  Format 2 adds the person after pid: login uid and sudo uid,
+ * then sudo user after command.  A record is written in the format it says
+ * (a decoded one re-encodes to its own bytes, which its hash is over). */
 int rec_journal_encode(const struct enrp_journal_record *r, struct rec_out *o)
 {
-	rec_put_u8(o, REC_VERSION);
+	bool v1 = r->format == ENRP_JOURNAL_FORMAT_1;
+
+	rec_put_u8(o, v1 ? REC_VERSION : REC_VERSION_2);
 	rec_put_u64(o, r->seq);
 	rec_put_u64(o, (uint64_t)r->time_ns);
 	rec_put_u32(o, r->uid);
 	rec_put_u32(o, r->pid);
+	if (!v1) {
+		rec_put_u32(o, r->login_uid);
+		rec_put_u32(o, r->sudo_uid);
+	}
 	rec_put_str(o, r->command);
+	if (!v1)
+		rec_put_str(o, r->sudo_user);
 	rec_put_str(o, r->eir);
 	rec_put_str(o, r->event);
 	rec_put_str(o, r->details);
@@ -530,13 +542,20 @@ int rec_journal_decode(const void *p, size_t n, struct enrp_journal_record *r)
 	struct rec_in in;
 	memset(r, 0, sizeof(*r));
 	rec_in_init(&in, p, n);
-	if (rec_get_u8(&in) != REC_VERSION)
+	uint8_t version = rec_get_u8(&in);
+	if (version != REC_VERSION && version != REC_VERSION_2)
 		return -EIO;
+	bool v1 = version == REC_VERSION;
+	r->format = v1 ? ENRP_JOURNAL_FORMAT_1 : ENRP_JOURNAL_FORMAT_2;
 	r->seq = rec_get_u64(&in);
 	r->time_ns = (int64_t)rec_get_u64(&in);
 	r->uid = rec_get_u32(&in);
 	r->pid = rec_get_u32(&in);
+	r->login_uid = v1 ? ENRP_NO_UID : rec_get_u32(&in);
+	r->sudo_uid = v1 ? ENRP_NO_UID : rec_get_u32(&in);
 	rec_get_str(&in, r->command, sizeof(r->command));
+	if (!v1)
+		rec_get_str(&in, r->sudo_user, sizeof(r->sudo_user));
 	rec_get_str(&in, r->eir, sizeof(r->eir));
 	rec_get_str(&in, r->event, sizeof(r->event));
 	rec_get_str(&in, r->details, sizeof(r->details));

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <enrp/details.h>
 #include <enrp/restore.h>
 
 #include "calendar_int.h"
@@ -187,17 +188,26 @@ static int add_fn(enrp_txn *t, void *arg)
 	enrp_day_format(e->day, date);
 	if (e->kind == ENRP_RESTORE_PLAN) {
 		event = "restore-test-planned";
-		snprintf(details, sizeof(details), "seq=%llu date=%s workdays_ahead=%u note=%s",
-		         (unsigned long long)e->seq, date, ahead, e->note);
+		details[0] = '\0';
+		enrp_details_add(details, sizeof(details), "seq", "%llu", (unsigned long long)e->seq);
+		enrp_details_add(details, sizeof(details), "date", "%s", date);
+		enrp_details_add(details, sizeof(details), "workdays_ahead", "%u", ahead);
+		enrp_details_add(details, sizeof(details), "note", "%s", e->note);
 	} else {
-		char counts[64] = "";
-		if (have_snap)
-			snprintf(counts, sizeof(counts), " files=%llu bytes=%llu",
-			         (unsigned long long)snap.files, (unsigned long long)snap.bytes);
 		event = "restore-test-recorded";
-		snprintf(details, sizeof(details), "seq=%llu snapshot=%s%s result=%s date=%s note=%s",
-		         (unsigned long long)e->seq, e->snapshot, counts,
-		         enrp_restore_result_name(e->result), date, e->note);
+		details[0] = '\0';
+		enrp_details_add(details, sizeof(details), "seq", "%llu", (unsigned long long)e->seq);
+		enrp_details_add(details, sizeof(details), "snapshot", "%s", e->snapshot);
+		if (have_snap) {
+			enrp_details_add(details, sizeof(details), "files", "%llu",
+			                 (unsigned long long)snap.files);
+			enrp_details_add(details, sizeof(details), "bytes", "%llu",
+			                 (unsigned long long)snap.bytes);
+		}
+		enrp_details_add(details, sizeof(details), "result", "%s",
+		                 enrp_restore_result_name(e->result));
+		enrp_details_add(details, sizeof(details), "date", "%s", date);
+		enrp_details_add(details, sizeof(details), "note", "%s", e->note);
 	}
 	return journal_append_txn(t, c->actor, eir.name, event, details);
 }

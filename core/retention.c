@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <enrp/details.h>
 #include <enrp/retention.h>
 
 #include "eir_int.h"
@@ -349,7 +350,10 @@ static int set_fn(enrp_txn *t, void *arg)
 		rc = eir_setting_del(t, e.id, SETTING_RETENTION);
 	if (rc)
 		return rc;
-	snprintf(details, sizeof(details), "policy=\"%s\" was=\"%s\"", text, old);
+	/* A policy holds '=' and so is always quoted: policy="keep-daily=7". */
+	details[0] = '\0';
+	enrp_details_add(details, sizeof(details), "policy", "%s", text);
+	enrp_details_add(details, sizeof(details), "was", "%s", old);
 	return journal_append_txn(t, c->actor, e.name, "retention-set", details);
 }
 

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <enrp/details.h>
 #include <enrp/clock.h>
 #include <enrp/enrp.h>
 #include <enrp/rundir.h>
@@ -467,10 +468,12 @@ static int create_fn(enrp_txn *t, void *arg)
 		rc = set_latest(t, e.id, gen);
 	if (rc)
 		return rc;
-	char details[256];
-	snprintf(details, sizeof(details), "snapshot=%s gen=%" PRIu64 " files=%" PRIu64
-	         " bytes=%" PRIu64 " not_included=%" PRIu64, s.name, gen, s.files, s.bytes,
-	         s.not_included);
+	char details[512] = "";
+	enrp_details_add(details, sizeof(details), "snapshot", "%s", s.name);
+	enrp_details_add(details, sizeof(details), "gen", "%" PRIu64, gen);
+	enrp_details_add(details, sizeof(details), "files", "%" PRIu64, s.files);
+	enrp_details_add(details, sizeof(details), "bytes", "%" PRIu64, s.bytes);
+	enrp_details_add(details, sizeof(details), "not_included", "%" PRIu64, s.not_included);
 	if ((rc = journal_append_txn(t, a->actor, e.name, "snapshot-create", details)))
 		return rc;
 	if (a->out)
@@ -752,10 +755,13 @@ static int delete_fn(enrp_txn *t, void *arg)
 		rc = set_latest(t, e.id, prev);
 	if (rc)
 		return rc;
-	char details[256];
-	snprintf(details, sizeof(details), "snapshot=%s gen=%" PRIu64 " files=%" PRIu64
-	         " bytes=%" PRIu64 " versions_moved=%" PRIu64 " versions_released=%" PRIu64, a->name,
-	         gen, s.files, s.bytes, a->moved, a->dropped);
+	char details[512] = "";
+	enrp_details_add(details, sizeof(details), "snapshot", "%s", a->name);
+	enrp_details_add(details, sizeof(details), "gen", "%" PRIu64, gen);
+	enrp_details_add(details, sizeof(details), "files", "%" PRIu64, s.files);
+	enrp_details_add(details, sizeof(details), "bytes", "%" PRIu64, s.bytes);
+	enrp_details_add(details, sizeof(details), "versions_moved", "%" PRIu64, a->moved);
+	enrp_details_add(details, sizeof(details), "versions_released", "%" PRIu64, a->dropped);
 	return journal_append_txn(t, a->actor, e.name, "snapshot-delete", details);
 }
 

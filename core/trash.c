@@ -43,6 +43,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <enrp/details.h>
 #include <enrp/enrp.h>
 #include <enrp/trash.h>
 
@@ -568,12 +569,17 @@ static int journal_eir_added(const struct enrp_eir *eir, void *arg)
 		return store_mdb_err(mrc);
 	if (count == 0)
 		return 0;
-	char details[256];
-	snprintf(details, sizeof(details),
-	         "count=%" PRIu64 " bytes=%" PRIu64 " ids=%" PRIu64 "-%" PRIu64 " deleted=%" PRIu64
-	         " renamed-over=%" PRIu64 " truncated=%" PRIu64 " overwritten=%" PRIu64,
-	         count, bytes, first, last, why[ENRP_TRASH_DELETED], why[ENRP_TRASH_RENAMED_OVER],
-	         why[ENRP_TRASH_TRUNCATED], why[ENRP_TRASH_OVERWRITTEN]);
+	char details[256] = "";
+	enrp_details_add(details, sizeof(details), "count", "%" PRIu64, count);
+	enrp_details_add(details, sizeof(details), "bytes", "%" PRIu64, bytes);
+	enrp_details_add(details, sizeof(details), "ids", "%" PRIu64 "-%" PRIu64, first, last);
+	enrp_details_add(details, sizeof(details), "deleted", "%" PRIu64, why[ENRP_TRASH_DELETED]);
+	enrp_details_add(details, sizeof(details), "renamed_over", "%" PRIu64,
+	                 why[ENRP_TRASH_RENAMED_OVER]);
+	enrp_details_add(details, sizeof(details), "truncated", "%" PRIu64,
+	                 why[ENRP_TRASH_TRUNCATED]);
+	enrp_details_add(details, sizeof(details), "overwritten", "%" PRIu64,
+	                 why[ENRP_TRASH_OVERWRITTEN]);
 	a->records++;
 	return journal_append_txn(t, a->actor, eir->name, "trash-add", details);
 }
@@ -742,11 +748,13 @@ static int restore_fn(enrp_txn *t, void *arg)
 		snprintf(a->out.path, sizeof(a->out.path), "%s", a->to);
 	else if (path_of(t, eir.root_ino, dir, name, a->out.path, sizeof(a->out.path)))
 		snprintf(a->out.path, sizeof(a->out.path), "%s", name);
-	char sha[65], details[ENRP_TRASH_PATH_MAX + 256];
+	char sha[65], details[ENRP_JOURNAL_DETAILS_MAX + 1] = "";
 	journal_hex(e->sha256, 32, sha);
-	snprintf(details, sizeof(details),
-	         "id=%" PRIu64 " path=%s ino=%" PRIu64 " size=%" PRIu64 " sha256=%s", a->id,
-	         a->out.path, ino, e->size, sha);
+	enrp_details_add(details, sizeof(details), "id", "%" PRIu64, a->id);
+	enrp_details_add(details, sizeof(details), "path", "%s", a->out.path);
+	enrp_details_add(details, sizeof(details), "ino", "%" PRIu64, ino);
+	enrp_details_add(details, sizeof(details), "size", "%" PRIu64, e->size);
+	enrp_details_add(details, sizeof(details), "sha256", "%s", sha);
 	rc = journal_append_txn(t, a->actor, eir.name, "trash-restore", details);
 out_free:
 	free(h.copy);
@@ -851,12 +859,13 @@ static int purge_fn(enrp_txn *t, void *arg)
 		rc = journal_added_txn(t, a->actor, NULL);
 	if (rc)
 		return rc;
-	char details[160];
+	char details[160] = "";
 	if (a->id) {
 		if ((rc = purge_one(t, eir_id, a->id, now, &a->out)))
 			return rc;
-		snprintf(details, sizeof(details), "id=%" PRIu64 " count=1 bytes=%" PRIu64, a->id,
-		         a->out.bytes);
+		enrp_details_add(details, sizeof(details), "id", "%" PRIu64, a->id);
+		enrp_details_add(details, sizeof(details), "count", "1");
+		enrp_details_add(details, sizeof(details), "bytes", "%" PRIu64, a->out.bytes);
 	} else {
 		uint64_t *ids;
 		size_t n;
@@ -871,9 +880,11 @@ static int purge_fn(enrp_txn *t, void *arg)
 			return rc;
 		if (a->out.entries == 0 && a->out.kept == 0)
 			return 0; /* nothing to purge: nothing to journal */
-		snprintf(details, sizeof(details),
-		         "all count=%" PRIu64 " bytes=%" PRIu64 " kept=%" PRIu64 " (held or locked)",
-		         a->out.entries, a->out.bytes, a->out.kept);
+		/* kept: entries held or still locked */
+		enrp_details_add(details, sizeof(details), "all", "yes");
+		enrp_details_add(details, sizeof(details), "count", "%" PRIu64, a->out.entries);
+		enrp_details_add(details, sizeof(details), "bytes", "%" PRIu64, a->out.bytes);
+		enrp_details_add(details, sizeof(details), "kept", "%" PRIu64, a->out.kept);
 	}
 	return journal_append_txn(t, a->actor, a->eir, "trash-purge", details);
 }

@@ -2,7 +2,9 @@
  * cmd_audit.c — `enrpctl audit VERB`: read and verify the hash-chained audit
  * journal, and anchor it outside the store (DESIGN §7).
  *
- *   show [--eir NAME] [--since TIME] [--event EVENT] [--json]
+ *   show [--eir NAME] [--since TIME] [--until TIME] [--event EVENT] [--uid UID]
+ *        [--path PATH] [-n N] [--follow] [-v] [--json]
+ *   events [--json]
  *   verify [--anchor SEQ:HASH]... [--anchors FILE]... [--json]
  *   head [--json]
  *   mirror [--json]              mirror --target TARGET [--force]
@@ -18,10 +20,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <enrp/details.h>
 #include <enrp/enrp.h>
 #include <enrp/journal.h>
 #include <enrp/units.h>
@@ -38,18 +43,46 @@ static const struct ctl_help audit_help = {
 };
 
 static const struct ctl_help show_help = {
-	"enrpctl audit show [--eir NAME] [--since TIME] [--event EVENT] [--json]",
+	"enrpctl audit show [--eir NAME] [--since TIME] [--until TIME] [--event EVENT]\n"
+	"                          [--uid UID|USER] [--path PATH] [-n N] [--follow] [-v] [--json]",
 	"Prints the journal records, oldest first, one per line:\n"
-	"  SEQ TIME uid=UID pid=PID \"COMMAND\" EIR EVENT DETAILS\n"
-	"(EIR is '-' for a record about no EIR).\n"
+	"  SEQ TIME WHO pid=PID \"COMMAND\" EIR EVENT DETAILS\n"
+	"EIR is '-' for a record about no EIR.  WHO is the person: 'alice via sudo\n"
+	"(uid 0)' (enrpctl run through sudo), 'login alice (uid 0)' (a login session\n"
+	"of alice that became root otherwise), 'alice (uid 1000)', or 'uid N' when\n"
+	"nothing more is known (a daemon, a record older than these fields).\n"
+	"\n"
+	"Consecutive 'verified' records of one EIR (one per file sealed) are shown\n"
+	"as one line per run:\n"
+	"  SEQ-SEQ TIME EIR verified N files, SIZE, HH:MM:SS to HH:MM:SS, first PATH\n"
+	"Every record stays in the journal: --event verified, --path, -v and --json\n"
+	"show each one.\n"
 	"\n"
 	"Options:\n"
-	"  --eir NAME         only the records of the EIR NAME\n"
+	"  --eir NAME         only the records of the EIR NAME (an unknown EIR is an\n"
+	"                     error)\n"
 	"  --since TIME       only records from TIME on: 2026-11-21,\n"
 	"                     2026-11-21T10:00, 2026-11-21T10:00:00Z (UTC), now,\n"
 	"                     or -7d style (relative to now)\n"
-	"  --event EVENT      only records of EVENT (e.g. eir-create, denied)\n"
-	"  --json             print a JSON array of record objects\n"
+	"  --until TIME       only records up to TIME (same forms; a date alone is\n"
+	"                     its midnight, the start of that day)\n"
+	"  --event EVENT      only records of EVENT ('enrpctl audit events' lists\n"
+	"                     them; another name is an error)\n"
+	"  --uid UID|USER     only records of that person: the record's uid, its\n"
+	"                     login uid or its sudo uid is UID\n"
+	"  --path PATH        only records about PATH (relative to the EIR; a\n"
+	"                     leading '/' is ignored): the file PATH itself, or\n"
+	"                     anything under the directory PATH\n"
+	"  -n, --last N       only the last N of the records selected\n"
+	"  -f, --follow       after printing, wait for new records and print them\n"
+	"                     as they are appended, until interrupted (like\n"
+	"                     'journalctl -f'; without -n, starts with the last 10);\n"
+	"                     with --json, one JSON object per line\n"
+	"  -v, --verbose      every record on its own line (no grouping)\n"
+	"  --json             print a JSON array of record objects: details as an\n"
+	"                     object of typed fields (numbers, yes/no as booleans),\n"
+	"                     the record's path, and the person (login_uid,\n"
+	"                     login_user, sudo_uid, sudo_user)\n"
 	"  -S, --store STORE  the store\n"
 	"  -h, --help         show this help\n",
 };
@@ -117,115 +150,413 @@ static const struct ctl_help mirror_help = {
 	"  -h, --help         show this help\n",
 };
 
-/* --- show ---------------------------------------------------------------- */
-
-struct show_state {
-	struct json j;
-	bool json;
-	uint64_t count;
+static const struct ctl_help events_help = {
+	"enrpctl audit events [--json]",
+	"Lists every event a journal record can carry, with what it means: the\n"
+	"names 'audit show --event' takes.\n"
+	"\n"
+	"Options:\n"
+	"  --json             print a JSON array of {\"event\", \"meaning\"} objects\n"
+	"  -h, --help         show this help\n",
 };
 
-static int show_cb(const struct enrp_journal_record *rec, void *arg)
-{
-	struct show_state *s = arg;
-	char when[TIME_BUF];
-	time_iso(rec->time_ns, when);
+/* --- events -------------------------------------------------------------- */
 
-	if (s->json) {
-		char hex[2 * 32 + 1];
-		json_object_begin(&s->j);
-		json_kv_u64(&s->j, "seq", rec->seq);
-		json_kv_str(&s->j, "time", when);
-		json_kv_i64(&s->j, "time_ns", rec->time_ns);
-		json_kv_u64(&s->j, "uid", rec->uid);
-		json_kv_u64(&s->j, "pid", rec->pid);
-		json_kv_str(&s->j, "command", rec->command);
-		json_kv_str(&s->j, "eir", rec->eir[0] ? rec->eir : NULL);
-		json_kv_str(&s->j, "event", rec->event);
-		json_kv_str(&s->j, "details", rec->details);
-		hex_encode(rec->hash, sizeof(rec->hash), hex);
-		json_kv_str(&s->j, "hash", hex);
-		hex_encode(rec->prev_hash, sizeof(rec->prev_hash), hex);
-		json_kv_str(&s->j, "prev_hash", hex);
-		json_object_end(&s->j);
-	} else {
-		ctl_line(stdout, "%" PRIu64 " %s uid=%" PRIu32 " pid=%" PRIu32 " \"%s\" %s %s%s%s",
-		         rec->seq, when, rec->uid, rec->pid, rec->command, rec->eir[0] ? rec->eir : "-",
-		         rec->event, rec->details[0] ? " " : "", rec->details);
-	}
-	s->count++;
-	return 0;
-}
-
-static int audit_show(struct ctl *ctl, int argc, char **argv)
+static int audit_events(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "eir",   required_argument, NULL, 'e' },
-		{ "since", required_argument, NULL, 's' },
-		{ "event", required_argument, NULL, 'v' },
-		CTL_OPT_JSON,
-		CTL_OPTS_COMMON,
-	};
-	struct enrp_journal_filter filter = { 0 };
-	const char *since = NULL;
+	static const struct option opts[] = { CTL_OPT_JSON, CTL_OPTS_COMMON };
+	size_t n;
 	int c, rc;
 
 	ctl_getopt_begin(ctl, argv);
 	while ((c = getopt_long(argc, argv, "hS:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'e':
-			filter.eir = optarg;
-			break;
-		case 's':
-			since = optarg;
-			break;
-		case 'v':
-			filter.event = optarg;
-			break;
-		default:
-			rc = ctl_common_option(ctl, c, optarg, &show_help);
-			if (rc != CTL_CONTINUE)
-				return rc;
-		}
+		rc = ctl_common_option(ctl, c, optarg, &events_help);
+		if (rc != CTL_CONTINUE)
+			return rc;
 	}
 	if (optind < argc)
-		return ctl_usage_error(ctl, &show_help, "too many arguments");
-	if (filter.eir && !enrp_eir_name_valid(filter.eir)) {
-		ctl_err("invalid EIR name '%s'", filter.eir);
-		ctl_hint("a name is 1-%d characters of a-z, 0-9, '.', '_' and '-', starting "
-		         "with a letter or digit", ENRP_EIR_NAME_MAX);
-		return CTL_USAGE;
+		return ctl_usage_error(ctl, &events_help, "too many arguments");
+	const struct enrp_journal_event *ev = enrp_journal_events(&n);
+	if (ctl->json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_array_begin(&j);
+		for (size_t i = 0; i < n; i++) {
+			json_object_begin(&j);
+			json_kv_str(&j, "event", ev[i].name);
+			json_kv_str(&j, "meaning", ev[i].meaning);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		json_finish(&j);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			printf("%-22s %s\n", ev[i].name, ev[i].meaning);
 	}
-	if (filter.event && (!*filter.event || strlen(filter.event) > ENRP_JOURNAL_EVENT_MAX)) {
-		ctl_err("invalid event '%s'", filter.event);
-		ctl_hint("an event is a short name such as eir-create or denied; "
-		         "'enrpctl audit show' lists the events recorded");
-		return CTL_USAGE;
+	return CTL_OK;
+}
+
+/* --- show ---------------------------------------------------------------- */
+
+/* User names, each looked up once: a journal of years names few people,
+ * and a lookup can read /etc/passwd or ask a directory service. */
+#define NAMES_MAX 32
+
+struct names {
+	uint32_t uid[NAMES_MAX];
+	char *name[NAMES_MAX]; /* NULL: the uid has no name */
+	size_t n, next;
+};
+
+static const char *name_of(struct names *c, uint32_t uid)
+{
+	if (uid == ENRP_NO_UID)
+		return NULL;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->uid[i] == uid)
+			return c->name[i];
+	size_t i = c->n < NAMES_MAX ? c->n++ : c->next++ % NAMES_MAX;
+	if (i < c->n && c->name[i] && c->uid[i] != uid)
+		free(c->name[i]);
+	c->uid[i] = uid;
+	c->name[i] = user_name(uid);
+	return c->name[i];
+}
+
+static void names_release(struct names *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->name[i]);
+}
+
+/* A run of consecutive `verified` records of one EIR, shown as one line. */
+struct group {
+	uint64_t n, bytes, first_seq, last_seq;
+	int64_t last_ns;
+	char first_path[ENRP_JOURNAL_DETAILS_MAX + 1];
+	struct enrp_journal_record first; /* shown alone when the run is one record */
+};
+
+struct show_state {
+	struct json j;
+	bool json, group;
+	bool by_uid;
+	uint32_t uid;
+	const char *path;   /* normalised --path, or NULL */
+	uint64_t limit;     /* records after this seq are left for the next poll */
+	uint64_t skip;      /* matching records to pass over first (-n) */
+	uint64_t matched;   /* matching records seen */
+	bool counting;      /* the first pass of -n: count, print nothing */
+	struct names names;
+	struct group *g;    /* the open run (g->n == 0: none) */
+	char key[ENRP_DETAILS_KEY_MAX + 1];
+	char value[ENRP_JOURNAL_DETAILS_MAX + 1];
+};
+
+/* Whether the detail KEY names a file the record is about: "path", or one
+ * of several ("from_path", "first_path", ...). */
+static bool path_key(const char *key)
+{
+	size_t n = strlen(key);
+	return strcmp(key, "path") == 0 || (n > 5 && strcmp(key + n - 5, "_path") == 0);
+}
+
+/* PATH itself, or anything under the directory PATH ("" matches every path). */
+static bool path_under(const char *value, const char *path)
+{
+	size_t n = strlen(path);
+	if (n == 0)
+		return true;
+	return strncmp(value, path, n) == 0 && (value[n] == '\0' || value[n] == '/');
+}
+
+static bool record_matches(struct show_state *s, const struct enrp_journal_record *r)
+{
+	if (s->by_uid && r->uid != s->uid && r->login_uid != s->uid && r->sudo_uid != s->uid)
+		return false;
+	if (s->path) {
+		const char *cur = r->details;
+		bool any = false;
+		while (!any && enrp_details_next(&cur, s->key, sizeof(s->key), s->value,
+		                                 sizeof(s->value), NULL))
+			any = path_key(s->key) && path_under(s->value, s->path);
+		if (!any)
+			return false;
 	}
-	if (since) {
-		rc = enrp_time_parse(since, enrp_now_ns(), &filter.since_ns);
-		if (rc < 0) {
-			ctl_err("invalid time '%s'", since);
-			ctl_hint("give 2026-11-21, 2026-11-21T10:00, 2026-11-21T10:00:00Z (UTC), "
-			         "now, or -7d style");
-			return CTL_USAGE;
+	return true;
+}
+
+/* WHO: the person behind the record, as the help text describes. */
+static void person(struct show_state *s, const struct enrp_journal_record *r, char *buf,
+                   size_t size)
+{
+	const char *name;
+	if (r->sudo_user[0]) {
+		snprintf(buf, size, "%s via sudo (uid %" PRIu32 ")", r->sudo_user, r->uid);
+	} else if (r->login_uid != ENRP_NO_UID && r->login_uid != r->uid) {
+		name = name_of(&s->names, r->login_uid);
+		if (name)
+			snprintf(buf, size, "login %s (uid %" PRIu32 ")", name, r->uid);
+		else
+			snprintf(buf, size, "login uid %" PRIu32 " (uid %" PRIu32 ")", r->login_uid,
+			         r->uid);
+	} else if ((name = name_of(&s->names, r->uid))) {
+		snprintf(buf, size, "%s (uid %" PRIu32 ")", name, r->uid);
+	} else {
+		snprintf(buf, size, "uid %" PRIu32, r->uid);
+	}
+}
+
+/* A detail's value as JSON: a decimal integer as a number, yes/no as a
+ * boolean, anything else as a string. */
+static void json_detail(struct json *j, const char *v)
+{
+	const char *d = v + (*v == '-');
+	size_t n = strlen(d);
+	bool integer = n > 0 && n <= 18 && (d[0] != '0' || n == 1) &&
+	               strspn(d, "0123456789") == n;
+	if (integer)
+		json_i64(j, strtoll(v, NULL, 10));
+	else if (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0)
+		json_bool(j, v[0] == 'y');
+	else
+		json_str(j, v);
+}
+
+#define DETAIL_KEYS_MAX 64
+
+static void json_details(struct show_state *s, const struct enrp_journal_record *r)
+{
+	char seen[DETAIL_KEYS_MAX][ENRP_DETAILS_KEY_MAX + 16];
+	char cut[DETAIL_KEYS_MAX][ENRP_DETAILS_KEY_MAX + 16];
+	size_t nseen = 0, ncut = 0;
+	const char *cur = r->details;
+	bool was_cut;
+
+	json_key(&s->j, "details");
+	json_object_begin(&s->j);
+	while (enrp_details_next(&cur, s->key, sizeof(s->key), s->value, sizeof(s->value),
+	                         &was_cut)) {
+		char name[ENRP_DETAILS_KEY_MAX + 16];
+		/* Text of a record older than pairs, and a key given twice, keep
+		 * their place under a name of their own: a JSON object has one
+		 * value per key. */
+		snprintf(name, sizeof(name), "%s", s->key[0] ? s->key : "_text");
+		for (int k = 2; k < 100; k++) {
+			bool dup = false;
+			for (size_t i = 0; i < nseen && !dup; i++)
+				dup = strcmp(seen[i], name) == 0;
+			if (!dup)
+				break;
+			snprintf(name, sizeof(name), "%s_%d", s->key[0] ? s->key : "_text", k);
+		}
+		if (nseen < DETAIL_KEYS_MAX)
+			snprintf(seen[nseen++], sizeof(seen[0]), "%s", name);
+		if (was_cut && ncut < DETAIL_KEYS_MAX)
+			snprintf(cut[ncut++], sizeof(cut[0]), "%s", name);
+		json_key(&s->j, name);
+		if (s->key[0])
+			json_detail(&s->j, s->value);
+		else
+			json_str(&s->j, s->value);
+	}
+	json_object_end(&s->j);
+	/* Values the writer had to shorten (a path longer than a record holds). */
+	json_key(&s->j, "details_cut");
+	json_array_begin(&s->j);
+	for (size_t i = 0; i < ncut; i++)
+		json_str(&s->j, cut[i]);
+	json_array_end(&s->j);
+}
+
+static void show_json(struct show_state *s, const struct enrp_journal_record *rec)
+{
+	char when[TIME_BUF], hex[2 * 32 + 1], who[160];
+
+	time_iso(rec->time_ns, when);
+	person(s, rec, who, sizeof(who));
+	json_object_begin(&s->j);
+	json_kv_u64(&s->j, "seq", rec->seq);
+	json_kv_str(&s->j, "time", when);
+	json_kv_i64(&s->j, "time_ns", rec->time_ns);
+	json_kv_u64(&s->j, "uid", rec->uid);
+	json_kv_str(&s->j, "user", name_of(&s->names, rec->uid));
+	json_kv_u64(&s->j, "pid", rec->pid);
+	json_kv_str(&s->j, "command", rec->command);
+	json_key(&s->j, "login_uid");
+	if (rec->login_uid == ENRP_NO_UID)
+		json_null(&s->j);
+	else
+		json_u64(&s->j, rec->login_uid);
+	json_kv_str(&s->j, "login_user", name_of(&s->names, rec->login_uid));
+	json_key(&s->j, "sudo_uid");
+	if (rec->sudo_uid == ENRP_NO_UID)
+		json_null(&s->j);
+	else
+		json_u64(&s->j, rec->sudo_uid);
+	json_kv_str(&s->j, "sudo_user", rec->sudo_user[0] ? rec->sudo_user : NULL);
+	json_kv_str(&s->j, "person", who);
+	json_kv_str(&s->j, "eir", rec->eir[0] ? rec->eir : NULL);
+	json_kv_str(&s->j, "event", rec->event);
+	bool has_path = enrp_details_get(rec->details, "path", s->value, sizeof(s->value));
+	json_kv_str(&s->j, "path", has_path ? s->value : NULL);
+	json_details(s, rec);
+	json_kv_u64(&s->j, "format", rec->format);
+	hex_encode(rec->hash, sizeof(rec->hash), hex);
+	json_kv_str(&s->j, "hash", hex);
+	hex_encode(rec->prev_hash, sizeof(rec->prev_hash), hex);
+	json_kv_str(&s->j, "prev_hash", hex);
+	json_object_end(&s->j);
+	if (s->j.compact) {
+		json_finish(&s->j);
+		fflush(stdout);
+	}
+}
+
+static void show_text(struct show_state *s, const struct enrp_journal_record *rec)
+{
+	char when[TIME_BUF], who[160];
+
+	time_iso(rec->time_ns, when);
+	person(s, rec, who, sizeof(who));
+	ctl_line(stdout, "%" PRIu64 " %s %s pid=%" PRIu32 " \"%s\" %s %s%s%s", rec->seq, when, who,
+	         rec->pid, rec->command, rec->eir[0] ? rec->eir : "-", rec->event,
+	         rec->details[0] ? " " : "", rec->details);
+}
+
+/* 1234567 -> "1,234,567" */
+static void thousands(uint64_t v, char buf[32])
+{
+	char digits[24];
+	int n = snprintf(digits, sizeof(digits), "%" PRIu64, v), o = 0;
+	for (int i = 0; i < n; i++) {
+		if (i && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = '\0';
+}
+
+static void group_flush(struct show_state *s)
+{
+	struct group *g = s->g;
+	char when[TIME_BUF], end[TIME_BUF], count[32], size[SIZE_BUF];
+
+	if (!g || g->n == 0)
+		return;
+	if (g->n == 1) {
+		show_text(s, &g->first);
+	} else {
+		time_iso(g->first.time_ns, when);
+		time_iso(g->last_ns, end);
+		thousands(g->n, count);
+		if (g->bytes < 1024)
+			snprintf(size, sizeof(size), "%" PRIu64 " bytes", g->bytes);
+		else
+			size_human(g->bytes, size);
+		/* The end as a time of day when the run ends the day it started. */
+		const char *until = strncmp(when, end, 11) == 0 && strlen(end) >= 19 ? end + 11 : end;
+		ctl_line(stdout, "%" PRIu64 "-%" PRIu64 " %s %s verified %s files, %s, until %s, "
+		         "first %s", g->first_seq, g->last_seq, when, g->first.eir[0] ? g->first.eir : "-",
+		         count, size, until, g->first_path);
+	}
+	g->n = 0;
+}
+
+static void group_add(struct show_state *s, const struct enrp_journal_record *rec)
+{
+	struct group *g = s->g;
+	if (g->n && strcmp(g->first.eir, rec->eir) != 0)
+		group_flush(s);
+	if (g->n == 0) {
+		g->first = *rec;
+		g->first_seq = rec->seq;
+		g->bytes = 0;
+		if (!enrp_details_get(rec->details, "path", g->first_path, sizeof(g->first_path))) {
+			char ino[32] = "?";
+			enrp_details_get(rec->details, "ino", ino, sizeof(ino));
+			snprintf(g->first_path, sizeof(g->first_path), "inode %s", ino);
 		}
 	}
+	char size[32];
+	if (enrp_details_get(rec->details, "size", size, sizeof(size)))
+		g->bytes += strtoull(size, NULL, 10);
+	g->n++;
+	g->last_seq = rec->seq;
+	g->last_ns = rec->time_ns;
+}
 
-	rc = ctl_open_store(ctl);
-	if (rc != CTL_OK)
-		return rc;
-	struct show_state s = { .json = ctl->json };
-	if (s.json) {
-		json_init(&s.j, stdout);
-		json_array_begin(&s.j);
+static int show_cb(const struct enrp_journal_record *rec, void *arg)
+{
+	struct show_state *s = arg;
+
+	if (rec->seq > s->limit || !record_matches(s, rec))
+		return 0;
+	s->matched++;
+	if (s->counting || s->matched <= s->skip)
+		return 0;
+	if (s->json)
+		show_json(s, rec);
+	else if (s->group && strcmp(rec->event, "verified") == 0)
+		group_add(s, rec);
+	else {
+		group_flush(s);
+		show_text(s, rec);
 	}
-	rc = enrp_journal_iter(ctl->store, &filter, show_cb, &s);
-	if (s.json) {
-		/* Close the array even after an error: what was printed stays valid. */
-		json_array_end(&s.j);
-		json_finish(&s.j);
+	return 0;
+}
+
+/* Normalises --path: relative to the EIR, no leading '/' or "./", no
+ * trailing '/'.  "" (the EIR's root) matches every record with a path. */
+static void path_normalise(char *p)
+{
+	char *q = p;
+	for (;;) {
+		if (*q == '/')
+			q++;
+		else if (q[0] == '.' && (q[1] == '/' || q[1] == '\0'))
+			q += 1;
+		else
+			break;
 	}
+	memmove(p, q, strlen(q) + 1);
+	size_t n = strlen(p);
+	while (n && p[n - 1] == '/')
+		p[--n] = '\0';
+}
+
+static int parse_uid_arg(const char *arg, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (*arg >= '0' && *arg <= '9' && *end == '\0' && errno == 0 && v < ENRP_NO_UID) {
+		*out = (uint32_t)v;
+		return 0;
+	}
+	const struct passwd *pw = getpwnam(arg);
+	if (!pw)
+		return -ENOENT;
+	*out = (uint32_t)pw->pw_uid;
+	return 0;
+}
+
+static void event_names_hint(void)
+{
+	size_t n, len = 0;
+	const struct enrp_journal_event *ev = enrp_journal_events(&n);
+	char list[2048] = "";
+	for (size_t i = 0; i < n && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "",
+		                        ev[i].name);
+	ctl_hint("the events are: %s ('enrpctl audit events' says what each means)", list);
+}
+
+/* Prints the journal's records from FROM_SEQ up to S->LIMIT. */
+static int show_pass(struct ctl *ctl, struct enrp_journal_filter *filter, struct show_state *s)
+{
+	int rc = enrp_journal_iter(ctl->store, filter, show_cb, s);
+	group_flush(s);
 	if (rc < 0) {
 		ctl_err("cannot read the audit journal of '%s': %s", ctl->store_path,
 		        enrp_strerror(rc));
@@ -233,6 +564,209 @@ static int audit_show(struct ctl *ctl, int argc, char **argv)
 		return CTL_FAIL;
 	}
 	return CTL_OK;
+}
+
+static int journal_limit(struct ctl *ctl, uint64_t *seq)
+{
+	struct enrp_journal_head h;
+	int rc = enrp_journal_head(ctl->store, &h);
+	if (rc < 0) {
+		ctl_err("cannot read the audit journal's head in '%s': %s", ctl->store_path,
+		        enrp_strerror(rc));
+		ctl_hint("run 'enrpctl audit verify'");
+		return CTL_FAIL;
+	}
+	*seq = h.seq;
+	return CTL_OK;
+}
+
+static int audit_show(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "eir",     required_argument, NULL, 'e' },
+		{ "since",   required_argument, NULL, 's' },
+		{ "until",   required_argument, NULL, 'u' },
+		{ "event",   required_argument, NULL, 'E' },
+		{ "uid",     required_argument, NULL, 'U' },
+		{ "path",    required_argument, NULL, 'p' },
+		{ "last",    required_argument, NULL, 'n' },
+		{ "follow",  no_argument,       NULL, 'f' },
+		{ "verbose", no_argument,       NULL, 'v' },
+		CTL_OPT_JSON,
+		CTL_OPTS_COMMON,
+	};
+	struct enrp_journal_filter filter = { 0 };
+	const char *since = NULL, *until = NULL, *uid_arg = NULL, *last = NULL;
+	char *path = NULL;
+	bool follow = false, verbose = false;
+	uint64_t last_n = 0;
+	struct show_state *s = NULL;
+	int c, rc;
+
+	ctl_getopt_begin(ctl, argv);
+	while ((c = getopt_long(argc, argv, "hS:n:fv", opts, NULL)) != -1) {
+		switch (c) {
+		case 'e':
+			filter.eir = optarg;
+			break;
+		case 's':
+			since = optarg;
+			break;
+		case 'u':
+			until = optarg;
+			break;
+		case 'E':
+			filter.event = optarg;
+			break;
+		case 'U':
+			uid_arg = optarg;
+			break;
+		case 'p':
+			free(path);
+			path = ctl_xstrdup(optarg);
+			break;
+		case 'n':
+			last = optarg;
+			break;
+		case 'f':
+			follow = true;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		default:
+			rc = ctl_common_option(ctl, c, optarg, &show_help);
+			if (rc != CTL_CONTINUE)
+				goto out;
+		}
+	}
+	rc = CTL_USAGE;
+	if (optind < argc) {
+		rc = ctl_usage_error(ctl, &show_help, "too many arguments");
+		goto out;
+	}
+	if (filter.eir && !enrp_eir_name_valid(filter.eir)) {
+		ctl_err("invalid EIR name '%s'", filter.eir);
+		ctl_hint("a name is 1-%d characters of a-z, 0-9, '.', '_' and '-', starting "
+		         "with a letter or digit", ENRP_EIR_NAME_MAX);
+		goto out;
+	}
+	if (filter.event && !enrp_journal_event_find(filter.event)) {
+		ctl_err("unknown event '%s'", filter.event);
+		event_names_hint();
+		rc = CTL_FAIL;
+		goto out;
+	}
+	const char *times[2] = { since, until };
+	int64_t *ns[2] = { &filter.since_ns, &filter.until_ns };
+	for (int i = 0; i < 2; i++) {
+		if (times[i] && enrp_time_parse(times[i], enrp_now_ns(), ns[i]) < 0) {
+			ctl_err("invalid time '%s'", times[i]);
+			ctl_hint("give 2026-11-21, 2026-11-21T10:00, 2026-11-21T10:00:00Z (UTC), "
+			         "now, or -7d style");
+			goto out;
+		}
+	}
+	if (since && until && filter.until_ns < filter.since_ns) {
+		ctl_err("--until %s is before --since %s: no record can match", until, since);
+		ctl_hint("swap them");
+		goto out;
+	}
+	if (last) {
+		char *end;
+		errno = 0;
+		last_n = strtoull(last, &end, 10);
+		if (!(*last >= '0' && *last <= '9') || *end || errno) {
+			ctl_err("invalid count '%s' for -n", last);
+			ctl_hint("give the number of records to show, e.g. -n 20");
+			goto out;
+		}
+	} else if (follow) {
+		last_n = 10;
+		last = "10";
+	}
+
+	s = ctl_xmalloc(sizeof(*s));
+	memset(s, 0, sizeof(*s));
+	s->json = ctl->json;
+	s->group = !verbose && !ctl->json && !path &&
+	           !(filter.event && strcmp(filter.event, "verified") == 0);
+	if (uid_arg) {
+		if (parse_uid_arg(uid_arg, &s->uid) < 0) {
+			ctl_err("no user '%s' on this host", uid_arg);
+			ctl_hint("give a uid (a number) or a user name that 'getent passwd' knows");
+			rc = CTL_FAIL;
+			goto out_free;
+		}
+		s->by_uid = true;
+	}
+	if (path) {
+		path_normalise(path);
+		s->path = path;
+	}
+	s->g = ctl_xmalloc(sizeof(*s->g));
+	s->g->n = 0;
+
+	rc = ctl_open_store(ctl);
+	if (rc != CTL_OK)
+		goto out_free;
+	if (filter.eir) {
+		struct enrp_eir e;
+		int erc = enrp_eir_get(ctl->store, filter.eir, &e);
+		if (erc) {
+			rc = ctl_eir_error("show the records of", filter.eir, erc);
+			goto out_free;
+		}
+	}
+	rc = journal_limit(ctl, &s->limit);
+	if (rc != CTL_OK)
+		goto out_free;
+	if (last) {
+		/* First pass: how many match, to pass over all but the last N. */
+		s->counting = true;
+		rc = show_pass(ctl, &filter, s);
+		if (rc != CTL_OK)
+			goto out_free;
+		s->skip = s->matched > last_n ? s->matched - last_n : 0;
+		s->matched = 0;
+		s->counting = false;
+	}
+	if (s->json) {
+		json_init(&s->j, stdout);
+		/* Following, the output never ends: JSON lines, one object each. */
+		s->j.compact = follow;
+		if (!follow)
+			json_array_begin(&s->j);
+	}
+	rc = show_pass(ctl, &filter, s);
+	if (s->json && !follow) {
+		/* Close the array even after an error: what was printed stays valid. */
+		json_array_end(&s->j);
+		json_finish(&s->j);
+	}
+	fflush(stdout);
+	/* Follow: poll the head twice a second, and print what came after the
+	 * last record printed.  A record is durable once its head is, and the
+	 * read-only handle sees each commit in its next read. */
+	while (follow && rc == CTL_OK) {
+		struct timespec half = { 0, 500 * 1000 * 1000 };
+		uint64_t head;
+		nanosleep(&half, NULL);
+		rc = journal_limit(ctl, &head);
+		if (rc != CTL_OK || head <= s->limit)
+			continue;
+		filter.from_seq = s->limit + 1;
+		s->limit = head;
+		rc = show_pass(ctl, &filter, s);
+		fflush(stdout);
+	}
+out_free:
+	free(s->g);
+	names_release(&s->names);
+	free(s);
+out:
+	free(path);
+	return rc;
 }
 
 /* --- the mirror's state, shared by verify, head and mirror -------------- */
@@ -629,6 +1163,7 @@ static int audit_mirror(struct ctl *ctl, int argc, char **argv)
 
 static const struct ctl_verb audit_verbs[] = {
 	{ "show",   audit_show,   NEED_STORE_RO, "print journal records" },
+	{ "events", audit_events, NEED_NOTHING,  "list the events a record can carry" },
 	{ "verify", audit_verify, NEED_STORE_RO, "check the hash chain of the journal, and anchors" },
 	{ "head",   audit_head,   NEED_STORE_RO, "print the head (SEQ:HASH) for auditors to keep" },
 	{ "mirror", audit_mirror, NEED_STORE_RW, "show or change the journal's syslog mirror" },

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <enrp/details.h>
 #include <enrp/enrp.h>
 #include <enrp/journal.h>
 #include <enrp/rundir.h>
@@ -483,10 +484,14 @@ static int snap_mount(struct ctl *ctl, int argc, char **argv)
 	}
 	if (!realpath(mnt, where))
 		snprintf(where, sizeof(where), "%s", mnt);
-	rc = enrp_journal_append(ctl->store, &ctl->actor, eir, "snapshot-mount",
-	                         "snapshot=%s gen=%" PRIu64 " files=%" PRIu64 " bytes=%" PRIu64
-	                         " mountpoint=%s allow=%s", name, s.gen, s.files, s.bytes, where,
-	                         allow[0] ? allow : "-");
+	char details[ENRP_JOURNAL_DETAILS_MAX + 1] = "";
+	enrp_details_add(details, sizeof(details), "snapshot", "%s", name);
+	enrp_details_add(details, sizeof(details), "gen", "%" PRIu64, s.gen);
+	enrp_details_add(details, sizeof(details), "files", "%" PRIu64, s.files);
+	enrp_details_add(details, sizeof(details), "bytes", "%" PRIu64, s.bytes);
+	enrp_details_add(details, sizeof(details), "mountpoint", "%s", where);
+	enrp_details_add(details, sizeof(details), "allow", "%s", allow[0] ? allow : "-");
+	rc = enrp_journal_append(ctl->store, &ctl->actor, eir, "snapshot-mount", "%s", details);
 	if (rc)
 		ctl_warn("mounted, but the journal record failed: %s", enrp_strerror(rc));
 	if (ctl->json) {
@@ -564,12 +569,15 @@ static int snap_umount(struct ctl *ctl, int argc, char **argv)
 	char *at = strchr(spec, '@');
 	if (at)
 		*at = '\0';
-	char counts[96] = "";
-	if (known)
-		snprintf(counts, sizeof(counts), " gen=%" PRIu64 " files=%" PRIu64 " bytes=%" PRIu64,
-		         s.gen, s.files, s.bytes);
-	rc = enrp_journal_append(ctl->store, &ctl->actor, spec, "snapshot-umount",
-	                         "snapshot=%s%s mountpoint=%s", at ? at + 1 : "?", counts, where);
+	char details[ENRP_JOURNAL_DETAILS_MAX + 1] = "";
+	enrp_details_add(details, sizeof(details), "snapshot", "%s", at ? at + 1 : "?");
+	if (known) {
+		enrp_details_add(details, sizeof(details), "gen", "%" PRIu64, s.gen);
+		enrp_details_add(details, sizeof(details), "files", "%" PRIu64, s.files);
+		enrp_details_add(details, sizeof(details), "bytes", "%" PRIu64, s.bytes);
+	}
+	enrp_details_add(details, sizeof(details), "mountpoint", "%s", where);
+	rc = enrp_journal_append(ctl->store, &ctl->actor, spec, "snapshot-umount", "%s", details);
 	if (rc)
 		ctl_warn("unmounted, but the journal record failed: %s", enrp_strerror(rc));
 	ctl_line(stdout, "unmounted %s", where);

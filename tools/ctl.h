@@ -325,6 +325,7 @@ struct json {
 	int depth;
 	bool first[JSON_DEPTH_MAX]; /* nothing written yet at this level */
 	bool after_key;             /* a key was written; its value comes next */
+	bool compact;               /* all on one line (JSON lines: set after json_init) */
 };
 
 void json_init(struct json *j, FILE *f);

@@ -206,6 +206,11 @@ void json_write_string(FILE *f, const char *str)
 
 static void json_indent(struct json *j)
 {
+	if (j->compact) {
+		if (j->depth)
+			fputc(' ', j->f);
+		return;
+	}
 	fputc('\n', j->f);
 	for (int i = 0; i < j->depth; i++)
 		fputs("  ", j->f);

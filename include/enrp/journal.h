@@ -18,6 +18,7 @@
 #define ENRP_JOURNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <enrp/eir.h>
@@ -25,32 +26,68 @@
 #include <enrp/store.h>
 
 #define ENRP_JOURNAL_EVENT_MAX 31
-#define ENRP_JOURNAL_DETAILS_MAX 1023
+/* Room for a path of PATH_MAX (4096) bytes, quoted, beside the other pairs
+ * of a record (enrp/details.h). */
+#define ENRP_JOURNAL_DETAILS_MAX 8191
+
+/* The encodings a record can be stored in.  Each record keeps its own: its
+ * hash is over its stored bytes, so a record is never re-encoded. */
+enum enrp_journal_format {
+	ENRP_JOURNAL_FORMAT_1 = 1,  /* uid, pid and command only */
+	ENRP_JOURNAL_FORMAT_2 = 2,  /* and the person: login uid, sudo uid and user */
+};
+#define ENRP_JOURNAL_FORMAT_CURRENT ENRP_JOURNAL_FORMAT_2
 
 struct enrp_journal_record {
 	uint64_t seq;                 /* 1, 2, 3, ... */
 	int64_t time_ns;              /* UTC, ns since epoch */
-	uint32_t uid;                 /* actor */
+	uint32_t uid;                 /* actor (struct enrp_actor) */
 	uint32_t pid;
 	char command[64];
+	/* The person behind the actor.  ENRP_NO_UID / "" when unset, and in
+	 * records of format 1, which predate them. */
+	uint32_t login_uid;
+	uint32_t sudo_uid;
+	char sudo_user[33];
+	uint8_t format;               /* enum enrp_journal_format it is stored in;
+	                                 appends always write the current one */
 	char eir[ENRP_EIR_NAME_MAX + 1];          /* "" when not about one EIR */
 	char event[ENRP_JOURNAL_EVENT_MAX + 1];   /* e.g. "eir-create", "mode-change", "denied" */
-	char details[ENRP_JOURNAL_DETAILS_MAX + 1]; /* "key=value key=value" */
+	char details[ENRP_JOURNAL_DETAILS_MAX + 1]; /* "key=value key=value", as
+	                                               enrp/details.h writes and reads */
 	uint8_t prev_hash[32];        /* SHA-256 of the previous record (zeros for seq 1) */
 	uint8_t hash[32];             /* SHA-256 of this record, as computed on read */
 };
 
 /* Appends one record in its own write.  DETAILS is printf-formatted and cut
- * at ENRP_JOURNAL_DETAILS_MAX.  -EINVAL empty or over-long EVENT, -EEXIST a
+ * at ENRP_JOURNAL_DETAILS_MAX; a value that may hold blanks, quotes or '='
+ * (a name, a path, a reason) must go through enrp_details_add() and the
+ * result be passed as "%s".  -EINVAL empty or over-long EVENT, -EEXIST a
  * record already exists past the head (tampered journal), -ENOSPC, -EIO. */
 int enrp_journal_append(enrp_store *st, const struct enrp_actor *actor, const char *eir,
                         const char *event, const char *details_fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* The events a record can carry (core/journal_events.c), for listing and
+ * for checking a filter.  Static; thread-safe. */
+struct enrp_journal_event {
+	const char *name;     /* e.g. "eir-create" */
+	const char *meaning;  /* one line, no full stop */
+};
+
+/* Every event, in the table's order (grouped by subject); *N is the count. */
+const struct enrp_journal_event *enrp_journal_events(size_t *n);
+
+/* The event NAME, or NULL when no code writes it. */
+const struct enrp_journal_event *enrp_journal_event_find(const char *name);
+
 struct enrp_journal_filter {
 	const char *eir;   /* NULL: all */
 	int64_t since_ns;  /* 0: from the start */
 	const char *event; /* NULL: all */
+	int64_t until_ns;  /* 0: to the end; else records at or before it */
+	uint64_t from_seq; /* 0: from record 1; else from this record on (a
+	                      reader following the journal) */
 };
 
 /* Calls CB for each record matching FILTER (NULL: all), oldest first; a

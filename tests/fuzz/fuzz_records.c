@@ -74,7 +74,8 @@ static bool journal_eq(const struct enrp_journal_record *a, const struct enrp_jo
 	return a->seq == b->seq && a->time_ns == b->time_ns && a->uid == b->uid &&
 	       a->pid == b->pid && !strcmp(a->command, b->command) && !strcmp(a->eir, b->eir) &&
 	       !strcmp(a->event, b->event) && !strcmp(a->details, b->details) &&
-	       !memcmp(a->prev_hash, b->prev_hash, 32);
+	       !memcmp(a->prev_hash, b->prev_hash, 32) && a->login_uid == b->login_uid &&
+	       a->sudo_uid == b->sudo_uid && !strcmp(a->sudo_user, b->sudo_user);
 }
 
 static bool chunk_eq(const struct chunk_rec *a, const struct chunk_rec *b)
@@ -226,7 +227,8 @@ static void fuzz_journal(const uint8_t *p, size_t n)
 		goto out;
 	FUZZ_CHECK(str_ok(a->command, sizeof(a->command)) && str_ok(a->eir, sizeof(a->eir)) &&
 	                   str_ok(a->event, sizeof(a->event)) &&
-	                   str_ok(a->details, sizeof(a->details)),
+	                   str_ok(a->details, sizeof(a->details)) &&
+	                   str_ok(a->sudo_user, sizeof(a->sudo_user)),
 	           "journal: unterminated string");
 	rec_out_init(&o);
 	FUZZ_CHECK(rec_journal_encode(a, &o) == 0, "journal: encode of a decoded record failed");
@@ -416,7 +418,15 @@ static void build_journal(const uint8_t *p, size_t n)
 	take(&p, &n, &a->time_ns, sizeof(a->time_ns));
 	take(&p, &n, &a->uid, sizeof(a->uid));
 	take(&p, &n, &a->pid, sizeof(a->pid));
+	take(&p, &n, &a->login_uid, sizeof(a->login_uid));
+	take(&p, &n, &a->sudo_uid, sizeof(a->sudo_uid));
+	take(&p, &n, &a->format, sizeof(a->format));
+	a->format = a->format & 1 ? ENRP_JOURNAL_FORMAT_1 : ENRP_JOURNAL_FORMAT_2;
+	if (a->format == ENRP_JOURNAL_FORMAT_1)
+		a->login_uid = a->sudo_uid = ENRP_NO_UID; /* what format 1 decodes to */
 	take_str(&p, &n, a->command, sizeof(a->command));
+	if (a->format == ENRP_JOURNAL_FORMAT_2)
+		take_str(&p, &n, a->sudo_user, sizeof(a->sudo_user));
 	take_str(&p, &n, a->eir, sizeof(a->eir));
 	take_str(&p, &n, a->event, sizeof(a->event));
 	take(&p, &n, a->prev_hash, sizeof(a->prev_hash));

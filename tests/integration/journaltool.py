@@ -25,7 +25,8 @@
                              claiming to be ours does not parse as RFC 5424
 
 The record layout follows core/record.c (rec_journal_encode): version u8,
-seq u64, time u64, uid u32, pid u32, then command, eir, event and details as
+seq u64, time u64, uid u32, pid u32, (version 2: login uid u32, sudo uid
+u32), then command, (version 2: sudo user), eir, event and details as
 u16-length strings, then the previous record's SHA-256; all big-endian.  The
 head (meta "journal_head") is version u8, seq u64, hash[32].
 """
@@ -64,22 +65,34 @@ def decode(val):
     o = 0
     ver, seq, t, uid, pid = struct.unpack_from(">BQQII", val, o)
     o += struct.calcsize(">BQQII")
+    luid = suid = None
+    if ver == 2:
+        luid, suid = struct.unpack_from(">II", val, o)
+        o += 8
     strs = []
-    for _ in range(4):
+    for _ in range(5 if ver == 2 else 4):
         (n,) = struct.unpack_from(">H", val, o)
         o += 2
         strs.append(val[o:o + n])
         o += n
     prev = val[o:o + 32]
-    if ver != 1 or len(prev) != 32 or o + 32 != len(val):
+    if ver not in (1, 2) or len(prev) != 32 or o + 32 != len(val):
         sys.exit("journaltool: record %d does not decode" % seq)
-    return {"seq": seq, "time": t, "uid": uid, "pid": pid, "command": strs[0],
-            "eir": strs[1], "event": strs[2], "details": strs[3], "prev": prev}
+    if ver == 1:
+        strs.insert(1, b"")
+    return {"ver": ver, "seq": seq, "time": t, "uid": uid, "pid": pid,
+            "login_uid": luid, "sudo_uid": suid, "command": strs[0],
+            "sudo_user": strs[1], "eir": strs[2], "event": strs[3],
+            "details": strs[4], "prev": prev}
 
 
 def encode(r):
-    b = struct.pack(">BQQII", 1, r["seq"], r["time"], r["uid"], r["pid"])
-    for k in ("command", "eir", "event", "details"):
+    b = struct.pack(">BQQII", r["ver"], r["seq"], r["time"], r["uid"], r["pid"])
+    keys = ("command", "eir", "event", "details")
+    if r["ver"] == 2:
+        b += struct.pack(">II", r["login_uid"], r["sudo_uid"])
+        keys = ("command", "sudo_user", "eir", "event", "details")
+    for k in keys:
         b += struct.pack(">H", len(r[k])) + r[k]
     return b + r["prev"]
 

@@ -410,6 +410,17 @@ audit_count() {
 	ctl audit show --json "$@" | "$PY" -c 'import json, sys; print(len(json.load(sys.stdin)))'
 }
 
+# details_flat: reads `audit show --json` on stdin and prints the details of
+# each record as one line of key=value words, values unquoted and booleans as
+# yes/no, for matching with a pattern.
+details_flat() {
+	"$PY" -c '
+import json, sys
+for r in json.load(sys.stdin):
+    print(" ".join("%s=%s" % (k, ("yes" if v else "no") if isinstance(v, bool) else v)
+                   for k, v in r["details"].items()))'
+}
+
 # sha256 of a file's content.
 sha() { sha256sum <"$1" | cut -d' ' -f1; }
 

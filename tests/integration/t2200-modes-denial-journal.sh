@@ -60,7 +60,7 @@ w = [r for r in recs if r["eir"] == "w"]
 r_ = [r for r in recs if r["eir"] == "r"]
 out = []
 def fields(rec):
-    return dict(re.findall(r"(\w+)=(\S+)", rec["details"]))
+    return {k: str(v) for k, v in rec["details"].items()}
 bad = [x["details"] for x in w if fields(x).get("uid") != uid or fields(x).get("op") != "read"
        or fields(x).get("errno") != "EACCES" or not fields(x).get("count", "").isdigit()]
 out.append("w-records %d" % len(w))

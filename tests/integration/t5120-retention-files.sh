@@ -75,7 +75,7 @@ assert_eq "$open_sha" "$(sha256sum <&3 | cut -d' ' -f1)" "the file held open sti
 exec 3<&-
 assert_eq "$trash0" "$(ntrash r)" "nothing went to trash"
 assert_eq "$mid_sha" "$(sha "$R/.snapshots/before/old/mid")" "the snapshot keeps its version"
-rec=$(ctl audit show --json --event prune --eir r)
+rec=$(ctl audit show --json --event prune --eir r | details_flat)
 assert_match 'files=5 snapshots=0 kept=1 trash=0 trash_bytes=0 held=1 mounted=0' "$rec" \
 	"one prune record with the counts"
 head -c 5000 /dev/urandom >"$R/fresh"

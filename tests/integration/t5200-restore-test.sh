@@ -222,17 +222,17 @@ assert_eq 2 "$(json_get "$rec" 'len(j)')" "two restore-test-recorded records"
 assert_eq "pop-registry 0 enrpctl restore-test record" \
 	"$(json_get "$rec" '" ".join(str(j[0][k]) for k in ("eir", "uid", "command"))')" "about the EIR, by whom"
 assert_match "^seq=[0-9]+ snapshot=nightly-2026-12-01 files=0 bytes=0 result=pass date=$TODAY note=restored into scratch, 41 tables$" \
-	"$(json_get "$rec" 'j[0]["details"]')" "with snapshot, result, date and note"
-assert_match "snapshot=weekly-1 files=0 bytes=0 result=fail .*note=tape unreadable$" "$(json_get "$rec" 'j[1]["details"]')" \
+	"$(details_flat <<<"$rec" | sed -n 1p)" "with snapshot, result, date and note"
+assert_match "snapshot=weekly-1 files=0 bytes=0 result=fail .*note=tape unreadable$" "$(details_flat <<<"$rec" | sed -n 2p)" \
 	"the fail too"
 pl=$(ctl audit show --event restore-test-planned --json)
 assert_eq "archive pop-registry" "$(json_get "$pl" '" ".join(r["eir"] for r in j)')" \
 	"one restore-test-planned record per accepted plan"
-assert_match "^seq=[0-9]+ date=$EARLIEST workdays_ahead=3 note=owner told by mail$" "$(json_get "$pl" 'j[0]["details"]')" \
+assert_match "^seq=[0-9]+ date=$EARLIEST workdays_ahead=3 note=owner told by mail$" "$(details_flat <<<"$pl" | sed -n 1p)" \
 	"with date, the notice in working days and note"
 assert_eq 2 "$(audit_count --event holiday-add)" "holiday-add journalled"
 assert_eq 1 "$(audit_count --event holiday-remove)" "holiday-remove journalled"
-assert_eq "from=$ZONE to=UTC" "$(json_get "$(ctl audit show --event calendar-zone --json)" 'j[0]["details"]')" \
+assert_eq "from=$ZONE to=UTC" "$(ctl audit show --event calendar-zone --json | details_flat | sed -n 1p)" \
 	"calendar-zone journalled with from and to"
 expect_ok ctl audit verify
 

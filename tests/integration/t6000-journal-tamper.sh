@@ -58,7 +58,7 @@ assert_match '^0 .*enrpctl.* a .*ro' "$actor" "record 3 names root, enrpctl, EIR
 
 # tamper COPY OP SEQ: rewrites COPY/meta with the journal changed.
 #   OP: none (dump and load only), flip (change one byte of the record's
-#   details), delete (remove the record).
+#   event), delete (remove the record).
 tamper() {
 	local copy=$1 op=$2 seq=$3
 	rm -rf "$copy"
@@ -66,7 +66,7 @@ tamper() {
 	"$PY" - "$copy/meta" "$op" "$seq" "$json" <<'EOF'
 import json, os, shutil, subprocess, sys
 meta, op, seq, js = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-details = {r["seq"]: r["details"] for r in json.loads(js)}
+details = {r["seq"]: r["event"] for r in json.loads(js)}
 dump = subprocess.run(["mdb_dump", "-a", meta], check=True, capture_output=True,
                       text=True).stdout.splitlines()
 out, db, in_data, pending, done = [], None, False, None, False
@@ -99,9 +99,9 @@ for line in dump:
         d = details[seq].encode()
         at = val.find(d)
         if not d or at < 0:
-            sys.exit("details %r not found in record %d" % (d, seq))
+            sys.exit("event %r not found in record %d" % (d, seq))
         b = bytearray(val)
-        b[at] = b[at] ^ 0x01  # one bit of the first byte of the details
+        b[at] = b[at] ^ 0x01  # one bit of the first byte of the event
         val = bytes(b)
         done = True
     out.append(" " + key.hex())

@@ -210,7 +210,7 @@ B="udp:127.0.0.1:$(cat "$T/b.port")"
 out=$(ctl audit mirror --target "$B" 2>&1)
 assert_eq "audit: the journal is mirrored to $B from now on" "$out" "audit mirror --target $B"
 change=$(head_seq)
-rec=$(ctl audit show --event mirror-target --json | "$PY" -c 'import json, sys; r = json.load(sys.stdin)[-1]; print(r["seq"], r["details"])')
+rec="$(ctl audit show --event mirror-target --json | "$PY" -c 'import json, sys; print(json.load(sys.stdin)[-1]["seq"])') $(ctl audit show --event mirror-target --json | details_flat | tail -n 1)"
 assert_eq "$change from=unix:$T/a.sock to=$B forced=no unsent=0" "$rec" "the change is journalled"
 poll_until 10 has_seq "$T/b.log" "$change" || fail "the UDP collector lacks the change record"
 assert_match "seq=\"$change\" .*event=\"mirror-target\"" "$(grep 'enrp@32473' "$T/a.log" | tail -n1)" \
@@ -237,7 +237,7 @@ assert_match "cannot move the journal mirror to 'unix:$T/c.sock'.*nothing change
 assert_match 'hint: .*--force' "$out" "and how to force it"
 assert_eq "$n" "$(audit_count)" "a refused change journals nothing"
 expect_ok ctl audit mirror --target "unix:$T/c.sock" --force
-rec=$(ctl audit show --event mirror-target --json | "$PY" -c 'import json, sys; print(json.load(sys.stdin)[-1]["details"])')
+rec=$(ctl audit show --event mirror-target --json | details_flat | tail -n 1)
 assert_match "^from=unix:$T/a.sock to=unix:$T/c.sock forced=yes unsent=[0-9]+$" "$rec" "the forced change says so"
 poll_until 10 has_seq "$T/c.log" "$(head_seq)" || fail "the new collector lacks the forced change"
 

@@ -47,8 +47,7 @@ assert_no_match() {
 }
 # details EVENT: the details of the last journal record of EVENT.
 details() {
-	ctl audit show --event "$1" --json |
-		"$PY" -c 'import json, sys; j = json.load(sys.stdin); print(j[-1]["details"] if j else "")'
+	ctl audit show --event "$1" --json | details_flat | tail -n 1
 }
 
 mk_eir pj --owner "$ALICE"
@@ -196,7 +195,7 @@ assert_match "^seq=$N date=$PLAN workdays_ahead=$N note=$" "$(details restore-te
 assert_match "^seq=$N snapshot=s5 files=2 bytes=$N result=pass date=" "$(details restore-test-recorded)" \
 	"restore-test-recorded: the restored snapshot's files and bytes"
 assert_match "^id=$N path=back.txt ino=$N size=5 sha256=" "$(details trash-restore)" "trash-restore: its size"
-assert_match "^all count=1 bytes=5 kept=0" "$(details trash-purge)" "trash-purge: count, bytes, kept"
+assert_match "^all=yes count=1 bytes=5 kept=0" "$(details trash-purge)" "trash-purge: count, bytes, kept"
 expect_ok ctl gc
 assert_match "^chunks_freed=$N bytes_freed=$N" "$(details gc)" "gc: chunks and bytes freed"
 

@@ -308,7 +308,7 @@ static void escalation(void)
 	const int64_t until = 1893456000LL * S;
 	before = nrec();
 	is_int(enrp_eir_escalate(st, "crm", until, "restore drill 42", 0, &actor), 0, "escalate crm");
-	journalled(before, "crm", "escalate", "until=2030-01-01T00:00:00Z reason=restore drill 42");
+	journalled(before, "crm", "escalate", "until=2030-01-01T00:00:00Z reason=\"restore drill 42\"");
 	enrp_eir_get(st, "crm", &g);
 	ok(g.escalated_until == until && strcmp(g.escalation_reason, "restore drill 42") == 0,
 	   "escalation stored");
@@ -385,7 +385,7 @@ static void states(void)
 	is_int(nrec(), before, "refused state changes journal nothing");
 
 	is_int(enrp_eir_suspend(st, "archive", "disk swap", &actor), 0, "suspend");
-	journalled(before, "archive", "suspend", "reason=disk swap");
+	journalled(before, "archive", "suspend", "reason=\"disk swap\"");
 	enrp_eir_get(st, "archive", &g);
 	ok(g.state == ENRP_STATE_SUSPENDED && strcmp(g.state_reason, "disk swap") == 0,
 	   "suspended with its reason");
@@ -407,7 +407,7 @@ static void states(void)
 	is_int(enrp_eir_suspend(st, "archive", "two\nlines", &actor), -EINVAL,
 	       "a reason with a newline: -EINVAL");
 	is_int(enrp_eir_resume(st, "archive", &actor), 0, "resume");
-	journalled(before, "archive", "resume", "suspended-for=disk swap");
+	journalled(before, "archive", "resume", "suspended_for=\"disk swap\"");
 	enrp_eir_get(st, "archive", &g);
 	ok(g.state == ENRP_STATE_NORMAL && g.state_reason[0] == '\0', "normal again");
 
@@ -415,7 +415,7 @@ static void states(void)
 	before = nrec();
 	is_int(enrp_eir_retire(st, "archive", "removed from the critical list", &actor), 0,
 	       "retire a suspended EIR");
-	journalled(before, "archive", "retire", "from=suspended reason=removed from the critical list");
+	journalled(before, "archive", "retire", "from=suspended reason=\"removed from the critical list\"");
 	enrp_eir_get(st, "archive", &g);
 	ok(g.state == ENRP_STATE_RETIRED, "retired");
 	before = nrec();

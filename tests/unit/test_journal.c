@@ -17,6 +17,8 @@
 #include <pthread.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include <enrp/enrp.h>
 #include <enrp/journal.h>
 
@@ -134,7 +136,7 @@ static void append_and_read(void)
 	is_int(enrp_journal_verify(st, &v), 0, "verify runs");
 	ok(v.intact && v.records == 10 && v.bad_seq == 0, "10 records, intact");
 
-	char big[3000];
+	char big[ENRP_JOURNAL_DETAILS_MAX + 2000];
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	is_int(enrp_journal_append(st, &actor, NULL, "big", "%s", big), 0, "append long details");
@@ -406,6 +408,92 @@ static void denials(void)
 	enrp_store_close(st);
 }
 
+/* ---- a journal written before records named the person ---- */
+
+/* Rewrites records 1..N as format 1 (the encoding test_record.c pins byte
+ * for byte), re-chained, and moves the head: the journal a store written by
+ * an older enrp holds. */
+static int to_format1_fn(enrp_txn *t, void *arg)
+{
+	uint64_t n = *(uint64_t *)arg;
+	uint8_t prev[32] = { 0 }, head[JOURNAL_HEAD_LEN];
+	int rc = 0;
+
+	for (uint64_t seq = 1; seq <= n && !rc; seq++) {
+		struct enrp_journal_record r;
+		struct rec_out o;
+		unsigned int len = 0;
+		rc = journal_get_txn(t, seq, &r);
+		if (rc)
+			return rc;
+		r.format = ENRP_JOURNAL_FORMAT_1;
+		memcpy(r.prev_hash, prev, 32);
+		rec_out_init(&o);
+		rc = rec_journal_encode(&r, &o);
+		if (!rc && o.buf[0] != 1)
+			rc = -EPROTO;
+		if (!rc && EVP_Digest(o.buf, o.len, prev, &len, EVP_sha256(), NULL) != 1)
+			rc = -EIO;
+		if (!rc)
+			rc = put_raw(t, seq, o.buf, o.len);
+		rec_out_release(&o);
+	}
+	if (rc)
+		return rc;
+	rec_journal_head_encode(head, n, prev);
+	return txn_put(t, DBI_META, "journal_head", strlen("journal_head"), head, sizeof(head), 0);
+}
+
+struct formats {
+	int n, v1, v2, v1_person, v2_person;
+};
+
+static int formats_cb(const struct enrp_journal_record *r, void *arg)
+{
+	struct formats *f = arg;
+	f->n++;
+	if (r->format == ENRP_JOURNAL_FORMAT_1) {
+		f->v1++;
+		f->v1_person += r->login_uid != ENRP_NO_UID || r->sudo_uid != ENRP_NO_UID ||
+		                r->sudo_user[0];
+	} else if (r->format == ENRP_JOURNAL_FORMAT_2) {
+		f->v2++;
+		f->v2_person += r->login_uid == actor.login_uid && r->sudo_uid == actor.sudo_uid &&
+		                strcmp(r->sudo_user, actor.sudo_user) == 0;
+	}
+	return 0;
+}
+
+static void old_format(void)
+{
+	enrp_store *st = new_store();
+	struct enrp_journal_verdict v;
+	struct enrp_journal_head h;
+	uint64_t n = 4;
+
+	append_n(st, (int)n);
+	is_int(enrp_store_write(st, to_format1_fn, &n), 0, "old journal: 4 records in format 1");
+	is_int(enrp_journal_verify(st, &v), 0, "old journal: verify runs");
+	ok(v.intact && v.records == 4, "old journal: its chain verifies (%s)", v.reason);
+	is_int(enrp_journal_head(st, &h), 0, "old journal: head taken");
+
+	append_n(st, 3);
+	is_int(enrp_journal_verify(st, &v), 0, "old + new: verify runs");
+	ok(v.intact && v.records == 7, "old + new: the chain runs through both formats (%s)",
+	   v.reason);
+	struct enrp_journal_anchor an = { .seq = h.seq };
+	memcpy(an.hash, h.hash, 32);
+	is_int(enrp_journal_verify_anchors(st, &an, 1, &v), 0, "old + new: anchors checked");
+	ok(v.intact && v.covered == 4, "old + new: the anchor taken before still holds");
+
+	struct formats f = { 0 };
+	is_int(enrp_journal_iter(st, NULL, formats_cb, &f), 0, "old + new: every record reads");
+	ok(f.n == 7 && f.v1 == 4 && f.v2 == 3, "old + new: 4 records of format 1, 3 of format 2");
+	is_int(f.v1_person, 0, "format 1 records name no person");
+	is_int(f.v2_person, 3, "format 2 records name the actor's login uid and sudo user");
+	enrp_store_close(st);
+}
+
 int main(void)
 {
 	tmp = tap_tmpdir();
@@ -420,6 +508,7 @@ int main(void)
 	extra_record();
 	batches();
 	denials();
+	old_format();
 
 	tap_rmrf(tmp);
 	return done_testing();

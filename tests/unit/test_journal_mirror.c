@@ -200,6 +200,8 @@ static void fill(struct enrp_journal_record *r)
 	r->time_ns = 1796169352705016960LL; /* 2026-12-01T23:55:52.705016960Z */
 	r->uid = 1001;
 	r->pid = 77;
+	r->login_uid = ENRP_NO_UID;
+	r->sudo_uid = ENRP_NO_UID;
 	strcpy(r->command, "enrpctl eir set");
 	strcpy(r->eir, "a");
 	strcpy(r->event, "mode-change");
@@ -228,6 +230,16 @@ static void formatter(void)
 	       "uid=\"1001\" pid=\"77\" cmd=\"enrpctl eir set\"] mode-change a mode=rw->ro",
 	       "a record as one RFC 5424 message (authpriv.notice, microseconds, UTC)");
 	is_int(n, strlen(buf), "the length returned is the message's");
+
+	/* The person, when known, follows the command. */
+	r.login_uid = 1000;
+	r.sudo_uid = 1000;
+	strcpy(r.sudo_user, "al ice\"");
+	journal_syslog_format(&r, "0123456789abcdef", "vm.example", 555, buf, sizeof(buf));
+	ok(strstr(buf, " cmd=\"enrpctl eir set\" login_uid=\"1000\" sudo_uid=\"1000\" "
+	               "sudo_user=\"al ice\\\"\"] ") != NULL,
+	   "login uid, sudo uid and sudo user as structured data: %s", strstr(buf, "cmd="));
+	fill(&r);
 
 	/* Escapes: SD values escape '"', '\' and ']' and write anything not
 	 * printable ASCII as \xHH; MSG writes control bytes and '\' as \xHH. */

@@ -242,6 +242,49 @@ static void eir(void)
 	rec_out_release(&o);
 }
 
+/* A record as enrp wrote it before records named the person (format 1),
+ * byte for byte: seq 5, time 1700000000000000001, uid 0, pid 4242, command
+ * "enrpctl eir set", EIR "a", event "mode-change", details "mode=rw->ro",
+ * prev_hash 0x01 0x02 ... 0x20.  Stores hold such records for years, and
+ * their hashes are over these bytes: they must decode, and re-encode to
+ * exactly themselves. */
+static const uint8_t journal_v1[] = {
+	0x01,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05,
+	0x17, 0x97, 0x9c, 0xfe, 0x36, 0x2a, 0x00, 0x01,
+	0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x10, 0x92,
+	0x00, 0x0f, 'e', 'n', 'r', 'p', 'c', 't', 'l', ' ', 'e', 'i', 'r', ' ', 's', 'e', 't',
+	0x00, 0x01, 'a',
+	0x00, 0x0b, 'm', 'o', 'd', 'e', '-', 'c', 'h', 'a', 'n', 'g', 'e',
+	0x00, 0x0b, 'm', 'o', 'd', 'e', '=', 'r', 'w', '-', '>', 'r', 'o',
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+	17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+};
+
+static void journal_format1(void)
+{
+	struct enrp_journal_record r;
+	struct rec_out o;
+
+	is_int(rec_journal_decode(journal_v1, sizeof(journal_v1), &r), 0,
+	       "journal: a format 1 record decodes");
+	ok(r.format == ENRP_JOURNAL_FORMAT_1 && r.seq == 5 &&
+	   r.time_ns == 1700000000000000001LL && r.uid == 0 && r.pid == 4242 &&
+	   strcmp(r.command, "enrpctl eir set") == 0 && strcmp(r.eir, "a") == 0 &&
+	   strcmp(r.event, "mode-change") == 0 && strcmp(r.details, "mode=rw->ro") == 0 &&
+	   r.prev_hash[0] == 1 && r.prev_hash[31] == 32,
+	   "journal: format 1 fields read back");
+	ok(r.login_uid == ENRP_NO_UID && r.sudo_uid == ENRP_NO_UID && r.sudo_user[0] == '\0',
+	   "journal: format 1 has no person (unset, not uid 0)");
+	rec_out_init(&o);
+	ok(rec_journal_encode(&r, &o) == 0 && o.len == sizeof(journal_v1) &&
+	   memcmp(o.buf, journal_v1, o.len) == 0,
+	   "journal: a format 1 record re-encodes to its own bytes (its hash holds)");
+	rec_out_release(&o);
+	damaged("journal v1", dec_journal, journal_v1, sizeof(journal_v1), &r);
+}
+
 static void journal(void)
 {
 	struct enrp_journal_record a, b;
@@ -252,6 +295,9 @@ static void journal(void)
 	a.time_ns = 1700000000000000001LL;
 	a.uid = 0;
 	a.pid = 31337;
+	a.login_uid = 1000;
+	a.sudo_uid = 1001;
+	strcpy(a.sudo_user, "alice");
 	strcpy(a.command, "enrpctl eir set");
 	strcpy(a.eir, "billing");
 	strcpy(a.event, "mode-change");
@@ -265,7 +311,9 @@ static void journal(void)
 	ok(b.seq == a.seq && b.time_ns == a.time_ns && b.uid == a.uid && b.pid == a.pid &&
 	   strcmp(b.command, a.command) == 0 && strcmp(b.eir, a.eir) == 0 &&
 	   strcmp(b.event, a.event) == 0 && strcmp(b.details, a.details) == 0 &&
-	   memcmp(b.prev_hash, a.prev_hash, 32) == 0, "journal: round trip keeps every field");
+	   memcmp(b.prev_hash, a.prev_hash, 32) == 0 && b.login_uid == 1000 &&
+	   b.sudo_uid == 1001 && strcmp(b.sudo_user, "alice") == 0 &&
+	   b.format == ENRP_JOURNAL_FORMAT_2, "journal: round trip keeps every field");
 	damaged("journal", dec_journal, o.buf, o.len, &b);
 	bad_version("journal", dec_journal, o.buf, o.len, &b);
 	garbage("journal", dec_journal, o.buf, o.len, &b);
@@ -277,6 +325,7 @@ static void journal(void)
 	ok(rec_journal_encode(&a, &o) == 0 && rec_journal_decode(o.buf, o.len, &b) == 0 &&
 	   strlen(b.details) == ENRP_JOURNAL_DETAILS_MAX, "journal: longest details round-trip");
 	rec_out_release(&o);
+	journal_format1();
 }
 
 static void fixed(void)

@@ -321,7 +321,7 @@ static void calendar_store(void)
 	struct last l = journal_last();
 	is_int(l.n, before + 1, "journalled");
 	is_str(l.rec.event, "holiday-add", "as holiday-add");
-	is_str(l.rec.details, "date=2026-12-16 note=Independence Day", "with date and note");
+	is_str(l.rec.details, "date=2026-12-16 note=\"Independence Day\"", "with date and note");
 	is_int(enrp_calendar_holiday_add(st, D("2026-12-16"), "again", &actor), -EEXIST,
 	       "twice: -EEXIST");
 	is_int(enrp_calendar_holiday_add(st, D("2026-12-10"), NULL, &actor), 0, "one without note");
@@ -417,7 +417,7 @@ static void plans_and_records(void)
 	struct last l = journal_last();
 	is_str(l.rec.event, "restore-test-planned", "journalled as restore-test-planned");
 	is_str(l.rec.eir, "pop-registry", "about the EIR");
-	is_str(l.rec.details, "seq=1 date=2026-12-07 workdays_ahead=3 note=owner told by mail",
+	is_str(l.rec.details, "seq=1 date=2026-12-07 workdays_ahead=3 note=\"owner told by mail\"",
 	       "details, with the notice in working days");
 
 	/* Mon Dec 14: Tue 15, (Wed 16 holiday), Thu 17 = 2 days -> Fri 18. */
@@ -438,7 +438,7 @@ static void plans_and_records(void)
 	l = journal_last();
 	is_str(l.rec.event, "restore-test-recorded", "journalled as restore-test-recorded");
 	is_str(l.rec.details, "seq=3 snapshot=nightly-2026-12-01 result=pass date=2026-12-02 "
-	       "note=restored into scratch, 41 tables", "details");
+	       "note=\"restored into scratch, 41 tables\"", "details");
 	is_int(l.rec.uid, actor.uid, "who");
 	is_int(enrp_restore_record(st, "pop-registry", "nightly-2026-12-02", ENRP_RESTORE_FAIL,
 	                           "pg_restore failed", now + 3600 * S, today, &actor, &seq), 0,

@@ -1,0 +1,84 @@
+/*
+ * journal_events.c — the vocabulary of the audit journal: every event a
+ * record can carry, with one line of what it means.
+ *
+ * One table, so that `enrpctl audit events`, enrpctl(8) and the check of an
+ * `audit show --event` argument all say the same thing.  An event written by
+ * code but missing here would be a record an auditor cannot look up and
+ * cannot select: tests/integration/t6310-audit-events.sh reads the sources
+ * for every event passed to journal_append_txn()/enrp_journal_append() and
+ * fails when one is missing.  Events are never removed from the table once
+ * a release wrote them: old journals still hold them.
+ */
+#include <string.h>
+
+#include <enrp/journal.h>
+
+static const struct enrp_journal_event events[] = {
+	/* EIRs */
+	{ "eir-create", "an EIR was created (its mode, class, owner, quota, agent, rpo)" },
+	{ "eir-set", "settings of an EIR changed (each as old->new)" },
+	{ "mode-change", "the mode of an EIR changed (with any other setting changed with it)" },
+	{ "escalate", "users of an active EIR were granted rw until a time, with a reason" },
+	{ "deescalate", "an escalation was ended before its time" },
+	{ "escalation-expired", "an escalation reached its end and rw was withdrawn" },
+	{ "suspend", "an EIR was suspended (no access), with a reason" },
+	{ "resume", "a suspended EIR was resumed" },
+	{ "retire", "an EIR was retired for good, with a reason" },
+	/* holds and retention */
+	{ "hold-add", "a file or snapshot was put on hold until a date, with a reason" },
+	{ "hold-extend", "a hold was extended to a later date" },
+	{ "lock-set", "the minimum lock of an EIR's snapshots (days) changed" },
+	{ "retention-set", "the retention policy of an EIR changed" },
+	{ "prune", "retention removed files, snapshots or trash of an EIR (counts)" },
+	{ "gc", "garbage collection freed chunks no file refers to (count, bytes)" },
+	/* snapshots, trash, restore tests */
+	{ "snapshot-create", "a snapshot of an EIR was taken" },
+	{ "snapshot-delete", "a snapshot was deleted" },
+	{ "snapshot-mount", "a snapshot was mounted read-only (where, for whom)" },
+	{ "snapshot-umount", "a mounted snapshot was unmounted" },
+	{ "trash-add", "a removed verified file was kept in the trash" },
+	{ "trash-restore", "a file was restored from the trash" },
+	{ "trash-purge", "files were purged from the trash for good" },
+	{ "restore-test-planned", "a restore test of an EIR was planned for a date" },
+	{ "restore-test-recorded", "the result of a restore test was recorded" },
+	{ "holiday-add", "a day was added to the calendar of non-working days" },
+	{ "holiday-remove", "a day was removed from the calendar of non-working days" },
+	{ "calendar-zone", "the time zone of the calendar changed" },
+	/* data and its integrity */
+	{ "verified", "a file was sealed and verified: the store holds exactly these bytes "
+	              "(path, size, sha256)" },
+	{ "chunk-damaged", "reading a file found a damaged or missing chunk" },
+	{ "scrub", "a scrub finished (files and chunks checked, damage found)" },
+	{ "scrub-damage", "a scrub found a file damaged and marked it corrupt" },
+	{ "scrub-repaired", "a scrub found a file marked corrupt to check clean again" },
+	{ "fsck-repair", "fsck --repair changed the store's metadata (counts)" },
+	{ "file-removed", "a verified file was removed (path, size, sha256; a tree as one "
+	                  "record with the count and first paths)" },
+	{ "file-renamed", "a verified file was renamed or moved (old and new path)" },
+	{ "file-truncated", "a verified file was truncated or overwritten (path, size, sha256 of "
+	                    "what was lost)" },
+	/* access */
+	{ "denied", "operations were refused (uid, operation, errno, count; aggregated)" },
+	/* the daemon */
+	{ "mount", "enrpfs mounted the store" },
+	{ "unmount", "enrpfs unmounted the store" },
+	{ "recovery", "enrpfs started after a crash: what recovery found and did" },
+	{ "keyfile-use", "the store's key file was read to open its encrypted data" },
+	/* the journal itself */
+	{ "mirror-target", "the syslog mirror of the journal was moved to another target" },
+};
+
+const struct enrp_journal_event *enrp_journal_events(size_t *n)
+{
+	*n = sizeof(events) / sizeof(events[0]);
+	return events;
+}
+
+const struct enrp_journal_event *enrp_journal_event_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		if (strcmp(events[i].name, name) == 0)
+			return &events[i];
+	return NULL;
+}
