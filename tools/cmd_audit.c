@@ -35,17 +35,17 @@
 
 static const struct ctl_help audit_help = {
 	"enrpctl [-S STORE] audit VERB [OPTIONS]",
-	"Reads and verifies the audit journal: every administrative action,\n"
+	N_("Reads and verifies the audit journal: every administrative action,\n"
 	"verification result and denied operation, each record chained to the\n"
 	"previous one by its SHA-256, and anchors it outside the store: every\n"
 	"record is mirrored to syslog, and 'head' prints the head for auditors\n"
-	"to keep ('verify --anchors' checks both).\n",
+	"to keep ('verify --anchors' checks both).\n"),
 };
 
 static const struct ctl_help show_help = {
 	"enrpctl audit show [--eir NAME] [--since TIME] [--until TIME] [--event EVENT]\n"
 	"                          [--uid UID|USER] [--path PATH] [-n N] [--follow] [-v] [--json]",
-	"Prints the journal records, oldest first, one per line:\n"
+	N_("Prints the journal records, oldest first, one per line:\n"
 	"  SEQ TIME WHO pid=PID \"COMMAND\" EIR EVENT DETAILS\n"
 	"EIR is '-' for a record about no EIR.  WHO is the person: 'alice via sudo\n"
 	"(uid 0)' (enrpctl run through sudo), 'login alice (uid 0)' (a login session\n"
@@ -84,12 +84,12 @@ static const struct ctl_help show_help = {
 	"                     the record's path, and the person (login_uid,\n"
 	"                     login_user, sudo_uid, sudo_user)\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help verify_help = {
 	"enrpctl audit verify [--anchor SEQ:HASH]... [--anchors FILE]... [--json]",
-	"Checks the whole hash chain of the journal, and that it still holds every\n"
+	N_("Checks the whole hash chain of the journal, and that it still holds every\n"
 	"anchor given: record SEQ must exist and have hash HASH.  Prints\n"
 	"  audit: chain intact, N records\n"
 	"(with anchors, a second line: how many records they cover, how many after\n"
@@ -109,12 +109,12 @@ static const struct ctl_help verify_help = {
 	"                     An anchor that cannot be parsed is an error (exit 2)\n"
 	"  --json             print the verdict as a JSON object\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help head_help = {
 	"enrpctl audit head [--json]",
-	"Verifies the chain, then prints its head, the last record, as an anchor:\n"
+	N_("Verifies the chain, then prints its head, the last record, as an anchor:\n"
 	"  SEQ:HASH\n"
 	"for auditors to keep outside the store and give to 'audit verify --anchor'\n"
 	"or '--anchors FILE' later: any change to records 1..SEQ, or their removal,\n"
@@ -125,12 +125,12 @@ static const struct ctl_help head_help = {
 	"Options:\n"
 	"  --json             print seq, hash, time, journal, anchor and mirror state\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help mirror_help = {
 	"enrpctl audit mirror [--json] | --target TARGET [--force]",
-	"Every journal record, once durable, is sent to syslog (RFC 5424, structured\n"
+	N_("Every journal record, once durable, is sent to syslog (RFC 5424, structured\n"
 	"data [enrp@32473 journal= seq= hash= prev= time= event= eir= ...]) so that a\n"
 	"remote collector keeps anchors the store's administrator cannot reach.\n"
 	"Without --target: sends what is pending, then prints the target, the journal\n"
@@ -147,17 +147,17 @@ static const struct ctl_help mirror_help = {
 	"                     pending records and the change (they go to TARGET)\n"
 	"  --json             print the state as a JSON object\n"
 	"  -S, --store STORE  the store\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 static const struct ctl_help events_help = {
 	"enrpctl audit events [--json]",
-	"Lists every event a journal record can carry, with what it means: the\n"
+	N_("Lists every event a journal record can carry, with what it means: the\n"
 	"names 'audit show --event' takes.\n"
 	"\n"
 	"Options:\n"
 	"  --json             print a JSON array of {\"event\", \"meaning\"} objects\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help         show this help\n"),
 };
 
 /* --- events -------------------------------------------------------------- */
@@ -1061,10 +1061,10 @@ static int mirror_set(struct ctl *ctl, const char *target, bool force)
 	int rc = enrp_journal_mirror_set(ctl->store, &ctl->actor, target, force);
 	switch (-rc) {
 	case 0:
-		printf("audit: the journal is mirrored to %s from now on\n", target);
+		printf(_("audit: the journal is mirrored to %s from now on\n"), target);
 		return CTL_OK;
 	case EALREADY:
-		printf("audit: the journal is already mirrored to %s; nothing changed\n", target);
+		printf(_("audit: the journal is already mirrored to %s; nothing changed\n"), target);
 		return CTL_OK;
 	case EHOSTUNREACH: {
 		struct enrp_journal_mirror_status ms;
@@ -1162,11 +1162,11 @@ static int audit_mirror(struct ctl *ctl, int argc, char **argv)
 }
 
 static const struct ctl_verb audit_verbs[] = {
-	{ "show",   audit_show,   NEED_STORE_RO, "print journal records" },
-	{ "events", audit_events, NEED_NOTHING,  "list the events a record can carry" },
-	{ "verify", audit_verify, NEED_STORE_RO, "check the hash chain of the journal, and anchors" },
-	{ "head",   audit_head,   NEED_STORE_RO, "print the head (SEQ:HASH) for auditors to keep" },
-	{ "mirror", audit_mirror, NEED_STORE_RW, "show or change the journal's syslog mirror" },
+	{ "show",   audit_show,   NEED_STORE_RO, N_("print journal records") },
+	{ "events", audit_events, NEED_NOTHING,  N_("list the events a record can carry") },
+	{ "verify", audit_verify, NEED_STORE_RO, N_("check the hash chain of the journal, and anchors") },
+	{ "head",   audit_head,   NEED_STORE_RO, N_("print the head (SEQ:HASH) for auditors to keep") },
+	{ "mirror", audit_mirror, NEED_STORE_RW, N_("show or change the journal's syslog mirror") },
 };
 
 int cmd_audit(struct ctl *ctl, int argc, char **argv)
