@@ -125,6 +125,7 @@
 #include "eir_int.h"
 #include "journal_int.h"
 #include "ns_int.h"
+#include "path_int.h"
 #include "reader_int.h"
 #include "record_int.h"
 #include "sealstate_int.h"
@@ -1487,7 +1488,7 @@ static int commit_fn(enrp_txn *t, void *arg)
 {
 	struct seal_job *j = arg;
 	struct inode_rec r;
-	char hex[65], details[256];
+	char hex[65], details[ENRP_JOURNAL_DETAILS_MAX + 1];
 	int rc = ns_inode_get(t, j->ino, &r);
 	if (rc)
 		return rc;
@@ -1525,6 +1526,7 @@ static int commit_fn(enrp_txn *t, void *arg)
 	enrp_hex(j->sum, 32, hex);
 	snprintf(details, sizeof(details), "ino=%llu size=%llu sha256=%s chunks=%zu",
 	         (unsigned long long)j->ino, (unsigned long long)r.size, hex, j->nchunks);
+	path_details_add(t, j->ino, details, sizeof(details), PATH_SCAN_MAX);
 	return journal_append_txn(t, j->actor, e.name, "verified", details);
 }
 

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <enrp/details.h>
 #include <enrp/ns.h>
 #include <enrp/path.h>
 
@@ -33,8 +34,6 @@
 
 #define HINT_SLOTS 8192 /* power of two; ~2 MiB */
 #define DEPTH_MAX 2048
-/* Entries read to find a name no hint gives, per enrp_path_of(). */
-#define SCAN_MAX_DEFAULT 100000
 
 struct hint {
 	uint64_t ino; /* 0: empty */
@@ -206,6 +205,15 @@ int path_of_txn(enrp_txn *t, uint64_t dir, const char *name, uint64_t ino, char 
 	return 0;
 }
 
+void path_details_add(enrp_txn *t, uint64_t ino, char *details, size_t size, size_t scan_max)
+{
+	char path[ENRP_PATH_MAX + 1];
+	if (path_of_txn(t, 0, NULL, ino, path, sizeof(path), scan_max) == 0)
+		enrp_details_add(details, size, "path", "%s", path);
+	else
+		enrp_details_add(details, size, "path_unknown", "yes");
+}
+
 struct path_args {
 	uint64_t dir, ino;
 	const char *name;
@@ -216,7 +224,7 @@ struct path_args {
 static int path_fn(enrp_txn *t, void *arg)
 {
 	struct path_args *a = arg;
-	return path_of_txn(t, a->dir, a->name, a->ino, a->buf, a->size, SCAN_MAX_DEFAULT);
+	return path_of_txn(t, a->dir, a->name, a->ino, a->buf, a->size, PATH_SCAN_MAX);
 }
 
 int enrp_path_of(enrp_store *st, uint64_t dir, const char *name, uint64_t ino, char *buf,

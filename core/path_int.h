@@ -17,4 +17,11 @@ void path_hint(uint64_t ino, uint64_t parent, const char *name);
 int path_of_txn(enrp_txn *t, uint64_t dir, const char *name, uint64_t ino, char *buf,
                 size_t size, size_t scan_max);
 
+/* Entries read to find a name no remembered one gives (path.c top comment). */
+#define PATH_SCAN_MAX 100000
+
+/* Appends path=PATH of file INO to the journal DETAILS (SIZE), or
+ * path_unknown=yes when it cannot be told (path.h says when). */
+void path_details_add(enrp_txn *t, uint64_t ino, char *details, size_t size, size_t scan_max);
+
 #endif
