@@ -169,7 +169,10 @@ int path_of_txn(enrp_txn *t, uint64_t dir, const char *name, uint64_t ino, char 
 	int rc;
 
 	out[pos] = '\0';
-	if (dir == 0) {
+	if (dir == 0 && ns_inode_get(t, ino, &r) == 0 && S_ISDIR(r.mode)) {
+		dir = ino; /* a directory knows its parent */
+		name = NULL;
+	} else if (dir == 0) {
 		/* A file known by its inode: one of its names first. */
 		uint64_t parent;
 		if (!(hint_get(ino, &parent, part) && entry_names(t, parent, part, ino)) &&

@@ -27,6 +27,7 @@
 #include <enrp/snapshot.h>
 #include <enrp/journal.h>
 #include <enrp/ns.h>
+#include <enrp/path.h>
 #include <enrp/policy.h>
 #include <enrp/store.h>
 
@@ -180,16 +181,18 @@ void handles_reap(struct fs *fs, bool all);
 
 /* The caller of REQ, for core's policy. */
 void caller_of(fuse_req_t req, struct enrp_caller *caller);
-/* Replies with RC (< 0) and notes a policy denial for the audit journal. */
-void reply_denied(fuse_req_t req, struct fs *fs, uint32_t eir_id, enum enrp_op op, int rc);
+/* Replies with RC (< 0) and notes a policy denial for the audit journal,
+ * about entry NAME of directory AT, or (NAME NULL) inode AT (0: no path). */
+void reply_denied(fuse_req_t req, struct fs *fs, uint32_t eir_id, uint64_t at, const char *name,
+                  enum enrp_op op, int rc);
 /* fuse_entry_param from a core stat. */
 void entry_of(struct fs *fs, const struct enrp_stat *s, struct fuse_entry_param *e);
 /* The EIR of INO (for denial records); 0 when unknown. */
 uint32_t eir_of(struct fs *fs, fuse_ino_t ino);
-/* Reply for calls that create or look up an entry: the entry, or RC as a
- * denial in the EIR of WHERE. */
+/* Reply for calls that create or look up an entry NAME of WHERE: the
+ * entry, or RC as a denial in the EIR of WHERE. */
 void reply_entry_stat(fuse_req_t req, struct fs *fs, int rc, const struct enrp_stat *s,
-                      enum enrp_op op, fuse_ino_t where);
+                      enum enrp_op op, fuse_ino_t where, const char *name);
 
 /* hidden.c — the virtual .snapshots/ and .enrp/ trees. */
 bool hidden_ino(fuse_ino_t ino);

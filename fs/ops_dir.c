@@ -25,7 +25,7 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct enrp_stat s;
 	caller_of(req, &caller);
 	int rc = enrp_ns_mknod(fs->st, &caller, parent, name, mode, rdev, target, &s);
-	reply_entry_stat(req, fs, rc, &s, ENRP_OP_WRITE, parent);
+	reply_entry_stat(req, fs, rc, &s, ENRP_OP_WRITE, parent, name);
 }
 
 void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
@@ -54,7 +54,7 @@ void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *n
 	struct enrp_stat s;
 	caller_of(req, &caller);
 	int rc = enrp_ns_link(fs->st, &caller, ino, newparent, newname, &s);
-	reply_entry_stat(req, fs, rc, &s, ENRP_OP_WRITE, newparent);
+	reply_entry_stat(req, fs, rc, &s, ENRP_OP_WRITE, newparent, newname);
 }
 
 static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, bool dir)
@@ -68,7 +68,7 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, bo
 	caller_of(req, &caller);
 	int rc = enrp_ns_unlink(fs->st, &caller, parent, name, dir);
 	if (rc)
-		reply_denied(req, fs, eir_of(fs, parent), ENRP_OP_REMOVE, rc);
+		reply_denied(req, fs, eir_of(fs, parent), parent, name, ENRP_OP_REMOVE, rc);
 	else
 		fuse_reply_err(req, 0);
 }
@@ -95,7 +95,7 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t n
 	caller_of(req, &caller);
 	int rc = enrp_ns_rename(fs->st, &caller, parent, name, newparent, newname, flags);
 	if (rc)
-		reply_denied(req, fs, eir_of(fs, parent), ENRP_OP_WRITE, rc);
+		reply_denied(req, fs, eir_of(fs, parent), parent, name, ENRP_OP_WRITE, rc);
 	else
 		fuse_reply_err(req, 0);
 }

@@ -190,7 +190,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	int rc = enrp_ns_mknod(fs->st, &caller, parent, name, S_IFREG | (mode & 07777), 0, NULL,
 	                       &s);
 	if (rc) {
-		reply_denied(req, fs, eir_of(fs, parent), ENRP_OP_WRITE, rc);
+		reply_denied(req, fs, eir_of(fs, parent), parent, name, ENRP_OP_WRITE, rc);
 		return;
 	}
 	rc = handle_new(fs, &s, true, false, true, fi);
@@ -226,7 +226,7 @@ void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	rc = open_check(fs, &caller, ino, fi->flags, &op);
 	if (rc) {
-		reply_denied(req, fs, s.eir_id, op, rc);
+		reply_denied(req, fs, s.eir_id, ino, NULL, op, rc);
 		return;
 	}
 	bool write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
@@ -241,7 +241,7 @@ void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		rc = enrp_ns_setattr(fs->st, &caller, ino, &attr, ENRP_SETATTR_SIZE, &s);
 		if (rc) {
 			handle_free(fs, handle_of(fi));
-			reply_denied(req, fs, s.eir_id, ENRP_OP_WRITE, rc);
+			reply_denied(req, fs, s.eir_id, ino, NULL, ENRP_OP_WRITE, rc);
 			return;
 		}
 		node_session_begin(fs, ino, caller.uid);
@@ -264,7 +264,7 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse
 	int rc = enrp_ns_check(fs->st, &caller, ino, ENRP_OP_READ);
 	if (rc) {
 		pthread_rwlock_unlock(&fs->mode_lock);
-		reply_denied(req, fs, h->eir_id, ENRP_OP_READ, rc);
+		reply_denied(req, fs, h->eir_id, ino, NULL, ENRP_OP_READ, rc);
 	} else if (h->reader) {
 		char *data = malloc(size ? size : 1);
 		ssize_t n = data ? enrp_reader_read(h->reader, data, size, (uint64_t)off) : -ENOMEM;
@@ -313,7 +313,7 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off
 	if (rc == 0)
 		rc = enrp_ns_write_done(fs->st, ino, (uint64_t)off + (uint64_t)n, NULL);
 	if (rc)
-		reply_denied(req, fs, h->eir_id, ENRP_OP_WRITE, rc);
+		reply_denied(req, fs, h->eir_id, ino, NULL, ENRP_OP_WRITE, rc);
 	else
 		fuse_reply_write(req, (size_t)n);
 	handle_put(&h->h);
@@ -395,7 +395,7 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 	else if (rc == 0 && !punch)
 		rc = enrp_ns_reserve_done(fs->st, ino, end);
 	if (rc)
-		reply_denied(req, fs, h->eir_id, ENRP_OP_WRITE, rc);
+		reply_denied(req, fs, h->eir_id, ino, NULL, ENRP_OP_WRITE, rc);
 	else
 		fuse_reply_err(req, 0);
 	handle_put(&h->h);
