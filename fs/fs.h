@@ -194,6 +194,13 @@ uint32_t eir_of(struct fs *fs, fuse_ino_t ino);
 void reply_entry_stat(fuse_req_t req, struct fs *fs, int rc, const struct enrp_stat *s,
                       enum enrp_op op, fuse_ino_t where, const char *name);
 
+/* audit.c — the mount (with the recovery before it: ORPHANS and SPOOLS
+ * from enrp_ns_recover, KEYFILE the master key read or NULL) and the clean
+ * unmount at MNT in the journal (enrp/lifecycle.h); failures are logged. */
+void audit_mount(struct fs *fs, int argc, char **argv, const char *mnt, const char *keyfile,
+                 uint64_t orphans, uint64_t spools);
+void audit_unmount(struct fs *fs, const char *mnt);
+
 /* hidden.c — the virtual .snapshots/ and .enrp/ trees. */
 bool hidden_ino(fuse_ino_t ino);
 /* The EIR a hidden inode belongs to. */

@@ -850,6 +850,8 @@ int main(int argc, char *argv[])
 		say("enrpfs: cannot start control socket: %s", enrp_strerror(rc));
 		goto out_unmount;
 	}
+	audit_mount(&fs, argc, argv, mnt, encrypted ? (o.keyfile ? o.keyfile : recorded) : NULL,
+	            orphans, spools);
 	enrp_rundir_write_pid(lock_fd);
 	daemon_done();
 	enrp_log(ENRP_LOG_INFO, "serving %s at %s", store, mnt);
@@ -866,6 +868,7 @@ int main(int argc, char *argv[])
 	notify_stop(&fs);
 	handles_reap(&fs, true);
 	enrp_denials_flush(fs.denials, &fs.actor, enrp_now_ns(), true);
+	audit_unmount(&fs, mnt);
 out_unmount:
 	fuse_session_unmount(fs.se);
 out_signals:
