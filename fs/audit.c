@@ -1,10 +1,12 @@
 /*
  * audit.c — the daemon's mount and unmount in the audit journal
- * (enrp/lifecycle.h): what main() knows, gathered into the records.
+ * (enrp/lifecycle.h): what main() knows, gathered into the records; and
+ * the loss of verified files (enrp/loss.h), noted from the namespace ops.
  */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <enrp/enrp.h>
 #include <enrp/lifecycle.h>
@@ -51,8 +53,49 @@ void audit_mount(struct fs *fs, int argc, char **argv, const char *mnt, const ch
 
 void audit_unmount(struct fs *fs, const char *mnt)
 {
+	/* The last losses before the unmount that ends them. */
+	enrp_losses_flush(fs->losses, &fs->actor, enrp_now_ns(), true);
 	int rc = enrp_lifecycle_unmount(fs->st, &fs->actor, fs->store_path, mnt);
 	if (rc)
 		enrp_log(ENRP_LOG_ERR, "cannot journal the unmount of '%s': %s", fs->store_path,
 		         enrp_strerror(rc));
+}
+
+void loss_prepare(fuse_req_t req, struct fs *fs, struct pending_loss *pl, enum enrp_loss_kind kind,
+                  const struct enrp_stat *victim, uint64_t parent, const char *name,
+                  const char *how)
+{
+	pl->relevant = false;
+	if (!S_ISREG(victim->st.st_mode) || victim->content != ENRP_CONTENT_SEALED ||
+	    victim->state != ENRP_FILE_VERIFIED)
+		return;
+	/* Removing a name of a file with other names left loses nothing. */
+	if (kind == ENRP_LOSS_REMOVED && victim->st.st_nlink > 1)
+		return;
+	if (kind == ENRP_LOSS_REPLACED && name && victim->st.st_nlink > 1)
+		return;
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	pl->relevant = true;
+	pl->kind = kind;
+	pl->victim = *victim;
+	pl->pid = (uint32_t)ctx->pid;
+	pl->how = how;
+	pl->want = enrp_losses_want(fs->losses, victim->eir_id, kind);
+	pl->known = false;
+	if (pl->want & ENRP_LOSS_WANT_ACTOR)
+		enrp_actor_of(&pl->who, ctx->uid, pl->pid);
+	/* Now: after a removal the name is gone. */
+	if (pl->want & ENRP_LOSS_WANT_PATH)
+		pl->known = (name ? enrp_path_of(fs->st, parent, name, 0, pl->path, sizeof(pl->path))
+		                  : enrp_path_of(fs->st, 0, NULL, victim->st.st_ino, pl->path,
+		                                 sizeof(pl->path))) == 0;
+}
+
+void loss_commit(struct fs *fs, const struct pending_loss *pl)
+{
+	if (!pl->relevant)
+		return;
+	enrp_losses_note(fs->losses, pl->kind, &pl->victim, pl->pid,
+	                 (pl->want & ENRP_LOSS_WANT_ACTOR) ? &pl->who : NULL,
+	                 pl->known ? pl->path : NULL, pl->how);
 }

@@ -26,6 +26,7 @@
 #include <enrp/reader.h>
 #include <enrp/snapshot.h>
 #include <enrp/journal.h>
+#include <enrp/loss.h>
 #include <enrp/ns.h>
 #include <enrp/path.h>
 #include <enrp/policy.h>
@@ -85,6 +86,7 @@ struct fs {
 	const char *store_path;
 	struct fuse_session *se;
 	enrp_denials *denials;
+	enrp_losses *losses;            /* lost verified files, for the journal */
 	enrp_gc *gc;                    /* garbage collection, on request and on its own */
 	long gc_interval;               /* seconds between runs of its own; 0: none */
 	struct enrp_actor actor;        /* the daemon, for journal records */
@@ -200,6 +202,27 @@ void reply_entry_stat(fuse_req_t req, struct fs *fs, int rc, const struct enrp_s
 void audit_mount(struct fs *fs, int argc, char **argv, const char *mnt, const char *keyfile,
                  uint64_t orphans, uint64_t spools);
 void audit_unmount(struct fs *fs, const char *mnt);
+/* The loss of a verified file (enrp/loss.h), in two steps around the
+ * operation that loses it: loss_prepare, before it, takes what the record
+ * needs while the file still has its name (VICTIM its stat, NAME in
+ * directory PARENT or, NAME NULL, the inode's own path) and tells whether
+ * VICTIM is a verified file whose copy is lost; loss_commit, once the
+ * operation succeeded, counts it. */
+struct pending_loss {
+	bool relevant;
+	enum enrp_loss_kind kind;
+	struct enrp_stat victim;
+	uint32_t pid;
+	unsigned want;
+	bool known;
+	const char *how;
+	struct enrp_actor who;
+	char path[ENRP_PATH_MAX + 1];
+};
+void loss_prepare(fuse_req_t req, struct fs *fs, struct pending_loss *pl, enum enrp_loss_kind kind,
+                  const struct enrp_stat *victim, uint64_t parent, const char *name,
+                  const char *how);
+void loss_commit(struct fs *fs, const struct pending_loss *pl);
 
 /* hidden.c — the virtual .snapshots/ and .enrp/ trees. */
 bool hidden_ino(fuse_ino_t ino);

@@ -837,6 +837,7 @@ int main(int argc, char *argv[])
 	pthread_mutex_init(&fs.sizes.lock, NULL);
 	fs.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nodes_init(&fs.nodes) || enrp_denials_new(fs.st, &fs.denials) ||
+	    enrp_losses_new(fs.st, &fs.losses) ||
 	    enrp_gc_new(fs.st, &fs.actor, &fs.gc)) {
 		say("enrpfs: out of memory");
 		goto out_nodes;
@@ -882,6 +883,7 @@ out_signals:
 out_nodes:
 	enrp_gc_free(fs.gc); /* stops a run: what it freed so far stays freed */
 	enrp_denials_free(fs.denials);
+	enrp_losses_free(fs.losses);
 	nodes_release(&fs.nodes);
 	pthread_rwlock_destroy(&fs.mode_lock);
 	pthread_mutex_destroy(&fs.dead_lock);

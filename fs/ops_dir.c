@@ -65,12 +65,18 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, bo
 		return;
 	}
 	struct enrp_caller caller;
+	struct enrp_stat victim;
+	struct pending_loss pl = { .relevant = false };
 	caller_of(req, &caller);
+	if (!dir && enrp_ns_lookup(fs->st, parent, name, &victim) == 0)
+		loss_prepare(req, fs, &pl, ENRP_LOSS_REMOVED, &victim, parent, name, NULL);
 	int rc = enrp_ns_unlink(fs->st, &caller, parent, name, dir);
-	if (rc)
+	if (rc) {
 		reply_denied(req, fs, eir_of(fs, parent), parent, name, ENRP_OP_REMOVE, rc);
-	else
-		fuse_reply_err(req, 0);
+		return;
+	}
+	loss_commit(fs, &pl);
+	fuse_reply_err(req, 0);
 }
 
 void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -92,12 +98,19 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t n
 		return;
 	}
 	struct enrp_caller caller;
+	struct enrp_stat victim;
+	struct pending_loss pl = { .relevant = false };
 	caller_of(req, &caller);
+	/* A rename over a verified file loses it (an exchange keeps both). */
+	if (!(flags & RENAME_EXCHANGE) && enrp_ns_lookup(fs->st, newparent, newname, &victim) == 0)
+		loss_prepare(req, fs, &pl, ENRP_LOSS_REPLACED, &victim, newparent, newname, "rename");
 	int rc = enrp_ns_rename(fs->st, &caller, parent, name, newparent, newname, flags);
-	if (rc)
+	if (rc) {
 		reply_denied(req, fs, eir_of(fs, parent), parent, name, ENRP_OP_WRITE, rc);
-	else
-		fuse_reply_err(req, 0);
+		return;
+	}
+	loss_commit(fs, &pl);
+	fuse_reply_err(req, 0);
 }
 
 /* ---- directory handles ---- */

@@ -166,11 +166,20 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		 * checks it again, before the quota). */
 		if (rc == 0 && (uint64_t)attr->st_size > enrp_spool_size_max(fs->st))
 			rc = -EFBIG;
+		struct pending_loss pl = { .relevant = false };
+		struct enrp_stat before;
+		if (rc == 0 && enrp_ns_getattr(fs->st, ino, &before) == 0)
+			loss_prepare(req, fs, &pl,
+			             attr->st_size < before.st.st_size ? ENRP_LOSS_TRUNCATED
+			                                               : ENRP_LOSS_REPLACED,
+			             &before, 0, NULL, "truncate");
 		if (rc == 0) {
 			enrp_ingest_writer_open(fs->ing, ino);
 			writing = true;
 			rc = enrp_ingest_unseal(fs->ing, ino, attr->st_size == 0);
 		}
+		if (rc == 0)
+			loss_commit(fs, &pl);
 	}
 	/* Shortening a file is a rewrite unless its writing session is the
 	 * caller's (core/policy.h); emptying it starts the caller's session. */

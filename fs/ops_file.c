@@ -231,11 +231,17 @@ void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	bool write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
 	bool truncate = fi->flags & O_TRUNC;
+	/* Opening a verified file to write moves its copy to trash (unseal). */
+	struct pending_loss pl = { .relevant = false };
+	if (write)
+		loss_prepare(req, fs, &pl, truncate ? ENRP_LOSS_TRUNCATED : ENRP_LOSS_REPLACED, &s, 0,
+		             NULL, truncate ? "o_trunc" : "rewrite");
 	rc = handle_new(fs, &s, write, truncate, false, fi);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
 	}
+	loss_commit(fs, &pl);
 	if (truncate) {
 		struct stat attr = { .st_size = 0 };
 		rc = enrp_ns_setattr(fs->st, &caller, ino, &attr, ENRP_SETATTR_SIZE, &s);
