@@ -223,6 +223,9 @@ void loss_prepare(fuse_req_t req, struct fs *fs, struct pending_loss *pl, enum e
                   const struct enrp_stat *victim, uint64_t parent, const char *name,
                   const char *how);
 void loss_commit(struct fs *fs, const struct pending_loss *pl);
+/* ops_file.c: a truncate to SIZE through FI (NULL: by path) is the first
+ * change of a handle that unsealed a verified file: journalled now. */
+void file_loss_truncate(struct fs *fs, struct fuse_file_info *fi, off_t size);
 
 /* hidden.c — the virtual .snapshots/ and .enrp/ trees. */
 bool hidden_ino(fuse_ino_t ino);

@@ -131,7 +131,6 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
                 struct fuse_file_info *fi)
 {
-	(void)fi;
 	static const struct { int fuse; unsigned ours; } map[] = {
 		{ FUSE_SET_ATTR_MODE, ENRP_SETATTR_MODE },
 		{ FUSE_SET_ATTR_UID, ENRP_SETATTR_UID },
@@ -180,6 +179,9 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		}
 		if (rc == 0)
 			loss_commit(fs, &pl);
+		/* ftruncate through a handle that unsealed the file at its open. */
+		if (rc == 0)
+			file_loss_truncate(fs, fi, attr->st_size);
 	}
 	/* Shortening a file is a rewrite unless its writing session is the
 	 * caller's (core/policy.h); emptying it starts the caller's session. */

@@ -1,5 +1,5 @@
 #!/bin/bash
-# t6300: the daemon's life is in the audit journal (issue 10 item 1): a
+# t6350: the daemon's life is in the audit journal (issue 10 item 1): a
 # mount record (store, mount point, options, pid), an unmount record on a
 # clean stop, a recovery record (what the start found) after a SIGKILL and
 # no recovery record after a clean stop, and keyfile-use when an encrypted
