@@ -93,6 +93,11 @@ assert_eq "v file|$size|$(sha256sum <"$T/r.src" | cut -c1-64)|rename|mv" \
 	"rename over: file-replaced (how=rename) with the path, size and sha256"
 assert_eq 0 "$(recs file-removed r | wc -l)" "the renamed file itself lost nothing"
 
+# A stranger's access to alice's 0700 EIR is refused by the kernel
+# (default_permissions): enrpfs never sees it, so nothing is journalled
+# (enrpfs(8): denials the daemon does not see).
+expect_fail EACCES as "$BOB" ls "$MNT/a"
+bob_uid=$(uid_of "$BOB")
 expect_ok as "$ALICE" rm -rf "$MNT/rm/tree"
 poll_until 10 have file-removed rm || fail "no file-removed record for rm within 10 s"
 sleep 2 # a second record, if the burst were split, would be due by now
@@ -108,6 +113,10 @@ for i in $(seq 1 12); do bytes=$((bytes + 2 * $(printf 'file %s\n' "$i" | wc -c)
 assert_eq "1 24 $bytes 10 10 True rm" "$out" \
 	"rm -rf of 24 verified files: one file-removed record, count, bytes, 10 paths, by rm"
 assert_eq 0 "$(recs file-removed a | wc -l)" "no file-removed record in an EIR that lost nothing"
+assert_eq 0 "$(ctl audit show --json | $RECS denied | "$PY" -c '
+import json, sys
+print(sum(1 for l in sys.stdin if json.loads(l)["uid"] == int(sys.argv[1])))' "$bob_uid")" \
+	"a kernel-made denial (another account entering a 0700 EIR) leaves no denied record"
 
 # ---- chunk-damaged (read through the mount) and scrub-damage (offline) --------
 umount_fs
