@@ -1526,7 +1526,9 @@ static int commit_fn(enrp_txn *t, void *arg)
 	enrp_hex(j->sum, 32, hex);
 	snprintf(details, sizeof(details), "ino=%llu size=%llu sha256=%s chunks=%zu",
 	         (unsigned long long)j->ino, (unsigned long long)r.size, hex, j->nchunks);
-	path_details_add(t, j->ino, details, sizeof(details), PATH_SCAN_MAX);
+	/* In the write transaction: remembered names only, never a search
+	 * (path.c); a file whose name was forgotten is path_unknown. */
+	path_details_add(t, j->ino, details, sizeof(details), PATH_SCAN_SEAL);
 	return journal_append_txn(t, j->actor, e.name, "verified", details);
 }
 

@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -32,13 +33,16 @@
 #include "path_int.h"
 #include "record_int.h"
 
-#define HINT_SLOTS 8192 /* power of two; ~2 MiB */
+/* Power of two.  Slots hold a pointer to the name, so an idle table costs
+ * 1.5 MiB; a transfer keeps the names of its files until they are sealed
+ * unless it has tens of thousands waiting. */
+#define HINT_SLOTS 65536
 #define DEPTH_MAX 2048
 
 struct hint {
 	uint64_t ino; /* 0: empty */
 	uint64_t parent;
-	char name[ENRP_NAME_MAX + 1];
+	char *name;   /* owned */
 };
 
 static pthread_mutex_t hints_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -46,7 +50,7 @@ static struct hint hints[HINT_SLOTS]; /* protected by hints_lock */
 
 static size_t slot_of(uint64_t ino)
 {
-	return (size_t)((ino * 0x9e3779b97f4a7c15ull) >> 51) & (HINT_SLOTS - 1);
+	return (size_t)((ino * 0x9e3779b97f4a7c15ull) >> 48) & (HINT_SLOTS - 1);
 }
 
 void path_hint(uint64_t ino, uint64_t parent, const char *name)
@@ -54,11 +58,16 @@ void path_hint(uint64_t ino, uint64_t parent, const char *name)
 	if (!ino || !name || !name[0] || strlen(name) > ENRP_NAME_MAX)
 		return;
 	struct hint *h = &hints[slot_of(ino)];
+	char *copy = strdup(name), *old;
+	if (!copy)
+		return; /* a hint is only a hint */
 	pthread_mutex_lock(&hints_lock);
+	old = h->name;
 	h->ino = ino;
 	h->parent = parent;
-	strcpy(h->name, name);
+	h->name = copy;
 	pthread_mutex_unlock(&hints_lock);
+	free(old);
 }
 
 static bool hint_get(uint64_t ino, uint64_t *parent, char name[ENRP_NAME_MAX + 1])
@@ -66,7 +75,7 @@ static bool hint_get(uint64_t ino, uint64_t *parent, char name[ENRP_NAME_MAX + 1
 	const struct hint *h = &hints[slot_of(ino)];
 	bool hit;
 	pthread_mutex_lock(&hints_lock);
-	hit = h->ino == ino;
+	hit = h->ino == ino && h->name;
 	if (hit) {
 		*parent = h->parent;
 		strcpy(name, h->name);

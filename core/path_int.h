@@ -17,8 +17,11 @@ void path_hint(uint64_t ino, uint64_t parent, const char *name);
 int path_of_txn(enrp_txn *t, uint64_t dir, const char *name, uint64_t ino, char *buf,
                 size_t size, size_t scan_max);
 
-/* Entries read to find a name no remembered one gives (path.c top comment). */
+/* Entries read to find a name no remembered one gives (path.c top comment):
+ * for records of rare events, and for the seal of every file, which runs in
+ * the store's write transaction and must not stall it. */
 #define PATH_SCAN_MAX 100000
+#define PATH_SCAN_SEAL 1000
 
 /* Appends path=PATH of file INO to the journal DETAILS (SIZE), or
  * path_unknown=yes when it cannot be told (path.h says when). */
