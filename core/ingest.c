@@ -1852,6 +1852,8 @@ static int requeue_all(enrp_ingest *ing)
 	int rc = enrp_store_read(ing->st, spool_list_fn, &a);
 	for (size_t i = 0; rc == 0 && i < a.l.n; i++)
 		rc = enrp_store_write(ing->st, enqueue_fn, &a.l.v[i]);
+	if (rc == 0)
+		store_recovered_add(ing->st, STORE_RECOVERED_REQUEUED, a.l.n);
 	free(a.l.v);
 	return rc;
 }
@@ -1997,6 +1999,8 @@ int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest
 		else if (swept)
 			enrp_log(ENRP_LOG_INFO, "removed %u temporary chunk file(s) left by a crash",
 			         swept);
+		if (src == 0)
+			store_recovered_add(st, STORE_RECOVERED_CHUNK_TMP, swept);
 		if ((rc = upgrade_queue(ing)) || (rc = requeue_all(ing)))
 			goto out_free;
 		ing->threads = calloc(cfg->workers, sizeof(*ing->threads));

@@ -64,6 +64,12 @@ static int mount_fn(enrp_txn *t, void *arg)
 		enrp_details_add(d, sizeof(d), "orphans_freed", "%" PRIu64, a->r ? a->r->orphans_freed : 0);
 		enrp_details_add(d, sizeof(d), "spools_removed", "%" PRIu64,
 		                 a->r ? a->r->spools_removed : 0);
+		enrp_details_add(d, sizeof(d), "rewrites_restored", "%" PRIu64,
+		                 store_recovered(t->st, STORE_RECOVERED_REWRITES));
+		enrp_details_add(d, sizeof(d), "requeued", "%" PRIu64,
+		                 store_recovered(t->st, STORE_RECOVERED_REQUEUED));
+		enrp_details_add(d, sizeof(d), "chunk_tmp_removed", "%" PRIu64,
+		                 store_recovered(t->st, STORE_RECOVERED_CHUNK_TMP));
 		enrp_details_add(d, sizeof(d), "pending", "%" PRIu64, queued_files(t));
 		if ((rc = journal_append_txn(t, a->actor, "", "recovery", d)))
 			return rc;

@@ -1830,6 +1830,7 @@ int enrp_ns_recover(enrp_store *st, uint64_t *orphans_freed, uint64_t *spools_re
 	uint64_t rewrites;
 	if ((rc = base_recover_spools(st, &rewrites)))
 		return rc;
+	store_recovered_add(st, STORE_RECOVERED_REWRITES, rewrites);
 	if (rewrites)
 		enrp_log(ENRP_LOG_NOTICE, "%" PRIu64 " rewritten file(s) had lost their spool file "
 		         "in a crash: made again, they read as before the rewrite", rewrites);

@@ -12,7 +12,11 @@
  * Records (details keys; every path is absolute):
  *   recovery     previous_pid, previous_since (the crashed daemon's pid and
  *                mount time), orphans_freed, spools_removed,
- *                pending (files still to be sealed, resumed now)
+ *                rewrites_restored (rewritten files whose spool file the
+ *                crash lost, made again from their base), requeued (files
+ *                written but never queued, queued now), chunk_tmp_removed
+ *                (temporary chunk files of the dead writer), pending
+ *                (files still to be sealed, resumed now)
  *   mount        store, mountpoint, options (the -o options as given), pid
  *   keyfile-use  path (the master key file read), store, pid
  *   unmount      store, mountpoint, pid, clean=yes

@@ -65,8 +65,9 @@ mount_fs
 assert_eq 1 "$(count recovery)" "a mount after a SIGKILL writes one recovery record"
 assert_eq "$killed 1" "$(last recovery d.previous_pid d.orphans_freed)" \
 	"recovery names the killed daemon's pid and the orphan it freed"
-assert_match '^[0-9]+ [0-9]+$' "$(last recovery d.spools_removed d.pending)" \
-	"recovery counts the spool files removed and the files still pending"
+assert_match '^[0-9]+ [0-9]+ [0-9]+ [0-9]+ [0-9]+$' \
+	"$(last recovery d.spools_removed d.rewrites_restored d.requeued d.chunk_tmp_removed d.pending)" \
+	"recovery counts spool files removed, rewrites restored, files requeued, temporary chunks removed, files pending"
 seqs=$(ctl audit show --json | $RECS - | "$PY" -c '
 import json, sys
 ev = [json.loads(l)["event"] for l in sys.stdin]
