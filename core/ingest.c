@@ -125,6 +125,7 @@
 #include "eir_int.h"
 #include "journal_int.h"
 #include "ns_int.h"
+#include "path_int.h"
 #include "reader_int.h"
 #include "record_int.h"
 #include "sealstate_int.h"
@@ -1504,7 +1505,7 @@ static int commit_fn(enrp_txn *t, void *arg)
 {
 	struct seal_job *j = arg;
 	struct inode_rec r;
-	char hex[65], details[256];
+	char hex[65], details[ENRP_JOURNAL_DETAILS_MAX + 1];
 	int rc = ns_inode_get(t, j->ino, &r);
 	if (rc)
 		return rc;
@@ -1542,6 +1543,9 @@ static int commit_fn(enrp_txn *t, void *arg)
 	enrp_hex(j->sum, 32, hex);
 	snprintf(details, sizeof(details), "ino=%llu size=%llu sha256=%s chunks=%zu",
 	         (unsigned long long)j->ino, (unsigned long long)r.size, hex, j->nchunks);
+	/* In the write transaction: remembered names only, never a search
+	 * (path.c); a file whose name was forgotten is path_unknown. */
+	path_details_add(t, j->ino, details, sizeof(details), PATH_SCAN_SEAL);
 	return journal_append_txn(t, j->actor, e.name, "verified", details);
 }
 
@@ -1872,6 +1876,8 @@ static int requeue_all(enrp_ingest *ing)
 	int rc = enrp_store_read(ing->st, spool_list_fn, &a);
 	for (size_t i = 0; rc == 0 && i < a.l.n; i++)
 		rc = enrp_store_write(ing->st, enqueue_fn, &a.l.v[i]);
+	if (rc == 0)
+		store_recovered_add(ing->st, STORE_RECOVERED_REQUEUED, a.l.n);
 	free(a.l.v);
 	return rc;
 }
@@ -2017,6 +2023,8 @@ int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest
 		else if (swept)
 			enrp_log(ENRP_LOG_INFO, "removed %u temporary chunk file(s) left by a crash",
 			         swept);
+		if (src == 0)
+			store_recovered_add(st, STORE_RECOVERED_CHUNK_TMP, swept);
 		if ((rc = upgrade_queue(ing)) || (rc = requeue_all(ing)))
 			goto out_free;
 		ing->threads = calloc(cfg->workers, sizeof(*ing->threads));

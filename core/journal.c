@@ -48,6 +48,8 @@
 
 #include <enrp/enrp.h>
 
+#include <enrp/details.h>
+
 #include "journal_int.h"
 #include "record_int.h"
 
@@ -643,6 +645,13 @@ struct denial {
 	int err;
 	enum denial_kind kind;
 	uint64_t pending;   /* noted since the last flush of this key */
+	/* The first denial since the last flush: who made it (when HAS_WHO)
+	 * and where (PATH: owned, NULL when unknown); OTHERS when a later one
+	 * came from another process. */
+	struct enrp_actor who;
+	bool has_who, others;
+	uint32_t first_pid;
+	char *path;
 	int64_t last_flush; /* ns; meaningful when flushed */
 	bool flushed;
 	uint32_t next;      /* bucket chain */
@@ -766,11 +775,13 @@ void enrp_denials_free(enrp_denials *d)
 	if (!d)
 		return;
 	pthread_mutex_destroy(&d->lock);
+	for (uint32_t i = 0; i < d->nslots; i++)
+		free(d->slot[i].path);
 	free(d->slot);
 	free(d);
 }
 
-void enrp_denials_note(enrp_denials *d, const char *eir, uint32_t uid, enum enrp_op op, int err)
+bool enrp_denials_first(enrp_denials *d, const char *eir, uint32_t uid, enum enrp_op op, int err)
 {
 	char name[ENRP_EIR_NAME_MAX + 1];
 
@@ -779,9 +790,39 @@ void enrp_denials_note(enrp_denials *d, const char *eir, uint32_t uid, enum enrp
 	copy_str(name, sizeof(name), eir);
 	pthread_mutex_lock(&d->lock);
 	struct denial *x = denial_slot(d, name, uid, (int)op, err, DENIAL_EXACT);
+	bool first = x->pending == 0;
+	pthread_mutex_unlock(&d->lock);
+	return first;
+}
+
+void enrp_denials_note(enrp_denials *d, const char *eir, uint32_t uid, uint32_t pid,
+                       enum enrp_op op, int err, const struct enrp_actor *who, const char *path)
+{
+	char name[ENRP_EIR_NAME_MAX + 1];
+	/* Copied before the lock: no allocation under it. */
+	char *copy = path ? strdup(path) : NULL;
+
+	if (err < 0)
+		err = -err;
+	copy_str(name, sizeof(name), eir);
+	pthread_mutex_lock(&d->lock);
+	struct denial *x = denial_slot(d, name, uid, (int)op, err, DENIAL_EXACT);
+	if (x->pending == 0) {
+		free(x->path);
+		x->path = copy;
+		copy = NULL;
+		x->has_who = who != NULL;
+		if (who)
+			x->who = *who;
+		x->first_pid = pid;
+		x->others = false;
+	} else if (pid != x->first_pid) {
+		x->others = true;
+	}
 	if (x->pending < UINT64_MAX)
 		x->pending++;
 	pthread_mutex_unlock(&d->lock);
+	free(copy);
 }
 
 /* Drops keys quiet for a full interval and rebuilds the hash chains, so the
@@ -794,8 +835,10 @@ static void denial_compact(enrp_denials *d, int64_t now)
 
 	for (uint32_t i = 0; i < d->nslots; i++) {
 		struct denial *x = &d->slot[i];
-		if (x->pending == 0 && x->flushed && now - x->last_flush >= DENIAL_INTERVAL_NS)
+		if (x->pending == 0 && x->flushed && now - x->last_flush >= DENIAL_INTERVAL_NS) {
+			free(x->path);
 			continue;
+		}
 		if (n != i)
 			d->slot[n] = *x;
 		n++;
@@ -823,6 +866,9 @@ struct due {
 	int err;
 	enum denial_kind kind;
 	uint64_t count;
+	struct enrp_actor who;
+	bool has_who, others;
+	char *path; /* owned */
 };
 
 struct flush_ctx {
@@ -834,7 +880,7 @@ struct flush_ctx {
 static int flush_fn(enrp_txn *t, void *arg)
 {
 	struct flush_ctx *c = arg;
-	char details[160];
+	char details[ENRP_JOURNAL_DETAILS_MAX + 1];
 
 	for (size_t i = 0; i < c->n; i++) {
 		const struct due *x = &c->due[i];
@@ -848,12 +894,18 @@ static int flush_fn(enrp_txn *t, void *arg)
 			snprintf(details, sizeof(details), "uid=%u op=%s errno=%s count=%llu", x->uid,
 			         enrp_op_name((enum enrp_op)x->op), ename,
 			         (unsigned long long)x->count);
+			if (x->path)
+				enrp_details_add(details, sizeof(details), "path", "%s", x->path);
+			if (x->others)
+				enrp_details_add(details, sizeof(details), "others", "yes");
 		} else {
 			/* Too many distinct denials to keep apart: the count is still exact. */
 			snprintf(details, sizeof(details), "uid=any op=any errno=any count=%llu overflow=yes",
 			         (unsigned long long)x->count);
 		}
-		int rc = journal_append_txn(t, c->actor, x->eir, "denied", details);
+		/* The record names the first caller; "others" says more took part. */
+		int rc = journal_append_txn(t, x->has_who ? &x->who : c->actor, x->eir, "denied",
+		                            details);
 		if (rc)
 			return rc;
 	}
@@ -885,6 +937,11 @@ int enrp_denials_flush(enrp_denials *d, const struct enrp_actor *actor, int64_t 
 		y->err = x->err;
 		y->kind = x->kind;
 		y->count = x->pending;
+		y->who = x->who;
+		y->has_who = x->has_who;
+		y->others = x->others;
+		y->path = x->path;
+		x->path = NULL;
 		x->pending = 0;
 		x->flushed = true;
 		x->last_flush = now;
@@ -903,11 +960,21 @@ int enrp_denials_flush(enrp_denials *d, const struct enrp_actor *actor, int64_t 
 		for (size_t i = 0; i < n; i++) {
 			struct denial *x = denial_slot(d, due[i].eir, due[i].uid, due[i].op,
 			                               due[i].err, due[i].kind);
+			if (x->pending == 0) {
+				free(x->path);
+				x->path = due[i].path;
+				due[i].path = NULL;
+				x->who = due[i].who;
+				x->has_who = due[i].has_who;
+				x->others = due[i].others;
+			}
 			x->pending += due[i].count;
 			x->flushed = false;
 		}
 		pthread_mutex_unlock(&d->lock);
 	}
+	for (size_t i = 0; i < n; i++)
+		free(due[i].path);
 	free(due);
 	return rc;
 }

@@ -55,9 +55,10 @@ static const struct enrp_journal_event events[] = {
 	{ "fsck-repair", "fsck --repair changed the store's metadata (counts)" },
 	{ "file-removed", "a verified file was removed (path, size, sha256; a tree as one "
 	                  "record with the count and first paths)" },
-	{ "file-renamed", "a verified file was renamed or moved (old and new path)" },
-	{ "file-truncated", "a verified file was truncated or overwritten (path, size, sha256 of "
-	                    "what was lost)" },
+	{ "file-replaced", "a verified file was renamed over or changed in place (path, size, "
+	                   "sha256 of what was lost; how=rename|rewrite|punch; aggregated)" },
+	{ "file-truncated", "a verified file was truncated, or opened with O_TRUNC (path, size, "
+	                    "sha256 of what was lost; aggregated)" },
 	/* access */
 	{ "denied", "operations were refused (uid, operation, errno, count; aggregated)" },
 	/* the daemon */

@@ -44,6 +44,7 @@
 #include "eir_int.h"
 #include "hold_int.h"
 #include "ns_int.h"
+#include "path_int.h"
 #include "record_int.h"
 #include "snapshot_int.h"
 #include "spool_int.h"
@@ -219,6 +220,7 @@ static int dirent_put(enrp_txn *t, uint32_t eir_id, uint64_t parent, const char 
 	uint8_t key[8 + ENRP_NAME_MAX], val[DIRENT_VAL_LEN];
 	size_t klen = key_dirent(key, parent, name);
 	rec_dirent_encode(val, ino, mode);
+	path_hint(ino, parent, name);
 	int rc = eir_id ? snap_preserve(t, eir_id, DBI_DIRENT, key, klen) : 0;
 	return rc ? rc : txn_put(t, DBI_DIRENT, key, klen, val, sizeof(val), 0);
 }
@@ -482,6 +484,7 @@ static int lookup_fn(enrp_txn *t, void *arg)
 	rc = ns_inode_get(t, ino, &c);
 	if (rc)
 		return rc == -ENOENT ? -EIO : rc; /* a dangling dirent is damage */
+	path_hint(ino, a->parent, a->name); /* audit records name what clients reach */
 	ns_fill_stat(ino, &c, a->out);
 	return 0;
 }
@@ -1827,6 +1830,7 @@ int enrp_ns_recover(enrp_store *st, uint64_t *orphans_freed, uint64_t *spools_re
 	uint64_t rewrites;
 	if ((rc = base_recover_spools(st, &rewrites)))
 		return rc;
+	store_recovered_add(st, STORE_RECOVERED_REWRITES, rewrites);
 	if (rewrites)
 		enrp_log(ENRP_LOG_NOTICE, "%" PRIu64 " rewritten file(s) had lost their spool file "
 		         "in a crash: made again, they read as before the rewrite", rewrites);

@@ -44,6 +44,7 @@
 #include "eir_int.h"
 #include "journal_int.h"
 #include "ns_int.h"
+#include "path_int.h"
 #include "reader_int.h"
 #include "snapshot_int.h"
 #include "record_int.h"
@@ -416,7 +417,7 @@ static int corrupt_fn(enrp_txn *t, void *arg)
 	struct corrupt_args *a = arg;
 	struct inode_rec r;
 	struct enrp_eir e;
-	char hex[65], details[200];
+	char hex[65], details[ENRP_JOURNAL_DETAILS_MAX + 1];
 	int rc = ns_inode_get(t, a->ino, &r);
 	if (rc == 0)
 		rc = eir_get_txn(t, r.eir_id, &e);
@@ -429,6 +430,7 @@ static int corrupt_fn(enrp_txn *t, void *arg)
 	enrp_hex(a->digest, 32, hex);
 	snprintf(details, sizeof(details), "ino=%llu chunk=%s error=%s", (unsigned long long)a->ino,
 	         hex, a->err == -ENOENT ? "missing" : a->err == -EBADMSG ? "checksum" : "unreadable");
+	path_details_add(t, a->ino, details, sizeof(details), PATH_SCAN_MAX);
 	return journal_append_txn(t, a->actor, e.name, "chunk-damaged", details);
 }
 

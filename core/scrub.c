@@ -27,6 +27,7 @@
 #include "eir_int.h"
 #include "journal_int.h"
 #include "ns_int.h"
+#include "path_int.h"
 #include "record_int.h"
 #include "store_int.h"
 
@@ -174,8 +175,12 @@ static int finding_fn(enrp_txn *t, void *arg)
 		if ((rc = ns_inode_put(t, f->ino, &r)))
 			return rc;
 	}
+	/* A copy: a retried transaction must not add the path twice. */
+	char details[ENRP_JOURNAL_DETAILS_MAX + 1];
+	snprintf(details, sizeof(details), "%s", f->details);
+	path_details_add(t, f->ino, details, sizeof(details), PATH_SCAN_MAX);
 	return journal_append_txn(t, f->actor, e.name, f->mark ? "scrub-damage" : "scrub-repaired",
-	                          f->details);
+	                          details);
 }
 
 /* Reads, authenticates, decodes and re-names one chunk.  0 good, -EBADMSG

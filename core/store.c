@@ -148,6 +148,7 @@ struct enrp_store {
 	struct chunk_pins *pins; /* seals against garbage collection (chunk.c) */
 	_Atomic uint64_t spool_size_max; /* largest file the spool takes; 0 until known */
 	_Atomic uint64_t unreferenced; /* chunks whose last reference went (a GC hint) */
+	_Atomic uint64_t recovered[STORE_RECOVERED_COUNT]; /* this open's mount-time recovery */
 	int intent_fd;     /* run/writer.lock: "a writer is waiting" (see group) */
 	unsigned flags;
 	unsigned format;
@@ -446,6 +447,16 @@ const char *store_spool_dir(const enrp_store *st)
 int store_spool_dirfd(const enrp_store *st)
 {
 	return st->spool_dirfd;
+}
+
+void store_recovered_add(enrp_store *st, enum store_recovered what, uint64_t n)
+{
+	st->recovered[what] += n;
+}
+
+uint64_t store_recovered(const enrp_store *st, enum store_recovered what)
+{
+	return st->recovered[what];
 }
 
 uint64_t store_spool_size_max(const enrp_store *st)

@@ -120,6 +120,17 @@ bool store_group_commit(const enrp_store *st);
  * until it is durable, enrp_store_sync_eir(EIR_ID) commits the group. */
 void txn_touch_eir(enrp_txn *t, uint32_t eir_id);
 
+/* What the mount-time recovery of this open did, beyond what
+ * enrp_ns_recover returns, for the recovery record (lifecycle.c). */
+enum store_recovered {
+	STORE_RECOVERED_REWRITES,   /* rewritten files whose spool a crash lost, made again */
+	STORE_RECOVERED_REQUEUED,   /* spool files never queued, queued at start */
+	STORE_RECOVERED_CHUNK_TMP,  /* temporary chunk files of a dead writer removed */
+	STORE_RECOVERED_COUNT
+};
+void store_recovered_add(enrp_store *st, enum store_recovered what, uint64_t n);
+uint64_t store_recovered(const enrp_store *st, enum store_recovered what);
+
 /* Directory paths inside the store (borrowed, valid until close). */
 const char *store_spool_dir(const enrp_store *st);
 int store_spool_dirfd(const enrp_store *st);

@@ -26,7 +26,9 @@
 #include <enrp/reader.h>
 #include <enrp/snapshot.h>
 #include <enrp/journal.h>
+#include <enrp/loss.h>
 #include <enrp/ns.h>
+#include <enrp/path.h>
 #include <enrp/policy.h>
 #include <enrp/store.h>
 
@@ -84,6 +86,7 @@ struct fs {
 	const char *store_path;
 	struct fuse_session *se;
 	enrp_denials *denials;
+	enrp_losses *losses;            /* lost verified files, for the journal */
 	enrp_gc *gc;                    /* garbage collection, on request and on its own */
 	long gc_interval;               /* seconds between runs of its own; 0: none */
 	struct enrp_actor actor;        /* the daemon, for journal records */
@@ -180,16 +183,49 @@ void handles_reap(struct fs *fs, bool all);
 
 /* The caller of REQ, for core's policy. */
 void caller_of(fuse_req_t req, struct enrp_caller *caller);
-/* Replies with RC (< 0) and notes a policy denial for the audit journal. */
-void reply_denied(fuse_req_t req, struct fs *fs, uint32_t eir_id, enum enrp_op op, int rc);
+/* Replies with RC (< 0) and notes a policy denial for the audit journal,
+ * about entry NAME of directory AT, or (NAME NULL) inode AT (0: no path). */
+void reply_denied(fuse_req_t req, struct fs *fs, uint32_t eir_id, uint64_t at, const char *name,
+                  enum enrp_op op, int rc);
 /* fuse_entry_param from a core stat. */
 void entry_of(struct fs *fs, const struct enrp_stat *s, struct fuse_entry_param *e);
 /* The EIR of INO (for denial records); 0 when unknown. */
 uint32_t eir_of(struct fs *fs, fuse_ino_t ino);
-/* Reply for calls that create or look up an entry: the entry, or RC as a
- * denial in the EIR of WHERE. */
+/* Reply for calls that create or look up an entry NAME of WHERE: the
+ * entry, or RC as a denial in the EIR of WHERE. */
 void reply_entry_stat(fuse_req_t req, struct fs *fs, int rc, const struct enrp_stat *s,
-                      enum enrp_op op, fuse_ino_t where);
+                      enum enrp_op op, fuse_ino_t where, const char *name);
+
+/* audit.c — the mount (with the recovery before it: ORPHANS and SPOOLS
+ * from enrp_ns_recover, KEYFILE the master key read or NULL) and the clean
+ * unmount at MNT in the journal (enrp/lifecycle.h); failures are logged. */
+void audit_mount(struct fs *fs, int argc, char **argv, const char *mnt, const char *keyfile,
+                 uint64_t orphans, uint64_t spools);
+void audit_unmount(struct fs *fs, const char *mnt);
+/* The loss of a verified file (enrp/loss.h), in two steps around the
+ * operation that loses it: loss_prepare, before it, takes what the record
+ * needs while the file still has its name (VICTIM its stat, NAME in
+ * directory PARENT or, NAME NULL, the inode's own path) and tells whether
+ * VICTIM is a verified file whose copy is lost; loss_commit, once the
+ * operation succeeded, counts it. */
+struct pending_loss {
+	bool relevant;
+	enum enrp_loss_kind kind;
+	struct enrp_stat victim;
+	uint32_t pid;
+	unsigned want;
+	bool known;
+	const char *how;
+	struct enrp_actor who;
+	char path[ENRP_PATH_MAX + 1];
+};
+void loss_prepare(fuse_req_t req, struct fs *fs, struct pending_loss *pl, enum enrp_loss_kind kind,
+                  const struct enrp_stat *victim, uint64_t parent, const char *name,
+                  const char *how);
+void loss_commit(struct fs *fs, const struct pending_loss *pl);
+/* ops_file.c: a truncate to SIZE through FI (NULL: by path) is the first
+ * change of a handle that unsealed a verified file: journalled now. */
+void file_loss_truncate(struct fs *fs, struct fuse_file_info *fi, off_t size);
 
 /* hidden.c — the virtual .snapshots/ and .enrp/ trees. */
 bool hidden_ino(fuse_ino_t ino);

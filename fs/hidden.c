@@ -378,7 +378,7 @@ static void snap_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse
 		rc = snap_file_new(fs, &sl->s, ino & SNAP_INO_MASK, &h);
 	if (rc) {
 		if (rc == -EACCES)
-			reply_denied(req, fs, sl->eir_id, ENRP_OP_READ, rc);
+			reply_denied(req, fs, sl->eir_id, 0, NULL, ENRP_OP_READ, rc);
 		else
 			fuse_reply_err(req, -rc);
 		return;

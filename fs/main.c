@@ -951,6 +951,7 @@ int main(int argc, char *argv[])
 	pthread_mutex_init(&fs.sizes.lock, NULL);
 	fs.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nodes_init(&fs.nodes) || enrp_denials_new(fs.st, &fs.denials) ||
+	    enrp_losses_new(fs.st, &fs.losses) ||
 	    enrp_gc_new(fs.st, &fs.actor, &fs.gc)) {
 		say("enrpfs: out of memory");
 		goto out_nodes;
@@ -968,6 +969,8 @@ int main(int argc, char *argv[])
 	if (o.metrics && (rc = metrics_start(&fs, o.metrics, o.metrics_interval, &metrics)))
 		enrp_log(ENRP_LOG_ERR, "cannot start writing metrics to '%s': %s", o.metrics,
 		         enrp_strerror(rc));
+	audit_mount(&fs, argc, argv, mnt, encrypted ? (o.keyfile ? o.keyfile : recorded) : NULL,
+	            orphans, spools);
 	enrp_rundir_write_pid(lock_fd);
 	if (mnt[0] == '/')
 		enrp_rundir_write_mountpoint(store, mnt);
@@ -992,6 +995,7 @@ int main(int argc, char *argv[])
 	notify_stop(&fs);
 	handles_reap(&fs, true);
 	enrp_denials_flush(fs.denials, &fs.actor, enrp_now_ns(), true);
+	audit_unmount(&fs, mnt);
 out_unmount:
 	fuse_session_unmount(fs.se);
 out_signals:
@@ -1005,6 +1009,7 @@ out_signals:
 out_nodes:
 	enrp_gc_free(fs.gc); /* stops a run: what it freed so far stays freed */
 	enrp_denials_free(fs.denials);
+	enrp_losses_free(fs.losses);
 	nodes_release(&fs.nodes);
 	pthread_rwlock_destroy(&fs.mode_lock);
 	pthread_mutex_destroy(&fs.dead_lock);

@@ -183,6 +183,7 @@ static void *maint_main(void *arg)
 		maybe_collect(fs, mono_ns(), &gc_last, &gc_seen);
 		int64_t now = enrp_now_ns();
 		enrp_denials_flush(fs->denials, &fs->actor, now, false);
+		enrp_losses_flush(fs->losses, &fs->actor, now, false);
 		/* What clients' deletes and rewrites trashed: one record per EIR. */
 		enrp_trash_journal(fs->st, &fs->actor, NULL);
 		/* Journal records the syslog mirror could not send yet (a target

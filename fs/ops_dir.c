@@ -25,7 +25,7 @@ static void make_node(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	struct enrp_stat s;
 	caller_of(req, &caller);
 	int rc = enrp_ns_mknod(fs->st, &caller, parent, name, mode, rdev, target, &s);
-	reply_entry_stat(req, fs, rc, &s, ENRP_OP_WRITE, parent);
+	reply_entry_stat(req, fs, rc, &s, ENRP_OP_WRITE, parent, name);
 }
 
 void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
@@ -54,7 +54,7 @@ void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *n
 	struct enrp_stat s;
 	caller_of(req, &caller);
 	int rc = enrp_ns_link(fs->st, &caller, ino, newparent, newname, &s);
-	reply_entry_stat(req, fs, rc, &s, ENRP_OP_WRITE, newparent);
+	reply_entry_stat(req, fs, rc, &s, ENRP_OP_WRITE, newparent, newname);
 }
 
 static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, bool dir)
@@ -65,12 +65,18 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name, bo
 		return;
 	}
 	struct enrp_caller caller;
+	struct enrp_stat victim;
+	struct pending_loss pl = { .relevant = false };
 	caller_of(req, &caller);
+	if (!dir && enrp_ns_lookup(fs->st, parent, name, &victim) == 0)
+		loss_prepare(req, fs, &pl, ENRP_LOSS_REMOVED, &victim, parent, name, NULL);
 	int rc = enrp_ns_unlink(fs->st, &caller, parent, name, dir);
-	if (rc)
-		reply_denied(req, fs, eir_of(fs, parent), ENRP_OP_REMOVE, rc);
-	else
-		fuse_reply_err(req, 0);
+	if (rc) {
+		reply_denied(req, fs, eir_of(fs, parent), parent, name, ENRP_OP_REMOVE, rc);
+		return;
+	}
+	loss_commit(fs, &pl);
+	fuse_reply_err(req, 0);
 }
 
 void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -92,12 +98,19 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t n
 		return;
 	}
 	struct enrp_caller caller;
+	struct enrp_stat victim;
+	struct pending_loss pl = { .relevant = false };
 	caller_of(req, &caller);
+	/* A rename over a verified file loses it (an exchange keeps both). */
+	if (!(flags & RENAME_EXCHANGE) && enrp_ns_lookup(fs->st, newparent, newname, &victim) == 0)
+		loss_prepare(req, fs, &pl, ENRP_LOSS_REPLACED, &victim, newparent, newname, "rename");
 	int rc = enrp_ns_rename(fs->st, &caller, parent, name, newparent, newname, flags);
-	if (rc)
-		reply_denied(req, fs, eir_of(fs, parent), ENRP_OP_WRITE, rc);
-	else
-		fuse_reply_err(req, 0);
+	if (rc) {
+		reply_denied(req, fs, eir_of(fs, parent), parent, name, ENRP_OP_WRITE, rc);
+		return;
+	}
+	loss_commit(fs, &pl);
+	fuse_reply_err(req, 0);
 }
 
 /* ---- directory handles ---- */

@@ -20,13 +20,30 @@ void caller_of(fuse_req_t req, struct enrp_caller *caller)
 	caller->pid = (uint32_t)ctx->pid;
 }
 
-/* Policy denials go to the audit journal, aggregated (DESIGN §4). */
-void reply_denied(fuse_req_t req, struct fs *fs, uint32_t eir_id, enum enrp_op op, int rc)
+/* Policy denials go to the audit journal, aggregated (DESIGN §4).  The
+ * first denial of a record names its caller and path; finding those reads
+ * /proc and the store, so later ones of the same record are only counted. */
+void reply_denied(fuse_req_t req, struct fs *fs, uint32_t eir_id, uint64_t at, const char *name,
+                  enum enrp_op op, int rc)
 {
 	if ((rc == -EACCES || rc == -EROFS || rc == -EPERM || rc == -EDQUOT) && eir_id) {
+		const struct fuse_ctx *ctx = fuse_req_ctx(req);
 		struct enrp_eir e;
-		if (enrp_eir_get_by_id(fs->st, eir_id, &e) == 0)
-			enrp_denials_note(fs->denials, e.name, fuse_req_ctx(req)->uid, op, rc);
+		if (enrp_eir_get_by_id(fs->st, eir_id, &e) == 0) {
+			struct enrp_actor who;
+			char path[ENRP_PATH_MAX + 1];
+			bool first = enrp_denials_first(fs->denials, e.name, ctx->uid, op, rc);
+			bool known = false;
+			if (first) {
+				enrp_actor_of(&who, ctx->uid, (uint32_t)ctx->pid);
+				known = at && (name ? enrp_path_of(fs->st, at, name, 0, path,
+				                                   sizeof(path))
+				                    : enrp_path_of(fs->st, 0, NULL, at, path,
+				                                   sizeof(path))) == 0;
+			}
+			enrp_denials_note(fs->denials, e.name, ctx->uid, (uint32_t)ctx->pid, op, rc,
+			                  first ? &who : NULL, known ? path : NULL);
+		}
 	}
 	fuse_reply_err(req, -rc);
 }
@@ -48,10 +65,10 @@ void entry_of(struct fs *fs, const struct enrp_stat *s, struct fuse_entry_param 
 }
 
 void reply_entry_stat(fuse_req_t req, struct fs *fs, int rc, const struct enrp_stat *s,
-                      enum enrp_op op, fuse_ino_t where)
+                      enum enrp_op op, fuse_ino_t where, const char *name)
 {
 	if (rc) {
-		reply_denied(req, fs, eir_of(fs, where), op, rc);
+		reply_denied(req, fs, eir_of(fs, where), where, name, op, rc);
 		return;
 	}
 	struct fuse_entry_param e;
@@ -78,7 +95,7 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	reply_entry_stat(req, fs, 0, &s, ENRP_OP_INSPECT, parent);
+	reply_entry_stat(req, fs, 0, &s, ENRP_OP_INSPECT, parent, name);
 }
 
 void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -114,7 +131,6 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
                 struct fuse_file_info *fi)
 {
-	(void)fi;
 	static const struct { int fuse; unsigned ours; } map[] = {
 		{ FUSE_SET_ATTR_MODE, ENRP_SETATTR_MODE },
 		{ FUSE_SET_ATTR_UID, ENRP_SETATTR_UID },
@@ -149,11 +165,23 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		 * checks it again, before the quota). */
 		if (rc == 0 && (uint64_t)attr->st_size > enrp_spool_size_max(fs->st))
 			rc = -EFBIG;
+		struct pending_loss pl = { .relevant = false };
+		struct enrp_stat before;
+		if (rc == 0 && enrp_ns_getattr(fs->st, ino, &before) == 0)
+			loss_prepare(req, fs, &pl,
+			             attr->st_size < before.st.st_size ? ENRP_LOSS_TRUNCATED
+			                                               : ENRP_LOSS_REPLACED,
+			             &before, 0, NULL, "truncate");
 		if (rc == 0) {
 			enrp_ingest_writer_open(fs->ing, ino);
 			writing = true;
 			rc = enrp_ingest_unseal(fs->ing, ino, attr->st_size == 0);
 		}
+		if (rc == 0)
+			loss_commit(fs, &pl);
+		/* ftruncate through a handle that unsealed the file at its open. */
+		if (rc == 0)
+			file_loss_truncate(fs, fi, attr->st_size);
 	}
 	/* Shortening a file is a rewrite unless its writing session is the
 	 * caller's (core/policy.h); emptying it starts the caller's session. */
@@ -169,7 +197,7 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	if (writing)
 		enrp_ingest_writer_close(fs->ing, ino); /* queues the changed file */
 	if (rc)
-		reply_denied(req, fs, eir_of(fs, ino), ENRP_OP_WRITE, rc);
+		reply_denied(req, fs, eir_of(fs, ino), ino, NULL, ENRP_OP_WRITE, rc);
 	else
 		fuse_reply_attr(req, &s.st, fs->timeout);
 }

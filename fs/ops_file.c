@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -45,7 +46,32 @@ struct open_file {
 	uint32_t eir_id;
 	bool writer;          /* registered with enrp_ingest_writer_open */
 	bool cached;          /* the kernel caches this handle's pages */
+	/* The verified copy this open unsealed, journalled at the handle's
+	 * first change of bytes or size (an open for writing that changes
+	 * nothing loses nothing: the same bytes are sealed again); owned. */
+	_Atomic(struct pending_loss *) loss;
 };
+
+/* The first change through H: its unsealed copy is lost now, as KIND, or
+ * (NEW_SIZE >= 0) as a cut when NEW_SIZE is below the copy's size. */
+static void loss_of_change(struct fs *fs, struct open_file *h, enum enrp_loss_kind kind,
+                           off_t new_size, const char *how)
+{
+	struct pending_loss *pl = atomic_exchange(&h->loss, NULL);
+	if (!pl)
+		return;
+	pl->kind = new_size >= 0 && new_size < pl->victim.st.st_size ? ENRP_LOSS_TRUNCATED : kind;
+	pl->how = how;
+	loss_commit(fs, pl);
+	free(pl);
+}
+
+void file_loss_truncate(struct fs *fs, struct fuse_file_info *fi, off_t size)
+{
+	if (fi && fi->fh)
+		loss_of_change(fs, (struct open_file *)(uintptr_t)fi->fh, ENRP_LOSS_REPLACED, size,
+		               "truncate");
+}
 
 /* The policy operations an open with FLAGS needs. */
 static int open_check(struct fs *fs, const struct enrp_caller *caller, fuse_ino_t ino,
@@ -70,6 +96,7 @@ static void open_file_destroy(struct handle *hh)
 	if (h->fd >= 0)
 		close(h->fd);
 	enrp_reader_close(h->reader);
+	free(atomic_load(&h->loss));
 	free(h);
 }
 
@@ -190,7 +217,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	int rc = enrp_ns_mknod(fs->st, &caller, parent, name, S_IFREG | (mode & 07777), 0, NULL,
 	                       &s);
 	if (rc) {
-		reply_denied(req, fs, eir_of(fs, parent), ENRP_OP_WRITE, rc);
+		reply_denied(req, fs, eir_of(fs, parent), parent, name, ENRP_OP_WRITE, rc);
 		return;
 	}
 	rc = handle_new(fs, &s, true, false, true, fi);
@@ -226,22 +253,35 @@ void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	rc = open_check(fs, &caller, ino, fi->flags, &op);
 	if (rc) {
-		reply_denied(req, fs, s.eir_id, op, rc);
+		reply_denied(req, fs, s.eir_id, ino, NULL, op, rc);
 		return;
 	}
 	bool write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
 	bool truncate = fi->flags & O_TRUNC;
+	/* Opening a verified file to write moves its copy to trash (unseal):
+	 * lost at once with O_TRUNC, else at the handle's first change. */
+	struct pending_loss *pl = write ? malloc(sizeof(*pl)) : NULL;
+	if (pl)
+		loss_prepare(req, fs, pl, truncate ? ENRP_LOSS_TRUNCATED : ENRP_LOSS_REPLACED, &s, 0,
+		             NULL, truncate ? "o_trunc" : "rewrite");
 	rc = handle_new(fs, &s, write, truncate, false, fi);
 	if (rc) {
+		free(pl);
 		fuse_reply_err(req, -rc);
 		return;
 	}
+	if (pl && pl->relevant && truncate)
+		loss_commit(fs, pl);
+	if (pl && pl->relevant && !truncate)
+		atomic_store(&handle_of(fi)->loss, pl);
+	else
+		free(pl);
 	if (truncate) {
 		struct stat attr = { .st_size = 0 };
 		rc = enrp_ns_setattr(fs->st, &caller, ino, &attr, ENRP_SETATTR_SIZE, &s);
 		if (rc) {
 			handle_free(fs, handle_of(fi));
-			reply_denied(req, fs, s.eir_id, ENRP_OP_WRITE, rc);
+			reply_denied(req, fs, s.eir_id, ino, NULL, ENRP_OP_WRITE, rc);
 			return;
 		}
 		node_session_begin(fs, ino, caller.uid);
@@ -264,7 +304,7 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse
 	int rc = enrp_ns_check(fs->st, &caller, ino, ENRP_OP_READ);
 	if (rc) {
 		pthread_rwlock_unlock(&fs->mode_lock);
-		reply_denied(req, fs, h->eir_id, ENRP_OP_READ, rc);
+		reply_denied(req, fs, h->eir_id, ino, NULL, ENRP_OP_READ, rc);
 	} else if (h->reader) {
 		char *data = malloc(size ? size : 1);
 		ssize_t n = data ? enrp_reader_read(h->reader, data, size, (uint64_t)off) : -ENOMEM;
@@ -312,8 +352,10 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off
 	}
 	if (rc == 0)
 		rc = enrp_ns_write_done(fs->st, ino, (uint64_t)off + (uint64_t)n, NULL);
+	if (rc == 0)
+		loss_of_change(fs, h, ENRP_LOSS_REPLACED, -1, "rewrite");
 	if (rc)
-		reply_denied(req, fs, h->eir_id, ENRP_OP_WRITE, rc);
+		reply_denied(req, fs, h->eir_id, ino, NULL, ENRP_OP_WRITE, rc);
 	else
 		fuse_reply_write(req, (size_t)n);
 	handle_put(&h->h);
@@ -394,8 +436,10 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 		rc = enrp_ns_write_done(fs->st, ino, end, NULL);
 	else if (rc == 0 && !punch)
 		rc = enrp_ns_reserve_done(fs->st, ino, end);
+	if (rc == 0 && punch)
+		loss_of_change(fs, h, ENRP_LOSS_REPLACED, -1, "punch");
 	if (rc)
-		reply_denied(req, fs, h->eir_id, ENRP_OP_WRITE, rc);
+		reply_denied(req, fs, h->eir_id, ino, NULL, ENRP_OP_WRITE, rc);
 	else
 		fuse_reply_err(req, 0);
 	handle_put(&h->h);

@@ -118,7 +118,7 @@ static bool acl_change_of_eir_dir(fuse_req_t req, struct fs *fs, fuse_ino_t ino)
 	caller_of(req, &caller);
 	int rc = enrp_ns_check(fs->st, &caller, ino, ENRP_OP_WRITE);
 	if (rc)
-		reply_denied(req, fs, e.id, ENRP_OP_WRITE, rc);
+		reply_denied(req, fs, e.id, ino, NULL, ENRP_OP_WRITE, rc);
 	else
 		fuse_reply_err(req, 0);
 	return true;
@@ -192,7 +192,7 @@ void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *v
 	caller_of(req, &caller);
 	int rc = enrp_ns_setxattr(fs->st, &caller, ino, name, value, size, flags);
 	if (rc)
-		reply_denied(req, fs, eir_of(fs, ino), ENRP_OP_WRITE, rc);
+		reply_denied(req, fs, eir_of(fs, ino), ino, NULL, ENRP_OP_WRITE, rc);
 	else
 		fuse_reply_err(req, 0);
 }
@@ -214,7 +214,7 @@ void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	caller_of(req, &caller);
 	int rc = enrp_ns_removexattr(fs->st, &caller, ino, name);
 	if (rc)
-		reply_denied(req, fs, eir_of(fs, ino), ENRP_OP_WRITE, rc);
+		reply_denied(req, fs, eir_of(fs, ino), ino, NULL, ENRP_OP_WRITE, rc);
 	else
 		fuse_reply_err(req, 0);
 }

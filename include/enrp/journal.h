@@ -233,14 +233,24 @@ int enrp_journal_mirror_init(enrp_store *st, const char *target);
  * Denial aggregation: a loop of denied operations must not flood the
  * journal.  enrp_denials_note() only counts, in memory; the first denial of
  * a (EIR, uid, op, errno) key is written at the next flush, later ones as one
- * record with their count at most once a minute per key.
+ * record with their count at most once a minute per key.  Each record names
+ * the first denial's caller and path.
  * Thread-safe.
  */
 typedef struct enrp_denials enrp_denials;
 
 int enrp_denials_new(enrp_store *st, enrp_denials **out);
 void enrp_denials_free(enrp_denials *d); /* flushes nothing; NULL is a no-op */
-void enrp_denials_note(enrp_denials *d, const char *eir, uint32_t uid, enum enrp_op op, int err);
+/* Whether the next denial of (EIR, UID, OP, ERR) is the first of its
+ * record: then its caller's identity and path are worth finding. */
+bool enrp_denials_first(enrp_denials *d, const char *eir, uint32_t uid, enum enrp_op op, int err);
+/* Counts one denial by process PID of UID.  For the first of a record WHO
+ * (the caller, enrp_actor_of) and PATH (relative to the EIR) are kept, and
+ * the record names them; either may be NULL (the daemon is named, no path).
+ * A record whose denials came from more than one process says others=yes. */
+void enrp_denials_note(enrp_denials *d, const char *eir, uint32_t uid, uint32_t pid,
+                       enum enrp_op op, int err, const struct enrp_actor *who,
+                       const char *path);
 /* Writes what is due (everything when ALL).  The daemon calls it every
  * second and with ALL at unmount. */
 int enrp_denials_flush(enrp_denials *d, const struct enrp_actor *actor, int64_t now, bool all);

@@ -92,7 +92,7 @@ assert_eq "missing: " "$(sed -n 2p "$T/scan")" "every event the code writes is i
 assert_eq "problems: " "$(sed -n 3p "$T/scan")" "every call's event can be told"
 
 # The daemon's events are in the table (the names enrpfs writes).
-for e in mount unmount recovery keyfile-use file-removed file-renamed file-truncated verified denied; do
+for e in mount unmount recovery keyfile-use file-removed file-replaced file-truncated verified denied; do
 	assert_match "^$e " "$text" "audit events lists $e"
 done
 

@@ -326,7 +326,7 @@ static void *noter_main(void *arg)
 {
 	struct noter *x = arg;
 	for (int i = 0; i < x->n; i++)
-		enrp_denials_note(x->d, "threads", 7, ENRP_OP_WRITE, -EROFS);
+		enrp_denials_note(x->d, "threads", 7, 0, ENRP_OP_WRITE, -EROFS, NULL, NULL);
 	return NULL;
 }
 
@@ -338,7 +338,7 @@ static void denials(void)
 
 	is_int(enrp_denials_new(st, &d), 0, "denials table made");
 	for (int i = 0; i < 1000; i++)
-		enrp_denials_note(d, "alpha", 1001, ENRP_OP_READ, -EACCES);
+		enrp_denials_note(d, "alpha", 1001, 0, ENRP_OP_READ, -EACCES, NULL, NULL);
 	is_int(enrp_denials_flush(d, &actor, t0, false), 0, "first flush");
 	struct collect c = denied(st);
 	is_int(c.n, 1, "1000 denials: one record");
@@ -349,7 +349,7 @@ static void denials(void)
 	is_int(denied(st).n, 1, "an immediate second flush writes nothing");
 
 	for (int i = 0; i < 500; i++)
-		enrp_denials_note(d, "alpha", 1001, ENRP_OP_READ, EACCES);
+		enrp_denials_note(d, "alpha", 1001, 0, ENRP_OP_READ, EACCES, NULL, NULL);
 	enrp_denials_flush(d, &actor, t0 + 1 * S, false);
 	is_int(denied(st).n, 1, "one second later: still nothing (once a minute per key)");
 	enrp_denials_flush(d, &actor, t0 + 61 * S, false);
@@ -357,8 +357,8 @@ static void denials(void)
 	is_int(c.n, 2, "61 s later: one more record");
 	is_str(c.last_details, "uid=1001 op=read errno=EACCES count=500", "with the new count");
 
-	enrp_denials_note(d, "alpha", 1001, ENRP_OP_READ, EACCES);
-	enrp_denials_note(d, "beta", 1002, ENRP_OP_REMOVE, EROFS);
+	enrp_denials_note(d, "alpha", 1001, 0, ENRP_OP_READ, EACCES, NULL, NULL);
+	enrp_denials_note(d, "beta", 1002, 0, ENRP_OP_REMOVE, EROFS, NULL, NULL);
 	enrp_denials_flush(d, &actor, t0 + 62 * S, false);
 	c = denied(st);
 	is_int(c.n, 3, "a new key is written at once, the old one waits");
@@ -373,7 +373,7 @@ static void denials(void)
 	enrp_denials_flush(d, &actor, t0 + 130 * S, false);
 	is_int(denied(st).n, 4, "a flush with nothing pending writes nothing");
 	for (uint32_t uid = 0; uid < 5000; uid++)
-		enrp_denials_note(d, "gamma", 100000 + uid, ENRP_OP_WRITE, EROFS);
+		enrp_denials_note(d, "gamma", 100000 + uid, 0, ENRP_OP_WRITE, EROFS, NULL, NULL);
 	enrp_denials_flush(d, &actor, t0 + 200 * S, true);
 	c = denied(st);
 	/* alpha and beta were quiet for over a minute, so forgotten: all 4096
@@ -382,7 +382,7 @@ static void denials(void)
 	is_str(c.last_details, "uid=any op=any errno=any count=904 overflow=yes",
 	       "the overflow record counts the rest");
 	enrp_denials_flush(d, &actor, t0 + 300 * S, false);
-	enrp_denials_note(d, "delta", 5, ENRP_OP_READ, EACCES);
+	enrp_denials_note(d, "delta", 5, 0, ENRP_OP_READ, EACCES, NULL, NULL);
 	enrp_denials_flush(d, &actor, t0 + 301 * S, false);
 	c = denied(st);
 	is_str(c.last_details, "uid=5 op=read errno=EACCES count=1",

@@ -715,7 +715,7 @@ static void sender(void)
 	enrp_denials *d;
 	enrp_denials_new(st, &d);
 	for (uint32_t uid = 1; uid <= 20; uid++)
-		enrp_denials_note(d, "alpha", uid, ENRP_OP_READ, -EACCES);
+		enrp_denials_note(d, "alpha", uid, 0, ENRP_OP_READ, -EACCES, NULL, NULL);
 	is_int(enrp_denials_flush(d, &actor, enrp_now_ns(), true), 0, "20 denials in one write");
 	is_int(enrp_store_sync(st), 0, "sync");
 	/* The hook does not wait for a full queue (10 datagrams here, by
