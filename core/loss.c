@@ -221,7 +221,7 @@ static int flush_fn(enrp_txn *t, void *arg)
 			return rc;
 		loss_details(x, d, sizeof(d));
 		rc = journal_append_txn(t, x->has_who ? &x->who : c->daemon, e.name,
-		                        enrp_loss_event(x->kind), d);
+		                        events[x->kind], d);
 		if (rc)
 			return rc;
 	}

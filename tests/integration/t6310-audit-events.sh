@@ -72,7 +72,7 @@ for d in ("core", "fs", "tools"):
                 if ident:
                     v = re.escape(ident.group(1))
                     lits = re.findall(r"\b" + v + r"\s*=\s*\"([^\"]+)\"", src)
-                    arr = re.search(r"\b" + v + r"\s*\[\s*\]\s*=\s*\{(.*?)\};", src, re.S)
+                    arr = re.search(r"\b" + v + r"\s*\[[^\]]*\]\s*=\s*\{(.*?)\};", src, re.S)
                     if arr:
                         lits += LIT.findall(arr.group(1))
             if not lits:

@@ -61,10 +61,12 @@ assert_eq "int int str 0700" "$types" "--json details: integers as numbers, the 
 # ---- --path ------------------------------------------------------------------------------------
 expect_ok ctl hold add a/dir/f1 --until +30d --reason "keep it"
 expect_ok ctl hold add a/other/f3 --until +30d --reason "keep it too"
-assert_eq 1 "$(audit_count --path dir/f1)" "--path FILE: the record about that file"
-assert_eq 1 "$(audit_count --path /dir/)" "--path DIR (leading and trailing '/'): the records under it"
+# (each file's verified record carries its path too: count the holds')
+assert_eq 1 "$(audit_count --path dir/f1 --event hold-add)" "--path FILE: the record about that file"
+assert_eq 2 "$(audit_count --path dir/f1)" "--path FILE: its verified record as well"
+assert_eq 1 "$(audit_count --path /dir/ --event hold-add)" "--path DIR (leading and trailing '/'): the records under it"
 assert_eq 0 "$(audit_count --path di)" "--path matches whole names, not a prefix of one"
-assert_eq 2 "$(audit_count --path /)" "--path /: every record about a file"
+assert_eq 2 "$(audit_count --path / --event hold-add)" "--path /: every record about a file"
 assert_eq "dir/f1" "$(ctl audit show --path dir --json | "$PY" -c 'import json, sys; print(json.load(sys.stdin)[0]["path"])')" \
 	"--json: the record's path at the top level"
 

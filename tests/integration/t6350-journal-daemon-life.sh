@@ -20,6 +20,8 @@ r = json.loads(line) if line else {}
 out = []
 for f in sys.argv[1:]:
     v = r.get("details", {}).get(f[2:], "-") if f.startswith("d.") else r.get(f, "-")
+    if isinstance(v, bool):  # typed details: yes/no read as booleans
+        v = "yes" if v else "no"
     out.append(str(v))
 print(" ".join(out))' "$@"
 }
@@ -62,6 +64,8 @@ wait "$holder" 2>/dev/null
 fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" 2>/dev/null
 before=$(count unmount)
 mount_fs
+# The record commits with the daemon's first group: wait for it, not for luck.
+poll_until 10 eval '[ "$(count recovery)" -ge 1 ]'
 assert_eq 1 "$(count recovery)" "a mount after a SIGKILL writes one recovery record"
 assert_eq "$killed 1" "$(last recovery d.previous_pid d.orphans_freed)" \
 	"recovery names the killed daemon's pid and the orphan it freed"
