@@ -9,6 +9,8 @@
 #include <enrp/details.h>
 #include <enrp/text.h>
 
+#include "journal_int.h"
+
 static bool must_quote(const char *v)
 {
 	if (!*v)
@@ -132,17 +134,6 @@ bool enrp_details_add(char *buf, size_t size, const char *key, const char *fmt, 
 	return !cut;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void put_byte(char *value, size_t valuesz, size_t *n, char c)
 {
 	if (*n + 1 < valuesz)
@@ -194,7 +185,7 @@ bool enrp_details_next(const char **cursor, char *key, size_t keysz, char *value
 					continue;
 				}
 				p++;
-				int hi, lo;
+				uint8_t byte;
 				switch (*p) {
 				case 'n': put_byte(value, valuesz, &n, '\n'); break;
 				case 't': put_byte(value, valuesz, &n, '\t'); break;
@@ -204,10 +195,8 @@ bool enrp_details_next(const char **cursor, char *key, size_t keysz, char *value
 						*cut = true;
 					break;
 				case 'x':
-					hi = hex_digit(p[1]);
-					lo = hi < 0 ? -1 : hex_digit(p[2]);
-					if (lo >= 0) {
-						put_byte(value, valuesz, &n, (char)(hi * 16 + lo));
+					if (p[1] && journal_unhex(p + 1, 2, &byte, 1)) {
+						put_byte(value, valuesz, &n, (char)byte);
 						p += 2;
 					} else {
 						put_byte(value, valuesz, &n, 'x');
