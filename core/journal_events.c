@@ -65,7 +65,8 @@ static const struct enrp_journal_event events[] = {
 	{ "mount", "enrpfs mounted the store" },
 	{ "unmount", "enrpfs unmounted the store" },
 	{ "recovery", "enrpfs started after a crash: what recovery found and did" },
-	{ "keyfile-use", "the store's key file was read to open its encrypted data" },
+	{ "keyfile-use", "the store's key file was read to open its encrypted data (by enrpfs at "
+	                 "mount, or by enrpctl scrub)" },
 	/* the journal itself */
 	{ "mirror-target", "the syslog mirror of the journal was moved to another target" },
 };

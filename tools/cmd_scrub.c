@@ -10,9 +10,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
+#include <enrp/details.h>
 #include <enrp/enrp.h>
+#include <enrp/journal.h>
 #include <enrp/scrub.h>
 #include <enrp/units.h>
 #include <enrp/vault.h>
@@ -82,6 +87,22 @@ int cmd_scrub(struct ctl *ctl, int argc, char **argv)
 		                      : enrp_strerror(rc));
 		ctl_hint("give the master key with --keyfile FILE");
 		return CTL_FAIL;
+	}
+	if (enrp_vault_encrypted(vault)) {
+		/* Reading the master key is journalled, whoever does it (the
+		 * daemon journals its own at mount). */
+		char path[PATH_MAX] = "", real[PATH_MAX], d[PATH_MAX + 64] = "";
+		bool encrypted;
+		if (!keyfile && enrp_vault_info(ctl->store, &encrypted, path, sizeof(path)) == 0)
+			keyfile = path;
+		if (keyfile && realpath(keyfile, real))
+			keyfile = real;
+		enrp_details_add(d, sizeof(d), "path", "%s", keyfile ? keyfile : "");
+		enrp_details_add(d, sizeof(d), "store", "%s", ctl->store_path);
+		enrp_details_add(d, sizeof(d), "pid", "%ld", (long)getpid());
+		rc = enrp_journal_append(ctl->store, &ctl->actor, eir ? eir : "", "keyfile-use", "%s", d);
+		if (rc)
+			ctl_warn("cannot journal the use of the key file: %s", enrp_strerror(rc));
 	}
 	struct enrp_scrub_result r;
 	rc = enrp_scrub(ctl->store, vault, eir, &ctl->actor, ctl->tty ? show_progress : NULL, NULL,

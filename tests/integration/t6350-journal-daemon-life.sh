@@ -90,6 +90,10 @@ epid=$(daemon_pid)
 assert_eq "$KEY $STORE $epid 0" "$(last keyfile-use d.path d.store d.pid uid)" \
 	"keyfile-use: the key file read, the store, the daemon's pid, by root"
 umount_fs
+# enrpctl reading the key (an offline scrub) is journalled too, with its command.
+expect_ok ctl scrub
+assert_eq "$KEY $STORE enrpctl scrub" "$(last keyfile-use d.path d.store command)" \
+	"keyfile-use: enrpctl scrub's read of the key file, by that command"
 out=$(ctl audit verify 2>&1)
 assert_match '^audit: chain intact' "$out" "the encrypted store's chain is intact"
 
