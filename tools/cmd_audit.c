@@ -54,7 +54,7 @@ static const struct ctl_help show_help = {
 	"\n"
 	"Consecutive 'verified' records of one EIR (one per file sealed) are shown\n"
 	"as one line per run:\n"
-	"  SEQ-SEQ TIME EIR verified N files, SIZE, HH:MM:SS to HH:MM:SS, first PATH\n"
+	"  SEQ-SEQ TIME EIR verified N files, SIZE, until HH:MM:SS, first PATH\n"
 	"Every record stays in the journal: --event verified, --path, -v and --json\n"
 	"show each one.\n"
 	"\n"
