@@ -410,6 +410,15 @@ audit_count() {
 	ctl audit show --json "$@" | "$PY" -c 'import json, sys; print(len(json.load(sys.stdin)))'
 }
 
+# eir_settings NAME: `eir show NAME --json` without the ages (*_age_s), which
+# grow with the clock: for "nothing changed" comparisons.
+eir_settings() {
+	ctl eir show "$1" --json | "$PY" -c '
+import json, sys
+print(json.dumps({k: v for k, v in json.load(sys.stdin).items() if not k.endswith("_age_s")},
+                 indent=1, sort_keys=True))'
+}
+
 # details_flat: reads `audit show --json` on stdin and prints the details of
 # each record as one line of key=value words, values unquoted and booleans as
 # yes/no, for matching with a pattern.

@@ -12,9 +12,9 @@ unset ENRP_STORE
 
 snapshot_state() {
 	printf '%s\n' "$(audit_count)"
-	ctl eir show a --json
-	ctl eir show act --json
-	ctl eir list
+	eir_settings a
+	eir_settings act
+	ctl eir list -o name,class,mode,state,used,quota,files,pending,corrupt,last,stored,ratio
 }
 BEFORE=$(snapshot_state)
 

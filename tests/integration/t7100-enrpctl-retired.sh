@@ -19,8 +19,8 @@ expect_ok ctl eir retire act --reason "decommissioned" --yes
 
 state() {
 	audit_count
-	ctl eir show old --json
-	ctl eir show act --json
+	eir_settings old
+	eir_settings act
 	stat -c '%U %G %a' "$MNT/old" "$MNT/act"
 }
 BEFORE=$(state)
