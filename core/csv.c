@@ -298,6 +298,9 @@ static bool must_quote(const char *f)
 	size_t n = strlen(f);
 	if (n && (f[0] == ' ' || f[n - 1] == ' '))
 		return true;
+	/* U+FEFF first in a file would be read as a byte-order mark. */
+	if (strncmp(f, "\xef\xbb\xbf", 3) == 0)
+		return true;
 	/* A lone empty field would write an empty line, which reads back as a
 	 * row of no fields. */
 	return strpbrk(f, ",\"\r\n") != NULL;

@@ -22,7 +22,8 @@
  *     ENRP_CSV_FIELDS_MAX fields, more than ENRP_CSV_ROWS_MAX rows.
  *
  * The writer quotes a field only when it must (it holds ',', '"', CR or
- * LF, or starts or ends with a space, which some readers trim) and ends
+ * LF, starts or ends with a space, which some readers trim, or starts with
+ * U+FEFF, which would read as a byte-order mark at the start) and ends
  * every record with CRLF, as RFC 4180 says, so that reading what it wrote
  * gives back the same fields.
  *
