@@ -13,7 +13,7 @@ For each well-formed file enrp must return exactly the rows of
 csv.reader(newline='') on the same text.
 
 A quarter of the files are then damaged in one of the ways RFC 4180 forbids.
-enrp must refuse each, naming a line and column; there the two readers
+enrp must refuse each, naming its line and place in it; there the two readers
 differ by design, and this checks the difference is the documented one:
   - a quote inside an unquoted field (a"b): Python keeps it as text even
     with strict=True; enrp refuses it;
@@ -130,7 +130,7 @@ for i in range(count):
             f.write(bad)
         got = enrp_read(path)
         refused = isinstance(got, dict) and got["error"][0] >= 1 and got["error"][1] >= 1
-        report(refused, "file %d damaged (%s): enrp refuses it with a line and column (%s)"
+        report(refused, "file %d damaged (%s): enrp refuses it at a line and place (%s)"
                % (i, kind, got.get("error") if isinstance(got, dict) else "accepted"))
         try:
             python_read(bad, strict=True)
