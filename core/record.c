@@ -700,7 +700,6 @@ int rec_form_encode(const struct enrp_eir_form *f, struct rec_out *o)
 int rec_form_decode(const void *p, size_t n, struct enrp_eir_form *f)
 {
 	struct rec_in in;
-	char skip[ENRP_FORM_VALUE_MAX * 4 + 1];
 
 	memset(f, 0, sizeof(*f));
 	rec_in_init(&in, p, n);
@@ -708,10 +707,15 @@ int rec_form_decode(const void *p, size_t n, struct enrp_eir_form *f)
 		return -EIO;
 	while (!in.err && in.left) {
 		uint8_t field = rec_get_u8(&in);
-		if (field < ENRP_FORM_FIELDS)
+		if (field < ENRP_FORM_FIELDS) {
 			rec_get_str(&in, f->value[field], sizeof(f->value[field]));
-		else
-			rec_get_str(&in, skip, sizeof(skip));
+			continue;
+		}
+		/* A field of a newer enrp: skip its u16 length and bytes. */
+		size_t len = (size_t)rec_get_u8(&in) << 8;
+		len |= rec_get_u8(&in);
+		while (len-- && !in.err)
+			rec_get_u8(&in);
 	}
 	return rec_in_end(&in);
 }

@@ -38,6 +38,9 @@
 
 /* Reading more than this is a wrong file, not a form. */
 #define IMPORT_FILE_MAX (64u << 20)
+/* EIRs in one import: a platform's registry is hundreds; each row costs
+ * about 10 KiB while checked, and all go into one transaction. */
+#define IMPORT_EIRS_MAX 10000
 /* Problems listed before the rest are only counted. */
 #define IMPORT_ERRORS_SHOWN 50
 
@@ -430,6 +433,12 @@ static int import_file(struct ctl *ctl, const char *path, bool dry_run)
 		goto out;
 	}
 
+	if (enrp_csv_rows(csv) - header - 1 > IMPORT_EIRS_MAX) {
+		ctl_err("'%s' has %zu rows; one import takes at most %d EIRs", path,
+		        enrp_csv_rows(csv) - header - 1, IMPORT_EIRS_MAX);
+		ctl_hint("split the file; nothing was imported");
+		goto out;
+	}
 	items = ctl_xmalloc((enrp_csv_rows(csv) + 1) * sizeof(*items));
 	size_t *line_of = ctl_xmalloc((enrp_csv_rows(csv) + 1) * sizeof(*line_of));
 	for (size_t r = header + 1; r < enrp_csv_rows(csv); r++) {
