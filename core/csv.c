@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <enrp/csv.h>
+#include <enrp/i18n.h>
 #include <enrp/text.h>
 
 struct csv_row {
@@ -73,7 +74,7 @@ static int fail(struct reader *r, int rc, size_t at, const char *fmt, ...)
 	r->err->column = col;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(r->err->msg, sizeof(r->err->msg), fmt, ap);
+	vsnprintf(r->err->msg, sizeof(r->err->msg), _(fmt), ap);
 	va_end(ap);
 	return rc;
 }
@@ -116,10 +117,10 @@ static int put_char(struct reader *r)
 	size_t avail = r->len - r->pos < 4 ? r->len - r->pos : 4;
 	memcpy(tmp, r->buf + r->pos, avail);
 	if (tmp[0] == '\0')
-		return fail(r, -EINVAL, r->pos, "NUL byte");
+		return fail(r, -EINVAL, r->pos, N_("NUL byte"));
 	size_t n = enrp_utf8_decode(tmp, NULL);
 	if (n == 0)
-		return fail(r, -EINVAL, r->pos, "invalid UTF-8 (byte 0x%02x)",
+		return fail(r, -EINVAL, r->pos, N_("invalid UTF-8 (byte 0x%02x)"),
 		            (unsigned char)tmp[0]);
 	int rc = put_bytes(r, r->buf + r->pos, n);
 	r->pos += n;
@@ -131,7 +132,7 @@ static int begin_field(struct reader *r)
 	struct enrp_csv *c = r->csv;
 	struct csv_row *row = &c->rows[c->nrows - 1];
 	if (row->n >= ENRP_CSV_FIELDS_MAX)
-		return fail(r, -E2BIG, r->pos, "more than %d fields in a row", ENRP_CSV_FIELDS_MAX);
+		return fail(r, -E2BIG, r->pos, N_("more than %d fields in a row"), ENRP_CSV_FIELDS_MAX);
 	int rc = grow((void **)&c->offs, &c->fields_cap, c->nfields + 1, sizeof(*c->offs));
 	if (rc)
 		return rc;
@@ -144,7 +145,7 @@ static int end_field(struct reader *r, size_t started_at)
 {
 	struct enrp_csv *c = r->csv;
 	if (c->text_len - c->offs[c->nfields - 1] > ENRP_CSV_FIELD_MAX)
-		return fail(r, -E2BIG, started_at, "field longer than %d bytes", ENRP_CSV_FIELD_MAX);
+		return fail(r, -E2BIG, started_at, N_("field longer than %d bytes"), ENRP_CSV_FIELD_MAX);
 	return put_bytes(r, "", 1);
 }
 
@@ -162,7 +163,7 @@ static int quoted(struct reader *r)
 		if (r->pos >= r->len) {
 			r->line = open_line;
 			r->line_start = open_line_start;
-			return fail(r, -EINVAL, open, "quoted field not closed");
+			return fail(r, -EINVAL, open, N_("quoted field not closed"));
 		}
 		char ch = r->buf[r->pos];
 		if (ch == '"') {
@@ -200,14 +201,14 @@ static int record(struct reader *r)
 				return rc;
 			if (r->pos < r->len && r->buf[r->pos] != ',' && !at_eol(r))
 				return fail(r, -EINVAL, r->pos,
-				            "unexpected character after a closing quote "
-				            "(a quote inside a field is written \"\")");
+				            N_("unexpected character after a closing quote "
+				            "(a quote inside a field is written \"\")"));
 		} else {
 			while (r->pos < r->len && r->buf[r->pos] != ',' && !at_eol(r)) {
 				if (r->buf[r->pos] == '"')
 					return fail(r, -EINVAL, r->pos,
-					            "quote inside an unquoted field (quote the whole "
-					            "field and double the quote)");
+					            N_("quote inside an unquoted field (quote the whole "
+					            "field and double the quote)"));
 				rc = put_char(r);
 				if (rc)
 					return rc;
@@ -241,7 +242,7 @@ int enrp_csv_parse(const char *buf, size_t len, enrp_csv **out, struct enrp_csv_
 		r.pos = r.line_start = 3;
 	while (!rc && r.pos < r.len) {
 		if (c->nrows >= ENRP_CSV_ROWS_MAX) {
-			rc = fail(&r, -E2BIG, r.pos, "more than %d rows", ENRP_CSV_ROWS_MAX);
+			rc = fail(&r, -E2BIG, r.pos, N_("more than %d rows"), ENRP_CSV_ROWS_MAX);
 			break;
 		}
 		rc = grow((void **)&c->rows, &c->rows_cap, c->nrows + 1, sizeof(*c->rows));

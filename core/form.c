@@ -23,6 +23,7 @@
 
 #include <enrp/details.h>
 #include <enrp/form.h>
+#include <enrp/i18n.h>
 #include <enrp/journal.h>
 #include <enrp/schedule.h>
 #include <enrp/text.h>
@@ -92,7 +93,7 @@ static int bad(char *err, size_t errsz, const char *fmt, ...)
 	if (err && errsz) {
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(err, errsz, fmt, ap);
+		vsnprintf(err, errsz, _(fmt), ap);
 		va_end(ap);
 	}
 	return -EINVAL;
@@ -104,9 +105,9 @@ static int check_text(const char *in, char *err, size_t errsz)
 		unsigned cp;
 		size_t n = enrp_utf8_decode(p, &cp);
 		if (n == 0)
-			return bad(err, errsz, "not valid UTF-8");
+			return bad(err, errsz, N_("not valid UTF-8"));
 		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
-			return bad(err, errsz, "a control character (line break, tab...)");
+			return bad(err, errsz, N_("a control character (line break, tab...)"));
 		p += n;
 	}
 	return 0;
@@ -122,22 +123,22 @@ static int check_number(const char *in, char *canon, bool *over_100, char *err, 
 	size_t nf = 0;
 
 	if (ni == 0)
-		return bad(err, errsz, "'%s' is not a number (e.g. 120 or 12.5)", in);
+		return bad(err, errsz, N_("'%s' is not a number (e.g. 120 or 12.5)"), in);
 	if (*frac == '.' || *frac == ',') {
 		nf = strspn(frac + 1, "0123456789");
 		if (nf == 0 || frac[1 + nf])
-			return bad(err, errsz, "'%s' is not a number (e.g. 120 or 12.5)", in);
+			return bad(err, errsz, N_("'%s' is not a number (e.g. 120 or 12.5)"), in);
 		if (nf > NUMBER_FRAC_DIGITS)
-			return bad(err, errsz, "'%s' has more than 3 decimals", in);
+			return bad(err, errsz, N_("'%s' has more than 3 decimals"), in);
 	} else if (*frac) {
-		return bad(err, errsz, "'%s' is not a number (e.g. 120 or 12.5)", in);
+		return bad(err, errsz, N_("'%s' is not a number (e.g. 120 or 12.5)"), in);
 	}
 	while (ni > 1 && *in == '0') {
 		in++;
 		ni--;
 	}
 	if (ni > NUMBER_INT_DIGITS)
-		return bad(err, errsz, "'%s' is too large", in);
+		return bad(err, errsz, N_("'%s' is too large"), in);
 	while (nf > 0 && frac[nf] == '0')
 		nf--;
 	memcpy(canon, in, ni);
@@ -161,11 +162,11 @@ int enrp_form_value_check(enum enrp_form_field f, const char *in, char *canon, c
 	int rc;
 
 	if ((unsigned)f >= ENRP_FORM_FIELDS)
-		return bad(err, errsz, "unknown field");
+		return bad(err, errsz, N_("unknown field"));
 	if (err && errsz)
 		err[0] = '\0';
 	if (strlen(in) > ENRP_FORM_VALUE_MAX)
-		return bad(err, errsz, "longer than %d bytes", ENRP_FORM_VALUE_MAX);
+		return bad(err, errsz, N_("longer than %d bytes"), ENRP_FORM_VALUE_MAX);
 	if (!*in) {
 		canon[0] = '\0';
 		return 0;
@@ -181,7 +182,7 @@ int enrp_form_value_check(enum enrp_form_field f, const char *in, char *canon, c
 	case PERCENT:
 		rc = check_number(in, canon, &over, err, errsz);
 		if (rc == 0 && over)
-			return bad(err, errsz, "'%s' is not a percentage from 0 to 100", in);
+			return bad(err, errsz, N_("'%s' is not a percentage from 0 to 100"), in);
 		return rc;
 	case SCHEDULE:
 		if (enrp_schedule_parse(in, &sch, why, sizeof(why)))
@@ -196,7 +197,7 @@ int enrp_form_value_check(enum enrp_form_field f, const char *in, char *canon, c
 			}
 		}
 		if (err && errsz) {
-			int n = snprintf(err, errsz, "'%s' is not one of", in);
+			int n = snprintf(err, errsz, _("'%s' is not one of"), in);
 			for (const char *const *c = fields[f].choices; *c && n > 0 && (size_t)n < errsz;
 			     c++)
 				n += snprintf(err + n, errsz - (size_t)n, "%s %s", c == fields[f].choices ? "" : ",", *c);

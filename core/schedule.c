@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <enrp/i18n.h>
 #include <enrp/schedule.h>
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -52,11 +53,11 @@ static int fail(char *err, size_t errsz, unsigned rule, const char *fmt, ...)
 static int fail(char *err, size_t errsz, unsigned rule, const char *fmt, ...)
 {
 	if (err && errsz) {
-		int n = snprintf(err, errsz, "rule %u: ", rule);
+		int n = snprintf(err, errsz, _("rule %u: "), rule);
 		va_list ap;
 		va_start(ap, fmt);
 		if (n >= 0 && (size_t)n < errsz)
-			vsnprintf(err + n, errsz - (size_t)n, fmt, ap);
+			vsnprintf(err + n, errsz - (size_t)n, _(fmt), ap);
 		va_end(ap);
 	}
 	return -EINVAL;
@@ -102,54 +103,54 @@ static int rule_parse(const char *s, size_t len, unsigned no, struct enrp_schedu
 		while (i < len && s[i] != ' ' && s[i] != '\t')
 			i++;
 		if (nw == WORDS_MAX)
-			return fail(err, errsz, no, "too many words (a rule is PERIOD [DAYS] HH:MM TYPE)");
+			return fail(err, errsz, no, N_("too many words (a rule is PERIOD [DAYS] HH:MM TYPE)"));
 		if (i - st >= WORD_MAX)
-			return fail(err, errsz, no, "word too long");
+			return fail(err, errsz, no, N_("word too long"));
 		memcpy(w[nw], s + st, i - st);
 		w[nw++][i - st] = '\0';
 	}
 	if (nw == 0)
-		return fail(err, errsz, no, "empty rule");
+		return fail(err, errsz, no, N_("empty rule"));
 	int period = -1;
 	for (unsigned k = 0; k < NELEM(period_names); k++)
 		if (strcmp(w[0], period_names[k]) == 0)
 			period = (int)k;
 	if (period < 0)
 		return fail(err, errsz, no,
-		            "unknown period '%s' (daily, weekly, monthly, quarterly or yearly)", w[0]);
+		            N_("unknown period '%s' (daily, weekly, monthly, quarterly or yearly)"), w[0]);
 	r->period = (enum enrp_schedule_period)period;
 	r->days = 0;
 	unsigned want = period == ENRP_SCHED_DAILY ? 3 : 4;
 	if (nw != want)
 		return fail(err, errsz, no, period == ENRP_SCHED_DAILY
-		            ? "expected 'daily HH:MM TYPE'"
-		            : period == ENRP_SCHED_WEEKLY ? "expected 'weekly DAY[,DAY...] HH:MM TYPE'"
-		                                          : "expected '%s first-DAY HH:MM TYPE'",
+		            ? N_("expected 'daily HH:MM TYPE'")
+		            : period == ENRP_SCHED_WEEKLY ? N_("expected 'weekly DAY[,DAY...] HH:MM TYPE'")
+		                                          : N_("expected '%s first-DAY HH:MM TYPE'"),
 		            period_names[period]);
 	if (period == ENRP_SCHED_WEEKLY) {
 		char *save = NULL, list[WORD_MAX];
 		memcpy(list, w[1], sizeof(list));
 		if (!list[0] || list[0] == ',' || list[strlen(list) - 1] == ',' || strstr(list, ",,"))
-			return fail(err, errsz, no, "bad day list '%s' (e.g. mon,wed,fri)", w[1]);
+			return fail(err, errsz, no, N_("bad day list '%s' (e.g. mon,wed,fri)"), w[1]);
 		for (char *d = strtok_r(list, ",", &save); d; d = strtok_r(NULL, ",", &save)) {
 			int k = day_parse(d);
 			if (k < 0)
-				return fail(err, errsz, no, "unknown day '%s' (mon..sun)", d);
+				return fail(err, errsz, no, N_("unknown day '%s' (mon..sun)"), d);
 			if (r->days & (1u << k))
-				return fail(err, errsz, no, "day '%s' named twice", d);
+				return fail(err, errsz, no, N_("day '%s' named twice"), d);
 			r->days |= (uint8_t)(1u << k);
 		}
 	} else if (period != ENRP_SCHED_DAILY) {
 		int k = strncmp(w[1], "first-", 6) == 0 ? day_parse(w[1] + 6) : -1;
 		if (k < 0)
-			return fail(err, errsz, no, "expected first-DAY (e.g. first-fri), not '%s'", w[1]);
+			return fail(err, errsz, no, N_("expected first-DAY (e.g. first-fri), not '%s'"), w[1]);
 		r->days = (uint8_t)(1u << k);
 	}
 	if (!time_parse(w[want - 2], &r->hour, &r->minute))
-		return fail(err, errsz, no, "bad time '%s' (HH:MM, 00:00 to 23:59)", w[want - 2]);
+		return fail(err, errsz, no, N_("bad time '%s' (HH:MM, 00:00 to 23:59)"), w[want - 2]);
 	if (enrp_backup_type_parse(w[want - 1], &r->type))
-		return fail(err, errsz, no, "unknown backup type '%s' (full, incremental or "
-		            "differential)", w[want - 1]);
+		return fail(err, errsz, no, N_("unknown backup type '%s' (full, incremental or "
+		            "differential)"), w[want - 1]);
 	return 0;
 }
 
@@ -161,7 +162,7 @@ int enrp_schedule_parse(const char *s, struct enrp_schedule *out, char *err, siz
 	if (err && errsz)
 		err[0] = '\0';
 	if (len > ENRP_SCHEDULE_TEXT_MAX)
-		return fail(err, errsz, 1, "schedule longer than %d bytes", ENRP_SCHEDULE_TEXT_MAX);
+		return fail(err, errsz, 1, N_("schedule longer than %d bytes"), ENRP_SCHEDULE_TEXT_MAX);
 	if (strspn(s, " \t") == len) {
 		*out = sch;
 		return 0;
@@ -170,7 +171,7 @@ int enrp_schedule_parse(const char *s, struct enrp_schedule *out, char *err, siz
 		const char *semi = strchr(p, ';');
 		size_t n = semi ? (size_t)(semi - p) : strlen(p);
 		if (sch.n == ENRP_SCHEDULE_RULES_MAX)
-			return fail(err, errsz, sch.n + 1, "more than %d rules",
+			return fail(err, errsz, sch.n + 1, N_("more than %d rules"),
 			            ENRP_SCHEDULE_RULES_MAX);
 		int rc = rule_parse(p, n, sch.n + 1, &sch.rule[sch.n], err, errsz);
 		if (rc)
