@@ -41,7 +41,7 @@
 
 typedef struct enrp_csv enrp_csv;
 
-/* Where reading stopped, and why (English text; enrpctl translates it). */
+/* Where reading stopped, and why (in the reader's language: gettext). */
 struct enrp_csv_error {
 	unsigned line;   /* 1-based physical line */
 	unsigned column; /* 1-based character in that line */
