@@ -456,10 +456,9 @@ struct create_ctx {
 	struct enrp_eir e;
 };
 
-static int create_fn(enrp_txn *t, void *arg)
+int eir_create_txn(enrp_txn *t, const struct enrp_eir *spec, const struct enrp_actor *actor,
+                   struct enrp_eir *e)
 {
-	struct create_ctx *c = arg;
-	struct enrp_eir *e = &c->e;
 	struct enrp_eir_usage zero = { 0 };
 	char details[DETAILS_SIZE], agent[16];
 	uint8_t idval[4];
@@ -467,7 +466,12 @@ static int create_fn(enrp_txn *t, void *arg)
 	uint32_t old;
 	int rc;
 
-	*e = *c->spec;
+	rc = validate_fields(spec);
+	if (rc == 0 && !dir_mode_valid(spec->dir_mode))
+		rc = -EINVAL;
+	if (rc)
+		return rc;
+	*e = *spec;
 	/* Server-assigned fields: a new EIR starts normal and unescalated. */
 	e->state = ENRP_STATE_NORMAL;
 	e->escalated_until = 0;
@@ -519,7 +523,13 @@ static int create_fn(enrp_txn *t, void *arg)
 	if (e->max_files)
 		enrp_details_add(details, sizeof(details), "max_files", "%llu",
 		                 (unsigned long long)e->max_files);
-	return journal_append_txn(t, c->actor, e->name, "eir-create", details);
+	return journal_append_txn(t, actor, e->name, "eir-create", details);
+}
+
+static int create_fn(enrp_txn *t, void *arg)
+{
+	struct create_ctx *c = arg;
+	return eir_create_txn(t, c->spec, c->actor, &c->e);
 }
 
 int enrp_eir_create(enrp_store *st, const struct enrp_eir *spec,

@@ -6,6 +6,11 @@
 
 #include "store_int.h"
 
+/* enrp_eir_create inside T (SPEC checked here too); *E receives the stored
+ * record. */
+int eir_create_txn(enrp_txn *t, const struct enrp_eir *spec, const struct enrp_actor *actor,
+                   struct enrp_eir *e);
+
 /* -ENOENT if no such EIR (or NAME is no valid EIR name). */
 int eir_lookup_txn(enrp_txn *t, const char *name, uint32_t *id);
 int eir_get_txn(enrp_txn *t, uint32_t id, struct enrp_eir *out);

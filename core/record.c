@@ -697,3 +697,44 @@ int rec_restore_decode(const void *p, size_t n, struct enrp_restore_entry *r)
 	r->result = result;
 	return 0;
 }
+
+/* ---- the registration form (DBI_POLICY "form") ----
+ * Version byte, then per filled-in field: u8 field, u16 length, bytes.
+ * A field number this version does not know (a newer enrp wrote it) is
+ * skipped, so an older enrp still shows the fields it knows. */
+#define REC_FORM_VERSION 1
+
+int rec_form_encode(const struct enrp_eir_form *f, struct rec_out *o)
+{
+	rec_put_u8(o, REC_FORM_VERSION);
+	for (unsigned i = 0; i < ENRP_FORM_FIELDS; i++) {
+		if (!f->value[i][0])
+			continue;
+		rec_put_u8(o, (uint8_t)i);
+		rec_put_str(o, f->value[i]);
+	}
+	return o->err;
+}
+
+int rec_form_decode(const void *p, size_t n, struct enrp_eir_form *f)
+{
+	struct rec_in in;
+
+	memset(f, 0, sizeof(*f));
+	rec_in_init(&in, p, n);
+	if (rec_get_u8(&in) != REC_FORM_VERSION)
+		return -EIO;
+	while (!in.err && in.left) {
+		uint8_t field = rec_get_u8(&in);
+		if (field < ENRP_FORM_FIELDS) {
+			rec_get_str(&in, f->value[field], sizeof(f->value[field]));
+			continue;
+		}
+		/* A field of a newer enrp: skip its u16 length and bytes. */
+		size_t len = (size_t)rec_get_u8(&in) << 8;
+		len |= rec_get_u8(&in);
+		while (len-- && !in.err)
+			rec_get_u8(&in);
+	}
+	return rec_in_end(&in);
+}

@@ -13,6 +13,7 @@
 
 #include <enrp/calendar.h>
 #include <enrp/eir.h>
+#include <enrp/form.h>
 #include <enrp/journal.h>
 #include <enrp/ns.h>
 #include <enrp/restore.h>
@@ -234,5 +235,10 @@ void key_restore(uint8_t buf[KEY_RESTORE_LEN], uint32_t eir_id, uint64_t seq);
 /* The record's EIR and seq come from its key, not its value. */
 int rec_restore_encode(const struct enrp_restore_entry *r, struct rec_out *o);
 int rec_restore_decode(const void *p, size_t n, struct enrp_restore_entry *r);
+
+/* The registration form of an EIR (form.h); fields left "" are not
+ * stored.  decode: -EIO on damage. */
+int rec_form_encode(const struct enrp_eir_form *f, struct rec_out *o);
+int rec_form_decode(const void *p, size_t n, struct enrp_eir_form *f);
 
 #endif

@@ -34,6 +34,7 @@
 #include <enrp/retention.h>
 
 #include "eir_int.h"
+#include "retention_int.h"
 #include "journal_int.h"
 
 #define NS_PER_SEC 1000000000LL
@@ -329,32 +330,41 @@ struct set_ctx {
 static int set_fn(enrp_txn *t, void *arg)
 {
 	struct set_ctx *c = arg;
-	char text[ENRP_RETENTION_SPEC_MAX], old[ENRP_RETENTION_SPEC_MAX];
-	char details[2 * ENRP_RETENTION_SPEC_MAX + 32];
-	struct enrp_retention prev;
 	struct enrp_eir e;
 	int rc = eir_get_by_name_txn(t, c->name, &e);
 
 	if (rc)
 		return rc;
-	if (e.state == ENRP_STATE_DESTROYED)
+	return retention_set_txn(t, &e, c->policy, c->actor);
+}
+
+int retention_set_txn(enrp_txn *t, const struct enrp_eir *eir, const struct enrp_retention *p,
+                      const struct enrp_actor *actor)
+{
+	char text[ENRP_RETENTION_SPEC_MAX], old[ENRP_RETENTION_SPEC_MAX];
+	char details[2 * ENRP_RETENTION_SPEC_MAX + 32];
+	struct enrp_retention prev;
+	const struct enrp_eir *ep = eir;
+	int rc;
+
+	if (ep->state == ENRP_STATE_DESTROYED)
 		return -EINVAL;
-	rc = policy_get_txn(t, e.id, &prev);
+	rc = policy_get_txn(t, ep->id, &prev);
 	if (rc)
 		return rc;
 	enrp_retention_format(&prev, old, sizeof(old));
-	enrp_retention_format(c->policy, text, sizeof(text));
+	enrp_retention_format(p, text, sizeof(text));
 	if (text[0])
-		rc = eir_setting_put(t, e.id, SETTING_RETENTION, text, strlen(text));
+		rc = eir_setting_put(t, ep->id, SETTING_RETENTION, text, strlen(text));
 	else
-		rc = eir_setting_del(t, e.id, SETTING_RETENTION);
+		rc = eir_setting_del(t, ep->id, SETTING_RETENTION);
 	if (rc)
 		return rc;
 	/* A policy holds '=' and so is always quoted: policy="keep-daily=7". */
 	details[0] = '\0';
 	enrp_details_add(details, sizeof(details), "policy", "%s", text);
 	enrp_details_add(details, sizeof(details), "was", "%s", old);
-	return journal_append_txn(t, c->actor, e.name, "retention-set", details);
+	return journal_append_txn(t, actor, ep->name, "retention-set", details);
 }
 
 int enrp_retention_set(enrp_store *st, const char *name, const struct enrp_retention *p,

@@ -65,7 +65,7 @@ static const struct ctl_help create_help = {
 	"enrpctl eir create NAME --owner USER[:GROUP] [--class 1|2|3]\n"
 	"           [--mode rw|wo|ro|active] [--quota SIZE] [--max-files N]\n"
 	"           [--agent USER] [--rpo MINUTES] [--dir-mode OCTAL]\n"
-	"           [--retention SPEC]",
+	"           [--retention SPEC] [FORM OPTIONS]",
 	N_("Creates the EIR NAME and its directory at the root of the mount.  NAME is\n"
 	"1-63 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or\n"
 	"digit.\n"
@@ -89,6 +89,27 @@ static const struct ctl_help create_help = {
 	"  --retention SPEC      retention policy, e.g. \"files=90,keep-daily=7,\n"
 	"                        keep-weekly=4,keep-monthly=12,keep-yearly=3\" (see\n"
 	"                        enrpctl(8); default none: nothing is pruned)\n"
+	"\n"
+	"Registration form (each '' clears it; enrpctl(8) describes them):\n"
+	"  --full-name TEXT      full name of the EIR\n"
+	"  --os TEXT             operating system and version\n"
+	"  --dbms TEXT           DBMS or software and version\n"
+	"  --db-size-gb N        database size, GB (e.g. 120 or 12.5)\n"
+	"  --dump-size-gb N      dump size, GB\n"
+	"  --growth-gb N         planned growth per year, GB\n"
+	"  --cpus TEXT           the server's CPUs\n"
+	"  --cpu-load-pct N      CPU load in per cent, 0 to 100\n"
+	"  --ram-gb N            RAM, GB\n"
+	"  --backup-tools TEXT   backup tools\n"
+	"  --organisation TEXT   the owner organisation\n"
+	"  --responsible TEXT    the responsible person\n"
+	"  --phone TEXT          their phone\n"
+	"  --schedule RULES      e.g. \"daily 23:00 incremental; monthly first-fri\n"
+	"                        23:00 full\" (DAY mon..sun; quarterly, yearly, weekly)\n"
+	"  --backup-type TYPE    full, incremental or differential\n"
+	"  --method METHOD       clone, snapshot or copy\n"
+	"  --backup-mode MODE    hot or cold\n"
+	"\n"
 	"  -S, --store STORE     the store\n"
 	"  -h, --help            show this help\n"),
 };
@@ -110,7 +131,8 @@ static const struct ctl_help list_help = {
 static const struct ctl_help show_help = {
 	"enrpctl eir show NAME [--json]",
 	N_("Shows every setting of the EIR NAME, its escalation, the reason for its\n"
-	"state and its usage, as 'key: value' lines.\n"
+	"state, its usage and its registration form, as 'key: value' lines ('-'\n"
+	"for a field of the form not filled in).\n"
 	"\n"
 	"Options:\n"
 	"  --json             print one JSON object\n"
@@ -122,7 +144,7 @@ static const struct ctl_help set_help = {
 	"enrpctl eir set NAME [--mode MODE] [--owner USER[:GROUP]] [--class 1|2|3]\n"
 	"           [--quota SIZE] [--max-files N] [--agent USER|none]\n"
 	"           [--rpo MINUTES] [--dir-mode OCTAL] [--retention SPEC] [--lock DAYS]\n"
-	"           [--force]",
+	"           [--force] [FORM OPTIONS]",
 	N_("Changes settings of the EIR NAME (at least one option).  A mode change is\n"
 	"in force for every operation on the mount once enrpctl returns.\n"
 	"\n"
@@ -146,6 +168,27 @@ static const struct ctl_help set_help = {
 	"                        only be lengthened\n"
 	"  --force               set --quota or --max-files even below what the EIR\n"
 	"                        holds now (refused otherwise: every write would fail)\n"
+	"\n"
+	"Registration form (each '' clears it; enrpctl(8) describes them):\n"
+	"  --full-name TEXT      full name of the EIR\n"
+	"  --os TEXT             operating system and version\n"
+	"  --dbms TEXT           DBMS or software and version\n"
+	"  --db-size-gb N        database size, GB (e.g. 120 or 12.5)\n"
+	"  --dump-size-gb N      dump size, GB\n"
+	"  --growth-gb N         planned growth per year, GB\n"
+	"  --cpus TEXT           the server's CPUs\n"
+	"  --cpu-load-pct N      CPU load in per cent, 0 to 100\n"
+	"  --ram-gb N            RAM, GB\n"
+	"  --backup-tools TEXT   backup tools\n"
+	"  --organisation TEXT   the owner organisation\n"
+	"  --responsible TEXT    the responsible person\n"
+	"  --phone TEXT          their phone\n"
+	"  --schedule RULES      e.g. \"daily 23:00 incremental; monthly first-fri\n"
+	"                        23:00 full\" (DAY mon..sun; quarterly, yearly, weekly)\n"
+	"  --backup-type TYPE    full, incremental or differential\n"
+	"  --method METHOD       clone, snapshot or copy\n"
+	"  --backup-mode MODE    hot or cold\n"
+	"\n"
 	"  -S, --store STORE     the store\n"
 	"  -h, --help            show this help\n"),
 };
@@ -586,18 +629,24 @@ static bool escalated_now(const struct enrp_eir *e, int64_t now)
 
 /* --- create -------------------------------------------------------------- */
 
+static int create_apply(struct ctl *ctl, const char *name, const struct enrp_eir *specp,
+                        const struct enrp_retention *retp, const struct enrp_eir_form *form,
+                        uint32_t form_given);
+
 static int eir_create(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = { EIR_SETTING_OPTIONS, CTL_OPTS_COMMON };
+	static const struct option opts[] = { EIR_SETTING_OPTIONS, EIR_FORM_OPTIONS,
+	                                      CTL_OPTS_COMMON };
 	struct eir_opts o = { 0 };
-	struct enrp_eir spec, out;
+	struct form_opts fo = { 0 };
+	struct enrp_eir spec;
 	const char *name;
 	unsigned flags;
 	int c, rc;
 
 	ctl_getopt_begin(ctl, argv);
 	while ((c = getopt_long(argc, argv, "hS:", opts, NULL)) != -1) {
-		if (eir_opts_take(&o, c, optarg))
+		if (eir_opts_take(&o, c, optarg) || form_opts_take(&fo, c, optarg))
 			continue;
 		rc = ctl_common_option(ctl, c, optarg, &create_help);
 		if (rc != CTL_CONTINUE)
@@ -624,6 +673,23 @@ static int eir_create(struct ctl *ctl, int argc, char **argv)
 	if (o.lock)
 		return ctl_usage_error(ctl, &create_help, "--lock is set with 'eir set NAME --lock "
 		                       "DAYS' once the EIR exists");
+	struct enrp_eir_form *form = ctl_xmalloc(sizeof(*form));
+	uint32_t form_given = 0;
+	rc = form_opts_apply(&fo, form, &form_given);
+	if (rc == CTL_OK)
+		rc = create_apply(ctl, name, &spec, &retention, form, form_given);
+	free(form);
+	return rc;
+}
+
+/* The store's part of eir create. */
+static int create_apply(struct ctl *ctl, const char *name, const struct enrp_eir *specp,
+                        const struct enrp_retention *retp, const struct enrp_eir_form *form,
+                        uint32_t form_given)
+{
+	struct enrp_eir spec = *specp, out;
+	struct enrp_retention retention = *retp;
+	int rc;
 
 	rc = ctl_open_store(ctl);
 	if (rc != CTL_OK)
@@ -651,6 +717,14 @@ static int eir_create(struct ctl *ctl, int argc, char **argv)
 			return CTL_FAIL;
 		}
 		ctl_line(stdout, "  retention: %s", retention_text(&retention, buf));
+	}
+	/* Likewise: an EIR with its form still empty is an EIR all the same. */
+	if (form_given && (rc = enrp_form_set(ctl->store, name, form, form_given,
+	                                      &ctl->actor)) < 0) {
+		ctl_err("cannot set the form of EIR '%s': %s", name, enrp_strerror(rc));
+		ctl_hint("the EIR was created; fill the form in with 'enrpctl eir set %s "
+		         "--full-name ...'", name);
+		return CTL_FAIL;
 	}
 	return ctl_notify_eir(ctl, name, out.id);
 }
@@ -782,6 +856,7 @@ static void show_text(const struct eir_row *row, int64_t now)
 	ctl_line(stdout, "escalation-reason: %s",
 	       e->escalation_reason[0] ? e->escalation_reason : "-");
 	print_time("created", e->created, "");
+	form_show_text(row);
 }
 
 static int eir_show(struct ctl *ctl, int argc, char **argv)
@@ -924,23 +999,30 @@ static int check_below_usage(const char *name, const struct enrp_eir *next, unsi
 	return rc;
 }
 
+static int eir_set_apply(struct ctl *ctl, const char *name, const struct eir_opts *op,
+                         unsigned given, const struct enrp_retention *retp, long lock_days,
+                         bool force, const struct enrp_eir_form *form, uint32_t form_given,
+                         struct enrp_eir_form **cur_form, uint32_t *form_changed);
+
 static int eir_set(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		EIR_SETTING_OPTIONS,
+		EIR_FORM_OPTIONS,
 		{ "force", no_argument, NULL, 'f' },
 		CTL_OPTS_COMMON,
 	};
 	struct eir_opts o = { 0 };
-	struct enrp_eir cur, want;
+	struct form_opts fo = { 0 };
+	struct enrp_eir want;
 	const char *name;
-	unsigned given, changed = 0;
+	unsigned given;
 	bool force = false;
 	int c, rc;
 
 	ctl_getopt_begin(ctl, argv);
 	while ((c = getopt_long(argc, argv, "hS:", opts, NULL)) != -1) {
-		if (eir_opts_take(&o, c, optarg))
+		if (eir_opts_take(&o, c, optarg) || form_opts_take(&fo, c, optarg))
 			continue;
 		if (c == 'f') {
 			force = true;
@@ -958,7 +1040,7 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 	rc = eir_opts_apply(&o, true, &want, &given);
 	if (rc != CTL_OK)
 		return rc;
-	struct enrp_retention retention = { 0 }, cur_retention;
+	struct enrp_retention retention = { 0 };
 	if (o.retention && (rc = parse_retention(o.retention, &retention)) != CTL_OK)
 		return rc;
 	long lock_days = -1;
@@ -970,8 +1052,36 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 			return ctl_usage_error(ctl, &set_help, "--lock '%s' is not a number of days "
 			                       "(0 to 36500)", o.lock);
 	}
-	if (!given && !o.retention && !o.lock)
-		return ctl_usage_error(ctl, &set_help, "nothing to change");
+	struct enrp_eir_form *form = ctl_xmalloc(sizeof(*form)), *cur_form = NULL;
+	uint32_t form_given = 0, form_changed = 0;
+	rc = form_opts_apply(&fo, form, &form_given);
+	if (rc != CTL_OK)
+		goto out_form;
+	if (!given && !o.retention && !o.lock && !form_given) {
+		rc = ctl_usage_error(ctl, &set_help, "nothing to change");
+		goto out_form;
+	}
+	rc = eir_set_apply(ctl, name, &o, given, &retention, lock_days, force, form, form_given,
+	                   &cur_form, &form_changed);
+out_form:
+	free(form);
+	free(cur_form);
+	return rc;
+}
+
+/* The second half of eir set: the store's part.  *CUR_FORM is allocated
+ * here (the caller frees it). */
+static int eir_set_apply(struct ctl *ctl, const char *name, const struct eir_opts *op,
+                         unsigned given, const struct enrp_retention *retp, long lock_days,
+                         bool force, const struct enrp_eir_form *form, uint32_t form_given,
+                         struct enrp_eir_form **cur_form, uint32_t *form_changed)
+{
+	const struct eir_opts o = *op;
+	const struct enrp_retention retention = *retp;
+	struct enrp_retention cur_retention;
+	struct enrp_eir cur;
+	unsigned changed = 0;
+	int rc;
 
 	rc = ctl_open_store(ctl);
 	if (rc != CTL_OK)
@@ -1001,12 +1111,18 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 	if (o.lock && (rc = enrp_hold_lock_get(ctl->store, name, &cur_lock)) < 0)
 		return ctl_eir_error("read", name, rc);
 	bool lock_changed = o.lock && (uint32_t)lock_days != cur_lock;
+	*cur_form = ctl_xmalloc(sizeof(**cur_form));
+	if (form_given && (rc = enrp_form_get(ctl->store, name, *cur_form)) < 0)
+		return ctl_eir_error("read", name, rc);
+	for (unsigned f = 0; f < ENRP_FORM_FIELDS; f++)
+		if ((form_given & (1u << f)) && strcmp((*cur_form)->value[f], form->value[f]))
+			*form_changed |= 1u << f;
 	if (lock_changed && (uint32_t)lock_days < cur_lock) {
 		ctl_err("cannot shorten the lock of EIR '%s' from %" PRIu32 " to %ld days: a lock is "
 		        "only ever lengthened", name, cur_lock, lock_days);
 		return CTL_FAIL;
 	}
-	if (!changed && !retention_changed && !lock_changed) {
+	if (!changed && !retention_changed && !lock_changed && !*form_changed) {
 		ctl_line(stdout, "EIR '%s' unchanged", name);
 		return CTL_OK;
 	}
@@ -1046,6 +1162,9 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 	if (lock_changed && (rc = enrp_hold_lock_set(ctl->store, name, (uint32_t)lock_days,
 	                                             &ctl->actor)) < 0)
 		return ctl_eir_error("change the lock of", name, rc);
+	if (*form_changed &&
+	    (rc = enrp_form_set(ctl->store, name, form, *form_changed, &ctl->actor)) < 0)
+		return ctl_eir_error("change the form of", name, rc);
 	ctl_line(stdout, "updated EIR '%s'", name);
 	if (lock_changed)
 		ctl_line(stdout, "  lock: %" PRIu32 " -> %ld days", cur_lock, lock_days);
@@ -1063,6 +1182,11 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 		ctl_line(stdout, "  retention: %s -> %s", retention_text(&cur_retention, before),
 		         retention_text(&retention, after));
 	}
+	for (unsigned f = 0; f < ENRP_FORM_FIELDS; f++)
+		if (*form_changed & (1u << f))
+			ctl_line(stdout, "  %s: %s -> %s", form_option_name(f),
+			         (*cur_form)->value[f][0] ? (*cur_form)->value[f] : "-",
+			         form->value[f][0] ? form->value[f] : "-");
 	return ctl_notify_eir(ctl, name, cur.id);
 }
 
@@ -1374,6 +1498,8 @@ static const struct ctl_verb eir_verbs[] = {
 	{ "suspend",    eir_suspend,    NEED_STORE_RW, N_("stop accepting copies, with a reason") },
 	{ "resume",     eir_resume,     NEED_STORE_RW, N_("accept copies again") },
 	{ "retire",     eir_retire,     NEED_STORE_RW, N_("retire an EIR for ever, with a reason") },
+	{ "import",     cmd_eir_import, NEED_STORE_RW, N_("create EIRs from a registration form (CSV)") },
+	{ "export",     cmd_eir_export, NEED_STORE_RO, N_("write EIRs and their forms as CSV") },
 };
 
 int cmd_eir(struct ctl *ctl, int argc, char **argv)

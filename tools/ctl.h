@@ -25,6 +25,7 @@
 
 #include <enrp/calendar.h>
 #include <enrp/eir.h>
+#include <enrp/form.h>
 #include <enrp/gc.h>
 #include <enrp/ingest.h>
 #include <enrp/i18n.h>
@@ -225,6 +226,8 @@ struct eir_row {
 	bool have_retention;
 	uint32_t lock_days; /* eir set --lock; 0 is none */
 	bool have_lock;
+	struct enrp_eir_form form; /* the registration form ("" fields: not filled in) */
+	bool have_form;
 };
 
 /* Fills ROW (its eir already read) from the store; WANT_DISK also lists
@@ -402,5 +405,47 @@ char *group_name(uint32_t gid);
 /* The name, or the number in decimal when there is no name.  Caller frees. */
 char *user_label(uint32_t uid);
 char *group_label(uint32_t gid);
+
+/* --- the registration form (cmd_eir_form.c) --- */
+
+/* getopt values of the form options: FORM_OPT_BASE + enum enrp_form_field. */
+#define FORM_OPT_BASE 1000
+#define EIR_FORM_OPTIONS \
+	{ "full-name",    required_argument, NULL, FORM_OPT_BASE + ENRP_FORM_FULL_NAME }, \
+	{ "os",           required_argument, NULL, FORM_OPT_BASE + ENRP_FORM_OS }, \
+	{ "dbms",         required_argument, NULL, FORM_OPT_BASE + ENRP_FORM_DBMS }, \
+	{ "db-size-gb",   required_argument, NULL, FORM_OPT_BASE + ENRP_FORM_DB_SIZE }, \
+	{ "dump-size-gb", required_argument, NULL, FORM_OPT_BASE + ENRP_FORM_DUMP_SIZE }, \
+	{ "growth-gb",    required_argument, NULL, FORM_OPT_BASE + ENRP_FORM_GROWTH }, \
+	{ "cpus",         required_argument, NULL, FORM_OPT_BASE + ENRP_FORM_CPUS }, \
+	{ "cpu-load-pct", required_argument, NULL, FORM_OPT_BASE + ENRP_FORM_CPU_LOAD }, \
+	{ "ram-gb",       required_argument, NULL, FORM_OPT_BASE + ENRP_FORM_RAM }, \
+	{ "backup-tools", required_argument, NULL, FORM_OPT_BASE + ENRP_FORM_BACKUP_TOOLS }, \
+	{ "organisation", required_argument, NULL, FORM_OPT_BASE + ENRP_FORM_ORGANISATION }, \
+	{ "responsible",  required_argument, NULL, FORM_OPT_BASE + ENRP_FORM_RESPONSIBLE }, \
+	{ "phone",        required_argument, NULL, FORM_OPT_BASE + ENRP_FORM_PHONE }, \
+	{ "schedule",     required_argument, NULL, FORM_OPT_BASE + ENRP_FORM_SCHEDULE }, \
+	{ "backup-type",  required_argument, NULL, FORM_OPT_BASE + ENRP_FORM_BACKUP_TYPE }, \
+	{ "method",       required_argument, NULL, FORM_OPT_BASE + ENRP_FORM_METHOD }, \
+	{ "backup-mode",  required_argument, NULL, FORM_OPT_BASE + ENRP_FORM_HOTCOLD }
+
+/* The form options as given (NULL: not given). */
+struct form_opts {
+	const char *value[ENRP_FORM_FIELDS];
+};
+
+/* The option name of FIELD ("full-name", ...), which is also its key in
+ * 'eir show'. */
+const char *form_option_name(unsigned field);
+/* Stores a form option; false if C is not one. */
+bool form_opts_take(struct form_opts *fo, int c, const char *arg);
+/* Checks the given options into FORM (canonical values) and sets their bits
+ * (1 << field) in *MASK; CTL_USAGE after an error message. */
+int form_opts_apply(const struct form_opts *fo, struct enrp_eir_form *form, uint32_t *mask);
+/* The form's "key: value" lines of 'eir show'. */
+void form_show_text(const struct eir_row *row);
+/* eir import and eir export. */
+int cmd_eir_import(struct ctl *ctl, int argc, char **argv);
+int cmd_eir_export(struct ctl *ctl, int argc, char **argv);
 
 #endif

@@ -43,6 +43,7 @@ PY = "/usr/bin/python3"
 # Words of the scanned files that name a program but are not run as one.
 NOT_COMMANDS = {
     "as": "lib.sh's helper as(): setpriv as another user",
+    "column": "English (CSV columns in t7400's messages)",
     "dir": "a variable name",
     "duplicates": "English",
     "ex": "a variable name",

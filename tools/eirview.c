@@ -49,6 +49,7 @@ void eir_row_read(struct ctl *ctl, struct eir_row *row, bool want_disk)
 	                 enrp_gc_disk(ctl->store, id, &row->disk) == 0;
 	row->have_retention = enrp_retention_get(ctl->store, row->eir.name, &row->retention) == 0;
 	row->have_lock = enrp_hold_lock_get(ctl->store, row->eir.name, &row->lock_days) == 0;
+	row->have_form = enrp_form_get(ctl->store, row->eir.name, &row->form) == 0;
 }
 
 struct collect {
@@ -203,6 +204,13 @@ void eir_json(struct json *j, const struct eir_row *row, int64_t now)
 	enrp_retention_format(&row->retention, policy, sizeof(policy));
 	json_kv_str(j, "retention", row->have_retention && policy[0] ? policy : NULL);
 	json_kv_opt(j, "lock_days", row->have_lock, row->lock_days);
+	/* The registration form: every field, null when not filled in. */
+	json_key(j, "form");
+	json_object_begin(j);
+	for (unsigned f = 0; f < ENRP_FORM_FIELDS; f++)
+		json_kv_str(j, enrp_form_key((enum enrp_form_field)f),
+		            row->have_form && row->form.value[f][0] ? row->form.value[f] : NULL);
+	json_object_end(j);
 	json_kv_bool(j, "escalated", e->escalated_until != 0 && e->escalated_until > now);
 	json_kv_time(j, "escalated_until", e->escalated_until);
 	json_kv_i64(j, "escalated_until_ns", e->escalated_until);
