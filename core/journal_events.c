@@ -29,6 +29,7 @@ static const struct enrp_journal_event events[] = {
 	{ "hold-add", "a file or snapshot was put on hold until a date, with a reason" },
 	{ "hold-extend", "a hold was extended to a later date" },
 	{ "lock-set", "the minimum lock of an EIR's snapshots (days) changed" },
+	{ "form-set", "an EIR's registration form changed (the fields set, with their new values)" },
 	{ "retention-set", "the retention policy of an EIR changed" },
 	{ "prune", "retention removed files, snapshots or trash of an EIR (counts)" },
 	{ "gc", "garbage collection freed chunks no file refers to (count, bytes)" },

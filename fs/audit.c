@@ -49,6 +49,11 @@ void audit_mount(struct fs *fs, int argc, char **argv, const char *mnt, const ch
 	if (rc)
 		enrp_log(ENRP_LOG_ERR, "cannot journal the mount of '%s': %s", fs->store_path,
 		         enrp_strerror(rc));
+	/* Durable, and so seen by enrpctl, before enrpfs reports the mount
+	 * up: the record of a mount must never trail the mount itself. */
+	else if ((rc = enrp_store_sync(fs->st)))
+		enrp_log(ENRP_LOG_ERR, "cannot journal the mount of '%s': %s", fs->store_path,
+		         enrp_strerror(rc));
 }
 
 void audit_unmount(struct fs *fs, const char *mnt)

@@ -67,7 +67,7 @@ assert_eq 2 "$(audit_count --path dir/f1)" "--path FILE: its verified record as 
 assert_eq 1 "$(audit_count --path /dir/ --event hold-add)" "--path DIR (leading and trailing '/'): the records under it"
 assert_eq 0 "$(audit_count --path di)" "--path matches whole names, not a prefix of one"
 assert_eq 2 "$(audit_count --path / --event hold-add)" "--path /: every record about a file"
-assert_eq "dir/f1" "$(ctl audit show --path dir --json | "$PY" -c 'import json, sys; print(json.load(sys.stdin)[0]["path"])')" \
+assert_eq "dir/f1" "$(ctl audit show --path dir --event hold-add --json | "$PY" -c 'import json, sys; print(json.load(sys.stdin)[0]["path"])')" \
 	"--json: the record's path at the top level"
 
 # ---- -n, --since, --until ----------------------------------------------------------------------
