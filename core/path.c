@@ -58,6 +58,13 @@ void path_hint(uint64_t ino, uint64_t parent, const char *name)
 	if (!ino || !name || !name[0] || strlen(name) > ENRP_NAME_MAX)
 		return;
 	struct hint *h = &hints[slot_of(ino)];
+	/* Every lookup passes here: a name already remembered (the usual case,
+	 * a file reached again) costs a compare, not an allocation. */
+	pthread_mutex_lock(&hints_lock);
+	bool same = h->ino == ino && h->parent == parent && h->name && !strcmp(h->name, name);
+	pthread_mutex_unlock(&hints_lock);
+	if (same)
+		return;
 	char *copy = strdup(name), *old;
 	if (!copy)
 		return; /* a hint is only a hint */
