@@ -96,6 +96,8 @@ $(BUILD)/tests/%: tests/unit/%.c tests/tap.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DENRP_INTERNAL -Icore -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
+$(filter $(BUILD)/tests/test_ingest%,$(UNIT_BIN)): tests/unit/ingest_fixture.h
+
 # fs/ and tools/ reach LMDB, zstd and OpenSSL only through core (DESIGN §1).
 check-layering:
 	@! grep -nE '#include *<(lmdb|zstd|openssl/[a-z_]+)\.h>|"[a-z_]+_int\.h"' fs/*.[ch] tools/*.[ch] \
@@ -146,7 +148,7 @@ check-asan:
 
 # The threaded code (group commit, seal workers, denial aggregation, the
 # journal mirror's hooks, the control socket) under ThreadSanitizer.
-TSAN_TESTS := test_store test_ingest test_journal test_journal_mirror test_rundir
+TSAN_TESTS := test_store test_ingest test_ingest_pool test_ingest_rewrites test_journal test_journal_mirror test_rundir
 check-tsan:
 	$(MAKE) BUILD=build-tsan OPT="-O1 -g -fno-omit-frame-pointer" SAN="-fsanitize=thread" all
 	BUILD=build-tsan TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
