@@ -173,6 +173,9 @@ install: $(ENRPFS) $(ENRPCTL) $(MO)
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed 's|@SBINDIR@|$(SBINDIR)|g' fs/enrpfs@.service.in >$(DESTDIR)$(SYSTEMDUNITDIR)/enrpfs@.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/enrpfs@.service
+	sed 's|@SBINDIR@|$(SBINDIR)|g' tools/enrp-notify@.service.in >$(DESTDIR)$(SYSTEMDUNITDIR)/enrp-notify@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/enrp-notify@.service
+	install -m 0644 tools/enrp-notify@.timer $(DESTDIR)$(SYSTEMDUNITDIR)/
 	for l in $(LINGUAS); do \
 	  install -d $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES && \
 	  install -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/enrp.mo $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/ || exit 1; \
@@ -182,6 +185,7 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/enrpfs $(DESTDIR)$(SBINDIR)/enrpctl \
 	      $(DESTDIR)$(MANDIR)/man8/enrpfs.8 $(DESTDIR)$(MANDIR)/man8/enrpctl.8 \
 	      $(DESTDIR)$(BASHCOMPDIR)/enrpctl $(DESTDIR)$(SYSTEMDUNITDIR)/enrpfs@.service \
+	      $(DESTDIR)$(SYSTEMDUNITDIR)/enrp-notify@.service $(DESTDIR)$(SYSTEMDUNITDIR)/enrp-notify@.timer \
 	      $(LINGUAS:%=$(DESTDIR)$(LOCALEDIR)/%/LC_MESSAGES/enrp.mo)
 
 demo: all

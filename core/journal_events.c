@@ -69,6 +69,7 @@ static const struct enrp_journal_event events[] = {
 	{ "keyfile-use", "the store's key file was read to open its encrypted data (by enrpfs at "
 	                 "mount, or by enrpctl scrub)" },
 	/* the journal itself */
+	{ "notified", "enrpctl notify told a due item (kind, key, how: printed or exec)" },
 	{ "mirror-target", "the syslog mirror of the journal was moved to another target" },
 };
 

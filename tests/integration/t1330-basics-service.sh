@@ -37,7 +37,8 @@ D=$T/dest
 out=$(inst install DESTDIR="$D" PREFIX=/usr/local 2>&1)
 assert_eq 0 "$?" "make install DESTDIR=... exits 0 ${out:+($out)}"
 for f in sbin/enrpfs sbin/enrpctl share/man/man8/enrpfs.8 share/man/man8/enrpctl.8 \
-	share/bash-completion/completions/enrpctl lib/systemd/system/enrpfs@.service; do
+	share/bash-completion/completions/enrpctl lib/systemd/system/enrpfs@.service \
+	lib/systemd/system/enrp-notify@.service lib/systemd/system/enrp-notify@.timer; do
 	assert_true "make install put /usr/local/$f under DESTDIR" test -s "$D/usr/local/$f"
 done
 unit=$D/usr/local/lib/systemd/system/enrpfs@.service
@@ -61,6 +62,14 @@ out=$(systemd-analyze verify --man=no "$P/lib/systemd/system/enrpfs@backup.servi
 rc=$?
 assert_eq 0 "$rc" "systemd-analyze verify enrpfs@backup.service exits 0"
 assert_eq "" "$out" "systemd-analyze verify has nothing to say about the unit"
+out=$(systemd-analyze verify --man=no "$P/lib/systemd/system/enrp-notify@backup.service" \
+	"$P/lib/systemd/system/enrp-notify@backup.timer" 2>&1)
+rc=$?
+assert_eq 0 "$rc" "systemd-analyze verify enrp-notify@backup.service and .timer exits 0"
+assert_eq "" "$out" "systemd-analyze verify has nothing to say about them"
+assert_match '^ExecStart=/bin/sh -c .exec '"$P"'/sbin/enrpctl -S "\$\$STORE" notify ' \
+	"$(grep '^ExecStart=' "$P/lib/systemd/system/enrp-notify@.service")" \
+	"the notify service runs the installed enrpctl notify"
 
 # ---- sd_notify ---------------------------------------------------------------------------------------
 # A service manager's end of NOTIFY_SOCKET: prints each datagram, one per
