@@ -70,6 +70,12 @@ static const struct enrp_journal_event events[] = {
 	                 "mount, or by enrpctl scrub)" },
 	/* the journal itself */
 	{ "notified", "enrpctl notify told a due item (kind, key, how: printed or exec)" },
+	{ "request-created", "an action that needs a second person's approval was requested (action, target, reason)" },
+	{ "request-approved", "a second person approved a request" },
+	{ "request-rejected", "a second person rejected a request" },
+	{ "escrow-put", "an owner's decryption material was deposited, wrapped by the master key (id, name, size, sha256)" },
+	{ "escrow-list", "the escrow deposits of an EIR were listed" },
+	{ "escrow-get", "an escrow deposit was read back, with the approved request it used" },
 	{ "mirror-target", "the syslog mirror of the journal was moved to another target" },
 };
 

@@ -20,6 +20,7 @@
 
 #include "record_int.h"
 #include "store_int.h"
+#include "vault_int.h"
 
 #define ENC_KEY "encryption"
 
@@ -258,4 +259,9 @@ int enrp_vault_eir_key(enrp_vault *v, uint32_t eir_id, const struct enrp_eir_key
 out_unlock:
 	pthread_mutex_unlock(&v->lock);
 	return rc;
+}
+
+const enrp_master *vault_master(const enrp_vault *v)
+{
+	return v->master;
 }

@@ -104,6 +104,10 @@ int cmd_restore_test(struct ctl *ctl, int argc, char **argv);
 int cmd_calendar(struct ctl *ctl, int argc, char **argv);
 int cmd_wait(struct ctl *ctl, int argc, char **argv);
 int cmd_notify(struct ctl *ctl, int argc, char **argv);
+int cmd_escrow(struct ctl *ctl, int argc, char **argv);
+int cmd_requests(struct ctl *ctl, int argc, char **argv);
+int cmd_approve(struct ctl *ctl, int argc, char **argv);
+int cmd_reject(struct ctl *ctl, int argc, char **argv);
 
 /* --- enrpctl.c: shared plumbing ----------------------------------------- */
 

@@ -53,6 +53,10 @@ static const struct cmd commands[] = {
 	{ "calendar", cmd_calendar, NEED_STORE_RW, N_("the holidays and time zone of working days") },
 	{ "wait",   cmd_wait,   NEED_STORE_RO, N_("wait until files or whole EIRs are verified") },
 	{ "notify", cmd_notify, NEED_STORE_RW, N_("tell each due item once (restores, transfers, holds, quotas)") },
+	{ "escrow", cmd_escrow, NEED_STORE_RW, N_("owners' decryption material, wrapped by the master key") },
+	{ "requests", cmd_requests, NEED_STORE_RO, N_("list requests waiting for a second administrator") },
+	{ "approve", cmd_approve, NEED_STORE_RW, N_("approve another administrator's request") },
+	{ "reject", cmd_reject, NEED_STORE_RW, N_("reject another administrator's request") },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
