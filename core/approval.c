@@ -412,3 +412,24 @@ int request_consume_txn(enrp_txn *t, const char *action, const char *eir, const 
 	free(w.v);
 	return rc;
 }
+
+struct consume_ctx {
+	const char *action, *eir, *target;
+	int64_t now;
+	const struct enrp_actor *actor;
+	struct enrp_request *out;
+};
+
+static int consume_fn(enrp_txn *t, void *arg)
+{
+	struct consume_ctx *c = arg;
+	return request_consume_txn(t, c->action, c->eir, c->target, c->now, c->actor, c->out);
+}
+
+int enrp_request_consume(enrp_store *st, const char *action, const char *eir,
+                         const char *target, int64_t now_ns, const struct enrp_actor *actor,
+                         struct enrp_request *out)
+{
+	struct consume_ctx c = { action, eir, target, now_ns, actor, out };
+	return enrp_store_write(st, consume_fn, &c);
+}

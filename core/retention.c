@@ -373,3 +373,21 @@ int enrp_retention_set(enrp_store *st, const char *name, const struct enrp_reten
 	struct set_ctx c = { name, p, actor };
 	return enrp_store_write(st, set_fn, &c);
 }
+
+bool enrp_retention_shortens(const struct enrp_retention *cur,
+                             const struct enrp_retention *next)
+{
+	bool cur_keeps = enrp_retention_has_keep(cur), next_keeps = enrp_retention_has_keep(next);
+	if (!cur->files_days && !cur_keeps)
+		return false; /* no policy yet */
+	if (next->files_days && (!cur->files_days || next->files_days < cur->files_days))
+		return true;
+	if (!next_keeps)
+		return false; /* every snapshot kept */
+	if (!cur_keeps)
+		return true;
+	for (int i = 0; i < ENRP_KEEP_RULES; i++)
+		if (next->keep[i] < cur->keep[i])
+			return true;
+	return false;
+}

@@ -38,6 +38,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <enrp/approval.h>
 #include <enrp/eir.h>
 #include <enrp/text.h>
 #include <enrp/enrp.h>
@@ -1130,6 +1131,35 @@ static int eir_set_apply(struct ctl *ctl, const char *name, const struct eir_opt
 		ctl_err("an active EIR needs a replication agent");
 		ctl_hint("name its account with --agent USER");
 		return CTL_FAIL;
+	}
+
+	/* Four eyes: what can make data expire early, and opening a class 1
+	 * EIR to rewriting, need a second administrator (issue 11 item 7). */
+	char sensitive[ENRP_RETENTION_SPEC_MAX + 32] = "", reason[ENRP_RETENTION_SPEC_MAX + 96];
+	if (retention_changed && enrp_retention_shortens(&cur_retention, &retention)) {
+		char spec[ENRP_RETENTION_SPEC_MAX];
+		snprintf(sensitive, sizeof(sensitive), "retention=%s", retention_text(&retention, spec));
+		snprintf(reason, sizeof(reason), "shorten the retention of %s to %s", name, spec);
+	}
+	if ((changed & ENRP_EIR_SET_MODE) && next.mode == ENRP_MODE_RW && next.eir_class == 1) {
+		size_t l = strlen(sensitive);
+		snprintf(sensitive + l, sizeof(sensitive) - l, "%smode=rw", l ? " " : "");
+		snprintf(reason, sizeof(reason), "%s", l ? "shorten the retention and switch a class 1 "
+		         "EIR to rw" : "switch a class 1 EIR to rw");
+	}
+	if (sensitive[0]) {
+		char what[ENRP_RETENTION_SPEC_MAX + 128];
+		snprintf(what, sizeof(what), "eir set %s (%s)", name, sensitive);
+		if ((rc = ctl_approval_ready(ctl, "eir-set", name, sensitive, reason, what)) !=
+		    CTL_CONTINUE)
+			return rc;
+		struct enrp_request used;
+		rc = enrp_request_consume(ctl->store, "eir-set", name, sensitive, enrp_now_ns(),
+		                          &ctl->actor, &used);
+		if (rc)
+			return ctl_eir_error("use the approval to change", name, rc);
+		ctl_line(stdout, "using request %" PRIu64 ", approved by %s", used.id,
+		         used.decider_name);
 	}
 
 	if (!force && (changed & (ENRP_EIR_SET_QUOTA | ENRP_EIR_SET_MAX_FILES))) {

@@ -27,6 +27,40 @@
 
 #include "ctl.h"
 
+/* --- four eyes, for every command that needs it ------------------------ */
+
+int ctl_approval_ready(struct ctl *ctl, const char *action, const char *eir,
+                       const char *target, const char *reason, const char *what)
+{
+	struct enrp_request req;
+	int64_t now = enrp_now_ns();
+	int rc = enrp_request_find(ctl->store, action, eir, target, now, &ctl->actor, &req);
+	if (rc && rc != -ENOENT) {
+		ctl_err("cannot read the requests of store '%s': %s", ctl->store_path,
+		        enrp_strerror(rc));
+		return CTL_FAIL;
+	}
+	if (rc == -ENOENT) {
+		uint64_t rid = 0;
+		rc = enrp_request_create(ctl->store, action, eir, target, reason, now, &ctl->actor,
+		                         &rid);
+		if (rc)
+			return ctl_eir_error("make a request for", eir, rc);
+		ctl_err("%s needs a second administrator's approval: request %" PRIu64 " made", what,
+		        rid);
+		ctl_hint("another administrator runs 'enrpctl approve %" PRIu64
+		         "'; then run this command again (within 24 hours)",
+		         rid);
+		return CTL_FAIL;
+	}
+	if (req.state == ENRP_REQUEST_PENDING) {
+		ctl_err("request %" PRIu64 " for %s is still waiting for approval", req.id, what);
+		ctl_hint("another administrator runs 'enrpctl approve %" PRIu64 "'", req.id);
+		return CTL_FAIL;
+	}
+	return CTL_CONTINUE;
+}
+
 static const struct ctl_help escrow_help = {
 	"enrpctl [-S STORE] escrow put|list|get ...",
 	N_("Keeps owners' decryption material (the key or passphrase their dumps are\n"
@@ -336,31 +370,10 @@ static int escrow_get(struct ctl *ctl, int argc, char **argv)
 
 	int64_t now = enrp_now_ns();
 	struct enrp_request req;
-	rc = enrp_request_find(ctl->store, "escrow-get", eir, ids, now, &ctl->actor, &req);
-	if (rc && rc != -ENOENT) {
-		ctl_err("cannot read the requests of store '%s': %s", ctl->store_path,
-		        enrp_strerror(rc));
-		return CTL_FAIL;
-	}
-	if (rc == -ENOENT) {
-		uint64_t rid = 0;
-		rc = enrp_request_create(ctl->store, "escrow-get", eir, ids, reason, now, &ctl->actor,
-		                         &rid);
-		if (rc)
-			return ctl_eir_error("request escrow of", eir, rc);
-		ctl_err("escrow get needs a second administrator's approval: request %" PRIu64
-		        " made",
-		        rid);
-		ctl_hint("another administrator runs 'enrpctl approve %" PRIu64
-		         "'; then run this command again (within 24 hours)",
-		         rid);
-		return CTL_FAIL;
-	}
-	if (req.state == ENRP_REQUEST_PENDING) {
-		ctl_err("request %" PRIu64 " for this deposit is still waiting for approval", req.id);
-		ctl_hint("another administrator runs 'enrpctl approve %" PRIu64 "'", req.id);
-		return CTL_FAIL;
-	}
+	char what[128];
+	snprintf(what, sizeof(what), "escrow get %s %s", eir, ids);
+	if ((rc = ctl_approval_ready(ctl, "escrow-get", eir, ids, reason, what)) != CTL_CONTINUE)
+		return rc;
 
 	int fd = 1;
 	if (output) {

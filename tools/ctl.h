@@ -105,6 +105,12 @@ int cmd_calendar(struct ctl *ctl, int argc, char **argv);
 int cmd_wait(struct ctl *ctl, int argc, char **argv);
 int cmd_notify(struct ctl *ctl, int argc, char **argv);
 int cmd_escrow(struct ctl *ctl, int argc, char **argv);
+/* Four eyes (cmd_escrow.c): CTL_CONTINUE when ACTOR's person has an approved
+ * request for ACTION on EIR/TARGET; else makes one (with REASON) or finds it
+ * still pending, says so naming WHAT (the command, for the message), and
+ * returns CTL_FAIL.  The caller then consumes the request with its action. */
+int ctl_approval_ready(struct ctl *ctl, const char *action, const char *eir,
+                       const char *target, const char *reason, const char *what);
 int cmd_requests(struct ctl *ctl, int argc, char **argv);
 int cmd_approve(struct ctl *ctl, int argc, char **argv);
 int cmd_reject(struct ctl *ctl, int argc, char **argv);

@@ -95,4 +95,12 @@ int enrp_request_list(enrp_store *st, int64_t now_ns,
 int enrp_request_find(enrp_store *st, const char *action, const char *eir, const char *target,
                       int64_t now_ns, const struct enrp_actor *actor, struct enrp_request *out);
 
+/* Consumes ACTOR's approved request for ACTION on EIR/TARGET (marks it
+ * used) in its own transaction, before the action it allows: should the
+ * action then fail, the approval is spent, never left open.  -ENOENT none
+ * approved, -EIO. */
+int enrp_request_consume(enrp_store *st, const char *action, const char *eir,
+                         const char *target, int64_t now_ns, const struct enrp_actor *actor,
+                         struct enrp_request *out);
+
 #endif

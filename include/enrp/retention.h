@@ -11,6 +11,7 @@
 #define ENRP_RETENTION_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <enrp/eir.h>
@@ -58,6 +59,16 @@ void enrp_retention_format(const struct enrp_retention *p, char *buf, size_t buf
 
 /* Whether P has any snapshot rule. */
 int enrp_retention_has_keep(const struct enrp_retention *p);
+
+/* Whether replacing policy CUR by NEXT can make anything expire earlier
+ * than CUR says, which needs a second person's approval (issue 11 item 7).
+ * Setting the first policy of an EIR (CUR all zero) does not count: that is
+ * onboarding.  Otherwise: a files= rule added or lowered; keep rules added
+ * where there were none (snapshots kept for ever become prunable); a keep
+ * count lowered or removed while other keep rules stay.  Removing every
+ * keep rule, or the files= rule, keeps more and does not count. */
+bool enrp_retention_shortens(const struct enrp_retention *cur,
+                             const struct enrp_retention *next);
 
 /* Why a snapshot is kept; rule ENRP_KEEP_RULES means it is not. */
 struct enrp_retention_pick {

@@ -48,11 +48,12 @@ assert_match "retention: keep-last=10 -> keep-last=10,keep-daily=7" "$out" "set 
 out=$(ctl eir set plain --retention "keep-daily=7,keep-last=10")
 assert_match "unchanged" "$out" "the same policy in another order is no change"
 n0=$(audit_count)
+expect_ok ctl eir set plain --class 2 --retention ""
 expect_ok ctl eir set plain --class 2 --retention "files=30"
 assert_eq "files=30" "$(show_retention plain)" "set --retention with another option"
 assert_match "class: 2" "$(ctl eir show plain)" "and the other option"
-assert_eq $((n0 + 2)) "$(audit_count)" "both journalled"
-assert_match 'policy="files=30" was="keep-last=10,keep-daily=7"' \
+assert_eq $((n0 + 3)) "$(audit_count)" "both journalled"
+assert_match 'policy="files=30" was=""' \
 	"$(ctl audit show --event retention-set --eir plain | tail -n 1)" "the journal holds both policies"
 
 # ---- bad specs: exit 2, named item, nothing changed ------------------------------

@@ -86,7 +86,7 @@ assert_eq 1 $? "A cannot approve A's own request"
 assert_match "is your own: another administrator must decide it" "$out" "saying so"
 assert_eq "pending" "$(req_state 1)" "still pending"
 out=$(admin "$A_UID" escrow get pop 1 --reason "restore drill" -o "$T/got" 2>&1)
-assert_match "request 1 for this deposit is still waiting for approval" "$out" \
+assert_match "request 1 for escrow get pop 1 is still waiting for approval" "$out" \
 	"asking again while pending makes no second request"
 assert_eq 1 "$(audit_count --event request-created)" "one request so far"
 
@@ -124,6 +124,41 @@ third=$(ctl requests --json | jq_py 'j[-1]["id"]')
 out=$(later_admin 25 "$B_UID" approve "$third" 2>&1)
 assert_eq 1 $? "approving after 24 hours: exit 1"
 assert_match "has expired" "$out" "the request expired"
+
+# ---- eir set: shortening a retention, a class 1 EIR to rw ---------------------------
+
+mk_eir reg --owner "$ALICE" --class 1 --mode wo
+expect_ok admin "$A_UID" eir set reg --retention "files=90,keep-daily=7"
+assert_eq 0 "$(audit_count --event request-created --eir reg)" "a first policy needs no approval"
+expect_ok admin "$A_UID" eir set reg --retention "files=120,keep-daily=7,keep-weekly=4"
+assert_eq 0 "$(audit_count --event request-created --eir reg)" "nor a longer one"
+out=$(admin "$A_UID" eir set reg --retention "files=30,keep-daily=7,keep-weekly=4" 2>&1)
+assert_eq 1 $? "shortening files= needs an approval: exit 1"
+assert_match "eir set reg \(retention=files=30,keep-daily=7,keep-weekly=4\) needs a second administrator's approval" \
+	"$out" "naming exactly what is asked"
+assert_match "files=120" "$(ctl eir show reg | grep retention)" "the policy is unchanged"
+rid=$(ctl requests --json | jq_py 'j[-1]["id"]')
+out=$(admin "$A_UID" eir set reg --retention "files=10" 2>&1)
+assert_eq 1 $? "another shortening is another request"
+expect_ok admin "$B_UID" approve "$rid"
+out=$(admin "$A_UID" eir set reg --retention "files=30,keep-daily=7,keep-weekly=4")
+assert_eq 0 $? "approved: the change is made"
+assert_match "using request $rid, approved by $BOB" "$out" "saying which approval it used"
+assert_match "files=30" "$(ctl eir show reg | grep retention)" "the policy is shortened"
+out=$(admin "$A_UID" eir set reg --retention "files=20,keep-daily=7,keep-weekly=4" 2>&1)
+assert_eq 1 $? "the approval was for that change, once"
+out=$(admin "$A_UID" eir set reg --retention "files=30,keep-daily=3,keep-weekly=4" 2>&1)
+assert_eq 1 $? "lowering a keep count also needs one"
+
+out=$(admin "$A_UID" eir set reg --mode rw 2>&1)
+assert_eq 1 $? "switching a class 1 EIR to rw needs an approval"
+assert_match "eir set reg \(mode=rw\) needs" "$out" "saying so"
+assert_match "mode: *wo" "$(ctl eir show reg)" "the mode is unchanged"
+rid=$(ctl requests --json | jq_py '[r["id"] for r in j if r["target"] == "mode=rw"][-1]')
+expect_ok admin "$B_UID" approve "$rid"
+expect_ok admin "$A_UID" eir set reg --mode rw
+assert_match "mode: *rw" "$(ctl eir show reg)" "approved: rw"
+expect_ok admin "$A_UID" eir set reg --mode wo
 
 # ---- refusals -----------------------------------------------------------------------------
 

@@ -566,6 +566,32 @@ static void clock_floor(const char *path)
 	ok(now >= t0 + 3600 * S, "real clock: never below the floor");
 }
 
+/* Which policy changes need a second person (four eyes). */
+static bool shortens(const char *cur, const char *next)
+{
+	struct enrp_retention a, b;
+	if (enrp_retention_parse(cur, &a, NULL, 0) || enrp_retention_parse(next, &b, NULL, 0)) {
+		diag("bad spec in test: %s -> %s", cur, next);
+		return false;
+	}
+	return enrp_retention_shortens(&a, &b);
+}
+
+static void shortening(void)
+{
+	ok(!shortens("", "files=1,keep-last=1"), "a first policy is onboarding, not shortening");
+	ok(!shortens("files=90", "files=120"), "files= raised");
+	ok(shortens("files=90", "files=30"), "files= lowered");
+	ok(!shortens("files=90,keep-daily=7", "keep-daily=7"), "files= removed: files kept for ever");
+	ok(shortens("keep-daily=7", "keep-daily=7,files=365"), "files= added to a policy");
+	ok(shortens("files=90", "files=90,keep-daily=7"), "keep rules where there were none");
+	ok(!shortens("files=90,keep-daily=7", "files=90"), "every keep rule removed");
+	ok(shortens("keep-daily=7,keep-weekly=4", "keep-daily=7"), "one keep rule removed");
+	ok(shortens("keep-daily=7", "keep-daily=6"), "a keep count lowered");
+	ok(!shortens("keep-daily=7", "keep-daily=7,keep-monthly=12"), "a keep rule added");
+	ok(!shortens("files=90,keep-last=3", "keep-last=3,files=90"), "the same policy");
+}
+
 int main(int argc, char **argv)
 {
 	const char *tmp;
@@ -586,6 +612,7 @@ int main(int argc, char **argv)
 	enrp_actor_self(&actor, "test_retention");
 
 	parse_table();
+	shortening();
 	zones();
 	dates();
 	selection();
