@@ -18,6 +18,7 @@
 #include <enrp/keys.h>
 #include <enrp/vault.h>
 
+#include "eir_int.h"
 #include "record_int.h"
 #include "store_int.h"
 
@@ -208,6 +209,14 @@ static int key_fn(enrp_txn *t, void *arg)
 	}
 	if (rc != -ENOENT)
 		return rc;
+	/* A destroyed EIR's key was shredded (destroy.c): never make another,
+	 * whatever still asks for one. */
+	struct enrp_eir e;
+	rc = eir_get_txn(t, a->eir_id, &e);
+	if (rc == 0 && e.state == ENRP_STATE_DESTROYED)
+		return -EKEYREVOKED;
+	if (rc && rc != -ENOENT)
+		return rc;
 	rc = enrp_master_new_eir_key(a->v->master, a->eir_id, wrapped, &a->key);
 	if (rc == 0)
 		rc = txn_put(t, DBI_KEYS, k, sizeof(k), wrapped, sizeof(wrapped), 0);
@@ -258,4 +267,19 @@ int enrp_vault_eir_key(enrp_vault *v, uint32_t eir_id, const struct enrp_eir_key
 out_unlock:
 	pthread_mutex_unlock(&v->lock);
 	return rc;
+}
+
+void enrp_vault_forget(enrp_vault *v, uint32_t eir_id)
+{
+	pthread_mutex_lock(&v->lock);
+	for (size_t i = 0; i < v->nkeys; i++) {
+		if (v->keys[i]->eir_id != eir_id)
+			continue;
+		/* Wiped in place, not freed: a caller may still hold its address
+		 * (borrowed until close); it now holds no key, and id 0 is no
+		 * EIR's, so no lookup finds it again. */
+		enrp_eir_key_wipe(&v->keys[i]->key);
+		v->keys[i]->eir_id = 0;
+	}
+	pthread_mutex_unlock(&v->lock);
 }

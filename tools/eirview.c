@@ -50,6 +50,8 @@ void eir_row_read(struct ctl *ctl, struct eir_row *row, bool want_disk)
 	row->have_retention = enrp_retention_get(ctl->store, row->eir.name, &row->retention) == 0;
 	row->have_lock = enrp_hold_lock_get(ctl->store, row->eir.name, &row->lock_days) == 0;
 	row->have_form = enrp_form_get(ctl->store, row->eir.name, &row->form) == 0;
+	row->have_destruction = row->eir.state == ENRP_STATE_DESTROYED &&
+	                        enrp_destroy_record(ctl->store, id, &row->destruction) == 0;
 }
 
 struct collect {
@@ -137,6 +139,13 @@ void eir_json(struct json *j, const struct eir_row *row, int64_t now)
 	json_kv_str(j, "mode", enrp_mode_name(e->mode));
 	json_kv_str(j, "state", enrp_state_name(e->state));
 	json_kv_str(j, "state_reason", e->state_reason[0] ? e->state_reason : NULL);
+	if (row->have_destruction) {
+		char when[TIME_BUF];
+		time_iso(row->destruction.finished ? row->destruction.finished_at
+		                                   : row->destruction.started, when);
+		json_kv_str(j, "destroyed_at", when);
+		json_kv_bool(j, "destruction_finished", row->destruction.finished);
+	}
 	json_kv_u64(j, "class", e->eir_class);
 	s = user_name(e->owner_uid);
 	json_kv_str(j, "owner", s);
