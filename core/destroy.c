@@ -613,7 +613,6 @@ static int drop_inode(enrp_txn *t, struct sweep_args *a, uint64_t ino)
 			rc = txn_del(t, exact[i], key, sizeof(key));
 		if (rc && rc != -ENOENT)
 			return rc;
-		t->ret = 0;  /* txn_get's -ENOENT is not sticky, but be sure */
 		a->deleted++;
 	}
 	return 0;
