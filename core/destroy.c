@@ -41,6 +41,7 @@
 #include <signal.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,7 @@
 #include <enrp/retention.h>
 #include <enrp/snapshot.h>
 #include <enrp/units.h>
+#include <enrp/vault.h>
 
 #include "eir_int.h"
 #include "hold_int.h"
@@ -66,6 +68,7 @@
 #include "spool_int.h"
 #include "store_int.h"
 #include "trash_int.h"
+#include "vault_int.h"
 
 #define SETTING_DESTROY "destroy"
 #define SETTING_FORM "form"
@@ -95,6 +98,7 @@ static int record_put(enrp_txn *t, const struct enrp_destruction *d)
 	rec_put_u64(&o, d->spool_files_deleted);
 	rec_put_u8(&o, d->encrypted);
 	rec_put_u8(&o, d->shredded);
+	rec_put_u8(&o, d->share_destroyed);
 	rec_put_str(&o, d->requested_by);
 	rec_put_str(&o, d->approved_by);
 	rec_put_str(&o, d->reason);
@@ -132,6 +136,7 @@ static int record_get(enrp_txn *t, uint32_t id, struct enrp_destruction *d)
 	d->spool_files_deleted = rec_get_u64(&in);
 	d->encrypted = rec_get_u8(&in) != 0;
 	d->shredded = rec_get_u8(&in) != 0;
+	d->share_destroyed = rec_get_u8(&in) != 0;
 	rec_get_str(&in, d->requested_by, sizeof(d->requested_by));
 	rec_get_str(&in, d->approved_by, sizeof(d->approved_by));
 	rec_get_str(&in, d->reason, sizeof(d->reason));
@@ -712,6 +717,7 @@ struct end_args {
 	uint32_t id;
 	int64_t now;
 	uint64_t chunk_files, spool_files;
+	bool share_destroyed;
 	const struct enrp_actor *actor;
 	struct enrp_destruction d;
 };
@@ -729,6 +735,7 @@ static int end_fn(enrp_txn *t, void *arg)
 	a->d.finished_at = a->now > a->d.started ? a->now : a->d.started;
 	a->d.chunk_files_deleted += a->chunk_files;
 	a->d.spool_files_deleted += a->spool_files;
+	a->d.share_destroyed = a->d.share_destroyed || a->share_destroyed;
 	if ((rc = record_put(t, &a->d)))
 		return rc;
 	struct enrp_destruction *d = &a->d;
@@ -747,6 +754,8 @@ static int end_fn(enrp_txn *t, void *arg)
 	                 d->spool_files_deleted);
 	enrp_details_add(details, sizeof(details), "encrypted", "%s", d->encrypted ? "yes" : "no");
 	enrp_details_add(details, sizeof(details), "key_shredded", "%s", d->shredded ? "yes" : "no");
+	enrp_details_add(details, sizeof(details), "key_share_destroyed", "%s",
+	                 d->share_destroyed ? "yes" : "no");
 	enrp_details_add(details, sizeof(details), "started", "%s", when);
 	enrp_details_add(details, sizeof(details), "requested_by", "%s", d->requested_by);
 	enrp_details_add(details, sizeof(details), "approved_by", "%s", d->approved_by);
@@ -766,6 +775,18 @@ static int finish(enrp_store *st, uint32_t id, const struct enrp_actor *actor,
 	if (rc)
 		return rc;
 	snprintf(sw.name, sizeof(sw.name), "%s", e.name);
+	/* The share first: with it gone, no copy of the wrapped key (an old
+	 * copy of the store, a free page) opens, master key or not. */
+	bool encrypted;
+	char keyfile[PATH_MAX];
+	rc = enrp_vault_info(st, &encrypted, keyfile, sizeof(keyfile));
+	if (rc == 0 && encrypted && keyfile[0])
+		rc = vault_share_destroy(keyfile, id, &end.share_destroyed);
+	if (rc) {
+		enrp_log(ENRP_LOG_ERR, "destroy of EIR '%s': cannot destroy its key share: %s",
+		         e.name, strerror(-rc));
+		return rc;
+	}
 	snprintf(rel, sizeof(rel), "%u", (unsigned)id);
 	rc = remove_tree_at(store_chunks_dirfd(st), rel, &end.chunk_files);
 	if (rc) {

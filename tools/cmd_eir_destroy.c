@@ -114,6 +114,7 @@ static void record_json(const struct enrp_destruction *d)
 	json_kv_u64(&j, "spool_files_deleted", d->spool_files_deleted);
 	json_kv_bool(&j, "encrypted", d->encrypted);
 	json_kv_bool(&j, "key_shredded", d->shredded);
+	json_kv_bool(&j, "key_share_destroyed", d->share_destroyed);
 	json_kv_str(&j, "requested_by", d->requested_by);
 	json_kv_str(&j, "approved_by", d->approved_by);
 	json_kv_str(&j, "reason", d->reason);
@@ -131,9 +132,11 @@ void destroy_record_text(FILE *f, const struct enrp_destruction *d)
 	ctl_line(f, "destroyed-what: %" PRIu64 " files, %s, %" PRIu64 " chunks, %" PRIu64
 	         " snapshots, %" PRIu64 " trash entries, %" PRIu64 " holds", d->files, size,
 	         d->chunks, d->snapshots, d->trash, d->holds);
-	ctl_line(f, "destroyed-how: key shredded %s, %" PRIu64 " chunk files and %" PRIu64
-	         " spool files deleted", d->shredded ? _("yes") : d->encrypted ? _("no") :
-	         _("no (store not encrypted)"), d->chunk_files_deleted, d->spool_files_deleted);
+	ctl_line(f, "destroyed-how: key shredded %s, key share destroyed %s, %" PRIu64
+	         " chunk files and %" PRIu64 " spool files deleted",
+	         d->shredded ? _("yes") : d->encrypted ? _("no") : _("no (store not encrypted)"),
+	         d->share_destroyed ? _("yes") : _("no"), d->chunk_files_deleted,
+	         d->spool_files_deleted);
 	ctl_line(f, "destroyed-by: %s", d->requested_by);
 	ctl_line(f, "destroyed-approved-by: %s", d->approved_by);
 	ctl_line(f, "destroyed-reason: %s", d->reason);

@@ -69,6 +69,8 @@ struct enrp_destruction {
 	uint64_t spool_files_deleted;
 	bool encrypted;           /* the store is encrypted */
 	bool shredded;            /* a wrapped data key existed and was deleted */
+	bool share_destroyed;     /* its key share (beside the master key file) was
+	                             destroyed: old copies of the store are useless */
 	char requested_by[ENRP_DESTROY_ACTOR_MAX + 1]; /* "uid=0 login=1000 sudo=alice ..." */
 	char approved_by[ENRP_DESTROY_ACTOR_MAX + 1];
 	char reason[ENRP_REASON_MAX + 1];

@@ -145,7 +145,8 @@ assert_eq retired "$(ctl --json eir show gone | "$PY" -c 'import json,sys; print
 umount_fs
 cp -a "$STORE" "$T/oldcopy"
 OLDKEY=$(key_hex "$T/oldcopy/meta" "$GID")
-assert_eq 120 "${#OLDKEY}" "the old copy holds gone's wrapped key (60 bytes)"
+assert_eq 122 "${#OLDKEY}" "the old copy holds gone's wrapped key (61 bytes: version 2)"
+assert_eq "400 32" "$(stat -c '%a %s' "$KEY.eirkeys/$GID")" "gone's key share: beside the key file, 0400, 32 bytes"
 printf '%s' "$OLDKEY" | xxd -r -p >"$T/wrapped"
 mount_fs
 expect_ok ctl snapshot list gone
@@ -154,7 +155,9 @@ expect_ok ctl snapshot list gone
 out=$(later 21 eir destroy gone --shred --reason "retention over, order 99" --yes 2>&1); rc=$?
 assert_eq 0 "$rc" "destroy exits 0 ($out)"
 assert_match "^destroyed: 20" "$out" "prints the destruction time"
-assert_match "destroyed-how: key shredded yes" "$out" "the key was shredded"
+assert_match "destroyed-how: key shredded yes, key share destroyed yes" "$out" "the key was shredded, its share destroyed"
+assert_true "the share file is gone" test ! -e "$KEY.eirkeys/$GID"
+assert_true "the other EIR's share stays" test -s "$KEY.eirkeys/$(eir_id keep)"
 assert_match "destroyed-what: 2 files" "$out" "counts the files"
 assert_match "destroyed-approved-by: uid=0" "$out" "names the approver (the requester, until approvals land)"
 expect_exit 1 later 21 eir destroy gone --reason again --yes
@@ -196,6 +199,26 @@ done
 assert_match "chunk_files_deleted=[1-9]" "$rec" "the record counts the chunk files deleted"
 umount_fs
 expect_ok ctl fsck
+
+# ---- the old copy, with the master key: gone's chunks do not decrypt ---------------------------
+# What this proves: with everything that remains after the destruction —
+# the master key file, the key directory beside it, and a complete copy of
+# the store's files taken before (its LMDB with gone's wrapped key, its
+# chunk files) — enrpfs cannot decrypt any of gone's chunks, while keep's
+# read back from the same copy.  It does not prove anything about a copy of
+# the key directory taken before the destruction (docs/design.md).
+mkdir "$T/oldmnt" && chmod 755 "$T/oldmnt"
+EXTRA_MOUNTS+=("$T/oldmnt")
+EXTRA_STORES+=("$T/oldcopy")
+expect_ok "$ENRPFS" "$T/oldcopy" "$T/oldmnt"
+poll_until 20 is_mounted "$T/oldmnt" || die "old copy not mounted"
+assert_eq "$(sha "$T/keep-data")" "$(as "$ALICE" cat "$T/oldmnt/keep/data" | sha256sum | cut -d' ' -f1)" "old copy: keep reads back (the master key works)"
+as "$ALICE" cat "$T/oldmnt/gone/dir/data" >"$T/oldread" 2>"$T/olderr"
+rc=$?
+assert_true "old copy: reading gone's file fails" test "$rc" -ne 0
+assert_match "Required key not available" "$(cat "$T/olderr")" "old copy: ENOKEY, its key share is gone"
+assert_eq 0 "$(stat -c %s "$T/oldread")" "old copy: not one byte of gone's file comes back"
+fusermount3 -u "$T/oldmnt" && poll_until 30 eval "[ -z \"\$(store_daemon_pid \"\$T/oldcopy\")\" ]" || fail "old copy daemon still running"
 mount_fs
 assert_eq "$(sha "$T/keep-data")" "$(as "$ALICE" cat "$MNT/keep/data" | sha256sum | cut -d' ' -f1)" "keep reads back after a remount"
 

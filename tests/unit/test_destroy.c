@@ -28,6 +28,7 @@
 #include <enrp/hold.h>
 #include <enrp/ingest.h>
 #include <enrp/journal.h>
+#include <enrp/keys.h>
 #include <enrp/ns.h>
 #include <enrp/reader.h>
 #include <enrp/retention.h>
@@ -38,6 +39,7 @@
 
 #include "record_int.h"
 #include "store_int.h"
+#include "vault_int.h"
 
 #include "../tap.h"
 #include "journal_last.h"
@@ -189,6 +191,26 @@ static uint64_t keys_left(enrp_store *st, uint32_t id)
 	return a.n;
 }
 
+struct blob_args {
+	uint32_t id;
+	uint8_t *out;
+	size_t len;
+};
+
+static int blob_fn(enrp_txn *t, void *arg)
+{
+	struct blob_args *a = arg;
+	uint8_t k[4];
+	MDB_val v;
+	be32_put(k, a->id);
+	int rc = txn_get(t, DBI_KEYS, k, 4, &v);
+	if (rc == 0 && v.mv_size <= ENRP_WRAPPED_KEY_V2_LEN) {
+		memcpy(a->out, v.mv_data, v.mv_size);
+		a->len = v.mv_size;
+	}
+	return rc;
+}
+
 static void blockers_and_destroy(void)
 {
 	struct fx x;
@@ -208,6 +230,12 @@ static void blockers_and_destroy(void)
 	is_int(enrp_vault_eir_key(x.v, gone.id, &key), 0, "gone has a data key");
 	ok(chunk_dir_exists(gone.id), "gone has chunk files");
 	int64_t now = enrp_now_ns();
+	/* What an old copy of the store and of the key directory would hold. */
+	uint8_t blob[ENRP_WRAPPED_KEY_V2_LEN], share[ENRP_EIR_SHARE_LEN];
+	struct blob_args ba = { gone.id, blob, 0 };
+	enrp_store_read(x.st, blob_fn, &ba);
+	is_int((int)ba.len, ENRP_WRAPPED_KEY_V2_LEN, "a new EIR's key is version 2 (needs its share)");
+	is_int(vault_share_get(key_path, gone.id, false, share), 0, "its share is beside the key file");
 
 	int rc = enrp_eir_destroy(x.st, "gone", now, "r", &actor, &actor, &b, &d);
 	is_int(rc, -EBUSY, "a normal EIR: -EBUSY");
@@ -255,6 +283,22 @@ static void blockers_and_destroy(void)
 	enrp_eir_get(x.st, "gone", &e);
 	is_int((int)e.state, ENRP_STATE_DESTROYED, "state destroyed; the registry entry stays");
 	ok(!chunk_dir_exists(gone.id), "its chunk files are gone");
+	ok(d.share_destroyed, "the record: share destroyed");
+	uint8_t share2[ENRP_EIR_SHARE_LEN];
+	is_int(vault_share_get(key_path, gone.id, false, share2), -ENOENT, "its share file is gone");
+	enrp_master *m;
+	struct enrp_eir_key ek;
+	is_int(enrp_master_load(key_path, &m), 0, "the master key still loads");
+	is_int(enrp_master_unwrap_eir_key_v2(m, gone.id, share, blob, &ek), 0,
+	       "control: the old blob opens with the master key AND the old share");
+	enrp_eir_key_wipe(&ek);
+	memset(share2, 0, sizeof(share2));
+	is_int(enrp_master_unwrap_eir_key_v2(m, gone.id, share2, blob, &ek), -EKEYREJECTED,
+	       "without the share the old blob does not open, master key or not");
+	share2[0] = 1;
+	is_int(enrp_master_unwrap_eir_key_v2(m, keep.id, share, blob, &ek), -EKEYREJECTED,
+	       "nor as another EIR's");
+	enrp_master_free(m);
 	is_int((int)keys_left(x.st, gone.id), 0, "no key of the EIR left in any database");
 	struct enrp_stat s;
 	is_int(enrp_ns_lookup(x.st, ENRP_ROOT_INO, "gone", &s), -ENOENT, "its name left the root");
