@@ -38,7 +38,9 @@ struct cached_key {
 struct enrp_vault {
 	enrp_store *st;
 	enrp_master *master;        /* NULL: store not encrypted */
-	char keyfile[PATH_MAX];     /* the key file loaded: its shares are beside it */
+	char keyfile[PATH_MAX];     /* the key file loaded */
+	char recorded[PATH_MAX];    /* the key file init recorded: the shares live beside
+	                               it, wherever -o keyfile found the master key */
 	pthread_mutex_t lock;
 	/* protected by lock; each key is its own allocation because callers
 	 * hold its address, while this index of them may grow */
@@ -163,6 +165,7 @@ int enrp_vault_open(enrp_store *st, const char *keyfile, enrp_vault **out)
 			goto out_free;
 		}
 		snprintf(v->keyfile, sizeof(v->keyfile), "%s", path);
+		snprintf(v->recorded, sizeof(v->recorded), "%s", info.path[0] ? info.path : path);
 		rc = enrp_master_load(path, &v->master);
 		if (rc == 0)
 			rc = enrp_master_verify(v->master, info.check);
@@ -312,11 +315,14 @@ static int key_fn(enrp_txn *t, void *arg)
 		if (val.mv_size != ENRP_WRAPPED_KEY_V2_LEN)
 			return -EIO;
 		memcpy(wrapped, val.mv_data, sizeof(wrapped));
-		rc = vault_share_get(a->v->keyfile, a->eir_id, false, share);
+		rc = vault_share_get(a->v->recorded, a->eir_id, false, share);
+		/* The key directory moved with a key file given by -o keyfile. */
+		if (rc == -ENOENT && strcmp(a->v->recorded, a->v->keyfile))
+			rc = vault_share_get(a->v->keyfile, a->eir_id, false, share);
 		if (rc == -ENOENT) {
 			enrp_log(ENRP_LOG_ERR, "the key share of EIR %u is missing beside key file "
 			         "'%s': its data cannot be decrypted", (unsigned)a->eir_id,
-			         a->v->keyfile);
+			         a->v->recorded);
 			rc = -ENOKEY;
 		}
 		if (rc == 0)
@@ -339,7 +345,7 @@ static int key_fn(enrp_txn *t, void *arg)
 		return -EROFS;
 	/* The share is durable before the transaction that needs it commits;
 	 * a retried or aborted transaction finds and reuses it. */
-	rc = vault_share_get(a->v->keyfile, a->eir_id, true, share);
+	rc = vault_share_get(a->v->recorded, a->eir_id, true, share);
 	if (rc == 0)
 		rc = enrp_master_new_eir_key_v2(a->v->master, a->eir_id, share, wrapped, &a->key);
 	OPENSSL_cleanse(share, sizeof(share));
