@@ -126,8 +126,8 @@ void destroy_record_text(FILE *f, const struct enrp_destruction *d)
 {
 	char when[TIME_BUF], size[SIZE_BUF];
 	time_iso(d->finished ? d->finished_at : d->started, when);
-	ctl_line(f, "destroyed: %s%s", when, d->finished ? "" : " (unfinished: run 'enrpctl eir "
-	         "destroy' again or start enrpfs)");
+	ctl_line(f, "destroyed: %s%s", when, d->finished ? "" : _(" (unfinished: run 'enrpctl eir "
+	         "destroy' again or start enrpfs)"));
 	size_human(d->bytes, size);
 	ctl_line(f, "destroyed-what: %" PRIu64 " files, %s, %" PRIu64 " chunks, %" PRIu64
 	         " snapshots, %" PRIu64 " trash entries, %" PRIu64 " holds", d->files, size,
@@ -146,7 +146,10 @@ static int check_text(const char *s)
 {
 	size_t len = strlen(s);
 	if (len == 0 || len > ENRP_REASON_MAX) {
-		ctl_err("the reason is %s", len ? "too long" : "empty");
+		if (len)
+			ctl_err("the reason is too long (%zu bytes)", len);
+		else
+			ctl_err("the reason is empty");
 		ctl_hint("say why in one line of at most %d bytes: --reason TEXT", ENRP_REASON_MAX);
 		return CTL_USAGE;
 	}
