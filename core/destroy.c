@@ -10,7 +10,9 @@
  *      this commit on no process can unwrap the key (it is not in the
  *      store) nor make a new one (vault.c refuses an EIR with a record),
  *      and every filesystem operation on the EIR answers ENOENT.
- *   2. chunk files: STORE/chunks/<id>/ is removed file by file.
+ *   2. the key share beside the master key file (vault_int.h) is
+ *      overwritten and unlinked; then STORE/chunks/<id>/ is removed file
+ *      by file.
  *   3. metadata, in batches of BATCH keys per transaction so that no
  *      transaction grows without bound: every inode of the EIR (found by a
  *      scan of DBI_INODE) with its names, xattrs, chunk list, rewrite base,
@@ -27,14 +29,14 @@
  * every unfinished record.  Nothing is ever left that looks alive: the
  * state is destroyed from step 1 on.
  *
- * What crypto-shredding guarantees (docs/design.md "Destruction"): after
- * step 1 the store holds no copy of the wrapped key that LMDB can reach.
- * LMDB is copy-on-write: the page that held the 60-byte wrapped key goes
- * to its free list and keeps those bytes until the page is reused.  The
- * wrapped key opens only with the master key (kept outside the store), so
- * the store's files alone, old copies included, never decrypt a chunk;
- * someone who holds the master key AND a copy of the store's metadata
- * taken before the destruction (or a free page not yet reused) could.
+ * What crypto-shredding guarantees (docs/design.md "Destruction"): step 1
+ * removes the wrapped key from every page LMDB can reach, and step 2
+ * destroys the EIR's key share (keys.h "Key shares"), the half of the
+ * key-encryption key kept outside the store.  Without the share no copy of
+ * the wrapped key opens — an old copy of the store, a free LMDB page —
+ * even with the master key.  Keys of version 1 (made before shares) have
+ * no share: an old copy of the store opens them with the master key, and
+ * the record says key_share_destroyed=no.
  */
 #include <dirent.h>
 #include <errno.h>

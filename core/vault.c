@@ -3,8 +3,14 @@
  *
  * DBI_META "encryption" = version | check value (32) | key file path, set
  * once at init on an empty store.  DBI_KEYS holds each EIR's data key
- * wrapped by the master key (keys.c), created the first time the EIR needs
- * one.  Unwrapped keys are cached for the life of the vault and wiped when
+ * wrapped (keys.c), created the first time the EIR needs one: 60 bytes
+ * (version 1, the master key alone: keys made before key shares) or 61
+ * (version 2, master key and the EIR's share).  Shares live in
+ * "<recorded key file>.eirkeys/<id>", outside the store: created durably
+ * before the transaction that stores the wrapped key commits, looked for
+ * there and then beside the key file actually loaded (-o keyfile with a
+ * moved key directory), destroyed by destroy.c.  A destroyed EIR never gets
+ * a key again (-EKEYREVOKED).  Unwrapped keys are cached for the life of the vault and wiped when
  * it closes.  Lock order: v->lock, then the store's.
  */
 #include <errno.h>

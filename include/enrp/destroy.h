@@ -3,8 +3,8 @@
  * item 5): guaranteed destruction of a retired EIR whose retention, lock
  * and holds have all expired.
  *
- * What goes: the EIR's wrapped data key first (crypto-shredding, encrypted
- * stores), then its chunk files, spool files, snapshots, trash, holds,
+ * What goes: the EIR's wrapped data key first and then its key share
+ * (crypto-shredding, encrypted stores; keys.h "Key shares"), then its chunk files, spool files, snapshots, trash, holds,
  * test-restore records, settings, namespace (inodes, names, xattrs, chunk
  * lists), chunk index, usage and seal-queue entries.  What stays: the
  * registry entry (state "destroyed", its registration form) and the

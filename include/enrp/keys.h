@@ -5,8 +5,10 @@
  * An encrypted store has a 32-byte master key in a file kept outside the
  * store (mode 0400).  Every EIR has its own random 32-byte data key, stored in
  * the store only wrapped (AES-256-GCM) by the master key and bound to the
- * EIR's id, so destroying the wrapped key (enrpctl eir destroy --shred)
- * destroys the EIR's data.  The store also keeps a check value of the master
+ * EIR's id — and, for keys made since destruction came, also by the EIR's
+ * own share kept beside the master key file ("Key shares" below), so that
+ * destroying the share (enrpctl eir destroy) makes every copy of the
+ * wrapped key useless.  The store also keeps a check value of the master
  * key, so a wrong key file is refused at mount instead of yielding garbage.
  * Escrow blobs are wrapped by the master key under a caller-chosen label.
  *
