@@ -236,7 +236,7 @@ enum col {
 	COL_NAME, COL_ID, COL_CLASS, COL_MODE, COL_STATE, COL_OWNER, COL_USED, COL_QUOTA,
 	COL_USE, COL_INODES, COL_FILES, COL_VERIFIED, COL_PENDING, COL_CORRUPT, COL_BACKLOG,
 	COL_BACKLOG_AGE, COL_LAST, COL_AGE, COL_INTERVAL, COL_STORED, COL_CHUNKS, COL_DISK,
-	COL_RECLAIM, COL_RATIO, COL_COUNT
+	COL_RECLAIM, COL_RATIO, COL_DESTROYED, COL_COUNT
 };
 
 static const struct {
@@ -267,6 +267,7 @@ static const struct {
 	[COL_DISK] = { "disk", "DISK", true, true },
 	[COL_RECLAIM] = { "reclaim", "RECLAIM", true, true },
 	[COL_RATIO] = { "ratio", "RATIO", true, false },
+	[COL_DESTROYED] = { "destroyed", "DESTROYED", false, false },
 };
 
 void eir_columns_default(struct eir_columns *c)
@@ -433,6 +434,15 @@ static void cell(struct table *t, unsigned col, const struct eir_row *r, int64_t
 			table_cell(t, "%.2fx", (double)r->usage.bytes / (double)r->usage.stored);
 		else
 			table_cell(t, "-");
+		break;
+	case COL_DESTROYED:
+		/* When the key went: from then on the EIR is gone for everyone. */
+		if (r->have_destruction) {
+			time_iso(r->destruction.started, buf);
+			table_cell(t, "%s%s", buf, r->destruction.finished ? "" : "*");
+		} else {
+			table_cell(t, "-");
+		}
 		break;
 	case COL_COUNT: table_cell(t, "?"); break;
 	}

@@ -166,7 +166,9 @@ show=$(ctl eir show gone)
 assert_match "state: destroyed" "$show" "eir show: state destroyed"
 assert_match "destroyed: 20[0-9-]+T" "$show" "eir show: the destruction time"
 assert_match "destroyed-reason: retention over, order 99" "$show" "eir show: the reason"
-assert_match "gone +[a-z]+ +destroyed" "$(ctl eir list -o name,mode,state)" "eir list: destroyed"
+assert_match "gone +[a-z]+ +destroyed +20[0-9-]+T" "$(ctl eir list -o name,mode,state,destroyed)" "eir list: destroyed, with the time"
+assert_match "keep +[a-z]+ +normal +-" "$(ctl status -o name,mode,state,destroyed)" "status: the other EIR is not destroyed"
+assert_match "gone +[a-z]+ +destroyed +20[0-9-]+T" "$(ctl status -o name,mode,state,destroyed)" "status: destroyed, with the time"
 ctl --json eir show gone | "$PY" -c 'import json,sys; d=json.load(sys.stdin); assert d["destroyed_at"] and d["destruction_finished"] is True' &&
 	pass "eir show --json: destroyed_at, finished" || fail "eir show --json lacks the destruction"
 
