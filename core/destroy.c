@@ -525,6 +525,10 @@ static int remove_tree_at(int dfd, const char *name, uint64_t *files)
 
 struct sweep_args {
 	uint32_t id;
+	uint64_t next_ino;      /* where the inode scan goes on: those before are gone */
+	bool inodes_done;
+	uint64_t scan_next;     /* what this transaction would make them */
+	bool scan_done;
 	char name[ENRP_EIR_NAME_MAX + 1];
 	enrp_store *st;
 	uint64_t deleted;       /* keys deleted by this transaction */
@@ -630,28 +634,42 @@ static int sweep_fn(enrp_txn *t, void *arg)
 	struct sweep_args *a = arg;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	uint64_t inos[BATCH / 8];
+	uint64_t inos[BATCH / 4];
 	size_t ni = 0;
 	int rc, mrc;
 	a->deleted = a->spool_files = 0;
 
-	/* Inodes first: their keys need the inode to be found. */
-	if ((rc = txn_cursor(t, DBI_INODE, &cur)))
-		return rc;
-	mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	while (mrc == 0 && ni < sizeof(inos) / sizeof(inos[0])) {
-		struct inode_rec r;
-		if (k.mv_size == KEY_INO_LEN && rec_inode_decode(v.mv_data, v.mv_size, &r) == 0 &&
-		    r.eir_id == a->id)
-			inos[ni++] = be64_get(k.mv_data);
-		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	for (size_t i = 0; i < ni; i++)
-		if ((rc = drop_inode(t, a, inos[i])))
+	/* Inodes first: their keys need the inode to be found.  The scan goes
+	 * on where the last batch stopped (no inode of a destroyed EIR is ever
+	 * made again), so the whole store is read once, not once per batch. */
+	if (!a->inodes_done) {
+		uint8_t start[KEY_INO_LEN];
+		be64_put(start, a->next_ino);
+		if ((rc = txn_cursor(t, DBI_INODE, &cur)))
 			return rc;
-	if (ni)
-		return t->ret;
+		k.mv_data = start;
+		k.mv_size = sizeof(start);
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		while (mrc == 0 && ni < sizeof(inos) / sizeof(inos[0])) {
+			struct inode_rec r;
+			if (k.mv_size == KEY_INO_LEN && rec_inode_decode(v.mv_data, v.mv_size, &r) == 0 &&
+			    r.eir_id == a->id)
+				inos[ni++] = be64_get(k.mv_data);
+			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		}
+		mdb_cursor_close(cur);
+		if (mrc != 0 && mrc != MDB_NOTFOUND)
+			return store_mdb_err(mrc);
+		for (size_t i = 0; i < ni; i++)
+			if ((rc = drop_inode(t, a, inos[i])))
+				return rc;
+		if (ni) {
+			/* Set only if this transaction commits: see finish(). */
+			a->scan_next = inos[ni - 1] + 1;
+			return t->ret;
+		}
+		a->scan_done = true;
+	}
 
 	/* Seal queue: class + EIR + time + ino. */
 	if ((rc = txn_cursor(t, DBI_QUEUE, &cur)))
@@ -799,7 +817,13 @@ static int finish(enrp_store *st, uint32_t id, const struct enrp_actor *actor,
 	if (fsync(store_chunks_dirfd(st)) < 0)
 		return -errno;
 	do {
+		sw.scan_next = sw.next_ino;
+		sw.scan_done = sw.inodes_done;
 		rc = enrp_store_write(st, sweep_fn, &sw);
+		if (rc == 0) { /* committed: the scan position moves on */
+			sw.next_ino = sw.scan_next;
+			sw.inodes_done = sw.scan_done;
+		}
 		end.spool_files += sw.spool_files;
 	} while (rc == 0 && sw.deleted);
 	if (rc)
@@ -814,9 +838,9 @@ static int finish(enrp_store *st, uint32_t id, const struct enrp_actor *actor,
 	return rc;
 }
 
-int enrp_eir_destroy(enrp_store *st, const char *name, int64_t now, const char *reason,
-                     const struct enrp_actor *requester, const struct enrp_actor *approver,
-                     struct enrp_destroy_blockers *b, struct enrp_destruction *out)
+int enrp_destroy_begin(enrp_store *st, const char *name, int64_t now, const char *reason,
+                       const struct enrp_actor *requester, const struct enrp_actor *approver,
+                       struct enrp_destroy_blockers *b, uint32_t *eir_id)
 {
 	struct enrp_destroy_blockers local;
 	struct begin_args a = { .name = name, .now = now, .reason = reason, .requester = requester,
@@ -835,7 +859,23 @@ int enrp_eir_destroy(enrp_store *st, const char *name, int64_t now, const char *
 	const char *stop = getenv("ENRP_TEST_DESTROY_STOP");
 	if (stop && !strcmp(stop, "begun"))
 		raise(SIGKILL);
-	return finish(st, a.d.eir_id, requester, out);
+	*eir_id = a.d.eir_id;
+	return 0;
+}
+
+int enrp_destroy_finish(enrp_store *st, uint32_t eir_id, const struct enrp_actor *actor,
+                        struct enrp_destruction *out)
+{
+	return finish(st, eir_id, actor, out);
+}
+
+int enrp_eir_destroy(enrp_store *st, const char *name, int64_t now, const char *reason,
+                     const struct enrp_actor *requester, const struct enrp_actor *approver,
+                     struct enrp_destroy_blockers *b, struct enrp_destruction *out)
+{
+	uint32_t id;
+	int rc = enrp_destroy_begin(st, name, now, reason, requester, approver, b, &id);
+	return rc ? rc : finish(st, id, requester, out);
 }
 
 struct unfinished_args {

@@ -262,10 +262,14 @@ int cmd_eir_destroy(struct ctl *ctl, int argc, char **argv)
 		ask = false;
 	}
 	/* Until approvals land (issue 11 item 7), the requester approves. */
-	rc = enrp_eir_destroy(ctl->store, name, now, reason, &ctl->actor, &ctl->actor, &b, &d);
-	/* Told in every case: a destruction begun and then failed still shredded
-	 * the key, and the daemon must forget it. */
-	ctl_notify_eir(ctl, name, eir.id);
+	uint32_t id;
+	rc = enrp_destroy_begin(ctl->store, name, now, reason, &ctl->actor, &ctl->actor, &b, &id);
+	if (rc == 0) {
+		/* The key is gone from the store: the running enrpfs forgets its
+		 * copy and the EIR's cached inodes before any file goes. */
+		ctl_notify_eir(ctl, name, id);
+		rc = enrp_destroy_finish(ctl->store, id, &ctl->actor, &d);
+	}
 	if (rc == -EBUSY) {
 		print_blockers(name, &b);
 		return CTL_FAIL;

@@ -93,6 +93,17 @@ int enrp_eir_destroy(enrp_store *st, const char *name, int64_t now, const char *
                      const struct enrp_actor *requester, const struct enrp_actor *approver,
                      struct enrp_destroy_blockers *b, struct enrp_destruction *out);
 
+/* The two halves of enrp_eir_destroy, for a caller that has something to
+ * do between them (enrpctl tells the running enrpfs to forget the key as
+ * soon as it is gone): begin is step 1, durable when it returns 0 with
+ * *EIR_ID set (also when it found the EIR destroyed but unfinished); finish
+ * is steps 2-4, with ACTOR journalled.  Same errors. */
+int enrp_destroy_begin(enrp_store *st, const char *name, int64_t now, const char *reason,
+                       const struct enrp_actor *requester, const struct enrp_actor *approver,
+                       struct enrp_destroy_blockers *b, uint32_t *eir_id);
+int enrp_destroy_finish(enrp_store *st, uint32_t eir_id, const struct enrp_actor *actor,
+                        struct enrp_destruction *out);
+
 /* Finishes every destruction a crash interrupted (enrpfs calls it at start);
  * *DONE (may be NULL) gets how many it finished.  ACTOR journals them. */
 int enrp_destroy_resume(enrp_store *st, const struct enrp_actor *actor, unsigned *done);

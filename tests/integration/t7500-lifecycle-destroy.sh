@@ -244,4 +244,31 @@ assert_eq "" "$(find "$STORE/chunks/$CID" 2>/dev/null)" "enrpfs's start finished
 assert_eq 1 "$(ctl audit show --json --eir crash | "$PY" -c 'import json,sys; print(sum(x["event"] == "eir-destroyed" for x in json.load(sys.stdin)))')" "one eir-destroyed record for crash"
 expect_ok ctl audit verify
 
+# ---- an unencrypted store, no daemon running, --json ------------------------------------------
+umount_fs
+STORE=$T/store
+mk_eir plain --owner "$ALICE"
+mount_fs
+expect_ok as "$ALICE" cp "$T/keep-data" "$MNT/plain/data"
+settle plain
+PID_=$(eir_id plain)
+expect_ok ctl eir retire plain --reason "plain end" --yes
+umount_fs
+out=$(ctl --json eir destroy plain --reason "no key to shred" --yes 2>&1); rc=$?
+assert_eq 0 "$rc" "offline destroy on an unencrypted store exits 0 ($out)"
+"$PY" -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["eir"] == "plain" and d["finished"] is True, d
+assert d["encrypted"] is False and d["key_shredded"] is False and d["key_share_destroyed"] is False, d
+assert d["files"] == 1 and d["chunk_files_deleted"] >= 1 and d["reason"] == "no key to shred", d
+assert d["requested_by"] == d["approved_by"] and d["requested_by"].startswith("uid="), d
+' "$out" && pass "--json: the record, not encrypted, nothing shredded, data deleted" || fail "--json record: $out"
+assert_eq "" "$(find "$STORE/chunks/$PID_" 2>/dev/null)" "unencrypted: its chunk files are gone"
+set -- $(windows_left "$T/keep-data" "$STORE")
+assert_eq 0 "$1" "unencrypted: no 32-byte window of its plaintext left in the store ($*)"
+expect_ok ctl fsck
+expect_ok ctl audit verify
+mount_fs
+
 finish
