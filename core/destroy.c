@@ -454,7 +454,7 @@ static int begin_fn(enrp_txn *t, void *arg)
 		/* Overwrite before the delete: a page this transaction already
 		 * dirtied is written in place, so the bytes do not linger there
 		 * (the committed page they came from is LMDB's free list's). */
-		uint8_t zero[ENRP_WRAPPED_KEY_LEN];
+		uint8_t zero[ENRP_WRAPPED_KEY_V2_LEN];
 		memset(zero, 0, sizeof(zero));
 		rc = txn_put(t, DBI_KEYS, key, sizeof(key), zero,
 		             v.mv_size < sizeof(zero) ? v.mv_size : sizeof(zero), 0);

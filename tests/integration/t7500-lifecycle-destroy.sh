@@ -7,11 +7,13 @@
 # passed it destroys the EIR on an encrypted store, with the daemon
 # running: afterwards no 32-byte window of the EIR's plaintext nor of its
 # chunk files' ciphertext (saved before) remains in any file of the store
-# (LMDB's data.mdb with its free pages included), nor does any 32-byte window
-# of its wrapped data key; the store's keys database has no key for it.  A
-# copy of the store files taken before the destruction still holds the
-# wrapped key (what this proves and does not: docs/design.md
-# "Destruction").  The journal verifies and holds one eir-destroyed record
+# (LMDB's data.mdb with its free pages included); the store's keys database
+# has no key for it and its key share beside the master key file is gone.
+# A complete copy of the store files taken before the destruction (it still
+# holds the wrapped key), mounted with the master key, reads the other EIR
+# and fails with ENOKEY on the destroyed one (what this proves and does not:
+# docs/design.md "Destruction").  An unencrypted store is destroyed offline
+# (no daemon) with --json.  The journal verifies and holds one eir-destroyed record
 # with what, how, when, who and why; eir show / list / status show the
 # state and the time; another EIR of the store reads back intact; fsck finds
 # nothing.  A destruction killed right after its first step (the key gone,
@@ -181,8 +183,10 @@ set -- $(windows_left "$T/plain" "$STORE")
 assert_eq 0 "$1" "no 32-byte window of gone's plaintext in any store file ($*)"
 set -- $(windows_left "$T/cipher" "$STORE")
 assert_eq 0 "$1" "no 32-byte window of gone's chunk ciphertext in any store file ($*)"
+# Not promised (LMDB frees the page and reuses it later; the key share is
+# what makes a surviving copy useless), so only logged:
 set -- $(windows_left "$T/wrapped" "$STORE")
-assert_eq 0 "$1" "no 32-byte window of gone's wrapped key in any store file, free pages included ($*)"
+log "files of the store still holding a 32-byte window of gone's wrapped key: $*"
 
 # the other EIR is untouched
 assert_eq "$(sha "$T/keep-data")" "$(as "$ALICE" cat "$MNT/keep/data" | sha256sum | cut -d' ' -f1)" "keep reads back intact"
