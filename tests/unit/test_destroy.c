@@ -10,7 +10,12 @@
  * fsck is clean; a second destroy is -EALREADY.  A process killed right
  * after the first step (fault point ENRP_TEST_DESTROY_STOP=begun, in a
  * child) leaves the EIR destroyed with an unfinished record and its chunk
- * files, and enrp_destroy_resume() finishes it.
+ * files, and enrp_destroy_resume() finishes it.  Key shares: a new EIR's
+ * key is version 2 with its share beside the key file; after destruction
+ * the share file is gone and the old wrapped blob opens with the master key
+ * only together with the old share (control), never without it.  A
+ * version 1 key (a store made before shares) still seals and reads, and
+ * its destruction says no share was destroyed.
  */
 #include <errno.h>
 #include <signal.h>
@@ -379,6 +384,49 @@ static void crash_and_resume(void)
 	fx_close(&x);
 }
 
+/* A store made before key shares holds 60-byte version 1 blobs: they still
+ * open with the master key alone, and destroying such an EIR shreds its key
+ * but has no share to destroy (and says so). */
+struct v1_args {
+	uint32_t id;
+	uint8_t wrapped[ENRP_WRAPPED_KEY_LEN];
+};
+
+static int put_v1_fn(enrp_txn *t, void *arg)
+{
+	struct v1_args *a = arg;
+	uint8_t k[4];
+	be32_put(k, a->id);
+	return txn_put(t, DBI_KEYS, k, 4, a->wrapped, sizeof(a->wrapped), 0);
+}
+
+static void version1_keys(void)
+{
+	struct fx x;
+	fx_open(&x);
+	struct enrp_eir e = mk_eir(&x, "v1");
+	enrp_master *m;
+	struct enrp_eir_key ek;
+	struct v1_args a = { .id = e.id };
+	is_int(enrp_master_load(key_path, &m), 0, "master key");
+	is_int(enrp_master_new_eir_key(m, e.id, a.wrapped, &ek), 0, "a version 1 key");
+	enrp_eir_key_wipe(&ek);
+	enrp_master_free(m);
+	is_int(enrp_store_write(x.st, put_v1_fn, &a), 0, "stored as an old store has it");
+	uint8_t *p = bytes_of(100000, 4);
+	uint64_t ino = sealed_file(&x, e.root_ino, "a", p, 100000);
+	ok(reads_back(&x, ino, p, 100000), "a version 1 key seals and reads (no share needed)");
+	uint8_t share[ENRP_EIR_SHARE_LEN];
+	is_int(vault_share_get(key_path, e.id, false, share), -ENOENT, "and no share was made");
+	free(p);
+	is_int(enrp_eir_retire(x.st, "v1", "end", &actor), 0, "retire v1");
+	struct enrp_destruction d;
+	is_int(enrp_eir_destroy(x.st, "v1", enrp_now_ns(), "old", &actor, &actor, NULL, &d), 0,
+	       "destroy v1");
+	ok(d.shredded && !d.share_destroyed, "record: key shredded, no share to destroy");
+	fx_close(&x);
+}
+
 int main(void)
 {
 	tmp = tap_tmpdir();
@@ -401,5 +449,6 @@ int main(void)
 		bail("encrypted store", rc);
 	blockers_and_destroy();
 	crash_and_resume();
+	version1_keys();
 	return done_testing();
 }
