@@ -40,19 +40,19 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <enrp/clock.h>
 #include <enrp/destroy.h>
 #include <enrp/details.h>
-#include <enrp/clock.h>
 #include <enrp/enrp.h>
 #include <enrp/keys.h>
 #include <enrp/ns.h>
