@@ -250,6 +250,11 @@ static int eir_put(enrp_txn *t, const struct enrp_eir *e)
 	return rc;
 }
 
+int eir_put_txn(enrp_txn *t, const struct enrp_eir *e)
+{
+	return eir_put(t, e);
+}
+
 int eir_get_txn(enrp_txn *t, uint32_t id, struct enrp_eir *out)
 {
 	uint8_t key[KEY_EIR_LEN];

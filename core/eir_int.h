@@ -13,6 +13,8 @@ int eir_create_txn(enrp_txn *t, const struct enrp_eir *spec, const struct enrp_a
 
 /* -ENOENT if no such EIR (or NAME is no valid EIR name). */
 int eir_lookup_txn(enrp_txn *t, const char *name, uint32_t *id);
+/* Writes the EIR record E as it is (destroy.c's state change). */
+int eir_put_txn(enrp_txn *t, const struct enrp_eir *e);
 int eir_get_txn(enrp_txn *t, uint32_t id, struct enrp_eir *out);
 int eir_get_by_name_txn(enrp_txn *t, const char *name, struct enrp_eir *out);
 /* Calls CB for every EIR in name order (destroyed ones included) inside T;

@@ -25,6 +25,7 @@ static const struct enrp_journal_event events[] = {
 	{ "suspend", "an EIR was suspended (no access), with a reason" },
 	{ "resume", "a suspended EIR was resumed" },
 	{ "retire", "an EIR was retired for good, with a reason" },
+	{ "eir-destroyed", "a retired EIR was destroyed: its key shredded, its data deleted (what, how much, who asked and approved, why)" },
 	/* holds and retention */
 	{ "hold-add", "a file or snapshot was put on hold until a date, with a reason" },
 	{ "hold-extend", "a hold was extended to a later date" },

@@ -322,6 +322,82 @@ int enrp_master_unwrap_eir_key(const enrp_master *m, uint32_t eir_id,
 	return rc;
 }
 
+/* ---- EIR data keys, version 2: master key and the EIR's share ---- */
+
+static const char kek_label_v2[] = "enrp eir kek v2";
+static const char eir_aad_label_v2[] = "enrp eir key v2";
+#define KEK_IN_LEN (sizeof(kek_label_v2) - 1 + 4 + ENRP_EIR_SHARE_LEN)
+#define EIR_AAD_V2_LEN (sizeof(eir_aad_label_v2) - 1 + 4)
+
+static int kek_v2(const enrp_master *m, uint32_t eir_id, const uint8_t share[ENRP_EIR_SHARE_LEN],
+                  uint8_t kek[ENRP_KEY_LEN], uint8_t aad[EIR_AAD_V2_LEN])
+{
+	uint8_t in[KEK_IN_LEN];
+	size_t l = sizeof(kek_label_v2) - 1;
+	memcpy(in, kek_label_v2, l);
+	in[l] = (uint8_t)(eir_id >> 24);
+	in[l + 1] = (uint8_t)(eir_id >> 16);
+	in[l + 2] = (uint8_t)(eir_id >> 8);
+	in[l + 3] = (uint8_t)eir_id;
+	memcpy(in + l + 4, share, ENRP_EIR_SHARE_LEN);
+	int rc = enrp_codec_hmac(m->key, in, sizeof(in), kek);
+	OPENSSL_cleanse(in, sizeof(in));
+	l = sizeof(eir_aad_label_v2) - 1;
+	memcpy(aad, eir_aad_label_v2, l);
+	aad[l] = (uint8_t)(eir_id >> 24);
+	aad[l + 1] = (uint8_t)(eir_id >> 16);
+	aad[l + 2] = (uint8_t)(eir_id >> 8);
+	aad[l + 3] = (uint8_t)eir_id;
+	return rc;
+}
+
+int enrp_master_new_eir_key_v2(const enrp_master *m, uint32_t eir_id,
+                               const uint8_t share[ENRP_EIR_SHARE_LEN],
+                               uint8_t wrapped[ENRP_WRAPPED_KEY_V2_LEN], struct enrp_eir_key *out)
+{
+	uint8_t data_key[ENRP_KEY_LEN], kek[ENRP_KEY_LEN], aad[EIR_AAD_V2_LEN];
+	int rc = kek_v2(m, eir_id, share, kek, aad);
+	if (rc == 0)
+		rc = enrp_codec_random(data_key, sizeof(data_key));
+	if (rc == 0) {
+		wrapped[0] = ENRP_WRAPPED_KEY_V2;
+		rc = enrp_codec_aead_seal(kek, aad, sizeof(aad), data_key, sizeof(data_key),
+		                          wrapped + 1);
+	}
+	if (rc == 0)
+		rc = enrp_eir_key_derive(data_key, out);
+	OPENSSL_cleanse(data_key, sizeof(data_key));
+	OPENSSL_cleanse(kek, sizeof(kek));
+	if (rc) {
+		OPENSSL_cleanse(wrapped, ENRP_WRAPPED_KEY_V2_LEN);
+		enrp_eir_key_wipe(out);
+	}
+	return rc;
+}
+
+int enrp_master_unwrap_eir_key_v2(const enrp_master *m, uint32_t eir_id,
+                                  const uint8_t share[ENRP_EIR_SHARE_LEN],
+                                  const uint8_t wrapped[ENRP_WRAPPED_KEY_V2_LEN],
+                                  struct enrp_eir_key *out)
+{
+	uint8_t data_key[ENRP_KEY_LEN], kek[ENRP_KEY_LEN], aad[EIR_AAD_V2_LEN];
+	int rc = wrapped[0] == ENRP_WRAPPED_KEY_V2 ? kek_v2(m, eir_id, share, kek, aad) : -EKEYREJECTED;
+	if (rc == 0)
+		rc = enrp_codec_aead_open(kek, aad, sizeof(aad), wrapped + 1, ENRP_WRAPPED_KEY_LEN,
+		                          data_key);
+	if (rc == -EBADMSG) {
+		enrp_log(ENRP_LOG_DEBUG, "wrapped key (v2) of EIR %u rejected", (unsigned)eir_id);
+		rc = -EKEYREJECTED;
+	}
+	if (rc == 0)
+		rc = enrp_eir_key_derive(data_key, out);
+	OPENSSL_cleanse(data_key, sizeof(data_key));
+	OPENSSL_cleanse(kek, sizeof(kek));
+	if (rc)
+		enrp_eir_key_wipe(out);
+	return rc;
+}
+
 /* ---- escrow ---- */
 
 /* "enrp escrow v1" NUL LABEL, in a new buffer of *LEN bytes. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <enrp/destroy.h>
 #include <enrp/enrp.h>
 #include <enrp/lifecycle.h>
 
@@ -54,6 +55,16 @@ void audit_mount(struct fs *fs, int argc, char **argv, const char *mnt, const ch
 	else if ((rc = enrp_store_sync(fs->st)))
 		enrp_log(ENRP_LOG_ERR, "cannot journal the mount of '%s': %s", fs->store_path,
 		         enrp_strerror(rc));
+	/* A destruction a crash interrupted is finished before anything else
+	 * can meet what is left of it (destroy.h). */
+	unsigned done;
+	rc = enrp_destroy_resume(fs->st, &fs->actor, &done);
+	if (rc)
+		enrp_log(ENRP_LOG_ERR, "cannot finish an interrupted EIR destruction in '%s': %s; "
+		         "run 'enrpctl eir destroy' on it again", fs->store_path, enrp_strerror(rc));
+	else if (done)
+		enrp_log(ENRP_LOG_NOTICE, "finished %u interrupted EIR destruction%s", done,
+		         done == 1 ? "" : "s");
 }
 
 void audit_unmount(struct fs *fs, const char *mnt)

@@ -28,6 +28,8 @@
 #include <enrp/rundir.h>
 #include <enrp/trash.h>
 
+#include <enrp/vault.h>
+
 #include "fs.h"
 
 void invalidate_eir(struct fs *fs, uint32_t eir_id)
@@ -44,6 +46,9 @@ void invalidate_eir(struct fs *fs, uint32_t eir_id)
 	}
 	struct enrp_eir e;
 	if (enrp_eir_get_by_id(fs->st, eir_id, &e) == 0) {
+		/* Destroyed: its key must not outlive it in this process either. */
+		if (e.state == ENRP_STATE_DESTROYED && fs->vault)
+			enrp_vault_forget(fs->vault, eir_id);
 		fuse_lowlevel_notify_inval_inode(fs->se, e.root_ino, 0, 0);
 		fuse_lowlevel_notify_inval_entry(fs->se, ENRP_ROOT_INO, e.name, strlen(e.name));
 	}

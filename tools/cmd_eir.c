@@ -10,6 +10,7 @@
  *   escalate NAME --for DURATION --reason TEXT [--shorten]     deescalate NAME
  *   suspend NAME --reason TEXT   resume NAME
  *   retire NAME --reason TEXT [--yes | --dry-run]
+ *   destroy NAME --reason TEXT [--shred] [--yes | --dry-run] (cmd_eir_destroy.c)
  *
  * What cannot be undone or breaks owners' writes at once needs a deliberate
  * word: retire asks for the EIR's name on a terminal (--yes for scripts), a
@@ -810,6 +811,8 @@ static void show_text(const struct eir_row *row, int64_t now)
 	ctl_line(stdout, "mode: %s", enrp_mode_name(e->mode));
 	ctl_line(stdout, "state: %s", enrp_state_name(e->state));
 	ctl_line(stdout, "state-reason: %s", e->state_reason[0] ? e->state_reason : "-");
+	if (row->have_destruction)
+		destroy_record_text(stdout, &row->destruction);
 	ctl_line(stdout, "class: %u", (unsigned)e->eir_class);
 	print_account("owner", user_name(e->owner_uid), e->owner_uid);
 	print_account("group", group_name(e->owner_gid), e->owner_gid);
@@ -1528,6 +1531,7 @@ static const struct ctl_verb eir_verbs[] = {
 	{ "suspend",    eir_suspend,    NEED_STORE_RW, N_("stop accepting copies, with a reason") },
 	{ "resume",     eir_resume,     NEED_STORE_RW, N_("accept copies again") },
 	{ "retire",     eir_retire,     NEED_STORE_RW, N_("retire an EIR for ever, with a reason") },
+	{ "destroy",    cmd_eir_destroy, NEED_STORE_RW, N_("destroy a retired EIR whose retention has expired") },
 	{ "import",     cmd_eir_import, NEED_STORE_RW, N_("create EIRs from a registration form (CSV)") },
 	{ "export",     cmd_eir_export, NEED_STORE_RO, N_("write EIRs and their forms as CSV") },
 };

@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include <enrp/calendar.h>
+#include <enrp/destroy.h>
 #include <enrp/eir.h>
 #include <enrp/form.h>
 #include <enrp/gc.h>
@@ -239,6 +240,8 @@ struct eir_row {
 	bool have_lock;
 	struct enrp_eir_form form; /* the registration form ("" fields: not filled in) */
 	bool have_form;
+	struct enrp_destruction destruction; /* destroyed EIRs: what, how, when, who */
+	bool have_destruction;
 };
 
 /* Fills ROW (its eir already read) from the store; WANT_DISK also lists
@@ -458,5 +461,9 @@ void form_show_text(const struct eir_row *row);
 /* eir import and eir export. */
 int cmd_eir_import(struct ctl *ctl, int argc, char **argv);
 int cmd_eir_export(struct ctl *ctl, int argc, char **argv);
+/* eir destroy (cmd_eir_destroy.c), and the "destroyed*" lines of a
+ * destruction record (eir show). */
+int cmd_eir_destroy(struct ctl *ctl, int argc, char **argv);
+void destroy_record_text(FILE *f, const struct enrp_destruction *d);
 
 #endif

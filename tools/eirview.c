@@ -50,6 +50,8 @@ void eir_row_read(struct ctl *ctl, struct eir_row *row, bool want_disk)
 	row->have_retention = enrp_retention_get(ctl->store, row->eir.name, &row->retention) == 0;
 	row->have_lock = enrp_hold_lock_get(ctl->store, row->eir.name, &row->lock_days) == 0;
 	row->have_form = enrp_form_get(ctl->store, row->eir.name, &row->form) == 0;
+	row->have_destruction = row->eir.state == ENRP_STATE_DESTROYED &&
+	                        enrp_destroy_record(ctl->store, id, &row->destruction) == 0;
 }
 
 struct collect {
@@ -137,6 +139,13 @@ void eir_json(struct json *j, const struct eir_row *row, int64_t now)
 	json_kv_str(j, "mode", enrp_mode_name(e->mode));
 	json_kv_str(j, "state", enrp_state_name(e->state));
 	json_kv_str(j, "state_reason", e->state_reason[0] ? e->state_reason : NULL);
+	if (row->have_destruction) {
+		char when[TIME_BUF];
+		time_iso(row->destruction.finished ? row->destruction.finished_at
+		                                   : row->destruction.started, when);
+		json_kv_str(j, "destroyed_at", when);
+		json_kv_bool(j, "destruction_finished", row->destruction.finished);
+	}
 	json_kv_u64(j, "class", e->eir_class);
 	s = user_name(e->owner_uid);
 	json_kv_str(j, "owner", s);
@@ -227,7 +236,7 @@ enum col {
 	COL_NAME, COL_ID, COL_CLASS, COL_MODE, COL_STATE, COL_OWNER, COL_USED, COL_QUOTA,
 	COL_USE, COL_INODES, COL_FILES, COL_VERIFIED, COL_PENDING, COL_CORRUPT, COL_BACKLOG,
 	COL_BACKLOG_AGE, COL_LAST, COL_AGE, COL_INTERVAL, COL_STORED, COL_CHUNKS, COL_DISK,
-	COL_RECLAIM, COL_RATIO, COL_COUNT
+	COL_RECLAIM, COL_RATIO, COL_DESTROYED, COL_COUNT
 };
 
 static const struct {
@@ -258,6 +267,7 @@ static const struct {
 	[COL_DISK] = { "disk", "DISK", true, true },
 	[COL_RECLAIM] = { "reclaim", "RECLAIM", true, true },
 	[COL_RATIO] = { "ratio", "RATIO", true, false },
+	[COL_DESTROYED] = { "destroyed", "DESTROYED", false, false },
 };
 
 void eir_columns_default(struct eir_columns *c)
@@ -424,6 +434,15 @@ static void cell(struct table *t, unsigned col, const struct eir_row *r, int64_t
 			table_cell(t, "%.2fx", (double)r->usage.bytes / (double)r->usage.stored);
 		else
 			table_cell(t, "-");
+		break;
+	case COL_DESTROYED:
+		/* When the key went: from then on the EIR is gone for everyone. */
+		if (r->have_destruction) {
+			time_iso(r->destruction.started, buf);
+			table_cell(t, "%s%s", buf, r->destruction.finished ? "" : "*");
+		} else {
+			table_cell(t, "-");
+		}
 		break;
 	case COL_COUNT: table_cell(t, "?"); break;
 	}

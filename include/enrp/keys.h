@@ -5,8 +5,10 @@
  * An encrypted store has a 32-byte master key in a file kept outside the
  * store (mode 0400).  Every EIR has its own random 32-byte data key, stored in
  * the store only wrapped (AES-256-GCM) by the master key and bound to the
- * EIR's id, so destroying the wrapped key (enrpctl eir destroy --shred)
- * destroys the EIR's data.  The store also keeps a check value of the master
+ * EIR's id — and, for keys made since destruction came, also by the EIR's
+ * own share kept beside the master key file ("Key shares" below), so that
+ * destroying the share (enrpctl eir destroy) makes every copy of the
+ * wrapped key useless.  The store also keeps a check value of the master
  * key, so a wrong key file is refused at mount instead of yielding garbage.
  * Escrow blobs are wrapped by the master key under a caller-chosen label.
  *
@@ -76,6 +78,27 @@ int enrp_master_new_eir_key(const enrp_master *m, uint32_t eir_id,
 int enrp_master_unwrap_eir_key(const enrp_master *m, uint32_t eir_id,
                                const uint8_t wrapped[ENRP_WRAPPED_KEY_LEN],
                                struct enrp_eir_key *out);
+
+/* Key shares (docs/design.md "Destruction").  An EIR key made since
+ * destruction came (version 2) is wrapped under a key-encryption key that
+ * needs both the master key and the EIR's own 32-byte share, a file kept
+ * beside the master key file, outside the store:
+ *   KEK = HMAC-SHA-256(master, "enrp eir kek v2" | be32(EIR_ID) | share)
+ * and the blob the store keeps is ENRP_WRAPPED_KEY_V2 | nonce | ct | tag
+ * (AAD "enrp eir key v2" | be32(EIR_ID)).  Destroying the share makes every
+ * copy of that blob — an old copy of the store's files, a free LMDB page —
+ * useless, even together with the master key.  Same errors and wiping as
+ * the version 1 calls above. */
+#define ENRP_EIR_SHARE_LEN 32
+#define ENRP_WRAPPED_KEY_V2 0x02
+#define ENRP_WRAPPED_KEY_V2_LEN (1 + ENRP_WRAPPED_KEY_LEN)
+int enrp_master_new_eir_key_v2(const enrp_master *m, uint32_t eir_id,
+                               const uint8_t share[ENRP_EIR_SHARE_LEN],
+                               uint8_t wrapped[ENRP_WRAPPED_KEY_V2_LEN], struct enrp_eir_key *out);
+int enrp_master_unwrap_eir_key_v2(const enrp_master *m, uint32_t eir_id,
+                                  const uint8_t share[ENRP_EIR_SHARE_LEN],
+                                  const uint8_t wrapped[ENRP_WRAPPED_KEY_V2_LEN],
+                                  struct enrp_eir_key *out);
 
 /* Escrow (DESIGN §9): wraps the N bytes at IN (N <= ENRP_ESCROW_MAX) under
  * the master key, bound to LABEL (a C string, e.g. "escrow:<eir>:<name>").

@@ -44,4 +44,9 @@ bool enrp_vault_encrypted(const enrp_vault *v);
  * Thread-safe. */
 int enrp_vault_eir_key(enrp_vault *v, uint32_t eir_id, const struct enrp_eir_key **out);
 
+/* Wipes the cached key material of EIR ID from memory (a destroyed EIR,
+ * destroy.h); a later enrp_vault_eir_key for it reads the store again, and
+ * fails with -EKEYREVOKED once the EIR is destroyed.  Thread-safe. */
+void enrp_vault_forget(enrp_vault *v, uint32_t eir_id);
+
 #endif
