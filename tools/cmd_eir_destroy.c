@@ -9,8 +9,8 @@
  * it) and changes nothing, since a destruction that kept the key would keep
  * the data decryptable from any copy of the disks.
  *
- * Approval: until four-eyes approval lands (issue 11 item 7) the requester
- * is recorded as the approver.
+ * Approval: a destruction begins only with a request approved by a second
+ * person (four eyes, approval.h); the approver is recorded.
  *
  * Like retire, it asks for the EIR's name on a terminal unless --yes; the
  * running enrpfs is told afterwards (it forgets the EIR's key and drops its
@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <enrp/clock.h>
+#include <enrp/approval.h>
 #include <enrp/destroy.h>
 #include <enrp/enrp.h>
 #include <enrp/vault.h>
@@ -41,7 +42,8 @@ static const struct ctl_help destroy_help = {
 	"(journalled as eir-destroyed).  Refused, naming each blocker and when it\n"
 	"ends, while anything still keeps the data.  An interrupted destruction is\n"
 	"finished by running it again or by the next start of enrpfs.\n"
-	"Until two-person approval exists, the requester is recorded as approver.\n"
+	"It needs a second administrator: the first run makes a request ('enrpctl\n"
+	"approve ID' by another person), the same command run again destroys.\n"
 	"\n"
 	"Options:\n"
 	"  --reason TEXT      why (journalled; required)\n"
@@ -252,6 +254,15 @@ int cmd_eir_destroy(struct ctl *ctl, int argc, char **argv)
 		ctl_line(stdout, "nothing blocks it; nothing was changed (--dry-run)");
 		return CTL_OK;
 	}
+	/* Four eyes before the question: nobody types the name only to learn
+	 * that a second administrator must approve first.  A destruction
+	 * already begun was approved when it began: finishing it needs none. */
+	bool begin = eir.state != ENRP_STATE_DESTROYED;
+	char what[ENRP_EIR_NAME_MAX + 32];
+	snprintf(what, sizeof(what), "eir destroy %s", name);
+	if (begin && (rc = ctl_approval_ready(ctl, "eir-destroy", name, "", reason, what)) !=
+	                 CTL_CONTINUE)
+		goto out_tty;
 	if (ask) {
 		if (!ctl_confirm(&tty, name, "Destroying EIR '%s' deletes all its data for ever. "
 		                 "Type the EIR's name, %s, to destroy it:", name, name)) {
@@ -261,9 +272,25 @@ int cmd_eir_destroy(struct ctl *ctl, int argc, char **argv)
 		}
 		ask = false;
 	}
-	/* Until approvals land (issue 11 item 7), the requester approves. */
+	/* The approval is spent here, before the first step: should that
+	 * step fail, a new approval is needed (never an open one left). */
+	struct enrp_actor approver = ctl->actor;
+	if (begin) {
+		struct enrp_request used;
+		rc = enrp_request_consume(ctl->store, "eir-destroy", name, "", enrp_now_ns(),
+		                          &ctl->actor, &used);
+		if (rc < 0)
+			return ctl_eir_error("use the approval to destroy", name, rc);
+		approver.uid = used.decider;
+		approver.login_uid = used.decider;
+		approver.sudo_uid = ENRP_NO_UID;
+		approver.sudo_user[0] = '\0';
+		approver.pid = 0;
+		snprintf(approver.command, sizeof(approver.command), "enrpctl approve %" PRIu64,
+		         used.id);
+	}
 	uint32_t id;
-	rc = enrp_destroy_begin(ctl->store, name, now, reason, &ctl->actor, &ctl->actor, &b, &id);
+	rc = enrp_destroy_begin(ctl->store, name, now, reason, &ctl->actor, &approver, &b, &id);
 	if (rc == 0) {
 		/* The key is gone from the store: the running enrpfs forgets its
 		 * copy and the EIR's cached inodes before any file goes. */

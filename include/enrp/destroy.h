@@ -21,9 +21,8 @@
  * enrpctl eir destroy) finishes it.  The record is marked finished and
  * "eir-destroyed" journalled in the last transaction.
  *
- * Approval.  Four-eyes approval is not here yet (issue 11 item 7): the
- * caller passes the approver, and enrpctl passes the requester until
- * approvals land.
+ * Approval.  The caller passes the approver: enrpctl the person who
+ * approved its "eir-destroy" request (approval.h, four eyes).
  */
 #ifndef ENRP_DESTROY_H
 #define ENRP_DESTROY_H
