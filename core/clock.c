@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdatomic.h>
+#include <sys/timex.h>
+#include <time.h>
 
 #define ENRP_INTERNAL 1 /* defines enrp_clock_test_set_wall, declared in clock.h */
 #include <enrp/clock.h>
@@ -108,4 +110,50 @@ int enrp_platform_now(enrp_store *st, int64_t *now_ns)
 	}
 	*now_ns = wall > floor_ns ? wall : floor_ns;
 	return 0;
+}
+
+int enrp_clock_sync(struct enrp_clock_sync *out)
+{
+	static const char *const names[] = { "ok", "insert", "delete", "leap", "wait", "error" };
+	struct timex tx = { .modes = 0 };
+	int state = adjtimex(&tx);
+
+	if (state < 0)
+		return -errno;
+	out->state = state;
+	out->state_name = state <= TIME_ERROR ? names[state] : "unknown";
+	out->status = tx.status;
+	out->synchronised = state != TIME_ERROR && !(tx.status & STA_UNSYNC);
+	out->offset_ns = (int64_t)tx.offset * ((tx.status & STA_NANO) ? 1 : 1000);
+	out->maxerror_us = tx.maxerror;
+	out->esterror_us = tx.esterror;
+	return 0;
+}
+
+static int64_t ts_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int enrp_clock_jump_check(struct enrp_clock_watch *w, int64_t *from_ns, int64_t *to_ns)
+{
+	/* CLOCK_BOOTTIME, not MONOTONIC: a suspended host's wall clock moves on
+	 * over the sleep, and that is no jump. */
+	int64_t mono = ts_ns(CLOCK_BOOTTIME), wall = ts_ns(CLOCK_REALTIME);
+	int jumped = 0;
+
+	if (w->mono_ns) {
+		int64_t predicted = w->wall_ns + (mono - w->mono_ns);
+		int64_t d = wall - predicted;
+		if (d > ENRP_CLOCK_JUMP_NS || d < -ENRP_CLOCK_JUMP_NS) {
+			*from_ns = predicted;
+			*to_ns = wall;
+			jumped = 1;
+		}
+	}
+	w->wall_ns = wall;
+	w->mono_ns = mono;
+	return jumped;
 }
