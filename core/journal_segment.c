@@ -519,11 +519,11 @@ int enrp_journal_segment_verify(FILE *in, const struct enrp_journal_anchor *anch
 			}
 			if (seq > expect) {
 				if (seq == expect + 1)
-					bad(v, expect, lineno, "record %llu missing (line %llu holds record "
+					bad(v, expect, lineno, "record %llu missing or moved (line %llu holds record "
 					    "%llu)", (unsigned long long)expect, (unsigned long long)lineno,
 					    (unsigned long long)seq);
 				else
-					bad(v, expect, lineno, "records %llu to %llu missing (line %llu holds "
+					bad(v, expect, lineno, "records %llu to %llu missing or moved (line %llu holds "
 					    "record %llu)", (unsigned long long)expect,
 					    (unsigned long long)seq - 1, (unsigned long long)lineno,
 					    (unsigned long long)seq);

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <enrp/policy.h>
 #include <enrp/store.h>
 
 #define ENRP_CLOCK_FLOOR_STEP_NS (60 * 1000000000LL)
@@ -61,6 +62,23 @@ struct enrp_clock_watch {
  * with *FROM_NS the wall time predicted and *TO_NS the wall time now (their
  * difference is the jump; either sign), else 0.  Remembers this look. */
 int enrp_clock_jump_check(struct enrp_clock_watch *w, int64_t *from_ns, int64_t *to_ns);
+
+/* Journals "clock-jump" (as ACTOR) for a wall clock CLOCK_REALTIME that
+ * moved from FROM_NS to TO_NS against what a steady clock predicted:
+ * details from, to (RFC 3339 UTC), delta_ns (signed), direction
+ * (forward|backward), seen_by (SEEN_BY: "monotonic" from a daemon's
+ * watch, "floor" when the wall clock is behind the store's floor).
+ * -EROFS, -ENOSPC, -EIO. */
+int enrp_clock_jump_journal(enrp_store *st, const struct enrp_actor *actor, int64_t from_ns,
+                            int64_t to_ns, const char *seen_by);
+
+/* For a process that does not watch the clock (enrpctl): when the wall
+ * clock is more than ENRP_CLOCK_JUMP_NS behind the store's floor, it was
+ * set backwards since the floor was last raised; journals that once per
+ * floor value (a "clock-jump" seen_by=floor from the floor to the wall
+ * clock) and returns 1; 0 when there is nothing (new) to journal.
+ * -EROFS for a read-only store, -EIO. */
+int enrp_clock_floor_check(enrp_store *st, const struct enrp_actor *actor);
 
 #ifdef ENRP_INTERNAL
 /* Replaces CLOCK_REALTIME in enrp_platform_now with NS (0: the real clock
