@@ -53,8 +53,9 @@ static const struct ctl_help status_help = {
 	"       enrpctl [-S STORE] status --check [--eir NAME] [--backlog-age DURATION]\n"
 	"                                  [--quota-warn PERCENT] [--json]",
 	N_("Shows the store's path and format version, whether an enrpfs serves it,\n"
-	"and a table of its EIRs (the same view as 'enrpctl eir list').  Columns\n"
-	"(-o picks them, comma-separated; * marks the default ones):\n"
+	"whether the host clock is synchronised (adjtimex), and a table of its EIRs\n"
+	"(the same view as 'enrpctl eir list').  Columns (-o picks them,\n"
+	"comma-separated; * marks the default ones):\n"
 	"  name*        the EIR           id        its number\n"
 	"  class*       1, 2 or 3         owner     its owner\n"
 	"  mode*        rw, wo, ro, active\n"
