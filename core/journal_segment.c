@@ -307,11 +307,18 @@ static size_t split(char *s, char **f, size_t max)
 	}
 }
 
+/* 64 lower-case hex digits, the only spelling export writes (so no byte of
+ * a segment can change without failing it), into H. */
+static bool parse_hash(const char *s, uint8_t h[32])
+{
+	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64 && journal_unhex(s, 64, h, 32);
+}
+
 /* "SEQ:HASH" with SEQ >= 0 (0 only with ZERO_OK). */
 static bool parse_seq_hash(const char *s, bool zero_ok, uint64_t *seq, uint8_t h[32])
 {
 	const char *colon = strchr(s, ':');
-	if (!colon || strlen(colon + 1) != 64 || !journal_unhex(colon + 1, 64, h, 32))
+	if (!colon || !parse_hash(colon + 1, h))
 		return false;
 	if (zero_ok && colon - s == 1 && s[0] == '0') {
 		*seq = 0;
@@ -476,8 +483,7 @@ int enrp_journal_segment_verify(FILE *in, const struct enrp_journal_anchor *anch
 				v->first_seq = expect;
 				state = ST_RECORDS;
 			}
-			if (!journal_parse_seq(f[1], strlen(f[1]), &seq) || strlen(f[2]) != 64 ||
-			    !journal_unhex(f[2], 64, stated, 32)) {
+			if (!journal_parse_seq(f[1], strlen(f[1]), &seq) || !parse_hash(f[2], stated)) {
 				bad(v, expect, lineno, "line %llu: malformed record line (record %llu "
 				    "expected)", (unsigned long long)lineno, (unsigned long long)expect);
 				break;
@@ -594,6 +600,10 @@ int enrp_journal_segment_verify(FILE *in, const struct enrp_journal_anchor *anch
 			if (CRYPTO_memcmp(h, v->last_hash, 32) != 0) {
 				bad(v, seq, lineno, "the end line gives record %llu the hash %s, it has %s",
 				    (unsigned long long)seq, short_hex(h, x1), short_hex(v->last_hash, x2));
+				break;
+			}
+			if (!nl) {
+				bad(v, 0, lineno, "the end line is cut (no newline after it)");
 				break;
 			}
 			state = ST_END;
