@@ -20,6 +20,7 @@
  * verify and head, since it means the newest records are anchored nowhere.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pwd.h>
@@ -1251,6 +1252,23 @@ static int audit_export(struct ctl *ctl, int argc, char **argv)
 		if (rc == 0 && link(tmp, output) < 0)
 			rc = -errno;
 		unlink(tmp);
+		/* The name, too, must survive a crash once we said it was written. */
+		if (rc == 0) {
+			char dir[4096];
+			snprintf(dir, sizeof(dir), "%s", output);
+			char *slash = strrchr(dir, '/');
+			if (!slash)
+				snprintf(dir, sizeof(dir), ".");
+			else
+				slash[slash == dir] = '\0';
+			int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (dfd < 0 || fsync(dfd) < 0) {
+				rc = -errno;
+				unlink(output); /* not durable: as if never written */
+			}
+			if (dfd >= 0)
+				close(dfd);
+		}
 	}
 	if (rc == -ENOENT) {
 		ctl_err("no journal record between %s and %s", from ? from : "the start",

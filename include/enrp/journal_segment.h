@@ -5,7 +5,10 @@
  * A segment is text, one item per line, each line "KEYWORD FIELDS...":
  *
  *   enrp-journal-segment 1             format and its version (first line)
- *   journal ID                         the journal's name (enrp/journal.h)
+ *   journal ID                         the journal's name (enrp/journal.h):
+ *                                      checked against record 1 when the
+ *                                      segment starts there; otherwise it
+ *                                      only says which anchors apply
  *   exported TIME from TIME to TIME    when and what was asked (informative)
  *   anchor SEQ:HASH                    the record before the first one:
  *                                      the first record's previous-hash must
@@ -17,7 +20,9 @@
  *   end COUNT SEQ:HASH                 how many records, and the last one
  *                                      (the head after the segment)
  *
- * HASH is 64 lower-case hex digits, TIME RFC 3339 UTC.  A record's bytes
+ * HASH is 64 lower-case hex digits, TIME RFC 3339 UTC, every line ends in
+ * a newline; nothing else is accepted, so that no byte outside the
+ * "exported" line can change without failing the check.  A record's bytes
  * are those its hash in the journal is over (core/record.c), so the check
  * needs nothing of the store: SHA-256 of each record's bytes, its seq and
  * previous-hash fields (bytes 1..8 big-endian, and the last 32 bytes), and
