@@ -67,6 +67,8 @@ static const struct enrp_journal_event events[] = {
 	{ "mount", "enrpfs mounted the store" },
 	{ "unmount", "enrpfs unmounted the store" },
 	{ "recovery", "enrpfs started after a crash: what recovery found and did" },
+	{ "clock-jump", "the host clock jumped more than 5 s (from, to, delta_ns, direction, "
+	                "seen_by=monotonic by enrpfs, or floor: set back behind the store's floor)" },
 	{ "keyfile-use", "the store's key file was read to open its encrypted data (by enrpfs at "
 	                 "mount, or by enrpctl scrub)" },
 	/* the journal itself */

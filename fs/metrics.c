@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <enrp/clock.h>
 #include <enrp/eir.h>
 #include <enrp/enrp.h>
 #include <enrp/ingest.h>
@@ -133,6 +134,15 @@ static int render(struct metrics *m, FILE *f)
 	head(f, "enrp_verify_failures_total", "counter",
 	     "Chunks that failed their check on a read since enrpfs started (each marks its file corrupt).");
 	fprintf(f, "enrp_verify_failures_total %" PRIu64 "\n", enrp_reader_verify_failures());
+	struct enrp_clock_sync cs;
+	if (enrp_clock_sync(&cs) == 0) {
+		head(f, "enrp_clock_synchronised", "gauge",
+		     "1 when the host clock is disciplined (adjtimex: no STA_UNSYNC, state not TIME_ERROR), else 0.");
+		fprintf(f, "enrp_clock_synchronised %d\n", cs.synchronised ? 1 : 0);
+		head(f, "enrp_clock_maxerror_seconds", "gauge",
+		     "Maximum error of the host clock as the kernel estimates it (adjtimex maxerror).");
+		fprintf(f, "enrp_clock_maxerror_seconds %.6f\n", (double)cs.maxerror_us / 1e6);
+	}
 	if (have_head) {
 		head(f, "enrp_journal_head_seq", "gauge",
 		     "Sequence number of the last audit journal record.");

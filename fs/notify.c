@@ -183,8 +183,23 @@ static void *maint_main(void *arg)
 	int64_t gc_last = mono_ns();
 	uint64_t gc_seen = UINT64_MAX; /* never equal: one run after the first interval */
 	unsigned round = 0;
+	/* Clock jumps are looked for once a round (about a second), against
+	 * CLOCK_BOOTTIME: a timerfd with TFD_TIMER_CANCEL_ON_SET would say
+	 * when the clock was set, but not by how much, and not a clock that
+	 * steps without settimeofday (a VM resumed, a faked clock). */
+	struct enrp_clock_watch cw = { 0 };
+	int64_t jump_from, jump_to;
 	block_signals();
 	while (!fs->stopping) {
+		if (enrp_clock_jump_check(&cw, &jump_from, &jump_to)) {
+			int jrc = enrp_clock_jump_journal(fs->st, &fs->actor, jump_from, jump_to,
+			                                  "monotonic");
+			enrp_log(ENRP_LOG_WARNING, "the host clock jumped %s by %" PRId64 " s%s%s",
+			         jump_to > jump_from ? "forward" : "backward",
+			         (jump_to > jump_from ? jump_to - jump_from : jump_from - jump_to) /
+			                 1000000000,
+			         jrc ? "; cannot journal it: " : "", jrc ? enrp_strerror(jrc) : "");
+		}
 		maybe_collect(fs, mono_ns(), &gc_last, &gc_seen);
 		int64_t now = enrp_now_ns();
 		enrp_denials_flush(fs->denials, &fs->actor, now, false);

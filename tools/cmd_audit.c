@@ -7,6 +7,8 @@
  *   events [--json]
  *   verify [--anchor SEQ:HASH]... [--anchors FILE]... [--json]
  *   head [--json]
+ *   export [--from TIME] [--to TIME] [-o FILE]
+ *   verify --segment FILE [--anchor SEQ:HASH]... [--anchors FILE]... [--json]
  *   mirror [--json]              mirror --target TARGET [--force]
  *
  * show, verify and head open the store ENRP_STORE_RDONLY, and libenrp has no
@@ -18,6 +20,7 @@
  * verify and head, since it means the newest records are anchored nowhere.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pwd.h>
@@ -25,10 +28,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <enrp/details.h>
 #include <enrp/enrp.h>
 #include <enrp/journal.h>
+#include <enrp/journal_segment.h>
 #include <enrp/units.h>
 
 #include "ctl.h"
@@ -88,7 +93,7 @@ static const struct ctl_help show_help = {
 };
 
 static const struct ctl_help verify_help = {
-	"enrpctl audit verify [--anchor SEQ:HASH]... [--anchors FILE]... [--json]",
+	"enrpctl audit verify [--segment FILE] [--anchor SEQ:HASH]... [--anchors FILE]... [--json]",
 	N_("Checks the whole hash chain of the journal, and that it still holds every\n"
 	"anchor given: record SEQ must exist and have hash HASH.  Prints\n"
 	"  audit: chain intact, N records\n"
@@ -107,7 +112,38 @@ static const struct ctl_help verify_help = {
 	"                     with [enrp@32473 ...] structured data; other lines, and\n"
 	"                     other stores' records, are skipped).  Repeatable.\n"
 	"                     An anchor that cannot be parsed is an error (exit 2)\n"
+	"  --segment FILE     check the segment FILE that 'audit export' wrote, offline,\n"
+	"                     without the store: every record's SHA-256 from its bytes,\n"
+	"                     the chain from the segment's anchor to its end line; the\n"
+	"                     anchors given must name records of the segment (or the\n"
+	"                     one before it) and hold.  Prints\n"
+	"                       audit: segment intact, records FIRST-LAST (N records),\n"
+	"                       chained from SEQ:HASH\n"
+	"                     or 'audit: segment broken at record SEQ: REASON' (exit 1)\n"
 	"  --json             print the verdict as a JSON object\n"
+	"  -S, --store STORE  the store\n"
+	"  -h, --help         show this help\n"),
+};
+
+static const struct ctl_help export_help = {
+	"enrpctl audit export [--from TIME] [--to TIME] [-o FILE]",
+	N_("Writes a segment of the journal for archiving: the records from the first\n"
+	"one at or after --from to the last one at or before --to, every record in\n"
+	"between included (a segment is a contiguous run of the chain), each as its\n"
+	"exact bytes and their SHA-256, with the hash of the record before the first\n"
+	"(the anchor the segment chains from) and the last record's hash.  'audit\n"
+	"verify --segment FILE' checks it later without the store; a head saved with\n"
+	"'audit head' that falls inside the segment, or is its anchor, proves it is\n"
+	"the journal that head was taken from.  The chain is verified first: a broken\n"
+	"chain is not exported (exit 1).  Nothing is removed from the journal.\n"
+	"\n"
+	"Options:\n"
+	"  --from TIME        from this time on (default: the first record); the forms\n"
+	"                     of 'audit show --since'\n"
+	"  --to TIME          up to this time (default: the last record)\n"
+	"  -o, --output FILE  write to FILE (created; an existing FILE is an error),\n"
+	"                     durably, and print what was written; default: the\n"
+	"                     segment on standard output\n"
 	"  -S, --store STORE  the store\n"
 	"  -h, --help         show this help\n"),
 };
@@ -895,22 +931,106 @@ static int anchor_file(struct anchor_list *l, const char *path)
 	return rc;
 }
 
+/* `verify --segment FILE`: offline, the store is never opened. */
+static int verify_segment(struct ctl *ctl, const char *path, const struct anchor_list *l)
+{
+	struct enrp_segment_verdict v;
+	char hex[65];
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+
+	if (!f) {
+		ctl_err("cannot read segment '%s': %s", path, strerror(errno));
+		ctl_hint("give the file 'enrpctl audit export' wrote");
+		return CTL_USAGE;
+	}
+	int rc = enrp_journal_segment_verify(f, l->v, l->n, &v);
+	if (f != stdin)
+		fclose(f);
+	if (rc < 0) {
+		ctl_err("cannot read segment '%s': %s", path, enrp_strerror(rc));
+		ctl_hint("nothing was verified");
+		return CTL_FAIL;
+	}
+	v.reason[sizeof(v.reason) - 1] = '\0';
+	if (ctl->json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_object_begin(&j);
+		json_kv_bool(&j, "intact", v.intact);
+		json_kv_u64(&j, "records", v.records);
+		json_key(&j, "bad_seq");
+		if (v.intact || !v.bad_seq)
+			json_null(&j);
+		else
+			json_u64(&j, v.bad_seq);
+		json_key(&j, "bad_line");
+		if (v.intact || !v.bad_line)
+			json_null(&j);
+		else
+			json_u64(&j, v.bad_line);
+		json_kv_str(&j, "reason", v.intact ? NULL : v.reason);
+		json_kv_bool(&j, "anchor_failed", !v.intact && v.by_anchor);
+		json_kv_str(&j, "journal", v.journal[0] ? v.journal : NULL);
+		json_kv_u64(&j, "first_seq", v.first_seq);
+		json_kv_u64(&j, "last_seq", v.last_seq);
+		char anchor[ENRP_JOURNAL_ANCHOR_BUF];
+		hex_encode(v.anchor_hash, 32, hex);
+		snprintf(anchor, sizeof(anchor), "%" PRIu64 ":%s", v.anchor_seq, hex);
+		json_kv_str(&j, "anchor", anchor);
+		enrp_journal_anchor_format(v.last_seq, v.last_hash, anchor);
+		json_kv_str(&j, "last", v.records ? anchor : NULL);
+		json_kv_u64(&j, "anchors_given", l->n);
+		json_kv_u64(&j, "anchors_checked", v.anchors);
+		json_kv_u64(&j, "anchors_other_journals", v.foreign);
+		json_kv_u64(&j, "anchors_outside", v.outside);
+		json_object_end(&j);
+		json_finish(&j);
+	} else if (!v.intact) {
+		if (v.bad_seq)
+			ctl_line(stdout, "audit: segment %s at record %" PRIu64 ": %s",
+			         v.by_anchor ? "anchor not held" : "broken", v.bad_seq, v.reason);
+		else
+			ctl_line(stdout, "audit: segment %s: %s",
+			         v.by_anchor ? "anchor not held" : "broken", v.reason);
+	} else {
+		hex_encode(v.anchor_hash, 32, hex);
+		printf("audit: segment intact, records %" PRIu64 "-%" PRIu64 " (%" PRIu64
+		       " record%s), chained from %" PRIu64 ":%s\n", v.first_seq, v.last_seq,
+		       v.records, v.records == 1 ? "" : "s", v.anchor_seq, hex);
+		if (l->n) {
+			printf("audit: %" PRIu64 " anchored record%s match; %" PRIu64
+			       " anchor%s outside the segment\n", v.anchors, v.anchors == 1 ? "" : "s",
+			       v.outside, v.outside == 1 ? "" : "s");
+			if (v.foreign)
+				printf("audit: %" PRIu64 " anchor%s of other journals skipped\n", v.foreign,
+				       v.foreign == 1 ? "" : "s");
+		}
+	}
+	return v.intact ? CTL_OK : CTL_FAIL;
+}
+
 static int audit_verify(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "anchor",  required_argument, NULL, 'a' },
 		{ "anchors", required_argument, NULL, 'A' },
+		{ "segment", required_argument, NULL, 's' },
 		CTL_OPT_JSON,
 		CTL_OPTS_COMMON,
 	};
 	struct anchor_list l = { 0 };
 	struct enrp_journal_verdict v;
 	struct enrp_journal_mirror_status ms;
+	const char *segment = NULL;
 	bool have_ms;
 	int c, rc;
 
 	ctl_getopt_begin(ctl, argv);
 	while ((c = getopt_long(argc, argv, "hS:", opts, NULL)) != -1) {
+		if (c == 's') {
+			segment = optarg;
+			continue;
+		}
 		if (c == 'a' || c == 'A') {
 			rc = c == 'a' ? anchor_arg(&l, optarg) : anchor_file(&l, optarg);
 			if (rc != CTL_OK)
@@ -923,6 +1043,10 @@ static int audit_verify(struct ctl *ctl, int argc, char **argv)
 	}
 	if (optind < argc) {
 		rc = ctl_usage_error(ctl, &verify_help, "too many arguments");
+		goto out;
+	}
+	if (segment) {
+		rc = verify_segment(ctl, segment, &l);
 		goto out;
 	}
 
@@ -1054,6 +1178,127 @@ static int audit_head(struct ctl *ctl, int argc, char **argv)
 	return CTL_OK;
 }
 
+/* --- export -------------------------------------------------------------- */
+
+static int audit_export(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "from",   required_argument, NULL, 'f' },
+		{ "to",     required_argument, NULL, 't' },
+		{ "output", required_argument, NULL, 'o' },
+		CTL_OPTS_COMMON,
+	};
+	const char *from = NULL, *to = NULL, *output = NULL;
+	int64_t from_ns = 0, to_ns = INT64_MAX, now = enrp_now_ns();
+	struct enrp_segment_info info;
+	char tmp[4096], hex[65];
+	FILE *f = stdout;
+	int c, rc, fd = -1;
+
+	ctl_getopt_begin(ctl, argv);
+	while ((c = getopt_long(argc, argv, "ho:S:", opts, NULL)) != -1) {
+		if (c == 'f' || c == 't' || c == 'o') {
+			*(c == 'f' ? &from : c == 't' ? &to : &output) = optarg;
+			continue;
+		}
+		rc = ctl_common_option(ctl, c, optarg, &export_help);
+		if (rc != CTL_CONTINUE)
+			return rc;
+	}
+	if (optind < argc)
+		return ctl_usage_error(ctl, &export_help, "too many arguments");
+	if ((from && enrp_time_parse(from, now, &from_ns) < 0) ||
+	    (to && enrp_time_parse(to, now, &to_ns) < 0)) {
+		ctl_err("invalid time '%s'", from && enrp_time_parse(from, now, &from_ns) < 0 ? from : to);
+		ctl_hint("give 2026-11-21, 2026-11-21T10:00, 2026-11-21T10:00:00Z (UTC), "
+		         "now, or -7d style");
+		return CTL_USAGE;
+	}
+	if (to_ns < from_ns) {
+		ctl_err("--to %s is before --from %s: no record can match", to, from);
+		ctl_hint("swap them");
+		return CTL_USAGE;
+	}
+	if (output && (strlen(output) + 16 > sizeof(tmp) || access(output, F_OK) == 0)) {
+		ctl_err("cannot write segment '%s': %s", output,
+		        strlen(output) + 16 > sizeof(tmp) ? strerror(ENAMETOOLONG) : strerror(EEXIST));
+		ctl_hint("give a new file name: an archived segment is never overwritten");
+		return CTL_FAIL;
+	}
+	rc = ctl_open_store(ctl);
+	if (rc != CTL_OK)
+		return rc;
+	if (output) {
+		/* Written beside FILE and linked into place, so FILE either holds a
+		 * whole segment or does not exist. */
+		snprintf(tmp, sizeof(tmp), "%s.partXXXXXX", output);
+		fd = mkstemp(tmp);
+		if (fd < 0 || !(f = fdopen(fd, "w"))) {
+			ctl_err("cannot create '%s': %s", tmp, strerror(errno));
+			ctl_hint("check the directory and its permissions");
+			if (fd >= 0) {
+				close(fd);
+				unlink(tmp);
+			}
+			return CTL_FAIL;
+		}
+	}
+	rc = enrp_journal_export(ctl->store, from_ns, to_ns, now, f, &info);
+	if (rc == 0 && output && (fflush(f) == EOF || fsync(fd) < 0))
+		rc = -errno;
+	if (output) {
+		if (fclose(f) == EOF && rc == 0)
+			rc = -errno;
+		if (rc == 0 && link(tmp, output) < 0)
+			rc = -errno;
+		unlink(tmp);
+		/* The name, too, must survive a crash once we said it was written. */
+		if (rc == 0) {
+			char dir[4096];
+			snprintf(dir, sizeof(dir), "%s", output);
+			char *slash = strrchr(dir, '/');
+			if (!slash)
+				snprintf(dir, sizeof(dir), ".");
+			else
+				slash[slash == dir] = '\0';
+			int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (dfd < 0 || fsync(dfd) < 0) {
+				rc = -errno;
+				unlink(output); /* not durable: as if never written */
+			}
+			if (dfd >= 0)
+				close(dfd);
+		}
+	}
+	if (rc == -ENOENT) {
+		ctl_err("no journal record between %s and %s", from ? from : "the start",
+		        to ? to : "the end");
+		ctl_hint("see 'enrpctl audit show --since %s' for the records there are",
+		         from ? from : "-30d");
+		return CTL_FAIL;
+	}
+	if (rc == -EBADMSG) {
+		ctl_err("the audit journal's chain is broken at record %" PRIu64 ": not exported",
+		        info.first_seq);
+		ctl_hint("a segment of a broken chain would vouch for the damage; see "
+		         "'enrpctl audit verify'");
+		return CTL_FAIL;
+	}
+	if (rc) {
+		ctl_err("cannot export the audit journal of '%s' to '%s': %s", ctl->store_path,
+		        output ? output : "standard output", enrp_strerror(rc));
+		ctl_hint("check the space left on the device; nothing was written to '%s'",
+		         output ? output : "standard output");
+		return CTL_FAIL;
+	}
+	if (output) {
+		hex_encode(info.last_hash, 32, hex);
+		printf("audit: exported records %" PRIu64 "-%" PRIu64 " to %s, last %" PRIu64 ":%s\n",
+		       info.first_seq, info.last_seq, output, info.last_seq, hex);
+	}
+	return CTL_OK;
+}
+
 /* --- mirror -------------------------------------------------------------- */
 
 static int mirror_set(struct ctl *ctl, const char *target, bool force)
@@ -1166,6 +1411,7 @@ static const struct ctl_verb audit_verbs[] = {
 	{ "events", audit_events, NEED_NOTHING,  N_("list the events a record can carry") },
 	{ "verify", audit_verify, NEED_STORE_RO, N_("check the hash chain of the journal, and anchors") },
 	{ "head",   audit_head,   NEED_STORE_RO, N_("print the head (SEQ:HASH) for auditors to keep") },
+	{ "export", audit_export, NEED_STORE_RO, N_("write a segment of the journal that verifies offline") },
 	{ "mirror", audit_mirror, NEED_STORE_RW, N_("show or change the journal's syslog mirror") },
 };
 

@@ -18,6 +18,13 @@
  *   a file queued for sealing longer   warning (the daemon is behind, stuck
  *   than --backlog-age (1h)            or not running)
  *
+ *   the host clock unsynchronised      warning (adjtimex: STA_UNSYNC or
+ *                                      TIME_ERROR), only for the whole store
+ *                                      (not with --eir) and not with
+ *                                      --ignore-clock: retention, holds and
+ *                                      the journal's times count by it, but
+ *                                      a lab host without NTP is common
+ *
  * Destroyed EIRs are not judged; retired ones only for corrupt files
  * (what they hold is kept); suspended and retired ones have no interval.
  *
@@ -33,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <enrp/clock.h>
 #include <enrp/enrp.h>
 #include <enrp/rundir.h>
 #include <enrp/store.h>
@@ -45,8 +53,9 @@ static const struct ctl_help status_help = {
 	"       enrpctl [-S STORE] status --check [--eir NAME] [--backlog-age DURATION]\n"
 	"                                  [--quota-warn PERCENT] [--json]",
 	N_("Shows the store's path and format version, whether an enrpfs serves it,\n"
-	"and a table of its EIRs (the same view as 'enrpctl eir list').  Columns\n"
-	"(-o picks them, comma-separated; * marks the default ones):\n"
+	"whether the host clock is synchronised (adjtimex), and a table of its EIRs\n"
+	"(the same view as 'enrpctl eir list').  Columns (-o picks them,\n"
+	"comma-separated; * marks the default ones):\n"
 	"  name*        the EIR           id        its number\n"
 	"  class*       1, 2 or 3         owner     its owner\n"
 	"  mode*        rw, wo, ro, active\n"
@@ -80,7 +89,9 @@ static const struct ctl_help status_help = {
 	"            its interval; its quota is 100 % used\n"
 	"  warning   no verified transfer within its interval; quota use above\n"
 	"            --quota-warn; a file queued for sealing for longer than\n"
-	"            --backlog-age\n"
+	"            --backlog-age; the host clock is not synchronised (adjtimex:\n"
+	"            no NTP or other discipline; judged for the whole store only,\n"
+	"            not with --eir)\n"
 	"  unknown   the store cannot be read, or the command line is wrong\n"
 	"\n"
 	"Options:\n"
@@ -90,6 +101,7 @@ static const struct ctl_help status_help = {
 	"  --backlog-age DURATION    warn when a file has been queued for sealing\n"
 	"                            longer than this (default 1h)\n"
 	"  --quota-warn PERCENT      warn above this quota use (default 90)\n"
+	"  --ignore-clock            do not judge the host clock (a host without NTP)\n"
 	"  --json                    print one JSON object (every field, raw numbers)\n"
 	"  -S, --store STORE         the store\n"
 	"  -h, --help                show this help\n"),
@@ -103,7 +115,43 @@ struct status_opts {
 	bool check;
 	int64_t backlog_age_ns;  /* --backlog-age */
 	unsigned quota_warn;     /* --quota-warn, percent */
+	bool ignore_clock;       /* --ignore-clock */
 };
+
+/* The host clock's discipline in words, into BUF: "synchronised, offset
+ * ..." or "unsynchronised (...)".  Not translated, like --check's other
+ * findings, which monitoring may parse. */
+static void clock_words(const struct enrp_clock_sync *c, char *buf, size_t size)
+{
+	if (c->synchronised)
+		snprintf(buf, size, ("synchronised, offset %.3f ms, estimated error %.3f ms, "
+		         "maximum error %.3f ms"), (double)c->offset_ns / 1e6,
+		         (double)c->esterror_us / 1e3, (double)c->maxerror_us / 1e3);
+	else
+		snprintf(buf, size, ("unsynchronised (adjtimex: state %s, maximum error %.3f s): "
+		         "nothing disciplines it (NTP, chrony)"), c->state_name,
+		         (double)c->maxerror_us / 1e6);
+}
+
+static void clock_json(struct json *j, int rc, const struct enrp_clock_sync *c)
+{
+	json_key(j, "clock");
+	if (rc) {
+		json_null(j);
+		return;
+	}
+	json_object_begin(j);
+	json_kv_bool(j, "synchronised", c->synchronised);
+	json_kv_str(j, "state", c->state_name);
+	json_kv_u64(j, "status", (uint64_t)(unsigned)c->status);
+	json_key(j, "offset_ns");
+	json_i64(j, c->offset_ns);
+	json_key(j, "esterror_us");
+	json_i64(j, c->esterror_us);
+	json_key(j, "maxerror_us");
+	json_i64(j, c->maxerror_us);
+	json_object_end(j);
+}
 
 static void status_text(struct ctl *ctl, const struct status_opts *o,
                         const struct enrp_daemon_info *d, const struct eir_row *rows, size_t n)
@@ -123,6 +171,15 @@ static void status_text(struct ctl *ctl, const struct status_opts *o,
 		         "clears it)", d->mountpoint, d->mountpoint);
 	else
 		ctl_line(stdout, "daemon: not running");
+	struct enrp_clock_sync c;
+	int crc = enrp_clock_sync(&c);
+	char words[256];
+	if (crc)
+		ctl_line(stdout, "clock: unknown (adjtimex: %s)", enrp_strerror(crc));
+	else {
+		clock_words(&c, words, sizeof(words));
+		ctl_line(stdout, "clock: %s", words);
+	}
 	ctl_line(stdout, "eirs: %zu", n);
 	if (n == 0)
 		return;
@@ -153,6 +210,9 @@ static void status_json(struct ctl *ctl, const struct enrp_daemon_info *d, const
 	else
 		json_null(&j);
 	json_kv_bool(&j, "mountpoint_stale", d->stale);
+	struct enrp_clock_sync c;
+	int crc = enrp_clock_sync(&c);
+	clock_json(&j, crc, &c);
 	json_key(&j, "eirs");
 	json_array_begin(&j);
 	for (size_t i = 0; i < n; i++)
@@ -255,6 +315,18 @@ static int check_report(struct ctl *ctl, const struct status_opts *o, const stru
 
 	for (size_t i = 0; i < n; i++)
 		judge(o, &rows[i], now, &f);
+	if (!o->eir && !o->ignore_clock) {
+		struct enrp_clock_sync c;
+		int crc = enrp_clock_sync(&c);
+		char words[256];
+		if (crc)
+			add(&f, LEVEL_WARNING, NULL, "clock", "host clock: cannot read its state "
+			    "(adjtimex: %s)", enrp_strerror(crc));
+		else if (!c.synchronised) {
+			clock_words(&c, words, sizeof(words));
+			add(&f, LEVEL_WARNING, NULL, "clock", "host clock %s", words);
+		}
+	}
 	for (size_t i = 0; i < f.n; i++)
 		if (f.v[i].level > worst)
 			worst = f.v[i].level;
@@ -345,7 +417,7 @@ static bool wants_check(int argc, char **argv)
 	return false;
 }
 
-enum { OPT_CHECK = 256, OPT_EIR, OPT_BACKLOG_AGE, OPT_QUOTA_WARN };
+enum { OPT_CHECK = 256, OPT_EIR, OPT_BACKLOG_AGE, OPT_QUOTA_WARN, OPT_IGNORE_CLOCK };
 
 static int parse_args(struct ctl *ctl, struct status_opts *o, int argc, char **argv)
 {
@@ -355,6 +427,7 @@ static int parse_args(struct ctl *ctl, struct status_opts *o, int argc, char **a
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "backlog-age", required_argument, NULL, OPT_BACKLOG_AGE },
 		{ "quota-warn", required_argument, NULL, OPT_QUOTA_WARN },
+		{ "ignore-clock", no_argument, NULL, OPT_IGNORE_CLOCK },
 		CTL_OPT_JSON, CTL_OPTS_COMMON
 	};
 	int c, rc;
@@ -375,6 +448,9 @@ static int parse_args(struct ctl *ctl, struct status_opts *o, int argc, char **a
 			continue;
 		case OPT_CHECK:
 			o->check = true;
+			continue;
+		case OPT_IGNORE_CLOCK:
+			o->ignore_clock = true;
 			continue;
 		case OPT_BACKLOG_AGE:
 			if (enrp_duration_parse(optarg, &o->backlog_age_ns) < 0 || o->backlog_age_ns <= 0) {

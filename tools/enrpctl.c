@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <enrp/clock.h>
 #include <enrp/enrp.h>
 #include <enrp/i18n.h>
 #include <enrp/rundir.h>
@@ -461,6 +462,12 @@ int ctl_open_store(struct ctl *ctl)
 	rc = enrp_store_open(path, flags, &ctl->store);
 	if (rc == 0) {
 		enrp_actor_self(&ctl->actor, ctl->command);
+		/* A host clock set back below the store's floor is journalled by
+		 * the first command that may write (once per setback). */
+		if (!(flags & ENRP_STORE_RDONLY) &&
+		    enrp_clock_floor_check(ctl->store, &ctl->actor) == 1)
+			ctl_warn("the host clock was set back behind the platform's clock: journalled "
+			         "as clock-jump (retention counts from the platform's clock)");
 		return CTL_OK;
 	}
 	ctl->store = NULL;

@@ -23,6 +23,13 @@
                              header fields), one object per line of ours;
                              other lines are skipped; exits 1 when a line
                              claiming to be ours does not parse as RFC 5424
+  segment FILE               checks a segment `enrpctl audit export` wrote,
+                             independently of enrpctl: SHA-256 of each
+                             record's base64-decoded bytes against its hash
+                             line, the seq and previous-hash fields decoded
+                             here, the chain from the anchor line, and the
+                             end line; prints "ok FIRST LAST SEQ:HASH" or
+                             "bad SEQ: why" (exit 1)
 
 The record layout follows core/record.c (rec_journal_encode): version u8,
 seq u64, time u64, uid u32, pid u32, (version 2: login uid u32, sudo uid
@@ -254,6 +261,39 @@ def stream(path):
     sys.exit(1 if bad else 0)
 
 
+def segment(path):
+    import base64
+    lines = open(path, "rb").read().decode().split("\n")
+    if lines[-1] != "":
+        sys.exit("bad ?: no newline at the end")
+    lines = lines[:-1]
+    if lines[0] != "enrp-journal-segment 1":
+        sys.exit("bad ?: not a segment")
+    hdr = dict(ln.split(" ", 1) for ln in lines[1:4])
+    aseq, ahash = hdr["anchor"].split(":")
+    prev, expect, first = bytes.fromhex(ahash), int(aseq) + 1, None
+    for ln in lines[4:-1]:
+        kw, seq, h, b64 = ln.split(" ")
+        seq, val = int(seq), base64.b64decode(b64, validate=True)
+        if kw != "record" or seq != expect:
+            print("bad %d: record %d expected, line holds %s %d" % (expect, expect, kw, seq))
+            sys.exit(1)
+        if hashlib.sha256(val).hexdigest() != h:
+            print("bad %d: hash" % seq)
+            sys.exit(1)
+        r = decode(val)
+        if r["seq"] != seq or r["prev"] != prev:
+            print("bad %d: seq field or previous-hash" % seq)
+            sys.exit(1)
+        first = first or seq
+        prev, expect = bytes.fromhex(h), seq + 1
+    kw, count, last = lines[-1].split(" ")
+    if kw != "end" or int(count) != expect - first or last != "%d:%s" % (expect - 1, prev.hex()):
+        print("bad %d: end line" % expect)
+        sys.exit(1)
+    print("ok %d %d %s" % (first, expect - 1, last))
+
+
 def main():
     a = sys.argv[1:]
     if len(a) in (4, 5) and a[0] == "recv":
@@ -262,6 +302,8 @@ def main():
         tamper(a[1], a[2], int(a[3]))
     elif len(a) == 2 and a[0] == "stream":
         stream(a[1])
+    elif len(a) == 2 and a[0] == "segment":
+        segment(a[1])
     else:
         sys.exit(__doc__)
 
