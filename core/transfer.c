@@ -350,20 +350,22 @@ static void iso(int64_t s, char *buf, size_t n)
 	enrp_time_format(s * NS, buf, n);
 }
 
-static int journal_slot(enrp_txn *t, const struct enrp_actor *actor, const char *eir,
-                        const char *event, const struct enrp_slot *s, int64_t verified)
+/* The details of a slot's record. */
+static const char *slot_details(char *details, size_t size, const struct enrp_slot *s,
+                                int64_t verified)
 {
-	char details[256] = "", a[40], b[40];
+	char a[40], b[40];
+	details[0] = '\0';
 	iso(s->start, a, sizeof(a));
 	iso(s->window_end, b, sizeof(b));
-	enrp_details_add(details, sizeof(details), "slot", "%s", a);
-	enrp_details_add(details, sizeof(details), "type", "%s", enrp_backup_type_name(s->type));
-	enrp_details_add(details, sizeof(details), "window_end", "%s", b);
+	enrp_details_add(details, size, "slot", "%s", a);
+	enrp_details_add(details, size, "type", "%s", enrp_backup_type_name(s->type));
+	enrp_details_add(details, size, "window_end", "%s", b);
 	if (verified) {
 		iso(verified, a, sizeof(a));
-		enrp_details_add(details, sizeof(details), "verified", "%s", a);
+		enrp_details_add(details, size, "verified", "%s", a);
 	}
-	return journal_append_txn(t, actor, eir, event, details);
+	return details;
 }
 
 struct check_ctx {
@@ -403,6 +405,7 @@ static int check_fn(enrp_txn *t, void *arg)
 	struct enrp_slot s;
 	struct enrp_eir e;
 	int64_t done, missed, at;
+	char d[256];
 	const void *v;
 	size_t vn;
 	int rc;
@@ -429,7 +432,8 @@ static int check_fn(enrp_txn *t, void *arg)
 			int64_t lend = s.next_start < c->now + 1 ? s.next_start : c->now + 1;
 			rc = seal_first(t, e.id, s.window_end, lend, &at);
 			if (rc == 0) {
-				if ((rc = journal_slot(t, c->actor, e.name, "transfer-late", &s, at)))
+				if ((rc = journal_append_txn(t, c->actor, e.name, "transfer-late",
+				                              slot_details(d, sizeof(d), &s, at))))
 					return rc;
 				c->journalled++;
 			}
@@ -470,13 +474,15 @@ static int check_fn(enrp_txn *t, void *arg)
 		}
 		if ((rc = summary_flush(t, c, e.name, &sm)))
 			return rc;
-		if ((rc = journal_slot(t, c->actor, e.name, "transfer-missed", &s, 0)))
+		if ((rc = journal_append_txn(t, c->actor, e.name, "transfer-missed",
+		                              slot_details(d, sizeof(d), &s, 0))))
 			return rc;
 		c->journalled++;
 		int64_t lend = s.next_start < c->now + 1 ? s.next_start : c->now + 1;
 		rc = seal_first(t, e.id, s.window_end, lend, &at);
 		if (rc == 0) {
-			if ((rc = journal_slot(t, c->actor, e.name, "transfer-late", &s, at)))
+			if ((rc = journal_append_txn(t, c->actor, e.name, "transfer-late",
+				                              slot_details(d, sizeof(d), &s, at))))
 				return rc;
 			c->journalled++;
 		} else if (rc != -ENOENT) {
