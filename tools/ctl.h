@@ -226,6 +226,8 @@ struct eir_row {
 	bool have_retention;
 	uint32_t lock_days; /* eir set --lock; 0 is none */
 	bool have_lock;
+	int64_t window;   /* eir set --window, seconds; 0: until the next slot */
+	bool have_window;
 	struct enrp_eir_form form; /* the registration form ("" fields: not filled in) */
 	bool have_form;
 };
@@ -447,5 +449,7 @@ void form_show_text(const struct eir_row *row);
 /* eir import and eir export. */
 int cmd_eir_import(struct ctl *ctl, int argc, char **argv);
 int cmd_eir_export(struct ctl *ctl, int argc, char **argv);
+/* cmd_eir_schedule.c: eir schedule. */
+int cmd_eir_schedule(struct ctl *ctl, int argc, char **argv);
 
 #endif
