@@ -10,7 +10,8 @@
 # journals nothing; a slot whose window closes empty gets exactly one
 # transfer-missed record, still one after a restart of the daemon; a file
 # after the window is one transfer-late; `eir schedule --from` shows
-# met / late / missed / pending.
+# met / late / missed / pending; a slot that closed while unmounted is
+# journalled at the next mount, once; fsck finds nothing.
 . "$(dirname "$0")/lib.sh"
 setup
 
@@ -119,4 +120,6 @@ jump $((S4 + 3600))
 mount_fs
 poll_until 40 nrec transfer-missed 3 || fail "no transfer-missed for S4, closed while unmounted"
 assert_eq 3 "$(records transfer-missed | grep -c .)" "S4, closed while no daemon ran, once"
+out=$(ctl fsck --json 2>&1)
+assert_eq 0 "$?" "fsck: the seal minutes and marks are nothing it objects to ($out)"
 finish
