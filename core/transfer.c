@@ -566,19 +566,22 @@ int enrp_transfer_check(enrp_store *st, const enrp_tz *tz, int64_t now_ns,
 {
 	struct ids_ctx ids = { 0 };
 	unsigned total = 0;
-	int rc = enrp_store_read(st, ids_fn, &ids);
+	int first = enrp_store_read(st, ids_fn, &ids);
 
-	for (size_t i = 0; rc == 0 && i < ids.n; i++) {
+	/* One EIR's damaged record must not stop the others' checks. */
+	for (size_t i = 0; i < ids.n; i++) {
 		struct check_ctx c = { ids.v[i], tz, now_ns / NS, actor, 0 };
-		rc = enrp_store_read(st, has_work_fn, &c);
-		if (rc == 1)
+		int rc = enrp_store_read(st, has_work_fn, &c);
+		if (rc == 1) {
 			rc = enrp_store_write(st, check_fn, &c);
-		if (rc == -ENOENT) /* gone since listed */
-			rc = 0;
-		total += c.journalled;
+			if (rc == 0)
+				total += c.journalled;
+		}
+		if (rc < 0 && rc != -ENOENT && first == 0) /* -ENOENT: gone since listed */
+			first = rc;
 	}
 	free(ids.v);
 	if (journalled)
 		*journalled = total;
-	return rc < 0 ? rc : 0;
+	return first < 0 ? first : 0;
 }

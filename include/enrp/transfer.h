@@ -115,8 +115,9 @@ int enrp_transfer_slots(enrp_store *st, const char *name, const enrp_tz *tz, int
  * journalled missed comes, each in the transaction that moves the EIR's
  * durable mark past the slot, so that a crash or restart never journals a
  * slot twice and never skips one.  *JOURNALLED (may be NULL) receives how
- * many records were written.  One transaction per EIR.  -EIO, -ENOSPC: the
- * EIRs before the failure keep their progress. */
+ * many records were written.  One transaction per EIR; an EIR whose check
+ * fails is left as it was and the others are still checked; the first
+ * error is returned (-EIO, -ENOSPC, -ENOMEM). */
 int enrp_transfer_check(enrp_store *st, const enrp_tz *tz, int64_t now_ns,
                         const struct enrp_actor *actor, unsigned *journalled);
 
