@@ -206,7 +206,7 @@ FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 30
 FUZZ_SEED    ?= 1
-FUZZ_TARGETS := records frame units anchor retention csv
+FUZZ_TARGETS := records frame units anchor retention csv schedule
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
                 -DENRP_INTERNAL -Iinclude -Icore $(shell pkg-config --cflags fuse3 lmdb libzstd libcrypto) \
@@ -237,6 +237,8 @@ $(FUZZ_BUILD)/fuzz_units: $(CORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
 $(FUZZ_BUILD)/fuzz_retention: $(CORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
 $(FUZZ_BUILD)/fuzz_anchor: $(FUZZ_BUILD)/core/journal_syslog.o
 $(FUZZ_BUILD)/fuzz_csv: $(FUZZ_BUILD)/core/csv.o $(FUZZ_BUILD)/core/schedule.o $(FUZZ_BUILD)/core/text.o
+$(FUZZ_BUILD)/fuzz_schedule: $(FUZZ_BUILD)/core/schedule.o $(FUZZ_BUILD)/core/slots.o \
+	$(FUZZ_BUILD)/core/tz.o $(FUZZ_BUILD)/core/i18n.o $(FUZZ_BUILD)/core/log.o
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz_%.o
 	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(FUZZ_LIBS)
 

@@ -29,9 +29,11 @@
 #include <enrp/text.h>
 
 #include "eir_int.h"
+#include "form_int.h"
 #include "journal_int.h"
 #include "record_int.h"
 #include "retention_int.h"
+#include "transfer_int.h"
 
 #define SETTING_FORM "form"
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -209,7 +211,7 @@ int enrp_form_value_check(enum enrp_form_field f, const char *in, char *canon, c
 
 /* ---- in the store ---- */
 
-static int form_get_txn(enrp_txn *t, uint32_t id, struct enrp_eir_form *out)
+int form_get_txn(enrp_txn *t, uint32_t id, struct enrp_eir_form *out)
 {
 	const void *v;
 	size_t len;
@@ -257,6 +259,9 @@ static int form_set_txn(enrp_txn *t, const struct enrp_eir *e, const struct enrp
 		if (!(mask & (1u << i)) || strcmp(cur->value[i], nv->value[i]) == 0)
 			continue;
 		memcpy(cur->value[i], nv->value[i], sizeof(cur->value[i]));
+		/* A new schedule owes slots from now on, not from the old one's. */
+		if (i == ENRP_FORM_SCHEDULE && (rc = transfer_schedule_set_txn(t, e->id)))
+			goto out;
 		enrp_details_add(details, sizeof(details), fields[i].key, "%s", nv->value[i]);
 		changed = true;
 	}

@@ -131,6 +131,7 @@
 #include "sealstate_int.h"
 #include "spool_int.h"
 #include "store_int.h"
+#include "transfer_int.h"
 #include "trash_int.h"
 
 #define WRITER_BUCKETS 1024
@@ -1546,6 +1547,8 @@ static int commit_fn(enrp_txn *t, void *arg)
 	/* In the write transaction: remembered names only, never a search
 	 * (path.c); a file whose name was forgotten is path_unknown. */
 	path_details_add(t, j->ino, details, sizeof(details), PATH_SCAN_SEAL);
+	if ((rc = transfer_seal_txn(t, r.eir_id, r.sealed_at)))
+		return rc;
 	return journal_append_txn(t, j->actor, e.name, "verified", details);
 }
 

@@ -32,6 +32,13 @@ static const struct enrp_journal_event events[] = {
 	{ "lock-set", "the minimum lock of an EIR's snapshots (days) changed" },
 	{ "form-set", "an EIR's registration form changed (the fields set, with their new values)" },
 	{ "retention-set", "the retention policy of an EIR changed" },
+	{ "schedule-window", "the window in which a transfer counts for a slot of an EIR's "
+	                     "schedule changed (from, to)" },
+	{ "transfer-missed", "a slot of an EIR's schedule closed with no file verified in its "
+	                     "window (slot, type, window_end; or slots, first, last for a long "
+	                     "downtime)" },
+	{ "transfer-late", "a file arrived after the window of a slot journalled missed "
+	                   "(slot, type, window_end, verified)" },
 	{ "prune", "retention removed files, snapshots or trash of an EIR (counts)" },
 	{ "gc", "garbage collection freed chunks no file refers to (count, bytes)" },
 	/* snapshots, trash, restore tests */

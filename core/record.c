@@ -355,6 +355,45 @@ void key_files(uint8_t buf[KEY_FILES_LEN], uint32_t eir_id)
 	buf[4] = 's';
 }
 
+void key_seal(uint8_t buf[KEY_SEAL_LEN], uint32_t eir_id, int64_t minute_s)
+{
+	be32_put(buf, eir_id);
+	buf[4] = 'T';
+	be64_put(buf + 5, (uint64_t)minute_s);
+}
+
+void rec_transfer_mark_encode(uint8_t buf[TRANSFER_MARK_VAL_LEN], int64_t done, int64_t missed)
+{
+	buf[0] = REC_VERSION;
+	be64_put(buf + 1, (uint64_t)done);
+	be64_put(buf + 9, (uint64_t)missed);
+}
+
+int rec_transfer_mark_decode(const void *p, size_t n, int64_t *done, int64_t *missed)
+{
+	const uint8_t *b = p;
+	if (n != TRANSFER_MARK_VAL_LEN || b[0] != REC_VERSION)
+		return -EIO;
+	*done = (int64_t)be64_get(b + 1);
+	*missed = (int64_t)be64_get(b + 9);
+	return 0;
+}
+
+void rec_setting_i64_encode(uint8_t buf[SETTING_I64_LEN], int64_t v)
+{
+	buf[0] = REC_VERSION;
+	be64_put(buf + 1, (uint64_t)v);
+}
+
+int rec_setting_i64_decode(const void *p, size_t n, int64_t *v)
+{
+	const uint8_t *b = p;
+	if (n != SETTING_I64_LEN || b[0] != REC_VERSION)
+		return -EIO;
+	*v = (int64_t)be64_get(b + 1);
+	return 0;
+}
+
 void rec_files_encode(uint8_t buf[FILES_VAL_LEN], const struct enrp_eir_files *f)
 {
 	buf[0] = REC_VERSION;

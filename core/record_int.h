@@ -114,6 +114,25 @@ void key_files(uint8_t buf[KEY_FILES_LEN], uint32_t eir_id);
 void rec_files_encode(uint8_t buf[FILES_VAL_LEN], const struct enrp_eir_files *f);
 int rec_files_decode(const void *p, size_t n, struct enrp_eir_files *f);
 
+/* Transfers against the schedule (transfer.c).  A minute in which a file
+ * of the EIR was verified: DBI_USAGE be32(id) + 'T' + be64(the minute's
+ * first second since the epoch) -> "" (after the 's' record, so older
+ * binaries, which only get be32(id) and be32(id) + 's', never meet them). */
+#define KEY_SEAL_LEN 13
+void key_seal(uint8_t buf[KEY_SEAL_LEN], uint32_t eir_id, int64_t minute_s);
+/* The daemon's progress on an EIR's slots (setting "transfer_mark"):
+ * version byte, be64 DONE (every slot starting at or before it is settled),
+ * be64 MISSED (a slot journalled missed whose late arrival may still come;
+ * 0 none). */
+#define TRANSFER_MARK_VAL_LEN 17
+void rec_transfer_mark_encode(uint8_t buf[TRANSFER_MARK_VAL_LEN], int64_t done, int64_t missed);
+int rec_transfer_mark_decode(const void *p, size_t n, int64_t *done, int64_t *missed);
+/* A setting holding one signed number (the window, the schedule's start):
+ * version byte, be64. */
+#define SETTING_I64_LEN 9
+void rec_setting_i64_encode(uint8_t buf[SETTING_I64_LEN], int64_t v);
+int rec_setting_i64_decode(const void *p, size_t n, int64_t *v);
+
 /* The platform clock's floor (clock.c): DBI_META "clock_floor", version
  * byte then be64 ns since the epoch. */
 #define CLOCK_FLOOR_VAL_LEN 9

@@ -120,6 +120,17 @@ static int rule_parse(const char *s, size_t len, unsigned no, struct enrp_schedu
 		            N_("unknown period '%s' (daily, weekly, monthly, quarterly or yearly)"), w[0]);
 	r->period = (enum enrp_schedule_period)period;
 	r->days = 0;
+	if (nw == 1 && period != ENRP_SCHED_WEEKLY) {
+		/* The rules' default table (schedule.h). */
+		static const int first_day[] = { [ENRP_SCHED_MONTHLY] = 4, [ENRP_SCHED_QUARTERLY] = 5,
+		                                 [ENRP_SCHED_YEARLY] = 5 };
+		if (period != ENRP_SCHED_DAILY)
+			r->days = (uint8_t)(1u << first_day[period]);
+		r->hour = ENRP_SCHEDULE_DEFAULT_HOUR;
+		r->minute = 0;
+		r->type = ENRP_BACKUP_FULL;
+		return 0;
+	}
 	unsigned want = period == ENRP_SCHED_DAILY ? 3 : 4;
 	if (nw != want)
 		return fail(err, errsz, no, period == ENRP_SCHED_DAILY

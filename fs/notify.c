@@ -1,6 +1,7 @@
 /*
  * notify.c — the control socket (changes made by enrpctl) and the periodic
- * maintenance thread (denial records, trash records, escalation expiry).
+ * maintenance thread (denial records, trash records, escalation expiry,
+ * the schedules' transfer-missed and transfer-late records).
  *
  * An EIR change is applied before the answer goes back to enrpctl, so it is
  * in force for every operation that starts after enrpctl returns (DESIGN
@@ -21,11 +22,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <enrp/calendar.h>
 #include <enrp/clock.h>
 #include <enrp/enrp.h>
 #include <enrp/ns.h>
 #include <enrp/snapshot.h>
 #include <enrp/rundir.h>
+#include <enrp/transfer.h>
 #include <enrp/trash.h>
 
 #include <enrp/vault.h>
@@ -170,6 +173,31 @@ static void maybe_collect(struct fs *fs, int64_t mono_now, int64_t *last, uint64
 
 #define AUTO_SNAPSHOT_EVERY 10
 
+/* The schedules' check (transfer.h): transfer-missed once per slot whose
+ * window closed empty, transfer-late when its file comes.  *TZ is the
+ * platform's zone, opened again when calendar zone changed it; with no
+ * usable zone the check waits (a warning, once per zone name). */
+static void check_transfers(struct fs *fs, int64_t pnow, enrp_tz **tz, char *tz_name)
+{
+	char zone[ENRP_ZONE_MAX + 1];
+	int rc = enrp_calendar_zone(fs->st, zone);
+	if (rc == 0 && strcmp(zone, tz_name) != 0) {
+		enrp_tz *nz = NULL;
+		snprintf(tz_name, ENRP_ZONE_MAX + 1, "%s", zone);
+		rc = enrp_tz_open(zone, &nz);
+		enrp_tz_free(*tz);
+		*tz = nz;
+		if (rc)
+			enrp_log(ENRP_LOG_WARNING, "schedules: cannot load the platform's zone %s: %s",
+			         zone, enrp_strerror(rc));
+	}
+	if (rc || !*tz)
+		return;
+	rc = enrp_transfer_check(fs->st, *tz, pnow, &fs->actor, NULL);
+	if (rc)
+		enrp_log(ENRP_LOG_WARNING, "schedules: %s", enrp_strerror(rc));
+}
+
 static int64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -189,6 +217,8 @@ static void *maint_main(void *arg)
 	 * steps without settimeofday (a VM resumed, a faked clock). */
 	struct enrp_clock_watch cw = { 0 };
 	int64_t jump_from, jump_to;
+	enrp_tz *tz = NULL;
+	char tz_name[ENRP_ZONE_MAX + 1] = "";
 	block_signals();
 	while (!fs->stopping) {
 		if (enrp_clock_jump_check(&cw, &jump_from, &jump_to)) {
@@ -214,11 +244,13 @@ static void *maint_main(void *arg)
 		if (++round % AUTO_SNAPSHOT_EVERY == 0) {
 			int64_t pnow;
 			unsigned taken;
-			int rc = enrp_platform_now(fs->st, &pnow);
+			int clock_rc = enrp_platform_now(fs->st, &pnow), rc = clock_rc;
 			if (rc == 0)
 				rc = enrp_snapshot_auto(fs->st, pnow, &fs->actor, &taken);
 			if (rc)
 				enrp_log(ENRP_LOG_WARNING, "active-mode snapshots: %s", enrp_strerror(rc));
+			if (clock_rc == 0)
+				check_transfers(fs, pnow, &tz, tz_name);
 		}
 		uint32_t ids[64];
 		unsigned expired = 0;
@@ -230,6 +262,7 @@ static void *maint_main(void *arg)
 			handles_reap(fs, false);
 		}
 	}
+	enrp_tz_free(tz);
 	return NULL;
 }
 

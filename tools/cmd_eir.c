@@ -46,6 +46,7 @@
 #include <enrp/hold.h>
 #include <enrp/policy.h>
 #include <enrp/units.h>
+#include <enrp/transfer.h>
 
 #include "ctl.h"
 
@@ -107,7 +108,9 @@ static const struct ctl_help create_help = {
 	"  --responsible TEXT    the responsible person\n"
 	"  --phone TEXT          their phone\n"
 	"  --schedule RULES      e.g. \"daily 23:00 incremental; monthly first-fri\n"
-	"                        23:00 full\" (DAY mon..sun; quarterly, yearly, weekly)\n"
+	"                        23:00 full\" (DAY mon..sun; quarterly, yearly, weekly);\n"
+	"                        daily, monthly, quarterly or yearly alone: the rules'\n"
+	"                        default (23:00 full; first Friday; first Saturday)\n"
 	"  --backup-type TYPE    full, incremental or differential\n"
 	"  --method METHOD       clone, snapshot or copy\n"
 	"  --backup-mode MODE    hot or cold\n"
@@ -146,7 +149,7 @@ static const struct ctl_help set_help = {
 	"enrpctl eir set NAME [--mode MODE] [--owner USER[:GROUP]] [--class 1|2|3]\n"
 	"           [--quota SIZE] [--max-files N] [--agent USER|none]\n"
 	"           [--rpo MINUTES] [--dir-mode OCTAL] [--retention SPEC] [--lock DAYS]\n"
-	"           [--force] [FORM OPTIONS]",
+	"           [--window DURATION|next] [--force] [FORM OPTIONS]",
 	N_("Changes settings of the EIR NAME (at least one option).  A mode change is\n"
 	"in force for every operation on the mount once enrpctl returns.\n"
 	"\n"
@@ -168,6 +171,9 @@ static const struct ctl_help set_help = {
 	"  --lock DAYS           hold every file for DAYS after its seal (write-once:\n"
 	"                        nobody removes, truncates or overwrites it); can\n"
 	"                        only be lengthened\n"
+	"  --window DURATION     how long after each slot of the schedule a transfer\n"
+	"                        counts for it (whole minutes: 90m, 6h, 1d); 'next'\n"
+	"                        (the default): until the next slot\n"
 	"  --force               set --quota or --max-files even below what the EIR\n"
 	"                        holds now (refused otherwise: every write would fail)\n"
 	"\n"
@@ -186,7 +192,9 @@ static const struct ctl_help set_help = {
 	"  --responsible TEXT    the responsible person\n"
 	"  --phone TEXT          their phone\n"
 	"  --schedule RULES      e.g. \"daily 23:00 incremental; monthly first-fri\n"
-	"                        23:00 full\" (DAY mon..sun; quarterly, yearly, weekly)\n"
+	"                        23:00 full\" (DAY mon..sun; quarterly, yearly, weekly);\n"
+	"                        daily, monthly, quarterly or yearly alone: the rules'\n"
+	"                        default (23:00 full; first Friday; first Saturday)\n"
 	"  --backup-type TYPE    full, incremental or differential\n"
 	"  --method METHOD       clone, snapshot or copy\n"
 	"  --backup-mode MODE    hot or cold\n"
@@ -510,6 +518,8 @@ struct eir_opts {
 	const char *owner, *class_, *mode, *quota, *agent, *rpo, *dir_mode, *max_files;
 	const char *retention; /* not a field of the EIR record: a setting of its own */
 	const char *lock;      /* likewise (set only) */
+	const char *window;    /* likewise (set only) */
+	int64_t window_s;      /* --window parsed (seconds; 0: until the next slot) */
 };
 
 #define EIR_SETTING_OPTIONS \
@@ -522,7 +532,8 @@ struct eir_opts {
 	{ "dir-mode", required_argument, NULL, 'd' }, \
 	{ "max-files", required_argument, NULL, 'F' }, \
 	{ "retention", required_argument, NULL, 'T' }, \
-	{ "lock",     required_argument, NULL, 'L' }
+	{ "lock",     required_argument, NULL, 'L' }, \
+	{ "window",   required_argument, NULL, 'W' }
 
 /* Stores a setting option; false if C is not one. */
 static bool eir_opts_take(struct eir_opts *o, int c, const char *arg)
@@ -538,6 +549,7 @@ static bool eir_opts_take(struct eir_opts *o, int c, const char *arg)
 	case 'F': o->max_files = arg; return true;
 	case 'T': o->retention = arg; return true;
 	case 'L': o->lock = arg; return true;
+	case 'W': o->window = arg; return true;
 	default: return false;
 	}
 }
@@ -675,6 +687,9 @@ static int eir_create(struct ctl *ctl, int argc, char **argv)
 	if (o.lock)
 		return ctl_usage_error(ctl, &create_help, "--lock is set with 'eir set NAME --lock "
 		                       "DAYS' once the EIR exists");
+	if (o.window)
+		return ctl_usage_error(ctl, &create_help, "--window is set with 'eir set NAME "
+		                       "--window DURATION' once the EIR exists");
 	struct enrp_eir_form *form = ctl_xmalloc(sizeof(*form));
 	uint32_t form_given = 0;
 	rc = form_opts_apply(&fo, form, &form_given);
@@ -852,6 +867,9 @@ static void show_text(const struct eir_row *row, int64_t now)
 		         row->lock_days == 1 ? "" : "s");
 	else
 		ctl_line(stdout, "lock: none");
+	char window[ENRP_TRANSFER_WINDOW_TEXT];
+	enrp_transfer_window_format(row->window, window, sizeof(window));
+	ctl_line(stdout, "window: %s", row->have_window ? window : "-");
 	if (e->escalated_until == 0)
 		ctl_line(stdout, "escalated-until: none");
 	else
@@ -1056,12 +1074,15 @@ static int eir_set(struct ctl *ctl, int argc, char **argv)
 			return ctl_usage_error(ctl, &set_help, "--lock '%s' is not a number of days "
 			                       "(0 to 36500)", o.lock);
 	}
+	if (o.window && enrp_transfer_window_parse(o.window, &o.window_s))
+		return ctl_usage_error(ctl, &set_help, "--window '%s' is not a window: whole "
+		                       "minutes up to 366d (e.g. 90m, 6h, 1d), or 'next'", o.window);
 	struct enrp_eir_form *form = ctl_xmalloc(sizeof(*form)), *cur_form = NULL;
 	uint32_t form_given = 0, form_changed = 0;
 	rc = form_opts_apply(&fo, form, &form_given);
 	if (rc != CTL_OK)
 		goto out_form;
-	if (!given && !o.retention && !o.lock && !form_given) {
+	if (!given && !o.retention && !o.lock && !o.window && !form_given) {
 		rc = ctl_usage_error(ctl, &set_help, "nothing to change");
 		goto out_form;
 	}
@@ -1115,6 +1136,10 @@ static int eir_set_apply(struct ctl *ctl, const char *name, const struct eir_opt
 	if (o.lock && (rc = enrp_hold_lock_get(ctl->store, name, &cur_lock)) < 0)
 		return ctl_eir_error("read", name, rc);
 	bool lock_changed = o.lock && (uint32_t)lock_days != cur_lock;
+	struct enrp_transfer_plan plan;
+	if (o.window && (rc = enrp_transfer_plan_get(ctl->store, name, &plan)) < 0)
+		return ctl_eir_error("read", name, rc);
+	bool window_changed = o.window && plan.window != o.window_s;
 	*cur_form = ctl_xmalloc(sizeof(**cur_form));
 	if (form_given && (rc = enrp_form_get(ctl->store, name, *cur_form)) < 0)
 		return ctl_eir_error("read", name, rc);
@@ -1126,7 +1151,7 @@ static int eir_set_apply(struct ctl *ctl, const char *name, const struct eir_opt
 		        "only ever lengthened", name, cur_lock, lock_days);
 		return CTL_FAIL;
 	}
-	if (!changed && !retention_changed && !lock_changed && !*form_changed) {
+	if (!changed && !retention_changed && !lock_changed && !window_changed && !*form_changed) {
 		ctl_line(stdout, "EIR '%s' unchanged", name);
 		return CTL_OK;
 	}
@@ -1198,9 +1223,19 @@ static int eir_set_apply(struct ctl *ctl, const char *name, const struct eir_opt
 	if (*form_changed &&
 	    (rc = enrp_form_set(ctl->store, name, form, *form_changed, &ctl->actor)) < 0)
 		return ctl_eir_error("change the form of", name, rc);
+	if (window_changed &&
+	    (rc = enrp_transfer_window_set(ctl->store, name, o.window_s, &ctl->actor)) < 0 &&
+	    rc != -EALREADY)
+		return ctl_eir_error("change the schedule window of", name, rc);
 	ctl_line(stdout, "updated EIR '%s'", name);
 	if (lock_changed)
 		ctl_line(stdout, "  lock: %" PRIu32 " -> %ld days", cur_lock, lock_days);
+	if (window_changed) {
+		char before[ENRP_TRANSFER_WINDOW_TEXT], after[ENRP_TRANSFER_WINDOW_TEXT];
+		enrp_transfer_window_format(plan.window, before, sizeof(before));
+		enrp_transfer_window_format(o.window_s, after, sizeof(after));
+		ctl_line(stdout, "  window: %s -> %s", before, after);
+	}
 	for (size_t i = 0; i < NSET_FIELDS; i++) {
 		if (!(changed & set_fields[i].flag))
 			continue;
@@ -1534,6 +1569,7 @@ static const struct ctl_verb eir_verbs[] = {
 	{ "destroy",    cmd_eir_destroy, NEED_STORE_RW, N_("destroy a retired EIR whose retention has expired") },
 	{ "import",     cmd_eir_import, NEED_STORE_RW, N_("create EIRs from a registration form (CSV)") },
 	{ "export",     cmd_eir_export, NEED_STORE_RO, N_("write EIRs and their forms as CSV") },
+	{ "schedule",   cmd_eir_schedule, NEED_STORE_RO, N_("show the slots of an EIR's schedule and which were met") },
 };
 
 int cmd_eir(struct ctl *ctl, int argc, char **argv)

@@ -238,6 +238,8 @@ struct eir_row {
 	bool have_retention;
 	uint32_t lock_days; /* eir set --lock; 0 is none */
 	bool have_lock;
+	int64_t window;   /* eir set --window, seconds; 0: until the next slot */
+	bool have_window;
 	struct enrp_eir_form form; /* the registration form ("" fields: not filled in) */
 	bool have_form;
 	struct enrp_destruction destruction; /* destroyed EIRs: what, how, when, who */
@@ -465,5 +467,7 @@ int cmd_eir_export(struct ctl *ctl, int argc, char **argv);
  * destruction record (eir show). */
 int cmd_eir_destroy(struct ctl *ctl, int argc, char **argv);
 void destroy_record_text(FILE *f, const struct enrp_destruction *d);
+/* cmd_eir_schedule.c: eir schedule. */
+int cmd_eir_schedule(struct ctl *ctl, int argc, char **argv);
 
 #endif

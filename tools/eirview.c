@@ -31,6 +31,7 @@
 
 #include <enrp/enrp.h>
 #include <enrp/hold.h>
+#include <enrp/transfer.h>
 
 #include "ctl.h"
 
@@ -49,6 +50,9 @@ void eir_row_read(struct ctl *ctl, struct eir_row *row, bool want_disk)
 	                 enrp_gc_disk(ctl->store, id, &row->disk) == 0;
 	row->have_retention = enrp_retention_get(ctl->store, row->eir.name, &row->retention) == 0;
 	row->have_lock = enrp_hold_lock_get(ctl->store, row->eir.name, &row->lock_days) == 0;
+	struct enrp_transfer_plan plan;
+	row->have_window = enrp_transfer_plan_get(ctl->store, row->eir.name, &plan) == 0;
+	row->window = row->have_window ? plan.window : 0;
 	row->have_form = enrp_form_get(ctl->store, row->eir.name, &row->form) == 0;
 	row->have_destruction = row->eir.state == ENRP_STATE_DESTROYED &&
 	                        enrp_destroy_record(ctl->store, id, &row->destruction) == 0;
@@ -213,6 +217,9 @@ void eir_json(struct json *j, const struct eir_row *row, int64_t now)
 	enrp_retention_format(&row->retention, policy, sizeof(policy));
 	json_kv_str(j, "retention", row->have_retention && policy[0] ? policy : NULL);
 	json_kv_opt(j, "lock_days", row->have_lock, row->lock_days);
+	char window[ENRP_TRANSFER_WINDOW_TEXT];
+	enrp_transfer_window_format(row->window, window, sizeof(window));
+	json_kv_str(j, "schedule_window", row->have_window ? window : NULL);
 	/* The registration form: every field, null when not filled in. */
 	json_key(j, "form");
 	json_object_begin(j);

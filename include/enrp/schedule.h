@@ -9,8 +9,21 @@
  * Words are separated by blanks (spaces or tabs, any number); words are
  * lower-case; HH is 00-23 and MM 00-59, two digits each; a weekly list
  * names each day at most once; at most ENRP_SCHEDULE_RULES_MAX rules.
- * An empty text (blanks only) is no schedule.  This module only reads and
- * prints rules: which slots they give over the calendar is another's.
+ * An empty text (blanks only) is no schedule.
+ *
+ * The rules' default table: a rule of the period word alone is that
+ * period's default, stored and shown in full:
+ *   daily       daily 23:00 full
+ *   monthly     monthly first-fri 23:00 full
+ *   quarterly   quarterly first-sat 23:00 full
+ *   yearly      yearly first-sat 23:00 full
+ * The rules name no day for the yearly transfer; the first Saturday of
+ * January is the year's first quarterly slot, so a schedule with both asks
+ * for one transfer that night, not two.  Weekly has no default (the rules
+ * give none): it needs its days.
+ *
+ * This module only reads and prints rules: which slots they give over the
+ * calendar is slots.h's.
  *
  * Pure functions: thread-safe, no allocation.
  */
@@ -24,6 +37,8 @@
 /* Longest schedule text accepted, and room for any canonical one. */
 #define ENRP_SCHEDULE_TEXT_MAX 512
 #define ENRP_SCHEDULE_ERR_MAX 160
+/* The hour of every default rule (23:00). */
+#define ENRP_SCHEDULE_DEFAULT_HOUR 23
 
 enum enrp_backup_type {
 	ENRP_BACKUP_FULL,

@@ -379,6 +379,38 @@ static void units(void)
 	}
 }
 
+/* ---- schedule: selector digit (0 parse, 1-3 walk in a zone), then a text ---- */
+
+static void schedules(void)
+{
+	static const char *const texts[] = {
+		"daily 23:00 full",
+		"daily",
+		"monthly",
+		"quarterly",
+		"yearly",
+		"weekly mon,wed,fri 01:30 differential",
+		"daily 23:00 incremental; monthly first-fri 23:00 full",
+		"daily 02:30 incremental; weekly sun 01:30 differential; monthly first-fri 23:00 full; "
+		"quarterly first-sat 23:00 full; yearly first-sat 23:00 full",
+		"  daily\t00:00   full ;weekly sun 00:00 incremental",
+		"weekly mon,tue,wed,thu,fri,sat,sun 23:59 full",
+		"daily 24:00 full",
+		"weekly mon,mon 23:00 full",
+		"monthly fri 23:00 full",
+		"daily 23:00 full;",
+	};
+	char name[64];
+
+	mkdirs("schedule");
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		for (int sel = 0; sel < 4; sel++) {
+			snprintf(name, sizeof(name), "seed-%02zu-%d", i, sel);
+			seed("schedule", name, (uint8_t)('0' + sel), texts[i], strlen(texts[i]));
+		}
+	}
+}
+
 /* ---- anchor: selector digit, then a line, a record, a target or an alarm ---- */
 
 static void anchors(void)
@@ -445,5 +477,6 @@ int main(int argc, char **argv)
 	units();
 	retention();
 	anchors();
+	schedules();
 	return 0;
 }

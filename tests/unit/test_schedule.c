@@ -41,6 +41,16 @@ int main(void)
 	      "daily 23:00 incremental; monthly first-fri 23:00 full; quarterly first-sat 23:00 "
 	      "full; yearly first-sat 23:00 full");
 	canon("weekly sun 00:00 full", "weekly sun 00:00 full");
+	/* The rules' default table. */
+	canon("daily", "daily 23:00 full");
+	canon(" monthly ", "monthly first-fri 23:00 full");
+	canon("quarterly", "quarterly first-sat 23:00 full");
+	canon("yearly", "yearly first-sat 23:00 full");
+	canon("daily 01:00 incremental; monthly; yearly",
+	      "daily 01:00 incremental; monthly first-fri 23:00 full; yearly first-sat 23:00 full");
+	bad("weekly", "expected 'weekly DAY");
+	bad("daily full", "expected 'daily HH:MM TYPE'");
+	bad("monthly first-mon", "expected 'monthly first-DAY HH:MM TYPE'");
 
 	bad("hourly 23:00 full", "rule 1: unknown period 'hourly'");
 	bad("daily 24:00 full", "bad time '24:00'");
