@@ -171,9 +171,17 @@ static void journal_items(void)
 	is_int(enrp_notify_due(st, &w, collect, &f, &seen), 0, "due, a month on");
 	is_int((int)f.n, 0, "a record older than 30 days when first read is skipped");
 
+	/* A slot the daemon found missed is told as transfer-missed. */
+	is_int(enrp_journal_append(st, &actor, "pop", "transfer-missed",
+	                           "slot=2026-12-01T23:00+05:00 type=full"), 0, "a transfer-missed record");
+	f = due(real_today, &seen);
+	ok(f.n == 2 && f.v[1].kind == ENRP_NOTIFY_TRANSFER_MISSED &&
+	   strstr(f.v[1].details, "type=full") != NULL,
+	   "told as transfer-missed, with the slot (%zu items)", f.n);
+
 	/* Today, from the same cursor, the same record is news. */
 	f = due(real_today, &seen);
-	ok(f.n == 1 && !strcmp(f.v[0].path, "c"), "the same record read today is told (%zu)", f.n);
+	ok(f.n == 2 && !strcmp(f.v[0].path, "c"), "the same record read today is told (%zu)", f.n);
 	(void)today;
 }
 
