@@ -173,7 +173,7 @@ static int column_of(const char *cell)
 /* --- help ---------------------------------------------------------------- */
 
 static const struct ctl_help import_help = {
-	"enrpctl eir import FILE.csv [--dry-run]",
+	"enrpctl eir import FILE.csv [--dry-run] [--json]",
 	N_("Creates the EIRs described by FILE.csv (the platform's registration form;\n"
 	"'-' reads standard input), all of them or none.  The file is UTF-8 CSV\n"
 	"(RFC 4180: fields with commas, quotes or line breaks in double quotes, a\n"
@@ -188,6 +188,8 @@ static const struct ctl_help import_help = {
 	"Options:\n"
 	"  --dry-run          check the file and list what would be created; change\n"
 	"                     nothing\n"
+	"  --json             print the EIRs created (or that would be) as a JSON\n"
+	"                     array: name, line, owner, class, mode, created\n"
 	"  -S, --store STORE  the store\n"
 	"  -h, --help         show this help\n"),
 };
@@ -371,6 +373,29 @@ static void check_row(struct import_state *s, const enrp_csv *csv, size_t r, con
 		               "'none')"));
 }
 
+/* What an import made (CREATED) or would make: one object per EIR. */
+static void import_json(const struct enrp_form_import_item *items, const size_t *line_of,
+                        size_t n, bool created)
+{
+	struct json j;
+	json_init(&j, stdout);
+	json_array_begin(&j);
+	for (size_t k = 0; k < n; k++) {
+		char *owner = user_label(items[k].eir.owner_uid);
+		json_object_begin(&j);
+		json_kv_str(&j, "name", items[k].eir.name);
+		json_kv_u64(&j, "line", line_of[k]);
+		json_kv_str(&j, "owner", owner);
+		json_kv_u64(&j, "class", items[k].eir.eir_class);
+		json_kv_str(&j, "mode", enrp_mode_name(items[k].eir.mode));
+		json_kv_bool(&j, "created", created);
+		json_object_end(&j);
+		free(owner);
+	}
+	json_array_end(&j);
+	json_finish(&j);
+}
+
 static int import_file(struct ctl *ctl, const char *path, bool dry_run)
 {
 	struct import_state s = { path, 0 };
@@ -495,6 +520,11 @@ static int import_file(struct ctl *ctl, const char *path, bool dry_run)
 		rc = CTL_OK;
 		goto out_lines;
 	}
+	if (dry_run && ctl->json) {
+		import_json(items, line_of, nitems, false);
+		rc = CTL_OK;
+		goto out_lines;
+	}
 	if (dry_run) {
 		for (size_t k = 0; k < nitems; k++) {
 			char *owner = user_label(items[k].eir.owner_uid);
@@ -523,14 +553,18 @@ static int import_file(struct ctl *ctl, const char *path, bool dry_run)
 		goto out_lines;
 	}
 	rc = CTL_OK;
+	if (ctl->json)
+		import_json(items, line_of, nitems, true);
 	for (size_t k = 0; k < nitems; k++) {
 		struct enrp_eir e;
-		ctl_line(stdout, "created EIR '%s'", items[k].eir.name);
+		if (!ctl->json)
+			ctl_line(stdout, "created EIR '%s'", items[k].eir.name);
 		if (enrp_eir_get(ctl->store, items[k].eir.name, &e) == 0 &&
 		    ctl_notify_eir(ctl, e.name, e.id) != CTL_OK)
 			rc = CTL_FAIL;
 	}
-	ctl_line(stdout, "imported %zu EIR(s) from '%s'", nitems, path);
+	if (!ctl->json)
+		ctl_line(stdout, "imported %zu EIR(s) from '%s'", nitems, path);
 out_lines:
 	free(line_of);
 out:
@@ -542,13 +576,13 @@ out:
 int cmd_eir_import(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "dry-run", no_argument, NULL, 'n' }, CTL_OPTS_COMMON
+		{ "dry-run", no_argument, NULL, 'n' }, CTL_OPT_JSON, CTL_OPTS_COMMON
 	};
 	bool dry_run = false;
 	int c, rc;
 
 	ctl_getopt_begin(ctl, argv);
-	while ((c = getopt_long(argc, argv, "hS:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hS:j", opts, NULL)) != -1) {
 		if (c == 'n') {
 			dry_run = true;
 			continue;

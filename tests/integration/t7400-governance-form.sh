@@ -80,10 +80,15 @@ before=$(audit_count)
 out=$(ctl eir import --dry-run good.csv)
 assert_match "would create EIR 'kazpost' \(line 2: owner $ALICE, class 2, mode wo\)" "$out" "dry-run lists kazpost"
 assert_match "would create EIR 'egov' \(line 3" "$out" "dry-run lists egov"
+j=$(ctl eir import --dry-run --json good.csv | "$PY" -c '
+import json, sys
+print(" ".join("%s:%d:%s:%d:%s:%s" % (e["name"], e["line"], e["owner"], e["class"], e["mode"], e["created"]) for e in json.load(sys.stdin)))')
+assert_eq "kazpost:2:$ALICE:2:wo:False egov:3:$BOB:1:rw:False" "$j" "dry-run --json: each EIR with its line, not created"
 no_eir kazpost
 assert_eq "$before" "$(audit_count)" "dry-run journals nothing"
 
-expect_ok ctl eir import good.csv
+j=$(ctl eir import --json good.csv | "$PY" -c 'import json, sys; print(" ".join(e["name"] + ":" + str(e["created"]) for e in json.load(sys.stdin)))')
+assert_eq "kazpost:True egov:True" "$j" "import --json: what was created"
 assert_eq 'wo|2|АО "Қазпошта", филиал|keep-daily=7,keep-monthly=12|weekly mon,thu 01:00 full' \
 	"$(ctl eir show kazpost --json | "$PY" -c '
 import json, sys; e = json.load(sys.stdin)
