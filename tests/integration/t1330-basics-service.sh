@@ -158,7 +158,7 @@ complete_words() {
 want=$(ctl_nostore --help | awk '/^Commands:$/ { on = 1; next } on && !NF { exit } on { print $1 }' | sort | tr '\n' ' ')
 assert_eq "$want" "$(complete_words "")" "every command of enrpctl --help is completed"
 assert_eq "eir " "$(complete_words ei)" "'ei' completes to eir"
-assert_eq "--help create deescalate escalate export import list resume retire schedule set show suspend " \
+assert_eq "--help create deescalate destroy escalate export import list resume retire schedule set show suspend " \
 	"$(complete_words eir "")" "the verbs of eir"
 assert_eq "--repair " "$(complete_words fsck --rep)" "fsck's --repair"
 assert_eq "--version " "$(complete_words --vers)" "the global --version"
