@@ -86,6 +86,7 @@ static const struct enrp_journal_event events[] = {
 	{ "escrow-put", "an owner's decryption material was deposited, wrapped by the master key (id, name, size, sha256)" },
 	{ "escrow-list", "the escrow deposits of an EIR were listed" },
 	{ "escrow-get", "an escrow deposit was read back, with the approved request it used" },
+	{ "roles-set", "the Unix groups of the administrators, operators or auditors changed (old->new)" },
 	{ "mirror-target", "the syslog mirror of the journal was moved to another target" },
 };
 

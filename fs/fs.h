@@ -293,6 +293,12 @@ void metrics_stop(struct metrics *m);
 
 int notify_start(struct fs *fs);
 void notify_stop(struct fs *fs);
+
+/* relay.c: enrpctl for role members who are not root (enrp/relay.h).
+ * NULL when it cannot listen (logged): root's enrpctl still works. */
+struct relay;
+struct relay *relay_start(const char *store);
+void relay_stop(struct relay *r);
 void invalidate_eir(struct fs *fs, uint32_t eir_id);
 
 /* ops: one function per FUSE request (ops_*.c). */

@@ -742,6 +742,7 @@ int main(int argc, char *argv[])
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct options o = { .gc_interval = -1, .metrics_interval = METRICS_INTERVAL_DEFAULT };
 	struct metrics *metrics = NULL;
+	struct relay *relay = NULL;
 	struct fuse_cmdline_opts cmd = { 0 };
 	struct fs fs = { .timeout = 1.0, .control_fd = -1, .null_fd = -1 };
 	struct fuse_loop_config *loop = NULL;
@@ -966,6 +967,7 @@ int main(int argc, char *argv[])
 		say("enrpfs: cannot start control socket: %s", enrp_strerror(rc));
 		goto out_unmount;
 	}
+	relay = relay_start(store);
 	if (o.metrics && (rc = metrics_start(&fs, o.metrics, o.metrics_interval, &metrics)))
 		enrp_log(ENRP_LOG_ERR, "cannot start writing metrics to '%s': %s", o.metrics,
 		         enrp_strerror(rc));
@@ -992,6 +994,7 @@ int main(int argc, char *argv[])
 	enrp_log(ENRP_LOG_INFO, "unmounted from %s; finishing and stopping", mnt);
 	service_notify("STOPPING=1\nSTATUS=unmounted; finishing pending work");
 	metrics_stop(metrics);
+	relay_stop(relay);
 	notify_stop(&fs);
 	handles_reap(&fs, true);
 	enrp_denials_flush(fs.denials, &fs.actor, enrp_now_ns(), true);

@@ -76,7 +76,8 @@ static const struct ctl_help escrow_help = {
 
 static const struct ctl_help put_help = {
 	"enrpctl [-S STORE] escrow put EIR FILE --reason TEXT [--name NAME] [--keyfile FILE]",
-	N_("Deposits the contents of FILE (at most 1 MiB) for EIR, wrapped by the\n"
+	N_("Deposits the contents of FILE (at most 1 MiB; '-' reads standard input,\n"
+	"then --name is needed) for EIR, wrapped by the\n"
 	"master key.  The plaintext is never written to the store; its size and\n"
 	"SHA-256 are recorded and journalled, so the owner can check what was kept.\n"
 	"\n"
@@ -185,54 +186,61 @@ static int escrow_put(struct ctl *ctl, int argc, char **argv)
 	if (!reason || !*reason || strlen(reason) > ENRP_ESCROW_REASON_MAX)
 		return ctl_usage_error(ctl, &put_help, "give a --reason of 1 to %d bytes",
 		                       ENRP_ESCROW_REASON_MAX);
-	if (!name) {
+	bool name_given = name != NULL;
+	if (!name)
 		name = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-	}
 	if (!*name || strlen(name) > ENRP_ESCROW_NAME_MAX)
 		return ctl_usage_error(ctl, &put_help, "give a --name of 1 to %d bytes",
 		                       ENRP_ESCROW_NAME_MAX);
 
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
-	struct stat sb;
-	if (fd < 0 || fstat(fd, &sb) != 0) {
+	bool from_stdin = !strcmp(file, "-");
+	if (from_stdin && !name_given)
+		return ctl_usage_error(ctl, &put_help, "name a deposit read from standard input "
+		                       "with --name");
+	int fd = from_stdin ? 0 : open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		ctl_err("cannot read '%s': %s", file, strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		return CTL_FAIL;
 	}
-	if (!S_ISREG(sb.st_mode) || sb.st_size <= 0 || (uint64_t)sb.st_size > ENRP_ESCROW_MAX) {
-		ctl_err("'%s' must be a regular file of 1 byte to 1 MiB (it has %lld bytes)", file,
-		        (long long)sb.st_size);
-		close(fd);
-		return CTL_FAIL;
-	}
-	size_t n = (size_t)sb.st_size, got = 0;
-	uint8_t *data = ctl_xmalloc(n);
-	while (got < n) {
-		ssize_t r = read(fd, data + got, n - got);
-		if (r <= 0) {
-			ctl_err("cannot read '%s': %s", file, r < 0 ? strerror(errno) : "it shrank");
-			close(fd);
-			enrp_master_buf_free(data, n);
+	/* Read one byte past the limit, so a larger file is refused whole. */
+	size_t n = 0;
+	uint8_t *data = ctl_xmalloc(ENRP_ESCROW_MAX + 1);
+	for (;;) {
+		ssize_t r = read(fd, data + n, ENRP_ESCROW_MAX + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ctl_err("cannot read '%s': %s", file, strerror(errno));
+			if (!from_stdin)
+				close(fd);
+			enrp_master_buf_free(data, ENRP_ESCROW_MAX + 1);
 			return CTL_FAIL;
 		}
-		got += (size_t)r;
+		if (r == 0 || (n += (size_t)r) > ENRP_ESCROW_MAX)
+			break;
 	}
-	close(fd);
+	if (!from_stdin)
+		close(fd);
+	if (n == 0 || n > ENRP_ESCROW_MAX) {
+		ctl_err("'%s' must hold 1 byte to 1 MiB (it has %s)", file,
+		        n ? "more than 1 MiB" : "nothing");
+		enrp_master_buf_free(data, ENRP_ESCROW_MAX + 1);
+		return CTL_FAIL;
+	}
 
 	if ((rc = ctl_open_store(ctl)) != CTL_OK) {
-		enrp_master_buf_free(data, n);
+		enrp_master_buf_free(data, ENRP_ESCROW_MAX + 1);
 		return rc;
 	}
 	enrp_vault *v;
 	if ((rc = open_vault(ctl, keyfile, eir, &v)) != CTL_OK) {
-		enrp_master_buf_free(data, n);
+		enrp_master_buf_free(data, ENRP_ESCROW_MAX + 1);
 		return rc;
 	}
 	uint64_t id = 0;
 	rc = enrp_escrow_put(ctl->store, v, eir, name, data, n, reason, enrp_now_ns(), &ctl->actor,
 	                     &id);
-	enrp_master_buf_free(data, n);
+	enrp_master_buf_free(data, ENRP_ESCROW_MAX + 1);
 	enrp_vault_close(v);
 	if (rc)
 		return ctl_eir_error("deposit escrow for", eir, rc);

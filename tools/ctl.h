@@ -61,6 +61,10 @@ struct ctl {
 	char getopt_prog[80];   /* "enrpctl: eir create": how option errors start */
 	char **argv;            /* of the command or verb being parsed (option errors) */
 	struct enrp_actor actor;/* filled by ctl_open_store() */
+	/* Run by enrpfs for an account that is not root (relay.h): who it is,
+	 * from the kernel's peer credentials. */
+	bool peer;
+	uint32_t peer_uid, peer_gid, peer_pid, peer_login_uid;
 };
 
 /* Help of one command or verb: USAGE is the synopsis after "usage: ", TEXT
@@ -115,6 +119,7 @@ int ctl_approval_ready(struct ctl *ctl, const char *action, const char *eir,
 int cmd_requests(struct ctl *ctl, int argc, char **argv);
 int cmd_approve(struct ctl *ctl, int argc, char **argv);
 int cmd_reject(struct ctl *ctl, int argc, char **argv);
+int cmd_roles(struct ctl *ctl, int argc, char **argv);
 
 /* --- enrpctl.c: shared plumbing ----------------------------------------- */
 

@@ -16,15 +16,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <enrp/details.h>
 #include <enrp/clock.h>
 #include <enrp/enrp.h>
 #include <enrp/i18n.h>
+#include <enrp/journal.h>
+#include <enrp/relay.h>
+#include <enrp/role.h>
 #include <enrp/rundir.h>
 #include <enrp/store.h>
 #include <enrp/text.h>
@@ -58,6 +63,7 @@ static const struct cmd commands[] = {
 	{ "requests", cmd_requests, NEED_STORE_RO, N_("list requests waiting for a second administrator") },
 	{ "approve", cmd_approve, NEED_STORE_RW, N_("approve another administrator's request") },
 	{ "reject", cmd_reject, NEED_STORE_RW, N_("reject another administrator's request") },
+	{ "roles",  cmd_roles,  NEED_STORE_RW, N_("the Unix groups of administrators, operators, auditors") },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -462,6 +468,15 @@ int ctl_open_store(struct ctl *ctl)
 	rc = enrp_store_open(path, flags, &ctl->store);
 	if (rc == 0) {
 		enrp_actor_self(&ctl->actor, ctl->command);
+		if (ctl->peer) {
+			/* Acting for the account enrpfs named: it, not root, is
+			 * who the journal and four eyes see. */
+			ctl->actor.uid = ctl->peer_uid;
+			ctl->actor.pid = ctl->peer_pid;
+			ctl->actor.login_uid = ctl->peer_login_uid;
+			ctl->actor.sudo_uid = ENRP_NO_UID;
+			ctl->actor.sudo_user[0] = '\0';
+		}
 		/* A host clock set back below the store's floor is journalled by
 		 * the first command that may write (once per setback). */
 		if (!(flags & ENRP_STORE_RDONLY) &&
@@ -504,6 +519,163 @@ int ctl_open_store(struct ctl *ctl)
 	return CTL_FAIL;
 }
 
+/* --- members of the role groups who are not root (relay.h) ------------- */
+
+/* Commands whose first argument is a verb. */
+static bool has_verbs(const char *cmd)
+{
+	static const char *const groups[] = { "eir", "snapshot", "hold", "trash", "restore-test",
+		                              "audit", "calendar", "escrow" };
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		if (!strcmp(cmd, groups[i]))
+			return true;
+	return false;
+}
+
+/* What enrpctl must not do as root on an account's behalf: name host paths
+ * (root would read or write them for the account), create stores, mount.
+ * Returns the refusal, or NULL. */
+static const char *peer_refusal(const char *cmd, int argc, char **argv)
+{
+	static const char *const path_options[] = { "-o", "--output", "--html", "--anchors",
+		                                    "--segment", "--keyfile" };
+	if (!strcmp(cmd, "init") || !strcmp(cmd, "wait"))
+		return N_("runs only as root (an EIR's owner waits on the mount, as themselves)");
+	if (!strcmp(cmd, "snapshot") && argc > 1 &&
+	    (!strcmp(argv[1], "mount") || !strcmp(argv[1], "umount")))
+		return N_("snapshot mounts are made by root for now (enrpctl(8), ROLES)");
+	for (int i = 1; i < argc; i++) {
+		for (size_t k = 0; k < sizeof(path_options) / sizeof(path_options[0]); k++) {
+			size_t l = strlen(path_options[k]);
+			if (strncmp(argv[i], path_options[k], l))
+				continue;
+			const char *v = argv[i][l] == '=' ? argv[i] + l + 1
+			              : !argv[i][l] && i + 1 < argc ? argv[i + 1] : NULL;
+			if ((argv[i][l] == '=' || !argv[i][l]) && (!v || strcmp(v, "-")))
+				return N_("names a file of the host: through the daemon only '-' (standard "
+				          "input or output) is allowed");
+		}
+	}
+	/* Operands that are files: the CSV of an import, an escrow deposit
+	 * (its second operand; --reason, --name take values). */
+	bool import = !strcmp(cmd, "eir") && argc > 1 && !strcmp(argv[1], "import");
+	bool put = !strcmp(cmd, "escrow") && argc > 1 && !strcmp(argv[1], "put");
+	if (import || put) {
+		int operand = 0;
+		for (int i = 2; i < argc; i++) {
+			if (argv[i][0] == '-' && argv[i][1]) {
+				if (put && !strchr(argv[i], '=') &&
+				    (!strcmp(argv[i], "--reason") || !strcmp(argv[i], "--name")))
+					i++;
+				continue;
+			}
+			operand++;
+			if (((import && operand == 1) || (put && operand == 2)) && strcmp(argv[i], "-"))
+				return N_("names a file of the host: through the daemon give '-' and send "
+				          "it on standard input");
+		}
+	}
+	return NULL;
+}
+
+/* In a root enrpctl run for a peer: may it run CMD (ARGV)?  Journals a
+ * refusal.  CTL_CONTINUE or an exit status. */
+static int peer_admit(struct ctl *ctl, const char *cmd, int argc, char **argv)
+{
+	char key[64];
+	if (has_verbs(cmd) && argc > 1 && argv[1][0] != '-')
+		snprintf(key, sizeof(key), "%s %s", cmd, argv[1]);
+	else
+		snprintf(key, sizeof(key), "%s", cmd);
+	const char *why = peer_refusal(cmd, argc, argv);
+	if (why) {
+		ctl_err("'enrpctl %s' %s", key, _(why));
+		return CTL_FAIL;
+	}
+	ctl->need = NEED_STORE_RW; /* a refusal is journalled */
+	snprintf(ctl->command, sizeof(ctl->command), "enrpctl %.50s", key);
+	int rc = ctl_open_store(ctl);
+	if (rc != CTL_OK)
+		return rc;
+	struct enrp_role_groups g;
+	if ((rc = enrp_roles_get(ctl->store, &g)) != 0) {
+		ctl_err("cannot read the role groups of store '%s': %s", ctl->store_path,
+		        enrp_strerror(rc));
+		return CTL_FAIL;
+	}
+	unsigned have = enrp_roles_of(&g, ctl->peer_uid, ctl->peer_gid);
+	unsigned need = enrp_role_required(key);
+	if (have & need)
+		return CTL_CONTINUE;
+	char needs[64] = "", d[ENRP_JOURNAL_DETAILS_MAX + 1] = "";
+	const char *group_of[] = { g.admin, g.operator_, g.auditor };
+	char groups[128] = "";
+	for (unsigned bit = 0; bit < 3; bit++) {
+		if (!(need & (1u << bit)))
+			continue;
+		size_t l = strlen(needs), m = strlen(groups);
+		snprintf(needs + l, sizeof(needs) - l, "%s%s", l ? "," : "",
+		         enrp_role_name((enum enrp_role)(1u << bit)));
+		snprintf(groups + m, sizeof(groups) - m, "%s%s", m ? ", " : "", group_of[bit]);
+	}
+	enrp_details_add(d, sizeof(d), "uid", "%" PRIu32, ctl->peer_uid);
+	enrp_details_add(d, sizeof(d), "op", "enrpctl %s", key);
+	enrp_details_add(d, sizeof(d), "errno", "%d", EACCES);
+	enrp_details_add(d, sizeof(d), "count", "1");
+	enrp_details_add(d, sizeof(d), "needs", "%s", needs);
+	enrp_journal_append(ctl->store, &ctl->actor, "", "denied", "%s", d);
+	ctl_err("permission denied: 'enrpctl %s' needs the role %s (group %s)", key, needs, groups);
+	ctl_hint("an administrator adds your account to the group; 'enrpctl roles' names them");
+	return CTL_FAIL;
+}
+
+/* In a non-root enrpctl that cannot open the store: runs the command
+ * through the store's daemon.  Returns the exit status. */
+static int relay(struct ctl *ctl, int argc, char **argv)
+{
+	char sock[512];
+	int rc = enrp_relay_path(ctl->store_path, sock, sizeof(sock));
+	if (rc) {
+		ctl_err("cannot open store '%s': %s", ctl->store_path, enrp_strerror(rc));
+		return CTL_FAIL;
+	}
+	char **args = ctl_xmalloc(((size_t)argc + 2) * sizeof(char *));
+	int n = 0;
+	if (ctl->json)
+		args[n++] = (char *)"--json";
+	for (int i = 0; i < argc; i++)
+		args[n++] = argv[i];
+	static const char *const names[] = { "LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES",
+		                             "LC_CTYPE" };
+	char *env[5];
+	int envc = 0;
+	char envbuf[5][256];
+	for (size_t i = 0; i < 5; i++) {
+		const char *v = getenv(names[i]);
+		if (v && strlen(v) < 200) {
+			snprintf(envbuf[envc], sizeof(envbuf[envc]), "%s=%s", names[i], v);
+			env[envc] = envbuf[envc];
+			envc++;
+		}
+	}
+	fflush(NULL);
+	int status = CTL_FAIL;
+	rc = enrp_relay_run(sock, n, args, envc, env, &status);
+	free(args);
+	if (rc == -ENOENT || rc == -ECONNREFUSED) {
+		ctl_err("cannot open store '%s': permission denied, and no enrpfs serves it to "
+		        "other accounts (%s)", ctl->store_path, sock);
+		ctl_hint("run enrpctl as root, or mount the store with enrpfs: members of its role "
+		         "groups then run enrpctl through it");
+		return CTL_FAIL;
+	}
+	if (rc) {
+		ctl_err("cannot run the command through enrpfs (%s): %s", sock, enrp_strerror(rc));
+		return CTL_FAIL;
+	}
+	return status;
+}
+
 /* --- main ---------------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -514,6 +686,7 @@ int main(int argc, char **argv)
 		{ "json",    no_argument,       NULL, 'j' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ "version", no_argument,       NULL, 'V' },
+		{ "peer",    required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl ctl = { .tty = isatty(STDERR_FILENO) == 1 };
@@ -544,6 +717,17 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("enrpctl %s (store format %d)\n", ENRP_VERSION, ENRP_STORE_FORMAT);
 			return CTL_OK;
+		case 'P':
+			/* enrpfs's relay names the account it runs us for; only a root
+			 * enrpctl acts for another account. */
+			if (geteuid() != 0 ||
+			    sscanf(optarg, "%" SCNu32 ":%" SCNu32 ":%" SCNu32 ":%" SCNu32, &ctl.peer_uid,
+			           &ctl.peer_gid, &ctl.peer_pid, &ctl.peer_login_uid) != 4) {
+				ctl_err("--peer is for enrpfs's relay");
+				return CTL_USAGE;
+			}
+			ctl.peer = true;
+			break;
 		default:
 			getopt_complaint("enrpctl", argv);
 			usage(stderr);
@@ -569,6 +753,20 @@ int main(int argc, char **argv)
 
 	snprintf(ctl.command, sizeof(ctl.command), "enrpctl %s", cmd->name);
 	ctl.need = cmd->need;
+	bool help = false;
+	for (int i = optind; i < argc; i++)
+		help |= !strcmp(argv[i], "-h") || !strcmp(argv[i], "--help");
+	if (!ctl.peer && !help && geteuid() != 0 && ctl.store_path && *ctl.store_path &&
+	    strcmp(cmd->name, "init") && access(ctl.store_path, X_OK) != 0 && errno == EACCES)
+		return relay(&ctl, argc - optind, argv + optind);
+	if (ctl.peer && !help) {
+		rc = peer_admit(&ctl, cmd->name, argc - optind, argv + optind);
+		if (rc != CTL_CONTINUE) {
+			enrp_store_close(ctl.store);
+			return rc;
+		}
+		snprintf(ctl.command, sizeof(ctl.command), "enrpctl %s", cmd->name);
+	}
 	rc = cmd->fn(&ctl, argc - optind, argv + optind);
 	enrp_store_close(ctl.store);
 
