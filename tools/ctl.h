@@ -103,6 +103,7 @@ int cmd_fsck(struct ctl *ctl, int argc, char **argv);
 int cmd_restore_test(struct ctl *ctl, int argc, char **argv);
 int cmd_calendar(struct ctl *ctl, int argc, char **argv);
 int cmd_wait(struct ctl *ctl, int argc, char **argv);
+int cmd_report(struct ctl *ctl, int argc, char **argv);
 
 /* --- enrpctl.c: shared plumbing ----------------------------------------- */
 

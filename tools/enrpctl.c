@@ -52,6 +52,7 @@ static const struct cmd commands[] = {
 	{ "restore-test", cmd_restore_test, NEED_STORE_RW, N_("plan, record and list test restores") },
 	{ "calendar", cmd_calendar, NEED_STORE_RW, N_("the holidays and time zone of working days") },
 	{ "wait",   cmd_wait,   NEED_STORE_RO, N_("wait until files or whole EIRs are verified") },
+	{ "report", cmd_report, NEED_STORE_RW, N_("every EIR's standing over a period (compliance)") },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
