@@ -192,8 +192,8 @@ def png_pixels(path):
             elif f == 3:
                 line[x] = (line[x] + (a + b) // 2) & 255
             elif f == 4:
-                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
-                pr = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                dist_a, dist_b, dist_c = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                pr = a if dist_a <= dist_b and dist_a <= dist_c else (b if dist_b <= dist_c else c)
                 line[x] = (line[x] + pr) & 255
         rows.append(bytes(line))
         prev = line
