@@ -526,6 +526,8 @@ static int read_eir(enrp_store *st, const enrp_tz *tz, struct enrp_report *r,
 		}
 		free(sr);
 	}
+	/* e->destroyed: the destruction record's place (report.h); filled
+	 * from enrp_destroy_record() once `eir destroy` is on this branch. */
 	return enrp_usage_samples(st, e->eir.id, r->from, r->to, &e->samples, &e->nsamples);
 }
 

@@ -253,9 +253,13 @@ static void json_eir(struct json *j, const struct enrp_report_eir *e, size_t nda
 		json_object_begin(j);
 		time_iso(e->destroyed.when_ns, t);
 		json_kv_str(j, "when", t);
-		json_kv_str(j, "by", e->destroyed.by);
+		json_kv_bool(j, "finished", e->destroyed.finished);
+		json_kv_str(j, "requested_by", e->destroyed.requested_by);
+		json_kv_str(j, "approved_by", e->destroyed.approved_by);
+		json_kv_str(j, "reason", e->destroyed.reason);
 		json_kv_u64(j, "files", e->destroyed.files);
 		json_kv_u64(j, "bytes", e->destroyed.bytes);
+		json_kv_u64(j, "stored", e->destroyed.stored);
 		json_object_end(j);
 	} else {
 		json_null(j);
@@ -788,9 +792,15 @@ static int print_html(const struct enrp_report *r, const char *path)
 		}
 		/* Reserved for the destruction record (issue 11 item 5). */
 		if (e->destroyed.have) {
+			char sz[SIZE_BUF];
 			time_iso(e->destroyed.when_ns, t);
-			fprintf(f, "; %s %s, ", _("destroyed"), t);
-			html_text(f, e->destroyed.by);
+			size_human(e->destroyed.bytes, sz);
+			fprintf(f, "; %s %s (", _("destroyed"), t);
+			fprintf(f, _("%" PRIu64 " files, %s"), e->destroyed.files, sz);
+			fputs("), ", f);
+			html_text(f, e->destroyed.requested_by);
+			fputs(" / ", f);
+			html_text(f, e->destroyed.approved_by);
 		}
 		fputs("</p><div class=\"charts\">", f);
 		snprintf(id, sizeof(id), "transfers-%s", e->eir.name);

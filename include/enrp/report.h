@@ -131,14 +131,22 @@ struct enrp_report_day {
 	uint32_t expected, arrived, late, missed, pending;
 };
 
-/* The destruction record of a destroyed EIR (issue 11 item 5, built
- * elsewhere): RESERVED here so the report's rows and its JSON have the
- * place.  HAVE false until that work fills it in. */
+/* The destruction record of a destroyed EIR (issue 11 item 5: `eir
+ * destroy`, built on another branch): RESERVED here so the rows, the JSON
+ * ("destroyed") and the page have its place.  The fields are those of that
+ * work's struct enrp_destruction (include/enrp/destroy.h on main) that the
+ * report shows; when both meet, read_eir() in report.c fills it from
+ * enrp_destroy_record(st, id, &d) for a destroyed EIR (when = d.started,
+ * finished = d.finished, requested_by/approved_by/reason, files, bytes,
+ * stored).  HAVE false until then. */
 struct enrp_report_destroyed {
 	bool have;
-	int64_t when_ns;
-	char by[96];         /* who approved it */
-	uint64_t files, bytes;
+	bool finished;
+	int64_t when_ns;         /* platform clock: the key shredded, state destroyed */
+	char requested_by[128];  /* "uid=0 login=1000 sudo=alice ..." */
+	char approved_by[128];
+	char reason[ENRP_REASON_MAX + 1];
+	uint64_t files, bytes, stored; /* what went */
 };
 
 struct enrp_report_eir {
