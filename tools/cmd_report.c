@@ -442,10 +442,7 @@ static void print_text(const struct enrp_report *r)
 			table_cell(t, "-");
 			table_cell(t, "%u", s->eirs);
 			table_cell(t, "%s", sz);
-			if (s->quota)
-				table_cell(t, "%.1f", 100.0 * (double)s->used / (double)s->quota);
-			else
-				table_cell(t, "-");
+			table_cell(t, "-"); /* unlimited EIRs' use has no quota to compare with */
 			table_cell(t, "%.2f", s->ratio);
 			table_cell(t, "%u", s->expected);
 			table_cell(t, "%u", s->arrived);
@@ -519,7 +516,7 @@ static const char *light_colour(enum enrp_report_light l)
 static const char html_style[] =
 	"body{font-family:sans-serif;font-size:10pt;color:#212121;margin:1.5em}"
 	"h1{font-size:16pt;margin:0 0 .3em}h2{font-size:12pt;margin:1.2em 0 .3em}"
-	"table{border-collapse:collapse;margin:.5em 0}"
+	"table{border-collapse:collapse;margin:.5em 0;font-size:9pt}#eirs,#summary{width:100%}"
 	"th,td{border:1px solid #bdbdbd;padding:2px 5px;text-align:left;vertical-align:top}"
 	"th{background:#eeeeee}td.n{text-align:right}"
 	".light{white-space:nowrap}.eir{page-break-inside:avoid;break-inside:avoid}"
@@ -527,7 +524,8 @@ static const char html_style[] =
 	".muted{color:#757575}"
 	".legend span{margin-right:1em}"
 	"@page{size:A4;margin:12mm}"
-	"@media print{body{margin:0;font-size:8.5pt}h2{page-break-after:avoid}"
+	"@media print{body{margin:0;font-size:8pt}h2{page-break-after:avoid}"
+	"table{font-size:6.5pt}th,td{padding:1px 2px}figure{margin-right:.5em}"
 	"table{page-break-inside:auto}tr{page-break-inside:avoid}}";
 
 static void html_light(FILE *f, enum enrp_report_light l)
@@ -539,10 +537,18 @@ static void html_light(FILE *f, enum enrp_report_light l)
 	fputs("</span></span>", f);
 }
 
-#define CHART_W 520
+#define CHART_W 340
 #define CHART_H 110
 #define PAD_L 8
 #define PAD_B 16
+
+static void svg_begin(FILE *f, const char *id)
+{
+	fputs("<svg class=\"chart\" id=\"", f);
+	html_text(f, id);
+	fprintf(f, "\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">", CHART_W,
+	        CHART_H, CHART_W, CHART_H);
+}
 
 /* Transfers per day against the schedule: a grey outline for the slots
  * expected, filled green for arrived on time, amber late, red missed. */
@@ -556,8 +562,7 @@ static void html_bars(FILE *f, const char *id, const struct enrp_report_day *d, 
 	double step = (double)(CHART_W - PAD_L) / (double)n, bw = step > 3 ? step - 1 : step;
 	double unit = (double)(CHART_H - PAD_B - 4) / (double)max;
 	char a[ENRP_DAY_BUF], b[ENRP_DAY_BUF];
-	fprintf(f, "<svg class=\"chart\" id=\"%s\" width=\"%d\" height=\"%d\" "
-	           "viewBox=\"0 0 %d %d\" role=\"img\">", id, CHART_W, CHART_H, CHART_W, CHART_H);
+	svg_begin(f, id);
 	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#fafafa\" "
 	           "stroke=\"#e0e0e0\"/>", CHART_W, CHART_H);
 	int base = CHART_H - PAD_B;
@@ -606,8 +611,7 @@ static void html_usage(FILE *f, const char *id, const struct enrp_usage_sample *
 	double w = CHART_W - PAD_L - 4, h = CHART_H - PAD_B - 6;
 	int base = CHART_H - PAD_B;
 	char a[ENRP_DAY_BUF], b[ENRP_DAY_BUF], sz[SIZE_BUF];
-	fprintf(f, "<svg class=\"chart\" id=\"%s\" width=\"%d\" height=\"%d\" "
-	           "viewBox=\"0 0 %d %d\" role=\"img\">", id, CHART_W, CHART_H, CHART_W, CHART_H);
+	svg_begin(f, id);
 	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#fafafa\" "
 	           "stroke=\"#e0e0e0\"/>", CHART_W, CHART_H);
 	if (quota)
@@ -876,8 +880,10 @@ int cmd_report(struct ctl *ctl, int argc, char **argv)
 	if (from_s && (rc = ctl_parse_day(ctl, &report_help, "--from", from_s, &from)) != CTL_CONTINUE)
 		goto out;
 	if (to < from) {
-		rc = ctl_usage_error(ctl, &report_help, "--to %s is before --from %s", to_s ? to_s : "",
-		                     from_s ? from_s : "");
+		char a[ENRP_DAY_BUF], b[ENRP_DAY_BUF];
+		day_text(to, a);
+		day_text(from, b);
+		rc = ctl_usage_error(ctl, &report_help, "--to %s is before --from %s", a, b);
 		goto out;
 	}
 	if ((int64_t)to - from + 1 > ENRP_REPORT_DAYS_MAX) {
