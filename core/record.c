@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <enrp/report.h>
+
 #include "record_int.h"
 
 void be32_put(uint8_t *p, uint32_t v)
@@ -776,4 +778,39 @@ int rec_form_decode(const void *p, size_t n, struct enrp_eir_form *f)
 			rec_get_u8(&in);
 	}
 	return rec_in_end(&in);
+}
+
+/* ---- daily usage samples (DBI_USAGE be32(id) 'D' be32(day)) ---- */
+
+#define USAGE_DAY_VERSION 1
+
+void key_usage_day(uint8_t buf[KEY_USAGE_DAY_LEN], uint32_t eir_id, int32_t day)
+{
+	be32_put(buf, eir_id);
+	buf[4] = 'D';
+	be32_put(buf + 5, (uint32_t)day ^ 0x80000000u);
+}
+
+int32_t key_usage_day_date(const uint8_t buf[KEY_USAGE_DAY_LEN])
+{
+	return (int32_t)(be32_get(buf + 5) ^ 0x80000000u);
+}
+
+void rec_usage_day_encode(uint8_t buf[USAGE_DAY_VAL_LEN], const struct enrp_usage_sample *s)
+{
+	buf[0] = USAGE_DAY_VERSION;
+	be64_put(buf + 1, s->used);
+	be64_put(buf + 9, s->stored);
+	be64_put(buf + 17, s->files);
+}
+
+int rec_usage_day_decode(const void *p, size_t n, struct enrp_usage_sample *s)
+{
+	const uint8_t *b = p;
+	if (n != USAGE_DAY_VAL_LEN || b[0] != USAGE_DAY_VERSION)
+		return -EIO;
+	s->used = be64_get(b + 1);
+	s->stored = be64_get(b + 9);
+	s->files = be64_get(b + 17);
+	return 0;
 }

@@ -260,4 +260,15 @@ int rec_restore_decode(const void *p, size_t n, struct enrp_restore_entry *r);
 int rec_form_encode(const struct enrp_eir_form *f, struct rec_out *o);
 int rec_form_decode(const void *p, size_t n, struct enrp_eir_form *f);
 
+/* Daily usage samples (report.c): DBI_USAGE be32(id) + 'D' + be32(day,
+ * biased by 2^31 so that cursor order is date order) -> version byte, be64
+ * used, be64 stored, be64 files. */
+#define KEY_USAGE_DAY_LEN 9
+#define USAGE_DAY_VAL_LEN 25
+struct enrp_usage_sample;
+void key_usage_day(uint8_t buf[KEY_USAGE_DAY_LEN], uint32_t eir_id, int32_t day);
+int32_t key_usage_day_date(const uint8_t buf[KEY_USAGE_DAY_LEN]);
+void rec_usage_day_encode(uint8_t buf[USAGE_DAY_VAL_LEN], const struct enrp_usage_sample *s);
+int rec_usage_day_decode(const void *p, size_t n, struct enrp_usage_sample *s);
+
 #endif

@@ -1,7 +1,8 @@
 /*
  * notify.c — the control socket (changes made by enrpctl) and the periodic
  * maintenance thread (denial records, trash records, escalation expiry,
- * the schedules' transfer-missed and transfer-late records).
+ * the schedules' transfer-missed and transfer-late records, the daily usage
+ * samples of the compliance report).
  *
  * An EIR change is applied before the answer goes back to enrpctl, so it is
  * in force for every operation that starts after enrpctl returns (DESIGN
@@ -26,6 +27,7 @@
 #include <enrp/clock.h>
 #include <enrp/enrp.h>
 #include <enrp/ns.h>
+#include <enrp/report.h>
 #include <enrp/snapshot.h>
 #include <enrp/rundir.h>
 #include <enrp/transfer.h>
@@ -198,6 +200,19 @@ static void check_transfers(struct fs *fs, int64_t pnow, enrp_tz **tz, char *tz_
 		enrp_log(ENRP_LOG_WARNING, "schedules: %s", enrp_strerror(rc));
 }
 
+/* The compliance report's daily usage samples (report.h): today's, for the
+ * EIRs that have none yet; a read finds that out, so the rounds after the
+ * first of the day write nothing. */
+static void sample_usage(struct fs *fs, int64_t pnow, const enrp_tz *tz)
+{
+	if (!tz)
+		return;
+	int64_t s = pnow / 1000000000;
+	int rc = enrp_usage_sample_today(fs->st, enrp_day_of(pnow, enrp_tz_offset(tz, s)), NULL);
+	if (rc)
+		enrp_log(ENRP_LOG_WARNING, "usage samples: %s", enrp_strerror(rc));
+}
+
 static int64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -249,8 +264,10 @@ static void *maint_main(void *arg)
 				rc = enrp_snapshot_auto(fs->st, pnow, &fs->actor, &taken);
 			if (rc)
 				enrp_log(ENRP_LOG_WARNING, "active-mode snapshots: %s", enrp_strerror(rc));
-			if (clock_rc == 0)
+			if (clock_rc == 0) {
 				check_transfers(fs, pnow, &tz, tz_name);
+				sample_usage(fs, pnow, tz);
+			}
 		}
 		uint32_t ids[64];
 		unsigned expired = 0;

@@ -120,6 +120,7 @@ int cmd_requests(struct ctl *ctl, int argc, char **argv);
 int cmd_approve(struct ctl *ctl, int argc, char **argv);
 int cmd_reject(struct ctl *ctl, int argc, char **argv);
 int cmd_roles(struct ctl *ctl, int argc, char **argv);
+int cmd_report(struct ctl *ctl, int argc, char **argv);
 
 /* --- enrpctl.c: shared plumbing ----------------------------------------- */
 

@@ -64,6 +64,7 @@ static const struct cmd commands[] = {
 	{ "approve", cmd_approve, NEED_STORE_RW, N_("approve another administrator's request") },
 	{ "reject", cmd_reject, NEED_STORE_RW, N_("reject another administrator's request") },
 	{ "roles",  cmd_roles,  NEED_STORE_RW, N_("the Unix groups of administrators, operators, auditors") },
+	{ "report", cmd_report, NEED_STORE_RW, N_("every EIR's standing over a period (compliance)") },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

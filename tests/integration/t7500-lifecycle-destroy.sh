@@ -181,6 +181,14 @@ assert_match "destroyed-what: 2 files" "$out" "counts the files"
 assert_match "destroyed-approved-by: uid=$B_UID " "$out" "names the approver (the second administrator)"
 expect_exit 1 later 21 eir destroy gone --reason again --yes
 
+rep=$(later 21 report --json | "$PY" -c '
+import json, sys
+r = json.load(sys.stdin)
+e = [e for e in r["eirs"] if e["name"] == "gone"][0]
+d = e["destroyed"]
+print(e["state"], d["finished"], d["approved_by"].split()[0], d["reason"])')
+assert_eq "destroyed True uid=$B_UID retention over, order 99" "$rep" \
+	"the compliance report shows the destruction record (who approved, why)"
 show=$(ctl eir show gone)
 assert_match "state: destroyed" "$show" "eir show: state destroyed"
 assert_match "destroyed: 20[0-9-]+T" "$show" "eir show: the destruction time"
