@@ -48,6 +48,7 @@ static const struct ctl_help report_help = {
 	"  --json             everything, raw numbers, as JSON\n"
 	"  --csv              one row per EIR and one for the platform (RFC 4180)\n"
 	"  --html FILE        one self-contained web page with charts, printable on A4\n"
+	"                     ('-': standard output)\n"
 	"  -S, --store STORE  the store\n"
 	"  -h, --help         show this help\n"),
 };
@@ -674,7 +675,9 @@ static void td_f(FILE *f, const char *key, double v, int decimals, bool have)
 
 static int print_html(const struct enrp_report *r, const char *path)
 {
-	FILE *f = fopen(path, "w");
+	/* "-": standard output (how a member runs it through the relay). */
+	bool to_stdout = !strcmp(path, "-");
+	FILE *f = to_stdout ? stdout : fopen(path, "w");
 	char a[ENRP_DAY_BUF], b[ENRP_DAY_BUF], t[TIME_BUF], reasons[512], id[96];
 	size_t nd = (size_t)(r->to - r->from) + 1;
 	const struct enrp_report_summary *s = &r->summary;
@@ -814,6 +817,8 @@ static int print_html(const struct enrp_report *r, const char *path)
 		fputs("</div></div>\n", f);
 	}
 	fputs("</body></html>\n", f);
+	if (to_stdout)
+		return fflush(f) != 0 || ferror(f) ? -EIO : 0;
 	if (ferror(f) | fclose(f))
 		return -EIO;
 	return 0;

@@ -70,6 +70,8 @@ assert_match "quota: *(none|unlimited|-)" "$(ctl eir show pop | grep quota)" "no
 
 gpasswd -M "" $OPS >/dev/null && gpasswd -M "$AGENT" $AUD >/dev/null || die "regroup"
 expect_ok member "$AGENT" audit verify
+assert_match "^<!DOCTYPE html>" "$(member "$AGENT" report --html - | head -1)" \
+	"an auditor gets the report page on standard output"
 out=$(member "$AGENT" snapshot create pop drill-2 2>&1)
 assert_eq 1 $? "an auditor takes no snapshot"
 gpasswd -M "" $AUD >/dev/null || die "ungroup"
