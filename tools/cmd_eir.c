@@ -1169,7 +1169,11 @@ static int eir_set_apply(struct ctl *ctl, const char *name, const struct eir_opt
 		snprintf(sensitive, sizeof(sensitive), "retention=%s", retention_text(&retention, spec));
 		snprintf(reason, sizeof(reason), "shorten the retention of %s to %s", name, spec);
 	}
-	if ((changed & ENRP_EIR_SET_MODE) && next.mode == ENRP_MODE_RW && next.eir_class == 1) {
+	/* A class 1 EIR in rw, however it is reached: by its mode, or by its
+	 * class (rw class 3 made class 1 is the same as class 1 made rw). */
+	bool was_open = cur.eir_class == 1 && cur.mode == ENRP_MODE_RW;
+	bool opens = next.eir_class == 1 && next.mode == ENRP_MODE_RW;
+	if ((changed & (ENRP_EIR_SET_MODE | ENRP_EIR_SET_CLASS)) && opens && !was_open) {
 		size_t l = strlen(sensitive);
 		snprintf(sensitive + l, sizeof(sensitive) - l, "%smode=rw", l ? " " : "");
 		snprintf(reason, sizeof(reason), "%s", l ? "shorten the retention and switch a class 1 "

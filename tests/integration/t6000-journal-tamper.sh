@@ -9,7 +9,7 @@ setup
 
 # Seven changes, seven records.
 mk_eir a --owner "$ALICE"
-mk_eir b --owner "$BOB" --class 2
+mk_eir b --owner "$BOB" --class 2 --mode wo
 expect_ok ctl eir set a --mode ro
 expect_ok ctl eir set a --quota 10M
 expect_ok ctl eir suspend a --reason "tamper test"

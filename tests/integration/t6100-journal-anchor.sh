@@ -29,7 +29,7 @@ poll_until 10 test -S "$SOCK" || die "the collector did not start"
 
 expect_ok ctl audit mirror --target "unix:$SOCK"          # record 1
 mk_eir a --owner "$ALICE"                                  # 2
-mk_eir b --owner "$BOB" --class 2                          # 3
+mk_eir b --owner "$BOB" --class 2 --mode wo                          # 3
 H_EARLY=$(ctl audit head)
 assert_match '^3:[0-9a-f]{64}$' "$H_EARLY" "audit head prints SEQ:HASH (record 3)"
 # The environment as it was then, for the rollback (no writer is running).

@@ -159,6 +159,11 @@ expect_ok admin "$B_UID" approve "$rid"
 expect_ok admin "$A_UID" eir set reg --mode rw
 assert_match "mode: *rw" "$(ctl eir show reg)" "approved: rw"
 expect_ok admin "$A_UID" eir set reg --mode wo
+expect_ok admin "$A_UID" eir set reg --class 3
+expect_ok admin "$A_UID" eir set reg --mode rw
+out=$(admin "$A_UID" eir set reg --class 1 2>&1)
+assert_eq 1 $? "rw class 3 made class 1 needs an approval too (no way around)"
+assert_match "eir set reg \(mode=rw\) needs" "$out" "the same request"
 
 # ---- refusals -----------------------------------------------------------------------------
 

@@ -62,7 +62,7 @@ STOP=$T/stop
 	done
 	echo "$n" >"$T/set.count"
 	# Leave it rw for the checks below.
-	ENRP_LMDB_MAPSIZE=$SMALL timeout 60 "$ENRPCTL" -S "$STORE" eir set e --mode rw >/dev/null 2>&1 || echo "final eir set rw failed" >>"$T/ctl.fail"
+	ENRP_LMDB_MAPSIZE=$SMALL timeout 60 "$ENRPCTL" -S "$STORE" eir set e --mode rw --class 3 >/dev/null 2>&1 || echo "final eir set rw failed" >>"$T/ctl.fail"
 ) &
 setter=$!
 CLEANUP_PIDS+=("$setter")
