@@ -58,6 +58,7 @@ static const struct cmd commands[] = {
 	{ "requests", cmd_requests, NEED_STORE_RO, N_("list requests waiting for a second administrator") },
 	{ "approve", cmd_approve, NEED_STORE_RW, N_("approve another administrator's request") },
 	{ "reject", cmd_reject, NEED_STORE_RW, N_("reject another administrator's request") },
+	{ "mfa",    cmd_mfa,    NEED_STORE_RW, N_("TOTP second factor: enroll people, turn it on or off") },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -385,6 +386,9 @@ int ctl_common_option(struct ctl *ctl, int c, const char *arg, const struct ctl_
 		return CTL_CONTINUE;
 	case 'j':
 		ctl->json = true;
+		return CTL_CONTINUE;
+	case CTL_OPT_OTP:
+		ctl->otp = arg;
 		return CTL_CONTINUE;
 	default: /* '?' or ':' */
 		getopt_complaint(ctl->getopt_prog, ctl->argv);
