@@ -185,7 +185,7 @@ static const struct ctl_help mfa_help = {
 };
 
 static const struct ctl_help enroll_help = {
-	"enrpctl [-S STORE] mfa enroll PERSON [--keyfile FILE] [--otp CODE]",
+	"enrpctl [-S STORE] mfa enroll PERSON [--keyfile FILE] [--otp CODE] [--json]",
 	N_("Makes a new TOTP secret for PERSON (a user name or uid) and prints it\n"
 	"once, as base32 and as an otpauth:// URI, for their authenticator app;\n"
 	"it is not shown again.  In an encrypted store the secret is wrapped by\n"
@@ -194,6 +194,7 @@ static const struct ctl_help enroll_help = {
 	"Options:\n"
 	"  --keyfile FILE     the master key (default: the path recorded at init)\n"
 	"  --otp CODE         your TOTP code, when MFA is on\n"
+	"  --json             print uid, name, secret and uri as a JSON object\n"
 	"  -S, --store STORE  the store\n"
 	"  -h, --help         show this help\n"),
 };
@@ -250,12 +251,13 @@ static int mfa_enroll(struct ctl *ctl, int argc, char **argv)
 	enum { OPT_KEYFILE = 1000 };
 	static const struct option opts[] = {
 		{ "keyfile", required_argument, NULL, OPT_KEYFILE },
+		CTL_OPT_JSON,
 		CTL_OPTS_COMMON,
 	};
 	const char *keyfile = NULL;
 	int c, rc;
 	ctl_getopt_begin(ctl, argv);
-	while ((c = getopt_long(argc, argv, "hS:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hS:j", opts, NULL)) != -1) {
 		if (c == OPT_KEYFILE)
 			keyfile = optarg;
 		else if ((rc = ctl_common_option(ctl, c, optarg, &enroll_help)) != CTL_CONTINUE)
