@@ -318,8 +318,9 @@ static int mfa_enroll(struct ctl *ctl, int argc, char **argv)
 	} else {
 		ctl_line(stdout, "enrolled %s (uid %" PRIu32 "); give this to their authenticator app, "
 		         "it is not shown again:", name, uid);
-		ctl_line(stdout, "secret: %s", b32);
-		ctl_line(stdout, "uri: %s", uri);
+		/* key: value lines stay English (scripts read them); base32 and
+		 * the URI we built hold nothing a terminal would act on. */
+		printf("secret: %s\nuri: %s\n", b32, uri);
 	}
 	explicit_bzero(b32, sizeof(b32));
 	explicit_bzero(uri, sizeof(uri));
@@ -397,7 +398,7 @@ static int mfa_list(struct ctl *ctl, int argc, char **argv)
 		json_object_end(&j);
 		json_finish(&j);
 	} else {
-		ctl_line(stdout, on ? "MFA: on" : "MFA: off");
+		printf("MFA: %s\n", on ? "on" : "off");
 		table_print(t, stdout);
 		table_free(t);
 	}
@@ -471,8 +472,10 @@ static int mfa_onoff(struct ctl *ctl, int argc, char **argv, bool on)
 		        enrp_strerror(rc));
 		return CTL_FAIL;
 	}
-	ctl_line(stdout, on ? "MFA is on: approvals need a TOTP code"
-	                    : "MFA is off: approvals need no TOTP code");
+	if (on)
+		ctl_line(stdout, "MFA is on: approvals need a TOTP code");
+	else
+		ctl_line(stdout, "MFA is off: approvals need no TOTP code");
 	return CTL_OK;
 }
 
