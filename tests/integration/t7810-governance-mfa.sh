@@ -173,6 +173,17 @@ assert_match "there is no request 999" "$out" "the next step's code is taken"
 out=$(at $TS "$A_UID" approve 999 --otp "$(code "$SA" $TS)" 2>&1)
 assert_match "TOTP code already used" "$out" "then the current step's code is older than the last used"
 
+# Typed on a terminal: asked, not echoed, taken.  script(1) gives enrpctl
+# a pseudo-terminal as its controlling terminal.
+next
+C=$(code "$SA" $TS)
+out=$( (sleep 1; printf '%s\n' "$C") | FAKETIME_DONT_FAKE_MONOTONIC=1 \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	script -qe -c "sh -c 'echo $A_UID >/proc/self/loginuid && exec faketime -f +$((TS - $(date +%s))) $ENRPCTL -S $STORE approve 999'" /dev/null 2>&1 | tr -d '\r')
+assert_match "^TOTP code: " "$out" "no --otp, no ENRP_OTP, a terminal: the code is asked"
+assert_match "there is no request 999" "$out" "the typed code is taken"
+assert_true "and not echoed" sh -c "! printf '%s' \"\$1\" | grep -q '$C'" sh "$out"
+
 # ---- lock-out guards, and off ------------------------------------------------------------
 
 next
