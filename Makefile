@@ -89,18 +89,23 @@ FS_LIBS := $(shell pkg-config --libs libsystemd)
 $(ENRPFS): $(FS_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(FS_OBJ) $(LIB) $(LDLIBS) $(FS_LIBS)
 
+# TOTP (core/mfa.c): liboath, linked only where mfa.o is (enrpctl, tests).
+MFA_CFLAGS := $(shell pkg-config --cflags liboath)
+MFA_LIBS   := $(shell pkg-config --libs liboath)
+$(BUILD)/core/mfa.o: CFLAGS += $(MFA_CFLAGS)
+
 $(ENRPCTL): $(TOOLS_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(TOOLS_OBJ) $(LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(TOOLS_OBJ) $(LIB) $(LDLIBS) $(MFA_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/tap.h $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DENRP_INTERNAL -Icore -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -DENRP_INTERNAL -Icore -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) $(MFA_LIBS)
 
 $(filter $(BUILD)/tests/test_ingest%,$(UNIT_BIN)): tests/unit/ingest_fixture.h
 
-# fs/ and tools/ reach LMDB, zstd and OpenSSL only through core (DESIGN §1).
+# fs/ and tools/ reach LMDB, zstd, OpenSSL and liboath only through core (DESIGN §1).
 check-layering:
-	@! grep -nE '#include *<(lmdb|zstd|openssl/[a-z_]+)\.h>|"[a-z_]+_int\.h"' fs/*.[ch] tools/*.[ch] \
+	@! grep -nE '#include *<(lmdb|zstd|openssl/[a-z_]+|liboath/oath)\.h>|"[a-z_]+_int\.h"' fs/*.[ch] tools/*.[ch] \
 	  || { echo "layering: fs/ and tools/ must include only <enrp/*.h>"; exit 1; }
 
 # The quick loop: unit tests and the integration tests on real mounts.

@@ -88,6 +88,10 @@ static const struct enrp_journal_event events[] = {
 	{ "escrow-get", "an escrow deposit was read back, with the approved request it used" },
 	{ "roles-set", "the Unix groups of the administrators, operators or auditors changed (old->new)" },
 	{ "mirror-target", "the syslog mirror of the journal was moved to another target" },
+	{ "mfa-enroll", "a person was given a TOTP secret for the second factor (person, name, wrapped)" },
+	{ "mfa-remove", "a person's TOTP secret was removed (person, name)" },
+	{ "mfa-set", "the second factor was turned on or off for the store (mfa, was, enrolled)" },
+	{ "mfa-failed", "a TOTP code was refused (person, name, what it was for, why: not-enrolled, missing, malformed, wrong, replayed)" },
 };
 
 const struct enrp_journal_event *enrp_journal_events(size_t *n)

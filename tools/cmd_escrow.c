@@ -461,13 +461,16 @@ static const struct ctl_help requests_help = {
 };
 
 static const struct ctl_help decide_help = {
-	"enrpctl [-S STORE] approve|reject ID [--note TEXT]",
+	"enrpctl [-S STORE] approve|reject ID [--note TEXT] [--otp CODE]",
 	N_("Approves (or rejects) request ID of another administrator; nobody can\n"
 	"approve their own.  The person is the login user (kept across su and sudo),\n"
-	"else the sudo user, else the user.\n"
+	"else the sudo user, else the user.  With MFA on ('enrpctl mfa on') the\n"
+	"person's TOTP code is needed: --otp CODE, else ENRP_OTP, else asked on\n"
+	"the terminal.\n"
 	"\n"
 	"Options:\n"
 	"  --note TEXT        a note kept with the decision\n"
+	"  --otp CODE         your TOTP code, when MFA is on\n"
 	"  -S, --store STORE  the store\n"
 	"  -h, --help         show this help\n"),
 };
@@ -580,6 +583,10 @@ static int decide(struct ctl *ctl, int argc, char **argv, bool approve)
 		return ctl_usage_error(ctl, &decide_help, "--note is longer than %d bytes",
 		                       ENRP_REQUEST_TEXT_MAX);
 	if ((rc = ctl_open_store(ctl)) != CTL_OK)
+		return rc;
+	char what[64];
+	snprintf(what, sizeof(what), "%s %llu", approve ? "approve" : "reject", id);
+	if ((rc = ctl_mfa_check(ctl, what)) != CTL_CONTINUE)
 		return rc;
 	int64_t now = enrp_now_ns();
 	struct enrp_request r;

@@ -65,6 +65,7 @@ struct ctl {
 	 * from the kernel's peer credentials. */
 	bool peer;
 	uint32_t peer_uid, peer_gid, peer_pid, peer_login_uid;
+	const char *otp;        /* --otp CODE (every verb takes it), for ctl_mfa_check */
 };
 
 /* Help of one command or verb: USAGE is the synopsis after "usage: ", TEXT
@@ -84,8 +85,10 @@ struct ctl_verb {
 
 /* Options every verb takes, to end its getopt_long table ("hS:"), and the
  * --json option of the verbs that print data. */
+#define CTL_OPT_OTP 2000
 #define CTL_OPTS_COMMON \
 	{ "store", required_argument, NULL, 'S' }, \
+	{ "otp",   required_argument, NULL, CTL_OPT_OTP }, \
 	{ "help",  no_argument,       NULL, 'h' }, \
 	{ NULL, 0, NULL, 0 }
 #define CTL_OPT_JSON { "json", no_argument, NULL, 'j' }
@@ -117,6 +120,15 @@ int cmd_escrow(struct ctl *ctl, int argc, char **argv);
 int ctl_approval_ready(struct ctl *ctl, const char *action, const char *eir,
                        const char *target, const char *reason, const char *what);
 int cmd_requests(struct ctl *ctl, int argc, char **argv);
+int cmd_mfa(struct ctl *ctl, int argc, char **argv);
+/* The second factor (cmd_mfa.c), for approve and reject and, once roles
+ * exist, every administrator verb: CTL_CONTINUE when MFA is off, or when
+ * the person (enrp_person_of) gave a good TOTP code — from --otp, else
+ * $ENRP_OTP, else typed on the terminal without echo.  Else says why
+ * (WHAT names the action, "approve 3", also for the journal's mfa-failed
+ * record) and returns CTL_FAIL.  Call it after ctl_open_store, once per
+ * run: a code is good only once. */
+int ctl_mfa_check(struct ctl *ctl, const char *what);
 int cmd_approve(struct ctl *ctl, int argc, char **argv);
 int cmd_reject(struct ctl *ctl, int argc, char **argv);
 int cmd_roles(struct ctl *ctl, int argc, char **argv);

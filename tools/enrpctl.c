@@ -65,6 +65,7 @@ static const struct cmd commands[] = {
 	{ "reject", cmd_reject, NEED_STORE_RW, N_("reject another administrator's request") },
 	{ "roles",  cmd_roles,  NEED_STORE_RW, N_("the Unix groups of administrators, operators, auditors") },
 	{ "report", cmd_report, NEED_STORE_RW, N_("every EIR's standing over a period (compliance)") },
+	{ "mfa",    cmd_mfa,    NEED_STORE_RW, N_("TOTP second factor: enroll people, turn it on or off") },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -392,6 +393,9 @@ int ctl_common_option(struct ctl *ctl, int c, const char *arg, const struct ctl_
 		return CTL_CONTINUE;
 	case 'j':
 		ctl->json = true;
+		return CTL_CONTINUE;
+	case CTL_OPT_OTP:
+		ctl->otp = arg;
 		return CTL_CONTINUE;
 	default: /* '?' or ':' */
 		getopt_complaint(ctl->getopt_prog, ctl->argv);
