@@ -66,6 +66,7 @@ struct ctl {
 	bool peer;
 	uint32_t peer_uid, peer_gid, peer_pid, peer_login_uid;
 	const char *otp;        /* --otp CODE (every verb takes it), for ctl_mfa_check */
+	bool mfa_checked;       /* ctl_open_store asked for the code already */
 };
 
 /* Help of one command or verb: USAGE is the synopsis after "usage: ", TEXT

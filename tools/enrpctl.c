@@ -484,6 +484,20 @@ int ctl_open_store(struct ctl *ctl)
 		}
 		/* A host clock set back below the store's floor is journalled by
 		 * the first command that may write (once per setback). */
+		/* With MFA on, an administrator's verb needs the person's code:
+		 * checked once, here, before the verb touches anything.  approve,
+		 * reject and mfa check their own; notify runs from a timer. */
+		const char *key = ctl->command + strlen("enrpctl ");
+		if (!ctl->mfa_checked && strlen(ctl->command) > strlen("enrpctl ") &&
+		    enrp_role_required(key) == ENRP_ROLE_ADMIN && strcmp(key, "approve") &&
+		    strcmp(key, "reject") && strncmp(key, "mfa", 3) && strcmp(key, "notify")) {
+			ctl->mfa_checked = true;
+			if (ctl_mfa_check(ctl, key) != CTL_CONTINUE) {
+				enrp_store_close(ctl->store);
+				ctl->store = NULL;
+				return CTL_FAIL;
+			}
+		}
 		if (!(flags & ENRP_STORE_RDONLY) &&
 		    enrp_clock_floor_check(ctl->store, &ctl->actor) == 1)
 			ctl_warn("the host clock was set back behind the platform's clock: journalled "

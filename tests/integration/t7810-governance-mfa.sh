@@ -105,13 +105,19 @@ assert_eq "True $A_UID,$B_UID" "$(printf '%s' "$l" | jq_py 'str(j["mfa"]) + " " 
 # ---- approve and reject need the decider's code ------------------------------------------
 
 next
-# Every verb takes --otp; escrow put is not yet an administrator verb that
-# checks it (roles will make it one), so this code is not looked at.
-expect_ok at $TS "$A_UID" escrow put pop "$T/owner.key" --reason "dump key" --otp 000000
-out=$(at $TS "$B_UID" escrow get pop 1 --reason drill -o "$T/got" 2>&1)
+# Every administrator verb needs the person's code, once: escrow put and get
+# as much as approve.
+out=$(at $TS "$A_UID" escrow put pop "$T/owner.key" --reason "dump key" --otp 000000 2>&1)
+assert_eq 1 $? "escrow put, an administrator's verb, with a wrong code: exit 1"
+assert_match "wrong TOTP code for escrow put" "$out" "saying so"
+assert_eq 0 "$(audit_count --event escrow-put)" "nothing deposited"
+expect_ok at $TS "$A_UID" escrow put pop "$T/owner.key" --reason "dump key" --otp "$(code "$SA" $TS)"
+out=$(at $TS "$B_UID" escrow get pop 1 --reason drill -o "$T/got" --otp "$(code "$SB" $TS)" 2>&1)
 assert_match "request 1 made" "$out" "bob requests escrow 1"
-out=$(at $TS "$A_UID" escrow get pop 1 --reason drill3 -o "$T/got" 2>&1)
+next
+out=$(at $TS "$A_UID" escrow get pop 1 --reason drill3 -o "$T/got" --otp "$(code "$SA" $TS)" 2>&1)
 assert_match "request 2 made" "$out" "alice requests escrow 1 too"
+next
 
 out=$(at $TS "$A_UID" approve 1 2>&1)
 assert_eq 1 $? "approve without a code (no terminal, no ENRP_OTP): exit 1"
@@ -150,7 +156,7 @@ failed=$(audit_count --event mfa-failed)
 
 # ENRP_OTP is taken as --otp is.
 next
-out=$(at $TS "$A_UID" escrow get pop 1 --reason drill4 -o "$T/got" 2>&1)
+out=$(at $TS "$A_UID" escrow get pop 1 --reason drill4 -o "$T/got" --otp "$(code "$SA" $TS)" 2>&1)
 assert_match "request 3 made" "$out" "a third request"
 out=$(ENRP_OTP=$(code "$SB" $TS) at $TS "$B_UID" approve 3)
 assert_eq 0 $? "approve with the code in ENRP_OTP"
