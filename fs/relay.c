@@ -232,7 +232,7 @@ struct relay *relay_start(const char *store)
 		free(r);
 		return NULL;
 	}
-	enrp_log(ENRP_LOG_INFO, "members of the role groups run enrpctl through %s", r->sock_path);
+	enrp_log(ENRP_LOG_DEBUG, "members of the role groups run enrpctl through %s", r->sock_path);
 	return r;
 }
 
