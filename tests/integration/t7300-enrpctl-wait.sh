@@ -54,7 +54,7 @@ assert_eq 1 "$?" "store: a missing EIR exits 1"
 assert_match "no EIR named 'nosuch'" "$out" "store: ... saying so"
 out=$(owner_ctl -S "$STORE" wait wo 2>&1)
 assert_eq 1 "$?" "an owner cannot open the store (root's alone): exit 1"
-assert_match "permission denied|root's alone" "$out" "... and is told why: ${out:0:160}"
+assert_match "permission denied|root's alone|runs only as root" "$out" "... and is told why: ${out:0:160}"
 
 # ---- timeout: a file kept open is never verified -------------------------------------
 as "$ALICE" sh -c "exec 3>'$MNT/wo/held-open'; echo x >&3
