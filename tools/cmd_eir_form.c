@@ -5,8 +5,8 @@
  *   eir import FILE.csv [--dry-run]     eir export [NAME...] [-o FILE]
  *
  * The CSV columns (enrpctl(8) lists them): a header row of column keys,
- * English (case-insensitive) or the Russian titles of the platform's form
- * (exact), in any order; only "name" and "owner" are required.  Export
+ * English (case-insensitive) or the Russian or Kazakh titles of the
+ * platform's form (exact), in any order; only "name" and "owner" are required.  Export
  * writes every column, English keys, in the order of the table below, with
  * canonical values, so export -> import -> export gives the same bytes.
  *
@@ -122,34 +122,59 @@ enum column {
 struct column_def {
 	const char *key;
 	const char *title_ru; /* the form's column title */
+	const char *title_kk; /* the same in Kazakh */
 };
 
 static const struct column_def columns[COLUMNS] = {
-	[COL_NAME] = { "name", "Имя ЭИР" },
-	[COL_FORM_FIRST + ENRP_FORM_FULL_NAME] = { "full_name", "Полное наименование ЭИР" },
-	[COL_FORM_FIRST + ENRP_FORM_OS] = { "os", "ОС и версия" },
-	[COL_FORM_FIRST + ENRP_FORM_DBMS] = { "dbms", "СУБД/ПО и версия" },
-	[COL_FORM_FIRST + ENRP_FORM_DB_SIZE] = { "db_size_gb", "Размер БД (ГБ)" },
-	[COL_FORM_FIRST + ENRP_FORM_DUMP_SIZE] = { "dump_size_gb", "Размер дампа (ГБ)" },
-	[COL_FORM_FIRST + ENRP_FORM_GROWTH] = { "growth_gb", "Планируемый прирост в год (ГБ)" },
-	[COL_FORM_FIRST + ENRP_FORM_CPUS] = { "cpus", "Процессоры сервера" },
-	[COL_FORM_FIRST + ENRP_FORM_CPU_LOAD] = { "cpu_load_pct", "Загрузка ЦП (%)" },
-	[COL_FORM_FIRST + ENRP_FORM_RAM] = { "ram_gb", "ОЗУ (ГБ)" },
+	[COL_NAME] = { "name", "Имя ЭИР",
+	                 "ЭАР аты" },
+	[COL_FORM_FIRST + ENRP_FORM_FULL_NAME] = { "full_name", "Полное наименование ЭИР",
+	                 "ЭАР толық атауы" },
+	[COL_FORM_FIRST + ENRP_FORM_OS] = { "os", "ОС и версия",
+	                 "ОЖ және нұсқасы" },
+	[COL_FORM_FIRST + ENRP_FORM_DBMS] = { "dbms", "СУБД/ПО и версия",
+	                 "ДҚБЖ/БҚ және нұсқасы" },
+	[COL_FORM_FIRST + ENRP_FORM_DB_SIZE] = { "db_size_gb", "Размер БД (ГБ)",
+	                 "ДҚ көлемі (ГБ)" },
+	[COL_FORM_FIRST + ENRP_FORM_DUMP_SIZE] = { "dump_size_gb", "Размер дампа (ГБ)",
+	                 "Дамп көлемі (ГБ)" },
+	[COL_FORM_FIRST + ENRP_FORM_GROWTH] = { "growth_gb", "Планируемый прирост в год (ГБ)",
+	                 "Жылдық жоспарланған өсім (ГБ)" },
+	[COL_FORM_FIRST + ENRP_FORM_CPUS] = { "cpus", "Процессоры сервера",
+	                 "Сервер процессорлары" },
+	[COL_FORM_FIRST + ENRP_FORM_CPU_LOAD] = { "cpu_load_pct", "Загрузка ЦП (%)",
+	                 "ОП жүктемесі (%)" },
+	[COL_FORM_FIRST + ENRP_FORM_RAM] = { "ram_gb", "ОЗУ (ГБ)",
+	                 "ЖЖҚ (ГБ)" },
 	[COL_FORM_FIRST + ENRP_FORM_BACKUP_TOOLS] = { "backup_tools",
-	                                              "Средства резервного копирования" },
-	[COL_FORM_FIRST + ENRP_FORM_ORGANISATION] = { "organisation", "Владелец (организация)" },
-	[COL_FORM_FIRST + ENRP_FORM_RESPONSIBLE] = { "responsible", "Ответственное лицо" },
-	[COL_FORM_FIRST + ENRP_FORM_PHONE] = { "phone", "Телефон" },
-	[COL_FORM_FIRST + ENRP_FORM_SCHEDULE] = { "schedule", "Расписание" },
-	[COL_FORM_FIRST + ENRP_FORM_BACKUP_TYPE] = { "backup_type", "Тип резервного копирования" },
-	[COL_FORM_FIRST + ENRP_FORM_METHOD] = { "method", "Способ резервного копирования" },
-	[COL_FORM_FIRST + ENRP_FORM_HOTCOLD] = { "backup_mode", "Режим резервного копирования" },
-	[COL_CLASS] = { "class", "Класс ЭИР" },
-	[COL_MODE] = { "mode", "Режим доступа" },
-	[COL_RETENTION] = { "retention", "Срок хранения" },
-	[COL_OWNER] = { "owner", "Учётная запись владельца" },
-	[COL_AGENT] = { "agent", "Учётная запись агента" },
-	[COL_QUOTA] = { "quota", "Квота" },
+	                                              "Средства резервного копирования",
+	                 "Сақтық көшірмелеу құралдары" },
+	[COL_FORM_FIRST + ENRP_FORM_ORGANISATION] = { "organisation", "Владелец (организация)",
+	                 "Иесі (ұйым)" },
+	[COL_FORM_FIRST + ENRP_FORM_RESPONSIBLE] = { "responsible", "Ответственное лицо",
+	                 "Жауапты тұлға" },
+	[COL_FORM_FIRST + ENRP_FORM_PHONE] = { "phone", "Телефон",
+	                 "Телефон" },
+	[COL_FORM_FIRST + ENRP_FORM_SCHEDULE] = { "schedule", "Расписание",
+	                 "Кесте" },
+	[COL_FORM_FIRST + ENRP_FORM_BACKUP_TYPE] = { "backup_type", "Тип резервного копирования",
+	                 "Сақтық көшірмелеу түрі" },
+	[COL_FORM_FIRST + ENRP_FORM_METHOD] = { "method", "Способ резервного копирования",
+	                 "Сақтық көшірмелеу әдісі" },
+	[COL_FORM_FIRST + ENRP_FORM_HOTCOLD] = { "backup_mode", "Режим резервного копирования",
+	                 "Сақтық көшірмелеу режимі" },
+	[COL_CLASS] = { "class", "Класс ЭИР",
+	                 "ЭАР сыныбы" },
+	[COL_MODE] = { "mode", "Режим доступа",
+	                 "Қол жеткізу режимі" },
+	[COL_RETENTION] = { "retention", "Срок хранения",
+	                 "Сақтау мерзімі" },
+	[COL_OWNER] = { "owner", "Учётная запись владельца",
+	                 "Иесінің тіркелгісі" },
+	[COL_AGENT] = { "agent", "Учётная запись агента",
+	                 "Агенттің тіркелгісі" },
+	[COL_QUOTA] = { "quota", "Квота",
+	                 "Квота" },
 };
 
 /* The column a header cell names (surrounding spaces ignored), or -1. */
@@ -164,7 +189,8 @@ static int column_of(const char *cell)
 	}
 	for (int c = 0; c < COLUMNS; c++) {
 		if ((strlen(columns[c].key) == len && strncasecmp(cell, columns[c].key, len) == 0) ||
-		    (strlen(columns[c].title_ru) == len && strncmp(cell, columns[c].title_ru, len) == 0))
+		    (strlen(columns[c].title_ru) == len && strncmp(cell, columns[c].title_ru, len) == 0) ||
+		    (strlen(columns[c].title_kk) == len && strncmp(cell, columns[c].title_kk, len) == 0))
 			return c;
 	}
 	return -1;
@@ -178,11 +204,11 @@ static const struct ctl_help import_help = {
 	"'-' reads standard input), all of them or none.  The file is UTF-8 CSV\n"
 	"(RFC 4180: fields with commas, quotes or line breaks in double quotes, a\n"
 	"quote doubled) with a header row of column keys, English or the form's\n"
-	"Russian titles, in any order: name and owner are required; full_name, os,\n"
-	"dbms, db_size_gb, dump_size_gb, growth_gb, cpus, cpu_load_pct, ram_gb,\n"
-	"backup_tools, organisation, class, responsible, phone, schedule,\n"
-	"backup_type, method, backup_mode, mode, retention, agent and quota may\n"
-	"follow (enrpctl(8) describes each).  Every row is checked first; any\n"
+	"Russian or Kazakh titles, in any order: name and owner are required;\n"
+	"full_name, os, dbms, db_size_gb, dump_size_gb, growth_gb, cpus,\n"
+	"cpu_load_pct, ram_gb, backup_tools, organisation, class, responsible,\n"
+	"phone, schedule, backup_type, method, backup_mode, mode, retention, agent\n"
+	"and quota may follow (enrpctl(8) describes each).  Every row is checked first; any\n"
 	"problem is reported with its line and column and nothing is imported.\n"
 	"\n"
 	"Options:\n"

@@ -142,4 +142,12 @@ assert_eq "adilet egov" "$(tail -n +2 c.csv | cut -d, -f1 | tr '\n' ' ' | sed 's
 assert_match "^enrpctl: no EIR named 'nosuch'$" "$(ctl eir export nosuch 2>&1 >/dev/null | head -n1)" \
 	"export of an unknown EIR: an error"
 
+# Kazakh titles name the columns as the Russian ones do.
+printf '%s\n' 'ЭАР аты,Иесінің тіркелгісі,ЭАР толық атауы,ЭАР сыныбы,Қол жеткізу режимі' \
+	"kzgov,$ALICE,Мемлекеттік қызметтер порталы,2,wo" >kk.csv
+expect_ok ctl eir import kk.csv
+assert_eq 'Мемлекеттік қызметтер порталы|2|wo' "$(ctl eir show kzgov --json | "$PY" -c '
+import json, sys; e = json.load(sys.stdin); print(e["form"]["full_name"], e["class"], e["mode"], sep="|")')" \
+	"Kazakh column titles: full name, class and mode imported"
+
 finish
