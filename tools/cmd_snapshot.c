@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <mntent.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,6 +403,38 @@ static int run_wait(char *const argv[])
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+#define PEER_MOUNTS "/run/enrp/mounts"
+
+/* Makes PEER_MOUNTS/UID/EIR@NAME for a member's mount: every directory
+ * root's and 0755, so nobody but root can swap one for a link. */
+static int peer_mount_dir(struct ctl *ctl, const char *eir, const char *name, char *buf,
+                          size_t size)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/%" PRIu32, PEER_MOUNTS, ctl->peer_uid);
+	const char *steps[] = { "/run/enrp", PEER_MOUNTS, dir };
+	for (size_t i = 0; i < 3; i++) {
+		struct stat sb;
+		if (mkdir(steps[i], 0755) != 0 && errno != EEXIST) {
+			ctl_err("cannot make '%s': %s", steps[i], strerror(errno));
+			return CTL_FAIL;
+		}
+		if (lstat(steps[i], &sb) != 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != 0 ||
+		    (sb.st_mode & 022)) {
+			ctl_err("'%s' is not a directory of root's alone: not mounting there", steps[i]);
+			return CTL_FAIL;
+		}
+	}
+	int n = snprintf(buf, size, "%s/%s@%s", dir, eir, name);
+	if (n < 0 || (size_t)n >= size)
+		return CTL_FAIL;
+	if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+		ctl_err("cannot make '%s': %s", buf, strerror(errno));
+		return CTL_FAIL;
+	}
+	return CTL_OK;
+}
+
 static int snap_mount(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -426,10 +459,18 @@ static int snap_mount(struct ctl *ctl, int argc, char **argv)
 		if (rc != CTL_CONTINUE)
 			return rc;
 	}
-	if (argc - optind != 2)
+	/* For a member through the relay, root mounts into a directory of its
+	 * own (peer_mount_dir): a path the member names could be swapped for a
+	 * link between the check and the mount. */
+	if (ctl->peer && argc - optind == 2) {
+		ctl_err("through enrpfs a snapshot is mounted under %s/%" PRIu32
+		        ": give no MOUNTPOINT", PEER_MOUNTS, ctl->peer_uid);
+		return CTL_FAIL;
+	}
+	if (argc - optind != (ctl->peer ? 1 : 2))
 		return ctl_usage_error(ctl, &mount_help, argc - optind < 2 ? "missing operand"
 		                                                          : "too many arguments");
-	const char *spec = argv[optind], *mnt = argv[optind + 1], *name;
+	const char *spec = argv[optind], *mnt = ctl->peer ? NULL : argv[optind + 1], *name;
 	char eir[ENRP_EIR_NAME_MAX + 1];
 	const char *at = strchr(spec, '@');
 	bool latest = at && strcmp(at + 1, "latest") == 0;
@@ -468,6 +509,23 @@ static int snap_mount(struct ctl *ctl, int argc, char **argv)
 		name = taken;
 	} else if ((rc = enrp_snapshot_get(ctl->store, eir, name, &s))) {
 		return snapshot_error("mount a", eir, name, rc);
+	}
+	char peer_dir[PATH_MAX];
+	if (ctl->peer) {
+		if ((rc = peer_mount_dir(ctl, eir, name, peer_dir, sizeof(peer_dir))) != CTL_OK)
+			return rc;
+		mnt = peer_dir;
+		/* The mount is root's; the member is let in by name. */
+		struct passwd pw, *res = NULL;
+		char pwbuf[1024];
+		if (getpwuid_r(ctl->peer_uid, &pw, pwbuf, sizeof(pwbuf), &res) != 0 || !res ||
+		    strlen(allow) + strlen(res->pw_name) + 2 > sizeof(allow)) {
+			ctl_err("cannot name account %" PRIu32 " for the mount", ctl->peer_uid);
+			return CTL_FAIL;
+		}
+		if (allow[0])
+			strcat(allow, ":");
+		strcat(allow, res->pw_name);
 	}
 	char opt[2048], prog[PATH_MAX], where[PATH_MAX];
 	snprintf(opt, sizeof(opt), "snapshot=%s@%s%s%s", eir, name, allow[0] ? ",allow=" : "", allow);
@@ -543,6 +601,13 @@ static int snap_umount(struct ctl *ctl, int argc, char **argv)
 		ctl_err("cannot unmount '%s': %s", args[0], strerror(errno));
 		return CTL_FAIL;
 	}
+	char mine[PATH_MAX];
+	snprintf(mine, sizeof(mine), "%s/%" PRIu32 "/", PEER_MOUNTS, ctl->peer_uid);
+	if (ctl->peer && strncmp(where, mine, strlen(mine))) {
+		ctl_err("cannot unmount '%s': through enrpfs only your own snapshot mounts (under %s)",
+		        where, mine);
+		return CTL_FAIL;
+	}
 	if (!mounted_snapshot(where, spec, sizeof(spec))) {
 		ctl_err("cannot unmount '%s': no snapshot is mounted there", where);
 		ctl_hint("'grep enrp-snapshot /proc/mounts' lists the snapshot mounts");
@@ -580,6 +645,8 @@ static int snap_umount(struct ctl *ctl, int argc, char **argv)
 	rc = enrp_journal_append(ctl->store, &ctl->actor, spec, "snapshot-umount", "%s", details);
 	if (rc)
 		ctl_warn("unmounted, but the journal record failed: %s", enrp_strerror(rc));
+	if (ctl->peer)
+		rmdir(where); /* made for this mount (peer_mount_dir) */
 	ctl_line(stdout, "unmounted %s", where);
 	return rc ? CTL_FAIL : CTL_OK;
 }

@@ -560,9 +560,6 @@ static const char *peer_refusal(const char *cmd, int argc, char **argv)
 		                                    "--segment", "--keyfile" };
 	if (!strcmp(cmd, "init") || !strcmp(cmd, "wait"))
 		return N_("runs only as root (an EIR's owner waits on the mount, as themselves)");
-	if (!strcmp(cmd, "snapshot") && argc > 1 &&
-	    (!strcmp(argv[1], "mount") || !strcmp(argv[1], "umount")))
-		return N_("snapshot mounts are made by root for now (enrpctl(8), ROLES)");
 	for (int i = 1; i < argc; i++) {
 		for (size_t k = 0; k < sizeof(path_options) / sizeof(path_options[0]); k++) {
 			size_t l = strlen(path_options[k]);

@@ -56,6 +56,22 @@ expect_ok member "$AGENT" snapshot create pop drill-1
 assert_eq "$(uid_of "$AGENT") enrpctl snapshot create" \
 	"$(last_field snapshot-create 'str(r["uid"]) + " " + r["command"]')" \
 	"the journal names the operator, not root"
+echo "drill data" >"$MNT/pop/d.txt" && expect_ok ctl wait --timeout 60 "$MNT/pop/d.txt"
+expect_ok member "$AGENT" snapshot create pop drill-2
+SM=/run/enrp/mounts/$(uid_of "$AGENT")/pop@drill-2
+out=$(member "$AGENT" snapshot mount pop@drill-2 "$T" 2>&1)
+assert_eq 1 $? "an operator names no mount point of the host"
+assert_match "give no MOUNTPOINT" "$out" "saying where it goes instead"
+out=$(member "$AGENT" snapshot mount pop@drill-2)
+assert_eq 0 $? "an operator mounts a snapshot (through enrpfs)"
+assert_match "at $SM \(read-only\)" "$out" "under a directory of root's for that account"
+assert_eq "drill data" "$(as "$AGENT" cat "$SM/d.txt")" "the operator reads the snapshot"
+expect_fail EACCES as "$BOB" cat "$SM/d.txt"
+assert_eq "$(uid_of "$AGENT")" "$(last_field snapshot-mount 'str(r["uid"])')" "the mount is journalled as the operator's"
+out=$(member "$AGENT" snapshot umount "$MNT" 2>&1)
+assert_eq 1 $? "an operator unmounts only their own snapshot mounts"
+expect_ok member "$AGENT" snapshot umount "$SM"
+assert_true "unmounted, and its directory removed" test ! -e "$SM"
 out=$(member "$AGENT" eir set pop --quota 1G 2>&1)
 assert_eq 1 $? "an operator cannot change an EIR"
 assert_match "permission denied: 'enrpctl eir set' needs the role admin \(group $ADM\)" "$out" \
@@ -110,7 +126,6 @@ out=$(member "$ALICE" scrub --keyfile /etc/shadow 2>&1)
 assert_eq 1 $? "--keyfile: refused"
 expect_exit 1 member "$ALICE" init "$T/another"
 assert_true "no store made" test ! -e "$T/another"
-expect_exit 1 member "$ALICE" snapshot mount pop@drill-1 "$T"
 expect_exit 2 member "$ALICE" eir set pop --bogus
 assert_eq "$mode0" "$(stat -c '%a %U' "$STORE")" "the store stayed root's alone"
 
