@@ -214,9 +214,9 @@ FUZZ_SEED    ?= 1
 FUZZ_TARGETS := records frame units anchor retention csv schedule
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
-                -DENRP_INTERNAL -Iinclude -Icore $(shell pkg-config --cflags fuse3 lmdb libzstd libcrypto) \
+                -DENRP_INTERNAL -Iinclude -Icore $(shell pkg-config --cflags fuse3 lmdb libzstd libcrypto liboath) \
                 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
-FUZZ_LIBS    := $(shell pkg-config --libs lmdb libzstd libcrypto) -pthread
+FUZZ_LIBS    := $(shell pkg-config --libs lmdb libzstd libcrypto liboath) -pthread
 FUZZ_ENV     := ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 \
                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
