@@ -306,39 +306,31 @@ struct walk {
 	size_t n, cap;
 };
 
+/* One request into the walk's array. */
+static int walk_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct walk *w = arg;
+	if (k->mv_size != KEY_LEN)
+		return 0;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 16;
+		struct enrp_request *nv = realloc(w->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		w->v = nv;
+		w->cap = cap;
+	}
+	int rc = decode(be64_get((const uint8_t *)k->mv_data + PREFIX_LEN), v->mv_data, v->mv_size,
+	                &w->v[w->n]);
+	if (rc == 0)
+		w->n++;
+	return rc;
+}
+
 /* Collects every request (the callback runs outside the transaction). */
 static int walk_fn(enrp_txn *t, void *arg)
 {
-	struct walk *w = arg;
-	MDB_cursor *cur;
-	MDB_val k = { PREFIX_LEN, (void *)PREFIX }, v;
-	int rc = txn_cursor(t, DBI_META, &cur);
-	if (rc)
-		return rc;
-	int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != KEY_LEN || memcmp(k.mv_data, PREFIX, PREFIX_LEN))
-			break;
-		if (w->n == w->cap) {
-			size_t cap = w->cap ? w->cap * 2 : 16;
-			struct enrp_request *nv = realloc(w->v, cap * sizeof(*nv));
-			if (!nv) {
-				mdb_cursor_close(cur);
-				return -ENOMEM;
-			}
-			w->v = nv;
-			w->cap = cap;
-		}
-		rc = decode(be64_get((const uint8_t *)k.mv_data + PREFIX_LEN), v.mv_data, v.mv_size,
-		            &w->v[w->n]);
-		if (rc) {
-			mdb_cursor_close(cur);
-			return rc;
-		}
-		w->n++;
-	}
-	mdb_cursor_close(cur);
-	return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : store_mdb_err(mrc);
+	return txn_prefix_each(t, DBI_META, PREFIX, PREFIX_LEN, walk_one, arg);
 }
 
 int enrp_request_list(enrp_store *st, int64_t now_ns,

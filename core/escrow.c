@@ -194,6 +194,32 @@ struct list_ctx {
 	const struct enrp_actor *actor;
 };
 
+/* One deposit into the listing (its EIR's name filled by list_fn). */
+static int list_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct list_ctx *c = arg;
+	const uint8_t *blob;
+	size_t bloblen;
+	if (k->mv_size != KEY_LEN)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 8;
+		struct enrp_escrow *nv = realloc(c->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		c->v = nv;
+		c->cap = cap;
+	}
+	struct enrp_escrow *e = &c->v[c->n];
+	memset(e, 0, sizeof(*e));
+	int rc = parse(v, e, &blob, &bloblen);
+	if (rc)
+		return rc;
+	e->id = be64_get((const uint8_t *)k->mv_data + 5);
+	c->n++;
+	return 0;
+}
+
 static int list_fn(enrp_txn *t, void *arg)
 {
 	struct list_ctx *c = arg;
@@ -202,42 +228,13 @@ static int list_fn(enrp_txn *t, void *arg)
 	int rc = eir_get_by_name_txn(t, c->eir, &eir);
 	if (rc)
 		return rc;
-	MDB_cursor *cur;
 	uint8_t start[5];
 	be32_put(start, eir.id);
 	start[4] = TAG;
-	MDB_val k = { sizeof(start), start }, v;
-	if ((rc = txn_cursor(t, DBI_KEYS, &cur)))
-		return rc == -ENOENT ? 0 : rc;
-	int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != KEY_LEN || memcmp(k.mv_data, start, sizeof(start)))
-			break;
-		if (c->n == c->cap) {
-			size_t cap = c->cap ? c->cap * 2 : 8;
-			struct enrp_escrow *nv = realloc(c->v, cap * sizeof(*nv));
-			if (!nv) {
-				mdb_cursor_close(cur);
-				return -ENOMEM;
-			}
-			c->v = nv;
-			c->cap = cap;
-		}
-		struct enrp_escrow *e = &c->v[c->n];
-		const uint8_t *blob;
-		size_t bloblen;
-		memset(e, 0, sizeof(*e));
-		if ((rc = parse(&v, e, &blob, &bloblen))) {
-			mdb_cursor_close(cur);
-			return rc;
-		}
-		e->id = be64_get((const uint8_t *)k.mv_data + 5);
-		snprintf(e->eir, sizeof(e->eir), "%s", eir.name);
-		c->n++;
-	}
-	mdb_cursor_close(cur);
-	if (mrc != 0 && mrc != MDB_NOTFOUND)
-		return store_mdb_err(mrc);
+	if ((rc = txn_prefix_each(t, DBI_KEYS, start, sizeof(start), list_one, c)))
+		return rc;
+	for (size_t i = 0; i < c->n; i++)
+		snprintf(c->v[i].eir, sizeof(c->v[i].eir), "%s", eir.name);
 	enrp_details_add(d, sizeof(d), "count", "%zu", c->n);
 	return journal_append_txn(t, c->actor, eir.name, "escrow-list", d);
 }

@@ -208,23 +208,19 @@ static int setting_txn(enrp_txn *t, bool *on)
 	return 0;
 }
 
+static int count_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	(void)v;
+	if (k->mv_size == KEY_LEN)
+		(*(unsigned *)arg)++;
+	return 0;
+}
+
 /* Enrolled people, counted. */
 static int count_txn(enrp_txn *t, unsigned *n)
 {
-	MDB_cursor *cur;
-	MDB_val k = { PREFIX_LEN, (void *)PREFIX }, v;
-	int rc = txn_cursor(t, DBI_META, &cur);
-	if (rc)
-		return rc;
 	*n = 0;
-	int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != KEY_LEN || memcmp(k.mv_data, PREFIX, PREFIX_LEN))
-			break;
-		(*n)++;
-	}
-	mdb_cursor_close(cur);
-	return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : store_mdb_err(mrc);
+	return txn_prefix_each(t, DBI_META, PREFIX, PREFIX_LEN, count_one, n);
 }
 
 static int enabled_fn(enrp_txn *t, void *arg)
@@ -381,43 +377,34 @@ struct walk {
 	size_t n, cap;
 };
 
+/* One enrolled person into the walk's array. */
+static int walk_one(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct walk *w = arg;
+	const uint8_t *blob;
+	size_t bloblen;
+	if (k->mv_size != KEY_LEN)
+		return 0;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 8;
+		struct enrp_mfa_person *nv = realloc(w->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		w->v = nv;
+		w->cap = cap;
+	}
+	uint32_t person = be32_get((const uint8_t *)k->mv_data + PREFIX_LEN);
+	if (parse(person, v, &w->v[w->n], &blob, &bloblen))
+		return -EIO;
+	w->n++;
+	return 0;
+}
+
 static int walk_fn(enrp_txn *t, void *arg)
 {
 	struct walk *w = arg;
-	MDB_cursor *cur;
-	MDB_val k = { PREFIX_LEN, (void *)PREFIX }, v;
-	const uint8_t *blob;
-	size_t bloblen;
-	int rc = txn_cursor(t, DBI_META, &cur);
-	if (rc)
-		return rc;
 	w->n = 0;
-	int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != KEY_LEN || memcmp(k.mv_data, PREFIX, PREFIX_LEN))
-			break;
-		if (w->n == w->cap) {
-			size_t cap = w->cap ? w->cap * 2 : 8;
-			struct enrp_mfa_person *nv = realloc(w->v, cap * sizeof(*nv));
-			if (!nv) {
-				mdb_cursor_close(cur);
-				return -ENOMEM;
-			}
-			w->v = nv;
-			w->cap = cap;
-		}
-		uint32_t person = ((uint32_t)((const uint8_t *)k.mv_data)[PREFIX_LEN] << 24) |
-		                  ((uint32_t)((const uint8_t *)k.mv_data)[PREFIX_LEN + 1] << 16) |
-		                  ((uint32_t)((const uint8_t *)k.mv_data)[PREFIX_LEN + 2] << 8) |
-		                  ((const uint8_t *)k.mv_data)[PREFIX_LEN + 3];
-		if (parse(person, &v, &w->v[w->n], &blob, &bloblen)) {
-			mdb_cursor_close(cur);
-			return -EIO;
-		}
-		w->n++;
-	}
-	mdb_cursor_close(cur);
-	return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : store_mdb_err(mrc);
+	return txn_prefix_each(t, DBI_META, PREFIX, PREFIX_LEN, walk_one, w);
 }
 
 int enrp_mfa_list(enrp_store *st, int (*cb)(const struct enrp_mfa_person *p, void *arg),

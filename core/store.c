@@ -308,6 +308,26 @@ int txn_cursor(enrp_txn *t, enum store_dbi db, MDB_cursor **out)
 	return t->ret;
 }
 
+int txn_prefix_each(enrp_txn *t, enum store_dbi db, const void *prefix, size_t plen,
+                    txn_prefix_fn *fn, void *arg)
+{
+	MDB_cursor *cur;
+	int rc = txn_cursor(t, db, &cur);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	MDB_val k = { plen, (void *)prefix }, v;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	for (rc = 0; mrc == 0 && rc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen))
+			break;
+		rc = fn(&k, &v, arg);
+	}
+	mdb_cursor_close(cur);
+	if (rc)
+		return rc;
+	return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : store_mdb_err(mrc);
+}
+
 int txn_next_id(enrp_txn *t, const char *key, uint64_t start, uint64_t *out)
 {
 	MDB_val v;

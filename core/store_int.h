@@ -93,6 +93,13 @@ int txn_put(enrp_txn *t, enum store_dbi db, const void *key, size_t klen,
 int txn_del(enrp_txn *t, enum store_dbi db, const void *key, size_t klen);
 int txn_cursor(enrp_txn *t, enum store_dbi db, MDB_cursor **out);
 
+/* Calls FN for every record of DB whose key starts with PREFIX (PLEN
+ * bytes), in key order; a non-zero return from FN stops and is returned.
+ * A database the store lacks (an older format, read-only) has none. */
+typedef int txn_prefix_fn(const MDB_val *key, const MDB_val *val, void *arg);
+int txn_prefix_each(enrp_txn *t, enum store_dbi db, const void *prefix, size_t plen,
+                    txn_prefix_fn *fn, void *arg);
+
 /* Next value of the counter KEY in DBI_META (starting at START), persisted. */
 int txn_next_id(enrp_txn *t, const char *key, uint64_t start, uint64_t *out);
 
