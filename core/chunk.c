@@ -7,10 +7,11 @@
  *
  * Crash safety.  A chunk file is written under a temporary name in the EIR's
  * tmp/ directory and renamed into place, so a visible chunk file is always
- * complete.  The seal pipeline writes all new chunks of a file, makes them
- * durable with one syncfs(2), and only then commits the index entries and
- * the chunk list that point at them: metadata never points at a chunk that a
- * crash could lose.  A crash in between leaves chunk files nothing
+ * complete.  The seal pipeline writes all new chunks of a file and applies
+ * the index entries and chunk list that point at them to the daemon's open
+ * group; the group's commit runs one syncfs(2) first (txn_needs_chunks in
+ * store.c), so metadata never durably points at a chunk that a crash could
+ * lose.  A crash in between leaves chunk files nothing
  * references, which garbage collection removes; an index entry whose
  * reference count drops to zero is removed at once, its file likewise left
  * to GC (a snapshot taken later may still find it useful, and removing files

@@ -66,8 +66,9 @@
  * one the worker started from.  Otherwise the worker commits nothing and the
  * file stays queued.
  *
- * Crash safety of a seal: chunks are written and made durable (one syncfs)
- * before the transaction that references them; the spool file is removed
+ * Crash safety of a seal: chunks are written, then made durable (one syncfs
+ * for a whole group of seals: txn_needs_chunks) before the commit of the
+ * transaction that references them; the spool file is removed
  * only after that transaction is durable (txn_on_durable).  A crash at any
  * point leaves either the spool file with the file still queued, or the
  * sealed file; at worst unreferenced chunk files, which GC removes.  A
@@ -83,7 +84,7 @@
  * a copy of its bytes, and the worker takes their results in file order, so
  * the chunk list is the one a serial seal makes; while its window is full
  * the worker waits (pool_wait() says why it does not compress too).  Every
- * chunk in flight is finished before the syncfs or a park, error or not, so
+ * chunk in flight is finished before the commit or a park, error or not, so
  * the crash-safety argument above is unchanged.  Smaller files are stored by
  * their worker alone: for one chunk, a handoff costs more than it can win.
  *
@@ -267,6 +268,13 @@ struct enrp_ingest {
 static struct enrp_ingest_test next_test;
 static pthread_mutex_t next_test_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static void (*_Atomic chunks_written_hook)(void);
+
+void enrp_ingest_test_chunks_written(void (*fn)(void))
+{
+	atomic_store(&chunks_written_hook, fn);
+}
+
 void enrp_ingest_test_hooks(const struct enrp_ingest_test *t)
 {
 	pthread_mutex_lock(&next_test_lock);
@@ -307,7 +315,8 @@ struct seal_job {
 	uint32_t *stored;          /* stored length of each chunk */
 	size_t n, cap, nchunks;
 	uint8_t sum[32];
-	bool wrote;                /* a chunk file was written (syncfs before commit) */
+	bool wrote;                /* a chunk file was written (synced before commit) */
+	uint64_t chunk_ticket;     /* store_chunk_ticket once they were all written */
 	const struct enrp_actor *actor;
 	struct seal_trail trail;   /* SHA-256 states along [0, pos) (sealstate_int.h) */
 	enrp_sha256 *last_cut;     /* the state at the start of the last chunk cut, */
@@ -847,7 +856,7 @@ static void coder_idle(struct coder *c)
 struct chunk_out {
 	uint8_t digest[32];
 	uint32_t stored;   /* length of its frame */
-	bool written;      /* a chunk file was written (syncfs before commit) */
+	bool written;      /* a chunk file was written (synced before commit) */
 };
 
 struct known_args {
@@ -1514,6 +1523,8 @@ static int commit_fn(enrp_txn *t, void *arg)
 		return -EAGAIN; /* changed while we read it: seal again later */
 	if (r.nlink == 0)
 		return -ESTALE;
+	if (j->wrote && (rc = txn_needs_chunks(t, j->chunk_ticket)))
+		return rc;
 	for (size_t i = 0; i < j->n; i++)
 		if (j->v[i].plain_len) /* a run of zeros references no chunk */
 			chunk_ref(t, r.eir_id, j->v[i].digest, j->stored[i], j->v[i].plain_len);
@@ -1627,9 +1638,12 @@ static int job_finish(enrp_ingest *ing, struct seal_job *j)
 	if (j->last_cut) /* an append resumes here (keep_last_cut) */
 		seal_trail_add(&j->trail, j->last_cut_pos, j->last_cut, true);
 	int rc = enrp_sha256_final(j->sha, j->sum);
-	/* New chunks are durable before anything points at them. */
-	if (rc == 0 && j->wrote)
-		rc = chunk_sync(ing->st);
+	/* New chunks are durable before anything points at them: the commit
+	 * that makes this seal durable syncs them first (txn_needs_chunks). */
+	j->chunk_ticket = store_chunk_ticket(ing->st);
+	void (*hook)(void) = atomic_load(&chunks_written_hook);
+	if (hook && j->wrote)
+		hook();
 	if (rc == 0) {
 		pthread_mutex_lock(&ing->lock);
 		if (writers_of(ing, j->ino) || atomic_load(&j->stale))

@@ -29,6 +29,9 @@
  *     process wants to write (writer-intent flock), and at once when a client
  *     calls fsync, fdatasync, fsyncdir or syncfs (enrp_store_sync), so
  *     concurrent fsyncs share one disk flush;
+ *   - chunk files that a seal in the group references are made durable by
+ *     one chunk sync before the group's commit (txn_needs_chunks), not one
+ *     per seal; it runs with st->lock released;
  *   - files that metadata stopped referencing (spool files of freed inodes)
  *     are unlinked (or pooled, spool.c) only after the commit that freed
  *     them is durable, by the committer with st->lock released (reads go
@@ -113,6 +116,7 @@
 #include <enrp/enrp.h>
 
 #include "record_int.h"
+#include "chunk_int.h"
 #include "spool_int.h"
 #include "store_int.h"
 
@@ -179,6 +183,16 @@ struct enrp_store {
 	uint64_t commits;       /* groups committed so far */
 	int group_err;          /* a failed group commit: the daemon must stop */
 	int begin_err;          /* a group could not begin (disk full): transient */
+	/* Chunk files ride the group commit (txn_needs_chunks): a seal takes a
+	 * ticket, the current epoch, once its chunk files are written; each
+	 * chunk sync the committer runs first moves the epoch on, and once it
+	 * returns, every ticket below the epoch it began is durable. */
+	_Atomic uint64_t chunk_epoch;
+	uint64_t chunks_durable_below; /* protected by lock */
+	uint64_t group_chunk_ticket;   /* highest ticket in the open group; 0: none */
+	_Atomic uint64_t chunk_syncs;  /* chunk syncs run by the committer (tests) */
+	int (*test_chunk_sync_hook)(void *); /* runs in the unlocked chunk sync (tests) */
+	void *test_chunk_sync_arg;
 	off_t reserved;         /* bytes of the data file reserved with fallocate */
 
 	/* Free space for client data (enrp_store_data_room). */
@@ -527,6 +541,19 @@ unsigned enrp_store_format(const enrp_store *st)
 uint64_t enrp_store_commit_count(const enrp_store *st)
 {
 	return st->commits;
+}
+
+uint64_t enrp_store_chunk_sync_count(const enrp_store *st)
+{
+	return atomic_load(&st->chunk_syncs);
+}
+
+void enrp_store_test_chunk_sync_hook(enrp_store *st, int (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&st->lock);
+	st->test_chunk_sync_hook = fn;
+	st->test_chunk_sync_arg = arg;
+	pthread_mutex_unlock(&st->lock);
 }
 
 /* ---- environment lifecycle ---- */
@@ -925,6 +952,8 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 	st->chunks_dirfd = -1;
 	st->intent_fd = -1;
 	st->group_fd = -1;
+	st->chunk_epoch = 1;
+	st->chunks_durable_below = 1;
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_mutex_init(&st->room_lock, NULL);
 	pthread_condattr_t ca;
@@ -1523,6 +1552,50 @@ static bool writer_waiting(enrp_store *st)
 	return errno == EWOULDBLOCK;
 }
 
+/* Makes the chunk files of the open group's seals durable before the commit
+ * that points at them (st->lock held).  One chunk sync serves every seal of
+ * the group, instead of one per seal, and runs with st->lock released, so
+ * that reads and writes go on meanwhile.  A seal applied during that sync
+ * may have written after it began: then one more sync, holding the lock. */
+static int group_chunks_durable(enrp_store *st)
+{
+	for (int round = 0; st->group_chunk_ticket >= st->chunks_durable_below; round++) {
+		uint64_t began = atomic_fetch_add(&st->chunk_epoch, 1) + 1;
+		int (*hook)(void *) = st->test_chunk_sync_hook;
+		void *hook_arg = st->test_chunk_sync_arg;
+		if (round == 0)
+			pthread_mutex_unlock(&st->lock);
+		int rc = hook ? hook(hook_arg) : 0;
+		if (rc == 0)
+			rc = chunk_sync(st);
+		atomic_fetch_add(&st->chunk_syncs, 1);
+		if (round == 0)
+			pthread_mutex_lock(&st->lock);
+		if (rc)
+			return rc;
+		if (began > st->chunks_durable_below)
+			st->chunks_durable_below = began;
+	}
+	return 0;
+}
+
+uint64_t store_chunk_ticket(enrp_store *st)
+{
+	return atomic_load(&st->chunk_epoch);
+}
+
+int txn_needs_chunks(enrp_txn *t, uint64_t ticket)
+{
+	enrp_store *st = t->st;
+	if (!(st->flags & ENRP_STORE_GROUP_COMMIT) || !st->group) {
+		atomic_fetch_add(&st->chunk_syncs, 1);
+		return chunk_sync(st); /* committed on its own: sync now */
+	}
+	if (ticket > st->group_chunk_ticket)
+		st->group_chunk_ticket = ticket;
+	return 0;
+}
+
 /* Commits the open group (st->lock held).  Hooks run after the commit is
  * durable, with st->lock released so that reads go on meanwhile (they see
  * the committed state the hooks act on); the commit counts as done, and
@@ -1531,12 +1604,20 @@ static bool writer_waiting(enrp_store *st)
  * changes it might not keep. */
 static void group_commit(enrp_store *st)
 {
+	int rc = group_chunks_durable(st);
 	struct store_hook *hooks = st->ghooks;
 	size_t nhooks = st->nghooks;
 	st->ghooks = NULL;
 	st->nghooks = st->ghooks_cap = 0;
-	int rc = store_mdb_err(mdb_txn_commit(st->group));
+	if (rc == 0) {
+		rc = store_mdb_err(mdb_txn_commit(st->group));
+	} else {
+		enrp_log(ENRP_LOG_ERR, "cannot make the chunk files of this group durable: %s",
+		         strerror(-rc));
+		mdb_txn_abort(st->group);
+	}
 	st->group = NULL;
+	st->group_chunk_ticket = 0;
 	/* Durable now (or lost, and the store refuses writes): either way no
 	 * EIR has changes waiting for this group any more. */
 	st->ngtouched = 0;

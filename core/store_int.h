@@ -120,6 +120,14 @@ bool store_hook_pending(enrp_store *st, store_hook_fn *fn, uint64_t arg);
  * view holds only committed, hence durable, data. */
 int store_read_committed(enrp_store *st, enrp_txn_fn *fn, void *arg);
 
+/* Chunk files written before this call are made durable by the commit of
+ * any transaction that calls txn_needs_chunks with the returned ticket. */
+uint64_t store_chunk_ticket(enrp_store *st);
+/* The transaction points at chunk files written before TICKET was taken:
+ * in the daemon's group, the committer makes them durable (one chunk sync
+ * for the whole group) before the commit; otherwise they are synced now. */
+int txn_needs_chunks(enrp_txn *t, uint64_t ticket);
+
 /* Whether the store was opened ENRP_STORE_GROUP_COMMIT (the daemon). */
 bool store_group_commit(const enrp_store *st);
 

@@ -108,6 +108,10 @@ struct enrp_ingest_test {
 void enrp_ingest_test_hooks(const struct enrp_ingest_test *t);
 /* Seals started and not finished (running or parked). */
 unsigned enrp_ingest_test_jobs(enrp_ingest *ing);
+/* FN runs in every pipeline's worker between the chunk files of a seal
+ * being written and its commit, when it wrote any (no lock held): tests
+ * hold a worker there.  NULL: none. */
+void enrp_ingest_test_chunks_written(void (*fn)(void));
 #endif
 
 #endif

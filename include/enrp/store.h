@@ -144,6 +144,13 @@ uint64_t enrp_store_unreferenced(const enrp_store *st);
 #ifdef ENRP_INTERNAL
 /* Number of group commits done so far (tests of the durability design). */
 uint64_t enrp_store_commit_count(const enrp_store *st);
+/* Number of chunk syncs run so far: by the committer before a group
+ * commit, or at once for a transaction outside a group. */
+uint64_t enrp_store_chunk_sync_count(const enrp_store *st);
+/* FN(ARG) runs inside each of the committer's chunk syncs, before the sync
+ * itself, with the store unlocked (tests of a seal applied meanwhile); an
+ * error it returns stands for a failed sync.  NULL removes it. */
+void enrp_store_test_chunk_sync_hook(enrp_store *st, int (*fn)(void *), void *arg);
 /* Makes every enrp_store_write fail with ERR (< 0) until called with 0,
  * as a full disk would (tests of what retries). */
 void enrp_store_test_fail_writes(enrp_store *st, int err);

@@ -2,14 +2,14 @@
  * ingest_fixture.h — what the three seal-pipeline test programs share
  * (test_ingest, test_ingest_pool, test_ingest_rewrites): stores, EIRs,
  * files and their spool bytes, the queue and chunk index as the store
- * holds them, the journal, and the syncfs gate.
+ * holds them, the journal, and the gate.
  *
  * The pipeline's tests are three programs rather than one so that each
  * runs in minutes under valgrind and they run side by side.
  *
- * The gate: this header defines syncfs(2), which the pipeline calls
- * exactly between "chunks written" and "commit" (chunk_sync), and can
- * hold a worker inside it.  That makes the stale-data tests deterministic.
+ * The gate: the pipeline's test hook between "chunks written" and
+ * "commit" (enrp_ingest_test_chunks_written), which can hold a worker
+ * there.  That makes the stale-data tests deterministic.
  *
  * Include it once, from the program's one source file.  Every helper is
  * static and not every program uses every helper, hence the pragma.
@@ -77,18 +77,18 @@ static const struct enrp_caller root_caller = { .uid = 0, .gid = 0, .pid = 4343 
 static const char EMPTY_SHA[] =
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-/* ---- syncfs gate: holds a worker between "chunks written" and commit ---- */
+/* ---- the gate: holds a worker between "chunks written" and commit ---- */
 
 static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
 static int gate_state;       /* protected by gate_mu: 0 off, 1 armed, 2 held, 3 released */
-static unsigned syncfs_calls; /* protected by gate_mu */
+static unsigned gate_passes; /* protected by gate_mu */
 
-/* Overrides libc's: chunk_sync() is its only caller in libenrp. */
-int syncfs(int fd)
+/* The pipeline's test hook (enrp_ingest_test_chunks_written). */
+static void gate_point(void)
 {
 	pthread_mutex_lock(&gate_mu);
-	syncfs_calls++;
+	gate_passes++;
 	if (gate_state == 1) {
 		gate_state = 2;
 		pthread_cond_broadcast(&gate_cv);
@@ -97,11 +97,11 @@ int syncfs(int fd)
 		gate_state = 0;
 	}
 	pthread_mutex_unlock(&gate_mu);
-	return (int)syscall(SYS_syncfs, fd);
 }
 
 static void gate_arm(void)
 {
+	enrp_ingest_test_chunks_written(gate_point);
 	pthread_mutex_lock(&gate_mu);
 	gate_state = 1;
 	pthread_mutex_unlock(&gate_mu);
@@ -236,6 +236,7 @@ static enrp_ingest *ingest_with(enrp_store *st, enrp_vault *v, unsigned workers,
 	struct enrp_ingest_config cfg = { .workers = workers, .cache_bytes = cache,
 		                          .decoders = decoders };
 	enrp_ingest *ing;
+	enrp_ingest_test_chunks_written(gate_point);
 	int rc = enrp_ingest_open(st, v, &cfg, &ing);
 	if (rc)
 		bail("enrp_ingest_open", rc);

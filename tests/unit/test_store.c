@@ -3,10 +3,13 @@
  * read-only opens, map growth, group commit (atomic nested operations,
  * visibility, durability on sync, concurrent writers), a second process
  * writing while the daemon holds a group, and enrp_store_sync_eir (a group
- * is committed for the EIRs whose changes it holds, and only for them).
+ * is committed for the EIRs whose changes it holds, and only for them),
+ * and chunk files made durable by the commit of the seals that point at
+ * them (one sync per group, a seal applied during that sync).
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -394,6 +397,139 @@ static void sync_eir(void)
 	}
 }
 
+/* ---- chunk files ride the group commit (txn_needs_chunks) ---- */
+
+/* A seal's commit: a record that points at chunk files written before
+ * TICKET was taken. */
+struct sealish {
+	const char *key;
+	uint64_t ticket;
+};
+
+static int sealish_fn(enrp_txn *t, void *arg)
+{
+	struct sealish *s = arg;
+	int rc = txn_needs_chunks(t, s->ticket);
+	if (rc)
+		return rc;
+	struct kv kv = { .key = s->key, .value = s->ticket };
+	return put_fn(t, &kv);
+}
+
+/* Whether another process reads KEY from disk (durable data only). */
+static bool on_disk(const char *store, const char *key)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		enrp_store *ro;
+		int crc;
+		if (enrp_store_open(store, ENRP_STORE_RDONLY, &ro))
+			_exit(3);
+		get_value(ro, key, &crc);
+		enrp_store_close(ro);
+		_exit(crc == 0 ? 0 : crc == -ENOENT ? 1 : 4);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+struct in_sync {
+	enrp_store *st;
+	const char *store;
+	struct sealish late;  /* applied while the sync runs (key NULL: none) */
+	bool late_fresh;      /* its ticket is taken inside the sync */
+	int calls;
+	int write_rc;
+	bool seen_early;      /* the group's records were on disk before the sync ended */
+	int fail;             /* returned as the sync's error */
+};
+
+static int during_sync(void *arg)
+{
+	struct in_sync *x = arg;
+	if (x->calls++ == 0) {
+		x->seen_early = on_disk(x->store, "s1");
+		if (x->late.key) {
+			if (x->late_fresh)
+				x->late.ticket = store_chunk_ticket(x->st);
+			x->write_rc = enrp_store_write(x->st, sealish_fn, &x->late);
+		}
+	}
+	return x->fail;
+}
+
+static void chunks_ride_commit(void)
+{
+	enrp_store *st;
+	const char *store = path_of("chunkride");
+	if (enrp_store_create(store) || enrp_store_open(store, ENRP_STORE_GROUP_COMMIT, &st)) {
+		ok(0, "store for chunks_ride_commit");
+		return;
+	}
+	uint64_t s0 = enrp_store_chunk_sync_count(st);
+	struct kv plain = { .key = "plain", .value = 1 };
+	enrp_store_write(st, put_fn, &plain);
+	is_int(enrp_store_sync(st), 0, "a group without seals commits");
+	is_int(enrp_store_chunk_sync_count(st), s0, "with no chunk sync");
+
+	struct sealish a = { "a", store_chunk_ticket(st) }, b = { "b", store_chunk_ticket(st) };
+	is_int(enrp_store_write(st, sealish_fn, &a), 0, "a seal in the group");
+	is_int(enrp_store_write(st, sealish_fn, &b), 0, "a second seal in the same group");
+	is_int(enrp_store_chunk_sync_count(st), s0, "neither syncs chunks while the group is open");
+	is_int(enrp_store_sync(st), 0, "the group commits");
+	is_int(enrp_store_chunk_sync_count(st), s0 + 1, "after one chunk sync for both seals");
+	ok(on_disk(store, "a") && on_disk(store, "b"), "both seals are durable");
+
+	/* The commit waits for the sync: nothing of the group is on disk while
+	 * it runs, and a seal applied meanwhile with a ticket from before the
+	 * sync began is covered by it. */
+	struct in_sync x = { .st = st, .store = store };
+	struct sealish s1 = { "s1", store_chunk_ticket(st) };
+	x.late = (struct sealish){ "s2", store_chunk_ticket(st) };
+	enrp_store_test_chunk_sync_hook(st, during_sync, &x);
+	s0 = enrp_store_chunk_sync_count(st);
+	enrp_store_write(st, sealish_fn, &s1);
+	is_int(enrp_store_sync(st), 0, "a group whose seal's chunks are being synced commits");
+	ok(!x.seen_early, "nothing of it was on disk before its chunks were synced");
+	is_int(x.write_rc, 0, "a seal applied during the sync (store unlocked) is taken");
+	is_int(enrp_store_chunk_sync_count(st), s0 + 1,
+	       "its chunks were written before the sync began: one sync covers both");
+	ok(on_disk(store, "s1") && on_disk(store, "s2"), "both are durable");
+
+	/* A seal whose chunks were written after the sync began needs another. */
+	x = (struct in_sync){ .st = st, .store = store, .late_fresh = true };
+	x.late.key = "s4";
+	struct sealish s3 = { "s3", store_chunk_ticket(st) };
+	s0 = enrp_store_chunk_sync_count(st);
+	enrp_store_write(st, sealish_fn, &s3);
+	is_int(enrp_store_sync(st), 0, "a seal written during the sync: the group still commits");
+	is_int(x.write_rc, 0, "that seal was applied");
+	is_int(enrp_store_chunk_sync_count(st), s0 + 2, "after a second sync, for its chunks");
+	ok(on_disk(store, "s4"), "and it is durable");
+
+	/* A failed chunk sync loses the group rather than commit records that
+	 * point at chunks the disk may not hold: the store refuses writes. */
+	x = (struct in_sync){ .st = st, .store = store, .fail = -EIO };
+	struct sealish s5 = { "s5", store_chunk_ticket(st) };
+	enrp_store_write(st, sealish_fn, &s5);
+	is_int(enrp_store_sync(st), -EIO, "a failed chunk sync fails the sync");
+	ok(!on_disk(store, "s5"), "and the seal it could not make durable is not committed");
+	struct kv after = { .key = "after", .value = 2 };
+	is_int(enrp_store_write(st, put_fn, &after), -EIO, "further writes are refused");
+	enrp_store_test_chunk_sync_hook(st, NULL, NULL);
+	enrp_store_close(st);
+
+	/* Outside a group (enrpctl), a seal syncs its chunks at once. */
+	if (enrp_store_open(store, 0, &st) == 0) {
+		s0 = enrp_store_chunk_sync_count(st);
+		struct sealish c = { "c", store_chunk_ticket(st) };
+		is_int(enrp_store_write(st, sealish_fn, &c), 0, "without group commit: the seal commits");
+		is_int(enrp_store_chunk_sync_count(st), s0 + 1, "after a chunk sync of its own");
+		enrp_store_close(st);
+	}
+}
+
 int main(void)
 {
 	tmp = tap_tmpdir();
@@ -406,6 +542,7 @@ int main(void)
 	map_growth(ENRP_STORE_GROUP_COMMIT, "grow-group");
 	group_commit();
 	sync_eir();
+	chunks_ride_commit();
 	tap_rmrf(tmp);
 	return done_testing();
 }
