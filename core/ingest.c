@@ -2332,9 +2332,8 @@ int enrp_ingest_unseal(enrp_ingest *ing, uint64_t ino, bool truncate)
 	/* The seal that made this file removes its spool file once durable;
 	 * wait for that before writing a new one under the same name (a wait
 	 * for the disk: only when that removal is still to come). */
-	if (rc == 0 && a.r.content == ENRP_CONTENT_SEALED &&
-	    store_hook_pending(ing->st, spool_unlink_hook, ino))
-		rc = enrp_store_sync(ing->st);
+	if (rc == 0 && a.r.content == ENRP_CONTENT_SEALED)
+		rc = store_hook_wait(ing->st, spool_unlink_hook, ino);
 	if (rc == 0 && a.r.content == ENRP_CONTENT_SEALED)
 		mark_hot(ing, ino, &a.r);
 	if (rc == 0 && a.r.content == ENRP_CONTENT_SEALED) {

@@ -180,7 +180,8 @@ struct enrp_store {
 	size_t ngtouched, gtouched_cap;
 	bool gtouched_all;      /* too many to list: every EIR counts as changed */
 	uint64_t sync_wanted;   /* highest commit number a sync waits for */
-	uint64_t commits;       /* groups committed so far */
+	uint64_t committed;     /* groups committed so far */
+	uint64_t commits;       /* of those, the ones whose hooks have run */
 	int group_err;          /* a failed group commit: the daemon must stop */
 	int begin_err;          /* a group could not begin (disk full): transient */
 	/* Chunk files ride the group commit (txn_needs_chunks): a seal takes a
@@ -201,6 +202,8 @@ struct enrp_store {
 	uint64_t room_reserve;  /* protected by room_lock */
 	int64_t room_read_at;   /* protected by room_lock: CLOCK_MONOTONIC ns */
 	bool in_hooks;          /* the committer runs a commit's hooks, unlocked */
+	const struct store_hook *running_hooks; /* those hooks (read only while in_hooks) */
+	size_t nrunning_hooks;
 	_Atomic int fail_writes; /* enrp_store_test_fail_writes */
 	bool stopping;
 	pthread_t committer;
@@ -405,16 +408,31 @@ int txn_on_durable_once(enrp_txn *t, store_hook_fn *fn, uint64_t arg)
 	return rc;
 }
 
-bool store_hook_pending(enrp_store *st, store_hook_fn *fn, uint64_t arg)
+static int group_sync_locked(enrp_store *st);
+static void store_lock(enrp_store *st);
+
+static bool hook_listed(const struct store_hook *h, size_t n, store_hook_fn *fn, uint64_t arg)
 {
-	pthread_mutex_lock(&st->lock);
-	/* The committer runs a commit's hooks off the list, unlocked: any of
-	 * them may be that one. */
-	bool pending = st->in_hooks;
-	for (size_t i = 0; !pending && i < st->nghooks; i++)
-		pending = st->ghooks[i].fn == fn && st->ghooks[i].arg == arg;
+	for (size_t i = 0; i < n; i++)
+		if (h[i].fn == fn && h[i].arg == arg)
+			return true;
+	return false;
+}
+
+int store_hook_wait(enrp_store *st, store_hook_fn *fn, uint64_t arg)
+{
+	int rc = 0;
+	store_lock(st);
+	if (hook_listed(st->ghooks, st->nghooks, fn, arg)) {
+		rc = group_sync_locked(st); /* its group is still to commit */
+	} else if (st->in_hooks && hook_listed(st->running_hooks, st->nrunning_hooks, fn, arg)) {
+		uint64_t target = st->committed; /* the commit whose hooks run */
+		while (st->commits < target && !st->group_err)
+			pthread_cond_wait(&st->cond, &st->lock);
+		rc = st->group_err;
+	}
 	pthread_mutex_unlock(&st->lock);
-	return pending;
+	return rc;
 }
 
 void txn_touch_eir(enrp_txn *t, uint32_t eir_id)
@@ -1354,9 +1372,10 @@ static int group_wait_open(enrp_store *st)
  * for the hooks of the commit that is ending, if one is). */
 static int group_sync_locked(enrp_store *st)
 {
-	if (!st->group && !st->in_hooks)
+	/* The open group's commit, or the last one's hooks if they run. */
+	uint64_t target = st->group ? st->committed + 1 : st->committed;
+	if (st->commits >= target)
 		return st->group_err;
-	uint64_t target = st->commits + 1;
 	if (st->sync_wanted < target)
 		st->sync_wanted = target;
 	pthread_cond_broadcast(&st->cond);
@@ -1596,10 +1615,51 @@ int txn_needs_chunks(enrp_txn *t, uint64_t ticket)
 	return 0;
 }
 
+/* Begins a group (st->lock held); a failure is left for the writers that
+ * wait (begin_err: transient, group_err: the daemon must stop). */
+static void group_begin(enrp_store *st)
+{
+	int rc = ensure_map_room(st);
+	if (rc == 0)
+		rc = reserve_headroom(st);
+	if (rc) {
+		st->begin_err = rc;
+		st->begin_wanted = false;
+		pthread_cond_broadcast(&st->cond);
+		return;
+	}
+	/* Let a waiting enrpctl writer through before taking LMDB's writer
+	 * mutex again, so it cannot starve under load. */
+	while (flock(st->intent_fd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	while (flock(st->group_fd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	rc = begin_txn(st, NULL, 0, &st->group);
+	if (rc)
+		flock(st->group_fd, LOCK_UN);
+	flock(st->intent_fd, LOCK_UN);
+	if (rc) {
+		st->group = NULL;
+		st->group_err = rc;
+		enrp_log(ENRP_LOG_ERR, "cannot begin metadata transaction: %s", strerror(-rc));
+	} else {
+		st->group_born = st->group_touched = mono_ns();
+		st->group_ops = 0;
+		st->group_pages = 0;
+		st->group_budget = group_budget(st);
+	}
+	st->begin_wanted = false;
+	pthread_cond_broadcast(&st->cond);
+}
+
 /* Commits the open group (st->lock held).  Hooks run after the commit is
  * durable, with st->lock released so that reads go on meanwhile (they see
- * the committed state the hooks act on); the commit counts as done, and
- * syncs return, only once its hooks have run.  A failed commit loses the
+ * the committed state the hooks act on), and with the next group already
+ * begun, so that writes go on too: a hook acts on the spool file of an
+ * inode its group sealed or freed, inode numbers are never reused, and an
+ * unseal of that inode waits for the hook (store_hook_pending).  The
+ * commit counts as done, and syncs of it return, only once its hooks have
+ * run; the next commit waits for them.  A failed commit loses the
  * group, so the store refuses all further writes rather than acknowledging
  * changes it might not keep. */
 static void group_commit(enrp_store *st)
@@ -1628,14 +1688,21 @@ static void group_commit(enrp_store *st)
 		         strerror(-rc));
 		st->group_err = rc == -ENOSPC ? -ENOSPC : -EIO;
 	} else {
+		st->committed++;
 		if (nhooks) {
 			st->in_hooks = true;
+			st->running_hooks = hooks;
+			st->nrunning_hooks = nhooks;
+			if (!st->stopping)
+				group_begin(st);
 			pthread_mutex_unlock(&st->lock);
 			run_hooks(st, hooks, nhooks);
 			pthread_mutex_lock(&st->lock);
 			st->in_hooks = false;
+			st->running_hooks = NULL;
+			st->nrunning_hooks = 0;
 		}
-		st->commits++;
+		st->commits = st->committed;
 	}
 	free(hooks);
 	pthread_cond_broadcast(&st->cond);
@@ -1653,7 +1720,7 @@ static void *committer_main(void *arg)
 	for (;;) {
 		int64_t now = mono_ns();
 		if (st->group) {
-			bool due = st->sync_wanted > st->commits || st->stopping ||
+			bool due = st->sync_wanted > st->committed || st->stopping ||
 			           st->group_ops >= GROUP_MAX_OPS ||
 			           now - st->group_born >= GROUP_MAX_AGE_NS ||
 			           now - st->group_touched >= GROUP_IDLE_NS || writer_waiting(st);
@@ -1663,38 +1730,7 @@ static void *committer_main(void *arg)
 		if (st->stopping && !st->group)
 			break;
 		if (!st->group && st->begin_wanted && !st->group_err) {
-			int rc = ensure_map_room(st);
-			if (rc == 0)
-				rc = reserve_headroom(st);
-			if (rc) {
-				st->begin_err = rc;
-				st->begin_wanted = false;
-				pthread_cond_broadcast(&st->cond);
-				continue;
-			}
-			/* Let a waiting enrpctl writer through before taking LMDB's
-			 * writer mutex again, so it cannot starve under load. */
-			while (flock(st->intent_fd, LOCK_EX) < 0 && errno == EINTR)
-				;
-			while (flock(st->group_fd, LOCK_EX) < 0 && errno == EINTR)
-				;
-			rc = begin_txn(st, NULL, 0, &st->group);
-			if (rc)
-				flock(st->group_fd, LOCK_UN);
-			flock(st->intent_fd, LOCK_UN);
-			if (rc) {
-				st->group = NULL;
-				st->group_err = rc;
-				enrp_log(ENRP_LOG_ERR, "cannot begin metadata transaction: %s",
-				         strerror(-rc));
-			} else {
-				st->group_born = st->group_touched = mono_ns();
-				st->group_ops = 0;
-				st->group_pages = 0;
-				st->group_budget = group_budget(st);
-			}
-			st->begin_wanted = false;
-			pthread_cond_broadcast(&st->cond);
+			group_begin(st);
 			continue;
 		}
 		struct timespec ts;

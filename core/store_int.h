@@ -112,9 +112,11 @@ int txn_on_durable(enrp_txn *t, store_hook_fn *fn, uint64_t arg);
  * of a group registered it, with the highest ARG registered (the journal's
  * mirror: one send of everything up to the last record, not one each). */
 int txn_on_durable_once(enrp_txn *t, store_hook_fn *fn, uint64_t arg);
-/* Whether a hook FN(ARG) registered by a committed transaction has not run
- * yet (its group is not durable, or its hooks are running). */
-bool store_hook_pending(enrp_store *st, store_hook_fn *fn, uint64_t arg);
+/* Waits until a hook FN(ARG) registered by a committed transaction has
+ * run: commits its group if that is still open, else waits for the hooks
+ * the committer is running.  At once when none is pending.  0 or the
+ * store's error. */
+int store_hook_wait(enrp_store *st, store_hook_fn *fn, uint64_t arg);
 
 /* Like enrp_store_read(), but never through the daemon's open group: the
  * view holds only committed, hence durable, data. */

@@ -4,17 +4,20 @@
  * visibility, durability on sync, concurrent writers), a second process
  * writing while the daemon holds a group, and enrp_store_sync_eir (a group
  * is committed for the EIRs whose changes it holds, and only for them),
- * and chunk files made durable by the commit of the seals that point at
- * them (one sync per group, a seal applied during that sync).
+ * chunk files made durable by the commit of the seals that point at them
+ * (one sync per group, a seal applied during that sync), and a commit's
+ * hooks running while the next group takes writes.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <enrp/store.h>
 
@@ -530,6 +533,114 @@ static void chunks_ride_commit(void)
 	}
 }
 
+/* ---- hooks run while the next group takes writes ---- */
+
+static pthread_mutex_t hk_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hk_cv = PTHREAD_COND_INITIALIZER;
+static int hk_state; /* protected by hk_mu: 0 not run, 1 running (held), 2 released */
+
+static void held_hook(enrp_store *st, uint64_t arg)
+{
+	(void)st, (void)arg;
+	pthread_mutex_lock(&hk_mu);
+	hk_state = 1;
+	pthread_cond_broadcast(&hk_cv);
+	while (hk_state == 1)
+		pthread_cond_wait(&hk_cv, &hk_mu);
+	pthread_mutex_unlock(&hk_mu);
+}
+
+static int hooked_put_fn(enrp_txn *t, void *arg)
+{
+	int rc = put_fn(t, arg);
+	return rc ? rc : txn_on_durable(t, held_hook, 7);
+}
+
+struct syncer {
+	enrp_store *st;
+	struct kv kv;  /* written first unless key is NULL */
+	int rc;
+	atomic_bool done;
+	pthread_t th;
+};
+
+static void *syncer_main(void *arg)
+{
+	struct syncer *x = arg;
+	x->rc = x->kv.key ? enrp_store_write(x->st, put_fn, &x->kv) : 0;
+	if (x->rc == 0)
+		x->rc = enrp_store_sync(x->st);
+	atomic_store(&x->done, true);
+	return NULL;
+}
+
+static void *hook_waiter_main(void *arg)
+{
+	struct syncer *x = arg;
+	x->rc = store_hook_wait(x->st, held_hook, 7);
+	atomic_store(&x->done, true);
+	return NULL;
+}
+
+static bool hook_running(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 20;
+	pthread_mutex_lock(&hk_mu);
+	int rc = 0;
+	while (hk_state != 1 && rc == 0)
+		rc = pthread_cond_timedwait(&hk_cv, &hk_mu, &ts);
+	bool running = hk_state == 1;
+	pthread_mutex_unlock(&hk_mu);
+	return running;
+}
+
+static void hooks_beside_next_group(void)
+{
+	enrp_store *st;
+	const char *store = path_of("hooks");
+	if (enrp_store_create(store) || enrp_store_open(store, ENRP_STORE_GROUP_COMMIT, &st)) {
+		ok(0, "store for hooks_beside_next_group");
+		return;
+	}
+	struct kv h1 = { .key = "h1", .value = 1 };
+	is_int(enrp_store_write(st, hooked_put_fn, &h1), 0, "a write whose commit has a hook");
+	uint64_t c0 = enrp_store_commit_count(st);
+	struct syncer first = { .st = st };
+	pthread_create(&first.th, NULL, syncer_main, &first);
+	ok(hook_running(), "its sync commits the group and the hook runs (held)");
+	ok(on_disk(store, "h1"), "the commit is durable before its hook runs");
+
+	struct kv during = { .key = "during", .value = 2 };
+	is_int(enrp_store_write(st, put_fn, &during), 0,
+	       "a write while the hook is held: taken by the next group, at once");
+	struct syncer second = { .st = st, .kv = { .key = "second", .value = 3 } };
+	pthread_create(&second.th, NULL, syncer_main, &second);
+	struct syncer waiter = { .st = st };
+	pthread_create(&waiter.th, NULL, hook_waiter_main, &waiter);
+	usleep(100000);
+	ok(!atomic_load(&first.done), "the first sync waits for its commit's hook");
+	ok(!atomic_load(&waiter.done), "store_hook_wait waits for a hook that runs");
+	ok(!atomic_load(&second.done), "a sync of the next group waits too (hooks run in order)");
+	is_int(enrp_store_commit_count(st), c0, "the commit does not count before its hook ran");
+
+	pthread_mutex_lock(&hk_mu);
+	hk_state = 2;
+	pthread_cond_broadcast(&hk_cv);
+	pthread_mutex_unlock(&hk_mu);
+	pthread_join(first.th, NULL);
+	pthread_join(waiter.th, NULL);
+	pthread_join(second.th, NULL);
+	is_int(first.rc, 0, "the first sync returns once the hook ran");
+	is_int(waiter.rc, 0, "so does store_hook_wait");
+	is_int(second.rc, 0, "and the sync of the next group");
+	ok(on_disk(store, "second") && on_disk(store, "during"),
+	   "which made the next group's writes durable: its sync waited for its own commit");
+	is_int(store_hook_wait(st, held_hook, 7), 0, "store_hook_wait of a hook that ran: at once");
+	enrp_store_close(st);
+}
+
 int main(void)
 {
 	tmp = tap_tmpdir();
@@ -543,6 +654,7 @@ int main(void)
 	group_commit();
 	sync_eir();
 	chunks_ride_commit();
+	hooks_beside_next_group();
 	tap_rmrf(tmp);
 	return done_testing();
 }
