@@ -34,9 +34,11 @@
  *     per seal; it runs with st->lock released;
  *   - files that metadata stopped referencing (spool files of freed inodes)
  *     are unlinked (or pooled, spool.c) only after the commit that freed
- *     them is durable, by the committer with st->lock released (reads go
- *     on meanwhile; no group begins and no sync returns before they are
- *     done).
+ *     them is durable, by the committer with st->lock released and the
+ *     next group begun (reads and writes go on meanwhile; inode numbers are
+ *     never reused, and an unseal that would make the same spool file waits
+ *     for its hook: store_hook_wait); the commit counts, and syncs of it
+ *     return, only once they are done, and the next commit waits for them.
  *
  * What each kind of crash can lose:
  *
