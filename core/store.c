@@ -1655,11 +1655,10 @@ static void group_begin(enrp_store *st)
 }
 
 /* Commits the open group (st->lock held).  Hooks run after the commit is
- * durable, with st->lock released so that reads go on meanwhile (they see
- * the committed state the hooks act on), and with the next group already
- * begun, so that writes go on too: a hook acts on the spool file of an
- * inode its group sealed or freed, inode numbers are never reused, and an
- * unseal of that inode waits for the hook (store_hook_pending).  The
+ * durable, with st->lock released and the next group already begun, so
+ * that reads and writes go on meanwhile: a hook acts on the spool file of
+ * an inode its group sealed or freed, inode numbers are never reused, and
+ * an unseal of that inode waits for the hook (store_hook_wait).  The
  * commit counts as done, and syncs of it return, only once its hooks have
  * run; the next commit waits for them.  A failed commit loses the
  * group, so the store refuses all further writes rather than acknowledging
