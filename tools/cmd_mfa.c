@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +26,35 @@
 
 #include "ctl.h"
 
+/* The terminal's settings while a code is asked without echo: a signal
+ * that ends enrpctl then (Ctrl-C, a hang-up, kill) gives them back before
+ * it takes its default course, so the shell is not left without echo. */
+static struct termios prompt_saved;
+static volatile sig_atomic_t prompt_fd = -1;
+static const int prompt_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+#define PROMPT_SIGNALS (sizeof(prompt_signals) / sizeof(prompt_signals[0]))
+
+static void prompt_interrupted(int sig)
+{
+	if (prompt_fd >= 0)
+		tcsetattr(prompt_fd, TCSAFLUSH, &prompt_saved);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 /* Reads a code typed on the terminal T, without echo, into BUF.  False on
  * EOF or when the terminal cannot be set. */
 static bool ask_code(struct ctl_tty *t, char *buf, size_t size)
 {
 	struct termios old, quiet;
+	struct sigaction on_signal = { .sa_handler = prompt_interrupted }, was[PROMPT_SIGNALS];
 	bool restore = tcgetattr(t->in, &old) == 0;
 	if (restore) {
+		prompt_saved = old;
+		prompt_fd = t->in;
+		sigemptyset(&on_signal.sa_mask);
+		for (size_t i = 0; i < PROMPT_SIGNALS; i++)
+			sigaction(prompt_signals[i], &on_signal, &was[i]);
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		quiet.c_lflag |= ECHONL;
@@ -51,8 +74,12 @@ static bool ask_code(struct ctl_tty *t, char *buf, size_t size)
 			buf[n++] = c;
 	}
 	buf[n] = '\0';
-	if (restore)
+	if (restore) {
 		tcsetattr(t->in, TCSAFLUSH, &old);
+		prompt_fd = -1;
+		for (size_t i = 0; i < PROMPT_SIGNALS; i++)
+			sigaction(prompt_signals[i], &was[i], NULL);
+	}
 	if (t->owned)
 		close(t->in);
 	return got;

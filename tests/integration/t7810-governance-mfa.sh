@@ -190,6 +190,43 @@ assert_match "^TOTP code: " "$out" "no --otp, no ENRP_OTP, a terminal: the code 
 assert_match "there is no request 999" "$out" "the typed code is taken"
 assert_true "and not echoed" sh -c "! printf '%s' \"\$1\" | grep -q '$C'" sh "$out"
 
+# Interrupted while it asks (Ctrl-C, a hang-up, kill): the terminal gets its
+# echo back.  A pseudo-terminal of our own, so its settings can be read
+# while enrpctl waits and after the signal ended it.
+next
+for sig in INT HUP TERM; do
+	out=$(FAKETIME_DONT_FAKE_MONOTONIC=1 \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		"$PY" - "$sig" sh -c "echo $A_UID >/proc/self/loginuid && exec faketime -f +$((TS - $(date +%s))) $ENRPCTL -S $STORE approve 999" <<'PYEOF'
+import fcntl, os, select, signal, sys, termios, time
+sig = getattr(signal, "SIG" + sys.argv[1])
+master, slave = os.openpty()
+pid = os.fork()
+if pid == 0:
+    os.setsid()
+    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+    for fd in (0, 1, 2):
+        os.dup2(slave, fd)
+    os.execvp(sys.argv[2], sys.argv[2:])
+seen, deadline = b"", time.monotonic() + 30
+while b"TOTP code:" not in seen and time.monotonic() < deadline:
+    if select.select([master], [], [], 0.5)[0]:
+        seen += os.read(master, 4096)
+asking = b"TOTP code:" in seen
+echo_while = bool(termios.tcgetattr(slave)[3] & termios.ECHO)
+time.sleep(0.2)
+os.kill(pid, sig)
+_, status = os.waitpid(pid, 0)
+echo_after = bool(termios.tcgetattr(slave)[3] & termios.ECHO)
+print("asking=%d echo_while=%d echo_after=%d signalled=%d" % (
+    asking, echo_while, echo_after,
+    os.WIFSIGNALED(status) and os.WTERMSIG(status) == sig))
+PYEOF
+)
+	assert_eq "asking=1 echo_while=0 echo_after=1 signalled=1" "$out" \
+		"SIG$sig while the code is asked: echo back on, and enrpctl ends by that signal"
+done
+
 # ---- lock-out guards, and off ------------------------------------------------------------
 
 next
