@@ -159,8 +159,11 @@ check-tsan:
 	BUILD=build-tsan TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 	  tests/run --unit $(TSAN_TESTS)
 
+# Valgrind runs code 20-50 times slower, and its three tests at once share
+# two CPUs: the seal tests took 143-309 s on a busy day, so each gets up to
+# 15 minutes here (a leak and memory-error check, not a timing one).
 check-valgrind: all
-	BUILD=$(BUILD) VALGRIND=1 tests/run --unit
+	BUILD=$(BUILD) VALGRIND=1 ENRP_TEST_TIMEOUT=$${ENRP_TEST_TIMEOUT:-900} tests/run --unit
 
 # SIGKILL enrpfs under random workloads, recover, check (CRASH_RUNS, CRASH_SEED).
 crash: all
