@@ -192,12 +192,17 @@ assert_true "and not echoed" sh -c "! printf '%s' \"\$1\" | grep -q '$C'" sh "$o
 
 # Interrupted while it asks (Ctrl-C, a hang-up, kill): the terminal gets its
 # echo back.  A pseudo-terminal of our own, so its settings can be read
-# while enrpctl waits and after the signal ended it.
+# while enrpctl waits and after the signal ended it.  libfaketime is
+# preloaded rather than run through faketime(1): that wrapper forks, so the
+# signal would reach the wrapper, and enrpctl only the terminal's hang-up
+# after it, racing the check.
 next
+FTLIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n1)
+[ -n "$FTLIB" ] || die "libfaketime.so.1 not found (Debian package libfaketime)"
 for sig in INT HUP TERM; do
 	out=$(FAKETIME_DONT_FAKE_MONOTONIC=1 \
 		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-		"$PY" - "$sig" sh -c "echo $A_UID >/proc/self/loginuid && exec faketime -f +$((TS - $(date +%s))) $ENRPCTL -S $STORE approve 999" <<'PYEOF'
+		"$PY" - "$sig" sh -c "echo $A_UID >/proc/self/loginuid && FAKETIME=+$((TS - $(date +%s))) LD_PRELOAD=$FTLIB exec $ENRPCTL -S $STORE approve 999" <<'PYEOF'
 import fcntl, os, select, signal, sys, termios, time
 sig = getattr(signal, "SIG" + sys.argv[1])
 master, slave = os.openpty()
@@ -214,16 +219,25 @@ while b"TOTP code:" not in seen and time.monotonic() < deadline:
         seen += os.read(master, 4096)
 asking = b"TOTP code:" in seen
 echo_while = bool(termios.tcgetattr(slave)[3] & termios.ECHO)
+with open("/proc/%d/comm" % pid) as f:
+    who = f.read().strip()
 time.sleep(0.2)
 os.kill(pid, sig)
 _, status = os.waitpid(pid, 0)
+# libfaketime removes its shared memory at exit, which a signal skips; a
+# later faketime(1) given the same pid would fail on the leftovers.
+for name in ("faketime_shm_%d", "sem.faketime_sem_%d"):
+    try:
+        os.unlink("/dev/shm/" + name % pid)
+    except FileNotFoundError:
+        pass
 echo_after = bool(termios.tcgetattr(slave)[3] & termios.ECHO)
-print("asking=%d echo_while=%d echo_after=%d signalled=%d" % (
-    asking, echo_while, echo_after,
+print("who=%s asking=%d echo_while=%d echo_after=%d signalled=%d" % (
+    who, asking, echo_while, echo_after,
     os.WIFSIGNALED(status) and os.WTERMSIG(status) == sig))
 PYEOF
 )
-	assert_eq "asking=1 echo_while=0 echo_after=1 signalled=1" "$out" \
+	assert_eq "who=enrpctl asking=1 echo_while=0 echo_after=1 signalled=1" "$out" \
 		"SIG$sig while the code is asked: echo back on, and enrpctl ends by that signal"
 done
 
