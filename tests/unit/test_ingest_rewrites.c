@@ -617,7 +617,10 @@ static void rewrites(void)
 	uint64_t lost_orphans, lost_spools;
 	is_int(enrp_ns_recover(st, &lost_orphans, &lost_spools), 0, "the next mount's recovery");
 	is_int(spool_size(st, k), 3 * MiB, "k has a spool file of its size again");
-	ing = ingest(st, v, 1, 0);
+	/* No workers yet: k is queued (its last close did it), and a seal
+	 * racing the checks below would leave its spool file for the commit's
+	 * hook to remove, which fsck, reading between the two, calls stray. */
+	ing = ingest(st, v, 0, 0);
 	size_t klen = 0;
 	bool kbased = false;
 	uint8_t *kback = unsealed_bytes(ing, st, k, &klen, &kbased);
@@ -625,6 +628,8 @@ static void rewrites(void)
 	   "and reads as before the rewrite, through its base");
 	free(kback);
 	is_int(fsck_problems(st), 0, "fsck: consistent");
+	enrp_ingest_close(ing);
+	ing = ingest(st, v, 1, 0);
 	enrp_ingest_enqueue(ing, k);
 	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "k sealed again");
 	s = attr_of(st, k);
