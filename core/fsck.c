@@ -1213,8 +1213,27 @@ static void check_files(struct fsck *f)
 
 /* ---- the spool and chunk directories ---- */
 
+static void stray_spool(struct fsck *f, const char *name, uint64_t ino, const char *why)
+{
+	char obj[128];
+	snprintf(obj, sizeof(obj), "spool/%.100s", name);
+	report(f, "stray-spool-file", ENRP_FSCK_PROBLEM, true, obj,
+	       "no inode keeps its bytes here (%s)", why);
+	struct action *a = act(f, A_UNLINK_SPOOL, ino);
+	if (a)
+		snprintf(a->path, sizeof(a->path), "%.100s", name);
+}
+
+/* Spool files of sealed inodes looked at again (see scan_spool): at most
+ * this many (more are reported at once), for up to 2 s. */
+#define SEALED_LATE_MAX 64
+#define SEALED_LATE_TRIES 20
+#define SEALED_LATE_WAIT_US 100000
+
 static void scan_spool(struct fsck *f, bool record_only)
 {
+	uint64_t sealed_late[SEALED_LATE_MAX];
+	size_t nsealed = 0;
 	int sfd = store_spool_dirfd(f->st);
 	if (sfd < 0)
 		return;
@@ -1255,14 +1274,33 @@ static void scan_spool(struct fsck *f, bool record_only)
 		}
 		if (e && (e->spool != SP_NONE || e->content == ENRP_CONTENT_SPOOL))
 			continue;
-		report(f, "stray-spool-file", ENRP_FSCK_PROBLEM, true, obj,
-		       "no inode keeps its bytes here (%s)",
-		       !e ? "no such inode" : "the inode is sealed or not a file");
-		struct action *a = act(f, A_UNLINK_SPOOL, ino);
-		if (a)
-			snprintf(a->path, sizeof(a->path), "%.100s", de->d_name);
+		if (!f->repair && e && e->content == ENRP_CONTENT_SEALED && nsealed < SEALED_LATE_MAX) {
+			sealed_late[nsealed++] = ino;
+			continue;
+		}
+		stray_spool(f, de->d_name, ino, !e ? "no such inode" : "the inode is sealed or not a file");
 	}
 	closedir(d);
+	/* A daemon removes a sealed file's spool file just after the seal's
+	 * commit is durable: one sealed while we read may still have it.  Only
+	 * a check runs beside a daemon (a repair refuses to), so it looks again
+	 * for a moment before calling such a file stray. */
+	for (int tries = 0; nsealed && tries < SEALED_LATE_TRIES; tries++) {
+		usleep(SEALED_LATE_WAIT_US);
+		size_t kept = 0;
+		for (size_t i = 0; i < nsealed; i++) {
+			char name[SPOOL_NAME_LEN + 1];
+			spool_name(name, sealed_late[i]);
+			if (faccessat(sfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+				sealed_late[kept++] = sealed_late[i];
+		}
+		nsealed = kept;
+	}
+	for (size_t i = 0; i < nsealed; i++) {
+		char name[SPOOL_NAME_LEN + 1];
+		spool_name(name, sealed_late[i]);
+		stray_spool(f, name, sealed_late[i], "the inode is sealed or not a file");
+	}
 }
 
 static void found_chunk_file(struct fsck *f, const char *rel, const uint8_t *key, bool tmp)

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -461,8 +462,8 @@ static void chunk_file(struct fx *x, uint64_t ino, uint32_t eir, char *buf, size
 
 /* ---- scenarios ---- */
 
-enum fs_damage { FS_NONE, FS_STRAY_SPOOL, FS_SPOOL_LOST, FS_CHUNK_GONE, FS_STRAY_CHUNK,
-                 FS_UNLINK_ORPHAN };
+enum fs_damage { FS_NONE, FS_STRAY_SPOOL, FS_SEALED_SPOOL, FS_SPOOL_LOST, FS_CHUNK_GONE,
+                 FS_STRAY_CHUNK, FS_UNLINK_ORPHAN };
 
 static void do_fs(struct fx *x, enum fs_damage d)
 {
@@ -473,6 +474,10 @@ static void do_fs(struct fx *x, enum fs_damage d)
 		break;
 	case FS_STRAY_SPOOL:
 		snprintf(p, sizeof(p), "%s/spool/00000000000fffff", x->path);
+		rc = close(open(p, O_CREAT | O_WRONLY, 0600));
+		break;
+	case FS_SEALED_SPOOL: /* sealed f1 keeps a spool file (a crash before its hook) */
+		snprintf(p, sizeof(p), "%s/spool/%016llx", x->path, (unsigned long long)x->f1);
 		rc = close(open(p, O_CREAT | O_WRONLY, 0600));
 		break;
 	case FS_SPOOL_LOST:
@@ -557,6 +562,41 @@ static void scenario(const char *name, enum fs_damage fs, corrupt_fn *fn, const 
 	teardown(&x);
 }
 
+struct late_unlink {
+	char path[512];
+	int rc;
+};
+
+static void *unlink_late(void *arg)
+{
+	struct late_unlink *u = arg;
+	usleep(300000);
+	u->rc = unlink(u->path);
+	return NULL;
+}
+
+/* A daemon removes a sealed file's spool file just after the commit: a check
+ * that meets it looks again before calling it stray, and one that stays is
+ * reported (the scenario above). */
+static void sealed_spool_removed_late(void)
+{
+	struct fx x;
+	struct kinds k;
+	memset(&x, 0, sizeof(x));
+	build(&x, "sealed-spool-late");
+	do_fs(&x, FS_SEALED_SPOOL);
+	struct late_unlink u = { .rc = -1 };
+	snprintf(u.path, sizeof(u.path), "%s/spool/%016llx", x.path, (unsigned long long)x.f1);
+	pthread_t t;
+	if (pthread_create(&t, NULL, unlink_late, &u))
+		bail("pthread_create", -EAGAIN);
+	is_int(run_fsck(&x, 0, &k), 0, "sealed-spool-late: fsck runs");
+	pthread_join(t, NULL);
+	is_int(u.rc, 0, "sealed-spool-late: the file was removed 0.3 s in");
+	is_str(k.first, "", "sealed-spool-late: a spool file removed while fsck looks is no finding");
+	teardown(&x);
+}
+
 int main(void)
 {
 	enrp_log_set_sink(NULL, NULL, getenv("FSCK_VERBOSE") ? ENRP_LOG_DEBUG : ENRP_LOG_ERR);
@@ -596,6 +636,8 @@ int main(void)
 	scenario("orphan-dangling", FS_NONE, c_orphan_dangling, "orphan-dangling", "");
 	scenario("orphan-linked", FS_NONE, c_orphan_linked, "orphan-linked", "");
 	scenario("stray-spool", FS_STRAY_SPOOL, NULL, "stray-spool-file", "");
+	scenario("sealed-spool", FS_SEALED_SPOOL, NULL, "stray-spool-file", "");
+	sealed_spool_removed_late();
 	scenario("spool-lost", FS_SPOOL_LOST, NULL, "spool-data-lost", "spool-data-lost");
 	/* Editing the flags behind the namespace's back also puts the file in
 	 * another state than its EIR's file-state counts say. */
