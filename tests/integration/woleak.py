@@ -12,6 +12,7 @@ their descriptors open across mode switches (a descriptor opened before a
 switch to wo is one of the attacks).  Each worker command is one JSON line;
 the answer is one JSON line.  Every check prints "ok|..." or "fail|...".
 """
+import atexit
 import errno
 import fcntl
 import hashlib
@@ -251,6 +252,7 @@ def readback(ctl, store, eir_dir, rw_dir, user):
     alice, root = Worker(user), Worker("root")
     size = 3 * 4096 + 100
     dsts = [os.path.join(rw_dir, "copy"), "/tmp/woleak-copy.%d" % os.getpid()]
+    atexit.register(lambda: os.path.exists(dsts[1]) and os.unlink(dsts[1]))
     # Handle origins x what happened to the file before the reads.
     origins = ["create-rdwr-in-wo", "rdwr-opened-in-rw", "rdonly-opened-in-rw",
                "create-rdwr-in-rw"]
