@@ -222,6 +222,23 @@ static void cache_put(struct chunk_cache *cc, uint32_t eir_id, const uint8_t dig
 	pthread_mutex_unlock(&cc->cache_lock);
 }
 
+/* Takes a cached chunk out of the cache, its bytes now the caller's (who
+ * puts them back with cache_put): false on a miss. */
+static bool cache_take(struct chunk_cache *cc, uint32_t eir_id, const uint8_t digest[32],
+                       uint8_t **data, size_t *len)
+{
+	pthread_mutex_lock(&cc->cache_lock);
+	struct cache_ent *e = find(cc, eir_id, digest);
+	if (e) {
+		*data = e->data;
+		*len = e->len;
+		e->data = NULL; /* evict frees the entry, not the bytes */
+		evict(cc, e);
+	}
+	pthread_mutex_unlock(&cc->cache_lock);
+	return e != NULL;
+}
+
 int chunk_cache_load(struct chunk_cache *cc, uint32_t eir_id, const struct enrp_eir_key *key,
                      const uint8_t digest[32], uint32_t plain_len, uint8_t **out)
 {
@@ -567,6 +584,25 @@ void enrp_reader_close(enrp_reader *r)
 	free(r);
 }
 
+/* What a failed decode of DIGEST for R (RC) is said to be: a damaged chunk
+ * (missing, unreadable or failing its check) is marked, or logged for a
+ * snapshot, and is -EIO. */
+static int chunk_failed(enrp_reader *r, const uint8_t digest[32], int rc)
+{
+	if (rc == -EBADMSG || rc == -ENOENT || rc == -EIO) {
+		/* A snapshot's file is not the live inode of that number: the
+		 * damage is logged, and scrub finds what it touches. */
+		if (!r->snapshot)
+			chunk_cache_mark_corrupt(r->cc, r->ino, digest, rc);
+		else
+			enrp_log(ENRP_LOG_ERR, "snapshot %s@%s, inode %llu: a chunk failed its check (%s)",
+			         r->snapshot->eir, r->snapshot->name, (unsigned long long)r->ino,
+			         enrp_strerror(rc));
+		rc = -EIO;
+	}
+	return rc;
+}
+
 /* Copies [IN, IN+TAKE) of chunk I into DST, decoding it if no one has. */
 static int read_chunk(enrp_reader *r, size_t i, uint8_t *dst, size_t in, size_t take)
 {
@@ -587,18 +623,7 @@ static int read_chunk(enrp_reader *r, size_t i, uint8_t *dst, size_t in, size_t 
 	}
 	if (claim == CLAIM_MINE)
 		load_end(cc, r->eir_id, digest);
-	if (rc == -EBADMSG || rc == -ENOENT || rc == -EIO) {
-		/* A snapshot's file is not the live inode of that number: the
-		 * damage is logged, and scrub finds what it touches. */
-		if (!r->snapshot)
-			chunk_cache_mark_corrupt(cc, r->ino, digest, rc);
-		else
-			enrp_log(ENRP_LOG_ERR, "snapshot %s@%s, inode %llu: a chunk failed its check (%s)",
-			         r->snapshot->eir, r->snapshot->name, (unsigned long long)r->ino,
-			         enrp_strerror(rc));
-		rc = -EIO;
-	}
-	return rc;
+	return chunk_failed(r, digest, rc);
 }
 
 /* Hands the decoders the chunks after FIRST up to PF_AHEAD past LAST, each
@@ -881,6 +906,39 @@ int reader_base_list(enrp_reader *r, struct base_shape *out)
 	out->offs = r->offs;
 	out->n = r->n;
 	return 0;
+}
+
+int reader_base_chunk_hash(enrp_reader *r, size_t i, enrp_sha256 *sha)
+{
+	if (!r->based || i >= r->n || !r->v[i].plain_len)
+		return -EINVAL;
+	struct chunk_cache *cc = r->cc;
+	const uint8_t *digest = r->v[i].digest;
+	size_t len = r->v[i].plain_len, have = 0;
+	uint8_t *plain = NULL;
+	read_ahead(r, i, i);
+	bool taken = cache_take(cc, r->eir_id, digest, &plain, &have);
+	enum claim claim = CLAIM_CACHED;
+	if (!taken) {
+		/* Being decoded by a decoder (the read-ahead above, or an
+		 * earlier one): wait for it rather than decode it twice. */
+		claim = load_claim(cc, r->eir_id, digest, true);
+		taken = claim == CLAIM_CACHED && cache_take(cc, r->eir_id, digest, &plain, &have);
+	}
+	if (taken && have != len) {
+		cache_put(cc, r->eir_id, digest, plain, have); /* not this chunk's bytes: decode */
+		taken = false;
+	}
+	int load_rc = taken ? 0 : chunk_cache_load(cc, r->eir_id, r->key, digest,
+	                                           r->v[i].plain_len, &plain);
+	int rc = load_rc;
+	if (rc == 0) {
+		rc = enrp_sha256_update(sha, plain, len);
+		cache_put(cc, r->eir_id, digest, plain, len);
+	}
+	if (claim == CLAIM_MINE)
+		load_end(cc, r->eir_id, digest);
+	return load_rc ? chunk_failed(r, digest, load_rc) : rc;
 }
 
 int reader_base_shape(enrp_reader *r, struct base_shape *out)

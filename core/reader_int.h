@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <enrp/codec.h>
 #include <enrp/eir.h>
 #include <enrp/ingest.h>
 #include <enrp/store.h>
@@ -51,6 +52,11 @@ struct base_shape {
 int reader_base_shape(enrp_reader *r, struct base_shape *out);
 /* Only V, OFFS and N of that (no transaction): -EINVAL for no base. */
 int reader_base_list(enrp_reader *r, struct base_shape *out);
+/* Hashes the bytes of base data chunk I into SHA, checked as every read of
+ * it is, where the chunk cache holds them (lent, not copied), and starts
+ * the read-ahead of the chunks after it.  -EIO for a damaged chunk, marked
+ * as a read marks it; -EINVAL for no such data chunk. */
+int reader_base_chunk_hash(enrp_reader *r, size_t i, enrp_sha256 *sha);
 
 /* ingest.c: the cache of the pipeline ING. */
 struct chunk_cache *ingest_chunk_cache(enrp_ingest *ing);

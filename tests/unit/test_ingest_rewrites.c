@@ -192,6 +192,22 @@ static int rewrite_at(enrp_reader *r, int fd, const uint8_t *p, size_t n, uint64
 	return rc;
 }
 
+/* What a client's open, write of N bytes of P at OFF, and close do to
+ * sealed file F (its seal is then queued). */
+static void rewrite_sealed(enrp_ingest *ing, enrp_store *st, uint64_t f, const uint8_t *p,
+                           size_t n, uint64_t off, const char *what)
+{
+	enrp_ingest_writer_open(ing, f);
+	is_int(enrp_ingest_unseal(ing, f, false), 0, "%s: unsealed", what);
+	int fd = enrp_spool_open(st, f, 0);
+	enrp_reader *r = NULL;
+	is_int(enrp_reader_open_based(ing, f, fd, &r), 0, "%s: a based reader", what);
+	is_int(rewrite_at(r, fd, p, n, off), 0, "%s: written", what);
+	enrp_reader_close(r);
+	close(fd);
+	enrp_ingest_writer_close(ing, f);
+}
+
 static double mono_s(void)
 {
 	struct timespec ts;
@@ -361,16 +377,8 @@ static void reseal_resumes(void)
 	/* One byte at 18 MiB: the seal starts past the state before it. */
 	fs.watch = f;
 	atomic_store(&fs.first, UINT64_MAX);
-	enrp_ingest_writer_open(ing, f);
-	is_int(enrp_ingest_unseal(ing, f, false), 0, "unsealed");
-	int fd = enrp_spool_open(st, f, 0);
-	enrp_reader *r = NULL;
-	is_int(enrp_reader_open_based(ing, f, fd, &r), 0, "a based reader");
 	want[18 * MiB] ^= 0x77;
-	is_int(rewrite_at(r, fd, want + 18 * MiB, 1, 18 * MiB), 0, "1 byte at 18 MiB");
-	enrp_reader_close(r);
-	close(fd);
-	enrp_ingest_writer_close(ing, f);
+	rewrite_sealed(ing, st, f, want + 18 * MiB, 1, 18 * MiB, "1 byte at 18 MiB");
 	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "sealed again");
 	struct enrp_stat s = attr_of(st, f);
 	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, n), "with the SHA-256 of the bytes");
@@ -427,7 +435,8 @@ static void reseal_resumes(void)
 	is_int(enrp_ingest_unseal(ing, f, false), 0, "unsealed");
 	struct stat cut = { .st_size = 15 * MiB };
 	is_int(enrp_ns_setattr(st, &user, f, &cut, ENRP_SETATTR_SIZE, NULL), 0, "cut to 15 MiB");
-	fd = enrp_spool_open(st, f, 0);
+	int fd = enrp_spool_open(st, f, 0);
+	enrp_reader *r = NULL;
 	is_int(enrp_reader_open_based(ing, f, fd, &r), 0, "a based reader");
 	want[5 * MiB + 3] ^= 0x42;
 	is_int(rewrite_at(r, fd, want + 5 * MiB + 3, 1, 5 * MiB + 3), 0, "1 byte at 5 MiB");
@@ -465,21 +474,25 @@ static void reseal_resumes(void)
 	   reads_back(ing, f, want, n + more), "with the SHA-256 of all its bytes, and reads back");
 	is_int(fsck_problems(st), 0, "fsck: references add up");
 
+	/* A byte changed near the start: the 18 MiB past it, more than the
+	 * seal reads ahead, are the base's chunks, hashed where the chunk
+	 * cache holds them. */
+	want[2 * MiB] ^= 0x5a;
+	rewrite_sealed(ing, st, f, want + 2 * MiB, 1, 2 * MiB, "1 byte at 2 MiB");
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "sealed again");
+	s = attr_of(st, f);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, n + more) &&
+	   reads_back(ing, f, want, n + more), "with the SHA-256 of all its bytes, and reads back");
+	is_int(fsck_problems(st), 0, "fsck: references add up");
+
 	/* Another daemon has no states: a change at 1 MiB seals it all. */
 	enrp_ingest_close(ing);
 	enrp_ingest_test_hooks(&hooks);
 	ing = ingest(st, v, 1, 0);
 	enrp_ingest_test_hooks(NULL);
 	atomic_store(&fs.first, UINT64_MAX);
-	enrp_ingest_writer_open(ing, f);
-	is_int(enrp_ingest_unseal(ing, f, false), 0, "unsealed in another daemon");
-	fd = enrp_spool_open(st, f, 0);
-	is_int(enrp_reader_open_based(ing, f, fd, &r), 0, "a based reader");
 	want[n - 5] ^= 0x11;
-	is_int(rewrite_at(r, fd, want + n - 5, 1, n - 5), 0, "1 byte near the old end");
-	enrp_reader_close(r);
-	close(fd);
-	enrp_ingest_writer_close(ing, f);
+	rewrite_sealed(ing, st, f, want + n - 5, 1, n - 5, "another daemon, 1 byte near the old end");
 	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "sealed again");
 	s = attr_of(st, f);
 	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, n + more), "with the right SHA-256");
@@ -672,6 +685,33 @@ static void rewrites(void)
 	s = attr_of(st, h);
 	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, 1000), "and verified");
 	free(exh.v);
+
+	/* Past a rewrite's last change the seal hashes the base's chunks where
+	 * the chunk cache holds them: a damaged one there ends the seal as a
+	 * damaged read does. */
+	uint64_t t = new_file(st, e.root_ino, "t", want, 3 * MiB);
+	enrp_ingest_enqueue(ing, t);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "t sealed");
+	struct ext_args ext;
+	is_int(extents_of(st, t, &ext), 0, "t's chunk list");
+	ok(ext.n >= 3, "of several chunks (%zu)", ext.n);
+	enrp_ingest_close(ing); /* its cache holds t's chunks */
+	ing = ingest(st, v, 1, 0);
+	enrp_ingest_writer_open(ing, t);
+	is_int(enrp_ingest_unseal(ing, t, false), 0, "t unsealed");
+	fd = enrp_spool_open(st, t, 0);
+	is_int(enrp_reader_open_based(ing, t, fd, &r), 0, "t's based reader");
+	is_int(rewrite_at(r, fd, junk, sizeof(junk), 100), 0, "t written near its start");
+	enrp_reader_close(r);
+	close(fd);
+	chunk_path(st, e.id, ext.v[ext.n - 1].digest, path, sizeof(path));
+	is_int(flip_byte(path, 40), 0, "damage t's last chunk");
+	enrp_ingest_writer_close(ing, t);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "its seal gave up");
+	s = attr_of(st, t);
+	ok(s.content == ENRP_CONTENT_SPOOL && s.state == ENRP_FILE_CORRUPT,
+	   "t is counted corrupt (content %d, state %d)", s.content, s.state);
+	free(ext.v);
 
 	free(ex0.v);
 	free(got);
