@@ -1340,26 +1340,22 @@ static int take_base_chunk(struct worker *w, struct seal_job *j, struct window *
 /* The base chunk J hashes from the chunk cache at its position
  * (take_cached_chunk): one same_chunk() takes over as it is, past the
  * rewrite's last change, ending by END (where this stretch of data ends).
- * Its index in the base's list in *IDX; NULL: none. */
+ * NULL: none. */
 static const struct extent_ent *tail_chunk(const struct seal_job *j, enrp_reader *base,
-                                           uint64_t end, size_t *idx)
+                                           uint64_t end)
 {
-	struct base_shape b;
-	if (!base || !j->tail_from || j->pos < j->tail_from || reader_base_list(base, &b))
+	if (!base || !j->tail_from || j->pos < j->tail_from)
 		return NULL;
 	const struct extent_ent *e = same_chunk(j, base, SIZE_MAX);
-	if (!e || j->pos + e->plain_len > end)
-		return NULL;
-	*idx = (size_t)(e - b.v);
-	return e;
+	return e && j->pos + e->plain_len <= end ? e : NULL;
 }
 
-/* Takes base chunk E (number IDX of BASE's list) into J's list as it is,
- * like take_base_chunk, its bytes hashed where the chunk cache holds them. */
+/* Takes base chunk E of BASE into J's list as it is, like
+ * take_base_chunk, its bytes hashed where the chunk cache holds them. */
 static int take_cached_chunk(struct worker *w, struct seal_job *j, struct window *win,
-                             enrp_reader *base, size_t idx, const struct extent_ent *e)
+                             enrp_reader *base, const struct extent_ent *e)
 {
-	int rc = reader_base_chunk_hash(base, idx, j->sha);
+	int rc = reader_base_chunk_hash(base, e, j->sha);
 	if (rc == 0)
 		rc = window_drain(w, j, win);
 	return rc ? rc : job_take_listed(j, e);
@@ -1487,15 +1483,14 @@ static int run_slice(struct worker *w, struct seal_job *j)
 		/* Refill so the window holds max_size bytes, or the rest of this
 		 * stretch of data.  Only the tail moves to the front. */
 		uint64_t fill = j->pos + have, stop_at = size < seg_end ? size : seg_end;
-		size_t whole_idx;
-		const struct extent_ent *whole = tail_chunk(j, src.base, stop_at, &whole_idx);
+		const struct extent_ent *whole = tail_chunk(j, src.base, stop_at);
 		if (whole && whole->plain_len > have) {
 			/* Past the last change the base's chunks are hashed where the
 			 * chunk cache holds them, not read into the window: what the
 			 * window holds of this one is dropped. */
 			start = have = 0;
 			if ((rc = keep_last_cut(j)) ||
-			    (rc = take_cached_chunk(w, j, &win, src.base, whole_idx, whole)))
+			    (rc = take_cached_chunk(w, j, &win, src.base, whole)))
 				break;
 			j->pos += whole->plain_len;
 			seal_trail_add(&j->trail, j->pos, j->sha, false);
@@ -1526,7 +1521,7 @@ static int run_slice(struct worker *w, struct seal_job *j)
 			rc = -EIO; /* cannot happen: there is data before stop_at */
 			break;
 		}
-		const struct extent_ent *same = same_chunk(j, src.base, have);
+		const struct extent_ent *same = whole ? whole : same_chunk(j, src.base, have);
 		size_t cut = same ? same->plain_len : enrp_cdc_next(cdc, w->buf + start, have);
 		if ((rc = keep_last_cut(j)))
 			break;

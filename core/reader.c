@@ -908,13 +908,15 @@ int reader_base_list(enrp_reader *r, struct base_shape *out)
 	return 0;
 }
 
-int reader_base_chunk_hash(enrp_reader *r, size_t i, enrp_sha256 *sha)
+int reader_base_chunk_hash(enrp_reader *r, const struct extent_ent *e, enrp_sha256 *sha)
 {
-	if (!r->based || i >= r->n || !r->v[i].plain_len)
+	uintptr_t at = (uintptr_t)e, first = (uintptr_t)r->v;
+	if (!r->based || at < first || at >= first + r->n * sizeof(*e) || !e->plain_len)
 		return -EINVAL;
+	size_t i = (size_t)(e - r->v);
 	struct chunk_cache *cc = r->cc;
-	const uint8_t *digest = r->v[i].digest;
-	size_t len = r->v[i].plain_len, have = 0;
+	const uint8_t *digest = e->digest;
+	size_t len = e->plain_len, have = 0;
 	uint8_t *plain = NULL;
 	read_ahead(r, i, i);
 	bool taken = cache_take(cc, r->eir_id, digest, &plain, &have);
@@ -929,8 +931,8 @@ int reader_base_chunk_hash(enrp_reader *r, size_t i, enrp_sha256 *sha)
 		cache_put(cc, r->eir_id, digest, plain, have); /* not this chunk's bytes: decode */
 		taken = false;
 	}
-	int load_rc = taken ? 0 : chunk_cache_load(cc, r->eir_id, r->key, digest,
-	                                           r->v[i].plain_len, &plain);
+	int load_rc = taken ? 0 : chunk_cache_load(cc, r->eir_id, r->key, digest, e->plain_len,
+	                                           &plain);
 	int rc = load_rc;
 	if (rc == 0) {
 		rc = enrp_sha256_update(sha, plain, len);

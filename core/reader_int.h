@@ -52,11 +52,12 @@ struct base_shape {
 int reader_base_shape(enrp_reader *r, struct base_shape *out);
 /* Only V, OFFS and N of that (no transaction): -EINVAL for no base. */
 int reader_base_list(enrp_reader *r, struct base_shape *out);
-/* Hashes the bytes of base data chunk I into SHA, checked as every read of
- * it is, where the chunk cache holds them (lent, not copied), and starts
- * the read-ahead of the chunks after it.  -EIO for a damaged chunk, marked
- * as a read marks it; -EINVAL for no such data chunk. */
-int reader_base_chunk_hash(enrp_reader *r, size_t i, enrp_sha256 *sha);
+/* Hashes the bytes of data chunk E of R's base list (reader_base_list)
+ * into SHA, checked as every read of it is, where the chunk cache holds
+ * them (lent, not copied), and starts the read-ahead of the chunks after
+ * it.  -EIO for a damaged chunk, marked as a read marks it; -EINVAL for no
+ * data chunk of that list. */
+int reader_base_chunk_hash(enrp_reader *r, const struct extent_ent *e, enrp_sha256 *sha);
 
 /* ingest.c: the cache of the pipeline ING. */
 struct chunk_cache *ingest_chunk_cache(enrp_ingest *ing);

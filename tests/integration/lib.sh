@@ -67,6 +67,14 @@ die() {
 	exit 1
 }
 
+# faketime_lib: libfaketime's path in FTLIB, for a process that must run
+# under it itself (faketime(1) forks, so a signal or a pid would be the
+# wrapper's).
+faketime_lib() {
+	FTLIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n1)
+	[ -n "$FTLIB" ] || die "libfaketime.so.1 not found (Debian package libfaketime)"
+}
+
 # Ends the test: exit 0 only when every check passed and at least one ran.
 # A daemon that vanished while its mount is still there is a failure too.
 finish() {

@@ -13,8 +13,7 @@
 setup
 
 RECS="$PY $LIB_DIR/auditrecs.py"
-FTLIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n1)
-[ -n "$FTLIB" ] || die "libfaketime.so.1 not found (Debian package libfaketime)"
+faketime_lib
 RC=$T/faketimerc
 # jumps [SEEN_BY]: "direction delta_s" of each clock-jump record (seen_by
 # SEEN_BY, default monotonic), one per line, delta rounded to seconds.

@@ -197,8 +197,7 @@ assert_true "and not echoed" sh -c "! printf '%s' \"\$1\" | grep -q '$C'" sh "$o
 # signal would reach the wrapper, and enrpctl only the terminal's hang-up
 # after it, racing the check.
 next
-FTLIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n1)
-[ -n "$FTLIB" ] || die "libfaketime.so.1 not found (Debian package libfaketime)"
+faketime_lib
 for sig in INT HUP TERM; do
 	out=$(FAKETIME_DONT_FAKE_MONOTONIC=1 \
 		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
