@@ -450,5 +450,6 @@ int main(void)
 	blockers_and_destroy();
 	crash_and_resume();
 	version1_keys();
+	tap_rmrf(tmp);
 	return done_testing();
 }

@@ -628,5 +628,6 @@ int main(void)
 	trashed_when();
 	restore_and_refusals();
 	fsck_gc_purge();
+	tap_rmrf(tmp);
 	return done_testing();
 }
