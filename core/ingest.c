@@ -155,18 +155,30 @@
 /* Queue entries of one EIR looked at per pick before trying the next EIR
  * (entries being sealed or written are skipped). */
 #define PICK_PER_EIR 64
-/* Settling (settle_at_close): a file rewritten less than HOT_NS after its
- * seal, while other files are being written, is sealed once nobody has
- * written it for SETTLE_NS, and at most SETTLE_MAX_NS after it first
- * waited; at most SETTLING_MAX files wait at once.  A file that is
- * rewritten soon after each settled seal waits twice as long each time, up
- * to SETTLE_NS << SETTLE_LEVEL_MAX: its quiet time follows its own rewrite
- * interval rather than one guess for every file. */
+/* Settling (settle_at_close): a file closed while other files of its EIR
+ * are being written is sealed once nobody has written it for
+ * FRESH_SETTLE_NS, or SETTLE_NS if it was rewritten less than HOT_NS after
+ * its seal, and at most SETTLE_MAX_NS after it first waited; at most
+ * SETTLING_MAX files wait at once.  A file that is rewritten soon after
+ * each settled seal waits twice as long each time, up to SETTLE_NS <<
+ * SETTLE_LEVEL_MAX: its quiet time follows its own rewrite interval rather
+ * than one guess for every file. */
 #define HOT_NS (5 * 1000000000LL)
 #define SETTLE_NS (3 * 1000000000LL)
+#define FRESH_SETTLE_NS (1 * 1000000000LL)
 #define SETTLE_MAX_NS (30 * 1000000000LL)
 #define SETTLE_LEVEL_MAX 3
 #define SETTLING_MAX 4096
+#define EIR_CLOSES_BUCKETS 64
+
+/* The last two distinct files of one EIR whose last writer closed
+ * (settle_at_close): whether the EIR is busy. */
+struct eir_closes {
+	uint32_t eir_id;
+	uint64_t closed_ino;
+	int64_t closed_at, other_closed_at;
+	struct eir_closes *next;
+};
 
 struct writer {
 	uint64_t ino;
@@ -181,7 +193,8 @@ struct settling {
 	uint64_t ino;
 	int64_t not_before;  /* mono_ns: not sealed before this */
 	int64_t since;       /* mono_ns: when it first waited */
-	unsigned level;      /* it waits SETTLE_NS << level */
+	bool hot;            /* it waits SETTLE_NS << level; else FRESH_SETTLE_NS */
+	unsigned level;
 	struct settling *next;
 };
 
@@ -233,12 +246,11 @@ struct enrp_ingest {
 	unsigned idle_workers;        /* protected by lock: workers waiting for work */
 	uint32_t rr[256];             /* protected by lock: per class, the EIR served last */
 	struct writer *writers[WRITER_BUCKETS]; /* protected by lock */
-	/* Protected by lock: files settling before their next seal, and the
-	 * last two distinct files whose last writer closed, and when. */
+	/* Protected by lock: files settling before their next seal, and per
+	 * EIR the last two distinct files whose last writer closed, and when. */
 	struct settling *settling[WRITER_BUCKETS];
 	size_t nsettling;
-	uint64_t closed_ino;
-	int64_t closed_at, other_closed_at;
+	struct eir_closes *closes[EIR_CLOSES_BUCKETS];
 	/* Files whose queueing failed (a full disk refusing the commit): the
 	 * idle workers queue them again, so a file closed on a full disk is
 	 * sealed once there is room, not at the next mount.  Protected by lock. */
@@ -377,16 +389,26 @@ static void job_free(struct seal_job *j)
  * the next write: each seal hashes, cuts, names, compresses and commits
  * bytes that are replaced within the second, and each costs the clients a
  * share of the CPUs and the disk.  So a file rewritten less than HOT_NS
- * after its seal, closed while other files are being written (another
- * file's last writer closed within SETTLE_NS), waits until it has been left
- * alone for SETTLE_NS, and no longer than SETTLE_MAX_NS in all, before its
- * next seal.  A dump written once never waits, and neither does a rewrite
- * on a store where nothing else is being written: it is verified as soon
- * as it can be. */
+ * after its seal, closed while its EIR is busy (another file of the EIR
+ * had its last close within SETTLE_NS), waits until it has been left alone
+ * for SETTLE_NS, and no longer than SETTLE_MAX_NS in all, before its next
+ * seal.  Any other file closed while its EIR is busy (a new one, or one
+ * rewritten long after its seal) waits FRESH_SETTLE_NS the same way: a
+ * busy EIR's files are often replaced, renamed over or removed within the
+ * second (a build, a mail spool, a test suite), and a seal of them is work
+ * thrown away; a transfer's files are verified a second later.  The EIR,
+ * not the store: one owner's load never delays another's verification.
+ * A file closed in a quiet EIR (a dump written alone, a rewrite while
+ * nothing else of the EIR is written) never waits. */
 
 static int64_t settle_ns(const enrp_ingest *ing)
 {
 	return ing->test.settle_ns ? ing->test.settle_ns : SETTLE_NS;
+}
+
+static int64_t fresh_settle_ns(const enrp_ingest *ing)
+{
+	return ing->test.settle_ns ? ing->test.settle_ns / 3 : FRESH_SETTLE_NS;
 }
 
 /* The bucket of INO in the writers' and the settling tables. */
@@ -440,20 +462,40 @@ static bool settling_now(enrp_ingest *ing, uint64_t ino, int64_t now)
 	return e && e->not_before > now;
 }
 
-/* INO's last writer closed at NOW; HOT: it was rewritten soon after its
- * seal (or is settling already). */
-static void settle_at_close(enrp_ingest *ing, uint64_t ino, bool hot, int64_t now)
+/* Records that INO of EIR_ID had its last close at NOW; true if another
+ * file of that EIR had its own within SETTLE_NS (the EIR is busy).  Without
+ * memory for the record, the EIR counts as idle: its files are sealed at
+ * once, as before settling existed. */
+static bool eir_busy_at_close(enrp_ingest *ing, uint32_t eir_id, uint64_t ino, int64_t now)
 {
-	int64_t other = ino == ing->closed_ino ? ing->other_closed_at : ing->closed_at;
-	if (ino != ing->closed_ino) {
-		ing->other_closed_at = ing->closed_at;
-		ing->closed_ino = ino;
+	struct eir_closes **pp = &ing->closes[eir_id % EIR_CLOSES_BUCKETS];
+	while (*pp && (*pp)->eir_id != eir_id)
+		pp = &(*pp)->next;
+	struct eir_closes *c = *pp;
+	if (!c) {
+		if (!(c = calloc(1, sizeof(*c))))
+			return false;
+		c->eir_id = eir_id;
+		*pp = c;
 	}
-	ing->closed_at = now;
+	int64_t other = ino == c->closed_ino ? c->other_closed_at : c->closed_at;
+	if (ino != c->closed_ino) {
+		c->other_closed_at = c->closed_at;
+		c->closed_ino = ino;
+	}
+	c->closed_at = now;
+	return other && now - other < settle_ns(ing);
+}
+
+/* INO of EIR_ID: its last writer closed at NOW; HOT: it was rewritten soon
+ * after its seal. */
+static void settle_at_close(enrp_ingest *ing, uint64_t ino, uint32_t eir_id, bool hot,
+                            int64_t now)
+{
+	bool busy = eir_busy_at_close(ing, eir_id, ino, now);
 	struct settling **pp = settling_slot(ing, ino);
 	struct settling *e = *pp;
-	bool busy = other && now - other < settle_ns(ing);
-	if (!busy || (!hot && !e)) {
+	if (!busy) {
 		if (e)
 			settling_drop(ing, ino); /* alone now: sealed at once */
 		return;
@@ -465,21 +507,23 @@ static void settle_at_close(enrp_ingest *ing, uint64_t ino, bool hot, int64_t no
 			return; /* sealed at once, as before settling existed */
 		e->ino = ino;
 		e->since = now;
+		e->hot = hot;
 		*pp = e;
 		ing->nsettling++;
 	} else if (e->not_before <= now) {
 		/* Its last wait ended (it was sealed) and it is written again:
-		 * rewritten soon after, it waits longer this time; rewritten
-		 * late, it has cooled down and is sealed at once. */
-		if (!hot) {
-			settling_drop(ing, ino);
-			return;
-		}
-		if (e->level < SETTLE_LEVEL_MAX)
+		 * rewritten soon after a hot wait, it waits longer this time;
+		 * rewritten late, it has cooled down and starts over. */
+		if (!hot)
+			e->level = 0;
+		else if (e->hot && e->level < SETTLE_LEVEL_MAX)
 			e->level++;
+		e->hot = hot;
 		e->since = now;
+	} else {
+		e->hot = e->hot || hot;
 	}
-	e->not_before = now + (settle_ns(ing) << e->level);
+	e->not_before = now + (e->hot ? settle_ns(ing) << e->level : fresh_settle_ns(ing));
 	if (e->not_before > e->since + SETTLE_MAX_NS)
 		e->not_before = e->since + SETTLE_MAX_NS;
 }
@@ -525,6 +569,21 @@ void enrp_ingest_writer_open(enrp_ingest *ing, uint64_t ino)
 	pthread_mutex_unlock(&ing->lock);
 }
 
+struct inode_eir {
+	uint64_t ino;
+	uint32_t *eir_id;
+};
+
+static int inode_eir_fn(enrp_txn *t, void *arg)
+{
+	struct inode_eir *a = arg;
+	struct inode_rec r;
+	int rc = ns_inode_get(t, a->ino, &r);
+	if (rc == 0)
+		*a->eir_id = r.eir_id;
+	return rc;
+}
+
 void enrp_ingest_writer_close(enrp_ingest *ing, uint64_t ino)
 {
 	bool last = false;
@@ -533,7 +592,9 @@ void enrp_ingest_writer_close(enrp_ingest *ing, uint64_t ino)
 	struct writer *w = *pp;
 	if (w && --w->count == 0) {
 		*pp = w->next;
-		settle_at_close(ing, ino, w->hot, mono_ns());
+		uint32_t eir_id;
+		if (enrp_store_read(ing->st, inode_eir_fn, &(struct inode_eir){ ino, &eir_id }) == 0)
+			settle_at_close(ing, ino, eir_id, w->hot, mono_ns());
 		free(w);
 		last = true;
 	}
@@ -1788,10 +1849,11 @@ static void *worker_main(void *arg)
 		unqueued_retry(ing);
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		/* A settling file is taken within a quarter of SETTLE_NS of its
-		 * time (nothing wakes us for it). */
-		int64_t wait = ing->nsettling && settle_ns(ing) < 4000000000LL ? settle_ns(ing) / 4
-		                                                                : 1000000000LL;
+		/* A settling file is taken within a quarter of its shortest wait
+		 * past its time (nothing wakes us for it). */
+		int64_t wait = ing->nsettling && fresh_settle_ns(ing) < 4000000000LL
+		                       ? fresh_settle_ns(ing) / 4
+		                       : 1000000000LL;
 		ts.tv_nsec += (long)wait;
 		if (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
@@ -2169,6 +2231,13 @@ void enrp_ingest_close(enrp_ingest *ing)
 		}
 		while (ing->settling[b])
 			settling_drop(ing, ing->settling[b]->ino);
+	}
+	for (size_t b = 0; b < EIR_CLOSES_BUCKETS; b++) {
+		while (ing->closes[b]) {
+			struct eir_closes *c = ing->closes[b];
+			ing->closes[b] = c->next;
+			free(c);
+		}
 	}
 	/* Files never queued are queued at the next mount (requeue_all). */
 	free(ing->unqueued.v);

@@ -337,6 +337,65 @@ static void settling(void)
 	enrp_store_close(st);
 }
 
+/* A new file closed while other files of its EIR are being written waits
+ * a short while before its seal (it may be replaced, or gone, by then); one
+ * closed in a quiet EIR, however busy the others, is sealed at once. */
+static void fresh_settling(void)
+{
+	enrp_store *st = store_new("fresh", 0);
+	enrp_vault *v = vault_plain(st);
+	struct enrp_eir busy, quiet;
+	make_eir(st, "fb", 1, &busy);
+	make_eir(st, "fq", 1, &quiet);
+	uint8_t *want = random_buf(64 * 1024, 83);
+	/* Settle 9 s: a fresh wait of 3 s, long against a small file's seal. */
+	struct enrp_ingest_test hooks = { .settle_ns = 9000000000LL };
+	enrp_ingest_test_hooks(&hooks);
+	enrp_ingest *ing = ingest(st, v, 1, 0);
+	enrp_ingest_test_hooks(NULL);
+
+	uint64_t a1 = new_file(st, busy.root_ino, "a1", want, 4096);
+	enrp_ingest_writer_open(ing, a1);
+	double closed = mono_s();
+	enrp_ingest_writer_close(ing, a1);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "a1 sealed");
+	ok(mono_s() - closed < 3.0, "alone in its EIR: at once (%.2f s)", mono_s() - closed);
+
+	uint64_t a2 = new_file(st, busy.root_ino, "a2", want, 8192);
+	uint64_t b1 = new_file(st, quiet.root_ino, "b1", want, 8192);
+	enrp_ingest_writer_open(ing, a2);
+	enrp_ingest_writer_close(ing, a2);
+	closed = mono_s();
+	enrp_ingest_writer_open(ing, b1);
+	enrp_ingest_writer_close(ing, b1);
+	while (attr_of(st, b1).state != ENRP_FILE_VERIFIED && mono_s() - closed < 30)
+		usleep(10000);
+	double b1_at = mono_s() - closed;
+	ok(b1_at < 3.0, "b1, alone in its EIR, is verified at once (%.2f s)", b1_at);
+	is_int(attr_of(st, a2).state, ENRP_FILE_PENDING,
+	       "while a2, closed just after a1 in the same EIR, waits");
+
+	/* Written again while it waits: the wait starts over. */
+	usleep(2000000);
+	enrp_ingest_writer_open(ing, a2);
+	put_bytes(st, a2, want + 8192, 4096, 8192);
+	enrp_ingest_writer_close(ing, a2);
+	usleep(2000000);
+	is_int(attr_of(st, a2).state, ENRP_FILE_PENDING,
+	       "a2 written again 2 s into its wait: still pending 2 s later");
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "then a2 is sealed");
+	struct enrp_stat s = attr_of(st, a2);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, 12288), "with its SHA-256");
+	ok(mono_s() - closed >= 5.0, "no sooner than 3 s after its last close (%.1f s)",
+	   mono_s() - closed);
+	is_int(fsck_problems(st), 0, "fsck: consistent");
+
+	free(want);
+	enrp_ingest_close(ing);
+	enrp_vault_close(v);
+	enrp_store_close(st);
+}
+
 /* The lowest position a seal of WATCH reported (its first step). */
 struct first_step {
 	uint64_t watch;
@@ -737,6 +796,7 @@ int main(void)
 	reseal_resumes();
 	settling();
 	settling_doubles();
+	fresh_settling();
 
 	tap_rmrf(tmp);
 	return done_testing();
