@@ -156,16 +156,14 @@
  * (entries being sealed or written are skipped). */
 #define PICK_PER_EIR 64
 /* Settling (settle_at_close): a file closed while other files of its EIR
- * are being written is sealed once nobody has written it for
- * FRESH_SETTLE_NS, or SETTLE_NS if it was rewritten less than HOT_NS after
- * its seal, and at most SETTLE_MAX_NS after it first waited; at most
- * SETTLING_MAX files wait at once.  A file that is rewritten soon after
- * each settled seal waits twice as long each time, up to SETTLE_NS <<
+ * are being written is sealed once nobody has written it for SETTLE_NS,
+ * and at most SETTLE_MAX_NS after it first waited; at most SETTLING_MAX
+ * files wait at once.  A file rewritten less than HOT_NS after each
+ * settled seal waits twice as long each time, up to SETTLE_NS <<
  * SETTLE_LEVEL_MAX: its quiet time follows its own rewrite interval rather
  * than one guess for every file. */
 #define HOT_NS (5 * 1000000000LL)
 #define SETTLE_NS (3 * 1000000000LL)
-#define FRESH_SETTLE_NS (1 * 1000000000LL)
 #define SETTLE_MAX_NS (30 * 1000000000LL)
 #define SETTLE_LEVEL_MAX 3
 #define SETTLING_MAX 4096
@@ -193,8 +191,8 @@ struct settling {
 	uint64_t ino;
 	int64_t not_before;  /* mono_ns: not sealed before this */
 	int64_t since;       /* mono_ns: when it first waited */
-	bool hot;            /* it waits SETTLE_NS << level; else FRESH_SETTLE_NS */
-	unsigned level;
+	bool hot;            /* its wait is for a rewrite soon after its seal */
+	unsigned level;      /* it waits SETTLE_NS << level (a hot one: doubles) */
 	struct settling *next;
 };
 
@@ -388,27 +386,20 @@ static void job_free(struct seal_job *j)
  * own files) would otherwise be sealed after every close, and unsealed at
  * the next write: each seal hashes, cuts, names, compresses and commits
  * bytes that are replaced within the second, and each costs the clients a
- * share of the CPUs and the disk.  So a file rewritten less than HOT_NS
- * after its seal, closed while its EIR is busy (another file of the EIR
- * had its last close within SETTLE_NS), waits until it has been left alone
- * for SETTLE_NS, and no longer than SETTLE_MAX_NS in all, before its next
- * seal.  Any other file closed while its EIR is busy (a new one, or one
- * rewritten long after its seal) waits FRESH_SETTLE_NS the same way: a
- * busy EIR's files are often replaced, renamed over or removed within the
- * second (a build, a mail spool, a test suite), and a seal of them is work
- * thrown away; a transfer's files are verified a second later.  The EIR,
- * not the store: one owner's load never delays another's verification.
- * A file closed in a quiet EIR (a dump written alone, a rewrite while
+ * share of the CPUs and the disk.  A busy EIR's new files fare no better:
+ * many are replaced, renamed over or removed within seconds (a build, a
+ * mail spool, a test suite), and a seal of them is work thrown away.  So a
+ * file closed while its EIR is busy (another file of the EIR had its last
+ * close within SETTLE_NS) waits until it has been left alone for
+ * SETTLE_NS, and no longer than SETTLE_MAX_NS in all, before its seal; a
+ * transfer's files are verified seconds after their close.  The EIR, not
+ * the store: one owner's load never delays another's verification.  A
+ * file closed in a quiet EIR (a dump written alone, a rewrite while
  * nothing else of the EIR is written) never waits. */
 
 static int64_t settle_ns(const enrp_ingest *ing)
 {
 	return ing->test.settle_ns ? ing->test.settle_ns : SETTLE_NS;
-}
-
-static int64_t fresh_settle_ns(const enrp_ingest *ing)
-{
-	return ing->test.settle_ns ? ing->test.settle_ns / 3 : FRESH_SETTLE_NS;
 }
 
 /* The bucket of INO in the writers' and the settling tables. */
@@ -523,7 +514,7 @@ static void settle_at_close(enrp_ingest *ing, uint64_t ino, uint32_t eir_id, boo
 	} else {
 		e->hot = e->hot || hot;
 	}
-	e->not_before = now + (e->hot ? settle_ns(ing) << e->level : fresh_settle_ns(ing));
+	e->not_before = now + (settle_ns(ing) << e->level);
 	if (e->not_before > e->since + SETTLE_MAX_NS)
 		e->not_before = e->since + SETTLE_MAX_NS;
 }
@@ -1849,11 +1840,10 @@ static void *worker_main(void *arg)
 		unqueued_retry(ing);
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		/* A settling file is taken within a quarter of its shortest wait
-		 * past its time (nothing wakes us for it). */
-		int64_t wait = ing->nsettling && fresh_settle_ns(ing) < 4000000000LL
-		                       ? fresh_settle_ns(ing) / 4
-		                       : 1000000000LL;
+		/* A settling file is taken within a quarter of SETTLE_NS of its
+		 * time (nothing wakes us for it). */
+		int64_t wait = ing->nsettling && settle_ns(ing) < 4000000000LL ? settle_ns(ing) / 4
+		                                                                : 1000000000LL;
 		ts.tv_nsec += (long)wait;
 		if (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
