@@ -166,7 +166,8 @@
 #define SETTLE_NS (3 * 1000000000LL)
 #define SETTLE_MAX_NS (30 * 1000000000LL)
 #define SETTLE_LEVEL_MAX 3
-#define SETTLING_MAX 4096
+#define SETTLING_MAX 8192
+#define SWEEP_NS (100 * 1000000LL)
 #define EIR_CLOSES_BUCKETS 64
 
 /* The last two distinct files of one EIR whose last writer closed
@@ -248,6 +249,7 @@ struct enrp_ingest {
 	 * EIR the last two distinct files whose last writer closed, and when. */
 	struct settling *settling[WRITER_BUCKETS];
 	size_t nsettling;
+	int64_t swept_at;
 	struct eir_closes *closes[EIR_CLOSES_BUCKETS];
 	/* Files whose queueing failed (a full disk refusing the commit): the
 	 * idle workers queue them again, so a file closed on a full disk is
@@ -402,6 +404,11 @@ static int64_t settle_ns(const enrp_ingest *ing)
 	return ing->test.settle_ns ? ing->test.settle_ns : SETTLE_NS;
 }
 
+static size_t settling_max(const enrp_ingest *ing)
+{
+	return ing->test.settling_max ? ing->test.settling_max : SETTLING_MAX;
+}
+
 /* The bucket of INO in the writers' and the settling tables. */
 static size_t ino_bucket(uint64_t ino)
 {
@@ -427,15 +434,22 @@ static void settling_drop(enrp_ingest *ing, uint64_t ino)
 	}
 }
 
-/* Drops what has waited past SETTLE_MAX_NS (files removed while settling
- * are never sealed, so nothing else would). */
+/* Drops what no longer matters: a wait that has ended, unless it was a
+ * hot one (the next is longer), and whatever began SETTLE_MAX_NS ago.
+ * Files removed while they settle are never sealed, so nothing else drops
+ * theirs: a busy EIR's short-lived files would otherwise fill the table
+ * within seconds, and every file after them would be sealed at once.  At
+ * most every SWEEP_NS, since it reads every entry. */
 static void settling_sweep(enrp_ingest *ing, int64_t now)
 {
+	if (ing->swept_at && now - ing->swept_at < SWEEP_NS)
+		return;
+	ing->swept_at = now;
 	for (size_t b = 0; b < WRITER_BUCKETS; b++) {
 		struct settling **pp = &ing->settling[b];
 		while (*pp) {
 			struct settling *e = *pp;
-			if (now - e->since > SETTLE_MAX_NS) {
+			if (now - e->since > SETTLE_MAX_NS || (!e->hot && e->not_before <= now)) {
 				*pp = e->next;
 				free(e);
 				ing->nsettling--;
@@ -492,9 +506,9 @@ static void settle_at_close(enrp_ingest *ing, uint64_t ino, uint32_t eir_id, boo
 		return;
 	}
 	if (!e) {
-		if (ing->nsettling >= SETTLING_MAX / 2)
+		if (ing->nsettling >= settling_max(ing) / 2)
 			settling_sweep(ing, now);
-		if (ing->nsettling >= SETTLING_MAX || !(e = calloc(1, sizeof(*e))))
+		if (ing->nsettling >= settling_max(ing) || !(e = calloc(1, sizeof(*e))))
 			return; /* sealed at once, as before settling existed */
 		e->ino = ino;
 		e->since = now;
@@ -1749,13 +1763,16 @@ static int job_finish(enrp_ingest *ing, struct seal_job *j)
 		atomic_fetch_add(&ing->sealed_files, 1);
 		atomic_fetch_add(&ing->sealed_bytes, j->r.size);
 		seal_states_put(ing->states, j->ino, j->v, j->n, &j->trail);
-		/* A file that settled keeps its entry, done waiting, so that a
-		 * rewrite soon after this seal waits longer (settle_at_close);
-		 * settling_sweep drops it once that is long past. */
+		/* A file that settled after a hot rewrite keeps its entry, done
+		 * waiting, so that a rewrite soon after this seal waits longer
+		 * (settle_at_close); settling_sweep drops it once that is long
+		 * past.  Any other starts over at its next close. */
 		pthread_mutex_lock(&ing->lock);
 		struct settling *e = *settling_slot(ing, j->ino);
-		if (e)
+		if (e && e->hot)
 			e->not_before = 0;
+		else if (e)
+			settling_drop(ing, j->ino);
 		pthread_mutex_unlock(&ing->lock);
 	}
 	return rc;

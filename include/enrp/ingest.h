@@ -98,9 +98,11 @@ struct enrp_ingest_test {
 	/* The length of a slice in ns (0: 200 ms); 1 makes every step the end
 	 * of a slice, where a seal may be parked or abandoned. */
 	int64_t slice_ns;
-	/* How long a rewritten file settles before its next seal, in ns (0:
+	/* How long a file of a busy EIR settles before its seal, in ns (0:
 	 * 3 s; see core/ingest.c, settling). */
 	int64_t settle_ns;
+	/* How many files may settle at once (0: 8,192). */
+	unsigned settling_max;
 };
 
 #ifdef ENRP_INTERNAL

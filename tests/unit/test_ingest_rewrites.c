@@ -215,7 +215,19 @@ static double mono_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* A file rewritten soon after each settled seal, while the store is busy,
+/* A pipeline of one worker whose files settle for SETTLE_NS, at most MAX
+ * at once (0: as shipped). */
+static enrp_ingest *ingest_settling(enrp_store *st, enrp_vault *v, int64_t settle_ns,
+                                    unsigned max)
+{
+	struct enrp_ingest_test hooks = { .settle_ns = settle_ns, .settling_max = max };
+	enrp_ingest_test_hooks(&hooks);
+	enrp_ingest *ing = ingest(st, v, 1, 0);
+	enrp_ingest_test_hooks(NULL);
+	return ing;
+}
+
+/* A file rewritten soon after each settled seal, while its EIR is busy,
  * waits twice as long each time; left alone it is sealed at once again. */
 static void settling_doubles(void)
 {
@@ -224,10 +236,7 @@ static void settling_doubles(void)
 	struct enrp_eir e;
 	make_eir(st, "sd", 1, &e);
 	uint8_t *want = random_buf(64 * 1024, 81);
-	struct enrp_ingest_test hooks = { .settle_ns = 400000000LL };
-	enrp_ingest_test_hooks(&hooks);
-	enrp_ingest *ing = ingest(st, v, 1, 0);
-	enrp_ingest_test_hooks(NULL);
+	enrp_ingest *ing = ingest_settling(st, v, 400000000LL, 0);
 	uint64_t f = new_file(st, e.root_ino, "f", want, 4096);
 	enrp_ingest_enqueue(ing, f);
 	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "f sealed");
@@ -270,9 +279,9 @@ static void settling_doubles(void)
 	enrp_store_close(st);
 }
 
-/* A file rewritten soon after its seal, while other files are being
- * written, settles before it is sealed again; alone, or written once, a
- * file is sealed at once. */
+/* A file rewritten soon after its seal, while other files of its EIR are
+ * being written, settles before it is sealed again; closed alone in its
+ * EIR, a file is sealed at once. */
 static void settling(void)
 {
 	enrp_store *st = store_new("settle", 0);
@@ -280,10 +289,7 @@ static void settling(void)
 	struct enrp_eir e;
 	make_eir(st, "se", 1, &e);
 	uint8_t *want = random_buf(300 * 1024, 79);
-	struct enrp_ingest_test hooks = { .settle_ns = 4000000000LL };
-	enrp_ingest_test_hooks(&hooks);
-	enrp_ingest *ing = ingest(st, v, 1, 0);
-	enrp_ingest_test_hooks(NULL);
+	enrp_ingest *ing = ingest_settling(st, v, 4000000000LL, 0);
 	uint64_t f = new_file(st, e.root_ino, "f", want, 100 * 1024);
 	enrp_ingest_enqueue(ing, f);
 	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "f sealed");
@@ -299,7 +305,7 @@ static void settling(void)
 	enrp_ingest_writer_close(ing, f);
 	usleep(1000000);
 	is_int(attr_of(st, f).state, ENRP_FILE_PENDING, "a second later f still settles");
-	is_int(attr_of(st, g).state, ENRP_FILE_VERIFIED, "while g, written once, is verified");
+	is_int(attr_of(st, g).state, ENRP_FILE_VERIFIED, "while g, closed while nothing else of its EIR was, is verified");
 	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "then f is sealed");
 	struct enrp_stat s = attr_of(st, f);
 	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, 200 * 1024),
@@ -350,10 +356,7 @@ static void fresh_settling(void)
 	make_eir(st, "fq", 1, &quiet);
 	uint8_t *want = random_buf(64 * 1024, 83);
 	/* 3 s, as shipped: long against a small file's seal. */
-	struct enrp_ingest_test hooks = { .settle_ns = 3000000000LL };
-	enrp_ingest_test_hooks(&hooks);
-	enrp_ingest *ing = ingest(st, v, 1, 0);
-	enrp_ingest_test_hooks(NULL);
+	enrp_ingest *ing = ingest_settling(st, v, 3000000000LL, 0);
 
 	uint64_t a1 = new_file(st, busy.root_ino, "a1", want, 4096);
 	enrp_ingest_writer_open(ing, a1);
@@ -389,6 +392,52 @@ static void fresh_settling(void)
 	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, 12288), "with its SHA-256");
 	ok(mono_s() - closed >= 5.0, "no sooner than 3 s after its last close (%.1f s)",
 	   mono_s() - closed);
+	is_int(fsck_problems(st), 0, "fsck: consistent");
+
+	free(want);
+	enrp_ingest_close(ing);
+	enrp_vault_close(v);
+	enrp_store_close(st);
+}
+
+/* Files removed while they settle are never sealed, and what is left of
+ * their wait is dropped once it ends: a busy EIR that creates and removes
+ * more files than may settle at once still has its next file settle,
+ * rather than sealed at once behind a full table. */
+static void settling_churn(void)
+{
+	enrp_store *st = store_new("churn", ENRP_STORE_GROUP_COMMIT);
+	enrp_vault *v = vault_plain(st);
+	struct enrp_eir e;
+	make_eir(st, "ch", 1, &e);
+	uint8_t *want = random_buf(4096, 84);
+	enrp_ingest *ing = ingest_settling(st, v, 2000000000LL, 64);
+	int removed = 0;
+	for (int round = 0; round < 3; round++) {
+		if (round)
+			usleep(2100000); /* the last round's waits end */
+		for (int k = 0; k < 40; k++) {
+			char name[32];
+			snprintf(name, sizeof(name), "t%d-%d", round, k);
+			uint64_t t = new_file(st, e.root_ino, name, want, 100);
+			enrp_ingest_writer_open(ing, t);
+			enrp_ingest_writer_close(ing, t);
+			if (enrp_ns_unlink(st, &user, e.root_ino, name, false) == 0 &&
+			    enrp_ns_forget(st, t) == 0)
+				removed++;
+		}
+	}
+	is_int(removed, 120, "120 files removed while they settled, 64 may settle at once");
+	uint64_t g = new_file(st, e.root_ino, "g", want, 4096);
+	enrp_ingest_writer_open(ing, g);
+	enrp_ingest_writer_close(ing, g);
+	double closed = mono_s();
+	usleep(500000);
+	is_int(attr_of(st, g).state, ENRP_FILE_PENDING, "g, closed just after them, settles");
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "then it is sealed");
+	struct enrp_stat s = attr_of(st, g);
+	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, 4096), "with its SHA-256");
+	ok(mono_s() - closed >= 2.0, "no sooner than its 2 s (%.1f s)", mono_s() - closed);
 	is_int(fsck_problems(st), 0, "fsck: consistent");
 
 	free(want);
@@ -798,6 +847,7 @@ int main(void)
 	settling();
 	settling_doubles();
 	fresh_settling();
+	settling_churn();
 
 	tap_rmrf(tmp);
 	return done_testing();
