@@ -174,7 +174,7 @@
  * (settle_at_close): whether the EIR is busy. */
 struct eir_closes {
 	uint32_t eir_id;
-	uint64_t closed_ino;
+	uint64_t closed_ino, other_ino;
 	int64_t closed_at, other_closed_at;
 	struct eir_closes *next;
 };
@@ -392,12 +392,13 @@ static void job_free(struct seal_job *j)
  * many are replaced, renamed over or removed within seconds (a build, a
  * mail spool, a test suite), and a seal of them is work thrown away.  So a
  * file closed while its EIR is busy (another file of the EIR had its last
- * close within SETTLE_NS) waits until it has been left alone for
- * SETTLE_NS, and no longer than SETTLE_MAX_NS in all, before its seal; a
- * transfer's files are verified seconds after their close.  The EIR, not
- * the store: one owner's load never delays another's verification.  A
- * file closed in a quiet EIR (a dump written alone, a rewrite while
- * nothing else of the EIR is written) never waits. */
+ * close within SETTLE_NS and is not sealed yet: eir_busy_at_close) waits
+ * until it has been left alone for SETTLE_NS, and no longer than
+ * SETTLE_MAX_NS in all, before its seal; a transfer's files are verified
+ * seconds after their close.  The EIR, not the store: one owner's load
+ * never delays another's verification.  A file closed in a quiet EIR (a
+ * dump written alone, a rewrite while nothing else of the EIR is written,
+ * a file written once the one before it was verified) never waits. */
 
 static int64_t settle_ns(const enrp_ingest *ing)
 {
@@ -467,10 +468,30 @@ static bool settling_now(enrp_ingest *ing, uint64_t ino, int64_t now)
 	return e && e->not_before > now;
 }
 
-/* Records that INO of EIR_ID had its last close at NOW; true if another
- * file of that EIR had its own within SETTLE_NS (the EIR is busy).  Without
- * memory for the record, the EIR counts as idle: its files are sealed at
- * once, as before settling existed. */
+struct inode_read {
+	uint64_t ino;
+	struct inode_rec *r;
+};
+
+static int inode_read_fn(enrp_txn *t, void *arg)
+{
+	struct inode_read *a = arg;
+	return ns_inode_get(t, a->ino, a->r);
+}
+
+/* INO's record as the store has it now. */
+static int inode_read(enrp_ingest *ing, uint64_t ino, struct inode_rec *r)
+{
+	return enrp_store_read(ing->st, inode_read_fn, &(struct inode_read){ ino, r });
+}
+
+/* Records that INO of EIR_ID had its last close at NOW; true if the EIR is
+ * busy: another of its files had its last close within SETTLE_NS and is
+ * not sealed yet (still settling, queued, being sealed or written again,
+ * or removed).  One whose predecessor is verified already is not: a
+ * script that writes a file and waits for it before the next gets each
+ * verified at once.  Without memory for the record, the EIR counts as
+ * idle: its files are sealed at once, as before settling existed. */
 static bool eir_busy_at_close(enrp_ingest *ing, uint32_t eir_id, uint64_t ino, int64_t now)
 {
 	struct eir_closes **pp = &ing->closes[eir_id % EIR_CLOSES_BUCKETS];
@@ -484,12 +505,17 @@ static bool eir_busy_at_close(enrp_ingest *ing, uint32_t eir_id, uint64_t ino, i
 		*pp = c;
 	}
 	int64_t other = ino == c->closed_ino ? c->other_closed_at : c->closed_at;
+	uint64_t other_ino = ino == c->closed_ino ? c->other_ino : c->closed_ino;
 	if (ino != c->closed_ino) {
 		c->other_closed_at = c->closed_at;
+		c->other_ino = c->closed_ino;
 		c->closed_ino = ino;
 	}
 	c->closed_at = now;
-	return other && now - other < settle_ns(ing);
+	if (!other || now - other >= settle_ns(ing))
+		return false;
+	struct inode_rec r;
+	return inode_read(ing, other_ino, &r) || r.content != ENRP_CONTENT_SEALED;
 }
 
 /* INO of EIR_ID: its last writer closed at NOW; HOT: it was rewritten soon
@@ -574,21 +600,6 @@ void enrp_ingest_writer_open(enrp_ingest *ing, uint64_t ino)
 	pthread_mutex_unlock(&ing->lock);
 }
 
-struct inode_eir {
-	uint64_t ino;
-	uint32_t *eir_id;
-};
-
-static int inode_eir_fn(enrp_txn *t, void *arg)
-{
-	struct inode_eir *a = arg;
-	struct inode_rec r;
-	int rc = ns_inode_get(t, a->ino, &r);
-	if (rc == 0)
-		*a->eir_id = r.eir_id;
-	return rc;
-}
-
 void enrp_ingest_writer_close(enrp_ingest *ing, uint64_t ino)
 {
 	bool last = false;
@@ -597,9 +608,9 @@ void enrp_ingest_writer_close(enrp_ingest *ing, uint64_t ino)
 	struct writer *w = *pp;
 	if (w && --w->count == 0) {
 		*pp = w->next;
-		uint32_t eir_id;
-		if (enrp_store_read(ing->st, inode_eir_fn, &(struct inode_eir){ ino, &eir_id }) == 0)
-			settle_at_close(ing, ino, eir_id, w->hot, mono_ns());
+		struct inode_rec r;
+		if (inode_read(ing, ino, &r) == 0)
+			settle_at_close(ing, ino, r.eir_id, w->hot, mono_ns());
 		free(w);
 		last = true;
 	}

@@ -227,6 +227,19 @@ static enrp_ingest *ingest_settling(enrp_store *st, enrp_vault *v, int64_t settl
 	return ing;
 }
 
+/* Another file of ROOT's EIR, closed and removed at once: removed, it is
+ * not sealed whatever the worker did meanwhile, so the EIR is busy at the
+ * next close (settle_at_close). */
+static void close_removed(enrp_store *st, enrp_ingest *ing, uint64_t root, const char *name,
+                          const uint8_t *data)
+{
+	uint64_t x = new_file(st, root, name, data, 100);
+	enrp_ingest_writer_open(ing, x);
+	enrp_ingest_writer_close(ing, x);
+	if (enrp_ns_unlink(st, &user, root, name, false) || enrp_ns_forget(st, x))
+		bail("removing a file that settles", -EIO);
+}
+
 /* A file rewritten soon after each settled seal, while its EIR is busy,
  * waits twice as long each time; left alone it is sealed at once again. */
 static void settling_doubles(void)
@@ -248,9 +261,7 @@ static void settling_doubles(void)
 		enrp_ingest_writer_open(ing, f);
 		is_int(enrp_ingest_unseal(ing, f, false), 0, "rewrite %d: f reopened", k);
 		put_bytes(st, f, want + 4096 * (k + 1), 4096, 4096 * (uint64_t)(k + 1));
-		uint64_t g = new_file(st, e.root_ino, name, want, 1000);
-		enrp_ingest_writer_open(ing, g);
-		enrp_ingest_writer_close(ing, g);
+		close_removed(st, ing, e.root_ino, name, want);
 		double closed = mono_s();
 		enrp_ingest_writer_close(ing, f);
 		is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "rewrite %d: sealed", k);
@@ -301,6 +312,7 @@ static void settling(void)
 	uint64_t g = new_file(st, e.root_ino, "g", want, 70 * 1024);
 	enrp_ingest_writer_open(ing, g);
 	enrp_ingest_writer_close(ing, g);
+	close_removed(st, ing, e.root_ino, "x", want);
 	double closed = mono_s();
 	enrp_ingest_writer_close(ing, f);
 	usleep(1000000);
@@ -367,6 +379,7 @@ static void fresh_settling(void)
 
 	uint64_t a2 = new_file(st, busy.root_ino, "a2", want, 8192);
 	uint64_t b1 = new_file(st, quiet.root_ino, "b1", want, 8192);
+	close_removed(st, ing, busy.root_ino, "x", want);
 	enrp_ingest_writer_open(ing, a2);
 	enrp_ingest_writer_close(ing, a2);
 	closed = mono_s();
@@ -377,7 +390,7 @@ static void fresh_settling(void)
 	double b1_at = mono_s() - closed;
 	ok(b1_at < 3.0, "b1, alone in its EIR, is verified at once (%.2f s)", b1_at);
 	is_int(attr_of(st, a2).state, ENRP_FILE_PENDING,
-	       "while a2, closed just after a1 in the same EIR, waits");
+	       "while a2, closed just after another file of its EIR, waits");
 
 	/* Written again while it waits: the wait starts over. */
 	usleep(2000000);
@@ -391,6 +404,21 @@ static void fresh_settling(void)
 	struct enrp_stat s = attr_of(st, a2);
 	ok(s.state == ENRP_FILE_VERIFIED && sha_is(&s, want, 12288), "with its SHA-256");
 	ok(mono_s() - closed >= 5.0, "no sooner than 3 s after its last close (%.1f s)",
+	   mono_s() - closed);
+
+	/* A file closed once the one before it is verified: at once. */
+	sleep(4); /* a2's close is long past */
+	uint64_t c1 = new_file(st, busy.root_ino, "c1", want, 4096);
+	uint64_t c2 = new_file(st, busy.root_ino, "c2", want, 4096);
+	enrp_ingest_writer_open(ing, c1);
+	enrp_ingest_writer_close(ing, c1);
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "c1 sealed");
+	enrp_ingest_writer_open(ing, c2);
+	enrp_ingest_writer_close(ing, c2);
+	closed = mono_s();
+	is_int(enrp_ingest_wait_idle(ing, IDLE_MS), 0, "c2 sealed");
+	ok(mono_s() - closed < 2.5,
+	   "c2, closed just after c1 was verified, is verified at once (%.2f s)",
 	   mono_s() - closed);
 	is_int(fsck_problems(st), 0, "fsck: consistent");
 
@@ -419,12 +447,8 @@ static void settling_churn(void)
 		for (int k = 0; k < 40; k++) {
 			char name[32];
 			snprintf(name, sizeof(name), "t%d-%d", round, k);
-			uint64_t t = new_file(st, e.root_ino, name, want, 100);
-			enrp_ingest_writer_open(ing, t);
-			enrp_ingest_writer_close(ing, t);
-			if (enrp_ns_unlink(st, &user, e.root_ino, name, false) == 0 &&
-			    enrp_ns_forget(st, t) == 0)
-				removed++;
+			close_removed(st, ing, e.root_ino, name, want);
+			removed++;
 		}
 	}
 	is_int(removed, 120, "120 files removed while they settled, 64 may settle at once");
