@@ -392,7 +392,7 @@ static void job_free(struct seal_job *j)
  * many are replaced, renamed over or removed within seconds (a build, a
  * mail spool, a test suite), and a seal of them is work thrown away.  So a
  * file closed while its EIR is busy (another file of the EIR had its last
- * close within SETTLE_NS and is not sealed yet: eir_busy_at_close) waits
+ * close within SETTLE_NS and is not sealed yet: eir_busy) waits
  * until it has been left alone for SETTLE_NS, and no longer than
  * SETTLE_MAX_NS in all, before its seal; a transfer's files are verified
  * seconds after their close.  The EIR, not the store: one owner's load
@@ -485,14 +485,13 @@ static int inode_read(enrp_ingest *ing, uint64_t ino, struct inode_rec *r)
 	return enrp_store_read(ing->st, inode_read_fn, &(struct inode_read){ ino, r });
 }
 
-/* Records that INO of EIR_ID had its last close at NOW; true if the EIR is
- * busy: another of its files had its last close within SETTLE_NS and is
- * not sealed yet (still settling, queued, being sealed or written again,
- * or removed).  One whose predecessor is verified already is not: a
- * script that writes a file and waits for it before the next gets each
- * verified at once.  Without memory for the record, the EIR counts as
- * idle: its files are sealed at once, as before settling existed. */
-static bool eir_busy_at_close(enrp_ingest *ing, uint32_t eir_id, uint64_t ino, int64_t now)
+/* Records that INO of EIR_ID had its last close at NOW; true if another
+ * file of that EIR had its own within SETTLE_NS, and which (*OTHER).  The
+ * EIR is busy if that file is not sealed yet (eir_busy).  Without memory
+ * for the record, the EIR counts as idle: its files are sealed at once, as
+ * before settling existed. */
+static bool eir_close_noted(enrp_ingest *ing, uint32_t eir_id, uint64_t ino, int64_t now,
+                            uint64_t *other)
 {
 	struct eir_closes **pp = &ing->closes[eir_id % EIR_CLOSES_BUCKETS];
 	while (*pp && (*pp)->eir_id != eir_id)
@@ -504,26 +503,33 @@ static bool eir_busy_at_close(enrp_ingest *ing, uint32_t eir_id, uint64_t ino, i
 		c->eir_id = eir_id;
 		*pp = c;
 	}
-	int64_t other = ino == c->closed_ino ? c->other_closed_at : c->closed_at;
-	uint64_t other_ino = ino == c->closed_ino ? c->other_ino : c->closed_ino;
+	int64_t other_at = ino == c->closed_ino ? c->other_closed_at : c->closed_at;
+	*other = ino == c->closed_ino ? c->other_ino : c->closed_ino;
 	if (ino != c->closed_ino) {
 		c->other_closed_at = c->closed_at;
 		c->other_ino = c->closed_ino;
 		c->closed_ino = ino;
 	}
 	c->closed_at = now;
-	if (!other || now - other >= settle_ns(ing))
-		return false;
-	struct inode_rec r;
-	return inode_read(ing, other_ino, &r) || r.content != ENRP_CONTENT_SEALED;
+	return other_at && now - other_at < settle_ns(ing);
 }
 
-/* INO of EIR_ID: its last writer closed at NOW; HOT: it was rewritten soon
- * after its seal. */
-static void settle_at_close(enrp_ingest *ing, uint64_t ino, uint32_t eir_id, bool hot,
-                            int64_t now)
+/* Whether OTHER, closed just before, keeps its EIR busy: it is not sealed
+ * yet (it settles, is queued, is being sealed or written again, or was
+ * removed).  One whose predecessor is verified already is not: a script
+ * that writes a file and waits for it before the next gets each verified
+ * at once.  Called without ing->lock: a read waits for the store's lock,
+ * which a commit holds for milliseconds. */
+static bool eir_busy(enrp_ingest *ing, uint64_t other)
 {
-	bool busy = eir_busy_at_close(ing, eir_id, ino, now);
+	struct inode_rec r;
+	return inode_read(ing, other, &r) || r.content != ENRP_CONTENT_SEALED;
+}
+
+/* INO's last writer closed at NOW, its EIR BUSY; HOT: it was rewritten
+ * soon after its seal. */
+static void settle_at_close(enrp_ingest *ing, uint64_t ino, bool busy, bool hot, int64_t now)
+{
 	struct settling **pp = settling_slot(ing, ino);
 	struct settling *e = *pp;
 	if (!busy) {
@@ -602,21 +608,33 @@ void enrp_ingest_writer_open(enrp_ingest *ing, uint64_t ino)
 
 void enrp_ingest_writer_close(enrp_ingest *ing, uint64_t ino)
 {
-	bool last = false;
+	/* The store is read with ing->lock released: every open, close and
+	 * worker would otherwise wait behind a commit with this close. */
+	struct inode_rec r;
+	bool known = inode_read(ing, ino, &r) == 0;
+	bool last = false, hot = false, recent = false;
+	uint64_t other = 0;
+	int64_t now = mono_ns();
 	pthread_mutex_lock(&ing->lock);
 	struct writer **pp = writer_slot(ing, ino);
 	struct writer *w = *pp;
 	if (w && --w->count == 0) {
 		*pp = w->next;
-		struct inode_rec r;
-		if (inode_read(ing, ino, &r) == 0)
-			settle_at_close(ing, ino, r.eir_id, w->hot, mono_ns());
+		hot = w->hot;
 		free(w);
 		last = true;
+		recent = known && eir_close_noted(ing, r.eir_id, ino, now, &other);
 	}
 	pthread_mutex_unlock(&ing->lock);
-	if (last)
-		enrp_ingest_enqueue(ing, ino);
+	if (!last)
+		return;
+	if (known) {
+		bool busy = recent && eir_busy(ing, other);
+		pthread_mutex_lock(&ing->lock);
+		settle_at_close(ing, ino, busy, hot, now);
+		pthread_mutex_unlock(&ing->lock);
+	}
+	enrp_ingest_enqueue(ing, ino);
 }
 
 /* ---- the durable queue ---- */
