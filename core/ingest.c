@@ -171,7 +171,7 @@
 #define EIR_CLOSES_BUCKETS 64
 
 /* The last two distinct files of one EIR whose last writer closed
- * (settle_at_close): whether the EIR is busy. */
+ * (eir_close_noted): whether the EIR is busy. */
 struct eir_closes {
 	uint32_t eir_id;
 	uint64_t closed_ino, other_ino;
