@@ -468,23 +468,6 @@ static bool settling_now(enrp_ingest *ing, uint64_t ino, int64_t now)
 	return e && e->not_before > now;
 }
 
-struct inode_read {
-	uint64_t ino;
-	struct inode_rec *r;
-};
-
-static int inode_read_fn(enrp_txn *t, void *arg)
-{
-	struct inode_read *a = arg;
-	return ns_inode_get(t, a->ino, a->r);
-}
-
-/* INO's record as the store has it now. */
-static int inode_read(enrp_ingest *ing, uint64_t ino, struct inode_rec *r)
-{
-	return enrp_store_read(ing->st, inode_read_fn, &(struct inode_read){ ino, r });
-}
-
 /* Records that INO of EIR_ID had its last close at NOW; true if another
  * file of that EIR had its own within SETTLE_NS, and which (*OTHER).  The
  * EIR is busy if that file is not sealed yet (eir_busy).  Without memory
@@ -522,8 +505,8 @@ static bool eir_close_noted(enrp_ingest *ing, uint32_t eir_id, uint64_t ino, int
  * which a commit holds for milliseconds. */
 static bool eir_busy(enrp_ingest *ing, uint64_t other)
 {
-	struct inode_rec r;
-	return inode_read(ing, other, &r) || r.content != ENRP_CONTENT_SEALED;
+	struct enrp_stat s;
+	return enrp_ns_getattr(ing->st, other, &s) || s.content != ENRP_CONTENT_SEALED;
 }
 
 /* INO's last writer closed at NOW, its EIR BUSY; HOT: it was rewritten
@@ -610,8 +593,8 @@ void enrp_ingest_writer_close(enrp_ingest *ing, uint64_t ino)
 {
 	/* The store is read with ing->lock released: every open, close and
 	 * worker would otherwise wait behind a commit with this close. */
-	struct inode_rec r;
-	bool known = inode_read(ing, ino, &r) == 0;
+	struct enrp_stat s;
+	bool known = enrp_ns_getattr(ing->st, ino, &s) == 0;
 	bool last = false, hot = false, recent = false;
 	uint64_t other = 0;
 	int64_t now = mono_ns();
@@ -623,7 +606,7 @@ void enrp_ingest_writer_close(enrp_ingest *ing, uint64_t ino)
 		hot = w->hot;
 		free(w);
 		last = true;
-		recent = known && eir_close_noted(ing, r.eir_id, ino, now, &other);
+		recent = known && eir_close_noted(ing, s.eir_id, ino, now, &other);
 	}
 	pthread_mutex_unlock(&ing->lock);
 	if (!last)
