@@ -262,7 +262,7 @@ int base_recover_spools(enrp_store *st, uint64_t *restored)
 		}
 		rc = ftruncate(fd, (off_t)a.size) < 0 ? -errno : 0;
 		if (rc == 0)
-			rc = enrp_spool_sync(st, fd);
+			rc = enrp_spool_sync(st, a.ino, fd);
 		close(fd);
 		if (rc == 0)
 			rc = enrp_store_write(st, unmark_fn, &a);

@@ -2434,7 +2434,7 @@ static int copy_back(enrp_ingest *ing, struct unseal_args *a)
 	if (rc == 0 && off != a->r.size)
 		rc = -EIO; /* chunk list and size disagree: damage */
 	if (rc == 0)
-		rc = enrp_spool_sync(ing->st, fd);
+		rc = enrp_spool_sync(ing->st, a->ino, fd);
 	close(fd);
 	return rc;
 }

@@ -58,11 +58,20 @@
 #include "spool_int.h"
 
 #define POOL_MAX 65536
+/* Spool files made lately, whose directory entry may not be durable yet
+ * (enrp_spool_sync). */
+#define FRESH_MAX 1024
 
 struct spool_pool {
 	pthread_mutex_t lock;
 	uint64_t *v;      /* protected by lock: pool names (inode numbers) */
 	size_t n, cap;    /* protected by lock */
+	/* Spool files made (created, or taken from the pool), numbered; the
+	 * inode of number K is fresh[K % FRESH_MAX] (protected by lock). */
+	uint64_t fresh[FRESH_MAX];
+	uint64_t made;    /* the number of the last one made */
+	uint64_t durable; /* the entries of those up to this one are durable */
+	uint64_t dir_syncs;
 };
 
 void spool_name(char *buf, uint64_t ino)
@@ -106,8 +115,12 @@ bool spool_parse_pool_name(const char *name, uint64_t *id)
 struct spool_pool *spool_pool_new(void)
 {
 	struct spool_pool *p = calloc(1, sizeof(*p));
-	if (p)
+	if (p) {
 		pthread_mutex_init(&p->lock, NULL);
+		/* Files made before this daemon are unknown: the first sync
+		 * syncs the directory. */
+		p->made = FRESH_MAX + 1;
+	}
 	return p;
 }
 
@@ -213,14 +226,45 @@ static int still_named(enrp_store *st, int fd, const char *name)
 	return a.st_ino == b.st_ino && a.st_dev == b.st_dev ? 0 : -ENOENT;
 }
 
+/* INO's spool file was just made (its entry is in the directory): its
+ * number is taken only now, so that a directory sync that began at or
+ * after it covers the entry. */
+static void entry_made(enrp_store *st, uint64_t ino)
+{
+	struct spool_pool *p = store_spool_pool(st);
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->made++;
+	p->fresh[p->made % FRESH_MAX] = ino;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Whether INO's directory entry is known durable: no spool file made since
+ * the last directory sync began is INO's, and all of those are listed. */
+static bool entry_durable(enrp_store *st, uint64_t ino)
+{
+	struct spool_pool *p = store_spool_pool(st);
+	if (!p)
+		return false;
+	pthread_mutex_lock(&p->lock);
+	bool durable = p->made - p->durable <= FRESH_MAX;
+	for (uint64_t k = p->durable + 1; durable && k <= p->made; k++)
+		durable = p->fresh[k % FRESH_MAX] != ino;
+	pthread_mutex_unlock(&p->lock);
+	return durable;
+}
+
 int enrp_spool_open(enrp_store *st, uint64_t ino, int create)
 {
 	char name[SPOOL_NAME_LEN + 1];
 	spool_name(name, ino);
 	if (create) {
 		int fd = pool_take(st, name);
-		if (fd >= 0)
+		if (fd >= 0) {
+			entry_made(st, ino);
 			return fd;
+		}
 		/* -ENOENT: nothing pooled; -EEXIST: open the existing file. */
 	}
 	for (int attempt = 0;; attempt++) {
@@ -229,22 +273,54 @@ int enrp_spool_open(enrp_store *st, uint64_t ino, int create)
 		if (fd < 0 || !store_spool_pool(st))
 			return fd < 0 ? -errno : fd;
 		int rc = still_named(st, fd, name);
-		if (rc == 0)
+		if (rc == 0) {
+			if (create)
+				entry_made(st, ino); /* made now, or earlier: either way */
 			return fd;
+		}
 		close(fd);
 		if (!create || attempt == 2)
 			return rc;
 	}
 }
 
-int enrp_spool_sync(enrp_store *st, int fd)
+int enrp_spool_sync(enrp_store *st, uint64_t ino, int fd)
 {
 	if (fdatasync(fd) < 0)
 		return -errno;
-	/* The file may be new: its directory entry must be durable too. */
+	/* A new file's directory entry must be durable too.  Only a new one's:
+	 * under a busy load that syncs the directory for most fsyncs of a
+	 * client took a second journal commit each. */
+	if (entry_durable(st, ino))
+		return 0;
+	struct spool_pool *p = store_spool_pool(st);
+	uint64_t began = 0;
+	if (p) {
+		pthread_mutex_lock(&p->lock);
+		began = p->made;
+		pthread_mutex_unlock(&p->lock);
+	}
 	if (fsync(store_spool_dirfd(st)) < 0)
 		return -errno;
+	if (p) {
+		pthread_mutex_lock(&p->lock);
+		if (p->durable < began)
+			p->durable = began;
+		p->dir_syncs++;
+		pthread_mutex_unlock(&p->lock);
+	}
 	return 0;
+}
+
+uint64_t spool_dir_syncs(enrp_store *st)
+{
+	struct spool_pool *p = store_spool_pool(st);
+	if (!p)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	uint64_t n = p->dir_syncs;
+	pthread_mutex_unlock(&p->lock);
+	return n;
 }
 
 /* Empties INO's spool file and renames it into the pool; false when it

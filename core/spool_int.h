@@ -30,5 +30,7 @@ void spool_pool_reset(enrp_store *st);
 /* Adds the pool file named after ID; false when there is no pool or it is
  * full (the caller removes the file). */
 bool spool_pool_add(enrp_store *st, uint64_t id);
+/* Syncs of the spool directory enrp_spool_sync made so far (tests). */
+uint64_t spool_dir_syncs(enrp_store *st);
 
 #endif

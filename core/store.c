@@ -34,11 +34,12 @@
  *     per seal; it runs with st->lock released;
  *   - files that metadata stopped referencing (spool files of freed inodes)
  *     are unlinked (or pooled, spool.c) only after the commit that freed
- *     them is durable, by the committer with st->lock released and the
- *     next group begun (reads and writes go on meanwhile; inode numbers are
- *     never reused, and an unseal that would make the same spool file waits
- *     for its hook: store_hook_wait); the commit counts, and syncs of it
- *     return, only once they are done, and the next commit waits for them.
+ *     them is durable, by a reclaimer thread with st->lock released, while
+ *     the next groups are applied and committed (inode numbers are never
+ *     reused, and an unseal that would make the same spool file waits for
+ *     its hook: store_hook_wait).  A sync returns once its commit is
+ *     durable: freeing a large file's blocks takes milliseconds, and a
+ *     client's fsync used to wait for those of every file freed before it.
  *
  * What each kind of crash can lose:
  *
@@ -54,8 +55,9 @@
  *   not fsync'd may read back as zeros.  LMDB's synced commit writes and
  *   flushes the data pages before the meta page that points at them, and
  *   keeps two meta pages, so the newest fully written commit is what opens:
- *   the environment cannot be corrupted.  fsync of a file flushes its spool
- *   bytes (and the spool directory) before forcing the commit.
+ *   the environment cannot be corrupted.  fsync of a file returns once its
+ *   spool bytes, its spool directory entry (if new) and the commit are all
+ *   durable; the commit runs while the bytes are flushed.
  *
  * Map full.  A nested operation that meets MDB_MAP_FULL fails alone and is
  * retried after the map grows; but the group's own commit also needs pages
@@ -145,6 +147,19 @@ static const char *const dbi_names[DBI_COUNT] = {
 	[DBI_BASE] = "base",
 };
 
+/* Hooks run after a commit (spool files unlinked or pooled: up to a
+ * millisecond each for a large file) are the reclaimer thread's, not the
+ * committer's: a client's fsync waits for its commit, and the next commit
+ * for nothing but the disk.  At most HOOK_BATCHES_MAX commits' hooks wait;
+ * past that the committer waits for the reclaimer before committing. */
+#define HOOK_BATCHES_MAX 64
+
+struct hook_batch {
+	uint64_t commit;        /* the commit that made them due */
+	struct store_hook *hooks;
+	size_t n;
+};
+
 struct enrp_store {
 	char *path;
 	char *spool_path;
@@ -182,8 +197,7 @@ struct enrp_store {
 	size_t ngtouched, gtouched_cap;
 	bool gtouched_all;      /* too many to list: every EIR counts as changed */
 	uint64_t sync_wanted;   /* highest commit number a sync waits for */
-	uint64_t committed;     /* groups committed so far */
-	uint64_t commits;       /* of those, the ones whose hooks have run */
+	uint64_t committed;     /* groups committed so far: syncs wait for this */
 	int group_err;          /* a failed group commit: the daemon must stop */
 	int begin_err;          /* a group could not begin (disk full): transient */
 	/* Chunk files ride the group commit (txn_needs_chunks): a seal takes a
@@ -203,13 +217,17 @@ struct enrp_store {
 	uint64_t room_free;     /* protected by room_lock: bytes free, as last read */
 	uint64_t room_reserve;  /* protected by room_lock */
 	int64_t room_read_at;   /* protected by room_lock: CLOCK_MONOTONIC ns */
-	bool in_hooks;          /* the committer runs a commit's hooks, unlocked */
-	const struct store_hook *running_hooks; /* those hooks (read only while in_hooks) */
-	size_t nrunning_hooks;
+	/* The hooks of durable commits, oldest first, for the reclaimer
+	 * thread (protected by lock); the oldest is the one it runs. */
+	struct hook_batch hq[HOOK_BATCHES_MAX];
+	unsigned hq_head, hq_len;
+	uint64_t hooks_ran;     /* every hook of commits up to this one has run */
+	pthread_cond_t hq_cond; /* the reclaimer waits on it for batches */
 	_Atomic int fail_writes; /* enrp_store_test_fail_writes */
 	bool stopping;
-	pthread_t committer;
-	bool committer_started;
+	bool reclaimer_stopping;
+	pthread_t committer, reclaimer;
+	bool committer_started, reclaimer_started;
 };
 
 static int64_t mono_ns(void)
@@ -425,14 +443,18 @@ int store_hook_wait(enrp_store *st, store_hook_fn *fn, uint64_t arg)
 {
 	int rc = 0;
 	store_lock(st);
-	if (hook_listed(st->ghooks, st->nghooks, fn, arg)) {
+	if (hook_listed(st->ghooks, st->nghooks, fn, arg))
 		rc = group_sync_locked(st); /* its group is still to commit */
-	} else if (st->in_hooks && hook_listed(st->running_hooks, st->nrunning_hooks, fn, arg)) {
-		uint64_t target = st->committed; /* the commit whose hooks run */
-		while (st->commits < target && !st->group_err)
-			pthread_cond_wait(&st->cond, &st->lock);
-		rc = st->group_err;
+	uint64_t commit = 0;
+	for (unsigned i = 0; rc == 0 && i < st->hq_len; i++) {
+		const struct hook_batch *b = &st->hq[(st->hq_head + i) % HOOK_BATCHES_MAX];
+		if (hook_listed(b->hooks, b->n, fn, arg))
+			commit = b->commit;
 	}
+	while (rc == 0 && st->hooks_ran < commit && !st->group_err)
+		pthread_cond_wait(&st->cond, &st->lock);
+	if (rc == 0)
+		rc = st->group_err;
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
@@ -560,7 +582,7 @@ unsigned enrp_store_format(const enrp_store *st)
 
 uint64_t enrp_store_commit_count(const enrp_store *st)
 {
-	return st->commits;
+	return st->committed;
 }
 
 uint64_t enrp_store_chunk_sync_count(const enrp_store *st)
@@ -876,6 +898,8 @@ static uint64_t group_budget(enrp_store *st)
 }
 
 static void *committer_main(void *arg);
+static void *reclaimer_main(void *arg);
+static void reclaimer_stop(enrp_store *st);
 
 /* The blocks the data file already has: a reservation made by an earlier
  * process, still there after a crash or a full disk. */
@@ -981,6 +1005,7 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&st->cond, &ca);
 	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&st->hq_cond, NULL);
 
 	st->path = strdup(path);
 	st->spool_path = path_join(path, "spool");
@@ -1086,6 +1111,10 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 			rc = -ENOMEM;
 			goto out_env;
 		}
+		rc = -pthread_create(&st->reclaimer, NULL, reclaimer_main, st);
+		if (rc)
+			goto out_env;
+		st->reclaimer_started = true;
 		rc = -pthread_create(&st->committer, NULL, committer_main, st);
 		if (rc)
 			goto out_env;
@@ -1098,6 +1127,7 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 	return 0;
 
 out_env:
+	reclaimer_stop(st);
 	spool_pool_free(st->pool);
 	chunk_pins_free(st->pins);
 	mdb_env_close(st->env);
@@ -1119,6 +1149,7 @@ out_free:
 	pthread_mutex_destroy(&st->lock);
 	pthread_mutex_destroy(&st->room_lock);
 	pthread_cond_destroy(&st->cond);
+	pthread_cond_destroy(&st->hq_cond);
 	free(st);
 	return rc;
 }
@@ -1370,18 +1401,25 @@ static int group_wait_open(enrp_store *st)
 	return st->group ? 0 : -ESHUTDOWN;
 }
 
-/* Asks for a commit of everything applied so far and waits for it (and
- * for the hooks of the commit that is ending, if one is). */
-static int group_sync_locked(enrp_store *st)
+/* Asks the committer for a commit of everything applied so far; the
+ * number of that commit (0 when nothing is open). */
+static uint64_t group_sync_ask_locked(enrp_store *st)
 {
-	/* The open group's commit, or the last one's hooks if they run. */
-	uint64_t target = st->group ? st->committed + 1 : st->committed;
-	if (st->commits >= target)
-		return st->group_err;
+	if (!st->group)
+		return 0;
+	uint64_t target = st->committed + 1;
 	if (st->sync_wanted < target)
 		st->sync_wanted = target;
 	pthread_cond_broadcast(&st->cond);
-	while (st->commits < target && !st->group_err)
+	return target;
+}
+
+/* Asks for a commit of everything applied so far and waits until it is
+ * durable (its hooks may be still to run: store_hook_wait waits for one). */
+static int group_sync_locked(enrp_store *st)
+{
+	uint64_t target = group_sync_ask_locked(st);
+	while (st->committed < target && !st->group_err)
 		pthread_cond_wait(&st->cond, &st->lock);
 	return st->group_err;
 }
@@ -1534,7 +1572,37 @@ int enrp_store_sync(enrp_store *st)
 	if (!(st->flags & ENRP_STORE_GROUP_COMMIT))
 		return 0;
 	store_lock(st);
-	int rc = group_sync_locked(st);
+	uint64_t commit = group_sync_ask_locked(st);
+	if (!commit)
+		commit = st->committed;
+	/* And the hooks of that commit and those before it: a sync of the
+	 * whole store (syncfs, gc) finds the spool files it freed gone. */
+	while ((st->committed < commit ||
+	        (st->hq_len && st->hq[st->hq_head].commit <= commit)) && !st->group_err)
+		pthread_cond_wait(&st->cond, &st->lock);
+	int rc = st->group_err;
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+uint64_t enrp_store_sync_ask(enrp_store *st)
+{
+	if (!(st->flags & ENRP_STORE_GROUP_COMMIT))
+		return 0;
+	store_lock(st);
+	uint64_t commit = group_sync_ask_locked(st);
+	pthread_mutex_unlock(&st->lock);
+	return commit;
+}
+
+int enrp_store_sync_wait(enrp_store *st, uint64_t commit)
+{
+	if (!(st->flags & ENRP_STORE_GROUP_COMMIT))
+		return 0;
+	pthread_mutex_lock(&st->lock);
+	while (st->committed < commit && !st->group_err)
+		pthread_cond_wait(&st->cond, &st->lock);
+	int rc = st->group_err;
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
@@ -1654,17 +1722,16 @@ static void group_begin(enrp_store *st)
 	pthread_cond_broadcast(&st->cond);
 }
 
-/* Commits the open group (st->lock held).  Hooks run after the commit is
- * durable, with st->lock released and the next group already begun, so
- * that reads and writes go on meanwhile: a hook acts on the spool file of
- * an inode its group sealed or freed, inode numbers are never reused, and
- * an unseal of that inode waits for the hook (store_hook_wait).  The
- * commit counts as done, and syncs of it return, only once its hooks have
- * run; the next commit waits for them.  A failed commit loses the
- * group, so the store refuses all further writes rather than acknowledging
- * changes it might not keep. */
+/* Commits the open group (st->lock held).  Its hooks go to the reclaimer
+ * once the commit is durable: a hook acts on the spool file of an inode its
+ * group sealed or freed, inode numbers are never reused, and an unseal of
+ * that inode waits for the hook (store_hook_wait).  A failed commit loses
+ * the group, so the store refuses all further writes rather than
+ * acknowledging changes it might not keep. */
 static void group_commit(enrp_store *st)
 {
+	while (st->nghooks && st->hq_len == HOOK_BATCHES_MAX)
+		pthread_cond_wait(&st->cond, &st->lock); /* the reclaimer is behind */
 	int rc = group_chunks_durable(st);
 	struct store_hook *hooks = st->ghooks;
 	size_t nhooks = st->nghooks;
@@ -1691,22 +1758,57 @@ static void group_commit(enrp_store *st)
 	} else {
 		st->committed++;
 		if (nhooks) {
-			st->in_hooks = true;
-			st->running_hooks = hooks;
-			st->nrunning_hooks = nhooks;
-			if (!st->stopping)
-				group_begin(st);
-			pthread_mutex_unlock(&st->lock);
-			run_hooks(st, hooks, nhooks);
-			pthread_mutex_lock(&st->lock);
-			st->in_hooks = false;
-			st->running_hooks = NULL;
-			st->nrunning_hooks = 0;
+			st->hq[(st->hq_head + st->hq_len) % HOOK_BATCHES_MAX] =
+				(struct hook_batch){ st->committed, hooks, nhooks };
+			st->hq_len++;
+			hooks = NULL;
+			pthread_cond_signal(&st->hq_cond);
 		}
-		st->commits = st->committed;
 	}
 	free(hooks);
 	pthread_cond_broadcast(&st->cond);
+}
+
+/* Runs the hooks of durable commits in their order, unlocked: they may
+ * read the store (the journal's syslog mirror does). */
+static void *reclaimer_main(void *arg)
+{
+	enrp_store *st = arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&st->lock);
+	for (;;) {
+		while (!st->hq_len && !st->reclaimer_stopping)
+			pthread_cond_wait(&st->hq_cond, &st->lock);
+		if (!st->hq_len)
+			break;
+		/* The committer fills only the slots past the queue's end. */
+		struct hook_batch *b = &st->hq[st->hq_head];
+		pthread_mutex_unlock(&st->lock);
+		run_hooks(st, b->hooks, b->n);
+		pthread_mutex_lock(&st->lock);
+		st->hooks_ran = b->commit;
+		free(b->hooks);
+		st->hq_head = (st->hq_head + 1) % HOOK_BATCHES_MAX;
+		st->hq_len--;
+		pthread_cond_broadcast(&st->cond);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
+/* Lets the reclaimer run what is queued, then ends it. */
+static void reclaimer_stop(enrp_store *st)
+{
+	if (!st->reclaimer_started)
+		return;
+	pthread_mutex_lock(&st->lock);
+	st->reclaimer_stopping = true;
+	pthread_cond_signal(&st->hq_cond);
+	pthread_mutex_unlock(&st->lock);
+	pthread_join(st->reclaimer, NULL);
+	st->reclaimer_started = false;
 }
 
 static void *committer_main(void *arg)
@@ -1761,6 +1863,7 @@ void enrp_store_close(enrp_store *st)
 		pthread_mutex_unlock(&st->lock);
 		pthread_join(st->committer, NULL);
 	}
+	reclaimer_stop(st);
 	if (st->rtxn)
 		mdb_txn_abort(st->rtxn);
 	free(st->ghooks);
@@ -1779,6 +1882,7 @@ void enrp_store_close(enrp_store *st)
 	pthread_mutex_destroy(&st->lock);
 	pthread_mutex_destroy(&st->room_lock);
 	pthread_cond_destroy(&st->cond);
+	pthread_cond_destroy(&st->hq_cond);
 	free(st->path);
 	free(st->spool_path);
 	free(st);

@@ -105,7 +105,8 @@ int txn_next_id(enrp_txn *t, const char *key, uint64_t start, uint64_t *out);
 
 /* Registers a post-durability hook (see store_hook_fn).  Hooks run in the
  * order registered, after the commit, with no store lock held (they may
- * read the store), and before the next group of the daemon begins. */
+ * read the store): in the daemon, by the reclaimer thread, while the next
+ * groups are applied and committed; a sync does not wait for them. */
 int txn_on_durable(enrp_txn *t, store_hook_fn *fn, uint64_t arg);
 
 /* The same, but FN runs once per commit, whatever number of transactions
@@ -113,9 +114,9 @@ int txn_on_durable(enrp_txn *t, store_hook_fn *fn, uint64_t arg);
  * mirror: one send of everything up to the last record, not one each). */
 int txn_on_durable_once(enrp_txn *t, store_hook_fn *fn, uint64_t arg);
 /* Waits until a hook FN(ARG) registered by a committed transaction has
- * run: commits its group if that is still open, else waits for the hooks
- * the committer is running.  At once when none is pending.  0 or the
- * store's error. */
+ * run: commits its group if that is still open, then waits for the
+ * reclaimer to run it.  At once when none is pending.  0 or the store's
+ * error. */
 int store_hook_wait(enrp_store *st, store_hook_fn *fn, uint64_t arg);
 
 /* Like enrp_store_read(), but never through the daemon's open group: the

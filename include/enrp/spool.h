@@ -16,9 +16,10 @@
  * descriptor, which the caller closes, or -errno. */
 int enrp_spool_open(enrp_store *st, uint64_t ino, int create);
 
-/* Makes the spool file's bytes and its directory entry durable (fsync of the
- * file, and of the spool directory the first time). */
-int enrp_spool_sync(enrp_store *st, int fd);
+/* Makes the bytes of INO's spool file FD and its directory entry durable
+ * (fdatasync of the file, and fsync of the spool directory unless a sync of
+ * it began after the file was made). */
+int enrp_spool_sync(enrp_store *st, uint64_t ino, int fd);
 
 /* The largest size of a file: what the spool directory's filesystem takes,
  * found once per store (spool.c), at most INT64_MAX.  Extending a file past

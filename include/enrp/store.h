@@ -106,8 +106,16 @@ int enrp_store_read_bulk(enrp_store *st, enrp_txn_fn *fn, void *arg);
 int enrp_store_write(enrp_store *st, enrp_txn_fn *fn, void *arg);
 
 /* Makes every write that returned before this call durable (a no-op without
- * ENRP_STORE_GROUP_COMMIT).  -EIO/-ENOSPC if the commit failed. */
+ * ENRP_STORE_GROUP_COMMIT), and waits for what its commit freed (spool files)
+ * to be gone.  -EIO/-ENOSPC if the commit failed. */
 int enrp_store_sync(enrp_store *st);
+
+/* The commit alone, in two halves, so that it runs while the caller flushes
+ * something else (a file's fsync: its spool bytes): ask for it, then wait
+ * for the commit number the asking returned.  What it freed is removed
+ * later, by another thread. */
+uint64_t enrp_store_sync_ask(enrp_store *st);
+int enrp_store_sync_wait(enrp_store *st, uint64_t commit);
 
 /* Makes durable every write that returned before this call and changed a
  * file of EIR ID (core changes an EIR's files only through its inodes, and

@@ -155,7 +155,7 @@ static int crash_child(void)
 	if (enrp_ns_mknod(st, &user, e.root_ino, "crash", S_IFREG | 0644, 0, NULL, &s))
 		return 2;
 	int fd = enrp_spool_open(st, s.st.st_ino, 1);
-	if (fd < 0 || pwrite(fd, p, 300 * KiB, 0) != 300 * KiB || enrp_spool_sync(st, fd))
+	if (fd < 0 || pwrite(fd, p, 300 * KiB, 0) != 300 * KiB || enrp_spool_sync(st, s.st.st_ino, fd))
 		return 3;
 	close(fd);
 	free(p);

@@ -142,12 +142,56 @@ static void pool(void)
 	enrp_store_close(st);
 }
 
+/* The spool directory is synced for a file whose entry is new since the
+ * last sync of it began, and only then: the daemon's first sync (files of
+ * an earlier run are unknown), a file made since, more files made than it
+ * keeps track of. */
+static void dir_entry_sync(void)
+{
+	enrp_store *st;
+	const char *store = path_of("dirsync");
+	if (enrp_store_create(store) || enrp_store_open(store, ENRP_STORE_GROUP_COMMIT, &st)) {
+		ok(0, "store for dir_entry_sync");
+		return;
+	}
+	int a = enrp_spool_open(st, 1, 1), b = -1;
+	uint64_t n0 = spool_dir_syncs(st);
+	is_int(enrp_spool_sync(st, 1, a), 0, "a new file's sync");
+	is_int(spool_dir_syncs(st), n0 + 1, "syncs the directory");
+	is_int(enrp_spool_sync(st, 1, a), 0, "its next sync");
+	is_int(spool_dir_syncs(st), n0 + 1, "does not: its entry is durable");
+	b = enrp_spool_open(st, 2, 1);
+	is_int(enrp_spool_sync(st, 1, a), 0, "a sync once another file is made");
+	is_int(spool_dir_syncs(st), n0 + 1, "does not either: the new entry is not its own");
+	is_int(enrp_spool_sync(st, 2, b), 0, "the new file's sync");
+	is_int(spool_dir_syncs(st), n0 + 2, "syncs the directory");
+	close(b);
+	for (uint64_t ino = 10; ino < 10 + 1100; ino++) {
+		int fd = enrp_spool_open(st, ino, 1);
+		if (fd >= 0)
+			close(fd);
+	}
+	is_int(enrp_spool_sync(st, 1, a), 0, "a sync after 1,100 files were made");
+	is_int(spool_dir_syncs(st), n0 + 3, "syncs the directory: more than it tracks");
+	close(a);
+	enrp_store_close(st);
+
+	is_int(enrp_store_open(store, ENRP_STORE_GROUP_COMMIT, &st), 0, "the store opened again");
+	a = enrp_spool_open(st, 1, 0);
+	ok(a >= 0, "an existing spool file opened");
+	is_int(enrp_spool_sync(st, 1, a), 0, "its first sync in this run");
+	is_int(spool_dir_syncs(st), 1, "syncs the directory: what an earlier run made is unknown");
+	close(a);
+	enrp_store_close(st);
+}
+
 int main(void)
 {
 	tmp = tap_tmpdir();
 	if (!tmp)
 		return 2;
 	pool();
+	dir_entry_sync();
 	tap_rmrf(tmp);
 	return done_testing();
 }

@@ -596,6 +596,10 @@ static bool hook_running(void)
 	return running;
 }
 
+/* The hooks of a commit (spool files freed) run in the reclaimer thread:
+ * a file's fsync (enrp_store_sync_ask/wait), of that commit or of the next
+ * ones, returns once its commit is durable, however long the hook takes;
+ * a sync of the whole store and store_hook_wait wait for the hook. */
 static void hooks_beside_next_group(void)
 {
 	enrp_store *st;
@@ -607,37 +611,52 @@ static void hooks_beside_next_group(void)
 	struct kv h1 = { .key = "h1", .value = 1 };
 	is_int(enrp_store_write(st, hooked_put_fn, &h1), 0, "a write whose commit has a hook");
 	uint64_t c0 = enrp_store_commit_count(st);
-	struct syncer first = { .st = st };
-	pthread_create(&first.th, NULL, syncer_main, &first);
-	ok(hook_running(), "its sync commits the group and the hook runs (held)");
+	struct syncer whole = { .st = st };
+	pthread_create(&whole.th, NULL, syncer_main, &whole);
+	ok(hook_running(), "a sync commits the group and the hook runs (held)");
 	ok(on_disk(store, "h1"), "the commit is durable before its hook runs");
+	is_int(enrp_store_commit_count(st), c0 + 1, "and counts");
 
 	struct kv during = { .key = "during", .value = 2 };
 	is_int(enrp_store_write(st, put_fn, &during), 0,
 	       "a write while the hook is held: taken by the next group, at once");
-	struct syncer second = { .st = st, .kv = { .key = "second", .value = 3 } };
-	pthread_create(&second.th, NULL, syncer_main, &second);
+	is_int(enrp_store_sync_wait(st, enrp_store_sync_ask(st)), 0,
+	       "a file's sync of the next group returns, the hook still held");
+	ok(on_disk(store, "during"), "which made the next group's write durable");
 	struct syncer waiter = { .st = st };
 	pthread_create(&waiter.th, NULL, hook_waiter_main, &waiter);
 	usleep(100000);
-	ok(!atomic_load(&first.done), "the first sync waits for its commit's hook");
-	ok(!atomic_load(&waiter.done), "store_hook_wait waits for a hook that runs");
-	ok(!atomic_load(&second.done), "a sync of the next group waits too (hooks run in order)");
-	is_int(enrp_store_commit_count(st), c0, "the commit does not count before its hook ran");
+	ok(!atomic_load(&whole.done), "the sync of the whole store waits for the hook");
+	ok(!atomic_load(&waiter.done), "so does store_hook_wait");
 
 	pthread_mutex_lock(&hk_mu);
 	hk_state = 2;
 	pthread_cond_broadcast(&hk_cv);
 	pthread_mutex_unlock(&hk_mu);
-	pthread_join(first.th, NULL);
+	pthread_join(whole.th, NULL);
 	pthread_join(waiter.th, NULL);
-	pthread_join(second.th, NULL);
-	is_int(first.rc, 0, "the first sync returns once the hook ran");
-	is_int(waiter.rc, 0, "so does store_hook_wait");
-	is_int(second.rc, 0, "and the sync of the next group");
-	ok(on_disk(store, "second") && on_disk(store, "during"),
-	   "which made the next group's writes durable: its sync waited for its own commit");
+	is_int(whole.rc, 0, "the sync of the whole store returns once the hook ran");
+	is_int(waiter.rc, 0, "and so does store_hook_wait");
 	is_int(store_hook_wait(st, held_hook, 7), 0, "store_hook_wait of a hook that ran: at once");
+
+	/* A hook of the open group: store_hook_wait commits it, then waits. */
+	pthread_mutex_lock(&hk_mu);
+	hk_state = 0;
+	pthread_mutex_unlock(&hk_mu);
+	struct kv h2 = { .key = "h2", .value = 4 };
+	is_int(enrp_store_write(st, hooked_put_fn, &h2), 0, "another write with a hook");
+	atomic_store(&waiter.done, false);
+	pthread_create(&waiter.th, NULL, hook_waiter_main, &waiter);
+	ok(hook_running(), "store_hook_wait commits its group, and the hook runs (held)");
+	ok(on_disk(store, "h2"), "after the commit");
+	usleep(100000);
+	ok(!atomic_load(&waiter.done), "store_hook_wait still waits for it");
+	pthread_mutex_lock(&hk_mu);
+	hk_state = 2;
+	pthread_cond_broadcast(&hk_cv);
+	pthread_mutex_unlock(&hk_mu);
+	pthread_join(waiter.th, NULL);
+	is_int(waiter.rc, 0, "then returns");
 	enrp_store_close(st);
 }
 
