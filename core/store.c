@@ -24,11 +24,22 @@
  *     every metadata operation runs in a nested transaction inside it, so each
  *     operation is atomic on its own (a failing rename leaves nothing behind)
  *     and visible at once to the whole daemon;
- *   - the group is committed, with LMDB's normal synced commit, when it is one
- *     second old, when it has been idle for a few milliseconds, when another
- *     process wants to write (writer-intent flock), and at once when a client
- *     calls fsync, fdatasync, fsyncdir or syncfs (enrp_store_sync), so
- *     concurrent fsyncs share one disk flush;
+ *   - the group is committed when it is one second old, when it has been
+ *     idle for a few milliseconds, when another process wants to write
+ *     (writer-intent flock), and at once when a client calls fsync,
+ *     fdatasync, fsyncdir or syncfs (enrp_store_sync), so concurrent fsyncs
+ *     share one disk flush;
+ *   - the commit is LMDB's, with MDB_NOMETASYNC: it flushes the data pages,
+ *     then writes the meta page that points at them; the committer flushes
+ *     that page with st->lock released and the next group already open, so
+ *     that the daemon's reads and writes wait for one flush per commit, not
+ *     two.  The commit counts as durable (its syncs return, its hooks run,
+ *     store_read_committed shows it) only once that flush is done.  A meta
+ *     page written but not flushed is what LMDB's own MDB_NOMETASYNC leaves,
+ *     and keeps the environment intact: its pages were flushed before it,
+ *     and the pages the commit before it points at are reused only after
+ *     the next commit's flush.  Another process sees such a commit before
+ *     it is durable; store_read_committed flushes the file first there;
  *   - chunk files that a seal in the group references are made durable by
  *     one chunk sync before the group's commit (txn_needs_chunks), not one
  *     per seal; it runs with st->lock released;
@@ -52,8 +63,8 @@
  *   inode whose last size update was lost shows its older size.
  *
  *   OS crash or power loss: the same, plus spool bytes that were written but
- *   not fsync'd may read back as zeros.  LMDB's synced commit writes and
- *   flushes the data pages before the meta page that points at them, and
+ *   not fsync'd may read back as zeros.  LMDB's commit writes and flushes
+ *   the data pages before the meta page that points at them, and
  *   keeps two meta pages, so the newest fully written commit is what opens:
  *   the environment cannot be corrupted.  fsync of a file returns once its
  *   spool bytes, its spool directory entry (if new) and the commit are all
@@ -197,7 +208,8 @@ struct enrp_store {
 	size_t ngtouched, gtouched_cap;
 	bool gtouched_all;      /* too many to list: every EIR counts as changed */
 	uint64_t sync_wanted;   /* highest commit number a sync waits for */
-	uint64_t committed;     /* groups committed so far: syncs wait for this */
+	uint64_t written;       /* groups committed so far, durable or not yet */
+	uint64_t committed;     /* of those, the durable ones: syncs wait for this */
 	int group_err;          /* a failed group commit: the daemon must stop */
 	int begin_err;          /* a group could not begin (disk full): transient */
 	/* Chunk files ride the group commit (txn_needs_chunks): a seal takes a
@@ -209,6 +221,8 @@ struct enrp_store {
 	uint64_t group_chunk_ticket;   /* highest ticket in the open group; 0: none */
 	_Atomic uint64_t chunk_syncs;  /* chunk syncs run by the committer (tests) */
 	int (*test_chunk_sync_hook)(void *); /* runs in the unlocked chunk sync (tests) */
+	void (*test_meta_sync_hook)(void *);  /* runs in the unlocked meta flush (tests) */
+	void *test_meta_sync_arg;
 	void *test_chunk_sync_arg;
 	off_t reserved;         /* bytes of the data file reserved with fallocate */
 
@@ -588,6 +602,14 @@ uint64_t enrp_store_commit_count(const enrp_store *st)
 uint64_t enrp_store_chunk_sync_count(const enrp_store *st)
 {
 	return atomic_load(&st->chunk_syncs);
+}
+
+void enrp_store_test_meta_sync_hook(enrp_store *st, void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&st->lock);
+	st->test_meta_sync_hook = fn;
+	st->test_meta_sync_arg = arg;
+	pthread_mutex_unlock(&st->lock);
 }
 
 void enrp_store_test_chunk_sync_hook(enrp_store *st, int (*fn)(void *), void *arg)
@@ -1075,6 +1097,8 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 	unsigned eflags = MDB_NOTLS | MDB_NORDAHEAD;
 	if (flags & ENRP_STORE_RDONLY)
 		eflags |= MDB_RDONLY;
+	else if (flags & ENRP_STORE_GROUP_COMMIT)
+		eflags |= MDB_NOMETASYNC; /* group_commit flushes the meta page */
 	mrc = mdb_env_open(st->env, meta, eflags, 0600);
 	if (mrc) {
 		/* meta/ without LMDB's files, or with files that are not LMDB's:
@@ -1300,9 +1324,19 @@ int store_read_committed(enrp_store *st, enrp_txn_fn *fn, void *arg)
 {
 	enrp_txn t = { .st = st };
 	store_lock(st);
-	/* Never the open group: LMDB shows a new read transaction only commits
-	 * whose synced meta page is written, so what it sees is durable. */
+	/* Never the open group, nor a commit whose meta page is written but
+	 * not yet flushed (group_commit): wait for its flush.  Another process
+	 * (enrpctl) sees the daemon's commits that way too, and flushes the
+	 * file itself, so that what it then reads is durable. */
+	uint64_t target = st->written;
+	while (st->committed < target && !st->group_err)
+		pthread_cond_wait(&st->cond, &st->lock);
 	int rc = renew_read(st);
+	if (rc == 0 && !(st->flags & ENRP_STORE_GROUP_COMMIT)) {
+		int fd;
+		if (mdb_env_get_fd(st->env, &fd) == 0 && fdatasync(fd) < 0)
+			rc = -errno;
+	}
 	if (rc == 0) {
 		t.txn = st->rtxn;
 		rc = fn(&t, arg);
@@ -1407,7 +1441,7 @@ static uint64_t group_sync_ask_locked(enrp_store *st)
 {
 	if (!st->group)
 		return 0;
-	uint64_t target = st->committed + 1;
+	uint64_t target = st->written + 1;
 	if (st->sync_wanted < target)
 		st->sync_wanted = target;
 	pthread_cond_broadcast(&st->cond);
@@ -1573,8 +1607,6 @@ int enrp_store_sync(enrp_store *st)
 		return 0;
 	store_lock(st);
 	uint64_t commit = group_sync_ask_locked(st);
-	if (!commit)
-		commit = st->committed;
 	/* And the hooks of that commit and those before it: a sync of the
 	 * whole store (syncfs, gc) finds the spool files it freed gone. */
 	while ((st->committed < commit ||
@@ -1613,8 +1645,15 @@ int enrp_store_sync_eir(enrp_store *st, uint32_t id)
 		return 0;
 	pthread_mutex_lock(&st->lock);
 	int rc = st->group_err;
-	if (rc == 0 && st->group && eir_waits_for_group(st, id))
+	if (rc == 0 && st->group && eir_waits_for_group(st, id)) {
 		rc = group_sync_locked(st);
+	} else {
+		/* The commit being flushed may hold the EIR's changes. */
+		uint64_t target = st->written;
+		while (st->committed < target && !st->group_err)
+			pthread_cond_wait(&st->cond, &st->lock);
+		rc = st->group_err;
+	}
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
@@ -1746,17 +1785,39 @@ static void group_commit(enrp_store *st)
 	}
 	st->group = NULL;
 	st->group_chunk_ticket = 0;
-	/* Durable now (or lost, and the store refuses writes): either way no
-	 * EIR has changes waiting for this group any more. */
+	/* Written (or lost, and the store refuses writes): either way no EIR
+	 * has changes waiting for the open group any more. */
 	st->ngtouched = 0;
 	st->gtouched_all = false;
 	flock(st->group_fd, LOCK_UN);
+	if (rc == 0) {
+		/* The data pages are flushed and the meta page written
+		 * (MDB_NOMETASYNC): flush it with st->lock released and the next
+		 * group open, so that reads and writes go on during the flush
+		 * instead of waiting for it (it was half of every commit). */
+		st->written++;
+		if (!st->stopping && !writer_waiting(st))
+			group_begin(st);
+		void (*hook)(void *) = st->test_meta_sync_hook;
+		void *hook_arg = st->test_meta_sync_arg;
+		pthread_mutex_unlock(&st->lock);
+		if (hook)
+			hook(hook_arg);
+		int src = mdb_env_sync(st->env, 1);
+		pthread_mutex_lock(&st->lock);
+		rc = store_mdb_err(src);
+	}
 	if (rc) {
 		enrp_log(ENRP_LOG_ERR, "group commit failed: %s; refusing further writes",
 		         strerror(-rc));
 		st->group_err = rc == -ENOSPC ? -ENOSPC : -EIO;
+		if (st->group) { /* begun before the flush failed: nothing in it counts */
+			mdb_txn_abort(st->group);
+			st->group = NULL;
+			flock(st->group_fd, LOCK_UN);
+		}
 	} else {
-		st->committed++;
+		st->committed = st->written;
 		if (nhooks) {
 			st->hq[(st->hq_head + st->hq_len) % HOOK_BATCHES_MAX] =
 				(struct hook_batch){ st->committed, hooks, nhooks };

@@ -159,6 +159,10 @@ uint64_t enrp_store_chunk_sync_count(const enrp_store *st);
  * itself, with the store unlocked (tests of a seal applied meanwhile); an
  * error it returns stands for a failed sync.  NULL removes it. */
 void enrp_store_test_chunk_sync_hook(enrp_store *st, int (*fn)(void *), void *arg);
+/* FN(ARG) runs in the committer's flush of each commit's meta page, before
+ * the flush itself, with the store unlocked (tests of what goes on during
+ * it).  NULL removes it. */
+void enrp_store_test_meta_sync_hook(enrp_store *st, void (*fn)(void *), void *arg);
 /* Makes every enrp_store_write fail with ERR (< 0) until called with 0,
  * as a full disk would (tests of what retries). */
 void enrp_store_test_fail_writes(enrp_store *st, int err);

@@ -533,6 +533,64 @@ static void chunks_ride_commit(void)
 	}
 }
 
+/* ---- a commit's meta page is flushed with the store unlocked ---- */
+
+struct in_flush {
+	enrp_store *st;
+	const char *store;
+	uint64_t commits;  /* commits counted before the flush */
+	bool ran;
+	uint64_t commits_seen;
+	int write_rc, read_rc;
+	uint64_t read_value;
+	bool durable_early;
+};
+
+static void during_flush(void *arg)
+{
+	struct in_flush *x = arg;
+	if (x->ran)
+		return;
+	x->ran = true;
+	x->commits_seen = enrp_store_commit_count(x->st);
+	struct kv during = { .key = "during", .value = 9 };
+	x->write_rc = enrp_store_write(x->st, put_fn, &during);
+	struct kv before = { .key = "before" };
+	x->read_rc = enrp_store_read(x->st, get_fn, &before);
+	x->read_value = before.value;
+	x->durable_early = on_disk(x->store, "during");
+}
+
+/* MDB_NOMETASYNC: the commit flushes its data pages, writes its meta page,
+ * and the committer flushes that with the store unlocked and the next
+ * group open.  Reads and writes go on during the flush; the commit counts,
+ * and its sync returns, only after it. */
+static void meta_flush_unlocked(void)
+{
+	enrp_store *st;
+	const char *store = path_of("metaflush");
+	if (enrp_store_create(store) || enrp_store_open(store, ENRP_STORE_GROUP_COMMIT, &st)) {
+		ok(0, "store for meta_flush_unlocked");
+		return;
+	}
+	struct in_flush x = { .st = st, .store = store, .commits = enrp_store_commit_count(st) };
+	struct kv before = { .key = "before", .value = 5 };
+	is_int(enrp_store_write(st, put_fn, &before), 0, "a write");
+	enrp_store_test_meta_sync_hook(st, during_flush, &x);
+	is_int(enrp_store_sync(st), 0, "its sync");
+	enrp_store_test_meta_sync_hook(st, NULL, NULL);
+	ok(x.ran, "flushed the commit's meta page with the store unlocked");
+	is_int(x.commits_seen, x.commits, "the commit did not count before its flush ended");
+	is_int(x.write_rc, 0, "a write during the flush is taken, by the next group");
+	ok(x.read_rc == 0 && x.read_value == 5, "a read during the flush sees the commit");
+	ok(!x.durable_early, "the write taken during the flush is not durable yet");
+	ok(enrp_store_commit_count(st) > x.commits && on_disk(store, "before"),
+	   "after the flush the commit counts and is durable");
+	is_int(enrp_store_sync(st), 0, "the next sync");
+	ok(on_disk(store, "during"), "makes the write taken during the flush durable");
+	enrp_store_close(st);
+}
+
 /* ---- hooks run while the next group takes writes ---- */
 
 static pthread_mutex_t hk_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -674,6 +732,7 @@ int main(void)
 	sync_eir();
 	chunks_ride_commit();
 	hooks_beside_next_group();
+	meta_flush_unlocked();
 	tap_rmrf(tmp);
 	return done_testing();
 }
