@@ -1771,6 +1771,7 @@ static void group_commit(enrp_store *st)
 {
 	while (st->nghooks && st->hq_len == HOOK_BATCHES_MAX)
 		pthread_cond_wait(&st->cond, &st->lock); /* the reclaimer is behind */
+	unsigned ops = st->group_ops;
 	int rc = group_chunks_durable(st);
 	struct store_hook *hooks = st->ghooks;
 	size_t nhooks = st->nghooks;
@@ -1790,12 +1791,15 @@ static void group_commit(enrp_store *st)
 	st->ngtouched = 0;
 	st->gtouched_all = false;
 	flock(st->group_fd, LOCK_UN);
-	if (rc == 0) {
+	if (rc == 0)
+		st->written++;
+	if (rc == 0 && ops) {
 		/* The data pages are flushed and the meta page written
 		 * (MDB_NOMETASYNC): flush it with st->lock released and the next
 		 * group open, so that reads and writes go on during the flush
-		 * instead of waiting for it (it was half of every commit). */
-		st->written++;
+		 * instead of waiting for it (it was half of every commit).  Only
+		 * after a group that wrote: an idle daemon holds no group (and
+		 * LMDB's writer lock) longer than GROUP_IDLE_NS. */
 		if (!st->stopping && !writer_waiting(st))
 			group_begin(st);
 		void (*hook)(void *) = st->test_meta_sync_hook;
