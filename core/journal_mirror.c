@@ -28,7 +28,7 @@
  * registers with txn_on_durable() runs after the synced commit (enrpctl:
  * each write; enrpfs: the group commit), and every read here is
  * store_read_committed(), which never looks into the daemon's open group and
- * sees only commits whose synced meta page is written.
+ * sees only commits whose meta page is flushed (store.c).
  *
  * Order, and nothing skipped.  How far the mirror got is a cursor outside
  * LMDB, run/journal-mirror ("seq, hash of the last record handed to
