@@ -1606,7 +1606,7 @@ int enrp_store_sync(enrp_store *st)
 	if (!(st->flags & ENRP_STORE_GROUP_COMMIT))
 		return 0;
 	store_lock(st);
-	uint64_t commit = group_sync_ask_locked(st);
+	uint64_t commit = st->group && !st->group_ops ? st->written : group_sync_ask_locked(st);
 	/* And the hooks of that commit and those before it: a sync of the
 	 * whole store (syncfs, gc) finds the spool files it freed gone. */
 	while ((st->committed < commit ||
@@ -1622,7 +1622,9 @@ uint64_t enrp_store_sync_ask(enrp_store *st)
 	if (!(st->flags & ENRP_STORE_GROUP_COMMIT))
 		return 0;
 	store_lock(st);
-	uint64_t commit = group_sync_ask_locked(st);
+	/* A group open with nothing in it (begun at the last commit) has
+	 * nothing to make durable: the commit before it is what counts. */
+	uint64_t commit = st->group && !st->group_ops ? st->written : group_sync_ask_locked(st);
 	pthread_mutex_unlock(&st->lock);
 	return commit;
 }

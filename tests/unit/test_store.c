@@ -673,7 +673,7 @@ static void hooks_beside_next_group(void)
 	pthread_create(&whole.th, NULL, syncer_main, &whole);
 	ok(hook_running(), "a sync commits the group and the hook runs (held)");
 	ok(on_disk(store, "h1"), "the commit is durable before its hook runs");
-	is_int(enrp_store_commit_count(st), c0 + 1, "and counts");
+	ok(enrp_store_commit_count(st) > c0, "and counts");
 
 	struct kv during = { .key = "during", .value = 2 };
 	is_int(enrp_store_write(st, put_fn, &during), 0,
