@@ -443,6 +443,7 @@ int txn_on_durable_once(enrp_txn *t, store_hook_fn *fn, uint64_t arg)
 }
 
 static int group_sync_locked(enrp_store *st);
+static int durable_wait_locked(enrp_store *st, uint64_t commit);
 static void store_lock(enrp_store *st);
 
 static bool hook_listed(const struct store_hook *h, size_t n, store_hook_fn *fn, uint64_t arg)
@@ -1328,9 +1329,7 @@ int store_read_committed(enrp_store *st, enrp_txn_fn *fn, void *arg)
 	 * not yet flushed (group_commit): wait for its flush.  Another process
 	 * (enrpctl) sees the daemon's commits that way too, and flushes the
 	 * file itself, so that what it then reads is durable. */
-	uint64_t target = st->written;
-	while (st->committed < target && !st->group_err)
-		pthread_cond_wait(&st->cond, &st->lock);
+	durable_wait_locked(st, st->written);
 	int rc = renew_read(st);
 	if (rc == 0 && !(st->flags & ENRP_STORE_GROUP_COMMIT)) {
 		int fd;
@@ -1435,6 +1434,14 @@ static int group_wait_open(enrp_store *st)
 	return st->group ? 0 : -ESHUTDOWN;
 }
 
+/* Waits (st->lock held) until commit COMMIT is durable; the store's error. */
+static int durable_wait_locked(enrp_store *st, uint64_t commit)
+{
+	while (st->committed < commit && !st->group_err)
+		pthread_cond_wait(&st->cond, &st->lock);
+	return st->group_err;
+}
+
 /* Asks the committer for a commit of everything applied so far; the
  * number of that commit (0 when nothing is open). */
 static uint64_t group_sync_ask_locked(enrp_store *st)
@@ -1452,10 +1459,14 @@ static uint64_t group_sync_ask_locked(enrp_store *st)
  * durable (its hooks may be still to run: store_hook_wait waits for one). */
 static int group_sync_locked(enrp_store *st)
 {
-	uint64_t target = group_sync_ask_locked(st);
-	while (st->committed < target && !st->group_err)
-		pthread_cond_wait(&st->cond, &st->lock);
-	return st->group_err;
+	return durable_wait_locked(st, group_sync_ask_locked(st));
+}
+
+/* The commit a sync asked now waits for: the open group's, or, when it has
+ * nothing in it (begun at the last commit), the commit before it. */
+static uint64_t sync_target_locked(enrp_store *st)
+{
+	return st->group && !st->group_ops ? st->written : group_sync_ask_locked(st);
 }
 
 static int write_group(enrp_store *st, enrp_txn_fn *fn, void *arg)
@@ -1606,7 +1617,7 @@ int enrp_store_sync(enrp_store *st)
 	if (!(st->flags & ENRP_STORE_GROUP_COMMIT))
 		return 0;
 	store_lock(st);
-	uint64_t commit = st->group && !st->group_ops ? st->written : group_sync_ask_locked(st);
+	uint64_t commit = sync_target_locked(st);
 	/* And the hooks of that commit and those before it: a sync of the
 	 * whole store (syncfs, gc) finds the spool files it freed gone. */
 	while ((st->committed < commit ||
@@ -1622,9 +1633,7 @@ uint64_t enrp_store_sync_ask(enrp_store *st)
 	if (!(st->flags & ENRP_STORE_GROUP_COMMIT))
 		return 0;
 	store_lock(st);
-	/* A group open with nothing in it (begun at the last commit) has
-	 * nothing to make durable: the commit before it is what counts. */
-	uint64_t commit = st->group && !st->group_ops ? st->written : group_sync_ask_locked(st);
+	uint64_t commit = sync_target_locked(st);
 	pthread_mutex_unlock(&st->lock);
 	return commit;
 }
@@ -1634,9 +1643,7 @@ int enrp_store_sync_wait(enrp_store *st, uint64_t commit)
 	if (!(st->flags & ENRP_STORE_GROUP_COMMIT))
 		return 0;
 	pthread_mutex_lock(&st->lock);
-	while (st->committed < commit && !st->group_err)
-		pthread_cond_wait(&st->cond, &st->lock);
-	int rc = st->group_err;
+	int rc = durable_wait_locked(st, commit);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
@@ -1650,11 +1657,7 @@ int enrp_store_sync_eir(enrp_store *st, uint32_t id)
 	if (rc == 0 && st->group && eir_waits_for_group(st, id)) {
 		rc = group_sync_locked(st);
 	} else {
-		/* The commit being flushed may hold the EIR's changes. */
-		uint64_t target = st->written;
-		while (st->committed < target && !st->group_err)
-			pthread_cond_wait(&st->cond, &st->lock);
-		rc = st->group_err;
+		rc = durable_wait_locked(st, st->written); /* the commit being flushed may hold them */
 	}
 	pthread_mutex_unlock(&st->lock);
 	return rc;
