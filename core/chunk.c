@@ -9,9 +9,14 @@
  * tmp/ directory and renamed into place, so a visible chunk file is always
  * complete.  The seal pipeline writes all new chunks of a file and applies
  * the index entries and chunk list that point at them to the daemon's open
- * group; the group's commit runs one syncfs(2) first (txn_needs_chunks in
- * store.c), so metadata never durably points at a chunk that a crash could
- * lose.  A crash in between leaves chunk files nothing
+ * group; the group's commit makes them durable first (chunk_sync, called by
+ * txn_needs_chunks in store.c), so metadata never durably points at a chunk
+ * that a crash could lose.  A group that wrote at most UNSYNCED_MAX chunk
+ * files syncs those files and the directories they were renamed into; a
+ * larger one (a dump), or one that made a directory, runs one syncfs(2).
+ * syncfs alone flushed every dirty page of the filesystem, the clients'
+ * spool files included: under a busy small-file load each commit that
+ * carried a seal waited for all of them.  A crash in between leaves chunk files nothing
  * references, which garbage collection removes; an index entry whose
  * reference count drops to zero is removed at once, its file likewise left
  * to GC (a snapshot taken later may still find it useful, and removing files
@@ -69,6 +74,47 @@ static int mkdir_p_at(int dfd, char *rel)
 	return 0;
 }
 
+/* The chunk files this process wrote that are not yet known durable:
+ * their names, unless there were more than UNSYNCED_MAX or a directory
+ * was made for one (then only a syncfs does). */
+#define UNSYNCED_MAX 32
+#define REL_MAX 96
+
+struct chunk_unsynced {
+	pthread_mutex_t lock;
+	char rel[UNSYNCED_MAX][REL_MAX]; /* protected by lock */
+	unsigned n;                      /* protected by lock */
+	bool whole;                      /* protected by lock: syncfs needed */
+	uint64_t file_syncs, whole_syncs; /* protected by lock */
+};
+
+struct chunk_unsynced *chunk_unsynced_new(void)
+{
+	struct chunk_unsynced *u = calloc(1, sizeof(*u));
+	if (u)
+		pthread_mutex_init(&u->lock, NULL);
+	return u;
+}
+
+void chunk_unsynced_free(struct chunk_unsynced *u)
+{
+	if (!u)
+		return;
+	pthread_mutex_destroy(&u->lock);
+	free(u);
+}
+
+static void unsynced_add(enrp_store *st, const char *rel, bool made_dir)
+{
+	struct chunk_unsynced *u = store_chunk_unsynced(st);
+	pthread_mutex_lock(&u->lock);
+	if (made_dir || u->n == UNSYNCED_MAX || strlen(rel) >= REL_MAX)
+		u->whole = true;
+	else
+		snprintf(u->rel[u->n++], REL_MAX, "%s", rel);
+	pthread_mutex_unlock(&u->lock);
+}
+
 int chunk_write(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], const void *frame,
                 size_t n, bool *written)
 {
@@ -84,8 +130,10 @@ int chunk_write(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], const
 	/* Directories are made only when missing: after the first chunks of an
 	 * EIR they nearly always exist, and each mkdirat is a syscall. */
 	int rc = 0;
+	bool made_dir = false;
 	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == ENOENT) {
+		made_dir = true;
 		if ((rc = mkdir_p_at(dfd, tmp)))
 			return rc;
 		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -109,6 +157,7 @@ int chunk_write(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], const
 		rc = -errno;
 	if (rc == 0 && renameat(dfd, tmp, dfd, rel) < 0) {
 		rc = -errno;
+		made_dir = true;
 		if (rc == -ENOENT && (rc = mkdir_p_at(dfd, rel)) == 0 &&
 		    renameat(dfd, tmp, dfd, rel) < 0)
 			rc = -errno;
@@ -117,6 +166,7 @@ int chunk_write(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], const
 		unlinkat(dfd, tmp, 0);
 		return rc;
 	}
+	unsynced_add(st, rel, made_dir);
 	*written = true;
 	return 0;
 }
@@ -391,9 +441,78 @@ void chunk_undoom(enrp_store *st, uint32_t eir_id, const uint8_t digest[32])
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* fsync of REL under DFD, opened read-only (a directory too). */
+static int sync_at(int dfd, const char *rel)
+{
+	int fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	int rc = fsync(fd) < 0 ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+/* Syncs the N files REL and then each directory they are in.  A file gone
+ * meanwhile needs nothing (GC removed it, or a rewrite replaced it: that
+ * one is listed itself). */
+static int sync_files(int dfd, char (*rel)[REL_MAX], unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		int rc = sync_at(dfd, rel[i]);
+		if (rc && rc != -ENOENT)
+			return rc;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		char *slash = strrchr(rel[i], '/');
+		if (!slash)
+			continue;
+		*slash = '\0';
+		bool seen = false;
+		for (unsigned j = 0; j < i && !seen; j++)
+			seen = strcmp(rel[j], rel[i]) == 0;
+		int rc = seen ? 0 : sync_at(dfd, rel[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int chunk_sync(enrp_store *st)
 {
-	return syncfs(store_chunks_dirfd(st)) < 0 ? -errno : 0;
+	/* Taken whole: what is written after this moment waits for the next
+	 * sync (its seal's ticket is newer than the sync: store.c). */
+	struct chunk_unsynced *u = store_chunk_unsynced(st);
+	char(*rel)[REL_MAX] = malloc(sizeof(u->rel));
+	pthread_mutex_lock(&u->lock);
+	unsigned n = u->n;
+	bool whole = u->whole || !rel;
+	if (rel)
+		memcpy(rel, u->rel, n * sizeof(*rel));
+	u->n = 0;
+	u->whole = false;
+	pthread_mutex_unlock(&u->lock);
+	int rc = 0;
+	if (!whole && n)
+		rc = sync_files(store_chunks_dirfd(st), rel, n);
+	if (whole || rc)
+		rc = syncfs(store_chunks_dirfd(st)) < 0 ? -errno : 0;
+	free(rel);
+	pthread_mutex_lock(&u->lock);
+	if (whole)
+		u->whole_syncs++;
+	else if (n)
+		u->file_syncs++;
+	pthread_mutex_unlock(&u->lock);
+	return rc;
+}
+
+void chunk_sync_counts(enrp_store *st, uint64_t *files, uint64_t *whole)
+{
+	struct chunk_unsynced *u = store_chunk_unsynced(st);
+	pthread_mutex_lock(&u->lock);
+	*files = u->file_syncs;
+	*whole = u->whole_syncs;
+	pthread_mutex_unlock(&u->lock);
 }
 
 int chunk_read(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], uint8_t **buf,

@@ -28,9 +28,12 @@ int chunk_write(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], const
  * the sweep goes on past it. */
 int chunk_tmp_sweep(enrp_store *st, unsigned *removed);
 
-/* Makes every chunk written so far durable: one syncfs(2) of the chunk
- * filesystem instead of an fsync per chunk. */
+/* Makes every chunk this process wrote so far durable: their files and
+ * directory entries when they are few, else one syncfs(2) of the chunk
+ * filesystem (see chunk.c). */
 int chunk_sync(enrp_store *st);
+/* Syncs so far of either kind (tests). */
+void chunk_sync_counts(enrp_store *st, uint64_t *files, uint64_t *whole);
 
 /* Reads chunk DIGEST of EIR into a new buffer (*BUF, *N; caller frees).
  * -ENOENT missing, -EIO unreadable. */

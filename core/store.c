@@ -178,6 +178,7 @@ struct enrp_store {
 	int chunks_dirfd;
 	struct spool_pool *pool; /* emptied spool files (daemon only; spool.c) */
 	struct chunk_pins *pins; /* seals against garbage collection (chunk.c) */
+	struct chunk_unsynced *unsynced; /* chunk files to make durable (chunk.c) */
 	_Atomic uint64_t spool_size_max; /* largest file the spool takes; 0 until known */
 	_Atomic uint64_t unreferenced; /* chunks whose last reference went (a GC hint) */
 	_Atomic uint64_t recovered[STORE_RECOVERED_COUNT]; /* this open's mount-time recovery */
@@ -573,6 +574,11 @@ struct spool_pool *store_spool_pool(const enrp_store *st)
 struct chunk_pins *store_chunk_pins(const enrp_store *st)
 {
 	return st->pins;
+}
+
+struct chunk_unsynced *store_chunk_unsynced(const enrp_store *st)
+{
+	return st->unsynced;
 }
 
 void store_note_unreferenced(enrp_store *st)
@@ -1125,7 +1131,7 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 	rc = open_dbis(st, create);
 	if (rc == 0 && !(flags & ENRP_STORE_RDONLY))
 		rc = upgrade_format(st);
-	if (rc == 0 && !(st->pins = chunk_pins_new()))
+	if (rc == 0 && (!(st->pins = chunk_pins_new()) || !(st->unsynced = chunk_unsynced_new())))
 		rc = -ENOMEM;
 	if (rc)
 		goto out_env;
@@ -1155,6 +1161,7 @@ out_env:
 	reclaimer_stop(st);
 	spool_pool_free(st->pool);
 	chunk_pins_free(st->pins);
+	chunk_unsynced_free(st->unsynced);
 	mdb_env_close(st->env);
 	st->env = NULL;
 out_free:
@@ -1940,6 +1947,7 @@ void enrp_store_close(enrp_store *st)
 	free(st->gtouched);
 	spool_pool_free(st->pool);
 	chunk_pins_free(st->pins);
+	chunk_unsynced_free(st->unsynced);
 	mdb_env_close(st->env);
 	if (st->spool_dirfd >= 0)
 		close(st->spool_dirfd);

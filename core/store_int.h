@@ -166,5 +166,9 @@ struct chunk_pins *store_chunk_pins(const enrp_store *st);
 void store_note_unreferenced(enrp_store *st);
 struct chunk_pins *chunk_pins_new(void);
 void chunk_pins_free(struct chunk_pins *p);
+/* The chunk files written and not yet synced (chunk.c). */
+struct chunk_unsynced *store_chunk_unsynced(const enrp_store *st);
+struct chunk_unsynced *chunk_unsynced_new(void);
+void chunk_unsynced_free(struct chunk_unsynced *u);
 
 #endif

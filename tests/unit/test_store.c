@@ -21,6 +21,7 @@
 
 #include <enrp/store.h>
 
+#include "chunk_int.h"
 #include "record_int.h"
 #include "store_int.h"
 
@@ -533,6 +534,50 @@ static void chunks_ride_commit(void)
 	}
 }
 
+/* ---- chunk files are synced one by one when they are few ---- */
+
+static int put_chunk(enrp_store *st, uint8_t last)
+{
+	uint8_t digest[32] = { 0x11, 0x22 };
+	digest[31] = last;
+	bool written;
+	return chunk_write(st, 1, digest, "frame", 5, &written);
+}
+
+/* A sync after a few chunk files in existing directories syncs those
+ * files; one after a directory was made, or after more files than are
+ * listed, syncs the whole filesystem; one after nothing does nothing. */
+static void chunk_sync_kinds(void)
+{
+	enrp_store *st;
+	const char *store = path_of("chunksync");
+	if (enrp_store_create(store) || enrp_store_open(store, ENRP_STORE_GROUP_COMMIT, &st)) {
+		ok(0, "store for chunk_sync_kinds");
+		return;
+	}
+	uint64_t files, whole;
+	is_int(put_chunk(st, 1), 0, "a first chunk file (its directories made)");
+	is_int(chunk_sync(st), 0, "synced");
+	chunk_sync_counts(st, &files, &whole);
+	ok(files == 0 && whole == 1, "by a syncfs: a directory was made");
+	is_int(put_chunk(st, 2), 0, "a chunk file beside it");
+	is_int(put_chunk(st, 3), 0, "and another");
+	is_int(chunk_sync(st), 0, "synced");
+	chunk_sync_counts(st, &files, &whole);
+	ok(files == 1 && whole == 1, "file by file");
+	is_int(chunk_sync(st), 0, "a sync with nothing written");
+	chunk_sync_counts(st, &files, &whole);
+	ok(files == 1 && whole == 1, "syncs nothing");
+	int rc = 0;
+	for (uint8_t k = 10; k < 10 + 33 && rc == 0; k++)
+		rc = put_chunk(st, k);
+	is_int(rc, 0, "33 chunk files, one more than are listed");
+	is_int(chunk_sync(st), 0, "synced");
+	chunk_sync_counts(st, &files, &whole);
+	ok(files == 1 && whole == 2, "by a syncfs");
+	enrp_store_close(st);
+}
+
 /* ---- a commit's meta page is flushed with the store unlocked ---- */
 
 struct in_flush {
@@ -733,6 +778,7 @@ int main(void)
 	chunks_ride_commit();
 	hooks_beside_next_group();
 	meta_flush_unlocked();
+	chunk_sync_kinds();
 	tap_rmrf(tmp);
 	return done_testing();
 }
