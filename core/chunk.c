@@ -78,7 +78,7 @@ static int mkdir_p_at(int dfd, char *rel)
  * their names, unless there were more than UNSYNCED_MAX or a directory
  * was made for one (then only a syncfs does). */
 #define UNSYNCED_MAX 32
-#define REL_MAX 96
+#define REL_MAX 128 /* chunk_rel's buffers */
 
 struct chunk_unsynced {
 	pthread_mutex_t lock;
@@ -107,11 +107,12 @@ void chunk_unsynced_free(struct chunk_unsynced *u)
 static void unsynced_add(enrp_store *st, const char *rel, bool made_dir)
 {
 	struct chunk_unsynced *u = store_chunk_unsynced(st);
+	size_t len = strlen(rel);
 	pthread_mutex_lock(&u->lock);
-	if (made_dir || u->n == UNSYNCED_MAX || strlen(rel) >= REL_MAX)
+	if (made_dir || u->n == UNSYNCED_MAX || len >= REL_MAX)
 		u->whole = true;
 	else
-		snprintf(u->rel[u->n++], REL_MAX, "%s", rel);
+		memcpy(u->rel[u->n++], rel, len + 1);
 	pthread_mutex_unlock(&u->lock);
 }
 

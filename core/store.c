@@ -601,9 +601,12 @@ unsigned enrp_store_format(const enrp_store *st)
 	return st->format;
 }
 
-uint64_t enrp_store_commit_count(const enrp_store *st)
+uint64_t enrp_store_commit_count(enrp_store *st)
 {
-	return st->committed;
+	pthread_mutex_lock(&st->lock);
+	uint64_t n = st->committed;
+	pthread_mutex_unlock(&st->lock);
+	return n;
 }
 
 uint64_t enrp_store_chunk_sync_count(const enrp_store *st)

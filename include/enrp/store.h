@@ -151,7 +151,7 @@ uint64_t enrp_store_unreferenced(const enrp_store *st);
 
 #ifdef ENRP_INTERNAL
 /* Number of group commits done so far (tests of the durability design). */
-uint64_t enrp_store_commit_count(const enrp_store *st);
+uint64_t enrp_store_commit_count(enrp_store *st);
 /* Number of chunk syncs run so far: by the committer before a group
  * commit, or at once for a transaction outside a group. */
 uint64_t enrp_store_chunk_sync_count(const enrp_store *st);
