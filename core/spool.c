@@ -241,16 +241,15 @@ static void entry_made(enrp_store *st, uint64_t ino)
 }
 
 /* Whether INO's directory entry is known durable: no spool file made since
- * the last directory sync began is INO's, and all of those are listed. */
-static bool entry_durable(enrp_store *st, uint64_t ino)
+ * the last directory sync began is INO's, and all of those are listed.
+ * *MADE: the number of the last file made, for a sync about to begin. */
+static bool entry_durable(struct spool_pool *p, uint64_t ino, uint64_t *made)
 {
-	struct spool_pool *p = store_spool_pool(st);
-	if (!p)
-		return false;
 	pthread_mutex_lock(&p->lock);
 	bool durable = p->made - p->durable <= FRESH_MAX;
 	for (uint64_t k = p->durable + 1; durable && k <= p->made; k++)
 		durable = p->fresh[k % FRESH_MAX] != ino;
+	*made = p->made;
 	pthread_mutex_unlock(&p->lock);
 	return durable;
 }
@@ -267,15 +266,22 @@ int enrp_spool_open(enrp_store *st, uint64_t ino, int create)
 		}
 		/* -ENOENT: nothing pooled; -EEXIST: open the existing file. */
 	}
+	int dfd = store_spool_dirfd(st);
 	for (int attempt = 0;; attempt++) {
-		int fd = openat(store_spool_dirfd(st), name,
-		                O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
+		/* Without O_CREAT first: a writer reopening its file makes no
+		 * entry, and its fsync then needs no sync of the directory. */
+		bool made = false;
+		int fd = openat(dfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0 && errno == ENOENT && create) {
+			fd = openat(dfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_CREAT, 0600);
+			made = fd >= 0;
+		}
 		if (fd < 0 || !store_spool_pool(st))
 			return fd < 0 ? -errno : fd;
 		int rc = still_named(st, fd, name);
 		if (rc == 0) {
-			if (create)
-				entry_made(st, ino); /* made now, or earlier: either way */
+			if (made)
+				entry_made(st, ino);
 			return fd;
 		}
 		close(fd);
@@ -291,15 +297,10 @@ int enrp_spool_sync(enrp_store *st, uint64_t ino, int fd)
 	/* A new file's directory entry must be durable too.  Only a new one's:
 	 * under a busy load that syncs the directory for most fsyncs of a
 	 * client took a second journal commit each. */
-	if (entry_durable(st, ino))
-		return 0;
 	struct spool_pool *p = store_spool_pool(st);
 	uint64_t began = 0;
-	if (p) {
-		pthread_mutex_lock(&p->lock);
-		began = p->made;
-		pthread_mutex_unlock(&p->lock);
-	}
+	if (p && entry_durable(p, ino, &began))
+		return 0;
 	if (fsync(store_spool_dirfd(st)) < 0)
 		return -errno;
 	if (p) {
