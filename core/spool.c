@@ -266,22 +266,15 @@ int enrp_spool_open(enrp_store *st, uint64_t ino, int create)
 		}
 		/* -ENOENT: nothing pooled; -EEXIST: open the existing file. */
 	}
-	int dfd = store_spool_dirfd(st);
 	for (int attempt = 0;; attempt++) {
-		/* Without O_CREAT first: a writer reopening its file makes no
-		 * entry, and its fsync then needs no sync of the directory. */
-		bool made = false;
-		int fd = openat(dfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0 && errno == ENOENT && create) {
-			fd = openat(dfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_CREAT, 0600);
-			made = fd >= 0;
-		}
+		int fd = openat(store_spool_dirfd(st), name,
+		                O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0600);
 		if (fd < 0 || !store_spool_pool(st))
 			return fd < 0 ? -errno : fd;
 		int rc = still_named(st, fd, name);
 		if (rc == 0) {
-			if (made)
-				entry_made(st, ino);
+			if (create)
+				entry_made(st, ino); /* made now, or earlier: either way */
 			return fd;
 		}
 		close(fd);
