@@ -235,6 +235,7 @@ static void bg_progress(const struct enrp_gc_result *sofar, void *arg)
 
 static void *bg_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "enrp-gc");
 	enrp_gc *g = arg;
 	struct enrp_gc_result r;
 	int rc = enrp_gc_run(g->st, NULL, &g->actor, bg_progress, g, &g->stop, &r);

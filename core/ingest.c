@@ -1080,6 +1080,7 @@ struct compressor {
 
 static void *compressor_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "enrp-compress");
 	struct compressor *cp = arg;
 	enrp_ingest *ing = cp->ing;
 	sigset_t all;
@@ -1846,6 +1847,7 @@ static void worker_free(struct worker *w);
 
 static void *worker_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "enrp-seal");
 	struct worker *w = arg;
 	enrp_ingest *ing = w->ing;
 	sigset_t all;

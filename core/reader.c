@@ -337,6 +337,7 @@ static void prefetch_request(struct chunk_cache *cc, const struct prefetch *p)
 
 static void *decoder_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "enrp-decode");
 	struct chunk_cache *cc = arg;
 	sigset_t all;
 	sigfillset(&all);

@@ -1853,6 +1853,7 @@ static void group_commit(enrp_store *st)
  * read the store (the journal's syslog mirror does). */
 static void *reclaimer_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "enrp-reclaim");
 	enrp_store *st = arg;
 	sigset_t all;
 	sigfillset(&all);
@@ -1893,6 +1894,7 @@ static void reclaimer_stop(enrp_store *st)
 
 static void *committer_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "enrp-commit");
 	enrp_store *st = arg;
 	/* Signals are the program's: a SIGINT taken here would never wake the
 	 * thread that waits for it (fuse_session_loop_mt's main thread). */

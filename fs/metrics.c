@@ -222,6 +222,7 @@ static int write_file(struct metrics *m)
 
 static void *metrics_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "enrp-metrics");
 	struct metrics *m = arg;
 	bool warned = false;
 	sigset_t all;

@@ -145,6 +145,7 @@ static void block_signals(void)
 
 static void *control_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "enrp-control");
 	struct fs *fs = arg;
 	block_signals();
 	while (!fs->stopping) {
@@ -222,6 +223,7 @@ static int64_t mono_ns(void)
 
 static void *maint_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "enrp-maint");
 	struct fs *fs = arg;
 	int64_t gc_last = mono_ns();
 	uint64_t gc_seen = UINT64_MAX; /* never equal: one run after the first interval */

@@ -155,6 +155,7 @@ static int run_job(struct job *j)
 
 static void *job_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "enrp-relay");
 	struct job *j = arg;
 	int status = run_job(j);
 	enrp_relay_reply(&j->req, status);
@@ -165,6 +166,7 @@ static void *job_main(void *arg)
 
 static void *accept_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "enrp-accept");
 	struct relay *r = arg;
 	sigset_t all;
 	sigfillset(&all);
