@@ -11,12 +11,21 @@
  * the index entries and chunk list that point at them to the daemon's open
  * group; the group's commit makes them durable first (chunk_sync, called by
  * txn_needs_chunks in store.c), so metadata never durably points at a chunk
- * that a crash could lose.  A group that wrote at most UNSYNCED_MAX chunk
- * files syncs those files and the directories they were renamed into; a
- * larger one (a dump), or one that made a directory, runs one syncfs(2).
- * syncfs alone flushed every dirty page of the filesystem, the clients'
- * spool files included: under a busy small-file load each commit that
- * carried a seal waited for all of them.  A crash in between leaves chunk files nothing
+ * that a crash could lose.  A group that wrote few chunk files (with the
+ * directories made for them, at most UNSYNCED_MAX names) syncs those files,
+ * the directories they were renamed into, and the parent of each directory
+ * made; a larger one (a dump) runs one syncfs(2).  syncfs alone flushed
+ * every dirty page of the filesystem, the clients' spool files included:
+ * under a busy small-file load each commit that carried a seal waited for
+ * all of them.  In a young store nearly every chunk makes its <d2d3>
+ * directory, so those must not need a syncfs either.
+ *
+ * A directory another writer made may already hold our chunk before that
+ * writer has listed it: every mkdir counts as in flight (u->making) until
+ * its parent is listed, and a sync waits for none to be in flight before it
+ * takes the list.  Syncs run one at a time, so one that took a directory
+ * is finished before a later one, which may cover a chunk inside it, can
+ * report durability.  A crash in between leaves chunk files nothing
  * references, which garbage collection removes; an index entry whose
  * reference count drops to zero is removed at once, its file likewise left
  * to GC (a snapshot taken later may still find it useful, and removing files
@@ -61,38 +70,38 @@ static void chunk_rel(uint32_t eir_id, const uint8_t digest[32], char *buf, size
 	snprintf(buf, n, "%u/%.2s/%.2s/%s", eir_id, h, h + 2, h);
 }
 
-static int mkdir_p_at(int dfd, char *rel)
-{
-	/* Creates each parent of REL (a relative path) in turn. */
-	for (char *p = strchr(rel, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		int rc = mkdirat(dfd, rel, 0700) < 0 && errno != EEXIST ? -errno : 0;
-		*p = '/';
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-/* The chunk files this process wrote that are not yet known durable:
- * their names, unless there were more than UNSYNCED_MAX or a directory
- * was made for one (then only a syncfs does). */
-#define UNSYNCED_MAX 32
+/* The chunk files this process wrote that are not yet known durable, and
+ * the directories whose entries must be: their names, unless there were
+ * more than UNSYNCED_MAX (then only a syncfs does). */
+#define UNSYNCED_MAX 64
 #define REL_MAX 128 /* chunk_rel's buffers */
+
+struct unsynced_name {
+	char rel[REL_MAX];
+	bool dir; /* a directory to sync itself; a file's directory is synced too */
+};
 
 struct chunk_unsynced {
 	pthread_mutex_t lock;
-	char rel[UNSYNCED_MAX][REL_MAX]; /* protected by lock */
-	unsigned n;                      /* protected by lock */
-	bool whole;                      /* protected by lock: syncfs needed */
-	uint64_t file_syncs, whole_syncs; /* protected by lock */
+	pthread_cond_t made;               /* signalled when making drops to 0 */
+	pthread_mutex_t syncing;           /* held across a whole chunk_sync */
+	struct unsynced_name v[UNSYNCED_MAX]; /* protected by lock */
+	unsigned n;                        /* protected by lock */
+	unsigned making;                   /* protected by lock: mkdirs not yet listed */
+	bool whole;                        /* protected by lock: syncfs needed */
+	uint64_t file_syncs, whole_syncs, dir_syncs; /* protected by lock */
+	void (*test_made_hook)(void *); /* after a mkdir, before its listing */
+	void *test_made_arg;
 };
 
 struct chunk_unsynced *chunk_unsynced_new(void)
 {
 	struct chunk_unsynced *u = calloc(1, sizeof(*u));
-	if (u)
+	if (u) {
 		pthread_mutex_init(&u->lock, NULL);
+		pthread_cond_init(&u->made, NULL);
+		pthread_mutex_init(&u->syncing, NULL);
+	}
 	return u;
 }
 
@@ -100,20 +109,61 @@ void chunk_unsynced_free(struct chunk_unsynced *u)
 {
 	if (!u)
 		return;
+	pthread_mutex_destroy(&u->syncing);
+	pthread_cond_destroy(&u->made);
 	pthread_mutex_destroy(&u->lock);
 	free(u);
 }
 
-static void unsynced_add(enrp_store *st, const char *rel, bool made_dir)
+/* Lists REL (its first LEN bytes) for the next sync; u->lock held. */
+static void unsynced_add_locked(struct chunk_unsynced *u, const char *rel, size_t len, bool dir)
+{
+	if (u->n == UNSYNCED_MAX || len >= REL_MAX) {
+		u->whole = true;
+		return;
+	}
+	memcpy(u->v[u->n].rel, rel, len);
+	u->v[u->n].rel[len] = '\0';
+	u->v[u->n++].dir = dir;
+}
+
+static void unsynced_add(enrp_store *st, const char *rel)
 {
 	struct chunk_unsynced *u = store_chunk_unsynced(st);
-	size_t len = strlen(rel);
 	pthread_mutex_lock(&u->lock);
-	if (made_dir || u->n == UNSYNCED_MAX || len >= REL_MAX)
-		u->whole = true;
-	else
-		memcpy(u->rel[u->n++], rel, len + 1);
+	unsynced_add_locked(u, rel, strlen(rel), false);
 	pthread_mutex_unlock(&u->lock);
+}
+
+/* Creates each parent of REL (a relative path) in turn, listing the parent
+ * of each directory it makes ("." for a top one) for the next sync.  In
+ * flight from before the first mkdir until the lists are done: see above. */
+static int mkdir_p_at(enrp_store *st, int dfd, char *rel)
+{
+	struct chunk_unsynced *u = store_chunk_unsynced(st);
+	pthread_mutex_lock(&u->lock);
+	u->making++;
+	pthread_mutex_unlock(&u->lock);
+	int rc = 0;
+	for (char *p = strchr(rel, '/'); p && rc == 0; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdirat(dfd, rel, 0700) == 0) {
+			if (u->test_made_hook)
+				u->test_made_hook(u->test_made_arg);
+			const char *up = strrchr(rel, '/');
+			pthread_mutex_lock(&u->lock);
+			unsynced_add_locked(u, up ? rel : ".", up ? (size_t)(up - rel) : 1, true);
+			pthread_mutex_unlock(&u->lock);
+		} else if (errno != EEXIST) {
+			rc = -errno;
+		}
+		*p = '/';
+	}
+	pthread_mutex_lock(&u->lock);
+	if (--u->making == 0)
+		pthread_cond_broadcast(&u->made);
+	pthread_mutex_unlock(&u->lock);
+	return rc;
 }
 
 int chunk_write(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], const void *frame,
@@ -131,11 +181,9 @@ int chunk_write(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], const
 	/* Directories are made only when missing: after the first chunks of an
 	 * EIR they nearly always exist, and each mkdirat is a syscall. */
 	int rc = 0;
-	bool made_dir = false;
 	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == ENOENT) {
-		made_dir = true;
-		if ((rc = mkdir_p_at(dfd, tmp)))
+		if ((rc = mkdir_p_at(st, dfd, tmp)))
 			return rc;
 		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	}
@@ -158,8 +206,7 @@ int chunk_write(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], const
 		rc = -errno;
 	if (rc == 0 && renameat(dfd, tmp, dfd, rel) < 0) {
 		rc = -errno;
-		made_dir = true;
-		if (rc == -ENOENT && (rc = mkdir_p_at(dfd, rel)) == 0 &&
+		if (rc == -ENOENT && (rc = mkdir_p_at(st, dfd, rel)) == 0 &&
 		    renameat(dfd, tmp, dfd, rel) < 0)
 			rc = -errno;
 	}
@@ -167,7 +214,7 @@ int chunk_write(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], const
 		unlinkat(dfd, tmp, 0);
 		return rc;
 	}
-	unsynced_add(st, rel, made_dir);
+	unsynced_add(st, rel);
 	*written = true;
 	return 0;
 }
@@ -453,27 +500,35 @@ static int sync_at(int dfd, const char *rel)
 	return rc;
 }
 
-/* Syncs the N files REL and then each directory they are in.  A file gone
- * meanwhile needs nothing (GC removed it, or a rewrite replaced it: that
- * one is listed itself). */
-static int sync_files(int dfd, char (*rel)[REL_MAX], unsigned n)
+/* Syncs the N listed files, then each directory listed or holding one of
+ * them, once.  A file gone meanwhile needs nothing (GC removed it, or a
+ * rewrite replaced it: that one is listed itself).  *DIRS: directories
+ * synced. */
+static int sync_names(int dfd, struct unsynced_name *v, unsigned n, unsigned *dirs)
 {
+	*dirs = 0;
 	for (unsigned i = 0; i < n; i++) {
-		int rc = sync_at(dfd, rel[i]);
+		if (v[i].dir)
+			continue;
+		int rc = sync_at(dfd, v[i].rel);
 		if (rc && rc != -ENOENT)
 			return rc;
+		char *slash = strrchr(v[i].rel, '/');
+		if (slash) {
+			*slash = '\0'; /* from now on, the file's directory */
+			v[i].dir = true;
+		}
 	}
 	for (unsigned i = 0; i < n; i++) {
-		char *slash = strrchr(rel[i], '/');
-		if (!slash)
-			continue;
-		*slash = '\0';
-		bool seen = false;
+		bool seen = !v[i].dir;
 		for (unsigned j = 0; j < i && !seen; j++)
-			seen = strcmp(rel[j], rel[i]) == 0;
-		int rc = seen ? 0 : sync_at(dfd, rel[i]);
+			seen = v[j].dir && strcmp(v[j].rel, v[i].rel) == 0;
+		if (seen)
+			continue;
+		int rc = sync_at(dfd, v[i].rel);
 		if (rc)
 			return rc;
+		++*dirs;
 	}
 	return 0;
 }
@@ -483,36 +538,49 @@ int chunk_sync(enrp_store *st)
 	/* Taken whole: what is written after this moment waits for the next
 	 * sync (its seal's ticket is newer than the sync: store.c). */
 	struct chunk_unsynced *u = store_chunk_unsynced(st);
-	char(*rel)[REL_MAX] = malloc(sizeof(u->rel));
+	struct unsynced_name *v = malloc(sizeof(u->v));
+	pthread_mutex_lock(&u->syncing);
 	pthread_mutex_lock(&u->lock);
-	unsigned n = u->n;
-	bool whole = u->whole || !rel;
-	if (rel)
-		memcpy(rel, u->rel, n * sizeof(*rel));
+	while (u->making)
+		pthread_cond_wait(&u->made, &u->lock);
+	unsigned n = u->n, dirs = 0;
+	bool whole = u->whole || !v;
+	if (v)
+		memcpy(v, u->v, n * sizeof(*v));
 	u->n = 0;
 	u->whole = false;
 	pthread_mutex_unlock(&u->lock);
 	int rc = 0;
 	if (!whole && n)
-		rc = sync_files(store_chunks_dirfd(st), rel, n);
+		rc = sync_names(store_chunks_dirfd(st), v, n, &dirs);
 	if (whole || rc)
 		rc = syncfs(store_chunks_dirfd(st)) < 0 ? -errno : 0;
-	free(rel);
+	pthread_mutex_unlock(&u->syncing);
+	free(v);
 	pthread_mutex_lock(&u->lock);
 	if (whole)
 		u->whole_syncs++;
 	else if (n)
 		u->file_syncs++;
+	u->dir_syncs += dirs;
 	pthread_mutex_unlock(&u->lock);
 	return rc;
 }
 
-void chunk_sync_counts(enrp_store *st, uint64_t *files, uint64_t *whole)
+void chunk_test_made_hook(enrp_store *st, void (*fn)(void *), void *arg)
+{
+	struct chunk_unsynced *u = store_chunk_unsynced(st);
+	u->test_made_hook = fn;
+	u->test_made_arg = arg;
+}
+
+void chunk_sync_counts(enrp_store *st, uint64_t *files, uint64_t *whole, uint64_t *dirs)
 {
 	struct chunk_unsynced *u = store_chunk_unsynced(st);
 	pthread_mutex_lock(&u->lock);
 	*files = u->file_syncs;
 	*whole = u->whole_syncs;
+	*dirs = u->dir_syncs;
 	pthread_mutex_unlock(&u->lock);
 }
 

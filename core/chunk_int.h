@@ -29,11 +29,15 @@ int chunk_write(enrp_store *st, uint32_t eir_id, const uint8_t digest[32], const
 int chunk_tmp_sweep(enrp_store *st, unsigned *removed);
 
 /* Makes every chunk this process wrote so far durable: their files and
- * directory entries when they are few, else one syncfs(2) of the chunk
- * filesystem (see chunk.c). */
+ * directory entries (and those of the directories made for them) when they
+ * are few, else one syncfs(2) of the chunk filesystem (see chunk.c). */
 int chunk_sync(enrp_store *st);
-/* Syncs so far of either kind (tests). */
-void chunk_sync_counts(enrp_store *st, uint64_t *files, uint64_t *whole);
+/* Syncs so far of either kind, and directories synced by the first kind
+ * (tests). */
+void chunk_sync_counts(enrp_store *st, uint64_t *files, uint64_t *whole, uint64_t *dirs);
+/* Runs FN(ARG) in a chunk writer after each directory it makes, before the
+ * directory is listed for a sync (tests; set it while no writer runs). */
+void chunk_test_made_hook(enrp_store *st, void (*fn)(void *), void *arg);
 
 /* Reads chunk DIGEST of EIR into a new buffer (*BUF, *N; caller frees).
  * -ENOENT missing, -EIO unreadable. */

@@ -544,9 +544,18 @@ static int put_chunk(enrp_store *st, uint8_t last)
 	return chunk_write(st, 1, digest, "frame", 5, &written);
 }
 
-/* A sync after a few chunk files in existing directories syncs those
- * files; one after a directory was made, or after more files than are
- * listed, syncs the whole filesystem; one after nothing does nothing. */
+static int put_chunk_at(enrp_store *st, uint8_t dir, uint8_t last)
+{
+	uint8_t digest[32] = { 0x11, dir };
+	digest[31] = last;
+	bool written;
+	return chunk_write(st, 1, digest, "frame", 5, &written);
+}
+
+/* A sync after a few chunk files syncs those files, the directories they
+ * are in and the parents of the directories made for them; one after more
+ * than are listed syncs the whole filesystem; one after nothing does
+ * nothing. */
 static void chunk_sync_kinds(void)
 {
 	enrp_store *st;
@@ -555,26 +564,131 @@ static void chunk_sync_kinds(void)
 		ok(0, "store for chunk_sync_kinds");
 		return;
 	}
-	uint64_t files, whole;
+	uint64_t files, whole, dirs;
 	is_int(put_chunk(st, 1), 0, "a first chunk file (its directories made)");
 	is_int(chunk_sync(st), 0, "synced");
-	chunk_sync_counts(st, &files, &whole);
-	ok(files == 0 && whole == 1, "by a syncfs: a directory was made");
+	chunk_sync_counts(st, &files, &whole, &dirs);
+	/* ".", "1", "1/11" hold the directories made; "1/11/22" the file. */
+	ok(files == 1 && whole == 0 && dirs == 4, "file by file, with 4 directories (%llu, %llu, %llu)",
+	   (unsigned long long)files, (unsigned long long)whole, (unsigned long long)dirs);
 	is_int(put_chunk(st, 2), 0, "a chunk file beside it");
 	is_int(put_chunk(st, 3), 0, "and another");
 	is_int(chunk_sync(st), 0, "synced");
-	chunk_sync_counts(st, &files, &whole);
-	ok(files == 1 && whole == 1, "file by file");
-	is_int(chunk_sync(st), 0, "a sync with nothing written");
-	chunk_sync_counts(st, &files, &whole);
-	ok(files == 1 && whole == 1, "syncs nothing");
-	int rc = 0;
-	for (uint8_t k = 10; k < 10 + 33 && rc == 0; k++)
-		rc = put_chunk(st, k);
-	is_int(rc, 0, "33 chunk files, one more than are listed");
+	chunk_sync_counts(st, &files, &whole, &dirs);
+	ok(files == 2 && whole == 0 && dirs == 5, "file by file, their one directory");
+	is_int(put_chunk_at(st, 0x23, 1), 0, "a chunk file in a new last-level directory");
 	is_int(chunk_sync(st), 0, "synced");
-	chunk_sync_counts(st, &files, &whole);
-	ok(files == 1 && whole == 2, "by a syncfs");
+	chunk_sync_counts(st, &files, &whole, &dirs);
+	ok(files == 3 && whole == 0 && dirs == 7, "its directory and the one it was made in");
+	is_int(chunk_sync(st), 0, "a sync with nothing written");
+	chunk_sync_counts(st, &files, &whole, &dirs);
+	ok(files == 3 && whole == 0 && dirs == 7, "syncs nothing");
+	int rc = 0;
+	for (uint8_t k = 10; k < 10 + 65 && rc == 0; k++)
+		rc = put_chunk(st, k);
+	is_int(rc, 0, "65 chunk files, one more than are listed");
+	is_int(chunk_sync(st), 0, "synced");
+	chunk_sync_counts(st, &files, &whole, &dirs);
+	ok(files == 3 && whole == 1, "by a syncfs");
+	enrp_store_close(st);
+}
+
+/* A chunk may land in a directory that another writer made and has not yet
+ * listed for a sync: the sync waits for that listing, so it covers the
+ * directory's entry too. */
+struct made_pause {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool paused, release;
+	int hits;
+};
+
+static void made_pause_hook(void *arg)
+{
+	struct made_pause *m = arg;
+	pthread_mutex_lock(&m->lock);
+	/* The writer makes "1", "1/tmp", "1/44", "1/44/55": hold it at the
+	 * last one, made but not listed. */
+	if (++m->hits == 4) {
+		m->paused = true;
+		pthread_cond_broadcast(&m->cond);
+		while (!m->release)
+			pthread_cond_wait(&m->cond, &m->lock);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+struct writer_args {
+	enrp_store *st;
+	uint8_t last;
+	int rc;
+};
+
+static void *chunk_writer(void *arg)
+{
+	struct writer_args *w = arg;
+	uint8_t digest[32] = { 0x44, 0x55 };
+	digest[31] = w->last;
+	bool written;
+	w->rc = chunk_write(w->st, 1, digest, "frame", 5, &written);
+	return NULL;
+}
+
+struct syncer_args {
+	enrp_store *st;
+	int rc;
+	_Atomic bool done;
+};
+
+static void *chunk_syncer(void *arg)
+{
+	struct syncer_args *a = arg;
+	a->rc = chunk_sync(a->st);
+	atomic_store(&a->done, true);
+	return NULL;
+}
+
+static void chunk_sync_waits_for_mkdir(void)
+{
+	enrp_store *st;
+	const char *store = path_of("chunkmkdir");
+	if (enrp_store_create(store) || enrp_store_open(store, ENRP_STORE_GROUP_COMMIT, &st)) {
+		ok(0, "store for chunk_sync_waits_for_mkdir");
+		return;
+	}
+	struct made_pause m = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+	chunk_test_made_hook(st, made_pause_hook, &m);
+	struct writer_args a = { .st = st, .last = 1 }, b = { .st = st, .last = 2 };
+	pthread_t ta, ts;
+	pthread_create(&ta, NULL, chunk_writer, &a);
+	pthread_mutex_lock(&m.lock);
+	while (!m.paused)
+		pthread_cond_wait(&m.cond, &m.lock);
+	pthread_mutex_unlock(&m.lock);
+	/* B finds the directory A made and renames its chunk into it. */
+	chunk_writer(&b);
+	is_int(b.rc, 0, "a second writer puts its chunk into the directory the first made");
+	struct syncer_args sy = { .st = st };
+	pthread_create(&ts, NULL, chunk_syncer, &sy);
+	struct timespec ms = { 0, 20 * 1000 * 1000 };
+	for (int i = 0; i < 10; i++)
+		nanosleep(&ms, NULL);
+	ok(!atomic_load(&sy.done), "the sync waits while that directory is not listed");
+	pthread_mutex_lock(&m.lock);
+	m.release = true;
+	pthread_cond_broadcast(&m.cond);
+	pthread_mutex_unlock(&m.lock);
+	pthread_join(ta, NULL);
+	pthread_join(ts, NULL);
+	is_int(a.rc, 0, "the first writer's chunk");
+	is_int(sy.rc, 0, "then the sync runs");
+	uint64_t files, whole, dirs;
+	chunk_sync_counts(st, &files, &whole, &dirs);
+	/* ".", "1", "1/44" and "1/44/55"; the first writer's file may come in
+	 * this sync or the next. */
+	ok(whole == 0 && dirs == 4, "it synced the new directory's parent (%llu directories)",
+	   (unsigned long long)dirs);
+	chunk_test_made_hook(st, NULL, NULL);
 	enrp_store_close(st);
 }
 
@@ -779,6 +893,7 @@ int main(void)
 	hooks_beside_next_group();
 	meta_flush_unlocked();
 	chunk_sync_kinds();
+	chunk_sync_waits_for_mkdir();
 	tap_rmrf(tmp);
 	return done_testing();
 }
