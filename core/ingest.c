@@ -589,12 +589,24 @@ void enrp_ingest_writer_open(enrp_ingest *ing, uint64_t ino)
 	pthread_mutex_unlock(&ing->lock);
 }
 
+static void writer_close(enrp_ingest *ing, uint64_t ino, bool known, uint32_t eir_id);
+
 void enrp_ingest_writer_close(enrp_ingest *ing, uint64_t ino)
 {
 	/* The store is read with ing->lock released: every open, close and
 	 * worker would otherwise wait behind a commit with this close. */
 	struct enrp_stat s;
 	bool known = enrp_ns_getattr(ing->st, ino, &s) == 0;
+	writer_close(ing, ino, known, known ? s.eir_id : 0);
+}
+
+void enrp_ingest_writer_close_in(enrp_ingest *ing, uint64_t ino, uint32_t eir_id)
+{
+	writer_close(ing, ino, true, eir_id);
+}
+
+static void writer_close(enrp_ingest *ing, uint64_t ino, bool known, uint32_t eir_id)
+{
 	bool last = false, hot = false, recent = false;
 	uint64_t other = 0;
 	int64_t now = mono_ns();
@@ -606,7 +618,7 @@ void enrp_ingest_writer_close(enrp_ingest *ing, uint64_t ino)
 		hot = w->hot;
 		free(w);
 		last = true;
-		recent = known && eir_close_noted(ing, s.eir_id, ino, now, &other);
+		recent = known && eir_close_noted(ing, eir_id, ino, now, &other);
 	}
 	pthread_mutex_unlock(&ing->lock);
 	if (!last)

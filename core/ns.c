@@ -544,6 +544,54 @@ int enrp_ns_check(enrp_store *st, const struct enrp_caller *caller, uint64_t ino
 	return enrp_store_read(st, check_fn, &a);
 }
 
+struct open_check_args {
+	const struct enrp_caller *caller;
+	uint64_t ino;
+	int flags;
+	struct enrp_stat *out;
+	struct enrp_open_check *oc;
+};
+
+static int open_check_fn(enrp_txn *t, void *arg)
+{
+	struct open_check_args *a = arg;
+	struct enrp_open_check *oc = a->oc;
+	struct inode_rec r;
+	int rc = any_inode_get(t, a->ino, &r);
+	if (rc)
+		return rc;
+	ns_fill_stat(a->ino, &r, a->out);
+	int acc = a->flags & O_ACCMODE;
+	bool read = acc == O_RDONLY || acc == O_RDWR;
+	bool write = acc != O_RDONLY || (a->flags & O_TRUNC);
+	oc->denied = true;
+	oc->denied_op = read ? ENRP_OP_READ : ENRP_OP_WRITE;
+	if (r.eir_id == 0)
+		return -EPERM;
+	struct enrp_eir e;
+	if ((rc = eir_get_txn(t, r.eir_id, &e)))
+		return rc == -ENOENT ? -EIO : rc;
+	oc->uncached = enrp_policy_uncached(&e);
+	int64_t now = enrp_now_ns();
+	if (read && (rc = enrp_policy_check(&e, ENRP_OP_READ, a->caller, now, 0)))
+		return rc;
+	oc->denied_op = ENRP_OP_WRITE;
+	unsigned held = 0;
+	if (write && (rc = add_held(t, a->ino, &r, &held)) == 0)
+		rc = enrp_policy_check(&e, ENRP_OP_WRITE, a->caller, now, held);
+	oc->denied = rc != 0;
+	return rc;
+}
+
+int enrp_ns_open_check(enrp_store *st, const struct enrp_caller *caller, uint64_t ino, int flags,
+                       struct enrp_stat *out, struct enrp_open_check *oc)
+{
+	struct open_check_args a = { .caller = caller, .ino = ino, .flags = flags, .out = out,
+	                             .oc = oc };
+	*oc = (struct enrp_open_check){ .uncached = true };
+	return enrp_store_read(st, open_check_fn, &a);
+}
+
 /* ---- creation ---- */
 
 struct mknod_args {

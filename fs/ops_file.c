@@ -73,23 +73,6 @@ void file_loss_truncate(struct fs *fs, struct fuse_file_info *fi, off_t size)
 		               "truncate");
 }
 
-/* The policy operations an open with FLAGS needs. */
-static int open_check(struct fs *fs, const struct enrp_caller *caller, fuse_ino_t ino,
-                      int flags, enum enrp_op *denied_op)
-{
-	int acc = flags & O_ACCMODE;
-	int rc = 0;
-	if (acc == O_RDONLY || acc == O_RDWR) {
-		*denied_op = ENRP_OP_READ;
-		rc = enrp_ns_check(fs->st, caller, ino, ENRP_OP_READ);
-	}
-	if (rc == 0 && (acc != O_RDONLY || (flags & O_TRUNC))) {
-		*denied_op = ENRP_OP_WRITE;
-		rc = enrp_ns_check(fs->st, caller, ino, ENRP_OP_WRITE);
-	}
-	return rc;
-}
-
 static void open_file_destroy(struct handle *hh)
 {
 	struct open_file *h = (struct open_file *)hh;
@@ -137,9 +120,10 @@ static bool uncached(struct fs *fs, uint32_t eir_id)
 /* A handle on INO.  A writing handle stops INO from being sealed while it
  * is open, and turns a sealed file back into a spool file first (copying
  * its bytes, or none with TRUNCATE); a file made by this very request
- * (FRESH) cannot be sealed yet, so it skips that look. */
+ * (FRESH) cannot be sealed yet, so it skips that look.  UNCACHED: its
+ * pages bypass the kernel's cache (uncached()). */
 static int handle_new(struct fs *fs, const struct enrp_stat *s, bool write, bool truncate,
-                      bool fresh, struct fuse_file_info *fi)
+                      bool fresh, bool uncached_io, struct fuse_file_info *fi)
 {
 	struct open_file *h = calloc(1, sizeof(*h));
 	if (!h)
@@ -148,7 +132,7 @@ static int handle_new(struct fs *fs, const struct enrp_stat *s, bool write, bool
 	h->fd = -1;
 	h->ino = s->st.st_ino;
 	h->eir_id = s->eir_id;
-	fi->direct_io = uncached(fs, s->eir_id);
+	fi->direct_io = uncached_io;
 	h->cached = !fi->direct_io;
 	int rc;
 	if (write) {
@@ -170,7 +154,7 @@ static int handle_new(struct fs *fs, const struct enrp_stat *s, bool write, bool
 	}
 	if (rc) {
 		if (h->writer)
-			enrp_ingest_writer_close(fs->ing, h->ino);
+			enrp_ingest_writer_close_in(fs->ing, h->ino, h->eir_id);
 		open_file_destroy(&h->h);
 		return rc;
 	}
@@ -184,7 +168,7 @@ static int handle_new(struct fs *fs, const struct enrp_stat *s, bool write, bool
 static void handle_free(struct fs *fs, struct open_file *h)
 {
 	if (h->writer)
-		enrp_ingest_writer_close(fs->ing, h->ino);
+		enrp_ingest_writer_close_in(fs->ing, h->ino, h->eir_id);
 	node_close(fs, h->ino, h->writer);
 	handle_unlive(fs, &h->h);
 	open_file_destroy(&h->h);
@@ -220,7 +204,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		reply_denied(req, fs, eir_of(fs, parent), parent, name, ENRP_OP_WRITE, rc);
 		return;
 	}
-	rc = handle_new(fs, &s, true, false, true, fi);
+	rc = handle_new(fs, &s, true, false, true, uncached(fs, s.eir_id), fi);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -244,16 +228,15 @@ void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	struct enrp_caller caller;
 	struct enrp_stat s;
-	enum enrp_op op = ENRP_OP_READ;
+	struct enrp_open_check oc;
 	caller_of(req, &caller);
-	int rc = enrp_ns_getattr(fs->st, ino, &s);
-	if (rc) {
-		fuse_reply_err(req, -rc);
+	int rc = enrp_ns_open_check(fs->st, &caller, ino, fi->flags, &s, &oc);
+	if (rc && oc.denied) {
+		reply_denied(req, fs, s.eir_id, ino, NULL, oc.denied_op, rc);
 		return;
 	}
-	rc = open_check(fs, &caller, ino, fi->flags, &op);
 	if (rc) {
-		reply_denied(req, fs, s.eir_id, ino, NULL, op, rc);
+		fuse_reply_err(req, -rc);
 		return;
 	}
 	bool write = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
@@ -264,7 +247,7 @@ void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (pl)
 		loss_prepare(req, fs, pl, truncate ? ENRP_LOSS_TRUNCATED : ENRP_LOSS_REPLACED, &s, 0,
 		             NULL, truncate ? "o_trunc" : "rewrite");
-	rc = handle_new(fs, &s, write, truncate, false, fi);
+	rc = handle_new(fs, &s, write, truncate, false, oc.uncached, fi);
 	if (rc) {
 		free(pl);
 		fuse_reply_err(req, -rc);
@@ -376,8 +359,8 @@ void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * writes nothing instead of another file (see handle.c). */
 	if (h->fd >= 0 && fs->null_fd >= 0)
 		dup3(fs->null_fd, h->fd, O_CLOEXEC);
-	if (h->writer)
-		enrp_ingest_writer_close(fs->ing, h->ino); /* the last close queues it */
+	if (h->writer) /* the last close queues it */
+		enrp_ingest_writer_close_in(fs->ing, h->ino, h->eir_id);
 	node_close(fs, h->ino, h->writer);
 	handle_release(fs, fi);
 	fuse_reply_err(req, 0);

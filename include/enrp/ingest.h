@@ -74,6 +74,9 @@ void enrp_ingest_close(enrp_ingest *ing);
  * is never sealed; when the last one closes, INO is queued. */
 void enrp_ingest_writer_open(enrp_ingest *ing, uint64_t ino);
 void enrp_ingest_writer_close(enrp_ingest *ing, uint64_t ino);
+/* The same, for a writer that knows INO's EIR (an open handle): no store
+ * read. */
+void enrp_ingest_writer_close_in(enrp_ingest *ing, uint64_t ino, uint32_t eir_id);
 
 /* Queues INO (fsync).  0 also when it is already queued or sealed. */
 int enrp_ingest_enqueue(enrp_ingest *ing, uint64_t ino);

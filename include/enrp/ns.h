@@ -84,6 +84,21 @@ int enrp_ns_getattr(enrp_store *st, uint64_t ino, struct enrp_stat *out);
  * writes below check holds themselves. */
 int enrp_ns_check(enrp_store *st, const struct enrp_caller *caller, uint64_t ino, enum enrp_op op);
 
+/* What enrp_ns_open_check found beside the file's attributes. */
+struct enrp_open_check {
+	bool denied;            /* the error is the policy's refusal of DENIED_OP */
+	enum enrp_op denied_op;
+	bool uncached;          /* handles bypass the page cache (enrp_policy_uncached) */
+};
+
+/* An open of INO with FLAGS (O_ACCMODE, O_TRUNC) by CALLER, in one read of
+ * the store: *OUT as enrp_ns_getattr fills it, then the read check (O_RDONLY,
+ * O_RDWR) and the write check (O_WRONLY, O_RDWR, O_TRUNC) of
+ * enrp_ns_check.  An open is the busiest request of a file server: one
+ * lock section of the store instead of four. */
+int enrp_ns_open_check(enrp_store *st, const struct enrp_caller *caller, uint64_t ino, int flags,
+                       struct enrp_stat *out, struct enrp_open_check *oc);
+
 /* Creates a regular file, directory, symlink, fifo, socket or device node.
  * MODE carries the type; RDEV for devices; TARGET only for S_IFLNK.
  * New inodes take the caller's uid, and its gid unless the parent is setgid.
