@@ -6,6 +6,7 @@
  * enrpctl creates EIRs behind the kernel's back (STYLE rule 24).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 
 #include <enrp/spool.h>
@@ -152,22 +153,23 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		if (to_set & map[i].fuse)
 			flags |= map[i].ours;
 	struct enrp_caller caller;
-	struct enrp_stat s;
+	struct enrp_stat s, before;
 	caller_of(req, &caller);
 	int rc = 0;
 	bool resize = flags & ENRP_SETATTR_SIZE, writing = false;
 	if (resize) {
 		/* A truncate is a write: no sealing meanwhile, and a sealed file
 		 * becomes a spool file first (empty when cut to zero).  The policy
-		 * is checked before any copying. */
-		rc = enrp_ns_check(fs->st, &caller, ino, ENRP_OP_WRITE);
+		 * is checked before any copying: the checks of an open for writing,
+		 * which read the attributes too. */
+		struct enrp_open_check oc;
+		rc = enrp_ns_open_check(fs->st, &caller, ino, O_WRONLY, &before, &oc);
 		/* Refused before a sealed file is unsealed for nothing (core
 		 * checks it again, before the quota). */
 		if (rc == 0 && (uint64_t)attr->st_size > enrp_spool_size_max(fs->st))
 			rc = -EFBIG;
 		struct pending_loss pl = { .relevant = false };
-		struct enrp_stat before;
-		if (rc == 0 && enrp_ns_getattr(fs->st, ino, &before) == 0)
+		if (rc == 0)
 			loss_prepare(req, fs, &pl,
 			             attr->st_size < before.st.st_size ? ENRP_LOSS_TRUNCATED
 			                                               : ENRP_LOSS_REPLACED,
@@ -194,8 +196,8 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		node_session_begin(fs, ino, caller.uid);
 	else if (rc == 0 && resize && !own)
 		node_session_end(fs, ino);
-	if (writing)
-		enrp_ingest_writer_close(fs->ing, ino); /* queues the changed file */
+	if (writing) /* queues the changed file */
+		enrp_ingest_writer_close_in(fs->ing, ino, before.eir_id);
 	if (rc)
 		reply_denied(req, fs, eir_of(fs, ino), ino, NULL, ENRP_OP_WRITE, rc);
 	else
