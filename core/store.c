@@ -1338,17 +1338,21 @@ int store_read_committed(enrp_store *st, enrp_txn_fn *fn, void *arg)
 	/* Never the open group, nor a commit whose meta page is written but
 	 * not yet flushed (group_commit): wait for its flush.  Another process
 	 * (enrpctl) sees the daemon's commits that way too, and flushes the
-	 * file itself, so that what it then reads is durable. */
-	durable_wait_locked(st, st->written);
-	int rc = renew_read(st);
-	if (rc == 0 && !(st->flags & ENRP_STORE_GROUP_COMMIT)) {
-		int fd;
-		if (mdb_env_get_fd(st->env, &fd) == 0 && fdatasync(fd) < 0)
-			rc = -errno;
-	}
+	 * file itself, so that what it then reads is durable.  After a failed
+	 * flush nothing newer than the last durable commit may be read (gc
+	 * would free on the strength of it): the store's error instead. */
+	int rc = durable_wait_locked(st, st->written);
+	if (rc == 0)
+		rc = renew_read(st);
 	if (rc == 0) {
+		/* Flushed after the read began: all it can see is then durable. */
+		int fd;
+		if (!(st->flags & ENRP_STORE_GROUP_COMMIT) && mdb_env_get_fd(st->env, &fd) == 0 &&
+		    fdatasync(fd) < 0)
+			rc = -errno;
 		t.txn = st->rtxn;
-		rc = fn(&t, arg);
+		if (rc == 0)
+			rc = fn(&t, arg);
 		mdb_txn_reset(st->rtxn);
 	}
 	pthread_mutex_unlock(&st->lock);
