@@ -225,6 +225,10 @@ struct enrp_store {
 	void (*test_meta_sync_hook)(void *);  /* runs in the unlocked meta flush (tests) */
 	void *test_meta_sync_arg;
 	void *test_chunk_sync_arg;
+	/* enrp_store_test_crowd_hook: pages other writers are taken to have
+	 * added to the open group before each apply (tests of the budget). */
+	uint64_t (*test_crowd_hook)(void *arg, uint64_t budget, uint64_t pages);
+	void *test_crowd_arg;
 	off_t reserved;         /* bytes of the data file reserved with fallocate */
 
 	/* Free space for client data (enrp_store_data_room). */
@@ -619,6 +623,16 @@ void enrp_store_test_meta_sync_hook(enrp_store *st, void (*fn)(void *), void *ar
 	pthread_mutex_lock(&st->lock);
 	st->test_meta_sync_hook = fn;
 	st->test_meta_sync_arg = arg;
+	pthread_mutex_unlock(&st->lock);
+}
+
+void enrp_store_test_crowd_hook(enrp_store *st,
+                                uint64_t (*fn)(void *arg, uint64_t budget, uint64_t pages),
+                                void *arg)
+{
+	pthread_mutex_lock(&st->lock);
+	st->test_crowd_hook = fn;
+	st->test_crowd_arg = arg;
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -1395,20 +1409,41 @@ int enrp_store_read_bulk(enrp_store *st, enrp_txn_fn *fn, void *arg)
 	return rc;
 }
 
+/* The pages the open group may hold when an operation is applied to it.
+ * One that was already turned away from a full group (RETRY) may go a
+ * quarter of the reservation further, into the half kept for LMDB's free
+ * list: otherwise the writers that fill each new group while it waits for
+ * the last one's flush could turn it away again and again. */
+static uint64_t group_limit(const enrp_store *st, bool retry)
+{
+	uint64_t b = st->group_budget;
+	return retry && b <= UINT64_MAX / 2 ? b + b / 2 : b;
+}
+
 /* Runs FN in a nested transaction of the open group.  Called with st->lock.
  * *MAP_FULL: it failed because LMDB's map is full.  *OVER: it would take the
- * group past its page budget, so nothing was applied: commit, then retry. */
-static int group_apply(enrp_store *st, enrp_txn_fn *fn, void *arg, bool *map_full, bool *over)
+ * group past its page limit (group_limit, RETRY), so nothing was applied:
+ * commit, then retry. */
+static int group_apply(enrp_store *st, enrp_txn_fn *fn, void *arg, bool retry, bool *map_full,
+                       bool *over)
 {
 	enrp_txn t = { .st = st, .write = true };
 	*map_full = *over = false;
+	if (st->test_crowd_hook) {
+		uint64_t crowd = st->test_crowd_hook(st->test_crowd_arg, st->group_budget,
+		                                     st->group_pages);
+		if (crowd) {
+			st->group_pages += crowd;
+			st->group_ops++;
+		}
+	}
 	int rc = begin_txn(st, st->group, 0, &t.txn);
 	if (rc)
 		return rc;
 	rc = fn(&t, arg);
 	if (rc == 0 && t.ret)
 		rc = t.ret;
-	if (rc == 0 && st->group_ops && st->group_pages + t.pages > st->group_budget) {
+	if (rc == 0 && st->group_ops && st->group_pages + t.pages > group_limit(st, retry)) {
 		mdb_txn_abort(t.txn);
 		*over = true;
 	} else if (rc) {
@@ -1483,31 +1518,47 @@ static uint64_t sync_target_locked(enrp_store *st)
 	return st->group && !st->group_ops ? st->written : group_sync_ask_locked(st);
 }
 
+/* Commits a writer may wait for before its operation finds room in a
+ * group, and map growths it may need: past them it fails (-EAGAIN, or the
+ * map's error) — never returns 0 for an operation that was not applied. */
+#define WRITE_OVER_MAX 64
+#define WRITE_GROW_MAX 3
+
 static int write_group(enrp_store *st, enrp_txn_fn *fn, void *arg)
 {
 	int rc = 0;
+	int overs = 0, grown = 0;
 	store_lock(st);
-	for (int attempt = 0; attempt < 4; attempt++) {
+	for (;;) {
 		bool map_full, over;
 		rc = group_wait_open(st);
 		if (rc)
 			break;
-		rc = group_apply(st, fn, arg, &map_full, &over);
+		rc = group_apply(st, fn, arg, overs > 0, &map_full, &over);
 		if (over) {
+			if (++overs > WRITE_OVER_MAX) {
+				enrp_log(ENRP_LOG_ERR, "a metadata operation found no room in %d groups "
+				         "in a row; it was not applied", WRITE_OVER_MAX);
+				rc = -EAGAIN;
+				break;
+			}
 			/* The group has used the disk blocks reserved for it: commit
 			 * it; a new group reserves again (or reports ENOSPC). */
 			if ((rc = group_sync_locked(st)))
 				break;
 			continue;
 		}
-		if (map_full && !st->group_err) {
+		if (map_full && !st->group_err && grown++ < WRITE_GROW_MAX) {
 			/* Make the group durable, grow the map, retry in a fresh group.
-			 * The nested txn kept the failure out of the group. */
-			rc = group_sync_locked(st);
-			if (rc == 0 && !st->group)
-				rc = grow_map(st);
-			if (rc)
+			 * The nested txn kept the failure out of the group; if growing
+			 * does not help in the end, that failure (RC) is the answer. */
+			int grc = group_sync_locked(st);
+			if (grc == 0 && !st->group)
+				grc = grow_map(st);
+			if (grc) {
+				rc = grc;
 				break;
+			}
 			continue;
 		}
 		break;

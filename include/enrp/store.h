@@ -166,6 +166,13 @@ void enrp_store_test_meta_sync_hook(enrp_store *st, void (*fn)(void *), void *ar
 /* Makes every enrp_store_write fail with ERR (< 0) until called with 0,
  * as a full disk would (tests of what retries). */
 void enrp_store_test_fail_writes(enrp_store *st, int err);
+/* FN(ARG, BUDGET, PAGES) runs (store locked) before each operation is
+ * applied to the open group, whose page budget is BUDGET and which holds
+ * PAGES: the pages it returns count as other writers' work added to the
+ * group meanwhile.  NULL removes it. */
+void enrp_store_test_crowd_hook(enrp_store *st,
+                                uint64_t (*fn)(void *arg, uint64_t budget, uint64_t pages),
+                                void *arg);
 #endif
 
 #endif

@@ -877,6 +877,57 @@ static void hooks_beside_next_group(void)
 	enrp_store_close(st);
 }
 
+/* Other writers that fill every group to its budget, or far past it,
+ * before the writer under test is applied (the rm -rf beside a stream of
+ * forgets that once lost an unlink: 0 returned, nothing applied). */
+struct crowd {
+	int calls;
+	bool flood; /* far past what any retry may add */
+};
+
+static uint64_t crowd_fn(void *arg, uint64_t budget, uint64_t pages)
+{
+	struct crowd *c = arg;
+	c->calls++;
+	if (budget == UINT64_MAX)
+		return 0;
+	uint64_t want = c->flood ? 4 * budget : budget;
+	return want > pages ? want - pages : 0;
+}
+
+static void crowded_groups(void)
+{
+	enrp_store *st;
+	int rc;
+	enrp_store_create(path_of("crowd"));
+	if (!ok(enrp_store_open(path_of("crowd"), ENRP_STORE_GROUP_COMMIT, &st) == 0,
+	        "open with group commit"))
+		return;
+	struct kv seed = { .key = "seed", .value = 1 };
+	enrp_store_write(st, put_fn, &seed);
+	enrp_store_sync(st);
+
+	struct crowd full = { 0, false };
+	enrp_store_test_crowd_hook(st, crowd_fn, &full);
+	struct kv kv = { .key = "crowded", .value = 5 };
+	is_int(enrp_store_write(st, put_fn, &kv), 0,
+	       "a write into groups that others fill to their budget each time succeeds");
+	is_int(get_value(st, "crowded", &rc), 5, "and is applied");
+	is_int(rc, 0, "(read back)");
+	ok(full.calls >= 2, "after being turned away once (%d tries)", full.calls);
+
+	struct crowd flood = { 0, true };
+	enrp_store_test_crowd_hook(st, crowd_fn, &flood);
+	struct kv lost = { .key = "flooded", .value = 6 };
+	rc = enrp_store_write(st, put_fn, &lost);
+	enrp_store_test_crowd_hook(st, NULL, NULL);
+	is_int(rc, -EAGAIN, "a write that never finds room fails (no 0 for a write not applied)");
+	get_value(st, "flooded", &rc);
+	is_int(rc, -ENOENT, "and nothing of it is there");
+	ok(flood.calls > 4, "after more than four tries (%d)", flood.calls);
+	enrp_store_close(st);
+}
+
 int main(void)
 {
 	tmp = tap_tmpdir();
@@ -888,6 +939,7 @@ int main(void)
 	map_growth(0, "grow-single");
 	map_growth(ENRP_STORE_GROUP_COMMIT, "grow-group");
 	group_commit();
+	crowded_groups();
 	sync_eir();
 	chunks_ride_commit();
 	hooks_beside_next_group();
