@@ -1752,6 +1752,65 @@ int enrp_ns_forget(enrp_store *st, uint64_t ino)
 	return enrp_store_write(st, forget_fn, &ino);
 }
 
+/* Orphans listed per read by enrp_ns_free_unheld_orphans. */
+#define ORPHAN_BATCH 256
+
+struct orphan_batch {
+	uint64_t after; /* list those past this inode number */
+	uint64_t ino[ORPHAN_BATCH];
+	size_t n;
+};
+
+static int orphan_batch_fn(enrp_txn *t, void *arg)
+{
+	struct orphan_batch *b = arg;
+	MDB_cursor *cur;
+	b->n = 0;
+	int rc = txn_cursor(t, DBI_ORPHAN, &cur);
+	if (rc)
+		return rc;
+	uint8_t kb[8];
+	be64_put(kb, b->after + 1);
+	MDB_val k = { .mv_size = 8, .mv_data = kb }, v;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (mrc == 0 && b->n < ORPHAN_BATCH) {
+		if (k.mv_size == 8)
+			b->ino[b->n++] = be64_get(k.mv_data);
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	return mrc && mrc != MDB_NOTFOUND ? (t->ret = store_mdb_err(mrc)) : 0;
+}
+
+int enrp_ns_free_unheld_orphans(enrp_store *st, bool (*held)(uint64_t ino, void *arg), void *arg,
+                                uint64_t *freed)
+{
+	struct orphan_batch *b = malloc(sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	int rc = 0, first_err = 0;
+	uint64_t n = 0;
+	b->after = 0;
+	/* A batch per read: the store's lock is free between them, and each
+	 * orphan is freed in its own write, as a forget frees it. */
+	do {
+		rc = enrp_store_read(st, orphan_batch_fn, b);
+		for (size_t i = 0; rc == 0 && i < b->n; i++) {
+			b->after = b->ino[i];
+			if (held(b->ino[i], arg))
+				continue;
+			int frc = enrp_ns_forget(st, b->ino[i]);
+			if (frc && !first_err)
+				first_err = frc;
+			n += frc == 0;
+		}
+	} while (rc == 0 && b->n == ORPHAN_BATCH);
+	free(b);
+	if (freed)
+		*freed = n;
+	return rc ? rc : first_err;
+}
+
 struct recover_args {
 	uint64_t orphans;
 };

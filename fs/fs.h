@@ -61,6 +61,9 @@ struct node_table {
 	pthread_mutex_t lock;
 	struct node **buckets; /* protected by lock */
 	size_t nbuckets, count;
+	/* An orphan could not be freed when nothing held it any more (a full
+	 * disk): nodes_free_owed, on the maintenance tick, tries again. */
+	_Atomic bool owed;
 };
 
 /* Sizes of .enrp lists with the EIR tree generation they hold for
@@ -124,6 +127,9 @@ void reply_stored_xattr(fuse_req_t req, enrp_store *st, const struct enrp_snapsh
 /* INO lost its last name outside a kernel request (retention): freed now
  * if neither the kernel nor a handle holds it, else when they let go. */
 void node_release_unknown(struct fs *fs, uint64_t ino);
+/* Frees the orphans whose freeing failed once nothing held them (the
+ * maintenance tick calls it; it does nothing unless one failed). */
+void nodes_free_owed(struct fs *fs);
 void node_open(struct fs *fs, uint64_t ino, uint32_t eir_id, bool writer);
 void node_close(struct fs *fs, uint64_t ino, bool writer);
 /* Writing sessions (the rewrite rule of write-only EIRs, core/policy.h):

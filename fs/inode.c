@@ -7,7 +7,10 @@
  * and no handle is open; then it is freed (STYLE rule 22).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+
+#include <enrp/enrp.h>
 
 #include "fs.h"
 
@@ -105,6 +108,42 @@ static bool drop_if_unused(struct node_table *t, uint64_t ino)
 	return true;
 }
 
+/* Nothing holds INO any more: core frees it if it is an orphan.  If that
+ * fails (a full disk, a metadata group without room) the orphan is owed,
+ * freed by nodes_free_owed once writing works, not only at the next mount
+ * (a read-only store frees nothing and owes nothing). */
+static void let_go(struct fs *fs, uint64_t ino)
+{
+	int rc = enrp_ns_forget(fs->st, ino);
+	if (rc && rc != -EROFS) {
+		atomic_store(&fs->nodes.owed, true);
+		enrp_log(ENRP_LOG_DEBUG, "unlinked inode %llu not freed yet: %s",
+		         (unsigned long long)ino, enrp_strerror(rc));
+	}
+}
+
+static bool node_held(uint64_t ino, void *arg)
+{
+	struct fs *fs = arg;
+	pthread_mutex_lock(&fs->nodes.lock);
+	bool held = *find(&fs->nodes, ino) != NULL;
+	pthread_mutex_unlock(&fs->nodes.lock);
+	return held;
+}
+
+void nodes_free_owed(struct fs *fs)
+{
+	if (!atomic_exchange(&fs->nodes.owed, false))
+		return;
+	uint64_t freed = 0;
+	int rc = enrp_ns_free_unheld_orphans(fs->st, node_held, fs, &freed);
+	if (rc && rc != -EROFS)
+		atomic_store(&fs->nodes.owed, true); /* the next tick tries again */
+	if (freed)
+		enrp_log(ENRP_LOG_NOTICE, "freed %llu unlinked inodes whose freeing had failed",
+		         (unsigned long long)freed);
+}
+
 void node_ref(struct fs *fs, uint64_t ino, uint32_t eir_id)
 {
 	if (ino == ENRP_ROOT_INO || hidden_ino(ino))
@@ -129,7 +168,7 @@ void node_forget(struct fs *fs, uint64_t ino, uint64_t count)
 	}
 	pthread_mutex_unlock(&fs->nodes.lock);
 	if (gone)
-		enrp_ns_forget(fs->st, ino);
+		let_go(fs, ino);
 }
 
 void node_release_unknown(struct fs *fs, uint64_t ino)
@@ -141,7 +180,7 @@ void node_release_unknown(struct fs *fs, uint64_t ino)
 	 * forget it, so an orphan is freed now (a name of it no longer
 	 * exists, so no lookup can start to hold it). */
 	if (!known)
-		enrp_ns_forget(fs->st, ino);
+		let_go(fs, ino);
 }
 
 void node_open(struct fs *fs, uint64_t ino, uint32_t eir_id, bool writer)
@@ -169,7 +208,7 @@ void node_close(struct fs *fs, uint64_t ino, bool writer)
 	}
 	pthread_mutex_unlock(&fs->nodes.lock);
 	if (gone)
-		enrp_ns_forget(fs->st, ino);
+		let_go(fs, ino);
 }
 
 void node_session_begin(struct fs *fs, uint64_t ino, uint32_t uid)

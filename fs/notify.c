@@ -276,6 +276,7 @@ static void *maint_main(void *arg)
 		if (enrp_eir_expire_escalations(fs->st, now, &fs->actor, ids, 64, &expired) == 0)
 			for (unsigned i = 0; i < expired && i < 64; i++)
 				invalidate_eir(fs, ids[i]);
+		nodes_free_owed(fs);
 		for (int i = 0; i < 10 && !fs->stopping; i++) {
 			usleep(100000);
 			handles_reap(fs, false);

@@ -207,6 +207,13 @@ int enrp_ns_readdir_from(enrp_store *st, uint64_t ino, const char *after, size_t
  * (with its spool file, once that is durable).  Anything else: no-op. */
 int enrp_ns_forget(enrp_store *st, uint64_t ino);
 
+/* Frees each orphan that HELD(INO, ARG) says the kernel and the handles no
+ * longer hold: one whose enrp_ns_forget failed (a full disk) is freed once
+ * writing works again instead of at the next mount.  *FREED (may be NULL)
+ * counts the freed; the first error is returned, after trying them all. */
+int enrp_ns_free_unheld_orphans(enrp_store *st, bool (*held)(uint64_t ino, void *arg), void *arg,
+                                uint64_t *freed);
+
 /* Frees every orphan left by a crash and removes spool files no inode
  * references.  The daemon calls it once at mount, before serving; its pool
  * of emptied spool files is listed again (another process removes them).
