@@ -16,7 +16,9 @@
 # takes every free block; then metadata-only operations (large user.*
 # xattrs) eat the LMDB headroom the committer keeps reserved.  Writes and
 # metadata operations fail with ENOSPC, nothing acknowledged is lost, and
-# everything resumes once the filler is deleted.
+# everything resumes once the filler is deleted.  A file removed while held
+# open is let go of while metadata is starved (its free fails): the daemon
+# frees it once space is back, without a remount.
 #
 # Part C, a metadata burst: with the filler back, one process creates files
 # with large xattrs as fast as it can, so one group of operations outgrows
@@ -267,6 +269,15 @@ fi
 # ---- part B: a filler outside the store starves metadata --------------------------------------------
 mount_fg
 log "part B: $(avail_kib) KiB free before the filler"
+# A file removed while a process holds it open: the daemon frees it when
+# that process lets go, which it will do while metadata is starved.
+HOLD_FIFO=$T/hold.fifo
+mkfifo -m 666 "$HOLD_FIFO"
+expect_ok as "$ALICE" bash -c 'echo held > "$1"' _ "$E/held-open"
+as "$ALICE" bash -c 'exec 7<"$1"; rm "$1"; read -r _ <"$2"' _ "$E/held-open" "$HOLD_FIFO" &
+HOLDER=$!
+CLEANUP_PIDS+=("$HOLDER")
+poll_until 10 test ! -e "$E/held-open" || fail "the held file was not removed"
 dd if=/dev/zero of="$DISK/filler" bs=1M status=none 2>/dev/null
 sync -f "$DISK"
 log "filler: $(($(stat -c %s "$DISK/filler") / MiB)) MiB; $(avail_kib) KiB free"
@@ -330,6 +341,12 @@ else
 	sed -i "\\|  $E/v2\$|d" "$T/verified.sums"
 	pass "rm works with metadata starved"
 fi
+# The holder and the kernel let go of what was removed while metadata is
+# still starved: freeing those orphans fails now, and must happen once
+# space is back.
+echo done >"$HOLD_FIFO"
+wait "$HOLDER"
+echo 2 >/proc/sys/vm/drop_caches
 
 # Space back: delete the filler.
 rm -f "$DISK/filler"
@@ -337,6 +354,23 @@ sync -f "$DISK"
 log "filler removed: $(avail_kib) KiB free"
 resumed() { as "$ALICE" bash -c 'echo resumed > "$1"' _ "$E/resume-probe" 2>/dev/null; }
 if poll_until 30 resumed; then pass "metadata writes resume after the filler is deleted"; else fail "writes still fail 30 s after the filler was deleted"; fi
+orphans() { "$ENRPCTL" -S "$STORE" fsck --json | "$PY" -c 'import json, sys; print(sum(1 for f in json.load(sys.stdin)["findings"] if f["kind"] == "orphan"))'; }
+no_orphans() {
+	echo 2 >/proc/sys/vm/drop_caches
+	[ "$(orphans)" = 0 ]
+}
+if poll_until 30 no_orphans; then
+	pass "every inode removed while the disk was full is freed once space is back, without a remount"
+else
+	fail "$(orphans) unlinked inodes still not freed 30 s after space came back"
+fi
+retried=$(grep -c 'whose freeing had failed' "$LOGF")
+if [ -n "$meta_err" ]; then
+	assert_true "the file let go of while metadata was starved was freed by the daemon's retry ($retried)" \
+		test "$retried" -ge 1
+else
+	log "metadata was never starved: no free had to be retried ($retried)"
+fi
 out=$(as "$ALICE" timeout 60 bash -c 'touch "$1" && setfattr -n user.big -v "$2" "$1"' _ "$E/x-after" "$big" 2>&1)
 assert_eq 0 "$?" "a large xattr can be set after the filler is deleted ($out)"
 mksrc b2 $((3 * MiB))
