@@ -1747,8 +1747,28 @@ static int forget_fn(enrp_txn *t, void *arg)
 	return rc > 0 ? 0 : rc;
 }
 
+static int is_orphan_fn(enrp_txn *t, void *arg)
+{
+	uint64_t *ino = arg;
+	uint8_t k[8];
+	MDB_val v;
+	be64_put(k, *ino);
+	int rc = txn_get(t, DBI_ORPHAN, k, 8, &v);
+	if (rc == -ENOENT)
+		*ino = 0;
+	return rc == -ENOENT ? 0 : rc;
+}
+
 int enrp_ns_forget(enrp_store *st, uint64_t ino)
 {
+	/* Most forgets are of linked inodes (the kernel trimming its cache:
+	 * 100,000 at a time after a drop of caches): a read tells, without a
+	 * write for each.  Nothing can make INO an orphan meanwhile but
+	 * retention's expiry, which frees it itself (node_release_unknown). */
+	uint64_t orphan = ino;
+	int rc = enrp_store_read(st, is_orphan_fn, &orphan);
+	if (rc || orphan == 0)
+		return rc;
 	return enrp_store_write(st, forget_fn, &ino);
 }
 
