@@ -241,6 +241,22 @@ poll_until() {
 	done
 }
 
+# orphan_count: unlinked inodes the store still keeps (fsck's "orphan"
+# findings), for checks that the daemon freed what the kernel let go of.
+orphan_count() {
+	ctl fsck --json | "$PY" -c 'import json, sys; print(sum(1 for f in json.load(sys.stdin)["findings"] if f["kind"] == "orphan"))'
+}
+
+# orphans_freed SECONDS: drops the kernel's dentry and inode caches (so it
+# forgets what it holds) until no orphan is left; 1 if one still is.
+orphans_freed() {
+	_no_orphan() {
+		echo 2 >/proc/sys/vm/drop_caches
+		[ "$(orphan_count)" = 0 ]
+	}
+	poll_until "$1" _no_orphan
+}
+
 # ---- users ------------------------------------------------------------------
 
 # Creates the test accounts and the shared group if absent (idempotent).

@@ -250,15 +250,10 @@ done
 echo 2 >/proc/sys/vm/drop_caches
 assert_eq 101 "$(find "$A/lc" -mindepth 1 | wc -l)" "after many ls -a and a cache drop, every entry is there"
 expect_ok as "$ALICE" rm -rf "$A/lc"
-orphans() { ctl fsck --json | "$PY" -c 'import json, sys; print(sum(1 for f in json.load(sys.stdin)["findings"] if f["kind"] == "orphan"))'; }
-none_left() {
-	echo 2 >/proc/sys/vm/drop_caches
-	[ "$(orphans)" = 0 ]
-}
-if poll_until 30 none_left; then
+if orphans_freed 30; then
 	pass "once the kernel let go, no removed inode is left (lookup counts exact)"
 else
-	fail "$(orphans) removed inodes are still held by the daemon after the kernel dropped its cache"
+	fail "$(orphan_count) removed inodes are still held by the daemon after the kernel dropped its cache"
 fi
 
 # ---- file counts ---------------------------------------------------------------------------------

@@ -89,15 +89,10 @@ as "$ALICE" "$PY" "$FL" mkentries "$E/lc" 5000 2 || fail "creating 5000 entries 
 as "$ALICE" "$PY" "$FL" handles "$E/lc" 5000 "$NHANDLES" >"$T/lc.out" || fail "handles on lc"
 assert_eq 5000 "$(field listed "$T/lc.out")" "lc: listed whole with $NHANDLES handles part-way"
 expect_ok as "$ALICE" rm -rf "$E/lc" "$E/churn" "$E/rew"
-orphans() { ctl fsck --json | "$PY" -c 'import json, sys; print(sum(1 for f in json.load(sys.stdin)["findings"] if f["kind"] == "orphan"))'; }
-none_left() {
-	echo 2 >/proc/sys/vm/drop_caches
-	[ "$(orphans)" = 0 ]
-}
-if poll_until 60 none_left; then
+if orphans_freed 60; then
 	pass "once the kernel let go, no unlinked inode is left (lookup counts exact)"
 else
-	fail "$(orphans) unlinked inodes are still held by the daemon after the kernel dropped its cache"
+	fail "$(orphan_count) unlinked inodes are still held by the daemon after the kernel dropped its cache"
 fi
 assert_eq $((NFILES + 1)) "$(status_field big inodes)" "only d and its entries are left"
 assert_eq 0 "$(status_field big files)" "none of them a regular file"

@@ -354,15 +354,10 @@ sync -f "$DISK"
 log "filler removed: $(avail_kib) KiB free"
 resumed() { as "$ALICE" bash -c 'echo resumed > "$1"' _ "$E/resume-probe" 2>/dev/null; }
 if poll_until 30 resumed; then pass "metadata writes resume after the filler is deleted"; else fail "writes still fail 30 s after the filler was deleted"; fi
-orphans() { "$ENRPCTL" -S "$STORE" fsck --json | "$PY" -c 'import json, sys; print(sum(1 for f in json.load(sys.stdin)["findings"] if f["kind"] == "orphan"))'; }
-no_orphans() {
-	echo 2 >/proc/sys/vm/drop_caches
-	[ "$(orphans)" = 0 ]
-}
-if poll_until 30 no_orphans; then
+if orphans_freed 30; then
 	pass "every inode removed while the disk was full is freed once space is back, without a remount"
 else
-	fail "$(orphans) unlinked inodes still not freed 30 s after space came back"
+	fail "$(orphan_count) unlinked inodes still not freed 30 s after space came back"
 fi
 retried=$(grep -c 'whose freeing had failed' "$LOGF")
 if [ -n "$meta_err" ]; then
