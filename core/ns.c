@@ -1747,15 +1747,19 @@ static int forget_fn(enrp_txn *t, void *arg)
 	return rc > 0 ? 0 : rc;
 }
 
+struct orphan_look {
+	uint64_t ino;
+	bool orphan;
+};
+
 static int is_orphan_fn(enrp_txn *t, void *arg)
 {
-	uint64_t *ino = arg;
+	struct orphan_look *o = arg;
 	uint8_t k[8];
 	MDB_val v;
-	be64_put(k, *ino);
+	be64_put(k, o->ino);
 	int rc = txn_get(t, DBI_ORPHAN, k, 8, &v);
-	if (rc == -ENOENT)
-		*ino = 0;
+	o->orphan = rc == 0;
 	return rc == -ENOENT ? 0 : rc;
 }
 
@@ -1765,9 +1769,9 @@ int enrp_ns_forget(enrp_store *st, uint64_t ino)
 	 * 100,000 at a time after a drop of caches): a read tells, without a
 	 * write for each.  Nothing can make INO an orphan meanwhile but
 	 * retention's expiry, which frees it itself (node_release_unknown). */
-	uint64_t orphan = ino;
-	int rc = enrp_store_read(st, is_orphan_fn, &orphan);
-	if (rc || orphan == 0)
+	struct orphan_look o = { ino, false };
+	int rc = enrp_store_read(st, is_orphan_fn, &o);
+	if (rc || !o.orphan)
 		return rc;
 	return enrp_store_write(st, forget_fn, &ino);
 }
@@ -1819,7 +1823,8 @@ int enrp_ns_free_unheld_orphans(enrp_store *st, bool (*held)(uint64_t ino, void 
 			b->after = b->ino[i];
 			if (held(b->ino[i], arg))
 				continue;
-			int frc = enrp_ns_forget(st, b->ino[i]);
+			/* Listed as an orphan just now: no look before the write. */
+			int frc = enrp_store_write(st, forget_fn, &b->ino[i]);
 			if (frc && !first_err)
 				first_err = frc;
 			n += frc == 0;
