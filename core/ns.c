@@ -1747,19 +1747,21 @@ static int forget_fn(enrp_txn *t, void *arg)
 	return rc > 0 ? 0 : rc;
 }
 
-struct orphan_look {
+/* Whether INO has an entry in DB (its orphan or spool record). */
+struct ino_listed_args {
+	enum store_dbi db;
 	uint64_t ino;
-	bool orphan;
+	bool listed;
 };
 
-static int is_orphan_fn(enrp_txn *t, void *arg)
+static int ino_listed_fn(enrp_txn *t, void *arg)
 {
-	struct orphan_look *o = arg;
+	struct ino_listed_args *a = arg;
 	uint8_t k[8];
 	MDB_val v;
-	be64_put(k, o->ino);
-	int rc = txn_get(t, DBI_ORPHAN, k, 8, &v);
-	o->orphan = rc == 0;
+	be64_put(k, a->ino);
+	int rc = txn_get(t, a->db, k, 8, &v);
+	a->listed = rc == 0;
 	return rc == -ENOENT ? 0 : rc;
 }
 
@@ -1769,9 +1771,9 @@ int enrp_ns_forget(enrp_store *st, uint64_t ino)
 	 * 100,000 at a time after a drop of caches): a read tells, without a
 	 * write for each.  Nothing can make INO an orphan meanwhile but
 	 * retention's expiry, which frees it itself (node_release_unknown). */
-	struct orphan_look o = { ino, false };
-	int rc = enrp_store_read(st, is_orphan_fn, &o);
-	if (rc || !o.orphan)
+	struct ino_listed_args o = { DBI_ORPHAN, ino, false };
+	int rc = enrp_store_read(st, ino_listed_fn, &o);
+	if (rc || !o.listed)
 		return rc;
 	return enrp_store_write(st, forget_fn, &ino);
 }
@@ -1866,22 +1868,6 @@ static int recover_fn(enrp_txn *t, void *arg)
 		if (rc == 0)
 			a->orphans++;
 	}
-}
-
-struct spool_known_args {
-	uint64_t ino;
-	bool known;
-};
-
-static int spool_known_fn(enrp_txn *t, void *arg)
-{
-	struct spool_known_args *a = arg;
-	uint8_t k[8];
-	MDB_val v;
-	be64_put(k, a->ino);
-	int rc = txn_get(t, DBI_SPOOL, k, 8, &v);
-	a->known = rc == 0;
-	return rc == -ENOENT ? 0 : rc;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -1982,7 +1968,7 @@ int enrp_ns_recover(enrp_store *st, uint64_t *orphans_freed, uint64_t *spools_re
 	spool_pool_reset(st);
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		struct spool_known_args k = { 0 };
+		struct ino_listed_args k = { DBI_SPOOL, 0, false };
 		if (spool_parse_pool_name(de->d_name, &pooled)) {
 			if (!spool_pool_add(st, pooled))
 				unlinkat(store_spool_dirfd(st), de->d_name, 0);
@@ -1990,10 +1976,10 @@ int enrp_ns_recover(enrp_store *st, uint64_t *orphans_freed, uint64_t *spools_re
 		}
 		if (!spool_parse_name(de->d_name, &k.ino))
 			continue;
-		rc = enrp_store_read(st, spool_known_fn, &k);
+		rc = enrp_store_read(st, ino_listed_fn, &k);
 		if (rc)
 			break;
-		if (!k.known && unlinkat(store_spool_dirfd(st), de->d_name, 0) == 0)
+		if (!k.listed && unlinkat(store_spool_dirfd(st), de->d_name, 0) == 0)
 			removed++;
 	}
 	closedir(d);
