@@ -679,7 +679,13 @@ int enrp_ingest_enqueue(enrp_ingest *ing, uint64_t ino)
 	pthread_mutex_lock(&ing->lock);
 	if (rc)
 		unqueued_add(ing, ino);
-	pthread_cond_broadcast(&ing->work);
+	/* Only a file a worker could take now wakes one.  One still written
+	 * (an fsync queues it) or settling is found by the workers' timed
+	 * look (worker_main): woken by every close of a busy EIR's files,
+	 * they scanned the queue thousands of times a second, holding the
+	 * lock that every open and close takes. */
+	if (rc || (!writers_of(ing, ino) && !settling_now(ing, ino, mono_ns())))
+		pthread_cond_broadcast(&ing->work);
 	pthread_mutex_unlock(&ing->lock);
 	return rc;
 }
