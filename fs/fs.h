@@ -101,7 +101,8 @@ struct fs {
 	pthread_t control_thread, maint_thread;
 	bool threads_started;
 	pthread_mutex_t dead_lock;
-	struct handle *dead;            /* released handles awaiting the reaper */
+	struct handle *dead;            /* released handles awaiting the reaper, oldest first */
+	struct handle **dead_tail;      /* where the next one goes; NULL: &dead */
 	struct handle *live;            /* open handles not released yet (dead_lock) */
 	struct list_sizes sizes;        /* hidden.c */
 	struct snapmount *snapmount;    /* a snapshot mount (snapmount.c); NULL live */
