@@ -1258,12 +1258,14 @@ struct setattr_args {
 	unsigned flags;
 	struct enrp_stat *out;
 	uint64_t size_max; /* enrp_spool_size_max, found before the txn */
+	bool cut;          /* the spool file is cut to the new size once applied */
 };
 
 static int setattr_fn(enrp_txn *t, void *arg)
 {
 	struct setattr_args *a = arg;
 	struct inode_rec r;
+	a->cut = false; /* the transaction may be run again */
 	int rc = any_inode_get(t, a->ino, &r);
 	if (rc)
 		return rc;
@@ -1307,8 +1309,16 @@ static int setattr_fn(enrp_txn *t, void *arg)
 		uint64_t grown = size > old ? size - old : 0;
 		if (grown && (rc = quota_check(t, r.eir_id, grown)))
 			return rc;
-		/* Idempotent, so safe if this transaction is ever re-run. */
-		rc = spool_truncate(t->st, a->ino, size);
+		/* A file that grows is extended here, idempotently, so that
+		 * nothing sees its new size before its spool file has it (a short
+		 * read is an end of file to the kernel).  A spool file that
+		 * shrinks or keeps its size is cut once this is applied, with the
+		 * store's lock released (enrp_ns_setattr): a truncate on ext4 can
+		 * wait for a journal commit, and every operation waited with it. */
+		if (size > r.size)
+			rc = spool_truncate(t->st, a->ino, size);
+		else
+			a->cut = r.content == ENRP_CONTENT_SPOOL;
 		/* What was cut off a rewritten file's base is gone from it, even
 		 * if the file grows again (zeros, as in any file). */
 		if (rc == 0)
@@ -1359,10 +1369,30 @@ int enrp_ns_setattr(enrp_store *st, const struct enrp_caller *caller, uint64_t i
 {
 	if ((flags & ENRP_SETATTR_SIZE) && attr->st_size < 0)
 		return -EINVAL;
-	struct setattr_args a = { caller, ino, attr, flags, out, 0 };
+	struct setattr_args a = { caller, ino, attr, flags, out, 0, false };
 	if (flags & ENRP_SETATTR_SIZE)
 		a.size_max = enrp_spool_size_max(st);
-	return enrp_store_write(st, setattr_fn, &a);
+	int rc = enrp_store_write(st, setattr_fn, &a);
+	/* Before the reply: the kernel sends no write of this file meanwhile
+	 * (a truncate holds the inode's lock; the O_TRUNC open is not done).
+	 * A read racing the truncate may still get the bytes being cut, as it
+	 * may on any filesystem.  A crash between the commit and the cut
+	 * leaves a spool file longer than its file, as a crash between the
+	 * cut and the commit always could.  No spool file: sealed meanwhile,
+	 * at this size, and nothing to cut. */
+	if (rc == 0 && a.cut) {
+		int fd = enrp_spool_open(st, ino, 0);
+		if (fd >= 0) {
+			rc = ftruncate(fd, attr->st_size) < 0 ? -errno : 0;
+			close(fd);
+		} else if (fd != -ENOENT) {
+			rc = fd;
+		}
+		if (rc)
+			enrp_log(ENRP_LOG_ERR, "cannot cut the spool file of inode %llu to %lld bytes: %s",
+			         (unsigned long long)ino, (long long)attr->st_size, strerror(-rc));
+	}
+	return rc;
 }
 
 static int write_check_fn(enrp_txn *t, void *arg)
