@@ -258,13 +258,26 @@ int enrp_spool_open(enrp_store *st, uint64_t ino, int create)
 {
 	char name[SPOOL_NAME_LEN + 1];
 	spool_name(name, ino);
-	if (create) {
-		int fd = pool_take(st, name);
+	/* Most opens find the file there already (a rewrite, a file written
+	 * again while it settles): try that first, since taking from the pool
+	 * renames, and a rename that fails still locks the spool directory
+	 * against every other create, rename and unlink in it. */
+	if (create && store_spool_pool(st)) {
+		int fd = openat(store_spool_dirfd(st), name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0 && still_named(st, fd, name) == 0) {
+			entry_made(st, ino); /* made earlier: either way */
+			return fd;
+		}
+		if (fd >= 0)
+			close(fd);
+		else if (errno != ENOENT)
+			return -errno;
+		fd = pool_take(st, name);
 		if (fd >= 0) {
 			entry_made(st, ino);
 			return fd;
 		}
-		/* -ENOENT: nothing pooled; -EEXIST: open the existing file. */
+		/* -ENOENT: nothing pooled; -EEXIST: made meanwhile, opened below. */
 	}
 	for (int attempt = 0;; attempt++) {
 		int fd = openat(store_spool_dirfd(st), name,
