@@ -93,10 +93,10 @@
  * crash never loses a verified file.  That commit moves the verified copy's
  * chunk list into trash (trash.c) rather than releasing it.
  *
- * Lock order: ing->unseal_lock, ing->lock, then the store's (a worker picks
- * with ing->lock held around its read of the queue).  ing->pool_lock is a
- * leaf: taken with no other lock held, nothing taken under it.  Reads of
- * sealed files and the chunk cache are reader.c's.
+ * Lock order: an unseal lock (ing->unseal_locks), ing->lock, then the
+ * store's (a worker picks with ing->lock held around its read of the
+ * queue).  ing->pool_lock is a leaf: taken with no other lock held, nothing
+ * taken under it.  Reads of sealed files and the chunk cache are reader.c's.
  */
 #define ENRP_INTERNAL 1 /* defines enrp_ingest_test_hooks, declared in ingest.h */
 
@@ -155,6 +155,8 @@
 /* Queue entries of one EIR looked at per pick before trying the next EIR
  * (entries being sealed or written are skipped). */
 #define PICK_PER_EIR 64
+/* Locks that keep two unseals of one inode apart, by the inode's bucket. */
+#define UNSEAL_STRIPES 64
 /* Settling (settle_at_close): a file closed while other files of its EIR
  * are being written is sealed once nobody has written it for SETTLE_NS,
  * and at most SETTLE_MAX_NS after it first waited; at most SETTLING_MAX
@@ -257,7 +259,7 @@ struct enrp_ingest {
 	struct ino_list unqueued;
 	_Atomic uint64_t sealed_files, sealed_bytes; /* enrp_ingest_stats */
 
-	pthread_mutex_t unseal_lock;  /* one copy-back at a time */
+	pthread_mutex_t unseal_locks[UNSEAL_STRIPES]; /* one unseal of an inode at a time */
 	struct seal_states *states;   /* of recent seals, for reseals to resume from */
 
 	pthread_t *threads;
@@ -2154,7 +2156,8 @@ int enrp_ingest_open(enrp_store *st, enrp_vault *vault, const struct enrp_ingest
 	ing->test = next_test;
 	pthread_mutex_unlock(&next_test_lock);
 	pthread_mutex_init(&ing->lock, NULL);
-	pthread_mutex_init(&ing->unseal_lock, NULL);
+	for (size_t i = 0; i < UNSEAL_STRIPES; i++)
+		pthread_mutex_init(&ing->unseal_locks[i], NULL);
 	pthread_cond_init(&ing->work, NULL);
 	pthread_cond_init(&ing->idle, NULL);
 	pthread_mutex_init(&ing->pool_lock, NULL);
@@ -2281,7 +2284,8 @@ void enrp_ingest_close(enrp_ingest *ing)
 	/* Files never queued are queued at the next mount (requeue_all). */
 	free(ing->unqueued.v);
 	pthread_mutex_destroy(&ing->lock);
-	pthread_mutex_destroy(&ing->unseal_lock);
+	for (size_t i = 0; i < UNSEAL_STRIPES; i++)
+		pthread_mutex_destroy(&ing->unseal_locks[i]);
 	pthread_cond_destroy(&ing->work);
 	pthread_cond_destroy(&ing->idle);
 	pthread_mutex_destroy(&ing->pool_lock);
@@ -2329,6 +2333,7 @@ struct unseal_args {
 	uint64_t ino;
 	bool truncate;
 	bool based; /* the chunk list stays as the spool file's base */
+	bool peek;  /* only the inode: is it sealed? */
 	struct inode_rec r;
 	struct extent_ent *v;
 	size_t n;
@@ -2340,7 +2345,7 @@ static int unseal_start_fn(enrp_txn *t, void *arg)
 	int rc = ns_inode_get(t, a->ino, &a->r);
 	if (rc || a->r.content != ENRP_CONTENT_SEALED)
 		return rc;
-	return a->truncate ? 0 : extent_get(t, a->ino, &a->v, &a->n);
+	return a->truncate || a->peek ? 0 : extent_get(t, a->ino, &a->v, &a->n);
 }
 
 static int unseal_commit_fn(enrp_txn *t, void *arg)
@@ -2475,9 +2480,21 @@ static void mark_hot(enrp_ingest *ing, uint64_t ino, const struct inode_rec *r)
 
 int enrp_ingest_unseal(enrp_ingest *ing, uint64_t ino, bool truncate)
 {
-	struct unseal_args a = { .ino = ino, .truncate = truncate };
-	pthread_mutex_lock(&ing->unseal_lock);
+	/* Most files opened for writing are spool files already: they need no
+	 * lock.  One this handle's writer found unsealed stays so (a seal
+	 * commits only while nobody writes).  A sealed one is looked at again
+	 * under its stripe's lock, which another unseal of it may hold: one
+	 * unseal of an inode at a time, of different inodes side by side
+	 * (with one lock for all, every open for writing waited behind any
+	 * other file's unseal, and its wait for the disk). */
+	struct unseal_args a = { .ino = ino, .truncate = truncate, .peek = true };
 	int rc = enrp_store_read(ing->st, unseal_start_fn, &a);
+	if (rc || a.r.content != ENRP_CONTENT_SEALED)
+		return rc;
+	a.peek = false;
+	pthread_mutex_t *lock = &ing->unseal_locks[ino_bucket(ino) % UNSEAL_STRIPES];
+	pthread_mutex_lock(lock);
+	rc = enrp_store_read(ing->st, unseal_start_fn, &a);
 	/* The seal that made this file removes its spool file once durable;
 	 * wait for that before writing a new one under the same name (a wait
 	 * for the disk: only when that removal is still to come). */
@@ -2505,7 +2522,7 @@ int enrp_ingest_unseal(enrp_ingest *ing, uint64_t ino, bool truncate)
 		if (rc == 0)
 			rc = enrp_store_write(ing->st, unseal_commit_fn, &a);
 	}
-	pthread_mutex_unlock(&ing->unseal_lock);
+	pthread_mutex_unlock(lock);
 	free(a.v);
 	return rc;
 }
