@@ -1213,6 +1213,7 @@ static void policy(void)
 	uint64_t d = mk(rp, "pd", S_IFDIR | 0755);
 	mk(rp, "victim", S_IFREG | 0644);
 	enrp_ns_setxattr(st, &user, f, "user.x", "1", 1, 0);
+	is_int(set_size(&user, f, 50), 0, "pf: 50 bytes");
 
 	is_int(set_mode(ENRP_MODE_RO, ENRP_NO_UID), 0, "pol -> ro");
 	is_int(enrp_ns_mknod(st, &user, rp, "new", S_IFREG | 0644, 0, NULL, &s), -EROFS,
@@ -1227,6 +1228,8 @@ static void policy(void)
 	is_int(enrp_ns_setattr(st, &user, f, &a, ENRP_SETATTR_MODE, &s), -EROFS,
 	       "ro: chmod -EROFS");
 	is_int(set_size(&user, f, 10), -EROFS, "ro: truncate -EROFS");
+	/* The spool file is cut only once the change is applied. */
+	is_int(spool_size(f), 50, "ro: the refused truncate left the spool file whole");
 	is_int(enrp_ns_setxattr(st, &user, f, "user.y", "1", 1, 0), -EROFS, "ro: setxattr -EROFS");
 	is_int(enrp_ns_removexattr(st, &user, f, "user.x"), -EROFS, "ro: removexattr -EROFS");
 	is_int(enrp_ns_write_check(st, &user, f, 0, 1, 0), -EROFS, "ro: write_check -EROFS");
