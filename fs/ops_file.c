@@ -84,11 +84,15 @@ static void open_file_destroy(struct handle *hh)
 }
 
 /* The bytes of INO for reading: its spool file, or its chunks once sealed
- * (it may be sealed, or unsealed, between our look and our open). */
-static int open_for_reading(struct fs *fs, struct open_file *h)
+ * (it may be sealed, or unsealed, between our look and our open).  CONTENT:
+ * what the open's check found; a spool file is opened without looking for
+ * chunks first (sealed since, its based reader says so: -ESTALE). */
+static int open_for_reading(struct fs *fs, struct open_file *h, enum enrp_content content)
 {
 	for (int attempt = 0; attempt < 3; attempt++) {
-		int rc = enrp_reader_open(fs->ing, h->ino, &h->reader);
+		int rc = attempt == 0 && content == ENRP_CONTENT_SPOOL
+		                 ? -EINVAL
+		                 : enrp_reader_open(fs->ing, h->ino, &h->reader);
 		if (rc != -EINVAL)
 			return rc;
 		h->fd = enrp_spool_open(fs->st, h->ino, 0);
@@ -150,7 +154,7 @@ static int handle_new(struct fs *fs, const struct enrp_stat *s, bool write, bool
 				rc = 0;
 		}
 	} else {
-		rc = open_for_reading(fs, h);
+		rc = open_for_reading(fs, h, s->content);
 	}
 	if (rc) {
 		if (h->writer)
