@@ -1383,7 +1383,7 @@ int enrp_ns_setattr(enrp_store *st, const struct enrp_caller *caller, uint64_t i
 	if (rc == 0 && a.cut) {
 		int fd = enrp_spool_open(st, ino, 0);
 		if (fd >= 0) {
-			rc = ftruncate(fd, attr->st_size) < 0 ? -errno : 0;
+			rc = spool_cut(fd, (uint64_t)attr->st_size);
 			close(fd);
 		} else if (fd != -ENOENT) {
 			rc = fd;

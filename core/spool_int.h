@@ -20,6 +20,8 @@ bool spool_parse_pool_name(const char *name, uint64_t *id);
 void spool_unlink_hook(enrp_store *st, uint64_t ino);
 /* Truncates INO's spool file to SIZE, creating it if absent. */
 int spool_truncate(enrp_store *st, uint64_t ino, uint64_t size);
+/* Truncates the open spool file FD to SIZE, unless it has that size. */
+int spool_cut(int fd, uint64_t size);
 
 /* The pool of emptied spool files, owned by the store (store_spool_pool;
  * NULL when the store does not recycle).  Thread-safe. */
