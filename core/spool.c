@@ -263,15 +263,11 @@ int enrp_spool_open(enrp_store *st, uint64_t ino, int create)
 	 * renames, and a rename that fails still locks the spool directory
 	 * against every other create, rename and unlink in it. */
 	if (create && store_spool_pool(st)) {
-		int fd = openat(store_spool_dirfd(st), name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-		if (fd >= 0 && still_named(st, fd, name) == 0) {
-			entry_made(st, ino); /* made earlier: either way */
-			return fd;
-		}
+		int fd = enrp_spool_open(st, ino, 0);
 		if (fd >= 0)
-			close(fd);
-		else if (errno != ENOENT)
-			return -errno;
+			entry_made(st, ino); /* made earlier: either way */
+		if (fd != -ENOENT)
+			return fd;
 		fd = pool_take(st, name);
 		if (fd >= 0) {
 			entry_made(st, ino);
