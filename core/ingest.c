@@ -2514,7 +2514,7 @@ int enrp_ingest_unseal(enrp_ingest *ing, uint64_t ino, bool truncate)
 		 * written. */
 		a.based = !truncate && !(a.r.flags & INODE_CORRUPT);
 		if (truncate)
-			rc = spool_truncate(ing->st, ino, 0);
+			rc = spool_truncate(ing->st, ino, 0, true);
 		else if (a.based)
 			rc = sparse_spool(ing, &a);
 		else

@@ -1316,7 +1316,7 @@ static int setattr_fn(enrp_txn *t, void *arg)
 		 * store's lock released (enrp_ns_setattr): a truncate on ext4 can
 		 * wait for a journal commit, and every operation waited with it. */
 		if (size > r.size)
-			rc = spool_truncate(t->st, a->ino, size);
+			rc = spool_truncate(t->st, a->ino, size, true);
 		else
 			a->cut = r.content == ENRP_CONTENT_SPOOL;
 		/* What was cut off a rewritten file's base is gone from it, even
@@ -1380,18 +1380,9 @@ int enrp_ns_setattr(enrp_store *st, const struct enrp_caller *caller, uint64_t i
 	 * leaves a spool file longer than its file, as a crash between the
 	 * cut and the commit always could.  No spool file: sealed meanwhile,
 	 * at this size, and nothing to cut. */
-	if (rc == 0 && a.cut) {
-		int fd = enrp_spool_open(st, ino, 0);
-		if (fd >= 0) {
-			rc = spool_cut(fd, (uint64_t)attr->st_size);
-			close(fd);
-		} else if (fd != -ENOENT) {
-			rc = fd;
-		}
-		if (rc)
-			enrp_log(ENRP_LOG_ERR, "cannot cut the spool file of inode %llu to %lld bytes: %s",
-			         (unsigned long long)ino, (long long)attr->st_size, strerror(-rc));
-	}
+	if (rc == 0 && a.cut && (rc = spool_truncate(st, ino, (uint64_t)attr->st_size, false)))
+		enrp_log(ENRP_LOG_ERR, "cannot cut the spool file of inode %llu to %lld bytes: %s",
+		         (unsigned long long)ino, (long long)attr->st_size, strerror(-rc));
 	return rc;
 }
 

@@ -419,17 +419,7 @@ uint64_t enrp_spool_size_max(enrp_store *st)
 	return max;
 }
 
-int spool_truncate(enrp_store *st, uint64_t ino, uint64_t size)
-{
-	int fd = enrp_spool_open(st, ino, 1);
-	if (fd < 0)
-		return fd;
-	int rc = spool_cut(fd, size);
-	close(fd);
-	return rc;
-}
-
-int spool_cut(int fd, uint64_t size)
+static int spool_cut(int fd, uint64_t size)
 {
 	/* Not when it has the size already: a truncate on ext4 journals the
 	 * inode (and can wait for a commit), and one to zero makes the next
@@ -438,4 +428,14 @@ int spool_cut(int fd, uint64_t size)
 	if (fstat(fd, &sb) == 0 && (uint64_t)sb.st_size == size)
 		return 0;
 	return ftruncate(fd, (off_t)size) < 0 ? -errno : 0;
+}
+
+int spool_truncate(enrp_store *st, uint64_t ino, uint64_t size, bool create)
+{
+	int fd = enrp_spool_open(st, ino, create);
+	if (fd < 0)
+		return fd == -ENOENT && !create ? 0 : fd;
+	int rc = spool_cut(fd, size);
+	close(fd);
+	return rc;
 }

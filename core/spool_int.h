@@ -18,10 +18,9 @@ bool spool_parse_pool_name(const char *name, uint64_t *id);
 /* store_hook_fn: once its inode durably stopped using it, INO's spool file
  * is emptied into the pool (the daemon) or unlinked. */
 void spool_unlink_hook(enrp_store *st, uint64_t ino);
-/* Truncates INO's spool file to SIZE, creating it if absent. */
-int spool_truncate(enrp_store *st, uint64_t ino, uint64_t size);
-/* Truncates the open spool file FD to SIZE, unless it has that size. */
-int spool_cut(int fd, uint64_t size);
+/* Truncates INO's spool file to SIZE, unless it has that size.  Absent, it
+ * is made with CREATE, and otherwise there is nothing to cut (0). */
+int spool_truncate(enrp_store *st, uint64_t ino, uint64_t size, bool create);
 
 /* The pool of emptied spool files, owned by the store (store_spool_pool;
  * NULL when the store does not recycle).  Thread-safe. */
