@@ -33,9 +33,14 @@
 #include <enrp/store.h>
 
 /* Every open handle starts with this (handle.c). */
+enum { LET_GO_NOT_YET, LET_GO_RUNNING, LET_GO_DONE };
+
 struct handle {
 	_Atomic unsigned refs;         /* the open, plus each op using it */
-	void (*destroy)(struct handle *h);
+	_Atomic bool released;         /* the kernel released it (handle.c) */
+	_Atomic int let_go_state;      /* LET_GO_*: let_go runs once */
+	void (*let_go)(struct handle *h);  /* NULL, or frees what it holds */
+	void (*destroy)(struct handle *h); /* frees all, let_go's part too if left */
 	int64_t released_at;           /* protected by fs->dead_lock */
 	struct handle *next_dead;      /* protected by fs->dead_lock */
 	/* On fs->live from the reply to its open until its release
@@ -97,7 +102,6 @@ struct fs {
 	struct node_table nodes;
 	double timeout;                 /* entry and attr cache, seconds */
 	int control_fd;
-	int null_fd;                    /* /dev/null, for op_release (ops_file.c) */
 	pthread_t control_thread, maint_thread;
 	bool threads_started;
 	pthread_mutex_t dead_lock;
@@ -173,11 +177,19 @@ struct dir_handle *dir_new(uint64_t ino);
 void dir_free(struct dir_handle *d);
 
 /* handle.c */
-void handle_init(struct handle *h, void (*destroy)(struct handle *h));
-/* Takes a reference for the duration of one op; handle_put gives it back. */
-struct handle *handle_get(const struct fuse_file_info *fi);
+/* LET_GO (may be NULL) frees what the handle holds besides its memory, as
+ * soon as it is released and unused; DESTROY frees everything still held
+ * (what LET_GO frees too, when it has not run: a handle whose open failed,
+ * or one still open at exit). */
+void handle_init(struct handle *h, void (*let_go)(struct handle *h),
+                 void (*destroy)(struct handle *h));
+/* Takes a reference for the duration of REQ; handle_put gives it back.
+ * NULL, REQ answered, when the handle was released already: the kernel
+ * abandoned the request (the reply goes nowhere), and it must not be used. */
+struct handle *handle_get(fuse_req_t req, const struct fuse_file_info *fi);
 void handle_put(struct handle *h);
-/* RELEASE: drops the open's reference; the reaper destroys it later. */
+/* RELEASE: drops the open's reference; what the handle holds goes once no
+ * op uses it, the handle itself when the reaper destroys it later. */
 void handle_release(struct fs *fs, const struct fuse_file_info *fi);
 /* H is about to be an open's handle (before its reply, which may be
  * released at once): on fs->live until released.  handle_unlive takes it

@@ -328,11 +328,17 @@ struct snap_file {
 	enrp_reader *r;
 };
 
-static void snap_file_destroy(struct handle *h)
+static void snap_file_let_go(struct handle *h)
 {
 	struct snap_file *f = (struct snap_file *)h;
 	enrp_reader_close(f->r);
-	free(f);
+	f->r = NULL;
+}
+
+static void snap_file_destroy(struct handle *h)
+{
+	snap_file_let_go(h);
+	free(h);
 }
 
 int snap_file_new(struct fs *fs, const struct enrp_snapshot *s, uint64_t ino,
@@ -341,7 +347,7 @@ int snap_file_new(struct fs *fs, const struct enrp_snapshot *s, uint64_t ino,
 	struct snap_file *f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	handle_init(&f->h, snap_file_destroy);
+	handle_init(&f->h, snap_file_let_go, snap_file_destroy);
 	int rc = enrp_reader_open_snapshot(fs->ing, s, ino, &f->r);
 	if (rc) {
 		snap_file_destroy(&f->h);
@@ -394,7 +400,9 @@ static void snap_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse
 
 void snap_file_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct snap_file *f = (struct snap_file *)handle_get(fi);
+	struct snap_file *f = (struct snap_file *)handle_get(req, fi);
+	if (!f)
+		return;
 	char *buf = malloc(size ? size : 1);
 	ssize_t n = !buf ? -ENOMEM : off < 0 ? -EINVAL
 	                                    : enrp_reader_read(f->r, buf, size, (uint64_t)off);
@@ -439,7 +447,7 @@ void hidden_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	handle_init(&h->h, hidden_file_destroy);
+	handle_init(&h->h, NULL, hidden_file_destroy);
 	pthread_mutex_init(&h->lock, NULL);
 	int rc = enrp_status_reader_new(fs->st, hidden_eir(ino), kind - HK_FILE_BASE, &h->r);
 	if (rc) {
@@ -463,7 +471,9 @@ void hidden_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		snap_file_read(req, size, off, fi);
 		return;
 	}
-	struct hidden_file *h = (struct hidden_file *)handle_get(fi);
+	struct hidden_file *h = (struct hidden_file *)handle_get(req, fi);
+	if (!h)
+		return;
 	const char *p;
 	size_t n = 0;
 	char *copy = NULL;

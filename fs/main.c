@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -623,7 +624,7 @@ static int check_mountpoint(const char *store, const char *arg, char *mnt)
 static int serve_snapshot(struct options *o, struct fuse_cmdline_opts *cmd,
                           struct fuse_args *args, const char *store, const char *mnt)
 {
-	struct fs fs = { .timeout = 1.0, .control_fd = -1, .null_fd = -1, .store_path = store };
+	struct fs fs = { .timeout = 1.0, .control_fd = -1, .store_path = store };
 	struct fuse_loop_config *loop = NULL;
 
 	enrp_i18n_init();
@@ -737,6 +738,20 @@ out_session:
 	return ret;
 }
 
+/* Every file open for writing, or for reading before its seal, holds a
+ * descriptor here: a shell's soft limit (1024) would cap what all clients
+ * together may hold open, where the hard limit is what the host allows. */
+static void raise_descriptor_limit(void)
+{
+	struct rlimit lim;
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+		lim.rlim_cur = lim.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
+			enrp_log(ENRP_LOG_WARNING, "cannot raise the limit on open files to %llu: %s",
+			         (unsigned long long)lim.rlim_max, strerror(errno));
+	}
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -744,7 +759,7 @@ int main(int argc, char *argv[])
 	struct metrics *metrics = NULL;
 	struct relay *relay = NULL;
 	struct fuse_cmdline_opts cmd = { 0 };
-	struct fs fs = { .timeout = 1.0, .control_fd = -1, .null_fd = -1 };
+	struct fs fs = { .timeout = 1.0, .control_fd = -1 };
 	struct fuse_loop_config *loop = NULL;
 	char store[PATH_MAX];
 	int ret = 1, rc, lock_fd = -1;
@@ -815,6 +830,7 @@ int main(int argc, char *argv[])
 		goto out_args;
 	}
 	fs.store_path = store;
+	raise_descriptor_limit();
 
 	/* Refuse clearly, before daemonising, what can be refused now: the
 	 * store, the mount point, the options, in that order. */
@@ -950,7 +966,6 @@ int main(int argc, char *argv[])
 	pthread_rwlock_init(&fs.mode_lock, NULL);
 	pthread_mutex_init(&fs.dead_lock, NULL);
 	pthread_mutex_init(&fs.sizes.lock, NULL);
-	fs.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (nodes_init(&fs.nodes) || enrp_denials_new(fs.st, &fs.denials) ||
 	    enrp_losses_new(fs.st, &fs.losses) ||
 	    enrp_gc_new(fs.st, &fs.actor, &fs.gc)) {
@@ -1016,8 +1031,6 @@ out_nodes:
 	nodes_release(&fs.nodes);
 	pthread_rwlock_destroy(&fs.mode_lock);
 	pthread_mutex_destroy(&fs.dead_lock);
-	if (fs.null_fd >= 0)
-		close(fs.null_fd);
 	enrp_ingest_close(fs.ing);
 out_vault:
 	enrp_vault_close(fs.vault);

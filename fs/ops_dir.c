@@ -155,7 +155,7 @@ struct dir_handle *dir_new(uint64_t ino)
 {
 	struct dir_handle *d = calloc(1, sizeof(*d));
 	if (d) {
-		handle_init(&d->h, dir_destroy);
+		handle_init(&d->h, NULL, dir_destroy);
 		pthread_mutex_init(&d->lock, NULL);
 		d->ino = ino;
 	}
@@ -365,7 +365,9 @@ static void read_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                      struct fuse_file_info *fi, bool plus)
 {
 	struct fs *fs = fs_of(req);
-	struct dir_handle *d = (struct dir_handle *)handle_get(fi);
+	struct dir_handle *d = (struct dir_handle *)handle_get(req, fi);
+	if (!d)
+		return;
 	struct dir_fill f = { .req = req, .fs = fs, .plus = plus, .size = size };
 	int rc = 0;
 	(void)ino;

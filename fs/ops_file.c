@@ -73,12 +73,20 @@ void file_loss_truncate(struct fs *fs, struct fuse_file_info *fi, off_t size)
 		               "truncate");
 }
 
-static void open_file_destroy(struct handle *hh)
+static void open_file_let_go(struct handle *hh)
 {
 	struct open_file *h = (struct open_file *)hh;
 	if (h->fd >= 0)
 		close(h->fd);
+	h->fd = -1;
 	enrp_reader_close(h->reader);
+	h->reader = NULL;
+}
+
+static void open_file_destroy(struct handle *hh)
+{
+	struct open_file *h = (struct open_file *)hh;
+	open_file_let_go(hh);
 	free(atomic_load(&h->loss));
 	free(h);
 }
@@ -132,7 +140,7 @@ static int handle_new(struct fs *fs, const struct enrp_stat *s, bool write, bool
 	struct open_file *h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	handle_init(&h->h, open_file_destroy);
+	handle_init(&h->h, open_file_let_go, open_file_destroy);
 	h->fd = -1;
 	h->ino = s->st.st_ino;
 	h->eir_id = s->eir_id;
@@ -183,9 +191,9 @@ static struct open_file *handle_of(const struct fuse_file_info *fi)
 	return (struct open_file *)(uintptr_t)fi->fh;
 }
 
-static struct open_file *file_get(const struct fuse_file_info *fi)
+static struct open_file *file_get(fuse_req_t req, const struct fuse_file_info *fi)
 {
-	return (struct open_file *)handle_get(fi);
+	return (struct open_file *)handle_get(req, fi);
 }
 
 void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -284,7 +292,9 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse
 		hidden_read(req, ino, size, off, fi);
 		return;
 	}
-	struct open_file *h = file_get(fi);
+	struct open_file *h = file_get(req, fi);
+	if (!h)
+		return;
 	struct enrp_caller caller;
 	caller_of(req, &caller);
 	pthread_rwlock_rdlock(&fs->mode_lock);
@@ -316,7 +326,9 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off
               struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	struct open_file *h = file_get(fi);
+	struct open_file *h = file_get(req, fi);
+	if (!h)
+		return;
 	struct enrp_caller caller;
 	caller_of(req, &caller);
 	bool own = node_session_owned(fs, ino, caller.uid);
@@ -356,13 +368,9 @@ void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	struct open_file *h = handle_of(fi);
-	/* Let go of the spool file now, not when the reaper destroys the
-	 * handle: a spool file nobody holds can be recycled once its file is
-	 * sealed (core/spool.c).  The descriptor number stays ours, on
-	 * /dev/null, so an abandoned request still racing this one reads or
-	 * writes nothing instead of another file (see handle.c). */
-	if (h->fd >= 0 && fs->null_fd >= 0)
-		dup3(fs->null_fd, h->fd, O_CLOEXEC);
+	/* The spool file is closed as soon as no op uses the handle, not when
+	 * the reaper destroys it (handle.c): a spool file nobody holds can be
+	 * recycled once its file is sealed (core/spool.c). */
 	if (h->writer) /* the last close queues it */
 		enrp_ingest_writer_close_in(fs->ing, h->ino, h->eir_id);
 	node_close(fs, h->ino, h->writer);
@@ -383,7 +391,9 @@ void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_inf
 	 * can leave anyway (sizes commit every second, bytes when the kernel
 	 * writes them back: zeros read back, core/store.c), and fsync returns
 	 * only once both are durable. */
-	struct open_file *h = file_get(fi);
+	struct open_file *h = file_get(req, fi);
+	if (!h)
+		return;
 	int rc = h->writer ? enrp_ingest_enqueue(fs->ing, h->ino) : 0;
 	uint64_t commit = enrp_store_sync_ask(fs->st);
 	if (rc == 0 && h->fd >= 0)
@@ -402,7 +412,9 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
-	struct open_file *h = file_get(fi);
+	struct open_file *h = file_get(req, fi);
+	if (!h)
+		return;
 	struct enrp_caller caller;
 	caller_of(req, &caller);
 	bool grows = !(mode & FALLOC_FL_KEEP_SIZE);

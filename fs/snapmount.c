@@ -483,7 +483,7 @@ static void sm_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (rc == 0 && ino == SM_SUMS_INO) {
 		struct sums_file *f = calloc(1, sizeof(*f));
 		if (f) {
-			handle_init(&f->h, sums_file_destroy);
+			handle_init(&f->h, NULL, sums_file_destroy);
 			h = &f->h;
 		} else {
 			rc = -ENOMEM;
