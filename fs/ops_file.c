@@ -38,6 +38,7 @@
 
 struct open_file {
 	struct handle h;
+	struct fs *fs;
 	int fd;               /* spool descriptor, or -1 */
 	/* A sealed file opened for reading, or a spool file that rewrites a
 	 * sealed one (its base: reads go through it, writes prepare with it). */
@@ -73,6 +74,9 @@ void file_loss_truncate(struct fs *fs, struct fuse_file_info *fi, off_t size)
 		               "truncate");
 }
 
+/* Once released and unused (handle.c).  Only then is the file's writer
+ * gone: a write the kernel abandoned but a thread still serves lands
+ * before the file may be sealed, not during its seal. */
 static void open_file_let_go(struct handle *hh)
 {
 	struct open_file *h = (struct open_file *)hh;
@@ -81,6 +85,11 @@ static void open_file_let_go(struct handle *hh)
 	h->fd = -1;
 	enrp_reader_close(h->reader);
 	h->reader = NULL;
+	if (!atomic_load(&hh->released))
+		return; /* an open that failed, or one still open at exit */
+	if (h->writer) /* the last close queues it */
+		enrp_ingest_writer_close_in(h->fs->ing, h->ino, h->eir_id);
+	node_close(h->fs, h->ino, h->writer);
 }
 
 static void open_file_destroy(struct handle *hh)
@@ -141,6 +150,7 @@ static int handle_new(struct fs *fs, const struct enrp_stat *s, bool write, bool
 	if (!h)
 		return -ENOMEM;
 	handle_init(&h->h, open_file_let_go, open_file_destroy);
+	h->fs = fs;
 	h->fd = -1;
 	h->ino = s->st.st_ino;
 	h->eir_id = s->eir_id;
@@ -367,13 +377,9 @@ void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		hidden_release(req, ino, fi);
 		return;
 	}
-	struct open_file *h = handle_of(fi);
 	/* The spool file is closed as soon as no op uses the handle, not when
-	 * the reaper destroys it (handle.c): a spool file nobody holds can be
-	 * recycled once its file is sealed (core/spool.c). */
-	if (h->writer) /* the last close queues it */
-		enrp_ingest_writer_close_in(fs->ing, h->ino, h->eir_id);
-	node_close(fs, h->ino, h->writer);
+	 * the reaper destroys it (open_file_let_go): a spool file nobody holds
+	 * can be recycled once its file is sealed (core/spool.c). */
 	handle_release(fs, fi);
 	fuse_reply_err(req, 0);
 }
