@@ -711,7 +711,7 @@ static int serve_snapshot(struct options *o, struct fuse_cmdline_opts *cmd,
 	} else {
 		loop = fuse_loop_cfg_create();
 		fuse_loop_cfg_set_clone_fd(loop, (unsigned)cmd->clone_fd);
-		fuse_loop_cfg_set_max_threads(loop, cmd->max_threads ? cmd->max_threads : 16);
+		fuse_loop_cfg_set_max_threads(loop, cmd->max_threads); /* libfuse's default: 10 */
 		ret = fuse_session_loop_mt(fs.se, loop);
 	}
 	ret = ret < 0 ? 1 : 0;
@@ -1000,7 +1000,7 @@ int main(int argc, char *argv[])
 	} else {
 		loop = fuse_loop_cfg_create();
 		fuse_loop_cfg_set_clone_fd(loop, (unsigned)cmd.clone_fd);
-		fuse_loop_cfg_set_max_threads(loop, cmd.max_threads ? cmd.max_threads : 16);
+		fuse_loop_cfg_set_max_threads(loop, cmd.max_threads); /* libfuse's default: 10 */
 		ret = fuse_session_loop_mt(fs.se, loop);
 	}
 	ret = ret < 0 ? 1 : 0;
