@@ -40,7 +40,7 @@ struct handle {
 	_Atomic bool released;         /* the kernel released it (handle.c) */
 	_Atomic int let_go_state;      /* LET_GO_*: let_go runs once */
 	void (*let_go)(struct handle *h);  /* NULL, or frees what it holds */
-	void (*destroy)(struct handle *h); /* frees all, let_go's part too if left */
+	void (*destroy)(struct handle *h); /* frees it (see handle_init) */
 	int64_t released_at;           /* protected by fs->dead_lock */
 	struct handle *next_dead;      /* protected by fs->dead_lock */
 	/* On fs->live from the reply to its open until its release
@@ -177,10 +177,11 @@ struct dir_handle *dir_new(uint64_t ino);
 void dir_free(struct dir_handle *d);
 
 /* handle.c */
-/* LET_GO (may be NULL) frees what the handle holds besides its memory, as
- * soon as it is released and unused; DESTROY frees everything still held
- * (what LET_GO frees too, when it has not run: a handle whose open failed,
- * or one still open at exit). */
+/* LET_GO (may be NULL) runs once, as soon as the handle is released and
+ * unused: it frees what the handle holds besides its memory, and ends what
+ * its open began.  DESTROY frees the handle later; for one never released
+ * (an open that failed, or one still open at exit) it frees what LET_GO
+ * would have, and must not end what LET_GO ends twice. */
 void handle_init(struct handle *h, void (*let_go)(struct handle *h),
                  void (*destroy)(struct handle *h));
 /* Takes a reference for the duration of REQ; handle_put gives it back.

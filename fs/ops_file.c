@@ -74,28 +74,34 @@ void file_loss_truncate(struct fs *fs, struct fuse_file_info *fi, off_t size)
 		               "truncate");
 }
 
-/* Once released and unused (handle.c).  Only then is the file's writer
- * gone: a write the kernel abandoned but a thread still serves lands
- * before the file may be sealed, not during its seal. */
-static void open_file_let_go(struct handle *hh)
+static void open_file_close(struct open_file *h)
 {
-	struct open_file *h = (struct open_file *)hh;
 	if (h->fd >= 0)
 		close(h->fd);
 	h->fd = -1;
 	enrp_reader_close(h->reader);
 	h->reader = NULL;
-	if (!atomic_load(&hh->released))
-		return; /* an open that failed, or one still open at exit */
+}
+
+/* Once, when released and unused (handle.c).  Only then is the file's
+ * writer gone: a write the kernel abandoned but a thread still serves
+ * lands before the file may be sealed, not during its seal. */
+static void open_file_let_go(struct handle *hh)
+{
+	struct open_file *h = (struct open_file *)hh;
+	open_file_close(h);
 	if (h->writer) /* the last close queues it */
 		enrp_ingest_writer_close_in(h->fs->ing, h->ino, h->eir_id);
 	node_close(h->fs, h->ino, h->writer);
 }
 
+/* After open_file_let_go, or instead of it for a handle never released (an
+ * open that failed, or one still open at exit), whose writer and node are
+ * its caller's. */
 static void open_file_destroy(struct handle *hh)
 {
 	struct open_file *h = (struct open_file *)hh;
-	open_file_let_go(hh);
+	open_file_close(h);
 	free(atomic_load(&h->loss));
 	free(h);
 }

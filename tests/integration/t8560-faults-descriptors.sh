@@ -92,13 +92,73 @@ done
 assert_eq "$(sha "$T/big")" "$(sha "$E/big-sealed")" "the sealed file reads back whole after the killed readers"
 assert_eq "$(sha "$T/big")" "$(sha "$E/big-spool")" "the spool file reads back whole after the killed readers"
 
+# What a release ends, it ends once: two writers of one file, the first
+# closed; past the first handle's grace period (2 s) and its reaping, the
+# file must still count the second as its writer (not sealed under it),
+# and everything both wrote must be there once it is closed and sealed.
+results=$("$PY" - "$E/two-writers" <<'EOF' 2>&1
+import os, sys, time
+p = sys.argv[1]
+def state():
+    try:
+        return os.getxattr(p, "enrp.state").decode()
+    except OSError as e:
+        return "error %s" % e
+try:
+    a = os.open(p, os.O_CREAT | os.O_WRONLY, 0o644)
+    b = os.open(p, os.O_WRONLY)
+    os.pwrite(a, b"A" * 4096, 0)
+    os.close(a)
+    os.pwrite(b, b"B" * 4096, 4096)
+    time.sleep(4)
+    s = state()
+    print("%s|with the second writer open 4 s after the first closed, the file is '%s'"
+          % ("fail" if s in ("pending", "verified") else "ok", s))
+    os.pwrite(b, b"C" * 4096, 8192)
+    os.close(b)
+    print("ok|the writers closed")
+except Exception as e:
+    print("fail|two writers: %s" % e)
+EOF
+)
+driver_results "$results"
+assert_match 'ok[|]the writers closed' "$results" "the two writers ran to their end"
+expect_ok "$PY" "$REPO/tests/bench/bench.py" waitstate "$E/two-writers" verified 60
+assert_eq "$("$PY" -c 'import hashlib; print(hashlib.sha256(b"A" * 4096 + b"B" * 4096 + b"C" * 4096).hexdigest())')" \
+	"$(sha "$E/two-writers")" "both writers' bytes are in the sealed file"
+
+# The same for what a file's node counts: two handles on a file that is
+# then unlinked; past the first one's reaping, the second still reads it.
+results=$("$PY" - "$E/unlinked" <<'EOF' 2>&1
+import os, sys, time
+p = sys.argv[1]
+try:
+    with open(p, "wb") as fh:
+        fh.write(b"still here\n")
+    a = os.open(p, os.O_RDONLY)
+    b = os.open(p, os.O_RDWR)
+    os.unlink(p)
+    os.close(a)
+    time.sleep(3)
+    os.pwrite(b, b"and written\n", 11)
+    got = os.pread(b, 100, 0)
+    os.close(b)
+    print("%s|an unlinked file's second handle, 3 s after the first closed, reads %r"
+          % ("ok" if got == b"still here\nand written\n" else "fail", got))
+except Exception as e:
+    print("fail|an unlinked file with two handles: %s" % e)
+EOF
+)
+driver_results "$results"
+assert_match "^ok[|]an unlinked" "$results" "the unlinked file's reader ran to its end"
+
 n=$(ls "/proc/$pid/fd" | wc -l)
 if [ "$n" -lt 100 ]; then
 	pass "the daemon holds $n descriptors after 4,800 opens"
 else
 	fail "the daemon holds $n descriptors after 4,800 opens (limit $LIMIT)"
 fi
-assert_eq 1402 "$(ls "$E" | wc -l)" "every file is there"
+assert_eq 1403 "$(ls "$E" | wc -l)" "every file is there"
 assert_eq "r5-7
 a" "$(cat "$E/f007")" "a rewritten file reads back its last bytes"
 
