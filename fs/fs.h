@@ -259,7 +259,6 @@ void hidden_getattr(fuse_req_t req, struct fs *fs, fuse_ino_t ino);
 void hidden_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file_info *fi);
 void hidden_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                  struct fuse_file_info *fi);
-void hidden_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void hidden_readlink(fuse_req_t req, struct fs *fs, fuse_ino_t ino);
 /* The attributes of INO if it is a snapshot's (for its enrp.* xattrs),
  * else -ENODATA. */

@@ -313,10 +313,20 @@ void hidden_getattr(fuse_req_t req, struct fs *fs, fuse_ino_t ino)
 		fuse_reply_attr(req, &s.st, hidden_kind(ino) >= HK_FILE_BASE ? 0 : fs->timeout);
 }
 
-static void hidden_file_destroy(struct handle *h)
+/* The text goes as soon as the handle is released and unused, not when it
+ * is reaped a grace period later: a loop of opens would otherwise keep
+ * every closed reader's window alive meanwhile. */
+static void hidden_file_let_go(struct handle *h)
 {
 	struct hidden_file *f = (struct hidden_file *)h;
 	enrp_status_reader_free(f->r);
+	f->r = NULL;
+}
+
+static void hidden_file_destroy(struct handle *h)
+{
+	struct hidden_file *f = (struct hidden_file *)h;
+	hidden_file_let_go(h);
 	pthread_mutex_destroy(&f->lock);
 	free(f);
 }
@@ -447,7 +457,7 @@ void hidden_open(fuse_req_t req, struct fs *fs, fuse_ino_t ino, struct fuse_file
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	handle_init(&h->h, NULL, hidden_file_destroy);
+	handle_init(&h->h, hidden_file_let_go, hidden_file_destroy);
 	pthread_mutex_init(&h->lock, NULL);
 	int rc = enrp_status_reader_new(fs->st, hidden_eir(ino), kind - HK_FILE_BASE, &h->r);
 	if (rc) {
@@ -480,8 +490,7 @@ void hidden_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	/* The reader's text is valid until its next call: copy what the reply
 	 * needs, so no lock is held across it. */
 	pthread_mutex_lock(&h->lock);
-	int rc = off < 0 ? -EINVAL : !h->r ? -EBADF
-	                           : enrp_status_reader_get(h->r, (uint64_t)off, size, &p, &n);
+	int rc = off < 0 ? -EINVAL : enrp_status_reader_get(h->r, (uint64_t)off, size, &p, &n);
 	if (rc == 0 && n) {
 		copy = malloc(n);
 		if (copy)
@@ -504,24 +513,6 @@ void hidden_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	handle_put(&h->h);
 }
 
-void hidden_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	if (snap_ino(ino)) {
-		handle_release(fs_of(req), fi);
-		fuse_reply_err(req, 0);
-		return;
-	}
-	/* The text goes now, not when the handle is reaped a grace period
-	 * later: a loop of opens would otherwise keep every closed reader's
-	 * window alive meanwhile.  A read still in flight finds none. */
-	struct hidden_file *h = (struct hidden_file *)(uintptr_t)fi->fh;
-	pthread_mutex_lock(&h->lock);
-	enrp_status_reader_free(h->r);
-	h->r = NULL;
-	pthread_mutex_unlock(&h->lock);
-	handle_release(fs_of(req), fi);
-	fuse_reply_err(req, 0);
-}
 
 /* Directory handles of .snapshots/ and of a snapshot's directories hold
  * all their entries, read at opendir (a snapshot does not change). */

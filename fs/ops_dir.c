@@ -134,14 +134,27 @@ int dir_add(struct dir_handle *d, const char *name, const struct enrp_stat *attr
 	return 0;
 }
 
+/* Its entries and names go as soon as the handle is released and unused,
+ * not when it is reaped a grace period later (a snapshot directory's
+ * handle holds all its entries). */
+static void dir_let_go(struct handle *h)
+{
+	struct dir_handle *d = (struct dir_handle *)h;
+	for (size_t i = 0; i < d->n; i++)
+		free(d->v[i].name);
+	free(d->v);
+	d->v = NULL;
+	d->n = d->cap = 0;
+	free(d->last_names);
+	d->last_names = NULL;
+	d->last_n = 0;
+}
+
 void dir_free(struct dir_handle *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->n; i++)
-		free(d->v[i].name);
-	free(d->v);
-	free(d->last_names);
+	dir_let_go(&d->h);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 }
@@ -155,7 +168,7 @@ struct dir_handle *dir_new(uint64_t ino)
 {
 	struct dir_handle *d = calloc(1, sizeof(*d));
 	if (d) {
-		handle_init(&d->h, NULL, dir_destroy);
+		handle_init(&d->h, dir_let_go, dir_destroy);
 		pthread_mutex_init(&d->lock, NULL);
 		d->ino = ino;
 	}
@@ -419,14 +432,7 @@ void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	/* Its names go now rather than when the handle is reaped. */
-	struct dir_handle *d = (struct dir_handle *)(uintptr_t)fi->fh;
-	pthread_mutex_lock(&d->lock);
-	free(d->last_names);
-	d->last_names = NULL;
-	d->last_n = 0;
-	pthread_mutex_unlock(&d->lock);
-	handle_release(fs_of(req), fi);
+	handle_release(fs_of(req), fi); /* its entries go with it: dir_let_go */
 	fuse_reply_err(req, 0);
 }
 

@@ -195,10 +195,8 @@ static int handle_new(struct fs *fs, const struct enrp_stat *s, bool write, bool
 /* For an open whose reply never reached the kernel: nothing else has it. */
 static void handle_free(struct fs *fs, struct open_file *h)
 {
-	if (h->writer)
-		enrp_ingest_writer_close_in(fs->ing, h->ino, h->eir_id);
-	node_close(fs, h->ino, h->writer);
 	handle_unlive(fs, &h->h);
+	open_file_let_go(&h->h);
 	open_file_destroy(&h->h);
 }
 
@@ -378,15 +376,12 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off
 
 void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fs *fs = fs_of(req);
-	if (hidden_ino(ino)) {
-		hidden_release(req, ino, fi);
-		return;
-	}
-	/* The spool file is closed as soon as no op uses the handle, not when
-	 * the reaper destroys it (open_file_let_go): a spool file nobody holds
-	 * can be recycled once its file is sealed (core/spool.c). */
-	handle_release(fs, fi);
+	(void)ino;
+	/* Every kind of handle (this file's, a .enrp list's, a snapshot's
+	 * file) lets go of what it holds as soon as no op uses it, not when
+	 * the reaper destroys it: a spool file nobody holds can be recycled
+	 * once its file is sealed (core/spool.c, open_file_let_go). */
+	handle_release(fs_of(req), fi);
 	fuse_reply_err(req, 0);
 }
 
