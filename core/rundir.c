@@ -50,6 +50,10 @@
 /* How long the daemon waits for a connected client's request line. */
 #define SERVE_TIMEOUT_MS 2000
 #define NOTIFY_TIMEOUT_MS 10000
+/* A killed daemon closes its listening socket a moment after the
+ * connections it was serving: ask a few times before calling it alive. */
+#define NOTIFY_RETRIES 5
+#define NOTIFY_RETRY_PAUSE_MS 50
 
 static int run_path(char *buf, size_t size, const char *store_path, const char *name)
 {
@@ -365,8 +369,9 @@ static int64_t mono_ms(void)
 }
 
 /* Reads one line (without its newline) into BUF before DEADLINE (monotonic
- * ms).  -ETIMEDOUT, -EMSGSIZE for a line longer than SIZE - 1, -EPROTO when
- * the peer closes before sending anything. */
+ * ms).  -ETIMEDOUT, -EMSGSIZE for a line longer than SIZE - 1, -ECONNRESET
+ * when the peer closes before sending anything: a daemon only does that when
+ * it dies, since it answers every request it could read. */
 static int read_line(int fd, char *buf, size_t size, int64_t deadline)
 {
 	size_t len = 0;
@@ -393,7 +398,7 @@ static int read_line(int fd, char *buf, size_t size, int64_t deadline)
 		if (n == 0) {
 			/* Peer closed: a last line without newline still counts. */
 			if (len == 0)
-				return -EPROTO;
+				return -ECONNRESET;
 			buf[len] = '\0';
 			return 0;
 		}
@@ -512,7 +517,17 @@ int enrp_control_notify_eir(const char *store_path, uint32_t id)
 	int rc;
 
 	snprintf(req, sizeof(req), "eir-changed %u", id);
-	rc = enrp_control_request(store_path, req, reply, sizeof(reply), NOTIFY_TIMEOUT_MS);
+	/* A daemon killed while it was being told hangs up on us.  Asking again
+	 * tells what happened: a dead daemon's socket refuses (a new daemon
+	 * reads the settings from the store), a live one answers. */
+	for (int attempt = 0;; attempt++) {
+		rc = enrp_control_request(store_path, req, reply, sizeof(reply),
+		                          NOTIFY_TIMEOUT_MS);
+		if ((rc != -ECONNRESET && rc != -EPIPE) || attempt == NOTIFY_RETRIES)
+			break;
+		struct timespec pause = { 0, NOTIFY_RETRY_PAUSE_MS * 1000000L };
+		nanosleep(&pause, NULL);
+	}
 	/* No daemon: nothing caches anything, the change is in force. */
 	if (rc == -ENOENT || rc == -ECONNREFUSED)
 		return 0;

@@ -99,12 +99,14 @@ int enrp_control_serve_one(int listen_fd, enrp_control_handler *handler, void *a
 /* Client side: sends REQUEST (without newline) to the daemon of STORE_PATH
  * and copies its answer into REPLY (may be NULL).  Waits at most TIMEOUT_MS.
  * -ENOENT/-ECONNREFUSED when no daemon is serving (not an error for callers
- * that only notify), -ETIMEDOUT, -EPROTO on an "error" answer. */
+ * that only notify), -ETIMEDOUT, -EPROTO on an "error" answer, -ECONNRESET
+ * when the daemon hung up without answering (it died). */
 int enrp_control_request(const char *store_path, const char *request, char *reply,
                          size_t reply_size, int timeout_ms);
 
 /* Client side: tells a running daemon that EIR ID changed, and waits until
- * it has applied it.  0 also when no daemon runs. */
+ * it has applied it.  0 also when no daemon runs, or the daemon died while
+ * it was being told (a new one reads the change from the store). */
 int enrp_control_notify_eir(const char *store_path, uint32_t id);
 
 /* Snapshot mount side: takes the shared lock of snapshot GEN of EIR ID and

@@ -1,12 +1,13 @@
 /*
  * test_rundir.c — the daemon lock and the control socket: one lock holder,
  * the pid probe, request/answer with a serving thread, "error" answers,
- * no daemon (no socket, stale socket), timeouts and over-long paths; the
+ * no daemon (no socket, stale socket), a daemon that hangs up unanswered, timeouts and over-long paths; the
  * daemon's state (none, serving, stopping) from the lock and the mount
  * point record.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -37,6 +38,36 @@ static void handler(const char *req, char *reply, size_t size, void *arg)
 		snprintf(reply, size, "ok");
 	} else
 		snprintf(reply, size, "error unknown request");
+}
+
+/* A daemon that reads each request and hangs up without answering, as one
+ * killed mid-request does; DIES closes its listening socket at the first. */
+struct hangup {
+	int fd;
+	bool dies;
+	int hung_up;
+};
+
+static void *hangup_main(void *arg)
+{
+	struct hangup *h = arg;
+	for (;;) {
+		int c = accept(h->fd, NULL, NULL);
+		if (c < 0)
+			break;
+		char buf[64];
+		ssize_t ignored = read(c, buf, sizeof(buf));
+		(void)ignored;
+		h->hung_up++;
+		if (h->dies) {
+			/* Listener first, as exit closes it before the client retries. */
+			close(h->fd);
+			close(c);
+			break;
+		}
+		close(c);
+	}
+	return NULL;
 }
 
 static void *server_main(void *arg)
@@ -147,6 +178,29 @@ int main(void)
 	/* Listening but not serving: the answer never comes. */
 	is_int(enrp_control_request(store, "ping", reply, sizeof(reply), 200), -ETIMEDOUT,
 	       "no answer in time: -ETIMEDOUT");
+
+	/* A daemon killed while it was being told. */
+	struct hangup h = { .fd = s.fd, .dies = true };
+	pthread_create(&th, NULL, hangup_main, &h);
+	is_int(enrp_control_notify_eir(store, 5), 0,
+	       "notify, daemon dies before answering: 0 (its socket refuses the retry)");
+	pthread_join(th, NULL);
+	is_int(h.hung_up, 1, "it hung up once");
+	is_int(enrp_control_request(store, "ping", reply, sizeof(reply), 1000), -ECONNREFUSED,
+	       "after it: -ECONNREFUSED");
+
+	/* One that hangs up on every request but lives on: not told. */
+	s.fd = enrp_control_listen(store);
+	ok(s.fd >= 0, "listening again");
+	h = (struct hangup){ .fd = s.fd };
+	pthread_create(&th, NULL, hangup_main, &h);
+	is_int(enrp_control_notify_eir(store, 6), -ECONNRESET,
+	       "notify, a live daemon that never answers: -ECONNRESET");
+	ok(h.hung_up > 1, "asked again before giving up (%d tries)", h.hung_up);
+	is_int(enrp_control_request(store, "ping", reply, sizeof(reply), 1000), -ECONNRESET,
+	       "request hung up on: -ECONNRESET");
+	shutdown(s.fd, SHUT_RDWR);
+	pthread_join(th, NULL);
 
 	/* A dead daemon's socket file. */
 	close(s.fd);
