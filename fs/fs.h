@@ -59,6 +59,12 @@ struct node {
 	 * file, and its bytes since are all its own writes), or ENRP_NO_UID.
 	 * Protected by nodes.lock; ends when the last writer closes. */
 	uint32_t session_uid;
+	/* The kernel's pages of INO may hold bytes the store does not: a write
+	 * failed after the kernel had copied it into its cache (a refused
+	 * write-back of a mapping leaves its pages so), or the daemon changed
+	 * bytes other than by a write the kernel made.  The next open drops
+	 * the pages instead of keeping them.  Protected by nodes.lock. */
+	bool stale_pages;
 	struct node *next;  /* hash chain */
 };
 
@@ -145,6 +151,11 @@ bool node_session_owned(struct fs *fs, uint64_t ino, uint32_t uid);
 /* Someone else changed INO's bytes: from now on the file holds bytes its
  * session's writer did not write, so the session is over. */
 void node_session_end(struct fs *fs, uint64_t ino);
+/* INO's cached pages may differ from its stored bytes (struct node). */
+void node_pages_stale(struct fs *fs, uint64_t ino);
+/* May an open of INO keep the kernel's pages of it?  No once after
+ * node_pages_stale: that open drops them. */
+bool node_pages_keep(struct fs *fs, uint64_t ino);
 /* Copies the inode numbers of EIR_ID (all when 0) into a new array. */
 int nodes_of_eir(struct fs *fs, uint32_t eir_id, uint64_t **inos, size_t *n);
 

@@ -240,6 +240,27 @@ void node_session_end(struct fs *fs, uint64_t ino)
 	pthread_mutex_unlock(&fs->nodes.lock);
 }
 
+void node_pages_stale(struct fs *fs, uint64_t ino)
+{
+	pthread_mutex_lock(&fs->nodes.lock);
+	struct node *n = *find(&fs->nodes, ino);
+	/* No node: the kernel holds no inode, hence no pages, of INO. */
+	if (n)
+		n->stale_pages = true;
+	pthread_mutex_unlock(&fs->nodes.lock);
+}
+
+bool node_pages_keep(struct fs *fs, uint64_t ino)
+{
+	pthread_mutex_lock(&fs->nodes.lock);
+	struct node *n = *find(&fs->nodes, ino);
+	bool keep = !n || !n->stale_pages;
+	if (n)
+		n->stale_pages = false;
+	pthread_mutex_unlock(&fs->nodes.lock);
+	return keep;
+}
+
 int nodes_of_eir(struct fs *fs, uint32_t eir_id, uint64_t **inos, size_t *count)
 {
 	pthread_mutex_lock(&fs->nodes.lock);

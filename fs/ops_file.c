@@ -186,6 +186,11 @@ static int handle_new(struct fs *fs, const struct enrp_stat *s, bool write, bool
 		open_file_destroy(&h->h);
 		return rc;
 	}
+	/* A reopen serves what the kernel already holds of the file, as a local
+	 * filesystem does: each such byte was checked when it was read, or is
+	 * what a write the store took put there ("The page cache" in
+	 * docs/design.md says when it cannot be kept). */
+	fi->keep_cache = !uncached_io && node_pages_keep(fs, h->ino);
 	fi->fh = (uintptr_t)h;
 	handle_live(fs, &h->h);
 	node_open(fs, h->ino, h->eir_id, h->writer);
@@ -295,8 +300,12 @@ void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		}
 		node_session_begin(fs, ino, caller.uid);
 	}
-	if (fuse_reply_open(req, fi) != 0)
+	if (fuse_reply_open(req, fi) != 0) {
+		/* The kernel did not drop the pages this open was to drop. */
+		if (!fi->keep_cache)
+			node_pages_stale(fs, ino);
 		handle_free(fs, handle_of(fi));
+	}
 }
 
 void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
@@ -341,8 +350,10 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off
 {
 	struct fs *fs = fs_of(req);
 	struct open_file *h = file_get(req, fi);
-	if (!h)
+	if (!h) {
+		node_pages_stale(fs, ino);
 		return;
+	}
 	struct enrp_caller caller;
 	caller_of(req, &caller);
 	bool own = node_session_owned(fs, ino, caller.uid);
@@ -367,6 +378,10 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off
 		rc = enrp_ns_write_done(fs->st, ino, (uint64_t)off + (uint64_t)n, NULL);
 	if (rc == 0)
 		loss_of_change(fs, h, ENRP_LOSS_REPLACED, -1, "rewrite");
+	/* The kernel copied these bytes into its cache before asking; what it
+	 * does with pages of a refused write-back (a mapping's) is its own. */
+	if (rc || (size_t)n < size)
+		node_pages_stale(fs, ino);
 	if (rc)
 		reply_denied(req, fs, h->eir_id, ino, NULL, ENRP_OP_WRITE, rc);
 	else
@@ -449,6 +464,10 @@ void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t 
 		rc = enrp_ns_reserve_done(fs->st, ino, end);
 	if (rc == 0 && punch)
 		loss_of_change(fs, h, ENRP_LOSS_REPLACED, -1, "punch");
+	/* The kernel drops the punched range's pages itself; not trusting
+	 * every kernel's ranges costs one reread. */
+	if (rc == 0 && punch)
+		node_pages_stale(fs, ino);
 	if (rc)
 		reply_denied(req, fs, h->eir_id, ino, NULL, ENRP_OP_WRITE, rc);
 	else
