@@ -255,6 +255,11 @@ void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_POSIX_ACL;
 	/* Writes must reach the daemon to be checked: see ops_file.c. */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* Only the kernel's own requests change a file's bytes (the daemon
+	 * drops the pages itself where they may be stale: node_pages_stale,
+	 * invalidate_eir), so a new mtime at an attribute refresh must not
+	 * drop the pages a write just put there. */
+	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 	/* Dumps arrive in large sequential writes: 1 MiB requests cut the
 	 * per-request cost of FUSE eightfold against the 128 KiB default. */
 	conn->max_write = 1 << 20;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # t1050: a reopened file keeps the kernel's pages of it (docs/design.md, "The
 # page cache"), and those pages never show a byte the store does not hold:
-#   - after a read, a fresh open finds the file's pages resident (fincore);
+#   - after a read, a fresh open finds the file's pages resident (fincore),
+#     and so after a rewrite and the stat that refreshes its attributes;
 #   - every change made through another open or another name (pwrite, O_TRUNC
 #     replace, truncate(2), a punched hole, an append, a write through a hard
 #     link) is what the next open reads, and what enrp.sha256 says;
@@ -29,6 +30,14 @@ poll_until 30 verified "$E/f" || die "f not verified"
 cat "$E/f" >/dev/null || die "read f"
 assert_eq 65536 "$(resident "$E/f")" "a fresh open after a read finds all 64 KiB of f's pages kept"
 cmp -s "$T/f" "$E/f" && pass "and they hold f's bytes" || fail "f reads back other bytes"
+# The pages a write fills are kept too, through the attribute refresh that
+# follows it (whose new mtime must not drop them).
+"$PY" -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_TRUNC)
+os.write(fd, os.urandom(16384))
+os.close(fd)
+os.stat(sys.argv[1])' "$E/f" || die "rewrite f"
+assert_eq 16384 "$(resident "$E/f")" "after a rewrite and a stat, its 16 KiB of written pages are kept"
 
 # ---- coherent ---------------------------------------------------------------
 # The python reads each file into the kernel's cache, changes it through
