@@ -359,6 +359,7 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off
 	bool own = node_session_owned(fs, ino, caller.uid);
 	/* A write that crosses the largest file size stops there, as write(2)
 	 * on the filesystem below does; one that starts past it is EFBIG. */
+	size_t asked = size;
 	uint64_t max = enrp_spool_size_max(fs->st);
 	if ((uint64_t)off < max && size > max - (uint64_t)off)
 		size = (size_t)(max - (uint64_t)off);
@@ -380,7 +381,7 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off
 		loss_of_change(fs, h, ENRP_LOSS_REPLACED, -1, "rewrite");
 	/* The kernel copied these bytes into its cache before asking; what it
 	 * does with pages of a refused write-back (a mapping's) is its own. */
-	if (rc || (size_t)n < size)
+	if (rc || (size_t)n < asked)
 		node_pages_stale(fs, ino);
 	if (rc)
 		reply_denied(req, fs, h->eir_id, ino, NULL, ENRP_OP_WRITE, rc);
