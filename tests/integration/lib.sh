@@ -465,3 +465,5 @@ status_field() {
 # The python syscall helpers (runnable as any user).
 PYH=$LIB_DIR/pyhelp.py
 PY=/usr/bin/python3
+# Inline drivers import what they share from driver.py.
+export PYTHONPATH=$LIB_DIR${PYTHONPATH:+:$PYTHONPATH}

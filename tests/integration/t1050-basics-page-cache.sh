@@ -43,25 +43,13 @@ assert_eq 16384 "$(resident "$E/f")" "after a rewrite and a stat, its 16 KiB of 
 # The python reads each file into the kernel's cache, changes it through
 # another open or name, then reads it through a fresh open.
 results=$("$PY" - "$E" "$T" <<'PYEOF' 2>&1
-import hashlib, os, subprocess, sys, time
+import hashlib, os, subprocess, sys
+from driver import *
 d, t = sys.argv[1], sys.argv[2]
-
-def say(ok, what):
-    print("%s|%s" % ("ok" if ok else "fail", what), flush=True)
 
 def read(p):
     with open(p, "rb", buffering=0) as f:
         return f.read()
-
-def verified_sha(p):
-    for _ in range(300):
-        try:
-            if os.getxattr(p, "enrp.state") == b"verified":
-                return os.getxattr(p, "enrp.sha256").decode()
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return None
 
 def check(p, want, what):
     read(p)  # the cache now holds the file as it was
@@ -129,26 +117,16 @@ for f in w m; do
 done
 poll_until 30 verified "$E/m" || die "m not verified"
 results=$("$PY" - "$ENRPCTL" "$STORE" "$E" <<'PYEOF' 2>&1
-import errno, mmap, os, subprocess, sys
+import errno, mmap, os, sys
+from driver import *
 ctl, store, d = sys.argv[1], sys.argv[2], sys.argv[3]
 
-def say(ok, what):
-    print("%s|%s" % ("ok" if ok else "fail", what), flush=True)
-
 def mode(m):
-    subprocess.run([ctl, "-S", store, "eir", "set", "e", "--mode", m], check=True,
-                   stdout=subprocess.DEVNULL)
+    set_mode(ctl, store, "e", m)
 
 def read(p):
     with open(p, "rb", buffering=0) as f:
         return f.read()
-
-def err_of(fn, *a):
-    try:
-        fn(*a)
-        return 0
-    except OSError as e:
-        return e.errno
 
 dots = b"." * 8192
 mode("rw")
@@ -159,7 +137,7 @@ say(os.pread(fw, 8192, 0) == dots and mm[:] == dots, "both files in the cache, r
 mode("ro")
 
 e = err_of(os.pwrite, fw, b"EVIL" * 1024, 0)
-say(e == errno.EROFS, "a write(2) after the switch: EROFS (got %s)" % errno.errorcode.get(e, e))
+say(e == errno.EROFS, "a write(2) after the switch: EROFS (got %s)" % errname(e))
 os.close(fw)
 got = read(d + "/w")
 say(got == dots, "w: a fresh open reads the stored bytes, none of the refused write (%r)" % got[:8])
@@ -167,7 +145,7 @@ say(got == dots, "w: a fresh open reads the stored bytes, none of the refused wr
 mm[0:4096] = b"EVIL" * 1024
 mm.close()
 e = err_of(os.fsync, fm)
-say(e == errno.EROFS, "the mapping's write-back refused: fsync EROFS (got %s)" % errno.errorcode.get(e, e))
+say(e == errno.EROFS, "the mapping's write-back refused: fsync EROFS (got %s)" % errname(e))
 os.close(fm)
 got = read(d + "/m")
 say(got == dots, "m: a fresh open reads the stored bytes, none of the refused stores (%r)" % got[:8])

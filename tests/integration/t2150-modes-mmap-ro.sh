@@ -29,25 +29,12 @@ N=$(audit_count --event denied)
 # runs as root, bound by the mode like everyone, and switches it with
 # enrpctl between its steps.
 results=$("$PY" - "$ENRPCTL" "$STORE" "$E" <<'PYEOF' 2>&1
-import errno, mmap, os, subprocess, sys
+import errno, mmap, os, sys
+from driver import *
 ctl, store, d = sys.argv[1], sys.argv[2], sys.argv[3]
 
-def say(ok, what):
-    print("%s|%s" % ("ok" if ok else "fail", what), flush=True)
-
 def mode(m):
-    subprocess.run([ctl, "-S", store, "eir", "set", "e", "--mode", m], check=True,
-                   stdout=subprocess.DEVNULL)
-
-def err_of(fn, *a):
-    try:
-        fn(*a)
-        return 0
-    except OSError as e:
-        return e.errno
-
-def name(e):
-    return errno.errorcode.get(e, "0") if e else "0"
+    set_mode(ctl, store, "e", m)
 
 def mapped(path):
     fd = os.open(path, os.O_RDWR)
@@ -65,25 +52,25 @@ mode("ro")
 ma[10:15] = b"BBBBB"
 say(True, "a store into the mapping after the switch: accepted, no signal")
 e = err_of(ma.flush)
-say(e == errno.EROFS, "msync(MS_SYNC) after the switch: EROFS (got %s)" % name(e))
+say(e == errno.EROFS, "msync(MS_SYNC) after the switch: EROFS (got %s)" % errname(e))
 ma[20:25] = b"CCCCC"
 ma.close()
 say(True, "munmap: no error")
 e = err_of(os.fsync, fa)
-say(e == errno.EROFS, "fsync after munmap: EROFS (got %s)" % name(e))
+say(e == errno.EROFS, "fsync after munmap: EROFS (got %s)" % errname(e))
 e = err_of(os.close, fa)
-say(e == 0, "close after that: 0 (got %s)" % name(e))
+say(e == 0, "close after that: 0 (got %s)" % errname(e))
 
 # b: stores, munmap, close: nothing reports the loss.
 mb[0:5] = b"DDDDD"
 mb.close()
 e = err_of(os.close, fb)
-say(e == 0, "munmap then close without msync/fsync: 0, the loss is silent (got %s)" % name(e))
+say(e == 0, "munmap then close without msync/fsync: 0, the loss is silent (got %s)" % errname(e))
 
 # c: close while still mapped: the flush at close writes back and fails.
 mc[0:5] = b"EEEEE"
 e = err_of(os.close, fc)
-say(e == errno.EIO, "close with the mapping still there: EIO (got %s)" % name(e))
+say(e == errno.EIO, "close with the mapping still there: EIO (got %s)" % errname(e))
 mc.close()
 
 # What the files hold, read afresh.
@@ -101,10 +88,10 @@ say(got == b"." * 10, "c: the store after the switch is not in the file (%r)" % 
 # No new writable mapping while ro.
 mode("ro")
 e = err_of(os.open, d + "/a", os.O_RDWR)
-say(e == errno.EROFS, "open(O_RDWR) for a new mapping in ro: EROFS (got %s)" % name(e))
+say(e == errno.EROFS, "open(O_RDWR) for a new mapping in ro: EROFS (got %s)" % errname(e))
 fd = os.open(d + "/a", os.O_RDONLY)
 e = err_of(mmap.mmap, fd, 8192, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
-say(e == errno.EACCES, "a writable shared mapping of a read-only descriptor: EACCES (got %s)" % name(e))
+say(e == errno.EACCES, "a writable shared mapping of a read-only descriptor: EACCES (got %s)" % errname(e))
 os.close(fd)
 mode("rw")
 PYEOF

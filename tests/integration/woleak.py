@@ -24,6 +24,8 @@ import subprocess
 import sys
 import time
 
+from driver import verified_sha
+
 FICLONE = 0x40049409
 FICLONERANGE = 0x4020940D
 
@@ -213,15 +215,7 @@ class Driver:
                        stdout=subprocess.DEVNULL)
 
     def wait_verified(self, path, timeout=60):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                if os.getxattr(path, "enrp.state") == b"verified":
-                    return os.getxattr(path, "enrp.sha256").decode()
-            except OSError:
-                pass
-            time.sleep(0.1)
-        return None
+        return verified_sha(path, timeout)
 
 
 READ_PATHS = ["read", "pread", "readv", "preadv2", "fadvise-pread", "mmap-shared",
