@@ -1,9 +1,13 @@
 #!/bin/bash
 # t9400: enrpfs SIGKILLed while files wait to be sealed (DESIGN §2, §5): after
-# a remount the workers pick up every closed file and seal it with the right
-# checksum — a new 200 MiB file, an append to a sealed file, a file whose
-# writer still held it open (fsync'd) — and the spool of a file unlinked while
-# open is not left behind: once everything is verified the spool is empty.
+# a remount the workers pick up every closed and synced file and seal it with
+# the right checksum — a new 200 MiB file, an append to a sealed file, a file
+# whose writer still held it open (fsync'd) — and the spool of a file unlinked
+# while open is not left behind: once everything is verified the spool is
+# empty.  The closed files are synced before the kill: what was not synced
+# may be lost with the last second's commit (DURABILITY in enrpfs(8)), and a
+# kill within that second, on a loaded machine, cut big at the size the
+# commit before had.
 . "$(dirname "$0")/lib.sh"
 setup
 
@@ -63,6 +67,7 @@ poll_until 60 test -e "$T/ready" || die "the writers did not get ready"
 # before the kill.)
 expect_ok cp "$T/big" "$E/big"
 expect_ok bash -c 'cat "$1" >>"$2"' _ "$T/tail" "$E/appended"
+expect_ok sync "$E/big" "$E/appended"
 st_big=$(state "$E/big")
 st_app=$(state "$E/appended")
 st_held=$(state "$E/held-open")
