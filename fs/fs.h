@@ -141,7 +141,9 @@ void node_release_unknown(struct fs *fs, uint64_t ino);
 /* Frees the orphans whose freeing failed once nothing held them (the
  * maintenance tick calls it; it does nothing unless one failed). */
 void nodes_free_owed(struct fs *fs);
-void node_open(struct fs *fs, uint64_t ino, uint32_t eir_id, bool writer);
+/* Also tells whether the new handle may keep the kernel's pages of INO:
+ * not once after node_pages_stale. */
+bool node_open(struct fs *fs, uint64_t ino, uint32_t eir_id, bool writer);
 void node_close(struct fs *fs, uint64_t ino, bool writer);
 /* Writing sessions (the rewrite rule of write-only EIRs, core/policy.h):
  * UID created or emptied INO, which is open for writing. */
@@ -153,9 +155,6 @@ bool node_session_owned(struct fs *fs, uint64_t ino, uint32_t uid);
 void node_session_end(struct fs *fs, uint64_t ino);
 /* INO's cached pages may differ from its stored bytes (struct node). */
 void node_pages_stale(struct fs *fs, uint64_t ino);
-/* May an open of INO keep the kernel's pages of it?  No once after
- * node_pages_stale: that open drops them. */
-bool node_pages_keep(struct fs *fs, uint64_t ino);
 /* Copies the inode numbers of EIR_ID (all when 0) into a new array. */
 int nodes_of_eir(struct fs *fs, uint32_t eir_id, uint64_t **inos, size_t *n);
 

@@ -183,15 +183,20 @@ void node_release_unknown(struct fs *fs, uint64_t ino)
 		let_go(fs, ino);
 }
 
-void node_open(struct fs *fs, uint64_t ino, uint32_t eir_id, bool writer)
+bool node_open(struct fs *fs, uint64_t ino, uint32_t eir_id, bool writer)
 {
 	pthread_mutex_lock(&fs->nodes.lock);
 	struct node *n = get_or_add(&fs->nodes, ino, eir_id);
+	/* An open that does not keep the pages drops them (the kernel does,
+	 * at the reply), so the mark is spent either way. */
+	bool keep = !n || !n->stale_pages;
 	if (n) {
 		n->nopen++;
 		n->nwriters += writer;
+		n->stale_pages = false;
 	}
 	pthread_mutex_unlock(&fs->nodes.lock);
+	return keep;
 }
 
 void node_close(struct fs *fs, uint64_t ino, bool writer)
@@ -248,17 +253,6 @@ void node_pages_stale(struct fs *fs, uint64_t ino)
 	if (n)
 		n->stale_pages = true;
 	pthread_mutex_unlock(&fs->nodes.lock);
-}
-
-bool node_pages_keep(struct fs *fs, uint64_t ino)
-{
-	pthread_mutex_lock(&fs->nodes.lock);
-	struct node *n = *find(&fs->nodes, ino);
-	bool keep = !n || !n->stale_pages;
-	if (n)
-		n->stale_pages = false;
-	pthread_mutex_unlock(&fs->nodes.lock);
-	return keep;
 }
 
 int nodes_of_eir(struct fs *fs, uint32_t eir_id, uint64_t **inos, size_t *count)

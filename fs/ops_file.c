@@ -190,10 +190,10 @@ static int handle_new(struct fs *fs, const struct enrp_stat *s, bool write, bool
 	 * filesystem does: each such byte was checked when it was read, or is
 	 * what a write the store took put there ("The page cache" in
 	 * docs/design.md says when it cannot be kept). */
-	fi->keep_cache = !uncached_io && node_pages_keep(fs, h->ino);
+	bool keep = node_open(fs, h->ino, h->eir_id, h->writer);
+	fi->keep_cache = !uncached_io && keep;
 	fi->fh = (uintptr_t)h;
 	handle_live(fs, &h->h);
-	node_open(fs, h->ino, h->eir_id, h->writer);
 	return 0;
 }
 
