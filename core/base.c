@@ -56,9 +56,12 @@ int base_get_txn(enrp_txn *t, uint64_t ino, bool *based, uint64_t *limit)
 	return 0;
 }
 
+/* Every change of a base changes what a crash may leave of the file beyond
+ * its size (store_int.h, txn_inode_changed). */
 static int limit_put(enrp_txn *t, uint64_t ino, uint64_t limit)
 {
 	uint8_t k[9], v[8];
+	txn_inode_changed(t, ino);
 	be64_put(v, limit);
 	return txn_put(t, DBI_BASE, k, key_limit(k, ino), v, sizeof(v), 0);
 }
@@ -83,6 +86,7 @@ int base_cut_txn(enrp_txn *t, uint32_t eir_id, uint64_t ino, uint64_t size)
 int base_mark_txn(enrp_txn *t, uint64_t ino, uint32_t index)
 {
 	uint8_t k[13];
+	txn_inode_changed(t, ino);
 	return txn_put(t, DBI_BASE, k, key_chunk_of(k, ino, index), "", 0, 0);
 }
 
@@ -139,6 +143,7 @@ int base_end_txn(enrp_txn *t, uint32_t eir_id, uint64_t ino, bool release)
 int base_drop_txn(enrp_txn *t, uint64_t ino)
 {
 	int rc;
+	txn_inode_changed(t, ino);
 	uint8_t pre[8];
 	be64_put(pre, ino);
 	/* Deleting while walking: a cursor per round, until none is left. */

@@ -69,6 +69,11 @@ struct ient {
 	uint64_t alloc_end;   /* space reserved past size (see ns_charge) */
 	uint64_t xattr_bytes; /* names and values of its xattrs */
 	uint64_t spool_alloc; /* bytes its spool file has on disk */
+	uint64_t gen;
+	/* Its spool file was fsync'd alone since its last commit
+	 * (enrp_spool_sync_sized): the next mount takes its size from it. */
+	uint64_t spool_size;
+	bool spool_sized;
 	int64_t sealed_at;
 	uint32_t eir_id, mode, nlink, links, subdirs;
 	uint8_t content, flags, spool;
@@ -371,6 +376,7 @@ static int load_inodes(enrp_txn *t, struct fsck *f)
 			break;
 		e->ino = be64_get(k.mv_data);
 		e->size = r.size;
+		e->gen = r.gen;
 		e->parent = r.parent;
 		e->eir_id = r.eir_id;
 		e->mode = r.mode;
@@ -895,7 +901,12 @@ static void check_inode(struct fsck *f, struct ient *e)
 		 * bytes and reservations its EIR is charged for (allocation
 		 * is in blocks, and ext4 may round up to a cluster). */
 		uint64_t charged = e->size > e->alloc_end ? e->size : e->alloc_end;
-		if (e->spool_file && e->spool_alloc > charged + SPOOL_SLACK) {
+		bool sized = e->spool_file && e->spool_sized && e->spool_size != e->size;
+		if (sized)
+			report(f, "spool-size-pending", ENRP_FSCK_INFO, false, obj,
+			       "was fsync'd after its last commit: the next mount records its size, "
+			       "%" PRIu64 " bytes (%" PRIu64 " recorded)", e->spool_size, e->size);
+		if (e->spool_file && !sized && e->spool_alloc > charged + SPOOL_SLACK) {
 			report(f, "spool-unaccounted", ENRP_FSCK_PROBLEM, true, obj,
 			       "its spool file holds %" PRIu64 " bytes on disk, %" PRIu64 " more than "
 			       "the %" PRIu64 " its EIR is charged for", e->spool_alloc,
@@ -1265,11 +1276,20 @@ static void scan_spool(struct fsck *f, bool record_only)
 		if (record_only) {
 			f->res->spool_files++;
 			struct stat sb;
+			int spool_fd = e ? openat(dirfd(d), de->d_name,
+			                          O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
 			if (e) {
 				e->spool_file = true;
-				if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+				uint64_t noted;
+				if (spool_fd >= 0 && fstat(spool_fd, &sb) == 0) {
 					e->spool_alloc = (uint64_t)sb.st_blocks * 512;
+					e->spool_sized = enrp_spool_sized_gen(spool_fd, ino, &noted) == 0 &&
+					                 noted >= e->gen;
+					e->spool_size = (uint64_t)sb.st_size;
+				}
 			}
+			if (spool_fd >= 0)
+				close(spool_fd);
 			continue;
 		}
 		if (e && (e->spool != SP_NONE || e->content == ENRP_CONTENT_SPOOL))

@@ -70,6 +70,8 @@ static int mount_fn(enrp_txn *t, void *arg)
 		                 store_recovered(t->st, STORE_RECOVERED_REQUEUED));
 		enrp_details_add(d, sizeof(d), "chunk_tmp_removed", "%" PRIu64,
 		                 store_recovered(t->st, STORE_RECOVERED_CHUNK_TMP));
+		enrp_details_add(d, sizeof(d), "sizes_recovered", "%" PRIu64,
+		                 store_recovered(t->st, STORE_RECOVERED_SIZES));
 		enrp_details_add(d, sizeof(d), "pending", "%" PRIu64, queued_files(t));
 		if ((rc = journal_append_txn(t, a->actor, "", "recovery", d)))
 			return rc;

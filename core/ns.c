@@ -130,7 +130,7 @@ static int files_account(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
 	return eir_files_add(t, r->eir_id, d, sealed);
 }
 
-int ns_inode_put(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
+static int inode_put(enrp_txn *t, uint64_t ino, const struct inode_rec *r, bool sized)
 {
 	uint8_t key[8];
 	struct rec_out o;
@@ -148,7 +148,22 @@ int ns_inode_put(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
 	/* Every change of an EIR's files writes one of its inodes: what shows
 	 * `verified` waits for these to be durable (enrp_store_sync_eir). */
 	txn_touch_eir(t, r->eir_id);
+	if (!sized)
+		txn_inode_changed(t, ino);
 	return rc;
+}
+
+int ns_inode_put(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
+{
+	return inode_put(t, ino, r, false);
+}
+
+/* R's size, mtime, ctime, generation and charge are all that changed, by a
+ * write or a truncate of a spool file: what a durable spool file can tell
+ * after a crash (enrp_spool_sync_sized, spool_sizes_recover). */
+static int inode_put_sized(enrp_txn *t, uint64_t ino, const struct inode_rec *r)
+{
+	return inode_put(t, ino, r, true);
 }
 
 /* The root of the mount exists from the first EIR on; before that (an empty
@@ -1291,6 +1306,12 @@ static int setattr_fn(enrp_txn *t, void *arg)
 	if (is_dir(&r) && r.parent == ENRP_ROOT_INO)
 		flags &= ~(unsigned)(ENRP_SETATTR_MODE | ENRP_SETATTR_UID | ENRP_SETATTR_GID);
 	int64_t now = enrp_now_ns();
+	/* A truncate of a spool file that changes nothing but its size (and
+	 * mtime to now) is what its spool file tells after a crash. */
+	unsigned now_times = (flags & ENRP_SETATTR_MTIME_NOW)
+	                     ? ENRP_SETATTR_MTIME | ENRP_SETATTR_MTIME_NOW : 0;
+	bool sized = (flags & ENRP_SETATTR_SIZE) &&
+	             !(flags & ~(ENRP_SETATTR_SIZE | ENRP_SETATTR_OWN_SESSION | now_times));
 	if (flags & ENRP_SETATTR_SIZE) {
 		if (is_dir(&r))
 			return -EISDIR;
@@ -1321,19 +1342,28 @@ static int setattr_fn(enrp_txn *t, void *arg)
 			a->cut = r.content == ENRP_CONTENT_SPOOL;
 		/* What was cut off a rewritten file's base is gone from it, even
 		 * if the file grows again (zeros, as in any file). */
+		bool based = false;
+		uint64_t limit = 0;
+		if (rc == 0)
+			rc = base_get_txn(t, a->ino, &based, &limit);
 		if (rc == 0)
 			rc = base_cut_txn(t, r.eir_id, a->ino, size);
 		if (rc)
 			return rc;
+		sized = sized && r.content == ENRP_CONTENT_SPOOL && !(based && size < limit);
 		if (size != r.size)
 			r.gen++;
 		/* Cutting a file frees every block past its new end, reserved
 		 * ones included; growing it keeps them. */
-		if (size < r.size)
+		if (size < r.size) {
+			sized = sized && r.alloc_end == 0;
 			r.alloc_end = 0;
+		}
 		/* Emptied: a damaged base (see file_class) is gone with it. */
-		if (size == 0 && r.content == ENRP_CONTENT_SPOOL)
+		if (size == 0 && r.content == ENRP_CONTENT_SPOOL) {
+			sized = sized && !(r.flags & INODE_CORRUPT);
 			r.flags &= ~INODE_CORRUPT;
+		}
 		r.size = size;
 		charge_changed(t, &r, old);
 		r.mtime = now;
@@ -1356,7 +1386,7 @@ static int setattr_fn(enrp_txn *t, void *arg)
 		r.ctime = ts_to_ns(&a->attr->st_ctim);
 	else
 		r.ctime = now;
-	ns_inode_put(t, a->ino, &r);
+	inode_put(t, a->ino, &r, sized);
 	if (t->ret)
 		return t->ret;
 	if (a->out)
@@ -1460,7 +1490,7 @@ static int write_done_fn(enrp_txn *t, void *arg)
 	}
 	r.gen++; /* a seal started before this write must not commit */
 	r.mtime = r.ctime = enrp_now_ns();
-	ns_inode_put(t, a->ino, &r);
+	inode_put_sized(t, a->ino, &r);
 	if (t->ret)
 		return t->ret;
 	if (a->out)
@@ -1949,6 +1979,143 @@ out:
 	return rc;
 }
 
+/* ---- fsync without a commit ---- */
+
+struct sync_plan_args {
+	uint64_t ino;
+	bool alone;
+	uint64_t gen;
+};
+
+static int sync_plan_fn(enrp_txn *t, void *arg)
+{
+	struct sync_plan_args *a = arg;
+	struct inode_rec r;
+	int rc = ns_inode_get(t, a->ino, &r);
+	if (rc)
+		return rc;
+	a->gen = r.gen;
+	a->alone = store_group_commit(t->st) && is_reg(&r) && r.content == ENRP_CONTENT_SPOOL &&
+	           r.nlink > 0 && txn_inode_change_durable(t, a->ino);
+	return 0;
+}
+
+int enrp_ns_sync_plan(enrp_store *st, uint64_t ino, bool *alone, uint64_t *gen)
+{
+	struct sync_plan_args a = { .ino = ino };
+	int rc = enrp_store_read(st, sync_plan_fn, &a);
+	*alone = rc == 0 && a.alone;
+	*gen = a.gen;
+	return rc;
+}
+
+struct spool_inos {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int spool_inos_fn(enrp_txn *t, void *arg)
+{
+	struct spool_inos *l = arg;
+	MDB_cursor *cur;
+	l->n = 0;
+	int rc = txn_cursor(t, DBI_SPOOL, &cur);
+	if (rc)
+		return rc;
+	MDB_val k, v;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8)
+			continue; /* fsck's to report */
+		if (l->n == l->cap) {
+			size_t ncap = l->cap ? l->cap * 2 : 256;
+			uint64_t *nv = realloc(l->v, ncap * sizeof(*nv));
+			if (!nv) {
+				mdb_cursor_close(cur);
+				return -ENOMEM;
+			}
+			l->v = nv;
+			l->cap = ncap;
+		}
+		l->v[l->n++] = be64_get(k.mv_data);
+	}
+	mdb_cursor_close(cur);
+	return mrc == MDB_NOTFOUND ? 0 : store_mdb_err(mrc);
+}
+
+struct sized_spool {
+	uint64_t ino, gen, size;
+	int64_t mtime;
+	bool raised;
+};
+
+static int sized_recover_fn(enrp_txn *t, void *arg)
+{
+	struct sized_spool *a = arg;
+	struct inode_rec r;
+	a->raised = false;
+	int rc = ns_inode_get(t, a->ino, &r);
+	if (rc == -ENOENT)
+		return 0;
+	/* A record changed after the note was taken is the newer truth. */
+	if (rc || !is_reg(&r) || r.content != ENRP_CONTENT_SPOOL || a->gen < r.gen ||
+	    a->size == r.size)
+		return rc;
+	uint64_t old = ns_charge(&r);
+	if ((rc = base_cut_txn(t, r.eir_id, a->ino, a->size)))
+		return rc;
+	r.size = a->size;
+	r.gen = a->gen + 1;
+	if (a->mtime > r.mtime)
+		r.mtime = a->mtime;
+	if (r.mtime > r.ctime)
+		r.ctime = r.mtime;
+	charge_changed(t, &r, old);
+	ns_inode_put(t, a->ino, &r);
+	a->raised = t->ret == 0;
+	return t->ret;
+}
+
+/* Files whose last fsync made only their spool file durable (an fsync
+ * without a commit, enrp_ns_sync_plan): each one's spool file, noted with
+ * a generation no older than its record's, tells its size.  Quotas do not
+ * refuse these bytes: the client was told they were written.  *RAISED
+ * counts the records changed. */
+static int spool_sizes_recover(enrp_store *st, uint64_t *raised)
+{
+	struct spool_inos l = { 0 };
+	*raised = 0;
+	int rc = enrp_store_read(st, spool_inos_fn, &l);
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		char name[SPOOL_NAME_LEN + 1];
+		struct sized_spool a = { .ino = l.v[i] };
+		struct stat sb;
+		spool_name(name, a.ino);
+		int fd = openat(store_spool_dirfd(st), name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0) {
+			rc = errno == ENOENT ? 0 : -errno; /* base_recover_spools, fsck */
+			continue;
+		}
+		rc = enrp_spool_sized_gen(fd, a.ino, &a.gen);
+		if (rc == 0 && fstat(fd, &sb) < 0)
+			rc = -errno;
+		close(fd);
+		if (rc == -ENODATA) {
+			rc = 0;
+			continue;
+		}
+		if (rc)
+			break;
+		a.size = (uint64_t)sb.st_size;
+		a.mtime = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+		rc = enrp_store_write(st, sized_recover_fn, &a);
+		if (rc == 0 && a.raised)
+			(*raised)++;
+	}
+	free(l.v);
+	return rc;
+}
+
 int enrp_ns_recover(enrp_store *st, uint64_t *orphans_freed, uint64_t *spools_removed)
 {
 	struct recover_args a = { 0 };
@@ -1973,6 +2140,15 @@ int enrp_ns_recover(enrp_store *st, uint64_t *orphans_freed, uint64_t *spools_re
 	if (rewrites)
 		enrp_log(ENRP_LOG_NOTICE, "%" PRIu64 " rewritten file(s) had lost their spool file "
 		         "in a crash: made again, they read as before the rewrite", rewrites);
+	uint64_t sized;
+	if ((rc = spool_sizes_recover(st, &sized)))
+		return rc;
+	if (sized && (rc = enrp_store_sync(st)))
+		return rc;
+	store_recovered_add(st, STORE_RECOVERED_SIZES, sized);
+	if (sized)
+		enrp_log(ENRP_LOG_NOTICE, "%" PRIu64 " file(s) fsync'd since their last commit: "
+		         "their sizes are taken from their spool files", sized);
 
 	/* Spool files no inode references: creations lost with their group.
 	 * Pool files (spool.c) are listed again for reuse. */

@@ -50,14 +50,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <enrp/enrp.h>
 #include <enrp/spool.h>
 
+#include "record_int.h"
 #include "spool_int.h"
 
 #define POOL_MAX 65536
+/* The note of an fsync without a commit (enrp_spool_sync_sized): the inode
+ * and its generation, so that a pool file handed to another inode never
+ * speaks for it. */
+#define SIZED_XATTR "user.enrp.sized"
+#define SIZED_LEN 16
 /* Spool files made lately, whose directory entry may not be durable yet
  * (enrp_spool_sync). */
 #define FRESH_MAX 1024
@@ -292,9 +299,9 @@ int enrp_spool_open(enrp_store *st, uint64_t ino, int create)
 	}
 }
 
-int enrp_spool_sync(enrp_store *st, uint64_t ino, int fd)
+static int spool_sync(enrp_store *st, uint64_t ino, int fd, bool whole)
 {
-	if (fdatasync(fd) < 0)
+	if ((whole ? fsync(fd) : fdatasync(fd)) < 0)
 		return -errno;
 	/* A new file's directory entry must be durable too.  Only a new one's:
 	 * under a busy load that syncs the directory for most fsyncs of a
@@ -312,6 +319,33 @@ int enrp_spool_sync(enrp_store *st, uint64_t ino, int fd)
 		p->dir_syncs++;
 		pthread_mutex_unlock(&p->lock);
 	}
+	return 0;
+}
+
+int enrp_spool_sync(enrp_store *st, uint64_t ino, int fd)
+{
+	return spool_sync(st, ino, fd, false);
+}
+
+int enrp_spool_sync_sized(enrp_store *st, uint64_t ino, int fd, uint64_t gen)
+{
+	uint8_t note[SIZED_LEN];
+	be64_put(note, ino);
+	be64_put(note + 8, gen);
+	if (fsetxattr(fd, SIZED_XATTR, note, sizeof(note), 0) < 0)
+		return -errno;
+	return spool_sync(st, ino, fd, true);
+}
+
+int enrp_spool_sized_gen(int fd, uint64_t ino, uint64_t *gen)
+{
+	uint8_t note[SIZED_LEN];
+	ssize_t n = fgetxattr(fd, SIZED_XATTR, note, sizeof(note));
+	if (n < 0)
+		return errno == ENODATA || errno == ENOTSUP ? -ENODATA : -errno;
+	if (n != SIZED_LEN || be64_get(note) != ino)
+		return -ENODATA;
+	*gen = be64_get(note + 8);
 	return 0;
 }
 
@@ -353,6 +387,9 @@ static bool recycle(enrp_store *st, const char *name, uint64_t ino)
 	fcntl(fd, F_SETOWN, 0);
 	char pname[SPOOL_NAME_LEN + 2];
 	pool_name(pname, ino);
+	/* The note of a fsync without a commit names INO, so it could not be
+	 * taken for another inode's; it goes anyway, with the bytes. */
+	fremovexattr(fd, SIZED_XATTR);
 	bool moved = ftruncate(fd, 0) == 0 &&
 	             renameat2(dfd, name, dfd, pname, RENAME_NOREPLACE) == 0;
 	fcntl(fd, F_SETLEASE, F_UNLCK);

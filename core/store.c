@@ -137,6 +137,8 @@
 
 #define MAP_INITIAL ((size_t)256 << 20)
 #define MAP_CEILING ((size_t)1 << 40)
+#define INODE_BUCKET_BITS 14
+#define INODE_BUCKETS ((size_t)1 << INODE_BUCKET_BITS)
 #define GROUP_MAX_AGE_NS 1000000000LL   /* "flushed at least every second" */
 #define GROUP_IDLE_NS 20000000LL        /* commit a quiet group after 20 ms */
 #define GROUP_TICK_NS 5000000LL         /* committer wake-up period */
@@ -209,6 +211,11 @@ struct enrp_store {
 	size_t ngtouched, gtouched_cap;
 	bool gtouched_all;      /* too many to list: every EIR counts as changed */
 	uint64_t sync_wanted;   /* highest commit number a sync waits for */
+	/* Per bucket of inode numbers (inode_bucket), the number of the commit
+	 * that makes the last change of any of them durable, changes of a
+	 * size by a write or truncate aside (txn_inode_changed).  Inodes that
+	 * share a bucket only wait for each other's commits. */
+	uint64_t *inode_changes;
 	uint64_t written;       /* groups committed so far, durable or not yet */
 	uint64_t committed;     /* of those, the durable ones: syncs wait for this */
 	int group_err;          /* a failed group commit: the daemon must stop */
@@ -488,6 +495,26 @@ void txn_touch_eir(enrp_txn *t, uint32_t eir_id)
 		t->touched[t->ntouched] = eir_id;
 	if (t->ntouched <= TXN_TOUCHED_MAX)
 		t->ntouched++;
+}
+
+static size_t inode_bucket(uint64_t ino)
+{
+	return (size_t)((ino * 0x9E3779B97F4A7C15ull) >> (64 - INODE_BUCKET_BITS));
+}
+
+void txn_inode_changed(enrp_txn *t, uint64_t ino)
+{
+	enrp_store *st = t->st;
+	/* The daemon's writes run in its group, under st->lock; the group
+	 * becomes commit number written + 1. */
+	if (t->write && st->inode_changes)
+		st->inode_changes[inode_bucket(ino)] = st->written + 1;
+}
+
+bool txn_inode_change_durable(enrp_txn *t, uint64_t ino)
+{
+	enrp_store *st = t->st;
+	return !st->inode_changes || st->inode_changes[inode_bucket(ino)] <= st->committed;
 }
 
 /* Adds what nested transaction T touched to the open group's set (st->lock
@@ -1155,7 +1182,8 @@ static int open_env(const char *path, unsigned flags, bool create, enrp_store **
 	if (flags & ENRP_STORE_GROUP_COMMIT) {
 		adopt_reservation(st);
 		st->pool = spool_pool_new();
-		if (!st->pool) {
+		st->inode_changes = calloc(INODE_BUCKETS, sizeof(*st->inode_changes));
+		if (!st->pool || !st->inode_changes) {
 			rc = -ENOMEM;
 			goto out_env;
 		}
@@ -2005,6 +2033,7 @@ void enrp_store_close(enrp_store *st)
 		mdb_txn_abort(st->rtxn);
 	free(st->ghooks);
 	free(st->gtouched);
+	free(st->inode_changes);
 	spool_pool_free(st->pool);
 	chunk_pins_free(st->pins);
 	chunk_unsynced_free(st->unsynced);

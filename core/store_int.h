@@ -134,6 +134,16 @@ int txn_needs_chunks(enrp_txn *t, uint64_t ticket);
 /* Whether the store was opened ENRP_STORE_GROUP_COMMIT (the daemon). */
 bool store_group_commit(const enrp_store *st);
 
+/* This write changes INO other than by setting its size through a write or
+ * a truncate (its record, its base, its names...).  An fsync of INO may
+ * skip the commit only once such changes are durable (enrp_ns_sync_plan).
+ * Only the daemon's group keeps count; for any other store every write is
+ * durable on its return. */
+void txn_inode_changed(enrp_txn *t, uint64_t ino);
+/* Whether every change of INO that txn_inode_changed noted is durable (a
+ * read or write transaction of the daemon: st->lock held). */
+bool txn_inode_change_durable(enrp_txn *t, uint64_t ino);
+
 /* This transaction changes the files of EIR_ID (an inode, a name, a seal):
  * until it is durable, enrp_store_sync_eir(EIR_ID) commits the group. */
 void txn_touch_eir(enrp_txn *t, uint32_t eir_id);
@@ -144,6 +154,7 @@ enum store_recovered {
 	STORE_RECOVERED_REWRITES,   /* rewritten files whose spool a crash lost, made again */
 	STORE_RECOVERED_REQUEUED,   /* spool files never queued, queued at start */
 	STORE_RECOVERED_CHUNK_TMP,  /* temporary chunk files of a dead writer removed */
+	STORE_RECOVERED_SIZES,      /* sizes taken from spool files fsync'd alone */
 	STORE_RECOVERED_COUNT
 };
 void store_recovered_add(enrp_store *st, enum store_recovered what, uint64_t n);

@@ -116,6 +116,9 @@ struct fs {
 	struct handle *live;            /* open handles not released yet (dead_lock) */
 	struct list_sizes sizes;        /* hidden.c */
 	struct snapmount *snapmount;    /* a snapshot mount (snapmount.c); NULL live */
+	/* fsyncs of files answered by their spool file alone, and with a
+	 * commit (op_fsync; metrics) */
+	_Atomic uint64_t fsyncs_alone, fsyncs_committed;
 	_Atomic bool stopping;
 };
 

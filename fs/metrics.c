@@ -25,6 +25,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,13 @@ static int render(struct metrics *m, FILE *f)
 	head(f, "enrp_verify_failures_total", "counter",
 	     "Chunks that failed their check on a read since enrpfs started (each marks its file corrupt).");
 	fprintf(f, "enrp_verify_failures_total %" PRIu64 "\n", enrp_reader_verify_failures());
+	head(f, "enrp_fsync_total", "counter",
+	     "Client fsyncs of files since enrpfs started, by what made them durable: the file's "
+	     "spool file alone, or with a metadata commit.");
+	fprintf(f, "enrp_fsync_total{kind=\"alone\"} %" PRIu64 "\n",
+	        atomic_load(&m->fs->fsyncs_alone));
+	fprintf(f, "enrp_fsync_total{kind=\"commit\"} %" PRIu64 "\n",
+	        atomic_load(&m->fs->fsyncs_committed));
 	struct enrp_clock_sync cs;
 	if (enrp_clock_sync(&cs) == 0) {
 		head(f, "enrp_clock_synchronised", "gauge",

@@ -418,12 +418,32 @@ void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_inf
 	if (!h)
 		return;
 	int rc = h->writer ? enrp_ingest_enqueue(fs->ing, h->ino) : 0;
-	uint64_t commit = enrp_store_sync_ask(fs->st);
+	/* A file whose last change beyond its bytes and size is durable needs
+	 * no commit: its spool file, synced whole, tells its size after a
+	 * crash (docs/design.md, "An fsync without a commit").  The kernel
+	 * sends no write or truncate of the inode while its fsync runs. */
+	bool alone = false;
+	uint64_t gen = 0;
 	if (rc == 0 && h->fd >= 0)
-		rc = enrp_spool_sync(fs->st, h->ino, h->fd);
+		rc = enrp_ns_sync_plan(fs->st, h->ino, &alone, &gen);
+	if (rc == 0 && alone) {
+		rc = enrp_spool_sync_sized(fs->st, h->ino, h->fd, gen);
+		if (rc == 0)
+			atomic_fetch_add(&fs->fsyncs_alone, 1);
+		/* No extended attributes on the spool filesystem: commit. */
+		alone = rc == 0;
+		rc = rc == -ENOTSUP ? 0 : rc;
+	}
+	if (rc == 0 && !alone) {
+		uint64_t commit = enrp_store_sync_ask(fs->st);
+		if (h->fd >= 0)
+			rc = enrp_spool_sync(fs->st, h->ino, h->fd);
+		if (rc == 0)
+			rc = enrp_store_sync_wait(fs->st, commit);
+		if (rc == 0)
+			atomic_fetch_add(&fs->fsyncs_committed, 1);
+	}
 	handle_put(&h->h);
-	if (rc == 0)
-		rc = enrp_store_sync_wait(fs->st, commit);
 	fuse_reply_err(req, -rc);
 }
 

@@ -252,6 +252,15 @@ int enrp_ns_write_check(enrp_store *st, const struct enrp_caller *caller, uint64
  * written there): grows size and usage, sets mtime and ctime.  OUT may be NULL. */
 int enrp_ns_write_done(enrp_store *st, uint64_t ino, uint64_t end, struct enrp_stat *out);
 
+/* How an fsync of INO may make it durable.  *ALONE is true when INO is a
+ * spool file and every change of it since the last durable commit is one its
+ * spool file can tell after a crash: bytes written, and the size and times
+ * set by writes and truncates.  Then enrp_spool_sync_sized(..., *GEN) alone
+ * makes it durable, with no commit; the next mount records the spool file's
+ * size (enrp_ns_recover).  *GEN is INO's generation now.  Otherwise the
+ * fsync needs the commit too.  0 or -errno. */
+int enrp_ns_sync_plan(enrp_store *st, uint64_t ino, bool *alone, uint64_t *gen);
+
 /* Records that INO's spool file has space reserved up to END past its size
  * (fallocate KEEP_SIZE, checked first with enrp_ns_write_check): charged to
  * the EIR's quota until the file is sealed or freed. */

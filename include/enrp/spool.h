@@ -21,6 +21,18 @@ int enrp_spool_open(enrp_store *st, uint64_t ino, int create);
  * it began after the file was made). */
 int enrp_spool_sync(enrp_store *st, uint64_t ino, int fd);
 
+/* enrp_spool_sync for an fsync without a commit (enrp_ns_sync_plan): first
+ * notes INO and GEN on the spool file (an extended attribute), then makes
+ * the file durable whole, size and note included (fsync).  After a crash,
+ * a spool file noted with its inode and a generation at least the one its
+ * durable record holds tells that file's size. */
+int enrp_spool_sync_sized(enrp_store *st, uint64_t ino, int fd, uint64_t gen);
+
+/* The generation noted on spool file FD of INO by enrp_spool_sync_sized:
+ * 0 and *GEN set, -ENODATA when none is noted for INO (or the spool
+ * filesystem keeps no extended attributes), or -errno. */
+int enrp_spool_sized_gen(int fd, uint64_t ino, uint64_t *gen);
+
 /* The largest size of a file: what the spool directory's filesystem takes,
  * found once per store (spool.c), at most INT64_MAX.  Extending a file past
  * it (write, truncate, fallocate) is EFBIG, checked before the quota.

@@ -1569,6 +1569,132 @@ static void recover(void)
 	st = main_st;
 }
 
+/* ---- an fsync without a commit ---- */
+
+static bool plan_alone(uint64_t ino, uint64_t *gen)
+{
+	bool alone = false;
+	uint64_t g = 0;
+	int rc = enrp_ns_sync_plan(st, ino, &alone, &g);
+	if (rc)
+		diag("enrp_ns_sync_plan: %s", strerror(-rc));
+	if (gen)
+		*gen = g;
+	return rc == 0 && alone;
+}
+
+/* Bytes written through the spool file and recorded, as op_write does. */
+static int write_at(int fd, uint64_t ino, const char *bytes, size_t n, off_t off)
+{
+	if (pwrite(fd, bytes, n, off) != (ssize_t)n)
+		return -errno;
+	return enrp_ns_write_done(st, ino, (uint64_t)off + n, NULL);
+}
+
+/* The daemon's side until it dies: F is fsync'd alone at 300 bytes, and
+ * G's note is older than the truncate committed after it, whose cut of the
+ * spool file a power loss undid (the file is made long again by hand).
+ * Exits without closing the store: the open group is lost, as in a
+ * SIGKILL. */
+static int alone_crash_child(const char *path, uint64_t f, uint64_t g)
+{
+	static const char bytes[300] = { 'x' };
+	uint64_t gen;
+	if (enrp_store_open(path, ENRP_STORE_GROUP_COMMIT, &st))
+		return 1;
+	int ff = enrp_spool_open(st, f, 0), gf = enrp_spool_open(st, g, 0);
+	if (ff < 0 || gf < 0)
+		return 2;
+	if (!plan_alone(g, &gen) || enrp_spool_sync_sized(st, g, gf, gen))
+		return 3;
+	if (set_size(&user, g, 50) || enrp_store_sync(st) || ftruncate(gf, 200) < 0)
+		return 4;
+	if (write_at(ff, f, bytes, 200, 100) || !plan_alone(f, &gen) ||
+	    enrp_spool_sync_sized(st, f, ff, gen))
+		return 5;
+	_exit(0);
+}
+
+static void fsync_alone(void)
+{
+	char path[512];
+	enrp_store *main_st = st;
+	struct enrp_eir e;
+	struct stat a;
+	uint64_t gen, gen2;
+	snprintf(path, sizeof(path), "%s/alone", tmp);
+	if (enrp_store_create(path) || enrp_store_open(path, ENRP_STORE_GROUP_COMMIT, &st) ||
+	    make_eir("a", 0, &e)) {
+		ok(0, "fsync alone: cannot create a store");
+		st = main_st;
+		return;
+	}
+	uint64_t f = mk(e.root_ino, "f", S_IFREG | 0644);
+	uint64_t g = mk(e.root_ino, "g", S_IFREG | 0644);
+	int ff = enrp_spool_open(st, f, 1), gf = enrp_spool_open(st, g, 1);
+	ok(ff >= 0 && gf >= 0, "spool files made");
+	is_int(write_at(ff, f, "0123456789", 10, 0), 0, "f: 10 bytes written");
+	ok(!plan_alone(f, NULL), "a file whose creation is not durable needs the commit");
+	is_int(enrp_store_sync(st), 0, "commit");
+	ok(plan_alone(f, &gen), "then its spool file alone tells");
+	is_int(write_at(ff, f, "abcdefghij", 10, 10), 0, "f: 10 more bytes");
+	ok(plan_alone(f, &gen2), "writes keep it so");
+	ok(gen2 > gen, "and move its generation on");
+	is_int(set_size(&user, f, 15), 0, "f: truncated to 15");
+	ok(plan_alone(f, NULL), "a truncate keeps it so");
+	memset(&a, 0, sizeof(a));
+	a.st_mode = 0600;
+	is_int(enrp_ns_setattr(st, &user, f, &a, ENRP_SETATTR_MODE, NULL), 0, "f: chmod");
+	ok(!plan_alone(f, NULL), "a chmod needs the commit");
+	is_int(enrp_store_sync(st), 0, "commit");
+	ok(plan_alone(f, NULL), "until it is durable");
+	a.st_mtim.tv_sec = 1000;
+	is_int(enrp_ns_setattr(st, &user, f, &a, ENRP_SETATTR_SIZE | ENRP_SETATTR_MTIME, NULL), 0,
+	       "f: truncate with a given mtime");
+	ok(!plan_alone(f, NULL), "a given mtime needs the commit");
+	is_int(enrp_store_sync(st), 0, "commit");
+	is_int(enrp_ns_setxattr(st, &user, f, "user.k", "v", 1, 0), 0, "f: an xattr");
+	ok(!plan_alone(f, NULL), "an xattr needs the commit");
+	is_int(enrp_ns_rename(st, &user, e.root_ino, "f", e.root_ino, "f2", 0), 0, "f: renamed");
+	is_int(enrp_store_sync(st), 0, "commit");
+	ok(plan_alone(f, NULL), "durable again");
+	is_int(write_at(ff, f, "0123456789", 10, 90), 0, "f: 100 bytes");
+	is_int(write_at(gf, g, "0123456789", 10, 190), 0, "g: 200 bytes");
+	is_int(enrp_store_sync(st), 0, "commit at 100 and 200 bytes");
+	is_int(enrp_spool_sized_gen(ff, f, &gen), -ENODATA, "no note before a sync alone");
+	close(ff);
+	close(gf);
+	enrp_store_close(st);
+	st = NULL;
+
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(alone_crash_child(path, f, g));
+	int status = -1;
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the daemon synced alone, then died");
+	is_int(enrp_store_open(path, ENRP_STORE_GROUP_COMMIT, &st), 0, "reopen as the daemon");
+	is_int(size_of(f), 100, "before recovery f has its committed size");
+	is_int(enrp_ns_recover(st, NULL, NULL), 0, "recover");
+	is_int(size_of(f), 300, "f: the size its spool file was synced at");
+	is_int(size_of(g), 50, "g: a note older than the committed truncate is not taken");
+	struct enrp_eir_usage u = usage_of(e.id);
+	is_int(u.bytes, 350 + strlen("user.k") + 1, "usage counts the recovered bytes");
+	ff = enrp_spool_open(st, f, 0);
+	ok(ff >= 0 && enrp_spool_sized_gen(ff, g, &gen) == -ENODATA,
+	   "a note names its inode: another's is never taken");
+	ok(ff >= 0 && enrp_spool_sized_gen(ff, f, &gen) == 0, "f's note");
+	if (ff >= 0)
+		close(ff);
+	ok(plan_alone(f, &gen2) && gen2 > gen,
+	   "the recovered record is committed, its generation past the note");
+	is_int(enrp_ns_recover(st, NULL, NULL), 0, "recover again");
+	is_int(size_of(f), 300, "changes nothing");
+	enrp_store_close(st);
+	st = main_st;
+}
+
 /* ---- damage and extremes, each in a child with its own store ---- */
 
 /* Runs FN in a child process on a fresh store with one EIR and returns its
@@ -1715,6 +1841,7 @@ int main(void)
 	readdir_tests();
 	unheld_orphans();
 	recover();
+	fsync_alone();
 	damage_and_extremes();
 
 	enrp_store_close(st);
