@@ -14,7 +14,10 @@ until .enrp/pending of each EIR is empty, and check:
     delete, rename or overwrite afterwards) has its SHA-256: "verified"
     is any moment enrp.state read 'verified' or .enrp/SHA256SUMS listed
     the file, so whatever enrp showed verified must survive the kill
-    (in 'verified' runs the kill lands milliseconds after such a moment);
+    (in 'verified' runs the kill lands milliseconds after such a moment;
+    files appended to and fsync'd again and again on one descriptor are
+    mostly synced without a commit, and the summary's sizes= counts the
+    sizes the mount took from their spool files);
   - after a clean unmount, `enrpctl trash purge e1` (e2's trash stays) and
     an offline `enrpctl gc` exit 0, after which
     `enrpctl fsck --json` exits 0 and finds nothing (no unreferenced chunk
@@ -49,7 +52,7 @@ until .enrp/pending of each EIR is empty, and check:
     read back with the SHA-256 they were trashed with;
   - `enrpctl audit verify` finds the chain intact.
 """
-import hashlib, json, os, random, shutil, signal, stat, subprocess, sys, tempfile, time
+import hashlib, json, os, random, re, shutil, signal, stat, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -404,8 +407,8 @@ class Run:
             raise RuntimeError("eir create: " + r.stderr.decode())
         self.mount()
         x = self.rng.random()
-        killmode = ("pending" if x < 0.25 else "verified" if x < 0.5 else
-                    "enrpctl" if x < 0.65 else "time")
+        killmode = ("pending" if x < 0.2 else "verified" if x < 0.4 else
+                    "enrpctl" if x < 0.55 else "append" if x < 0.75 else "time")
         killmode = os.environ.get("CRASH_KILLMODE") or killmode
         delay = self.rng.uniform(0.8, 7.0)
         wl = subprocess.Popen([sys.executable, os.path.join(HERE, "workload.py"), str(self.seed),
@@ -414,11 +417,13 @@ class Run:
                               stderr=open(os.path.join(self.dir, "workload.err"), "w"),
                               start_new_session=True)
         t0 = time.time()
-        if killmode in ("pending", "verified", "enrpctl"):
+        if killmode in ("pending", "verified", "enrpctl", "append"):
             if not poll(lambda: os.path.exists(self.marker) or wl.poll() is not None, 40, 0.001):
                 self.notes.append("no-marker")
             elif killmode == "pending":
                 time.sleep(self.rng.choice([0, 0, 0.01, 0.05, 0.2]))
+            elif killmode == "append":
+                pass  # at once: the fsyncs' group is still open
             elif killmode == "enrpctl":
                 # enrpctl takes 5-50 ms here: enrpfs dies before, during or
                 # after its commit, and in half the runs enrpctl dies too,
@@ -455,6 +460,10 @@ class Run:
         except RuntimeError as e:
             self.violate("remount after SIGKILL failed: %s" % e)
             return
+        # Sizes the mount took from spool files fsync'd without a commit.
+        r = self.ctl("audit", "show")
+        got = re.findall(r" recovery .* sizes_recovered=(\d+)", r.stdout.decode(errors="replace"))
+        self.sizes = int(got[-1]) if got else "?"
         # e1 is class 1: making it rw takes a second administrator (four
         # eyes); reading it back needs only ro.
         for e, m in (("e1", "ro"), ("e2", "rw")):
@@ -654,12 +663,13 @@ def main():
         n = summary_counts(run)
         status = "ok" if not run.violations else "VIOLATION"
         print("run %3d seed=%d kill=%s@%.2fs durable=%d verified=%d checked=%d held=%d%s "
-              "attacks=%d restored=%d+%d snapshots=%d gc_freed=%s %s (%.1fs)%s"
+              "attacks=%d restored=%d+%d snapshots=%d gc_freed=%s sizes=%s %s (%.1fs)%s"
               % (i, seed, getattr(run, "killmode", "?"), getattr(run, "kill_at", 0),
                  n["durable"], n["verified"], getattr(run, "checked", 0), n["held"],
                  "+lock" if n["locked"] else "", n["attack"], n["restored"],
                  getattr(run, "restores_after_gc", 0), n["snapshot"],
-                 getattr(run, "freed", "?"), status, time.time() - t0,
+                 getattr(run, "freed", "?"), getattr(run, "sizes", "?"), status,
+                 time.time() - t0,
                               (" [" + ",".join(run.notes) + "]") if run.notes else ""),
               flush=True)
         for msg in run.violations:

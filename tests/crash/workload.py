@@ -48,6 +48,9 @@ verified) are watched until they read 'verified', and MARKER is created
 right after: the harness kills enrpfs within milliseconds, while the group
 that sealed (and created, and renamed) them may still be open.  The promise
 checked is that of docs/design.md: whatever was shown verified survives.
+With KILLMODE 'append' a file is appended to and fsync'd again and
+again, and MARKER created right after the last fsync: the harness kills
+enrpfs at once, so the mount must take the file's size from its spool file.
 With KILLMODE 'enrpctl' an `enrpctl trash restore` (or `hold add`) is
 started and MARKER, holding enrpctl's pid, created at once: the harness
 kills enrpfs while enrpctl runs, and sometimes enrpctl too, so a restore
@@ -325,6 +328,14 @@ def verified_kill():
     log(op="marker", path=p, state="verified")
 
 
+def append_kill():
+    """op_append, then MARKER: the harness kills enrpfs while the group
+    that holds the appends' sizes is still open."""
+    p = op_append()
+    open(MARKER, "w").close()
+    log(op="marker", path=p, state="appended")
+
+
 def op_overwrite():
     """dd conv=notrunc over a verified (sealed) file: copy-back, then fsync."""
     p = pick(list(tracked))
@@ -364,6 +375,39 @@ def op_overwrite():
         log(op="dd-failed", path=p, err=err[:200])
         if "not connected" in err:
             raise Dead()
+
+
+def op_append():
+    """Appends on one descriptor, each fsync'd (a log, a WAL): after the first,
+    the fsyncs need no commit, and a kill between them must keep each one's
+    bytes (docs/design.md, "An fsync without a commit")."""
+    p = pick([q for q in tracked if q not in held and q.split("/")[0] not in locked])
+    if p is None or rng.random() < 0.3:
+        p, data, flags = fresh(rng.choice(EIRS), "a"), b"", os.O_CREAT | os.O_TRUNC
+    else:
+        data, flags = content[p], 0
+        gone(p)
+        content.pop(p, None)
+    fd = os.open(os.path.join(MNT, p), os.O_WRONLY | os.O_APPEND | flags, 0o644)
+    try:
+        for i in range(rng.randrange(2, 7)):
+            if i:
+                gone(p)  # the next append starts
+            more = rng.randbytes(rng.randrange(1, 30000))
+            off = 0
+            while off < len(more):
+                off += os.write(fd, more[off:])
+            os.fsync(fd)
+            data += more
+            content[p] = data
+            by_sha[sha(data)] = data
+            if p not in candidates:
+                candidates.append(p)
+            tracked.add(p)
+            log(op="durable", path=p, sha=sha(data), why="append-fsync")
+    finally:
+        os.close(fd)
+    return p
 
 
 def op_mode():
@@ -864,11 +908,12 @@ def main():
            (op_mode, 1, ()), (op_gc, 1, ()), (op_trash_purge, 1, ()),
            (op_snapshot, 1, ()), (op_snapshot_delete, 1, ()),
            (op_restore, 3, ()), (op_hold, 3, ()), (op_hold_extend, 1, ()),
-           (op_attack_held, 5, ()), (op_lock, 1, ())]
+           (op_attack_held, 5, ()), (op_lock, 1, ()), (op_append, 3, ())]
     weights = [w for _, w, _ in ops]
     global LOCK_EIR
     LOCK_EIR = rng.choice(EIRS) if rng.random() < 0.4 else None
-    kill_ops = {"pending": pending_kill, "verified": verified_kill, "enrpctl": enrpctl_kill}
+    kill_ops = {"pending": pending_kill, "verified": verified_kill, "enrpctl": enrpctl_kill,
+                "append": append_kill}
     pend_at = rng.randrange(3, 25) if KILLMODE in kill_ops else -1
     n = 0
     try:
