@@ -173,38 +173,21 @@ int base_drop_txn(enrp_txn *t, uint64_t ino)
 
 /* ---- mount-time recovery ---- */
 
-struct based_list {
-	uint64_t *ino;
-	size_t n, cap;
-};
-
 static int list_based_fn(enrp_txn *t, void *arg)
 {
-	struct based_list *l = arg;
+	struct ino_list *l = arg;
 	MDB_cursor *cur;
 	int rc = txn_cursor(t, DBI_BASE, &cur);
 	if (rc)
 		return rc;
 	MDB_val k, v;
 	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 9 || ((const uint8_t *)k.mv_data)[8] != KEY_LIMIT)
-			continue;
-		if (l->n == l->cap) {
-			size_t ncap = l->cap ? l->cap * 2 : 64;
-			uint64_t *nv = realloc(l->ino, ncap * sizeof(*nv));
-			if (!nv) {
-				mrc = ENOMEM;
-				break;
-			}
-			l->ino = nv;
-			l->cap = ncap;
-		}
-		l->ino[l->n++] = be64_get(k.mv_data);
-	}
+	for (; mrc == 0 && rc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		if (k.mv_size == 9 && ((const uint8_t *)k.mv_data)[8] == KEY_LIMIT)
+			rc = ino_list_push(l, be64_get(k.mv_data));
 	mdb_cursor_close(cur);
-	if (mrc == ENOMEM)
-		return -ENOMEM;
+	if (rc)
+		return rc;
 	return mrc == MDB_NOTFOUND ? 0 : store_mdb_err(mrc);
 }
 
@@ -244,20 +227,20 @@ static int unmark_fn(enrp_txn *t, void *arg)
 
 int base_recover_spools(enrp_store *st, uint64_t *restored)
 {
-	struct based_list l = { 0 };
+	struct ino_list l = { 0 };
 	*restored = 0;
 	int rc = enrp_store_read(st, list_based_fn, &l);
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
 		char name[SPOOL_NAME_LEN + 1];
 		struct stat sb;
-		spool_name(name, l.ino[i]);
+		spool_name(name, l.v[i]);
 		if (fstatat(store_spool_dirfd(st), name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
 			continue;
 		if (errno != ENOENT) {
 			rc = -errno;
 			break;
 		}
-		struct lost_spool a = { .ino = l.ino[i] };
+		struct lost_spool a = { .ino = l.v[i] };
 		if ((rc = enrp_store_read(st, lost_spool_size_fn, &a)) || !a.based)
 			continue; /* fsck's to report: a base record of no rewrite */
 		int fd = enrp_spool_open(st, a.ino, 1);
@@ -274,6 +257,6 @@ int base_recover_spools(enrp_store *st, uint64_t *restored)
 		if (rc == 0)
 			(*restored)++;
 	}
-	free(l.ino);
+	free(l.v);
 	return rc;
 }

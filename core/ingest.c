@@ -210,26 +210,6 @@ struct chunk_ctx {
 
 struct seal_job;
 
-/* A growing list of inode numbers. */
-struct ino_list {
-	uint64_t *v;
-	size_t n, cap;
-};
-
-static int ino_list_push(struct ino_list *l, uint64_t ino)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		uint64_t *nv = realloc(l->v, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		l->v = nv;
-		l->cap = cap;
-	}
-	l->v[l->n++] = ino;
-	return 0;
-}
-
 struct enrp_ingest {
 	enrp_store *st;
 	enrp_vault *vault;

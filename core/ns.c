@@ -2009,14 +2009,23 @@ int enrp_ns_sync_plan(enrp_store *st, uint64_t ino, bool *alone, uint64_t *gen)
 	return rc;
 }
 
-struct spool_inos {
-	uint64_t *v;
-	size_t n, cap;
-};
+int ino_list_push(struct ino_list *l, uint64_t ino)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		uint64_t *nv = realloc(l->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = ino;
+	return 0;
+}
 
 static int spool_inos_fn(enrp_txn *t, void *arg)
 {
-	struct spool_inos *l = arg;
+	struct ino_list *l = arg;
 	MDB_cursor *cur;
 	l->n = 0;
 	int rc = txn_cursor(t, DBI_SPOOL, &cur);
@@ -2024,22 +2033,12 @@ static int spool_inos_fn(enrp_txn *t, void *arg)
 		return rc;
 	MDB_val k, v;
 	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 8)
-			continue; /* fsck's to report */
-		if (l->n == l->cap) {
-			size_t ncap = l->cap ? l->cap * 2 : 256;
-			uint64_t *nv = realloc(l->v, ncap * sizeof(*nv));
-			if (!nv) {
-				mdb_cursor_close(cur);
-				return -ENOMEM;
-			}
-			l->v = nv;
-			l->cap = ncap;
-		}
-		l->v[l->n++] = be64_get(k.mv_data);
-	}
+	for (; mrc == 0 && rc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		if (k.mv_size == 8) /* else fsck's to report */
+			rc = ino_list_push(l, be64_get(k.mv_data));
 	mdb_cursor_close(cur);
+	if (rc)
+		return rc;
 	return mrc == MDB_NOTFOUND ? 0 : store_mdb_err(mrc);
 }
 
@@ -2083,7 +2082,7 @@ static int sized_recover_fn(enrp_txn *t, void *arg)
  * counts the records changed. */
 static int spool_sizes_recover(enrp_store *st, uint64_t *raised)
 {
-	struct spool_inos l = { 0 };
+	struct ino_list l = { 0 };
 	*raised = 0;
 	int rc = enrp_store_read(st, spool_inos_fn, &l);
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {

@@ -16,6 +16,13 @@ void ns_fill_stat(uint64_t ino, const struct inode_rec *r, struct enrp_stat *out
  * linked.  What .enrp's lists show a file as agrees with these counts. */
 int ns_file_class(const struct inode_rec *r);
 
+/* A growing list of inode numbers (free V when done). */
+struct ino_list {
+	uint64_t *v;
+	size_t n, cap;
+};
+int ino_list_push(struct ino_list *l, uint64_t ino);
+
 /* One inode record: -ENOENT, -EIO for a record that does not decode. */
 int ns_inode_get(enrp_txn *t, uint64_t ino, struct inode_rec *r);
 int ns_inode_put(enrp_txn *t, uint64_t ino, const struct inode_rec *r);

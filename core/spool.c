@@ -333,7 +333,7 @@ int enrp_spool_sync_sized(enrp_store *st, uint64_t ino, int fd, uint64_t gen)
 	be64_put(note, ino);
 	be64_put(note + 8, gen);
 	if (fsetxattr(fd, SIZED_XATTR, note, sizeof(note), 0) < 0)
-		return -errno;
+		return 1;
 	return spool_sync(st, ino, fd, true);
 }
 

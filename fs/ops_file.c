@@ -430,9 +430,8 @@ void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_inf
 		rc = enrp_spool_sync_sized(fs->st, h->ino, h->fd, gen);
 		if (rc == 0)
 			atomic_fetch_add(&fs->fsyncs_alone, 1);
-		/* No extended attributes on the spool filesystem: commit. */
-		alone = rc == 0;
-		rc = rc == -ENOTSUP ? 0 : rc;
+		alone = rc <= 0;
+		rc = rc < 0 ? rc : 0; /* 1: no note written, so commit */
 	}
 	if (rc == 0 && !alone) {
 		uint64_t commit = enrp_store_sync_ask(fs->st);

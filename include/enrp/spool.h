@@ -25,7 +25,10 @@ int enrp_spool_sync(enrp_store *st, uint64_t ino, int fd);
  * notes INO and GEN on the spool file (an extended attribute), then makes
  * the file durable whole, size and note included (fsync).  After a crash,
  * a spool file noted with its inode and a generation at least the one its
- * durable record holds tells that file's size. */
+ * durable record holds tells that file's size.  0 when synced; 1 when the
+ * note could not be written (no extended attributes on the spool
+ * filesystem, no space for one): nothing was synced, and the caller
+ * commits instead; -errno when the sync failed. */
 int enrp_spool_sync_sized(enrp_store *st, uint64_t ino, int fd, uint64_t gen);
 
 /* The generation noted on spool file FD of INO by enrp_spool_sync_sized:
