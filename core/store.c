@@ -68,7 +68,10 @@
  *   keeps two meta pages, so the newest fully written commit is what opens:
  *   the environment cannot be corrupted.  fsync of a file returns once its
  *   spool bytes, its spool directory entry (if new) and the commit are all
- *   durable; the commit runs while the bytes are flushed.
+ *   durable; the commit runs while the bytes are flushed.  A file whose
+ *   every other change is durable already (txn_inode_changed) needs no
+ *   commit: its spool file, synced whole with a note of its generation,
+ *   gives the next mount its size (ns.c, enrp_ns_sync_plan).
  *
  * Map full.  A nested operation that meets MDB_MAP_FULL fails alone and is
  * retried after the map grows; but the group's own commit also needs pages
