@@ -895,6 +895,71 @@ static uint64_t crowd_fn(void *arg, uint64_t budget, uint64_t pages)
 	return want > pages ? want - pages : 0;
 }
 
+/* A writer turned away by a full group waits for the group after it, not
+ * for the flush of the full one's meta page. */
+struct over_flush {
+	enrp_store *st;
+	int crowd_calls;     /* the writer's thread only */
+	_Atomic bool done;   /* the writer returned */
+	_Atomic bool seen;   /* ... while the full group's flush still ran */
+	_Atomic bool flushed;
+	int rc;
+};
+
+static uint64_t crowd_once(void *arg, uint64_t budget, uint64_t pages)
+{
+	struct over_flush *x = arg;
+	if (x->crowd_calls++ || budget == UINT64_MAX)
+		return 0;
+	return budget > pages ? budget - pages : 0;
+}
+
+static void *over_writer(void *arg)
+{
+	struct over_flush *x = arg;
+	struct kv kv = { .key = "turned-away", .value = 7 };
+	x->rc = enrp_store_write(x->st, put_fn, &kv);
+	atomic_store(&x->done, true);
+	return NULL;
+}
+
+static void flush_waits_for_writer(void *arg)
+{
+	struct over_flush *x = arg;
+	if (atomic_load(&x->flushed))
+		return;
+	for (int i = 0; i < 300 && !atomic_load(&x->done); i++)
+		usleep(10000);
+	atomic_store(&x->seen, atomic_load(&x->done));
+	atomic_store(&x->flushed, true);
+}
+
+static void over_waits_for_group(void)
+{
+	enrp_store *st;
+	int rc;
+	enrp_store_create(path_of("overflush"));
+	if (!ok(enrp_store_open(path_of("overflush"), ENRP_STORE_GROUP_COMMIT, &st) == 0,
+	        "open with group commit"))
+		return;
+	struct kv pre = { .key = "pre", .value = 1 };
+	enrp_store_write(st, put_fn, &pre); /* the group that will be full */
+	struct over_flush x = { .st = st };
+	enrp_store_test_meta_sync_hook(st, flush_waits_for_writer, &x);
+	enrp_store_test_crowd_hook(st, crowd_once, &x);
+	pthread_t th;
+	pthread_create(&th, NULL, over_writer, &x);
+	pthread_join(th, NULL);
+	is_int(enrp_store_sync(st), 0, "sync after it");
+	enrp_store_test_crowd_hook(st, NULL, NULL);
+	enrp_store_test_meta_sync_hook(st, NULL, NULL);
+	is_int(x.rc, 0, "a write turned away by a full group is applied in the next");
+	ok(x.crowd_calls >= 2, "after being turned away (%d tries)", x.crowd_calls);
+	ok(atomic_load(&x.seen), "while the full group's meta page was still being flushed");
+	is_int(get_value(st, "turned-away", &rc), 7, "and is there");
+	enrp_store_close(st);
+}
+
 static void crowded_groups(void)
 {
 	enrp_store *st;
@@ -940,6 +1005,7 @@ int main(void)
 	map_growth(ENRP_STORE_GROUP_COMMIT, "grow-group");
 	group_commit();
 	crowded_groups();
+	over_waits_for_group();
 	sync_eir();
 	chunks_ride_commit();
 	hooks_beside_next_group();
