@@ -87,7 +87,9 @@
  * at least HEADROOM more than a group can dirty.  The reservation outlives
  * the process (a new one starts from the blocks the file already has), and
  * when it cannot grow, groups still begin within what is left of it, each
- * limited to half of that (group_budget): a full disk never stops an rm or
+ * limited to half of that (group_budget; an operation that would pass it
+ * has the group committed and goes into the next, waiting for that one to
+ * open, not for the flush of the full one): a full disk never stops an rm or
  * recovery at mount while reserved blocks remain.  Only when none remain
  * does no group begin; writers get -ENOSPC at once, nothing acknowledged is
  * lost, and writing resumes as soon as space returns.  Client data stops
