@@ -1342,15 +1342,12 @@ static int setattr_fn(enrp_txn *t, void *arg)
 			a->cut = r.content == ENRP_CONTENT_SPOOL;
 		/* What was cut off a rewritten file's base is gone from it, even
 		 * if the file grows again (zeros, as in any file). */
-		bool based = false;
-		uint64_t limit = 0;
-		if (rc == 0)
-			rc = base_get_txn(t, a->ino, &based, &limit);
 		if (rc == 0)
 			rc = base_cut_txn(t, r.eir_id, a->ino, size);
 		if (rc)
 			return rc;
-		sized = sized && r.content == ENRP_CONTENT_SPOOL && !(based && size < limit);
+		/* A cut into a base notes the change itself (base.c). */
+		sized = sized && r.content == ENRP_CONTENT_SPOOL;
 		if (size != r.size)
 			r.gen++;
 		/* Cutting a file frees every block past its new end, reserved

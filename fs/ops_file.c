@@ -428,10 +428,12 @@ void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_inf
 		rc = enrp_ns_sync_plan(fs->st, h->ino, &alone, &gen);
 	if (rc == 0 && alone) {
 		rc = enrp_spool_sync_sized(fs->st, h->ino, h->fd, gen);
-		if (rc == 0)
+		if (rc == 1) { /* no note written: commit instead */
+			alone = false;
+			rc = 0;
+		} else if (rc == 0) {
 			atomic_fetch_add(&fs->fsyncs_alone, 1);
-		alone = rc <= 0;
-		rc = rc < 0 ? rc : 0; /* 1: no note written, so commit */
+		}
 	}
 	if (rc == 0 && !alone) {
 		uint64_t commit = enrp_store_sync_ask(fs->st);

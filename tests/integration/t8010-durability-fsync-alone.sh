@@ -57,12 +57,6 @@ rnd = random.Random(8010 + int(n))
 os.makedirs(expect, exist_ok=True)
 want = {}
 
-def put(name, fd, data, off=None):
-    if off is None:
-        os.write(fd, data)
-    else:
-        os.pwrite(fd, data, off)
-
 # Appends, each fsync'd (a log, a WAL).
 log = os.path.join(root, "append-%s" % n)
 fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
